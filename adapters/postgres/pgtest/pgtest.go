@@ -1,0 +1,169 @@
+// Package pgtest gives each test its own migrated PostgreSQL database,
+// cloned from a template that is migrated once per schema version, so tests
+// run against real PostgreSQL in isolation without paying for migrations
+// every time.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sanzhi/sanzhi/adapters/postgres"
+)
+
+// DefaultURL is used when SANZHI_TEST_POSTGRES is unset.
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// URL returns the admin connection URL for tests.
+func URL() string {
+	if u := os.Getenv("SANZHI_TEST_POSTGRES"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
+var (
+	templateOnce sync.Once
+	templateName string
+	templateErr  error
+)
+
+// NewDB returns a freshly cloned, migrated database, dropped when t ends.
+// When PostgreSQL cannot be reached the test fails if CI is set and is
+// skipped, loudly, otherwise.
+func NewDB(t testing.TB) *postgres.DB {
+	t.Helper()
+	dsn := NewURL(t)
+	ctx := context.Background()
+	db, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatalf("opening cloned test database: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// NewURL clones the template into a new database and returns its URL
+// (dropped when t ends), for tests that open it themselves, e.g. a server.
+func NewURL(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		unavailable(t, err)
+	}
+	defer admin.Close(ctx)
+	templateOnce.Do(func() { templateName, templateErr = ensureTemplate(ctx) })
+	if templateErr != nil {
+		t.Fatalf("preparing PostgreSQL template database: %v", templateErr)
+	}
+	name := "sanzhi_test_" + randomSuffix()
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
+		t.Fatalf("cloning template database: %v", err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), URL())
+		if err != nil {
+			t.Logf("dropping %s: %v", name, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			t.Logf("dropping %s: %v", name, err)
+		}
+	})
+	return withDatabase(URL(), name)
+}
+
+func unavailable(t testing.TB, err error) {
+	t.Helper()
+	msg := fmt.Sprintf("PostgreSQL is not reachable at SANZHI_TEST_POSTGRES=%s: %v", URL(), err)
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s (CI is set: PostgreSQL tests must run)", msg)
+	}
+	t.Skipf("\n\n*** SKIPPING POSTGRESQL TESTS: %s ***\n*** start PostgreSQL or set SANZHI_TEST_POSTGRES; CI fails here ***\n\n", msg)
+}
+
+// ensureTemplate creates and migrates the template for the current schema
+// once; concurrent test processes serialise on an advisory lock.
+func ensureTemplate(ctx context.Context) (string, error) {
+	name, err := templateNameForSchema()
+	if err != nil {
+		return "", err
+	}
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(727274)`); err != nil {
+		return "", err
+	}
+	defer admin.Exec(ctx, `SELECT pg_advisory_unlock(727274)`) //nolint:errcheck
+	var exists bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_building"
+	_, _ = admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building))
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
+		return "", err
+	}
+	db, err := postgres.Open(ctx, withDatabase(URL(), building))
+	if err != nil {
+		return "", err
+	}
+	err = db.Migrate(ctx)
+	db.Close()
+	if err != nil {
+		return "", err
+	}
+	// Rename only when complete, so a crash never leaves a half-migrated
+	// template that later runs would trust.
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// templateNameForSchema names the template after a hash of the embedded
+// migrations, so a schema change gets a new template.
+func templateNameForSchema() (string, error) {
+	h := sha256.New()
+	files, err := postgres.MigrationFiles()
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		h.Write(f)
+	}
+	return "sanzhi_tmpl_" + hex.EncodeToString(h.Sum(nil))[:16], nil
+}
+
+func withDatabase(dsn, name string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b) + fmt.Sprintf("_%d", time.Now().Unix()%100000)
+}

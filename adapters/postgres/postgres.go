@@ -1,0 +1,240 @@
+// Package postgres is the production store: PostgreSQL through a pgx v5
+// pool. The SQL itself lives in adapters/sqlstore and is shared with SQLite;
+// this package opens the pool, migrates, runs transactions and retries the
+// serialisation failures and deadlocks that SERIALIZABLE transactions (and
+// PostgreSQL-wire distributed engines) report.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"time"
+
+	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is an open PostgreSQL pool.
+type DB struct {
+	pool *pgxpool.Pool
+}
+
+// Open parses dsn and connects. It fails with one clear sentence on a bad
+// DSN or an unreachable server.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message may echo the DSN, password included: keep it out.
+		return nil, errors.New("the PostgreSQL database URL is malformed (expected postgres://user@host:port/db?options)")
+	}
+	cfg.ConnConfig.Tracer = otelpgx.NewTracer()
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create PostgreSQL pool: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, pingErr(err))
+	}
+	return &DB{pool: pool}, nil
+}
+
+// pingErr drops connection details that may include credentials.
+func pingErr(err error) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s (SQLSTATE %s)", pe.Message, pe.Code)
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return errors.Unwrap(ce)
+	}
+	return err
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { db.pool.Close(); return nil }
+
+// Ping checks the server answers.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+
+// Pool exposes the pool for tools that need raw access (tests, benchmarks).
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Migrate applies every pending embedded migration; it is idempotent and
+// safe to run from several processes (goose takes an advisory lock).
+func (db *DB) Migrate(ctx context.Context) error {
+	p, closeFn, err := db.provider()
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrating PostgreSQL schema: %w", err)
+	}
+	return nil
+}
+
+// Pending reports how many migrations are not yet applied.
+func (db *DB) Pending(ctx context.Context) (int, error) {
+	p, closeFn, err := db.provider()
+	if err != nil {
+		return 0, err
+	}
+	defer closeFn()
+	st, err := p.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reading migration status: %w", err)
+	}
+	n := 0
+	for _, s := range st {
+		if s.State == goose.StatePending {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (db *DB) provider() (*goose.Provider, func(), error) {
+	sqlDB := stdlib.OpenDBFromPool(db.pool)
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub)
+	if err != nil {
+		sqlDB.Close()
+		return nil, nil, fmt.Errorf("loading migrations: %w", err)
+	}
+	return p, func() { sqlDB.Close() }, nil
+}
+
+// Store returns the storage ports over this database.
+func (db *DB) Store() *sqlstore.Store {
+	return sqlstore.New(db, sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique})
+}
+
+var (
+	readOpts  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	writeOpts = pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}
+)
+
+// ReadTx implements sqlstore.Conn.
+func (db *DB) ReadTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return withRetry(ctx, func() error { return db.runTx(ctx, readOpts, fn) })
+}
+
+// WriteTx implements sqlstore.Conn. Transactions are SERIALIZABLE: the
+// simplest isolation to reason about for money, and what CockroachDB runs
+// anyway; the price is retries, which withRetry pays.
+func (db *DB) WriteTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return withRetry(ctx, func() error { return db.runTx(ctx, writeOpts, fn) })
+}
+
+func (db *DB) runTx(ctx context.Context, opts pgx.TxOptions, fn func(sqlstore.Querier) error) error {
+	tx, err := db.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := fn(querier{tx}); err != nil {
+		_ = tx.Rollback(ctx)
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// maxAttempts bounds retries so a pathological hot spot fails loudly
+// rather than spinning.
+const maxAttempts = 10
+
+// withRetry retries fn on serialisation failure (40001) and deadlock
+// (40P01) with jittered exponential backoff.
+func withRetry(ctx context.Context, fn func() error) error {
+	backoff := 2 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || !Retryable(err) || attempt == maxAttempts {
+			return err
+		}
+		sleep := backoff/2 + time.Duration(rand.Int64N(int64(backoff)))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(sleep):
+		}
+		backoff = min(backoff*2, 500*time.Millisecond)
+	}
+}
+
+// Retryable reports whether err is a transient conflict worth retrying.
+func Retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+func isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+type querier struct{ tx pgx.Tx }
+
+func (q querier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := q.tx.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
+}
+
+func (q querier) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	rows, err := q.tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func (q querier) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	return rowAdapter{q.tx.QueryRow(ctx, sql, args...)}
+}
+
+type rowAdapter struct{ row pgx.Row }
+
+func (r rowAdapter) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sqlstore.ErrNoRows
+	}
+	return err
+}
+
+// MigrationFiles returns the contents of the embedded migrations in order,
+// for tools that fingerprint the schema.
+func MigrationFiles() ([][]byte, error) {
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, e := range entries {
+		b, err := fs.ReadFile(migrations, "migrations/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}

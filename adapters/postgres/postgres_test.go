@@ -1,0 +1,36 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sanzhi/sanzhi/adapters/postgres"
+	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	storetest.RunAll(t, func(t *testing.T) *sqlstore.Store { return pgtest.NewDB(t).Store() })
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	db := pgtest.NewDB(t) // already migrated from the template
+	require.NoError(t, db.Migrate(context.Background()))
+	n, err := db.Pending(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n)
+}
+
+func TestOpenRefusesClearly(t *testing.T) {
+	ctx := context.Background()
+	_, err := postgres.Open(ctx, "postgres://u:secret@[::1")
+	require.ErrorContains(t, err, "malformed")
+	require.NotContains(t, err.Error(), "secret")
+
+	_, err = postgres.Open(ctx, "postgres://postgres:secret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2")
+	require.ErrorContains(t, err, "cannot reach PostgreSQL at 127.0.0.1:1")
+	require.NotContains(t, err.Error(), "secret")
+}

@@ -1,0 +1,235 @@
+// Package sqlite is the embedded default store: one SQLite file through
+// modernc.org/sqlite (pure Go, no cgo), opened for the server's life.
+//
+// Writes go through a single connection with BEGIN IMMEDIATE, so two
+// writers never deadlock upgrading a read lock; reads use a pool of
+// query-only connections that WAL lets run beside the writer. SQLITE_BUSY
+// (another process holding the lock past the busy timeout) is retried.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is an open SQLite database.
+type DB struct {
+	path  string
+	read  *sql.DB
+	write *sql.DB
+}
+
+// PathFromURL returns the file path of a sqlite:// URL: sqlite://./x.db is
+// relative, sqlite:///var/lib/x.db absolute.
+func PathFromURL(u string) (string, error) {
+	rest, ok := strings.CutPrefix(u, "sqlite://")
+	if !ok || rest == "" {
+		return "", fmt.Errorf("database URL %q is not of the form sqlite://PATH", u)
+	}
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		return "", fmt.Errorf("database URL %q: sqlite URLs take no options", u)
+	}
+	return rest, nil
+}
+
+// Open opens (creating if needed) the database file at path. It does not
+// migrate; call Migrate.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "." {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("cannot open SQLite database %s: directory %s does not exist", path, dir)
+		}
+	}
+	dsn := func(extra string) string {
+		q := url.Values{}
+		for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+			q.Add("_pragma", p)
+		}
+		return "file:" + path + "?" + q.Encode() + extra
+	}
+	write, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
+	if err != nil {
+		return nil, fmt.Errorf("cannot open SQLite database %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("cannot open SQLite database %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn("&_pragma=query_only(1)"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("cannot open SQLite database %s: %w", path, err)
+	}
+	read.SetMaxOpenConns(8)
+	return &DB{path: path, read: read, write: write}, nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error { return errors.Join(db.read.Close(), db.write.Close()) }
+
+// Ping checks the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+// Migrate applies every pending embedded migration; it is idempotent.
+func (db *DB) Migrate(ctx context.Context) error {
+	return migrate(ctx, db.write)
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	p, err := provider(db)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrating SQLite schema: %w", err)
+	}
+	return nil
+}
+
+// Pending reports how many migrations are not yet applied.
+func (db *DB) Pending(ctx context.Context) (int, error) {
+	p, err := provider(db.write)
+	if err != nil {
+		return 0, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reading migration status: %w", err)
+	}
+	n := 0
+	for _, s := range st {
+		if s.State == goose.StatePending {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func provider(db *sql.DB) (*goose.Provider, error) {
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustSub(migrations, "migrations"))
+	if err != nil {
+		return nil, fmt.Errorf("loading migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Store returns the storage ports over this database.
+func (db *DB) Store() *sqlstore.Store {
+	return sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUnique})
+}
+
+// ReadTx implements sqlstore.Conn.
+func (db *DB) ReadTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return withRetry(ctx, func() error {
+		return runTx(ctx, db.read, &sql.TxOptions{ReadOnly: true}, fn)
+	})
+}
+
+// WriteTx implements sqlstore.Conn.
+func (db *DB) WriteTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return withRetry(ctx, func() error { return runTx(ctx, db.write, nil, fn) })
+}
+
+func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(sqlstore.Querier) error) error {
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := fn(querier{tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// withRetry retries fn while SQLite reports the database busy or locked,
+// which happens only when another process holds the file past the busy
+// timeout.
+func withRetry(ctx context.Context, fn func() error) error {
+	backoff := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || !isBusy(err) || attempt == 8 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff *= 2
+	}
+}
+
+func code(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+func isBusy(err error) bool {
+	c := code(err) & 0xff
+	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+}
+
+func isUnique(err error) bool {
+	c := code(err)
+	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+type querier struct{ tx *sql.Tx }
+
+func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := q.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (q querier) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := q.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rowsAdapter{rows}, nil
+}
+
+func (q querier) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return rowAdapter{q.tx.QueryRowContext(ctx, query, args...)}
+}
+
+type rowsAdapter struct{ *sql.Rows }
+
+func (r rowsAdapter) Close() { _ = r.Rows.Close() }
+
+type rowAdapter struct{ row *sql.Row }
+
+func (r rowAdapter) Scan(dest ...any) error {
+	err := r.row.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sqlstore.ErrNoRows
+	}
+	return err
+}

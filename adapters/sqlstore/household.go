@@ -1,0 +1,162 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/household"
+)
+
+// householdColumns selects a household joined to its latest facts version;
+// scanHousehold reads them in this order.
+const householdColumns = `h.id, h.village_code, h.head_name, h.head_id_masked, h.head_id_key,
+	h.head_id_cipher, h.head_id_index, h.group_no, h.address, h.registered_on,
+	h.create_time, h.update_time,
+	f.version, f.members, f.labourers, f.annual_income, f.land_area_mu,
+	f.collective_shares, f.existing_bank_debt, f.dishonest_debtor, f.source,
+	f.as_of, f.recorded_by, f.record_time`
+
+const householdFrom = ` FROM households h
+	JOIN household_facts f ON f.household_id = h.id AND f.version = h.facts_version`
+
+func scanHousehold(r interface{ Scan(...any) error }) (*household.Household, error) {
+	h := &household.Household{}
+	f := &h.Facts
+	err := r.Scan(&h.ID, &h.Village, &h.HeadName, &h.HeadIDMasked, &h.HeadID.KeyID,
+		&h.HeadID.Ciphertext, &h.HeadID.Index, &h.Group, &h.Address, date[household.Date]{&h.Registered},
+		ts{&h.CreateTime}, ts{&h.UpdateTime},
+		&f.Version, &f.Members, &f.Labourers, money{&f.AnnualIncome}, money{&f.LandAreaMu},
+		money{&f.CollectiveShares}, money{&f.ExistingDebt}, &f.DishonestDebtor, &f.Source,
+		date[household.Date]{&f.AsOf}, &f.RecordedBy, ts{&f.RecordTime})
+	return h, err
+}
+
+func (tx *Tx) oneHousehold(ctx context.Context, what, where string, args ...any) (*household.Household, error) {
+	h, err := scanHousehold(tx.q.QueryRow(ctx, `SELECT `+householdColumns+householdFrom+` WHERE `+where, args...))
+	if errors.Is(err, ErrNoRows) {
+		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "%s not found", what)
+	}
+	return h, internal(err, "reading a household")
+}
+
+// Household implements household.Reader.
+func (tx *Tx) Household(ctx context.Context, village, id string) (*household.Household, error) {
+	return tx.oneHousehold(ctx, "household villages/"+village+"/households/"+id,
+		`h.id = $1 AND h.village_code = $2`, id, village)
+}
+
+// HouseholdByIndex implements household.Reader.
+func (tx *Tx) HouseholdByIndex(ctx context.Context, index []byte) (*household.Household, error) {
+	return tx.oneHousehold(ctx, "household with that head", `h.head_id_index = $1`, index)
+}
+
+// HouseholdByRequest implements household.Reader.
+func (tx *Tx) HouseholdByRequest(ctx context.Context, village, requestID string) (*household.Household, string, error) {
+	var hash string
+	err := tx.q.QueryRow(ctx, `SELECT request_hash FROM households WHERE village_code = $1 AND request_id = $2`,
+		village, requestID).Scan(&hash)
+	if errors.Is(err, ErrNoRows) {
+		return nil, "", fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "no household for request %s", requestID)
+	}
+	if err != nil {
+		return nil, "", internal(err, "reading a request")
+	}
+	h, err := tx.oneHousehold(ctx, "household of request "+requestID,
+		`h.village_code = $1 AND h.request_id = $2`, village, requestID)
+	return h, hash, err
+}
+
+// Households implements household.Reader.
+func (tx *Tx) Households(ctx context.Context, q household.ListQuery) ([]*household.Household, error) {
+	rows, err := tx.q.Query(ctx, `SELECT `+householdColumns+householdFrom+`
+		WHERE h.village_code = $1 AND h.id > $2 AND ($3 = 0 OR h.group_no = $3)
+		ORDER BY h.id LIMIT $4`, q.Village, q.AfterID, q.Group, q.Limit)
+	if err != nil {
+		return nil, internal(err, "listing households")
+	}
+	defer rows.Close()
+	var out []*household.Household
+	for rows.Next() {
+		h, err := scanHousehold(rows)
+		if err != nil {
+			return nil, internal(err, "listing households")
+		}
+		out = append(out, h)
+	}
+	return out, internal(rows.Err(), "listing households")
+}
+
+const factsColumns = `version, members, labourers, annual_income, land_area_mu, collective_shares,
+	existing_bank_debt, dishonest_debtor, source, as_of, recorded_by, record_time`
+
+// FactsHistory implements household.Reader.
+func (tx *Tx) FactsHistory(ctx context.Context, householdID string, before int64, limit int) ([]household.Facts, error) {
+	rows, err := tx.q.Query(ctx, `SELECT `+factsColumns+` FROM household_facts
+		WHERE household_id = $1 AND ($2 = 0 OR version < $2)
+		ORDER BY version DESC LIMIT $3`, householdID, before, limit)
+	if err != nil {
+		return nil, internal(err, "listing facts")
+	}
+	defer rows.Close()
+	var out []household.Facts
+	for rows.Next() {
+		var f household.Facts
+		if err := rows.Scan(&f.Version, &f.Members, &f.Labourers, money{&f.AnnualIncome}, money{&f.LandAreaMu},
+			money{&f.CollectiveShares}, money{&f.ExistingDebt}, &f.DishonestDebtor, &f.Source,
+			date[household.Date]{&f.AsOf}, &f.RecordedBy, ts{&f.RecordTime}); err != nil {
+			return nil, internal(err, "listing facts")
+		}
+		out = append(out, f)
+	}
+	return out, internal(rows.Err(), "listing facts")
+}
+
+// InsertHousehold implements household.Writer.
+func (tx *Tx) InsertHousehold(ctx context.Context, h *household.Household, requestID, requestHash string) error {
+	_, err := tx.q.Exec(ctx, `INSERT INTO households (id, village_code, head_name, head_id_masked,
+		head_id_key, head_id_cipher, head_id_index, group_no, address, registered_on, facts_version,
+		request_id, request_hash, create_time, update_time)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		h.ID, h.Village, h.HeadName, h.HeadIDMasked, h.HeadID.KeyID, h.HeadID.Ciphertext, h.HeadID.Index,
+		h.Group, h.Address, string(h.Registered), h.Facts.Version, requestID, requestHash,
+		tsArg(h.CreateTime), tsArg(h.UpdateTime))
+	if err != nil {
+		if tx.d.IsUniqueViolation(err) {
+			return fault.Wrap(err, fault.AlreadyExists, "HOUSEHOLD_EXISTS", "household already registered")
+		}
+		return internal(err, "inserting a household")
+	}
+	return tx.InsertFacts(ctx, h.ID, h.Facts)
+}
+
+// UpdateHousehold implements household.Writer.
+func (tx *Tx) UpdateHousehold(ctx context.Context, h *household.Household) error {
+	n, err := tx.q.Exec(ctx, `UPDATE households SET head_name = $1, group_no = $2, address = $3,
+		facts_version = $4, update_time = $5 WHERE id = $6`,
+		h.HeadName, h.Group, h.Address, h.Facts.Version, tsArg(h.UpdateTime), h.ID)
+	if err != nil {
+		return internal(err, "updating a household")
+	}
+	if n == 0 {
+		return fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s not found", h.ID)
+	}
+	return nil
+}
+
+// InsertFacts implements household.Writer.
+func (tx *Tx) InsertFacts(ctx context.Context, householdID string, f household.Facts) error {
+	_, err := tx.q.Exec(ctx, `INSERT INTO household_facts (household_id, `+factsColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		householdID, f.Version, f.Members, f.Labourers, moneyArg(f.AnnualIncome), moneyArg(f.LandAreaMu),
+		moneyArg(f.CollectiveShares), moneyArg(f.ExistingDebt), f.DishonestDebtor, f.Source,
+		string(f.AsOf), f.RecordedBy, tsArg(f.RecordTime))
+	if err != nil {
+		if tx.d.IsUniqueViolation(err) {
+			return fault.Wrap(err, fault.AlreadyExists, "FACTS_VERSION_EXISTS",
+				"facts version %d of household %s already exists", f.Version, householdID)
+		}
+		return internal(err, "inserting facts")
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+// Package sqlstore implements the storage ports once for both SQL dialects.
+// Queries, row mapping and transaction shape live here; adapters/postgres
+// and adapters/sqlite only open connections, run migrations, retry and
+// classify their driver's errors.
+//
+// Queries are written in the subset both engines (and PostgreSQL-wire
+// distributed engines) accept, with $N placeholders, which modernc.org/sqlite
+// binds by ordinal just like pgx.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/household"
+)
+
+// Querier runs statements inside one transaction.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (rowsAffected int64, err error)
+	Query(ctx context.Context, sql string, args ...any) (Rows, error)
+	// QueryRow's Scan returns ErrNoRows when there is no row.
+	QueryRow(ctx context.Context, sql string, args ...any) Row
+}
+
+// Rows iterates a result set.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is a single-row result.
+type Row interface{ Scan(dest ...any) error }
+
+// ErrNoRows is what Row.Scan returns for an empty result, whatever the driver.
+var ErrNoRows = errors.New("sqlstore: no rows")
+
+// Conn is a database handle that runs transactions. Implementations retry
+// fn on transient conflicts (serialisation failure, deadlock, busy), so fn
+// must only touch the database through the Querier it is given.
+type Conn interface {
+	ReadTx(ctx context.Context, fn func(Querier) error) error
+	WriteTx(ctx context.Context, fn func(Querier) error) error
+}
+
+// Dialect is what differs between engines beyond the connection.
+type Dialect struct {
+	Name string
+	// IsUniqueViolation reports whether err is a unique-constraint failure.
+	IsUniqueViolation func(error) bool
+}
+
+// Store implements every storage port over a Conn.
+type Store struct {
+	conn    Conn
+	dialect Dialect
+}
+
+// New returns a Store over conn.
+func New(conn Conn, d Dialect) *Store { return &Store{conn: conn, dialect: d} }
+
+// Tx is one transaction; it implements the domain packages' reader and
+// writer interfaces.
+type Tx struct {
+	q Querier
+	d *Dialect
+}
+
+func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
+	return s.conn.ReadTx(ctx, func(q Querier) error { return fn(&Tx{q: q, d: &s.dialect}) })
+}
+
+func (s *Store) write(ctx context.Context, fn func(*Tx) error) error {
+	return s.conn.WriteTx(ctx, func(q Querier) error { return fn(&Tx{q: q, d: &s.dialect}) })
+}
+
+// Households returns the household port.
+func (s *Store) Households() household.Store { return householdStore{s} }
+
+type householdStore struct{ s *Store }
+
+func (h householdStore) Read(ctx context.Context, fn func(household.Reader) error) error {
+	return h.s.read(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+func (h householdStore) Write(ctx context.Context, fn func(household.Writer) error) error {
+	return h.s.write(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Principals returns the principal port.
+func (s *Store) Principals() access.Store { return principalStore{s} }
+
+// internal wraps a driver error so its text stays in logs, not responses.
+func internal(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var f *fault.Error
+	if errors.As(err, &f) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fault.Wrap(err, fault.Internal, "STORAGE", "storage failure while %s", what)
+}

@@ -1,0 +1,386 @@
+// Package storetest is the storage conformance suite: the same tests, run
+// by every store implementation (SQLite and PostgreSQL), so the two can
+// never drift apart in behaviour.
+package storetest
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/household"
+)
+
+// Opener returns a fresh, migrated, empty store for one test.
+type Opener func(t *testing.T) *sqlstore.Store
+
+// RunAll runs every conformance test against stores from open.
+func RunAll(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, *sqlstore.Store)
+	}{
+		{"HouseholdRoundTrip", testHouseholdRoundTrip},
+		{"HouseholdNotFound", testHouseholdNotFound},
+		{"HouseholdUniqueness", testHouseholdUniqueness},
+		{"HouseholdListPaging", testHouseholdListPaging},
+		{"FactsVersions", testFactsVersions},
+		{"WriteRollsBackOnError", testWriteRollsBack},
+		{"ConcurrentWrites", testConcurrentWrites},
+		{"MoneyExact", testMoneyExact},
+		{"Principals", testPrincipals},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.fn(t, open(t))
+		})
+	}
+}
+
+var base = time.Date(2026, 3, 1, 2, 3, 4, 567891000, time.UTC)
+
+const villageA, villageB = "330483102201", "330483103205"
+
+// newHousehold builds a valid household; n varies its identity.
+func newHousehold(t *testing.T, village string, n int) *household.Household {
+	t.Helper()
+	id, err := uuid.NewV7()
+	require.NoError(t, err)
+	idx := sha256.Sum256(fmt.Appendf(nil, "head-%s-%d", village, n))
+	return &household.Household{
+		ID: id.String(), Village: village, HeadName: fmt.Sprintf("户主%d", n),
+		HeadIDMasked: "330483********123X",
+		HeadID:       household.SealedID{KeyID: "k1", Ciphertext: []byte{1, 2, 3, byte(n)}, Index: idx[:]},
+		Group:        int32(n%15 + 1), Address: "南阳村", Registered: "2020-01-02",
+		CreateTime: base, UpdateTime: base,
+		Facts: household.Facts{
+			Version: 1, Members: 4, Labourers: 2,
+			AnnualIncome: decimal.RequireFromString("86000.50"), LandAreaMu: decimal.RequireFromString("3.2"),
+			CollectiveShares: decimal.RequireFromString("10"), ExistingDebt: decimal.Zero,
+			Source: "村委会登记", AsOf: "2026-02-28", RecordedBy: "p1", RecordTime: base,
+		},
+	}
+}
+
+func insert(t *testing.T, s *sqlstore.Store, h *household.Household) {
+	t.Helper()
+	require.NoError(t, s.Households().Write(context.Background(), func(tx household.Writer) error {
+		return tx.InsertHousehold(context.Background(), h, "req-"+h.ID, "hash-"+h.ID)
+	}))
+}
+
+func get(t *testing.T, s *sqlstore.Store, village, id string) (*household.Household, error) {
+	t.Helper()
+	var h *household.Household
+	err := s.Households().Read(context.Background(), func(tx household.Reader) error {
+		var err error
+		h, err = tx.Household(context.Background(), village, id)
+		return err
+	})
+	return h, err
+}
+
+func assertSameHousehold(t *testing.T, want, got *household.Household) {
+	t.Helper()
+	assert.Equal(t, want.ID, got.ID)
+	assert.Equal(t, want.Village, got.Village)
+	assert.Equal(t, want.HeadName, got.HeadName)
+	assert.Equal(t, want.HeadIDMasked, got.HeadIDMasked)
+	assert.Equal(t, want.HeadID, got.HeadID)
+	assert.Equal(t, want.Group, got.Group)
+	assert.Equal(t, want.Address, got.Address)
+	assert.Equal(t, want.Registered, got.Registered)
+	assert.True(t, want.CreateTime.Truncate(time.Microsecond).Equal(got.CreateTime), "create time %v vs %v", want.CreateTime, got.CreateTime)
+	assert.True(t, want.UpdateTime.Truncate(time.Microsecond).Equal(got.UpdateTime))
+	assertSameFacts(t, want.Facts, got.Facts)
+}
+
+func assertSameFacts(t *testing.T, want, got household.Facts) {
+	t.Helper()
+	assert.Equal(t, want.Version, got.Version)
+	assert.Equal(t, want.Members, got.Members)
+	assert.Equal(t, want.Labourers, got.Labourers)
+	for _, m := range []struct {
+		name      string
+		want, got decimal.Decimal
+	}{
+		{"annual_income", want.AnnualIncome, got.AnnualIncome},
+		{"land_area_mu", want.LandAreaMu, got.LandAreaMu},
+		{"collective_shares", want.CollectiveShares, got.CollectiveShares},
+		{"existing_debt", want.ExistingDebt, got.ExistingDebt},
+	} {
+		assert.True(t, m.want.Equal(m.got), "%s: want %s, got %s", m.name, m.want, m.got)
+	}
+	assert.Equal(t, want.DishonestDebtor, got.DishonestDebtor)
+	assert.Equal(t, want.Source, got.Source)
+	assert.Equal(t, want.AsOf, got.AsOf)
+	assert.Equal(t, want.RecordedBy, got.RecordedBy)
+	assert.True(t, want.RecordTime.Truncate(time.Microsecond).Equal(got.RecordTime))
+}
+
+func testHouseholdRoundTrip(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	h.Facts.DishonestDebtor = true
+	insert(t, s, h)
+
+	got, err := get(t, s, villageA, h.ID)
+	require.NoError(t, err)
+	assertSameHousehold(t, h, got)
+	assert.Equal(t, time.UTC, got.CreateTime.Location())
+
+	err = s.Households().Read(ctx, func(tx household.Reader) error {
+		byIdx, err := tx.HouseholdByIndex(ctx, h.HeadID.Index)
+		require.NoError(t, err)
+		assert.Equal(t, h.ID, byIdx.ID)
+		byReq, hash, err := tx.HouseholdByRequest(ctx, villageA, "req-"+h.ID)
+		require.NoError(t, err)
+		assert.Equal(t, h.ID, byReq.ID)
+		assert.Equal(t, "hash-"+h.ID, hash)
+		return nil
+	})
+	require.NoError(t, err)
+}
+
+func testHouseholdNotFound(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+
+	_, err := get(t, s, villageB, h.ID)
+	assert.True(t, fault.Is(err, fault.NotFound), "a household of another village must be NotFound, got %v", err)
+	_, err = get(t, s, villageA, uuid.NewString())
+	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
+	err = s.Households().Read(ctx, func(tx household.Reader) error {
+		_, err := tx.HouseholdByIndex(ctx, []byte("nope"))
+		assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
+		_, _, err = tx.HouseholdByRequest(ctx, villageA, "no-such-request")
+		assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
+		return nil
+	})
+	require.NoError(t, err)
+	err = s.Households().Write(ctx, func(tx household.Writer) error {
+		ghost := newHousehold(t, villageA, 2)
+		return tx.UpdateHousehold(ctx, ghost)
+	})
+	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
+}
+
+func testHouseholdUniqueness(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+
+	sameHead := newHousehold(t, villageB, 2)
+	sameHead.HeadID.Index = h.HeadID.Index
+	err := s.Households().Write(ctx, func(tx household.Writer) error {
+		return tx.InsertHousehold(ctx, sameHead, "other", "x")
+	})
+	assert.True(t, fault.Is(err, fault.AlreadyExists), "same head twice must be AlreadyExists, got %v", err)
+
+	sameReq := newHousehold(t, villageA, 3)
+	err = s.Households().Write(ctx, func(tx household.Writer) error {
+		return tx.InsertHousehold(ctx, sameReq, "req-"+h.ID, "x")
+	})
+	assert.True(t, fault.Is(err, fault.AlreadyExists), "same request id twice must be AlreadyExists, got %v", err)
+
+	// The same request id in another village is a different request.
+	otherVillage := newHousehold(t, villageB, 4)
+	require.NoError(t, s.Households().Write(ctx, func(tx household.Writer) error {
+		return tx.InsertHousehold(ctx, otherVillage, "req-"+h.ID, "x")
+	}))
+}
+
+func testHouseholdListPaging(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	var want []string
+	for i := range 23 {
+		h := newHousehold(t, villageA, i)
+		h.Group = int32(i%3 + 1)
+		insert(t, s, h)
+		want = append(want, h.ID)
+	}
+	insert(t, s, newHousehold(t, villageB, 100))
+
+	var got []string
+	after := ""
+	for {
+		var page []*household.Household
+		require.NoError(t, s.Households().Read(ctx, func(tx household.Reader) error {
+			var err error
+			page, err = tx.Households(ctx, household.ListQuery{Village: villageA, AfterID: after, Limit: 10})
+			return err
+		}))
+		for _, h := range page {
+			got = append(got, h.ID)
+			assert.Equal(t, villageA, h.Village)
+		}
+		if len(page) < 10 {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	assert.Equal(t, want, got, "ids come back in creation order, each once")
+
+	var g2 []*household.Household
+	require.NoError(t, s.Households().Read(ctx, func(tx household.Reader) error {
+		var err error
+		g2, err = tx.Households(ctx, household.ListQuery{Village: villageA, Group: 2, Limit: 100})
+		return err
+	}))
+	assert.Len(t, g2, 8) // i%3 == 1 for i in 0..22
+	for _, h := range g2 {
+		assert.Equal(t, int32(2), h.Group)
+	}
+}
+
+func testFactsVersions(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+	for v := int64(2); v <= 5; v++ {
+		f := h.Facts
+		f.Version = v
+		f.AnnualIncome = decimal.NewFromInt(1000 * v)
+		f.RecordTime = base.Add(time.Duration(v) * time.Hour)
+		require.NoError(t, s.Households().Write(ctx, func(tx household.Writer) error {
+			if err := tx.InsertFacts(ctx, h.ID, f); err != nil {
+				return err
+			}
+			h.Facts = f
+			h.UpdateTime = f.RecordTime
+			return tx.UpdateHousehold(ctx, h)
+		}))
+	}
+	got, err := get(t, s, villageA, h.ID)
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), got.Facts.Version)
+	assert.True(t, decimal.NewFromInt(5000).Equal(got.Facts.AnnualIncome))
+
+	var hist []household.Facts
+	require.NoError(t, s.Households().Read(ctx, func(tx household.Reader) error {
+		var err error
+		hist, err = tx.FactsHistory(ctx, h.ID, 4, 2)
+		return err
+	}))
+	require.Len(t, hist, 2)
+	assert.Equal(t, int64(3), hist[0].Version)
+	assert.Equal(t, int64(2), hist[1].Version)
+
+	err = s.Households().Write(ctx, func(tx household.Writer) error {
+		return tx.InsertFacts(ctx, h.ID, h.Facts) // version 5 again
+	})
+	assert.True(t, fault.Is(err, fault.AlreadyExists), "a facts version is written once, got %v", err)
+}
+
+func testWriteRollsBack(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	boom := errors.New("boom")
+	err := s.Households().Write(ctx, func(tx household.Writer) error {
+		if err := tx.InsertHousehold(ctx, h, "r", "x"); err != nil {
+			return err
+		}
+		return boom
+	})
+	require.ErrorIs(t, err, boom)
+	_, err = get(t, s, villageA, h.ID)
+	assert.True(t, fault.Is(err, fault.NotFound), "a failed transaction leaves nothing behind, got %v", err)
+}
+
+func testConcurrentWrites(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	const n = 24
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := newHousehold(t, villageA, i)
+			errs <- s.Households().Write(ctx, func(tx household.Writer) error {
+				return tx.InsertHousehold(ctx, h, fmt.Sprint("req", i), "x")
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	var all []*household.Household
+	require.NoError(t, s.Households().Read(ctx, func(tx household.Reader) error {
+		var err error
+		all, err = tx.Households(ctx, household.ListQuery{Village: villageA, Limit: 100})
+		return err
+	}))
+	assert.Len(t, all, n)
+}
+
+func testMoneyExact(t *testing.T, s *sqlstore.Store) {
+	h := newHousehold(t, villageA, 1)
+	h.Facts.AnnualIncome = decimal.RequireFromString("999999999999999.99")
+	h.Facts.ExistingDebt = decimal.RequireFromString("0.10")
+	h.Facts.LandAreaMu = decimal.RequireFromString("0.01")
+	insert(t, s, h)
+	got, err := get(t, s, villageA, h.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "999999999999999.99", got.Facts.AnnualIncome.StringFixed(2))
+	assert.Equal(t, "0.10", got.Facts.ExistingDebt.StringFixed(2))
+	assert.Equal(t, "0.01", got.Facts.LandAreaMu.String())
+}
+
+func testPrincipals(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	ps := s.Principals()
+	clerk := &access.Principal{ID: uuid.NewString(), Name: "clerk-a", Role: access.VillageClerk,
+		Scope: access.Scope{Villages: []string{villageA, villageB}}, CreateTime: base}
+	bank := &access.Principal{ID: uuid.NewString(), Name: "bank-1", Role: access.BankOfficer,
+		Scope: access.Scope{Bank: "tx-rcb"}, Demo: true, CreateTime: base.Add(time.Second)}
+	require.NoError(t, ps.CreatePrincipal(ctx, clerk, []byte("hash-clerk")))
+	require.NoError(t, ps.CreatePrincipal(ctx, bank, []byte("hash-bank")))
+
+	err := ps.CreatePrincipal(ctx, &access.Principal{ID: uuid.NewString(), Name: "clerk-a", Role: access.Regulator, CreateTime: base}, []byte("h3"))
+	assert.True(t, fault.Is(err, fault.AlreadyExists), "duplicate name, got %v", err)
+
+	got, err := ps.PrincipalByKey(ctx, []byte("hash-clerk"))
+	require.NoError(t, err)
+	assert.Equal(t, clerk.Name, got.Name)
+	assert.Equal(t, access.VillageClerk, got.Role)
+	assert.Equal(t, []string{villageA, villageB}, got.Scope.Villages)
+	assert.True(t, got.Active())
+	assert.False(t, got.Demo)
+
+	got, err = ps.PrincipalByName(ctx, "bank-1")
+	require.NoError(t, err)
+	assert.Equal(t, "tx-rcb", got.Scope.Bank)
+	assert.True(t, got.Demo)
+
+	_, err = ps.PrincipalByKey(ctx, []byte("nope"))
+	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
+
+	revoked := base.Add(time.Hour)
+	require.NoError(t, ps.RevokePrincipal(ctx, "clerk-a", revoked))
+	require.NoError(t, ps.RevokePrincipal(ctx, "clerk-a", revoked.Add(time.Hour)))
+	got, err = ps.PrincipalByKey(ctx, []byte("hash-clerk"))
+	require.NoError(t, err)
+	require.NotNil(t, got.RevokeTime)
+	assert.True(t, revoked.Equal(*got.RevokeTime), "revoking twice keeps the first time")
+	assert.True(t, fault.Is(ps.RevokePrincipal(ctx, "ghost", revoked), fault.NotFound))
+
+	all, err := ps.ListPrincipals(ctx)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+}

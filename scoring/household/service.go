@@ -1,0 +1,511 @@
+package household
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
+)
+
+// Sealer encrypts 身份证号 for storage. Implemented by adapters/pii.
+type Sealer interface {
+	// Seal encrypts id bound to the household it belongs to (so a sealed
+	// value copied onto another household does not decrypt) and returns it
+	// with its blind index.
+	Seal(householdID string, id idnum.PersonID) (SealedID, error)
+	// Index returns the blind index of id, for look-ups.
+	Index(id idnum.PersonID) []byte
+}
+
+// Service registers households and records their facts. Its methods check
+// input and business rules; authorisation (role and scope) has already been
+// enforced by the caller's interceptor chain.
+type Service struct {
+	store  Store
+	sealer Sealer
+	now    func() time.Time
+}
+
+// NewService returns a Service. now is the clock (time.Now in production).
+func NewService(store Store, sealer Sealer, now func() time.Time) *Service {
+	return &Service{store: store, sealer: sealer, now: now}
+}
+
+// CreateInput is a request to register a household, fields as the clerk
+// typed them; the service parses and validates every one.
+type CreateInput struct {
+	Parent       string // villages/{code}
+	HeadName     string
+	HeadIDNumber string
+	Group        int32
+	Address      string
+	Registered   string // YYYY-MM-DD
+	Facts        *FactsInput
+	RequestID    string
+}
+
+// FactsInput is one version of facts as typed; amounts are decimal strings.
+type FactsInput struct {
+	Members          int32
+	Labourers        int32
+	AnnualIncome     string
+	LandAreaMu       string
+	CollectiveShares string
+	ExistingDebt     string
+	DishonestDebtor  bool
+	Source           string
+	AsOf             string
+}
+
+// Create registers a household with its first facts version. Repeating a
+// request with the same RequestID returns the first result; reusing the
+// RequestID for a different household is AlreadyExists.
+func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInput) (*Household, error) {
+	now := s.now().UTC()
+	today := Today(now)
+	var v fault.Violations
+	village := parseParent(in.Parent, "parent", &v)
+	if strings.TrimSpace(in.HeadName) == "" {
+		v.Add("household.head_name", "is required")
+	}
+	var pid idnum.PersonID
+	if in.HeadIDNumber == "" {
+		v.Add("household.head_id_number", "is required")
+	} else if id, err := idnum.ParsePersonIDAt(in.HeadIDNumber, now.In(Shanghai)); err != nil {
+		v.Add("household.head_id_number", "%s", err)
+	} else {
+		pid = id
+	}
+	if in.Group < 1 || in.Group > 99 {
+		v.Add("household.group", "must be between 1 and 99, got %d", in.Group)
+	}
+	var registered Date
+	if in.Registered == "" {
+		v.Add("household.registered_date", "is required")
+	} else if d, err := ParseDate(in.Registered); err != nil {
+		v.Add("household.registered_date", "%q is not a date in YYYY-MM-DD form", in.Registered)
+	} else if d.After(today) {
+		v.Add("household.registered_date", "%s is in the future (today is %s in Asia/Shanghai)", d, today)
+	} else {
+		registered = d
+	}
+	var facts Facts
+	if in.Facts == nil {
+		v.Add("household.facts", "is required")
+	} else {
+		facts = in.Facts.parse("household.facts", today, &v)
+	}
+	if in.RequestID == "" {
+		v.Add("request_id", "is required")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "INTERNAL", "cannot allocate household id")
+	}
+	h := &Household{
+		ID:           id.String(),
+		Village:      village,
+		HeadName:     strings.TrimSpace(in.HeadName),
+		HeadIDMasked: pid.Masked(),
+		Group:        in.Group,
+		Address:      strings.TrimSpace(in.Address),
+		Registered:   registered,
+		CreateTime:   now,
+		UpdateTime:   now,
+	}
+	if h.HeadID, err = s.sealer.Seal(h.ID, pid); err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "INTERNAL", "cannot seal id number")
+	}
+	facts.Version = 1
+	facts.RecordedBy = p.ID
+	facts.RecordTime = now
+	h.Facts = facts
+	reqHash := createHash(h)
+
+	var out *Household
+	err = s.store.Write(ctx, func(tx Writer) error {
+		prev, prevHash, err := tx.HouseholdByRequest(ctx, village, in.RequestID)
+		switch {
+		case err == nil:
+			if prevHash != reqHash {
+				return fault.New(fault.AlreadyExists, "REQUEST_ID_REUSED",
+					"request_id %q was already used for a different household", in.RequestID)
+			}
+			out = prev
+			return nil
+		case !fault.Is(err, fault.NotFound):
+			return err
+		}
+		if _, err := tx.HouseholdByIndex(ctx, h.HeadID.Index); err == nil {
+			return fault.New(fault.AlreadyExists, "HEAD_ALREADY_REGISTERED",
+				"a household headed by %s is already registered", h.HeadIDMasked)
+		} else if !fault.Is(err, fault.NotFound) {
+			return err
+		}
+		if err := tx.InsertHousehold(ctx, h, in.RequestID, reqHash); err != nil {
+			return err
+		}
+		out = h
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// createHash fingerprints a create request (without the random id or the
+// randomised ciphertext) so a retried request can be told from a reuse.
+func createHash(h *Household) string {
+	f := h.Facts
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%x\x00%d\x00%s\x00%s\x00%d\x00%d\x00%s\x00%s\x00%s\x00%s\x00%t\x00%s\x00%s",
+		h.Village, h.HeadName, h.HeadID.Index, h.Group, h.Address, h.Registered,
+		f.Members, f.Labourers, f.AnnualIncome, f.LandAreaMu, f.CollectiveShares, f.ExistingDebt,
+		f.DishonestDebtor, f.Source, f.AsOf))
+	return hex.EncodeToString(sum[:])
+}
+
+func (in *FactsInput) parse(prefix string, today Date, v *fault.Violations) Facts {
+	f := Facts{
+		Members:         in.Members,
+		Labourers:       in.Labourers,
+		DishonestDebtor: in.DishonestDebtor,
+		Source:          strings.TrimSpace(in.Source),
+	}
+	dec := func(name, s string) decimal.Decimal {
+		d, err := decimal.NewFromString(s)
+		if err != nil || !decimalPattern.MatchString(s) {
+			v.Add(prefix+"."+name, "%q is not an amount like 12345.67", s)
+			return decimal.Zero
+		}
+		return d
+	}
+	f.AnnualIncome = dec("annual_income", in.AnnualIncome)
+	f.LandAreaMu = dec("land_area_mu", in.LandAreaMu)
+	f.CollectiveShares = dec("collective_shares", in.CollectiveShares)
+	f.ExistingDebt = dec("existing_bank_debt", in.ExistingDebt)
+	if in.AsOf != "" {
+		d, err := ParseDate(in.AsOf)
+		if err != nil {
+			v.Add(prefix+".as_of_date", "%q is not a date in YYYY-MM-DD form", in.AsOf)
+		}
+		f.AsOf = d
+	}
+	f.Validate(prefix, today, v)
+	return f
+}
+
+// decimalPattern accepts plain decimal notation only: no exponent, sign or
+// spaces, which decimal.NewFromString would otherwise allow.
+var decimalPattern = regexp.MustCompile(`^\d{1,15}(\.\d{1,2})?$`)
+
+// Get returns the household named villages/{code}/households/{id}.
+func (s *Service) Get(ctx context.Context, name string) (*Household, error) {
+	village, id, err := ParseName(name, "name")
+	if err != nil {
+		return nil, err
+	}
+	var out *Household
+	err = s.store.Read(ctx, func(tx Reader) error {
+		out, err = tx.Household(ctx, village, id)
+		return err
+	})
+	return out, err
+}
+
+// Lookup finds a household of the village by its head's 身份证号.
+func (s *Service) Lookup(ctx context.Context, parent, idNumber string) (*Household, error) {
+	var v fault.Violations
+	village := parseParent(parent, "parent", &v)
+	pid, err := idnum.ParsePersonIDAt(idNumber, s.now().In(Shanghai))
+	if err != nil {
+		v.Add("head_id_number", "%s", err)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var out *Household
+	err = s.store.Read(ctx, func(tx Reader) error {
+		out, err = tx.HouseholdByIndex(ctx, s.sealer.Index(pid))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.Village != village {
+		// The head is registered elsewhere: say nothing about where.
+		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "no household in %s is headed by %s", parent, pid.Masked())
+	}
+	return out, nil
+}
+
+// ListQuery selects a page of a village's households.
+type ListQuery struct {
+	Village string
+	Group   int32  // 0 = all groups
+	AfterID string // keyset cursor: ids sort in creation order
+	Limit   int
+}
+
+// Page is one page of results and the token for the next.
+type Page[T any] struct {
+	Items     []T
+	NextToken string
+}
+
+// DefaultPageSize applies when a caller sends page_size 0.
+const DefaultPageSize = 50
+
+// List returns a page of the village's households in creation order.
+func (s *Service) List(ctx context.Context, parent string, group int32, pageSize int32, pageToken string) (Page[*Household], error) {
+	var v fault.Violations
+	village := parseParent(parent, "parent", &v)
+	if group < 0 || group > 99 {
+		v.Add("group", "must be between 0 and 99, got %d", group)
+	}
+	scope := fmt.Sprintf("households|%s|%d", village, group)
+	after := decodeToken(pageToken, scope, &v)
+	limit := pageLimit(pageSize, &v)
+	if err := v.Err(); err != nil {
+		return Page[*Household]{}, err
+	}
+	var items []*Household
+	err := s.store.Read(ctx, func(tx Reader) error {
+		var err error
+		items, err = tx.Households(ctx, ListQuery{Village: village, Group: group, AfterID: after, Limit: limit + 1})
+		return err
+	})
+	if err != nil {
+		return Page[*Household]{}, err
+	}
+	page := Page[*Household]{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		page.NextToken = encodeToken(scope, items[limit-1].ID)
+	}
+	return page, nil
+}
+
+// ListFacts returns a page of a household's facts versions, newest first.
+func (s *Service) ListFacts(ctx context.Context, parent string, pageSize int32, pageToken string) (Page[Facts], error) {
+	village, id, err := ParseName(parent, "parent")
+	if err != nil {
+		return Page[Facts]{}, err
+	}
+	var v fault.Violations
+	scope := "facts|" + id
+	afterStr := decodeToken(pageToken, scope, &v)
+	limit := pageLimit(pageSize, &v)
+	var before int64
+	if afterStr != "" {
+		n, err := strconv.ParseInt(afterStr, 10, 64)
+		if err != nil || n < 1 {
+			v.Add("page_token", "is not a token this list returned")
+		}
+		before = n
+	}
+	if err := v.Err(); err != nil {
+		return Page[Facts]{}, err
+	}
+	var items []Facts
+	err = s.store.Read(ctx, func(tx Reader) error {
+		if _, err := tx.Household(ctx, village, id); err != nil {
+			return err
+		}
+		items, err = tx.FactsHistory(ctx, id, before, limit+1)
+		return err
+	})
+	if err != nil {
+		return Page[Facts]{}, err
+	}
+	page := Page[Facts]{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		page.NextToken = encodeToken(scope, strconv.FormatInt(items[limit-1].Version, 10))
+	}
+	return page, nil
+}
+
+// UpdateInput changes the fields named in Paths; others are ignored.
+type UpdateInput struct {
+	Name     string
+	Paths    []string // of: head_name, group, address, facts
+	HeadName string
+	Group    int32
+	Address  string
+	Facts    *FactsInput
+}
+
+// Update applies the named fields. Updating facts appends a new version;
+// no earlier version changes.
+func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInput) (*Household, error) {
+	now := s.now().UTC()
+	village, id, err := ParseName(in.Name, "household.name")
+	if err != nil {
+		return nil, err
+	}
+	var v fault.Violations
+	if len(in.Paths) == 0 {
+		v.Add("update_mask", "must name at least one of head_name, group, address, facts")
+	}
+	var facts *Facts
+	set := map[string]bool{}
+	for _, path := range in.Paths {
+		if set[path] {
+			v.Add("update_mask", "names %q twice", path)
+			continue
+		}
+		set[path] = true
+		switch path {
+		case "head_name":
+			if strings.TrimSpace(in.HeadName) == "" {
+				v.Add("household.head_name", "is required")
+			}
+		case "group":
+			if in.Group < 1 || in.Group > 99 {
+				v.Add("household.group", "must be between 1 and 99, got %d", in.Group)
+			}
+		case "address":
+		case "facts":
+			if in.Facts == nil {
+				v.Add("household.facts", "is required when update_mask names facts")
+				continue
+			}
+			f := in.Facts.parse("household.facts", Today(now), &v)
+			facts = &f
+		case "head_id_number":
+			v.Add("update_mask", "head_id_number cannot be changed; a new head registers a new household")
+		default:
+			v.Add("update_mask", "%q is not an updatable field (head_name, group, address, facts)", path)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var out *Household
+	err = s.store.Write(ctx, func(tx Writer) error {
+		h, err := tx.Household(ctx, village, id)
+		if err != nil {
+			return err
+		}
+		if set["head_name"] {
+			h.HeadName = strings.TrimSpace(in.HeadName)
+		}
+		if set["group"] {
+			h.Group = in.Group
+		}
+		if set["address"] {
+			h.Address = strings.TrimSpace(in.Address)
+		}
+		if facts != nil {
+			f := *facts
+			f.Version = h.Facts.Version + 1
+			f.RecordedBy = p.ID
+			f.RecordTime = now
+			if err := tx.InsertFacts(ctx, h.ID, f); err != nil {
+				return err
+			}
+			h.Facts = f
+		}
+		h.UpdateTime = now
+		if err := tx.UpdateHousehold(ctx, h); err != nil {
+			return err
+		}
+		out = h
+		return nil
+	})
+	return out, err
+}
+
+// Name returns the resource name of h.
+func (h *Household) Name() string { return "villages/" + h.Village + "/households/" + h.ID }
+
+// ParseName splits villages/{code}/households/{id}, reporting problems
+// against field.
+func ParseName(name, field string) (village, id string, err error) {
+	var v fault.Violations
+	parts := strings.Split(name, "/")
+	if len(parts) != 4 || parts[0] != "villages" || parts[2] != "households" {
+		v.Add(field, "must be villages/{village_code}/households/{household_id}, got %q", name)
+		return "", "", v.Err()
+	}
+	if _, err := idnum.ParseVillageCode(parts[1]); err != nil {
+		v.Add(field, "%s", err)
+	}
+	if _, err := uuid.Parse(parts[3]); err != nil || len(parts[3]) != 36 {
+		v.Add(field, "household id %q is not a UUID", parts[3])
+	}
+	return parts[1], parts[3], v.Err()
+}
+
+// VillageOf returns the village code named by a resource name of the form
+// villages/{code}[/...], or "" when there is none. Authorisation uses it.
+func VillageOf(name string) string {
+	rest, ok := strings.CutPrefix(name, "villages/")
+	if !ok {
+		return ""
+	}
+	code, _, _ := strings.Cut(rest, "/")
+	return code
+}
+
+func parseParent(parent, field string, v *fault.Violations) string {
+	code, ok := strings.CutPrefix(parent, "villages/")
+	if !ok || strings.Contains(code, "/") {
+		v.Add(field, "must be villages/{village_code}, got %q", parent)
+		return ""
+	}
+	if _, err := idnum.ParseVillageCode(code); err != nil {
+		v.Add(field, "%s", err)
+		return ""
+	}
+	return code
+}
+
+const maxPageSize = 1000
+
+func pageLimit(size int32, v *fault.Violations) int {
+	switch {
+	case size < 0 || size > maxPageSize:
+		v.Add("page_size", "must be between 0 and %d, got %d", maxPageSize, size)
+		return 0
+	case size == 0:
+		return DefaultPageSize
+	}
+	return int(size)
+}
+
+// Page tokens carry the query they belong to, so a token from one list
+// cannot page through another.
+func encodeToken(scope, after string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(scope + "\x00" + after))
+}
+
+func decodeToken(token, scope string, v *fault.Violations) string {
+	if token == "" {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	s, after, ok := strings.Cut(string(raw), "\x00")
+	if err != nil || !ok || s != scope || after == "" {
+		v.Add("page_token", "is not a token this list returned")
+		return ""
+	}
+	return after
+}

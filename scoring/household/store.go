@@ -1,0 +1,49 @@
+package household
+
+import "context"
+
+// Store is the household port: transactions over the household tables. It
+// is implemented by adapters/sqlstore for SQLite and PostgreSQL and checked
+// by the conformance suite in adapters/storetest.
+type Store interface {
+	// Read runs fn in a read-only transaction with a consistent snapshot.
+	Read(ctx context.Context, fn func(Reader) error) error
+	// Write runs fn in one read-write transaction: all of fn's writes commit
+	// together or not at all. fn may be run more than once when the database
+	// asks for a retry (serialisation failure, busy), so it must not have
+	// effects outside the transaction.
+	Write(ctx context.Context, fn func(Writer) error) error
+}
+
+// Reader reads households. Errors: a fault of kind NotFound when the
+// household does not exist; anything else is Internal or Unavailable.
+type Reader interface {
+	// Household returns the household id of village with its latest facts.
+	// A household of another village is NotFound.
+	Household(ctx context.Context, village, id string) (*Household, error)
+	// HouseholdByIndex returns the household whose head has the blind index.
+	HouseholdByIndex(ctx context.Context, index []byte) (*Household, error)
+	// HouseholdByRequest returns the household created by a request id in a
+	// village, with the fingerprint of that request.
+	HouseholdByRequest(ctx context.Context, village, requestID string) (*Household, string, error)
+	// Households returns up to q.Limit households with id > q.AfterID in id
+	// order. An empty result is not an error.
+	Households(ctx context.Context, q ListQuery) ([]*Household, error)
+	// FactsHistory returns up to limit facts versions of a household, newest
+	// first, with version < before (0 = from the latest).
+	FactsHistory(ctx context.Context, householdID string, before int64, limit int) ([]Facts, error)
+}
+
+// Writer reads and writes households within one transaction.
+type Writer interface {
+	Reader
+	// InsertHousehold stores h and h.Facts (as version 1). AlreadyExists when
+	// the head's index or the (village, request id) pair is taken.
+	InsertHousehold(ctx context.Context, h *Household, requestID, requestHash string) error
+	// UpdateHousehold stores h's registration fields, latest facts version
+	// and update time. NotFound when h does not exist.
+	UpdateHousehold(ctx context.Context, h *Household) error
+	// InsertFacts appends a facts version. AlreadyExists when the version
+	// exists (a concurrent update won).
+	InsertFacts(ctx context.Context, householdID string, f Facts) error
+}
