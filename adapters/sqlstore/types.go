@@ -57,10 +57,6 @@ func (s nullTS) Scan(src any) error {
 	return nil
 }
 
-func nullTSArg(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
 	return tsArg(*t)
 }
 

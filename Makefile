@@ -1,0 +1,164 @@
+# sanzhi — build, code generation, lint and test.
+#
+#   make help      lists the targets
+#   make ci        what CI runs (.ci/run): tools proto-check lint breaking test
+#
+# Every tool is pinned below and installed into ./bin by `go install` from the
+# Go module proxy; nothing is assumed to be on the machine but Go, git and a
+# POSIX shell. See docs/BUILD.md.
+
+SHELL         := bash
+.SHELLFLAGS   := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS     += --no-print-directory
+
+GO   ?= go
+BIN  := $(CURDIR)/bin
+# Our tools first; /usr/local/go/bin last so `go` is found on a bare machine.
+export PATH := $(BIN):$(PATH):/usr/local/go/bin
+
+# ---- pinned tool versions --------------------------------------------------
+BUF_VERSION                := v1.75.0
+# protoc-gen-go follows the google.golang.org/protobuf runtime in go.mod.
+PROTOBUF_GO_FALLBACK       := v1.36.12
+PROTOC_GEN_GO_VERSION      := $(or $(shell $(GO) list -m -f '{{.Version}}' google.golang.org/protobuf 2>/dev/null),$(PROTOBUF_GO_FALLBACK))
+PROTOC_GEN_GO_GRPC_VERSION := v1.6.2
+GRPC_GATEWAY_VERSION       := v2.33.0
+# staticcheck 2026.1.x (v0.8.x) is the first release line built for Go 1.26.
+STATICCHECK_VERSION        := v0.8.2
+# validate.proto for protovalidate; comes from the Go module cache (no BSR access).
+PROTOVALIDATE_VERSION      := v1.2.2
+
+# ---- paths ------------------------------------------------------------------
+BUILD          := .build
+PROTODEPS      := $(BUILD)/protodeps
+OPENAPI_DIR    := adapters/gateway/openapi
+GENERATED_DIRS := proto $(OPENAPI_DIR)
+STAMPS         := $(BIN)/.stamps
+
+# ---- tools --------------------------------------------------------------------
+# $(call go-tool,NAME,PACKAGE,VERSION) defines a stamp file
+# bin/.stamps/NAME@VERSION whose rule runs `go install PACKAGE@VERSION` into
+# bin/. A new version means a new stamp name, so the tool is reinstalled only
+# when it is missing or its pin changes.
+TOOL_STAMPS :=
+define go-tool
+$(STAMPS)/$(1)@$(3):
+	@rm -f $(STAMPS)/$(1)@*
+	@echo "==> go install $(2)@$(3)"
+	@GOBIN=$(BIN) $(GO) install $(2)@$(3)
+	@mkdir -p $(STAMPS) && touch $$@
+TOOL_STAMPS += $(STAMPS)/$(1)@$(3)
+endef
+
+$(eval $(call go-tool,buf,github.com/bufbuild/buf/cmd/buf,$(BUF_VERSION)))
+$(eval $(call go-tool,protoc-gen-go,google.golang.org/protobuf/cmd/protoc-gen-go,$(PROTOC_GEN_GO_VERSION)))
+$(eval $(call go-tool,protoc-gen-go-grpc,google.golang.org/grpc/cmd/protoc-gen-go-grpc,$(PROTOC_GEN_GO_GRPC_VERSION)))
+$(eval $(call go-tool,protoc-gen-grpc-gateway,github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway,$(GRPC_GATEWAY_VERSION)))
+$(eval $(call go-tool,protoc-gen-openapiv2,github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2,$(GRPC_GATEWAY_VERSION)))
+$(eval $(call go-tool,staticcheck,honnef.co/go/tools/cmd/staticcheck,$(STATICCHECK_VERSION)))
+
+##@ Everyday
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} \
+	  /^##@/ {printf "\n%s\n", substr($$0, 5)} \
+	  /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+
+.PHONY: run
+run: ## run sanzhid on the embedded default with a demo county (extra flags: ARGS=...)
+	$(GO) run ./cmd/sanzhid --demo $(ARGS)
+
+.PHONY: build
+build: ## build bin/sanzhid and bin/sanzhi
+	$(GO) build -o $(BIN)/sanzhid ./cmd/sanzhid
+	$(GO) build -o $(BIN)/sanzhi ./cmd/sanzhi
+
+.PHONY: test
+test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
+	$(GO) test -race -count=1 ./...
+
+.PHONY: bench
+bench: ## run the benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+##@ API contract (proto/)
+
+.PHONY: proto
+proto: tools protodeps ## regenerate Go, gateway and OpenAPI code from proto/
+	@echo "==> buf generate"
+	@find proto \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -delete
+	@rm -f $(OPENAPI_DIR)/*.swagger.json
+	@if ! find proto -name '*.proto' | grep -q .; then echo "no .proto files under proto/: nothing to generate"; exit 0; fi; \
+	  buf generate
+
+.PHONY: proto-check
+proto-check: proto ## fail if the committed generated code is not what `make proto` makes
+	@changes=$$(git status --porcelain --untracked-files=all -- $(GENERATED_DIRS)); \
+	if [ -n "$$changes" ]; then \
+	  echo "proto-check: uncommitted changes under $(GENERATED_DIRS) after 'make proto':"; \
+	  echo "the generated code is stale (run 'make proto' and commit it) or a .proto is uncommitted"; \
+	  echo "$$changes"; \
+	  git --no-pager diff --stat -- $(GENERATED_DIRS); \
+	  git --no-pager diff -- $(GENERATED_DIRS) | head -200; \
+	  exit 1; \
+	fi; \
+	echo "generated code is up to date"
+
+.PHONY: breaking
+breaking: tools protodeps ## buf breaking against main's fork point, or HEAD~1 on main (BREAKING_REF=... to choose)
+	@BUF=buf PROTODEPS=$(PROTODEPS) BREAKING_REF='$(BREAKING_REF)' bash tools/breaking.sh
+
+.PHONY: protodeps
+protodeps: ## copy validate.proto from the Go module cache into .build/protodeps
+	@dir=$$($(GO) mod download -json github.com/bufbuild/protovalidate@$(PROTOVALIDATE_VERSION) \
+	        | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p'); \
+	  test -n "$$dir" || { echo "go mod download github.com/bufbuild/protovalidate@$(PROTOVALIDATE_VERSION) failed"; exit 1; }; \
+	  install -D -m 0644 "$$dir/proto/protovalidate/buf/validate/validate.proto" \
+	          $(PROTODEPS)/buf/validate/validate.proto
+
+##@ Quality
+
+.PHONY: lint
+lint: tools protodeps ## buf lint, gofmt, go vet, staticcheck
+	@echo "==> buf lint"
+	@if find proto -name '*.proto' | grep -q .; then buf lint; else echo "no .proto files: skipped"; fi
+	@echo "==> gofmt -l"
+	@out=$$(find . -name '*.go' -not -name '*.pb.go' -not -name '*.pb.gw.go' \
+	          -not -path './.*' -not -path './bin/*' -not -path '*/testdata/*' -print0 \
+	        | xargs -0 -r gofmt -l); \
+	  if [ -n "$$out" ]; then echo "not gofmt'ed (run gofmt -w):"; echo "$$out"; exit 1; fi
+	@echo "==> go vet"
+	@$(GO) vet ./...
+	@echo "==> staticcheck"
+	@staticcheck ./...
+
+.PHONY: ci
+ci: ## what CI runs, in order: tools proto-check lint breaking test
+	@$(MAKE) tools
+	@$(MAKE) proto-check
+	@$(MAKE) lint
+	@$(MAKE) breaking
+	@$(MAKE) test
+
+##@ Housekeeping
+
+.PHONY: tools
+tools: $(TOOL_STAMPS) ## install the pinned tools into bin/ (only when missing or re-pinned)
+	@:
+
+.PHONY: versions
+versions: ## print the pinned tool versions
+	@echo "buf                     $(BUF_VERSION)"
+	@echo "protoc-gen-go           $(PROTOC_GEN_GO_VERSION)"
+	@echo "protoc-gen-go-grpc      $(PROTOC_GEN_GO_GRPC_VERSION)"
+	@echo "protoc-gen-grpc-gateway $(GRPC_GATEWAY_VERSION)"
+	@echo "protoc-gen-openapiv2    $(GRPC_GATEWAY_VERSION)"
+	@echo "staticcheck             $(STATICCHECK_VERSION)"
+	@echo "protovalidate (proto)   $(PROTOVALIDATE_VERSION)"
+
+.PHONY: clean
+clean: ## remove bin/ and .build/ (generated code is committed and kept)
+	rm -rf $(BIN) $(BUILD)
