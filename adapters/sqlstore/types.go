@@ -57,9 +57,6 @@ func (s nullTS) Scan(src any) error {
 	return nil
 }
 
-	return tsArg(*t)
-}
-
 // date scans a calendar date (DATE in PostgreSQL, TEXT in SQLite) into its
 // YYYY-MM-DD form.
 type date[T ~string] struct{ d *T }
