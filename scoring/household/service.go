@@ -43,6 +43,10 @@ func NewService(store Store, sealer Sealer, now func() time.Time) *Service {
 	return &Service{store: store, sealer: sealer, now: now}
 }
 
+// clock returns now in UTC at the microsecond precision both stores keep,
+// so what a write returns equals what a later read returns.
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
 // CreateInput is a request to register a household, fields as the clerk
 // typed them; the service parses and validates every one.
 type CreateInput struct {
@@ -73,7 +77,7 @@ type FactsInput struct {
 // request with the same RequestID returns the first result; reusing the
 // RequestID for a different household is AlreadyExists.
 func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInput) (*Household, error) {
-	now := s.now().UTC()
+	now := s.clock()
 	today := Today(now)
 	var v fault.Violations
 	village := parseParent(in.Parent, "parent", &v)
@@ -355,7 +359,7 @@ type UpdateInput struct {
 // Update applies the named fields. Updating facts appends a new version;
 // no earlier version changes.
 func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInput) (*Household, error) {
-	now := s.now().UTC()
+	now := s.clock()
 	village, id, err := ParseName(in.Name, "household.name")
 	if err != nil {
 		return nil, err

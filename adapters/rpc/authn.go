@@ -1,0 +1,170 @@
+package rpc
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"net"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/fault"
+)
+
+// KeyPrefix starts every API key, so a leaked key is easy to recognise and
+// scan for.
+const KeyPrefix = "sz_"
+
+// NewKey returns a fresh API key: 256 random bits.
+func NewKey() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
+}
+
+// HashKey is how keys are stored and looked up. Keys carry 256 random bits,
+// so a plain SHA-256 (not a slow password hash) cannot be brute-forced and
+// keeps authentication to one indexed read.
+func HashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+// Authenticator identifies the caller of every non-public RPC: by API key
+// (gRPC metadata "authorization: Bearer KEY", which the HTTP gateway fills
+// from the Authorization header) or by a verified client certificate whose
+// common name is a bank principal's name.
+type Authenticator struct {
+	store access.Store
+	// demo accepts demo principals, and only from loopback peers.
+	demo bool
+}
+
+// NewAuthenticator returns an Authenticator over store.
+func NewAuthenticator(store access.Store, demo bool) *Authenticator {
+	return &Authenticator{store: store, demo: demo}
+}
+
+func unauthenticated(format string, args ...any) error {
+	return fault.New(fault.Unauthenticated, "UNAUTHENTICATED", format, args...)
+}
+
+// Authenticate returns the principal calling with ctx.
+func (a *Authenticator) Authenticate(ctx context.Context) (*access.Principal, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	auth := md.Get("authorization")
+	var p *access.Principal
+	switch {
+	case len(auth) > 1:
+		return nil, unauthenticated("send one authorization header, not %d", len(auth))
+	case len(auth) == 1:
+		key, ok := strings.CutPrefix(auth[0], "Bearer ")
+		if !ok || !strings.HasPrefix(key, KeyPrefix) {
+			return nil, unauthenticated("authorization must be \"Bearer %s...\"", KeyPrefix)
+		}
+		found, err := a.store.PrincipalByKey(ctx, HashKey(key))
+		if fault.Is(err, fault.NotFound) {
+			return nil, unauthenticated("unknown API key")
+		}
+		if err != nil {
+			return nil, err
+		}
+		p = found
+	default:
+		cn := clientCertName(ctx)
+		if cn == "" {
+			return nil, unauthenticated("missing credentials: send \"authorization: Bearer KEY\" or a client certificate")
+		}
+		found, err := a.store.PrincipalByName(ctx, cn)
+		if fault.Is(err, fault.NotFound) {
+			return nil, unauthenticated("client certificate %q names no principal", cn)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if found.Role != access.BankOfficer && found.Role != access.BankRisk {
+			return nil, unauthenticated("client certificates identify bank principals only")
+		}
+		p = found
+	}
+	if !p.Active() {
+		return nil, unauthenticated("credentials of %s were revoked", p.Name)
+	}
+	if p.Demo && (!a.demo || !fromLoopback(ctx)) {
+		return nil, unauthenticated("demo credentials work only in demo mode from loopback")
+	}
+	return p, nil
+}
+
+// clientCertName returns the common name of a verified client certificate.
+func clientCertName(ctx context.Context) string {
+	pr, ok := peer.FromContext(ctx)
+	if !ok {
+		return ""
+	}
+	info, ok := pr.AuthInfo.(credentials.TLSInfo)
+	if !ok || len(info.State.VerifiedChains) == 0 || len(info.State.VerifiedChains[0]) == 0 {
+		return ""
+	}
+	return info.State.VerifiedChains[0][0].Subject.CommonName
+}
+
+func fromLoopback(ctx context.Context) bool {
+	pr, ok := peer.FromContext(ctx)
+	if !ok {
+		return false
+	}
+	switch addr := pr.Addr.(type) {
+	case *net.TCPAddr:
+		return addr.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	default:
+		// bufconn and other in-process listeners.
+		host, _, err := net.SplitHostPort(pr.Addr.String())
+		if err != nil {
+			return pr.Addr.Network() == "bufconn"
+		}
+		ip := net.ParseIP(host)
+		return ip != nil && ip.IsLoopback()
+	}
+}
+
+func (a *Authenticator) interceptor() Interceptor {
+	authenticate := func(ctx context.Context, method string) (context.Context, error) {
+		if isPublic(method) {
+			return ctx, nil
+		}
+		p, err := a.Authenticate(ctx)
+		if err != nil {
+			return ctx, err
+		}
+		fillSlot(ctx, p)
+		return access.WithPrincipal(ctx, p), nil
+	}
+	return Interceptor{
+		Name: "authentication",
+		Unary: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			ctx, err := authenticate(ctx, info.FullMethod)
+			if err != nil {
+				return nil, err
+			}
+			return h(ctx, req)
+		},
+		Stream: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+			ctx, err := authenticate(ss.Context(), info.FullMethod)
+			if err != nil {
+				return err
+			}
+			return h(srv, &wrappedStream{ServerStream: ss, ctx: ctx})
+		},
+	}
+}

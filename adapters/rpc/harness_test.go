@@ -1,0 +1,144 @@
+package rpc_test
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/test/bufconn"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/pii"
+	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
+	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/adapters/sqlite"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/household"
+)
+
+const (
+	villageA = "330483102201"
+	villageB = "330483103205"
+)
+
+// backends runs fn once per real store.
+func backends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		require.NoError(t, db.Migrate(context.Background()))
+		fn(t, db.Store())
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, pgtest.NewDB(t).Store())
+	})
+}
+
+type env struct {
+	st     *sqlstore.Store
+	client sanzhiv1.HouseholdServiceClient
+	conn   *grpc.ClientConn
+	keys   map[string]string // principal name -> API key
+	ids    map[string]string // principal name -> id
+}
+
+// newEnv serves the real chain and handlers over bufconn on st, with one
+// principal per role.
+func newEnv(t *testing.T, st *sqlstore.Store) *env {
+	t.Helper()
+	secret, key := make([]byte, 32), make([]byte, 32)
+	_, _ = rand.Read(secret)
+	_, _ = rand.Read(key)
+	kr, err := pii.NewKeyring(secret, "k1", key)
+	require.NoError(t, err)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	v, err := rpc.NewValidator()
+	require.NoError(t, err)
+	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), false), v))...)
+	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(st.Households(), server.Sealer{Keyring: kr}, time.Now)))
+	lis := bufconn.Listen(1 << 20)
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	e := &env{st: st, client: sanzhiv1.NewHouseholdServiceClient(conn), conn: conn, keys: map[string]string{}, ids: map[string]string{}}
+	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
+	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
+	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)
+	e.addPrincipal(t, "regulator", access.Regulator, access.Scope{}, false)
+	e.addPrincipal(t, "bank", access.BankOfficer, access.Scope{Bank: "tx-rcb"}, false)
+	e.addPrincipal(t, "operator", access.Operator, access.Scope{}, false)
+	e.addPrincipal(t, "demo-clerk", access.VillageClerk, access.Scope{Villages: []string{villageA}}, true)
+	e.addPrincipal(t, "revoked", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
+	require.NoError(t, st.Principals().RevokePrincipal(context.Background(), "revoked", time.Now()))
+	return e
+}
+
+func (e *env) addPrincipal(t *testing.T, name string, role access.Role, scope access.Scope, demo bool) {
+	t.Helper()
+	key, err := rpc.NewKey()
+	require.NoError(t, err)
+	p := &access.Principal{ID: uuid.NewString(), Name: name, Role: role, Scope: scope, Demo: demo, CreateTime: time.Now()}
+	require.NoError(t, e.st.Principals().CreatePrincipal(context.Background(), p, rpc.HashKey(key)))
+	e.keys[name], e.ids[name] = key, p.ID
+}
+
+// as returns a context calling as the named principal.
+func (e *env) as(name string) context.Context {
+	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+e.keys[name])
+}
+
+// requireCode asserts err's code and, when field is set, that a
+// BadRequest violation names it (with desc in its description, if set)
+// and that ErrorInfo is present.
+func requireCode(t *testing.T, err error, code codes.Code, field, desc string) {
+	t.Helper()
+	require.Error(t, err)
+	st := status.Convert(err)
+	require.Equal(t, code, st.Code(), "message: %s", st.Message())
+	var info *errdetails.ErrorInfo
+	var br *errdetails.BadRequest
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			info = d
+		case *errdetails.BadRequest:
+			br = d
+		}
+	}
+	if code != codes.Internal {
+		require.NotNil(t, info, "every error carries google.rpc.ErrorInfo")
+		require.Equal(t, rpc.ErrorDomain, info.Domain)
+		require.NotEmpty(t, info.Reason)
+	}
+	if field == "" {
+		return
+	}
+	require.NotNil(t, br, "INVALID_ARGUMENT carries google.rpc.BadRequest")
+	for _, v := range br.FieldViolations {
+		if v.Field == field {
+			require.Contains(t, v.Description, desc)
+			return
+		}
+	}
+	require.Failf(t, "no violation for field", "want %q in %v", field, br.FieldViolations)
+}

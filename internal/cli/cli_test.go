@@ -1,0 +1,45 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestBindEnvPrecedence(t *testing.T) {
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	a := fs.String("grpc-addr", "default", "")
+	b := fs.String("log-level", "info", "")
+	c := fs.String("database", "db", "")
+	t.Setenv("SANZHI_GRPC_ADDR", "from-env")
+	t.Setenv("SANZHI_LOG_LEVEL", "debug")
+	require.NoError(t, fs.Parse([]string{"--log-level=warn"}))
+	require.NoError(t, BindEnv(fs))
+	assert.Equal(t, "from-env", *a, "env beats the default")
+	assert.Equal(t, "warn", *b, "the command line beats env")
+	assert.Equal(t, "db", *c)
+}
+
+func TestBindEnvBadValue(t *testing.T) {
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	fs.Bool("demo", false, "")
+	t.Setenv("SANZHI_DEMO", "maybe")
+	require.ErrorContains(t, BindEnv(fs), "SANZHI_DEMO")
+}
+
+func TestLoggerMasksIDNumbers(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := NewLogger(&buf, "info")
+	require.NoError(t, err)
+	log.Info("lookup 33048319600119123X failed", "detail", "id=33048319600119123X", "error", errors.New("bad 330483196001191239"))
+	out := buf.String()
+	assert.NotContains(t, out, "33048319600119123X")
+	assert.NotContains(t, out, "330483196001191239")
+	assert.Contains(t, out, "330483********123X")
+	_, err = NewLogger(&buf, "loud")
+	require.Error(t, err)
+}
