@@ -16,6 +16,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
@@ -60,7 +62,7 @@ type env struct {
 
 // newEnv serves the real chain and handlers over bufconn on st, with one
 // principal per role.
-func newEnv(t *testing.T, st *sqlstore.Store) *env {
+func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	t.Helper()
 	secret, key := make([]byte, 32), make([]byte, 32)
 	_, _ = rand.Read(secret)
@@ -72,6 +74,7 @@ func newEnv(t *testing.T, st *sqlstore.Store) *env {
 	require.NoError(t, err)
 	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), false), v))...)
 	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(st.Households(), server.Sealer{Keyring: kr}, time.Now)))
+	healthpb.RegisterHealthServer(gs, health.NewServer())
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
@@ -93,7 +96,7 @@ func newEnv(t *testing.T, st *sqlstore.Store) *env {
 	return e
 }
 
-func (e *env) addPrincipal(t *testing.T, name string, role access.Role, scope access.Scope, demo bool) {
+func (e *env) addPrincipal(t testing.TB, name string, role access.Role, scope access.Scope, demo bool) {
 	t.Helper()
 	key, err := rpc.NewKey()
 	require.NoError(t, err)

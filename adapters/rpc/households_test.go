@@ -201,7 +201,9 @@ func testBadInput(t *testing.T, e *env) {
 		{"facts source empty", create(func(r *sanzhiv1.CreateHouseholdRequest) { r.Household.Facts.Source = "" }), codes.InvalidArgument, "household.facts.source", ""},
 		{"facts as-of in future", create(func(r *sanzhiv1.CreateHouseholdRequest) { r.Household.Facts.AsOfDate = future }), codes.InvalidArgument, "household.facts.as_of_date", "future"},
 		{"request id empty", create(func(r *sanzhiv1.CreateHouseholdRequest) { r.RequestId = "" }), codes.InvalidArgument, "request_id", ""},
-		{"same head twice", create(func(r *sanzhiv1.CreateHouseholdRequest) { r.Household.HeadIdNumber = existingReq.Household.HeadIdNumber }), codes.AlreadyExists, "", ""},
+		{"same head twice", create(func(r *sanzhiv1.CreateHouseholdRequest) {
+			r.Household.HeadIdNumber = existingReq.Household.HeadIdNumber
+		}), codes.AlreadyExists, "", ""},
 		{"request id reused", create(func(r *sanzhiv1.CreateHouseholdRequest) { r.RequestId = existingReq.RequestId }), codes.AlreadyExists, "", ""},
 		{"clerk of another village", func() error {
 			_, err := e.client.CreateHousehold(e.as("clerk-b"), validCreate(t, villageA))

@@ -1,0 +1,379 @@
+package demo_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/demo"
+	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/adapters/sqlite"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
+)
+
+// sealer is a test Sealer: index = SHA-256 of the number, ciphertext = the
+// number bound to the household (not encrypted; tests only).
+type sealer struct{}
+
+func (sealer) Seal(householdID string, id idnum.PersonID) (household.SealedID, error) {
+	return household.SealedID{KeyID: "test", Ciphertext: []byte(householdID + "|" + id.Raw()), Index: sealer{}.Index(id)}, nil
+}
+
+func (sealer) Index(id idnum.PersonID) []byte {
+	h := sha256.Sum256([]byte(id.Raw()))
+	return h[:]
+}
+
+// 2026-05-20 00:30 in Shanghai is still 2026-05-19 in UTC: as-of dates
+// must be counted from the Shanghai date.
+var fixedNow = time.Date(2026, 5, 19, 16, 30, 0, 0, time.UTC)
+
+func clock() time.Time { return fixedNow }
+
+type env struct {
+	st  *sqlstore.Store
+	svc *household.Service
+}
+
+func open(t testing.TB) env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.Migrate(ctx))
+	st := db.Store()
+	return env{st: st, svc: household.NewService(st.Households(), sealer{}, clock)}
+}
+
+// One demo county, seeded on first use, is shared by the tests that only
+// read it (seeding takes a few seconds).
+var (
+	sharedDir  string
+	sharedOnce sync.Once
+	shared     env
+	sharedRes  demo.Result
+	sharedErr  error
+	sharedTime time.Duration
+)
+
+func seededCounty(t *testing.T) (env, demo.Result) {
+	t.Helper()
+	sharedOnce.Do(func() {
+		ctx := context.Background()
+		db, err := sqlite.Open(ctx, filepath.Join(sharedDir, "d.db"))
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		if sharedErr = db.Migrate(ctx); sharedErr != nil {
+			return
+		}
+		st := db.Store()
+		shared = env{st: st, svc: household.NewService(st.Households(), sealer{}, clock)}
+		start := time.Now()
+		sharedRes, sharedErr = demo.Seed(ctx, shared.svc, st.Principals(), clock)
+		sharedTime = time.Since(start)
+	})
+	require.NoError(t, sharedErr)
+	return shared, sharedRes
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "demo-test-")
+	if err != nil {
+		panic(err)
+	}
+	sharedDir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// all lists every household of a village in creation order.
+func all(t *testing.T, svc *household.Service, village string) []*household.Household {
+	t.Helper()
+	var out []*household.Household
+	token := ""
+	for {
+		page, err := svc.List(context.Background(), "villages/"+village, 0, 1000, token)
+		require.NoError(t, err)
+		out = append(out, page.Items...)
+		if page.NextToken == "" {
+			return out
+		}
+		token = page.NextToken
+	}
+}
+
+func TestVillages(t *testing.T) {
+	require.Len(t, demo.Villages, 3)
+	seen := map[string]bool{}
+	for _, v := range demo.Villages {
+		code, err := idnum.ParseVillageCode(v.Code)
+		require.NoError(t, err, v.Name)
+		assert.Equal(t, demo.County, code.County(), v.Name)
+		assert.False(t, seen[v.Code], "duplicate code %s", v.Code)
+		seen[v.Code] = true
+		assert.NotEmpty(t, v.Town)
+		assert.NotEmpty(t, v.Slug)
+	}
+	assert.Equal(t, "南阳村", demo.Villages[0].Name)
+	assert.Equal(t, 434, demo.Villages[0].Households)
+	assert.Equal(t, 15, demo.Villages[0].Groups)
+}
+
+func TestSeedCounts(t *testing.T) {
+	e, res := seededCounty(t)
+	t.Logf("seeded %d households in %v", res.Households, sharedTime)
+	assert.True(t, res.Created)
+	total := 0
+	for _, v := range demo.Villages {
+		hs := all(t, e.svc, v.Code)
+		assert.Len(t, hs, v.Households, v.Name)
+		total += len(hs)
+		groups := map[int32]int{}
+		for _, h := range hs {
+			groups[h.Group]++
+			assert.Equal(t, v.Code, h.Village)
+			assert.True(t, strings.HasPrefix(h.Address, v.Name), h.Address)
+			assert.True(t, strings.HasPrefix(h.HeadIDMasked, "330483********"), h.HeadIDMasked)
+		}
+		assert.Len(t, groups, v.Groups, v.Name)
+		for g := int32(1); g <= int32(v.Groups); g++ {
+			assert.Positive(t, groups[g], "%s group %d is empty", v.Name, g)
+		}
+	}
+	assert.Equal(t, res.Households, total)
+	assert.Equal(t, 434+1496+1108, total)
+}
+
+func TestNanyangHas434HouseholdsIn15Groups(t *testing.T) {
+	e, _ := seededCounty(t)
+	hs := all(t, e.svc, "330483102215")
+	require.Len(t, hs, 434)
+	groups := map[int32]bool{}
+	for _, h := range hs {
+		groups[h.Group] = true
+	}
+	assert.Len(t, groups, 15)
+	assert.Equal(t, "南阳村1组1号", hs[0].Address)
+}
+
+func TestDataIsPlausible(t *testing.T) {
+	e, _ := seededCounty(t)
+	today := household.Today(fixedNow)
+	var n, withDebt, dishonest int
+	incomes := []decimal.Decimal{}
+	for _, v := range demo.Villages {
+		for _, h := range all(t, e.svc, v.Code) {
+			n++
+			f := h.Facts
+			assert.True(t, f.Members >= 1 && f.Members <= 7, "members %d", f.Members)
+			assert.LessOrEqual(t, f.Labourers, f.Members)
+			assert.True(t, f.AnnualIncome.GreaterThanOrEqual(decimal.NewFromInt(30000)) &&
+				f.AnnualIncome.LessThanOrEqual(decimal.NewFromInt(300000)), "income %s", f.AnnualIncome)
+			assert.True(t, f.LandAreaMu.LessThanOrEqual(decimal.NewFromInt(12)), "land %s", f.LandAreaMu)
+			assert.True(t, f.CollectiveShares.LessThanOrEqual(decimal.NewFromInt(50)), "shares %s", f.CollectiveShares)
+			if f.ExistingDebt.IsPositive() {
+				withDebt++
+				assert.True(t, f.ExistingDebt.GreaterThanOrEqual(decimal.NewFromInt(10000)) &&
+					f.ExistingDebt.LessThanOrEqual(decimal.NewFromInt(300000)), "debt %s", f.ExistingDebt)
+			}
+			if f.DishonestDebtor {
+				dishonest++
+			}
+			assert.Equal(t, "村委会登记", f.Source)
+			assert.Less(t, string(f.AsOf), string(today), "as-of must be before today")
+			assert.GreaterOrEqual(t, string(h.Registered), "1990-01-01")
+			assert.LessOrEqual(t, string(h.Registered), "2020-12-31")
+			assert.Equal(t, "demo-clerk-"+slugOf(v.Code), f.RecordedBy)
+			incomes = append(incomes, f.AnnualIncome)
+		}
+	}
+	share := func(k int) float64 { return float64(k) / float64(n) }
+	assert.InDelta(t, 0.20, share(withDebt), 0.03, "share with debt")
+	assert.InDelta(t, 0.01, share(dishonest), 0.008, "share of dishonest debtors")
+	// Right skew: the mean is above the median.
+	sum := decimal.Zero
+	below := 0
+	for _, x := range incomes {
+		sum = sum.Add(x)
+	}
+	mean := sum.Div(decimal.NewFromInt(int64(n)))
+	for _, x := range incomes {
+		if x.LessThan(mean) {
+			below++
+		}
+	}
+	assert.Greater(t, share(below), 0.5, "income should be right-skewed (mean %s)", mean.StringFixed(0))
+}
+
+func slugOf(code string) string {
+	for _, v := range demo.Villages {
+		if v.Code == code {
+			return v.Slug
+		}
+	}
+	return ""
+}
+
+func TestSeedTwiceIsNoop(t *testing.T) {
+	e, first := seededCounty(t)
+	res, err := demo.Seed(context.Background(), e.svc, e.st.Principals(), clock)
+	require.NoError(t, err)
+	assert.False(t, res.Created)
+	assert.Equal(t, first.Households, res.Households)
+	assert.Equal(t, first.Principals, res.Principals, "the household principal's scope is found again")
+	for _, v := range demo.Villages {
+		assert.Len(t, all(t, e.svc, v.Code), v.Households, v.Name)
+	}
+	ps, err := e.st.Principals().ListPrincipals(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, ps, len(demo.Principals()))
+}
+
+func TestPrincipalsAuthenticate(t *testing.T) {
+	e, res := seededCounty(t)
+	ctx := context.Background()
+	require.Len(t, res.Principals, len(demo.Principals()))
+	keys := map[string]bool{}
+	for _, dp := range res.Principals {
+		assert.True(t, strings.HasPrefix(dp.Key, rpc.KeyPrefix), dp.Key)
+		assert.False(t, keys[dp.Key], "duplicate key %s", dp.Key)
+		keys[dp.Key] = true
+		p, err := e.st.Principals().PrincipalByKey(ctx, rpc.HashKey(dp.Key))
+		require.NoError(t, err, dp.Name)
+		assert.Equal(t, dp.Name, p.Name)
+		assert.Equal(t, dp.Role, p.Role)
+		assert.Equal(t, dp.Scope, p.Scope)
+		assert.True(t, p.Demo, dp.Name)
+		assert.True(t, p.Active())
+		assert.NoError(t, p.Validate())
+	}
+	roles := map[access.Role]int{}
+	for _, p := range res.Principals {
+		roles[p.Role]++
+	}
+	assert.Equal(t, map[access.Role]int{
+		access.VillageClerk: 3, access.VillageReviewer: 3, access.Household: 1,
+		access.BankOfficer: 1, access.BankRisk: 1, access.Regulator: 1, access.Operator: 1,
+	}, roles)
+}
+
+func TestHouseholdPrincipalIsFirstNanyangHousehold(t *testing.T) {
+	e, res := seededCounty(t)
+	var hp demo.Principal
+	for _, p := range res.Principals {
+		if p.Role == access.Household {
+			hp = p
+		}
+	}
+	first := all(t, e.svc, demo.Villages[0].Code)[0]
+	assert.Equal(t, first.ID, hp.Scope.Household)
+	for _, p := range demo.Principals() {
+		if p.Role == access.Household {
+			assert.Empty(t, p.Scope.Household, "Principals() cannot know the household id")
+		}
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	a, _ := seededCounty(t)
+	b := open(t)
+	// A different clock time on the same day: same data.
+	later := func() time.Time { return fixedNow.Add(3 * time.Hour) }
+	b.svc = household.NewService(b.st.Households(), sealer{}, later)
+	_, err := demo.Seed(context.Background(), b.svc, b.st.Principals(), later)
+	require.NoError(t, err)
+	for _, v := range demo.Villages {
+		ha, hb := all(t, a.svc, v.Code), all(t, b.svc, v.Code)
+		require.Equal(t, len(ha), len(hb))
+		for i := range ha {
+			x, y := ha[i], hb[i]
+			require.Equal(t, x.HeadName, y.HeadName, "%s #%d", v.Name, i)
+			require.Equal(t, x.HeadIDMasked, y.HeadIDMasked)
+			require.Equal(t, x.HeadID.Index, y.HeadID.Index, "same full ID number")
+			require.Equal(t, x.Address, y.Address)
+			require.Equal(t, x.Group, y.Group)
+			require.Equal(t, x.Registered, y.Registered)
+			x.Facts.RecordTime, y.Facts.RecordTime = time.Time{}, time.Time{}
+			require.Equal(t, x.Facts, y.Facts)
+		}
+	}
+}
+
+// failingStore fails every write after the first n, simulating a seed
+// interrupted part-way.
+type failingStore struct {
+	household.Store
+	n atomic.Int64
+}
+
+var errCrash = errors.New("crash")
+
+func (f *failingStore) Write(ctx context.Context, fn func(household.Writer) error) error {
+	if f.n.Add(-1) < 0 {
+		return errCrash
+	}
+	return f.Store.Write(ctx, fn)
+}
+
+func TestInterruptedSeedResumesNextDay(t *testing.T) {
+	e := open(t)
+	ctx := context.Background()
+	fs := &failingStore{Store: e.st.Households()}
+	fs.n.Store(700) // all of 南阳村 and part of 堰头村
+	_, err := demo.Seed(ctx, household.NewService(fs, sealer{}, clock), e.st.Principals(), clock)
+	require.ErrorIs(t, err, errCrash)
+
+	// Not seeded yet: the regulator is created last.
+	_, err = e.st.Principals().PrincipalByName(ctx, "demo-regulator")
+	require.Error(t, err)
+
+	// Resume a day later: as-of dates differ, existing households are kept.
+	tomorrow := func() time.Time { return fixedNow.Add(24 * time.Hour) }
+	svc := household.NewService(e.st.Households(), sealer{}, tomorrow)
+	res, err := demo.Seed(ctx, svc, e.st.Principals(), tomorrow)
+	require.NoError(t, err)
+	assert.True(t, res.Created)
+	for _, v := range demo.Villages {
+		assert.Len(t, all(t, svc, v.Code), v.Households, v.Name)
+	}
+	var hp demo.Principal
+	for _, p := range res.Principals {
+		if p.Role == access.Household {
+			hp = p
+		}
+	}
+	assert.Equal(t, all(t, svc, demo.Villages[0].Code)[0].ID, hp.Scope.Household)
+
+	res, err = demo.Seed(ctx, svc, e.st.Principals(), tomorrow)
+	require.NoError(t, err)
+	assert.False(t, res.Created)
+}
+
+func TestRefusesNonDemoRegulatorName(t *testing.T) {
+	e := open(t)
+	ctx := context.Background()
+	require.NoError(t, e.st.Principals().CreatePrincipal(ctx, &access.Principal{
+		ID: "r1", Name: "demo-regulator", Role: access.Regulator, CreateTime: fixedNow,
+	}, rpc.HashKey("sz_real")))
+	_, err := demo.Seed(ctx, e.svc, e.st.Principals(), clock)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not a demo principal")
+}

@@ -1,0 +1,417 @@
+// Package server assembles sanzhid: it opens the store, builds the domain
+// services, puts them behind the interceptor chain on a gRPC listener and
+// the HTTP/JSON gateway, and runs until its context ends.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/demo"
+	"github.com/sanzhi/sanzhi/adapters/gateway"
+	"github.com/sanzhi/sanzhi/adapters/pii"
+	"github.com/sanzhi/sanzhi/adapters/postgres"
+	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/adapters/sqlite"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
+)
+
+// Config is everything sanzhid can be told. cmd/sanzhid fills it from
+// flags and SANZHI_* variables.
+type Config struct {
+	GRPCAddr    string // e.g. 127.0.0.1:7070
+	HTTPAddr    string // e.g. 127.0.0.1:7080; empty disables the gateway
+	Database    string // sqlite://PATH or postgres://…
+	DataKeyFile string // key file for 身份证号 encryption
+	DataKey     string // key file contents (SANZHI_DATA_KEY), instead of a file
+	TLSCert     string
+	TLSKey      string
+	TLSClientCA string // CA for client certificates (mTLS); optional
+	Demo        bool   // seed the demo county and accept demo keys from loopback
+	Version     string
+	// ShutdownGrace bounds how long in-flight RPCs may take to drain.
+	ShutdownGrace time.Duration
+}
+
+// Addrs are the addresses actually bound (useful with port 0).
+type Addrs struct {
+	GRPC, HTTP string
+}
+
+// Store is what the server needs of a database.
+type Store interface {
+	Ping(ctx context.Context) error
+	Migrate(ctx context.Context) error
+	Store() *sqlstore.Store
+	Close() error
+}
+
+// OpenStore opens the database named by url without migrating.
+func OpenStore(ctx context.Context, url string) (Store, error) {
+	switch {
+	case strings.HasPrefix(url, "sqlite://"):
+		path, err := sqlite.PathFromURL(url)
+		if err != nil {
+			return nil, err
+		}
+		return sqlite.Open(ctx, path)
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		return postgres.Open(ctx, url)
+	default:
+		return nil, fmt.Errorf("database URL must start with sqlite:// or postgres://, got %q", redactURL(url))
+	}
+}
+
+// redactURL hides a password in a URL for messages.
+func redactURL(u string) string {
+	scheme, rest, ok := strings.Cut(u, "://")
+	if !ok {
+		return u
+	}
+	creds, host, ok := strings.Cut(rest, "@")
+	if !ok {
+		return u
+	}
+	user, _, _ := strings.Cut(creds, ":")
+	return scheme + "://" + user + ":***@" + host
+}
+
+// Run serves until ctx is cancelled, then drains in-flight RPCs. It returns
+// an error, one clear sentence, when it cannot start. ready, if set, is
+// called once the store is migrated and the service SERVING.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) error {
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = 15 * time.Second
+	}
+	if cfg.Demo {
+		if err := requireLoopback(cfg.GRPCAddr, cfg.HTTPAddr); err != nil {
+			return err
+		}
+	}
+	serverTLS, err := loadTLS(cfg)
+	if err != nil {
+		return err
+	}
+	keyring, err := LoadKeyring(cfg)
+	if err != nil {
+		return err
+	}
+	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("cannot listen for gRPC on %s: %w", cfg.GRPCAddr, unwrapOp(err))
+	}
+	defer grpcLis.Close()
+	var httpLis net.Listener
+	if cfg.HTTPAddr != "" {
+		if httpLis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			return fmt.Errorf("cannot listen for HTTP on %s: %w", cfg.HTTPAddr, unwrapOp(err))
+		}
+		defer httpLis.Close()
+	}
+	db, err := OpenStore(ctx, cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	st := db.Store()
+	now := time.Now
+	households := household.NewService(st.Households(), Sealer{keyring}, now)
+	validator, err := rpc.NewValidator()
+	if err != nil {
+		return fmt.Errorf("cannot build request validator: %w", err)
+	}
+	chain := rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), cfg.Demo), validator)
+	opts := append(rpc.ServerOptions(chain), grpc.StatsHandler(otelgrpc.NewServerHandler()))
+	if serverTLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
+	}
+	gs := grpc.NewServer(opts...)
+	healthSrv := registerServices(gs, households)
+
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 2)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := gs.Serve(grpcLis); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			serveErr <- fmt.Errorf("gRPC server: %w", err)
+		}
+	}()
+	stopGRPC := func() {
+		healthSrv.Shutdown()
+		done := make(chan struct{})
+		go func() { gs.GracefulStop(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(cfg.ShutdownGrace):
+			gs.Stop()
+		}
+		wg.Wait()
+	}
+
+	// Health says NOT_SERVING until the schema is current.
+	if err := db.Migrate(ctx); err != nil {
+		stopGRPC()
+		return fmt.Errorf("cannot migrate the database: %w", err)
+	}
+	if cfg.Demo {
+		res, err := demo.Seed(ctx, households, st.Principals(), now)
+		if err != nil {
+			stopGRPC()
+			return fmt.Errorf("cannot seed the demo county: %w", err)
+		}
+		log.Info("demo county ready", "households", res.Households, "created", res.Created)
+	}
+
+	var httpSrv *http.Server
+	if httpLis != nil {
+		handler, err := gateway.New(ctx, grpcLis.Addr().String(), clientCreds(serverTLS))
+		if err != nil {
+			stopGRPC()
+			return fmt.Errorf("cannot start the HTTP gateway: %w", err)
+		}
+		httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: serverTLS,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var err error
+			if serverTLS != nil {
+				err = httpSrv.ServeTLS(httpLis, "", "")
+			} else {
+				err = httpSrv.Serve(httpLis)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- fmt.Errorf("HTTP server: %w", err)
+			}
+		}()
+	}
+
+	setServing(healthSrv, healthpb.HealthCheckResponse_SERVING)
+	addrs := Addrs{GRPC: grpcLis.Addr().String()}
+	if httpLis != nil {
+		addrs.HTTP = httpLis.Addr().String()
+	}
+	log.Info("sanzhid serving", "grpc", addrs.GRPC, "http", addrs.HTTP, "database", redactURL(cfg.Database),
+		"tls", serverTLS != nil, "demo", cfg.Demo)
+	if ready != nil {
+		ready(addrs)
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: draining in-flight requests", "grace", cfg.ShutdownGrace.String())
+	case runErr = <-serveErr:
+		log.Error("server failed", "error", runErr)
+	}
+	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
+	if httpSrv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		_ = httpSrv.Shutdown(sctx)
+		cancel()
+	}
+	stopGRPC()
+	log.Info("stopped")
+	return runErr
+}
+
+// apiServices are the sanzhi services whose health is reported by name.
+var apiServices = []string{sanzhiv1.HouseholdService_ServiceDesc.ServiceName}
+
+// registerServices puts every service on gs, health NOT_SERVING until the
+// caller says otherwise. Tests use it to walk what a real server registers.
+func registerServices(gs *grpc.Server, households *household.Service) *health.Server {
+	healthSrv := health.NewServer()
+	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
+	healthpb.RegisterHealthServer(gs, healthSrv)
+	reflection.Register(gs)
+	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(households))
+	return healthSrv
+}
+
+func setServing(h *health.Server, s healthpb.HealthCheckResponse_ServingStatus) {
+	h.SetServingStatus("", s)
+	for _, name := range apiServices {
+		h.SetServingStatus(name, s)
+	}
+}
+
+// unwrapOp turns "listen tcp 127.0.0.1:7070: bind: address already in use"
+// into "address already in use".
+func unwrapOp(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		var sys *os.SyscallError
+		if errors.As(op.Err, &sys) {
+			return sys.Err
+		}
+		return op.Err
+	}
+	return err
+}
+
+func requireLoopback(addrs ...string) error {
+	for _, a := range addrs {
+		if a == "" {
+			continue
+		}
+		host, _, err := net.SplitHostPort(a)
+		if err != nil {
+			return fmt.Errorf("bad listen address %q: %w", a, err)
+		}
+		ip := net.ParseIP(host)
+		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+			return fmt.Errorf("demo mode listens on loopback only, and %s is not a loopback address", a)
+		}
+	}
+	return nil
+}
+
+func loadTLS(cfg Config) (*tls.Config, error) {
+	if cfg.TLSCert == "" && cfg.TLSKey == "" {
+		if cfg.TLSClientCA != "" {
+			return nil, errors.New("--tls-client-ca needs --tls-cert and --tls-key")
+		}
+		return nil, nil
+	}
+	if cfg.TLSCert == "" || cfg.TLSKey == "" {
+		return nil, errors.New("TLS needs both --tls-cert and --tls-key")
+	}
+	for _, f := range []string{cfg.TLSCert, cfg.TLSKey} {
+		if _, err := os.ReadFile(f); err != nil {
+			return nil, fmt.Errorf("cannot read TLS file %s: %w", f, pathErr(err))
+		}
+	}
+	cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+	if err != nil {
+		return nil, fmt.Errorf("cannot load TLS certificate %s and key %s: %w", cfg.TLSCert, cfg.TLSKey, err)
+	}
+	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if cfg.TLSClientCA != "" {
+		pem, err := os.ReadFile(cfg.TLSClientCA)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read client CA file %s: %w", cfg.TLSClientCA, pathErr(err))
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("client CA file %s holds no PEM certificate", cfg.TLSClientCA)
+		}
+		tc.ClientCAs = pool
+		// API keys remain valid; a certificate is one more way in.
+		tc.ClientAuth = tls.VerifyClientCertIfGiven
+	}
+	return tc, nil
+}
+
+// clientCreds is how the gateway dials the gRPC listener in-process.
+func clientCreds(serverTLS *tls.Config) credentials.TransportCredentials {
+	if serverTLS == nil {
+		return insecure.NewCredentials()
+	}
+	// The gateway dials its own listener on the same host; it trusts the
+	// server's own leaf certificate rather than a name in it.
+	leaf := serverTLS.Certificates[0]
+	pool := x509.NewCertPool()
+	if c, err := x509.ParseCertificate(leaf.Certificate[0]); err == nil {
+		pool.AddCert(c)
+	}
+	return credentials.NewTLS(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12,
+		InsecureSkipVerify: true, //nolint:gosec // verified below against the server's own certificate
+		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 || string(raw[0]) != string(leaf.Certificate[0]) {
+				return errors.New("gateway: gRPC listener presented an unexpected certificate")
+			}
+			return nil
+		}})
+}
+
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// LoadKeyring finds the data key: SANZHI_DATA_KEY, else the key file, else
+// (demo mode only) a key generated beside the SQLite database.
+func LoadKeyring(cfg Config) (*pii.Keyring, error) {
+	switch {
+	case cfg.DataKey != "":
+		kr, err := pii.ParseKeyring(cfg.DataKey)
+		if err != nil {
+			return nil, fmt.Errorf("SANZHI_DATA_KEY is not a valid key: %w", err)
+		}
+		return kr, nil
+	case cfg.DataKeyFile != "":
+		return pii.LoadKeyringFile(cfg.DataKeyFile)
+	case cfg.Demo:
+		path, err := DemoKeyPath(cfg.Database)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			if err := pii.GenerateKeyFile(path); err != nil {
+				return nil, fmt.Errorf("cannot create demo data key %s: %w", path, err)
+			}
+		}
+		return pii.LoadKeyringFile(path)
+	default:
+		return nil, errors.New("no data key: set --data-key-file or SANZHI_DATA_KEY (see `sanzhi keygen`), or use --demo")
+	}
+}
+
+// DemoKeyPath is where demo mode keeps its generated data key: beside the
+// SQLite file, so demo data stays readable across restarts.
+func DemoKeyPath(database string) (string, error) {
+	path, err := sqlite.PathFromURL(database)
+	if err != nil {
+		return "", errors.New("demo mode without a data key needs a sqlite:// database to keep its key beside")
+	}
+	return filepath.Clean(path) + ".key", nil
+}
+
+// Sealer adapts a pii.Keyring to the household.Sealer port.
+type Sealer struct{ Keyring *pii.Keyring }
+
+// Seal implements household.Sealer; the household id is bound in as
+// associated data so a ciphertext cannot be moved to another household.
+func (s Sealer) Seal(householdID string, id idnum.PersonID) (household.SealedID, error) {
+	sealed, err := s.Keyring.Seal([]byte(id.Raw()), []byte(householdID))
+	if err != nil {
+		return household.SealedID{}, err
+	}
+	return household.SealedID{KeyID: sealed.KeyID, Ciphertext: sealed.Ciphertext, Index: s.Keyring.BlindIndex(id.Raw())}, nil
+}
+
+// Index implements household.Sealer.
+func (s Sealer) Index(id idnum.PersonID) []byte { return s.Keyring.BlindIndex(id.Raw()) }
+
+var _ access.Store = (*sqlstore.Store)(nil).Principals()
+var _ io.Closer = (Store)(nil)

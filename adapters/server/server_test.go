@@ -1,0 +1,322 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/demo"
+	"github.com/sanzhi/sanzhi/adapters/pii"
+	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
+	"github.com/sanzhi/sanzhi/adapters/rpc"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
+)
+
+// syncBuffer is a log sink safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type running struct {
+	addrs Addrs
+	logs  *syncBuffer
+	stop  func() error
+	cfg   Config
+}
+
+// start runs a real server on loopback TCP ports chosen by the kernel.
+func start(t *testing.T, cfg Config) *running {
+	t.Helper()
+	if cfg.GRPCAddr == "" {
+		cfg.GRPCAddr = "127.0.0.1:0"
+	}
+	if cfg.HTTPAddr == "" {
+		cfg.HTTPAddr = "127.0.0.1:0"
+	}
+	if cfg.DataKeyFile == "" && !cfg.Demo {
+		cfg.DataKeyFile = filepath.Join(t.TempDir(), "data.key")
+		require.NoError(t, pii.GenerateKeyFile(cfg.DataKeyFile))
+	}
+	logs := &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan Addrs, 1)
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, cfg, log, func(a Addrs) { ready <- a }) }()
+	r := &running{logs: logs, cfg: cfg}
+	select {
+	case r.addrs = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatal("server did not become ready")
+	}
+	var once sync.Once
+	var stopErr error
+	r.stop = func() error {
+		once.Do(func() { cancel(); stopErr = <-done })
+		return stopErr
+	}
+	t.Cleanup(func() { _ = r.stop() })
+	return r
+}
+
+func sqliteURL(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "s.db") }
+
+func dial(t *testing.T, addr string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func addPrincipal(t *testing.T, database, name string, role access.Role, scope access.Scope) string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := OpenStore(ctx, database)
+	require.NoError(t, err)
+	defer db.Close()
+	key, err := rpc.NewKey()
+	require.NoError(t, err)
+	require.NoError(t, db.Store().Principals().CreatePrincipal(ctx, &access.Principal{
+		ID: uuid.NewString(), Name: name, Role: role, Scope: scope, CreateTime: time.Now()}, rpc.HashKey(key)))
+	return key
+}
+
+func validID(t *testing.T) string {
+	first17 := "33048319750612" + fmt.Sprintf("%03d", time.Now().UnixNano()%1000)
+	c, err := idnum.CheckDigit(first17)
+	require.NoError(t, err)
+	return first17 + string(c)
+}
+
+// TestServeTCP runs the whole service over real TCP on both stores:
+// health and reflection without credentials, a household created over
+// gRPC and read back over HTTP, OpenAPI, logs free of the raw 身份证号,
+// and a clean shutdown.
+func TestServeTCP(t *testing.T) {
+	for _, backend := range []struct {
+		name string
+		url  func(t *testing.T) string
+	}{
+		{"sqlite", sqliteURL},
+		{"postgres", func(t *testing.T) string { return pgtest.NewURL(t) }},
+	} {
+		t.Run(backend.name, func(t *testing.T) {
+			db := backend.url(t)
+			srv := start(t, Config{Database: db})
+			key := addPrincipal(t, db, "clerk", access.VillageClerk, access.Scope{Villages: []string{"330483102201"}})
+			conn := dial(t, srv.addrs.GRPC)
+
+			hc, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+			require.NoError(t, err, "health needs no credentials")
+			assert.Equal(t, healthpb.HealthCheckResponse_SERVING, hc.Status)
+			hc, err = healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{Service: "sanzhi.v1.HouseholdService"})
+			require.NoError(t, err)
+			assert.Equal(t, healthpb.HealthCheckResponse_SERVING, hc.Status)
+
+			assert.Contains(t, listServices(t, conn), "sanzhi.v1.HouseholdService", "reflection lists the API without credentials")
+
+			raw := validID(t)
+			ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+key)
+			h, err := sanzhiv1.NewHouseholdServiceClient(conn).CreateHousehold(ctx, &sanzhiv1.CreateHouseholdRequest{
+				Parent: "villages/330483102201", RequestId: "r1",
+				Household: &sanzhiv1.Household{HeadName: "徐阿大", HeadIdNumber: raw, Group: 2, RegisteredDate: "2010-01-01",
+					Facts: &sanzhiv1.HouseholdFacts{Members: 3, Labourers: 2, AnnualIncome: "54000", LandAreaMu: "2.5",
+						CollectiveShares: "0", ExistingBankDebt: "0", Source: "村委会登记", AsOfDate: "2026-01-01"}},
+			})
+			require.NoError(t, err)
+
+			// The same household over HTTP/JSON, through the same chain.
+			req, _ := http.NewRequest(http.MethodGet, "http://"+srv.addrs.HTTP+"/v1/"+h.Name, nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			resp, err := http.DefaultClient.Do(req)
+			require.NoError(t, err)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+			var got map[string]any
+			require.NoError(t, json.Unmarshal(body, &got))
+			assert.Equal(t, h.Name, got["name"])
+			assert.Equal(t, "54000.00", got["facts"].(map[string]any)["annualIncome"], "amounts are strings")
+			assert.NotContains(t, string(body), raw)
+
+			resp, err = http.Get("http://" + srv.addrs.HTTP + "/v1/" + h.Name)
+			require.NoError(t, err)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "HTTP without credentials")
+
+			// Bad input over HTTP is a 400 naming the field.
+			bad, _ := http.NewRequest(http.MethodPost, "http://"+srv.addrs.HTTP+"/v1/villages/330483102201/households?requestId=x",
+				strings.NewReader(`{"headName":"x","headIdNumber":"330483197506120000","group":1}`))
+			bad.Header.Set("Authorization", "Bearer "+key)
+			resp, err = http.DefaultClient.Do(bad)
+			require.NoError(t, err)
+			body, _ = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+			assert.Contains(t, string(body), "household.head_id_number")
+
+			resp, err = http.Get("http://" + srv.addrs.HTTP + "/openapi.json")
+			require.NoError(t, err)
+			var doc struct {
+				Paths map[string]any `json:"paths"`
+			}
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+			resp.Body.Close()
+			assert.Contains(t, doc.Paths, "/v1/{parent}/households")
+
+			require.NoError(t, srv.stop(), "SIGTERM-style shutdown drains and returns cleanly")
+			logs := srv.logs.String()
+			assert.Contains(t, logs, `"method":"/sanzhi.v1.HouseholdService/CreateHousehold"`)
+			assert.NotContains(t, logs, raw, "logs never hold a raw 身份证号")
+			assert.NotContains(t, logs, key, "logs never hold an API key")
+		})
+	}
+}
+
+func listServices(t *testing.T, conn *grpc.ClientConn) []string {
+	t.Helper()
+	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, stream.Send(&reflectionpb.ServerReflectionRequest{
+		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{ListServices: "*"}}))
+	resp, err := stream.Recv()
+	require.NoError(t, err)
+	var out []string
+	for _, s := range resp.GetListServicesResponse().GetService() {
+		out = append(out, s.Name)
+	}
+	require.NoError(t, stream.CloseSend())
+	return out
+}
+
+// TestEveryMethodIsInTheAuthorisationTable walks what a real server
+// registers: a method the table does not know would be denied to everyone,
+// so forgetting one is a test failure, not a silent outage.
+func TestEveryMethodIsInTheAuthorisationTable(t *testing.T) {
+	gs := grpc.NewServer()
+	registerServices(gs, household.NewService(nil, nil, time.Now))
+	table := map[string]bool{}
+	for _, m := range rpc.Methods() {
+		table[m] = true
+	}
+	n := 0
+	for svc, info := range gs.GetServiceInfo() {
+		for _, m := range info.Methods {
+			full := "/" + svc + "/" + m.Name
+			n++
+			assert.True(t, rpc.IsPublic(full) || table[full], "%s is not in the authorisation table", full)
+			delete(table, full)
+		}
+	}
+	assert.Empty(t, table, "the table names methods no server registers")
+	assert.Greater(t, n, 6)
+}
+
+func TestRefusesToStart(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	keyFile := filepath.Join(t.TempDir(), "k")
+	require.NoError(t, pii.GenerateKeyFile(keyFile))
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	unreadable := filepath.Join(t.TempDir(), "nokey")
+
+	cases := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"port in use", Config{GRPCAddr: busy.Addr().String(), Database: sqliteURL(t), DataKeyFile: keyFile}, "address already in use"},
+		{"bad DSN", Config{GRPCAddr: "127.0.0.1:0", Database: "postgres://u:pw@[::1", DataKeyFile: keyFile}, "malformed"},
+		{"unknown scheme", Config{GRPCAddr: "127.0.0.1:0", Database: "mysql://x", DataKeyFile: keyFile}, "sqlite:// or postgres://"},
+		{"unreachable database", Config{GRPCAddr: "127.0.0.1:0", Database: "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", DataKeyFile: keyFile}, "cannot reach PostgreSQL"},
+		{"unreadable key file", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: unreadable}, "cannot read key file"},
+		{"no data key", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t)}, "no data key"},
+		{"unreadable TLS cert", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, TLSCert: unreadable, TLSKey: unreadable}, "cannot read TLS file"},
+		{"demo on a public address", Config{GRPCAddr: "0.0.0.0:0", Database: sqliteURL(t), Demo: true}, "loopback only"},
+		{"sqlite directory missing", Config{GRPCAddr: "127.0.0.1:0", Database: "sqlite:///no/such/dir/x.db", DataKeyFile: keyFile}, "does not exist"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Run(ctx, tc.cfg, log, func(Addrs) { t.Error("must not become ready") })
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), "pw@", "no password in the message")
+			assert.NotContains(t, err.Error(), "\n", "one sentence")
+		})
+	}
+}
+
+func TestDemoModeGeneratesKeyAndSeeds(t *testing.T) {
+	db := sqliteURL(t)
+	srv := start(t, Config{Database: db, Demo: true})
+	path, err := DemoKeyPath(db)
+	require.NoError(t, err)
+	st, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	conn := dial(t, srv.addrs.GRPC)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer sz_demo_regulator")
+	resp, err := sanzhiv1.NewHouseholdServiceClient(conn).ListHouseholds(ctx, &sanzhiv1.ListHouseholdsRequest{Parent: "villages/" + demoVillage(t), PageSize: 5})
+	require.NoError(t, err, "demo keys work from loopback in demo mode")
+	assert.Len(t, resp.Households, 5)
+	require.NoError(t, srv.stop())
+
+	// The same database without demo mode refuses demo keys.
+	keyFile := path
+	srv = start(t, Config{Database: db, DataKeyFile: keyFile})
+	conn = dial(t, srv.addrs.GRPC)
+	_, err = sanzhiv1.NewHouseholdServiceClient(conn).ListHouseholds(ctx, &sanzhiv1.ListHouseholdsRequest{Parent: "villages/" + demoVillage(t)})
+	assert.Equal(t, codes.Unauthenticated, status.Code(err))
+}
+
+func demoVillage(t *testing.T) string {
+	t.Helper()
+	require.NotEmpty(t, demo.Villages)
+	return demo.Villages[0].Code
+}

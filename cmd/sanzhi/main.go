@@ -1,0 +1,241 @@
+// Command sanzhi is the operator's and regulator's tool: migrations,
+// principals and their API keys, data keys and the demo county.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/spf13/cobra"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/demo"
+	"github.com/sanzhi/sanzhi/adapters/pii"
+	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/internal/cli"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
+)
+
+func main() {
+	if err := newRoot(os.Stdout).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "sanzhi:", err)
+		os.Exit(1)
+	}
+}
+
+func newRoot(out io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sanzhi",
+		Short:         "Operate a sanzhi service: migrations, principals, keys, demo data",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	var database string
+	root.PersistentFlags().StringVar(&database, "database", "sqlite://./sanzhi.db", "database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB")
+	cli.DocumentEnv(root.PersistentFlags())
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		return cli.BindEnv(cmd.Flags())
+	}
+	root.SetOut(out)
+	open := func(ctx context.Context) (server.Store, error) {
+		db, err := server.OpenStore(ctx, database)
+		if err != nil {
+			return nil, err
+		}
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	}
+	root.AddCommand(
+		migrateCmd(&database),
+		principalCmd(open),
+		keygenCmd(),
+		demoCmd(&database, open),
+	)
+	return root
+}
+
+func migrateCmd(database *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending schema migrations (idempotent)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := server.OpenStore(cmd.Context(), *database)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Migrate(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "schema is up to date")
+			return nil
+		},
+	}
+}
+
+func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
+	cmd := &cobra.Command{Use: "principal", Short: "Create, list and revoke API principals"}
+	var name, role, villages, bank, hh string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a principal and print its API key (shown once; only its hash is stored)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := access.ParseRole(role)
+			if err != nil {
+				return err
+			}
+			p := &access.Principal{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Role: r,
+				Scope: access.Scope{Bank: bank, Household: hh}, CreateTime: time.Now().UTC()}
+			if villages != "" {
+				for _, v := range strings.Split(villages, ",") {
+					if _, err := idnum.ParseVillageCode(strings.TrimSpace(v)); err != nil {
+						return fmt.Errorf("--villages: %w", err)
+					}
+					p.Scope.Villages = append(p.Scope.Villages, strings.TrimSpace(v))
+				}
+			}
+			if err := p.Validate(); err != nil {
+				return err
+			}
+			key, err := rpc.NewKey()
+			if err != nil {
+				return err
+			}
+			db, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Store().Principals().CreatePrincipal(cmd.Context(), p, rpc.HashKey(key)); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "created %s (%s)\nAPI key (store it now; it cannot be shown again):\n%s\n", p.Name, p.Role, key)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&name, "name", "", "unique principal name (for bank mTLS: the certificate's common name)")
+	create.Flags().StringVar(&role, "role", "", "one of village_clerk, village_reviewer, household, bank_officer, bank_risk, regulator, operator")
+	create.Flags().StringVar(&villages, "villages", "", "comma-separated 12-digit village codes (village roles)")
+	create.Flags().StringVar(&bank, "bank", "", "bank id (bank roles)")
+	create.Flags().StringVar(&hh, "household", "", "household id (household role)")
+	_ = create.MarkFlagRequired("name")
+	_ = create.MarkFlagRequired("role")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List principals",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			ps, err := db.Store().Principals().ListPrincipals(cmd.Context())
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tROLE\tSCOPE\tSTATUS\tCREATED")
+			for _, p := range ps {
+				status := "active"
+				if !p.Active() {
+					status = "revoked " + p.RevokeTime.Format(time.RFC3339)
+				}
+				if p.Demo {
+					status += " (demo)"
+				}
+				scope := strings.Join(p.Scope.Villages, ",") + p.Scope.Bank + p.Scope.Household
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Role, scope, status, p.CreateTime.Format(time.RFC3339))
+			}
+			return tw.Flush()
+		},
+	}
+	revoke := &cobra.Command{
+		Use:   "revoke NAME",
+		Short: "Revoke a principal's credentials (takes effect on its next request)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.Store().Principals().RevokePrincipal(cmd.Context(), args[0], time.Now().UTC()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+			return nil
+		},
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+func keygenCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "keygen FILE",
+		Short: "Write a new data key file (mode 0600) for encrypting 身份证号; refuses to overwrite",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := pii.GenerateKeyFile(args[0]); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s; start sanzhid with --data-key-file %s and back it up: without it no 身份证号 can be decrypted\n", args[0], args[0])
+			return nil
+		},
+	}
+}
+
+func demoCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
+	cmd := &cobra.Command{Use: "demo", Short: "Demo county"}
+	var keyFile string
+	seed := &cobra.Command{
+		Use:   "seed",
+		Short: "Seed the deterministic demo county (three villages, demo principals) unless present",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			kr, err := server.LoadKeyring(server.Config{Database: *database, DataKeyFile: keyFile,
+				DataKey: os.Getenv("SANZHI_DATA_KEY"), Demo: true})
+			if err != nil {
+				return err
+			}
+			db, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			st := db.Store()
+			svc := household.NewService(st.Households(), server.Sealer{Keyring: kr}, time.Now)
+			res, err := demo.Seed(cmd.Context(), svc, st.Principals(), time.Now)
+			if err != nil {
+				return err
+			}
+			if !res.Created {
+				fmt.Fprintln(cmd.OutOrStdout(), "demo county already present; nothing changed")
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "seeded %d households in %d villages\n", res.Households, len(res.Villages))
+			}
+			for _, p := range res.Principals {
+				fmt.Fprintf(cmd.OutOrStdout(), "  %-24s %-18s %s\n", p.Name, p.Role, p.Key)
+			}
+			return nil
+		},
+	}
+	seed.Flags().StringVar(&keyFile, "data-key-file", "", "data key file (default: generated beside the SQLite database)")
+	cmd.AddCommand(seed)
+	return cmd
+}
