@@ -38,8 +38,13 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		}),
 	)
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
-	if err := sanzhiv1.RegisterHouseholdServiceHandlerFromEndpoint(ctx, mux, grpcAddr, opts); err != nil {
-		return nil, err
+	for _, register := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
+		sanzhiv1.RegisterHouseholdServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterAuditServiceHandlerFromEndpoint,
+	} {
+		if err := register(ctx, mux, grpcAddr, opts); err != nil {
+			return nil, err
+		}
 	}
 	root := http.NewServeMux()
 	root.Handle("/v1/", mux)

@@ -126,13 +126,19 @@ func (db *DB) provider() (*goose.Provider, func(), error) {
 
 // Store returns the storage ports over this database.
 func (db *DB) Store() *sqlstore.Store {
-	return sqlstore.New(db, sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique})
+	return sqlstore.New(db, sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique, ForUpdate: " FOR UPDATE"})
 }
 
 var (
-	readOpts  = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	writeOpts = pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}
+	readOpts     = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+	writeOpts    = pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}
+	sequenceOpts = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
 )
+
+// SequenceTx implements sqlstore.Conn.
+func (db *DB) SequenceTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return withRetry(ctx, func() error { return db.runTx(ctx, sequenceOpts, fn) })
+}
 
 // ReadTx implements sqlstore.Conn.
 func (db *DB) ReadTx(ctx context.Context, fn func(sqlstore.Querier) error) error {

@@ -38,6 +38,7 @@ var publicServices = []string{
 var (
 	villageStaff  = []access.Role{access.VillageClerk, access.VillageReviewer}
 	householdRead = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Household}
+	auditReaders  = []access.Role{access.Regulator, access.VillageClerk, access.VillageReviewer, access.Household}
 )
 
 // methods is the authorisation table: every RPC the server registers must
@@ -50,6 +51,15 @@ var methods = map[string]rule{
 	sanzhiv1.HouseholdService_ListHouseholdFacts_FullMethodName: {householdRead, householdIn("parent")},
 	sanzhiv1.HouseholdService_ListHouseholds_FullMethodName:     {append(slices.Clone(villageStaff), access.Regulator), villageIn("parent")},
 	sanzhiv1.HouseholdService_LookupHousehold_FullMethodName:    {append(slices.Clone(villageStaff), access.Regulator), villageIn("parent")},
+
+	// Checkpoints and consistency proofs reveal only sizes and hashes.
+	sanzhiv1.AuditService_GetCheckpoint_FullMethodName:       {auditReaders, nil},
+	sanzhiv1.AuditService_GetConsistencyProof_FullMethodName: {auditReaders, nil},
+	// GetEntry checks the entry's subject against the scope once read.
+	sanzhiv1.AuditService_GetEntry_FullMethodName:    {auditReaders, nil},
+	sanzhiv1.AuditService_ListEntries_FullMethodName: {auditReaders, func(p *access.Principal, req proto.Message) error {
+		return listScope(p, req.(*sanzhiv1.ListEntriesRequest))
+	}},
 }
 
 func isPublic(method string) bool {

@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/gateway"
 	"github.com/sanzhi/sanzhi/adapters/pii"
@@ -35,6 +36,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
@@ -51,7 +53,13 @@ type Config struct {
 	TLSCert     string
 	TLSKey      string
 	TLSClientCA string // CA for client certificates (mTLS); optional
-	Demo        bool   // seed the demo county and accept demo keys from loopback
+	// AuditKeyFile holds the note signer key that signs checkpoints
+	// (`sanzhi audit keygen`).
+	AuditKeyFile string
+	// CheckpointInterval is how often pending audit records are sequenced
+	// and a checkpoint signed.
+	CheckpointInterval time.Duration
+	Demo               bool // seed the demo county and accept demo keys from loopback
 	Version     string
 	// ShutdownGrace bounds how long in-flight RPCs may take to drain.
 	ShutdownGrace time.Duration
@@ -107,6 +115,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if cfg.ShutdownGrace == 0 {
 		cfg.ShutdownGrace = 15 * time.Second
 	}
+	if cfg.CheckpointInterval == 0 {
+		cfg.CheckpointInterval = 10 * time.Second
+	}
 	if cfg.Demo {
 		if err := requireLoopback(cfg.GRPCAddr, cfg.HTTPAddr); err != nil {
 			return err
@@ -117,6 +128,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return err
 	}
 	keyring, err := LoadKeyring(cfg)
+	if err != nil {
+		return err
+	}
+	auditKey, err := LoadAuditKey(cfg)
 	if err != nil {
 		return err
 	}
@@ -141,6 +156,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	st := db.Store()
 	now := time.Now
 	households := household.NewService(st.Households(), Sealer{keyring}, now)
+	alog, err := auditlog.New(st, auditKey, now)
+	if err != nil {
+		return err
+	}
 	validator, err := rpc.NewValidator()
 	if err != nil {
 		return fmt.Errorf("cannot build request validator: %w", err)
@@ -151,7 +170,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
 	}
 	gs := grpc.NewServer(opts...)
-	healthSrv := registerServices(gs, households)
+	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st))
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
@@ -188,6 +207,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		log.Info("demo county ready", "households", res.Households, "created", res.Created)
 	}
 
+	// A checkpoint exists from the first moment of service, then one is
+	// published every interval (and on demand through the API).
+	if _, err := alog.Publish(ctx); err != nil {
+		stopGRPC()
+		return fmt.Errorf("cannot publish the first audit checkpoint: %w", err)
+	}
+
 	var httpSrv *http.Server
 	if httpLis != nil {
 		handler, err := gateway.New(ctx, grpcLis.Addr().String(), clientCreds(serverTLS))
@@ -212,6 +238,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		}()
 	}
 
+	publishCtx, stopPublishing := context.WithCancel(context.Background())
+	publishDone := make(chan struct{})
+	go func() { defer close(publishDone); alog.Run(publishCtx, cfg.CheckpointInterval, log) }()
 	setServing(healthSrv, healthpb.HealthCheckResponse_SERVING)
 	addrs := Addrs{GRPC: grpcLis.Addr().String()}
 	if httpLis != nil {
@@ -237,21 +266,31 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		cancel()
 	}
 	stopGRPC()
+	stopPublishing()
+	<-publishDone
+	// Sequence what the drained requests queued, so nothing waits for the
+	// next start to be provable.
+	fctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	if _, err := alog.Publish(fctx); err != nil {
+		log.Error("final audit checkpoint", "error", err)
+	}
+	cancel()
 	log.Info("stopped")
 	return runErr
 }
 
 // apiServices are the sanzhi services whose health is reported by name.
-var apiServices = []string{sanzhiv1.HouseholdService_ServiceDesc.ServiceName}
+var apiServices = []string{sanzhiv1.HouseholdService_ServiceDesc.ServiceName, sanzhiv1.AuditService_ServiceDesc.ServiceName}
 
 // registerServices puts every service on gs, health NOT_SERVING until the
 // caller says otherwise. Tests use it to walk what a real server registers.
-func registerServices(gs *grpc.Server, households *household.Service) *health.Server {
+func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit) *health.Server {
 	healthSrv := health.NewServer()
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, healthSrv)
 	reflection.Register(gs)
 	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(households))
+	sanzhiv1.RegisterAuditServiceServer(gs, auditSrv)
 	return healthSrv
 }
 
@@ -385,6 +424,54 @@ func LoadKeyring(cfg Config) (*pii.Keyring, error) {
 	default:
 		return nil, errors.New("no data key: set --data-key-file or SANZHI_DATA_KEY (see `sanzhi keygen`), or use --demo")
 	}
+}
+
+// LoadAuditKey reads the checkpoint signing key; demo mode generates one
+// beside the SQLite database.
+func LoadAuditKey(cfg Config) (string, error) {
+	path := cfg.AuditKeyFile
+	if path == "" {
+		if !cfg.Demo {
+			return "", errors.New("no audit signing key: set --audit-key-file (make one with `sanzhi audit keygen`), or use --demo")
+		}
+		dbPath, err := DemoKeyPath(cfg.Database)
+		if err != nil {
+			return "", err
+		}
+		path = strings.TrimSuffix(dbPath, ".key") + ".audit-key"
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			if err := GenerateAuditKey(path, "sanzhi.demo/tongxiang"); err != nil {
+				return "", fmt.Errorf("cannot create demo audit key %s: %w", path, err)
+			}
+		}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("cannot read audit key file %s: %w", path, pathErr(err))
+	}
+	skey := strings.TrimSpace(string(b))
+	if _, err := auditlog.VerifierKey(skey); err != nil {
+		return "", fmt.Errorf("audit key file %s: %w", path, err)
+	}
+	return skey, nil
+}
+
+// GenerateAuditKey writes a new ed25519 note signer key named origin to
+// path (mode 0600), refusing to overwrite, and returns nothing secret.
+func GenerateAuditKey(path, origin string) error {
+	skey, _, err := audit.GenerateKey(origin)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(skey + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // DemoKeyPath is where demo mode keeps its generated data key: beside the

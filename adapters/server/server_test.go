@@ -75,6 +75,9 @@ func start(t *testing.T, cfg Config) *running {
 		cfg.DataKeyFile = filepath.Join(t.TempDir(), "data.key")
 		require.NoError(t, pii.GenerateKeyFile(cfg.DataKeyFile))
 	}
+	if cfg.AuditKeyFile == "" && !cfg.Demo {
+		cfg.AuditKeyFile = auditKeyFile(t)
+	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -99,6 +102,13 @@ func start(t *testing.T, cfg Config) *running {
 	}
 	t.Cleanup(func() { _ = r.stop() })
 	return r
+}
+
+func auditKeyFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "audit.key")
+	require.NoError(t, GenerateAuditKey(path, "sanzhi.test/audit"))
+	return path
 }
 
 func sqliteURL(t *testing.T) string { return "sqlite://" + filepath.Join(t.TempDir(), "s.db") }
@@ -237,7 +247,7 @@ func listServices(t *testing.T, conn *grpc.ClientConn) []string {
 // so forgetting one is a test failure, not a silent outage.
 func TestEveryMethodIsInTheAuthorisationTable(t *testing.T) {
 	gs := grpc.NewServer()
-	registerServices(gs, household.NewService(nil, nil, time.Now))
+	registerServices(gs, household.NewService(nil, nil, time.Now), &rpc.Audit{})
 	table := map[string]bool{}
 	for _, m := range rpc.Methods() {
 		table[m] = true
@@ -264,21 +274,25 @@ func TestRefusesToStart(t *testing.T) {
 	require.NoError(t, err)
 	defer busy.Close()
 	unreadable := filepath.Join(t.TempDir(), "nokey")
+	ak := auditKeyFile(t)
 
 	cases := []struct {
 		name string
 		cfg  Config
 		want string
 	}{
-		{"port in use", Config{GRPCAddr: busy.Addr().String(), Database: sqliteURL(t), DataKeyFile: keyFile}, "address already in use"},
-		{"bad DSN", Config{GRPCAddr: "127.0.0.1:0", Database: "postgres://u:pw@[::1", DataKeyFile: keyFile}, "malformed"},
-		{"unknown scheme", Config{GRPCAddr: "127.0.0.1:0", Database: "mysql://x", DataKeyFile: keyFile}, "sqlite:// or postgres://"},
-		{"unreachable database", Config{GRPCAddr: "127.0.0.1:0", Database: "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", DataKeyFile: keyFile}, "cannot reach PostgreSQL"},
+		{"port in use", Config{GRPCAddr: busy.Addr().String(), Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak}, "address already in use"},
+		{"bad DSN", Config{GRPCAddr: "127.0.0.1:0", Database: "postgres://u:pw@[::1", DataKeyFile: keyFile, AuditKeyFile: ak}, "malformed"},
+		{"unknown scheme", Config{GRPCAddr: "127.0.0.1:0", Database: "mysql://x", DataKeyFile: keyFile, AuditKeyFile: ak}, "sqlite:// or postgres://"},
+		{"unreachable database", Config{GRPCAddr: "127.0.0.1:0", Database: "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", DataKeyFile: keyFile, AuditKeyFile: ak}, "cannot reach PostgreSQL"},
 		{"unreadable key file", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: unreadable}, "cannot read key file"},
-		{"no data key", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t)}, "no data key"},
-		{"unreadable TLS cert", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, TLSCert: unreadable, TLSKey: unreadable}, "cannot read TLS file"},
+		{"no data key", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), AuditKeyFile: ak}, "no data key"},
+		{"no audit key", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile}, "no audit signing key"},
+		{"unreadable audit key", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: unreadable}, "cannot read audit key file"},
+		{"audit key not a key", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: keyFile}, "not a note signer key"},
+		{"unreadable TLS cert", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, TLSCert: unreadable, TLSKey: unreadable}, "cannot read TLS file"},
 		{"demo on a public address", Config{GRPCAddr: "0.0.0.0:0", Database: sqliteURL(t), Demo: true}, "loopback only"},
-		{"sqlite directory missing", Config{GRPCAddr: "127.0.0.1:0", Database: "sqlite:///no/such/dir/x.db", DataKeyFile: keyFile}, "does not exist"},
+		{"sqlite directory missing", Config{GRPCAddr: "127.0.0.1:0", Database: "sqlite:///no/such/dir/x.db", DataKeyFile: keyFile, AuditKeyFile: ak}, "does not exist"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -309,7 +323,7 @@ func TestDemoModeGeneratesKeyAndSeeds(t *testing.T) {
 
 	// The same database without demo mode refuses demo keys.
 	keyFile := path
-	srv = start(t, Config{Database: db, DataKeyFile: keyFile})
+	srv = start(t, Config{Database: db, DataKeyFile: keyFile, AuditKeyFile: strings.TrimSuffix(path, ".key") + ".audit-key"})
 	conn = dial(t, srv.addrs.GRPC)
 	_, err = sanzhiv1.NewHouseholdServiceClient(conn).ListHouseholds(ctx, &sanzhiv1.ListHouseholdsRequest{Parent: "villages/" + demoVillage(t)})
 	assert.Equal(t, codes.Unauthenticated, status.Code(err))

@@ -144,6 +144,12 @@ func (db *DB) ReadTx(ctx context.Context, fn func(sqlstore.Querier) error) error
 	})
 }
 
+// SequenceTx implements sqlstore.Conn; SQLite has one writer, so it is an
+// ordinary write transaction.
+func (db *DB) SequenceTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return db.WriteTx(ctx, fn)
+}
+
 // WriteTx implements sqlstore.Conn.
 func (db *DB) WriteTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
 	return withRetry(ctx, func() error { return runTx(ctx, db.write, nil, fn) })

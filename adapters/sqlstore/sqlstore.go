@@ -45,6 +45,11 @@ var ErrNoRows = errors.New("sqlstore: no rows")
 type Conn interface {
 	ReadTx(ctx context.Context, fn func(Querier) error) error
 	WriteTx(ctx context.Context, fn func(Querier) error) error
+	// SequenceTx runs the audit sequencer's transaction. It reads the queue
+	// that every writer appends to, so on PostgreSQL it runs at READ
+	// COMMITTED (serialising on the head row with FOR UPDATE) rather than
+	// SERIALIZABLE, which would make writers and sequencer abort each other.
+	SequenceTx(ctx context.Context, fn func(Querier) error) error
 }
 
 // Dialect is what differs between engines beyond the connection.
@@ -52,6 +57,9 @@ type Dialect struct {
 	Name string
 	// IsUniqueViolation reports whether err is a unique-constraint failure.
 	IsUniqueViolation func(error) bool
+	// ForUpdate is appended to a SELECT that must lock its row ("" where
+	// the engine has a single writer).
+	ForUpdate string
 }
 
 // Store implements every storage port over a Conn.

@@ -61,6 +61,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		principalCmd(open),
 		keygenCmd(),
 		demoCmd(&database, open),
+		auditCmd(open),
 	)
 	return root
 }

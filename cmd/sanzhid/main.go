@@ -75,6 +75,8 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:7080", "address the HTTP/JSON gateway and /openapi.json listen on; empty disables it")
 	f.StringVar(&cfg.Database, "database", "sqlite://./sanzhi.db", "database URL: sqlite://PATH (embedded) or postgres://USER@HOST:PORT/DB")
 	f.StringVar(&cfg.DataKeyFile, "data-key-file", "", "key file for encrypting 身份证号 at rest (make one with `sanzhi keygen`); SANZHI_DATA_KEY may hold the contents instead")
+	f.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "note signer key that signs audit checkpoints (make one with `sanzhi audit keygen`)")
+	f.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", 10*time.Second, "how often pending audit records are sequenced and a checkpoint signed")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate for TLS on both listeners")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key for --tls-cert")
 	f.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA bundle; client certificates it signs identify bank principals by common name (mTLS)")

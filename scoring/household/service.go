@@ -15,6 +15,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -166,7 +167,9 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 			return err
 		}
 		out = h
-		return nil
+		return tx.Record(ctx, auditRecord(p, "household.create", h, reqHash, map[string]string{
+			"village": h.Village, "facts_version": "1",
+		}))
 	})
 	if err != nil {
 		return nil, err
@@ -183,6 +186,20 @@ func createHash(h *Household) string {
 		f.Members, f.Labourers, f.AnnualIncome, f.LandAreaMu, f.CollectiveShares, f.ExistingDebt,
 		f.DishonestDebtor, f.Source, f.AsOf))
 	return hex.EncodeToString(sum[:])
+}
+
+// auditRecord describes a household write for the log. It carries ids and
+// hashes only: the head's name and 身份证号 never enter a leaf.
+func auditRecord(p *access.Principal, action string, h *Household, reqHash string, payload map[string]string) audit.Record {
+	f := h.Facts
+	result := audit.HashBytes(fmt.Appendf(nil, "%s\x00%s\x00%x\x00%d\x00%s\x00%d\x00%d\x00%d\x00%s\x00%s\x00%s\x00%s\x00%t\x00%s\x00%s\x00%s",
+		h.Name(), h.HeadName, h.HeadID.Index, h.Group, h.Address, f.Version, f.Members, f.Labourers,
+		f.AnnualIncome, f.LandAreaMu, f.CollectiveShares, f.ExistingDebt, f.DishonestDebtor, f.Source, f.AsOf,
+		h.UpdateTime.Format(time.RFC3339Nano)))
+	return audit.Record{
+		Time: h.UpdateTime, Actor: p.ID, Action: action, Subject: h.Name(),
+		RequestHash: reqHash, ResultHash: result, Payload: payload,
+	}
 }
 
 func (in *FactsInput) parse(prefix string, today Date, v *fault.Violations) Facts {
@@ -432,7 +449,12 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 			return err
 		}
 		out = h
-		return nil
+		reqHash := audit.HashBytes(fmt.Appendf(nil, "%s\x00%q\x00%s\x00%d\x00%s\x00%+v",
+			in.Name, in.Paths, in.HeadName, in.Group, in.Address, in.Facts))
+		return tx.Record(ctx, auditRecord(p, "household.update", h, reqHash, map[string]string{
+			"village": h.Village, "fields": strings.Join(in.Paths, ","),
+			"facts_version": strconv.FormatInt(h.Facts.Version, 10),
+		}))
 	})
 	return out, err
 }

@@ -1,6 +1,10 @@
 package household
 
-import "context"
+import (
+	"context"
+
+	"github.com/sanzhi/sanzhi/audit"
+)
 
 // Store is the household port: transactions over the household tables. It
 // is implemented by adapters/sqlstore for SQLite and PostgreSQL and checked
@@ -37,6 +41,8 @@ type Reader interface {
 // Writer reads and writes households within one transaction.
 type Writer interface {
 	Reader
+	// Record appends an audit record that commits with this transaction.
+	Record(ctx context.Context, r audit.Record) error
 	// InsertHousehold stores h and h.Facts (as version 1). AlreadyExists when
 	// the head's index or the (village, request id) pair is taken.
 	InsertHousehold(ctx context.Context, h *Household, requestID, requestHash string) error

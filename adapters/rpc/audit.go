@@ -1,0 +1,182 @@
+package rpc
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/household"
+)
+
+// Audit serves sanzhi.v1.AuditService.
+type Audit struct {
+	sanzhiv1.UnimplementedAuditServiceServer
+	log   *auditlog.Log
+	store *sqlstore.Store
+}
+
+// NewAudit returns the handler over log.
+func NewAudit(log *auditlog.Log, store *sqlstore.Store) *Audit { return &Audit{log: log, store: store} }
+
+func (s *Audit) checkpointOut(c sqlstore.StoredCheckpoint) *sanzhiv1.Checkpoint {
+	return &sanzhiv1.Checkpoint{
+		TreeSize: c.Size, RootHash: c.Root, SignedNote: c.Note, Origin: s.log.Origin(),
+		VerifierKey: s.log.VerifierKey(), PublishTime: timestamppb.New(c.Time),
+	}
+}
+
+func (s *Audit) GetCheckpoint(ctx context.Context, req *sanzhiv1.GetCheckpointRequest) (*sanzhiv1.Checkpoint, error) {
+	if req.GetRefresh() {
+		if req.GetTreeSize() != 0 {
+			return nil, fault.InvalidField("refresh", "refresh publishes the latest checkpoint; do not also ask for tree_size")
+		}
+		c, err := s.log.Publish(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s.checkpointOut(c), nil
+	}
+	c, err := s.log.Checkpoint(ctx, req.GetTreeSize())
+	if err != nil {
+		return nil, err
+	}
+	return s.checkpointOut(c), nil
+}
+
+func (s *Audit) GetEntry(ctx context.Context, req *sanzhiv1.GetEntryRequest) (*sanzhiv1.AuditEntry, error) {
+	seq, err := strconv.ParseUint(strings.TrimPrefix(req.GetName(), "entries/"), 10, 64)
+	if err != nil {
+		return nil, fault.InvalidField("name", "must be entries/{seq}, got %q", req.GetName())
+	}
+	p, err := s.log.Entry(ctx, seq, req.GetTreeSize())
+	if err != nil {
+		return nil, err
+	}
+	if !entryVisible(access.FromContext(ctx), p.Entry.Subject) {
+		return nil, fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "entry %d is outside your scope", seq)
+	}
+	out := entryOut(p.Leaf, p.Entry)
+	out.InclusionProof = p.Proof
+	out.Checkpoint = s.checkpointOut(p.Checkpoint)
+	receipt, err := json.Marshal(audit.Receipt{Entry: p.Leaf.Data, LeafIndex: seq, Proof: p.Proof, Checkpoint: p.Checkpoint.Note})
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "RECEIPT", "cannot encode receipt")
+	}
+	out.Receipt = string(receipt)
+	return out, nil
+}
+
+func (s *Audit) GetConsistencyProof(ctx context.Context, req *sanzhiv1.GetConsistencyProofRequest) (*sanzhiv1.ConsistencyProof, error) {
+	hashes, err := s.log.Consistency(ctx, req.GetOldSize(), req.GetNewSize())
+	if err != nil {
+		return nil, err
+	}
+	return &sanzhiv1.ConsistencyProof{OldSize: req.GetOldSize(), NewSize: req.GetNewSize(), Hashes: hashes}, nil
+}
+
+func (s *Audit) ListEntries(ctx context.Context, req *sanzhiv1.ListEntriesRequest) (*sanzhiv1.ListEntriesResponse, error) {
+	var v fault.Violations
+	q := sqlstore.EntryQuery{Actor: req.GetActor(), Action: req.GetAction(), Subject: req.GetSubject(), AfterSeq: -1}
+	if req.GetVillage() != "" {
+		q.SubjectPrefix = "villages/" + req.GetVillage() + "/"
+	}
+	if req.StartTime != nil {
+		q.Since = req.GetStartTime().AsTime()
+	}
+	if req.EndTime != nil {
+		q.Until = req.GetEndTime().AsTime()
+		if !q.Since.IsZero() && !q.Until.After(q.Since) {
+			v.Add("end_time", "must be after start_time")
+		}
+	}
+	// The token carries the filter it was issued for.
+	filter := strings.Join([]string{q.Actor, q.Action, q.Subject, q.SubjectPrefix, q.Since.String(), q.Until.String()}, "\x00")
+	if t := req.GetPageToken(); t != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(t)
+		f, after, ok := strings.Cut(string(raw), "\x01")
+		n, perr := strconv.ParseInt(after, 10, 64)
+		if err != nil || !ok || f != filter || perr != nil || n < 0 {
+			v.Add("page_token", "is not a token this list returned")
+		}
+		q.AfterSeq = n
+	}
+	limit := int(req.GetPageSize())
+	if limit == 0 {
+		limit = household.DefaultPageSize
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	q.Limit = limit + 1
+	leaves, err := s.store.ListEntries(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	resp := &sanzhiv1.ListEntriesResponse{}
+	for i, l := range leaves {
+		if i == limit {
+			last := leaves[limit-1].Seq
+			resp.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(filter + "\x01" + strconv.FormatUint(last, 10)))
+			break
+		}
+		e, err := audit.ParseEntry(l.Data)
+		if err != nil {
+			return nil, fault.Wrap(err, fault.Internal, "AUDIT_ENTRY_CORRUPT", "stored entry %d is not canonical", l.Seq)
+		}
+		resp.Entries = append(resp.Entries, entryOut(l, e))
+	}
+	return resp, nil
+}
+
+func entryOut(l sqlstore.Leaf, e audit.Entry) *sanzhiv1.AuditEntry {
+	return &sanzhiv1.AuditEntry{
+		Name: "entries/" + strconv.FormatUint(e.Seq, 10), Seq: e.Seq, LeafData: l.Data, LeafHash: l.LeafHash,
+		Time: timestamppb.New(e.Time), Actor: e.Actor, Action: e.Action, Subject: e.Subject,
+		RequestHash: e.RequestHash, ResultHash: e.ResultHash, Payload: e.Payload,
+	}
+}
+
+// entryVisible applies the scope rule to an entry already read: regulators
+// see all, village staff their villages' resources, a household its own.
+func entryVisible(p *access.Principal, subject string) bool {
+	if p == nil {
+		return false
+	}
+	switch p.Role {
+	case access.Regulator:
+		return true
+	case access.VillageClerk, access.VillageReviewer:
+		return p.CoversVillage(household.VillageOf(subject))
+	case access.Household:
+		_, id, err := household.ParseName(subject, "subject")
+		return err == nil && id == p.Scope.Household
+	default:
+		return false
+	}
+}
+
+// listScope makes a non-regulator's ListEntries name a village or subject
+// in its scope, so a list can never return what GetEntry would refuse.
+func listScope(p *access.Principal, req *sanzhiv1.ListEntriesRequest) error {
+	if p.Role == access.Regulator {
+		return nil
+	}
+	if s := req.GetSubject(); s != "" && entryVisible(p, s) {
+		return nil
+	}
+	if v := req.GetVillage(); v != "" && p.Role != access.Household && p.CoversVillage(v) {
+		return nil
+	}
+	return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE",
+		"filter by a village or subject within your scope (only regulators list the whole log)")
+}

@@ -1,0 +1,467 @@
+package sqlstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
+)
+
+// Record queues an audit record in the current write transaction: it
+// commits, or rolls back, with the change it describes. The sequencer
+// (Integrate) gives it its place in the log.
+func (tx *Tx) Record(ctx context.Context, r audit.Record) error {
+	payload, err := json.Marshal(r.Payload)
+	if err != nil {
+		return internal(err, "encoding an audit payload")
+	}
+	if r.Payload == nil {
+		payload = []byte("{}")
+	}
+	_, err = tx.q.Exec(ctx, `INSERT INTO audit_queue (time, actor, action, subject, request_hash, result_hash, payload)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash, string(payload))
+	return internal(err, "queueing an audit record")
+}
+
+// TreeHead is the state of the log.
+type TreeHead struct {
+	Size uint64
+	Root []byte
+}
+
+// Integrate moves up to max queued records into the log in queue order,
+// extending the Merkle tree and storing every newly completed subtree. It
+// runs in one transaction: sequence numbers never have gaps. Concurrent
+// integrators serialise on the head row.
+func (s *Store) Integrate(ctx context.Context, max int) (TreeHead, int, error) {
+	var head TreeHead
+	var n int
+	err := s.conn.SequenceTx(ctx, func(q Querier) error {
+		tx := &Tx{q: q, d: &s.dialect}
+		var size int64
+		var root, border []byte
+		if err := q.QueryRow(ctx, `SELECT size, root, border FROM audit_head WHERE id = 1`+s.dialect.ForUpdate).
+			Scan(&size, &root, &border); err != nil {
+			return internal(err, "reading the tree head")
+		}
+		head = TreeHead{Size: uint64(size), Root: root}
+		queued, err := tx.queued(ctx, max)
+		if err != nil || len(queued) == 0 {
+			n = 0
+			return err
+		}
+		app, err := audit.NewAppender(uint64(size), splitHashes(border))
+		if err != nil {
+			return fault.Wrap(err, fault.Internal, "AUDIT_HEAD", "stored tree head is inconsistent")
+		}
+		var nodes []nodeRow
+		visit := func(level uint, index uint64, hash []byte) {
+			nodes = append(nodes, nodeRow{level, index, hash})
+		}
+		leaves := make([]leafRow, 0, len(queued))
+		ids := make([]any, 0, len(queued))
+		for i, r := range queued {
+			e := audit.Entry{Seq: uint64(size) + uint64(i), Record: r.rec}
+			data := e.Canonical()
+			lh := audit.LeafHash(data)
+			if err := app.Append(lh, visit); err != nil {
+				return fault.Wrap(err, fault.Internal, "AUDIT_APPEND", "cannot extend the tree")
+			}
+			leaves = append(leaves, leafRow{e: e, data: data, hash: lh})
+			ids = append(ids, r.id)
+		}
+		if err := tx.insertLeaves(ctx, leaves); err != nil {
+			return err
+		}
+		if err := tx.insertNodes(ctx, nodes); err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, `DELETE FROM audit_queue WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...); err != nil {
+			return internal(err, "dequeuing audit records")
+		}
+		newRoot, err := app.Root()
+		if err != nil {
+			return fault.Wrap(err, fault.Internal, "AUDIT_ROOT", "cannot compute the root")
+		}
+		if _, err := q.Exec(ctx, `UPDATE audit_head SET size = $1, root = $2, border = $3 WHERE id = 1`,
+			int64(app.Size()), newRoot, bytes.Join(app.Border(), nil)); err != nil {
+			return internal(err, "updating the tree head")
+		}
+		head = TreeHead{Size: app.Size(), Root: newRoot}
+		n = len(leaves)
+		return nil
+	})
+	return head, n, err
+}
+
+type queuedRecord struct {
+	id  int64
+	rec audit.Record
+}
+
+type leafRow struct {
+	e    audit.Entry
+	data []byte
+	hash []byte
+}
+
+type nodeRow struct {
+	level uint
+	index uint64
+	hash  []byte
+}
+
+func (tx *Tx) queued(ctx context.Context, max int) ([]queuedRecord, error) {
+	rows, err := tx.q.Query(ctx, `SELECT id, time, actor, action, subject, request_hash, result_hash, payload
+		FROM audit_queue ORDER BY id LIMIT $1`, max)
+	if err != nil {
+		return nil, internal(err, "reading the audit queue")
+	}
+	defer rows.Close()
+	var out []queuedRecord
+	for rows.Next() {
+		var q queuedRecord
+		var payload string
+		if err := rows.Scan(&q.id, ts{&q.rec.Time}, &q.rec.Actor, &q.rec.Action, &q.rec.Subject,
+			&q.rec.RequestHash, &q.rec.ResultHash, &payload); err != nil {
+			return nil, internal(err, "reading the audit queue")
+		}
+		if err := json.Unmarshal([]byte(payload), &q.rec.Payload); err != nil {
+			return nil, internal(err, "decoding an audit payload")
+		}
+		out = append(out, q)
+	}
+	return out, internal(rows.Err(), "reading the audit queue")
+}
+
+// batchRows bounds rows per INSERT: far below both engines' parameter
+// limits, large enough to amortise round trips.
+const batchRows = 200
+
+func (tx *Tx) insertLeaves(ctx context.Context, leaves []leafRow) error {
+	for start := 0; start < len(leaves); start += batchRows {
+		chunk := leaves[start:min(start+batchRows, len(leaves))]
+		args := make([]any, 0, len(chunk)*7)
+		var sb strings.Builder
+		for i, l := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(" + placeholders(i*7+1, 7) + ")")
+			args = append(args, int64(l.e.Seq), tsArg(l.e.Time), l.e.Actor, l.e.Action, l.e.Subject, l.data, l.hash)
+		}
+		if _, err := tx.q.Exec(ctx, `INSERT INTO audit_leaves (seq, time, actor, action, subject, data, leaf_hash) VALUES `+sb.String(), args...); err != nil {
+			return internal(err, "appending audit leaves")
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) insertNodes(ctx context.Context, nodes []nodeRow) error {
+	for start := 0; start < len(nodes); start += batchRows {
+		chunk := nodes[start:min(start+batchRows, len(nodes))]
+		args := make([]any, 0, len(chunk)*3)
+		var sb strings.Builder
+		for i, n := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(" + placeholders(i*3+1, 3) + ")")
+			args = append(args, int(n.level), int64(n.index), n.hash)
+		}
+		if _, err := tx.q.Exec(ctx, `INSERT INTO audit_nodes (level, idx, hash) VALUES `+sb.String(), args...); err != nil {
+			return internal(err, "storing subtree hashes")
+		}
+	}
+	return nil
+}
+
+// placeholders returns "$from, $from+1, …" (n of them).
+func placeholders(from, n int) string {
+	var sb strings.Builder
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "$%d", from+i)
+	}
+	return sb.String()
+}
+
+func splitHashes(b []byte) [][]byte {
+	var out [][]byte
+	for len(b) >= 32 {
+		out = append(out, b[:32:32])
+		b = b[32:]
+	}
+	return out
+}
+
+// Head returns the current tree size and root.
+func (s *Store) Head(ctx context.Context) (TreeHead, error) {
+	var h TreeHead
+	err := s.read(ctx, func(tx *Tx) error {
+		var size int64
+		if err := tx.q.QueryRow(ctx, `SELECT size, root FROM audit_head WHERE id = 1`).Scan(&size, &h.Root); err != nil {
+			return internal(err, "reading the tree head")
+		}
+		h.Size = uint64(size)
+		return nil
+	})
+	return h, err
+}
+
+// QueueLength returns how many records wait to be sequenced.
+func (s *Store) QueueLength(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.read(ctx, func(tx *Tx) error {
+		return internal(tx.q.QueryRow(ctx, `SELECT COUNT(*) FROM audit_queue`).Scan(&n), "counting the audit queue")
+	})
+	return n, err
+}
+
+// StoredCheckpoint is a signed checkpoint as stored.
+type StoredCheckpoint struct {
+	Size uint64
+	Root []byte
+	Note string
+	Time time.Time
+}
+
+// SaveCheckpoint stores a signed checkpoint; saving the same size twice is
+// a no-op (the first signature stands).
+func (s *Store) SaveCheckpoint(ctx context.Context, c StoredCheckpoint) error {
+	return s.write(ctx, func(tx *Tx) error {
+		var exists int
+		err := tx.q.QueryRow(ctx, `SELECT 1 FROM audit_checkpoints WHERE size = $1`, int64(c.Size)).Scan(&exists)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrNoRows) {
+			return internal(err, "reading checkpoints")
+		}
+		_, err = tx.q.Exec(ctx, `INSERT INTO audit_checkpoints (size, root, note, time) VALUES ($1, $2, $3, $4)`,
+			int64(c.Size), c.Root, c.Note, tsArg(c.Time))
+		return internal(err, "storing a checkpoint")
+	})
+}
+
+// Checkpoint returns the stored checkpoint of a tree size, or the latest
+// when size is 0. NotFound when there is none.
+func (s *Store) Checkpoint(ctx context.Context, size uint64) (StoredCheckpoint, error) {
+	var c StoredCheckpoint
+	err := s.read(ctx, func(tx *Tx) error {
+		q := `SELECT size, root, note, time FROM audit_checkpoints WHERE size = $1`
+		arg := any(int64(size))
+		if size == 0 {
+			q = `SELECT size, root, note, time FROM audit_checkpoints WHERE size >= $1 ORDER BY size DESC LIMIT 1`
+		}
+		var sz int64
+		err := tx.q.QueryRow(ctx, q, arg).Scan(&sz, &c.Root, &c.Note, ts{&c.Time})
+		if errors.Is(err, ErrNoRows) {
+			if size == 0 {
+				return fault.New(fault.NotFound, "CHECKPOINT_NOT_FOUND", "no checkpoint has been published yet")
+			}
+			return fault.New(fault.NotFound, "CHECKPOINT_NOT_FOUND", "no checkpoint was published at tree size %d", size)
+		}
+		c.Size = uint64(sz)
+		return internal(err, "reading a checkpoint")
+	})
+	return c, err
+}
+
+// Leaf is one stored leaf.
+type Leaf struct {
+	Seq      uint64
+	Data     []byte
+	LeafHash []byte
+}
+
+// Leaf returns leaf seq. NotFound past the end.
+func (s *Store) Leaf(ctx context.Context, seq uint64) (Leaf, error) {
+	var l Leaf
+	err := s.read(ctx, func(tx *Tx) error {
+		var sq int64
+		err := tx.q.QueryRow(ctx, `SELECT seq, data, leaf_hash FROM audit_leaves WHERE seq = $1`, int64(seq)).
+			Scan(&sq, &l.Data, &l.LeafHash)
+		if errors.Is(err, ErrNoRows) {
+			return fault.New(fault.NotFound, "ENTRY_NOT_FOUND", "audit entry %d not found", seq)
+		}
+		l.Seq = uint64(sq)
+		return internal(err, "reading a leaf")
+	})
+	return l, err
+}
+
+// ScanLeaves calls fn for every stored leaf with from <= seq < to, in
+// stored order, streaming (memory stays flat). It reports rows as stored,
+// gaps and all, so verification can see tampering.
+func (s *Store) ScanLeaves(ctx context.Context, from, to uint64, fn func(Leaf) error) error {
+	return s.read(ctx, func(tx *Tx) error {
+		rows, err := tx.q.Query(ctx, `SELECT seq, data, leaf_hash FROM audit_leaves WHERE seq >= $1 AND seq < $2 ORDER BY seq`,
+			int64(from), int64(to))
+		if err != nil {
+			return internal(err, "scanning leaves")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l Leaf
+			var sq int64
+			if err := rows.Scan(&sq, &l.Data, &l.LeafHash); err != nil {
+				return internal(err, "scanning leaves")
+			}
+			l.Seq = uint64(sq)
+			if err := fn(l); err != nil {
+				return err
+			}
+		}
+		return internal(rows.Err(), "scanning leaves")
+	})
+}
+
+// NodeID names a perfect subtree: level 0 is a leaf.
+type NodeID struct {
+	Level uint
+	Index uint64
+}
+
+// Nodes returns the hashes of ids in order: level 0 from the leaves, higher
+// levels from the stored subtree hashes. NotFound when one is missing.
+func (s *Store) Nodes(ctx context.Context, ids []NodeID) ([][]byte, error) {
+	out := make([][]byte, len(ids))
+	err := s.read(ctx, func(tx *Tx) error {
+		for i, id := range ids {
+			var err error
+			if id.Level == 0 {
+				err = tx.q.QueryRow(ctx, `SELECT leaf_hash FROM audit_leaves WHERE seq = $1`, int64(id.Index)).Scan(&out[i])
+			} else {
+				err = tx.q.QueryRow(ctx, `SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2`, int(id.Level), int64(id.Index)).Scan(&out[i])
+			}
+			if errors.Is(err, ErrNoRows) {
+				return fault.New(fault.Internal, "AUDIT_NODE_MISSING", "subtree hash (%d, %d) is missing", id.Level, id.Index)
+			}
+			if err != nil {
+				return internal(err, "reading subtree hashes")
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ScanNodes calls fn for the stored subtree hashes of level with
+// lo <= index <= hi, in index order.
+func (s *Store) ScanNodes(ctx context.Context, level uint, lo, hi uint64, fn func(index uint64, hash []byte) error) error {
+	return s.read(ctx, func(tx *Tx) error {
+		rows, err := tx.q.Query(ctx, `SELECT idx, hash FROM audit_nodes WHERE level = $1 AND idx >= $2 AND idx <= $3 ORDER BY idx`,
+			int(level), int64(lo), int64(hi))
+		if err != nil {
+			return internal(err, "scanning subtree hashes")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var idx int64
+			var h []byte
+			if err := rows.Scan(&idx, &h); err != nil {
+				return internal(err, "scanning subtree hashes")
+			}
+			if err := fn(uint64(idx), h); err != nil {
+				return err
+			}
+		}
+		return internal(rows.Err(), "scanning subtree hashes")
+	})
+}
+
+// EntryQuery filters ListEntries. Empty fields match everything.
+type EntryQuery struct {
+	Actor, Action  string
+	Subject        string // exact
+	SubjectPrefix  string // e.g. "villages/330483102215/" for a village's entries
+	Since, Until   time.Time
+	AfterSeq       int64 // keyset cursor: entries with seq > AfterSeq (-1 = from the start)
+	Limit          int
+}
+
+// ListEntries returns leaves matching q in seq order.
+func (s *Store) ListEntries(ctx context.Context, q EntryQuery) ([]Leaf, error) {
+	where := []string{"seq > $1"}
+	args := []any{q.AfterSeq}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if q.Actor != "" {
+		add("actor = $%d", q.Actor)
+	}
+	if q.Action != "" {
+		add("action = $%d", q.Action)
+	}
+	if q.Subject != "" {
+		add("subject = $%d", q.Subject)
+	}
+	if q.SubjectPrefix != "" {
+		// LIKE rather than a range: PostgreSQL's collation need not order
+		// bytes the way SQLite does.
+		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q.SubjectPrefix)
+		add(`subject LIKE $%d ESCAPE '\'`, esc+"%")
+	}
+	if !q.Since.IsZero() {
+		add("time >= $%d", tsArg(q.Since))
+	}
+	if !q.Until.IsZero() {
+		add("time < $%d", tsArg(q.Until))
+	}
+	args = append(args, q.Limit)
+	query := fmt.Sprintf(`SELECT seq, data, leaf_hash FROM audit_leaves WHERE %s ORDER BY seq LIMIT $%d`,
+		strings.Join(where, " AND "), len(args))
+	var out []Leaf
+	err := s.read(ctx, func(tx *Tx) error {
+		rows, err := tx.q.Query(ctx, query, args...)
+		if err != nil {
+			return internal(err, "listing audit entries")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l Leaf
+			var sq int64
+			if err := rows.Scan(&sq, &l.Data, &l.LeafHash); err != nil {
+				return internal(err, "listing audit entries")
+			}
+			l.Seq = uint64(sq)
+			out = append(out, l)
+		}
+		return internal(rows.Err(), "listing audit entries")
+	})
+	return out, err
+}
+
+// ScanCheckpoints calls fn for every stored checkpoint in size order.
+func (s *Store) ScanCheckpoints(ctx context.Context, fn func(StoredCheckpoint) error) error {
+	return s.read(ctx, func(tx *Tx) error {
+		rows, err := tx.q.Query(ctx, `SELECT size, root, note, time FROM audit_checkpoints ORDER BY size`)
+		if err != nil {
+			return internal(err, "scanning checkpoints")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c StoredCheckpoint
+			var sz int64
+			if err := rows.Scan(&sz, &c.Root, &c.Note, ts{&c.Time}); err != nil {
+				return internal(err, "scanning checkpoints")
+			}
+			c.Size = uint64(sz)
+			if err := fn(c); err != nil {
+				return err
+			}
+		}
+		return internal(rows.Err(), "scanning checkpoints")
+	})
+}

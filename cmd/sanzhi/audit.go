@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/audit"
+)
+
+func auditCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
+	cmd := &cobra.Command{Use: "audit", Short: "Keys, verification and export of the tamper-evident audit log"}
+	var vkey, vkeyFile string
+	verifier := func() (note.Verifier, error) {
+		k := vkey
+		if vkeyFile != "" {
+			b, err := os.ReadFile(vkeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("cannot read verifier key: %w", err)
+			}
+			k = strings.TrimSpace(string(b))
+		}
+		if k == "" {
+			return nil, errors.New("pass the log's public key with --verifier-key or --verifier-key-file (`sanzhi audit key` prints it)")
+		}
+		return audit.NewVerifier(k)
+	}
+	addVerifierFlags := func(c *cobra.Command) {
+		c.Flags().StringVar(&vkey, "verifier-key", "", "the log's public note verifier key")
+		c.Flags().StringVar(&vkeyFile, "verifier-key-file", "", "file holding the verifier key")
+	}
+
+	var origin string
+	keygen := &cobra.Command{
+		Use:   "keygen FILE",
+		Short: "Write a new checkpoint signing key (mode 0600) and print its public verifier key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := server.GenerateAuditKey(args[0], origin); err != nil {
+				return err
+			}
+			skey, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			v, err := auditlog.VerifierKey(string(skey))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s; give regulators this verifier key:\n%s\n", args[0], v)
+			return nil
+		},
+	}
+	keygen.Flags().StringVar(&origin, "origin", "sanzhi.example/audit", "the log's name: the origin line of every checkpoint")
+
+	var skeyFile string
+	key := &cobra.Command{
+		Use:   "key",
+		Short: "Print the public verifier key of the checkpoint signing key",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			skey, err := os.ReadFile(skeyFile)
+			if err != nil {
+				return fmt.Errorf("cannot read audit key file: %w", err)
+			}
+			v, err := auditlog.VerifierKey(string(skey))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), v)
+			return nil
+		},
+	}
+	key.Flags().StringVar(&skeyFile, "audit-key-file", "", "the checkpoint signing key file")
+	_ = key.MarkFlagRequired("audit-key-file")
+
+	var since string
+	verify := &cobra.Command{
+		Use:   "verify",
+		Short: "Recompute the log from its leaves and check it against every signed checkpoint",
+		Long: `verify reads every leaf of the stored log, checks each is canonical and in
+place, recomputes the Merkle tree and compares it with every signed checkpoint
+and every stored subtree hash. With --since it also proves the log extends a
+checkpoint you kept earlier. On tampering it names the first bad leaf and
+exits non-zero.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, err := verifier()
+			if err != nil {
+				return err
+			}
+			var kept []byte
+			if since != "" {
+				if kept, err = os.ReadFile(since); err != nil {
+					return fmt.Errorf("cannot read --since checkpoint: %w", err)
+				}
+			}
+			db, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			start := time.Now()
+			bar := newBar(cmd.ErrOrStderr(), "verifying")
+			rep, err := auditlog.Verify(cmd.Context(), db.Store(), v, kept, func(done, total uint64) {
+				bar.ChangeMax64(int64(total))
+				_ = bar.Set64(int64(done))
+			})
+			_ = bar.Finish()
+			if err != nil {
+				return fmt.Errorf("AUDIT LOG FAILED VERIFICATION: %w", err)
+			}
+			d := time.Since(start)
+			fmt.Fprintf(cmd.OutOrStdout(), "OK: %d leaves, %d signed checkpoints and %d subtree hashes check out (%s, %.0f leaves/s)\nlatest checkpoint: size %d, root %x\n",
+				rep.Leaves, rep.Checkpoints, rep.Nodes, d.Round(time.Millisecond), float64(rep.Leaves)/d.Seconds(), rep.Checkpoint.Size, rep.Checkpoint.Root)
+			return nil
+		},
+	}
+	verify.Flags().StringVar(&since, "since", "", "a signed checkpoint file you kept; the log must extend it")
+	addVerifierFlags(verify)
+
+	var from, to uint64
+	var format, out string
+	export := &cobra.Command{
+		Use:   "export",
+		Short: "Export leaves [--from, --to) with their indexes and hashes, as jsonl or csv",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			db, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var w io.Writer = cmd.OutOrStdout()
+			if out != "" && out != "-" {
+				f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			bar := newBar(cmd.ErrOrStderr(), "exporting")
+			n, err := auditlog.Export(cmd.Context(), db.Store(), from, to, format, w, func(done, total uint64) {
+				bar.ChangeMax64(int64(total))
+				_ = bar.Set64(int64(done))
+			})
+			_ = bar.Finish()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "exported %d leaves\n", n)
+			return nil
+		},
+	}
+	export.Flags().Uint64Var(&from, "from", 0, "first leaf index")
+	export.Flags().Uint64Var(&to, "to", 0, "end (exclusive): the size of a published checkpoint; 0 = the latest")
+	export.Flags().StringVar(&format, "format", "jsonl", "jsonl (self-contained, verifiable) or csv (for spreadsheets)")
+	export.Flags().StringVarP(&out, "output", "o", "-", "output file (refuses to overwrite); - is stdout")
+
+	var cpFile string
+	verifyExport := &cobra.Command{
+		Use:   "verify-export FILE",
+		Short: "Check an export offline against its signed checkpoint (no database, no network)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := verifier()
+			if err != nil {
+				return err
+			}
+			var cp []byte
+			if cpFile != "" {
+				if cp, err = os.ReadFile(cpFile); err != nil {
+					return err
+				}
+			}
+			f, err := os.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			rep, err := auditlog.VerifyExport(f, v, cp, nil)
+			if err != nil {
+				return fmt.Errorf("EXPORT FAILED VERIFICATION: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "OK: %d leaves match the signed checkpoint of size %d, root %x\n", rep.Leaves, rep.Checkpoint.Size, rep.Checkpoint.Root)
+			return nil
+		},
+	}
+	verifyExport.Flags().StringVar(&cpFile, "checkpoint", "", "signed checkpoint file (required for csv; overrides the one in a jsonl header)")
+	addVerifierFlags(verifyExport)
+
+	verifyReceipt := &cobra.Command{
+		Use:   "verify-receipt FILE",
+		Short: "Check a decision or entry receipt offline with only the verifier key",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := verifier()
+			if err != nil {
+				return err
+			}
+			b, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			var r audit.Receipt
+			if err := json.Unmarshal(b, &r); err != nil {
+				return fmt.Errorf("not a receipt: %w", err)
+			}
+			e, cp, err := audit.VerifyReceipt(r, v.Name(), v)
+			if err != nil {
+				return fmt.Errorf("RECEIPT FAILED VERIFICATION: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "OK: entry %d (%s %s by %s at %s) is in the log of size %d signed by %s\n",
+				e.Seq, e.Action, e.Subject, e.Actor, e.Time.Format(time.RFC3339), cp.Size, v.Name())
+			return nil
+		},
+	}
+	addVerifierFlags(verifyReceipt)
+
+	cmd.AddCommand(keygen, key, verify, export, verifyExport, verifyReceipt)
+	return cmd
+}
+
+func newBar(w io.Writer, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("leaves"),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+}
