@@ -237,4 +237,3 @@ func VerifyExport(r io.Reader, v note.Verifier, checkpoint []byte, progress func
 	rep.Leaves, rep.Checkpoint, rep.Checkpoints = c.app.Size(), cp, 1
 	return rep, nil
 }
-

@@ -202,4 +202,3 @@ func emptyRoot() []byte {
 	r, _ := a.Root()
 	return r
 }
-

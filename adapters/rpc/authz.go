@@ -56,7 +56,7 @@ var methods = map[string]rule{
 	sanzhiv1.AuditService_GetCheckpoint_FullMethodName:       {auditReaders, nil},
 	sanzhiv1.AuditService_GetConsistencyProof_FullMethodName: {auditReaders, nil},
 	// GetEntry checks the entry's subject against the scope once read.
-	sanzhiv1.AuditService_GetEntry_FullMethodName:    {auditReaders, nil},
+	sanzhiv1.AuditService_GetEntry_FullMethodName: {auditReaders, nil},
 	sanzhiv1.AuditService_ListEntries_FullMethodName: {auditReaders, func(p *access.Principal, req proto.Message) error {
 		return listScope(p, req.(*sanzhiv1.ListEntriesRequest))
 	}},

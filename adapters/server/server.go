@@ -60,7 +60,7 @@ type Config struct {
 	// and a checkpoint signed.
 	CheckpointInterval time.Duration
 	Demo               bool // seed the demo county and accept demo keys from loopback
-	Version     string
+	Version            string
 	// ShutdownGrace bounds how long in-flight RPCs may take to drain.
 	ShutdownGrace time.Duration
 }

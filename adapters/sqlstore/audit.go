@@ -382,12 +382,12 @@ func (s *Store) ScanNodes(ctx context.Context, level uint, lo, hi uint64, fn fun
 
 // EntryQuery filters ListEntries. Empty fields match everything.
 type EntryQuery struct {
-	Actor, Action  string
-	Subject        string // exact
-	SubjectPrefix  string // e.g. "villages/330483102215/" for a village's entries
-	Since, Until   time.Time
-	AfterSeq       int64 // keyset cursor: entries with seq > AfterSeq (-1 = from the start)
-	Limit          int
+	Actor, Action string
+	Subject       string // exact
+	SubjectPrefix string // e.g. "villages/330483102215/" for a village's entries
+	Since, Until  time.Time
+	AfterSeq      int64 // keyset cursor: entries with seq > AfterSeq (-1 = from the start)
+	Limit         int
 }
 
 // ListEntries returns leaves matching q in seq order.
