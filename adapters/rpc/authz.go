@@ -22,6 +22,10 @@ import (
 type rule struct {
 	roles []access.Role
 	scope scopeRule
+	// writes marks methods that change state: each must append exactly
+	// one audit entry in its transaction (a test holds every such method
+	// to that).
+	writes bool
 }
 
 // scopeRule checks the request against the principal's scope.
@@ -45,19 +49,21 @@ var (
 // appear here (a test walks the server to check), and a method missing from
 // it is denied.
 var methods = map[string]rule{
-	sanzhiv1.HouseholdService_CreateHousehold_FullMethodName:    {[]access.Role{access.VillageClerk}, villageIn("parent")},
-	sanzhiv1.HouseholdService_UpdateHousehold_FullMethodName:    {[]access.Role{access.VillageClerk}, villageIn("household.name")},
-	sanzhiv1.HouseholdService_GetHousehold_FullMethodName:       {householdRead, householdIn("name")},
-	sanzhiv1.HouseholdService_ListHouseholdFacts_FullMethodName: {householdRead, householdIn("parent")},
-	sanzhiv1.HouseholdService_ListHouseholds_FullMethodName:     {append(slices.Clone(villageStaff), access.Regulator), villageIn("parent")},
-	sanzhiv1.HouseholdService_LookupHousehold_FullMethodName:    {append(slices.Clone(villageStaff), access.Regulator), villageIn("parent")},
+	sanzhiv1.HouseholdService_CreateHousehold_FullMethodName:    {roles: []access.Role{access.VillageClerk}, scope: villageIn("parent"), writes: true},
+	sanzhiv1.HouseholdService_UpdateHousehold_FullMethodName:    {roles: []access.Role{access.VillageClerk}, scope: villageIn("household.name"), writes: true},
+	sanzhiv1.HouseholdService_GetHousehold_FullMethodName:       {roles: householdRead, scope: householdIn("name")},
+	sanzhiv1.HouseholdService_ListHouseholdFacts_FullMethodName: {roles: householdRead, scope: householdIn("parent")},
+	sanzhiv1.HouseholdService_ListHouseholds_FullMethodName:     {roles: append(slices.Clone(villageStaff), access.Regulator), scope: villageIn("parent")},
+	sanzhiv1.HouseholdService_LookupHousehold_FullMethodName:    {roles: append(slices.Clone(villageStaff), access.Regulator), scope: villageIn("parent")},
 
 	// Checkpoints and consistency proofs reveal only sizes and hashes.
-	sanzhiv1.AuditService_GetCheckpoint_FullMethodName:       {auditReaders, nil},
-	sanzhiv1.AuditService_GetConsistencyProof_FullMethodName: {auditReaders, nil},
+	// GetCheckpoint with refresh sequences queued records but changes no
+	// one's data, so it is not a write.
+	sanzhiv1.AuditService_GetCheckpoint_FullMethodName:       {roles: auditReaders},
+	sanzhiv1.AuditService_GetConsistencyProof_FullMethodName: {roles: auditReaders},
 	// GetEntry checks the entry's subject against the scope once read.
-	sanzhiv1.AuditService_GetEntry_FullMethodName: {auditReaders, nil},
-	sanzhiv1.AuditService_ListEntries_FullMethodName: {auditReaders, func(p *access.Principal, req proto.Message) error {
+	sanzhiv1.AuditService_GetEntry_FullMethodName: {roles: auditReaders},
+	sanzhiv1.AuditService_ListEntries_FullMethodName: {roles: auditReaders, scope: func(p *access.Principal, req proto.Message) error {
 		return listScope(p, req.(*sanzhiv1.ListEntriesRequest))
 	}},
 }
@@ -175,6 +181,18 @@ func Methods() []string {
 	var out []string
 	for m := range methods {
 		out = append(out, m)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// WritingMethods lists the methods marked as writes, for tests.
+func WritingMethods() []string {
+	var out []string
+	for m, r := range methods {
+		if r.writes {
+			out = append(out, m)
+		}
 	}
 	slices.Sort(out)
 	return out

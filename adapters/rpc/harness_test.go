@@ -23,12 +23,14 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
@@ -54,6 +56,8 @@ func backends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
 
 type env struct {
 	st     *sqlstore.Store
+	log    *auditlog.Log
+	audit  sanzhiv1.AuditServiceClient
 	client sanzhiv1.HouseholdServiceClient
 	conn   *grpc.ClientConn
 	keys   map[string]string // principal name -> API key
@@ -75,6 +79,11 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), false), v))...)
 	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(st.Households(), server.Sealer{Keyring: kr}, time.Now)))
 	healthpb.RegisterHealthServer(gs, health.NewServer())
+	skey, _, err := audit.GenerateKey("sanzhi.test/audit")
+	require.NoError(t, err)
+	alog, err := auditlog.New(st, skey, time.Now)
+	require.NoError(t, err)
+	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(alog, st))
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
@@ -83,7 +92,8 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
-	e := &env{st: st, client: sanzhiv1.NewHouseholdServiceClient(conn), conn: conn, keys: map[string]string{}, ids: map[string]string{}}
+	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
+		conn: conn, keys: map[string]string{}, ids: map[string]string{}}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)

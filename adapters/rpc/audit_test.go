@@ -1,0 +1,216 @@
+package rpc_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/audit"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+)
+
+func TestAudit(t *testing.T) {
+	backends(t, func(t *testing.T, st *sqlstore.Store) {
+		e := newEnv(t, st)
+		t.Run("EveryWriteLeavesOneEntry", func(t *testing.T) { testEveryWriteLeavesOneEntry(t, e) })
+		t.Run("Service", func(t *testing.T) { testAuditService(t, e) })
+	})
+}
+
+// testEveryWriteLeavesOneEntry walks the authorisation table: every method
+// marked as a write must have a call here, and that call must add exactly
+// one audit entry, about the resource it changed.
+func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
+	ctx := e.as("clerk-a")
+	created, err := e.client.CreateHousehold(ctx, validCreate(t, villageA))
+	require.NoError(t, err)
+	calls := map[string]func() (subject string){
+		sanzhiv1.HouseholdService_CreateHousehold_FullMethodName: func() string {
+			h, err := e.client.CreateHousehold(ctx, validCreate(t, villageA))
+			require.NoError(t, err)
+			return h.Name
+		},
+		sanzhiv1.HouseholdService_UpdateHousehold_FullMethodName: func() string {
+			h, err := e.client.UpdateHousehold(ctx, &sanzhiv1.UpdateHouseholdRequest{
+				Household:  &sanzhiv1.Household{Name: created.Name, Address: "新地址"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"address"}},
+			})
+			require.NoError(t, err)
+			return h.Name
+		},
+	}
+	writes := rpc.WritingMethods()
+	require.NotEmpty(t, writes)
+	for _, m := range writes {
+		call, ok := calls[m]
+		require.True(t, ok, "writing method %s has no audit test: add one", m)
+		before, err := e.log.Publish(context.Background())
+		require.NoError(t, err)
+		subject := call()
+		after, err := e.log.Publish(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, before.Size+1, after.Size, "%s appends exactly one entry", m)
+		p, err := e.log.Entry(context.Background(), after.Size-1, after.Size)
+		require.NoError(t, err)
+		assert.Equal(t, subject, p.Entry.Subject)
+		assert.Equal(t, e.ids["clerk-a"], p.Entry.Actor)
+	}
+	// A failed write leaves nothing.
+	before, _ := e.log.Publish(context.Background())
+	bad := validCreate(t, villageA)
+	bad.Household.Group = 0
+	_, err = e.client.CreateHousehold(ctx, bad)
+	require.Error(t, err)
+	after, _ := e.log.Publish(context.Background())
+	assert.Equal(t, before.Size, after.Size)
+}
+
+func testAuditService(t *testing.T, e *env) {
+	ctx := e.as("clerk-a")
+	raw := validCreate(t, villageA)
+	h, err := e.client.CreateHousehold(ctx, raw)
+	require.NoError(t, err)
+	_, err = e.client.CreateHousehold(e.as("clerk-b"), validCreate(t, villageB))
+	require.NoError(t, err)
+
+	reg := e.as("regulator")
+	cp, err := e.audit.GetCheckpoint(reg, &sanzhiv1.GetCheckpointRequest{Refresh: true})
+	require.NoError(t, err)
+	require.Positive(t, cp.TreeSize)
+	v, err := audit.NewVerifier(cp.VerifierKey)
+	require.NoError(t, err)
+	opened, err := audit.OpenCheckpoint([]byte(cp.SignedNote), cp.Origin, v)
+	require.NoError(t, err)
+	assert.Equal(t, cp.RootHash, opened.Root)
+
+	// The clerk finds its village's entries and proves one.
+	list, err := e.audit.ListEntries(ctx, &sanzhiv1.ListEntriesRequest{Village: villageA, Action: "household.create"})
+	require.NoError(t, err)
+	require.NotEmpty(t, list.Entries)
+	var mine *sanzhiv1.AuditEntry
+	for _, en := range list.Entries {
+		assert.True(t, strings.HasPrefix(en.Subject, "villages/"+villageA+"/"))
+		if en.Subject == h.Name {
+			mine = en
+		}
+	}
+	require.NotNil(t, mine)
+	assert.NotContains(t, string(mine.LeafData), raw.Household.HeadIdNumber, "no 身份证号 in a leaf")
+	assert.NotContains(t, string(mine.LeafData), raw.Household.HeadName, "no names in a leaf")
+
+	got, err := e.audit.GetEntry(ctx, &sanzhiv1.GetEntryRequest{Name: mine.Name})
+	require.NoError(t, err)
+	require.NoError(t, audit.VerifyInclusion(opened, got.Seq, got.LeafData, got.InclusionProof))
+	var receipt audit.Receipt
+	require.NoError(t, json.Unmarshal([]byte(got.Receipt), &receipt))
+	_, _, err = audit.VerifyReceipt(receipt, cp.Origin, v)
+	require.NoError(t, err, "the receipt checks offline")
+
+	// A later checkpoint is provably an extension of this one.
+	_, err = e.client.CreateHousehold(ctx, validCreate(t, villageA))
+	require.NoError(t, err)
+	later, err := e.audit.GetCheckpoint(reg, &sanzhiv1.GetCheckpointRequest{Refresh: true})
+	require.NoError(t, err)
+	require.Greater(t, later.TreeSize, cp.TreeSize)
+	cons, err := e.audit.GetConsistencyProof(reg, &sanzhiv1.GetConsistencyProofRequest{OldSize: cp.TreeSize, NewSize: later.TreeSize})
+	require.NoError(t, err)
+	laterCP, err := audit.OpenCheckpoint([]byte(later.SignedNote), later.Origin, v)
+	require.NoError(t, err)
+	require.NoError(t, audit.VerifyConsistency(opened, laterCP, cons.Hashes))
+	cp = later
+
+	// Paging through the whole log as the regulator visits every entry once.
+	var seen []uint64
+	token := ""
+	for range 100 {
+		resp, err := e.audit.ListEntries(reg, &sanzhiv1.ListEntriesRequest{PageSize: 2, PageToken: token})
+		require.NoError(t, err)
+		for _, en := range resp.Entries {
+			seen = append(seen, en.Seq)
+		}
+		if token = resp.NextPageToken; token == "" {
+			break
+		}
+	}
+	require.Len(t, seen, int(cp.TreeSize))
+	for i, s := range seen {
+		assert.Equal(t, uint64(i), s)
+	}
+
+	otherVillageEntry := ""
+	all, err := e.audit.ListEntries(reg, &sanzhiv1.ListEntriesRequest{Village: villageB})
+	require.NoError(t, err)
+	require.NotEmpty(t, all.Entries)
+	otherVillageEntry = all.Entries[0].Name
+
+	cases := []struct {
+		name  string
+		call  func() error
+		code  codes.Code
+		field string
+	}{
+		{"entry past the checkpoint", func() error {
+			_, err := e.audit.GetEntry(reg, &sanzhiv1.GetEntryRequest{Name: "entries/999999"})
+			return err
+		}, codes.FailedPrecondition, ""},
+		{"entry name malformed", func() error {
+			_, err := e.audit.GetEntry(reg, &sanzhiv1.GetEntryRequest{Name: "entry/1"})
+			return err
+		}, codes.InvalidArgument, "name"},
+		{"checkpoint at an unpublished size", func() error {
+			_, err := e.audit.GetCheckpoint(reg, &sanzhiv1.GetCheckpointRequest{TreeSize: 999999})
+			return err
+		}, codes.NotFound, ""},
+		{"refresh with a size", func() error {
+			_, err := e.audit.GetCheckpoint(reg, &sanzhiv1.GetCheckpointRequest{TreeSize: 1, Refresh: true})
+			return err
+		}, codes.InvalidArgument, "refresh"},
+		{"consistency for a shrunken tree", func() error {
+			_, err := e.audit.GetConsistencyProof(reg, &sanzhiv1.GetConsistencyProofRequest{OldSize: cp.TreeSize, NewSize: 1})
+			return err
+		}, codes.InvalidArgument, "old_size"},
+		{"consistency past the tree", func() error {
+			_, err := e.audit.GetConsistencyProof(reg, &sanzhiv1.GetConsistencyProofRequest{OldSize: 1, NewSize: cp.TreeSize + 100})
+			return err
+		}, codes.InvalidArgument, "new_size"},
+		{"list with a bad token", func() error {
+			_, err := e.audit.ListEntries(reg, &sanzhiv1.ListEntriesRequest{PageToken: "zz"})
+			return err
+		}, codes.InvalidArgument, "page_token"},
+		{"list with a bad village", func() error {
+			_, err := e.audit.ListEntries(reg, &sanzhiv1.ListEntriesRequest{Village: "12"})
+			return err
+		}, codes.InvalidArgument, "village"},
+		{"clerk lists the whole log", func() error {
+			_, err := e.audit.ListEntries(ctx, &sanzhiv1.ListEntriesRequest{})
+			return err
+		}, codes.PermissionDenied, ""},
+		{"clerk lists another village", func() error {
+			_, err := e.audit.ListEntries(ctx, &sanzhiv1.ListEntriesRequest{Village: villageB})
+			return err
+		}, codes.PermissionDenied, ""},
+		{"clerk reads another village's entry", func() error {
+			_, err := e.audit.GetEntry(ctx, &sanzhiv1.GetEntryRequest{Name: otherVillageEntry})
+			return err
+		}, codes.PermissionDenied, ""},
+		{"bank reads the log", func() error {
+			_, err := e.audit.GetCheckpoint(e.as("bank"), &sanzhiv1.GetCheckpointRequest{})
+			return err
+		}, codes.PermissionDenied, ""},
+		{"no credentials", func() error {
+			_, err := e.audit.GetCheckpoint(context.Background(), &sanzhiv1.GetCheckpointRequest{})
+			return err
+		}, codes.Unauthenticated, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) { requireCode(t, tc.call(), tc.code, tc.field, "") })
+	}
+}
