@@ -157,6 +157,12 @@ func (l *Log) Entry(ctx context.Context, seq, treeSize uint64) (Proved, error) {
 	return Proved{Leaf: leaf, Entry: e, Proof: p, Checkpoint: cp}, nil
 }
 
+// InclusionProof returns the proof that leaf index is in the tree of size,
+// read from stored subtree hashes.
+func (l *Log) InclusionProof(ctx context.Context, index, size uint64) ([][]byte, error) {
+	return l.inclusion(ctx, index, size)
+}
+
 func (l *Log) inclusion(ctx context.Context, index, size uint64) ([][]byte, error) {
 	nodes, err := proof.Inclusion(index, size)
 	if err != nil {
