@@ -7,6 +7,8 @@ import (
 	"encoding/base32"
 	"net"
 	"strings"
+	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
@@ -45,12 +47,56 @@ func HashKey(key string) []byte {
 type Authenticator struct {
 	store access.Store
 	// demo accepts demo principals, and only from loopback peers.
-	demo bool
+	demo  bool
+	cache *keyCache
 }
+
+// KeyCacheTTL is how long a key's principal is trusted without a store
+// read. It is the longest a revocation takes to bite: a trade of a few
+// seconds against a database round trip on every RPC.
+const KeyCacheTTL = 5 * time.Second
 
 // NewAuthenticator returns an Authenticator over store.
 func NewAuthenticator(store access.Store, demo bool) *Authenticator {
-	return &Authenticator{store: store, demo: demo}
+	return &Authenticator{store: store, demo: demo, cache: newKeyCache(KeyCacheTTL, 10_000)}
+}
+
+// keyCache remembers principals found by key hash for a short time.
+type keyCache struct {
+	mu   sync.Mutex
+	ttl  time.Duration
+	max  int
+	byID map[string]cachedPrincipal
+}
+
+type cachedPrincipal struct {
+	p       *access.Principal
+	expires time.Time
+}
+
+func newKeyCache(ttl time.Duration, max int) *keyCache {
+	return &keyCache{ttl: ttl, max: max, byID: map[string]cachedPrincipal{}}
+}
+
+func (c *keyCache) get(hash []byte, now time.Time) *access.Principal {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byID[string(hash)]
+	if !ok || now.After(e.expires) {
+		return nil
+	}
+	return e.p
+}
+
+func (c *keyCache) put(hash []byte, p *access.Principal, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.byID) >= c.max {
+		// Rare (more live keys than max within one TTL): start afresh
+		// rather than track recency.
+		clear(c.byID)
+	}
+	c.byID[string(hash)] = cachedPrincipal{p: p, expires: now.Add(c.ttl)}
 }
 
 func unauthenticated(format string, args ...any) error {
@@ -70,14 +116,19 @@ func (a *Authenticator) Authenticate(ctx context.Context) (*access.Principal, er
 		if !ok || !strings.HasPrefix(key, KeyPrefix) {
 			return nil, unauthenticated("authorization must be \"Bearer %s...\"", KeyPrefix)
 		}
-		found, err := a.store.PrincipalByKey(ctx, HashKey(key))
-		if fault.Is(err, fault.NotFound) {
-			return nil, unauthenticated("unknown API key")
+		hash := HashKey(key)
+		now := time.Now()
+		if p = a.cache.get(hash, now); p == nil {
+			found, err := a.store.PrincipalByKey(ctx, hash)
+			if fault.Is(err, fault.NotFound) {
+				return nil, unauthenticated("unknown API key")
+			}
+			if err != nil {
+				return nil, err
+			}
+			p = found
+			a.cache.put(hash, p, now)
 		}
-		if err != nil {
-			return nil, err
-		}
-		p = found
 	default:
 		cn := clientCertName(ctx)
 		if cn == "" {
