@@ -189,12 +189,16 @@ func (s *scanner) str() (start, end int, escaped bool, err error) {
 				return 0, 0, false, s.errorf("unescaped control character")
 			}
 		}
-		r, size := utf8.DecodeRune(d[i:])
-		if r == utf8.RuneError && size == 1 {
+		// A run of non-ASCII bytes holds whole multi-byte sequences if valid.
+		j := i + 1
+		for j < len(d) && d[j] >= utf8.RuneSelf {
+			j++
+		}
+		if !utf8.Valid(d[i:j]) {
 			s.p = i
 			return 0, 0, false, s.errorf("invalid UTF-8")
 		}
-		i += size
+		i = j
 	}
 	s.p = i
 	return 0, 0, false, s.errorf("unterminated string")

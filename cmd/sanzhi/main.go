@@ -167,7 +167,7 @@ func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Comma
 	}
 	revoke := &cobra.Command{
 		Use:   "revoke NAME",
-		Short: "Revoke a principal's credentials (takes effect on its next request)",
+		Short: "Revoke a principal's credentials (takes effect within 5 seconds: the server caches keys that long)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := open(cmd.Context())
