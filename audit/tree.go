@@ -35,6 +35,17 @@ func NewTreeBuilder() *TreeBuilder {
 	return &TreeBuilder{a: a}
 }
 
+// NewTreeBuilderAt returns a builder that resumes after the first size
+// leaves, whose border hashes (see BorderNodes) are known, e.g. from a
+// previous verification.
+func NewTreeBuilderAt(size uint64, border [][]byte) (*TreeBuilder, error) {
+	a, err := NewAppender(size, border)
+	if err != nil {
+		return nil, err
+	}
+	return &TreeBuilder{a: a}, nil
+}
+
 // Add appends the leaf data as leaf number Size(). It checks that data is a
 // canonical entry (ParseEntry's rules) whose seq equals its position, and, if
 // storedLeafHash is not nil, that it equals LeafHash(data). On failure it
@@ -42,7 +53,7 @@ func NewTreeBuilder() *TreeBuilder {
 // was.
 func (b *TreeBuilder) Add(data, storedLeafHash []byte) error {
 	index := b.a.Size()
-	h, err := checkLeaf(index, data, storedLeafHash)
+	h, err := CheckLeaf(index, data, storedLeafHash)
 	if err != nil {
 		return err
 	}
@@ -52,9 +63,12 @@ func (b *TreeBuilder) Add(data, storedLeafHash []byte) error {
 	return nil
 }
 
-// checkLeaf checks that data is a canonical entry with seq index and that
-// storedLeafHash, if not nil, is its leaf hash, which it returns.
-func checkLeaf(index uint64, data, storedLeafHash []byte) ([]byte, error) {
+// CheckLeaf checks one leaf the way TreeBuilder.Add does, without adding it:
+// data must be a canonical entry (ParseEntry's rules, checked without
+// building the Entry) whose seq is index, and storedLeafHash, if not nil,
+// must be LeafHash(data). It returns the leaf hash, or a *TamperError.
+// It is safe for concurrent use.
+func CheckLeaf(index uint64, data, storedLeafHash []byte) ([]byte, error) {
 	seq, err := checkCanonical(data)
 	if err != nil {
 		return nil, &TamperError{Index: index, Reason: err.Error()}
@@ -84,7 +98,8 @@ const batchChunk = 256
 // Checking and hashing the leaves runs on up to GOMAXPROCS goroutines while
 // the tree is folded in order, so a long verification uses all cores. On the
 // first bad leaf it returns its *TamperError with the leaves before it added,
-// exactly as a loop over Add would.
+// exactly as a loop over Add would. OnNode is called on the caller's
+// goroutine, in the same order as with Add.
 func (b *TreeBuilder) AddBatch(data, storedLeafHashes [][]byte) error {
 	if storedLeafHashes != nil && len(storedLeafHashes) != len(data) {
 		return fmt.Errorf("AddBatch: %d leaves but %d stored leaf hashes", len(data), len(storedLeafHashes))
@@ -130,7 +145,7 @@ func (b *TreeBuilder) AddBatch(data, storedLeafHashes [][]byte) error {
 				if !stop.Load() {
 					ch.hashes = make([][]byte, 0, hi-lo)
 					for i := lo; i < hi; i++ {
-						h, err := checkLeaf(start+uint64(i), data[i], stored(i))
+						h, err := CheckLeaf(start+uint64(i), data[i], stored(i))
 						if err != nil {
 							ch.err = err
 							break
@@ -160,8 +175,11 @@ func (b *TreeBuilder) AddBatch(data, storedLeafHashes [][]byte) error {
 	return nil
 }
 
-// Size returns the number of leaves added.
+// Size returns the number of leaves in the tree.
 func (b *TreeBuilder) Size() uint64 { return b.a.Size() }
+
+// Border returns the border hashes of the tree so far, for NewTreeBuilderAt.
+func (b *TreeBuilder) Border() [][]byte { return b.a.Border() }
 
 // Root returns the RFC 6962 root hash of the leaves added so far (for none,
 // SHA-256 of the empty string).

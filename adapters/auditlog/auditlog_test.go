@@ -199,7 +199,7 @@ func TestVerifyDetectsTampering(t *testing.T) {
 			l20, _ := b.st.Leaf(context.Background(), 20)
 			b.exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = 10`, l20.Data, l20.LeafHash)
 			b.exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = 20`, l10.Data, l10.LeafHash)
-		}, []uint64{10}, "swapped"},
+		}, []uint64{10}, "out of order"},
 		{"entry inserted", func(t *testing.T, b backend) {
 			for s := 99; s >= 30; s-- {
 				b.exec(t, `UPDATE audit_leaves SET seq = seq + 1 WHERE seq = $1`, s)
