@@ -211,29 +211,25 @@ func VerifyExport(r io.Reader, v note.Verifier, checkpoint []byte, progress func
 			break
 		}
 		if err != nil {
-			return rep, &TamperError{Index: c.app.Size(), Reason: "unreadable line: " + err.Error()}
+			return rep, &TamperError{Index: c.size(), Reason: "unreadable line: " + err.Error()}
 		}
 		stored, herr := hex.DecodeString(hash)
 		if herr != nil {
-			return rep, &TamperError{Index: c.app.Size(), Reason: "leaf_hash is not hex"}
+			return rep, &TamperError{Index: c.size(), Reason: "leaf_hash is not hex"}
 		}
 		if err := c.add(seq, bytes.TrimSpace(data), stored); err != nil {
 			return rep, err
 		}
-		if progress != nil && c.app.Size()%chunk == 0 {
-			progress(c.app.Size())
+		if progress != nil && c.size()%chunk == 0 {
+			progress(c.size())
 		}
 	}
-	if c.app.Size() != cp.Size {
-		return rep, &TamperError{Index: c.app.Size(), Reason: fmt.Sprintf("export ends at %d leaves but its checkpoint covers %d", c.app.Size(), cp.Size)}
+	if c.size() != cp.Size {
+		return rep, &TamperError{Index: c.size(), Reason: fmt.Sprintf("export ends at %d leaves but its checkpoint covers %d", c.size(), cp.Size)}
 	}
-	root, err := c.app.Root()
-	if err != nil {
-		return rep, err
-	}
-	if !bytes.Equal(root, cp.Root) {
+	if root := c.b.Root(); !bytes.Equal(root, cp.Root) {
 		return rep, &TamperError{Index: cp.Size - 1, Reason: "recomputed root does not match the signed checkpoint"}
 	}
-	rep.Leaves, rep.Checkpoint, rep.Checkpoints = c.app.Size(), cp, 1
+	rep.Leaves, rep.Checkpoint, rep.Checkpoints = c.size(), cp, 1
 	return rep, nil
 }

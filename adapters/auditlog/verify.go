@@ -28,10 +28,11 @@ type Report struct {
 // memory flat.
 const chunk = 4096
 
-// leafChecker recomputes the tree leaf by leaf and checks each leaf's own
-// consistency: canonical JSON, seq equal to its position, stored hash.
+// leafChecker recomputes the tree leaf by leaf (audit.TreeBuilder checks
+// each entry is canonical, numbered by its position and matches its stored
+// hash) and collects completed subtrees to compare with the stored ones.
 type leafChecker struct {
-	app   *audit.Appender
+	b     *audit.TreeBuilder
 	nodes []nodeHash // completed subtrees since the last flush
 }
 
@@ -42,29 +43,27 @@ type nodeHash struct {
 }
 
 func newLeafChecker(size uint64, border [][]byte) (*leafChecker, error) {
-	app, err := audit.NewAppender(size, border)
+	b, err := audit.NewTreeBuilderAt(size, border)
 	if err != nil {
 		return nil, err
 	}
-	return &leafChecker{app: app}, nil
+	c := &leafChecker{b: b}
+	b.OnNode = func(level uint, index uint64, hash []byte) {
+		c.nodes = append(c.nodes, nodeHash{level, index, hash})
+	}
+	return c, nil
 }
 
+// add checks the leaf stored at row seq; a row number out of step means a
+// row was deleted, inserted or renumbered.
 func (c *leafChecker) add(seq uint64, data, storedHash []byte) error {
-	want := c.app.Size()
-	if seq != want {
+	if want := c.b.Size(); seq != want {
 		return &TamperError{Index: want, Reason: fmt.Sprintf("expected leaf %d, found leaf %d (a leaf was deleted, inserted or moved)", want, seq)}
 	}
-	// CheckLeaf checks the bytes are a canonical entry numbered want and
-	// match the stored hash, without building the entry (the hot path of
-	// verifying millions of leaves).
-	lh, err := audit.CheckLeaf(want, data, storedHash)
-	if err != nil {
-		return err
-	}
-	return c.app.Append(lh, func(level uint, index uint64, hash []byte) {
-		c.nodes = append(c.nodes, nodeHash{level, index, hash})
-	})
+	return c.b.Add(data, storedHash)
 }
+
+func (c *leafChecker) size() uint64 { return c.b.Size() }
 
 // Verify recomputes the whole stored log from its leaves and checks it
 // against every stored signed checkpoint (signatures with v), the stored
@@ -130,13 +129,9 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 		if err := c.add(l.Seq, l.Data, l.LeafHash); err != nil {
 			return err
 		}
-		size := c.app.Size()
+		size := c.size()
 		if root, ok := want[size]; ok {
-			got, err := c.app.Root()
-			if err != nil {
-				return err
-			}
-			if !bytes.Equal(got, root) {
+			if got := c.b.Root(); !bytes.Equal(got, root) {
 				return &TamperError{Index: size - 1, Reason: fmt.Sprintf("root of the first %d leaves does not match the signed checkpoint", size)}
 			}
 		}
@@ -156,13 +151,13 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 	if err := flush(); err != nil {
 		return rep, err
 	}
-	if c.app.Size() < cp.Size {
-		return rep, &TamperError{Index: c.app.Size(), Reason: fmt.Sprintf("the log ends at %d leaves but the signed checkpoint covers %d (truncated)", c.app.Size(), cp.Size)}
+	if c.size() < cp.Size {
+		return rep, &TamperError{Index: c.size(), Reason: fmt.Sprintf("the log ends at %d leaves but the signed checkpoint covers %d (truncated)", c.size(), cp.Size)}
 	}
 	if progress != nil {
 		progress(cp.Size, cp.Size)
 	}
-	rep.Leaves = c.app.Size()
+	rep.Leaves = c.size()
 	return rep, nil
 }
 

@@ -17,6 +17,11 @@ import (
 // commits, or rolls back, with the change it describes. The sequencer
 // (Integrate) gives it its place in the log.
 func (tx *Tx) Record(ctx context.Context, r audit.Record) error {
+	// A record that would put personal data or junk into a leaf is a bug
+	// in the write path: fail the whole transaction rather than log it.
+	if err := r.Validate(); err != nil {
+		return fault.Wrap(err, fault.Internal, "AUDIT_RECORD_INVALID", "refusing an invalid audit record")
+	}
 	payload, err := json.Marshal(r.Payload)
 	if err != nil {
 		return internal(err, "encoding an audit payload")

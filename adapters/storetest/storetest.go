@@ -19,6 +19,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
@@ -41,6 +42,7 @@ func RunAll(t *testing.T, open Opener) {
 		{"ConcurrentWrites", testConcurrentWrites},
 		{"MoneyExact", testMoneyExact},
 		{"Principals", testPrincipals},
+		{"AuditRecordCommitsWithItsWrite", testAuditRecord},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -383,4 +385,48 @@ func testPrincipals(t *testing.T, s *sqlstore.Store) {
 	all, err := ps.ListPrincipals(ctx)
 	require.NoError(t, err)
 	require.Len(t, all, 2)
+}
+
+func testAuditRecord(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	rec := audit.Record{Time: base, Actor: "p1", Action: "household.create", Subject: "villages/" + villageA + "/households/x"}
+	h := newHousehold(t, villageA, 1)
+	require.NoError(t, s.Households().Write(ctx, func(tx household.Writer) error {
+		if err := tx.InsertHousehold(ctx, h, "r1", "x"); err != nil {
+			return err
+		}
+		return tx.Record(ctx, rec)
+	}))
+	n, err := s.QueueLength(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+
+	// A record carrying a 身份证号 fails the whole transaction: neither the
+	// change nor the record is kept.
+	leaky := rec
+	leaky.Payload = map[string]string{"id": "33048319600119123X"}
+	h2 := newHousehold(t, villageA, 2)
+	err = s.Households().Write(ctx, func(tx household.Writer) error {
+		if err := tx.InsertHousehold(ctx, h2, "r2", "x"); err != nil {
+			return err
+		}
+		return tx.Record(ctx, leaky)
+	})
+	require.Error(t, err)
+	_, err = get(t, s, villageA, h2.ID)
+	assert.True(t, fault.Is(err, fault.NotFound), "the change rolled back with its record")
+	n, err = s.QueueLength(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
+
+	// A rolled-back write leaves no record either.
+	_ = s.Households().Write(ctx, func(tx household.Writer) error {
+		if err := tx.Record(ctx, rec); err != nil {
+			return err
+		}
+		return errors.New("boom")
+	})
+	n, err = s.QueueLength(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n)
 }
