@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -23,21 +24,35 @@ type Checkpoint struct {
 	Origin string // names the log, e.g. "sanzhi.example/audit"; one line, no newline
 	Size   uint64
 	Root   []byte // HashSize bytes; for Size 0, SHA-256 of the empty string
+	// Time, when set, is when the checkpoint was published. It is written
+	// as a C2SP extension line "time <RFC 3339 UTC, seconds>" after the
+	// root, so it is covered by the signature; tools that know only the
+	// three standard lines still read the rest.
+	Time time.Time
 }
+
+// timePrefix starts the optional extension line that carries the time.
+const timePrefix = "time "
 
 // Body returns the checkpoint's note text in the C2SP tlog-checkpoint form:
 //
 //	<origin>\n<size in decimal>\n<root in standard base64>\n
 //
-// No extension lines are written (and OpenCheckpoint accepts none).
+// followed, when Time is set, by the extension line "time <RFC 3339>\n".
 func (c Checkpoint) Body() []byte {
-	b := make([]byte, 0, len(c.Origin)+70)
+	b := make([]byte, 0, len(c.Origin)+100)
 	b = append(b, c.Origin...)
 	b = append(b, '\n')
 	b = strconv.AppendUint(b, c.Size, 10)
 	b = append(b, '\n')
 	b = base64.StdEncoding.AppendEncode(b, c.Root)
-	return append(b, '\n')
+	b = append(b, '\n')
+	if !c.Time.IsZero() {
+		b = append(b, timePrefix...)
+		b = c.Time.UTC().Truncate(time.Second).AppendFormat(b, time.RFC3339)
+		b = append(b, '\n')
+	}
+	return b
 }
 
 func (c Checkpoint) validate() error {
@@ -99,9 +114,10 @@ func Sign(c Checkpoint, s note.Signer) ([]byte, error) {
 // Other signatures on the note, e.g. witness cosignatures, are allowed as
 // long as v's verifies.
 //
-// The body must be exactly what Checkpoint.Body writes: three lines, a
-// decimal size without leading zeros, a 32-byte root in canonical standard
-// base64, and for size 0 the empty root.
+// The body must be exactly what Checkpoint.Body writes: three lines (and
+// optionally the time extension line), a decimal size without leading
+// zeros, a 32-byte root in canonical standard base64, and for size 0 the
+// empty root.
 func OpenCheckpoint(signed []byte, origin string, v note.Verifier) (Checkpoint, error) {
 	if v == nil {
 		return Checkpoint{}, errors.New("open checkpoint: no verifier key")
@@ -129,8 +145,17 @@ func OpenCheckpoint(signed []byte, origin string, v note.Verifier) (Checkpoint, 
 
 func parseCheckpointBody(text, origin string) (Checkpoint, error) {
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+	var published time.Time
+	if len(lines) == 4 && strings.HasPrefix(lines[3], timePrefix) {
+		t, err := time.Parse(time.RFC3339, strings.TrimPrefix(lines[3], timePrefix))
+		if err != nil {
+			return Checkpoint{}, fmt.Errorf("checkpoint time line %q is not an RFC 3339 time", lines[3])
+		}
+		published = t.UTC()
+		lines = lines[:3]
+	}
 	if len(lines) != 3 || !strings.HasSuffix(text, "\n") {
-		return Checkpoint{}, fmt.Errorf("checkpoint body has %d lines, want 3 (origin, size, root hash)", len(lines))
+		return Checkpoint{}, fmt.Errorf("checkpoint body has %d lines, want 3 (origin, size, root hash) and an optional time line", len(lines))
 	}
 	if lines[0] != origin {
 		return Checkpoint{}, fmt.Errorf("checkpoint is for the log %q, want %q", lines[0], origin)
@@ -143,7 +168,7 @@ func parseCheckpointBody(text, origin string) (Checkpoint, error) {
 	if err != nil || len(root) != HashSize {
 		return Checkpoint{}, fmt.Errorf("checkpoint root hash %q is not %d bytes of standard base64", lines[2], HashSize)
 	}
-	c := Checkpoint{Origin: origin, Size: size, Root: root}
+	c := Checkpoint{Origin: origin, Size: size, Root: root, Time: published}
 	if string(c.Body()) != text {
 		return Checkpoint{}, errors.New("checkpoint body is not in canonical form")
 	}

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/transparency-dev/merkle/rfc6962"
 	"golang.org/x/mod/sumdb/note"
 )
 
@@ -196,3 +198,30 @@ func TestKeyParsing(t *testing.T) {
 	_, err = NewVerifier(skey)
 	assert.Error(t, err)
 }
+
+func TestCheckpointTimeIsSigned(t *testing.T) {
+	skey, vkey, err := GenerateKey("sanzhi.test/audit")
+	require.NoError(t, err)
+	s, err := NewSigner(skey)
+	require.NoError(t, err)
+	v, err := NewVerifier(vkey)
+	require.NoError(t, err)
+	at := time.Date(2026, 11, 24, 8, 30, 15, 0, time.UTC)
+	c := Checkpoint{Origin: "sanzhi.test/audit", Size: 0, Root: emptyRoot(), Time: at}
+	signed, err := Sign(c, s)
+	require.NoError(t, err)
+	assert.Contains(t, string(signed), "\ntime 2026-11-24T08:30:15Z\n")
+	got, err := OpenCheckpoint(signed, "sanzhi.test/audit", v)
+	require.NoError(t, err)
+	assert.True(t, at.Equal(got.Time))
+
+	// The time is under the signature: changing it breaks the note.
+	forged := strings.Replace(string(signed), "08:30:15", "08:30:16", 1)
+	_, err = OpenCheckpoint([]byte(forged), "sanzhi.test/audit", v)
+	require.Error(t, err)
+
+	_, err = parseCheckpointBody("sanzhi.test/audit\n0\n"+base64.StdEncoding.EncodeToString(emptyRoot())+"\ntime yesterday\n", "sanzhi.test/audit")
+	require.ErrorContains(t, err, "RFC 3339")
+}
+
+func emptyRoot() []byte { return rfc6962.DefaultHasher.EmptyRoot() }

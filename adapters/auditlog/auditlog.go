@@ -90,11 +90,12 @@ func (l *Log) Publish(ctx context.Context) (sqlstore.StoredCheckpoint, error) {
 	if err != nil && !fault.Is(err, fault.NotFound) {
 		return sqlstore.StoredCheckpoint{}, err
 	}
-	signed, err := audit.Sign(audit.Checkpoint{Origin: l.Origin(), Size: head.Size, Root: head.Root}, l.signer)
+	now := l.now().UTC().Truncate(time.Second)
+	signed, err := audit.Sign(audit.Checkpoint{Origin: l.Origin(), Size: head.Size, Root: head.Root, Time: now}, l.signer)
 	if err != nil {
 		return sqlstore.StoredCheckpoint{}, fault.Wrap(err, fault.Internal, "CHECKPOINT_SIGN", "cannot sign a checkpoint")
 	}
-	cp := sqlstore.StoredCheckpoint{Size: head.Size, Root: head.Root, Note: string(signed), Time: l.now().UTC()}
+	cp := sqlstore.StoredCheckpoint{Size: head.Size, Root: head.Root, Note: string(signed), Time: now}
 	if err := l.store.SaveCheckpoint(ctx, cp); err != nil {
 		return sqlstore.StoredCheckpoint{}, err
 	}
