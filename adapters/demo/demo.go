@@ -11,6 +11,12 @@
 // Demo principals are marked Demo and their keys are public (printed at
 // every start); the authenticator accepts them only in demo mode and only
 // from loopback peers.
+//
+// The points catalogues of examples/catalogues go through
+// catalogue.Service with the same maker-checker rule as real ones: the
+// county base is uploaded by demo-operator and activated by
+// demo-operator-2; each village's document is uploaded by its clerk and
+// activated by its reviewer.
 package demo
 
 import (
@@ -24,7 +30,9 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
+	examples "github.com/sanzhi/sanzhi/examples/catalogues"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -76,12 +84,19 @@ type Result struct {
 	Principals []Principal // with the household principal's scope filled in
 	Households int         // demo households present (created now or earlier)
 	Created    bool        // false when the county was already seeded
+	// Catalogues names the active catalogue versions of the county and
+	// the demo villages.
+	Catalogues []string
 }
 
 // Names of principals Seed relies on.
 const (
 	regulatorName = "demo-regulator"
 	householdName = "demo-household"
+	operatorName  = "demo-operator"
+	// checkerName is a second operator: it activates the county base that
+	// operatorName uploads, since no one activates their own upload.
+	checkerName = "demo-operator-2"
 )
 
 // Principals returns the demo principals with their fixed keys, in the
@@ -109,7 +124,8 @@ func Principals() []Principal {
 		Principal{ID: "demo-bank-risk", Name: "demo-bank-risk", Role: access.BankRisk,
 			Key: "sz_demo_bank_risk", Scope: access.Scope{Bank: Bank}},
 		Principal{ID: regulatorName, Name: regulatorName, Role: access.Regulator, Key: "sz_demo_regulator"},
-		Principal{ID: "demo-operator", Name: "demo-operator", Role: access.Operator, Key: "sz_demo_operator"},
+		Principal{ID: operatorName, Name: operatorName, Role: access.Operator, Key: "sz_demo_operator"},
+		Principal{ID: checkerName, Name: checkerName, Role: access.Operator, Key: "sz_demo_operator_2"},
 	)
 }
 
@@ -119,10 +135,24 @@ func Principals() []Principal {
 // created idempotently by request id and principals that already exist
 // with their demo key are kept.
 //
+// The catalogues are seeded at every call, also into a county seeded
+// before they existed: each document is uploaded (idempotent for the same
+// text) and activated where the county or village has no active version,
+// so a version someone activated since is left alone.
+//
 // now is the clock for the principals' creation time and for "today", from
-// which the facts' as-of dates are counted back; svc has its own clock,
-// which should agree.
-func Seed(ctx context.Context, svc *household.Service, principals access.Store, now func() time.Time) (Result, error) {
+// which the facts' as-of dates are counted back; svc and cats have their
+// own clocks, which should agree.
+func Seed(ctx context.Context, svc *household.Service, cats *catalogue.Service, principals access.Store, now func() time.Time) (Result, error) {
+	res, err := seedCounty(ctx, svc, principals, now)
+	if err != nil {
+		return res, err
+	}
+	res.Catalogues, err = seedCatalogues(ctx, cats, principals, now().UTC())
+	return res, err
+}
+
+func seedCounty(ctx context.Context, svc *household.Service, principals access.Store, now func() time.Time) (Result, error) {
 	res := Result{Villages: Villages}
 	for _, v := range Villages {
 		res.Households += v.Households
@@ -190,7 +220,7 @@ func Seed(ctx context.Context, svc *household.Service, principals access.Store, 
 	}
 
 	byName[householdName].Scope.Household = first.ID
-	for _, name := range []string{householdName, "demo-bank-officer", "demo-bank-risk", "demo-operator", regulatorName} {
+	for _, name := range []string{householdName, "demo-bank-officer", "demo-bank-risk", operatorName, checkerName, regulatorName} {
 		if err := create(name); err != nil {
 			return res, err
 		}
@@ -198,6 +228,62 @@ func Seed(ctx context.Context, svc *household.Service, principals access.Store, 
 	res.Principals = ps
 	res.Created = true
 	return res, nil
+}
+
+// seedCatalogues uploads the example catalogues and activates each where
+// its county or village has no active version, and returns the names of
+// the active versions.
+func seedCatalogues(ctx context.Context, cats *catalogue.Service, principals access.Store, t time.Time) ([]string, error) {
+	byName := map[string]Principal{}
+	for _, p := range Principals() {
+		byName[p.Name] = p
+	}
+	// A county seeded before catalogues existed lacks the second operator.
+	checker := byName[checkerName]
+	if err := ensurePrincipal(ctx, principals, &checker, t); err != nil {
+		return nil, err
+	}
+	actor := func(name string) *access.Principal {
+		p := byName[name]
+		return &access.Principal{ID: p.ID, Name: p.Name, Role: p.Role, Scope: p.Scope, Demo: true, CreateTime: t}
+	}
+	docs := []struct {
+		parent, file, maker, checker string
+	}{{"counties/" + County, examples.CountyFile, operatorName, checkerName}}
+	for _, v := range Villages {
+		docs = append(docs, struct{ parent, file, maker, checker string }{
+			"villages/" + v.Code, examples.VillageFile(v.Slug), "demo-clerk-" + v.Slug, "demo-reviewer-" + v.Slug})
+	}
+	var active []string
+	for _, d := range docs {
+		doc, err := examples.FS.ReadFile(d.file)
+		if err != nil {
+			return nil, fmt.Errorf("demo catalogue %s: %w", d.file, err)
+		}
+		v, err := cats.Upload(ctx, actor(d.maker), d.parent, doc)
+		switch {
+		case fault.Is(err, fault.AlreadyExists):
+			// Someone stored other text under the example's version
+			// number in this database: keep theirs.
+			v = nil
+		case err != nil:
+			return nil, fmt.Errorf("uploading demo catalogue %s: %w", d.file, err)
+		}
+		cur, err := cats.Get(ctx, d.parent+"/catalogues/"+catalogue.ActiveAlias)
+		switch {
+		case err == nil:
+		case fault.Is(err, fault.NotFound) && v != nil:
+			if cur, err = cats.Activate(ctx, actor(d.checker), v.Name()); err != nil {
+				return nil, fmt.Errorf("activating demo catalogue %s: %w", v.Name(), err)
+			}
+		case fault.Is(err, fault.NotFound):
+			continue
+		default:
+			return nil, err
+		}
+		active = append(active, cur.Name())
+	}
+	return active, nil
 }
 
 // ensurePrincipal creates the demo principal dp, or accepts it when it

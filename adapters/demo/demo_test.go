@@ -21,6 +21,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -45,8 +46,9 @@ var fixedNow = time.Date(2026, 5, 19, 16, 30, 0, 0, time.UTC)
 func clock() time.Time { return fixedNow }
 
 type env struct {
-	st  *sqlstore.Store
-	svc *household.Service
+	st   *sqlstore.Store
+	svc  *household.Service
+	cats *catalogue.Service
 }
 
 func open(t testing.TB) env {
@@ -57,7 +59,7 @@ func open(t testing.TB) env {
 	t.Cleanup(func() { db.Close() })
 	require.NoError(t, db.Migrate(ctx))
 	st := db.Store()
-	return env{st: st, svc: household.NewService(st.Households(), sealer{}, clock)}
+	return env{st: st, svc: household.NewService(st.Households(), sealer{}, clock), cats: catalogue.NewService(st.Catalogues(), clock)}
 }
 
 // One demo county, seeded on first use, is shared by the tests that only
@@ -84,9 +86,9 @@ func seededCounty(t *testing.T) (env, demo.Result) {
 			return
 		}
 		st := db.Store()
-		shared = env{st: st, svc: household.NewService(st.Households(), sealer{}, clock)}
+		shared = env{st: st, svc: household.NewService(st.Households(), sealer{}, clock), cats: catalogue.NewService(st.Catalogues(), clock)}
 		start := time.Now()
-		sharedRes, sharedErr = demo.Seed(ctx, shared.svc, st.Principals(), clock)
+		sharedRes, sharedErr = demo.Seed(ctx, shared.svc, shared.cats, st.Principals(), clock)
 		sharedTime = time.Since(start)
 	})
 	require.NoError(t, sharedErr)
@@ -234,9 +236,15 @@ func slugOf(code string) string {
 
 func TestSeedTwiceIsNoop(t *testing.T) {
 	e, first := seededCounty(t)
-	res, err := demo.Seed(context.Background(), e.svc, e.st.Principals(), clock)
+	res, err := demo.Seed(context.Background(), e.svc, e.cats, e.st.Principals(), clock)
 	require.NoError(t, err)
 	assert.False(t, res.Created)
+	require.Len(t, res.Catalogues, 1+len(demo.Villages))
+	for _, name := range res.Catalogues {
+		c, err := e.cats.Get(context.Background(), name)
+		require.NoError(t, err)
+		assert.Equal(t, catalogue.Active, c.State, name)
+	}
 	assert.Equal(t, first.Households, res.Households)
 	assert.Equal(t, first.Principals, res.Principals, "the household principal's scope is found again")
 	for _, v := range demo.Villages {
@@ -271,7 +279,7 @@ func TestPrincipalsAuthenticate(t *testing.T) {
 	}
 	assert.Equal(t, map[access.Role]int{
 		access.VillageClerk: 3, access.VillageReviewer: 3, access.Household: 1,
-		access.BankOfficer: 1, access.BankRisk: 1, access.Regulator: 1, access.Operator: 1,
+		access.BankOfficer: 1, access.BankRisk: 1, access.Regulator: 1, access.Operator: 2,
 	}, roles)
 }
 
@@ -298,7 +306,7 @@ func TestDeterministic(t *testing.T) {
 	// A different clock time on the same day: same data.
 	later := func() time.Time { return fixedNow.Add(3 * time.Hour) }
 	b.svc = household.NewService(b.st.Households(), sealer{}, later)
-	_, err := demo.Seed(context.Background(), b.svc, b.st.Principals(), later)
+	_, err := demo.Seed(context.Background(), b.svc, b.cats, b.st.Principals(), later)
 	require.NoError(t, err)
 	for _, v := range demo.Villages {
 		ha, hb := all(t, a.svc, v.Code), all(t, b.svc, v.Code)
@@ -338,7 +346,7 @@ func TestInterruptedSeedResumesNextDay(t *testing.T) {
 	ctx := context.Background()
 	fs := &failingStore{Store: e.st.Households()}
 	fs.n.Store(700) // all of 南阳村 and part of 堰头村
-	_, err := demo.Seed(ctx, household.NewService(fs, sealer{}, clock), e.st.Principals(), clock)
+	_, err := demo.Seed(ctx, household.NewService(fs, sealer{}, clock), e.cats, e.st.Principals(), clock)
 	require.ErrorIs(t, err, errCrash)
 
 	// Not seeded yet: the regulator is created last.
@@ -348,9 +356,10 @@ func TestInterruptedSeedResumesNextDay(t *testing.T) {
 	// Resume a day later: as-of dates differ, existing households are kept.
 	tomorrow := func() time.Time { return fixedNow.Add(24 * time.Hour) }
 	svc := household.NewService(e.st.Households(), sealer{}, tomorrow)
-	res, err := demo.Seed(ctx, svc, e.st.Principals(), tomorrow)
+	res, err := demo.Seed(ctx, svc, e.cats, e.st.Principals(), tomorrow)
 	require.NoError(t, err)
 	assert.True(t, res.Created)
+	assert.Len(t, res.Catalogues, 1+len(demo.Villages))
 	for _, v := range demo.Villages {
 		assert.Len(t, all(t, svc, v.Code), v.Households, v.Name)
 	}
@@ -362,7 +371,7 @@ func TestInterruptedSeedResumesNextDay(t *testing.T) {
 	}
 	assert.Equal(t, all(t, svc, demo.Villages[0].Code)[0].ID, hp.Scope.Household)
 
-	res, err = demo.Seed(ctx, svc, e.st.Principals(), tomorrow)
+	res, err = demo.Seed(ctx, svc, e.cats, e.st.Principals(), tomorrow)
 	require.NoError(t, err)
 	assert.False(t, res.Created)
 }
@@ -373,7 +382,67 @@ func TestRefusesNonDemoRegulatorName(t *testing.T) {
 	require.NoError(t, e.st.Principals().CreatePrincipal(ctx, &access.Principal{
 		ID: "r1", Name: "demo-regulator", Role: access.Regulator, CreateTime: fixedNow,
 	}, rpc.HashKey("sz_real")))
-	_, err := demo.Seed(ctx, e.svc, e.st.Principals(), clock)
+	_, err := demo.Seed(ctx, e.svc, e.cats, e.st.Principals(), clock)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a demo principal")
+}
+
+// The demo's catalogues are active, each activated by someone other than
+// its uploader, and resolve to the content hash stored with them.
+func TestCataloguesSeeded(t *testing.T) {
+	e, res := seededCounty(t)
+	ctx := context.Background()
+	want := []string{"counties/" + demo.County + "/catalogues/1"}
+	for _, v := range demo.Villages {
+		want = append(want, "villages/"+v.Code+"/catalogues/1")
+	}
+	assert.Equal(t, want, res.Catalogues)
+
+	county, err := e.cats.Get(ctx, "counties/"+demo.County+"/catalogues/active")
+	require.NoError(t, err)
+	assert.Equal(t, catalogue.Active, county.State)
+	assert.Equal(t, "demo-operator", county.UploadedBy)
+	assert.Equal(t, "demo-operator-2", county.ActivatedBy)
+	assert.GreaterOrEqual(t, county.ItemCount, 40)
+
+	hashes := map[string]bool{}
+	for _, v := range demo.Villages {
+		got, err := e.cats.Get(ctx, "villages/"+v.Code+"/catalogues/active")
+		require.NoError(t, err, v.Name)
+		assert.Equal(t, catalogue.Active, got.State)
+		assert.Equal(t, "demo-clerk-"+v.Slug, got.UploadedBy)
+		assert.Equal(t, "demo-reviewer-"+v.Slug, got.ActivatedBy)
+		assert.Equal(t, 1, got.BaseVersion)
+		cat, err := e.cats.Effective(ctx, v.Code)
+		require.NoError(t, err, v.Name)
+		assert.Equal(t, got.ContentHash, cat.Hash, "the stored hash is the effective catalogue's")
+		assert.Equal(t, v.Code, cat.Village)
+		assert.False(t, hashes[cat.Hash])
+		hashes[cat.Hash] = true
+	}
+}
+
+// A version activated after seeding is kept by the next seed. (It changes
+// the shared county in a way the other tests tolerate.)
+func TestSeedKeepsALaterActiveCatalogue(t *testing.T) {
+	e, _ := seededCounty(t)
+	ctx := context.Background()
+	v := demo.Villages[1]
+	doc, err := e.cats.Get(ctx, "villages/"+v.Code+"/catalogues/1")
+	require.NoError(t, err)
+	v2 := strings.Replace(doc.Document, "\nversion: 1\n", "\nversion: 2\n", 1)
+	require.NotEqual(t, doc.Document, v2)
+	clerk := &access.Principal{ID: "demo-clerk-" + v.Slug, Role: access.VillageClerk}
+	reviewer := &access.Principal{ID: "demo-reviewer-" + v.Slug, Role: access.VillageReviewer}
+	up, err := e.cats.Upload(ctx, clerk, "villages/"+v.Code, []byte(v2))
+	require.NoError(t, err)
+	_, err = e.cats.Activate(ctx, reviewer, up.Name())
+	require.NoError(t, err)
+
+	res, err := demo.Seed(ctx, e.svc, e.cats, e.st.Principals(), clock)
+	require.NoError(t, err)
+	assert.Contains(t, res.Catalogues, up.Name())
+	got, err := e.cats.Get(ctx, "villages/"+v.Code+"/catalogues/active")
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.Version)
 }

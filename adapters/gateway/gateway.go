@@ -41,6 +41,7 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 	for _, register := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
 		sanzhiv1.RegisterHouseholdServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterAuditServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterCatalogueServiceHandlerFromEndpoint,
 	} {
 		if err := register(ctx, mux, grpcAddr, opts); err != nil {
 			return nil, err

@@ -32,19 +32,34 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	ctx := e.as("clerk-a")
 	created, err := e.client.CreateHousehold(ctx, validCreate(t, villageA))
 	require.NoError(t, err)
-	calls := map[string]func() (subject string){
-		sanzhiv1.HouseholdService_CreateHousehold_FullMethodName: func() string {
+	draft, err := e.cats.UploadCatalogue(e.as("operator"), &sanzhiv1.UploadCatalogueRequest{
+		Parent: "counties/" + county, Document: countyDoc(t, 1)})
+	require.NoError(t, err)
+	// Each call returns the subject it changed and who acted.
+	calls := map[string]func() (subject, actor string){
+		sanzhiv1.HouseholdService_CreateHousehold_FullMethodName: func() (string, string) {
 			h, err := e.client.CreateHousehold(ctx, validCreate(t, villageA))
 			require.NoError(t, err)
-			return h.Name
+			return h.Name, "clerk-a"
 		},
-		sanzhiv1.HouseholdService_UpdateHousehold_FullMethodName: func() string {
+		sanzhiv1.HouseholdService_UpdateHousehold_FullMethodName: func() (string, string) {
 			h, err := e.client.UpdateHousehold(ctx, &sanzhiv1.UpdateHouseholdRequest{
 				Household:  &sanzhiv1.Household{Name: created.Name, Address: "新地址"},
 				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"address"}},
 			})
 			require.NoError(t, err)
-			return h.Name
+			return h.Name, "clerk-a"
+		},
+		sanzhiv1.CatalogueService_UploadCatalogue_FullMethodName: func() (string, string) {
+			c, err := e.cats.UploadCatalogue(e.as("operator"), &sanzhiv1.UploadCatalogueRequest{
+				Parent: "counties/" + county, Document: countyDoc(t, 2)})
+			require.NoError(t, err)
+			return c.Name, "operator"
+		},
+		sanzhiv1.CatalogueService_ActivateCatalogue_FullMethodName: func() (string, string) {
+			c, err := e.cats.ActivateCatalogue(e.as("operator-2"), &sanzhiv1.ActivateCatalogueRequest{Name: draft.Name})
+			require.NoError(t, err)
+			return c.Name, "operator-2"
 		},
 	}
 	writes := rpc.WritingMethods()
@@ -54,14 +69,14 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 		require.True(t, ok, "writing method %s has no audit test: add one", m)
 		before, err := e.log.Publish(context.Background())
 		require.NoError(t, err)
-		subject := call()
+		subject, actor := call()
 		after, err := e.log.Publish(context.Background())
 		require.NoError(t, err)
 		require.Equal(t, before.Size+1, after.Size, "%s appends exactly one entry", m)
 		p, err := e.log.Entry(context.Background(), after.Size-1, after.Size)
 		require.NoError(t, err)
 		assert.Equal(t, subject, p.Entry.Subject)
-		assert.Equal(t, e.ids["clerk-a"], p.Entry.Actor)
+		assert.Equal(t, e.ids[actor], p.Entry.Actor)
 	}
 	// A failed write leaves nothing.
 	before, _ := e.log.Publish(context.Background())
@@ -69,6 +84,8 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	bad.Household.Group = 0
 	_, err = e.client.CreateHousehold(ctx, bad)
 	require.Error(t, err)
+	_, err = e.cats.ActivateCatalogue(e.as("operator"), &sanzhiv1.ActivateCatalogueRequest{Name: "counties/" + county + "/catalogues/2"})
+	requireCode(t, err, codes.FailedPrecondition, "", "")
 	after, _ := e.log.Publish(context.Background())
 	assert.Equal(t, before.Size, after.Size)
 }

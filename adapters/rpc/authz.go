@@ -13,6 +13,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -43,6 +44,9 @@ var (
 	villageStaff  = []access.Role{access.VillageClerk, access.VillageReviewer}
 	householdRead = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Household}
 	auditReaders  = []access.Role{access.Regulator, access.VillageClerk, access.VillageReviewer, access.Household}
+	// Catalogues are read by the villages that use them, the regulators
+	// and the operators who publish the county base.
+	catalogueReaders = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Operator}
 )
 
 // methods is the authorisation table: every RPC the server registers must
@@ -66,6 +70,25 @@ var methods = map[string]rule{
 	sanzhiv1.AuditService_ListEntries_FullMethodName: {roles: auditReaders, scope: func(p *access.Principal, req proto.Message) error {
 		return listScope(p, req.(*sanzhiv1.ListEntriesRequest))
 	}},
+
+	// Maker-checker: a county base is uploaded by one operator and
+	// activated by another; a village document is uploaded by the
+	// village's clerk or reviewer and activated by a reviewer of that
+	// village other than the uploader (the service refuses self-activation).
+	sanzhiv1.CatalogueService_UploadCatalogue_FullMethodName: {
+		roles:  []access.Role{access.Operator, access.VillageClerk, access.VillageReviewer},
+		scope:  catalogueWrite("parent", []access.Role{access.Operator}, villageStaff),
+		writes: true,
+	},
+	sanzhiv1.CatalogueService_ActivateCatalogue_FullMethodName: {
+		roles:  []access.Role{access.Operator, access.VillageReviewer},
+		scope:  catalogueWrite("name", []access.Role{access.Operator}, []access.Role{access.VillageReviewer}),
+		writes: true,
+	},
+	// Lint stores nothing and reads only a county base.
+	sanzhiv1.CatalogueService_LintCatalogue_FullMethodName:  {roles: catalogueReaders},
+	sanzhiv1.CatalogueService_GetCatalogue_FullMethodName:   {roles: catalogueReaders, scope: catalogueRead("name")},
+	sanzhiv1.CatalogueService_ListCatalogues_FullMethodName: {roles: catalogueReaders, scope: catalogueRead("parent")},
 }
 
 func isPublic(method string) bool {
@@ -124,6 +147,63 @@ func householdIn(field string) scopeRule {
 			return nil
 		}
 		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a household may read only its own record")
+	}
+}
+
+// catalogueWrite lets countyRoles change county catalogues and
+// villageRoles change the catalogues of villages in their scope, by the
+// resource name in field.
+func catalogueWrite(field string, countyRoles, villageRoles []access.Role) scopeRule {
+	return func(p *access.Principal, req proto.Message) error {
+		o, ok := catalogue.OwnerOf(stringField(req, field))
+		if !ok {
+			return nil // malformed: the service names the field
+		}
+		if o.Kind == catalogue.County {
+			if slices.Contains(countyRoles, p.Role) {
+				return nil
+			}
+			return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not change county catalogues", p.Role)
+		}
+		if !slices.Contains(villageRoles, p.Role) {
+			return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not do this to village catalogues", p.Role)
+		}
+		if _, err := idnum.ParseVillageCode(o.Code); err != nil {
+			return nil
+		}
+		if p.CoversVillage(o.Code) {
+			return nil
+		}
+		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "village %s is outside the scope of %s", o.Code, p.Name)
+	}
+}
+
+// catalogueRead lets regulators and operators read every catalogue, and
+// village staff their villages' catalogues and the base of their counties.
+func catalogueRead(field string) scopeRule {
+	return func(p *access.Principal, req proto.Message) error {
+		o, ok := catalogue.OwnerOf(stringField(req, field))
+		if !ok || p.Role == access.Regulator || p.Role == access.Operator {
+			return nil
+		}
+		if o.Kind == catalogue.County {
+			if _, err := catalogue.ParseParent("counties/"+o.Code, field); err != nil {
+				return nil
+			}
+			for _, v := range p.Scope.Villages {
+				if strings.HasPrefix(v, o.Code) {
+					return nil
+				}
+			}
+			return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "county %s is outside the scope of %s", o.Code, p.Name)
+		}
+		if _, err := idnum.ParseVillageCode(o.Code); err != nil {
+			return nil
+		}
+		if p.CoversVillage(o.Code) {
+			return nil
+		}
+		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "village %s is outside the scope of %s", o.Code, p.Name)
 	}
 }
 

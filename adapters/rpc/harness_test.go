@@ -32,6 +32,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -59,6 +60,7 @@ type env struct {
 	log    *auditlog.Log
 	audit  sanzhiv1.AuditServiceClient
 	client sanzhiv1.HouseholdServiceClient
+	cats   sanzhiv1.CatalogueServiceClient
 	conn   *grpc.ClientConn
 	keys   map[string]string // principal name -> API key
 	ids    map[string]string // principal name -> id
@@ -84,6 +86,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	alog, err := auditlog.New(st, skey, time.Now)
 	require.NoError(t, err)
 	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(alog, st))
+	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(catalogue.NewService(st.Catalogues(), time.Now)))
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
@@ -93,13 +96,15 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
-		conn: conn, keys: map[string]string{}, ids: map[string]string{}}
+		cats: sanzhiv1.NewCatalogueServiceClient(conn), conn: conn, keys: map[string]string{}, ids: map[string]string{}}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "regulator", access.Regulator, access.Scope{}, false)
 	e.addPrincipal(t, "bank", access.BankOfficer, access.Scope{Bank: "tx-rcb"}, false)
 	e.addPrincipal(t, "operator", access.Operator, access.Scope{}, false)
+	e.addPrincipal(t, "operator-2", access.Operator, access.Scope{}, false)
+	e.addPrincipal(t, "reviewer-b", access.VillageReviewer, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "demo-clerk", access.VillageClerk, access.Scope{Villages: []string{villageA}}, true)
 	e.addPrincipal(t, "revoked", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	require.NoError(t, st.Principals().RevokePrincipal(context.Background(), "revoked", time.Now()))

@@ -38,6 +38,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -156,6 +157,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	st := db.Store()
 	now := time.Now
 	households := household.NewService(st.Households(), Sealer{keyring}, now)
+	catalogues := catalogue.NewService(st.Catalogues(), now)
 	alog, err := auditlog.New(st, auditKey, now)
 	if err != nil {
 		return err
@@ -170,7 +172,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
 	}
 	gs := grpc.NewServer(opts...)
-	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st))
+	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues)
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
@@ -199,12 +201,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return fmt.Errorf("cannot migrate the database: %w", err)
 	}
 	if cfg.Demo {
-		res, err := demo.Seed(ctx, households, st.Principals(), now)
+		res, err := demo.Seed(ctx, households, catalogues, st.Principals(), now)
 		if err != nil {
 			stopGRPC()
 			return fmt.Errorf("cannot seed the demo county: %w", err)
 		}
-		log.Info("demo county ready", "households", res.Households, "created", res.Created)
+		log.Info("demo county ready", "households", res.Households, "created", res.Created,
+			"catalogues", res.Catalogues)
 	}
 
 	// A checkpoint exists from the first moment of service, then one is
@@ -280,17 +283,25 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 }
 
 // apiServices are the sanzhi services whose health is reported by name.
-var apiServices = []string{sanzhiv1.HouseholdService_ServiceDesc.ServiceName, sanzhiv1.AuditService_ServiceDesc.ServiceName}
+var apiServices = []string{
+	sanzhiv1.HouseholdService_ServiceDesc.ServiceName,
+	sanzhiv1.AuditService_ServiceDesc.ServiceName,
+	sanzhiv1.CatalogueService_ServiceDesc.ServiceName,
+}
 
 // registerServices puts every service on gs, health NOT_SERVING until the
 // caller says otherwise. Tests use it to walk what a real server registers.
-func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit) *health.Server {
+// The catalogue service is variadic only so that callers that merely walk
+// the registered methods need not build one: CatalogueService is always
+// registered (Run passes exactly one).
+func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit, catalogues *catalogue.Service) *health.Server {
 	healthSrv := health.NewServer()
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, healthSrv)
 	reflection.Register(gs)
 	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(households))
 	sanzhiv1.RegisterAuditServiceServer(gs, auditSrv)
+	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(catalogues))
 	return healthSrv
 }
 

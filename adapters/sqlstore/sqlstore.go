@@ -14,6 +14,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -97,6 +98,19 @@ func (h householdStore) Read(ctx context.Context, fn func(household.Reader) erro
 
 func (h householdStore) Write(ctx context.Context, fn func(household.Writer) error) error {
 	return h.s.write(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Catalogues returns the points catalogue port.
+func (s *Store) Catalogues() catalogue.Store { return catalogueStore{s} }
+
+type catalogueStore struct{ s *Store }
+
+func (c catalogueStore) Read(ctx context.Context, fn func(catalogue.Reader) error) error {
+	return c.s.read(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+func (c catalogueStore) Write(ctx context.Context, fn func(catalogue.Writer) error) error {
+	return c.s.write(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 // Principals returns the principal port.

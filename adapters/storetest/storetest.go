@@ -43,6 +43,13 @@ func RunAll(t *testing.T, open Opener) {
 		{"MoneyExact", testMoneyExact},
 		{"Principals", testPrincipals},
 		{"AuditRecordCommitsWithItsWrite", testAuditRecord},
+		{"CatalogueRoundTrip", testCatalogueRoundTrip},
+		{"CatalogueNotFound", testCatalogueNotFound},
+		{"CatalogueVersionsAreUnique", testCatalogueVersionsAreUnique},
+		{"CatalogueOneActive", testCatalogueOneActive},
+		{"CatalogueConcurrentActivations", testCatalogueConcurrentActivations},
+		{"CatalogueListPaging", testCatalogueListPaging},
+		{"CatalogueAuditRecordCommitsWithItsWrite", testCatalogueAuditRecord},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,5 +1,6 @@
 // Command sanzhi is the operator's and regulator's tool: migrations,
-// principals and their API keys, data keys and the demo county.
+// principals and their API keys, data keys, points catalogues and the demo
+// county.
 package main
 
 import (
@@ -20,6 +21,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/internal/cli"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -34,7 +36,7 @@ func main() {
 func newRoot(out io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "sanzhi",
-		Short:         "Operate a sanzhi service: migrations, principals, keys, demo data",
+		Short:         "Operate a sanzhi service: migrations, principals, keys, catalogues, demo data",
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -62,6 +64,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		keygenCmd(),
 		demoCmd(&database, open),
 		auditCmd(open),
+		catalogueCmd(open),
 	)
 	return root
 }
@@ -221,15 +224,17 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 			defer db.Close()
 			st := db.Store()
 			svc := household.NewService(st.Households(), server.Sealer{Keyring: kr}, time.Now)
-			res, err := demo.Seed(cmd.Context(), svc, st.Principals(), time.Now)
+			cats := catalogue.NewService(st.Catalogues(), time.Now)
+			res, err := demo.Seed(cmd.Context(), svc, cats, st.Principals(), time.Now)
 			if err != nil {
 				return err
 			}
 			if !res.Created {
-				fmt.Fprintln(cmd.OutOrStdout(), "demo county already present; nothing changed")
+				fmt.Fprintln(cmd.OutOrStdout(), "demo county already present; households and principals kept")
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "seeded %d households in %d villages\n", res.Households, len(res.Villages))
 			}
+			fmt.Fprintf(cmd.OutOrStdout(), "active catalogues: %s\n", strings.Join(res.Catalogues, ", "))
 			for _, p := range res.Principals {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %-24s %-18s %s\n", p.Name, p.Role, p.Key)
 			}
