@@ -114,18 +114,22 @@ func (tx *Tx) FactsHistory(ctx context.Context, householdID string, before int64
 
 // InsertHousehold implements household.Writer.
 func (tx *Tx) InsertHousehold(ctx context.Context, h *household.Household, requestID, requestHash string) error {
-	_, err := tx.q.Exec(ctx, `INSERT INTO households (id, village_code, head_name, head_id_masked,
+	// ON CONFLICT DO NOTHING rather than a failing insert: a unique
+	// violation would abort a PostgreSQL transaction, and the caller needs
+	// to go on reading to explain the conflict.
+	n, err := tx.q.Exec(ctx, `INSERT INTO households (id, village_code, head_name, head_id_masked,
 		head_id_key, head_id_cipher, head_id_index, group_no, address, registered_on, facts_version,
 		request_id, request_hash, create_time, update_time)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT DO NOTHING`,
 		h.ID, h.Village, h.HeadName, h.HeadIDMasked, h.HeadID.KeyID, h.HeadID.Ciphertext, h.HeadID.Index,
 		h.Group, h.Address, string(h.Registered), h.Facts.Version, requestID, requestHash,
 		tsArg(h.CreateTime), tsArg(h.UpdateTime))
 	if err != nil {
-		if tx.d.IsUniqueViolation(err) {
-			return fault.Wrap(err, fault.AlreadyExists, "HOUSEHOLD_EXISTS", "household already registered")
-		}
 		return internal(err, "inserting a household")
+	}
+	if n == 0 {
+		return fault.New(fault.AlreadyExists, "HOUSEHOLD_EXISTS", "household already registered")
 	}
 	return tx.InsertFacts(ctx, h.ID, h.Facts)
 }

@@ -145,25 +145,14 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 
 	var out *Household
 	err = s.store.Write(ctx, func(tx Writer) error {
-		prev, prevHash, err := tx.HouseholdByRequest(ctx, village, in.RequestID)
-		switch {
-		case err == nil:
-			if prevHash != reqHash {
-				return fault.New(fault.AlreadyExists, "REQUEST_ID_REUSED",
-					"request_id %q was already used for a different household", in.RequestID)
-			}
-			out = prev
-			return nil
-		case !fault.Is(err, fault.NotFound):
-			return err
+		// Insert first and read only on a conflict: under SERIALIZABLE a
+		// read-before-insert on the same index pages makes concurrent
+		// creates abort each other; a plain insert does not.
+		err := tx.InsertHousehold(ctx, h, in.RequestID, reqHash)
+		if fault.Is(err, fault.AlreadyExists) {
+			return s.explainConflict(ctx, tx, h, in.RequestID, reqHash, &out)
 		}
-		if _, err := tx.HouseholdByIndex(ctx, h.HeadID.Index); err == nil {
-			return fault.New(fault.AlreadyExists, "HEAD_ALREADY_REGISTERED",
-				"a household headed by %s is already registered", h.HeadIDMasked)
-		} else if !fault.Is(err, fault.NotFound) {
-			return err
-		}
-		if err := tx.InsertHousehold(ctx, h, in.RequestID, reqHash); err != nil {
+		if err != nil {
 			return err
 		}
 		out = h
@@ -175,6 +164,25 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 		return nil, err
 	}
 	return out, nil
+}
+
+// explainConflict runs after an insert hit a unique constraint: a retry of
+// the same request returns the first result (out); anything else says
+// which rule it broke.
+func (s *Service) explainConflict(ctx context.Context, tx Writer, h *Household, requestID, reqHash string, out **Household) error {
+	prev, prevHash, err := tx.HouseholdByRequest(ctx, h.Village, requestID)
+	switch {
+	case err == nil && prevHash == reqHash:
+		*out = prev
+		return nil
+	case err == nil:
+		return fault.New(fault.AlreadyExists, "REQUEST_ID_REUSED",
+			"request_id %q was already used for a different household", requestID)
+	case !fault.Is(err, fault.NotFound):
+		return err
+	}
+	return fault.New(fault.AlreadyExists, "HEAD_ALREADY_REGISTERED",
+		"a household headed by %s is already registered", h.HeadIDMasked)
 }
 
 // createHash fingerprints a create request (without the random id or the

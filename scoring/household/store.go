@@ -44,7 +44,8 @@ type Writer interface {
 	// Record appends an audit record that commits with this transaction.
 	Record(ctx context.Context, r audit.Record) error
 	// InsertHousehold stores h and h.Facts (as version 1). AlreadyExists when
-	// the head's index or the (village, request id) pair is taken.
+	// the head's index or the (village, request id) pair is taken; the
+	// transaction stays usable, so the caller can read to explain why.
 	InsertHousehold(ctx context.Context, h *Household, requestID, requestHash string) error
 	// UpdateHousehold stores h's registration fields, latest facts version
 	// and update time. NotFound when h does not exist.
