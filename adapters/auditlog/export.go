@@ -224,6 +224,9 @@ func VerifyExport(r io.Reader, v note.Verifier, checkpoint []byte, progress func
 			progress(c.size())
 		}
 	}
+	if err := c.flush(); err != nil {
+		return rep, err
+	}
 	if c.size() != cp.Size {
 		return rep, &TamperError{Index: c.size(), Reason: fmt.Sprintf("export ends at %d leaves but its checkpoint covers %d", c.size(), cp.Size)}
 	}

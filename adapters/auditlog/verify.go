@@ -24,9 +24,13 @@ type Report struct {
 }
 
 // chunk is how many leaves are checked between comparisons of stored
-// subtree hashes: large enough to amortise queries, small enough to keep
-// memory flat.
-const chunk = 4096
+// subtree hashes: large enough to amortise queries (one per tree level per
+// chunk), small enough to keep memory flat (a few MB).
+const chunk = 1 << 16
+
+// batch is how many leaves are handed to TreeBuilder.AddBatch at once, so
+// checking and hashing spread over every core.
+const batch = 1024
 
 // leafChecker recomputes the tree leaf by leaf (audit.TreeBuilder checks
 // each entry is canonical, numbered by its position and matches its stored
@@ -34,6 +38,8 @@ const chunk = 4096
 type leafChecker struct {
 	b     *audit.TreeBuilder
 	nodes []nodeHash // completed subtrees since the last flush
+	// pending leaves not yet handed to the builder
+	data, hashes [][]byte
 }
 
 type nodeHash struct {
@@ -54,16 +60,36 @@ func newLeafChecker(size uint64, border [][]byte) (*leafChecker, error) {
 	return c, nil
 }
 
-// add checks the leaf stored at row seq; a row number out of step means a
-// row was deleted, inserted or renumbered.
+// add queues the leaf stored at row seq; a row number out of step means a
+// row was deleted, inserted or renumbered. Queued leaves are checked by
+// flush (and whenever a batch fills).
 func (c *leafChecker) add(seq uint64, data, storedHash []byte) error {
-	if want := c.b.Size(); seq != want {
+	if want := c.size(); seq != want {
+		if err := c.flush(); err != nil {
+			return err // an earlier leaf is the first bad one
+		}
 		return &TamperError{Index: want, Reason: fmt.Sprintf("expected leaf %d, found leaf %d (a leaf was deleted, inserted or moved)", want, seq)}
 	}
-	return c.b.Add(data, storedHash)
+	c.data = append(c.data, data)
+	c.hashes = append(c.hashes, storedHash)
+	if len(c.data) == batch {
+		return c.flush()
+	}
+	return nil
 }
 
-func (c *leafChecker) size() uint64 { return c.b.Size() }
+// flush checks and adds the queued leaves.
+func (c *leafChecker) flush() error {
+	if len(c.data) == 0 {
+		return nil
+	}
+	err := c.b.AddBatch(c.data, c.hashes)
+	c.data, c.hashes = c.data[:0], c.hashes[:0]
+	return err
+}
+
+// size counts the leaves seen, queued or added.
+func (c *leafChecker) size() uint64 { return c.b.Size() + uint64(len(c.data)) }
 
 // Verify recomputes the whole stored log from its leaves and checks it
 // against every stored signed checkpoint (signatures with v), the stored
@@ -120,6 +146,9 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 		return rep, err
 	}
 	flush := func() error {
+		if err := c.flush(); err != nil {
+			return err
+		}
 		n, err := compareNodes(ctx, st, c.nodes)
 		rep.Nodes += n
 		c.nodes = c.nodes[:0]
@@ -131,6 +160,9 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 		}
 		size := c.size()
 		if root, ok := want[size]; ok {
+			if err := c.flush(); err != nil {
+				return err
+			}
 			if got := c.b.Root(); !bytes.Equal(got, root) {
 				return &TamperError{Index: size - 1, Reason: fmt.Sprintf("root of the first %d leaves does not match the signed checkpoint", size)}
 			}
