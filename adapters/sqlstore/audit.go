@@ -338,23 +338,57 @@ type NodeID struct {
 }
 
 // Nodes returns the hashes of ids in order: level 0 from the leaves, higher
-// levels from the stored subtree hashes. NotFound when one is missing.
+// levels from the stored subtree hashes. Two queries at most, whatever the
+// proof's length, so a cold cache costs a few page reads, not dozens of
+// round trips. A missing node is an Internal fault (the tree is damaged).
 func (s *Store) Nodes(ctx context.Context, ids []NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
 	err := s.read(ctx, func(tx *Tx) error {
-		for i, id := range ids {
-			var err error
+		var leafArgs, nodeArgs []any
+		var nodeConds []string
+		for _, id := range ids {
 			if id.Level == 0 {
-				err = tx.q.QueryRow(ctx, `SELECT leaf_hash FROM audit_leaves WHERE seq = $1`, int64(id.Index)).Scan(&out[i])
+				leafArgs = append(leafArgs, int64(id.Index))
 			} else {
-				err = tx.q.QueryRow(ctx, `SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2`, int(id.Level), int64(id.Index)).Scan(&out[i])
+				n := len(nodeArgs)
+				nodeConds = append(nodeConds, fmt.Sprintf("(level = $%d AND idx = $%d)", n+1, n+2))
+				nodeArgs = append(nodeArgs, int(id.Level), int64(id.Index))
 			}
-			if errors.Is(err, ErrNoRows) {
-				return fault.New(fault.Internal, "AUDIT_NODE_MISSING", "subtree hash (%d, %d) is missing", id.Level, id.Index)
-			}
+		}
+		found := map[NodeID][]byte{}
+		collect := func(q string, args []any) error {
+			rows, err := tx.q.Query(ctx, q, args...)
 			if err != nil {
 				return internal(err, "reading subtree hashes")
 			}
+			defer rows.Close()
+			for rows.Next() {
+				var level int
+				var idx int64
+				var h []byte
+				if err := rows.Scan(&level, &idx, &h); err != nil {
+					return internal(err, "reading subtree hashes")
+				}
+				found[NodeID{Level: uint(level), Index: uint64(idx)}] = h
+			}
+			return internal(rows.Err(), "reading subtree hashes")
+		}
+		if len(leafArgs) > 0 {
+			if err := collect(`SELECT 0, seq, leaf_hash FROM audit_leaves WHERE seq IN (`+placeholders(1, len(leafArgs))+`)`, leafArgs); err != nil {
+				return err
+			}
+		}
+		if len(nodeArgs) > 0 {
+			if err := collect(`SELECT level, idx, hash FROM audit_nodes WHERE `+strings.Join(nodeConds, " OR "), nodeArgs); err != nil {
+				return err
+			}
+		}
+		for i, id := range ids {
+			h, ok := found[id]
+			if !ok {
+				return fault.New(fault.Internal, "AUDIT_NODE_MISSING", "subtree hash (%d, %d) is missing", id.Level, id.Index)
+			}
+			out[i] = h
 		}
 		return nil
 	})
