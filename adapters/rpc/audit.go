@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/paging"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
@@ -101,19 +101,10 @@ func (s *Audit) ListEntries(ctx context.Context, req *sanzhiv1.ListEntriesReques
 	}
 	// The token carries the filter it was issued for.
 	filter := strings.Join([]string{q.Actor, q.Action, q.Subject, q.SubjectPrefix, q.Since.String(), q.Until.String()}, "\x00")
-	if t := req.GetPageToken(); t != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(t)
-		f, after, ok := strings.Cut(string(raw), "\x01")
-		n, perr := strconv.ParseInt(after, 10, 64)
-		if err != nil || !ok || f != filter || perr != nil || n < 0 {
-			v.Add("page_token", "is not a token this list returned")
-		}
-		q.AfterSeq = n
+	if after, ok := paging.IntCursor(req.GetPageToken(), filter, &v); ok {
+		q.AfterSeq = after
 	}
-	limit := int(req.GetPageSize())
-	if limit == 0 {
-		limit = household.DefaultPageSize
-	}
+	limit := paging.Limit(req.GetPageSize(), &v)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -126,7 +117,7 @@ func (s *Audit) ListEntries(ctx context.Context, req *sanzhiv1.ListEntriesReques
 	for i, l := range leaves {
 		if i == limit {
 			last := leaves[limit-1].Seq
-			resp.NextPageToken = base64.RawURLEncoding.EncodeToString([]byte(filter + "\x01" + strconv.FormatUint(last, 10)))
+			resp.NextPageToken = paging.Token(filter, strconv.FormatUint(last, 10))
 			break
 		}
 		e, err := audit.ParseEntry(l.Data)

@@ -2,16 +2,15 @@ package catalogue
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
@@ -261,34 +260,15 @@ type Page struct {
 	NextToken string
 }
 
-// DefaultPageSize applies when a caller sends page_size 0.
-const DefaultPageSize = 50
-
-const maxPageSize = 1000
-
 // List returns a page of the owner's versions, newest first, without
 // their document text.
 func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageToken string) (Page, error) {
 	var v fault.Violations
 	owner := parseOwner(parent, "parent", &v)
 	scope := "catalogues|" + parent
-	before := 0
-	if pageToken != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(pageToken)
-		sc, after, ok := strings.Cut(string(raw), "\x00")
-		n, nerr := strconv.Atoi(after)
-		if err != nil || !ok || sc != scope || nerr != nil || n < 1 {
-			v.Add("page_token", "is not a token this list returned")
-		}
-		before = n
-	}
-	limit := DefaultPageSize
-	switch {
-	case pageSize < 0 || pageSize > maxPageSize:
-		v.Add("page_size", "must be between 0 and %d, got %d", maxPageSize, pageSize)
-	case pageSize > 0:
-		limit = int(pageSize)
-	}
+	after, _ := paging.IntCursor(pageToken, scope, &v)
+	before := int(after)
+	limit := paging.Limit(pageSize, &v)
 	if err := v.Err(); err != nil {
 		return Page{}, err
 	}
@@ -305,7 +285,7 @@ func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageT
 	if len(items) > limit {
 		page.Versions = items[:limit]
 		last := items[limit-1].Version
-		page.NextToken = base64.RawURLEncoding.EncodeToString([]byte(scope + "\x00" + strconv.Itoa(last)))
+		page.NextToken = paging.Token(scope, strconv.Itoa(last))
 	}
 	return page, nil
 }

@@ -3,7 +3,6 @@ package household
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
@@ -298,9 +298,6 @@ type Page[T any] struct {
 	NextToken string
 }
 
-// DefaultPageSize applies when a caller sends page_size 0.
-const DefaultPageSize = 50
-
 // List returns a page of the village's households in creation order.
 func (s *Service) List(ctx context.Context, parent string, group int32, pageSize int32, pageToken string) (Page[*Household], error) {
 	var v fault.Violations
@@ -309,8 +306,8 @@ func (s *Service) List(ctx context.Context, parent string, group int32, pageSize
 		v.Add("group", "must be between 0 and 99, got %d", group)
 	}
 	scope := fmt.Sprintf("households|%s|%d", village, group)
-	after := decodeToken(pageToken, scope, &v)
-	limit := pageLimit(pageSize, &v)
+	after := paging.Cursor(pageToken, scope, &v)
+	limit := paging.Limit(pageSize, &v)
 	if err := v.Err(); err != nil {
 		return Page[*Household]{}, err
 	}
@@ -326,7 +323,7 @@ func (s *Service) List(ctx context.Context, parent string, group int32, pageSize
 	page := Page[*Household]{Items: items}
 	if len(items) > limit {
 		page.Items = items[:limit]
-		page.NextToken = encodeToken(scope, items[limit-1].ID)
+		page.NextToken = paging.Token(scope, items[limit-1].ID)
 	}
 	return page, nil
 }
@@ -339,16 +336,8 @@ func (s *Service) ListFacts(ctx context.Context, parent string, pageSize int32, 
 	}
 	var v fault.Violations
 	scope := "facts|" + id
-	afterStr := decodeToken(pageToken, scope, &v)
-	limit := pageLimit(pageSize, &v)
-	var before int64
-	if afterStr != "" {
-		n, err := strconv.ParseInt(afterStr, 10, 64)
-		if err != nil || n < 1 {
-			v.Add("page_token", "is not a token this list returned")
-		}
-		before = n
-	}
+	before, _ := paging.IntCursor(pageToken, scope, &v)
+	limit := paging.Limit(pageSize, &v)
 	if err := v.Err(); err != nil {
 		return Page[Facts]{}, err
 	}
@@ -366,7 +355,7 @@ func (s *Service) ListFacts(ctx context.Context, parent string, pageSize int32, 
 	page := Page[Facts]{Items: items}
 	if len(items) > limit {
 		page.Items = items[:limit]
-		page.NextToken = encodeToken(scope, strconv.FormatInt(items[limit-1].Version, 10))
+		page.NextToken = paging.Token(scope, strconv.FormatInt(items[limit-1].Version, 10))
 	}
 	return page, nil
 }
@@ -510,36 +499,4 @@ func parseParent(parent, field string, v *fault.Violations) string {
 		return ""
 	}
 	return code
-}
-
-const maxPageSize = 1000
-
-func pageLimit(size int32, v *fault.Violations) int {
-	switch {
-	case size < 0 || size > maxPageSize:
-		v.Add("page_size", "must be between 0 and %d, got %d", maxPageSize, size)
-		return 0
-	case size == 0:
-		return DefaultPageSize
-	}
-	return int(size)
-}
-
-// Page tokens carry the query they belong to, so a token from one list
-// cannot page through another.
-func encodeToken(scope, after string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(scope + "\x00" + after))
-}
-
-func decodeToken(token, scope string, v *fault.Violations) string {
-	if token == "" {
-		return ""
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	s, after, ok := strings.Cut(string(raw), "\x00")
-	if err != nil || !ok || s != scope || after == "" {
-		v.Add("page_token", "is not a token this list returned")
-		return ""
-	}
-	return after
 }
