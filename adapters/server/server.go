@@ -9,7 +9,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,7 +26,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
-	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/gateway"
@@ -511,5 +509,3 @@ func (s Sealer) Seal(householdID string, id idnum.PersonID) (household.SealedID,
 // Index implements household.Sealer.
 func (s Sealer) Index(id idnum.PersonID) []byte { return s.Keyring.BlindIndex(id.Raw()) }
 
-var _ access.Store = (*sqlstore.Store)(nil).Principals()
-var _ io.Closer = (Store)(nil)

@@ -1,7 +1,6 @@
 package sqlstore
 
 import (
-	"database/sql/driver"
 	"fmt"
 	"time"
 
@@ -102,4 +101,3 @@ func (m money) Scan(src any) error {
 	return nil
 }
 
-var _ driver.Valuer = decimal.Decimal{}
