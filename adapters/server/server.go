@@ -508,4 +508,3 @@ func (s Sealer) Seal(householdID string, id idnum.PersonID) (household.SealedID,
 
 // Index implements household.Sealer.
 func (s Sealer) Index(id idnum.PersonID) []byte { return s.Keyring.BlindIndex(id.Raw()) }
-

@@ -100,4 +100,3 @@ func (m money) Scan(src any) error {
 	*m.d = d
 	return nil
 }
-
