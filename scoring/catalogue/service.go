@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/paging"
+	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
@@ -22,6 +24,9 @@ import (
 type Service struct {
 	store Store
 	now   func() time.Time
+	// cache holds parsed county documents and resolved catalogues by
+	// version; versions are immutable, so entries never go stale.
+	cache sync.Map
 }
 
 // NewService returns a Service. now is the clock (time.Now in production).
@@ -343,51 +348,121 @@ func lintProblems(err error) (LintResult, error) {
 // has no active document, the county's active base unchanged. NotFound
 // when neither exists.
 func (s *Service) Effective(ctx context.Context, village string) (*points.Catalogue, error) {
+	return s.EffectiveAt(ctx, village, s.clock())
+}
+
+// EffectiveAt returns the catalogue the village used at instant t: the
+// village version active at t (activated at or before t, not superseded by
+// then), else the county version active at t. Points balances of a past
+// day read their base this way, so activating a new version never changes
+// an old answer.
+//
+// Versions never change once stored, so resolved catalogues are cached by
+// version: the hot path is one query that lists versions without their
+// text.
+func (s *Service) EffectiveAt(ctx context.Context, village string, t time.Time) (*points.Catalogue, error) {
 	owner, err := ParseParent("villages/"+village, "village")
 	if err != nil {
 		return nil, err
 	}
 	var cat *points.Catalogue
 	err = s.store.Read(ctx, func(tx Reader) error {
-		v, err := tx.ActiveCatalogue(ctx, owner)
-		switch {
-		case err == nil:
-			base, err := s.base(ctx, tx, v.County, v.BaseVersion, "use")
-			if err != nil {
-				return err
-			}
-			sum, err := Check([]byte(v.Document), base)
-			if err != nil {
-				return fault.Wrap(err, fault.FailedPrecondition, "CATALOGUE_UNREADABLE",
-					"%s no longer passes validation; upload a corrected version", v.Name())
-			}
-			if sum.ContentHash != v.ContentHash {
-				return fault.New(fault.Internal, "CATALOGUE_HASH_MISMATCH",
-					"%s resolves to content %s, but %s was stored", v.Name(), sum.ContentHash, v.ContentHash)
-			}
-			cat = sum.Catalogue
-			return nil
-		case !fault.Is(err, fault.NotFound):
+		v, err := activeAt(ctx, tx, owner, t)
+		if err != nil {
 			return err
 		}
-		c, err := tx.ActiveCatalogue(ctx, Owner{Kind: County, Code: owner.County()})
-		if fault.Is(err, fault.NotFound) {
+		if v != nil {
+			cat, err = s.resolved(ctx, tx, v)
+			return err
+		}
+		countyOwner := Owner{Kind: County, Code: owner.County()}
+		c, err := activeAt(ctx, tx, countyOwner, t)
+		if err != nil {
+			return err
+		}
+		if c == nil {
 			return fault.New(fault.NotFound, "NO_ACTIVE_CATALOGUE",
-				"neither village %s nor county %s has an active catalogue", village, owner.County())
+				"neither village %s nor county %s had an active catalogue at %s", village, owner.County(),
+				t.In(household.Shanghai).Format(time.RFC3339))
 		}
+		key := fmt.Sprintf("%s/%d/%s", c.Name(), c.Version, village)
+		if hit, ok := s.cache.Load(key); ok {
+			cat = hit.(*points.Catalogue)
+			return nil
+		}
+		county, err := s.countyDoc(ctx, tx, c.County, c.Version)
 		if err != nil {
 			return err
 		}
-		county, err := points.ParseCounty([]byte(c.Document))
-		if err != nil {
-			return fault.Wrap(err, fault.FailedPrecondition, "CATALOGUE_UNREADABLE",
-				"%s no longer passes validation; upload a corrected version", c.Name())
+		if cat, err = county.ForVillage(village); err != nil {
+			return err
 		}
-		cat, err = county.ForVillage(village)
-		return err
+		s.cache.Store(key, cat)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return cat, nil
+}
+
+// activeAt finds o's version that was active at t, nil when none was.
+func activeAt(ctx context.Context, tx Reader, o Owner, t time.Time) (*Version, error) {
+	before := 0
+	for {
+		list, err := tx.CatalogueVersions(ctx, ListQuery{Owner: o, Before: before, Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range list {
+			if v.ActivateTime != nil && !v.ActivateTime.After(t) && (v.SupersedeTime == nil || v.SupersedeTime.After(t)) {
+				return v, nil
+			}
+		}
+		if len(list) < 50 {
+			return nil, nil
+		}
+		before = list[len(list)-1].Version
+	}
+}
+
+// countyDoc reads and parses a county version, cached.
+func (s *Service) countyDoc(ctx context.Context, tx Reader, county string, n int) (*points.County, error) {
+	key := fmt.Sprintf("counties/%s/%d", county, n)
+	if hit, ok := s.cache.Load(key); ok {
+		return hit.(*points.County), nil
+	}
+	c, err := s.base(ctx, tx, county, n, "use")
+	if err != nil {
+		return nil, err
+	}
+	s.cache.Store(key, c)
+	return c, nil
+}
+
+// resolved returns the effective catalogue of village version v, cached.
+func (s *Service) resolved(ctx context.Context, tx Reader, v *Version) (*points.Catalogue, error) {
+	key := fmt.Sprintf("%s/%d", v.Name(), v.Version)
+	if hit, ok := s.cache.Load(key); ok {
+		return hit.(*points.Catalogue), nil
+	}
+	full, err := tx.CatalogueVersion(ctx, v.Owner(), v.Version)
+	if err != nil {
+		return nil, err
+	}
+	base, err := s.countyDoc(ctx, tx, full.County, full.BaseVersion)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := Check([]byte(full.Document), base)
+	if err != nil {
+		return nil, fault.Wrap(err, fault.FailedPrecondition, "CATALOGUE_UNREADABLE",
+			"%s no longer passes validation; upload a corrected version", full.Name())
+	}
+	if sum.ContentHash != full.ContentHash {
+		return nil, fault.New(fault.Internal, "CATALOGUE_HASH_MISMATCH",
+			"%s resolves to content %s, but %s was stored", full.Name(), sum.ContentHash, full.ContentHash)
+	}
+	s.cache.Store(key, sum.Catalogue)
+	return sum.Catalogue, nil
 }

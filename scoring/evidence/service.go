@@ -1,0 +1,788 @@
+package evidence
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/points"
+)
+
+// Catalogues gives the service the points catalogue a village uses.
+// scoring/catalogue.Service implements it.
+type Catalogues interface {
+	// Effective returns the catalogue the village uses now.
+	Effective(ctx context.Context, village string) (*points.Catalogue, error)
+	// EffectiveAt returns the catalogue the village used at instant t.
+	EffectiveAt(ctx context.Context, village string, t time.Time) (*points.Catalogue, error)
+}
+
+// Service runs the evidence workflow and the points ledger. Who may call
+// which method for which village has already been checked by the caller
+// (the RPC authorisation table); Service checks the business rules:
+// maker-checker, states, dates, caps, balances.
+type Service struct {
+	store Store
+	cats  Catalogues
+	now   func() time.Time
+}
+
+// NewService returns a Service. now is the clock (time.Now in production).
+func NewService(store Store, cats Catalogues, now func() time.Time) *Service {
+	return &Service{store: store, cats: cats, now: now}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+var (
+	sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	// periodRE: a year, a half year or a quarter.
+	periodRE = regexp.MustCompile(`^(20[0-9]{2})(H[12]|Q[1-4])?$`)
+)
+
+// parsed is a submission after field validation.
+type parsed struct {
+	in         SubmitInput
+	village    string
+	household  string
+	occurred   household.Date
+	validUntil household.Date
+	amount     decimal.Decimal
+}
+
+// parseInput validates the fields of a submission that need no store or
+// catalogue.
+func parseInput(in SubmitInput, today household.Date) (parsed, error) {
+	var v fault.Violations
+	out := parsed{in: in}
+	village, hh, err := household.ParseName(in.Parent, "parent")
+	if err != nil {
+		v.Add("parent", "must be villages/{village_code}/households/{household_id}, got %q", in.Parent)
+	}
+	out.village, out.household = village, hh
+	if !in.Kind.Valid() {
+		v.Add("kind", "must be one of points, star_rating, red_list, black_list, recommendation; got %q", in.Kind)
+	}
+	if in.OccurredOn == "" {
+		v.Add("occurred_on", "is required")
+	} else if d, err := household.ParseDate(in.OccurredOn); err != nil {
+		v.Add("occurred_on", "%q is not a date in YYYY-MM-DD form", in.OccurredOn)
+	} else if d.After(today) {
+		v.Add("occurred_on", "%s is in the future (today is %s in Asia/Shanghai)", d, today)
+	} else {
+		out.occurred = d
+	}
+	if utf8.RuneCountInString(in.Note) > MaxReason {
+		v.Add("note", "must be at most %d characters", MaxReason)
+	}
+	if len(in.Attachments) > 20 {
+		v.Add("attachments", "at most 20 attachments, got %d", len(in.Attachments))
+	}
+	for i, a := range in.Attachments {
+		f := fmt.Sprintf("attachments[%d]", i)
+		if a.Kind != "photo" && a.Kind != "document" {
+			v.Add(f+".kind", "must be photo or document, got %q", a.Kind)
+		}
+		if !sha256Hex.MatchString(a.SHA256) {
+			v.Add(f+".sha256", "must be 64 lower-case hex digits (a SHA-256)")
+		}
+	}
+	if utf8.RuneCountInString(in.Witness) > 100 {
+		v.Add("witness", "must be at most 100 characters")
+	}
+	if utf8.RuneCountInString(in.SystemSource) > 100 {
+		v.Add("system_source", "must be at most 100 characters")
+	}
+	switch {
+	case in.RequestID == "":
+		v.Add("request_id", "is required")
+	case len(in.RequestID) > 100:
+		v.Add("request_id", "must be at most 100 bytes")
+	}
+
+	isPoints := in.Kind == Points
+	if isPoints {
+		if in.ItemCode == "" {
+			v.Add("item_code", "is required for points evidence")
+		}
+		if in.Quantity < 1 {
+			v.Add("quantity", "must be at least 1, got %d", in.Quantity)
+		}
+	} else {
+		if in.ItemCode != "" {
+			v.Add("item_code", "only points evidence names an item")
+		}
+		if in.Quantity != 0 {
+			v.Add("quantity", "only points evidence has a quantity")
+		}
+	}
+	if in.Kind == StarRating {
+		if in.Level.Rank() == 0 {
+			v.Add("level", "must be village, town or county; got %q", in.Level)
+		}
+		if in.Stars < 1 || in.Stars > 5 {
+			v.Add("stars", "must be 1 to 5, got %d", in.Stars)
+		}
+	} else {
+		if in.Level != "" {
+			v.Add("level", "only a star rating has a level")
+		}
+		if in.Stars != 0 {
+			v.Add("stars", "only a star rating has stars")
+		}
+	}
+	if in.Kind == Recommendation {
+		if m := periodRE.FindStringSubmatch(in.Period); m == nil {
+			v.Add("period", "must be a year (2026), a half (2026H1) or a quarter (2026Q3); got %q", in.Period)
+		}
+		switch amt, err := decimal.NewFromString(strings.TrimSpace(in.ProposedAmount)); {
+		case in.ProposedAmount == "" && !in.Creditworthy:
+			out.amount = decimal.Zero
+		case err != nil:
+			v.Add("proposed_amount", "%q is not a decimal amount in yuan", in.ProposedAmount)
+		case amt.Sign() < 0:
+			v.Add("proposed_amount", "must not be negative, got %s", amt)
+		case amt.Exponent() < -2:
+			v.Add("proposed_amount", "%s has more than 2 decimal places (fen)", amt)
+		case amt.GreaterThan(decimal.NewFromInt(10_000_000)):
+			v.Add("proposed_amount", "%s is more than ¥10,000,000", amt)
+		case !in.Creditworthy && amt.Sign() != 0:
+			v.Add("proposed_amount", "must be 0 when the household is not listed as creditworthy")
+		case in.Creditworthy && amt.Sign() == 0:
+			v.Add("proposed_amount", "is required when the household is listed as creditworthy")
+		default:
+			out.amount = amt
+		}
+	} else {
+		if in.Period != "" {
+			v.Add("period", "only a recommendation has a period")
+		}
+		if in.ProposedAmount != "" || in.Creditworthy {
+			v.Add("proposed_amount", "only a recommendation proposes an amount")
+		}
+	}
+	if isPoints {
+		if in.ValidUntil != "" {
+			v.Add("valid_until", "points evidence is valid for the item's validity months; do not set valid_until")
+		}
+	} else if in.Kind.Valid() {
+		switch d, err := household.ParseDate(in.ValidUntil); {
+		case in.ValidUntil == "":
+			v.Add("valid_until", "is required for a %s", in.Kind)
+		case err != nil:
+			v.Add("valid_until", "%q is not a date in YYYY-MM-DD form", in.ValidUntil)
+		case !d.After(today):
+			v.Add("valid_until", "%s is not after today (%s)", d, today)
+		case d.After(points.AddMonths(today, 60)):
+			v.Add("valid_until", "%s is more than five years away", d)
+		default:
+			out.validUntil = d
+		}
+	}
+	return out, v.Err()
+}
+
+// checkAgainst checks a parsed submission against the village's catalogue
+// and the household; it returns the item for points evidence.
+func checkAgainst(p parsed, cat *points.Catalogue, h *household.Household, today household.Date) (points.Item, error) {
+	var v fault.Violations
+	var item points.Item
+	if p.in.Kind == Points {
+		it, ok := cat.Item(p.in.ItemCode)
+		if !ok {
+			return item, fault.InvalidField("item_code", "%q is not an item of the catalogue village %s uses (county version %d, village version %d)",
+				p.in.ItemCode, cat.Village, cat.CountyVersion, cat.VillageVersion)
+		}
+		item = it
+		if err := points.CheckQuantity(it, p.in.Quantity); err != nil {
+			return item, err
+		}
+		has := map[string]bool{}
+		for _, a := range p.in.Attachments {
+			has[a.Kind] = true
+		}
+		for _, k := range it.Evidence {
+			switch {
+			case k == points.PhotoHash && !has["photo"]:
+				v.Add("attachments", "item %s needs the SHA-256 of a photo", it.Code)
+			case k == points.DocumentHash && !has["document"]:
+				v.Add("attachments", "item %s needs the SHA-256 of a document", it.Code)
+			case k == points.Witness && strings.TrimSpace(p.in.Witness) == "":
+				v.Add("witness", "item %s needs a named witness", it.Code)
+			case k == points.SystemRecord && strings.TrimSpace(p.in.SystemSource) == "":
+				v.Add("system_source", "item %s is machine-recorded: name the system that recorded it", it.Code)
+			}
+		}
+	}
+	if p.occurred != "" {
+		if err := cat.CheckOccurred(p.occurred, today); err != nil {
+			return item, err
+		}
+		if h.Registered.After(p.occurred) {
+			v.Add("occurred_on", "%s is before the household was registered (%s)", p.occurred, h.Registered)
+		}
+	}
+	return item, v.Err()
+}
+
+// requestHash fingerprints what a submission asks for, so that a repeated
+// request id with different content is told apart from a retry.
+func requestHash(in SubmitInput) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "evidence.submit\x00%s\x00%s\x00%s\x00%d\x00%s\x00%d\x00%s\x00%s\x00%t\x00%s\x00%s\x00%s\x00%s\x00%s",
+		in.Parent, in.Kind, in.ItemCode, in.Quantity, in.Level, in.Stars, in.ValidUntil, in.Period, in.Creditworthy,
+		in.ProposedAmount, in.OccurredOn, in.Note, in.Witness, in.SystemSource)
+	for _, a := range in.Attachments {
+		b.WriteString("\x00" + a.Kind + ":" + a.SHA256)
+	}
+	return audit.HashBytes([]byte(b.String()))
+}
+
+// Submit records one piece of evidence. Items that need no review are
+// posted at once (公示 starts today); everything else waits for Review.
+// Repeating a request id with the same content returns the first result;
+// with other content it is AlreadyExists.
+func (s *Service) Submit(ctx context.Context, p *access.Principal, in SubmitInput) (*Evidence, error) {
+	res, err := s.submit(ctx, p, []SubmitInput{in}, false, true)
+	if err != nil {
+		return nil, err
+	}
+	return res[0].Evidence, res[0].Err
+}
+
+// SubmitBatch submits up to MaxBatch rows for households of the village
+// named by parent. Every row is validated first; with dryRun nothing is
+// written. Valid rows are written in one transaction, each with its own
+// audit record; invalid rows are reported and skipped, so a batch never
+// half-applies a row. Rows whose request id was already used with the same
+// content are reported as duplicates and write nothing, which makes
+// re-running an import safe.
+func (s *Service) SubmitBatch(ctx context.Context, p *access.Principal, parent string, rows []SubmitInput, dryRun bool) ([]RowResult, error) {
+	var v fault.Violations
+	village := parseVillage(parent, "parent", &v)
+	switch {
+	case len(rows) == 0:
+		v.Add("rows", "at least one row is required")
+	case len(rows) > MaxBatch:
+		v.Add("rows", "at most %d rows per call, got %d; split the import", MaxBatch, len(rows))
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	for i, r := range rows {
+		if household.VillageOf(r.Parent) != village {
+			return nil, fault.InvalidField(fmt.Sprintf("rows[%d].parent", i),
+				"%q is not a household of %s; one batch covers one village", r.Parent, parent)
+		}
+	}
+	return s.submit(ctx, p, rows, dryRun, false)
+}
+
+// submit validates rows and writes the valid ones in one transaction.
+// With single, a row's error is returned as the call's error.
+func (s *Service) submit(ctx context.Context, p *access.Principal, rows []SubmitInput, dryRun, single bool) ([]RowResult, error) {
+	now := s.clock()
+	today := household.Today(now)
+	results := make([]RowResult, len(rows))
+	ps := make([]parsed, len(rows))
+	seen := map[string]int{}
+	for i, in := range rows {
+		results[i].Row = i
+		pr, err := parseInput(in, today)
+		if err != nil {
+			if single {
+				return nil, err
+			}
+			results[i].Err = err
+			continue
+		}
+		if j, dup := seen[in.RequestID]; dup {
+			results[i].Err = fault.InvalidField("request_id", "row %d uses the same request id", j)
+			continue
+		}
+		seen[in.RequestID] = i
+		ps[i] = pr
+	}
+	var cat *points.Catalogue
+	for i := range rows {
+		if results[i].Err == nil {
+			var err error
+			if cat, err = s.cats.Effective(ctx, ps[i].village); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	if cat == nil {
+		return results, nil
+	}
+	write := func(tx Writer) error {
+		// fn may be retried: start from the field-validation results.
+		out := make([]RowResult, len(results))
+		copy(out, results)
+		var ids []string
+		for i := range rows {
+			if out[i].Err == nil {
+				ids = append(ids, rows[i].RequestID)
+			}
+		}
+		prior, err := tx.EvidenceByRequests(ctx, cat.Village, ids)
+		if err != nil {
+			return err
+		}
+		sheets := map[string]*Sheet{}
+		for i, in := range rows {
+			if out[i].Err != nil {
+				continue
+			}
+			hash := requestHash(in)
+			if e, ok := prior[in.RequestID]; ok {
+				if e.RequestHash != hash {
+					out[i].Err = fault.New(fault.AlreadyExists, "REQUEST_ID_REUSED",
+						"request id %q was already used for %s with different content", in.RequestID, e.Name())
+				} else {
+					out[i].Evidence, out[i].Duplicate = e, true
+				}
+				continue
+			}
+			h, err := tx.Household(ctx, ps[i].village, ps[i].household)
+			if fault.Is(err, fault.NotFound) {
+				out[i].Err = fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s does not exist", in.Parent)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			item, err := checkAgainst(ps[i], cat, h, today)
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			e := newEvidence(ps[i], p, now, hash, cat)
+			out[i].Evidence = e
+			if dryRun {
+				continue
+			}
+			if err := tx.InsertEvidence(ctx, e); err != nil {
+				return err
+			}
+			action := "evidence.submit"
+			if ps[i].in.Kind == Points && !item.Review {
+				// Machine-recorded: straight to 公示.
+				if err := s.post(ctx, tx, e, cat, item, today, sheets); err != nil {
+					return err
+				}
+				if err := tx.UpdateEvidence(ctx, e); err != nil {
+					return err
+				}
+			}
+			if err := tx.Record(ctx, s.record(p, action, e, now, hash, nil)); err != nil {
+				return err
+			}
+		}
+		copy(results, out)
+		return nil
+	}
+	var err error
+	if dryRun {
+		err = s.store.Read(ctx, func(r Reader) error { return write(readOnly{r}) })
+	} else {
+		err = s.store.Write(ctx, write)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if single && results[0].Err != nil {
+		return nil, results[0].Err
+	}
+	return results, nil
+}
+
+// readOnly lets a dry run share the write path: it must never reach a
+// write, since dryRun returns before each one.
+type readOnly struct{ Reader }
+
+func (readOnly) Record(context.Context, audit.Record) error { return errDryRunWrite }
+func (readOnly) InsertEvidence(context.Context, *Evidence) error {
+	return errDryRunWrite
+}
+func (readOnly) UpdateEvidence(context.Context, *Evidence) error { return errDryRunWrite }
+func (readOnly) AppendEntries(context.Context, *Sheet, []points.Entry) error {
+	return errDryRunWrite
+}
+func (readOnly) AppendEvent(context.Context, *Event) error { return errDryRunWrite }
+
+var errDryRunWrite = fault.New(fault.Internal, "INTERNAL", "a dry run tried to write")
+
+func newEvidence(p parsed, by *access.Principal, now time.Time, hash string, cat *points.Catalogue) *Evidence {
+	id := uuid.Must(uuid.NewV7())
+	e := &Evidence{
+		ID: id.String(), Village: p.village, Household: p.household, Kind: p.in.Kind,
+		ItemCode: p.in.ItemCode, Quantity: p.in.Quantity,
+		Level: p.in.Level, Stars: p.in.Stars, ValidUntil: p.validUntil,
+		Period: p.in.Period, Creditworthy: p.in.Creditworthy, ProposedAmount: p.amount,
+		OccurredOn: p.occurred, Note: strings.TrimSpace(p.in.Note), Attachments: p.in.Attachments,
+		Witness: strings.TrimSpace(p.in.Witness), SystemSource: strings.TrimSpace(p.in.SystemSource),
+		State: PendingReview, SubmittedBy: by.ID, SubmitTime: now,
+		RequestID: p.in.RequestID, RequestHash: hash, Version: 1,
+	}
+	if e.Kind == Points {
+		e.CatalogueHash = cat.Hash
+	}
+	return e
+}
+
+// post moves e to Posted with 公示 starting today: points evidence appends
+// its ledger entry (effective when the notice ends, capped by what the
+// household already has this year), a black-list listing raises its event.
+func (s *Service) post(ctx context.Context, tx Writer, e *Evidence, cat *points.Catalogue, item points.Item,
+	today household.Date, sheets map[string]*Sheet) error {
+	end, err := cat.EffectiveOn(today)
+	if err != nil {
+		return err
+	}
+	e.State, e.NoticeStart, e.NoticeEnd = Posted, today, end
+	switch e.Kind {
+	case Points:
+		e.CatalogueHash = cat.Hash
+		return s.postEntry(ctx, tx, e, item, end, sheets)
+	case BlackList:
+		return s.event(ctx, tx, EventBlacklisted, e, end)
+	}
+	return nil
+}
+
+func (s *Service) postEntry(ctx context.Context, tx Writer, e *Evidence, item points.Item, effective household.Date, sheets map[string]*Sheet) error {
+	sh, err := s.sheet(ctx, tx, e, sheets)
+	if err != nil {
+		return err
+	}
+	entry, err := points.Post(item, e.Quantity, e.OccurredOn, effective,
+		points.PostedInYear(sh.Entries, item.Code, points.Year(e.OccurredOn)))
+	if err != nil {
+		return err
+	}
+	return s.append(ctx, tx, sh, e, entry)
+}
+
+func (s *Service) sheet(ctx context.Context, tx Reader, e *Evidence, sheets map[string]*Sheet) (*Sheet, error) {
+	if sh, ok := sheets[e.Household]; ok {
+		return sh, nil
+	}
+	sh, err := tx.Sheet(ctx, e.Household)
+	if err != nil {
+		return nil, err
+	}
+	sh.Household, sh.Village = e.Household, e.Village
+	if sheets != nil {
+		sheets[e.Household] = sh
+	}
+	return sh, nil
+}
+
+// append appends entry to the household's ledger and sheet. Redemptions
+// have no evidence and bring their own (deterministic) ID.
+func (s *Service) append(ctx context.Context, tx Writer, sh *Sheet, e *Evidence, entry points.Entry) error {
+	if entry.ID == "" {
+		entry.ID = uuid.Must(uuid.NewV7()).String()
+	}
+	entry.Household = sh.Household
+	if e != nil {
+		entry.EvidenceID = e.ID
+	}
+	sh.Entries = append(sh.Entries, entry)
+	if err := tx.AppendEntries(ctx, sh, []points.Entry{entry}); err != nil {
+		sh.Entries = sh.Entries[:len(sh.Entries)-1]
+		return err
+	}
+	return nil
+}
+
+// reverse appends the reversal of e's live entry, effective on the given
+// day.
+func (s *Service) reverse(ctx context.Context, tx Writer, e *Evidence, on household.Date) error {
+	sh, err := s.sheet(ctx, tx, e, nil)
+	if err != nil {
+		return err
+	}
+	live, ok := liveEntry(sh.Entries, e.ID)
+	if !ok {
+		return fault.New(fault.Internal, "LEDGER_INCONSISTENT", "evidence %s is posted but has no live ledger entry", e.Name())
+	}
+	rev, err := points.Reverse(live, on)
+	if err != nil {
+		return err
+	}
+	return s.append(ctx, tx, sh, e, rev)
+}
+
+func (s *Service) event(ctx context.Context, tx Writer, typ string, e *Evidence, effective household.Date) error {
+	return tx.AppendEvent(ctx, &Event{
+		ID: uuid.Must(uuid.NewV7()).String(), Type: typ, Village: e.Village, Household: e.Household,
+		EvidenceID: e.ID, EffectiveOn: effective, Time: s.clock(),
+	})
+}
+
+// record is the audit record of one transition: the evidence's identity,
+// kind and new state, never its note or witness (free text may hold
+// personal data).
+func (s *Service) record(p *access.Principal, action string, e *Evidence, now time.Time, reqHash string, extra map[string]string) audit.Record {
+	payload := map[string]string{
+		"village": e.Village, "household": e.Household, "kind": string(e.Kind), "state": string(e.State),
+	}
+	if e.Kind == Points {
+		payload["item_code"] = e.ItemCode
+		payload["quantity"] = strconv.Itoa(int(e.Quantity))
+		payload["catalogue_hash"] = e.CatalogueHash
+	}
+	if e.NoticeEnd != "" {
+		payload["notice_end"] = string(e.NoticeEnd)
+	}
+	for k, v := range extra {
+		payload[k] = v
+	}
+	return audit.Record{
+		Time: now, Actor: p.ID, Action: action, Subject: e.Name(),
+		RequestHash: reqHash, ResultHash: resultHash(e), Payload: payload,
+	}
+}
+
+func resultHash(e *Evidence) string {
+	return audit.HashBytes(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s\x00%s\x00%d\x00%s\x00%s\x00%s\x00%s\x00%d",
+		e.Name(), e.Kind, e.ItemCode, e.State, e.OccurredOn, e.Quantity, e.NoticeStart, e.NoticeEnd,
+		e.ValidUntil, e.ProposedAmount.String(), e.Version))
+}
+
+func checkReason(field, reason string, required bool) error {
+	r := strings.TrimSpace(reason)
+	switch {
+	case required && r == "":
+		return fault.InvalidField(field, "is required")
+	case utf8.RuneCountInString(r) > MaxReason:
+		return fault.InvalidField(field, "must be at most %d characters", MaxReason)
+	}
+	return nil
+}
+
+// transition loads the named evidence in a write transaction, lets fn
+// move it, stores it and appends the audit record.
+func (s *Service) transition(ctx context.Context, p *access.Principal, name, action string,
+	fn func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error)) (*Evidence, error) {
+	village, hh, id, err := ParseName(name, "name")
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	today := household.Today(now)
+	var out *Evidence
+	err = s.store.Write(ctx, func(tx Writer) error {
+		e, err := tx.Evidence(ctx, village, hh, id)
+		if err != nil {
+			return err
+		}
+		extra, err := fn(tx, e, now, today)
+		if err != nil {
+			return err
+		}
+		if err := tx.UpdateEvidence(ctx, e); err != nil {
+			return err
+		}
+		out = e
+		reqHash := audit.HashBytes([]byte(action + "\x00" + e.Name() + "\x00" + strconv.Itoa(e.Version)))
+		return tx.Record(ctx, s.record(p, action, e, now, reqHash, extra))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Review approves or rejects evidence awaiting review. The reviewer must not
+// be the submitter. Approval posts it with 公示 starting today, against the
+// catalogue the village uses today; a rejection needs a reason.
+func (s *Service) Review(ctx context.Context, p *access.Principal, name string, approve bool, reason string) (*Evidence, error) {
+	if err := checkReason("reason", reason, !approve); err != nil {
+		return nil, err
+	}
+	village := household.VillageOf(name)
+	var cat *points.Catalogue
+	if approve {
+		if _, _, _, err := ParseName(name, "name"); err != nil {
+			return nil, err
+		}
+		var err error
+		if cat, err = s.cats.Effective(ctx, village); err != nil {
+			return nil, err
+		}
+	}
+	return s.transition(ctx, p, name, "evidence.review", func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error) {
+		if err := checkReview(e, p.ID); err != nil {
+			return nil, err
+		}
+		e.ReviewedBy, e.ReviewTime, e.ReviewReason = p.ID, &now, strings.TrimSpace(reason)
+		if !approve {
+			e.State = Rejected
+			return map[string]string{"decision": "reject"}, nil
+		}
+		var item points.Item
+		if e.Kind == Points {
+			it, ok := cat.Item(e.ItemCode)
+			if !ok {
+				return nil, fault.New(fault.FailedPrecondition, "ITEM_WITHDRAWN",
+					"item %s is no longer in the catalogue village %s uses; reject the evidence", e.ItemCode, e.Village)
+			}
+			item = it
+		}
+		if e.Kind == Recommendation {
+			if err := s.checkOneRecommendation(ctx, tx, e, today); err != nil {
+				return nil, err
+			}
+		}
+		return map[string]string{"decision": "approve"}, s.post(ctx, tx, e, cat, item, today, nil)
+	})
+}
+
+// checkOneRecommendation refuses a second live recommendation of the same
+// household and period: the earlier one must be revoked first, so a bank
+// never sees two answers.
+func (s *Service) checkOneRecommendation(ctx context.Context, tx Reader, e *Evidence, today household.Date) error {
+	list, err := tx.ListEvidence(ctx, ListQuery{Village: e.Village, Household: e.Household, Kind: Recommendation, State: Posted, Limit: 100})
+	if err != nil {
+		return err
+	}
+	for _, x := range list {
+		if x.Period == e.Period && x.ID != e.ID {
+			return fault.New(fault.FailedPrecondition, "RECOMMENDATION_EXISTS",
+				"%s already holds the village's recommendation for %s; revoke it first", x.Name(), e.Period)
+		}
+	}
+	return nil
+}
+
+// Object records an objection during 公示: the evidence becomes disputed
+// and, for points, a reversal effective on the day the notice would have
+// ended keeps the points from ever counting until the dispute is resolved.
+// The objector is a household of the village or village staff recording
+// a villager's objection; the caller has checked the village.
+func (s *Service) Object(ctx context.Context, p *access.Principal, name, reason string) (*Evidence, error) {
+	if err := checkReason("reason", reason, true); err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, p, name, "evidence.object", func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error) {
+		if p.Role == access.Household {
+			if _, err := tx.Household(ctx, e.Village, p.Scope.Household); err != nil {
+				if fault.Is(err, fault.NotFound) {
+					return nil, fault.New(fault.PermissionDenied, "OUT_OF_SCOPE",
+						"only households of village %s may object to its notices", e.Village)
+				}
+				return nil, err
+			}
+		}
+		if err := checkObject(e, p.ID, today); err != nil {
+			return nil, err
+		}
+		e.State, e.ObjectedBy, e.ObjectTime, e.ObjectReason = Disputed, p.ID, &now, strings.TrimSpace(reason)
+		if e.Kind == Points {
+			if err := s.reverse(ctx, tx, e, e.NoticeEnd); err != nil {
+				return nil, err
+			}
+		}
+		return nil, nil
+	})
+}
+
+// Resolve decides a dispute. Upholding the evidence re-posts it: its
+// points count from the later of the original end of notice and today.
+// Overturning it ends it; a black-list listing is lifted.
+func (s *Service) Resolve(ctx context.Context, p *access.Principal, name string, uphold bool, reason string) (*Evidence, error) {
+	if err := checkReason("reason", reason, true); err != nil {
+		return nil, err
+	}
+	var cat *points.Catalogue
+	if uphold {
+		if _, _, _, err := ParseName(name, "name"); err != nil {
+			return nil, err
+		}
+		var err error
+		if cat, err = s.cats.Effective(ctx, household.VillageOf(name)); err != nil {
+			return nil, err
+		}
+	}
+	return s.transition(ctx, p, name, "evidence.resolve", func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error) {
+		if err := checkResolve(e, p.ID); err != nil {
+			return nil, err
+		}
+		e.ResolvedBy, e.ResolveTime, e.ResolveReason, e.Upheld = p.ID, &now, strings.TrimSpace(reason), uphold
+		if !uphold {
+			e.State = Overturned
+			if e.Kind == BlackList {
+				return map[string]string{"outcome": "overturn"}, s.event(ctx, tx, EventBlacklistLifted, e, today)
+			}
+			return map[string]string{"outcome": "overturn"}, nil
+		}
+		e.State = Posted
+		e.NoticeEnd = laterOf(e.NoticeEnd, today)
+		if e.Kind == Points {
+			item, ok := cat.Item(e.ItemCode)
+			if !ok {
+				return nil, fault.New(fault.FailedPrecondition, "ITEM_WITHDRAWN",
+					"item %s is no longer in the catalogue village %s uses; overturn the evidence instead", e.ItemCode, e.Village)
+			}
+			if err := s.postEntry(ctx, tx, e, item, e.NoticeEnd, nil); err != nil {
+				return nil, err
+			}
+		}
+		return map[string]string{"outcome": "uphold"}, nil
+	})
+}
+
+// Revoke withdraws posted evidence: points evidence appends a reversal
+// (effective today, or when the notice would have ended if it is still on
+// notice), a black-list listing is lifted. Revoking twice is refused.
+func (s *Service) Revoke(ctx context.Context, p *access.Principal, name, reason string) (*Evidence, error) {
+	if err := checkReason("reason", reason, true); err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, p, name, "evidence.revoke", func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error) {
+		if err := checkRevoke(e); err != nil {
+			return nil, err
+		}
+		on := laterOf(e.NoticeEnd, today)
+		e.State, e.RevokedBy, e.RevokeTime, e.RevokeReason = Revoked, p.ID, &now, strings.TrimSpace(reason)
+		switch e.Kind {
+		case Points:
+			return nil, s.reverse(ctx, tx, e, on)
+		case BlackList:
+			return nil, s.event(ctx, tx, EventBlacklistLifted, e, on)
+		}
+		return nil, nil
+	})
+}
+
+// Get returns the named evidence.
+func (s *Service) Get(ctx context.Context, name string) (*Evidence, error) {
+	village, hh, id, err := ParseName(name, "name")
+	if err != nil {
+		return nil, err
+	}
+	var out *Evidence
+	err = s.store.Read(ctx, func(tx Reader) error {
+		out, err = tx.Evidence(ctx, village, hh, id)
+		return err
+	})
+	return out, err
+}
+
+// Today is the business date now, in Asia/Shanghai.
+func (s *Service) Today() household.Date { return household.Today(s.clock()) }
