@@ -42,6 +42,8 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		sanzhiv1.RegisterHouseholdServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterAuditServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterCatalogueServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterEvidenceServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterPointsServiceHandlerFromEndpoint,
 	} {
 		if err := register(ctx, mux, grpcAddr, opts); err != nil {
 			return nil, err

@@ -149,7 +149,12 @@ func entryVisible(p *access.Principal, subject string) bool {
 	case access.VillageClerk, access.VillageReviewer:
 		return p.CoversVillage(household.VillageOf(subject))
 	case access.Household:
-		_, id, err := household.ParseName(subject, "subject")
+		// The household itself, or anything under it (its evidence).
+		parts := strings.SplitN(subject, "/", 5)
+		if len(parts) < 4 {
+			return false
+		}
+		_, id, err := household.ParseName(strings.Join(parts[:4], "/"), "subject")
 		return err == nil && id == p.Scope.Household
 	default:
 		return false

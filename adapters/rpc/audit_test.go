@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,8 +33,30 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	ctx := e.as("clerk-a")
 	created, err := e.client.CreateHousehold(ctx, validCreate(t, villageA))
 	require.NoError(t, err)
+	// Evidence needs an active county base: version 1 is activated here,
+	// the draft version 2 by the ActivateCatalogue call below.
+	activateCounty(t, e)
 	draft, err := e.cats.UploadCatalogue(e.as("operator"), &sanzhiv1.UploadCatalogueRequest{
-		Parent: "counties/" + county, Document: countyDoc(t, 1)})
+		Parent: "counties/" + county, Document: countyDoc(t, 2)})
+	require.NoError(t, err)
+
+	// Evidence in the states the calls below need. Machine-recorded items
+	// (ZZ-MS-05) are on notice as soon as they are submitted. The
+	// redemption needs effective points: its award is posted first and
+	// the clock moved past its notice.
+	hh, hhPrincipal := newHousehold(t, e, villageA, true)
+	_, err = e.evidence.SubmitEvidence(ctx, pointsReq(e, hh, "ZZ-MS-05", 3))
+	require.NoError(t, err)
+	e.clock.Advance(time.Duration(noticeDays+1) * 24 * time.Hour)
+	pending, err := e.evidence.SubmitEvidence(ctx, pointsReq(e, hh, "ZZ-MS-01", 1))
+	require.NoError(t, err)
+	toObject, err := e.evidence.SubmitEvidence(ctx, pointsReq(e, hh, "ZZ-MS-05", 1))
+	require.NoError(t, err)
+	toResolve, err := e.evidence.SubmitEvidence(ctx, pointsReq(e, hh, "ZZ-MS-05", 1))
+	require.NoError(t, err)
+	_, err = e.evidence.ObjectToEvidence(e.as(hhPrincipal), &sanzhiv1.ObjectToEvidenceRequest{Name: toResolve.Name, Reason: "异议"})
+	require.NoError(t, err)
+	toRevoke, err := e.evidence.SubmitEvidence(ctx, pointsReq(e, hh, "ZZ-MS-05", 1))
 	require.NoError(t, err)
 	// Each call returns the subject it changed and who acted.
 	calls := map[string]func() (subject, actor string){
@@ -52,7 +75,7 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 		},
 		sanzhiv1.CatalogueService_UploadCatalogue_FullMethodName: func() (string, string) {
 			c, err := e.cats.UploadCatalogue(e.as("operator"), &sanzhiv1.UploadCatalogueRequest{
-				Parent: "counties/" + county, Document: countyDoc(t, 2)})
+				Parent: "counties/" + county, Document: countyDoc(t, 3)})
 			require.NoError(t, err)
 			return c.Name, "operator"
 		},
@@ -60,6 +83,46 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 			c, err := e.cats.ActivateCatalogue(e.as("operator-2"), &sanzhiv1.ActivateCatalogueRequest{Name: draft.Name})
 			require.NoError(t, err)
 			return c.Name, "operator-2"
+		},
+		sanzhiv1.EvidenceService_SubmitEvidence_FullMethodName: func() (string, string) {
+			ev, err := e.evidence.SubmitEvidence(ctx, pointsReq(e, hh, "ZZ-MS-03", 1))
+			require.NoError(t, err)
+			return ev.Name, "clerk-a"
+		},
+		sanzhiv1.EvidenceService_BatchSubmitEvidence_FullMethodName: func() (string, string) {
+			res, err := e.evidence.BatchSubmitEvidence(ctx, &sanzhiv1.BatchSubmitEvidenceRequest{
+				Parent: "villages/" + villageA, Requests: []*sanzhiv1.SubmitEvidenceRequest{pointsReq(e, hh, "ZZ-MS-03", 1)}})
+			require.NoError(t, err)
+			require.Len(t, res.Results, 1)
+			require.Nil(t, res.Results[0].Status)
+			return res.Results[0].Evidence.Name, "clerk-a"
+		},
+		sanzhiv1.EvidenceService_ReviewEvidence_FullMethodName: func() (string, string) {
+			ev, err := e.evidence.ReviewEvidence(e.as("reviewer-a"), &sanzhiv1.ReviewEvidenceRequest{
+				Name: pending.Name, Decision: sanzhiv1.ReviewDecision_REVIEW_DECISION_APPROVE})
+			require.NoError(t, err)
+			return ev.Name, "reviewer-a"
+		},
+		sanzhiv1.EvidenceService_ObjectToEvidence_FullMethodName: func() (string, string) {
+			ev, err := e.evidence.ObjectToEvidence(e.as(hhPrincipal), &sanzhiv1.ObjectToEvidenceRequest{Name: toObject.Name, Reason: "异议"})
+			require.NoError(t, err)
+			return ev.Name, hhPrincipal
+		},
+		sanzhiv1.EvidenceService_ResolveDispute_FullMethodName: func() (string, string) {
+			ev, err := e.evidence.ResolveDispute(e.as("reviewer-a"), &sanzhiv1.ResolveDisputeRequest{
+				Name: toResolve.Name, Outcome: sanzhiv1.DisputeOutcome_DISPUTE_OUTCOME_UPHOLD, Reason: "查实"})
+			require.NoError(t, err)
+			return ev.Name, "reviewer-a"
+		},
+		sanzhiv1.EvidenceService_RevokeEvidence_FullMethodName: func() (string, string) {
+			ev, err := e.evidence.RevokeEvidence(ctx, &sanzhiv1.RevokeEvidenceRequest{Name: toRevoke.Name, Reason: "录入错误"})
+			require.NoError(t, err)
+			return ev.Name, "clerk-a"
+		},
+		sanzhiv1.PointsService_RedeemPoints_FullMethodName: func() (string, string) {
+			_, err := e.points.RedeemPoints(ctx, &sanzhiv1.RedeemPointsRequest{Household: hh, Amount: "1", RequestId: "audit-redeem"})
+			require.NoError(t, err)
+			return hh, "clerk-a"
 		},
 	}
 	writes := rpc.WritingMethods()
@@ -84,7 +147,11 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	bad.Household.Group = 0
 	_, err = e.client.CreateHousehold(ctx, bad)
 	require.Error(t, err)
-	_, err = e.cats.ActivateCatalogue(e.as("operator"), &sanzhiv1.ActivateCatalogueRequest{Name: "counties/" + county + "/catalogues/2"})
+	_, err = e.cats.ActivateCatalogue(e.as("operator"), &sanzhiv1.ActivateCatalogueRequest{Name: "counties/" + county + "/catalogues/3"})
+	requireCode(t, err, codes.FailedPrecondition, "", "")
+	_, err = e.points.RedeemPoints(ctx, &sanzhiv1.RedeemPointsRequest{Household: hh, Amount: "1000", RequestId: "audit-overdraw"})
+	requireCode(t, err, codes.FailedPrecondition, "", "")
+	_, err = e.evidence.RevokeEvidence(ctx, &sanzhiv1.RevokeEvidenceRequest{Name: toRevoke.Name, Reason: "again"})
 	requireCode(t, err, codes.FailedPrecondition, "", "")
 	after, _ := e.log.Publish(context.Background())
 	assert.Equal(t, before.Size, after.Size)

@@ -14,6 +14,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -47,6 +48,9 @@ var (
 	// Catalogues are read by the villages that use them, the regulators
 	// and the operators who publish the county base.
 	catalogueReaders = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Operator}
+	// What a village posts for its villagers (the 公示 board, the ranking)
+	// is read by its staff, the regulators and its households.
+	villagers = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Household}
 )
 
 // methods is the authorisation table: every RPC the server registers must
@@ -89,6 +93,33 @@ var methods = map[string]rule{
 	sanzhiv1.CatalogueService_LintCatalogue_FullMethodName:  {roles: catalogueReaders},
 	sanzhiv1.CatalogueService_GetCatalogue_FullMethodName:   {roles: catalogueReaders, scope: catalogueRead("name")},
 	sanzhiv1.CatalogueService_ListCatalogues_FullMethodName: {roles: catalogueReaders, scope: catalogueRead("parent")},
+
+	// Evidence: a village's clerk or reviewer submits, one of its
+	// reviewers other than the submitter approves (the service refuses
+	// self-review). A batch appends one audit entry per row it writes.
+	sanzhiv1.EvidenceService_SubmitEvidence_FullMethodName:      {roles: villageStaff, scope: villageIn("parent"), writes: true},
+	sanzhiv1.EvidenceService_BatchSubmitEvidence_FullMethodName: {roles: villageStaff, scope: villageIn("parent"), writes: true},
+	sanzhiv1.EvidenceService_ReviewEvidence_FullMethodName:      {roles: []access.Role{access.VillageReviewer}, scope: villageIn("name"), writes: true},
+	sanzhiv1.EvidenceService_ResolveDispute_FullMethodName:      {roles: []access.Role{access.VillageReviewer}, scope: villageIn("name"), writes: true},
+	sanzhiv1.EvidenceService_RevokeEvidence_FullMethodName:      {roles: villageStaff, scope: villageIn("name"), writes: true},
+	// Households of the village object to its notices themselves; staff
+	// record a villager's objection. The service checks a household's
+	// village.
+	sanzhiv1.EvidenceService_ObjectToEvidence_FullMethodName: {
+		roles:  []access.Role{access.Household, access.VillageClerk, access.VillageReviewer},
+		scope:  villagerIn("name"),
+		writes: true,
+	},
+	sanzhiv1.EvidenceService_GetEvidence_FullMethodName:  {roles: householdRead, scope: evidenceIn("name")},
+	sanzhiv1.EvidenceService_ListEvidence_FullMethodName: {roles: householdRead, scope: householdIn("parent")},
+	// The 公示 board is public to the village's households, not to other
+	// villages': the handler asks the service (CheckVillager).
+	sanzhiv1.EvidenceService_GetNoticeBoard_FullMethodName: {roles: villagers, scope: villagerIn("parent")},
+
+	sanzhiv1.PointsService_GetPoints_FullMethodName:         {roles: householdRead, scope: householdIn("household")},
+	sanzhiv1.PointsService_GetStanding_FullMethodName:       {roles: householdRead, scope: householdIn("household")},
+	sanzhiv1.PointsService_RedeemPoints_FullMethodName:      {roles: []access.Role{access.VillageClerk}, scope: villageIn("household"), writes: true},
+	sanzhiv1.PointsService_GetVillageRanking_FullMethodName: {roles: villagers, scope: villagerIn("parent")},
 }
 
 func isPublic(method string) bool {
@@ -147,6 +178,36 @@ func householdIn(field string) scopeRule {
 			return nil
 		}
 		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a household may read only its own record")
+	}
+}
+
+// villagerIn is villageIn for staff and regulators. A household principal
+// passes here: whether its household is of the village is known only to
+// the store, so the service checks it (evidence.Service.CheckVillager,
+// and Object itself).
+func villagerIn(field string) scopeRule {
+	byVillage := villageIn(field)
+	return func(p *access.Principal, req proto.Message) error {
+		if p.Role == access.Household {
+			return nil
+		}
+		return byVillage(p, req)
+	}
+}
+
+// evidenceIn is householdIn for an evidence name
+// (villages/{v}/households/{h}/evidence/{id}): a household principal
+// reaches only its own household's evidence.
+func evidenceIn(field string) scopeRule {
+	byVillage := villageIn(field)
+	return func(p *access.Principal, req proto.Message) error {
+		if p.Role != access.Household {
+			return byVillage(p, req)
+		}
+		if _, hh, _, err := evidence.ParseName(stringField(req, field), field); err == nil && hh == p.Scope.Household {
+			return nil
+		}
+		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a household may read only its own evidence")
 	}
 }
 

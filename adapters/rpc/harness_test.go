@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +34,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -56,14 +58,37 @@ func backends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
 }
 
 type env struct {
-	st     *sqlstore.Store
-	log    *auditlog.Log
-	audit  sanzhiv1.AuditServiceClient
-	client sanzhiv1.HouseholdServiceClient
-	cats   sanzhiv1.CatalogueServiceClient
-	conn   *grpc.ClientConn
-	keys   map[string]string // principal name -> API key
-	ids    map[string]string // principal name -> id
+	st       *sqlstore.Store
+	log      *auditlog.Log
+	audit    sanzhiv1.AuditServiceClient
+	client   sanzhiv1.HouseholdServiceClient
+	cats     sanzhiv1.CatalogueServiceClient
+	evidence sanzhiv1.EvidenceServiceClient
+	points   sanzhiv1.PointsServiceClient
+	conn     *grpc.ClientConn
+	clock    *clock
+	keys     map[string]string // principal name -> API key
+	ids      map[string]string // principal name -> id
+}
+
+// clock is the services' clock: the real time plus an offset a test may
+// advance (never move back), e.g. past the end of a public notice.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // newEnv serves the real chain and handlers over bufconn on st, with one
@@ -79,14 +104,19 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	v, err := rpc.NewValidator()
 	require.NoError(t, err)
 	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), false), v))...)
-	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(st.Households(), server.Sealer{Keyring: kr}, time.Now)))
+	clk := &clock{}
+	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(st.Households(), server.Sealer{Keyring: kr}, clk.Now)))
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 	skey, _, err := audit.GenerateKey("sanzhi.test/audit")
 	require.NoError(t, err)
-	alog, err := auditlog.New(st, skey, time.Now)
+	alog, err := auditlog.New(st, skey, clk.Now)
 	require.NoError(t, err)
 	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(alog, st))
-	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(catalogue.NewService(st.Catalogues(), time.Now)))
+	cats := catalogue.NewService(st.Catalogues(), clk.Now)
+	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(cats))
+	evidenceSvc := evidence.NewService(st.Evidence(), cats, clk.Now)
+	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
+	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
@@ -96,7 +126,8 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
-		cats: sanzhiv1.NewCatalogueServiceClient(conn), conn: conn, keys: map[string]string{}, ids: map[string]string{}}
+		cats: sanzhiv1.NewCatalogueServiceClient(conn), evidence: sanzhiv1.NewEvidenceServiceClient(conn),
+		points: sanzhiv1.NewPointsServiceClient(conn), conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)

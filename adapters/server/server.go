@@ -37,6 +37,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -156,6 +157,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	now := time.Now
 	households := household.NewService(st.Households(), Sealer{keyring}, now)
 	catalogues := catalogue.NewService(st.Catalogues(), now)
+	evidenceSvc := evidence.NewService(st.Evidence(), catalogues, now)
 	alog, err := auditlog.New(st, auditKey, now)
 	if err != nil {
 		return err
@@ -170,7 +172,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
 	}
 	gs := grpc.NewServer(opts...)
-	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues)
+	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc)
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
@@ -285,14 +287,15 @@ var apiServices = []string{
 	sanzhiv1.HouseholdService_ServiceDesc.ServiceName,
 	sanzhiv1.AuditService_ServiceDesc.ServiceName,
 	sanzhiv1.CatalogueService_ServiceDesc.ServiceName,
+	sanzhiv1.EvidenceService_ServiceDesc.ServiceName,
+	sanzhiv1.PointsService_ServiceDesc.ServiceName,
 }
 
 // registerServices puts every service on gs, health NOT_SERVING until the
 // caller says otherwise. Tests use it to walk what a real server registers.
-// The catalogue service is variadic only so that callers that merely walk
-// the registered methods need not build one: CatalogueService is always
-// registered (Run passes exactly one).
-func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit, catalogues *catalogue.Service) *health.Server {
+// The evidence service serves both EvidenceService and PointsService.
+func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit, catalogues *catalogue.Service,
+	evidenceSvc *evidence.Service) *health.Server {
 	healthSrv := health.NewServer()
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, healthSrv)
@@ -300,6 +303,8 @@ func registerServices(gs *grpc.Server, households *household.Service, auditSrv *
 	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(households))
 	sanzhiv1.RegisterAuditServiceServer(gs, auditSrv)
 	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(catalogues))
+	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
+	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
 	return healthSrv
 }
 

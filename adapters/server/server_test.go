@@ -34,6 +34,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -248,7 +249,8 @@ func listServices(t *testing.T, conn *grpc.ClientConn) []string {
 // so forgetting one is a test failure, not a silent outage.
 func TestEveryMethodIsInTheAuthorisationTable(t *testing.T) {
 	gs := grpc.NewServer()
-	registerServices(gs, household.NewService(nil, nil, time.Now), &rpc.Audit{}, catalogue.NewService(nil, time.Now))
+	registerServices(gs, household.NewService(nil, nil, time.Now), &rpc.Audit{}, catalogue.NewService(nil, time.Now),
+		evidence.NewService(nil, nil, time.Now))
 	table := map[string]bool{}
 	for _, m := range rpc.Methods() {
 		table[m] = true

@@ -15,6 +15,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -112,6 +113,23 @@ func (c catalogueStore) Read(ctx context.Context, fn func(catalogue.Reader) erro
 func (c catalogueStore) Write(ctx context.Context, fn func(catalogue.Writer) error) error {
 	return c.s.write(ctx, func(tx *Tx) error { return fn(tx) })
 }
+
+// Evidence returns the evidence, ledger and outbox port.
+func (s *Store) Evidence() evidence.Store { return evidenceStore{s} }
+
+type evidenceStore struct{ s *Store }
+
+func (e evidenceStore) Read(ctx context.Context, fn func(evidence.Reader) error) error {
+	return e.s.read(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+func (e evidenceStore) Write(ctx context.Context, fn func(evidence.Writer) error) error {
+	return e.s.write(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Conn exposes the connection for tools that need raw access (the
+// conformance suite checks that the ledger refuses UPDATE and DELETE).
+func (s *Store) Conn() Conn { return s.conn }
 
 // Principals returns the principal port.
 func (s *Store) Principals() access.Store { return principalStore{s} }

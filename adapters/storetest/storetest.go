@@ -50,6 +50,18 @@ func RunAll(t *testing.T, open Opener) {
 		{"CatalogueConcurrentActivations", testCatalogueConcurrentActivations},
 		{"CatalogueListPaging", testCatalogueListPaging},
 		{"CatalogueAuditRecordCommitsWithItsWrite", testCatalogueAuditRecord},
+		{"EvidenceRoundTrip", testEvidenceRoundTrip},
+		{"EvidenceByManyRequests", testEvidenceByManyRequests},
+		{"EvidenceNotFound", testEvidenceNotFound},
+		{"EvidenceRequestIDIsUnique", testEvidenceRequestUnique},
+		{"EvidenceUpdateVersions", testEvidenceUpdate},
+		{"EvidenceListFiltersAndPaging", testEvidenceList},
+		{"SheetRoundTrip", testSheetRoundTrip},
+		{"SheetVersions", testSheetVersions},
+		{"LedgerAppendOnly", testLedgerAppendOnly},
+		{"Totals", testTotals},
+		{"Events", testEvents},
+		{"EvidenceWriteRollsBack", testEvidenceWriteRollsBack},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,6 +65,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		demoCmd(&database, open),
 		auditCmd(open),
 		catalogueCmd(open),
+		importCmd(open),
 	)
 	return root
 }

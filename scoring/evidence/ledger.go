@@ -407,10 +407,16 @@ func (s *Service) Ranking(ctx context.Context, parent, quarter string) (Ranking,
 	if from.After(today) {
 		return Ranking{}, fault.InvalidField("quarter", "%s has not started yet (today is %s)", quarter, today)
 	}
+	// An unfinished quarter counts what is effective so far, not points
+	// still on notice.
+	upTo := to
+	if to.After(today) {
+		upTo = today
+	}
 	var totals []Total
 	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
-		totals, err = tx.Totals(ctx, village, from, to)
+		totals, err = tx.Totals(ctx, village, from, upTo)
 		return err
 	})
 	if err != nil {

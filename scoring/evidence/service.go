@@ -254,7 +254,7 @@ func requestHash(in SubmitInput) string {
 // Repeating a request id with the same content returns the first result;
 // with other content it is AlreadyExists.
 func (s *Service) Submit(ctx context.Context, p *access.Principal, in SubmitInput) (*Evidence, error) {
-	res, err := s.submit(ctx, p, []SubmitInput{in}, false, true)
+	res, err := s.submit(ctx, p, household.VillageOf(in.Parent), []SubmitInput{in}, false, true)
 	if err != nil {
 		return nil, err
 	}
@@ -280,18 +280,12 @@ func (s *Service) SubmitBatch(ctx context.Context, p *access.Principal, parent s
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	for i, r := range rows {
-		if household.VillageOf(r.Parent) != village {
-			return nil, fault.InvalidField(fmt.Sprintf("rows[%d].parent", i),
-				"%q is not a household of %s; one batch covers one village", r.Parent, parent)
-		}
-	}
-	return s.submit(ctx, p, rows, dryRun, false)
+	return s.submit(ctx, p, village, rows, dryRun, false)
 }
 
 // submit validates rows and writes the valid ones in one transaction.
 // With single, a row's error is returned as the call's error.
-func (s *Service) submit(ctx context.Context, p *access.Principal, rows []SubmitInput, dryRun, single bool) ([]RowResult, error) {
+func (s *Service) submit(ctx context.Context, p *access.Principal, village string, rows []SubmitInput, dryRun, single bool) ([]RowResult, error) {
 	now := s.clock()
 	today := household.Today(now)
 	results := make([]RowResult, len(rows))
@@ -307,6 +301,10 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, rows []Submit
 			results[i].Err = err
 			continue
 		}
+		if pr.village != village {
+			results[i].Err = fault.InvalidField("parent", "%q is not a household of villages/%s; one batch covers one village", in.Parent, village)
+			continue
+		}
 		if j, dup := seen[in.RequestID]; dup {
 			results[i].Err = fault.InvalidField("request_id", "row %d uses the same request id", j)
 			continue
@@ -314,18 +312,16 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, rows []Submit
 		seen[in.RequestID] = i
 		ps[i] = pr
 	}
-	var cat *points.Catalogue
+	valid := false
 	for i := range rows {
-		if results[i].Err == nil {
-			var err error
-			if cat, err = s.cats.Effective(ctx, ps[i].village); err != nil {
-				return nil, err
-			}
-			break
-		}
+		valid = valid || results[i].Err == nil
 	}
-	if cat == nil {
+	if !valid {
 		return results, nil
+	}
+	cat, err := s.cats.Effective(ctx, village)
+	if err != nil {
+		return nil, err
 	}
 	write := func(tx Writer) error {
 		// fn may be retried: start from the field-validation results.
@@ -375,6 +371,12 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, rows []Submit
 				continue
 			}
 			if err := tx.InsertEvidence(ctx, e); err != nil {
+				if fault.Is(err, fault.AlreadyExists) {
+					// A concurrent request with the same id committed
+					// after this transaction's snapshot: start over,
+					// and the retry sees it as a duplicate.
+					return errRequestRace
+				}
 				return err
 			}
 			action := "evidence.submit"
@@ -394,11 +396,14 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, rows []Submit
 		copy(results, out)
 		return nil
 	}
-	var err error
 	if dryRun {
 		err = s.store.Read(ctx, func(r Reader) error { return write(readOnly{r}) })
 	} else {
-		err = s.store.Write(ctx, write)
+		for range 3 {
+			if err = s.store.Write(ctx, write); err != errRequestRace {
+				break
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -422,6 +427,8 @@ func (readOnly) AppendEntries(context.Context, *Sheet, []points.Entry) error {
 	return errDryRunWrite
 }
 func (readOnly) AppendEvent(context.Context, *Event) error { return errDryRunWrite }
+
+var errRequestRace = fault.New(fault.Unavailable, "REQUEST_RACE", "a concurrent request with the same request id is being stored; retry")
 
 var errDryRunWrite = fault.New(fault.Internal, "INTERNAL", "a dry run tried to write")
 
@@ -653,13 +660,17 @@ func (s *Service) Review(ctx context.Context, p *access.Principal, name string, 
 	})
 }
 
-// checkOneRecommendation refuses a second live recommendation of the same
-// household and period: the earlier one must be revoked first, so a bank
-// never sees two answers.
+// checkOneRecommendation refuses a second recommendation of the same
+// household and period while one is posted or disputed: the earlier one
+// must be revoked or overturned first, so a bank never sees two answers.
 func (s *Service) checkOneRecommendation(ctx context.Context, tx Reader, e *Evidence, today household.Date) error {
-	list, err := tx.ListEvidence(ctx, ListQuery{Village: e.Village, Household: e.Household, Kind: Recommendation, State: Posted, Limit: 100})
-	if err != nil {
-		return err
+	var list []*Evidence
+	for _, st := range []State{Posted, Disputed} {
+		l, err := tx.ListEvidence(ctx, ListQuery{Village: e.Village, Household: e.Household, Kind: Recommendation, State: st, Limit: 100})
+		if err != nil {
+			return err
+		}
+		list = append(list, l...)
 	}
 	for _, x := range list {
 		if x.Period == e.Period && x.ID != e.ID {
@@ -679,16 +690,14 @@ func (s *Service) Object(ctx context.Context, p *access.Principal, name, reason 
 	if err := checkReason("reason", reason, true); err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, p, name, "evidence.object", func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error) {
-		if p.Role == access.Household {
-			if _, err := tx.Household(ctx, e.Village, p.Scope.Household); err != nil {
-				if fault.Is(err, fault.NotFound) {
-					return nil, fault.New(fault.PermissionDenied, "OUT_OF_SCOPE",
-						"only households of village %s may object to its notices", e.Village)
-				}
-				return nil, err
-			}
+	if p.Role == access.Household {
+		// Before the evidence is read, so that a household of another
+		// village cannot learn which evidence exists.
+		if err := s.CheckVillager(ctx, p, household.VillageOf(name)); err != nil {
+			return nil, err
 		}
+	}
+	return s.transition(ctx, p, name, "evidence.object", func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error) {
 		if err := checkObject(e, p.ID, today); err != nil {
 			return nil, err
 		}
@@ -733,6 +742,18 @@ func (s *Service) Resolve(ctx context.Context, p *access.Principal, name string,
 		}
 		e.State = Posted
 		e.NoticeEnd = laterOf(e.NoticeEnd, today)
+		if e.Kind == BlackList {
+			// Lending treats the events as idempotent: this one only
+			// restates the listing with the date it now counts from.
+			if err := s.event(ctx, tx, EventBlacklisted, e, e.NoticeEnd); err != nil {
+				return nil, err
+			}
+		}
+		if e.Kind == Recommendation {
+			if err := s.checkOneRecommendation(ctx, tx, e, today); err != nil {
+				return nil, err
+			}
+		}
 		if e.Kind == Points {
 			item, ok := cat.Item(e.ItemCode)
 			if !ok {

@@ -1,0 +1,531 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/points"
+)
+
+// evidenceColumns are the columns of the evidence table; scanEvidence reads
+// them and InsertEvidence writes them in this order.
+const evidenceColumns = `id, village_code, household_id, kind, item_code, quantity, catalogue_hash,
+	level, stars, valid_until, period, creditworthy, proposed_amount, occurred_on, note,
+	attachments, witness, system_source, state, submitted_by, submit_time, request_id,
+	request_hash, reviewed_by, review_time, review_reason, notice_start, notice_end,
+	objected_by, object_time, object_reason, resolved_by, resolve_time, resolve_reason,
+	upheld, revoked_by, revoke_time, revoke_reason, version`
+
+// attachmentJSON is the stored form of an evidence.Attachment.
+type attachmentJSON struct {
+	Kind   string `json:"kind"`
+	SHA256 string `json:"sha256"`
+}
+
+func encodeAttachments(as []evidence.Attachment) (string, error) {
+	out := make([]attachmentJSON, len(as))
+	for i, a := range as {
+		out[i] = attachmentJSON(a)
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+func decodeAttachments(s string) ([]evidence.Attachment, error) {
+	var in []attachmentJSON
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, fmt.Errorf("bad stored attachments: %w", err)
+	}
+	if len(in) == 0 {
+		return nil, nil
+	}
+	out := make([]evidence.Attachment, len(in))
+	for i, a := range in {
+		out[i] = evidence.Attachment(a)
+	}
+	return out, nil
+}
+
+func scanEvidence(r interface{ Scan(...any) error }) (*evidence.Evidence, error) {
+	e := &evidence.Evidence{}
+	var kind, level, state, attachments string
+	err := r.Scan(&e.ID, &e.Village, &e.Household, &kind, &e.ItemCode, &e.Quantity, &e.CatalogueHash,
+		&level, &e.Stars, optDate[household.Date]{&e.ValidUntil}, &e.Period, &e.Creditworthy,
+		money{&e.ProposedAmount}, date[household.Date]{&e.OccurredOn}, &e.Note,
+		&attachments, &e.Witness, &e.SystemSource, &state, &e.SubmittedBy, ts{&e.SubmitTime}, &e.RequestID,
+		&e.RequestHash, &e.ReviewedBy, nullTS{&e.ReviewTime}, &e.ReviewReason,
+		optDate[household.Date]{&e.NoticeStart}, optDate[household.Date]{&e.NoticeEnd},
+		&e.ObjectedBy, nullTS{&e.ObjectTime}, &e.ObjectReason, &e.ResolvedBy, nullTS{&e.ResolveTime}, &e.ResolveReason,
+		&e.Upheld, &e.RevokedBy, nullTS{&e.RevokeTime}, &e.RevokeReason, &e.Version)
+	if err != nil {
+		return nil, err
+	}
+	e.Kind, e.Level, e.State = evidence.Kind(kind), evidence.Level(level), evidence.State(state)
+	e.Attachments, err = decodeAttachments(attachments)
+	return e, err
+}
+
+// Evidence implements evidence.Reader.
+func (tx *Tx) Evidence(ctx context.Context, village, householdID, id string) (*evidence.Evidence, error) {
+	e, err := scanEvidence(tx.q.QueryRow(ctx, `SELECT `+evidenceColumns+` FROM evidence
+		WHERE id = $1 AND village_code = $2 AND household_id = $3`, id, village, householdID))
+	if errors.Is(err, ErrNoRows) {
+		return nil, fault.New(fault.NotFound, "EVIDENCE_NOT_FOUND",
+			"evidence villages/%s/households/%s/evidence/%s not found", village, householdID, id)
+	}
+	return e, internal(err, "reading evidence")
+}
+
+// EvidenceByRequests implements evidence.Reader.
+func (tx *Tx) EvidenceByRequests(ctx context.Context, village string, requestIDs []string) (map[string]*evidence.Evidence, error) {
+	out := map[string]*evidence.Evidence{}
+	for start := 0; start < len(requestIDs); start += batchRows {
+		chunk := requestIDs[start:min(start+batchRows, len(requestIDs))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, village)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		found, err := tx.evidenceList(ctx, "reading evidence by request", `SELECT `+evidenceColumns+` FROM evidence
+			WHERE village_code = $1 AND request_id IN (`+placeholders(2, len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range found {
+			out[e.RequestID] = e
+		}
+	}
+	return out, nil
+}
+
+// ListEvidence implements evidence.Reader.
+func (tx *Tx) ListEvidence(ctx context.Context, q evidence.ListQuery) ([]*evidence.Evidence, error) {
+	// Only the filters in use go into the query: each parameter then
+	// appears once, in a context that gives PostgreSQL its type (a DATE
+	// compared with an untyped text parameter would not), and the planner
+	// sees the indexable shape.
+	args := []any{q.Village}
+	where := []string{"village_code = $1"}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if q.Household != "" {
+		add("household_id = $%d", q.Household)
+	}
+	if q.Kind != "" {
+		add("kind = $%d", string(q.Kind))
+	}
+	if q.ItemCode != "" {
+		add("item_code = $%d", q.ItemCode)
+	}
+	switch {
+	case q.OnNotice != "":
+		add("((state = 'posted' AND notice_end > $%d) OR state = 'disputed')", string(q.OnNotice))
+	case q.State != "":
+		add("state = $%d", string(q.State))
+	}
+	if q.Before != "" {
+		add("id < $%d", q.Before)
+	}
+	args = append(args, q.Limit)
+	return tx.evidenceList(ctx, "listing evidence", `SELECT `+evidenceColumns+` FROM evidence
+		WHERE `+strings.Join(where, " AND ")+fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args)), args...)
+}
+
+func (tx *Tx) evidenceList(ctx context.Context, what, query string, args ...any) ([]*evidence.Evidence, error) {
+	rows, err := tx.q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, internal(err, what)
+	}
+	defer rows.Close()
+	var out []*evidence.Evidence
+	for rows.Next() {
+		e, err := scanEvidence(rows)
+		if err != nil {
+			return nil, internal(err, what)
+		}
+		out = append(out, e)
+	}
+	return out, internal(rows.Err(), what)
+}
+
+// InsertEvidence implements evidence.Writer.
+func (tx *Tx) InsertEvidence(ctx context.Context, e *evidence.Evidence) error {
+	// NUMERIC(17, 2) would round a third decimal place where SQLite's
+	// text keeps it: refuse it on both.
+	if !e.ProposedAmount.Equal(e.ProposedAmount.Round(2)) {
+		return fault.InvalidField("proposed_amount", "%s has more than 2 decimal places", e.ProposedAmount)
+	}
+	attachments, err := encodeAttachments(e.Attachments)
+	if err != nil {
+		return internal(err, "encoding attachments")
+	}
+	// ON CONFLICT DO NOTHING rather than a failing insert, as in
+	// InsertHousehold: the transaction stays usable for the caller to
+	// read the first submission of the request.
+	n, err := tx.q.Exec(ctx, `INSERT INTO evidence (`+evidenceColumns+`)
+		VALUES (`+placeholders(1, 39)+`)`,
+		e.ID, e.Village, e.Household, string(e.Kind), e.ItemCode, e.Quantity, e.CatalogueHash,
+		string(e.Level), e.Stars, optDateArg(e.ValidUntil), e.Period, e.Creditworthy,
+		moneyArg(e.ProposedAmount), string(e.OccurredOn), e.Note,
+		attachments, e.Witness, e.SystemSource, string(e.State), e.SubmittedBy, tsArg(e.SubmitTime), e.RequestID,
+		e.RequestHash, e.ReviewedBy, optTSArg(e.ReviewTime), e.ReviewReason,
+		optDateArg(e.NoticeStart), optDateArg(e.NoticeEnd),
+		e.ObjectedBy, optTSArg(e.ObjectTime), e.ObjectReason, e.ResolvedBy, optTSArg(e.ResolveTime), e.ResolveReason,
+		e.Upheld, e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, 1)
+	if err != nil {
+		return internal(err, "inserting evidence")
+	}
+	if n == 0 {
+		return fault.New(fault.AlreadyExists, "EVIDENCE_EXISTS",
+			"evidence with request id %q (or id %s) already exists in village %s", e.RequestID, e.ID, e.Village)
+	}
+	e.Version = 1
+	return nil
+}
+
+// UpdateEvidence implements evidence.Writer.
+func (tx *Tx) UpdateEvidence(ctx context.Context, e *evidence.Evidence) error {
+	n, err := tx.q.Exec(ctx, `UPDATE evidence SET state = $1, catalogue_hash = $2,
+		reviewed_by = $3, review_time = $4, review_reason = $5, notice_start = $6, notice_end = $7,
+		objected_by = $8, object_time = $9, object_reason = $10,
+		resolved_by = $11, resolve_time = $12, resolve_reason = $13, upheld = $14,
+		revoked_by = $15, revoke_time = $16, revoke_reason = $17, version = $18
+		WHERE id = $19 AND village_code = $20 AND household_id = $21 AND version = $22`,
+		string(e.State), e.CatalogueHash,
+		e.ReviewedBy, optTSArg(e.ReviewTime), e.ReviewReason, optDateArg(e.NoticeStart), optDateArg(e.NoticeEnd),
+		e.ObjectedBy, optTSArg(e.ObjectTime), e.ObjectReason,
+		e.ResolvedBy, optTSArg(e.ResolveTime), e.ResolveReason, e.Upheld,
+		e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, e.Version+1,
+		e.ID, e.Village, e.Household, e.Version)
+	if err != nil {
+		return internal(err, "updating evidence")
+	}
+	if n == 0 {
+		var stored int
+		err := tx.q.QueryRow(ctx, `SELECT version FROM evidence WHERE id = $1 AND village_code = $2 AND household_id = $3`,
+			e.ID, e.Village, e.Household).Scan(&stored)
+		if errors.Is(err, ErrNoRows) {
+			return fault.New(fault.NotFound, "EVIDENCE_NOT_FOUND", "evidence %s not found", e.Name())
+		}
+		if err != nil {
+			return internal(err, "reading an evidence version")
+		}
+		return concurrentChange("evidence %s is at version %d, not %d", e.Name(), stored, e.Version)
+	}
+	e.Version++
+	return nil
+}
+
+// concurrentChange reports a failed optimistic check. The fault package
+// has no Aborted kind, so it is FailedPrecondition with a reason of its
+// own.
+func concurrentChange(format string, args ...any) error {
+	return fault.New(fault.FailedPrecondition, "CONCURRENT_CHANGE", "changed concurrently: "+format, args...)
+}
+
+// entryJSON is the stored form of a points.Entry inside a household's
+// sheet. Decimals are strings that keep their scale ("-2.50" stays
+// "-2.50"), so an entry reads back exactly as written.
+type entryJSON struct {
+	ID           string `json:"id"`
+	Household    string `json:"household"`
+	EvidenceID   string `json:"evidence,omitempty"`
+	ItemCode     string `json:"item,omitempty"`
+	Domain       string `json:"domain,omitempty"`
+	Area         string `json:"area,omitempty"`
+	Kind         string `json:"kind"`
+	Quantity     int32  `json:"quantity,omitempty"`
+	Requested    string `json:"requested"`
+	Points       string `json:"points"`
+	Capped       string `json:"capped"`
+	OccurredOn   string `json:"occurred_on"`
+	EffectiveOn  string `json:"effective_on"`
+	ValidUntil   string `json:"valid_until,omitempty"`
+	ForCredit    bool   `json:"for_credit,omitempty"`
+	Reverses     string `json:"reverses,omitempty"`
+	ReversedKind string `json:"reversed_kind,omitempty"`
+}
+
+// exactDecimal writes d keeping its scale: decimal.String drops trailing
+// zeros.
+func exactDecimal(d decimal.Decimal) string {
+	if d.Exponent() < 0 {
+		return d.StringFixed(-d.Exponent())
+	}
+	return d.String()
+}
+
+func encodeEntries(es []points.Entry) (string, error) {
+	out := make([]entryJSON, len(es))
+	for i, e := range es {
+		out[i] = entryJSON{
+			ID: e.ID, Household: e.Household, EvidenceID: e.EvidenceID,
+			ItemCode: e.ItemCode, Domain: string(e.Domain), Area: e.Area, Kind: string(e.Kind), Quantity: e.Quantity,
+			Requested: exactDecimal(e.Requested), Points: exactDecimal(e.Points), Capped: exactDecimal(e.Capped),
+			OccurredOn: string(e.OccurredOn), EffectiveOn: string(e.EffectiveOn), ValidUntil: string(e.ValidUntil),
+			ForCredit: e.ForCredit, Reverses: e.Reverses, ReversedKind: string(e.ReversedKind),
+		}
+	}
+	b, err := json.Marshal(out)
+	return string(b), err
+}
+
+func decodeEntries(s string) ([]points.Entry, error) {
+	var in []entryJSON
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, fmt.Errorf("bad stored sheet: %w", err)
+	}
+	out := make([]points.Entry, len(in))
+	for i, j := range in {
+		e := points.Entry{
+			ID: j.ID, Household: j.Household, EvidenceID: j.EvidenceID,
+			ItemCode: j.ItemCode, Domain: points.Domain(j.Domain), Area: j.Area, Kind: points.Kind(j.Kind),
+			Quantity:   j.Quantity,
+			OccurredOn: household.Date(j.OccurredOn), EffectiveOn: household.Date(j.EffectiveOn),
+			ValidUntil: household.Date(j.ValidUntil),
+			ForCredit:  j.ForCredit, Reverses: j.Reverses, ReversedKind: points.Kind(j.ReversedKind),
+		}
+		for _, d := range []struct {
+			to   *decimal.Decimal
+			from string
+		}{{&e.Requested, j.Requested}, {&e.Points, j.Points}, {&e.Capped, j.Capped}} {
+			v, err := decimal.NewFromString(d.from)
+			if err != nil {
+				return nil, fmt.Errorf("bad stored sheet: entry %s: %w", j.ID, err)
+			}
+			*d.to = v
+		}
+		out[i] = e
+	}
+	return out, nil
+}
+
+// Sheet implements evidence.Reader.
+func (tx *Tx) Sheet(ctx context.Context, householdID string) (*evidence.Sheet, error) {
+	s := &evidence.Sheet{Household: householdID}
+	var entries string
+	err := tx.q.QueryRow(ctx, `SELECT village_code, version, entries FROM household_points WHERE household_id = $1`,
+		householdID).Scan(&s.Village, &s.Version, &entries)
+	if errors.Is(err, ErrNoRows) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, internal(err, "reading a points sheet")
+	}
+	s.Entries, err = decodeEntries(entries)
+	return s, internal(err, "reading a points sheet")
+}
+
+// ledgerColumns are the columns AppendEntries writes, in order.
+const ledgerColumns = `id, household_id, village_code, evidence_id, item_code, domain, area, kind, quantity,
+	requested, points, capped, occurred_on, effective_on, valid_until, for_credit, reverses, reversed_kind`
+
+const ledgerWidth = 18
+
+// AppendEntries implements evidence.Writer.
+func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []points.Entry) error {
+	// An entry the ledger would keep forever is checked first: a bad one
+	// is a bug in the write path, so it fails the whole transaction.
+	inSheet := make(map[string]bool, len(s.Entries))
+	for _, e := range s.Entries {
+		inSheet[e.ID] = true
+	}
+	for _, e := range entries {
+		var problem error
+		switch {
+		case e.ID == "":
+			problem = errors.New("entry has no id")
+		case e.Household != s.Household:
+			problem = fmt.Errorf("entry %s is of household %q, the sheet of %q", e.ID, e.Household, s.Household)
+		case !inSheet[e.ID]:
+			problem = fmt.Errorf("entry %s is not in the sheet", e.ID)
+		default:
+			problem = e.Validate()
+		}
+		if problem != nil {
+			return fault.Wrap(problem, fault.Internal, "LEDGER_ENTRY_INVALID", "refusing an invalid ledger entry")
+		}
+	}
+
+	var village string
+	err := tx.q.QueryRow(ctx, `SELECT village_code FROM households WHERE id = $1`, s.Household).Scan(&village)
+	if errors.Is(err, ErrNoRows) {
+		return fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s not found", s.Household)
+	}
+	if err != nil {
+		return internal(err, "reading a household's village")
+	}
+	if s.Village != "" && s.Village != village {
+		return fault.New(fault.Internal, "SHEET_VILLAGE_MISMATCH",
+			"sheet of household %s names village %s, the household is in %s", s.Household, s.Village, village)
+	}
+
+	// The version check comes first, so a lost race writes nothing.
+	doc, err := encodeEntries(s.Entries)
+	if err != nil {
+		return internal(err, "encoding a points sheet")
+	}
+	var n int64
+	if s.Version == 0 {
+		n, err = tx.q.Exec(ctx, `INSERT INTO household_points (household_id, village_code, version, entry_count, entries)
+			VALUES ($1, $2, 1, $3, $4) ON CONFLICT DO NOTHING`, s.Household, village, len(s.Entries), doc)
+	} else {
+		n, err = tx.q.Exec(ctx, `UPDATE household_points SET version = $1, entry_count = $2, entries = $3
+			WHERE household_id = $4 AND version = $5`, s.Version+1, len(s.Entries), doc, s.Household, s.Version)
+	}
+	if err != nil {
+		return internal(err, "storing a points sheet")
+	}
+	if n == 0 {
+		return concurrentChange("the points sheet of household %s is no longer at version %d", s.Household, s.Version)
+	}
+
+	for start := 0; start < len(entries); start += batchRows {
+		chunk := entries[start:min(start+batchRows, len(entries))]
+		args := make([]any, 0, len(chunk)*ledgerWidth)
+		var sb strings.Builder
+		for i, e := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(" + placeholders(i*ledgerWidth+1, ledgerWidth) + ")")
+			args = append(args, e.ID, e.Household, village, e.EvidenceID, e.ItemCode, string(e.Domain), e.Area,
+				string(e.Kind), e.Quantity, exactDecimal(e.Requested), exactDecimal(e.Points), exactDecimal(e.Capped),
+				string(e.OccurredOn), string(e.EffectiveOn), optDateArg(e.ValidUntil), e.ForCredit,
+				e.Reverses, string(e.ReversedKind))
+		}
+		if _, err := tx.q.Exec(ctx, `INSERT INTO ledger_entries (`+ledgerColumns+`) VALUES `+sb.String(), args...); err != nil {
+			if tx.d.IsUniqueViolation(err) {
+				return fault.Wrap(err, fault.AlreadyExists, "LEDGER_ENTRY_EXISTS",
+					"a ledger entry of household %s already exists or already reverses the same entry", s.Household)
+			}
+			return internal(err, "appending ledger entries")
+		}
+	}
+	s.Village = village
+	s.Version++
+	return nil
+}
+
+// Totals implements evidence.Reader. The sum is taken here, not in SQL:
+// SQLite would add the TEXT amounts as floats.
+func (tx *Tx) Totals(ctx context.Context, village string, from, to household.Date) ([]evidence.Total, error) {
+	rows, err := tx.q.Query(ctx, `SELECT h.id, h.head_name, h.group_no, l.points
+		FROM households h
+		LEFT JOIN ledger_entries l ON l.household_id = h.id AND l.for_credit
+			AND l.kind IN ('award', 'deduction', 'reversal') AND l.reversed_kind <> 'redemption'
+			AND l.effective_on >= $2 AND l.effective_on <= $3
+		WHERE h.village_code = $1
+		ORDER BY h.id`, village, string(from), string(to))
+	if err != nil {
+		return nil, internal(err, "totalling points")
+	}
+	defer rows.Close()
+	var out []evidence.Total
+	for rows.Next() {
+		var t evidence.Total
+		var p decimal.Decimal
+		var has bool
+		if err := rows.Scan(&t.Household, &t.HeadName, &t.Group, optMoney{&p, &has}); err != nil {
+			return nil, internal(err, "totalling points")
+		}
+		if n := len(out); n == 0 || out[n-1].Household != t.Household {
+			t.Points = decimal.Zero
+			out = append(out, t)
+		}
+		if has {
+			last := &out[len(out)-1]
+			last.Points = last.Points.Add(p)
+		}
+	}
+	return out, internal(rows.Err(), "totalling points")
+}
+
+// AppendEvent implements evidence.Writer.
+func (tx *Tx) AppendEvent(ctx context.Context, ev *evidence.Event) error {
+	// Lock the head row before taking a seq, and hold it to commit: event
+	// writers then commit in seq order, so a consumer that has read seq n
+	// can never later see a smaller seq appear (with bare identity values
+	// on PostgreSQL, a transaction that took seq 5 could commit after one
+	// that took seq 6 was read).
+	var one int
+	if err := tx.q.QueryRow(ctx, `SELECT id FROM domain_events_head WHERE id = 1`+tx.d.ForUpdate).Scan(&one); err != nil {
+		return internal(err, "locking the event outbox")
+	}
+	var seq int64
+	err := tx.q.QueryRow(ctx, `INSERT INTO domain_events (id, type, village_code, household_id, evidence_id, effective_on, time)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
+		ev.ID, ev.Type, ev.Village, ev.Household, ev.EvidenceID, optDateArg(ev.EffectiveOn), tsArg(ev.Time)).Scan(&seq)
+	if err != nil {
+		if tx.d.IsUniqueViolation(err) {
+			return fault.Wrap(err, fault.AlreadyExists, "EVENT_EXISTS", "event %s already exists", ev.ID)
+		}
+		return internal(err, "appending an event")
+	}
+	ev.Seq = seq
+	return nil
+}
+
+// Events implements evidence.Reader.
+func (tx *Tx) Events(ctx context.Context, after int64, limit int) ([]evidence.Event, error) {
+	rows, err := tx.q.Query(ctx, `SELECT seq, id, type, village_code, household_id, evidence_id, effective_on, time
+		FROM domain_events WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, internal(err, "reading events")
+	}
+	defer rows.Close()
+	var out []evidence.Event
+	for rows.Next() {
+		var ev evidence.Event
+		if err := rows.Scan(&ev.Seq, &ev.ID, &ev.Type, &ev.Village, &ev.Household, &ev.EvidenceID,
+			optDate[household.Date]{&ev.EffectiveOn}, ts{&ev.Time}); err != nil {
+			return nil, internal(err, "reading events")
+		}
+		out = append(out, ev)
+	}
+	return out, internal(rows.Err(), "reading events")
+}
+
+// optDateArg carries an optional date: NULL when unset ("" is not a DATE).
+func optDateArg(d household.Date) any {
+	if d == "" {
+		return nil
+	}
+	return string(d)
+}
+
+// optDate scans a nullable date; NULL is "".
+type optDate[T ~string] struct{ d *T }
+
+func (s optDate[T]) Scan(src any) error {
+	if src == nil {
+		*s.d = ""
+		return nil
+	}
+	return date[T](s).Scan(src)
+}
+
+// optMoney scans a nullable decimal; ok reports whether it was set.
+type optMoney struct {
+	d  *decimal.Decimal
+	ok *bool
+}
+
+func (m optMoney) Scan(src any) error {
+	*m.ok = src != nil
+	if src == nil {
+		*m.d = decimal.Zero
+		return nil
+	}
+	return money{m.d}.Scan(src)
+}
