@@ -63,6 +63,10 @@ type Config struct {
 	Version            string
 	// ShutdownGrace bounds how long in-flight RPCs may take to drain.
 	ShutdownGrace time.Duration
+	// BenchFloors registers FloorService, the baselines load tests divide
+	// by (see BENCHMARKS.md). Off in production: it writes to a table of
+	// its own on every call.
+	BenchFloors bool
 }
 
 // Addrs are the addresses actually bound (useful with port 0).
@@ -173,6 +177,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	}
 	gs := grpc.NewServer(opts...)
 	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc)
+	if cfg.BenchFloors {
+		fdb, ok := db.(rpc.FloorDB)
+		if !ok {
+			return errors.New("--bench-floors: this database has no floor implementation")
+		}
+		if err := fdb.PrepareFloor(ctx); err != nil {
+			return err
+		}
+		sanzhiv1.RegisterFloorServiceServer(gs, rpc.NewFloors(fdb))
+		log.Warn("load-test floors registered (--bench-floors): sanzhi.v1.FloorService writes to bench_floor")
+	}
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 2)
