@@ -163,7 +163,9 @@ func TestEvidenceBadInput(t *testing.T) {
 			{"document hash missing", submit(func(r *sanzhiv1.SubmitEvidenceRequest) { r.Evidence.Attachments = nil }), codes.InvalidArgument, "evidence.attachments", ""},
 			{"malformed hash", submit(func(r *sanzhiv1.SubmitEvidenceRequest) { r.Evidence.Attachments[0].Sha256 = "abc" }), codes.InvalidArgument, "evidence.attachments[0].sha256", ""},
 			{"note too long", submit(func(r *sanzhiv1.SubmitEvidenceRequest) { r.Evidence.Note = strings.Repeat("长", 501) }), codes.InvalidArgument, "evidence.note", ""},
-			{"kind unspecified", submit(func(r *sanzhiv1.SubmitEvidenceRequest) { r.Evidence.Kind = sanzhiv1.EvidenceKind_EVIDENCE_KIND_UNSPECIFIED }), codes.InvalidArgument, "evidence.kind", ""},
+			{"kind unspecified", submit(func(r *sanzhiv1.SubmitEvidenceRequest) {
+				r.Evidence.Kind = sanzhiv1.EvidenceKind_EVIDENCE_KIND_UNSPECIFIED
+			}), codes.InvalidArgument, "evidence.kind", ""},
 			{"no request id", submit(func(r *sanzhiv1.SubmitEvidenceRequest) { r.RequestId = "" }), codes.InvalidArgument, "request_id", ""},
 			{"no evidence", submit(func(r *sanzhiv1.SubmitEvidenceRequest) { r.Evidence = nil }), codes.InvalidArgument, "evidence", ""},
 			{"malformed parent", submit(func(r *sanzhiv1.SubmitEvidenceRequest) { r.Parent = "villages/" + villageA + "/households/42" }), codes.InvalidArgument, "parent", ""},
