@@ -49,9 +49,9 @@ func TestImportEvidence(t *testing.T) {
 			fmt.Sprintf("%s,DZ-XF-07,%s,1,邻里互助,王伟,", h.ID, day))
 	}
 	lines = append(lines,
-		homes[0].ID+",ZZ-XX-99,"+day+",1,未知事项,,",    // row 42: not in the catalogue
+		homes[0].ID+",ZZ-XX-99,"+day+",1,未知事项,,",      // row 42: not in the catalogue
 		homes[1].ID+",DZ-ML-01,2026-02-30,1,坏日期,,智能桶", // row 43: no such day
-		homes[2].ID+",DZ-ML-01,"+day,                   // row 44: 3 columns of 7
+		homes[2].ID+",DZ-ML-01,"+day,                  // row 44: 3 columns of 7
 		"")
 	text := strings.Join(lines, "\r\n")
 	gbk, err := simplifiedchinese.GBK.NewEncoder().String(text)
