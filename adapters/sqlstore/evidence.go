@@ -169,9 +169,6 @@ func (tx *Tx) InsertEvidence(ctx context.Context, e *evidence.Evidence) error {
 	if err != nil {
 		return internal(err, "encoding attachments")
 	}
-	// ON CONFLICT DO NOTHING rather than a failing insert, as in
-	// InsertHousehold: the transaction stays usable for the caller to
-	// read the first submission of the request.
 	n, err := tx.q.Exec(ctx, `INSERT INTO evidence (`+evidenceColumns+`)
 		VALUES (`+placeholders(1, 39)+`)`,
 		e.ID, e.Village, e.Household, string(e.Kind), e.ItemCode, e.Quantity, e.CatalogueHash,
@@ -183,6 +180,13 @@ func (tx *Tx) InsertEvidence(ctx context.Context, e *evidence.Evidence) error {
 		e.ObjectedBy, optTSArg(e.ObjectTime), e.ObjectReason, e.ResolvedBy, optTSArg(e.ResolveTime), e.ResolveReason,
 		e.Upheld, e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, 1)
 	if err != nil {
+		if tx.d.IsUniqueViolation(err) {
+			// A concurrent transaction took the request id after this
+			// one's snapshot. On PostgreSQL the transaction is now
+			// aborted: the caller must start over, not read.
+			return fault.Wrap(err, fault.AlreadyExists, "EVIDENCE_EXISTS",
+				"evidence with request id %q already exists in village %s", e.RequestID, e.Village)
+		}
 		return internal(err, "inserting evidence")
 	}
 	if n == 0 {

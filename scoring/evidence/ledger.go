@@ -218,7 +218,8 @@ func (s *Service) Redeem(ctx context.Context, p *access.Principal, in RedeemInpu
 		if err := points.Balances(cat.BasePoints, sh.Entries, today).CanRedeem(amount); err != nil {
 			return err
 		}
-		if err := s.append(ctx, tx, sh, nil, entry); err != nil {
+		var unbatched *ledgerBatch
+		if err := unbatched.append(ctx, tx, sh, nil, entry); err != nil {
 			return err
 		}
 		out = Redemption{Entry: sh.Entries[len(sh.Entries)-1], Balance: points.Balances(cat.BasePoints, sh.Entries, today)}

@@ -337,7 +337,7 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 		if err != nil {
 			return err
 		}
-		sheets := map[string]*Sheet{}
+		batch := &ledgerBatch{sheets: map[string]*Sheet{}, pending: map[string][]points.Entry{}}
 		for i, in := range rows {
 			if out[i].Err != nil {
 				continue
@@ -370,6 +370,13 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 			if dryRun {
 				continue
 			}
+			if ps[i].in.Kind == Points && !item.Review {
+				// Machine-recorded: straight to 公示. The entry is
+				// written when the batch flushes, after the evidence.
+				if err := s.post(ctx, tx, e, cat, item, today, batch); err != nil {
+					return err
+				}
+			}
 			if err := tx.InsertEvidence(ctx, e); err != nil {
 				if fault.Is(err, fault.AlreadyExists) {
 					// A concurrent request with the same id committed
@@ -380,18 +387,12 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 				return err
 			}
 			action := "evidence.submit"
-			if ps[i].in.Kind == Points && !item.Review {
-				// Machine-recorded: straight to 公示.
-				if err := s.post(ctx, tx, e, cat, item, today, sheets); err != nil {
-					return err
-				}
-				if err := tx.UpdateEvidence(ctx, e); err != nil {
-					return err
-				}
-			}
 			if err := tx.Record(ctx, s.record(p, action, e, now, hash, nil)); err != nil {
 				return err
 			}
+		}
+		if err := batch.flush(ctx, tx); err != nil {
+			return err
 		}
 		copy(results, out)
 		return nil
@@ -454,7 +455,7 @@ func newEvidence(p parsed, by *access.Principal, now time.Time, hash string, cat
 // its ledger entry (effective when the notice ends, capped by what the
 // household already has this year), a black-list listing raises its event.
 func (s *Service) post(ctx context.Context, tx Writer, e *Evidence, cat *points.Catalogue, item points.Item,
-	today household.Date, sheets map[string]*Sheet) error {
+	today household.Date, batch *ledgerBatch) error {
 	end, err := cat.EffectiveOn(today)
 	if err != nil {
 		return err
@@ -463,15 +464,15 @@ func (s *Service) post(ctx context.Context, tx Writer, e *Evidence, cat *points.
 	switch e.Kind {
 	case Points:
 		e.CatalogueHash = cat.Hash
-		return s.postEntry(ctx, tx, e, item, end, sheets)
+		return s.postEntry(ctx, tx, e, item, end, batch)
 	case BlackList:
 		return s.event(ctx, tx, EventBlacklisted, e, end)
 	}
 	return nil
 }
 
-func (s *Service) postEntry(ctx context.Context, tx Writer, e *Evidence, item points.Item, effective household.Date, sheets map[string]*Sheet) error {
-	sh, err := s.sheet(ctx, tx, e, sheets)
+func (s *Service) postEntry(ctx context.Context, tx Writer, e *Evidence, item points.Item, effective household.Date, batch *ledgerBatch) error {
+	sh, err := batch.sheet(ctx, tx, e)
 	if err != nil {
 		return err
 	}
@@ -480,27 +481,39 @@ func (s *Service) postEntry(ctx context.Context, tx Writer, e *Evidence, item po
 	if err != nil {
 		return err
 	}
-	return s.append(ctx, tx, sh, e, entry)
+	return batch.append(ctx, tx, sh, e, entry)
 }
 
-func (s *Service) sheet(ctx context.Context, tx Reader, e *Evidence, sheets map[string]*Sheet) (*Sheet, error) {
-	if sh, ok := sheets[e.Household]; ok {
-		return sh, nil
+// ledgerBatch collects the entries a batch posts, so that each
+// household's sheet is written once per transaction rather than once per
+// row. A nil *ledgerBatch writes every entry at once.
+type ledgerBatch struct {
+	sheets  map[string]*Sheet
+	pending map[string][]points.Entry
+	order   []string
+}
+
+func (b *ledgerBatch) sheet(ctx context.Context, tx Reader, e *Evidence) (*Sheet, error) {
+	if b != nil {
+		if sh, ok := b.sheets[e.Household]; ok {
+			return sh, nil
+		}
 	}
 	sh, err := tx.Sheet(ctx, e.Household)
 	if err != nil {
 		return nil, err
 	}
 	sh.Household, sh.Village = e.Household, e.Village
-	if sheets != nil {
-		sheets[e.Household] = sh
+	if b != nil {
+		b.sheets[e.Household] = sh
 	}
 	return sh, nil
 }
 
-// append appends entry to the household's ledger and sheet. Redemptions
-// have no evidence and bring their own (deterministic) ID.
-func (s *Service) append(ctx context.Context, tx Writer, sh *Sheet, e *Evidence, entry points.Entry) error {
+// append appends entry to the household's sheet and, unbatched, to the
+// ledger. Redemptions have no evidence and bring their own
+// (deterministic) ID.
+func (b *ledgerBatch) append(ctx context.Context, tx Writer, sh *Sheet, e *Evidence, entry points.Entry) error {
 	if entry.ID == "" {
 		entry.ID = uuid.Must(uuid.NewV7()).String()
 	}
@@ -509,6 +522,13 @@ func (s *Service) append(ctx context.Context, tx Writer, sh *Sheet, e *Evidence,
 		entry.EvidenceID = e.ID
 	}
 	sh.Entries = append(sh.Entries, entry)
+	if b != nil {
+		if _, ok := b.pending[sh.Household]; !ok {
+			b.order = append(b.order, sh.Household)
+		}
+		b.pending[sh.Household] = append(b.pending[sh.Household], entry)
+		return nil
+	}
 	if err := tx.AppendEntries(ctx, sh, []points.Entry{entry}); err != nil {
 		sh.Entries = sh.Entries[:len(sh.Entries)-1]
 		return err
@@ -516,10 +536,21 @@ func (s *Service) append(ctx context.Context, tx Writer, sh *Sheet, e *Evidence,
 	return nil
 }
 
+// flush writes the collected entries and each touched sheet once.
+func (b *ledgerBatch) flush(ctx context.Context, tx Writer) error {
+	for _, h := range b.order {
+		if err := tx.AppendEntries(ctx, b.sheets[h], b.pending[h]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // reverse appends the reversal of e's live entry, effective on the given
 // day.
 func (s *Service) reverse(ctx context.Context, tx Writer, e *Evidence, on household.Date) error {
-	sh, err := s.sheet(ctx, tx, e, nil)
+	var unbatched *ledgerBatch
+	sh, err := unbatched.sheet(ctx, tx, e)
 	if err != nil {
 		return err
 	}
@@ -531,7 +562,7 @@ func (s *Service) reverse(ctx context.Context, tx Writer, e *Evidence, on househ
 	if err != nil {
 		return err
 	}
-	return s.append(ctx, tx, sh, e, rev)
+	return unbatched.append(ctx, tx, sh, e, rev)
 }
 
 func (s *Service) event(ctx context.Context, tx Writer, typ string, e *Evidence, effective household.Date) error {
