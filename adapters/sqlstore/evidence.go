@@ -170,7 +170,8 @@ func (tx *Tx) InsertEvidence(ctx context.Context, e *evidence.Evidence) error {
 		return internal(err, "encoding attachments")
 	}
 	n, err := tx.q.Exec(ctx, `INSERT INTO evidence (`+evidenceColumns+`)
-		VALUES (`+placeholders(1, 39)+`)`,
+		VALUES (`+placeholders(1, 39)+`)
+		ON CONFLICT (village_code, request_id) DO NOTHING`,
 		e.ID, e.Village, e.Household, string(e.Kind), e.ItemCode, e.Quantity, e.CatalogueHash,
 		string(e.Level), e.Stars, optDateArg(e.ValidUntil), e.Period, e.Creditworthy,
 		moneyArg(e.ProposedAmount), string(e.OccurredOn), e.Note,
@@ -237,29 +238,6 @@ func concurrentChange(format string, args ...any) error {
 	return fault.New(fault.FailedPrecondition, "CONCURRENT_CHANGE", "changed concurrently: "+format, args...)
 }
 
-// entryJSON is the stored form of a points.Entry inside a household's
-// sheet. Decimals are strings that keep their scale ("-2.50" stays
-// "-2.50"), so an entry reads back exactly as written.
-type entryJSON struct {
-	ID           string `json:"id"`
-	Household    string `json:"household"`
-	EvidenceID   string `json:"evidence,omitempty"`
-	ItemCode     string `json:"item,omitempty"`
-	Domain       string `json:"domain,omitempty"`
-	Area         string `json:"area,omitempty"`
-	Kind         string `json:"kind"`
-	Quantity     int32  `json:"quantity,omitempty"`
-	Requested    string `json:"requested"`
-	Points       string `json:"points"`
-	Capped       string `json:"capped"`
-	OccurredOn   string `json:"occurred_on"`
-	EffectiveOn  string `json:"effective_on"`
-	ValidUntil   string `json:"valid_until,omitempty"`
-	ForCredit    bool   `json:"for_credit,omitempty"`
-	Reverses     string `json:"reverses,omitempty"`
-	ReversedKind string `json:"reversed_kind,omitempty"`
-}
-
 // exactDecimal writes d keeping its scale: decimal.String drops trailing
 // zeros.
 func exactDecimal(d decimal.Decimal) string {
@@ -267,51 +245,6 @@ func exactDecimal(d decimal.Decimal) string {
 		return d.StringFixed(-d.Exponent())
 	}
 	return d.String()
-}
-
-func encodeEntries(es []points.Entry) (string, error) {
-	out := make([]entryJSON, len(es))
-	for i, e := range es {
-		out[i] = entryJSON{
-			ID: e.ID, Household: e.Household, EvidenceID: e.EvidenceID,
-			ItemCode: e.ItemCode, Domain: string(e.Domain), Area: e.Area, Kind: string(e.Kind), Quantity: e.Quantity,
-			Requested: exactDecimal(e.Requested), Points: exactDecimal(e.Points), Capped: exactDecimal(e.Capped),
-			OccurredOn: string(e.OccurredOn), EffectiveOn: string(e.EffectiveOn), ValidUntil: string(e.ValidUntil),
-			ForCredit: e.ForCredit, Reverses: e.Reverses, ReversedKind: string(e.ReversedKind),
-		}
-	}
-	b, err := json.Marshal(out)
-	return string(b), err
-}
-
-func decodeEntries(s string) ([]points.Entry, error) {
-	var in []entryJSON
-	if err := json.Unmarshal([]byte(s), &in); err != nil {
-		return nil, fmt.Errorf("bad stored sheet: %w", err)
-	}
-	out := make([]points.Entry, len(in))
-	for i, j := range in {
-		e := points.Entry{
-			ID: j.ID, Household: j.Household, EvidenceID: j.EvidenceID,
-			ItemCode: j.ItemCode, Domain: points.Domain(j.Domain), Area: j.Area, Kind: points.Kind(j.Kind),
-			Quantity:   j.Quantity,
-			OccurredOn: household.Date(j.OccurredOn), EffectiveOn: household.Date(j.EffectiveOn),
-			ValidUntil: household.Date(j.ValidUntil),
-			ForCredit:  j.ForCredit, Reverses: j.Reverses, ReversedKind: points.Kind(j.ReversedKind),
-		}
-		for _, d := range []struct {
-			to   *decimal.Decimal
-			from string
-		}{{&e.Requested, j.Requested}, {&e.Points, j.Points}, {&e.Capped, j.Capped}} {
-			v, err := decimal.NewFromString(d.from)
-			if err != nil {
-				return nil, fmt.Errorf("bad stored sheet: entry %s: %w", j.ID, err)
-			}
-			*d.to = v
-		}
-		out[i] = e
-	}
-	return out, nil
 }
 
 // Sheet implements evidence.Reader.

@@ -27,6 +27,8 @@ type Service struct {
 	// cache holds parsed county documents and resolved catalogues by
 	// version; versions are immutable, so entries never go stale.
 	cache sync.Map
+	// effective holds Effective's recent answers by village.
+	effective sync.Map
 }
 
 // NewService returns a Service. now is the clock (time.Now in production).
@@ -206,6 +208,7 @@ func (s *Service) Activate(ctx context.Context, p *access.Principal, name string
 	if err != nil {
 		return nil, err
 	}
+	s.effective.Clear()
 	return out, nil
 }
 
@@ -347,8 +350,33 @@ func lintProblems(err error) (LintResult, error) {
 // resolved against the county version it inherits, or, when the village
 // has no active document, the county's active base unchanged. NotFound
 // when neither exists.
+//
+// Every submission asks for it, so the answer is kept for effectiveTTL:
+// an activation through this Service clears it at once, one through
+// another sanzhid process is seen within effectiveTTL. Evidence pins the
+// hash of the catalogue it used, so a submission that races an activation
+// is simply one that arrived a moment earlier.
 func (s *Service) Effective(ctx context.Context, village string) (*points.Catalogue, error) {
-	return s.EffectiveAt(ctx, village, s.clock())
+	now := s.clock()
+	if hit, ok := s.effective.Load(village); ok {
+		if e := hit.(effectiveEntry); !now.Before(e.from) && now.Before(e.from.Add(effectiveTTL)) {
+			return e.cat, nil
+		}
+	}
+	cat, err := s.EffectiveAt(ctx, village, now)
+	if err != nil {
+		return nil, err
+	}
+	s.effective.Store(village, effectiveEntry{cat: cat, from: now})
+	return cat, nil
+}
+
+// effectiveTTL is how long Effective reuses an answer.
+const effectiveTTL = 2 * time.Second
+
+type effectiveEntry struct {
+	cat  *points.Catalogue
+	from time.Time
 }
 
 // EffectiveAt returns the catalogue the village used at instant t: the

@@ -327,38 +327,61 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 		// fn may be retried: start from the field-validation results.
 		out := make([]RowResult, len(results))
 		copy(out, results)
-		var ids []string
-		for i := range rows {
-			if out[i].Err == nil {
-				ids = append(ids, rows[i].RequestID)
+		// A dry run looks request ids up first; a real one inserts first
+		// and reads only on a conflict, because under SERIALIZABLE a read
+		// of the request-id index before the insert makes concurrent
+		// submissions abort each other.
+		prior := map[string]*Evidence{}
+		if dryRun {
+			var ids []string
+			for i := range rows {
+				if out[i].Err == nil {
+					ids = append(ids, rows[i].RequestID)
+				}
+			}
+			var err error
+			if prior, err = tx.EvidenceByRequests(ctx, village, ids); err != nil {
+				return err
 			}
 		}
-		prior, err := tx.EvidenceByRequests(ctx, cat.Village, ids)
-		if err != nil {
-			return err
+		seenBefore := func(i int, hash string) (bool, error) {
+			e, ok := prior[rows[i].RequestID]
+			if !ok {
+				return false, nil
+			}
+			if e.RequestHash != hash {
+				out[i].Err = fault.New(fault.AlreadyExists, "REQUEST_ID_REUSED",
+					"request id %q was already used for %s with different content", rows[i].RequestID, e.Name())
+			} else {
+				out[i].Evidence, out[i].Duplicate = e, true
+			}
+			return true, nil
 		}
+		homes := map[string]*household.Household{}
 		batch := &ledgerBatch{sheets: map[string]*Sheet{}, pending: map[string][]points.Entry{}}
 		for i, in := range rows {
 			if out[i].Err != nil {
 				continue
 			}
 			hash := requestHash(in)
-			if e, ok := prior[in.RequestID]; ok {
-				if e.RequestHash != hash {
-					out[i].Err = fault.New(fault.AlreadyExists, "REQUEST_ID_REUSED",
-						"request id %q was already used for %s with different content", in.RequestID, e.Name())
-				} else {
-					out[i].Evidence, out[i].Duplicate = e, true
+			if done, err := seenBefore(i, hash); done || err != nil {
+				if err != nil {
+					return err
 				}
 				continue
 			}
-			h, err := tx.Household(ctx, ps[i].village, ps[i].household)
-			if fault.Is(err, fault.NotFound) {
-				out[i].Err = fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s does not exist", in.Parent)
-				continue
-			}
-			if err != nil {
-				return err
+			h, ok := homes[ps[i].household]
+			if !ok {
+				var err error
+				h, err = tx.Household(ctx, ps[i].village, ps[i].household)
+				if fault.Is(err, fault.NotFound) {
+					out[i].Err = fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s does not exist", in.Parent)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				homes[h.ID] = h
 			}
 			item, err := checkAgainst(ps[i], cat, h, today)
 			if err != nil {
@@ -366,28 +389,42 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 				continue
 			}
 			e := newEvidence(ps[i], p, now, hash, cat)
-			out[i].Evidence = e
 			if dryRun {
+				out[i].Evidence = e
 				continue
 			}
-			if ps[i].in.Kind == Points && !item.Review {
-				// Machine-recorded: straight to 公示. The entry is
-				// written when the batch flushes, after the evidence.
-				if err := s.post(ctx, tx, e, cat, item, today, batch); err != nil {
+			// Machine-recorded items need no review: straight to 公示.
+			autoPost := ps[i].in.Kind == Points && !item.Review
+			if autoPost {
+				if err := openNotice(e, cat, today); err != nil {
 					return err
 				}
 			}
 			if err := tx.InsertEvidence(ctx, e); err != nil {
-				if fault.Is(err, fault.AlreadyExists) {
-					// A concurrent request with the same id committed
-					// after this transaction's snapshot: start over,
-					// and the retry sees it as a duplicate.
+				if !fault.Is(err, fault.AlreadyExists) {
+					return err
+				}
+				found, err := tx.EvidenceByRequests(ctx, village, []string{in.RequestID})
+				if err != nil {
+					return err
+				}
+				if len(found) == 0 {
+					// Taken by a transaction this one cannot see yet.
 					return errRequestRace
 				}
-				return err
+				prior[in.RequestID] = found[in.RequestID]
+				if _, err := seenBefore(i, hash); err != nil {
+					return err
+				}
+				continue
 			}
-			action := "evidence.submit"
-			if err := tx.Record(ctx, s.record(p, action, e, now, hash, nil)); err != nil {
+			out[i].Evidence = e
+			if autoPost {
+				if err := s.postEntry(ctx, tx, e, item, e.NoticeEnd, batch); err != nil {
+					return err
+				}
+			}
+			if err := tx.Record(ctx, s.record(p, "evidence.submit", e, now, hash, nil)); err != nil {
 				return err
 			}
 		}
@@ -456,17 +493,28 @@ func newEvidence(p parsed, by *access.Principal, now time.Time, hash string, cat
 // household already has this year), a black-list listing raises its event.
 func (s *Service) post(ctx context.Context, tx Writer, e *Evidence, cat *points.Catalogue, item points.Item,
 	today household.Date, batch *ledgerBatch) error {
+	if err := openNotice(e, cat, today); err != nil {
+		return err
+	}
+	switch e.Kind {
+	case Points:
+		return s.postEntry(ctx, tx, e, item, e.NoticeEnd, batch)
+	case BlackList:
+		return s.event(ctx, tx, EventBlacklisted, e, e.NoticeEnd)
+	}
+	return nil
+}
+
+// openNotice moves e to Posted with 公示 from today for the catalogue's
+// number of days.
+func openNotice(e *Evidence, cat *points.Catalogue, today household.Date) error {
 	end, err := cat.EffectiveOn(today)
 	if err != nil {
 		return err
 	}
 	e.State, e.NoticeStart, e.NoticeEnd = Posted, today, end
-	switch e.Kind {
-	case Points:
+	if e.Kind == Points {
 		e.CatalogueHash = cat.Hash
-		return s.postEntry(ctx, tx, e, item, end, batch)
-	case BlackList:
-		return s.event(ctx, tx, EventBlacklisted, e, end)
 	}
 	return nil
 }

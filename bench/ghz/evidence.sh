@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Load test of the evidence workflow on PostgreSQL with ghz, each RPC
+# reported as a ratio of floors measured on the same server in the same
+# run (see BENCHMARKS.md, issue 4). Needs PostgreSQL on 127.0.0.1:5432
+# (user postgres, trust) and ghz on PATH or in $GHZ
+# (go install github.com/bojand/ghz/cmd/ghz@latest).
+#
+#   bash bench/ghz/evidence.sh            # N=20000 requests per run
+#   N=5000 C=50 bash bench/ghz/evidence.sh
+#
+# Steps: a fresh database, the demo county seeded through the real
+# service, two principals (a clerk and a reviewer of 南阳村), sanzhid with
+# --bench-floors; then ghz at C concurrent clients for
+#   FloorService/InsertOne   one durable single-row INSERT (the floor)
+#   EvidenceService/SubmitEvidence   a 邻里互助 item needing review, spread
+#                                    over the village's 434 households
+#   EvidenceService/ReviewEvidence   approving each of those once (posts
+#                                    the ledger entry, updates the sheet)
+#   PointsService/GetPoints  a household with 1,000 ledger entries
+# and finally `sanzhi import evidence` of a 100,000-row CSV.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${N:-20000}
+C=${C:-50}
+ROWS=${ROWS:-100000}
+GHZ=${GHZ:-$(command -v ghz || echo "$(go env GOPATH)/bin/ghz")}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+DB=sanzhi_bench
+VILLAGE=330483102215
+work=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+go build -o "$work/sanzhi" ./cmd/sanzhi
+go build -o "$work/sanzhid" ./cmd/sanzhid
+psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+export SANZHI_DATABASE="$PGURL/$DB?sslmode=disable"
+"$work/sanzhi" keygen "$work/data.key" >/dev/null
+"$work/sanzhi" audit keygen "$work/audit.key" >/dev/null
+"$work/sanzhi" migrate >/dev/null
+"$work/sanzhi" demo seed --data-key-file "$work/data.key" >/dev/null
+key() { "$work/sanzhi" principal create --name "$1" --role "$2" --villages $VILLAGE | grep -o 'sz_[A-Za-z0-9_-]*' | head -1; }
+CLERK=$(key bench-clerk village_clerk)
+REVIEWER=$(key bench-reviewer village_reviewer)
+
+"$work/sanzhid" --data-key-file "$work/data.key" --audit-key-file "$work/audit.key" \
+  --grpc-addr 127.0.0.1:7170 --http-addr "" --bench-floors --log-level error --checkpoint-interval 1s &
+pid=$!
+for _ in $(seq 50); do grpcurl_ok=$("$GHZ" --insecure --call grpc.health.v1.Health/Check -n 1 -c 1 127.0.0.1:7170 2>/dev/null | grep -c 'OK' || true); [ "$grpcurl_ok" -gt 0 ] && break; sleep 0.2; done
+
+ghz() { "$GHZ" --insecure --format json -c "$C" --connections "$(( C < 4 ? C : 4 ))" "$@" 127.0.0.1:7170; }
+summary() { # name json-file
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+name, path = sys.argv[1], sys.argv[2]
+r = json.load(open(path))
+lat = {d["percentage"]: d["latency"] / 1e6 for d in r.get("latencyDistribution") or []}
+errs = sum(v for k, v in (r.get("statusCodeDistribution") or {}).items() if k != "OK")
+print(f"{name:<28} {r['rps']:>9.0f} req/s  p50 {lat.get(50, 0):6.2f} ms  p99 {lat.get(99, 0):6.2f} ms  errors {errs}")
+PY
+}
+auth() { echo "{\"authorization\":\"Bearer $1\"}"; }
+
+ids=$(psql "$SANZHI_DATABASE" -Atc "SELECT id FROM households WHERE village_code='$VILLAGE' ORDER BY id")
+python3 - "$VILLAGE" "$work/submit.json" <<PY
+import json, sys
+village, out = sys.argv[1], sys.argv[2]
+ids = """$ids""".split()
+json.dump([{"parent": f"villages/{village}/households/{h}",
+            "evidence": {"kind": "EVIDENCE_KIND_POINTS", "item_code": "DZ-XF-07", "quantity": 1,
+                         "occurred_on": "$(TZ=Asia/Shanghai date +%F)", "witness": "王伟", "note": "邻里互助"},
+            "request_id": "{{newUUID}}"} for h in ids], open(out, "w"))
+PY
+
+ghz --call sanzhi.v1.FloorService/Empty -n "$N" -m "$(auth "$CLERK")" -d '{}' >"$work/empty.json"
+ghz --call sanzhi.v1.FloorService/InsertOne -n "$N" -m "$(auth "$CLERK")" -d '{"payload":"{{newUUID}}"}' >"$work/floor.json"
+ghz --call sanzhi.v1.EvidenceService/SubmitEvidence -n "$N" -m "$(auth "$CLERK")" --data-file "$work/submit.json" >"$work/submit.out.json"
+psql "$SANZHI_DATABASE" -Atc "SELECT 'villages/'||village_code||'/households/'||household_id||'/evidence/'||id FROM evidence WHERE state='pending_review'" |
+  python3 -c 'import json,sys; json.dump([{"name": l.strip(), "decision": "REVIEW_DECISION_APPROVE"} for l in sys.stdin if l.strip()], open(sys.argv[1], "w"))' "$work/review.json"
+nreview=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$work/review.json")
+ghz --call sanzhi.v1.EvidenceService/ReviewEvidence -n "$nreview" -m "$(auth "$REVIEWER")" --data-file "$work/review.json" >"$work/review.out.json"
+
+# A household with 1,000 ledger entries: 1,000 machine-recorded rows.
+hh=$(echo "$ids" | tail -1)
+python3 - "$hh" "$work/thousand.csv" <<'PY'
+import sys, datetime
+hh, out = sys.argv[1], sys.argv[2]
+today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+with open(out, "w") as f:
+    f.write("household,item_code,occurred_on,system_source,request_id\n")
+    for i in range(1000):
+        d = today - datetime.timedelta(days=i % 80)
+        item = ["DZ-ML-01", "ZZ-MS-05", "DZ-XF-06", "ZZ-GY-02"][i % 4]
+        f.write(f"{hh},{item},{d},bench,thousand-{i}\n")
+PY
+"$work/sanzhi" import evidence "$work/thousand.csv" --village $VILLAGE --as bench-clerk --lang en >/dev/null 2>&1
+entries=$(psql "$SANZHI_DATABASE" -Atc "SELECT count(*) FROM ledger_entries WHERE household_id='$hh'")
+ghz --call sanzhi.v1.PointsService/GetPoints -n "$N" -m "$(auth "$CLERK")" -d "{\"household\":\"villages/$VILLAGE/households/$hh\"}" >"$work/points.json"
+C=1 ghz --call sanzhi.v1.PointsService/GetPoints -n 2000 -m "$(auth "$CLERK")" -d "{\"household\":\"villages/$VILLAGE/households/$hh\"}" >"$work/points1.json"
+
+echo "PostgreSQL, $C concurrent clients, N=$N (ReviewEvidence: $nreview, one per pending submission)"
+summary "FloorService/Empty" "$work/empty.json"
+summary "FloorService/InsertOne" "$work/floor.json"
+summary "SubmitEvidence" "$work/submit.out.json"
+summary "ReviewEvidence" "$work/review.out.json"
+summary "GetPoints ($entries entries)" "$work/points.json"
+summary "GetPoints, 1 client" "$work/points1.json"
+python3 - "$work" <<'PY'
+import json, sys
+w = sys.argv[1]
+rps = lambda f: json.load(open(f"{w}/{f}"))["rps"]
+floor = rps("floor.json")
+print(f"ratio to the INSERT floor: SubmitEvidence {rps('submit.out.json')/floor:.2f}, ReviewEvidence {rps('review.out.json')/floor:.2f}")
+PY
+
+# 100,000 CSV rows across the village's households, half needing review.
+python3 - "$VILLAGE" "$ROWS" "$work/big.csv" <<PY
+import sys, datetime
+village, rows, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+ids = """$ids""".split()
+today = datetime.datetime.now(datetime.timezone(datetime.timedelta(hours=8))).date()
+with open(out, "w", encoding="utf-8") as f:
+    f.write("户编号,事项代码,发生日期,数量,说明,证明人,系统来源\n")
+    for i in range(rows):
+        d = today - datetime.timedelta(days=1 + i % 85)
+        if i % 2:
+            f.write(f"{ids[i % len(ids)]},DZ-XF-07,{d},1,邻里互助 {i},王伟,\n")
+        else:
+            f.write(f"{ids[i % len(ids)]},DZ-ML-01,{d},1,垃圾分类 {i},,智能垃圾桶\n")
+PY
+start=$(date +%s.%N)
+"$work/sanzhi" import evidence "$work/big.csv" --village $VILLAGE --as bench-clerk --lang en 2>/dev/null | tail -1
+end=$(date +%s.%N)
+python3 -c "print(f'CSV import of $ROWS rows: {$end - $start:.1f} s')"
