@@ -312,6 +312,17 @@ func testEvidenceUpdate(t *testing.T, s *sqlstore.Store) {
 	submitted.Version = 3
 	assertSameEvidence(t, &submitted, got)
 
+	// Resolution and revocation.
+	*e = submitted
+	e.State = evidence.Revoked
+	e.ResolvedBy, e.ResolveTime, e.ResolveReason, e.Upheld = "committee", at(3*time.Hour), "维持", true
+	e.RevokedBy, e.RevokeTime, e.RevokeReason = "reviewer", at(4*time.Hour), "撤销"
+	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error { return tx.UpdateEvidence(ctx, e) }))
+	assert.Equal(t, 4, e.Version)
+	got, err = getEvidence(t, s, villageA, h.ID, e.ID)
+	require.NoError(t, err)
+	assertSameEvidence(t, e, got)
+
 	// Clearing a time and dates writes NULL back.
 	e.ReviewTime, e.NoticeStart, e.NoticeEnd = nil, "", ""
 	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error { return tx.UpdateEvidence(ctx, e) }))
@@ -331,8 +342,8 @@ func testEvidenceUpdate(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, 1, stale.Version, "a failed update leaves the version alone")
 	got, err = getEvidence(t, s, villageA, h.ID, e.ID)
 	require.NoError(t, err)
-	assert.Equal(t, evidence.Disputed, got.State)
-	assert.Equal(t, 4, got.Version)
+	assert.Equal(t, evidence.Revoked, got.State)
+	assert.Equal(t, 5, got.Version)
 }
 
 func listEvidence(t *testing.T, s *sqlstore.Store, q evidence.ListQuery) []string {
@@ -676,7 +687,8 @@ func readTotals(t *testing.T, s *sqlstore.Store, village string, from, to househ
 func testTotals(t *testing.T, s *sqlstore.Store) {
 	var hs []*household.Household
 	for i := range 3 {
-		h := newHousehold(t, villageA, i)
+		// Head names sort opposite to ids, so the order is checked.
+		h := newHousehold(t, villageA, 2-i)
 		insert(t, s, h)
 		hs = append(hs, h)
 	}
@@ -694,9 +706,12 @@ func testTotals(t *testing.T, s *sqlstore.Store) {
 		award("h0-5", h0.ID, "-9", "2026-03-15", false), // not for credit
 		redemption(t, "h0-6", h0.ID, "0.05", "2026-03-16"),
 	))
-	// A reversed redemption counts nowhere either.
+	// A reversed redemption counts nowhere either, even one wrongly
+	// flagged for credit (points.Balances counts it only as redeemed).
+	flagged := reversal(t, "h0-8", redemption(t, "h0-6b", h0.ID, "0.05", "2026-03-16"), "2026-03-17")
+	flagged.ForCredit = true
 	require.NoError(t, appendToSheet(s, h0.ID,
-		reversal(t, "h0-7", redemption(t, "h0-6", h0.ID, "0.05", "2026-03-16"), "2026-03-17")))
+		reversal(t, "h0-7", redemption(t, "h0-6", h0.ID, "0.05", "2026-03-16"), "2026-03-17"), flagged))
 	// h1: a deduction, its reversal, and an award.
 	ded := award("h1-1", h1.ID, "-1.5", "2026-03-05", true)
 	require.NoError(t, appendToSheet(s, h1.ID, ded, award("h1-2", h1.ID, "2.25", "2026-03-06", true)))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -215,6 +216,12 @@ func importRows(ctx context.Context, svc *evidence.Service, p *access.Principal,
 		wg    sync.WaitGroup
 		sem   = make(chan struct{}, parallel)
 	)
+	// Batches run in parallel, and two transactions posting to the same
+	// household's sheet conflict and retry: order the rows by household
+	// (keeping the file's order within one, which decides what a cap
+	// holds back) so that parallel batches touch different households.
+	rows = slices.Clone(rows)
+	slices.SortStableFunc(rows, func(a, b csvrows.Row) int { return strings.Compare(a.Input.Parent, b.Input.Parent) })
 	for start := 0; start < len(rows); start += evidence.MaxBatch {
 		chunk := rows[start:min(start+evidence.MaxBatch, len(rows))]
 		sem <- struct{}{}
