@@ -22,17 +22,49 @@ func (tx *Tx) Record(ctx context.Context, r audit.Record) error {
 	if err := r.Validate(); err != nil {
 		return fault.Wrap(err, fault.Internal, "AUDIT_RECORD_INVALID", "refusing an invalid audit record")
 	}
-	payload, err := json.Marshal(r.Payload)
-	if err != nil {
-		return internal(err, "encoding an audit payload")
+	if tx.records != nil {
+		*tx.records = append(*tx.records, r)
+		return nil
 	}
-	if r.Payload == nil {
-		payload = []byte("{}")
+	return tx.insertRecords(ctx, []audit.Record{r})
+}
+
+// flushRecords inserts the records a write transaction queued, in order.
+func (tx *Tx) flushRecords(ctx context.Context) error {
+	rs := *tx.records
+	*tx.records = nil
+	for len(rs) > 0 {
+		n := min(len(rs), 500) // 7 parameters a row, far below either engine's limit
+		if err := tx.insertRecords(ctx, rs[:n]); err != nil {
+			return err
+		}
+		rs = rs[n:]
 	}
-	_, err = tx.q.Exec(ctx, `INSERT INTO audit_queue (time, actor, action, subject, request_hash, result_hash, payload)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash, string(payload))
-	return internal(err, "queueing an audit record")
+	return nil
+}
+
+// insertRecords appends rs to the audit queue in one statement; queue ids
+// follow the order of rs.
+func (tx *Tx) insertRecords(ctx context.Context, rs []audit.Record) error {
+	var sb strings.Builder
+	args := make([]any, 0, 7*len(rs))
+	for i, r := range rs {
+		payload := []byte("{}")
+		if r.Payload != nil {
+			var err error
+			if payload, err = json.Marshal(r.Payload); err != nil {
+				return internal(err, "encoding an audit payload")
+			}
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(" + placeholders(7*i+1, 7) + ")")
+		args = append(args, tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash, string(payload))
+	}
+	_, err := tx.q.Exec(ctx, `INSERT INTO audit_queue (time, actor, action, subject, request_hash, result_hash, payload)
+		VALUES `+sb.String(), args...)
+	return internal(err, "queueing audit records")
 }
 
 // TreeHead is the state of the log.

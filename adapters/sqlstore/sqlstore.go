@@ -13,6 +13,7 @@ import (
 	"errors"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
@@ -78,6 +79,10 @@ func New(conn Conn, d Dialect) *Store { return &Store{conn: conn, dialect: d} }
 type Tx struct {
 	q Querier
 	d *Dialect
+	// records holds audit records written in a write transaction; they
+	// are inserted together when fn returns, in as few statements as
+	// possible (a batch of evidence writes hundreds). Nil outside write.
+	records *[]audit.Record
 }
 
 func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
@@ -85,7 +90,13 @@ func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (s *Store) write(ctx context.Context, fn func(*Tx) error) error {
-	return s.conn.WriteTx(ctx, func(q Querier) error { return fn(&Tx{q: q, d: &s.dialect}) })
+	return s.conn.WriteTx(ctx, func(q Querier) error {
+		tx := &Tx{q: q, d: &s.dialect, records: new([]audit.Record)}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return tx.flushRecords(ctx)
+	})
 }
 
 // Households returns the household port.
