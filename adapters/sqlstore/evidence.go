@@ -160,42 +160,99 @@ func (tx *Tx) evidenceList(ctx context.Context, what, query string, args ...any)
 
 // InsertEvidence implements evidence.Writer.
 func (tx *Tx) InsertEvidence(ctx context.Context, e *evidence.Evidence) error {
-	// NUMERIC(17, 2) would round a third decimal place where SQLite's
-	// text keeps it: refuse it on both.
-	if !e.ProposedAmount.Equal(e.ProposedAmount.Round(2)) {
-		return fault.InvalidField("proposed_amount", "%s has more than 2 decimal places", e.ProposedAmount)
-	}
-	attachments, err := encodeAttachments(e.Attachments)
+	stored, err := tx.InsertEvidences(ctx, []*evidence.Evidence{e})
 	if err != nil {
-		return internal(err, "encoding attachments")
+		return err
 	}
-	n, err := tx.q.Exec(ctx, `INSERT INTO evidence (`+evidenceColumns+`)
-		VALUES (`+placeholders(1, 39)+`)
-		ON CONFLICT (village_code, request_id) DO NOTHING`,
-		e.ID, e.Village, e.Household, string(e.Kind), e.ItemCode, e.Quantity, e.CatalogueHash,
-		string(e.Level), e.Stars, optDateArg(e.ValidUntil), e.Period, e.Creditworthy,
-		moneyArg(e.ProposedAmount), string(e.OccurredOn), e.Note,
-		attachments, e.Witness, e.SystemSource, string(e.State), e.SubmittedBy, tsArg(e.SubmitTime), e.RequestID,
-		e.RequestHash, e.ReviewedBy, optTSArg(e.ReviewTime), e.ReviewReason,
-		optDateArg(e.NoticeStart), optDateArg(e.NoticeEnd),
-		e.ObjectedBy, optTSArg(e.ObjectTime), e.ObjectReason, e.ResolvedBy, optTSArg(e.ResolveTime), e.ResolveReason,
-		e.Upheld, e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, 1)
-	if err != nil {
-		if tx.d.IsUniqueViolation(err) {
-			// A concurrent transaction took the request id after this
-			// one's snapshot. On PostgreSQL the transaction is now
-			// aborted: the caller must start over, not read.
-			return fault.Wrap(err, fault.AlreadyExists, "EVIDENCE_EXISTS",
-				"evidence with request id %q already exists in village %s", e.RequestID, e.Village)
-		}
-		return internal(err, "inserting evidence")
-	}
-	if n == 0 {
+	if !stored[e.ID] {
 		return fault.New(fault.AlreadyExists, "EVIDENCE_EXISTS",
-			"evidence with request id %q (or id %s) already exists in village %s", e.RequestID, e.ID, e.Village)
+			"evidence with request id %q already exists in village %s", e.RequestID, e.Village)
 	}
-	e.Version = 1
 	return nil
+}
+
+// evidenceWidth is the number of columns InsertEvidences writes a row.
+const evidenceWidth = 39
+
+// InsertEvidences implements evidence.Writer: multi-row INSERTs of up to
+// 200 rows (7,800 parameters, within both engines' limits).
+func (tx *Tx) InsertEvidences(ctx context.Context, es []*evidence.Evidence) (map[string]bool, error) {
+	stored := make(map[string]bool, len(es))
+	for len(es) > 0 {
+		n := min(len(es), 200)
+		if err := tx.insertEvidences(ctx, es[:n], stored); err != nil {
+			return nil, err
+		}
+		es = es[n:]
+	}
+	return stored, nil
+}
+
+func (tx *Tx) insertEvidences(ctx context.Context, es []*evidence.Evidence, stored map[string]bool) error {
+	var sb strings.Builder
+	args := make([]any, 0, evidenceWidth*len(es))
+	for i, e := range es {
+		// NUMERIC(17, 2) would round a third decimal place where
+		// SQLite's text keeps it: refuse it on both.
+		if !e.ProposedAmount.Equal(e.ProposedAmount.Round(2)) {
+			return fault.InvalidField("proposed_amount", "%s has more than 2 decimal places", e.ProposedAmount)
+		}
+		attachments, err := encodeAttachments(e.Attachments)
+		if err != nil {
+			return internal(err, "encoding attachments")
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(" + placeholders(evidenceWidth*i+1, evidenceWidth) + ")")
+		args = append(args,
+			e.ID, e.Village, e.Household, string(e.Kind), e.ItemCode, e.Quantity, e.CatalogueHash,
+			string(e.Level), e.Stars, optDateArg(e.ValidUntil), e.Period, e.Creditworthy,
+			moneyArg(e.ProposedAmount), string(e.OccurredOn), e.Note,
+			attachments, e.Witness, e.SystemSource, string(e.State), e.SubmittedBy, tsArg(e.SubmitTime), e.RequestID,
+			e.RequestHash, e.ReviewedBy, optTSArg(e.ReviewTime), e.ReviewReason,
+			optDateArg(e.NoticeStart), optDateArg(e.NoticeEnd),
+			e.ObjectedBy, optTSArg(e.ObjectTime), e.ObjectReason, e.ResolvedBy, optTSArg(e.ResolveTime), e.ResolveReason,
+			e.Upheld, e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, 1)
+	}
+	// ON CONFLICT DO NOTHING on the request id: a taken id skips its row
+	// and leaves the transaction usable, so the caller can read the first
+	// submission. (Under SERIALIZABLE, an id taken by a transaction this
+	// one cannot see is a serialisation failure, which the store retries.)
+	rows, err := tx.q.Query(ctx, `INSERT INTO evidence (`+evidenceColumns+`)
+		VALUES `+sb.String()+`
+		ON CONFLICT (village_code, request_id) DO NOTHING
+		RETURNING id`, args...)
+	if err != nil {
+		return tx.insertEvidenceErr(err, es)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return internal(err, "inserting evidence")
+		}
+		stored[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return tx.insertEvidenceErr(err, es)
+	}
+	for _, e := range es {
+		if stored[e.ID] {
+			e.Version = 1
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) insertEvidenceErr(err error, es []*evidence.Evidence) error {
+	if tx.d.IsUniqueViolation(err) {
+		// The evidence id itself collided (ids are UUIDv7, so this is a
+		// caller reusing one). On PostgreSQL the transaction is aborted.
+		return fault.Wrap(err, fault.AlreadyExists, "EVIDENCE_EXISTS",
+			"evidence with one of these ids already exists (first %s)", es[0].ID)
+	}
+	return internal(err, "inserting evidence")
 }
 
 // UpdateEvidence implements evidence.Writer.

@@ -358,6 +358,8 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 			return true, nil
 		}
 		homes := map[string]*household.Household{}
+		var fresh []int                // rows to insert
+		posts := map[int]points.Item{} // of those, the ones posted at once
 		batch := &ledgerBatch{sheets: map[string]*Sheet{}, pending: map[string][]points.Entry{}}
 		for i, in := range rows {
 			if out[i].Err != nil {
@@ -389,42 +391,61 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 				continue
 			}
 			e := newEvidence(ps[i], p, now, hash, cat)
+			out[i].Evidence = e
 			if dryRun {
-				out[i].Evidence = e
 				continue
 			}
 			// Machine-recorded items need no review: straight to 公示.
-			autoPost := ps[i].in.Kind == Points && !item.Review
-			if autoPost {
+			if ps[i].in.Kind == Points && !item.Review {
 				if err := openNotice(e, cat, today); err != nil {
 					return err
 				}
+				posts[i] = item
 			}
-			if err := tx.InsertEvidence(ctx, e); err != nil {
-				if !fault.Is(err, fault.AlreadyExists) {
-					return err
-				}
-				found, err := tx.EvidenceByRequests(ctx, village, []string{in.RequestID})
-				if err != nil {
-					return err
-				}
-				if len(found) == 0 {
+			fresh = append(fresh, i)
+		}
+		if dryRun || len(fresh) == 0 {
+			copy(results, out)
+			return nil
+		}
+		es := make([]*Evidence, len(fresh))
+		for k, i := range fresh {
+			es[k] = out[i].Evidence
+		}
+		stored, err := tx.InsertEvidences(ctx, es)
+		if err != nil {
+			return err
+		}
+		var taken []string
+		for _, i := range fresh {
+			if !stored[out[i].Evidence.ID] {
+				taken = append(taken, rows[i].RequestID)
+			}
+		}
+		if len(taken) > 0 {
+			if prior, err = tx.EvidenceByRequests(ctx, village, taken); err != nil {
+				return err
+			}
+		}
+		for _, i := range fresh {
+			e := out[i].Evidence
+			if !stored[e.ID] {
+				if _, ok := prior[rows[i].RequestID]; !ok {
 					// Taken by a transaction this one cannot see yet.
 					return errRequestRace
 				}
-				prior[in.RequestID] = found[in.RequestID]
-				if _, err := seenBefore(i, hash); err != nil {
+				out[i].Evidence = nil
+				if _, err := seenBefore(i, e.RequestHash); err != nil {
 					return err
 				}
 				continue
 			}
-			out[i].Evidence = e
-			if autoPost {
+			if item, ok := posts[i]; ok {
 				if err := s.postEntry(ctx, tx, e, item, e.NoticeEnd, batch); err != nil {
 					return err
 				}
 			}
-			if err := tx.Record(ctx, s.record(p, "evidence.submit", e, now, hash, nil)); err != nil {
+			if err := tx.Record(ctx, s.record(p, "evidence.submit", e, now, e.RequestHash, nil)); err != nil {
 				return err
 			}
 		}
@@ -459,6 +480,9 @@ type readOnly struct{ Reader }
 func (readOnly) Record(context.Context, audit.Record) error { return errDryRunWrite }
 func (readOnly) InsertEvidence(context.Context, *Evidence) error {
 	return errDryRunWrite
+}
+func (readOnly) InsertEvidences(context.Context, []*Evidence) (map[string]bool, error) {
+	return nil, errDryRunWrite
 }
 func (readOnly) UpdateEvidence(context.Context, *Evidence) error { return errDryRunWrite }
 func (readOnly) AppendEntries(context.Context, *Sheet, []points.Entry) error {

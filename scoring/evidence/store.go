@@ -118,8 +118,13 @@ type Writer interface {
 	// Record appends an audit record that commits with this transaction.
 	Record(ctx context.Context, r audit.Record) error
 	// InsertEvidence stores e (Version 1). AlreadyExists when (village,
-	// request id) is taken.
+	// request id) is taken; the transaction stays usable.
 	InsertEvidence(ctx context.Context, e *Evidence) error
+	// InsertEvidences stores each of es whose (village, request id) is not
+	// taken, in as few statements as the engine allows, sets their Version
+	// to 1 and returns the ids of those stored. Taken request ids are not
+	// an error; the transaction stays usable to read them.
+	InsertEvidences(ctx context.Context, es []*Evidence) (map[string]bool, error)
 	// UpdateEvidence stores e's workflow fields (State, review, notice,
 	// objection, resolution, revocation, CatalogueHash) and sets Version to
 	// e.Version+1 where the stored Version is e.Version. Aborted when the
