@@ -869,3 +869,41 @@ func testEvidenceWriteRollsBack(t *testing.T, s *sqlstore.Store) {
 	require.NoError(t, appendToSheet(s, h.ID, award("r1", h.ID, "4", "2026-03-10", true)))
 	insertEvidence(t, s, e)
 }
+
+// testEvidenceInsertMany stores a batch in multi-row statements (more rows
+// than one statement takes), skipping taken request ids without failing.
+func testEvidenceInsertMany(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+	taken := newEvidence(t, h, 7)
+	insertEvidence(t, s, taken)
+
+	var batch []*evidence.Evidence
+	for n := range 450 {
+		batch = append(batch, newEvidence(t, h, 1000+n))
+	}
+	dup := newEvidence(t, h, 7) // request id taken
+	batch = append(batch[:300], append([]*evidence.Evidence{dup}, batch[300:]...)...)
+	var stored map[string]bool
+	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+		var err error
+		stored, err = tx.InsertEvidences(ctx, batch)
+		return err
+	}))
+	assert.Len(t, stored, 450)
+	assert.False(t, stored[dup.ID], "a taken request id is skipped")
+	assert.Zero(t, dup.Version)
+	for _, e := range batch {
+		if e == dup {
+			continue
+		}
+		require.True(t, stored[e.ID])
+		assert.Equal(t, 1, e.Version)
+	}
+	got, err := getEvidence(t, s, villageA, h.ID, batch[449].ID)
+	require.NoError(t, err)
+	assertSameEvidence(t, batch[449], got)
+	all := listEvidence(t, s, evidence.ListQuery{Village: villageA, Limit: 1000})
+	assert.Len(t, all, 451)
+}

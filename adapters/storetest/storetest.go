@@ -54,6 +54,7 @@ func RunAll(t *testing.T, open Opener) {
 		{"EvidenceByManyRequests", testEvidenceByManyRequests},
 		{"EvidenceNotFound", testEvidenceNotFound},
 		{"EvidenceRequestIDIsUnique", testEvidenceRequestUnique},
+		{"EvidenceInsertMany", testEvidenceInsertMany},
 		{"EvidenceUpdateVersions", testEvidenceUpdate},
 		{"EvidenceListFiltersAndPaging", testEvidenceList},
 		{"SheetRoundTrip", testSheetRoundTrip},
