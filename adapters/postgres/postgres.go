@@ -152,6 +152,13 @@ func (db *DB) WriteTx(ctx context.Context, fn func(sqlstore.Querier) error) erro
 	return withRetry(ctx, func() error { return db.runTx(ctx, writeOpts, fn) })
 }
 
+// ReadOne implements sqlstore.Conn: fn's single statement runs on the
+// pool without BEGIN and COMMIT, two round trips fewer; one statement
+// sees one snapshot on its own.
+func (db *DB) ReadOne(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return withRetry(ctx, func() error { return fn(querier{db.pool}) })
+}
+
 func (db *DB) runTx(ctx context.Context, opts pgx.TxOptions, fn func(sqlstore.Querier) error) error {
 	tx, err := db.pool.BeginTx(ctx, opts)
 	if err != nil {
@@ -198,7 +205,14 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-type querier struct{ tx pgx.Tx }
+// querier runs statements in a transaction or, for ReadOne, on the pool.
+type querier struct {
+	tx interface {
+		Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+		Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	}
+}
 
 func (q querier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
 	tag, err := q.tx.Exec(ctx, sql, args...)

@@ -147,6 +147,12 @@ func (db *DB) ReadTx(ctx context.Context, fn func(sqlstore.Querier) error) error
 	})
 }
 
+// ReadOne implements sqlstore.Conn: fn's single statement runs on a
+// reader connection, which sees one snapshot for the statement.
+func (db *DB) ReadOne(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return withRetry(ctx, func() error { return fn(querier{db.read}) })
+}
+
 // SequenceTx implements sqlstore.Conn; SQLite has one writer, so it is an
 // ordinary write transaction.
 func (db *DB) SequenceTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
@@ -207,7 +213,14 @@ func isUnique(err error) bool {
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
-type querier struct{ tx *sql.Tx }
+// querier runs statements in a transaction or, for ReadOne, on the pool.
+type querier struct {
+	tx interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	}
+}
 
 func (q querier) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := q.tx.ExecContext(ctx, query, args...)

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"context"
 	"encoding/json"
 	"errors"
@@ -302,6 +303,29 @@ func exactDecimal(d decimal.Decimal) string {
 		return d.StringFixed(-d.Exponent())
 	}
 	return d.String()
+}
+
+// householdSheet reads a household's sheet in one statement, NotFound
+// when the household is not one of village's.
+func (tx *Tx) householdSheet(ctx context.Context, village, id string) (*evidence.Sheet, error) {
+	s := &evidence.Sheet{Household: id, Village: village}
+	var version sql.NullInt64
+	var entries sql.NullString
+	err := tx.q.QueryRow(ctx, `SELECT p.version, p.entries
+		FROM households h LEFT JOIN household_points p ON p.household_id = h.id
+		WHERE h.id = $1 AND h.village_code = $2`, id, village).Scan(&version, &entries)
+	if errors.Is(err, ErrNoRows) {
+		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household villages/%s/households/%s does not exist", village, id)
+	}
+	if err != nil {
+		return nil, internal(err, "reading a points sheet")
+	}
+	if !version.Valid {
+		return s, nil
+	}
+	s.Version = int(version.Int64)
+	s.Entries, err = decodeEntries(entries.String)
+	return s, internal(err, "reading a points sheet")
 }
 
 // Sheet implements evidence.Reader.

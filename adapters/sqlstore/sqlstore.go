@@ -47,6 +47,10 @@ var ErrNoRows = errors.New("sqlstore: no rows")
 // must only touch the database through the Querier it is given.
 type Conn interface {
 	ReadTx(ctx context.Context, fn func(Querier) error) error
+	// ReadOne runs fn, which must issue exactly one read statement,
+	// without an explicit transaction: the statement is consistent on
+	// its own, and the hottest reads save BEGIN and COMMIT.
+	ReadOne(ctx context.Context, fn func(Querier) error) error
 	WriteTx(ctx context.Context, fn func(Querier) error) error
 	// SequenceTx runs the audit sequencer's transaction. It reads the queue
 	// that every writer appends to, so on PostgreSQL it runs at READ
@@ -136,6 +140,16 @@ func (e evidenceStore) Read(ctx context.Context, fn func(evidence.Reader) error)
 
 func (e evidenceStore) Write(ctx context.Context, fn func(evidence.Writer) error) error {
 	return e.s.write(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+func (e evidenceStore) HouseholdSheet(ctx context.Context, village, id string) (*evidence.Sheet, error) {
+	var out *evidence.Sheet
+	err := e.s.conn.ReadOne(ctx, func(q Querier) error {
+		var err error
+		out, err = (&Tx{q: q, d: &e.s.dialect}).householdSheet(ctx, village, id)
+		return err
+	})
+	return out, err
 }
 
 // Conn exposes the connection for tools that need raw access (the

@@ -907,3 +907,28 @@ func testEvidenceInsertMany(t *testing.T, s *sqlstore.Store) {
 	all := listEvidence(t, s, evidence.ListQuery{Village: villageA, Limit: 1000})
 	assert.Len(t, all, 451)
 }
+
+// testHouseholdSheet reads a sheet in one statement: empty before any
+// entry, the entries after, NotFound for a missing household or one of
+// another village.
+func testHouseholdSheet(t *testing.T, s *sqlstore.Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+	sh, err := s.Evidence().HouseholdSheet(ctx, villageA, h.ID)
+	require.NoError(t, err)
+	assert.Zero(t, sh.Version)
+	assert.Empty(t, sh.Entries)
+
+	a := award(newID(t), h.ID, "2.5", "2026-03-08", true)
+	require.NoError(t, appendToSheet(s, h.ID, a))
+	sh, err = s.Evidence().HouseholdSheet(ctx, villageA, h.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sh.Version)
+	assertSameEntries(t, []points.Entry{a}, sh.Entries)
+
+	_, err = s.Evidence().HouseholdSheet(ctx, villageB, h.ID)
+	assert.True(t, fault.Is(err, fault.NotFound), "another village's household: %v", err)
+	_, err = s.Evidence().HouseholdSheet(ctx, villageA, newID(t))
+	assert.True(t, fault.Is(err, fault.NotFound), "no such household: %v", err)
+}

@@ -55,6 +55,7 @@ func RunAll(t *testing.T, open Opener) {
 		{"EvidenceNotFound", testEvidenceNotFound},
 		{"EvidenceRequestIDIsUnique", testEvidenceRequestUnique},
 		{"EvidenceInsertMany", testEvidenceInsertMany},
+		{"HouseholdSheet", testHouseholdSheet},
 		{"EvidenceUpdateVersions", testEvidenceUpdate},
 		{"EvidenceListFiltersAndPaging", testEvidenceList},
 		{"SheetRoundTrip", testSheetRoundTrip},

@@ -124,18 +124,16 @@ func (s *Service) Points(ctx context.Context, householdName, asOfDate string) (p
 	if err != nil {
 		return points.Balance{}, err
 	}
-	var sh *Sheet
-	err = s.store.Read(ctx, func(tx Reader) error {
-		if _, err := tx.Household(ctx, village, id); err != nil {
-			return err
-		}
-		sh, err = tx.Sheet(ctx, id)
-		return err
-	})
+	sh, err := s.store.HouseholdSheet(ctx, village, id)
 	if err != nil {
 		return points.Balance{}, err
 	}
-	cat, err := s.cats.EffectiveAt(ctx, village, endOf(day, now))
+	var cat *points.Catalogue
+	if day == household.Today(now) {
+		cat, err = s.cats.Effective(ctx, village)
+	} else {
+		cat, err = s.cats.EffectiveAt(ctx, village, endOf(day, now))
+	}
 	if err != nil {
 		return points.Balance{}, err
 	}

@@ -23,6 +23,11 @@ type Store interface {
 	// database asks for a retry, so it must not have effects outside the
 	// transaction.
 	Write(ctx context.Context, fn func(Writer) error) error
+	// HouseholdSheet returns the sheet of household id of village in one
+	// statement outside any transaction (the hot read of GetPoints); an
+	// empty sheet when it has no entries yet, NotFound when the household
+	// does not exist or belongs to another village.
+	HouseholdSheet(ctx context.Context, village, id string) (*Sheet, error)
 }
 
 // Sheet is a household's points aggregate: every ledger entry of the
