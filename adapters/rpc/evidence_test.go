@@ -28,7 +28,7 @@ const (
 
 // activateCounty uploads the shipped county base as version 1 and has a
 // second operator activate it.
-func activateCounty(t *testing.T, e *env) {
+func activateCounty(t testing.TB, e *env) {
 	t.Helper()
 	base, err := e.cats.UploadCatalogue(e.as("operator"), &sanzhiv1.UploadCatalogueRequest{Parent: "counties/" + county, Document: countyDoc(t, 1)})
 	require.NoError(t, err)
@@ -49,7 +49,7 @@ func (e *env) noonTomorrow() {
 
 // newHousehold registers a household of village as its clerk and returns
 // its name and, when withPrincipal, a principal for it (named hh-{id}).
-func newHousehold(t *testing.T, e *env, village string, withPrincipal bool) (name, principal string) {
+func newHousehold(t testing.TB, e *env, village string, withPrincipal bool) (name, principal string) {
 	t.Helper()
 	clerk := map[string]string{villageA: "clerk-a", villageB: "clerk-b"}[village]
 	h, err := e.client.CreateHousehold(e.as(clerk), validCreate(t, village))

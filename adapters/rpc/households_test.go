@@ -25,7 +25,7 @@ import (
 var seq atomic.Int64
 
 // personID returns a fresh valid 身份证号 born on birth (YYYYMMDD).
-func personID(t *testing.T, birth string) string {
+func personID(t testing.TB, birth string) string {
 	t.Helper()
 	first17 := fmt.Sprintf("330483%s%03d", birth, seq.Add(1)%1000)
 	c, err := idnum.CheckDigit(first17)
@@ -40,7 +40,7 @@ func validFacts() *sanzhiv1.HouseholdFacts {
 	}
 }
 
-func validCreate(t *testing.T, village string) *sanzhiv1.CreateHouseholdRequest {
+func validCreate(t testing.TB, village string) *sanzhiv1.CreateHouseholdRequest {
 	return &sanzhiv1.CreateHouseholdRequest{
 		Parent: "villages/" + village,
 		Household: &sanzhiv1.Household{

@@ -176,11 +176,11 @@ func (tx *Tx) InsertEvidence(ctx context.Context, e *evidence.Evidence) error {
 const evidenceWidth = 39
 
 // InsertEvidences implements evidence.Writer: multi-row INSERTs of up to
-// 200 rows (7,800 parameters, within both engines' limits).
+// 50 rows.
 func (tx *Tx) InsertEvidences(ctx context.Context, es []*evidence.Evidence) (map[string]bool, error) {
 	stored := make(map[string]bool, len(es))
 	for len(es) > 0 {
-		n := min(len(es), 200)
+		n := min(len(es), 50)
 		if err := tx.insertEvidences(ctx, es[:n], stored); err != nil {
 			return nil, err
 		}

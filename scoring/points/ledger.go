@@ -1,7 +1,8 @@
 package points
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/shopspring/decimal"
 
@@ -398,7 +399,7 @@ func Balances(base decimal.Decimal, entries []Entry, asOf household.Date) Balanc
 		Earned:       decimal.Zero,
 		Redeemed:     decimal.Zero,
 		NotForCredit: decimal.Zero,
-		Entries:      []Entry{},
+		Entries:      make([]Entry, 0, len(entries)),
 	}
 	for _, e := range entries {
 		if e.EffectiveOn == "" || asOf == "" || e.EffectiveOn.After(asOf) {
@@ -425,16 +426,28 @@ func Balances(base decimal.Decimal, entries []Entry, asOf household.Date) Balanc
 		}
 	}
 	b.Redeemable = b.Earned.Sub(b.Redeemed)
-	sort.SliceStable(b.Entries, func(i, j int) bool {
-		x, y := b.Entries[i], b.Entries[j]
-		if x.EffectiveOn != y.EffectiveOn {
-			return x.EffectiveOn < y.EffectiveOn
+	// Sort positions, then place each entry once: an Entry is large, and
+	// a stable sort that swaps them costs more than the rest of Balances.
+	idx := make([]int, len(b.Entries))
+	for i := range idx {
+		idx[i] = i
+	}
+	// IDs are unique, so the order is total and need not be stable.
+	slices.SortFunc(idx, func(i, j int) int {
+		x, y := &b.Entries[i], &b.Entries[j]
+		if c := cmp.Compare(x.EffectiveOn, y.EffectiveOn); c != 0 {
+			return c
 		}
-		if x.OccurredOn != y.OccurredOn {
-			return x.OccurredOn < y.OccurredOn
+		if c := cmp.Compare(x.OccurredOn, y.OccurredOn); c != 0 {
+			return c
 		}
-		return x.ID < y.ID
+		return cmp.Compare(x.ID, y.ID)
 	})
+	sorted := make([]Entry, len(idx))
+	for k, i := range idx {
+		sorted[k] = b.Entries[i]
+	}
+	b.Entries = sorted
 	return b
 }
 

@@ -1,0 +1,70 @@
+package rpc_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
+	"github.com/sanzhi/sanzhi/adapters/sqlite"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/points"
+)
+
+// BenchmarkGetPoints1000 reads the points of a household with 1,000 ledger
+// entries through the real chain, on both stores: the CPU side of the
+// GetPoints figure in BENCHMARKS.md (the ghz run measures the rest).
+func BenchmarkGetPoints1000(b *testing.B) {
+	for _, name := range []string{"sqlite", "postgres"} {
+		b.Run(name, func(b *testing.B) {
+			var st *sqlstore.Store
+			if name == "sqlite" {
+				db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "b.db"))
+				require.NoError(b, err)
+				b.Cleanup(func() { db.Close() })
+				require.NoError(b, db.Migrate(context.Background()))
+				st = db.Store()
+			} else {
+				st = pgtest.NewDB(b).Store()
+			}
+			e := newEnv(b, st)
+			e.noonTomorrow()
+			activateCounty(b, e)
+			hh, _ := newHousehold(b, e, villageA, false)
+			items := []string{"DZ-ML-01", "ZZ-MS-05", "DZ-XF-06", "ZZ-GY-02"}
+			for chunk := range 2 {
+				req := &sanzhiv1.BatchSubmitEvidenceRequest{Parent: "villages/" + villageA}
+				for i := range 500 {
+					n := chunk*500 + i
+					r := pointsReq(e, hh, items[n%4], 1)
+					r.Evidence.OccurredOn = string(points.AddDays(household.Date(e.today()), -(n % 80)))
+					r.Evidence.SystemSource = "bench"
+					req.Requests = append(req.Requests, r)
+				}
+				res, err := e.evidence.BatchSubmitEvidence(e.as("clerk-a"), req)
+				require.NoError(b, err)
+				for _, r := range res.Results {
+					require.Nil(b, r.Status, fmt.Sprint(r.Status))
+				}
+			}
+			e.clock.Advance(8 * 24 * time.Hour) // past 公示
+			ctx := e.as("clerk-a")
+			req := &sanzhiv1.GetPointsRequest{Household: hh}
+			p, err := e.points.GetPoints(ctx, req)
+			require.NoError(b, err)
+			require.Len(b, p.Entries, 1000)
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := e.points.GetPoints(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
