@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -31,6 +32,20 @@ func BenchmarkSheet1000(b *testing.B) {
 	b.Run("decode", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := decodeEntries(s); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The baseline: the same entries as JSON, which the sheet was stored
+	// as before (see sheet.go).
+	js, err := json.Marshal(benchEntries(1000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decode-json-baseline", func(b *testing.B) {
+		for b.Loop() {
+			var out []points.Entry
+			if err := json.Unmarshal(js, &out); err != nil {
 				b.Fatal(err)
 			}
 		}
