@@ -1,0 +1,254 @@
+package policies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pmezard/go-difflib/difflib"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/paging"
+)
+
+// Service runs the policy lifecycle. Who may call which method for which
+// bank has been checked by the caller (the RPC authorisation table); the
+// service checks maker-checker and the states.
+type Service struct {
+	store Store
+	check Checker
+	now   func() time.Time
+}
+
+// NewService returns a Service; check validates documents (scoring/policy).
+func NewService(store Store, check Checker, now func() time.Time) *Service {
+	return &Service{store: store, check: check, now: now}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// ErrInvalidDocument wraps a checker's error so that callers can tell a bad
+// document (report every problem) from anything else.
+var ErrInvalidDocument = errors.New("invalid policy document")
+
+// Upload validates doc and stores it as a draft of the bank product named
+// by parent, which must be the one the document declares. Uploading a
+// stored version again with identical text returns it; with other text it
+// is AlreadyExists (versions never change).
+func (s *Service) Upload(ctx context.Context, p *access.Principal, parent string, doc []byte) (*Version, error) {
+	bank, product, err := ParseParent(parent, "parent")
+	if err != nil {
+		return nil, err
+	}
+	meta, err := s.check(doc)
+	if err != nil {
+		return nil, fault.Wrap(fmt.Errorf("%w: %w", ErrInvalidDocument, err), fault.Invalid, "POLICY_INVALID",
+			"the policy document is invalid: %v", err)
+	}
+	if meta.Bank != bank || meta.Product != product {
+		return nil, fault.InvalidField("parent", "the document is the policy of %s; upload it there",
+			ProductName(meta.Bank, meta.Product))
+	}
+	now := s.clock()
+	var out *Version
+	err = s.store.Write(ctx, func(tx Writer) error {
+		prev, err := tx.PolicyVersion(ctx, bank, product, meta.Version)
+		switch {
+		case err == nil:
+			if prev.Document != string(doc) {
+				return fault.New(fault.AlreadyExists, "POLICY_VERSION_EXISTS",
+					"%s already exists with different content; versions never change: upload the document as version %d or later",
+					prev.Name(), meta.Version+1)
+			}
+			out = prev
+			return nil
+		case !fault.Is(err, fault.NotFound):
+			return err
+		}
+		v := &Version{
+			Bank: bank, Product: product, Version: meta.Version, Document: string(doc),
+			ContentHash: meta.ContentHash, EffectiveDate: meta.EffectiveDate,
+			State: Draft, UploadedBy: p.ID, UploadTime: now,
+		}
+		if err := tx.InsertPolicyVersion(ctx, v); err != nil {
+			return err
+		}
+		out = v
+		return tx.Record(ctx, auditRecord(p.ID, "policy.upload", v, now, nil))
+	})
+	return out, err
+}
+
+// Approve records a second person's approval of a draft: the approver must
+// not be the uploader. Approving an approved version again returns it.
+func (s *Service) Approve(ctx context.Context, p *access.Principal, name string) (*Version, error) {
+	return s.step(ctx, p, name, "policy.approve", func(tx Writer, v *Version, now time.Time) (map[string]string, bool, error) {
+		if v.UploadedBy == p.ID {
+			return nil, false, fault.New(fault.FailedPrecondition, "MAKER_CHECKER",
+				"%s was uploaded by you: a second person must approve it", v.Name())
+		}
+		switch v.State {
+		case Approved:
+			return nil, false, nil
+		case Active, Superseded:
+			return nil, false, fault.New(fault.FailedPrecondition, "POLICY_NOT_DRAFT", "%s is %s; only a draft is approved", v.Name(), v.State)
+		}
+		v.State, v.ApprovedBy, v.ApproveTime = Approved, p.ID, &now
+		return nil, true, nil
+	})
+}
+
+// Activate makes an approved version the active one of its bank product;
+// the active version it replaces becomes superseded. Only an approved
+// version newer than the active one may be activated; activating the
+// active version again returns it.
+func (s *Service) Activate(ctx context.Context, p *access.Principal, name string) (*Version, error) {
+	return s.step(ctx, p, name, "policy.activate", func(tx Writer, v *Version, now time.Time) (map[string]string, bool, error) {
+		switch v.State {
+		case Active:
+			return nil, false, nil
+		case Draft:
+			return nil, false, fault.New(fault.FailedPrecondition, "POLICY_NOT_APPROVED",
+				"%s is a draft: a second person must approve it before it is activated", v.Name())
+		case Superseded:
+			return nil, false, fault.New(fault.FailedPrecondition, "POLICY_SUPERSEDED",
+				"%s was active and has been superseded; to return to it, upload its content as a new version", v.Name())
+		}
+		extra := map[string]string{}
+		cur, err := tx.ActivePolicy(ctx, v.Bank, v.Product)
+		switch {
+		case err == nil:
+			if cur.Version > v.Version {
+				return nil, false, fault.New(fault.FailedPrecondition, "POLICY_OLDER_THAN_ACTIVE",
+					"%s is older than the active version %d", v.Name(), cur.Version)
+			}
+			cur.State, cur.SupersedeTime = Superseded, &now
+			if err := tx.UpdatePolicyState(ctx, cur); err != nil {
+				return nil, false, err
+			}
+			extra["superseded_version"] = strconv.Itoa(cur.Version)
+		case !fault.Is(err, fault.NotFound):
+			return nil, false, err
+		}
+		v.State, v.ActivatedBy, v.ActivateTime = Active, p.ID, &now
+		return extra, true, nil
+	})
+}
+
+// step loads the named version, lets fn change it and, when fn says so,
+// stores it with one audit record.
+func (s *Service) step(ctx context.Context, p *access.Principal, name, action string,
+	fn func(tx Writer, v *Version, now time.Time) (map[string]string, bool, error)) (*Version, error) {
+	bank, product, n, err := ParseName(name, "name", false)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	var out *Version
+	err = s.store.Write(ctx, func(tx Writer) error {
+		v, err := tx.PolicyVersion(ctx, bank, product, n)
+		if err != nil {
+			return err
+		}
+		extra, changed, err := fn(tx, v, now)
+		if err != nil {
+			return err
+		}
+		out = v
+		if !changed {
+			return nil
+		}
+		if err := tx.UpdatePolicyState(ctx, v); err != nil {
+			return err
+		}
+		return tx.Record(ctx, auditRecord(p.ID, action, v, now, extra))
+	})
+	return out, err
+}
+
+// Get returns the named version (the version may be "active").
+func (s *Service) Get(ctx context.Context, name string) (*Version, error) {
+	bank, product, n, err := ParseName(name, "name", true)
+	if err != nil {
+		return nil, err
+	}
+	var out *Version
+	err = s.store.Read(ctx, func(tx Reader) error {
+		if n == 0 {
+			out, err = tx.ActivePolicy(ctx, bank, product)
+		} else {
+			out, err = tx.PolicyVersion(ctx, bank, product, n)
+		}
+		return err
+	})
+	return out, err
+}
+
+// Page is one page of versions and the token for the next.
+type Page struct {
+	Versions  []*Version
+	NextToken string
+}
+
+// List returns a page of a bank product's versions, newest first, without
+// their text.
+func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageToken string) (Page, error) {
+	var v fault.Violations
+	bank, product, err := ParseParent(parent, "parent")
+	if err != nil {
+		return Page{}, err
+	}
+	scope := "policies|" + parent
+	before, _ := paging.IntCursor(pageToken, scope, &v)
+	limit := paging.Limit(pageSize, &v)
+	if err := v.Err(); err != nil {
+		return Page{}, err
+	}
+	var items []*Version
+	err = s.store.Read(ctx, func(tx Reader) error {
+		var err error
+		items, err = tx.PolicyVersions(ctx, ListQuery{Bank: bank, Product: product, Before: int(before), Limit: limit + 1})
+		return err
+	})
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Versions: items}
+	if len(items) > limit {
+		page.Versions = items[:limit]
+		page.NextToken = paging.Token(scope, strconv.Itoa(items[limit-1].Version))
+	}
+	return page, nil
+}
+
+// Diff returns a unified line diff from version a to version b (names of
+// the same bank product), so a risk committee sees exactly what changes.
+func (s *Service) Diff(ctx context.Context, a, b string) (string, error) {
+	va, err := s.Get(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	vb, err := s.Get(ctx, b)
+	if err != nil {
+		return "", err
+	}
+	if va.Parent() != vb.Parent() {
+		return "", fault.InvalidField("other", "%s and %s are policies of different products", va.Name(), vb.Name())
+	}
+	return UnifiedDiff(va.Name(), vb.Name(), va.Document, vb.Document), nil
+}
+
+// UnifiedDiff is a line diff in unified format with three lines of
+// context. go-difflib is already in the module graph (testify uses it).
+func UnifiedDiff(nameA, nameB, a, b string) string {
+	out, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(a), B: difflib.SplitLines(b), FromFile: nameA, ToFile: nameB, Context: 3,
+	})
+	if err != nil { // it writes to a strings.Builder, which cannot fail
+		return ""
+	}
+	return out
+}
