@@ -18,6 +18,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 // Querier runs statements inside one transaction.
@@ -127,6 +128,19 @@ func (c catalogueStore) Read(ctx context.Context, fn func(catalogue.Reader) erro
 
 func (c catalogueStore) Write(ctx context.Context, fn func(catalogue.Writer) error) error {
 	return c.s.write(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Policies returns the credit policy port.
+func (s *Store) Policies() policies.Store { return policyStore{s} }
+
+type policyStore struct{ s *Store }
+
+func (p policyStore) Read(ctx context.Context, fn func(policies.Reader) error) error {
+	return p.s.read(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+func (p policyStore) Write(ctx context.Context, fn func(policies.Writer) error) error {
+	return p.s.write(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
 // Evidence returns the evidence, ledger and outbox port.
