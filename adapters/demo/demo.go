@@ -17,6 +17,11 @@
 // county base is uploaded by demo-operator and activated by
 // demo-operator-2; each village's document is uploaded by its clerk and
 // activated by its reviewer.
+//
+// Each village then gets half a year of evidence history (evidence.go):
+// points awarded and deducted, star ratings, red and black list listings,
+// the village's credit recommendations and a few redemptions, written
+// through evidence.Service under a simulated clock.
 package demo
 
 import (
@@ -33,6 +38,7 @@ import (
 	examples "github.com/sanzhi/sanzhi/examples/catalogues"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -87,6 +93,19 @@ type Result struct {
 	// Catalogues names the active catalogue versions of the county and
 	// the demo villages.
 	Catalogues []string
+	// History describes the evidence history written by this call, one
+	// entry per village that had none (empty when all had).
+	History []VillageHistory
+}
+
+// DB is the database Seed writes to besides the households;
+// *sqlstore.Store implements it. Seed builds its own catalogue and
+// evidence services on it, because the history is written under a
+// simulated clock.
+type DB interface {
+	Principals() access.Store
+	Catalogues() catalogue.Store
+	Evidence() evidence.Store
 }
 
 // Names of principals Seed relies on.
@@ -138,17 +157,29 @@ func Principals() []Principal {
 // The catalogues are seeded at every call, also into a county seeded
 // before they existed: each document is uploaded (idempotent for the same
 // text) and activated where the county or village has no active version,
-// so a version someone activated since is left alone.
+// so a version someone activated since is left alone. Into a county
+// without any active catalogue, they are activated as of the start of the
+// evidence history, HistoryDays before today.
+//
+// The evidence history is written into each village that has no evidence
+// at all, so a second call adds none (and a history interrupted part-way
+// is not completed).
 //
 // now is the clock for the principals' creation time and for "today", from
-// which the facts' as-of dates are counted back; svc and cats have their
-// own clocks, which should agree.
-func Seed(ctx context.Context, svc *household.Service, cats *catalogue.Service, principals access.Store, now func() time.Time) (Result, error) {
-	res, err := seedCounty(ctx, svc, principals, now)
+// which the facts' as-of dates and the history are counted back; svc has
+// its own clock, which should agree.
+func Seed(ctx context.Context, svc *household.Service, db DB, now func() time.Time) (Result, error) {
+	res, err := seedCounty(ctx, svc, db.Principals(), now)
 	if err != nil {
 		return res, err
 	}
-	res.Catalogues, err = seedCatalogues(ctx, cats, principals, now().UTC())
+	t0 := now().UTC()
+	clk := &simClock{t: t0}
+	cats := catalogue.NewService(db.Catalogues(), clk.now)
+	if res.Catalogues, err = seedCatalogues(ctx, cats, clk, db.Principals(), t0); err != nil {
+		return res, err
+	}
+	res.History, err = seedHistory(ctx, svc, cats, db.Evidence(), res.Principals, t0)
 	return res, err
 }
 
@@ -233,7 +264,14 @@ func seedCounty(ctx context.Context, svc *household.Service, principals access.S
 // seedCatalogues uploads the example catalogues and activates each where
 // its county or village has no active version, and returns the names of
 // the active versions.
-func seedCatalogues(ctx context.Context, cats *catalogue.Service, principals access.Store, t time.Time) ([]string, error) {
+//
+// cats runs on clk. Into a county with no active catalogue at all, the
+// documents are uploaded and activated at the start of the evidence
+// history (catalogueTime), so that the history finds them in force; no
+// past answer changes, since no catalogue was in force before. Anything
+// activated into a county that already had a catalogue is activated now
+// (t), never back-dated.
+func seedCatalogues(ctx context.Context, cats *catalogue.Service, clk *simClock, principals access.Store, t time.Time) ([]string, error) {
 	byName := map[string]Principal{}
 	for _, p := range Principals() {
 		byName[p.Name] = p
@@ -255,7 +293,17 @@ func seedCatalogues(ctx context.Context, cats *catalogue.Service, principals acc
 			"villages/" + v.Code, examples.VillageFile(v.Slug), "demo-clerk-" + v.Slug, "demo-reviewer-" + v.Slug})
 	}
 	var active []string
-	for _, d := range docs {
+	clk.t = catalogueTime(t)
+	for i, d := range docs {
+		if i == 0 {
+			_, err := cats.Get(ctx, d.parent+"/catalogues/"+catalogue.ActiveAlias)
+			switch {
+			case err == nil:
+				clk.t = t
+			case !fault.Is(err, fault.NotFound):
+				return nil, err
+			}
+		}
 		doc, err := examples.FS.ReadFile(d.file)
 		if err != nil {
 			return nil, fmt.Errorf("demo catalogue %s: %w", d.file, err)

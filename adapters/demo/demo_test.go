@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,9 +22,12 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	examples "github.com/sanzhi/sanzhi/examples/catalogues"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
 // sealer is a test Sealer: index = SHA-256 of the number, ciphertext = the
@@ -88,7 +92,7 @@ func seededCounty(t *testing.T) (env, demo.Result) {
 		st := db.Store()
 		shared = env{st: st, svc: household.NewService(st.Households(), sealer{}, clock), cats: catalogue.NewService(st.Catalogues(), clock)}
 		start := time.Now()
-		sharedRes, sharedErr = demo.Seed(ctx, shared.svc, shared.cats, st.Principals(), clock)
+		sharedRes, sharedErr = demo.Seed(ctx, shared.svc, st, clock)
 		sharedTime = time.Since(start)
 	})
 	require.NoError(t, sharedErr)
@@ -142,6 +146,9 @@ func TestVillages(t *testing.T) {
 func TestSeedCounts(t *testing.T) {
 	e, res := seededCounty(t)
 	t.Logf("seeded %d households in %v", res.Households, sharedTime)
+	for _, h := range res.History {
+		t.Log(h)
+	}
 	assert.True(t, res.Created)
 	total := 0
 	for _, v := range demo.Villages {
@@ -236,9 +243,12 @@ func slugOf(code string) string {
 
 func TestSeedTwiceIsNoop(t *testing.T) {
 	e, first := seededCounty(t)
-	res, err := demo.Seed(context.Background(), e.svc, e.cats, e.st.Principals(), clock)
+	before := evidenceCounts(t, e)
+	res, err := demo.Seed(context.Background(), e.svc, e.st, clock)
 	require.NoError(t, err)
 	assert.False(t, res.Created)
+	assert.Empty(t, res.History, "every village has its history already")
+	assert.Equal(t, before, evidenceCounts(t, e), "a second seed adds no evidence")
 	require.Len(t, res.Catalogues, 1+len(demo.Villages))
 	for _, name := range res.Catalogues {
 		c, err := e.cats.Get(context.Background(), name)
@@ -306,7 +316,7 @@ func TestDeterministic(t *testing.T) {
 	// A different clock time on the same day: same data.
 	later := func() time.Time { return fixedNow.Add(3 * time.Hour) }
 	b.svc = household.NewService(b.st.Households(), sealer{}, later)
-	_, err := demo.Seed(context.Background(), b.svc, b.cats, b.st.Principals(), later)
+	_, err := demo.Seed(context.Background(), b.svc, b.st, later)
 	require.NoError(t, err)
 	for _, v := range demo.Villages {
 		ha, hb := all(t, a.svc, v.Code), all(t, b.svc, v.Code)
@@ -322,7 +332,31 @@ func TestDeterministic(t *testing.T) {
 			x.Facts.RecordTime, y.Facts.RecordTime = time.Time{}, time.Time{}
 			require.Equal(t, x.Facts, y.Facts)
 		}
+		// The same history: the same evidence under the same request ids,
+		// for the same households, with the same outcome.
+		ea, eb := evidenceDigest(t, a, v.Code), evidenceDigest(t, b, v.Code)
+		require.NotEmpty(t, ea)
+		require.Equal(t, ea, eb, v.Name)
 	}
+}
+
+// evidenceDigest describes a village's evidence independently of the ids
+// the database assigned: by request id, with the household's address.
+func evidenceDigest(t *testing.T, e env, village string) map[string]string {
+	t.Helper()
+	addr := map[string]string{}
+	for _, h := range all(t, e.svc, village) {
+		addr[h.ID] = h.Address
+	}
+	out := map[string]string{}
+	for _, x := range allEvidence(t, e, village) {
+		out[x.RequestID] = fmt.Sprintf("%s|%s|%s|%d|%s|%d|%s|%s|%t|%s|%s|%s|%s|%s|%s|%v|%s|%s|%s|%s|%s|%s",
+			addr[x.Household], x.Kind, x.ItemCode, x.Quantity, x.Level, x.Stars, x.ValidUntil, x.Period, x.Creditworthy,
+			x.ProposedAmount, x.OccurredOn, x.Note, x.Witness, x.SystemSource, x.State, x.Attachments,
+			x.SubmitTime.In(household.Shanghai).Format(time.DateOnly), x.NoticeStart, x.NoticeEnd,
+			x.ReviewedBy, x.ObjectedBy, x.RevokedBy)
+	}
+	return out
 }
 
 // failingStore fails every write after the first n, simulating a seed
@@ -346,7 +380,7 @@ func TestInterruptedSeedResumesNextDay(t *testing.T) {
 	ctx := context.Background()
 	fs := &failingStore{Store: e.st.Households()}
 	fs.n.Store(700) // all of 南阳村 and part of 堰头村
-	_, err := demo.Seed(ctx, household.NewService(fs, sealer{}, clock), e.cats, e.st.Principals(), clock)
+	_, err := demo.Seed(ctx, household.NewService(fs, sealer{}, clock), e.st, clock)
 	require.ErrorIs(t, err, errCrash)
 
 	// Not seeded yet: the regulator is created last.
@@ -356,10 +390,11 @@ func TestInterruptedSeedResumesNextDay(t *testing.T) {
 	// Resume a day later: as-of dates differ, existing households are kept.
 	tomorrow := func() time.Time { return fixedNow.Add(24 * time.Hour) }
 	svc := household.NewService(e.st.Households(), sealer{}, tomorrow)
-	res, err := demo.Seed(ctx, svc, e.cats, e.st.Principals(), tomorrow)
+	res, err := demo.Seed(ctx, svc, e.st, tomorrow)
 	require.NoError(t, err)
 	assert.True(t, res.Created)
 	assert.Len(t, res.Catalogues, 1+len(demo.Villages))
+	assert.Len(t, res.History, len(demo.Villages), "the history follows the households")
 	for _, v := range demo.Villages {
 		assert.Len(t, all(t, svc, v.Code), v.Households, v.Name)
 	}
@@ -371,7 +406,7 @@ func TestInterruptedSeedResumesNextDay(t *testing.T) {
 	}
 	assert.Equal(t, all(t, svc, demo.Villages[0].Code)[0].ID, hp.Scope.Household)
 
-	res, err = demo.Seed(ctx, svc, e.cats, e.st.Principals(), tomorrow)
+	res, err = demo.Seed(ctx, svc, e.st, tomorrow)
 	require.NoError(t, err)
 	assert.False(t, res.Created)
 }
@@ -382,7 +417,7 @@ func TestRefusesNonDemoRegulatorName(t *testing.T) {
 	require.NoError(t, e.st.Principals().CreatePrincipal(ctx, &access.Principal{
 		ID: "r1", Name: "demo-regulator", Role: access.Regulator, CreateTime: fixedNow,
 	}, rpc.HashKey("sz_real")))
-	_, err := demo.Seed(ctx, e.svc, e.cats, e.st.Principals(), clock)
+	_, err := demo.Seed(ctx, e.svc, e.st, clock)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a demo principal")
 }
@@ -439,10 +474,310 @@ func TestSeedKeepsALaterActiveCatalogue(t *testing.T) {
 	_, err = e.cats.Activate(ctx, reviewer, up.Name())
 	require.NoError(t, err)
 
-	res, err := demo.Seed(ctx, e.svc, e.cats, e.st.Principals(), clock)
+	res, err := demo.Seed(ctx, e.svc, e.st, clock)
 	require.NoError(t, err)
 	assert.Contains(t, res.Catalogues, up.Name())
 	got, err := e.cats.Get(ctx, "villages/"+v.Code+"/catalogues/active")
 	require.NoError(t, err)
 	assert.Equal(t, 2, got.Version)
+}
+
+// evidenceSvc is the evidence service of e's database on the test clock.
+func evidenceSvc(e env) *evidence.Service {
+	return evidence.NewService(e.st.Evidence(), e.cats, clock)
+}
+
+// allEvidence lists every piece of evidence of a village, newest first.
+func allEvidence(t *testing.T, e env, village string) []*evidence.Evidence {
+	t.Helper()
+	ev := evidenceSvc(e)
+	var out []*evidence.Evidence
+	token := ""
+	for {
+		page, err := ev.List(context.Background(), evidence.Filter{Parent: "villages/" + village}, 1000, token)
+		require.NoError(t, err)
+		out = append(out, page.Evidence...)
+		if page.NextToken == "" {
+			return out
+		}
+		token = page.NextToken
+	}
+}
+
+// evidenceCounts counts each demo village's evidence.
+func evidenceCounts(t *testing.T, e env) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, v := range demo.Villages {
+		out[v.Code] = len(allEvidence(t, e, v.Code))
+	}
+	return out
+}
+
+// Every village has half a year of evidence of every kind, with the
+// outcomes real work has, and something on 公示 today.
+func TestEvidenceHistory(t *testing.T) {
+	e, res := seededCounty(t)
+	ctx := context.Background()
+	ev := evidenceSvc(e)
+	today := household.Today(fixedNow)
+	require.Len(t, res.History, len(demo.Villages))
+	counts := evidenceCounts(t, e)
+	for i, v := range demo.Villages {
+		h := res.History[i]
+		assert.Equal(t, v.Code, h.Village)
+		assert.Equal(t, points.AddDays(today, -demo.HistoryDays), h.From, v.Name)
+		assert.Equal(t, today, h.To, v.Name)
+		assert.Equal(t, counts[v.Code], h.Evidence, v.Name)
+		for _, k := range evidence.Kinds {
+			assert.Positive(t, h.ByKind[k], "%s has no %s evidence", v.Name, k)
+		}
+		for _, ph := range []evidence.Phase{evidence.Effective, evidence.OnNotice, evidence.Phase(evidence.Rejected)} {
+			assert.Positive(t, h.ByPhase[ph], "%s has no %s evidence", v.Name, ph)
+		}
+		assert.Positive(t, h.Redemptions, v.Name)
+
+		board, day, err := ev.Board(ctx, "villages/"+v.Code, 10, "")
+		require.NoError(t, err)
+		assert.Equal(t, today, day)
+		assert.NotEmpty(t, board.Evidence, "nothing on 公示 in %s today", v.Name)
+	}
+	nanyang := res.History[0]
+	perHousehold := float64(nanyang.Evidence) / float64(demo.Villages[0].Households)
+	assert.True(t, perHousehold >= 10 && perHousehold <= 25, "南阳村: %.1f evidence a household", perHousehold)
+	for _, h := range res.History[1:] {
+		assert.Less(t, float64(h.Evidence)/float64(demo.Villages[1].Households), perHousehold, "other villages record less")
+	}
+	// Disputes where the demo household principal lives: one upheld
+	// (posted again), one overturned, one still open; a revocation in
+	// 堰头村.
+	assert.Equal(t, 1, nanyang.ByPhase[evidence.Phase(evidence.Overturned)])
+	assert.Equal(t, 1, nanyang.ByPhase[evidence.Phase(evidence.Disputed)])
+	assert.Positive(t, nanyang.ByPhase[evidence.Phase(evidence.PendingReview)], "some evidence awaits review today")
+	assert.Equal(t, 1, res.History[1].ByPhase[evidence.Phase(evidence.Revoked)])
+	var upheld, objected int
+	for _, x := range allEvidence(t, e, demo.Villages[0].Code) {
+		if x.ObjectedBy != "" {
+			objected++
+			assert.Equal(t, "demo-household", x.ObjectedBy)
+			assert.NotEqual(t, x.SubmittedBy, x.ResolvedBy)
+		}
+		if x.ObjectedBy != "" && x.State == evidence.Posted {
+			upheld++
+			assert.True(t, x.Upheld)
+		}
+		if x.ReviewedBy != "" {
+			assert.Equal(t, "demo-reviewer-nanyang", x.ReviewedBy)
+		}
+		assert.Equal(t, "demo-clerk-nanyang", x.SubmittedBy)
+		assert.False(t, x.OccurredOn.After(household.Today(x.SubmitTime)), "occurred after it was submitted: %s", x.Name())
+		assert.True(t, x.SubmitTime.Before(fixedNow) || x.SubmitTime.Equal(fixedNow), "submitted in the future: %s", x.SubmitTime)
+	}
+	assert.Equal(t, 3, objected)
+	assert.Equal(t, 1, upheld)
+}
+
+// Credit points differ from household to household, in every domain,
+// and the village's other facts (ratings, listings, recommendations) are
+// there for a policy to read.
+func TestCreditPointsSpread(t *testing.T) {
+	e, res := seededCounty(t)
+	ctx := context.Background()
+	ev := evidenceSvc(e)
+	base := decimal.NewFromInt(100)
+	hs := all(t, e.svc, demo.Villages[0].Code)
+	lo, hi := base, base
+	distinct := map[string]bool{}
+	domains, areas := map[points.Domain]bool{}, map[string]bool{}
+	var above, below, black, star, creditworthy, notCreditworthy, redeemed int
+	for _, h := range hs {
+		b, err := ev.Points(ctx, h.Name(), "")
+		require.NoError(t, err)
+		require.True(t, b.Base.Equal(base))
+		lo, hi = decimal.Min(lo, b.Credit), decimal.Max(hi, b.Credit)
+		distinct[b.Credit.String()] = true
+		switch b.Credit.Cmp(base) {
+		case 1:
+			above++
+		case -1:
+			below++
+		}
+		for d, x := range b.ByDomain {
+			domains[d] = domains[d] || !x.IsZero()
+		}
+		for a, x := range b.ByArea {
+			areas[a] = areas[a] || !x.IsZero()
+		}
+		assert.False(t, b.Redeemable.IsNegative() && b.Redeemed.IsPositive(), "redeemed more than earned: %s", h.Name())
+		if b.Redeemed.IsPositive() {
+			redeemed++
+		}
+
+		st, err := ev.Standing(ctx, h.Name(), "")
+		require.NoError(t, err)
+		if st.Blacklisted() {
+			black++
+		}
+		if st.Star != nil {
+			star++
+			assert.Contains(t, []evidence.Level{evidence.LevelVillage, evidence.LevelTown}, st.Star.Level)
+			assert.True(t, st.Star.Stars >= 3 && st.Star.Stars <= 5)
+		}
+		if r := st.Recommendation; r != nil {
+			assert.Equal(t, "2026", r.Period)
+			if r.Creditworthy {
+				creditworthy++
+				assert.Contains(t, []string{"50000", "100000", "200000"}, r.ProposedAmount.String())
+			} else {
+				notCreditworthy++
+			}
+		}
+	}
+	t.Logf("南阳村 credit points %s..%s, %d distinct; %d above and %d below the base; %d blacklisted, %d with a star, %d+%d recommended (creditworthy+not)",
+		lo, hi, len(distinct), above, below, black, star, creditworthy, notCreditworthy)
+	assert.True(t, lo.LessThan(base) && hi.GreaterThan(base), "%s..%s", lo, hi)
+	assert.GreaterOrEqual(t, len(distinct), 40)
+	assert.Greater(t, above, len(hs)*2/3, "most households earned something")
+	assert.Greater(t, below, 5, "a minority lost points")
+	assert.Less(t, below, len(hs)/5)
+	assert.Len(t, domains, 3)
+	for _, d := range points.Domains {
+		assert.True(t, domains[d], "no points in domain %s", d)
+	}
+	for _, a := range []string{"minsheng", "xiangfeng", "meili", "gongyi", "pingan"} {
+		assert.True(t, areas[a], "no points in area %s", a)
+	}
+	assert.True(t, black >= 1 && black <= 3, "blacklisted: %d", black)
+	assert.True(t, star >= 5 && star < len(hs)/10, "stars: %d", star)
+	assert.InDelta(t, 0.30, float64(creditworthy)/float64(len(hs)), 0.08, "share recommended as creditworthy")
+	assert.Positive(t, notCreditworthy)
+	assert.Positive(t, redeemed)
+
+	// The demo household principal's household has a history to show.
+	var hp string
+	for _, p := range res.Principals {
+		if p.Role == access.Household {
+			hp = p.Scope.Household
+		}
+	}
+	first := "villages/" + demo.Villages[0].Code + "/households/" + hp
+	b, err := ev.Points(ctx, first, "")
+	require.NoError(t, err)
+	assert.True(t, b.Credit.GreaterThan(base), "%s", b.Credit)
+	st, err := ev.Standing(ctx, first, "")
+	require.NoError(t, err)
+	require.NotNil(t, st.Star)
+	assert.Equal(t, evidence.LevelTown, st.Star.Level)
+	require.NotNil(t, st.Recommendation)
+	assert.True(t, st.Recommendation.Creditworthy)
+
+	// A balance as of the start of the history reads the catalogue then
+	// in force: it was activated before the first simulated day.
+	start := res.History[0].From
+	b, err = ev.Points(ctx, first, string(start))
+	require.NoError(t, err)
+	assert.True(t, b.Credit.Equal(base), "nothing counts on the first day: %s", b.Credit)
+}
+
+// The quarter's ranking has households ahead of others.
+func TestRankingThisQuarter(t *testing.T) {
+	e, _ := seededCounty(t)
+	today := household.Today(fixedNow)
+	month := today.Time().Month()
+	quarter := fmt.Sprintf("%sQ%d", today[:4], (int(month)-1)/3+1)
+	for _, v := range demo.Villages {
+		r, err := evidenceSvc(e).Ranking(context.Background(), "villages/"+v.Code, quarter)
+		require.NoError(t, err)
+		assert.False(t, r.Final)
+		require.Len(t, r.Rows, v.Households, v.Name)
+		ranks := map[int]bool{}
+		for _, row := range r.Rows {
+			ranks[row.Rank] = true
+		}
+		assert.Equal(t, 1, r.Rows[0].Rank)
+		assert.True(t, r.Rows[0].Points.IsPositive(), v.Name)
+		assert.GreaterOrEqual(t, len(ranks), 5, v.Name)
+		if v.Code == demo.Villages[0].Code {
+			assert.GreaterOrEqual(t, len(ranks), 25, v.Name)
+		}
+	}
+}
+
+// Every transition of the history left its audit record: one
+// evidence.submit per piece of evidence, one record per review,
+// objection, resolution and revocation, one points.redeem per redemption.
+func TestHistoryIsAudited(t *testing.T) {
+	e, res := seededCounty(t)
+	ctx := context.Background()
+	got := map[string]int{}
+	require.NoError(t, e.st.Conn().ReadTx(ctx, func(q sqlstore.Querier) error {
+		rows, err := q.Query(ctx, `SELECT action, COUNT(*) FROM audit_queue
+			WHERE action LIKE 'evidence.%' OR action = 'points.redeem' GROUP BY action`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var action string
+			var n int
+			if err := rows.Scan(&action, &n); err != nil {
+				return err
+			}
+			got[action] = n
+		}
+		return rows.Err()
+	}))
+	want := map[string]int{}
+	transitions, redemptions := 0, 0
+	for i, v := range demo.Villages {
+		transitions += res.History[i].Transitions
+		redemptions += res.History[i].Redemptions
+		for _, x := range allEvidence(t, e, v.Code) {
+			want["evidence.submit"]++
+			for action, by := range map[string]string{"evidence.review": x.ReviewedBy, "evidence.object": x.ObjectedBy,
+				"evidence.resolve": x.ResolvedBy, "evidence.revoke": x.RevokedBy} {
+				if by != "" {
+					want[action]++
+				}
+			}
+		}
+	}
+	want["points.redeem"] = redemptions
+	assert.Equal(t, want, got)
+	assert.Equal(t, transitions+redemptions, got["evidence.submit"]+got["evidence.review"]+got["evidence.object"]+
+		got["evidence.resolve"]+got["evidence.revoke"]+got["points.redeem"])
+}
+
+// In a county whose catalogues were activated a month ago (seeded before
+// the history existed), the history starts the day after: no catalogue
+// is back-dated over days another one may have answered for.
+func TestHistoryStartsAfterTheCatalogue(t *testing.T) {
+	e := open(t)
+	ctx := context.Background()
+	activated := fixedNow.AddDate(0, 0, -30)
+	cats := catalogue.NewService(e.st.Catalogues(), func() time.Time { return activated })
+	load := func(parent, file, maker, checker string) {
+		doc, err := examples.FS.ReadFile(file)
+		require.NoError(t, err)
+		v, err := cats.Upload(ctx, &access.Principal{ID: maker}, parent, doc)
+		require.NoError(t, err)
+		_, err = cats.Activate(ctx, &access.Principal{ID: checker}, v.Name())
+		require.NoError(t, err)
+	}
+	load("counties/"+demo.County, examples.CountyFile, "demo-operator", "demo-operator-2")
+	for _, v := range demo.Villages {
+		load("villages/"+v.Code, examples.VillageFile(v.Slug), "demo-clerk-"+v.Slug, "demo-reviewer-"+v.Slug)
+	}
+
+	res, err := demo.Seed(ctx, e.svc, e.st, clock)
+	require.NoError(t, err)
+	require.Len(t, res.History, len(demo.Villages))
+	for i, v := range demo.Villages {
+		h := res.History[i]
+		assert.Equal(t, points.AddDays(household.Today(activated), 1), h.From, v.Name)
+		assert.Positive(t, h.Evidence, v.Name)
+		got, err := e.cats.Get(ctx, "villages/"+v.Code+"/catalogues/active")
+		require.NoError(t, err)
+		assert.Equal(t, activated.UTC(), got.ActivateTime.UTC(), "left as it was")
+	}
 }

@@ -42,6 +42,7 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		sanzhiv1.RegisterHouseholdServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterAuditServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterCatalogueServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterPolicyServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterEvidenceServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterPointsServiceHandlerFromEndpoint,
 	} {

@@ -58,6 +58,14 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	require.NoError(t, err)
 	toRevoke, err := e.evidence.SubmitEvidence(ctx, pointsReq(e, hh, "ZZ-MS-05", 1))
 	require.NoError(t, err)
+	// Policy versions: 2 a draft to approve, 3 approved to activate.
+	const product = "banks/tongxiang-rcb/products/sanzhi-xindai"
+	for _, n := range []int{2, 3} {
+		_, err := e.policies.UploadPolicy(e.as("risk-1"), &sanzhiv1.UploadPolicyRequest{Parent: product, Document: policyDoc(t, n)})
+		require.NoError(t, err)
+	}
+	_, err = e.policies.ApprovePolicy(e.as("risk-2"), &sanzhiv1.ApprovePolicyRequest{Name: product + "/policies/3"})
+	require.NoError(t, err)
 	// Each call returns the subject it changed and who acted.
 	calls := map[string]func() (subject, actor string){
 		sanzhiv1.HouseholdService_CreateHousehold_FullMethodName: func() (string, string) {
@@ -118,6 +126,21 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 			ev, err := e.evidence.RevokeEvidence(ctx, &sanzhiv1.RevokeEvidenceRequest{Name: toRevoke.Name, Reason: "录入错误"})
 			require.NoError(t, err)
 			return ev.Name, "clerk-a"
+		},
+		sanzhiv1.PolicyService_UploadPolicy_FullMethodName: func() (string, string) {
+			v, err := e.policies.UploadPolicy(e.as("risk-1"), &sanzhiv1.UploadPolicyRequest{Parent: product, Document: policyDoc(t, 1)})
+			require.NoError(t, err)
+			return v.Name, "risk-1"
+		},
+		sanzhiv1.PolicyService_ApprovePolicy_FullMethodName: func() (string, string) {
+			v, err := e.policies.ApprovePolicy(e.as("risk-2"), &sanzhiv1.ApprovePolicyRequest{Name: product + "/policies/2"})
+			require.NoError(t, err)
+			return v.Name, "risk-2"
+		},
+		sanzhiv1.PolicyService_ActivatePolicy_FullMethodName: func() (string, string) {
+			v, err := e.policies.ActivatePolicy(e.as("risk-1"), &sanzhiv1.ActivatePolicyRequest{Name: product + "/policies/3"})
+			require.NoError(t, err)
+			return v.Name, "risk-1"
 		},
 		sanzhiv1.PointsService_RedeemPoints_FullMethodName: func() (string, string) {
 			_, err := e.points.RedeemPoints(ctx, &sanzhiv1.RedeemPointsRequest{Household: hh, Amount: "1", RequestId: "audit-redeem"})

@@ -53,6 +53,25 @@ var (
 	villagers = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Household}
 )
 
+// policyReaders read banks' credit policies.
+var policyReaders = []access.Role{access.BankRisk, access.BankOfficer, access.Regulator}
+
+// bankIn lets a bank's principals reach only their bank's resources
+// (banks/{bank}/...); regulators reach every bank's.
+func bankIn(field string) scopeRule {
+	return func(p *access.Principal, req proto.Message) error {
+		rest, ok := strings.CutPrefix(stringField(req, field), "banks/")
+		if !ok || p.Role == access.Regulator {
+			return nil // malformed: the service names the field
+		}
+		bank, _, _ := strings.Cut(rest, "/")
+		if bank == p.Scope.Bank {
+			return nil
+		}
+		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "bank %s is outside the scope of %s", bank, p.Name)
+	}
+}
+
 // methods is the authorisation table: every RPC the server registers must
 // appear here (a test walks the server to check), and a method missing from
 // it is denied.
@@ -120,6 +139,17 @@ var methods = map[string]rule{
 	sanzhiv1.PointsService_GetStanding_FullMethodName:       {roles: householdRead, scope: householdIn("household")},
 	sanzhiv1.PointsService_RedeemPoints_FullMethodName:      {roles: []access.Role{access.VillageClerk}, scope: villageIn("household"), writes: true},
 	sanzhiv1.PointsService_GetVillageRanking_FullMethodName: {roles: villagers, scope: villagerIn("parent")},
+
+	// A bank's risk managers write its policies: one uploads, another
+	// approves (the service refuses self-approval). Its loan officers and
+	// the regulators read them. Linting stores nothing and reveals nothing.
+	sanzhiv1.PolicyService_UploadPolicy_FullMethodName:   {roles: []access.Role{access.BankRisk}, scope: bankIn("parent"), writes: true},
+	sanzhiv1.PolicyService_ApprovePolicy_FullMethodName:  {roles: []access.Role{access.BankRisk}, scope: bankIn("name"), writes: true},
+	sanzhiv1.PolicyService_ActivatePolicy_FullMethodName: {roles: []access.Role{access.BankRisk}, scope: bankIn("name"), writes: true},
+	sanzhiv1.PolicyService_LintPolicy_FullMethodName:     {roles: policyReaders},
+	sanzhiv1.PolicyService_GetPolicy_FullMethodName:      {roles: policyReaders, scope: bankIn("name")},
+	sanzhiv1.PolicyService_ListPolicies_FullMethodName:   {roles: policyReaders, scope: bankIn("parent")},
+	sanzhiv1.PolicyService_DiffPolicies_FullMethodName:   {roles: policyReaders, scope: bankIn("name")},
 
 	// The load-test floors (registered only with --bench-floors) are open
 	// to any authenticated principal, so that a benchmark calls them with

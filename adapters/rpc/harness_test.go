@@ -36,6 +36,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 const (
@@ -65,6 +66,7 @@ type env struct {
 	cats     sanzhiv1.CatalogueServiceClient
 	evidence sanzhiv1.EvidenceServiceClient
 	points   sanzhiv1.PointsServiceClient
+	policies sanzhiv1.PolicyServiceClient
 	conn     *grpc.ClientConn
 	clock    *clock
 	keys     map[string]string // principal name -> API key
@@ -117,6 +119,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	evidenceSvc := evidence.NewService(st.Evidence(), cats, clk.Now)
 	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
 	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
+	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(policies.NewService(st.Policies(), server.PolicyChecker, clk.Now), server.PolicyLinter))
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
@@ -127,12 +130,15 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	t.Cleanup(func() { conn.Close() })
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
 		cats: sanzhiv1.NewCatalogueServiceClient(conn), evidence: sanzhiv1.NewEvidenceServiceClient(conn),
-		points: sanzhiv1.NewPointsServiceClient(conn), conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}}
+		points: sanzhiv1.NewPointsServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn), conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "regulator", access.Regulator, access.Scope{}, false)
 	e.addPrincipal(t, "bank", access.BankOfficer, access.Scope{Bank: "tx-rcb"}, false)
+	e.addPrincipal(t, "risk-1", access.BankRisk, access.Scope{Bank: "tongxiang-rcb"}, false)
+	e.addPrincipal(t, "risk-2", access.BankRisk, access.Scope{Bank: "tongxiang-rcb"}, false)
+	e.addPrincipal(t, "risk-other", access.BankRisk, access.Scope{Bank: "other-bank"}, false)
 	e.addPrincipal(t, "operator", access.Operator, access.Scope{}, false)
 	e.addPrincipal(t, "operator-2", access.Operator, access.Scope{}, false)
 	e.addPrincipal(t, "reviewer-b", access.VillageReviewer, access.Scope{Villages: []string{villageB}}, false)

@@ -40,6 +40,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 // Config is everything sanzhid can be told. cmd/sanzhid fills it from
@@ -176,7 +177,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
 	}
 	gs := grpc.NewServer(opts...)
-	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc)
+	policySvc := policies.NewService(st.Policies(), PolicyChecker, now)
+	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc, policySvc)
 	if cfg.BenchFloors {
 		fdb, ok := db.(rpc.FloorDB)
 		if !ok {
@@ -216,7 +218,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return fmt.Errorf("cannot migrate the database: %w", err)
 	}
 	if cfg.Demo {
-		res, err := demo.Seed(ctx, households, catalogues, st.Principals(), now)
+		res, err := demo.Seed(ctx, households, st, now)
 		if err != nil {
 			stopGRPC()
 			return fmt.Errorf("cannot seed the demo county: %w", err)
@@ -304,13 +306,15 @@ var apiServices = []string{
 	sanzhiv1.CatalogueService_ServiceDesc.ServiceName,
 	sanzhiv1.EvidenceService_ServiceDesc.ServiceName,
 	sanzhiv1.PointsService_ServiceDesc.ServiceName,
+	sanzhiv1.PolicyService_ServiceDesc.ServiceName,
 }
 
 // registerServices puts every service on gs, health NOT_SERVING until the
 // caller says otherwise. Tests use it to walk what a real server registers.
 // The evidence service serves both EvidenceService and PointsService.
 func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit, catalogues *catalogue.Service,
-	evidenceSvc *evidence.Service) *health.Server {
+	evidenceSvc *evidence.Service,
+	policySvc *policies.Service) *health.Server {
 	healthSrv := health.NewServer()
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, healthSrv)
@@ -320,6 +324,7 @@ func registerServices(gs *grpc.Server, households *household.Service, auditSrv *
 	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(catalogues))
 	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
 	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
+	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(policySvc, PolicyLinter))
 	return healthSrv
 }
 

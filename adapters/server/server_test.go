@@ -37,6 +37,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -250,7 +251,7 @@ func listServices(t *testing.T, conn *grpc.ClientConn) []string {
 func TestEveryMethodIsInTheAuthorisationTable(t *testing.T) {
 	gs := grpc.NewServer()
 	registerServices(gs, household.NewService(nil, nil, time.Now), &rpc.Audit{}, catalogue.NewService(nil, time.Now),
-		evidence.NewService(nil, nil, time.Now))
+		evidence.NewService(nil, nil, time.Now), policies.NewService(nil, PolicyChecker, time.Now))
 	sanzhiv1.RegisterFloorServiceServer(gs, rpc.NewFloors(nil)) // registered with --bench-floors
 	table := map[string]bool{}
 	for _, m := range rpc.Methods() {

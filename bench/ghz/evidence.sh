@@ -74,7 +74,7 @@ PY
 ghz --call sanzhi.v1.FloorService/Empty -n "$N" -m "$(auth "$CLERK")" -d '{}' >"$work/empty.json"
 ghz --call sanzhi.v1.FloorService/InsertOne -n "$N" -m "$(auth "$CLERK")" -d '{"payload":"{{newUUID}}"}' >"$work/floor.json"
 ghz --call sanzhi.v1.EvidenceService/SubmitEvidence -n "$N" -m "$(auth "$CLERK")" --data-file "$work/submit.json" >"$work/submit.out.json"
-psql "$SANZHI_DATABASE" -Atc "SELECT 'villages/'||village_code||'/households/'||household_id||'/evidence/'||id FROM evidence WHERE state='pending_review'" |
+psql "$SANZHI_DATABASE" -Atc "SELECT 'villages/'||village_code||'/households/'||household_id||'/evidence/'||id FROM evidence WHERE state='pending_review' AND village_code='$VILLAGE' AND request_id NOT LIKE 'demo-%'" |
   python3 -c 'import json,sys; json.dump([{"name": l.strip(), "decision": "REVIEW_DECISION_APPROVE"} for l in sys.stdin if l.strip()], open(sys.argv[1], "w"))' "$work/review.json"
 nreview=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$work/review.json")
 ghz --call sanzhi.v1.EvidenceService/ReviewEvidence -n "$nreview" -m "$(auth "$REVIEWER")" --data-file "$work/review.json" >"$work/review.out.json"

@@ -21,7 +21,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/internal/cli"
-	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
@@ -66,6 +65,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		auditCmd(open),
 		catalogueCmd(open),
 		importCmd(open),
+		policyCmd(open),
 	)
 	return root
 }
@@ -225,8 +225,7 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 			defer db.Close()
 			st := db.Store()
 			svc := household.NewService(st.Households(), server.Sealer{Keyring: kr}, time.Now)
-			cats := catalogue.NewService(st.Catalogues(), time.Now)
-			res, err := demo.Seed(cmd.Context(), svc, cats, st.Principals(), time.Now)
+			res, err := demo.Seed(cmd.Context(), svc, st, time.Now)
 			if err != nil {
 				return err
 			}

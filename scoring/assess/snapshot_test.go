@@ -19,7 +19,7 @@ func TestSnapshot(t *testing.T) {
 		LandAreaMu: d("2.5"), CollectiveShares: d("10"), ExistingDebt: d("20000"), DishonestDebtor: true}}
 	bal := points.Balance{AsOf: "2026-06-15", Credit: d("123.5"),
 		ByDomain: map[points.Domain]decimal.Decimal{points.Virtue: d("20"), points.RuleOfLaw: d("3.5")},
-		Entries: []points.Entry{{ItemCode: "DZ-XF-07", Points: d("2")}, {ItemCode: "DZ-XF-07", Points: d("4")}, {ItemCode: "FZ-PA-01", Points: d("-5")}}}
+		Entries:  []points.Entry{{ItemCode: "DZ-XF-07", Points: d("2")}, {ItemCode: "DZ-XF-07", Points: d("4")}, {ItemCode: "FZ-PA-01", Points: d("-5")}}}
 	st := evidence.Standing{
 		Star:           &evidence.Evidence{Level: evidence.LevelTown, Stars: 4},
 		BlackList:      []*evidence.Evidence{{}},

@@ -45,6 +45,12 @@ func (s *Service) Upload(ctx context.Context, p *access.Principal, parent string
 	}
 	meta, err := s.check(doc)
 	if err != nil {
+		// The checker's own fault (every problem as a field violation)
+		// says more than a wrapped message.
+		var f interface{ Fault() *fault.Error }
+		if errors.As(err, &f) {
+			return nil, f.Fault()
+		}
 		return nil, fault.Wrap(fmt.Errorf("%w: %w", ErrInvalidDocument, err), fault.Invalid, "POLICY_INVALID",
 			"the policy document is invalid: %v", err)
 	}

@@ -1,0 +1,114 @@
+package rpc
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/sanzhi/sanzhi/access"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/policies"
+)
+
+// PolicyLinter validates a policy document without storing it: its
+// identity when valid, every problem otherwise. adapters/server builds it
+// over scoring/policy.
+type PolicyLinter func(doc []byte) (policies.Meta, []*sanzhiv1.PolicyProblem, error)
+
+// Policies serves sanzhi.v1.PolicyService: convert, call the lifecycle
+// service once, convert back.
+type Policies struct {
+	sanzhiv1.UnimplementedPolicyServiceServer
+	svc  *policies.Service
+	lint PolicyLinter
+}
+
+// NewPolicies returns the handler.
+func NewPolicies(svc *policies.Service, lint PolicyLinter) *Policies {
+	return &Policies{svc: svc, lint: lint}
+}
+
+func (s *Policies) UploadPolicy(ctx context.Context, req *sanzhiv1.UploadPolicyRequest) (*sanzhiv1.Policy, error) {
+	v, err := s.svc.Upload(ctx, access.FromContext(ctx), req.GetParent(), []byte(req.GetDocument()))
+	if err != nil {
+		return nil, err
+	}
+	return PolicyOut(v), nil
+}
+
+func (s *Policies) LintPolicy(_ context.Context, req *sanzhiv1.LintPolicyRequest) (*sanzhiv1.LintPolicyResponse, error) {
+	meta, problems, err := s.lint([]byte(req.GetDocument()))
+	if err != nil {
+		return nil, err
+	}
+	return &sanzhiv1.LintPolicyResponse{
+		Valid: len(problems) == 0, Problems: problems, Bank: meta.Bank, Product: meta.Product,
+		Version: int32(meta.Version), ContentHash: meta.ContentHash,
+	}, nil
+}
+
+func (s *Policies) ApprovePolicy(ctx context.Context, req *sanzhiv1.ApprovePolicyRequest) (*sanzhiv1.Policy, error) {
+	v, err := s.svc.Approve(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return PolicyOut(v), nil
+}
+
+func (s *Policies) ActivatePolicy(ctx context.Context, req *sanzhiv1.ActivatePolicyRequest) (*sanzhiv1.Policy, error) {
+	v, err := s.svc.Activate(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return PolicyOut(v), nil
+}
+
+func (s *Policies) GetPolicy(ctx context.Context, req *sanzhiv1.GetPolicyRequest) (*sanzhiv1.Policy, error) {
+	v, err := s.svc.Get(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return PolicyOut(v), nil
+}
+
+func (s *Policies) ListPolicies(ctx context.Context, req *sanzhiv1.ListPoliciesRequest) (*sanzhiv1.ListPoliciesResponse, error) {
+	page, err := s.svc.List(ctx, req.GetParent(), req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	out := &sanzhiv1.ListPoliciesResponse{NextPageToken: page.NextToken}
+	for _, v := range page.Versions {
+		out.Policies = append(out.Policies, PolicyOut(v))
+	}
+	return out, nil
+}
+
+func (s *Policies) DiffPolicies(ctx context.Context, req *sanzhiv1.DiffPoliciesRequest) (*sanzhiv1.DiffPoliciesResponse, error) {
+	d, err := s.svc.Diff(ctx, req.GetName(), req.GetOther())
+	if err != nil {
+		return nil, err
+	}
+	return &sanzhiv1.DiffPoliciesResponse{Diff: d}, nil
+}
+
+// PolicyOut converts a stored version to its API form.
+func PolicyOut(v *policies.Version) *sanzhiv1.Policy {
+	ts := func(t *time.Time) *timestamppb.Timestamp {
+		if t == nil {
+			return nil
+		}
+		return timestamppb.New(*t)
+	}
+	return &sanzhiv1.Policy{
+		Name: v.Name(), Bank: v.Bank, Product: v.Product, Version: int32(v.Version),
+		State: map[policies.State]sanzhiv1.PolicyState{
+			policies.Draft: sanzhiv1.PolicyState_POLICY_STATE_DRAFT, policies.Approved: sanzhiv1.PolicyState_POLICY_STATE_APPROVED,
+			policies.Active: sanzhiv1.PolicyState_POLICY_STATE_ACTIVE, policies.Superseded: sanzhiv1.PolicyState_POLICY_STATE_SUPERSEDED,
+		}[v.State],
+		Document: v.Document, ContentHash: v.ContentHash, EffectiveDate: v.EffectiveDate,
+		UploadedBy: v.UploadedBy, UploadTime: timestamppb.New(v.UploadTime),
+		ApprovedBy: v.ApprovedBy, ApproveTime: ts(v.ApproveTime),
+		ActivatedBy: v.ActivatedBy, ActivateTime: ts(v.ActivateTime), SupersedeTime: ts(v.SupersedeTime),
+	}
+}

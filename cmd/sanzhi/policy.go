@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/adapters/server"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/points"
+	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/policy"
+)
+
+func policyCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "policy",
+		Short: "Lint, upload, approve, activate and diff banks' credit policy documents",
+	}
+
+	var catalogueFile string
+	lint := &cobra.Command{
+		Use:   "lint FILE",
+		Short: "Check a credit policy document offline and print every problem with its line; exit status 1 if there is any",
+		Long: `Check a credit policy document without a database. Every problem is printed as
+FILE:LINE:COLUMN: FIELD: MESSAGE. With --catalogue, item inputs (item.CODE) are also checked
+against that county catalogue: an unknown item, or one marked not for credit (such as 上访),
+is an error.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var items policy.ItemForCredit
+			if catalogueFile != "" {
+				src, err := os.ReadFile(catalogueFile)
+				if err != nil {
+					return fmt.Errorf("cannot read --catalogue: %w", err)
+				}
+				county, err := points.ParseCounty(src)
+				if err != nil {
+					printProblems(cmd.OutOrStdout(), catalogueFile, err)
+					return fmt.Errorf("--catalogue %s is not a valid county catalogue", catalogueFile)
+				}
+				items = func(code string) (bool, bool) {
+					for _, it := range county.Items {
+						if it.Code == code {
+							return true, it.ForCredit
+						}
+					}
+					return false, false
+				}
+			}
+			doc, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			p, err := policy.Parse(doc, items)
+			if err != nil {
+				n := printPolicyProblems(cmd.OutOrStdout(), args[0], err)
+				return fmt.Errorf("%s: %d problem(s)", args[0], n)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: valid policy of %s, version %d, effective %s: %d knock-outs, %d characteristics (scores %d..%d), %d grades, content hash %s\n",
+				args[0], policies.ProductName(p.Bank, p.Product), p.Version, p.EffectiveDate,
+				len(p.KnockOuts), len(p.Characteristics), p.MinScore(), p.MaxScore(), len(p.Grades), p.Hash())
+			return nil
+		},
+	}
+	lint.Flags().StringVar(&catalogueFile, "catalogue", "", "county catalogue FILE the policy's item inputs must come from")
+
+	var as string
+	withActor := func(ctx context.Context, fn func(svc *policies.Service, p *access.Principal) error) error {
+		db, err := open(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		p, err := db.Store().Principals().PrincipalByName(ctx, as)
+		if err != nil {
+			return fmt.Errorf("--as %q: %w", as, err)
+		}
+		if !p.Active() {
+			return fmt.Errorf("--as %q: the principal is revoked", as)
+		}
+		return fn(policies.NewService(db.Store().Policies(), server.PolicyChecker, time.Now), p)
+	}
+	show := func(w io.Writer, v *policies.Version, what string) {
+		fmt.Fprintf(w, "%s: %s, content hash %s, %s\n", v.Name(), v.State, v.ContentHash, what)
+	}
+
+	upload := &cobra.Command{
+		Use:   "upload FILE",
+		Short: "Validate a policy document and store it as a draft, acting as --as (a risk manager of the bank)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			doc, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			meta, err := server.PolicyChecker(doc)
+			if err != nil {
+				n := printPolicyProblems(cmd.OutOrStdout(), args[0], err)
+				return fmt.Errorf("%s: %d problem(s); nothing stored", args[0], n)
+			}
+			parent := policies.ProductName(meta.Bank, meta.Product)
+			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
+				req := &sanzhiv1.UploadPolicyRequest{Parent: parent, Document: string(doc)}
+				if err := rpc.Authorize(p, sanzhiv1.PolicyService_UploadPolicy_FullMethodName, req); err != nil {
+					return err
+				}
+				v, err := svc.Upload(cmd.Context(), p, parent, doc)
+				if err != nil {
+					return err
+				}
+				show(cmd.OutOrStdout(), v, "uploaded by principal "+v.UploadedBy)
+				if v.State == policies.Draft {
+					fmt.Fprintf(cmd.OutOrStdout(), "a second risk manager approves it: sanzhi policy approve %s --as NAME\n", v.Name())
+				}
+				return nil
+			})
+		},
+	}
+	approve := &cobra.Command{
+		Use:   "approve NAME",
+		Short: "Approve a draft (e.g. banks/tongxiang-rcb/products/sanzhi-xindai/policies/2), acting as --as (not the uploader)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
+				if err := rpc.Authorize(p, sanzhiv1.PolicyService_ApprovePolicy_FullMethodName, &sanzhiv1.ApprovePolicyRequest{Name: args[0]}); err != nil {
+					return err
+				}
+				v, err := svc.Approve(cmd.Context(), p, args[0])
+				if err != nil {
+					return err
+				}
+				show(cmd.OutOrStdout(), v, "approved by principal "+v.ApprovedBy)
+				return nil
+			})
+		},
+	}
+	activate := &cobra.Command{
+		Use:   "activate NAME",
+		Short: "Make an approved version the active one of its bank product, acting as --as",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
+				if err := rpc.Authorize(p, sanzhiv1.PolicyService_ActivatePolicy_FullMethodName, &sanzhiv1.ActivatePolicyRequest{Name: args[0]}); err != nil {
+					return err
+				}
+				v, err := svc.Activate(cmd.Context(), p, args[0])
+				if err != nil {
+					return err
+				}
+				show(cmd.OutOrStdout(), v, "activated by principal "+v.ActivatedBy)
+				return nil
+			})
+		},
+	}
+	diff := &cobra.Command{
+		Use:   "diff NAME OTHER",
+		Short: "Print a unified diff between two versions of a bank product (either may end in /policies/active)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
+				if err := rpc.Authorize(p, sanzhiv1.PolicyService_DiffPolicies_FullMethodName, &sanzhiv1.DiffPoliciesRequest{Name: args[0], Other: args[1]}); err != nil {
+					return err
+				}
+				d, err := svc.Diff(cmd.Context(), args[0], args[1])
+				if err != nil {
+					return err
+				}
+				_, err = io.WriteString(cmd.OutOrStdout(), d)
+				return err
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{upload, approve, activate, diff} {
+		c.Flags().StringVar(&as, "as", "", "name of the principal acting (a risk manager of the bank; a regulator may diff)")
+		_ = c.MarkFlagRequired("as")
+	}
+	cmd.AddCommand(lint, upload, approve, activate, diff)
+	return cmd
+}
+
+// printPolicyProblems prints policy lint errors as FILE:LINE:COLUMN: FIELD:
+// MESSAGE and returns how many there were.
+func printPolicyProblems(w io.Writer, file string, err error) int {
+	var le policy.LintErrors
+	if !errors.As(err, &le) {
+		fmt.Fprintf(w, "%s: %v\n", file, err)
+		return 1
+	}
+	for _, e := range le {
+		where := file
+		if e.Line > 0 {
+			where = fmt.Sprintf("%s:%d:%d", file, e.Line, e.Column)
+		}
+		if e.Path != "" {
+			fmt.Fprintf(w, "%s: %s: %s\n", where, e.Path, e.Message)
+		} else {
+			fmt.Fprintf(w, "%s: %s\n", where, e.Message)
+		}
+	}
+	return len(le)
+}
