@@ -65,7 +65,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		auditCmd(open),
 		catalogueCmd(open),
 		importCmd(open),
-		policyCmd(open),
+		policyCmd(&database, open),
 	)
 	return root
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
 
-func policyCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
+func policyCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "policy",
 		Short: "Lint, upload, approve, activate and diff banks' credit policy documents",
@@ -182,7 +182,7 @@ is an error.`,
 		c.Flags().StringVar(&as, "as", "", "name of the principal acting (a risk manager of the bank; a regulator may diff)")
 		_ = c.MarkFlagRequired("as")
 	}
-	cmd.AddCommand(lint, upload, approve, activate, diff)
+	cmd.AddCommand(lint, upload, approve, activate, diff, explainCmd(database, open))
 	return cmd
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 const policyExample = "../../examples/policies/tongxiang-rcb-sanzhi.yaml"
@@ -52,4 +56,45 @@ func TestPolicyCommands(t *testing.T) {
 	out, err = run(t, "policy", "diff", name, "banks/tongxiang-rcb/products/sanzhi-xindai/policies/active", "--database", db, "--as", "risk-2")
 	require.NoError(t, err, out)
 	assert.Empty(t, out, "a version against itself")
+}
+
+// explain evaluates a policy on a household of the seeded demo county: the
+// decision, its reasons and the hashes, the same every time.
+func TestPolicyExplain(t *testing.T) {
+	db := "sqlite://" + filepath.Join(t.TempDir(), "d.db")
+	out, err := run(t, "demo", "seed", "--database", db)
+	require.NoError(t, err, out)
+	ctx := context.Background()
+	st, err := server.OpenStore(ctx, db)
+	require.NoError(t, err)
+	var homes []*household.Household
+	require.NoError(t, st.Store().Households().Read(ctx, func(r household.Reader) error {
+		homes, err = r.Households(ctx, household.ListQuery{Village: nanyang, Limit: 3})
+		return err
+	}))
+	st.Close()
+	require.Len(t, homes, 3)
+	name := homes[2].Name()
+
+	explain := func(extra ...string) (string, error) {
+		return run(t, append([]string{"policy", "explain", "--database", db, "--household", name, "--policy", policyExample}, extra...)...)
+	}
+	zh, err := explain()
+	require.NoError(t, err, zh)
+	assert.Contains(t, zh, "政策 tongxiang-rcb/sanzhi-xindai v1")
+	assert.Contains(t, zh, "结论：")
+	assert.Contains(t, zh, "评分卡：")
+	assert.Regexp(t, `政策哈希 [0-9a-f]{64}\n输入哈希 [0-9a-f]{64}\n$`, zh)
+	again, err := explain()
+	require.NoError(t, err)
+	assert.Equal(t, zh, again, "the same household, day and policy give the same decision")
+	en, err := explain("--lang", "en")
+	require.NoError(t, err)
+	assert.Contains(t, en, "Scorecard:")
+
+	_, err = run(t, "policy", "explain", "--database", db, "--household", name)
+	require.Error(t, err, "no active policy stored")
+	assert.Contains(t, err.Error(), "active policy")
+	_, err = run(t, "policy", "explain", "--database", db, "--household", "villages/330483102215/households/42", "--policy", policyExample)
+	require.Error(t, err)
 }
