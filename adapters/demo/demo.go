@@ -36,11 +36,13 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	examples "github.com/sanzhi/sanzhi/examples/catalogues"
+	policyexamples "github.com/sanzhi/sanzhi/examples/policies"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 // Village is one demo village.
@@ -59,6 +61,9 @@ const County = "330483"
 
 // Bank is the bank id of the demo bank principals: 桐乡农商银行.
 const Bank = "tongxiang-rcb"
+
+// Product is the demo bank's 三治信农贷 product.
+const Product = "sanzhi-xindai"
 
 // Villages are the demo villages, in seeding order.
 //
@@ -96,6 +101,8 @@ type Result struct {
 	// History describes the evidence history written by this call, one
 	// entry per village that had none (empty when all had).
 	History []VillageHistory
+	// Policy names the demo bank product's active credit policy.
+	Policy string
 }
 
 // DB is the database Seed writes to besides the households;
@@ -106,6 +113,7 @@ type DB interface {
 	Principals() access.Store
 	Catalogues() catalogue.Store
 	Evidence() evidence.Store
+	Policies() policies.Store
 }
 
 // Names of principals Seed relies on.
@@ -116,6 +124,9 @@ const (
 	// checkerName is a second operator: it activates the county base that
 	// operatorName uploads, since no one activates their own upload.
 	checkerName = "demo-operator-2"
+	// riskCheckerName approves the bank's policy that demo-bank-risk
+	// uploads.
+	riskCheckerName = "demo-bank-risk-2"
 )
 
 // Principals returns the demo principals with their fixed keys, in the
@@ -142,6 +153,8 @@ func Principals() []Principal {
 			Key: "sz_demo_bank_officer", Scope: access.Scope{Bank: Bank}},
 		Principal{ID: "demo-bank-risk", Name: "demo-bank-risk", Role: access.BankRisk,
 			Key: "sz_demo_bank_risk", Scope: access.Scope{Bank: Bank}},
+		Principal{ID: riskCheckerName, Name: riskCheckerName, Role: access.BankRisk,
+			Key: "sz_demo_bank_risk_2", Scope: access.Scope{Bank: Bank}},
 		Principal{ID: regulatorName, Name: regulatorName, Role: access.Regulator, Key: "sz_demo_regulator"},
 		Principal{ID: operatorName, Name: operatorName, Role: access.Operator, Key: "sz_demo_operator"},
 		Principal{ID: checkerName, Name: checkerName, Role: access.Operator, Key: "sz_demo_operator_2"},
@@ -180,7 +193,52 @@ func Seed(ctx context.Context, svc *household.Service, db DB, now func() time.Ti
 		return res, err
 	}
 	res.History, err = seedHistory(ctx, svc, cats, db.Evidence(), res.Principals, t0)
+	if err != nil {
+		return res, err
+	}
+	res.Policy, err = seedPolicy(ctx, db, res.Principals, now)
 	return res, err
+}
+
+// seedPolicy gives the demo bank the example 三治信农贷 policy
+// (examples/policies): uploaded by its risk manager, approved by a second
+// one and activated, unless the product already has an active version.
+func seedPolicy(ctx context.Context, db DB, ps []Principal, now func() time.Time) (string, error) {
+	t := now().UTC()
+	actor := map[string]*access.Principal{}
+	for i := range ps {
+		if ps[i].Name == "demo-bank-risk" || ps[i].Name == riskCheckerName {
+			// A county seeded before the second risk manager existed
+			// gets it now.
+			if err := ensurePrincipal(ctx, db.Principals(), &ps[i], t); err != nil {
+				return "", err
+			}
+			actor[ps[i].Name] = &access.Principal{ID: ps[i].ID, Name: ps[i].Name, Role: ps[i].Role, Scope: ps[i].Scope, Demo: true}
+		}
+	}
+	svc := policies.NewService(db.Policies(), policies.Check, now)
+	if v, err := svc.Get(ctx, policies.ProductName(Bank, Product)+"/policies/active"); err == nil {
+		return v.Name(), nil
+	} else if !fault.Is(err, fault.NotFound) {
+		return "", err
+	}
+	doc, err := policyexamples.FS.ReadFile(policyexamples.TongxiangFile)
+	if err != nil {
+		return "", err
+	}
+	v, err := svc.Upload(ctx, actor["demo-bank-risk"], policies.ProductName(Bank, Product), doc)
+	if err != nil {
+		return "", fmt.Errorf("uploading the demo policy: %w", err)
+	}
+	if v.State == policies.Draft {
+		if v, err = svc.Approve(ctx, actor[riskCheckerName], v.Name()); err != nil {
+			return "", fmt.Errorf("approving the demo policy: %w", err)
+		}
+	}
+	if v, err = svc.Activate(ctx, actor["demo-bank-risk"], v.Name()); err != nil {
+		return "", fmt.Errorf("activating the demo policy: %w", err)
+	}
+	return v.Name(), nil
 }
 
 func seedCounty(ctx context.Context, svc *household.Service, principals access.Store, now func() time.Time) (Result, error) {
@@ -251,7 +309,7 @@ func seedCounty(ctx context.Context, svc *household.Service, principals access.S
 	}
 
 	byName[householdName].Scope.Household = first.ID
-	for _, name := range []string{householdName, "demo-bank-officer", "demo-bank-risk", operatorName, checkerName, regulatorName} {
+	for _, name := range []string{householdName, "demo-bank-officer", "demo-bank-risk", riskCheckerName, operatorName, checkerName, regulatorName} {
 		if err := create(name); err != nil {
 			return res, err
 		}

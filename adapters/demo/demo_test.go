@@ -28,6 +28,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 	"github.com/sanzhi/sanzhi/scoring/points"
+	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 // sealer is a test Sealer: index = SHA-256 of the number, ciphertext = the
@@ -289,7 +290,7 @@ func TestPrincipalsAuthenticate(t *testing.T) {
 	}
 	assert.Equal(t, map[access.Role]int{
 		access.VillageClerk: 3, access.VillageReviewer: 3, access.Household: 1,
-		access.BankOfficer: 1, access.BankRisk: 1, access.Regulator: 1, access.Operator: 2,
+		access.BankOfficer: 1, access.BankRisk: 2, access.Regulator: 1, access.Operator: 2,
 	}, roles)
 }
 
@@ -780,4 +781,19 @@ func TestHistoryStartsAfterTheCatalogue(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, activated.UTC(), got.ActivateTime.UTC(), "left as it was")
 	}
+}
+
+// The demo bank's example policy is active: uploaded by one risk manager,
+// approved by another.
+func TestSeedActivatesThePolicy(t *testing.T) {
+	e, res := seededCounty(t)
+	require.Equal(t, "banks/tongxiang-rcb/products/sanzhi-xindai/policies/1", res.Policy)
+	v, err := policies.NewService(e.st.Policies(), policies.Check, clock).Get(context.Background(), res.Policy)
+	require.NoError(t, err)
+	assert.Equal(t, policies.Active, v.State)
+	assert.Equal(t, "demo-bank-risk", v.UploadedBy)
+	assert.Equal(t, "demo-bank-risk-2", v.ApprovedBy)
+	again, err := demo.Seed(context.Background(), e.svc, e.st, clock)
+	require.NoError(t, err)
+	assert.Equal(t, res.Policy, again.Policy, "a second seed keeps the active version")
 }

@@ -8,23 +8,8 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
 
-// PolicyChecker validates a credit policy document with scoring/policy
-// and returns its identity for the lifecycle service.
-//
-// Item inputs (item.CODE) are checked for form only here: which catalogue
-// an item must come from depends on the villages a bank lends in, which
-// the service does not record yet. `sanzhi policy lint --catalogue`
-// checks them against a county catalogue before upload.
-func PolicyChecker(doc []byte) (policies.Meta, error) {
-	p, err := policy.Parse(doc, nil)
-	if err != nil {
-		return policies.Meta{}, err
-	}
-	return policies.Meta{
-		Bank: p.Bank, Product: p.Product, Version: p.Version,
-		EffectiveDate: string(p.EffectiveDate), ContentHash: p.Hash(),
-	}, nil
-}
+// PolicyChecker validates a credit policy document (see policies.Check).
+var PolicyChecker policies.Checker = policies.Check
 
 // PolicyLinter reports every problem of a document for LintPolicy.
 func PolicyLinter(doc []byte) (policies.Meta, []*sanzhiv1.PolicyProblem, error) {

@@ -92,7 +92,10 @@ func TestPolicyExplain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, en, "Scorecard:")
 
-	_, err = run(t, "policy", "explain", "--database", db, "--household", name)
+	active, err := run(t, "policy", "explain", "--database", db, "--household", name)
+	require.NoError(t, err, "the demo activates the example policy")
+	assert.Equal(t, zh, active, "the active version is the example: the same decision")
+	_, err = run(t, "policy", "explain", "--database", db, "--household", name, "--bank", "other-bank")
 	require.Error(t, err, "no active policy stored")
 	assert.Contains(t, err.Error(), "active policy")
 	_, err = run(t, "policy", "explain", "--database", db, "--household", "villages/330483102215/households/42", "--policy", policyExample)
