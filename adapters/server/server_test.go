@@ -93,7 +93,9 @@ func start(t *testing.T, cfg Config) *running {
 	case err := <-done:
 		cancel()
 		t.Fatalf("server did not start: %v", err)
-	case <-time.After(60 * time.Second):
+	case <-time.After(5 * time.Minute):
+		// Demo mode seeds half a year of evidence before serving: about
+		// 6 s, but ten times that under the race detector.
 		cancel()
 		t.Fatal("server did not become ready")
 	}
