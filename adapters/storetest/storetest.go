@@ -72,6 +72,7 @@ func RunAll(t *testing.T, open Opener) {
 		{"Totals", testTotals},
 		{"Events", testEvents},
 		{"EvidenceWriteRollsBack", testEvidenceWriteRollsBack},
+		{"Population", testPopulation},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -182,7 +182,7 @@ is an error.`,
 		c.Flags().StringVar(&as, "as", "", "name of the principal acting (a risk manager of the bank; a regulator may diff)")
 		_ = c.MarkFlagRequired("as")
 	}
-	cmd.AddCommand(lint, upload, approve, activate, diff, explainCmd(database, open))
+	cmd.AddCommand(lint, upload, approve, activate, diff, explainCmd(database, open), simulateCmd(database, open))
 	return cmd
 }
 

@@ -158,6 +158,16 @@ func Evaluate(p *Policy, in Input, on household.Date) Decision {
 	return p.evaluate(&in, on, true)
 }
 
+// Outcome is Evaluate without the explanation: eligibility, knock-outs,
+// declines, score, grade, limit and its steps, rate and validity, but no
+// input hash, scorecard lines, odds, reasons or counterfactuals. A
+// simulation over a whole population needs only these, and the
+// explanation is most of Evaluate's cost. The outcome fields are exactly
+// Evaluate's.
+func Outcome(p *Policy, in Input, on household.Date) Decision {
+	return p.evaluate(&in, on, false)
+}
+
 // evaluate computes the decision; explain adds the input hash, the
 // scorecard lines, odds, reasons and counterfactuals (off when checking a
 // counterfactual, which needs only the outcome: knock-outs, score, grade,

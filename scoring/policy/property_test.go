@@ -270,3 +270,23 @@ func TestPropertyReplay(t *testing.T) {
 		require.True(t, bytes.Equal(a, b), "iteration %d", i)
 	}
 }
+
+// Outcome gives exactly Evaluate's outcome, without the explanation.
+func TestPropertyOutcomeMatchesEvaluate(t *testing.T) {
+	p := examplePolicy(t)
+	g := newGen(11)
+	for i := range 2000 {
+		in := g.input()
+		full, short := Evaluate(p, in, "2026-06-15"), Outcome(p, in, "2026-06-15")
+		require.Equal(t, full.Eligible, short.Eligible, "case %d", i)
+		require.Equal(t, full.Score, short.Score, "case %d", i)
+		require.Equal(t, full.Grade, short.Grade, "case %d", i)
+		require.True(t, full.Limit.Equal(short.Limit), "case %d: %s vs %s", i, full.Limit, short.Limit)
+		require.True(t, full.Rate.Equal(short.Rate), "case %d", i)
+		require.Equal(t, full.KnockOuts, short.KnockOuts, "case %d", i)
+		require.Equal(t, full.Declines, short.Declines, "case %d", i)
+		require.Equal(t, full.ValidUntil, short.ValidUntil, "case %d", i)
+		require.Empty(t, short.Reasons)
+		require.Empty(t, short.Counterfactuals)
+	}
+}

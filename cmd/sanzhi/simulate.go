@@ -1,0 +1,386 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/shopspring/decimal"
+	"github.com/spf13/cobra"
+
+	"github.com/sanzhi/sanzhi/adapters/pii"
+	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/simulate"
+)
+
+// simulateCmd runs a draft policy (and optionally a base policy: a file or
+// the product's active version) over every household in the store, as of
+// one day, and reports what would change. It writes nothing to the
+// database. Households stream through in pages; the store is read on one
+// goroutine while the others evaluate, and outcomes are added up in
+// household id order so the report is deterministic.
+func simulateCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
+	var (
+		policyFile, againstFile, bank, product, asOf, format, outFile, lang, keyFile, householdsCSV string
+		againstActive, noProgress                                                                   bool
+		villages                                                                                    []string
+		pageSize, workers                                                                           int
+	)
+	cmd := &cobra.Command{
+		Use:   "simulate --policy NEW.yaml [--against FILE | --against-active]",
+		Short: "Run a draft credit policy over every household in the store, read-only, and report what would change",
+		Long: `Evaluate a draft policy (and, to compare, another policy file or the product's active
+version) on every household's snapshot as of one day, and report the grade migration,
+households gaining and losing a line, total and per-village exposure, the score
+distribution and knock-out counts. Nothing is written to the database. The data key is
+needed to read the heads' dates of birth from the encrypted 身份证号.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			en := strings.HasPrefix(strings.ToLower(lang), "en")
+			switch format {
+			case "table", "csv", "html":
+			default:
+				return fmt.Errorf("--format must be table, csv or html, got %q", format)
+			}
+			if againstFile != "" && againstActive {
+				return errors.New("--against and --against-active exclude each other")
+			}
+			for _, v := range villages {
+				if _, err := idnum.ParseVillageCode(v); err != nil {
+					return fmt.Errorf("--village: %w", err)
+				}
+			}
+			now := time.Now()
+			today := household.Today(now)
+			day := today
+			if asOf != "" {
+				d, err := household.ParseDate(asOf)
+				if err != nil {
+					return fmt.Errorf("--as-of %q is not a YYYY-MM-DD date", asOf)
+				}
+				if d.After(today) {
+					return fmt.Errorf("--as-of %s is in the future (today is %s in Asia/Shanghai)", d, today)
+				}
+				day = d
+			}
+			newP, err := loadPolicy(cmd.OutOrStdout(), policyFile)
+			if err != nil {
+				return err
+			}
+			var baseP *policy.Policy
+			if againstFile != "" {
+				if baseP, err = loadPolicy(cmd.OutOrStdout(), againstFile); err != nil {
+					return err
+				}
+			}
+			kr, err := explainKeyring(*database, keyFile)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			db, err := open(ctx)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			st := db.Store()
+			if againstActive {
+				v, err := policies.NewService(st.Policies(), server.PolicyChecker, time.Now).Get(ctx, policies.ProductName(bank, product)+"/policies/active")
+				if err != nil {
+					return fmt.Errorf("the active policy of %s: %w", policies.ProductName(bank, product), err)
+				}
+				if baseP, err = policy.Parse([]byte(v.Document), nil); err != nil {
+					printPolicyProblems(cmd.OutOrStdout(), "active policy", err)
+					return errors.New("the active policy is invalid")
+				}
+			}
+
+			var hhOut *simulate.HouseholdsCSV
+			if householdsCSV != "" {
+				f, err := os.Create(householdsCSV)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if hhOut, err = simulate.NewHouseholdsCSV(f); err != nil {
+					return err
+				}
+			}
+
+			q := sqlstore.PopulationQuery{Villages: villages, PageSize: pageSize}
+			var bar *progressbar.ProgressBar
+			if !noProgress {
+				total, err := st.PopulationCount(ctx, q)
+				if err != nil {
+					return err
+				}
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(cmd.ErrOrStderr()),
+					progressbar.OptionSetDescription(map[bool]string{false: "模拟", true: "simulating"}[en]),
+					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("households"),
+					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+			}
+
+			// Evaluating allocates a lot of short-lived garbage while the
+			// live heap stays small (a few pages): collect less often, but
+			// never let the heap pass the memory limit.
+			defer debug.SetGCPercent(debug.SetGCPercent(400))
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(200 << 20))
+
+			start := time.Now()
+			sim := &simulation{newP: newP, baseP: baseP, day: day, kr: kr,
+				cats: catalogue.NewService(st.Catalogues(), time.Now), catAt: endOfDay(day, now),
+				bases: map[string]decimal.Decimal{}}
+			acc := simulate.NewAccumulator(newP, baseP, day)
+			err = sim.run(ctx, cancel, st, q, workers, func(o simulate.Outcome) error {
+				acc.Add(o)
+				if bar != nil {
+					_ = bar.Add(1)
+				}
+				if hhOut != nil {
+					return hhOut.Write(o)
+				}
+				return nil
+			})
+			if bar != nil {
+				_ = bar.Finish()
+			}
+			if err != nil {
+				return err
+			}
+			if hhOut != nil {
+				if err := hhOut.Close(); err != nil {
+					return err
+				}
+			}
+			report := acc.Report(villages)
+
+			var w io.Writer = cmd.OutOrStdout()
+			if outFile != "" {
+				f, err := os.Create(outFile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				w = f
+			}
+			switch format {
+			case "csv":
+				err = report.WriteCSV(w)
+			case "html":
+				err = report.WriteHTML(w, en)
+			default:
+				err = report.WriteTable(w, en)
+			}
+			if err != nil {
+				return err
+			}
+			if f, ok := w.(*os.File); ok && outFile != "" {
+				if err := f.Close(); err != nil {
+					return err
+				}
+			}
+			elapsed := time.Since(start)
+			fmt.Fprintf(cmd.ErrOrStderr(), map[bool]string{false: "已模拟 %d 户，用时 %s（%.0f 户/秒）\n", true: "simulated %d households in %s (%.0f households/s)\n"}[en],
+				acc.Households(), elapsed.Round(time.Millisecond), float64(acc.Households())/max(elapsed.Seconds(), 1e-9))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&policyFile, "policy", "", "the draft policy FILE to simulate")
+	_ = cmd.MarkFlagRequired("policy")
+	cmd.Flags().StringVar(&againstFile, "against", "", "compare with this policy FILE")
+	cmd.Flags().BoolVar(&againstActive, "against-active", false, "compare with the bank product's active policy")
+	cmd.Flags().StringVar(&bank, "bank", "tongxiang-rcb", "bank whose active policy --against-active reads")
+	cmd.Flags().StringVar(&product, "product", "sanzhi-xindai", "product whose active policy --against-active reads")
+	cmd.Flags().StringArrayVar(&villages, "village", nil, "simulate only this village CODE (repeatable; default every village)")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "simulate as of this day (YYYY-MM-DD; default today in Asia/Shanghai)")
+	cmd.Flags().StringVar(&format, "format", "table", "report format: table, csv or html")
+	cmd.Flags().StringVar(&outFile, "out", "", "write the report to FILE (default standard output)")
+	cmd.Flags().StringVar(&householdsCSV, "households-csv", "", "also write one CSV line per household (grades and limits) to FILE")
+	cmd.Flags().StringVar(&lang, "lang", "zh-CN", "language: zh-CN or en")
+	cmd.Flags().StringVar(&keyFile, "data-key-file", "", "data key file (default: SANZHI_DATA_KEY, or the demo key beside a SQLite database)")
+	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar on standard error")
+	cmd.Flags().IntVar(&pageSize, "page-size", sqlstore.DefaultPopulationPage, "households read per page")
+	cmd.Flags().IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "goroutines evaluating households")
+	_ = cmd.Flags().MarkHidden("page-size")
+	return cmd
+}
+
+func loadPolicy(w io.Writer, file string) (*policy.Policy, error) {
+	doc, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	p, err := policy.Parse(doc, nil)
+	if err != nil {
+		printPolicyProblems(w, file, err)
+		return nil, fmt.Errorf("%s is not a valid policy", file)
+	}
+	return p, nil
+}
+
+// endOfDay is the last instant of day in Asia/Shanghai, or now when that
+// is later: the instant whose catalogue a balance of that day uses.
+func endOfDay(day household.Date, now time.Time) time.Time {
+	end := day.Time().AddDate(0, 0, 1).Add(-time.Microsecond)
+	if end.After(now) {
+		return now
+	}
+	return end
+}
+
+// simulation holds what evaluating one household needs.
+type simulation struct {
+	newP, baseP *policy.Policy
+	day         household.Date
+	kr          *pii.Keyring
+	cats        *catalogue.Service
+	catAt       time.Time
+	bases       map[string]decimal.Decimal // village → base points, read on the reader goroutine only
+}
+
+type simItem struct {
+	row  *simulate.Row
+	base decimal.Decimal
+}
+
+type simBatch struct {
+	items []simItem
+	out   chan simResult
+}
+
+type simResult struct {
+	outcomes []simulate.Outcome
+	err      error
+}
+
+// basePoints returns the base points of the catalogue village used on the
+// simulated day, read once per village.
+func (s *simulation) basePoints(ctx context.Context, village string) (decimal.Decimal, error) {
+	if b, ok := s.bases[village]; ok {
+		return b, nil
+	}
+	cat, err := s.cats.EffectiveAt(ctx, village, s.catAt)
+	if err != nil {
+		return decimal.Zero, fmt.Errorf("the catalogue of village %s on %s: %w", village, s.day, err)
+	}
+	s.bases[village] = cat.BasePoints
+	return cat.BasePoints, nil
+}
+
+// evaluate turns one household into its outcome.
+func (s *simulation) evaluate(it simItem) (simulate.Outcome, error) {
+	h := it.row.Household
+	raw, err := s.kr.Open(pii.Sealed{KeyID: h.HeadID.KeyID, Ciphertext: h.HeadID.Ciphertext}, []byte(h.ID))
+	if err != nil {
+		return simulate.Outcome{}, fmt.Errorf("cannot decrypt the head's 身份证号 of %s (wrong data key?): %w", h.Name(), err)
+	}
+	pid, err := idnum.ParsePersonID(string(raw))
+	if err != nil {
+		return simulate.Outcome{}, fmt.Errorf("stored 身份证号 of %s: %w", h.Name(), err)
+	}
+	c := simulate.NewCase(it.row, it.base, pid.BirthDate(), s.day)
+	return simulate.Evaluate(s.newP, s.baseP, c, s.day), nil
+}
+
+// run streams the population: the store's reader (this goroutine) cuts it
+// into batches, workers evaluate batches concurrently, and add receives
+// every outcome in household id order on one goroutine. At most a few
+// batches are in flight, so memory stays flat whatever the population.
+func (s *simulation) run(ctx context.Context, cancel context.CancelFunc, st *sqlstore.Store, q sqlstore.PopulationQuery,
+	workers int, add func(simulate.Outcome) error) error {
+	workers = max(workers, 1)
+	batchSize := q.PageSize
+	if batchSize <= 0 {
+		batchSize = sqlstore.DefaultPopulationPage
+	}
+	work := make(chan *simBatch)
+	order := make(chan *simBatch, workers+1)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for b := range work {
+				res := simResult{outcomes: make([]simulate.Outcome, 0, len(b.items))}
+				for _, it := range b.items {
+					o, err := s.evaluate(it)
+					if err != nil {
+						res.err = err
+						break
+					}
+					res.outcomes = append(res.outcomes, o)
+				}
+				b.out <- res
+			}
+		})
+	}
+	var addErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for b := range order {
+			res := <-b.out
+			if addErr != nil {
+				continue // drain
+			}
+			if res.err != nil {
+				addErr = res.err
+				cancel()
+				continue
+			}
+			for _, o := range res.outcomes {
+				if err := add(o); err != nil {
+					addErr = err
+					cancel()
+					break
+				}
+			}
+		}
+	}()
+
+	var cur []simItem
+	dispatch := func() {
+		if len(cur) == 0 {
+			return
+		}
+		b := &simBatch{items: cur, out: make(chan simResult, 1)}
+		cur = make([]simItem, 0, batchSize)
+		order <- b // bounded: waits while workers+1 batches are in flight
+		work <- b
+	}
+	readErr := st.Population(ctx, q, func(r *simulate.Row) error {
+		base, err := s.basePoints(ctx, r.Household.Village)
+		if err != nil {
+			return err
+		}
+		cur = append(cur, simItem{row: r, base: base})
+		if len(cur) >= batchSize {
+			dispatch()
+		}
+		return ctx.Err()
+	})
+	if readErr == nil {
+		dispatch()
+	}
+	close(work)
+	close(order)
+	wg.Wait()
+	<-done
+	if addErr != nil {
+		return addErr
+	}
+	return readErr
+}
