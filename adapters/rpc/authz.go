@@ -150,6 +150,10 @@ var methods = map[string]rule{
 	sanzhiv1.PolicyService_GetPolicy_FullMethodName:      {roles: policyReaders, scope: bankIn("name")},
 	sanzhiv1.PolicyService_ListPolicies_FullMethodName:   {roles: policyReaders, scope: bankIn("parent")},
 	sanzhiv1.PolicyService_DiffPolicies_FullMethodName:   {roles: policyReaders, scope: bankIn("name")},
+	// A simulation reads every household's snapshot and reports only
+	// aggregates and a few sample names: for the bank's risk managers and
+	// the regulators.
+	sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: {roles: []access.Role{access.BankRisk, access.Regulator}, scope: bankIn("name")},
 
 	// The load-test floors (registered only with --bench-floors) are open
 	// to any authenticated principal, so that a benchmark calls them with

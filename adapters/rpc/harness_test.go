@@ -119,7 +119,9 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	evidenceSvc := evidence.NewService(st.Evidence(), cats, clk.Now)
 	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
 	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
-	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(policies.NewService(st.Policies(), server.PolicyChecker, clk.Now), server.PolicyLinter))
+	polSvc := policies.NewService(st.Policies(), server.PolicyChecker, clk.Now)
+	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(polSvc, server.PolicyLinter).
+		WithSimulator(server.PolicySimulator(st, kr, polSvc, cats, clk.Now)))
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)

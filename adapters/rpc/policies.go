@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 )
@@ -20,8 +21,9 @@ type PolicyLinter func(doc []byte) (policies.Meta, []*sanzhiv1.PolicyProblem, er
 // service once, convert back.
 type Policies struct {
 	sanzhiv1.UnimplementedPolicyServiceServer
-	svc  *policies.Service
-	lint PolicyLinter
+	svc      *policies.Service
+	lint     PolicyLinter
+	simulate PolicySimulator
 }
 
 // NewPolicies returns the handler.
@@ -111,4 +113,21 @@ func PolicyOut(v *policies.Version) *sanzhiv1.Policy {
 		ApprovedBy: v.ApprovedBy, ApproveTime: ts(v.ApproveTime),
 		ActivatedBy: v.ActivatedBy, ActivateTime: ts(v.ActivateTime), SupersedeTime: ts(v.SupersedeTime),
 	}
+}
+
+// PolicySimulator runs a simulation for SimulatePolicy. adapters/server
+// builds it over the store, the data key and adapters/simrun.
+type PolicySimulator func(ctx context.Context, req *sanzhiv1.SimulatePolicyRequest) (*sanzhiv1.SimulatePolicyResponse, error)
+
+// WithSimulator sets the simulator SimulatePolicy uses.
+func (s *Policies) WithSimulator(sim PolicySimulator) *Policies {
+	s.simulate = sim
+	return s
+}
+
+func (s *Policies) SimulatePolicy(ctx context.Context, req *sanzhiv1.SimulatePolicyRequest) (*sanzhiv1.SimulatePolicyResponse, error) {
+	if s.simulate == nil {
+		return nil, fault.New(fault.Unavailable, "SIMULATION_UNAVAILABLE", "this server has no simulator")
+	}
+	return s.simulate(ctx, req)
 }

@@ -89,3 +89,52 @@ func TestPolicyLifecycle(t *testing.T) {
 		requireCode(t, err, codes.PermissionDenied, "", "")
 	})
 }
+
+// SimulatePolicy runs a stored draft over the households against the
+// active version and changes nothing.
+func TestSimulatePolicy(t *testing.T) {
+	backends(t, func(t *testing.T, st *sqlstore.Store) {
+		e := newEnv(t, st)
+		e.noonTomorrow()
+		activateCounty(t, e)
+		for range 3 {
+			newHousehold(t, e, villageA, false)
+		}
+		const product = "banks/tongxiang-rcb/products/sanzhi-xindai"
+		risk1, risk2 := e.as("risk-1"), e.as("risk-2")
+		v1, err := e.policies.UploadPolicy(risk1, &sanzhiv1.UploadPolicyRequest{Parent: product, Document: policyDoc(t, 1)})
+		require.NoError(t, err)
+		_, err = e.policies.ApprovePolicy(risk2, &sanzhiv1.ApprovePolicyRequest{Name: v1.Name})
+		require.NoError(t, err)
+		_, err = e.policies.ActivatePolicy(risk1, &sanzhiv1.ActivatePolicyRequest{Name: v1.Name})
+		require.NoError(t, err)
+		// Version 2 lends ¥1,000 less at every grade: same eligibility,
+		// lower exposure.
+		draft := policyDoc(t, 2)
+		v2, err := e.policies.UploadPolicy(risk2, &sanzhiv1.UploadPolicyRequest{Parent: product, Document: draft})
+		require.NoError(t, err)
+
+		before := snapshot(t, e)
+		res, err := e.policies.SimulatePolicy(risk1, &sanzhiv1.SimulatePolicyRequest{
+			Name: v2.Name, Against: product + "/policies/active", Language: "en"})
+		require.NoError(t, err)
+		assert.Equal(t, int32(3), res.Households)
+		assert.Equal(t, res.EligibleBase, res.EligibleNew, "the same document: the same outcome")
+		assert.Equal(t, res.ExposureBase, res.ExposureNew)
+		assert.Contains(t, res.Report, "Grade migration")
+		html, err := e.policies.SimulatePolicy(e.as("regulator"), &sanzhiv1.SimulatePolicyRequest{
+			Name: v2.Name, Format: sanzhiv1.SimulationFormat_SIMULATION_FORMAT_HTML})
+		require.NoError(t, err)
+		assert.Contains(t, html.Report, "<svg")
+		assert.Equal(t, before, snapshot(t, e), "a simulation writes nothing")
+
+		_, err = e.policies.SimulatePolicy(e.as("clerk-a"), &sanzhiv1.SimulatePolicyRequest{Name: v2.Name})
+		requireCode(t, err, codes.PermissionDenied, "", "")
+		_, err = e.policies.SimulatePolicy(e.as("risk-other"), &sanzhiv1.SimulatePolicyRequest{Name: v2.Name})
+		requireCode(t, err, codes.PermissionDenied, "", "")
+		_, err = e.policies.SimulatePolicy(risk1, &sanzhiv1.SimulatePolicyRequest{Name: v2.Name, AsOf: "2999-01-01"})
+		requireCode(t, err, codes.InvalidArgument, "as_of", "")
+		_, err = e.policies.SimulatePolicy(risk1, &sanzhiv1.SimulatePolicyRequest{Name: product + "/policies/9"})
+		requireCode(t, err, codes.NotFound, "", "")
+	})
+}

@@ -178,7 +178,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	}
 	gs := grpc.NewServer(opts...)
 	policySvc := policies.NewService(st.Policies(), PolicyChecker, now)
-	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc, policySvc)
+	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc, policySvc,
+		PolicySimulator(st, keyring, policySvc, catalogues, now))
 	if cfg.BenchFloors {
 		fdb, ok := db.(rpc.FloorDB)
 		if !ok {
@@ -314,7 +315,7 @@ var apiServices = []string{
 // The evidence service serves both EvidenceService and PointsService.
 func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit, catalogues *catalogue.Service,
 	evidenceSvc *evidence.Service,
-	policySvc *policies.Service) *health.Server {
+	policySvc *policies.Service, simulator rpc.PolicySimulator) *health.Server {
 	healthSrv := health.NewServer()
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, healthSrv)
@@ -324,7 +325,7 @@ func registerServices(gs *grpc.Server, households *household.Service, auditSrv *
 	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(catalogues))
 	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
 	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
-	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(policySvc, PolicyLinter))
+	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(policySvc, PolicyLinter).WithSimulator(simulator))
 	return healthSrv
 }
 

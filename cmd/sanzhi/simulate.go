@@ -9,15 +9,13 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"github.com/shopspring/decimal"
 	"github.com/spf13/cobra"
 
-	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -142,11 +140,10 @@ needed to read the heads' dates of birth from the encrypted 身份证号.`,
 			defer debug.SetMemoryLimit(debug.SetMemoryLimit(200 << 20))
 
 			start := time.Now()
-			sim := &simulation{newP: newP, baseP: baseP, day: day, kr: kr,
-				cats: catalogue.NewService(st.Catalogues(), time.Now), catAt: endOfDay(day, now),
-				bases: map[string]decimal.Decimal{}}
+			run := simrun.Run{New: newP, Base: baseP, Day: day, Keyring: kr,
+				Catalogues: catalogue.NewService(st.Catalogues(), time.Now), Now: now, Workers: workers}
 			acc := simulate.NewAccumulator(newP, baseP, day)
-			err = sim.run(ctx, cancel, st, q, workers, func(o simulate.Outcome) error {
+			err = run.Stream(ctx, st, q, func(o simulate.Outcome) error {
 				acc.Add(o)
 				if bar != nil {
 					_ = bar.Add(1)
@@ -231,156 +228,4 @@ func loadPolicy(w io.Writer, file string) (*policy.Policy, error) {
 		return nil, fmt.Errorf("%s is not a valid policy", file)
 	}
 	return p, nil
-}
-
-// endOfDay is the last instant of day in Asia/Shanghai, or now when that
-// is later: the instant whose catalogue a balance of that day uses.
-func endOfDay(day household.Date, now time.Time) time.Time {
-	end := day.Time().AddDate(0, 0, 1).Add(-time.Microsecond)
-	if end.After(now) {
-		return now
-	}
-	return end
-}
-
-// simulation holds what evaluating one household needs.
-type simulation struct {
-	newP, baseP *policy.Policy
-	day         household.Date
-	kr          *pii.Keyring
-	cats        *catalogue.Service
-	catAt       time.Time
-	bases       map[string]decimal.Decimal // village → base points, read on the reader goroutine only
-}
-
-type simItem struct {
-	row  *simulate.Row
-	base decimal.Decimal
-}
-
-type simBatch struct {
-	items []simItem
-	out   chan simResult
-}
-
-type simResult struct {
-	outcomes []simulate.Outcome
-	err      error
-}
-
-// basePoints returns the base points of the catalogue village used on the
-// simulated day, read once per village.
-func (s *simulation) basePoints(ctx context.Context, village string) (decimal.Decimal, error) {
-	if b, ok := s.bases[village]; ok {
-		return b, nil
-	}
-	cat, err := s.cats.EffectiveAt(ctx, village, s.catAt)
-	if err != nil {
-		return decimal.Zero, fmt.Errorf("the catalogue of village %s on %s: %w", village, s.day, err)
-	}
-	s.bases[village] = cat.BasePoints
-	return cat.BasePoints, nil
-}
-
-// evaluate turns one household into its outcome.
-func (s *simulation) evaluate(it simItem) (simulate.Outcome, error) {
-	h := it.row.Household
-	raw, err := s.kr.Open(pii.Sealed{KeyID: h.HeadID.KeyID, Ciphertext: h.HeadID.Ciphertext}, []byte(h.ID))
-	if err != nil {
-		return simulate.Outcome{}, fmt.Errorf("cannot decrypt the head's 身份证号 of %s (wrong data key?): %w", h.Name(), err)
-	}
-	pid, err := idnum.ParsePersonID(string(raw))
-	if err != nil {
-		return simulate.Outcome{}, fmt.Errorf("stored 身份证号 of %s: %w", h.Name(), err)
-	}
-	c := simulate.NewCase(it.row, it.base, pid.BirthDate(), s.day)
-	return simulate.Evaluate(s.newP, s.baseP, c, s.day), nil
-}
-
-// run streams the population: the store's reader (this goroutine) cuts it
-// into batches, workers evaluate batches concurrently, and add receives
-// every outcome in household id order on one goroutine. At most a few
-// batches are in flight, so memory stays flat whatever the population.
-func (s *simulation) run(ctx context.Context, cancel context.CancelFunc, st *sqlstore.Store, q sqlstore.PopulationQuery,
-	workers int, add func(simulate.Outcome) error) error {
-	workers = max(workers, 1)
-	batchSize := q.PageSize
-	if batchSize <= 0 {
-		batchSize = sqlstore.DefaultPopulationPage
-	}
-	work := make(chan *simBatch)
-	order := make(chan *simBatch, workers+1)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for b := range work {
-				res := simResult{outcomes: make([]simulate.Outcome, 0, len(b.items))}
-				for _, it := range b.items {
-					o, err := s.evaluate(it)
-					if err != nil {
-						res.err = err
-						break
-					}
-					res.outcomes = append(res.outcomes, o)
-				}
-				b.out <- res
-			}
-		})
-	}
-	var addErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for b := range order {
-			res := <-b.out
-			if addErr != nil {
-				continue // drain
-			}
-			if res.err != nil {
-				addErr = res.err
-				cancel()
-				continue
-			}
-			for _, o := range res.outcomes {
-				if err := add(o); err != nil {
-					addErr = err
-					cancel()
-					break
-				}
-			}
-		}
-	}()
-
-	var cur []simItem
-	dispatch := func() {
-		if len(cur) == 0 {
-			return
-		}
-		b := &simBatch{items: cur, out: make(chan simResult, 1)}
-		cur = make([]simItem, 0, batchSize)
-		order <- b // bounded: waits while workers+1 batches are in flight
-		work <- b
-	}
-	readErr := st.Population(ctx, q, func(r *simulate.Row) error {
-		base, err := s.basePoints(ctx, r.Household.Village)
-		if err != nil {
-			return err
-		}
-		cur = append(cur, simItem{row: r, base: base})
-		if len(cur) >= batchSize {
-			dispatch()
-		}
-		return ctx.Err()
-	})
-	if readErr == nil {
-		dispatch()
-	}
-	close(work)
-	close(order)
-	wg.Wait()
-	<-done
-	if addErr != nil {
-		return addErr
-	}
-	return readErr
 }

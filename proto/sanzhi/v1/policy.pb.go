@@ -83,6 +83,62 @@ func (PolicyState) EnumDescriptor() ([]byte, []int) {
 	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{0}
 }
 
+// The form of a simulation report.
+type SimulationFormat int32
+
+const (
+	SimulationFormat_SIMULATION_FORMAT_UNSPECIFIED SimulationFormat = 0
+	// Aligned text tables.
+	SimulationFormat_SIMULATION_FORMAT_TABLE SimulationFormat = 1
+	// CSV, one section per table.
+	SimulationFormat_SIMULATION_FORMAT_CSV SimulationFormat = 2
+	// A self-contained HTML page with SVG charts.
+	SimulationFormat_SIMULATION_FORMAT_HTML SimulationFormat = 3
+)
+
+// Enum value maps for SimulationFormat.
+var (
+	SimulationFormat_name = map[int32]string{
+		0: "SIMULATION_FORMAT_UNSPECIFIED",
+		1: "SIMULATION_FORMAT_TABLE",
+		2: "SIMULATION_FORMAT_CSV",
+		3: "SIMULATION_FORMAT_HTML",
+	}
+	SimulationFormat_value = map[string]int32{
+		"SIMULATION_FORMAT_UNSPECIFIED": 0,
+		"SIMULATION_FORMAT_TABLE":       1,
+		"SIMULATION_FORMAT_CSV":         2,
+		"SIMULATION_FORMAT_HTML":        3,
+	}
+)
+
+func (x SimulationFormat) Enum() *SimulationFormat {
+	p := new(SimulationFormat)
+	*p = x
+	return p
+}
+
+func (x SimulationFormat) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (SimulationFormat) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanzhi_v1_policy_proto_enumTypes[1].Descriptor()
+}
+
+func (SimulationFormat) Type() protoreflect.EnumType {
+	return &file_sanzhi_v1_policy_proto_enumTypes[1]
+}
+
+func (x SimulationFormat) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use SimulationFormat.Descriptor instead.
+func (SimulationFormat) EnumDescriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{1}
+}
+
 // One version of a policy document. Every field is output only.
 type Policy struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -853,6 +909,202 @@ func (x *DiffPoliciesResponse) GetDiff() string {
 	return ""
 }
 
+type SimulatePolicyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version to simulate: banks/{bank}/products/{product}/policies/{version}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The version to compare with, of the same product (e.g. .../policies/active);
+	// empty for none.
+	Against string `protobuf:"bytes,2,opt,name=against,proto3" json:"against,omitempty"`
+	// Only these villages (12-digit codes); empty for every village.
+	Villages []string `protobuf:"bytes,3,rep,name=villages,proto3" json:"villages,omitempty"`
+	// The day (YYYY-MM-DD); empty for today in Asia/Shanghai.
+	AsOf string `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Unspecified means TABLE.
+	Format SimulationFormat `protobuf:"varint,5,opt,name=format,proto3,enum=sanzhi.v1.SimulationFormat" json:"format,omitempty"`
+	// zh-CN (default) or en.
+	Language      string `protobuf:"bytes,6,opt,name=language,proto3" json:"language,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SimulatePolicyRequest) Reset() {
+	*x = SimulatePolicyRequest{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SimulatePolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SimulatePolicyRequest) ProtoMessage() {}
+
+func (x *SimulatePolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SimulatePolicyRequest.ProtoReflect.Descriptor instead.
+func (*SimulatePolicyRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SimulatePolicyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SimulatePolicyRequest) GetAgainst() string {
+	if x != nil {
+		return x.Against
+	}
+	return ""
+}
+
+func (x *SimulatePolicyRequest) GetVillages() []string {
+	if x != nil {
+		return x.Villages
+	}
+	return nil
+}
+
+func (x *SimulatePolicyRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *SimulatePolicyRequest) GetFormat() SimulationFormat {
+	if x != nil {
+		return x.Format
+	}
+	return SimulationFormat_SIMULATION_FORMAT_UNSPECIFIED
+}
+
+func (x *SimulatePolicyRequest) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+type SimulatePolicyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The report in the requested format.
+	Report string `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	// Households simulated.
+	Households int32 `protobuf:"varint,2,opt,name=households,proto3" json:"households,omitempty"`
+	// Eligible households under the base version (0 without one) and the new.
+	EligibleBase int32 `protobuf:"varint,3,opt,name=eligible_base,json=eligibleBase,proto3" json:"eligible_base,omitempty"`
+	EligibleNew  int32 `protobuf:"varint,4,opt,name=eligible_new,json=eligibleNew,proto3" json:"eligible_new,omitempty"`
+	// Households that would gain or lose a line.
+	Gained int32 `protobuf:"varint,5,opt,name=gained,proto3" json:"gained,omitempty"`
+	Lost   int32 `protobuf:"varint,6,opt,name=lost,proto3" json:"lost,omitempty"`
+	// Total limits in yuan, as decimal strings.
+	ExposureBase  string `protobuf:"bytes,7,opt,name=exposure_base,json=exposureBase,proto3" json:"exposure_base,omitempty"`
+	ExposureNew   string `protobuf:"bytes,8,opt,name=exposure_new,json=exposureNew,proto3" json:"exposure_new,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SimulatePolicyResponse) Reset() {
+	*x = SimulatePolicyResponse{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SimulatePolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SimulatePolicyResponse) ProtoMessage() {}
+
+func (x *SimulatePolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SimulatePolicyResponse.ProtoReflect.Descriptor instead.
+func (*SimulatePolicyResponse) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *SimulatePolicyResponse) GetReport() string {
+	if x != nil {
+		return x.Report
+	}
+	return ""
+}
+
+func (x *SimulatePolicyResponse) GetHouseholds() int32 {
+	if x != nil {
+		return x.Households
+	}
+	return 0
+}
+
+func (x *SimulatePolicyResponse) GetEligibleBase() int32 {
+	if x != nil {
+		return x.EligibleBase
+	}
+	return 0
+}
+
+func (x *SimulatePolicyResponse) GetEligibleNew() int32 {
+	if x != nil {
+		return x.EligibleNew
+	}
+	return 0
+}
+
+func (x *SimulatePolicyResponse) GetGained() int32 {
+	if x != nil {
+		return x.Gained
+	}
+	return 0
+}
+
+func (x *SimulatePolicyResponse) GetLost() int32 {
+	if x != nil {
+		return x.Lost
+	}
+	return 0
+}
+
+func (x *SimulatePolicyResponse) GetExposureBase() string {
+	if x != nil {
+		return x.ExposureBase
+	}
+	return ""
+}
+
+func (x *SimulatePolicyResponse) GetExposureNew() string {
+	if x != nil {
+		return x.ExposureNew
+	}
+	return ""
+}
+
 var File_sanzhi_v1_policy_proto protoreflect.FileDescriptor
 
 const file_sanzhi_v1_policy_proto_rawDesc = "" +
@@ -914,13 +1166,36 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\x12H\n" +
 	"\x05other\x18\x02 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x05other\"*\n" +
 	"\x14DiffPoliciesResponse\x12\x12\n" +
-	"\x04diff\x18\x01 \x01(\tR\x04diff*\x94\x01\n" +
+	"\x04diff\x18\x01 \x01(\tR\x04diff\"\xfe\x02\n" +
+	"\x15SimulatePolicyRequest\x12F\n" +
+	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\x12O\n" +
+	"\aagainst\x18\x02 \x01(\tB5\xbaH2r02.^(banks/[^/]+/products/[^/]+/policies/[^/]+)?$R\aagainst\x125\n" +
+	"\bvillages\x18\x03 \x03(\tB\x19\xbaH\x16\x92\x01\x13\x10d\"\x0fr\r2\v^[0-9]{12}$R\bvillages\x12;\n" +
+	"\x05as_of\x18\x04 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\x04asOf\x123\n" +
+	"\x06format\x18\x05 \x01(\x0e2\x1b.sanzhi.v1.SimulationFormatR\x06format\x12#\n" +
+	"\blanguage\x18\x06 \x01(\tB\a\xbaH\x04r\x02\x18\x10R\blanguage\"\x8c\x02\n" +
+	"\x16SimulatePolicyResponse\x12\x16\n" +
+	"\x06report\x18\x01 \x01(\tR\x06report\x12\x1e\n" +
+	"\n" +
+	"households\x18\x02 \x01(\x05R\n" +
+	"households\x12#\n" +
+	"\religible_base\x18\x03 \x01(\x05R\feligibleBase\x12!\n" +
+	"\feligible_new\x18\x04 \x01(\x05R\veligibleNew\x12\x16\n" +
+	"\x06gained\x18\x05 \x01(\x05R\x06gained\x12\x12\n" +
+	"\x04lost\x18\x06 \x01(\x05R\x04lost\x12#\n" +
+	"\rexposure_base\x18\a \x01(\tR\fexposureBase\x12!\n" +
+	"\fexposure_new\x18\b \x01(\tR\vexposureNew*\x94\x01\n" +
 	"\vPolicyState\x12\x1c\n" +
 	"\x18POLICY_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12POLICY_STATE_DRAFT\x10\x01\x12\x19\n" +
 	"\x15POLICY_STATE_APPROVED\x10\x02\x12\x17\n" +
 	"\x13POLICY_STATE_ACTIVE\x10\x03\x12\x1b\n" +
-	"\x17POLICY_STATE_SUPERSEDED\x10\x042\x88\x04\n" +
+	"\x17POLICY_STATE_SUPERSEDED\x10\x04*\x89\x01\n" +
+	"\x10SimulationFormat\x12!\n" +
+	"\x1dSIMULATION_FORMAT_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17SIMULATION_FORMAT_TABLE\x10\x01\x12\x19\n" +
+	"\x15SIMULATION_FORMAT_CSV\x10\x02\x12\x1a\n" +
+	"\x16SIMULATION_FORMAT_HTML\x10\x032\xdf\x04\n" +
 	"\rPolicyService\x12A\n" +
 	"\fUploadPolicy\x12\x1e.sanzhi.v1.UploadPolicyRequest\x1a\x11.sanzhi.v1.Policy\x12I\n" +
 	"\n" +
@@ -929,7 +1204,8 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\x0eActivatePolicy\x12 .sanzhi.v1.ActivatePolicyRequest\x1a\x11.sanzhi.v1.Policy\x12;\n" +
 	"\tGetPolicy\x12\x1b.sanzhi.v1.GetPolicyRequest\x1a\x11.sanzhi.v1.Policy\x12O\n" +
 	"\fListPolicies\x12\x1e.sanzhi.v1.ListPoliciesRequest\x1a\x1f.sanzhi.v1.ListPoliciesResponse\x12O\n" +
-	"\fDiffPolicies\x12\x1e.sanzhi.v1.DiffPoliciesRequest\x1a\x1f.sanzhi.v1.DiffPoliciesResponseB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
+	"\fDiffPolicies\x12\x1e.sanzhi.v1.DiffPoliciesRequest\x1a\x1f.sanzhi.v1.DiffPoliciesResponse\x12U\n" +
+	"\x0eSimulatePolicy\x12 .sanzhi.v1.SimulatePolicyRequest\x1a!.sanzhi.v1.SimulatePolicyResponseB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
 
 var (
 	file_sanzhi_v1_policy_proto_rawDescOnce sync.Once
@@ -943,51 +1219,57 @@ func file_sanzhi_v1_policy_proto_rawDescGZIP() []byte {
 	return file_sanzhi_v1_policy_proto_rawDescData
 }
 
-var file_sanzhi_v1_policy_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sanzhi_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_sanzhi_v1_policy_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_sanzhi_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_sanzhi_v1_policy_proto_goTypes = []any{
-	(PolicyState)(0),              // 0: sanzhi.v1.PolicyState
-	(*Policy)(nil),                // 1: sanzhi.v1.Policy
-	(*UploadPolicyRequest)(nil),   // 2: sanzhi.v1.UploadPolicyRequest
-	(*LintPolicyRequest)(nil),     // 3: sanzhi.v1.LintPolicyRequest
-	(*PolicyProblem)(nil),         // 4: sanzhi.v1.PolicyProblem
-	(*LintPolicyResponse)(nil),    // 5: sanzhi.v1.LintPolicyResponse
-	(*ApprovePolicyRequest)(nil),  // 6: sanzhi.v1.ApprovePolicyRequest
-	(*ActivatePolicyRequest)(nil), // 7: sanzhi.v1.ActivatePolicyRequest
-	(*GetPolicyRequest)(nil),      // 8: sanzhi.v1.GetPolicyRequest
-	(*ListPoliciesRequest)(nil),   // 9: sanzhi.v1.ListPoliciesRequest
-	(*ListPoliciesResponse)(nil),  // 10: sanzhi.v1.ListPoliciesResponse
-	(*DiffPoliciesRequest)(nil),   // 11: sanzhi.v1.DiffPoliciesRequest
-	(*DiffPoliciesResponse)(nil),  // 12: sanzhi.v1.DiffPoliciesResponse
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(PolicyState)(0),               // 0: sanzhi.v1.PolicyState
+	(SimulationFormat)(0),          // 1: sanzhi.v1.SimulationFormat
+	(*Policy)(nil),                 // 2: sanzhi.v1.Policy
+	(*UploadPolicyRequest)(nil),    // 3: sanzhi.v1.UploadPolicyRequest
+	(*LintPolicyRequest)(nil),      // 4: sanzhi.v1.LintPolicyRequest
+	(*PolicyProblem)(nil),          // 5: sanzhi.v1.PolicyProblem
+	(*LintPolicyResponse)(nil),     // 6: sanzhi.v1.LintPolicyResponse
+	(*ApprovePolicyRequest)(nil),   // 7: sanzhi.v1.ApprovePolicyRequest
+	(*ActivatePolicyRequest)(nil),  // 8: sanzhi.v1.ActivatePolicyRequest
+	(*GetPolicyRequest)(nil),       // 9: sanzhi.v1.GetPolicyRequest
+	(*ListPoliciesRequest)(nil),    // 10: sanzhi.v1.ListPoliciesRequest
+	(*ListPoliciesResponse)(nil),   // 11: sanzhi.v1.ListPoliciesResponse
+	(*DiffPoliciesRequest)(nil),    // 12: sanzhi.v1.DiffPoliciesRequest
+	(*DiffPoliciesResponse)(nil),   // 13: sanzhi.v1.DiffPoliciesResponse
+	(*SimulatePolicyRequest)(nil),  // 14: sanzhi.v1.SimulatePolicyRequest
+	(*SimulatePolicyResponse)(nil), // 15: sanzhi.v1.SimulatePolicyResponse
+	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_policy_proto_depIdxs = []int32{
 	0,  // 0: sanzhi.v1.Policy.state:type_name -> sanzhi.v1.PolicyState
-	13, // 1: sanzhi.v1.Policy.upload_time:type_name -> google.protobuf.Timestamp
-	13, // 2: sanzhi.v1.Policy.approve_time:type_name -> google.protobuf.Timestamp
-	13, // 3: sanzhi.v1.Policy.activate_time:type_name -> google.protobuf.Timestamp
-	13, // 4: sanzhi.v1.Policy.supersede_time:type_name -> google.protobuf.Timestamp
-	4,  // 5: sanzhi.v1.LintPolicyResponse.problems:type_name -> sanzhi.v1.PolicyProblem
-	1,  // 6: sanzhi.v1.ListPoliciesResponse.policies:type_name -> sanzhi.v1.Policy
-	2,  // 7: sanzhi.v1.PolicyService.UploadPolicy:input_type -> sanzhi.v1.UploadPolicyRequest
-	3,  // 8: sanzhi.v1.PolicyService.LintPolicy:input_type -> sanzhi.v1.LintPolicyRequest
-	6,  // 9: sanzhi.v1.PolicyService.ApprovePolicy:input_type -> sanzhi.v1.ApprovePolicyRequest
-	7,  // 10: sanzhi.v1.PolicyService.ActivatePolicy:input_type -> sanzhi.v1.ActivatePolicyRequest
-	8,  // 11: sanzhi.v1.PolicyService.GetPolicy:input_type -> sanzhi.v1.GetPolicyRequest
-	9,  // 12: sanzhi.v1.PolicyService.ListPolicies:input_type -> sanzhi.v1.ListPoliciesRequest
-	11, // 13: sanzhi.v1.PolicyService.DiffPolicies:input_type -> sanzhi.v1.DiffPoliciesRequest
-	1,  // 14: sanzhi.v1.PolicyService.UploadPolicy:output_type -> sanzhi.v1.Policy
-	5,  // 15: sanzhi.v1.PolicyService.LintPolicy:output_type -> sanzhi.v1.LintPolicyResponse
-	1,  // 16: sanzhi.v1.PolicyService.ApprovePolicy:output_type -> sanzhi.v1.Policy
-	1,  // 17: sanzhi.v1.PolicyService.ActivatePolicy:output_type -> sanzhi.v1.Policy
-	1,  // 18: sanzhi.v1.PolicyService.GetPolicy:output_type -> sanzhi.v1.Policy
-	10, // 19: sanzhi.v1.PolicyService.ListPolicies:output_type -> sanzhi.v1.ListPoliciesResponse
-	12, // 20: sanzhi.v1.PolicyService.DiffPolicies:output_type -> sanzhi.v1.DiffPoliciesResponse
-	14, // [14:21] is the sub-list for method output_type
-	7,  // [7:14] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	16, // 1: sanzhi.v1.Policy.upload_time:type_name -> google.protobuf.Timestamp
+	16, // 2: sanzhi.v1.Policy.approve_time:type_name -> google.protobuf.Timestamp
+	16, // 3: sanzhi.v1.Policy.activate_time:type_name -> google.protobuf.Timestamp
+	16, // 4: sanzhi.v1.Policy.supersede_time:type_name -> google.protobuf.Timestamp
+	5,  // 5: sanzhi.v1.LintPolicyResponse.problems:type_name -> sanzhi.v1.PolicyProblem
+	2,  // 6: sanzhi.v1.ListPoliciesResponse.policies:type_name -> sanzhi.v1.Policy
+	1,  // 7: sanzhi.v1.SimulatePolicyRequest.format:type_name -> sanzhi.v1.SimulationFormat
+	3,  // 8: sanzhi.v1.PolicyService.UploadPolicy:input_type -> sanzhi.v1.UploadPolicyRequest
+	4,  // 9: sanzhi.v1.PolicyService.LintPolicy:input_type -> sanzhi.v1.LintPolicyRequest
+	7,  // 10: sanzhi.v1.PolicyService.ApprovePolicy:input_type -> sanzhi.v1.ApprovePolicyRequest
+	8,  // 11: sanzhi.v1.PolicyService.ActivatePolicy:input_type -> sanzhi.v1.ActivatePolicyRequest
+	9,  // 12: sanzhi.v1.PolicyService.GetPolicy:input_type -> sanzhi.v1.GetPolicyRequest
+	10, // 13: sanzhi.v1.PolicyService.ListPolicies:input_type -> sanzhi.v1.ListPoliciesRequest
+	12, // 14: sanzhi.v1.PolicyService.DiffPolicies:input_type -> sanzhi.v1.DiffPoliciesRequest
+	14, // 15: sanzhi.v1.PolicyService.SimulatePolicy:input_type -> sanzhi.v1.SimulatePolicyRequest
+	2,  // 16: sanzhi.v1.PolicyService.UploadPolicy:output_type -> sanzhi.v1.Policy
+	6,  // 17: sanzhi.v1.PolicyService.LintPolicy:output_type -> sanzhi.v1.LintPolicyResponse
+	2,  // 18: sanzhi.v1.PolicyService.ApprovePolicy:output_type -> sanzhi.v1.Policy
+	2,  // 19: sanzhi.v1.PolicyService.ActivatePolicy:output_type -> sanzhi.v1.Policy
+	2,  // 20: sanzhi.v1.PolicyService.GetPolicy:output_type -> sanzhi.v1.Policy
+	11, // 21: sanzhi.v1.PolicyService.ListPolicies:output_type -> sanzhi.v1.ListPoliciesResponse
+	13, // 22: sanzhi.v1.PolicyService.DiffPolicies:output_type -> sanzhi.v1.DiffPoliciesResponse
+	15, // 23: sanzhi.v1.PolicyService.SimulatePolicy:output_type -> sanzhi.v1.SimulatePolicyResponse
+	16, // [16:24] is the sub-list for method output_type
+	8,  // [8:16] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_policy_proto_init() }
@@ -1000,8 +1282,8 @@ func file_sanzhi_v1_policy_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_policy_proto_rawDesc), len(file_sanzhi_v1_policy_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   12,
+			NumEnums:      2,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	PolicyService_GetPolicy_FullMethodName      = "/sanzhi.v1.PolicyService/GetPolicy"
 	PolicyService_ListPolicies_FullMethodName   = "/sanzhi.v1.PolicyService/ListPolicies"
 	PolicyService_DiffPolicies_FullMethodName   = "/sanzhi.v1.PolicyService/DiffPolicies"
+	PolicyService_SimulatePolicy_FullMethodName = "/sanzhi.v1.PolicyService/SimulatePolicy"
 )
 
 // PolicyServiceClient is the client API for PolicyService service.
@@ -66,6 +67,12 @@ type PolicyServiceClient interface {
 	ListPolicies(ctx context.Context, in *ListPoliciesRequest, opts ...grpc.CallOption) (*ListPoliciesResponse, error)
 	// A unified diff from one version to another of the same product.
 	DiffPolicies(ctx context.Context, in *DiffPoliciesRequest, opts ...grpc.CallOption) (*DiffPoliciesResponse, error)
+	// Runs a version (typically a draft) over every household in the store,
+	// read-only, as of one day, optionally against another version, and
+	// reports what would change: grade migration, households gaining and
+	// losing a line, exposure in total and by village, score distribution,
+	// knock-outs. Changes nothing, so it is not audited as a write.
+	SimulatePolicy(ctx context.Context, in *SimulatePolicyRequest, opts ...grpc.CallOption) (*SimulatePolicyResponse, error)
 }
 
 type policyServiceClient struct {
@@ -146,6 +153,16 @@ func (c *policyServiceClient) DiffPolicies(ctx context.Context, in *DiffPolicies
 	return out, nil
 }
 
+func (c *policyServiceClient) SimulatePolicy(ctx context.Context, in *SimulatePolicyRequest, opts ...grpc.CallOption) (*SimulatePolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SimulatePolicyResponse)
+	err := c.cc.Invoke(ctx, PolicyService_SimulatePolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PolicyServiceServer is the server API for PolicyService service.
 // All implementations must embed UnimplementedPolicyServiceServer
 // for forward compatibility.
@@ -184,6 +201,12 @@ type PolicyServiceServer interface {
 	ListPolicies(context.Context, *ListPoliciesRequest) (*ListPoliciesResponse, error)
 	// A unified diff from one version to another of the same product.
 	DiffPolicies(context.Context, *DiffPoliciesRequest) (*DiffPoliciesResponse, error)
+	// Runs a version (typically a draft) over every household in the store,
+	// read-only, as of one day, optionally against another version, and
+	// reports what would change: grade migration, households gaining and
+	// losing a line, exposure in total and by village, score distribution,
+	// knock-outs. Changes nothing, so it is not audited as a write.
+	SimulatePolicy(context.Context, *SimulatePolicyRequest) (*SimulatePolicyResponse, error)
 	mustEmbedUnimplementedPolicyServiceServer()
 }
 
@@ -214,6 +237,9 @@ func (UnimplementedPolicyServiceServer) ListPolicies(context.Context, *ListPolic
 }
 func (UnimplementedPolicyServiceServer) DiffPolicies(context.Context, *DiffPoliciesRequest) (*DiffPoliciesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DiffPolicies not implemented")
+}
+func (UnimplementedPolicyServiceServer) SimulatePolicy(context.Context, *SimulatePolicyRequest) (*SimulatePolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SimulatePolicy not implemented")
 }
 func (UnimplementedPolicyServiceServer) mustEmbedUnimplementedPolicyServiceServer() {}
 func (UnimplementedPolicyServiceServer) testEmbeddedByValue()                       {}
@@ -362,6 +388,24 @@ func _PolicyService_DiffPolicies_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PolicyService_SimulatePolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SimulatePolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PolicyServiceServer).SimulatePolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PolicyService_SimulatePolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PolicyServiceServer).SimulatePolicy(ctx, req.(*SimulatePolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PolicyService_ServiceDesc is the grpc.ServiceDesc for PolicyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -396,6 +440,10 @@ var PolicyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DiffPolicies",
 			Handler:    _PolicyService_DiffPolicies_Handler,
+		},
+		{
+			MethodName: "SimulatePolicy",
+			Handler:    _PolicyService_SimulatePolicy_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
