@@ -164,26 +164,41 @@ reviewer of the village for a village document.`,
 	return cmd
 }
 
-// printProblems prints lint errors as FILE:LINE:COLUMN: FIELD: MESSAGE and
-// returns how many there were.
+// problem is one lint problem of a catalogue or policy document.
+type problem struct {
+	line, column  int
+	path, message string
+}
+
+// printProblems prints a catalogue's lint errors as FILE:LINE:COLUMN:
+// FIELD: MESSAGE and returns how many there were.
 func printProblems(w io.Writer, file string, err error) int {
 	var le points.LintErrors
 	if !errors.As(err, &le) {
 		fmt.Fprintf(w, "%s: %v\n", file, err)
 		return 1
 	}
-	for _, e := range le {
+	ps := make([]problem, len(le))
+	for i, e := range le {
+		ps[i] = problem{e.Line, e.Column, e.Path, e.Message}
+	}
+	return printLint(w, file, ps)
+}
+
+// printLint prints problems one a line and returns how many there were.
+func printLint(w io.Writer, file string, ps []problem) int {
+	for _, e := range ps {
 		where := file
-		if e.Line > 0 {
-			where = fmt.Sprintf("%s:%d:%d", file, e.Line, e.Column)
+		if e.line > 0 {
+			where = fmt.Sprintf("%s:%d:%d", file, e.line, e.column)
 		}
-		if e.Path != "" {
-			fmt.Fprintf(w, "%s: %s: %s\n", where, e.Path, e.Message)
+		if e.path != "" {
+			fmt.Fprintf(w, "%s: %s: %s\n", where, e.path, e.message)
 		} else {
-			fmt.Fprintf(w, "%s: %s\n", where, e.Message)
+			fmt.Fprintf(w, "%s: %s\n", where, e.message)
 		}
 	}
-	return len(le)
+	return len(ps)
 }
 
 // printViolations prints the field violations of an invalid-input fault,

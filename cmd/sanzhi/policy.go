@@ -186,24 +186,17 @@ is an error.`,
 	return cmd
 }
 
-// printPolicyProblems prints policy lint errors as FILE:LINE:COLUMN: FIELD:
-// MESSAGE and returns how many there were.
+// printPolicyProblems prints a policy's lint errors as FILE:LINE:COLUMN:
+// FIELD: MESSAGE and returns how many there were.
 func printPolicyProblems(w io.Writer, file string, err error) int {
 	var le policy.LintErrors
 	if !errors.As(err, &le) {
 		fmt.Fprintf(w, "%s: %v\n", file, err)
 		return 1
 	}
-	for _, e := range le {
-		where := file
-		if e.Line > 0 {
-			where = fmt.Sprintf("%s:%d:%d", file, e.Line, e.Column)
-		}
-		if e.Path != "" {
-			fmt.Fprintf(w, "%s: %s: %s\n", where, e.Path, e.Message)
-		} else {
-			fmt.Fprintf(w, "%s: %s\n", where, e.Message)
-		}
+	ps := make([]problem, len(le))
+	for i, e := range le {
+		ps[i] = problem{e.Line, e.Column, e.Path, e.Message}
 	}
-	return len(le)
+	return printLint(w, file, ps)
 }
