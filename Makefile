@@ -78,7 +78,10 @@ build: ## build bin/sanzhid and bin/sanzhi
 
 .PHONY: test
 test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
-	$(GO) test -race -count=1 ./...
+	@# The demo seeds half a year of evidence through the real service: its
+	@# package takes minutes under the race detector, past go test's 10 min
+	@# default when the machine is busy.
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 .PHONY: bench
 bench: ## run the benchmarks
