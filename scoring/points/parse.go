@@ -1,9 +1,6 @@
 package points
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -14,6 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/scoring/yamldoc"
 )
 
 // Limits on catalogue documents and their values. They exist to catch typos
@@ -50,7 +48,6 @@ var (
 	areaCodePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	intPattern      = regexp.MustCompile(`^[-+]?[0-9]+$`)
 	decimalPattern  = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
-	syntaxLine      = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
 const (
@@ -141,76 +138,16 @@ func parse(src []byte, want string) (*County, *VillageDoc, error) {
 }
 
 // load parses src into a node tree and checks what applies to any
-// document: size, syntax, a single document, a mapping at the top, no
-// anchors, aliases or explicit tags.
+// document (yamldoc.Load): size, encoding, syntax, one document, a mapping
+// at the top, no anchors, aliases or tags.
 func (r *reader) load(src []byte) *yaml.Node {
-	if len(src) > MaxDocumentBytes {
-		r.add(nil, "", "document is %d bytes; at most %d are accepted", len(src), MaxDocumentBytes)
-		return nil
-	}
-	if !utf8.Valid(src) {
-		r.add(nil, "", "document is not valid UTF-8 (save it as UTF-8)")
-		return nil
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			r.add(nil, "", "document is empty")
-		} else {
-			r.syntax(err)
+	return yamldoc.Load(src, MaxDocumentBytes, "kind: ..., version: ..., ...", func(line, col int, msg string) {
+		var p *position
+		if line > 0 {
+			p = &position{line, col}
 		}
-		return nil
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		r.syntax(err)
-		return nil
-	default:
-		r.add(at(&extra), "", "only one YAML document is allowed (found a second after ---)")
-		return nil
-	}
-	if len(doc.Content) != 1 {
-		r.add(nil, "", "document is empty")
-		return nil
-	}
-	root := doc.Content[0]
-	r.checkNodes(root)
-	if root.Kind != yaml.MappingNode {
-		r.add(at(root), "", "the document must be a mapping of fields (kind: ..., version: ..., ...)")
-		return nil
-	}
-	return root
-}
-
-// syntax records a YAML syntax error, with its line when the parser gave one.
-func (r *reader) syntax(err error) {
-	msg := err.Error()
-	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		r.add(&position{line: line}, "", "YAML syntax: %s", m[2])
-		return
-	}
-	r.add(nil, "", "YAML syntax: %s", strings.TrimPrefix(msg, "yaml: "))
-}
-
-// checkNodes rejects anchors, aliases and explicit tags anywhere: a
-// catalogue is read by people, so every value is written where it applies.
-func (r *reader) checkNodes(n *yaml.Node) {
-	switch {
-	case n.Kind == yaml.AliasNode:
-		r.add(at(n), "", "aliases (*%s) are not allowed; write the value out", n.Value)
-		return
-	case n.Anchor != "":
-		r.add(at(n), "", "anchors (&%s) are not allowed; write each value out", n.Anchor)
-	case n.Style&yaml.TaggedStyle != 0:
-		r.add(at(n), "", "explicit tags (%s) are not allowed", n.Tag)
-	}
-	for _, c := range n.Content {
-		r.checkNodes(c)
-	}
+		r.add(p, "", "%s", msg)
+	})
 }
 
 // Which kind each top-level field belongs to.

@@ -1,10 +1,7 @@
 package policy
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/yamldoc"
 )
 
 // This file reads and validates a policy document. Every rule a document
@@ -45,7 +43,6 @@ var (
 	gradePattern   = regexp.MustCompile(`^[A-Z][A-Z0-9+-]{0,7}$`)
 	intPattern     = regexp.MustCompile(`^[-+]?[0-9]+$`)
 	numberPattern  = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
-	syntaxLine     = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	intervalSyntax = regexp.MustCompile(`^\s*([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])\s*$`)
 	rateLimit      = decimal.RequireFromString(maxRate)
 )
@@ -103,76 +100,16 @@ func at(n *yaml.Node) *position {
 }
 
 // load parses src into a node tree and checks what applies to any
-// document: size, encoding, syntax, one document, a mapping at the top, no
-// anchors, aliases or tags.
+// document (yamldoc.Load): size, encoding, syntax, one document, a mapping
+// at the top, no anchors, aliases or tags.
 func (r *reader) load(src []byte) *yaml.Node {
-	if len(src) > MaxDocumentBytes {
-		r.add(nil, "", "document is %d bytes; at most %d are accepted", len(src), MaxDocumentBytes)
-		return nil
-	}
-	if !utf8.Valid(src) {
-		r.add(nil, "", "document is not valid UTF-8 (save it as UTF-8)")
-		return nil
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(src))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			r.add(nil, "", "document is empty")
-		} else {
-			r.syntax(err)
+	return yamldoc.Load(src, MaxDocumentBytes, "bank: ..., product: ..., ...", func(line, col int, msg string) {
+		var p *position
+		if line > 0 {
+			p = &position{line, col}
 		}
-		return nil
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		r.syntax(err)
-		return nil
-	default:
-		r.add(at(&extra), "", "only one YAML document is allowed (found a second after ---)")
-		return nil
-	}
-	if len(doc.Content) != 1 {
-		r.add(nil, "", "document is empty")
-		return nil
-	}
-	root := doc.Content[0]
-	r.checkNodes(root)
-	if root.Kind != yaml.MappingNode {
-		r.add(at(root), "", "the document must be a mapping of fields (bank: ..., product: ..., ...)")
-		return nil
-	}
-	return root
-}
-
-func (r *reader) syntax(err error) {
-	msg := err.Error()
-	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		r.add(&position{line: line}, "", "YAML syntax: %s", m[2])
-		return
-	}
-	r.add(nil, "", "YAML syntax: %s", strings.TrimPrefix(msg, "yaml: "))
-}
-
-// checkNodes rejects anchors, aliases and explicit tags anywhere: a policy
-// is read by a risk committee and a regulator, so every value is written
-// where it applies.
-func (r *reader) checkNodes(n *yaml.Node) {
-	switch {
-	case n.Kind == yaml.AliasNode:
-		r.add(at(n), "", "aliases (*%s) are not allowed; write the value out", n.Value)
-		return
-	case n.Anchor != "":
-		r.add(at(n), "", "anchors (&%s) are not allowed; write each value out", n.Anchor)
-	case n.Style&yaml.TaggedStyle != 0:
-		r.add(at(n), "", "explicit tags (%s) are not allowed", n.Tag)
-	}
-	for _, c := range n.Content {
-		r.checkNodes(c)
-	}
+		r.add(p, "", "%s", msg)
+	})
 }
 
 // mapNode is a YAML mapping read into fields.
