@@ -39,7 +39,6 @@ import (
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
 // Kind is what a piece of evidence establishes.
@@ -236,18 +235,4 @@ func ParseName(name, field string) (village, householdID, id string, err error) 
 		return "", "", "", fault.InvalidField(field, "evidence id %q is not a lower-case UUID", parts[5])
 	}
 	return village, householdID, parts[5], nil
-}
-
-// parseVillage reads villages/{code} into v.
-func parseVillage(parent, field string, v *fault.Violations) string {
-	code, ok := strings.CutPrefix(parent, "villages/")
-	if !ok || strings.Contains(code, "/") {
-		v.Add(field, "must be villages/{village_code}, got %q", parent)
-		return ""
-	}
-	if _, err := idnum.ParseVillageCode(code); err != nil {
-		v.Add(field, "%s", err)
-		return ""
-	}
-	return code
 }

@@ -25,7 +25,7 @@ func (s *Service) List(ctx context.Context, f Filter, pageSize int32, pageToken 
 	var v fault.Violations
 	q := ListQuery{Kind: f.Kind, State: f.State, ItemCode: f.ItemCode}
 	if strings.Count(f.Parent, "/") == 1 {
-		q.Village = parseVillage(f.Parent, "parent", &v)
+		q.Village = household.ParseVillageParent(f.Parent, "parent", &v)
 	} else if village, hh, err := household.ParseName(f.Parent, "parent"); err != nil {
 		v.Add("parent", "must be villages/{village_code} or villages/{village_code}/households/{household_id}, got %q", f.Parent)
 	} else {
@@ -55,7 +55,7 @@ func validState(st State) bool {
 func (s *Service) Board(ctx context.Context, parent string, pageSize int32, pageToken string) (Page, household.Date, error) {
 	var v fault.Violations
 	today := s.Today()
-	q := ListQuery{Village: parseVillage(parent, "parent", &v), OnNotice: today}
+	q := ListQuery{Village: household.ParseVillageParent(parent, "parent", &v), OnNotice: today}
 	page, err := s.page(ctx, q, "board|"+parent+"|"+string(today), pageSize, pageToken, &v)
 	return page, today, err
 }
@@ -390,7 +390,7 @@ func Rank(totals []Total) []RankRow {
 // for quarter ("2026Q3"), from the ledger.
 func (s *Service) Ranking(ctx context.Context, parent, quarter string) (Ranking, error) {
 	var v fault.Violations
-	village := parseVillage(parent, "parent", &v)
+	village := household.ParseVillageParent(parent, "parent", &v)
 	m := quarterRE.FindStringSubmatch(quarter)
 	if m == nil {
 		v.Add("quarter", "must look like 2026Q3, got %q", quarter)

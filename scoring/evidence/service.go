@@ -270,7 +270,7 @@ func (s *Service) Submit(ctx context.Context, p *access.Principal, in SubmitInpu
 // re-running an import safe.
 func (s *Service) SubmitBatch(ctx context.Context, p *access.Principal, parent string, rows []SubmitInput, dryRun bool) ([]RowResult, error) {
 	var v fault.Violations
-	village := parseVillage(parent, "parent", &v)
+	village := household.ParseVillageParent(parent, "parent", &v)
 	switch {
 	case len(rows) == 0:
 		v.Add("rows", "at least one row is required")

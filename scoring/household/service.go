@@ -81,7 +81,7 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 	now := s.clock()
 	today := Today(now)
 	var v fault.Violations
-	village := parseParent(in.Parent, "parent", &v)
+	village := ParseVillageParent(in.Parent, "parent", &v)
 	if strings.TrimSpace(in.HeadName) == "" {
 		v.Add("household.head_name", "is required")
 	}
@@ -261,7 +261,7 @@ func (s *Service) Get(ctx context.Context, name string) (*Household, error) {
 // Lookup finds a household of the village by its head's 身份证号.
 func (s *Service) Lookup(ctx context.Context, parent, idNumber string) (*Household, error) {
 	var v fault.Violations
-	village := parseParent(parent, "parent", &v)
+	village := ParseVillageParent(parent, "parent", &v)
 	pid, err := idnum.ParsePersonIDAt(idNumber, s.now().In(Shanghai))
 	if err != nil {
 		v.Add("head_id_number", "%s", err)
@@ -301,7 +301,7 @@ type Page[T any] struct {
 // List returns a page of the village's households in creation order.
 func (s *Service) List(ctx context.Context, parent string, group int32, pageSize int32, pageToken string) (Page[*Household], error) {
 	var v fault.Violations
-	village := parseParent(parent, "parent", &v)
+	village := ParseVillageParent(parent, "parent", &v)
 	if group < 0 || group > 99 {
 		v.Add("group", "must be between 0 and 99, got %d", group)
 	}
@@ -488,7 +488,9 @@ func VillageOf(name string) string {
 	return code
 }
 
-func parseParent(parent, field string, v *fault.Violations) string {
+// ParseVillageParent reads villages/{code}, reporting problems against
+// field in v; "" when it is malformed.
+func ParseVillageParent(parent, field string, v *fault.Violations) string {
 	code, ok := strings.CutPrefix(parent, "villages/")
 	if !ok || strings.Contains(code, "/") {
 		v.Add(field, "must be villages/{village_code}, got %q", parent)
