@@ -46,6 +46,11 @@ type Consent struct {
 	AuthorisationHash string
 	// RevokeTime is when the household revoked the consent; nil if never.
 	RevokeTime *time.Time
+	// RecordedBy and RevokedBy are the principals who recorded the grant
+	// (the household itself, or the bank's officer for a counter or paper
+	// authorisation) and the revocation.
+	RecordedBy string
+	RevokedBy  string
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)

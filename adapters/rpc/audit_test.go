@@ -2,6 +2,7 @@ package rpc_test
 
 import (
 	"context"
+	"maps"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -66,8 +67,22 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	}
 	_, err = e.policies.ApprovePolicy(e.as("risk-2"), &sanzhiv1.ApprovePolicyRequest{Name: product + "/policies/3"})
 	require.NoError(t, err)
+	// A webhook with one dead letter to replay.
+	hooks := newWebhookFixture(t, e)
+	deadLetter := hooks.deadLetter(t, e)
+	lend := newLendingFixture(t, e)
 	// Each call returns the subject it changed and who acted.
 	calls := map[string]func() (subject, actor string){
+		sanzhiv1.WebhookService_SetWebhook_FullMethodName: func() (string, string) {
+			r, err := hooks.client.SetWebhook(e.as("risk-1"), &sanzhiv1.SetWebhookRequest{Bank: "banks/tongxiang-rcb", Url: hooks.srv.URL})
+			require.NoError(t, err)
+			return r.Webhook.Name, "risk-1"
+		},
+		sanzhiv1.WebhookService_ReplayDeadLetter_FullMethodName: func() (string, string) {
+			d, err := hooks.client.ReplayDeadLetter(e.as("operator"), &sanzhiv1.ReplayDeadLetterRequest{Name: deadLetter})
+			require.NoError(t, err)
+			return d.Name, "operator"
+		},
 		sanzhiv1.HouseholdService_CreateHousehold_FullMethodName: func() (string, string) {
 			h, err := e.client.CreateHousehold(ctx, validCreate(t, villageA))
 			require.NoError(t, err)
@@ -148,6 +163,7 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 			return hh, "clerk-a"
 		},
 	}
+	maps.Copy(calls, lend.calls(t, e))
 	writes := rpc.WritingMethods()
 	require.NotEmpty(t, writes)
 	for _, m := range writes {

@@ -53,6 +53,36 @@ var (
 	villagers = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Household}
 )
 
+// bankStaff are a bank's loan officers and risk managers.
+var bankStaff = []access.Role{access.BankOfficer, access.BankRisk}
+
+// byRole applies household to household principals and bank to bank
+// principals (either may be nil: no further check); other roles pass to
+// the service, which knows what they may see.
+func byRole(household, bank scopeRule) scopeRule {
+	return func(p *access.Principal, req proto.Message) error {
+		switch {
+		case p.Role == access.Household && household != nil:
+			return household(p, req)
+		case (p.Role == access.BankOfficer || p.Role == access.BankRisk) && bank != nil:
+			return bank(p, req)
+		}
+		return nil
+	}
+}
+
+// consentIn lets a household principal reach only its own household's
+// consents (villages/{v}/households/{h}/consents/{id}).
+func consentIn(field string) scopeRule {
+	return func(p *access.Principal, req proto.Message) error {
+		hh, _, _ := strings.Cut(stringField(req, field), "/consents/")
+		if _, id, err := household.ParseName(hh, field); err == nil && id == p.Scope.Household {
+			return nil
+		}
+		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a household may act on its own consents only")
+	}
+}
+
 // policyReaders read banks' credit policies.
 var policyReaders = []access.Role{access.BankRisk, access.BankOfficer, access.Regulator}
 
@@ -154,6 +184,48 @@ var methods = map[string]rule{
 	// aggregates and a few sample names: for the bank's risk managers and
 	// the regulators.
 	sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: {roles: []access.Role{access.BankRisk, access.Regulator}, scope: bankIn("name")},
+
+	// A bank's risk managers set its webhook (and receive its secret) and
+	// see its dead letters; operators do the same for every bank.
+	sanzhiv1.WebhookService_SetWebhook_FullMethodName:       {roles: webhookAdmins, scope: webhookScope("bank"), writes: true},
+	sanzhiv1.WebhookService_GetWebhook_FullMethodName:       {roles: webhookAdmins, scope: webhookScope("name")},
+	sanzhiv1.WebhookService_ListDeadLetters_FullMethodName:  {roles: webhookAdmins, scope: webhookScope("parent")},
+	sanzhiv1.WebhookService_ReplayDeadLetter_FullMethodName: {roles: webhookAdmins, scope: webhookScope("name"), writes: true},
+
+	// Lending. Consents: a household grants its own in the app; a bank's
+	// officer records a counter or paper authorisation for that bank (the
+	// service checks the channel and the bank). Every bank read needs a
+	// live consent, which the service checks and audits as a query record.
+	sanzhiv1.ConsentService_GrantConsent_FullMethodName: {roles: []access.Role{access.Household, access.BankOfficer},
+		scope: byRole(householdIn("parent"), bankIn("bank")), writes: true},
+	sanzhiv1.ConsentService_RevokeConsent_FullMethodName: {roles: []access.Role{access.Household, access.BankOfficer},
+		scope: byRole(consentIn("name"), nil), writes: true},
+	sanzhiv1.ConsentService_ListConsents_FullMethodName: {roles: []access.Role{access.Household, access.BankOfficer, access.BankRisk, access.Regulator},
+		scope: byRole(householdIn("parent"), nil)},
+	// Who looked at a household's credit: the household and the regulators.
+	sanzhiv1.ConsentService_ListQueryRecords_FullMethodName: {roles: []access.Role{access.Household, access.Regulator},
+		scope: householdIn("parent")},
+	sanzhiv1.CreditService_AssessCredit_FullMethodName:  {roles: bankStaff, scope: bankIn("product"), writes: true},
+	sanzhiv1.CreditService_GetCreditLine_FullMethodName: {roles: bankStaff, scope: bankIn("product")},
+	sanzhiv1.CreditService_ListCreditLines_FullMethodName: {roles: append(slices.Clone(bankStaff), access.Regulator),
+		scope: bankIn("product")},
+	sanzhiv1.CreditService_ReportDrawdown_FullMethodName:     {roles: []access.Role{access.BankOfficer}, scope: bankIn("line"), writes: true},
+	sanzhiv1.CreditService_ReportRepayment_FullMethodName:    {roles: []access.Role{access.BankOfficer}, scope: bankIn("line"), writes: true},
+	sanzhiv1.CreditService_UnfreezeCreditLine_FullMethodName: {roles: []access.Role{access.BankRisk}, scope: bankIn("name"), writes: true},
+	// The handler checks the bank of a stream.
+	sanzhiv1.CreditService_WatchCreditLines_FullMethodName: {roles: append(slices.Clone(bankStaff), access.Regulator)},
+	// Decisions about a household: the household, the regulators, and a
+	// bank for its own (the service requires the bank filter).
+	sanzhiv1.CreditService_ListDecisions_FullMethodName: {roles: []access.Role{access.Household, access.Regulator, access.BankOfficer, access.BankRisk},
+		scope: byRole(householdIn("household"), bankIn("bank"))},
+	// Human review (PIPL art. 24): the household asks (the service checks
+	// the decision is about it), the bank's staff resolve.
+	sanzhiv1.CreditService_RequestReview_FullMethodName: {roles: []access.Role{access.Household}, writes: true},
+	sanzhiv1.CreditService_ListReviews_FullMethodName: {roles: []access.Role{access.Household, access.Regulator, access.BankOfficer, access.BankRisk},
+		scope: byRole(householdIn("parent"), bankIn("parent"))},
+	sanzhiv1.CreditService_ResolveReview_FullMethodName:     {roles: bankStaff, scope: bankIn("name"), writes: true},
+	sanzhiv1.CreditService_StartReassessment_FullMethodName: {roles: []access.Role{access.BankRisk}, scope: bankIn("product"), writes: true},
+	sanzhiv1.CreditService_GetReassessment_FullMethodName:   {roles: append(slices.Clone(bankStaff), access.Regulator), scope: bankIn("name")},
 
 	// The load-test floors (registered only with --bench-floors) are open
 	// to any authenticated principal, so that a benchmark calls them with

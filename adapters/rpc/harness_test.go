@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -32,6 +33,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
@@ -67,6 +69,9 @@ type env struct {
 	evidence sanzhiv1.EvidenceServiceClient
 	points   sanzhiv1.PointsServiceClient
 	policies sanzhiv1.PolicyServiceClient
+	consents sanzhiv1.ConsentServiceClient
+	credit   sanzhiv1.CreditServiceClient
+	lending  *credit.Service
 	conn     *grpc.ClientConn
 	clock    *clock
 	keys     map[string]string // principal name -> API key
@@ -103,11 +108,15 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	kr, err := pii.NewKeyring(secret, "k1", key)
 	require.NoError(t, err)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("SANZHI_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
 	v, err := rpc.NewValidator()
 	require.NoError(t, err)
 	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), false), v))...)
 	clk := &clock{}
-	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(st.Households(), server.Sealer{Keyring: kr}, clk.Now)))
+	hhSvc := household.NewService(st.Households(), server.Sealer{Keyring: kr}, clk.Now)
+	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(hhSvc))
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 	skey, _, err := audit.GenerateKey("sanzhi.test/audit")
 	require.NoError(t, err)
@@ -122,6 +131,9 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	polSvc := policies.NewService(st.Policies(), server.PolicyChecker, clk.Now)
 	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(polSvc, server.PolicyLinter).
 		WithSimulator(server.PolicySimulator(st, kr, polSvc, cats, clk.Now)))
+	lendingSvc := server.NewLending(st, kr, evidenceSvc, hhSvc, clk.Now)
+	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lendingSvc, st))
+	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lendingSvc, server.NewReassessor(lendingSvc, log)))
 	lis := bufconn.Listen(1 << 20)
 	go func() { _ = gs.Serve(lis) }()
 	t.Cleanup(gs.Stop)
@@ -132,7 +144,8 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	t.Cleanup(func() { conn.Close() })
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
 		cats: sanzhiv1.NewCatalogueServiceClient(conn), evidence: sanzhiv1.NewEvidenceServiceClient(conn),
-		points: sanzhiv1.NewPointsServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn), conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}}
+		points: sanzhiv1.NewPointsServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn),
+		consents: sanzhiv1.NewConsentServiceClient(conn), credit: sanzhiv1.NewCreditServiceClient(conn), lending: lendingSvc, conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)
@@ -141,6 +154,8 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	e.addPrincipal(t, "risk-1", access.BankRisk, access.Scope{Bank: "tongxiang-rcb"}, false)
 	e.addPrincipal(t, "risk-2", access.BankRisk, access.Scope{Bank: "tongxiang-rcb"}, false)
 	e.addPrincipal(t, "risk-other", access.BankRisk, access.Scope{Bank: "other-bank"}, false)
+	e.addPrincipal(t, "officer", access.BankOfficer, access.Scope{Bank: "tongxiang-rcb"}, false)
+	e.addPrincipal(t, "officer-other", access.BankOfficer, access.Scope{Bank: "other-bank"}, false)
 	e.addPrincipal(t, "operator", access.Operator, access.Scope{}, false)
 	e.addPrincipal(t, "operator-2", access.Operator, access.Scope{}, false)
 	e.addPrincipal(t, "reviewer-b", access.VillageReviewer, access.Scope{Villages: []string{villageB}}, false)

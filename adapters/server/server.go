@@ -34,7 +34,9 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/webhook"
 	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
@@ -68,6 +70,14 @@ type Config struct {
 	// by (see BENCHMARKS.md). Off in production: it writes to a table of
 	// its own on every call.
 	BenchFloors bool
+	// WebhookPoll is how often the line event outbox is checked for
+	// webhook deliveries (default 1 s); WebhookTimeout bounds one delivery
+	// (default 10 s).
+	WebhookPoll    time.Duration
+	WebhookTimeout time.Duration
+	// ReassessInterval is how often households whose points or facts
+	// changed are re-assessed (default 10 s).
+	ReassessInterval time.Duration
 }
 
 // Addrs are the addresses actually bound (useful with port 0).
@@ -178,8 +188,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	}
 	gs := grpc.NewServer(opts...)
 	policySvc := policies.NewService(st.Policies(), PolicyChecker, now)
+	hooks := webhook.New(st.Webhooks(), keyring, webhook.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, Now: now, Log: log})
+	lendingSvc := NewLending(st, keyring, evidenceSvc, households, now)
+	lendingSvc.OnCommit(hooks.Notify)
+	reassessor := NewReassessor(lendingSvc, log)
 	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc, policySvc,
-		PolicySimulator(st, keyring, policySvc, catalogues, now))
+		PolicySimulator(st, keyring, policySvc, catalogues, now), Lending{Service: lendingSvc, Store: st, Reassess: reassessor}, hooks)
 	if cfg.BenchFloors {
 		fdb, ok := db.(rpc.FloorDB)
 		if !ok {
@@ -262,6 +276,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	publishCtx, stopPublishing := context.WithCancel(context.Background())
 	publishDone := make(chan struct{})
 	go func() { defer close(publishDone); alog.Run(publishCtx, cfg.CheckpointInterval, log) }()
+	// Webhook delivery stops with the service; an event in flight is resent
+	// by the next start (delivery is at least once).
+	hooksCtx, stopHooks := context.WithCancel(context.Background())
+	hooksDone := make(chan struct{})
+	go func() { defer close(hooksDone); hooks.Run(hooksCtx) }()
+	// Re-assessment of households whose points or facts changed, and the
+	// batch runs banks start, stop with the service and resume at the
+	// next start (their progress is stored).
+	lendingCtx, stopLending := context.WithCancel(context.Background())
+	lendingDone := make(chan struct{})
+	go func() { defer close(lendingDone); reassessor.Run(lendingCtx, cfg.ReassessInterval) }()
 	setServing(healthSrv, healthpb.HealthCheckResponse_SERVING)
 	addrs := Addrs{GRPC: grpcLis.Addr().String()}
 	if httpLis != nil {
@@ -287,8 +312,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		cancel()
 	}
 	stopGRPC()
+	stopHooks()
+	stopLending()
 	stopPublishing()
 	<-publishDone
+	<-hooksDone
+	<-lendingDone
 	// Sequence what the drained requests queued, so nothing waits for the
 	// next start to be provable.
 	fctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
@@ -308,14 +337,26 @@ var apiServices = []string{
 	sanzhiv1.EvidenceService_ServiceDesc.ServiceName,
 	sanzhiv1.PointsService_ServiceDesc.ServiceName,
 	sanzhiv1.PolicyService_ServiceDesc.ServiceName,
+	sanzhiv1.WebhookService_ServiceDesc.ServiceName,
+	sanzhiv1.ConsentService_ServiceDesc.ServiceName,
+	sanzhiv1.CreditService_ServiceDesc.ServiceName,
+}
+
+// Lending is what the lending services are served from.
+type Lending struct {
+	Service  *credit.Service
+	Store    *sqlstore.Store // the audit log, for query records
+	Reassess rpc.Reassessor
 }
 
 // registerServices puts every service on gs, health NOT_SERVING until the
 // caller says otherwise. Tests use it to walk what a real server registers.
 // The evidence service serves both EvidenceService and PointsService.
+// WebhookService is registered even without a dispatcher (it then answers
+// UNAVAILABLE), so the method walk sees it.
 func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit, catalogues *catalogue.Service,
 	evidenceSvc *evidence.Service,
-	policySvc *policies.Service, simulator rpc.PolicySimulator) *health.Server {
+	policySvc *policies.Service, simulator rpc.PolicySimulator, lend Lending, webhooks ...*webhook.Dispatcher) *health.Server {
 	healthSrv := health.NewServer()
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, healthSrv)
@@ -326,6 +367,13 @@ func registerServices(gs *grpc.Server, households *household.Service, auditSrv *
 	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
 	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
 	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(policySvc, PolicyLinter).WithSimulator(simulator))
+	var hooks *webhook.Dispatcher
+	if len(webhooks) > 0 {
+		hooks = webhooks[0]
+	}
+	sanzhiv1.RegisterWebhookServiceServer(gs, rpc.NewWebhooks(hooks))
+	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lend.Service, lend.Store))
+	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lend.Service, lend.Reassess))
 	return healthSrv
 }
 

@@ -253,7 +253,7 @@ func listServices(t *testing.T, conn *grpc.ClientConn) []string {
 func TestEveryMethodIsInTheAuthorisationTable(t *testing.T) {
 	gs := grpc.NewServer()
 	registerServices(gs, household.NewService(nil, nil, time.Now), &rpc.Audit{}, catalogue.NewService(nil, time.Now),
-		evidence.NewService(nil, nil, time.Now), policies.NewService(nil, PolicyChecker, time.Now), nil)
+		evidence.NewService(nil, nil, time.Now), policies.NewService(nil, PolicyChecker, time.Now), nil, Lending{})
 	sanzhiv1.RegisterFloorServiceServer(gs, rpc.NewFloors(nil)) // registered with --bench-floors
 	table := map[string]bool{}
 	for _, m := range rpc.Methods() {

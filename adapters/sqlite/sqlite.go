@@ -159,6 +159,18 @@ func (db *DB) SequenceTx(ctx context.Context, fn func(sqlstore.Querier) error) e
 	return db.WriteTx(ctx, fn)
 }
 
+// LockTx implements sqlstore.Conn; the single writer already serialises
+// every write transaction, so it is an ordinary one.
+func (db *DB) LockTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return db.WriteTx(ctx, fn)
+}
+
+// WriteOne implements sqlstore.Conn: a write transaction, because
+// without writes inside WITH the caller needs more than one statement.
+func (db *DB) WriteOne(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return db.WriteTx(ctx, fn)
+}
+
 // WriteTx implements sqlstore.Conn.
 func (db *DB) WriteTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
 	return withRetry(ctx, func() error { return runTx(ctx, db.write, nil, fn) })

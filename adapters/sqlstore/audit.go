@@ -17,10 +17,8 @@ import (
 // commits, or rolls back, with the change it describes. The sequencer
 // (Integrate) gives it its place in the log.
 func (tx *Tx) Record(ctx context.Context, r audit.Record) error {
-	// A record that would put personal data or junk into a leaf is a bug
-	// in the write path: fail the whole transaction rather than log it.
-	if err := r.Validate(); err != nil {
-		return fault.Wrap(err, fault.Internal, "AUDIT_RECORD_INVALID", "refusing an invalid audit record")
+	if err := checkRecord(r); err != nil {
+		return err
 	}
 	if tx.records != nil {
 		*tx.records = append(*tx.records, r)
@@ -43,27 +41,48 @@ func (tx *Tx) flushRecords(ctx context.Context) error {
 	return nil
 }
 
+// checkRecord refuses a record that would put personal data or junk into
+// a leaf: that is a bug in the write path, so the whole transaction fails
+// rather than log it.
+func checkRecord(r audit.Record) error {
+	if err := r.Validate(); err != nil {
+		return fault.Wrap(err, fault.Internal, "AUDIT_RECORD_INVALID", "refusing an invalid audit record")
+	}
+	return nil
+}
+
+// auditQueueColumns are the audit_queue columns recordArgs fills, in order.
+const auditQueueColumns = `time, actor, action, subject, request_hash, result_hash, payload`
+
+// recordArgs is r as audit_queue stores it, in auditQueueColumns order.
+func recordArgs(r audit.Record) ([]any, error) {
+	payload := []byte("{}")
+	if r.Payload != nil {
+		var err error
+		if payload, err = json.Marshal(r.Payload); err != nil {
+			return nil, internal(err, "encoding an audit payload")
+		}
+	}
+	return []any{tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash, string(payload)}, nil
+}
+
 // insertRecords appends rs to the audit queue in one statement; queue ids
 // follow the order of rs.
 func (tx *Tx) insertRecords(ctx context.Context, rs []audit.Record) error {
 	var sb strings.Builder
 	args := make([]any, 0, 7*len(rs))
 	for i, r := range rs {
-		payload := []byte("{}")
-		if r.Payload != nil {
-			var err error
-			if payload, err = json.Marshal(r.Payload); err != nil {
-				return internal(err, "encoding an audit payload")
-			}
+		ra, err := recordArgs(r)
+		if err != nil {
+			return err
 		}
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(" + placeholders(7*i+1, 7) + ")")
-		args = append(args, tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash, string(payload))
+		sb.WriteString("(" + placeholders(len(args)+1, len(ra)) + ")")
+		args = append(args, ra...)
 	}
-	_, err := tx.q.Exec(ctx, `INSERT INTO audit_queue (time, actor, action, subject, request_hash, result_hash, payload)
-		VALUES `+sb.String(), args...)
+	_, err := tx.q.Exec(ctx, `INSERT INTO audit_queue (`+auditQueueColumns+`) VALUES `+sb.String(), args...)
 	return internal(err, "queueing audit records")
 }
 

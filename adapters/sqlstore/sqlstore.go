@@ -58,6 +58,19 @@ type Conn interface {
 	// COMMITTED (serialising on the head row with FOR UPDATE) rather than
 	// SERIALIZABLE, which would make writers and sequencer abort each other.
 	SequenceTx(ctx context.Context, fn func(Querier) error) error
+	// LockTx runs a read-write transaction for money, whose fn takes row
+	// locks (FOR UPDATE) before reading what it changes. On PostgreSQL it
+	// runs at READ COMMITTED: concurrent transactions on the same rows
+	// queue on the locks, and a locking read sees the latest commit,
+	// where SERIALIZABLE would abort all but one of them. SQLite has one
+	// writer, so it is an ordinary write transaction.
+	LockTx(ctx context.Context, fn func(Querier) error) error
+	// WriteOne runs a hot write with the fewest round trips the engine
+	// allows. On PostgreSQL fn must issue exactly one statement, which
+	// runs without BEGIN and COMMIT and commits on its own (a WITH clause
+	// can hold its writes, see Dialect.WritableCTE). On SQLite, where it
+	// cannot, fn may issue several and runs in a write transaction.
+	WriteOne(ctx context.Context, fn func(Querier) error) error
 }
 
 // Dialect is what differs between engines beyond the connection.
@@ -68,6 +81,10 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that must lock its row ("" where
 	// the engine has a single writer).
 	ForUpdate string
+	// WritableCTE reports whether a WITH clause may hold an INSERT
+	// (PostgreSQL), so that a check and the write it allows are one
+	// statement; SQLite needs one statement each.
+	WritableCTE bool
 }
 
 // Store implements every storage port over a Conn.
@@ -95,7 +112,13 @@ func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
 }
 
 func (s *Store) write(ctx context.Context, fn func(*Tx) error) error {
-	return s.conn.WriteTx(ctx, func(q Querier) error {
+	return s.writeWith(ctx, s.conn.WriteTx, fn)
+}
+
+// writeWith runs fn in a write transaction of the kind run starts and
+// inserts the audit records fn queued before it commits.
+func (s *Store) writeWith(ctx context.Context, run func(context.Context, func(Querier) error) error, fn func(*Tx) error) error {
+	return run(ctx, func(q Querier) error {
 		tx := &Tx{q: q, d: &s.dialect, records: new([]audit.Record)}
 		if err := fn(tx); err != nil {
 			return err

@@ -73,6 +73,18 @@ func RunAll(t *testing.T, open Opener) {
 		{"Events", testEvents},
 		{"EvidenceWriteRollsBack", testEvidenceWriteRollsBack},
 		{"Population", testPopulation},
+		{"LendingConsents", testLendingConsents},
+		{"LendingLiveConsentHouseholds", testLiveConsentHouseholds},
+		{"LendingDecisions", testLendingDecisions},
+		{"LendingLines", testLendingLines},
+		{"LendingTransactions", testLendingTransactions},
+		{"LendingReviews", testLendingReviews},
+		{"LendingRuns", testLendingRuns},
+		{"LendingQueryLine", testQueryLine},
+		{"LendingLineEvents", testLineEvents},
+		{"LendingLockedConcurrentDrawdowns", testLockedConcurrentDrawdowns},
+		{"LendingReassessDue", testReassessDue},
+		{"LendingAuditRollsBack", testLendingAuditRollsBack},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,400 @@
+package rpc
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/lending/credit"
+	"github.com/sanzhi/sanzhi/paging"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/household"
+)
+
+// Consents serves sanzhi.v1.ConsentService.
+type Consents struct {
+	sanzhiv1.UnimplementedConsentServiceServer
+	svc *credit.Service
+	st  *sqlstore.Store // the audit log, for query records
+}
+
+// NewConsents returns the handler.
+func NewConsents(svc *credit.Service, st *sqlstore.Store) *Consents {
+	return &Consents{svc: svc, st: st}
+}
+
+func (s *Consents) GrantConsent(ctx context.Context, req *sanzhiv1.GrantConsentRequest) (*sanzhiv1.Consent, error) {
+	in := credit.GrantInput{Household: req.GetParent(), Bank: req.GetBank(), Purposes: req.GetPurposes(),
+		Channel: req.GetChannel(), AuthorisationHash: req.GetAuthorisationHash()}
+	if req.GetExpireTime() != nil {
+		in.ExpireTime = req.GetExpireTime().AsTime()
+	}
+	c, err := s.svc.Grant(ctx, access.FromContext(ctx), in)
+	if err != nil {
+		return nil, err
+	}
+	return consentOut(c, s.svc.Now()), nil
+}
+
+func (s *Consents) RevokeConsent(ctx context.Context, req *sanzhiv1.RevokeConsentRequest) (*sanzhiv1.Consent, error) {
+	c, err := s.svc.Revoke(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return consentOut(c, s.svc.Now()), nil
+}
+
+func (s *Consents) ListConsents(ctx context.Context, req *sanzhiv1.ListConsentsRequest) (*sanzhiv1.ListConsentsResponse, error) {
+	cs, err := s.svc.ListConsents(ctx, access.FromContext(ctx), req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	now := s.svc.Now()
+	out := &sanzhiv1.ListConsentsResponse{}
+	for _, c := range cs {
+		out.Consents = append(out.Consents, consentOut(c, now))
+	}
+	return out, nil
+}
+
+// ListQueryRecords reads the household's query records from the audit
+// log: entries about the household whose action is a credit query or
+// assessment, oldest first.
+func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQueryRecordsRequest) (*sanzhiv1.ListQueryRecordsResponse, error) {
+	var v fault.Violations
+	name := req.GetParent()
+	if _, _, err := household.ParseName(name, "parent"); err != nil {
+		return nil, err
+	}
+	after, ok := paging.IntCursor(req.GetPageToken(), "queryRecords:"+name, &v)
+	if !ok {
+		after = -1
+	}
+	limit := paging.Limit(req.GetPageSize(), &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	out := &sanzhiv1.ListQueryRecordsResponse{}
+	cursor := after
+	for len(out.Records) < limit {
+		// The subject index serves this; entries of other actions about
+		// the household (its registration, updates) are skipped here.
+		leaves, err := s.st.ListEntries(ctx, sqlstore.EntryQuery{Subject: name, AfterSeq: cursor, Limit: limit})
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range leaves {
+			cursor = int64(l.Seq)
+			e, err := audit.ParseEntry(l.Data)
+			if err != nil {
+				return nil, err
+			}
+			if e.Action != credit.ActionQuery && e.Action != credit.ActionAssess {
+				continue
+			}
+			p := e.Payload
+			out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: l.Seq, Time: timestamppb.New(e.Time),
+				Actor: e.Actor, Bank: "banks/" + p["bank"], Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"]})
+			if len(out.Records) == limit {
+				out.NextPageToken = paging.Token("queryRecords:"+name, strconv.FormatInt(cursor, 10))
+				return out, nil
+			}
+		}
+		if len(leaves) < limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func consentOut(c *lending.Consent, now time.Time) *sanzhiv1.Consent {
+	village, hid, _ := household.ParseName(c.Household, "")
+	out := &sanzhiv1.Consent{Name: credit.ConsentName(village, hid, c.ID), Bank: "banks/" + c.Bank,
+		GrantTime: timestamppb.New(c.GrantTime), ExpireTime: timestamppb.New(c.Expires), Channel: c.Channel,
+		AuthorisationHash: c.AuthorisationHash, RecordedBy: c.RecordedBy, RevokedBy: c.RevokedBy,
+		Live: c.Live(lending.PurposeAssessment, now) || c.Live(lending.PurposePostLoan, now)}
+	for _, p := range c.Purposes {
+		out.Purposes = append(out.Purposes, string(p))
+	}
+	if c.RevokeTime != nil {
+		out.RevokeTime = timestamppb.New(*c.RevokeTime)
+	}
+	return out
+}
+
+// Credit serves sanzhi.v1.CreditService: convert, call the lending
+// service once, convert back.
+type Credit struct {
+	sanzhiv1.UnimplementedCreditServiceServer
+	svc *credit.Service
+	// reassess starts or resumes a batch re-assessment; adapters/server
+	// provides it (it runs in the background).
+	reassess Reassessor
+}
+
+// Reassessor starts batch re-assessments and reports their progress.
+type Reassessor interface {
+	Start(ctx context.Context, p *access.Principal, product string) (*credit.Run, error)
+	Get(ctx context.Context, name string) (*credit.Run, error)
+}
+
+// NewCredit returns the handler.
+func NewCredit(svc *credit.Service, r Reassessor) *Credit { return &Credit{svc: svc, reassess: r} }
+
+func (s *Credit) AssessCredit(ctx context.Context, req *sanzhiv1.AssessCreditRequest) (*sanzhiv1.AssessCreditResponse, error) {
+	v, err := s.svc.Assess(ctx, access.FromContext(ctx), req.GetProduct(), req.GetHousehold())
+	if err != nil {
+		return nil, err
+	}
+	return &sanzhiv1.AssessCreditResponse{Line: LineOut(v), Decision: DecisionOut(v.Decision)}, nil
+}
+
+func (s *Credit) GetCreditLine(ctx context.Context, req *sanzhiv1.GetCreditLineRequest) (*sanzhiv1.CreditLine, error) {
+	v, err := s.svc.GetLine(ctx, access.FromContext(ctx), req.GetProduct(), req.GetHousehold(), req.GetPurpose())
+	if err != nil {
+		return nil, err
+	}
+	return LineOut(v), nil
+}
+
+func (s *Credit) ListCreditLines(ctx context.Context, req *sanzhiv1.ListCreditLinesRequest) (*sanzhiv1.ListCreditLinesResponse, error) {
+	var v fault.Violations
+	scope := "creditLines:" + req.GetProduct() + "\x00" + req.GetVillage() + "\x00" + req.GetStatus()
+	after := paging.Cursor(req.GetPageToken(), scope, &v)
+	limit := paging.Limit(req.GetPageSize(), &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	page, err := s.svc.ListLines(ctx, req.GetProduct(), req.GetVillage(), lending.Status(req.GetStatus()), after, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &sanzhiv1.ListCreditLinesResponse{}
+	for _, l := range page.Views {
+		out.Lines = append(out.Lines, LineOut(l))
+	}
+	if page.Next != "" {
+		out.NextPageToken = paging.Token(scope, page.Next)
+	}
+	return out, nil
+}
+
+func (s *Credit) ReportDrawdown(ctx context.Context, req *sanzhiv1.ReportDrawdownRequest) (*sanzhiv1.LineTransaction, error) {
+	r, err := s.svc.Drawdown(ctx, access.FromContext(ctx), credit.TxInput{Line: req.GetLine(),
+		TransactionID: req.GetTransactionId(), Amount: req.GetAmount(), Use: req.GetUse()})
+	if err != nil {
+		return nil, err
+	}
+	return txOut(r), nil
+}
+
+func (s *Credit) ReportRepayment(ctx context.Context, req *sanzhiv1.ReportRepaymentRequest) (*sanzhiv1.LineTransaction, error) {
+	r, err := s.svc.Repayment(ctx, access.FromContext(ctx), credit.TxInput{Line: req.GetLine(),
+		TransactionID: req.GetTransactionId(), Amount: req.GetAmount()})
+	if err != nil {
+		return nil, err
+	}
+	return txOut(r), nil
+}
+
+func (s *Credit) UnfreezeCreditLine(ctx context.Context, req *sanzhiv1.UnfreezeCreditLineRequest) (*sanzhiv1.CreditLine, error) {
+	v, err := s.svc.Unfreeze(ctx, access.FromContext(ctx), req.GetName(), req.GetJustification())
+	if err != nil {
+		return nil, err
+	}
+	return LineOut(v), nil
+}
+
+// WatchCreditLines streams the bank's line events. The authorisation
+// table checked the role at open; the bank is checked here, since stream
+// scope rules cannot see the request.
+func (s *Credit) WatchCreditLines(req *sanzhiv1.WatchCreditLinesRequest, stream grpc.ServerStreamingServer[sanzhiv1.CreditLineEvent]) error {
+	ctx := stream.Context()
+	p := access.FromContext(ctx)
+	bank, err := credit.ParseBank(req.GetBank(), "bank")
+	if err != nil {
+		return err
+	}
+	if p == nil || (p.Role != access.Regulator && p.Scope.Bank != bank) {
+		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "bank %s is outside your scope", bank)
+	}
+	return s.svc.Watch(ctx, req.GetBank(), req.GetAfterSeq(), func(e *credit.LineEvent) error {
+		return stream.Send(&sanzhiv1.CreditLineEvent{Seq: e.Seq, Id: e.ID, Type: e.Type,
+			Line:      credit.EventLineName(e),
+			Household: "villages/" + e.Village + "/households/" + e.HouseholdID,
+			Time:      timestamppb.New(e.Time), Payload: string(e.Payload)})
+	})
+}
+
+func (s *Credit) ListDecisions(ctx context.Context, req *sanzhiv1.ListDecisionsRequest) (*sanzhiv1.ListDecisionsResponse, error) {
+	var v fault.Violations
+	scope := "decisions:" + req.GetHousehold() + "\x00" + req.GetBank()
+	before := paging.Cursor(req.GetPageToken(), scope, &v)
+	size := int(req.GetPageSize())
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	ds, next, err := s.svc.ListDecisions(ctx, access.FromContext(ctx), req.GetHousehold(), req.GetBank(), before, size)
+	if err != nil {
+		return nil, err
+	}
+	out := &sanzhiv1.ListDecisionsResponse{}
+	for _, d := range ds {
+		out.Decisions = append(out.Decisions, DecisionOut(d))
+	}
+	if next != "" {
+		out.NextPageToken = paging.Token(scope, next)
+	}
+	return out, nil
+}
+
+func (s *Credit) RequestReview(ctx context.Context, req *sanzhiv1.RequestReviewRequest) (*sanzhiv1.Review, error) {
+	r, err := s.svc.RequestReview(ctx, access.FromContext(ctx), req.GetDecision(), req.GetReason())
+	if err != nil {
+		return nil, err
+	}
+	_, product, _, _ := credit.ParseDecisionName(req.GetDecision(), "decision")
+	return reviewOut(r, product), nil
+}
+
+func (s *Credit) ListReviews(ctx context.Context, req *sanzhiv1.ListReviewsRequest) (*sanzhiv1.ListReviewsResponse, error) {
+	var v fault.Violations
+	scope := "reviews:" + req.GetParent() + "\x00" + req.GetState()
+	before := paging.Cursor(req.GetPageToken(), scope, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	p := access.FromContext(ctx)
+	rs, decs, next, err := s.svc.ListReviews(ctx, req.GetParent(), credit.ReviewState(req.GetState()), before, int(req.GetPageSize()))
+	if err != nil {
+		return nil, err
+	}
+	out := &sanzhiv1.ListReviewsResponse{}
+	for _, r := range rs {
+		if p != nil && (p.Role == access.BankOfficer || p.Role == access.BankRisk) && r.Bank != p.Scope.Bank {
+			continue // a household's list, seen by a bank: its own reviews only
+		}
+		out.Reviews = append(out.Reviews, reviewOut(r, decs[r.DecisionID].Product))
+	}
+	if next != "" {
+		out.NextPageToken = paging.Token(scope, next)
+	}
+	return out, nil
+}
+
+func (s *Credit) ResolveReview(ctx context.Context, req *sanzhiv1.ResolveReviewRequest) (*sanzhiv1.ResolveReviewResponse, error) {
+	res, err := s.svc.Resolve(ctx, access.FromContext(ctx), credit.Resolution{Review: req.GetName(),
+		Override: req.GetOutcome() == "override", Limit: req.GetLimit(), Justification: req.GetJustification()})
+	if err != nil {
+		return nil, err
+	}
+	_, product, _, _ := credit.ParseReviewName(req.GetName(), "name")
+	out := &sanzhiv1.ResolveReviewResponse{Review: reviewOut(res.Review, product)}
+	if res.Decision != nil {
+		out.Decision = DecisionOut(res.Decision)
+		out.Line = LineOut(res.View)
+	}
+	return out, nil
+}
+
+func (s *Credit) StartReassessment(ctx context.Context, req *sanzhiv1.StartReassessmentRequest) (*sanzhiv1.Reassessment, error) {
+	if s.reassess == nil {
+		return nil, fault.New(fault.Unavailable, "REASSESSMENT_UNAVAILABLE", "this server does not run re-assessments")
+	}
+	r, err := s.reassess.Start(ctx, access.FromContext(ctx), req.GetProduct())
+	if err != nil {
+		return nil, err
+	}
+	return RunOut(r), nil
+}
+
+func (s *Credit) GetReassessment(ctx context.Context, req *sanzhiv1.GetReassessmentRequest) (*sanzhiv1.Reassessment, error) {
+	if s.reassess == nil {
+		return nil, fault.New(fault.Unavailable, "REASSESSMENT_UNAVAILABLE", "this server does not run re-assessments")
+	}
+	r, err := s.reassess.Get(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return RunOut(r), nil
+}
+
+// RunOut converts a re-assessment run.
+func RunOut(r *credit.Run) *sanzhiv1.Reassessment {
+	return &sanzhiv1.Reassessment{Name: credit.RunName(r.Bank, r.Product, r.ID), PolicyVersion: int32(r.PolicyVersion),
+		State: string(r.State), Done: r.Done, Total: r.Total, Error: r.Error,
+		StartTime: timestamppb.New(r.StartTime), UpdateTime: timestamppb.New(r.UpdateTime)}
+}
+
+func textsOut(ts []credit.Text) []*sanzhiv1.Explanation {
+	out := make([]*sanzhiv1.Explanation, len(ts))
+	for i, t := range ts {
+		out[i] = &sanzhiv1.Explanation{Code: t.Code, ZhCn: t.ZH, En: t.EN}
+	}
+	return out
+}
+
+// LineOut converts a line view; amounts are strings with two decimals.
+func LineOut(v *credit.View) *sanzhiv1.CreditLine {
+	l, d := v.Line, v.Decision
+	out := &sanzhiv1.CreditLine{Name: credit.LineName(l.Bank, l.Product, l.ID), Household: l.Household,
+		Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: l.Available().StringFixed(2),
+		Rate: l.Rate.String(), Status: string(v.Status), ValidUntil: string(l.ValidUntil),
+		Decision: credit.DecisionName(l.Bank, l.Product, l.DecisionID), FreezeReason: l.FreezeReason,
+		ExposureCap: l.ExposureCap.StringFixed(2), Version: int32(l.Version), UpdateTime: timestamppb.New(l.UpdateTime)}
+	if v.Status != lending.StatusActive {
+		out.Available = "0.00" // nothing can be drawn from a line that is not active
+	}
+	if d != nil {
+		out.Grade, out.Score, out.Eligible = d.Grade, int32(d.Score), d.Eligible
+		out.KnockOuts, out.Declines = textsOut(d.Explanation.KnockOuts), textsOut(d.Explanation.Declines)
+		out.Reasons, out.Counterfactuals = textsOut(d.Explanation.Reasons), textsOut(d.Explanation.Counterfactuals)
+	}
+	return out
+}
+
+// DecisionOut converts a stored decision.
+func DecisionOut(d *credit.Decision) *sanzhiv1.Decision {
+	out := &sanzhiv1.Decision{Name: credit.DecisionName(d.Bank, d.Product, d.ID),
+		Household: "villages/" + d.Village + "/households/" + d.HouseholdID, Kind: string(d.Kind),
+		PolicyVersion: int32(d.PolicyVersion), PolicyHash: d.PolicyHash, InputHash: d.InputHash,
+		DecidedOn: string(d.On), ValidUntil: string(d.ValidUntil), Eligible: d.Eligible, Score: int32(d.Score),
+		Grade: d.Grade, Limit: d.Limit.StringFixed(2), Rate: d.Rate.String(),
+		KnockOuts: textsOut(d.Explanation.KnockOuts), Declines: textsOut(d.Explanation.Declines),
+		Reasons: textsOut(d.Explanation.Reasons), Counterfactuals: textsOut(d.Explanation.Counterfactuals),
+		Justification: d.Justification, DecidedBy: d.DecidedBy, Time: timestamppb.New(d.Time)}
+	if d.Overrides != "" {
+		out.Overrides = credit.DecisionName(d.Bank, d.Product, d.Overrides)
+	}
+	return out
+}
+
+func txOut(r *credit.TxResult) *sanzhiv1.LineTransaction {
+	t, l := r.Transaction, r.View.Line
+	return &sanzhiv1.LineTransaction{Line: credit.LineName(l.Bank, l.Product, l.ID), TransactionId: t.ID,
+		Kind: string(t.Kind), Amount: t.Amount.StringFixed(2), Use: string(t.Use), DrawnAfter: t.DrawnAfter.StringFixed(2),
+		Time: timestamppb.New(t.Time), Replayed: r.Replayed, CreditLine: LineOut(r.View)}
+}
+
+func reviewOut(r *credit.Review, product string) *sanzhiv1.Review {
+	out := &sanzhiv1.Review{Name: credit.ReviewName(r.Bank, product, r.ID),
+		Decision:  credit.DecisionName(r.Bank, product, r.DecisionID),
+		Household: "villages/" + r.Village + "/households/" + r.HouseholdID, Reason: r.Reason, State: string(r.State),
+		RequestedBy: r.RequestedBy, RequestTime: timestamppb.New(r.RequestTime), ResolvedBy: r.ResolvedBy,
+		Resolution: r.Resolution}
+	if r.ResolveTime != nil {
+		out.ResolveTime = timestamppb.New(*r.ResolveTime)
+	}
+	if r.OutcomeDecision != "" {
+		out.OutcomeDecision = credit.DecisionName(r.Bank, product, r.OutcomeDecision)
+	}
+	return out
+}

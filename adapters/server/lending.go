@@ -1,0 +1,132 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/sanzhi/sanzhi/adapters/pii"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending/credit"
+	"github.com/sanzhi/sanzhi/scoring/assess"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/policy"
+)
+
+// NewLending builds the lending service over the store and installs its
+// reactions on the village side: a black-list entry posted, or a household
+// newly flagged a dishonest debtor, freezes the household's lines in the
+// same transaction.
+func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *household.Service, now func() time.Time) *credit.Service {
+	svc := credit.NewService(st.Lending(), NewActivePolicies(st.Policies()),
+		LendingInputs{Evidence: ev, Households: st.Households(), Keyring: kr}, now)
+	ev.SetEventHook(func(ctx context.Context, tx evidence.Writer, e *evidence.Event) error {
+		if e.Type != evidence.EventBlacklisted {
+			return nil // a lifted listing re-assesses (the sheet changed); the bank unfreezes
+		}
+		w, ok := tx.(credit.Writer)
+		if !ok {
+			return fault.New(fault.Internal, "LENDING_TX", "the evidence transaction cannot write lending state")
+		}
+		_, err := svc.Freeze(ctx, w, e.Household, credit.FreezeBlacklisted, "evidence "+e.EvidenceID)
+		return err
+	})
+	hh.SetFactsHook(func(ctx context.Context, tx household.Writer, h *household.Household, prev household.Facts) error {
+		if !h.Facts.DishonestDebtor || prev.DishonestDebtor {
+			return nil
+		}
+		w, ok := tx.(credit.Writer)
+		if !ok {
+			return fault.New(fault.Internal, "LENDING_TX", "the household transaction cannot write lending state")
+		}
+		_, err := svc.Freeze(ctx, w, h.ID, credit.FreezeDishonestDebtor, "facts version "+strconv.FormatInt(h.Facts.Version, 10))
+		return err
+	})
+	return svc
+}
+
+// ActivePolicies implements credit.Policies: the active version read on
+// every call (one indexed read), its parse cached by content hash.
+type ActivePolicies struct {
+	store  policies.Store
+	mu     sync.Mutex
+	parsed map[string]*policy.Policy
+}
+
+// NewActivePolicies returns an ActivePolicies over the policy store.
+func NewActivePolicies(store policies.Store) *ActivePolicies {
+	return &ActivePolicies{store: store, parsed: map[string]*policy.Policy{}}
+}
+
+// Active implements credit.Policies.
+func (a *ActivePolicies) Active(ctx context.Context, bank, product string) (*policy.Policy, error) {
+	var v *policies.Version
+	err := a.store.Read(ctx, func(tx policies.Reader) error {
+		var err error
+		v, err = tx.ActivePolicy(ctx, bank, product)
+		return err
+	})
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.New(fault.FailedPrecondition, credit.ReasonNoActivePolicy,
+			"%s has no active credit policy", policies.ProductName(bank, product))
+	}
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if p, ok := a.parsed[v.ContentHash]; ok {
+		return p, nil
+	}
+	p, err := policy.Parse([]byte(v.Document), nil)
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "POLICY_UNREADABLE", "the active policy %s no longer parses", v.Name())
+	}
+	a.parsed[v.ContentHash] = p
+	return p, nil
+}
+
+// LendingInputs implements credit.Inputs over the evidence service (points
+// and standing as of the day), the household register and the data key
+// (the head's date of birth from the 身份证号).
+type LendingInputs struct {
+	Evidence   *evidence.Service
+	Households household.Store
+	Keyring    *pii.Keyring
+}
+
+// Parts implements credit.Inputs.
+func (in LendingInputs) Parts(ctx context.Context, village, id string, day household.Date) (assess.Parts, error) {
+	name := "villages/" + village + "/households/" + id
+	var h *household.Household
+	if err := in.Households.Read(ctx, func(tx household.Reader) error {
+		var err error
+		h, err = tx.Household(ctx, village, id)
+		return err
+	}); err != nil {
+		return assess.Parts{}, err
+	}
+	bal, err := in.Evidence.Points(ctx, name, string(day))
+	if err != nil {
+		return assess.Parts{}, err
+	}
+	standing, err := in.Evidence.Standing(ctx, name, string(day))
+	if err != nil {
+		return assess.Parts{}, err
+	}
+	raw, err := in.Keyring.Open(pii.Sealed{KeyID: h.HeadID.KeyID, Ciphertext: h.HeadID.Ciphertext}, []byte(h.ID))
+	if err != nil {
+		return assess.Parts{}, fault.Wrap(err, fault.Internal, "PII_KEY", "cannot decrypt the household head's ID number")
+	}
+	pid, err := idnum.ParsePersonID(string(raw))
+	if err != nil {
+		return assess.Parts{}, fmt.Errorf("stored 身份证号 of %s: %w", name, err)
+	}
+	return assess.Parts{Household: h, HeadBirth: pid.BirthDate(), Points: bal, Standing: standing}, nil
+}

@@ -1,0 +1,280 @@
+package credit
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/scoring/assess"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/policy"
+)
+
+// View is a line as a caller sees it on a day: the stored line, the
+// decision behind it and the status the date gives it.
+type View struct {
+	Line     *Line
+	Decision *Decision
+	Status   lending.Status // effective on the day (expiry by date applied)
+}
+
+func view(l *Line, d *Decision, today household.Date) *View {
+	return &View{Line: l, Decision: d, Status: l.StatusOn(today)}
+}
+
+// Assessed is what an assessment produced.
+type Assessed struct {
+	View
+}
+
+// Assess evaluates the bank's active policy for the product on the
+// household now, stores the decision and opens or updates the line, in
+// one transaction with its audit record and line event. It needs a live
+// consent of the bank for assessment; a refused attempt is audited.
+func (s *Service) Assess(ctx context.Context, p *access.Principal, productName, householdName string) (*View, error) {
+	bank, product, err := ParseProduct(productName, "product")
+	if err != nil {
+		return nil, err
+	}
+	village, hid, err := household.ParseName(householdName, "household")
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.assess(ctx, p.ID, bank, product, village, hid, true)
+	if isConsentRequired(err) {
+		return nil, s.denied(ctx, p, householdName, bank, product, string(lending.PurposeAssessment), MethodAssess, err)
+	}
+	return v, err
+}
+
+// assess is Assess for an actor (a person, or the service re-assessing).
+// requireAssessment asks for an "assessment" consent; re-assessment of an
+// existing line accepts a live consent for either purpose.
+func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid string, requireAssessment bool) (*View, error) {
+	now := s.clock()
+	today := household.Today(now)
+	pol, err := s.policies.Active(ctx, bank, product)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := s.inputs.Parts(ctx, village, hid, today)
+	if err != nil {
+		return nil, err
+	}
+	name := "villages/" + village + "/households/" + hid
+	var out *View
+	err = s.store.Locked(ctx, func(tx Writer) error {
+		consents, err := tx.Consents(ctx, hid)
+		if err != nil {
+			return err
+		}
+		if err := requireConsent(consents, bank, now, requireAssessment); err != nil {
+			return err
+		}
+		lines, err := tx.LockHouseholdLines(ctx, hid)
+		if err != nil {
+			return err
+		}
+		var cur *Line
+		p := parts
+		for _, l := range lines {
+			if l.Bank == bank && l.Product == product {
+				cur = l
+				continue
+			}
+			// Other banks (and this bank's other products) as one
+			// aggregate: the policy never learns which bank or how much.
+			if l.StatusOn(today) == lending.StatusActive {
+				p.OtherBanks.TotalLimit = p.OtherBanks.TotalLimit.Add(l.Limit)
+			}
+			p.OtherBanks.TotalDrawn = p.OtherBanks.TotalDrawn.Add(l.Drawn)
+		}
+		in := assess.Snapshot(p)
+		dec := policy.Evaluate(pol, in, today)
+		d := newDecision(dec, in, pol, village, hid, actor, now)
+		if cur != nil {
+			if err := lending.CanApply(cur.Line, dec); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertDecision(ctx, d); err != nil {
+			return err
+		}
+		l, evType, err := applyDecision(ctx, tx, cur, d, dec, name, now)
+		if err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, evType, l, d, now); err != nil {
+			return err
+		}
+		out = view(l, d, today)
+		return tx.Record(ctx, audit.Record{Time: now, Actor: actor, Action: ActionAssess, Subject: name,
+			ResultHash: d.InputHash,
+			Payload: map[string]string{payloadBank: bank, payloadProduct: product,
+				payloadPurpose: string(lending.PurposeAssessment), payloadMethod: MethodAssess,
+				payloadOutcome: OutcomeAllowed, payloadDecision: DecisionName(bank, product, d.ID),
+				"policy_version": strconv.Itoa(d.PolicyVersion), "eligible": strconv.FormatBool(d.Eligible),
+				"limit": d.Limit.StringFixed(2), "grade": d.Grade}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Poke()
+	return out, nil
+}
+
+// requireConsent is lending.Require for assessment, or for either purpose.
+func requireConsent(consents []*lending.Consent, bank string, at time.Time, assessment bool) error {
+	cs := make([]lending.Consent, len(consents))
+	for i, c := range consents {
+		cs[i] = *c
+	}
+	err := lending.Require(cs, bank, lending.PurposeAssessment, at)
+	if err == nil || assessment {
+		return err
+	}
+	return lending.Require(cs, bank, lending.PurposePostLoan, at)
+}
+
+// applyDecision opens or updates the line from d and stores it.
+func applyDecision(ctx context.Context, tx Writer, cur *Line, d *Decision, dec policy.Decision, householdName string, now time.Time) (*Line, string, error) {
+	if cur == nil {
+		l := &Line{Line: lending.Apply(lending.Line{ID: uuid.Must(uuid.NewV7()).String(), Household: householdName,
+			Drawn: decimal.Zero}, dec, d.ID),
+			Product: d.Product, Village: d.Village, HouseholdID: d.HouseholdID, ExposureCap: d.ExposureCap,
+			OpenTime: now, UpdateTime: now}
+		return l, EventLineOpened, tx.InsertLine(ctx, l)
+	}
+	next := *cur
+	next.Line = lending.Apply(cur.Line, dec, d.ID)
+	next.ExposureCap = d.ExposureCap
+	next.UpdateTime = now
+	return &next, EventLineUpdated, tx.UpdateLine(ctx, &next, cur.Version)
+}
+
+func newDecision(dec policy.Decision, in policy.Input, pol *policy.Policy, village, hid, actor string, now time.Time) *Decision {
+	d := &Decision{
+		ID: uuid.Must(uuid.NewV7()).String(), Bank: dec.Bank, Product: dec.Product, Village: village, HouseholdID: hid,
+		Kind: Automated, PolicyVersion: dec.PolicyVersion, PolicyHash: dec.PolicyHash, InputHash: dec.InputHash,
+		On: dec.On, ValidUntil: dec.ValidUntil, Eligible: dec.Eligible, Score: dec.Score, Grade: dec.Grade,
+		Limit: dec.Limit, Rate: dec.Rate, ExposureCap: pol.Limit.Caps.TotalExposureMax,
+		Explanation: explain(dec), Input: string(in.Canonical()), DecidedBy: actor, Time: now,
+	}
+	return d
+}
+
+// explain keeps a decision's statements in both languages.
+func explain(dec policy.Decision) Explanation {
+	var e Explanation
+	for _, k := range dec.KnockOuts {
+		e.KnockOuts = append(e.KnockOuts, Text{Code: k.ID, ZH: k.Reason.ZH, EN: k.Reason.EN})
+	}
+	for _, x := range dec.Declines {
+		e.Declines = append(e.Declines, Text{Code: x.Code, ZH: x.Text.ZH, EN: x.Text.EN})
+	}
+	for _, r := range dec.Reasons {
+		e.Reasons = append(e.Reasons, Text{Code: r.Code, ZH: r.Text.ZH, EN: r.Text.EN})
+	}
+	for _, c := range dec.Counterfactuals {
+		code := c.Kind + ":" + c.Input
+		if c.KnockOut != "" {
+			code = c.Kind + ":" + c.KnockOut
+		}
+		e.Counterfactuals = append(e.Counterfactuals, Text{Code: code, ZH: c.Text.ZH, EN: c.Text.EN})
+	}
+	return e
+}
+
+// GetLine returns the household's line at the bank product, for the
+// stated purpose, under a live consent; the read and a refused attempt
+// are both audited query records.
+func (s *Service) GetLine(ctx context.Context, p *access.Principal, productName, householdName, purpose string) (*View, error) {
+	bank, product, err := ParseProduct(productName, "product")
+	if err != nil {
+		return nil, err
+	}
+	village, hid, err := household.ParseName(householdName, "household")
+	if err != nil {
+		return nil, err
+	}
+	pu := lending.Purpose(purpose)
+	if pu != lending.PurposeAssessment && pu != lending.PurposePostLoan {
+		return nil, fault.InvalidField("purpose", "must be %q or %q", lending.PurposeAssessment, lending.PurposePostLoan)
+	}
+	now := s.clock()
+	rec := queryRecord(p, householdName, bank, product, purpose, MethodGetLine, OutcomeAllowed, now)
+	l, d, err := s.store.QueryLine(ctx, LineQuery{Bank: bank, Product: product, Village: village, Household: hid,
+		Purpose: pu, At: now}, rec)
+	if isConsentRequired(err) {
+		return nil, s.denied(ctx, p, householdName, bank, product, purpose, MethodGetLine, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return view(l, d, household.Today(now)), nil
+}
+
+// LinePage is a page of a bank's lines.
+type LinePage struct {
+	Views []*View
+	Next  string // the last line id, to continue after; "" at the end
+}
+
+// ListLines returns a page of the bank product's lines in id order. The
+// listing names no household's details beyond the line itself, which the
+// bank opened under consent.
+func (s *Service) ListLines(ctx context.Context, productName, village string, status lending.Status, after string, size int) (LinePage, error) {
+	bank, product, err := ParseProduct(productName, "product")
+	if err != nil {
+		return LinePage{}, err
+	}
+	if size <= 0 {
+		size = 50
+	}
+	today := household.Today(s.clock())
+	var page LinePage
+	err = s.store.Read(ctx, func(tx Reader) error {
+		// Expired is a matter of date: list the stored active lines and
+		// keep those the date has expired (and the reverse for active).
+		stored := status
+		if status == lending.StatusExpired {
+			stored = ""
+		}
+		page = LinePage{}
+		cursor := after
+		for {
+			ls, err := tx.Lines(ctx, ListQuery{Bank: bank, Product: product, Village: village, Status: stored,
+				AfterID: cursor, Limit: size})
+			if err != nil {
+				return err
+			}
+			for _, l := range ls {
+				cursor = l.ID
+				st := l.StatusOn(today)
+				if status != "" && st != status {
+					continue
+				}
+				d, err := tx.Decision(ctx, l.DecisionID)
+				if err != nil {
+					return err
+				}
+				page.Views = append(page.Views, &View{Line: l, Decision: d, Status: st})
+				if len(page.Views) == size {
+					page.Next = l.ID // may lead to an empty last page
+					return nil
+				}
+			}
+			if len(ls) < size {
+				return nil
+			}
+		}
+	})
+	return page, err
+}

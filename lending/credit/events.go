@@ -1,0 +1,231 @@
+package credit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/scoring/household"
+)
+
+// eventLine is a line as a line event carries it: everything a bank's
+// system needs to update its copy, amounts as strings.
+type eventLine struct {
+	Name         string `json:"name"`
+	Household    string `json:"household"`
+	Limit        string `json:"limit"`
+	Drawn        string `json:"drawn"`
+	Available    string `json:"available"`
+	Rate         string `json:"rate"`
+	Status       string `json:"status"`
+	ValidUntil   string `json:"valid_until"`
+	Decision     string `json:"decision"`
+	FreezeReason string `json:"freeze_reason,omitempty"`
+	Version      int    `json:"version"`
+}
+
+// eventTx is the transaction behind a drawdown or repayment event.
+type eventTx struct {
+	ID     string `json:"transaction_id"`
+	Amount string `json:"amount"`
+	Use    string `json:"use,omitempty"`
+}
+
+// eventBody is a line event's JSON: the webhook body and the payload of
+// WatchCreditLines. The id is unique: receivers use it to drop repeats.
+type eventBody struct {
+	ID          string    `json:"id"`
+	Type        string    `json:"type"`
+	Bank        string    `json:"bank"`
+	Time        string    `json:"time"`
+	Line        eventLine `json:"credit_line"`
+	Transaction *eventTx  `json:"transaction,omitempty"`
+}
+
+// event appends a line event for l in tx.
+func (s *Service) event(ctx context.Context, tx Writer, typ string, l *Line, _ *Decision, now time.Time) error {
+	return s.eventTx(ctx, tx, typ, l, nil, now)
+}
+
+func (s *Service) eventTx(ctx context.Context, tx Writer, typ string, l *Line, t *Transaction, now time.Time) error {
+	today := household.Today(now)
+	b := eventBody{ID: uuid.Must(uuid.NewV7()).String(), Type: typ, Bank: l.Bank, Time: now.Format(time.RFC3339Nano),
+		Line: eventLine{Name: LineName(l.Bank, l.Product, l.ID), Household: l.Household,
+			Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: l.Available().StringFixed(2),
+			Rate: l.Rate.String(), Status: string(l.StatusOn(today)), ValidUntil: string(l.ValidUntil),
+			Decision: DecisionName(l.Bank, l.Product, l.DecisionID), FreezeReason: l.FreezeReason, Version: l.Version}}
+	if t != nil {
+		b.Transaction = &eventTx{ID: t.ID, Amount: t.Amount.StringFixed(2), Use: string(t.Use)}
+	}
+	payload, err := json.Marshal(b)
+	if err != nil {
+		return fault.Wrap(err, fault.Internal, "EVENT_ENCODING", "encoding a line event")
+	}
+	return tx.AppendLineEvent(ctx, &LineEvent{Bank: l.Bank, ID: b.ID, Type: typ, LineID: l.ID,
+		Village: l.Village, HouseholdID: l.HouseholdID, Payload: payload, Time: now})
+}
+
+// Freeze reasons of knock-out events.
+const (
+	FreezeBlacklisted     = "blacklisted"
+	FreezeDishonestDebtor = "dishonest_debtor"
+)
+
+// ActorService is the audit actor of what the service does on its own
+// (freezes on knock-out events, re-assessment).
+const ActorService = "sanzhid"
+
+// Freeze freezes every open line of the household within tx, the
+// transaction of the knock-out event that causes it (a black-list entry
+// posted, a dishonest-debtor flag set), so the freeze commits with the
+// event or not at all. Each frozen line gets a line event and an audit
+// record naming the cause. Lines already frozen or closed are left alone.
+// It returns how many lines it froze; after commit call Poke.
+func (s *Service) Freeze(ctx context.Context, tx Writer, householdID, reason, cause string) (int, error) {
+	now := s.clock()
+	lines, err := tx.LockHouseholdLines(ctx, householdID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, cur := range lines {
+		next := *cur
+		next.Line = lending.Freeze(cur.Line, reason)
+		if next.Version == cur.Version {
+			continue // frozen or closed already
+		}
+		next.UpdateTime = now
+		if err := tx.UpdateLine(ctx, &next, cur.Version); err != nil {
+			return n, err
+		}
+		if err := s.event(ctx, tx, EventLineFrozen, &next, nil, now); err != nil {
+			return n, err
+		}
+		if err := tx.Record(ctx, audit.Record{Time: now, Actor: ActorService, Action: "credit.freeze",
+			Subject: LineName(next.Bank, next.Product, next.ID),
+			Payload: map[string]string{"household": next.Household, "reason": reason, "cause": cause}}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// ReassessDue re-assesses up to max households whose points or facts
+// changed since their lines were assessed (the store coalesces the marks:
+// one per household however many changes). Each open line is re-assessed
+// under its bank's active policy when a consent of that bank is still
+// live; without one the line stays as it is. It returns how many
+// households it handled.
+func (s *Service) ReassessDue(ctx context.Context, max int) (int, error) {
+	var due []string
+	if err := s.store.Read(ctx, func(tx Reader) error {
+		var err error
+		due, err = tx.DueHouseholds(ctx, max)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	for i, hid := range due {
+		// Clear first: a change that lands while we assess marks the
+		// household again rather than being lost.
+		var lines []*Line
+		if err := s.store.Write(ctx, func(tx Writer) error {
+			var err error
+			if lines, err = tx.HouseholdLines(ctx, hid); err != nil {
+				return err
+			}
+			return tx.ClearDue(ctx, []string{hid})
+		}); err != nil {
+			return i, err
+		}
+		for _, l := range lines {
+			if l.Status == lending.StatusClosed {
+				continue
+			}
+			_, err := s.assess(ctx, ActorService, l.Bank, l.Product, l.Village, l.HouseholdID, false)
+			if err == nil || isConsentRequired(err) || isNoPolicy(err) {
+				continue
+			}
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return i, err
+			}
+			// Mark it again so that a later pass retries it.
+			_ = s.store.Write(ctx, func(tx Writer) error { return tx.MarkDue(ctx, hid, s.clock()) })
+			return i, err
+		}
+	}
+	return len(due), nil
+}
+
+// ReasonNoActivePolicy is the reason when a bank product has no active
+// policy to assess with.
+const ReasonNoActivePolicy = "NO_ACTIVE_POLICY"
+
+func isNoPolicy(err error) bool {
+	var f *fault.Error
+	return errors.As(err, &f) && f.Reason == ReasonNoActivePolicy
+}
+
+// watchPage is how many events Watch reads at a time.
+const watchPage = 500
+
+// Watch sends the bank's line events after the cursor in seq order, then
+// waits for more until ctx ends. Events committed by another instance are
+// picked up within pollEvery.
+func (s *Service) Watch(ctx context.Context, bankName string, after int64, send func(*LineEvent) error) error {
+	bank, err := ParseBank(bankName, "bank")
+	if err != nil {
+		return err
+	}
+	const pollEvery = time.Second
+	for {
+		wake := s.Changed()
+		var evs []*LineEvent
+		if err := s.store.Read(ctx, func(tx Reader) error {
+			var err error
+			evs, err = tx.LineEvents(ctx, bank, after, watchPage)
+			return err
+		}); err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if err := send(e); err != nil {
+				return err
+			}
+			after = e.Seq
+		}
+		if len(evs) == watchPage {
+			continue
+		}
+		t := time.NewTimer(pollEvery)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// EventLineName is the name of the line an event is about, read from its
+// payload (the event row keeps the line id, not its product).
+func EventLineName(e *LineEvent) string {
+	var b struct {
+		Line struct {
+			Name string `json:"name"`
+		} `json:"credit_line"`
+	}
+	if json.Unmarshal(e.Payload, &b) != nil {
+		return ""
+	}
+	return b.Line.Name
+}

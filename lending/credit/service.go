@@ -1,0 +1,327 @@
+// Package credit runs the lending side for partner banks: households'
+// consents, assessments under a bank's active policy, credit lines and
+// their utilisation as the bank reports it, freezes on knock-out events,
+// human review of automated decisions, and the per-bank stream of line
+// events behind WatchCreditLines and webhooks.
+//
+// The rules themselves are pure and live in package lending (consent,
+// money, line) and scoring/policy (the decision); this package orders them
+// around the storage port (store.go) so that each operation is one
+// transaction with its audit record. Who may call what for which bank or
+// household is checked by the caller (the RPC authorisation table); the
+// service checks consent, ownership and states.
+package credit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/scoring/assess"
+	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/policy"
+)
+
+// Policies gives the active policy of a bank product, parsed.
+type Policies interface {
+	// Active returns the active policy; a FailedPrecondition fault
+	// NO_ACTIVE_POLICY when the product has none.
+	Active(ctx context.Context, bank, product string) (*policy.Policy, error)
+}
+
+// Inputs reads what an assessment needs about a household as of a day:
+// points, standing, facts and the head's date of birth. Other banks'
+// exposure and repayment history are filled in here, not by Inputs.
+type Inputs interface {
+	Parts(ctx context.Context, village, householdID string, day household.Date) (assess.Parts, error)
+}
+
+// Service is the lending service.
+type Service struct {
+	store    Store
+	policies Policies
+	inputs   Inputs
+	now      func() time.Time
+	rules    lending.Rules
+
+	// changed is closed and replaced whenever line events commit, waking
+	// watchers and the webhook dispatcher without polling.
+	mu       sync.Mutex
+	changed  chan struct{}
+	onCommit []func()
+}
+
+// NewService returns a Service. now is the clock (time.Now in production).
+func NewService(store Store, pol Policies, in Inputs, now func() time.Time) *Service {
+	return &Service{store: store, policies: pol, inputs: in, now: now, rules: lending.DefaultRules(),
+		changed: make(chan struct{})}
+}
+
+// OnCommit registers f to run after every commit that wrote line events
+// (e.g. to wake the webhook dispatcher).
+func (s *Service) OnCommit(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onCommit = append(s.onCommit, f)
+}
+
+// Changed returns a channel closed at the next commit of line events.
+func (s *Service) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// Poke signals that line events committed; callers that write events
+// through a hook (in another service's transaction) call it after commit.
+func (s *Service) Poke() {
+	s.mu.Lock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+	fs := slices.Clone(s.onCommit)
+	s.mu.Unlock()
+	for _, f := range fs {
+		f()
+	}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// MaxConsentTerm bounds how far ahead a consent may run; DefaultConsentTerm
+// is used when the request gives no expiry.
+const (
+	MaxConsentTerm     = 3 * 365 * 24 * time.Hour
+	DefaultConsentTerm = 365 * 24 * time.Hour
+)
+
+// GrantInput is a consent to record.
+type GrantInput struct {
+	Household         string // villages/{v}/households/{h}
+	Bank              string // banks/{bank}
+	Purposes          []string
+	ExpireTime        time.Time // zero: DefaultConsentTerm from now
+	Channel           string
+	AuthorisationHash string
+}
+
+func isBankRole(r access.Role) bool { return r == access.BankOfficer || r == access.BankRisk }
+
+// Grant records a consent. The household grants it itself in the app; a
+// bank officer records one signed at the counter or on paper, for their
+// own bank. The same signed authorisation recorded twice is one consent.
+func (s *Service) Grant(ctx context.Context, p *access.Principal, in GrantInput) (*lending.Consent, error) {
+	now := s.clock()
+	var v fault.Violations
+	village, hid, err := household.ParseName(in.Household, "parent")
+	if err != nil {
+		return nil, err
+	}
+	bank, err := ParseBank(in.Bank, "bank")
+	if err != nil {
+		return nil, err
+	}
+	expires := in.ExpireTime
+	if expires.IsZero() {
+		expires = now.Add(DefaultConsentTerm)
+	}
+	expires = expires.UTC().Truncate(time.Microsecond)
+	switch {
+	case !expires.After(now):
+		v.Add("expire_time", "must be in the future")
+	case expires.After(now.Add(MaxConsentTerm)):
+		v.Add("expire_time", "must be at most three years ahead")
+	}
+	switch {
+	case p.Role == access.Household && in.Channel != lending.ChannelApp:
+		v.Add("channel", "a household grants consent in the app (channel %q); counter and paper authorisations are recorded by the bank", lending.ChannelApp)
+	case isBankRole(p.Role) && in.Channel == lending.ChannelApp:
+		v.Add("channel", "a bank records counter or paper authorisations; app consents are granted by the household")
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if isBankRole(p.Role) && p.Scope.Bank != bank {
+		return nil, fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a bank records consents to itself only")
+	}
+	c := &lending.Consent{
+		ID:        consentID(hid, bank, in.AuthorisationHash),
+		Household: in.Household, Bank: bank, GrantTime: now, Expires: expires,
+		Channel: in.Channel, AuthorisationHash: in.AuthorisationHash, RecordedBy: p.ID,
+	}
+	for _, pu := range in.Purposes {
+		c.Purposes = append(c.Purposes, lending.Purpose(pu))
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	var out *lending.Consent
+	err = s.store.Write(ctx, func(tx Writer) error {
+		if _, err := tx.Household(ctx, village, hid); err != nil {
+			return err
+		}
+		prev, err := tx.Consent(ctx, c.ID)
+		switch {
+		case err == nil:
+			if prev.RevokeTime != nil {
+				return fault.New(fault.FailedPrecondition, "CONSENT_REVOKED",
+					"this authorisation was revoked; the household must sign a new one")
+			}
+			out = prev
+			return nil
+		case !fault.Is(err, fault.NotFound):
+			return err
+		}
+		if err := tx.InsertConsent(ctx, c); err != nil {
+			return err
+		}
+		out = c
+		return tx.Record(ctx, consentRecord(p.ID, "consent.grant", c, now))
+	})
+	return out, err
+}
+
+// consentID derives the consent's id from what identifies the signed
+// authorisation, so that recording it twice finds the first.
+func consentID(householdID, bank, authHash string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("sanzhi:consent:"+householdID+"\x00"+bank+"\x00"+authHash)).String()
+}
+
+func consentRecord(actor, action string, c *lending.Consent, now time.Time) audit.Record {
+	village, hid, _ := household.ParseName(c.Household, "")
+	ps := make([]string, len(c.Purposes))
+	for i, p := range c.Purposes {
+		ps[i] = string(p)
+	}
+	return audit.Record{Time: now, Actor: actor, Action: action,
+		Subject: ConsentName(village, hid, c.ID),
+		Payload: map[string]string{"bank": c.Bank, "household": c.Household, "purposes": strings.Join(ps, ","),
+			"channel": c.Channel, "expire_time": c.Expires.Format(time.RFC3339),
+			"authorisation_hash": c.AuthorisationHash}}
+}
+
+// Revoke revokes a consent at once. The household may revoke any of its
+// consents; a bank principal only one given to its bank. Revoking a
+// revoked consent returns it unchanged.
+func (s *Service) Revoke(ctx context.Context, p *access.Principal, name string) (*lending.Consent, error) {
+	now := s.clock()
+	village, hid, id, err := ParseConsentName(name, "name")
+	if err != nil {
+		return nil, err
+	}
+	var out *lending.Consent
+	err = s.store.Write(ctx, func(tx Writer) error {
+		c, err := tx.Consent(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.Household != "villages/"+village+"/households/"+hid || (isBankRole(p.Role) && c.Bank != p.Scope.Bank) {
+			return fault.New(fault.NotFound, "CONSENT_NOT_FOUND", "consent %s not found", name)
+		}
+		out = c
+		if c.RevokeTime != nil {
+			return nil
+		}
+		if err := tx.RevokeConsent(ctx, id, now, p.ID); err != nil {
+			return err
+		}
+		c.RevokeTime, c.RevokedBy = &now, p.ID
+		return tx.Record(ctx, consentRecord(p.ID, "consent.revoke", c, now))
+	})
+	return out, err
+}
+
+// ListConsents returns a household's consents, oldest first; a bank
+// principal sees only those given to its bank.
+func (s *Service) ListConsents(ctx context.Context, p *access.Principal, householdName string) ([]*lending.Consent, error) {
+	village, hid, err := household.ParseName(householdName, "parent")
+	if err != nil {
+		return nil, err
+	}
+	var out []*lending.Consent
+	err = s.store.Read(ctx, func(tx Reader) error {
+		if _, err := tx.Household(ctx, village, hid); err != nil {
+			return err
+		}
+		all, err := tx.Consents(ctx, hid)
+		if err != nil {
+			return err
+		}
+		out = out[:0]
+		for _, c := range all {
+			if !isBankRole(p.Role) || c.Bank == p.Scope.Bank {
+				out = append(out, c)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Now is the service's clock, for callers that report liveness.
+func (s *Service) Now() time.Time { return s.clock() }
+
+// Query records: every read of a household's credit by a bank is an audit
+// entry with action ActionQuery whose subject is the household; the
+// household and the regulator list them (ListQueryRecords). Assessments
+// are their own audited writes (ActionAssess) and count as queries too.
+const (
+	ActionQuery  = "credit.query"
+	ActionAssess = "credit.assess"
+)
+
+// Query methods and outcomes in a query record's payload.
+const (
+	MethodGetLine   = "get_credit_line"
+	MethodAssess    = "assess_credit"
+	OutcomeAllowed  = "allowed"
+	OutcomeDenied   = "denied"
+	payloadMethod   = "method"
+	payloadOutcome  = "outcome"
+	payloadPurpose  = "purpose"
+	payloadBank     = "bank"
+	payloadProduct  = "product"
+	payloadDecision = "decision"
+)
+
+func queryRecord(p *access.Principal, householdName, bank, product, purpose, method, outcome string, now time.Time) audit.Record {
+	return audit.Record{Time: now, Actor: p.ID, Action: ActionQuery, Subject: householdName,
+		Payload: map[string]string{payloadBank: bank, payloadProduct: product, payloadPurpose: purpose,
+			payloadMethod: method, payloadOutcome: outcome}}
+}
+
+// denied records a refused attempt in its own transaction (the attempt's
+// own transaction, if any, rolled back) and returns the refusal.
+func (s *Service) denied(ctx context.Context, p *access.Principal, householdName, bank, product, purpose, method string, refusal error) error {
+	rec := queryRecord(p, householdName, bank, product, purpose, method, OutcomeDenied, s.clock())
+	if err := s.store.Write(ctx, func(tx Writer) error { return tx.Record(ctx, rec) }); err != nil {
+		return fmt.Errorf("recording a refused query: %w", err)
+	}
+	return refusal
+}
+
+func isConsentRequired(err error) bool {
+	var f *fault.Error
+	return errors.As(err, &f) && f.Reason == lending.ReasonConsentRequired
+}
+
+// requestHash fingerprints a request's identifying fields.
+func requestHash(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,339 @@
+package credit
+
+import (
+	"context"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/scoring/household"
+)
+
+// Store is the lending port: consents, decisions, credit lines, the banks'
+// transactions, review requests and the per-bank line event outbox. It is
+// implemented by adapters/sqlstore for SQLite and PostgreSQL and checked by
+// the conformance suite in adapters/storetest.
+//
+// Errors, for every method: a fault of kind NotFound when the thing asked
+// for does not exist, AlreadyExists where stated, and otherwise Internal or
+// Unavailable; context errors are returned as they are.
+type Store interface {
+	// Read runs fn in a read-only transaction with a consistent snapshot.
+	Read(ctx context.Context, fn func(Reader) error) error
+	// Write runs fn in one read-write transaction (SERIALIZABLE on
+	// PostgreSQL). fn may run more than once, so it must not have effects
+	// outside the transaction.
+	Write(ctx context.Context, fn func(Writer) error) error
+	// Locked runs fn in one read-write transaction meant for money: fn
+	// must call LockHouseholdLines before reading any line it changes.
+	// On PostgreSQL it runs at READ COMMITTED, so that a hundred
+	// concurrent drawdowns queue on the row locks instead of aborting
+	// each other; the lock makes each read current. fn may run more than
+	// once.
+	Locked(ctx context.Context, fn func(Writer) error) error
+	// QueryLine is the hot read of GetCreditLine, atomic and, on
+	// PostgreSQL, one statement: when a consent of q.Bank for q.Purpose is
+	// live at q.At for the household, it returns the line of
+	// (q.Bank, q.Product, household) with its decision and queues rec in
+	// the audit log; when none is live it writes nothing and returns a
+	// PermissionDenied fault with reason lending.ReasonConsentRequired.
+	// When the consent is live but there is no line, rec is still queued
+	// (the query happened) and the error is NotFound.
+	QueryLine(ctx context.Context, q LineQuery, rec audit.Record) (*Line, *Decision, error)
+}
+
+// LineQuery names one line and why it is read.
+type LineQuery struct {
+	Bank, Product      string
+	Village, Household string // household id
+	Purpose            lending.Purpose
+	At                 time.Time
+}
+
+// Reader reads lending state.
+type Reader interface {
+	// Household returns household id of village; NotFound when it does
+	// not exist or belongs to another village.
+	Household(ctx context.Context, village, id string) (*household.Household, error)
+	// Consent returns one consent by id.
+	Consent(ctx context.Context, id string) (*lending.Consent, error)
+	// Consents returns every consent of the household (all banks,
+	// including expired and revoked ones), oldest first.
+	Consents(ctx context.Context, householdID string) ([]*lending.Consent, error)
+	// LiveConsentHouseholds returns up to limit households (by id, above
+	// afterID, in id order) with a consent of bank live at at for any
+	// purpose: the population of a batch re-assessment.
+	LiveConsentHouseholds(ctx context.Context, bank string, at time.Time, afterID string, limit int) ([]HouseholdRef, error)
+	// Line returns the line of (bank, product, household id).
+	Line(ctx context.Context, bank, product, householdID string) (*Line, error)
+	// LineByID returns a line by its id.
+	LineByID(ctx context.Context, id string) (*Line, error)
+	// HouseholdLines returns every line of the household at every bank,
+	// in id order.
+	HouseholdLines(ctx context.Context, householdID string) ([]*Line, error)
+	// Lines returns up to q.Limit lines of q.Bank matching q, in id order.
+	Lines(ctx context.Context, q ListQuery) ([]*Line, error)
+	// Decision returns one decision by id.
+	Decision(ctx context.Context, id string) (*Decision, error)
+	// Decisions returns up to limit decisions of the household (of bank
+	// when bank is not ""), newest first, with ids below before when
+	// before is not "".
+	Decisions(ctx context.Context, householdID, bank, before string, limit int) ([]*Decision, error)
+	// Transaction returns the transaction the bank reported under id.
+	Transaction(ctx context.Context, bank, id string) (*Transaction, error)
+	// Review returns one review request by id.
+	Review(ctx context.Context, id string) (*Review, error)
+	// Reviews returns up to q.Limit review requests matching q, newest
+	// first.
+	Reviews(ctx context.Context, q ReviewQuery) ([]*Review, error)
+	// LineEvents returns up to limit events of bank with Seq > after, in
+	// Seq order.
+	LineEvents(ctx context.Context, bank string, after int64, limit int) ([]*LineEvent, error)
+	// DueHouseholds returns up to limit households marked for
+	// re-assessment, oldest mark first.
+	DueHouseholds(ctx context.Context, limit int) ([]string, error)
+	// CountLiveConsentHouseholds counts the households
+	// LiveConsentHouseholds would list from the start.
+	CountLiveConsentHouseholds(ctx context.Context, bank string, at time.Time) (int64, error)
+	// Run returns one batch re-assessment run.
+	Run(ctx context.Context, id string) (*Run, error)
+	// Runs returns every run in the state, oldest first.
+	Runs(ctx context.Context, state RunState) ([]*Run, error)
+}
+
+// Writer reads and writes within one transaction.
+type Writer interface {
+	Reader
+	// Record appends an audit record that commits with this transaction.
+	Record(ctx context.Context, r audit.Record) error
+	// InsertConsent stores c. AlreadyExists when its id is taken.
+	InsertConsent(ctx context.Context, c *lending.Consent) error
+	// RevokeConsent sets the consent's revoke time and revoker where it
+	// is not revoked yet; NotFound when it does not exist.
+	RevokeConsent(ctx context.Context, id string, at time.Time, by string) error
+	// LockHouseholdLines locks every line of the household (all banks)
+	// until the transaction ends and returns them in id order: the
+	// serialisation point of drawdowns, repayments, assessments and
+	// freezes of one household, and of the cross-bank cap.
+	LockHouseholdLines(ctx context.Context, householdID string) ([]*Line, error)
+	// InsertDecision stores d. Decisions never change.
+	InsertDecision(ctx context.Context, d *Decision) error
+	// InsertLine stores a new line (Version as given). AlreadyExists when
+	// the household already has a line of that bank and product.
+	InsertLine(ctx context.Context, l *Line) error
+	// UpdateLine stores l's mutable fields (limit, drawn, rate, exposure
+	// cap, status, valid until, decision, freeze reason, update time) and
+	// its Version, where the stored version is prevVersion. Aborted when
+	// it differs.
+	UpdateLine(ctx context.Context, l *Line, prevVersion int) error
+	// InsertTransaction stores t. AlreadyExists when (bank, id) is taken.
+	InsertTransaction(ctx context.Context, t *Transaction) error
+	// InsertReview stores r.
+	InsertReview(ctx context.Context, r *Review) error
+	// UpdateReview stores r's resolution fields.
+	UpdateReview(ctx context.Context, r *Review) error
+	// AppendLineEvent writes ev to its bank's outbox and sets ev.Seq.
+	AppendLineEvent(ctx context.Context, ev *LineEvent) error
+	// ClearDue removes the re-assessment marks of the households.
+	ClearDue(ctx context.Context, householdIDs []string) error
+	// MarkDue marks the household for re-assessment (a no-op when marked).
+	MarkDue(ctx context.Context, householdID string, at time.Time) error
+	// InsertRun stores a new run. AlreadyExists when a run of the same
+	// bank and product is running.
+	InsertRun(ctx context.Context, r *Run) error
+	// UpdateRun stores r's progress fields (state, cursor, done, total,
+	// update time, error).
+	UpdateRun(ctx context.Context, r *Run) error
+}
+
+// HouseholdRef names a household.
+type HouseholdRef struct{ Village, ID string }
+
+// Name is the household's resource name.
+func (h HouseholdRef) Name() string { return "villages/" + h.Village + "/households/" + h.ID }
+
+// Line is a stored credit line: the pure line with what storage and the
+// API need around it.
+type Line struct {
+	lending.Line
+	Product     string
+	Village     string
+	HouseholdID string
+	// ExposureCap is the policy's cap on the household's total exposure
+	// across banks at the last decision (0: none); drawdowns respect it.
+	ExposureCap decimal.Decimal
+	OpenTime    time.Time
+	UpdateTime  time.Time
+}
+
+// ListQuery selects a bank's lines. Empty fields do not filter.
+type ListQuery struct {
+	Bank    string // required
+	Product string
+	Village string
+	Status  lending.Status // stored status (expiry by date is applied by the caller)
+	AfterID string
+	Limit   int
+}
+
+// DecisionKind tells an automated decision from a person's override.
+type DecisionKind string
+
+// Decision kinds.
+const (
+	Automated DecisionKind = "automated"
+	Override  DecisionKind = "override"
+)
+
+// Decision is a decision as stored: the policy's outcome, or an officer's
+// override of one, with its explanation and the exact input it read.
+type Decision struct {
+	ID            string
+	Bank, Product string
+	Village       string
+	HouseholdID   string
+	Kind          DecisionKind
+	PolicyVersion int
+	PolicyHash    string
+	InputHash     string
+	On            household.Date
+	ValidUntil    household.Date
+	Eligible      bool
+	Score         int
+	Grade         string
+	Limit         decimal.Decimal
+	Rate          decimal.Decimal
+	ExposureCap   decimal.Decimal
+	Explanation   Explanation
+	Input         string // the canonical policy input (JSON)
+	Overrides     string // for an override: the decision it replaces
+	Justification string // for an override: the officer's written reason
+	DecidedBy     string
+	Time          time.Time
+}
+
+// Explanation is what a decision tells the household and the bank, each
+// item in Chinese and English.
+type Explanation struct {
+	KnockOuts       []Text `json:"knock_outs,omitempty"`
+	Declines        []Text `json:"declines,omitempty"`
+	Reasons         []Text `json:"reasons,omitempty"`
+	Counterfactuals []Text `json:"counterfactuals,omitempty"`
+}
+
+// Text is one coded statement in zh-CN and en.
+type Text struct {
+	Code string `json:"code"`
+	ZH   string `json:"zh-CN"`
+	EN   string `json:"en"`
+}
+
+// TxKind is what a bank reported.
+type TxKind string
+
+// Transaction kinds.
+const (
+	Drawdown  TxKind = "drawdown"
+	Repayment TxKind = "repayment"
+)
+
+// Transaction is a drawdown or repayment as the bank reported it, with the
+// line's drawn amount right after it.
+type Transaction struct {
+	Bank        string
+	ID          string // the bank's transaction id
+	LineID      string
+	Kind        TxKind
+	Amount      decimal.Decimal
+	Use         lending.Use // drawdowns only
+	RequestHash string
+	DrawnAfter  decimal.Decimal
+	RecordedBy  string
+	Time        time.Time
+}
+
+// ReviewState is where a review request stands.
+type ReviewState string
+
+// Review states.
+const (
+	ReviewOpen       ReviewState = "open"
+	ReviewUpheld     ReviewState = "upheld"
+	ReviewOverridden ReviewState = "overridden"
+)
+
+// Review is a household's request for a human review of a decision.
+type Review struct {
+	ID              string
+	DecisionID      string
+	Bank            string
+	Village         string
+	HouseholdID     string
+	Reason          string
+	State           ReviewState
+	RequestedBy     string
+	RequestTime     time.Time
+	ResolvedBy      string
+	ResolveTime     *time.Time
+	Resolution      string
+	OutcomeDecision string // the override decision, when overridden
+}
+
+// ReviewQuery selects review requests. Empty fields do not filter; one of
+// Bank or HouseholdID is required.
+type ReviewQuery struct {
+	Bank        string
+	HouseholdID string
+	State       ReviewState
+	Before      string
+	Limit       int
+}
+
+// LineEvent is one change of a line, in its bank's outbox.
+type LineEvent struct {
+	Bank        string
+	Seq         int64 // per bank, assigned by the store
+	ID          string
+	Type        string
+	LineID      string
+	Village     string
+	HouseholdID string
+	Payload     []byte // the JSON a webhook delivers
+	Time        time.Time
+}
+
+// Line event types.
+const (
+	EventLineOpened   = "credit_line.opened"
+	EventLineUpdated  = "credit_line.updated"
+	EventLineFrozen   = "credit_line.frozen"
+	EventLineUnfrozen = "credit_line.unfrozen"
+	EventDrawdown     = "credit_line.drawdown"
+	EventRepayment    = "credit_line.repayment"
+)
+
+// RunState is where a batch re-assessment stands.
+type RunState string
+
+// Run states.
+const (
+	RunRunning RunState = "running"
+	RunDone    RunState = "done"
+	RunFailed  RunState = "failed"
+)
+
+// Run is a batch re-assessment of a bank product's consenting households.
+type Run struct {
+	ID            string
+	Bank, Product string
+	PolicyVersion int
+	State         RunState
+	Cursor        string // the last household id done
+	Done, Total   int64
+	StartedBy     string
+	StartTime     time.Time
+	UpdateTime    time.Time
+	Error         string
+}
