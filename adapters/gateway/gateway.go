@@ -45,6 +45,9 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		sanzhiv1.RegisterPolicyServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterEvidenceServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterPointsServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterConsentServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterCreditServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterWebhookServiceHandlerFromEndpoint,
 	} {
 		if err := register(ctx, mux, grpcAddr, opts); err != nil {
 			return nil, err

@@ -2,8 +2,8 @@ package rpc_test
 
 import (
 	"context"
-	"maps"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
 	"time"

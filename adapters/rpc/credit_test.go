@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
 
@@ -74,6 +75,7 @@ func TestCredit(t *testing.T) {
 		t.Run("DishonestDebtor", func(t *testing.T) { testCreditDishonest(t, e) })
 		t.Run("Review", func(t *testing.T) { testCreditReview(t, e) })
 		t.Run("Watch", func(t *testing.T) { testCreditWatch(t, e) })
+		t.Run("ReassessDue", func(t *testing.T) { testCreditReassessDue(t, e) })
 		// Last: it moves the clock past every line's validity.
 		t.Run("Expiry", func(t *testing.T) { testCreditExpiry(t, e) })
 	})
@@ -679,3 +681,35 @@ func (f *lendingFixture) calls(t *testing.T, e *env) map[string]func() (string, 
 		},
 	}
 }
+
+// testCreditReassessDue: approving points changes the household's sheet,
+// which marks it for re-assessment once however many changes; the
+// re-assessor then assesses its line again.
+func testCreditReassessDue(t *testing.T, e *env) {
+	ctx := context.Background()
+	_, err := e.lending.ReassessDue(ctx, 1000) // whatever earlier tests left marked
+	require.NoError(t, err)
+	hh, _, _ := consented(t, e)
+	decisions := func() []*sanzhiv1.Decision {
+		ds, err := e.credit.ListDecisions(e.as("regulator"), &sanzhiv1.ListDecisionsRequest{Household: hh})
+		require.NoError(t, err)
+		return ds.Decisions
+	}
+	require.Len(t, decisions(), 1)
+	for range 3 {
+		submitAndApprove(t, e, pointsReq(e, hh, "ZZ-MS-01", 1))
+	}
+	n, err := e.lending.ReassessDue(ctx, 1000)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "three changes, one mark")
+	ds := decisions()
+	require.Len(t, ds, 2)
+	assert.Equal(t, "automated", ds[0].Kind)
+	assert.Equal(t, e.lendingActor(), ds[0].DecidedBy)
+	n, err = e.lending.ReassessDue(ctx, 1000)
+	require.NoError(t, err)
+	assert.Zero(t, n, "the mark was cleared")
+}
+
+// lendingActor is the actor of the service's own decisions.
+func (e *env) lendingActor() string { return credit.ActorService }

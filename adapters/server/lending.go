@@ -7,11 +7,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/scoring/assess"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
@@ -25,7 +28,8 @@ import (
 // same transaction.
 func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *household.Service, now func() time.Time) *credit.Service {
 	svc := credit.NewService(st.Lending(), NewActivePolicies(st.Policies()),
-		LendingInputs{Evidence: ev, Households: st.Households(), Keyring: kr}, now)
+		LendingInputs{Evidence: ev, Households: st.Households(), Keyring: kr,
+			Catalogues: catalogue.NewService(st.Catalogues(), now)}, now)
 	ev.SetEventHook(func(ctx context.Context, tx evidence.Writer, e *evidence.Event) error {
 		if e.Type != evidence.EventBlacklisted {
 			return nil // a lifted listing re-assesses (the sheet changed); the bank unfreezes
@@ -99,6 +103,9 @@ type LendingInputs struct {
 	Evidence   *evidence.Service
 	Households household.Store
 	Keyring    *pii.Keyring
+	// Catalogues gives the base points of households read in bulk (a
+	// batch re-assessment).
+	Catalogues *catalogue.Service
 }
 
 // Parts implements credit.Inputs.
@@ -120,13 +127,35 @@ func (in LendingInputs) Parts(ctx context.Context, village, id string, day house
 	if err != nil {
 		return assess.Parts{}, err
 	}
+	birth, err := in.HeadBirth(h)
+	if err != nil {
+		return assess.Parts{}, err
+	}
+	return assess.Parts{Household: h, HeadBirth: birth, Points: bal, Standing: standing}, nil
+}
+
+// BasePoints implements credit.Inputs: what evidence.Service.Points starts
+// today's balance from.
+func (in LendingInputs) BasePoints(ctx context.Context, village string) (decimal.Decimal, error) {
+	if in.Catalogues == nil {
+		return decimal.Zero, fault.New(fault.Internal, "NO_CATALOGUES", "the lending inputs have no catalogue service")
+	}
+	cat, err := in.Catalogues.Effective(ctx, village)
+	if err != nil {
+		return decimal.Zero, err
+	}
+	return cat.BasePoints, nil
+}
+
+// HeadBirth implements credit.Inputs.
+func (in LendingInputs) HeadBirth(h *household.Household) (time.Time, error) {
 	raw, err := in.Keyring.Open(pii.Sealed{KeyID: h.HeadID.KeyID, Ciphertext: h.HeadID.Ciphertext}, []byte(h.ID))
 	if err != nil {
-		return assess.Parts{}, fault.Wrap(err, fault.Internal, "PII_KEY", "cannot decrypt the household head's ID number")
+		return time.Time{}, fault.Wrap(err, fault.Internal, "PII_KEY", "cannot decrypt the household head's ID number")
 	}
 	pid, err := idnum.ParsePersonID(string(raw))
 	if err != nil {
-		return assess.Parts{}, fmt.Errorf("stored 身份证号 of %s: %w", name, err)
+		return time.Time{}, fmt.Errorf("stored 身份证号 of %s: %w", h.Name(), err)
 	}
-	return assess.Parts{Household: h, HeadBirth: pid.BirthDate(), Points: bal, Standing: standing}, nil
+	return pid.BirthDate(), nil
 }

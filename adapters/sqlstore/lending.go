@@ -360,28 +360,15 @@ func (tx *Tx) Decisions(ctx context.Context, householdID, bank, before string, l
 
 // InsertDecision implements credit.Writer.
 func (tx *Tx) InsertDecision(ctx context.Context, d *credit.Decision) error {
-	for _, c := range []struct {
-		field  string
-		v      decimal.Decimal
-		places int32
-	}{{"decision.limit", d.Limit, moneyPlaces}, {"decision.rate", d.Rate, ratePlaces}, {"decision.exposure_cap", d.ExposureCap, moneyPlaces}} {
-		if err := scale(c.field, c.v, c.places); err != nil {
-			return err
-		}
-	}
-	explanation, err := json.Marshal(d.Explanation)
+	args, err := decisionArgs(d)
 	if err != nil {
-		return internal(err, "encoding an explanation")
+		return err
 	}
 	return tx.insertOnce(ctx, "inserting a decision",
 		func() error {
 			return fault.New(fault.AlreadyExists, "DECISION_EXISTS", "decision %s already exists", d.ID)
 		},
-		`INSERT INTO credit_decisions (`+decisionColumns+`) VALUES (`+placeholders(1, len(decisionCols))+`)`,
-		d.ID, d.Bank, d.Product, d.Village, d.HouseholdID, string(d.Kind), d.PolicyVersion, d.PolicyHash,
-		d.InputHash, string(d.On), string(d.ValidUntil), d.Eligible, d.Score, d.Grade, moneyArg(d.Limit),
-		moneyArg(d.Rate), moneyArg(d.ExposureCap), string(explanation), d.Input, d.Overrides,
-		d.Justification, d.DecidedBy, tsArg(d.Time))
+		`INSERT INTO credit_decisions (`+decisionColumns+`) VALUES (`+placeholders(1, len(decisionCols))+`)`, args...)
 }
 
 // --- lines ------------------------------------------------------------
@@ -498,7 +485,8 @@ func checkLineAmounts(l *credit.Line) error {
 
 // InsertLine implements credit.Writer.
 func (tx *Tx) InsertLine(ctx context.Context, l *credit.Line) error {
-	if err := checkLineAmounts(l); err != nil {
+	args, err := lineArgs(l)
+	if err != nil {
 		return err
 	}
 	return tx.insertOnce(ctx, "inserting a credit line",
@@ -506,10 +494,7 @@ func (tx *Tx) InsertLine(ctx context.Context, l *credit.Line) error {
 			return fault.New(fault.AlreadyExists, "LINE_EXISTS",
 				"household %s already has a %s line of bank %s", l.HouseholdID, l.Product, l.Bank)
 		},
-		`INSERT INTO credit_lines (`+lineColumns+`) VALUES (`+placeholders(1, len(lineCols))+`)`,
-		l.ID, l.Bank, l.Product, l.Village, l.HouseholdID, moneyArg(l.Limit), moneyArg(l.Drawn),
-		moneyArg(l.Rate), moneyArg(l.ExposureCap), string(l.Status), string(l.ValidUntil), l.DecisionID,
-		l.FreezeReason, l.Version, tsArg(l.OpenTime), tsArg(l.UpdateTime))
+		`INSERT INTO credit_lines (`+lineColumns+`) VALUES (`+placeholders(1, len(lineCols))+`)`, args...)
 }
 
 // UpdateLine implements credit.Writer. The fault package has no Aborted

@@ -85,6 +85,9 @@ func RunAll(t *testing.T, open Opener) {
 		{"LendingLockedConcurrentDrawdowns", testLockedConcurrentDrawdowns},
 		{"LendingReassessDue", testReassessDue},
 		{"LendingAuditRollsBack", testLendingAuditRollsBack},
+		{"ReassessCandidates", testReassessCandidates},
+		{"ReassessWritePage", testReassessWritePage},
+		{"ReassessLockPageBlocks", testReassessLockPageBlocks},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

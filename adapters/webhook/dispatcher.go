@@ -226,37 +226,48 @@ func (s *Dispatcher) dispatch(ctx context.Context) error {
 // lease is lost.
 func (s *Dispatcher) drain(ctx context.Context, bank string) error {
 	var ep *Endpoint
-	if err := s.store.Read(ctx, func(tx Reader) error {
-		var err error
-		ep, err = tx.Endpoint(ctx, bank)
-		return err
-	}); err != nil {
-		return err
-	}
-	secrets, err := s.secrets(ep)
-	if err != nil {
-		// Nothing can be signed (e.g. the key was retired): back off like
-		// a failed attempt, so the problem is visible in last_error.
-		s.release(context.WithoutCancel(ctx), ep, ep.Attempts+1, "cannot open the webhook secret")
-		return err
-	}
 	for {
+		// Each batch re-reads the endpoint, so a URL or secret set
+		// meanwhile applies from the next batch on.
 		var events []*credit.LineEvent
-		if err := s.store.Read(ctx, func(tx Reader) error {
-			evs, err := tx.LineEvents(ctx, bank, ep.Cursor, s.cfg.Batch)
-			events = evs
+		lost := false
+		err := s.store.Read(ctx, func(tx Reader) error {
+			cur, err := tx.Endpoint(ctx, bank)
+			if err != nil {
+				return err
+			}
+			if cur.LeaseOwner != s.cfg.Owner || (ep != nil && cur.Cursor != ep.Cursor) {
+				lost = true
+				return nil
+			}
+			ep = cur
+			events, err = tx.LineEvents(ctx, bank, ep.Cursor, s.cfg.Batch)
 			return err
-		}); err != nil {
-			s.release(context.WithoutCancel(ctx), ep, ep.Attempts, ep.LastError)
+		})
+		switch {
+		case err != nil:
+			if ep != nil {
+				s.release(context.WithoutCancel(ctx), ep, ep.Attempts, ep.LastError)
+			}
 			return err
-		}
-		if len(events) == 0 {
+		case lost:
+			return nil
+		case len(events) == 0:
 			s.release(context.WithoutCancel(ctx), ep, ep.Attempts, ep.LastError)
 			return nil
 		}
 		for _, ev := range events {
+			// Opened per event: the previous secret stops signing exactly
+			// when its grace period ends, even within a long backlog.
+			secrets, err := s.secrets(ep)
+			if err != nil {
+				// Nothing can be signed (e.g. the key was retired): back
+				// off like a failed attempt, so it shows in last_error.
+				s.release(context.WithoutCancel(ctx), ep, ep.Attempts+1, "cannot open the webhook secret")
+				return err
+			}
 			attempt := ep.Attempts + 1
-			err := s.post(ctx, delivery{url: ep.URL, secrets: secrets, event: ev, attempt: attempt})
+			err = s.post(ctx, delivery{url: ep.URL, secrets: secrets, event: ev, attempt: attempt})
 			if ctx.Err() != nil {
 				// Shutting down: this attempt does not count.
 				s.release(context.WithoutCancel(ctx), ep, ep.Attempts, ep.LastError)

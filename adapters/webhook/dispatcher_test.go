@@ -576,6 +576,38 @@ func testLease(t *testing.T, st *sqlstore.Store) {
 	})
 }
 
+func TestDispatcherRestart(t *testing.T) {
+	backends(t, func(t *testing.T, st *sqlstore.Store) { testRestart(t, st) })
+}
+
+// A dispatcher stopped in the middle of a delivery (a shutdown, or a
+// crash once its lease runs out) loses nothing: the next one resends the
+// event it was sending and goes on in order.
+func testRestart(t *testing.T, st *sqlstore.Store) {
+	r := &receiver{answer: func(int, call) (int, time.Duration) { return http.StatusOK, 100 * time.Millisecond }}
+	srv := httptest.NewServer(r)
+	t.Cleanup(srv.Close)
+	kr := newKeyring(t)
+	first := newDispatcher(t, st, kr, fast())
+	setWebhook(t, first, srv.URL, r)
+	appendEvents(t, st, seq(1, 6)...)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); first.Run(ctx) }()
+	require.Eventually(t, func() bool { return len(r.accepted()) >= 2 }, 10*time.Second, 5*time.Millisecond)
+	time.Sleep(50 * time.Millisecond) // into the next request
+	cancel()
+	<-done
+	stoppedAt := len(r.accepted())
+	require.Less(t, stoppedAt, 6)
+	assert.Equal(t, "", endpoint(t, first).LeaseOwner, "a stopping dispatcher gives its lease back")
+
+	run(t, newDispatcher(t, st, kr, fast()))
+	require.Eventually(t, func() bool { return endpoint(t, first).Cursor == 6 }, 10*time.Second, 10*time.Millisecond)
+	requireRetriesOnly(t, r.snapshot(), seq(1, 6))
+}
+
 // (d) Signatures verify with lending/webhook.Verify under the secret shown
 // once; after a rotation both the new and the old secret verify until the
 // grace period ends. The secret is stored only sealed.

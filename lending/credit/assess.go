@@ -5,14 +5,11 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
-	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
@@ -82,36 +79,24 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 		if err != nil {
 			return err
 		}
-		var cur *Line
-		p := parts
-		for _, l := range lines {
-			if l.Bank == bank && l.Product == product {
-				cur = l
-				continue
-			}
-			// Other banks (and this bank's other products) as one
-			// aggregate: the policy never learns which bank or how much.
-			if l.StatusOn(today) == lending.StatusActive {
-				p.OtherBanks.TotalLimit = p.OtherBanks.TotalLimit.Add(l.Limit)
-			}
-			p.OtherBanks.TotalDrawn = p.OtherBanks.TotalDrawn.Add(l.Drawn)
-		}
-		in := assess.Snapshot(p)
-		dec := policy.Evaluate(pol, in, today)
-		d := newDecision(dec, in, pol, village, hid, actor, now)
-		if cur != nil {
-			if err := lending.CanApply(cur.Line, dec); err != nil {
-				return err
-			}
-		}
-		if err := tx.InsertDecision(ctx, d); err != nil {
-			return err
-		}
-		l, evType, err := applyDecision(ctx, tx, cur, d, dec, name, now)
+		plan, err := PlanAssessment(PlanInput{Policy: pol, Bank: bank, Product: product, Parts: parts, Lines: lines,
+			Actor: actor, Now: now})
 		if err != nil {
 			return err
 		}
-		if err := s.event(ctx, tx, evType, l, d, now); err != nil {
+		d, l := plan.Decision, plan.Line
+		if err := tx.InsertDecision(ctx, d); err != nil {
+			return err
+		}
+		if plan.Opened {
+			err = tx.InsertLine(ctx, l)
+		} else {
+			err = tx.UpdateLine(ctx, l, plan.PrevVersion)
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.AppendLineEvent(ctx, plan.Event); err != nil {
 			return err
 		}
 		out = view(l, d, today)
@@ -143,31 +128,14 @@ func requireConsent(consents []*lending.Consent, bank string, at time.Time, asse
 	return lending.Require(cs, bank, lending.PurposePostLoan, at)
 }
 
-// applyDecision opens or updates the line from d and stores it.
+// applyDecision opens or updates the line from d (an override's
+// decision) and stores it.
 func applyDecision(ctx context.Context, tx Writer, cur *Line, d *Decision, dec policy.Decision, householdName string, now time.Time) (*Line, string, error) {
+	l := applyToLine(cur, dec, d, householdName, now)
 	if cur == nil {
-		l := &Line{Line: lending.Apply(lending.Line{ID: uuid.Must(uuid.NewV7()).String(), Household: householdName,
-			Drawn: decimal.Zero}, dec, d.ID),
-			Product: d.Product, Village: d.Village, HouseholdID: d.HouseholdID, ExposureCap: d.ExposureCap,
-			OpenTime: now, UpdateTime: now}
 		return l, EventLineOpened, tx.InsertLine(ctx, l)
 	}
-	next := *cur
-	next.Line = lending.Apply(cur.Line, dec, d.ID)
-	next.ExposureCap = d.ExposureCap
-	next.UpdateTime = now
-	return &next, EventLineUpdated, tx.UpdateLine(ctx, &next, cur.Version)
-}
-
-func newDecision(dec policy.Decision, in policy.Input, pol *policy.Policy, village, hid, actor string, now time.Time) *Decision {
-	d := &Decision{
-		ID: uuid.Must(uuid.NewV7()).String(), Bank: dec.Bank, Product: dec.Product, Village: village, HouseholdID: hid,
-		Kind: Automated, PolicyVersion: dec.PolicyVersion, PolicyHash: dec.PolicyHash, InputHash: dec.InputHash,
-		On: dec.On, ValidUntil: dec.ValidUntil, Eligible: dec.Eligible, Score: dec.Score, Grade: dec.Grade,
-		Limit: dec.Limit, Rate: dec.Rate, ExposureCap: pol.Limit.Caps.TotalExposureMax,
-		Explanation: explain(dec), Input: string(in.Canonical()), DecidedBy: actor, Time: now,
-	}
-	return d
+	return l, EventLineUpdated, tx.UpdateLine(ctx, l, cur.Version)
 }
 
 // explain keeps a decision's statements in both languages.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
@@ -54,21 +55,36 @@ func (s *Service) event(ctx context.Context, tx Writer, typ string, l *Line, _ *
 }
 
 func (s *Service) eventTx(ctx context.Context, tx Writer, typ string, l *Line, t *Transaction, now time.Time) error {
+	ev, err := newLineEvent(typ, l, t, now)
+	if err != nil {
+		return err
+	}
+	return tx.AppendLineEvent(ctx, ev)
+}
+
+// newLineEvent builds the event of l (and of t, for a drawdown or
+// repayment); the store assigns its Seq when appending it.
+func newLineEvent(typ string, l *Line, t *Transaction, now time.Time) (*LineEvent, error) {
 	today := household.Today(now)
+	status := l.StatusOn(today)
+	available := l.Available()
+	if status != lending.StatusActive {
+		available = decimal.Zero // as GetCreditLine says: nothing can be drawn
+	}
 	b := eventBody{ID: uuid.Must(uuid.NewV7()).String(), Type: typ, Bank: l.Bank, Time: now.Format(time.RFC3339Nano),
 		Line: eventLine{Name: LineName(l.Bank, l.Product, l.ID), Household: l.Household,
-			Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: l.Available().StringFixed(2),
-			Rate: l.Rate.String(), Status: string(l.StatusOn(today)), ValidUntil: string(l.ValidUntil),
+			Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: available.StringFixed(2),
+			Rate: l.Rate.String(), Status: string(status), ValidUntil: string(l.ValidUntil),
 			Decision: DecisionName(l.Bank, l.Product, l.DecisionID), FreezeReason: l.FreezeReason, Version: l.Version}}
 	if t != nil {
 		b.Transaction = &eventTx{ID: t.ID, Amount: t.Amount.StringFixed(2), Use: string(t.Use)}
 	}
 	payload, err := json.Marshal(b)
 	if err != nil {
-		return fault.Wrap(err, fault.Internal, "EVENT_ENCODING", "encoding a line event")
+		return nil, fault.Wrap(err, fault.Internal, "EVENT_ENCODING", "encoding a line event")
 	}
-	return tx.AppendLineEvent(ctx, &LineEvent{Bank: l.Bank, ID: b.ID, Type: typ, LineID: l.ID,
-		Village: l.Village, HouseholdID: l.HouseholdID, Payload: payload, Time: now})
+	return &LineEvent{Bank: l.Bank, ID: b.ID, Type: typ, LineID: l.ID,
+		Village: l.Village, HouseholdID: l.HouseholdID, Payload: payload, Time: now}, nil
 }
 
 // Freeze reasons of knock-out events.

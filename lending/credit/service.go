@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
@@ -46,6 +47,13 @@ type Policies interface {
 // exposure and repayment history are filled in here, not by Inputs.
 type Inputs interface {
 	Parts(ctx context.Context, village, householdID string, day household.Date) (assess.Parts, error)
+	// BasePoints is the base points of the catalogue the village uses
+	// now, which a balance of today starts from; a batch re-assessment
+	// builds the parts of households it read in bulk with it.
+	BasePoints(ctx context.Context, village string) (decimal.Decimal, error)
+	// HeadBirth is the household head's date of birth, read from the
+	// sealed 身份证号. It is safe for concurrent use.
+	HeadBirth(h *household.Household) (time.Time, error)
 }
 
 // Service is the lending service.
@@ -55,6 +63,7 @@ type Service struct {
 	inputs   Inputs
 	now      func() time.Time
 	rules    lending.Rules
+	runPage  int // households per page of a batch re-assessment; 0 is RunPage
 
 	// changed is closed and replaced whenever line events commit, waking
 	// watchers and the webhook dispatcher without polling.

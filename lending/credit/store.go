@@ -8,7 +8,9 @@ import (
 
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
 // Store is the lending port: consents, decisions, credit lines, the banks'
@@ -101,6 +103,15 @@ type Reader interface {
 	Run(ctx context.Context, id string) (*Run, error)
 	// Runs returns every run in the state, oldest first.
 	Runs(ctx context.Context, state RunState) ([]*Run, error)
+	// ReassessCandidates is the bulk read of a batch re-assessment: up to
+	// limit households (by id, above afterID, in id order) with a consent
+	// of bank live at at for any purpose, each with everything assessing
+	// it reads: the household with its latest facts, its points sheet's
+	// entries, its posted or revoked non-points evidence (star ratings,
+	// listings, recommendations) and its lines at every bank (not
+	// locked). A page costs a few statements whatever its size. Errors:
+	// Internal or Unavailable; context errors as they are.
+	ReassessCandidates(ctx context.Context, bank string, at time.Time, afterID string, limit int) ([]*Candidate, error)
 }
 
 // Writer reads and writes within one transaction.
@@ -146,6 +157,45 @@ type Writer interface {
 	// UpdateRun stores r's progress fields (state, cursor, done, total,
 	// update time, error).
 	UpdateRun(ctx context.Context, r *Run) error
+	// LockPage is LockHouseholdLines for a page of households: it locks
+	// every line of the households (all banks) until the transaction
+	// ends, taking them in (household id, line id) order, the order
+	// LockHouseholdLines takes one household's lines in, so the two never
+	// deadlock. It returns the lines in that order and, of the
+	// households, those with a consent of bank live at at (any purpose),
+	// in id order. Errors: Internal or Unavailable; context errors as
+	// they are.
+	LockPage(ctx context.Context, bank string, at time.Time, householdIDs []string) (live []string, lines []*Line, err error)
+	// WritePage stores one page of a batch re-assessment with multi-row
+	// statements: its plans' decisions, new lines, updated lines (each
+	// where the stored version is still PrevVersion; drawn is never
+	// written) and line events (given consecutive Seqs of their bank,
+	// set on the events), and the run's progress (state, cursor, done,
+	// total, update time, error) where the stored run is running at
+	// cursor p.PrevCursor. Errors: FailedPrecondition CONCURRENT_CHANGE
+	// when a line changed or appeared since it was locked, or when the
+	// run was advanced or ended by someone else (the caller must then
+	// roll back); NotFound when the run does not exist; InvalidArgument
+	// for an amount with more decimal places than its column; otherwise
+	// Internal or Unavailable, and context errors as they are.
+	WritePage(ctx context.Context, p *Page) error
+}
+
+// Candidate is one household of a re-assessment page, as
+// ReassessCandidates reads it.
+type Candidate struct {
+	Household *household.Household // with its latest facts
+	Entries   []points.Entry
+	Listings  []*evidence.Evidence
+	Lines     []*Line // every line of the household at every bank
+}
+
+// Page is what WritePage stores for one page of a run: each plan's
+// decision, line and event, and the run's progress.
+type Page struct {
+	Run        *Run // the run after the page
+	PrevCursor string
+	Plans      []*Plan
 }
 
 // HouseholdRef names a household.

@@ -1,0 +1,363 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"slices"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending/credit"
+)
+
+// The bulk statements of a batch re-assessment (lending/credit/run.go): a
+// page of consenting households read with everything their decisions need
+// in four statements, and written back in one transaction with multi-row
+// statements. The per-household port methods (InsertDecision, InsertLine,
+// UpdateLine, AppendLineEvent) would cost a million round trips each on a
+// million households.
+
+// bulkRows is how many rows of cols columns one multi-row statement takes.
+// SQLite looks $N names up linearly, so its statements stay near 2,000
+// parameters (as the evidence import's); PostgreSQL takes more, and a
+// fixed row count keeps the statement text, and so pgx's prepared
+// statement, the same from page to page.
+func (tx *Tx) bulkRows(cols int) int {
+	if tx.d.Name == "sqlite" {
+		return max(1, 2000/cols)
+	}
+	return max(1, 8000/cols)
+}
+
+// ReassessCandidates implements credit.Reader: the page's households with
+// their facts and sheets (one statement, driven by the bank's consents in
+// household order), then the listings and the lines of the page's id range
+// (one range scan each).
+func (tx *Tx) ReassessCandidates(ctx context.Context, bank string, at time.Time, afterID string, limit int) ([]*credit.Candidate, error) {
+	const what = "reading households to re-assess"
+	// The consenting ids first, then their rows by key: joining first and
+	// limiting afterwards lets PostgreSQL pick plans that scan whole tables.
+	rows, err := tx.q.Query(ctx, `SELECT `+householdColumns+`, p.entries
+		FROM (SELECT DISTINCT household_id FROM consents
+			WHERE bank = $1 AND household_id > $2 AND `+liveConsent(3)+`
+			ORDER BY household_id LIMIT $4) c
+		JOIN households h ON h.id = c.household_id
+		JOIN household_facts f ON f.household_id = h.id AND f.version = h.facts_version
+		LEFT JOIN household_points p ON p.household_id = h.id
+		ORDER BY h.id`, bank, afterID, tsArg(at), limit)
+	if err != nil {
+		return nil, internal(err, what)
+	}
+	defer rows.Close()
+	var out []*credit.Candidate
+	var sheets []sql.NullString
+	for rows.Next() {
+		var entries sql.NullString
+		h, err := scanHousehold(scanPlus{rows, &entries})
+		if err != nil {
+			return nil, internal(err, what)
+		}
+		out = append(out, &credit.Candidate{Household: h})
+		sheets = append(sheets, entries)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, internal(err, what)
+	}
+	rows.Close()
+	if len(out) == 0 {
+		return nil, nil
+	}
+	byID := make(map[string]*credit.Candidate, len(out))
+	for _, c := range out {
+		byID[c.Household.ID] = c
+	}
+	first, last := out[0].Household.ID, out[len(out)-1].Household.ID
+	// A range holds the households between consenting ones too (when the
+	// bank has few consents): their rows are read and dropped, which is
+	// cheaper than a list of a thousand ids.
+	list, err := tx.evidenceList(ctx, "reading listings", `SELECT `+evidenceColumns+` FROM evidence
+		WHERE household_id >= $1 AND household_id <= $2
+		AND kind <> 'points' AND state IN ('posted', 'revoked')
+		ORDER BY household_id, id`, first, last)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range list {
+		if c := byID[e.Household]; c != nil {
+			c.Listings = append(c.Listings, e)
+		}
+	}
+	lines, err := tx.lineList(ctx, "reading the lines of households to re-assess", `SELECT `+lineColumns+`
+		FROM credit_lines WHERE household_id >= $1 AND household_id <= $2 ORDER BY household_id, id`, first, last)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range lines {
+		if c := byID[l.HouseholdID]; c != nil {
+			c.Lines = append(c.Lines, l)
+		}
+	}
+	for i, sh := range sheets {
+		if !sh.Valid {
+			continue
+		}
+		es, err := decodeEntries(sh.String)
+		if err != nil {
+			return nil, internal(err, "reading a points sheet")
+		}
+		out[i].Entries = es
+	}
+	return out, nil
+}
+
+// idArgs returns ids as statement arguments.
+func idArgs(ids []string) []any {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return args
+}
+
+// LockPage implements credit.Writer.
+func (tx *Tx) LockPage(ctx context.Context, bank string, at time.Time, householdIDs []string) ([]string, []*credit.Line, error) {
+	var live []string
+	var lines []*credit.Line
+	// Chunks in household id order, each locked in (household id, line
+	// id) order: the whole page locks in that order.
+	ids := append([]string(nil), householdIDs...)
+	slices.Sort(ids)
+	step := tx.bulkRows(1)
+	for start := 0; start < len(ids); start += step {
+		chunk := ids[start:min(start+step, len(ids))]
+		ls, err := tx.lineList(ctx, "locking the lines of a page", `SELECT `+lineColumns+` FROM credit_lines
+			WHERE household_id IN (`+placeholders(1, len(chunk))+`)
+			ORDER BY household_id, id`+tx.d.ForUpdate, idArgs(chunk)...)
+		if err != nil {
+			return nil, nil, err
+		}
+		lines = append(lines, ls...)
+		args := append([]any{bank, tsArg(at)}, idArgs(chunk)...)
+		rows, err := tx.q.Query(ctx, `SELECT DISTINCT household_id FROM consents
+			WHERE bank = $1 AND `+liveConsent(2)+` AND household_id IN (`+placeholders(3, len(chunk))+`)
+			ORDER BY household_id`, args...)
+		if err != nil {
+			return nil, nil, internal(err, "checking the consents of a page")
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, nil, internal(err, "checking the consents of a page")
+			}
+			live = append(live, id)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, nil, internal(err, "checking the consents of a page")
+		}
+	}
+	return live, lines, nil
+}
+
+// WritePage implements credit.Writer. The run is moved first: a second
+// process continuing the same run waits on its row and then finds the
+// cursor moved, before writing anything. The line events' head row is
+// taken last, so the bank's other writers wait for it only briefly.
+func (tx *Tx) WritePage(ctx context.Context, p *credit.Page) error {
+	r := p.Run
+	n, err := tx.q.Exec(ctx, `UPDATE reassessment_runs SET state = $1, cursor = $2, done = $3, total = $4,
+		update_time = $5, error = $6 WHERE id = $7 AND cursor = $8 AND state = 'running'`,
+		string(r.State), r.Cursor, r.Done, r.Total, tsArg(r.UpdateTime), r.Error, r.ID, p.PrevCursor)
+	if err != nil {
+		return internal(err, "moving a re-assessment run")
+	}
+	if n == 0 {
+		if _, err := tx.Run(ctx, r.ID); err != nil {
+			return err
+		}
+		return fault.New(fault.FailedPrecondition, credit.ReasonRunChanged,
+			"re-assessment run %s was advanced or ended by another process", r.ID)
+	}
+	if len(p.Plans) == 0 {
+		return nil
+	}
+	if err := tx.insertDecisions(ctx, p.Plans); err != nil {
+		return err
+	}
+	if err := tx.upsertLines(ctx, p.Plans); err != nil {
+		return err
+	}
+	return tx.appendLineEvents(ctx, p.Plans)
+}
+
+// insertDecisions inserts the plans' decisions, bulkRows at a time.
+func (tx *Tx) insertDecisions(ctx context.Context, plans []*credit.Plan) error {
+	step := tx.bulkRows(len(decisionCols))
+	args := make([]any, 0, step*len(decisionCols))
+	for start := 0; start < len(plans); start += step {
+		chunk := plans[start:min(start+step, len(plans))]
+		args = args[:0]
+		for _, p := range chunk {
+			da, err := decisionArgs(p.Decision)
+			if err != nil {
+				return err
+			}
+			args = append(args, da...)
+		}
+		if _, err := tx.q.Exec(ctx, `INSERT INTO credit_decisions (`+decisionColumns+`) VALUES `+
+			rowsOf(len(chunk), len(decisionCols)), args...); err != nil {
+			if tx.d.IsUniqueViolation(err) {
+				return fault.Wrap(err, fault.AlreadyExists, "DECISION_EXISTS", "a decision of the page already exists")
+			}
+			return internal(err, "inserting decisions")
+		}
+	}
+	return nil
+}
+
+// upsertLines writes the plans' lines in one statement per chunk: a new
+// line is inserted; an existing one (same key and id) takes the plan's
+// mutable fields where its stored version is the one the plan was made
+// from. drawn and open_time are never overwritten. A row that does
+// neither (a line that appeared or changed since it was locked) leaves the
+// count short: CONCURRENT_CHANGE, and the caller rolls back.
+func (tx *Tx) upsertLines(ctx context.Context, plans []*credit.Plan) error {
+	step := tx.bulkRows(len(lineCols))
+	args := make([]any, 0, step*len(lineCols))
+	for start := 0; start < len(plans); start += step {
+		chunk := plans[start:min(start+step, len(plans))]
+		args = args[:0]
+		for _, p := range chunk {
+			l := p.Line
+			if !p.Opened && l.Version != p.PrevVersion+1 {
+				// The version check below relies on it (lending.Apply
+				// counts one change).
+				return fault.New(fault.Internal, "PLAN_VERSION", "line %s planned at version %d from %d", l.ID, l.Version, p.PrevVersion)
+			}
+			la, err := lineArgs(l)
+			if err != nil {
+				return err
+			}
+			args = append(args, la...)
+		}
+		n, err := tx.q.Exec(ctx, `INSERT INTO credit_lines (`+lineColumns+`) VALUES `+rowsOf(len(chunk), len(lineCols))+`
+			ON CONFLICT (bank, product, household_id) DO UPDATE SET limit_amount = excluded.limit_amount,
+				rate = excluded.rate, exposure_cap = excluded.exposure_cap, status = excluded.status,
+				valid_until = excluded.valid_until, decision_id = excluded.decision_id,
+				freeze_reason = excluded.freeze_reason, version = excluded.version, update_time = excluded.update_time
+			WHERE credit_lines.id = excluded.id AND credit_lines.version = excluded.version - 1`, args...)
+		if err != nil {
+			return internal(err, "writing credit lines")
+		}
+		if n != int64(len(chunk)) {
+			return concurrentChange("%d of %d credit lines of the page changed since they were locked", int64(len(chunk))-n, len(chunk))
+		}
+	}
+	return nil
+}
+
+// appendLineEvents takes consecutive seqs for each bank's events with one
+// bump of its head row (which orders the bank's commits, as
+// AppendLineEvent's does) and inserts them.
+func (tx *Tx) appendLineEvents(ctx context.Context, plans []*credit.Plan) error {
+	var banks []string
+	count := map[string]int64{}
+	for _, p := range plans {
+		if count[p.Event.Bank] == 0 {
+			banks = append(banks, p.Event.Bank)
+		}
+		count[p.Event.Bank]++
+	}
+	next := map[string]int64{}
+	for _, b := range banks {
+		var last int64
+		if err := tx.q.QueryRow(ctx, `INSERT INTO line_event_heads (bank, seq) VALUES ($1, $2)
+			ON CONFLICT (bank) DO UPDATE SET seq = line_event_heads.seq + $2 RETURNING seq`, b, count[b]).Scan(&last); err != nil {
+			return internal(err, "taking line event seqs")
+		}
+		next[b] = last - count[b] + 1
+	}
+	const cols = 9
+	step := tx.bulkRows(cols)
+	args := make([]any, 0, step*cols)
+	for start := 0; start < len(plans); start += step {
+		chunk := plans[start:min(start+step, len(plans))]
+		args = args[:0]
+		for _, p := range chunk {
+			ev := p.Event
+			ev.Seq = next[ev.Bank]
+			next[ev.Bank]++
+			args = append(args, ev.Bank, ev.Seq, ev.ID, ev.Type, ev.LineID, ev.Village, ev.HouseholdID,
+				string(ev.Payload), tsArg(ev.Time))
+		}
+		if _, err := tx.q.Exec(ctx, `INSERT INTO line_events (bank, seq, id, type, line_id, village_code, household_id, payload, time)
+			VALUES `+rowsOf(len(chunk), cols), args...); err != nil {
+			if tx.d.IsUniqueViolation(err) {
+				return fault.Wrap(err, fault.AlreadyExists, "LINE_EVENT_EXISTS", "a line event of the page already exists")
+			}
+			return internal(err, "appending line events")
+		}
+	}
+	return nil
+}
+
+// rowsOf writes n rows of cols placeholders each: ($1, …), ($cols+1, …).
+func rowsOf(n, cols int) string {
+	var sb strings.Builder
+	sb.Grow(n * cols * 6)
+	k := 1
+	for i := range n {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteByte('$')
+			sb.WriteString(strconv.Itoa(k))
+			k++
+		}
+		sb.WriteByte(')')
+	}
+	return sb.String()
+}
+
+// decisionArgs are d's values in decisionCols order, amounts checked.
+func decisionArgs(d *credit.Decision) ([]any, error) {
+	for _, c := range []struct {
+		field  string
+		v      decimal.Decimal
+		places int32
+	}{{"decision.limit", d.Limit, moneyPlaces}, {"decision.rate", d.Rate, ratePlaces}, {"decision.exposure_cap", d.ExposureCap, moneyPlaces}} {
+		if err := scale(c.field, c.v, c.places); err != nil {
+			return nil, err
+		}
+	}
+	explanation, err := json.Marshal(d.Explanation)
+	if err != nil {
+		return nil, internal(err, "encoding an explanation")
+	}
+	return []any{d.ID, d.Bank, d.Product, d.Village, d.HouseholdID, string(d.Kind), d.PolicyVersion, d.PolicyHash,
+		d.InputHash, string(d.On), string(d.ValidUntil), d.Eligible, d.Score, d.Grade, moneyArg(d.Limit),
+		moneyArg(d.Rate), moneyArg(d.ExposureCap), string(explanation), d.Input, d.Overrides,
+		d.Justification, d.DecidedBy, tsArg(d.Time)}, nil
+}
+
+// lineArgs are l's values in lineCols order, amounts checked.
+func lineArgs(l *credit.Line) ([]any, error) {
+	if err := checkLineAmounts(l); err != nil {
+		return nil, err
+	}
+	return []any{l.ID, l.Bank, l.Product, l.Village, l.HouseholdID, moneyArg(l.Limit), moneyArg(l.Drawn),
+		moneyArg(l.Rate), moneyArg(l.ExposureCap), string(l.Status), string(l.ValidUntil), l.DecisionID,
+		l.FreezeReason, l.Version, tsArg(l.OpenTime), tsArg(l.UpdateTime)}, nil
+}
