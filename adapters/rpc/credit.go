@@ -173,7 +173,7 @@ func (s *Credit) ListCreditLines(ctx context.Context, req *sanzhiv1.ListCreditLi
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	page, err := s.svc.ListLines(ctx, req.GetProduct(), req.GetVillage(), lending.Status(req.GetStatus()), after, limit)
+	page, err := s.svc.ListLines(ctx, access.FromContext(ctx), req.GetProduct(), req.GetVillage(), lending.Status(req.GetStatus()), after, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -76,6 +76,7 @@ func TestCredit(t *testing.T) {
 		t.Run("Review", func(t *testing.T) { testCreditReview(t, e) })
 		t.Run("Watch", func(t *testing.T) { testCreditWatch(t, e) })
 		t.Run("ReassessDue", func(t *testing.T) { testCreditReassessDue(t, e) })
+		t.Run("Portfolio", func(t *testing.T) { testCreditPortfolio(t, e) })
 		// Last: it moves the clock past every line's validity.
 		t.Run("Expiry", func(t *testing.T) { testCreditExpiry(t, e) })
 	})
@@ -713,3 +714,56 @@ func testCreditReassessDue(t *testing.T, e *env) {
 
 // lendingActor is the actor of the service's own decisions.
 func (e *env) lendingActor() string { return credit.ActorService }
+
+// testCreditPortfolio: a bank lists its lines page by page; each listed
+// line is a query record of its household, and a household that revoked
+// its consent drops out of the bank's listing (not the regulator's).
+func testCreditPortfolio(t *testing.T, e *env) {
+	hh, hhP, line := consented(t, e)
+	var all []*sanzhiv1.CreditLine
+	token := ""
+	for {
+		page, err := e.credit.ListCreditLines(e.as("officer"), &sanzhiv1.ListCreditLinesRequest{Product: product, PageSize: 3, PageToken: token})
+		require.NoError(t, err)
+		require.LessOrEqual(t, len(page.Lines), 3)
+		all = append(all, page.Lines...)
+		if page.NextPageToken == "" {
+			break
+		}
+		token = page.NextPageToken
+	}
+	names := map[string]bool{}
+	for _, l := range all {
+		require.False(t, names[l.Name], "no line twice")
+		names[l.Name] = true
+	}
+	assert.True(t, names[line.Name])
+	assert.Contains(t, queryOutcomes(t, e, hh), "list_credit_lines/post_loan/allowed")
+	// A token of another filter is refused.
+	_, err := e.credit.ListCreditLines(e.as("officer"), &sanzhiv1.ListCreditLinesRequest{Product: product, Status: "frozen", PageToken: token})
+	if token != "" {
+		requireCode(t, err, codes.InvalidArgument, "page_token", "")
+	}
+	// The household revokes every consent it gave: the bank no longer lists it.
+	cs, err := e.consents.ListConsents(e.as(hhP), &sanzhiv1.ListConsentsRequest{Parent: hh})
+	require.NoError(t, err)
+	for _, c := range cs.Consents {
+		_, err := e.consents.RevokeConsent(e.as(hhP), &sanzhiv1.RevokeConsentRequest{Name: c.Name})
+		require.NoError(t, err)
+	}
+	listed := func(who string) bool {
+		page, err := e.credit.ListCreditLines(e.as(who), &sanzhiv1.ListCreditLinesRequest{Product: product, PageSize: 1000})
+		require.NoError(t, err)
+		for _, l := range page.Lines {
+			if l.Name == line.Name {
+				return true
+			}
+		}
+		return false
+	}
+	assert.False(t, listed("officer"))
+	assert.True(t, listed("regulator"))
+	// Another bank's officer cannot list this bank's portfolio.
+	_, err = e.credit.ListCreditLines(e.as("officer-other"), &sanzhiv1.ListCreditLinesRequest{Product: product})
+	requireCode(t, err, codes.PermissionDenied, "", "")
+}

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"time"
 
-
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
@@ -195,10 +194,17 @@ type LinePage struct {
 	Next  string // the last line id, to continue after; "" at the end
 }
 
-// ListLines returns a page of the bank product's lines in id order. The
-// listing names no household's details beyond the line itself, which the
-// bank opened under consent.
-func (s *Service) ListLines(ctx context.Context, productName, village string, status lending.Status, after string, size int) (LinePage, error) {
+// MethodListLines is the query-record method of a portfolio listing.
+const MethodListLines = "list_credit_lines"
+
+// ListLines returns a page of the bank product's lines in id order. For a
+// bank's principal a listing is a read of every household on the page, so
+// it holds to the same rule as GetCreditLine: only lines whose household
+// has a live consent for the bank are listed, and each listed line is a
+// query record (purpose post_loan where that consent is live, else
+// assessment), written in the listing's transaction. A regulator's
+// listing is supervision: every line, no consent needed.
+func (s *Service) ListLines(ctx context.Context, p *access.Principal, productName, village string, status lending.Status, after string, size int) (LinePage, error) {
 	bank, product, err := ParseProduct(productName, "product")
 	if err != nil {
 		return LinePage{}, err
@@ -206,9 +212,11 @@ func (s *Service) ListLines(ctx context.Context, productName, village string, st
 	if size <= 0 {
 		size = 50
 	}
-	today := household.Today(s.clock())
+	now := s.clock()
+	today := household.Today(now)
+	bankRead := p != nil && isBankRole(p.Role)
 	var page LinePage
-	err = s.store.Read(ctx, func(tx Reader) error {
+	list := func(tx Reader, record func(*Line, lending.Purpose) error) error {
 		// Expired is a matter of date: list the stored active lines and
 		// keep those the date has expired (and the reverse for active).
 		stored := status
@@ -229,6 +237,19 @@ func (s *Service) ListLines(ctx context.Context, productName, village string, st
 				if status != "" && st != status {
 					continue
 				}
+				if record != nil {
+					consents, err := tx.Consents(ctx, l.HouseholdID)
+					if err != nil {
+						return err
+					}
+					purpose, ok := livePurpose(consents, bank, now)
+					if !ok {
+						continue // the household's consent lapsed: not the bank's to read
+					}
+					if err := record(l, purpose); err != nil {
+						return err
+					}
+				}
 				d, err := tx.Decision(ctx, l.DecisionID)
 				if err != nil {
 					return err
@@ -243,6 +264,33 @@ func (s *Service) ListLines(ctx context.Context, productName, village string, st
 				return nil
 			}
 		}
+	}
+	if !bankRead {
+		err = s.store.Read(ctx, func(tx Reader) error { return list(tx, nil) })
+		return page, err
+	}
+	err = s.store.Write(ctx, func(tx Writer) error {
+		return list(tx, func(l *Line, purpose lending.Purpose) error {
+			return tx.Record(ctx, queryRecord(p, l.Household, bank, product, string(purpose), MethodListLines, OutcomeAllowed, now))
+		})
 	})
 	return page, err
+}
+
+// livePurpose is the purpose a live consent of bank covers at the
+// instant: post_loan when that is live, else assessment.
+func livePurpose(consents []*lending.Consent, bank string, at time.Time) (lending.Purpose, bool) {
+	found := lending.Purpose("")
+	for _, c := range consents {
+		if c.Bank != bank {
+			continue
+		}
+		if c.Live(lending.PurposePostLoan, at) {
+			return lending.PurposePostLoan, true
+		}
+		if c.Live(lending.PurposeAssessment, at) {
+			found = lending.PurposeAssessment
+		}
+	}
+	return found, found != ""
 }
