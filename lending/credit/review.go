@@ -103,8 +103,8 @@ func (s *Service) Resolve(ctx context.Context, p *access.Principal, in Resolutio
 	if err != nil {
 		return nil, err
 	}
-	if len([]rune(strings.TrimSpace(in.Justification))) < 10 {
-		return nil, fault.InvalidField("justification", "a written justification of at least 10 characters is required")
+	if err := checkJustification(in.Justification); err != nil {
+		return nil, err
 	}
 	limit := decimal.Zero
 	if in.Override {

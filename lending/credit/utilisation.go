@@ -2,6 +2,7 @@ package credit
 
 import (
 	"context"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -177,8 +178,8 @@ func (s *Service) Unfreeze(ctx context.Context, p *access.Principal, name, justi
 	if err != nil {
 		return nil, err
 	}
-	if len([]rune(justification)) < 10 {
-		return nil, fault.InvalidField("justification", "a written justification of at least 10 characters is required")
+	if err := checkJustification(justification); err != nil {
+		return nil, err
 	}
 	now := s.clock()
 	var out *View
@@ -221,4 +222,14 @@ func (s *Service) Unfreeze(ctx context.Context, p *access.Principal, name, justi
 	}
 	s.Poke()
 	return out, nil
+}
+
+// checkJustification requires the written reason a person gives for
+// overriding the machine (an override, lifting a freeze): at least ten
+// characters, which the regulator reads beside the decision.
+func checkJustification(j string) error {
+	if len([]rune(strings.TrimSpace(j))) < 10 {
+		return fault.InvalidField("justification", "a written justification of at least 10 characters is required")
+	}
+	return nil
 }
