@@ -127,8 +127,7 @@ func (db *DB) provider() (*goose.Provider, func(), error) {
 
 // Store returns the storage ports over this database.
 func (db *DB) Store() *sqlstore.Store {
-	return sqlstore.New(db, sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique, ForUpdate: " FOR UPDATE",
-		WritableCTE: true})
+	return sqlstore.New(db, sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique, ForUpdate: " FOR UPDATE"})
 }
 
 var (

@@ -528,36 +528,24 @@ func (tx *Tx) UpdateLine(ctx context.Context, l *credit.Line, prevVersion int) e
 
 // --- the hot read -----------------------------------------------------
 
-// queryLineSQL reads, in one statement, whether a consent is live ($1 bank,
-// $3 household, $4 village, $5 instant, $6 purpose pattern) and, only when
-// it is, the line of ($1, $2 product, $3, $4) with its decision. With
-// queue set (PostgreSQL), a data-modifying WITH clause also queues the
-// audit record ($7…) when the consent is live, so check, record and read
-// are one atomic statement and one round trip.
-func queryLineSQL(queue bool) string {
-	var sb strings.Builder
-	sb.WriteString(`WITH live AS (
+// queryLineSQL reads, in one statement, whether a consent is live ($1
+// bank, $3 household, $4 village, $5 instant, $6 purpose pattern) and,
+// only when it is, the line of ($1, $2 product, $3, $4) with its decision.
+var queryLineSQL = `WITH live AS (
 		SELECT 1 FROM consents
-		WHERE household_id = $3 AND village_code = $4 AND bank = $1 AND ` + liveConsent(5) + `
+		WHERE household_id = $3 AND village_code = $4 AND bank = $1 AND ` + liveConsentAt5 + `
 			AND ',' || purposes || ',' LIKE $6 ESCAPE '\'
-		LIMIT 1)`)
-	if queue {
-		sb.WriteString(`, queued AS (
-		INSERT INTO audit_queue (` + auditQueueColumns + `)
-		SELECT ` + placeholders(7, 7) + ` WHERE EXISTS (SELECT 1 FROM live))`)
-	}
-	sb.WriteString(`
-	SELECT EXISTS (SELECT 1 FROM live), ` + columns("l.", lineCols) + `, ` + columns("d.", decisionCols) + `
+		LIMIT 1)
+	SELECT EXISTS (SELECT 1 FROM live), ` + lineColumnsL + `, ` + decisionColumnsD + `
 	FROM (SELECT 1 AS one) q
 	LEFT JOIN credit_lines l ON l.bank = $1 AND l.product = $2 AND l.household_id = $3
 		AND l.village_code = $4 AND EXISTS (SELECT 1 FROM live)
-	LEFT JOIN credit_decisions d ON d.id = l.decision_id`)
-	return sb.String()
-}
+	LEFT JOIN credit_decisions d ON d.id = l.decision_id`
 
 var (
-	queryLineQueue = queryLineSQL(true)
-	queryLineRead  = queryLineSQL(false)
+	liveConsentAt5   = liveConsent(5)
+	lineColumnsL     = columns("l.", lineCols)
+	decisionColumnsD = columns("d.", decisionCols)
 )
 
 // likeEscaper escapes LIKE's wildcards: post_loan's '_' would otherwise
@@ -567,36 +555,24 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // purposePattern matches purpose as one element of ",purposes,".
 func purposePattern(p lending.Purpose) string { return "%," + likeEscaper.Replace(string(p)) + ",%" }
 
-// QueryLine implements credit.Store: one statement on PostgreSQL, run
-// without BEGIN and COMMIT; on SQLite a read and, when the consent is
-// live, the record's insert, in one write transaction.
+// QueryLine implements credit.Store: the consent check and the read are
+// one statement outside any transaction; the query record then joins the
+// store's group commit, and QueryLine returns once it is durable.
 func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec audit.Record) (*credit.Line, *credit.Decision, error) {
 	if err := checkRecord(rec); err != nil {
 		return nil, nil, err
 	}
-	args := []any{q.Bank, q.Product, q.Household, q.Village, tsArg(q.At), purposePattern(q.Purpose)}
 	var (
 		live bool
 		line *credit.Line
 		dec  *credit.Decision
 	)
-	// fn only reports what it found: an error would roll back the SQLite
-	// transaction, and the NotFound of a live consent without a line must
-	// keep its record.
-	err := l.s.conn.WriteOne(ctx, func(qr Querier) error {
-		tx := &Tx{q: qr, d: &l.s.dialect}
-		query, all := queryLineRead, args
-		if tx.d.WritableCTE {
-			ra, err := recordArgs(rec)
-			if err != nil {
-				return err
-			}
-			query, all = queryLineQueue, append(append([]any(nil), args...), ra...)
-		}
+	err := l.s.conn.ReadOne(ctx, func(qr Querier) error {
 		ln, d := &credit.Line{}, &credit.Decision{}
 		dest := append([]any{&live}, nullable(lineDest(ln))...)
 		dest = append(dest, nullable(decisionDest(d))...)
-		if err := tx.q.QueryRow(ctx, query, all...).Scan(dest...); err != nil {
+		if err := qr.QueryRow(ctx, queryLineSQL, q.Bank, q.Product, q.Household, q.Village, tsArg(q.At),
+			purposePattern(q.Purpose)).Scan(dest...); err != nil {
 			return internal(err, "reading a credit line")
 		}
 		line, dec = nil, nil
@@ -606,11 +582,12 @@ func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec aud
 				dec = d
 			}
 		}
-		if live && !tx.d.WritableCTE {
-			return tx.insertRecords(ctx, []audit.Record{rec})
-		}
 		return nil
 	})
+	if err == nil && live {
+		// The read happened: it is on record before anyone sees its result.
+		err = l.s.records.Append(ctx, rec)
+	}
 	switch {
 	case err != nil:
 		return nil, nil, err

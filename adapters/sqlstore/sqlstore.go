@@ -67,9 +67,8 @@ type Conn interface {
 	LockTx(ctx context.Context, fn func(Querier) error) error
 	// WriteOne runs a hot write with the fewest round trips the engine
 	// allows. On PostgreSQL fn must issue exactly one statement, which
-	// runs without BEGIN and COMMIT and commits on its own (a WITH clause
-	// can hold its writes, see Dialect.WritableCTE). On SQLite, where it
-	// cannot, fn may issue several and runs in a write transaction.
+	// runs without BEGIN and COMMIT and commits on its own. On SQLite fn
+	// may issue several and runs in a write transaction.
 	WriteOne(ctx context.Context, fn func(Querier) error) error
 }
 
@@ -81,20 +80,22 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that must lock its row ("" where
 	// the engine has a single writer).
 	ForUpdate string
-	// WritableCTE reports whether a WITH clause may hold an INSERT
-	// (PostgreSQL), so that a check and the write it allows are one
-	// statement; SQLite needs one statement each.
-	WritableCTE bool
 }
 
 // Store implements every storage port over a Conn.
 type Store struct {
 	conn    Conn
 	dialect Dialect
+	// records group-commits audit records of reads (query records).
+	records *recorder
 }
 
 // New returns a Store over conn.
-func New(conn Conn, d Dialect) *Store { return &Store{conn: conn, dialect: d} }
+func New(conn Conn, d Dialect) *Store {
+	s := &Store{conn: conn, dialect: d}
+	s.records = &recorder{s: s}
+	return s
+}
 
 // Tx is one transaction; it implements the domain packages' reader and
 // writer interfaces.

@@ -35,14 +35,17 @@ type Store interface {
 	// each other; the lock makes each read current. fn may run more than
 	// once.
 	Locked(ctx context.Context, fn func(Writer) error) error
-	// QueryLine is the hot read of GetCreditLine, atomic and, on
-	// PostgreSQL, one statement: when a consent of q.Bank for q.Purpose is
-	// live at q.At for the household, it returns the line of
-	// (q.Bank, q.Product, household) with its decision and queues rec in
-	// the audit log; when none is live it writes nothing and returns a
-	// PermissionDenied fault with reason lending.ReasonConsentRequired.
-	// When the consent is live but there is no line, rec is still queued
-	// (the query happened) and the error is NotFound.
+	// QueryLine is the hot read of GetCreditLine. The consent check and
+	// the read are one statement: when a consent of q.Bank for q.Purpose
+	// is live at q.At for the household, it reads the line of
+	// (q.Bank, q.Product, household) with its decision; then rec is
+	// appended to the audit log, durably, before QueryLine returns the
+	// line (concurrent calls share one commit). When no consent is live it
+	// writes nothing and returns a PermissionDenied fault with reason
+	// lending.ReasonConsentRequired. When the consent is live but there is
+	// no line, rec is still appended (the query happened) and the error is
+	// NotFound. If rec cannot be appended, the error is returned and the
+	// line is not.
 	QueryLine(ctx context.Context, q LineQuery, rec audit.Record) (*Line, *Decision, error)
 }
 
@@ -196,6 +199,11 @@ type Page struct {
 	Run        *Run // the run after the page
 	PrevCursor string
 	Plans      []*Plan
+	// Turn, when set, is called after the decisions and lines are
+	// written and before the events and the run's move: a caller writing
+	// several pages at once waits there for the page before (its error
+	// ends WritePage with that error).
+	Turn func(context.Context) error
 }
 
 // HouseholdRef names a household.
