@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -530,23 +531,47 @@ func (tx *Tx) UpdateLine(ctx context.Context, l *credit.Line, prevVersion int) e
 
 // queryLineSQL reads, in one statement, whether a consent is live ($1
 // bank, $3 household, $4 village, $5 instant, $6 purpose pattern) and,
-// only when it is, the line of ($1, $2 product, $3, $4) with its decision.
+// only when it is, the line of ($1, $2 product, $3, $4). The line's
+// decision comes from the decision cache (decisions never change).
 var queryLineSQL = `WITH live AS (
 		SELECT 1 FROM consents
 		WHERE household_id = $3 AND village_code = $4 AND bank = $1 AND ` + liveConsentAt5 + `
 			AND ',' || purposes || ',' LIKE $6 ESCAPE '\'
 		LIMIT 1)
-	SELECT EXISTS (SELECT 1 FROM live), ` + lineColumnsL + `, ` + decisionColumnsD + `
+	SELECT EXISTS (SELECT 1 FROM live), ` + lineColumnsL + `
 	FROM (SELECT 1 AS one) q
 	LEFT JOIN credit_lines l ON l.bank = $1 AND l.product = $2 AND l.household_id = $3
-		AND l.village_code = $4 AND EXISTS (SELECT 1 FROM live)
-	LEFT JOIN credit_decisions d ON d.id = l.decision_id`
+		AND l.village_code = $4 AND EXISTS (SELECT 1 FROM live)`
 
 var (
-	liveConsentAt5   = liveConsent(5)
-	lineColumnsL     = columns("l.", lineCols)
-	decisionColumnsD = columns("d.", decisionCols)
+	liveConsentAt5 = liveConsent(5)
+	lineColumnsL   = columns("l.", lineCols)
 )
+
+// decisionCache keeps decisions read by the hot path. A decision is never
+// updated after insert, so a cached one is never stale; the cache is
+// simply emptied when it reaches its bound.
+type decisionCache struct {
+	mu sync.RWMutex
+	m  map[string]*credit.Decision
+}
+
+const decisionCacheSize = 1 << 16
+
+func (c *decisionCache) get(id string) *credit.Decision {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[id]
+}
+
+func (c *decisionCache) put(d *credit.Decision) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= decisionCacheSize {
+		c.m = make(map[string]*credit.Decision, 1024)
+	}
+	c.m[d.ID] = d
+}
 
 // likeEscaper escapes LIKE's wildcards: post_loan's '_' would otherwise
 // match any character.
@@ -568,22 +593,30 @@ func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec aud
 		dec  *credit.Decision
 	)
 	err := l.s.conn.ReadOne(ctx, func(qr Querier) error {
-		ln, d := &credit.Line{}, &credit.Decision{}
+		ln := &credit.Line{}
 		dest := append([]any{&live}, nullable(lineDest(ln))...)
-		dest = append(dest, nullable(decisionDest(d))...)
 		if err := qr.QueryRow(ctx, queryLineSQL, q.Bank, q.Product, q.Household, q.Village, tsArg(q.At),
 			purposePattern(q.Purpose)).Scan(dest...); err != nil {
 			return internal(err, "reading a credit line")
 		}
-		line, dec = nil, nil
+		line = nil
 		if ln.ID != "" {
 			line = fillLine(ln)
-			if d.ID != "" {
-				dec = d
-			}
 		}
 		return nil
 	})
+	if err == nil && line != nil {
+		if dec = l.s.decisions.get(line.DecisionID); dec == nil {
+			err = l.s.conn.ReadOne(ctx, func(qr Querier) error {
+				var err error
+				dec, err = (&Tx{q: qr, d: &l.s.dialect}).Decision(ctx, line.DecisionID)
+				return err
+			})
+			if err == nil {
+				l.s.decisions.put(dec)
+			}
+		}
+	}
 	if err == nil && live {
 		// The read happened: it is on record before anyone sees its result.
 		err = l.s.records.Append(ctx, rec)

@@ -88,11 +88,13 @@ type Store struct {
 	dialect Dialect
 	// records group-commits audit records of reads (query records).
 	records *recorder
+	// decisions caches the decisions GetCreditLine returns.
+	decisions *decisionCache
 }
 
 // New returns a Store over conn.
 func New(conn Conn, d Dialect) *Store {
-	s := &Store{conn: conn, dialect: d}
+	s := &Store{conn: conn, dialect: d, decisions: &decisionCache{}}
 	s.records = &recorder{s: s}
 	return s
 }
