@@ -30,6 +30,9 @@ func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *h
 	svc := credit.NewService(st.Lending(), NewActivePolicies(st.Policies()),
 		LendingInputs{Evidence: ev, Households: st.Households(), Keyring: kr,
 			Catalogues: catalogue.NewService(st.Catalogues(), now)}, now)
+	if st.ConcurrentWriters() {
+		svc.SetRunCommitters(2) // a page's inserts overlap the previous page's commit
+	}
 	ev.SetEventHook(func(ctx context.Context, tx evidence.Writer, e *evidence.Event) error {
 		if e.Type != evidence.EventBlacklisted {
 			return nil // a lifted listing re-assesses (the sheet changed); the bank unfreezes
@@ -58,14 +61,15 @@ func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *h
 // ActivePolicies implements credit.Policies: the active version read on
 // every call (one indexed read), its parse cached by content hash.
 type ActivePolicies struct {
-	store  policies.Store
-	mu     sync.Mutex
-	parsed map[string]*policy.Policy
+	store    policies.Store
+	mu       sync.Mutex
+	parsed   map[string]*policy.Policy
+	versions map[string]*policy.Policy // by banks/{b}/products/{p}/{n}
 }
 
 // NewActivePolicies returns an ActivePolicies over the policy store.
 func NewActivePolicies(store policies.Store) *ActivePolicies {
-	return &ActivePolicies{store: store, parsed: map[string]*policy.Policy{}}
+	return &ActivePolicies{store: store, parsed: map[string]*policy.Policy{}, versions: map[string]*policy.Policy{}}
 }
 
 // Active implements credit.Policies.
@@ -83,6 +87,11 @@ func (a *ActivePolicies) Active(ctx context.Context, bank, product string) (*pol
 	if err != nil {
 		return nil, err
 	}
+	return a.parse(v)
+}
+
+// parse returns v's parsed document, cached by content hash.
+func (a *ActivePolicies) parse(v *policies.Version) (*policy.Policy, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if p, ok := a.parsed[v.ContentHash]; ok {
@@ -90,9 +99,38 @@ func (a *ActivePolicies) Active(ctx context.Context, bank, product string) (*pol
 	}
 	p, err := policy.Parse([]byte(v.Document), nil)
 	if err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "POLICY_UNREADABLE", "the active policy %s no longer parses", v.Name())
+		return nil, fault.Wrap(err, fault.Internal, "POLICY_UNREADABLE", "the policy %s no longer parses", v.Name())
 	}
 	a.parsed[v.ContentHash] = p
+	return p, nil
+}
+
+// Version implements credit.Policies. A version's text never changes once
+// stored, so it is read once: replaying a decision's explanation on the
+// read path (GetCreditLine) costs no round trip after the first.
+func (a *ActivePolicies) Version(ctx context.Context, bank, product string, n int) (*policy.Policy, error) {
+	key := policies.ProductName(bank, product) + "/" + strconv.Itoa(n)
+	a.mu.Lock()
+	p, ok := a.versions[key]
+	a.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	var v *policies.Version
+	if err := a.store.Read(ctx, func(tx policies.Reader) error {
+		var err error
+		v, err = tx.PolicyVersion(ctx, bank, product, n)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	p, err := a.parse(v)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.versions[key] = p
+	a.mu.Unlock()
 	return p, nil
 }
 

@@ -183,9 +183,19 @@ func runTx(ctx context.Context, db *sql.DB, opts *sql.TxOptions, fn func(sqlstor
 	}
 	if err := fn(querier{tx}); err != nil {
 		_ = tx.Rollback()
-		return err
+		return ctxErr(ctx, err)
 	}
-	return tx.Commit()
+	return ctxErr(ctx, tx.Commit())
+}
+
+// ctxErr reports a cancelled context as itself: database/sql rolls the
+// transaction back when ctx ends and then answers ErrTxDone, which says
+// less than why.
+func ctxErr(ctx context.Context, err error) error {
+	if err != nil && errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	}
+	return err
 }
 
 // withRetry retries fn while SQLite reports the database busy or locked,

@@ -558,10 +558,17 @@ type decisionCache struct {
 
 const decisionCacheSize = 1 << 16
 
+// get returns a copy of the cached decision, so that a caller completing
+// it (credit replays explanations into it) never touches the shared one.
 func (c *decisionCache) get(id string) *credit.Decision {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.m[id]
+	d, ok := c.m[id]
+	if !ok {
+		return nil
+	}
+	cp := *d
+	return &cp
 }
 
 func (c *decisionCache) put(d *credit.Decision) {
@@ -613,7 +620,8 @@ func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec aud
 				return err
 			})
 			if err == nil {
-				l.s.decisions.put(dec)
+				cp := *dec
+				l.s.decisions.put(&cp)
 			}
 		}
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
-	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -17,7 +17,7 @@ import (
 
 // The bulk statements of a batch re-assessment (lending/credit/run.go): a
 // page of consenting households read with everything their decisions need
-// in four statements, and written back in one transaction with multi-row
+// in three statements, and written back in one transaction with multi-row
 // statements. The per-household port methods (InsertDecision, InsertLine,
 // UpdateLine, AppendLineEvent) would cost a million round trips each on a
 // million households.
@@ -115,62 +115,75 @@ func (tx *Tx) ReassessCandidates(ctx context.Context, bank string, at time.Time,
 	return out, nil
 }
 
-// idArgs returns ids as statement arguments.
-func idArgs(ids []string) []any {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return args
-}
-
-// LockPage implements credit.Writer.
+// LockPage implements credit.Writer. It reads by the page's id range (an
+// index range scan whatever the statistics say, where a list of a thousand
+// ids can make PostgreSQL scan the table) and so may lock the lines of
+// households between the page's, which it does not return.
 func (tx *Tx) LockPage(ctx context.Context, bank string, at time.Time, householdIDs []string) ([]string, []*credit.Line, error) {
-	var live []string
-	var lines []*credit.Line
-	// Chunks in household id order, each locked in (household id, line
-	// id) order: the whole page locks in that order.
-	ids := append([]string(nil), householdIDs...)
+	if len(householdIDs) == 0 {
+		return nil, nil, nil
+	}
+	ids := slices.Clone(householdIDs)
 	slices.Sort(ids)
-	step := tx.bulkRows(1)
-	for start := 0; start < len(ids); start += step {
-		chunk := ids[start:min(start+step, len(ids))]
-		ls, err := tx.lineList(ctx, "locking the lines of a page", `SELECT `+lineColumns+` FROM credit_lines
-			WHERE household_id IN (`+placeholders(1, len(chunk))+`)
-			ORDER BY household_id, id`+tx.d.ForUpdate, idArgs(chunk)...)
-		if err != nil {
-			return nil, nil, err
+	first, last := ids[0], ids[len(ids)-1]
+	in := func(id string) bool { _, ok := slices.BinarySearch(ids, id); return ok }
+	all, err := tx.lineList(ctx, "locking the lines of a page", `SELECT `+lineColumns+` FROM credit_lines
+		WHERE household_id >= $1 AND household_id <= $2
+		ORDER BY household_id, id`+tx.d.ForUpdate, first, last)
+	if err != nil {
+		return nil, nil, err
+	}
+	lines := all[:0]
+	for _, l := range all {
+		if in(l.HouseholdID) {
+			lines = append(lines, l)
 		}
-		lines = append(lines, ls...)
-		args := append([]any{bank, tsArg(at)}, idArgs(chunk)...)
-		rows, err := tx.q.Query(ctx, `SELECT DISTINCT household_id FROM consents
-			WHERE bank = $1 AND `+liveConsent(2)+` AND household_id IN (`+placeholders(3, len(chunk))+`)
-			ORDER BY household_id`, args...)
-		if err != nil {
-			return nil, nil, internal(err, "checking the consents of a page")
+	}
+	const what = "checking the consents of a page"
+	rows, err := tx.q.Query(ctx, `SELECT DISTINCT household_id FROM consents
+		WHERE bank = $1 AND household_id >= $2 AND household_id <= $3 AND `+liveConsent(4)+`
+		ORDER BY household_id`, bank, first, last, tsArg(at))
+	if err != nil {
+		return nil, nil, internal(err, what)
+	}
+	defer rows.Close()
+	var live []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, nil, internal(err, what)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, nil, internal(err, "checking the consents of a page")
-			}
+		if in(id) {
 			live = append(live, id)
 		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, nil, internal(err, "checking the consents of a page")
-		}
 	}
-	return live, lines, nil
+	return live, lines, internal(rows.Err(), what)
 }
 
-// WritePage implements credit.Writer. The run is moved first: a second
-// process continuing the same run waits on its row and then finds the
-// cursor moved, before writing anything. The line events' head row is
-// taken last, so the bank's other writers wait for it only briefly.
+// WritePage implements credit.Writer. The decisions and lines go first;
+// the events and the run's move last, after p.Turn: the rows they take
+// (the bank's event head, the run) stay locked until commit, so a page
+// written beside this one waits for them only at its own end, and a
+// second process continuing the same run finds the cursor moved.
 func (tx *Tx) WritePage(ctx context.Context, p *credit.Page) error {
+	if len(p.Plans) > 0 {
+		if err := tx.insertDecisions(ctx, p.Plans); err != nil {
+			return err
+		}
+		if err := tx.upsertLines(ctx, p.Plans); err != nil {
+			return err
+		}
+	}
+	if p.Turn != nil {
+		if err := p.Turn(ctx); err != nil {
+			return err
+		}
+	}
+	if len(p.Plans) > 0 {
+		if err := tx.appendLineEvents(ctx, p.Plans); err != nil {
+			return err
+		}
+	}
 	r := p.Run
 	n, err := tx.q.Exec(ctx, `UPDATE reassessment_runs SET state = $1, cursor = $2, done = $3, total = $4,
 		update_time = $5, error = $6 WHERE id = $7 AND cursor = $8 AND state = 'running'`,
@@ -185,16 +198,7 @@ func (tx *Tx) WritePage(ctx context.Context, p *credit.Page) error {
 		return fault.New(fault.FailedPrecondition, credit.ReasonRunChanged,
 			"re-assessment run %s was advanced or ended by another process", r.ID)
 	}
-	if len(p.Plans) == 0 {
-		return nil
-	}
-	if err := tx.insertDecisions(ctx, p.Plans); err != nil {
-		return err
-	}
-	if err := tx.upsertLines(ctx, p.Plans); err != nil {
-		return err
-	}
-	return tx.appendLineEvents(ctx, p.Plans)
+	return nil
 }
 
 // insertDecisions inserts the plans' decisions, bulkRows at a time.
@@ -361,3 +365,31 @@ func lineArgs(l *credit.Line) ([]any, error) {
 		moneyArg(l.Rate), moneyArg(l.ExposureCap), string(l.Status), string(l.ValidUntil), l.DecisionID,
 		l.FreezeReason, l.Version, tsArg(l.OpenTime), tsArg(l.UpdateTime)}, nil
 }
+
+// ActiveProducts lists, in name order, the products of bank that have an
+// active policy: what `sanzhi reassess --bank` picks its product from.
+func (s *Store) ActiveProducts(ctx context.Context, bank string) ([]string, error) {
+	var out []string
+	err := s.conn.ReadOne(ctx, func(q Querier) error {
+		out = out[:0]
+		rows, err := q.Query(ctx, `SELECT product FROM policy_versions WHERE bank = $1 AND state = 'active' ORDER BY product`, bank)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	return out, internal(err, "listing a bank's active products")
+}
+
+// ConcurrentWriters reports whether write transactions run side by side
+// (PostgreSQL) rather than one at a time (SQLite's single writer): a
+// batch re-assessment writes several pages at once only then.
+func (s *Store) ConcurrentWriters() bool { return s.dialect.Name != "sqlite" }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -259,11 +260,14 @@ func testReassessWritePage(t *testing.T, s *sqlstore.Store) {
 	}
 	stored := decisions()
 
-	// The same page again from the old cursor: another process moved it.
-	again := []*credit.Plan{plan(hs[1], nil, "1.00")}
-	err = writePage(&credit.Page{Run: &next, PrevCursor: "", Plans: again})
+	// A page that is fine but for the run: another process moved the
+	// cursor. Nothing of it is kept.
+	again := plan(hs[2], l2, "0")
+	again.Line.Status = lending.StatusFrozen
+	err = writePage(&credit.Page{Run: &next, PrevCursor: "", Plans: []*credit.Plan{again}})
 	assert.Equal(t, credit.ReasonRunChanged, reasonOf(err), "got %v", err)
 	assert.True(t, fault.Is(err, fault.FailedPrecondition))
+	assert.Equal(t, l2.Version, line(hs[2]).Version)
 
 	// A stale line version, or a line that exists already: nothing of the
 	// page is kept, the run's move included.
@@ -284,6 +288,19 @@ func testReassessWritePage(t *testing.T, s *sqlstore.Store) {
 	gotRun, err = readLending(s, func(tx credit.Reader) (*credit.Run, error) { return tx.Run(ctx, run.ID) })
 	require.NoError(t, err)
 	assert.Equal(t, outsider.ID, gotRun.Cursor, "the run did not move")
+
+	// Turn runs between the lines and the events; its error ends the
+	// page.
+	stop := errors.New("the page before failed")
+	turned := 0
+	waiting := plan(hs[2], l2, "0")
+	waiting.Line.Status = lending.StatusFrozen
+	err = writePage(&credit.Page{Run: &moved, PrevCursor: next.Cursor, Plans: []*credit.Plan{waiting},
+		Turn: func(context.Context) error { turned++; return stop }})
+	assert.ErrorIs(t, err, stop)
+	assert.Equal(t, 1, turned)
+	assert.Zero(t, waiting.Event.Seq, "no seq taken before the turn")
+	assert.Equal(t, l2.Version, line(hs[2]).Version)
 
 	// A page without plans only moves the run, and may end it.
 	end := next

@@ -66,6 +66,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		catalogueCmd(open),
 		importCmd(open),
 		policyCmd(&database, open),
+		reassessCmd(&database, open),
 		webhookCmd(),
 	)
 	return root

@@ -185,6 +185,9 @@ func (s *Service) GetLine(ctx context.Context, p *access.Principal, productName,
 	if err != nil {
 		return nil, err
 	}
+	if err := s.explained(ctx, d); err != nil {
+		return nil, err
+	}
 	return view(l, d, household.Today(now)), nil
 }
 
@@ -267,14 +270,28 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 	}
 	if !bankRead {
 		err = s.store.Read(ctx, func(tx Reader) error { return list(tx, nil) })
-		return page, err
+		return page, s.explainedViews(ctx, page.Views, err)
 	}
 	err = s.store.Write(ctx, func(tx Writer) error {
 		return list(tx, func(l *Line, purpose lending.Purpose) error {
 			return tx.Record(ctx, queryRecord(p, l.Household, bank, product, string(purpose), MethodListLines, OutcomeAllowed, now))
 		})
 	})
-	return page, err
+	return page, s.explainedViews(ctx, page.Views, err)
+}
+
+// explainedViews completes the views' decisions after a read that ended
+// with err (see Service.explained).
+func (s *Service) explainedViews(ctx context.Context, vs []*View, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, v := range vs {
+		if err := s.explained(ctx, v.Decision); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // livePurpose is the purpose a live consent of bank covers at the

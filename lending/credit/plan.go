@@ -33,6 +33,10 @@ type PlanInput struct {
 	Lines []*Line
 	Actor string
 	Now   time.Time
+	// Outcome stores the decision with the policy's outcome only (its
+	// knock-outs and declines, not its reasons and counterfactuals),
+	// which Service.explained replays on read: what a batch run does.
+	Outcome bool
 }
 
 // Plan is one assessment, ready to store.
@@ -67,7 +71,11 @@ func PlanAssessment(in PlanInput) (*Plan, error) {
 		p.OtherBanks.TotalDrawn = p.OtherBanks.TotalDrawn.Add(l.Drawn)
 	}
 	snap := assess.Snapshot(p)
-	dec := policy.Evaluate(in.Policy, snap, today)
+	evaluate := policy.Evaluate
+	if in.Outcome {
+		evaluate = policy.Outcome
+	}
+	dec := evaluate(in.Policy, snap, today)
 	if cur != nil {
 		if err := lending.CanApply(cur.Line, dec); err != nil {
 			return nil, err

@@ -302,6 +302,13 @@ func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewSt
 	if len(out) == q.Limit {
 		next = out[len(out)-1].ID
 	}
+	if err == nil {
+		for _, d := range decs {
+			if err = s.explained(ctx, d); err != nil {
+				break
+			}
+		}
+	}
 	return out, decs, next, err
 }
 
@@ -336,6 +343,9 @@ func (s *Service) ListDecisions(ctx context.Context, p *access.Principal, househ
 	next := ""
 	if len(out) == size {
 		next = out[len(out)-1].ID
+	}
+	if err == nil {
+		err = s.explained(ctx, out...)
 	}
 	return out, next, err
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,38 +30,44 @@ import (
 //
 // A run walks the consenting households in id order, RunPage at a time,
 // as a pipeline: one goroutine reads a page in bulk (ReassessCandidates:
-// households, facts, sheets, listings and lines in a few statements), the
-// workers plan each household purely (PlanAssessment: the same rules as a
-// single Assess), and the caller's goroutine commits pages in order, each
-// in ONE transaction (Locked: READ COMMITTED on PostgreSQL) that
+// households, facts, sheets, listings and lines in a few statements),
+// workers plan each household purely (PlanAssessment, the rules of a
+// single Assess, with the policy's outcome only: see replay.go), and
+// committers write the pages, each in ONE transaction (Locked: READ
+// COMMITTED on PostgreSQL) that
 //
-//   - locks the page's lines (LockPage, the lock order of
+//   - locks the page's lines (LockPage, in the lock order of
 //     LockHouseholdLines, so drawdowns and freezes queue behind the page
 //     rather than race it) and re-checks the consents; a household whose
 //     lines changed since the read is planned again on the locked lines,
 //     one whose consent lapsed is skipped, one whose line is closed is
 //     left alone;
-//   - writes the decisions, lines and line events with multi-row
-//     statements and moves the run's cursor (WritePage), compare-and-set
-//     on the previous cursor;
+//   - writes the decisions and lines with multi-row statements, then the
+//     line events, and moves the run's cursor compare-and-set on the
+//     previous cursor (WritePage);
 //   - queues ONE audit record for the page (credit.reassess_page, subject
 //     the run, payload: first and last household id, count, and the
 //     SHA-256 over the page's decision ids and input hashes in order),
 //     instead of one per household: a million-household run is a thousand
-//     records, and each decision stays provable through the page's hash.
+//     records, and each decision stays provable through its page's hash.
 //
-// The cursor (the last household of the last committed page) commits
-// with the page, so a run stopped anywhere (Ctrl-C, a crash) resumes after
-// its last committed page and never counts a household twice; and a
-// second process continuing the same run loses the compare-and-set and
-// stops. At most workers+2 pages are in memory, whatever the population.
+// On PostgreSQL two pages write at once (SetRunCommitters): a page's
+// decisions and lines go in while the page before commits, and a turn
+// passed from page to page orders their events and cursor moves, so pages
+// still commit in order. The cursor (the last household of the last
+// committed page) commits with its page, so a run stopped anywhere
+// (Ctrl-C, a crash) resumes after its last committed page and never counts
+// a household twice, and a second process continuing the same run loses
+// the compare-and-set and stops. A few pages are in memory at a time,
+// whatever the population.
 
 // RunPage is how many households a run reads, plans and commits at a time.
 const RunPage = 1000
 
 // SetRunPage sets how many households a run commits at a time (RunPage
 // when n ≤ 0). Smaller pages hold the lines' locks for less time and
-// report progress more often; larger ones write faster.
+// report progress more often; larger ones write faster. Set it before
+// runs start.
 func (s *Service) SetRunPage(n int) { s.runPage = n }
 
 func (s *Service) pageSize() int {
@@ -160,60 +167,201 @@ func (s *Service) RunningRuns(ctx context.Context) ([]*Run, error) {
 // When another process is continuing the run, it returns a
 // FailedPrecondition fault RUN_CHANGED.
 func (s *Service) ContinueRun(ctx context.Context, id string, workers int, progress func(*Run)) error {
+	for restarts := 0; ; restarts++ {
+		r, err := s.readRun(ctx, id)
+		if err != nil || r.State != RunRunning {
+			return err
+		}
+		pol, err := s.policies.Active(ctx, r.Bank, r.Product)
+		switch {
+		case err != nil && !isNoPolicy(err):
+			return err
+		case err != nil:
+			return s.endRun(ctx, r, "the product has no active policy any more", progress)
+		case pol.Version != r.PolicyVersion:
+			return s.endRun(ctx, r, fmt.Sprintf("policy version %d was activated after the run started under version %d; start a new run",
+				pol.Version, r.PolicyVersion), progress)
+		}
+		last, fatal, err := s.runPages(ctx, r, pol, max(workers, 1), progress)
+		if fatal != nil {
+			return s.endRun(ctx, last, fatal.Error(), progress)
+		}
+		if isReason(err, ReasonRunChanged) && restarts < maxRestarts && ctx.Err() == nil {
+			// The run moved under a page: the page before it rolled back
+			// after handing over its turn, or a transaction of an earlier,
+			// interrupted call committed after that call had given up on
+			// it. Go on from where the run stands. A second process working
+			// the same run makes this happen every page, and after
+			// maxRestarts the error is returned.
+			if cur, rerr := s.readRun(ctx, id); rerr == nil && cur.State == RunRunning {
+				continue
+			}
+		}
+		return err
+	}
+}
+
+// maxRestarts bounds how often ContinueRun goes on after the run moved
+// under it (RUN_CHANGED).
+const maxRestarts = 5
+
+func (s *Service) readRun(ctx context.Context, id string) (*Run, error) {
 	var r *Run
-	if err := s.store.Read(ctx, func(tx Reader) error {
+	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
 		r, err = tx.Run(ctx, id)
 		return err
-	}); err != nil {
-		return err
-	}
-	if r.State != RunRunning {
-		return nil
-	}
-	pol, err := s.policies.Active(ctx, r.Bank, r.Product)
-	switch {
-	case err != nil && !isNoPolicy(err):
-		return err
-	case err != nil:
-		return s.endRun(ctx, r, "the product has no active policy any more", progress)
-	case pol.Version != r.PolicyVersion:
-		return s.endRun(ctx, r, fmt.Sprintf("policy version %d was activated after the run started under version %d; start a new run",
-			pol.Version, r.PolicyVersion), progress)
-	}
+	})
+	return r, err
+}
 
+// SetRunCommitters sets how many pages of a run may be writing at once
+// (1 when n ≤ 1). Pages still commit in order: each waits for the page
+// before it to move the run (see runPages). Only a store that runs write
+// transactions concurrently (PostgreSQL, not SQLite's single writer)
+// gains from more than one, and only there is more than one safe: a
+// page waiting for its turn holds its transaction open. Set it before
+// runs start.
+func (s *Service) SetRunCommitters(n int) { s.runCommitters = n }
+
+// commit is one page being written.
+type commit struct {
+	next  *Run // the run after the page
+	turn  *turn
+	done  chan struct{}
+	err   error
+	fatal error // the page failed to plan: the run ends
+}
+
+// turn orders the tails of page transactions: a page writes its events
+// and moves the run only after the page before it did (the rows those
+// take stay locked until that page commits, so PostgreSQL then queues the
+// later page behind it).
+type turn struct {
+	once   sync.Once
+	ch     chan struct{}
+	failed atomic.Bool
+}
+
+func newTurn() *turn { return &turn{ch: make(chan struct{})} }
+
+func (t *turn) pass() { t.once.Do(func() { close(t.ch) }) }
+
+// fail hands the turn on as failed, unless it was passed already.
+func (t *turn) fail() {
+	t.once.Do(func() {
+		t.failed.Store(true)
+		close(t.ch)
+	})
+}
+
+func (t *turn) wait(ctx context.Context) error {
+	select {
+	case <-t.ch:
+		if t.failed.Load() {
+			return fault.New(fault.FailedPrecondition, ReasonRunChanged, "the page before failed")
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// runPages reads, plans and commits the run's pages until the run ends,
+// one fails, or ctx ends. Up to SetRunCommitters pages write at once, and
+// their results are taken in order, so progress and the returned run
+// (the last committed) only ever move forward.
+func (s *Service) runPages(ctx context.Context, r *Run, pol *policy.Policy, workers int, progress func(*Run)) (last *Run, fatal, err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait() // runs after cancel: no goroutine outlives the call
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := s.planPages(ctx, &wg, r, pol, max(workers, 1))
-	for pg := range pages {
-		<-pg.ready
-		if pg.err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	pages := s.planPages(ctx, &wg, r, pol, workers)
+	committers := max(s.runCommitters, 1)
+	slots := make(chan struct{}, committers)
+	inflight := make(chan *commit, committers)
+	wg.Go(func() {
+		defer close(inflight)
+		prev, prevTurn := r, newTurn()
+		prevTurn.pass()
+		for pg := range pages {
+			select {
+			case <-pg.ready:
+			case <-ctx.Done():
+				return
 			}
-			if pg.fatal {
-				return s.endRun(ctx, r, pg.err.Error(), progress)
+			if pg.err != nil {
+				c := &commit{done: make(chan struct{}), err: pg.err}
+				if pg.fatal {
+					c.fatal = pg.err
+				}
+				close(c.done)
+				select {
+				case inflight <- c:
+				case <-ctx.Done():
+				}
+				return
 			}
-			return pg.err
+			c := &commit{next: advance(prev, pg, s.clock()), turn: newTurn(), done: make(chan struct{})}
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			from, after := prev, prevTurn
+			wg.Go(func() {
+				defer func() { <-slots }()
+				defer close(c.done)
+				c.err = s.commitPage(ctx, from, c.next, pol, pg, after, c.turn)
+				c.turn.fail() // a no-op once passed: a failed page releases the next one
+			})
+			select {
+			case inflight <- c:
+			case <-ctx.Done(): // the caller stopped taking results
+				return
+			}
+			prev, prevTurn = c.next, c.turn
+			if c.next.State != RunRunning {
+				return
+			}
 		}
-		next, err := s.commitPage(ctx, r, pol, pg)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return err
+	})
+	last = r
+	for c := range inflight {
+		<-c.done
+		if c.fatal != nil {
+			return last, c.fatal, nil
 		}
-		r = next
+		if c.err != nil {
+			if ctx.Err() != nil {
+				return last, nil, ctx.Err()
+			}
+			return last, nil, c.err
+		}
+		last = c.next
 		if progress != nil {
-			progress(r)
+			progress(last)
 		}
-		if r.State != RunRunning {
-			return nil
+		if last.State != RunRunning {
+			return last, nil, nil
 		}
 	}
-	return ctx.Err()
+	return last, nil, ctx.Err()
+}
+
+// advance is the run after pg, from prev.
+func advance(prev *Run, pg *runPage, now time.Time) *Run {
+	next := *prev
+	next.UpdateTime = now
+	if n := len(pg.items); n > 0 {
+		next.Cursor = pg.items[n-1].cand.Household.ID
+		next.Done += int64(n)
+		next.Total = max(next.Total, next.Done)
+	}
+	if pg.last {
+		next.State = RunDone
+	}
+	return &next
 }
 
 // runPage is one page in the pipeline; ready is closed once it is
@@ -224,7 +372,7 @@ type runPage struct {
 	last  bool      // shorter than a full page: the run ends with it
 	ready chan struct{}
 	err   error
-	fatal bool // a planning failure (ends the run), not a read error
+	fatal bool // the policy cannot assess a household: the run ends
 }
 
 type runItem struct {
@@ -236,9 +384,10 @@ type runItem struct {
 
 // planPages reads pages after the run's cursor on one goroutine and plans
 // them on workers; it returns the pages in order, at most workers+1 ahead
-// of the caller.
+// of the caller (one queued, the others being planned): enough to keep the
+// writers busy, few enough to keep the heap small.
 func (s *Service) planPages(ctx context.Context, wg *sync.WaitGroup, r *Run, pol *policy.Policy, workers int) <-chan *runPage {
-	order := make(chan *runPage, workers+1)
+	order := make(chan *runPage, 1)
 	work := make(chan *runPage)
 	for range workers {
 		wg.Go(func() {
@@ -262,11 +411,9 @@ func (s *Service) planPages(ctx context.Context, wg *sync.WaitGroup, r *Run, pol
 				return err
 			})
 			if err == nil {
-				pg.err = s.baseParts(ctx, pg, cands)
-				pg.fatal = pg.err != nil && ctx.Err() == nil
-			} else {
-				pg.err = err
+				err = s.baseParts(ctx, pg, cands)
 			}
+			pg.err = err
 			pg.last = len(cands) < size
 			select {
 			case order <- pg:
@@ -314,8 +461,9 @@ func (s *Service) baseParts(ctx context.Context, pg *runPage, cands []*Candidate
 	return nil
 }
 
-// planPage plans every household of the page; a closed line is skipped,
-// any other failure fails the page.
+// planPage plans every household of the page; a closed line is skipped.
+// A failure of the inputs (the data key) fails the page, one of planning
+// itself fails the run.
 func (s *Service) planPage(ctx context.Context, r *Run, pol *policy.Policy, pg *runPage) {
 	for i := range pg.items {
 		if ctx.Err() != nil {
@@ -325,12 +473,13 @@ func (s *Service) planPage(ctx context.Context, r *Run, pol *policy.Policy, pg *
 		it := &pg.items[i]
 		birth, err := s.inputs.HeadBirth(it.parts.Household)
 		if err != nil {
-			pg.err, pg.fatal = fmt.Errorf("household %s: %w", it.parts.Household.Name(), err), true
+			// Not the run's fault (a wrong data key): it stays running.
+			pg.err = fmt.Errorf("household %s: %w", it.parts.Household.Name(), err)
 			return
 		}
 		it.parts.HeadBirth = birth
 		it.plan, err = PlanAssessment(PlanInput{Policy: pol, Bank: r.Bank, Product: r.Product, Parts: it.parts,
-			Lines: it.cand.Lines, Actor: ActorService, Now: pg.now})
+			Lines: it.cand.Lines, Actor: ActorService, Now: pg.now, Outcome: true})
 		switch {
 		case isLineClosed(err):
 			it.closed = true
@@ -356,57 +505,49 @@ func isReason(err error, reason string) bool {
 // same household committing in that instant).
 const commitAttempts = 3
 
-// commitPage writes the page in one transaction and returns the run after
-// it.
-func (s *Service) commitPage(ctx context.Context, r *Run, pol *policy.Policy, pg *runPage) (*Run, error) {
-	next := *r
-	next.UpdateTime = s.clock()
+// commitPage writes the page in one transaction, moving the run from
+// prev to next; the transaction writes its events and moves the run only
+// after the page before it did (after), then hands the turn on (mine).
+func (s *Service) commitPage(ctx context.Context, prev, next *Run, pol *policy.Policy, pg *runPage, after, mine *turn) error {
 	ids := make([]string, len(pg.items))
 	for i, it := range pg.items {
 		ids[i] = it.cand.Household.ID
 	}
-	if n := len(ids); n > 0 {
-		next.Cursor = ids[n-1]
-		next.Done += int64(n)
-		next.Total = max(next.Total, next.Done)
-	}
-	if pg.last {
-		next.State = RunDone
-	}
-	name := RunName(r.Bank, r.Product, r.ID)
+	name := RunName(prev.Bank, prev.Product, prev.ID)
 	var err error
 	for attempt := 1; attempt <= commitAttempts; attempt++ {
 		err = s.store.Locked(ctx, func(tx Writer) error {
-			live, lines, err := tx.LockPage(ctx, r.Bank, s.clock(), ids)
+			live, lines, err := tx.LockPage(ctx, prev.Bank, s.clock(), ids)
 			if err != nil {
 				return err
 			}
-			plans, err := replan(pg, pol, r, live, lines)
+			plans, err := replan(pg, pol, prev, live, lines)
 			if err != nil {
 				return err
 			}
-			if err := tx.WritePage(ctx, &Page{Run: &next, PrevCursor: r.Cursor, Plans: plans}); err != nil {
+			err = tx.WritePage(ctx, &Page{Run: next, PrevCursor: prev.Cursor, Plans: plans, Turn: after.wait})
+			if err != nil {
 				return err
 			}
+			mine.pass()
 			if len(ids) > 0 {
-				if err := tx.Record(ctx, pageRecord(name, &next, ids, plans)); err != nil {
+				if err := tx.Record(ctx, pageRecord(name, next, pg.now, ids, plans)); err != nil {
 					return err
 				}
 			}
 			if next.State == RunRunning {
 				return nil
 			}
-			return tx.Record(ctx, endRecord(&next))
+			return tx.Record(ctx, endRecord(next))
 		})
 		if !isReason(err, ReasonConcurrentChange) {
 			break
 		}
 	}
-	if err != nil {
-		return nil, err
+	if err == nil {
+		s.Poke()
 	}
-	s.Poke()
-	return &next, nil
+	return err
 }
 
 // replan keeps the page's plans that the locked state still allows: a
@@ -432,7 +573,7 @@ func replan(pg *runPage, pol *policy.Policy, r *Run, live []string, lines []*Lin
 		if cur := locked[hid]; !sameLines(it.cand.Lines, cur) {
 			var err error
 			plan, err = PlanAssessment(PlanInput{Policy: pol, Bank: r.Bank, Product: r.Product, Parts: it.parts,
-				Lines: cur, Actor: ActorService, Now: pg.now})
+				Lines: cur, Actor: ActorService, Now: pg.now, Outcome: true})
 			if isLineClosed(err) {
 				continue
 			}
@@ -448,9 +589,11 @@ func replan(pg *runPage, pol *policy.Policy, r *Run, live []string, lines []*Lin
 }
 
 // pageRecord is the page's audit record. The hash covers each decision's
-// id and input hash, in household order, so one record vouches for every
-// decision of the page.
-func pageRecord(runName string, r *Run, ids []string, plans []*Plan) audit.Record {
+// id and input hash ("id input_hash\n" each), in household order, so one
+// record vouches for every decision of the page: they are the run's
+// product's decisions of the households first to last decided at
+// decided_at.
+func pageRecord(runName string, r *Run, decidedAt time.Time, ids []string, plans []*Plan) audit.Record {
 	h := sha256.New()
 	for _, p := range plans {
 		h.Write([]byte(p.Decision.ID))
@@ -464,7 +607,7 @@ func pageRecord(runName string, r *Run, ids []string, plans []*Plan) audit.Recor
 		Payload: map[string]string{"first_household": ids[0], "last_household": ids[len(ids)-1],
 			"households": strconv.Itoa(len(ids)), "decisions": strconv.Itoa(len(plans)),
 			"decisions_sha256": sum, "policy_version": strconv.Itoa(r.PolicyVersion),
-			"done": strconv.FormatInt(r.Done, 10)}}
+			"done": strconv.FormatInt(r.Done, 10), "decided_at": decidedAt.Format(time.RFC3339Nano)}}
 }
 
 func endRecord(r *Run) audit.Record {

@@ -40,6 +40,10 @@ type Policies interface {
 	// Active returns the active policy; a FailedPrecondition fault
 	// NO_ACTIVE_POLICY when the product has none.
 	Active(ctx context.Context, bank, product string) (*policy.Policy, error)
+	// Version returns version n of the product's policy, whatever its
+	// state (a stored decision's explanation is replayed under it);
+	// NotFound when there is no such version.
+	Version(ctx context.Context, bank, product string, n int) (*policy.Policy, error)
 }
 
 // Inputs reads what an assessment needs about a household as of a day:
@@ -64,6 +68,10 @@ type Service struct {
 	now      func() time.Time
 	rules    lending.Rules
 	runPage  int // households per page of a batch re-assessment; 0 is RunPage
+	// runCommitters is how many pages of a run write at once; 0 is one.
+	runCommitters int
+	// replays caches explanations recomputed on read (replay.go).
+	replays replayCache
 
 	// changed is closed and replaced whenever line events commit, waking
 	// watchers and the webhook dispatcher without polling.

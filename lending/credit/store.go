@@ -170,17 +170,19 @@ type Writer interface {
 	// they are.
 	LockPage(ctx context.Context, bank string, at time.Time, householdIDs []string) (live []string, lines []*Line, err error)
 	// WritePage stores one page of a batch re-assessment with multi-row
-	// statements: its plans' decisions, new lines, updated lines (each
-	// where the stored version is still PrevVersion; drawn is never
-	// written) and line events (given consecutive Seqs of their bank,
-	// set on the events), and the run's progress (state, cursor, done,
-	// total, update time, error) where the stored run is running at
-	// cursor p.PrevCursor. Errors: FailedPrecondition CONCURRENT_CHANGE
-	// when a line changed or appeared since it was locked, or when the
-	// run was advanced or ended by someone else (the caller must then
-	// roll back); NotFound when the run does not exist; InvalidArgument
-	// for an amount with more decimal places than its column; otherwise
-	// Internal or Unavailable, and context errors as they are.
+	// statements, in this order: its plans' decisions; their new lines
+	// and updated lines (each where the stored version is still
+	// PrevVersion; drawn is never written); then, after p.Turn, their
+	// line events (given consecutive Seqs of their bank, set on the
+	// events); and last the run's progress (state, cursor, done, total,
+	// update time, error), where the stored run is running at cursor
+	// p.PrevCursor. Errors: FailedPrecondition CONCURRENT_CHANGE when a
+	// line changed or appeared since it was locked; FailedPrecondition
+	// RUN_CHANGED when the run was advanced or ended by someone else;
+	// NotFound when the run does not exist; InvalidArgument for an
+	// amount with more decimal places than its column; p.Turn's error as
+	// it is; otherwise Internal or Unavailable, and context errors as
+	// they are. After an error the caller must roll back.
 	WritePage(ctx context.Context, p *Page) error
 }
 

@@ -157,7 +157,7 @@ func (s *Service) transact(ctx context.Context, p *access.Principal, in TxInput,
 	if !out.Replayed {
 		s.Poke()
 	}
-	return out, nil
+	return out, s.explained(ctx, out.View.Decision)
 }
 
 func find(lines []*Line, id string) *Line {
@@ -221,7 +221,7 @@ func (s *Service) Unfreeze(ctx context.Context, p *access.Principal, name, justi
 		return nil, err
 	}
 	s.Poke()
-	return out, nil
+	return out, s.explained(ctx, out.Decision)
 }
 
 // checkJustification requires the written reason a person gives for

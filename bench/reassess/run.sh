@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Measures `sanzhi reassess` (the batch re-assessment of issue 6) over a
+# large synthetic population in PostgreSQL: wall time and maximum resident
+# set size.
+#
+#   bench/reassess/run.sh [HOUSEHOLDS]        (default 1000000)
+#
+# Environment: PGURL (default postgres://postgres@127.0.0.1:5432), DBNAME
+# (default sanzhi_reassess), WORK (default /tmp/sanzhi-reassess),
+# SKIP_LOAD=1 to reuse the loaded population, KEEP_LINES=1 to keep the
+# lines of an earlier run (the run then updates a million lines instead
+# of opening them).
+#
+# Steps: load the population with bench/simulate/run.sh (the demo county
+# with its active policy, N households with facts, points sheets and
+# listings; that script also times a simulation), give every household a
+# live consent of tongxiang-rcb, clear the lending tables (unless
+# KEEP_LINES=1), then time `sanzhi reassess --bank tongxiang-rcb`.
+set -euo pipefail
+N=${1:-1000000}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+DBNAME=${DBNAME:-sanzhi_reassess}
+WORK=${WORK:-/tmp/sanzhi-reassess}
+DB="$PGURL/$DBNAME?sslmode=disable"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$WORK"
+cd "$ROOT"
+psql_db() { psql "$DB" -v ON_ERROR_STOP=1 -q "$@"; }
+
+if [ "${SKIP_LOAD:-0}" != 1 ]; then
+  PGURL="$PGURL" DBNAME="$DBNAME" WORK="$WORK" bench/simulate/run.sh "$N" > "$WORK/load.log"
+  grep -E "households|sheets|listings|database size" "$WORK/load.log"
+fi
+go build -o "$WORK/sanzhi" ./cmd/sanzhi
+SANZHI="$WORK/sanzhi"
+KEY="$WORK/data.key"
+
+# One live consent of the bank per household (counter authorisations, both
+# purposes); idempotent, so a rerun adds nothing.
+echo "consents..."
+psql_db <<'SQL'
+\timing on
+INSERT INTO consents (id, village_code, household_id, bank, purposes, grant_time, expire_time, channel,
+    authorisation_hash, recorded_by)
+SELECT 'bench-' || id, village_code, id, 'tongxiang-rcb', 'assessment,post_loan', now() - interval '1 day',
+       now() + interval '1 year', 'counter', encode(sha256(convert_to(id, 'UTF8')), 'hex'), 'bench'
+FROM households
+ON CONFLICT (id) DO NOTHING;
+SQL
+
+if [ "${KEEP_LINES:-0}" != 1 ]; then
+  echo "clearing lending state..."
+  psql_db -c "TRUNCATE line_events, line_event_heads, line_transactions, review_requests, credit_lines,
+      credit_decisions, reassessment_runs, reassess_due" \
+    -c "DELETE FROM audit_queue WHERE action LIKE 'credit.reassess%'"
+fi
+psql_db -c "VACUUM ANALYZE"
+psql_db -Atc "SELECT 'consenting households ' || count(DISTINCT household_id) FROM consents WHERE bank = 'tongxiang-rcb'" \
+        -c "SELECT 'lines before ' || count(*) FROM credit_lines"
+
+echo "re-assessing..."
+/usr/bin/time -v "$SANZHI" reassess --database "$DB" --data-key-file "$KEY" --bank tongxiang-rcb \
+  --no-progress --lang en > "$WORK/reassess.txt" 2> "$WORK/time.txt" || { cat "$WORK/reassess.txt" "$WORK/time.txt"; exit 1; }
+cat "$WORK/reassess.txt"
+grep -E "Elapsed \(wall|Maximum resident|User time|System time|Percent of CPU" "$WORK/time.txt"
+psql_db -Atc "SELECT 'decisions ' || count(*) FROM credit_decisions" \
+        -c "SELECT 'lines ' || count(*) || ', eligible ' || count(*) FILTER (WHERE limit_amount > 0) FROM credit_lines" \
+        -c "SELECT 'line events ' || count(*) FROM line_events" \
+        -c "SELECT 'page records ' || count(*) FROM audit_queue WHERE action = 'credit.reassess_page'" \
+        -c "SELECT 'database size ' || pg_size_pretty(pg_database_size(current_database()))"
