@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -166,6 +167,37 @@ func TestBankTourOverHTTP(t *testing.T) {
 		"/v1/"+product+"/creditLines:lookup?household="+hh+"&purpose=post_loan", "", &l))
 	assert.Equal(t, "frozen", l.Status)
 	assert.Equal(t, "0.00", l.Available)
+
+	// The bank's event stream over HTTP: newline-delimited JSON, resumable
+	// from a seq; the stream stays open, so the client ends it.
+	wctx, wcancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer wcancel()
+	wreq, err := http.NewRequestWithContext(wctx, http.MethodGet, base+"/v1/banks/tongxiang-rcb/creditLineEvents:watch?afterSeq=0", nil)
+	require.NoError(t, err)
+	wreq.Header.Set("Authorization", "Bearer "+officer)
+	wresp, err := http.DefaultClient.Do(wreq)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, wresp.StatusCode)
+	streamed, _ := io.ReadAll(wresp.Body) // ends when the deadline cuts the stream
+	wresp.Body.Close()
+	var watchedFreeze bool
+	var lastSeq int64
+	for _, ln := range strings.Split(strings.TrimSpace(string(streamed)), "\n") {
+		var msg struct {
+			Result struct {
+				Seq  string `json:"seq"`
+				Type string `json:"type"`
+				Line string `json:"line"`
+			} `json:"result"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(ln), &msg), ln)
+		var seq int64
+		_, _ = fmt.Sscan(msg.Result.Seq, &seq)
+		assert.Equal(t, lastSeq+1, seq, "consecutive seqs")
+		lastSeq = seq
+		watchedFreeze = watchedFreeze || (msg.Result.Type == "credit_line.frozen" && msg.Result.Line == l.Name)
+	}
+	assert.True(t, watchedFreeze, "the freeze is in the bank's event stream over HTTP")
 
 	require.Eventually(t, func() bool {
 		mu.Lock()

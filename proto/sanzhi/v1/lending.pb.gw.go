@@ -503,6 +503,43 @@ func local_request_CreditService_UnfreezeCreditLine_0(ctx context.Context, marsh
 	return msg, metadata, err
 }
 
+var filter_CreditService_WatchCreditLines_0 = &utilities.DoubleArray{Encoding: map[string]int{"bank": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
+
+func request_CreditService_WatchCreditLines_0(ctx context.Context, marshaler runtime.Marshaler, client CreditServiceClient, req *http.Request, pathParams map[string]string) (CreditService_WatchCreditLinesClient, runtime.ServerMetadata, error) {
+	var (
+		protoReq WatchCreditLinesRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	val, ok := pathParams["bank"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "bank")
+	}
+	protoReq.Bank, err = runtime.String(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "bank", err)
+	}
+	if err := req.ParseForm(); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if err := runtime.PopulateQueryParameters(&protoReq, req.Form, filter_CreditService_WatchCreditLines_0); err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	stream, err := client.WatchCreditLines(ctx, &protoReq)
+	if err != nil {
+		return nil, metadata, err
+	}
+	header, err := stream.Header()
+	if err != nil {
+		return nil, metadata, err
+	}
+	metadata.HeaderMD = header
+	return stream, metadata, nil
+}
+
 var filter_CreditService_ListDecisions_0 = &utilities.DoubleArray{Encoding: map[string]int{"household": 0}, Base: []int{1, 1, 0}, Check: []int{0, 1, 2}}
 
 func request_CreditService_ListDecisions_0(ctx context.Context, marshaler runtime.Marshaler, client CreditServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
@@ -1052,6 +1089,13 @@ func RegisterCreditServiceHandlerServer(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_CreditService_UnfreezeCreditLine_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+
+	mux.Handle(http.MethodGet, pattern_CreditService_WatchCreditLines_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		err := status.Error(codes.Unimplemented, "streaming calls are not yet supported in the in-process transport")
+		_, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+		return
+	})
 	mux.Handle(http.MethodGet, pattern_CreditService_ListDecisions_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1455,6 +1499,23 @@ func RegisterCreditServiceHandlerClient(ctx context.Context, mux *runtime.ServeM
 		}
 		forward_CreditService_UnfreezeCreditLine_0(annotatedContext, mux, outboundMarshaler, w, req, resp, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodGet, pattern_CreditService_WatchCreditLines_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/sanzhi.v1.CreditService/WatchCreditLines", runtime.WithHTTPPathPattern("/v1/{bank=banks/*}/creditLineEvents:watch"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_CreditService_WatchCreditLines_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_CreditService_WatchCreditLines_0(annotatedContext, mux, outboundMarshaler, w, req, func() (proto.Message, error) { return resp.Recv() }, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodGet, pattern_CreditService_ListDecisions_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1584,6 +1645,7 @@ var (
 	pattern_CreditService_ReportDrawdown_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "banks", "products", "creditLines", "line"}, "drawdown"))
 	pattern_CreditService_ReportRepayment_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "banks", "products", "creditLines", "line"}, "repayment"))
 	pattern_CreditService_UnfreezeCreditLine_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "banks", "products", "creditLines", "name"}, "unfreeze"))
+	pattern_CreditService_WatchCreditLines_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 2, 5, 2, 2, 3}, []string{"v1", "banks", "bank", "creditLineEvents"}, "watch"))
 	pattern_CreditService_ListDecisions_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "villages", "households", "household", "decisions"}, ""))
 	pattern_CreditService_RequestReview_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 2, 3, 1, 0, 4, 6, 5, 4}, []string{"v1", "banks", "products", "decisions", "decision"}, "requestReview"))
 	pattern_CreditService_ListReviews_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 2, 2, 1, 0, 4, 4, 5, 3, 2, 4}, []string{"v1", "banks", "products", "parent", "reviews"}, ""))
@@ -1600,6 +1662,7 @@ var (
 	forward_CreditService_ReportDrawdown_0     = runtime.ForwardResponseMessage
 	forward_CreditService_ReportRepayment_0    = runtime.ForwardResponseMessage
 	forward_CreditService_UnfreezeCreditLine_0 = runtime.ForwardResponseMessage
+	forward_CreditService_WatchCreditLines_0   = runtime.ForwardResponseStream
 	forward_CreditService_ListDecisions_0      = runtime.ForwardResponseMessage
 	forward_CreditService_RequestReview_0      = runtime.ForwardResponseMessage
 	forward_CreditService_ListReviews_0        = runtime.ForwardResponseMessage
