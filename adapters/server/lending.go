@@ -41,7 +41,8 @@ func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *h
 		if !ok {
 			return fault.New(fault.Internal, "LENDING_TX", "the evidence transaction cannot write lending state")
 		}
-		_, err := svc.Freeze(ctx, w, e.Household, credit.FreezeBlacklisted, "evidence "+e.EvidenceID)
+		n, err := svc.Freeze(ctx, w, e.Household, credit.FreezeBlacklisted, "evidence "+e.EvidenceID)
+		pokeSoon(svc, n)
 		return err
 	})
 	hh.SetFactsHook(func(ctx context.Context, tx household.Writer, h *household.Household, prev household.Facts) error {
@@ -52,10 +53,21 @@ func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *h
 		if !ok {
 			return fault.New(fault.Internal, "LENDING_TX", "the household transaction cannot write lending state")
 		}
-		_, err := svc.Freeze(ctx, w, h.ID, credit.FreezeDishonestDebtor, "facts version "+strconv.FormatInt(h.Facts.Version, 10))
+		n, err := svc.Freeze(ctx, w, h.ID, credit.FreezeDishonestDebtor, "facts version "+strconv.FormatInt(h.Facts.Version, 10))
+		pokeSoon(svc, n)
 		return err
 	})
 	return svc
+}
+
+// pokeSoon wakes the webhook dispatcher and watchers shortly after a
+// freeze written in another service's transaction, which commits after
+// the hook returns: 50 ms covers a commit; should it take longer, the
+// dispatcher's poll finds the events anyway.
+func pokeSoon(svc *credit.Service, frozen int) {
+	if frozen > 0 {
+		time.AfterFunc(50*time.Millisecond, svc.Poke)
+	}
 }
 
 // ActivePolicies implements credit.Policies: the active version read on
