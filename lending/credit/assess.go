@@ -25,11 +25,6 @@ func view(l *Line, d *Decision, today household.Date) *View {
 	return &View{Line: l, Decision: d, Status: l.StatusOn(today)}
 }
 
-// Assessed is what an assessment produced.
-type Assessed struct {
-	View
-}
-
 // Assess evaluates the bank's active policy for the product on the
 // household now, stores the decision and opens or updates the line, in
 // one transaction with its audit record and line event. It needs a live

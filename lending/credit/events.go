@@ -50,7 +50,7 @@ type eventBody struct {
 }
 
 // event appends a line event for l in tx.
-func (s *Service) event(ctx context.Context, tx Writer, typ string, l *Line, _ *Decision, now time.Time) error {
+func (s *Service) event(ctx context.Context, tx Writer, typ string, l *Line, now time.Time) error {
 	return s.eventTx(ctx, tx, typ, l, nil, now)
 }
 
@@ -120,7 +120,7 @@ func (s *Service) Freeze(ctx context.Context, tx Writer, householdID, reason, ca
 		if err := tx.UpdateLine(ctx, &next, cur.Version); err != nil {
 			return n, err
 		}
-		if err := s.event(ctx, tx, EventLineFrozen, &next, nil, now); err != nil {
+		if err := s.event(ctx, tx, EventLineFrozen, &next, now); err != nil {
 			return n, err
 		}
 		if err := tx.Record(ctx, audit.Record{Time: now, Actor: ActorService, Action: "credit.freeze",

@@ -182,7 +182,7 @@ func (s *Service) Resolve(ctx context.Context, p *access.Principal, in Resolutio
 			if err != nil {
 				return err
 			}
-			if err := s.event(ctx, tx, EventLineUpdated, l, d, now); err != nil {
+			if err := s.event(ctx, tx, EventLineUpdated, l, now); err != nil {
 				return err
 			}
 			rv.State, rv.OutcomeDecision = ReviewOverridden, d.ID

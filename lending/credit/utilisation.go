@@ -205,7 +205,7 @@ func (s *Service) Unfreeze(ctx context.Context, p *access.Principal, name, justi
 		if err := tx.UpdateLine(ctx, &next, cur.Version); err != nil {
 			return err
 		}
-		if err := s.event(ctx, tx, EventLineUnfrozen, &next, nil, now); err != nil {
+		if err := s.event(ctx, tx, EventLineUnfrozen, &next, now); err != nil {
 			return err
 		}
 		d, err := tx.Decision(ctx, next.DecisionID)
