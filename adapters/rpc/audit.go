@@ -85,6 +85,9 @@ func (s *Audit) GetConsistencyProof(ctx context.Context, req *sanzhiv1.GetConsis
 }
 
 func (s *Audit) ListEntries(ctx context.Context, req *sanzhiv1.ListEntriesRequest) (*sanzhiv1.ListEntriesResponse, error) {
+	if err := listScope(access.FromContext(ctx), req); err != nil {
+		return nil, err
+	}
 	var v fault.Violations
 	q := sqlstore.EntryQuery{Actor: req.GetActor(), Action: req.GetAction(), Subject: req.GetSubject(), AfterSeq: -1}
 	if req.GetVillage() != "" {

@@ -324,8 +324,14 @@ func testAuditService(t *testing.T, e *env) {
 			_, err := e.audit.GetEntry(ctx, &sanzhiv1.GetEntryRequest{Name: otherVillageEntry})
 			return err
 		}, codes.PermissionDenied, ""},
-		{"bank reads the log", func() error {
-			_, err := e.audit.GetCheckpoint(e.as("bank"), &sanzhiv1.GetCheckpointRequest{})
+		// A bank may read checkpoints (to verify its decisions' receipts)
+		// but not make the service sign a new one.
+		{"bank refreshes the checkpoint", func() error {
+			_, err := e.audit.GetCheckpoint(e.as("bank"), &sanzhiv1.GetCheckpointRequest{Refresh: true})
+			return err
+		}, codes.PermissionDenied, ""},
+		{"clerk refreshes the checkpoint", func() error {
+			_, err := e.audit.GetCheckpoint(e.as("clerk-a"), &sanzhiv1.GetCheckpointRequest{Refresh: true})
 			return err
 		}, codes.PermissionDenied, ""},
 		{"no credentials", func() error {

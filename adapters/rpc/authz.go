@@ -14,24 +14,21 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
-	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
-// rule says who may call a method: one of roles, and, when scope is set,
-// only on resources the principal's scope covers.
-type rule struct {
-	roles []access.Role
-	scope scopeRule
-	// writes marks methods that change state: each must append exactly
-	// one audit entry in its transaction (a test holds every such method
-	// to that).
-	writes bool
+// binding is the gRPC face of the authorisation policy (access.Authorize):
+// the action a method asks for, and the request fields whose resource
+// names say what it is on. Every RPC the server registers must appear in
+// methods (a test walks the server to check); a method missing from it is
+// denied. No rule lives here: who may do what is access's policy.
+type binding struct {
+	action access.Action
+	// on lists the fields (dotted paths) holding resource names; each
+	// fills what it names of the target.
+	on []string
 }
-
-// scopeRule checks the request against the principal's scope.
-type scopeRule func(p *access.Principal, req proto.Message) error
 
 // publicServices need no credentials: probes and tooling must work before
 // anyone has a key, and they reveal nothing about households.
@@ -41,200 +38,79 @@ var publicServices = []string{
 	"grpc.reflection.v1alpha.ServerReflection",
 }
 
-var (
-	villageStaff  = []access.Role{access.VillageClerk, access.VillageReviewer}
-	householdRead = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Household}
-	auditReaders  = []access.Role{access.Regulator, access.VillageClerk, access.VillageReviewer, access.Household}
-	// Catalogues are read by the villages that use them, the regulators
-	// and the operators who publish the county base.
-	catalogueReaders = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Operator}
-	// What a village posts for its villagers (the 公示 board, the ranking)
-	// is read by its staff, the regulators and its households.
-	villagers = []access.Role{access.VillageClerk, access.VillageReviewer, access.Regulator, access.Household}
-)
+func on(a access.Action, fields ...string) binding { return binding{action: a, on: fields} }
 
-// bankStaff are a bank's loan officers and risk managers.
-var bankStaff = []access.Role{access.BankOfficer, access.BankRisk}
+// methods binds every RPC to its action.
+var methods = map[string]binding{
+	sanzhiv1.HouseholdService_CreateHousehold_FullMethodName:    on(access.HouseholdCreate, "parent"),
+	sanzhiv1.HouseholdService_UpdateHousehold_FullMethodName:    on(access.HouseholdUpdate, "household.name"),
+	sanzhiv1.HouseholdService_GetHousehold_FullMethodName:       on(access.HouseholdRead, "name"),
+	sanzhiv1.HouseholdService_ListHouseholdFacts_FullMethodName: on(access.HouseholdRead, "parent"),
+	sanzhiv1.HouseholdService_ListHouseholds_FullMethodName:     on(access.HouseholdList, "parent"),
+	sanzhiv1.HouseholdService_LookupHousehold_FullMethodName:    on(access.HouseholdLookup, "parent"),
 
-// byRole applies household to household principals and bank to bank
-// principals (either may be nil: no further check); other roles pass to
-// the service, which knows what they may see.
-func byRole(household, bank scopeRule) scopeRule {
-	return func(p *access.Principal, req proto.Message) error {
-		switch {
-		case p.Role == access.Household && household != nil:
-			return household(p, req)
-		case (p.Role == access.BankOfficer || p.Role == access.BankRisk) && bank != nil:
-			return bank(p, req)
-		}
-		return nil
-	}
-}
+	sanzhiv1.AuditService_GetCheckpoint_FullMethodName:       on(access.AuditCheckpoint),
+	sanzhiv1.AuditService_GetConsistencyProof_FullMethodName: on(access.AuditCheckpoint),
+	sanzhiv1.AuditService_GetEntry_FullMethodName:            on(access.AuditEntryRead),
+	sanzhiv1.AuditService_ListEntries_FullMethodName:         on(access.AuditEntryRead),
 
-// consentIn lets a household principal reach only its own household's
-// consents (villages/{v}/households/{h}/consents/{id}).
-func consentIn(field string) scopeRule {
-	return func(p *access.Principal, req proto.Message) error {
-		hh, _, _ := strings.Cut(stringField(req, field), "/consents/")
-		if _, id, err := household.ParseName(hh, field); err == nil && id == p.Scope.Household {
-			return nil
-		}
-		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a household may act on its own consents only")
-	}
-}
+	sanzhiv1.CatalogueService_UploadCatalogue_FullMethodName:   on(access.CatalogueUpload, "parent"),
+	sanzhiv1.CatalogueService_ActivateCatalogue_FullMethodName: on(access.CatalogueActivate, "name"),
+	sanzhiv1.CatalogueService_LintCatalogue_FullMethodName:     on(access.CatalogueLint),
+	sanzhiv1.CatalogueService_GetCatalogue_FullMethodName:      on(access.CatalogueRead, "name"),
+	sanzhiv1.CatalogueService_ListCatalogues_FullMethodName:    on(access.CatalogueRead, "parent"),
 
-// policyReaders read banks' credit policies.
-var policyReaders = []access.Role{access.BankRisk, access.BankOfficer, access.Regulator}
+	sanzhiv1.EvidenceService_SubmitEvidence_FullMethodName:      on(access.EvidenceSubmit, "parent"),
+	sanzhiv1.EvidenceService_BatchSubmitEvidence_FullMethodName: on(access.EvidenceSubmit, "parent"),
+	sanzhiv1.EvidenceService_ReviewEvidence_FullMethodName:      on(access.EvidenceReview, "name"),
+	sanzhiv1.EvidenceService_ResolveDispute_FullMethodName:      on(access.EvidenceResolve, "name"),
+	sanzhiv1.EvidenceService_RevokeEvidence_FullMethodName:      on(access.EvidenceRevoke, "name"),
+	sanzhiv1.EvidenceService_ObjectToEvidence_FullMethodName:    on(access.EvidenceObject, "name"),
+	sanzhiv1.EvidenceService_GetEvidence_FullMethodName:         on(access.EvidenceRead, "name"),
+	sanzhiv1.EvidenceService_ListEvidence_FullMethodName:        on(access.EvidenceRead, "parent"),
+	sanzhiv1.EvidenceService_GetNoticeBoard_FullMethodName:      on(access.NoticeBoardRead, "parent"),
 
-// bankIn lets a bank's principals reach only their bank's resources
-// (banks/{bank}/...); regulators reach every bank's.
-func bankIn(field string) scopeRule {
-	return func(p *access.Principal, req proto.Message) error {
-		rest, ok := strings.CutPrefix(stringField(req, field), "banks/")
-		if !ok || p.Role == access.Regulator {
-			return nil // malformed: the service names the field
-		}
-		bank, _, _ := strings.Cut(rest, "/")
-		if bank == p.Scope.Bank {
-			return nil
-		}
-		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "bank %s is outside the scope of %s", bank, p.Name)
-	}
-}
+	sanzhiv1.PointsService_GetPoints_FullMethodName:         on(access.PointsRead, "household"),
+	sanzhiv1.PointsService_GetStanding_FullMethodName:       on(access.PointsRead, "household"),
+	sanzhiv1.PointsService_RedeemPoints_FullMethodName:      on(access.PointsRedeem, "household"),
+	sanzhiv1.PointsService_GetVillageRanking_FullMethodName: on(access.RankingRead, "parent"),
 
-// methods is the authorisation table: every RPC the server registers must
-// appear here (a test walks the server to check), and a method missing from
-// it is denied.
-var methods = map[string]rule{
-	sanzhiv1.HouseholdService_CreateHousehold_FullMethodName:    {roles: []access.Role{access.VillageClerk}, scope: villageIn("parent"), writes: true},
-	sanzhiv1.HouseholdService_UpdateHousehold_FullMethodName:    {roles: []access.Role{access.VillageClerk}, scope: villageIn("household.name"), writes: true},
-	sanzhiv1.HouseholdService_GetHousehold_FullMethodName:       {roles: householdRead, scope: householdIn("name")},
-	sanzhiv1.HouseholdService_ListHouseholdFacts_FullMethodName: {roles: householdRead, scope: householdIn("parent")},
-	sanzhiv1.HouseholdService_ListHouseholds_FullMethodName:     {roles: append(slices.Clone(villageStaff), access.Regulator), scope: villageIn("parent")},
-	sanzhiv1.HouseholdService_LookupHousehold_FullMethodName:    {roles: append(slices.Clone(villageStaff), access.Regulator), scope: villageIn("parent")},
+	sanzhiv1.PolicyService_UploadPolicy_FullMethodName:   on(access.PolicyUpload, "parent"),
+	sanzhiv1.PolicyService_ApprovePolicy_FullMethodName:  on(access.PolicyApprove, "name"),
+	sanzhiv1.PolicyService_ActivatePolicy_FullMethodName: on(access.PolicyActivate, "name"),
+	sanzhiv1.PolicyService_LintPolicy_FullMethodName:     on(access.PolicyLint),
+	sanzhiv1.PolicyService_GetPolicy_FullMethodName:      on(access.PolicyRead, "name"),
+	sanzhiv1.PolicyService_ListPolicies_FullMethodName:   on(access.PolicyRead, "parent"),
+	sanzhiv1.PolicyService_DiffPolicies_FullMethodName:   on(access.PolicyRead, "name"),
+	sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: on(access.PolicySimulate, "name"),
 
-	// Checkpoints and consistency proofs reveal only sizes and hashes.
-	// GetCheckpoint with refresh sequences queued records but changes no
-	// one's data, so it is not a write.
-	sanzhiv1.AuditService_GetCheckpoint_FullMethodName:       {roles: auditReaders},
-	sanzhiv1.AuditService_GetConsistencyProof_FullMethodName: {roles: auditReaders},
-	// GetEntry checks the entry's subject against the scope once read.
-	sanzhiv1.AuditService_GetEntry_FullMethodName: {roles: auditReaders},
-	sanzhiv1.AuditService_ListEntries_FullMethodName: {roles: auditReaders, scope: func(p *access.Principal, req proto.Message) error {
-		return listScope(p, req.(*sanzhiv1.ListEntriesRequest))
-	}},
+	sanzhiv1.WebhookService_SetWebhook_FullMethodName:       on(access.WebhookSet, "bank"),
+	sanzhiv1.WebhookService_GetWebhook_FullMethodName:       on(access.WebhookRead, "name"),
+	sanzhiv1.WebhookService_ListDeadLetters_FullMethodName:  on(access.WebhookRead, "parent"),
+	sanzhiv1.WebhookService_ReplayDeadLetter_FullMethodName: on(access.WebhookReplay, "name"),
 
-	// Maker-checker: a county base is uploaded by one operator and
-	// activated by another; a village document is uploaded by the
-	// village's clerk or reviewer and activated by a reviewer of that
-	// village other than the uploader (the service refuses self-activation).
-	sanzhiv1.CatalogueService_UploadCatalogue_FullMethodName: {
-		roles:  []access.Role{access.Operator, access.VillageClerk, access.VillageReviewer},
-		scope:  catalogueWrite("parent", []access.Role{access.Operator}, villageStaff),
-		writes: true,
-	},
-	sanzhiv1.CatalogueService_ActivateCatalogue_FullMethodName: {
-		roles:  []access.Role{access.Operator, access.VillageReviewer},
-		scope:  catalogueWrite("name", []access.Role{access.Operator}, []access.Role{access.VillageReviewer}),
-		writes: true,
-	},
-	// Lint stores nothing and reads only a county base.
-	sanzhiv1.CatalogueService_LintCatalogue_FullMethodName:  {roles: catalogueReaders},
-	sanzhiv1.CatalogueService_GetCatalogue_FullMethodName:   {roles: catalogueReaders, scope: catalogueRead("name")},
-	sanzhiv1.CatalogueService_ListCatalogues_FullMethodName: {roles: catalogueReaders, scope: catalogueRead("parent")},
+	sanzhiv1.ConsentService_GrantConsent_FullMethodName:     on(access.ConsentGrant, "parent", "bank"),
+	sanzhiv1.ConsentService_RevokeConsent_FullMethodName:    on(access.ConsentRevoke, "name"),
+	sanzhiv1.ConsentService_ListConsents_FullMethodName:     on(access.ConsentList, "parent"),
+	sanzhiv1.ConsentService_ListQueryRecords_FullMethodName: on(access.QueryRecordList, "parent"),
 
-	// Evidence: a village's clerk or reviewer submits, one of its
-	// reviewers other than the submitter approves (the service refuses
-	// self-review). A batch appends one audit entry per row it writes.
-	sanzhiv1.EvidenceService_SubmitEvidence_FullMethodName:      {roles: villageStaff, scope: villageIn("parent"), writes: true},
-	sanzhiv1.EvidenceService_BatchSubmitEvidence_FullMethodName: {roles: villageStaff, scope: villageIn("parent"), writes: true},
-	sanzhiv1.EvidenceService_ReviewEvidence_FullMethodName:      {roles: []access.Role{access.VillageReviewer}, scope: villageIn("name"), writes: true},
-	sanzhiv1.EvidenceService_ResolveDispute_FullMethodName:      {roles: []access.Role{access.VillageReviewer}, scope: villageIn("name"), writes: true},
-	sanzhiv1.EvidenceService_RevokeEvidence_FullMethodName:      {roles: villageStaff, scope: villageIn("name"), writes: true},
-	// Households of the village object to its notices themselves; staff
-	// record a villager's objection. The service checks a household's
-	// village.
-	sanzhiv1.EvidenceService_ObjectToEvidence_FullMethodName: {
-		roles:  []access.Role{access.Household, access.VillageClerk, access.VillageReviewer},
-		scope:  villagerIn("name"),
-		writes: true,
-	},
-	sanzhiv1.EvidenceService_GetEvidence_FullMethodName:  {roles: householdRead, scope: evidenceIn("name")},
-	sanzhiv1.EvidenceService_ListEvidence_FullMethodName: {roles: householdRead, scope: householdIn("parent")},
-	// The 公示 board is public to the village's households, not to other
-	// villages': the handler asks the service (CheckVillager).
-	sanzhiv1.EvidenceService_GetNoticeBoard_FullMethodName: {roles: villagers, scope: villagerIn("parent")},
+	sanzhiv1.CreditService_AssessCredit_FullMethodName:       on(access.CreditAssess, "product"),
+	sanzhiv1.CreditService_GetCreditLine_FullMethodName:      on(access.CreditRead, "product"),
+	sanzhiv1.CreditService_ListCreditLines_FullMethodName:    on(access.CreditList, "product"),
+	sanzhiv1.CreditService_ReportDrawdown_FullMethodName:     on(access.CreditDraw, "line"),
+	sanzhiv1.CreditService_ReportRepayment_FullMethodName:    on(access.CreditDraw, "line"),
+	sanzhiv1.CreditService_UnfreezeCreditLine_FullMethodName: on(access.CreditUnfreeze, "name"),
+	sanzhiv1.CreditService_WatchCreditLines_FullMethodName:   on(access.CreditWatch, "bank"),
+	sanzhiv1.CreditService_ListDecisions_FullMethodName:      on(access.DecisionList, "household", "bank"),
+	sanzhiv1.CreditService_RequestReview_FullMethodName:      on(access.ReviewRequest, "decision"),
+	sanzhiv1.CreditService_ListReviews_FullMethodName:        on(access.ReviewList, "parent"),
+	sanzhiv1.CreditService_ResolveReview_FullMethodName:      on(access.ReviewResolve, "name"),
+	sanzhiv1.CreditService_StartReassessment_FullMethodName:  on(access.ReassessmentStart, "product"),
+	sanzhiv1.CreditService_GetReassessment_FullMethodName:    on(access.ReassessmentRead, "name"),
 
-	sanzhiv1.PointsService_GetPoints_FullMethodName:         {roles: householdRead, scope: householdIn("household")},
-	sanzhiv1.PointsService_GetStanding_FullMethodName:       {roles: householdRead, scope: householdIn("household")},
-	sanzhiv1.PointsService_RedeemPoints_FullMethodName:      {roles: []access.Role{access.VillageClerk}, scope: villageIn("household"), writes: true},
-	sanzhiv1.PointsService_GetVillageRanking_FullMethodName: {roles: villagers, scope: villagerIn("parent")},
-
-	// A bank's risk managers write its policies: one uploads, another
-	// approves (the service refuses self-approval). Its loan officers and
-	// the regulators read them. Linting stores nothing and reveals nothing.
-	sanzhiv1.PolicyService_UploadPolicy_FullMethodName:   {roles: []access.Role{access.BankRisk}, scope: bankIn("parent"), writes: true},
-	sanzhiv1.PolicyService_ApprovePolicy_FullMethodName:  {roles: []access.Role{access.BankRisk}, scope: bankIn("name"), writes: true},
-	sanzhiv1.PolicyService_ActivatePolicy_FullMethodName: {roles: []access.Role{access.BankRisk}, scope: bankIn("name"), writes: true},
-	sanzhiv1.PolicyService_LintPolicy_FullMethodName:     {roles: policyReaders},
-	sanzhiv1.PolicyService_GetPolicy_FullMethodName:      {roles: policyReaders, scope: bankIn("name")},
-	sanzhiv1.PolicyService_ListPolicies_FullMethodName:   {roles: policyReaders, scope: bankIn("parent")},
-	sanzhiv1.PolicyService_DiffPolicies_FullMethodName:   {roles: policyReaders, scope: bankIn("name")},
-	// A simulation reads every household's snapshot and reports only
-	// aggregates and a few sample names: for the bank's risk managers and
-	// the regulators.
-	sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: {roles: []access.Role{access.BankRisk, access.Regulator}, scope: bankIn("name")},
-
-	// A bank's risk managers set its webhook (and receive its secret) and
-	// see its dead letters; operators do the same for every bank.
-	sanzhiv1.WebhookService_SetWebhook_FullMethodName:       {roles: webhookAdmins, scope: webhookScope("bank"), writes: true},
-	sanzhiv1.WebhookService_GetWebhook_FullMethodName:       {roles: webhookAdmins, scope: webhookScope("name")},
-	sanzhiv1.WebhookService_ListDeadLetters_FullMethodName:  {roles: webhookAdmins, scope: webhookScope("parent")},
-	sanzhiv1.WebhookService_ReplayDeadLetter_FullMethodName: {roles: webhookAdmins, scope: webhookScope("name"), writes: true},
-
-	// Lending. Consents: a household grants its own in the app; a bank's
-	// officer records a counter or paper authorisation for that bank (the
-	// service checks the channel and the bank). Every bank read needs a
-	// live consent, which the service checks and audits as a query record.
-	sanzhiv1.ConsentService_GrantConsent_FullMethodName: {roles: []access.Role{access.Household, access.BankOfficer},
-		scope: byRole(householdIn("parent"), bankIn("bank")), writes: true},
-	sanzhiv1.ConsentService_RevokeConsent_FullMethodName: {roles: []access.Role{access.Household, access.BankOfficer},
-		scope: byRole(consentIn("name"), nil), writes: true},
-	sanzhiv1.ConsentService_ListConsents_FullMethodName: {roles: []access.Role{access.Household, access.BankOfficer, access.BankRisk, access.Regulator},
-		scope: byRole(householdIn("parent"), nil)},
-	// Who looked at a household's credit: the household and the regulators.
-	sanzhiv1.ConsentService_ListQueryRecords_FullMethodName: {roles: []access.Role{access.Household, access.Regulator},
-		scope: householdIn("parent")},
-	sanzhiv1.CreditService_AssessCredit_FullMethodName:  {roles: bankStaff, scope: bankIn("product"), writes: true},
-	sanzhiv1.CreditService_GetCreditLine_FullMethodName: {roles: bankStaff, scope: bankIn("product")},
-	sanzhiv1.CreditService_ListCreditLines_FullMethodName: {roles: append(slices.Clone(bankStaff), access.Regulator),
-		scope: bankIn("product")},
-	sanzhiv1.CreditService_ReportDrawdown_FullMethodName:     {roles: []access.Role{access.BankOfficer}, scope: bankIn("line"), writes: true},
-	sanzhiv1.CreditService_ReportRepayment_FullMethodName:    {roles: []access.Role{access.BankOfficer}, scope: bankIn("line"), writes: true},
-	sanzhiv1.CreditService_UnfreezeCreditLine_FullMethodName: {roles: []access.Role{access.BankRisk}, scope: bankIn("name"), writes: true},
-	// The handler checks the bank of a stream.
-	sanzhiv1.CreditService_WatchCreditLines_FullMethodName: {roles: append(slices.Clone(bankStaff), access.Regulator)},
-	// Decisions about a household: the household, the regulators, and a
-	// bank for its own (the service requires the bank filter).
-	sanzhiv1.CreditService_ListDecisions_FullMethodName: {roles: []access.Role{access.Household, access.Regulator, access.BankOfficer, access.BankRisk},
-		scope: byRole(householdIn("household"), bankIn("bank"))},
-	// Human review (PIPL art. 24): the household asks (the service checks
-	// the decision is about it), the bank's staff resolve.
-	sanzhiv1.CreditService_RequestReview_FullMethodName: {roles: []access.Role{access.Household}, writes: true},
-	sanzhiv1.CreditService_ListReviews_FullMethodName: {roles: []access.Role{access.Household, access.Regulator, access.BankOfficer, access.BankRisk},
-		scope: byRole(householdIn("parent"), bankIn("parent"))},
-	sanzhiv1.CreditService_ResolveReview_FullMethodName:     {roles: bankStaff, scope: bankIn("name"), writes: true},
-	sanzhiv1.CreditService_StartReassessment_FullMethodName: {roles: []access.Role{access.BankRisk}, scope: bankIn("product"), writes: true},
-	sanzhiv1.CreditService_GetReassessment_FullMethodName:   {roles: append(slices.Clone(bankStaff), access.Regulator), scope: bankIn("name")},
-
-	// The load-test floors (registered only with --bench-floors) are open
-	// to any authenticated principal, so that a benchmark calls them with
-	// the same key and the same chain as the RPC it measures. InsertOne
-	// writes only its own bench_floor table, no one's data: it is not an
-	// audited write.
-	sanzhiv1.FloorService_Empty_FullMethodName:     {roles: access.Roles},
-	sanzhiv1.FloorService_InsertOne_FullMethodName: {roles: access.Roles},
-	sanzhiv1.FloorService_SelectOne_FullMethodName: {roles: access.Roles},
+	sanzhiv1.FloorService_Empty_FullMethodName:     on(access.BenchFloor),
+	sanzhiv1.FloorService_InsertOne_FullMethodName: on(access.BenchFloorWrite),
+	sanzhiv1.FloorService_SelectOne_FullMethodName: on(access.BenchFloor),
 }
 
 func isPublic(method string) bool {
@@ -242,144 +118,65 @@ func isPublic(method string) bool {
 	return slices.Contains(publicServices, svc)
 }
 
-// Authorize decides whether p may call method with req.
+// Authorize decides whether p may call method with req: it reads the
+// target from req and asks the policy.
 func Authorize(p *access.Principal, method string, req proto.Message) error {
 	if isPublic(method) {
 		return nil
 	}
-	r, ok := methods[method]
+	b, ok := methods[method]
 	if !ok {
 		return fault.New(fault.PermissionDenied, "METHOD_NOT_ALLOWED", "%s is not open to any role", method)
 	}
-	if p == nil {
-		return fault.New(fault.Unauthenticated, "UNAUTHENTICATED", "missing credentials")
+	action := b.action
+	// Refreshing the checkpoint signs a new one: a separate action.
+	if r, ok := req.(*sanzhiv1.GetCheckpointRequest); ok && r.GetRefresh() {
+		action = access.AuditRefresh
 	}
-	if !slices.Contains(r.roles, p.Role) {
-		return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not call %s", p.Role, method)
-	}
-	if r.scope != nil {
-		return r.scope(p, req)
-	}
-	return nil
+	return access.Authorize(p, action, targetOf(req, b.on))
 }
 
-// villageIn requires the village named by the resource name in field to be
-// in the principal's scope. Regulators see every village.
-func villageIn(field string) scopeRule {
-	return func(p *access.Principal, req proto.Message) error {
-		village := household.VillageOf(stringField(req, field))
-		if _, err := idnum.ParseVillageCode(village); err != nil {
-			// A malformed name reaches no data: the service rejects it
-			// with a field violation, a better answer than "denied".
-			return nil
-		}
-		if p.CoversVillage(village) {
-			return nil
-		}
-		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "village %s is outside the scope of %s", village, p.Name)
+// targetOf reads the target from the resource names in req's fields.
+func targetOf(req proto.Message, fields []string) access.Target {
+	var t access.Target
+	if req == nil {
+		return t
 	}
+	for _, f := range fields {
+		named(&t, stringField(req, f))
+	}
+	return t
 }
 
-// householdIn is villageIn, plus: a household principal reaches only its
-// own household.
-func householdIn(field string) scopeRule {
-	byVillage := villageIn(field)
-	return func(p *access.Principal, req proto.Message) error {
-		if p.Role != access.Household {
-			return byVillage(p, req)
-		}
-		name := stringField(req, field)
-		if _, id, err := household.ParseName(name, field); err == nil && id == p.Scope.Household {
-			return nil
-		}
-		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a household may read only its own record")
+// named fills t with what the resource name says: villages/{v}[/households/{h}/…],
+// counties/{c}/…, banks/{b}/…. Malformed parts are left empty: the service
+// rejects them with a field violation.
+func named(t *access.Target, name string) {
+	coll, rest, ok := strings.Cut(name, "/")
+	if !ok {
+		return
 	}
-}
-
-// villagerIn is villageIn for staff and regulators. A household principal
-// passes here: whether its household is of the village is known only to
-// the store, so the service checks it (evidence.Service.CheckVillager,
-// and Object itself).
-func villagerIn(field string) scopeRule {
-	byVillage := villageIn(field)
-	return func(p *access.Principal, req proto.Message) error {
-		if p.Role == access.Household {
-			return nil
+	id, _, _ := strings.Cut(rest, "/")
+	switch coll {
+	case "villages":
+		if _, err := idnum.ParseVillageCode(id); err != nil {
+			return
 		}
-		return byVillage(p, req)
-	}
-}
-
-// evidenceIn is householdIn for an evidence name
-// (villages/{v}/households/{h}/evidence/{id}): a household principal
-// reaches only its own household's evidence.
-func evidenceIn(field string) scopeRule {
-	byVillage := villageIn(field)
-	return func(p *access.Principal, req proto.Message) error {
-		if p.Role != access.Household {
-			return byVillage(p, req)
-		}
-		if _, hh, _, err := evidence.ParseName(stringField(req, field), field); err == nil && hh == p.Scope.Household {
-			return nil
-		}
-		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a household may read only its own evidence")
-	}
-}
-
-// catalogueWrite lets countyRoles change county catalogues and
-// villageRoles change the catalogues of villages in their scope, by the
-// resource name in field.
-func catalogueWrite(field string, countyRoles, villageRoles []access.Role) scopeRule {
-	return func(p *access.Principal, req proto.Message) error {
-		o, ok := catalogue.OwnerOf(stringField(req, field))
-		if !ok {
-			return nil // malformed: the service names the field
-		}
-		if o.Kind == catalogue.County {
-			if slices.Contains(countyRoles, p.Role) {
-				return nil
+		t.Village = id
+		parts := strings.SplitN(name, "/", 5)
+		if len(parts) >= 4 && parts[2] == "households" {
+			if _, hh, err := household.ParseName(strings.Join(parts[:4], "/"), "name"); err == nil {
+				t.Household = hh
 			}
-			return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not change county catalogues", p.Role)
 		}
-		if !slices.Contains(villageRoles, p.Role) {
-			return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not do this to village catalogues", p.Role)
+	case "counties":
+		if _, err := catalogue.ParseParent("counties/"+id, "name"); err == nil {
+			t.County = id
 		}
-		if _, err := idnum.ParseVillageCode(o.Code); err != nil {
-			return nil
+	case "banks":
+		if id != "" {
+			t.Bank = id
 		}
-		if p.CoversVillage(o.Code) {
-			return nil
-		}
-		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "village %s is outside the scope of %s", o.Code, p.Name)
-	}
-}
-
-// catalogueRead lets regulators and operators read every catalogue, and
-// village staff their villages' catalogues and the base of their counties.
-func catalogueRead(field string) scopeRule {
-	return func(p *access.Principal, req proto.Message) error {
-		o, ok := catalogue.OwnerOf(stringField(req, field))
-		if !ok || p.Role == access.Regulator || p.Role == access.Operator {
-			return nil
-		}
-		if o.Kind == catalogue.County {
-			if _, err := catalogue.ParseParent("counties/"+o.Code, field); err != nil {
-				return nil
-			}
-			for _, v := range p.Scope.Villages {
-				if strings.HasPrefix(v, o.Code) {
-					return nil
-				}
-			}
-			return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "county %s is outside the scope of %s", o.Code, p.Name)
-		}
-		if _, err := idnum.ParseVillageCode(o.Code); err != nil {
-			return nil
-		}
-		if p.CoversVillage(o.Code) {
-			return nil
-		}
-		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "village %s is outside the scope of %s", o.Code, p.Name)
 	}
 }
 
@@ -416,20 +213,35 @@ func authorization() Interceptor {
 			}
 			return h(ctx, req)
 		},
-		// Streams are authorised on role at open; scope rules that need the
-		// request are checked per message by the stream's handler.
+		// A stream is authorised on its request: the first message the
+		// handler receives passes the same policy as a unary call's, before
+		// the handler sees it.
 		Stream: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 			if isPublic(info.FullMethod) {
 				return h(srv, ss)
 			}
-			r, ok := methods[info.FullMethod]
 			p := access.FromContext(ss.Context())
-			if !ok || p == nil || !slices.Contains(r.roles, p.Role) {
-				return fault.New(fault.PermissionDenied, "METHOD_NOT_ALLOWED", "%s is not open to this caller", info.FullMethod)
+			if _, ok := methods[info.FullMethod]; !ok || p == nil {
+				return Authorize(p, info.FullMethod, nil)
 			}
-			return h(srv, ss)
+			return h(srv, &authorizedStream{ServerStream: ss, method: info.FullMethod, p: p})
 		},
 	}
+}
+
+// authorizedStream checks each request message it receives.
+type authorizedStream struct {
+	grpc.ServerStream
+	method string
+	p      *access.Principal
+}
+
+func (s *authorizedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	msg, _ := m.(proto.Message)
+	return Authorize(s.p, s.method, msg)
 }
 
 // Methods lists the table's methods, for tests.
@@ -442,16 +254,23 @@ func Methods() []string {
 	return out
 }
 
-// WritingMethods lists the methods marked as writes, for tests.
+// WritingMethods lists the methods whose action is a write, for tests.
 func WritingMethods() []string {
 	var out []string
-	for m, r := range methods {
-		if r.writes {
+	for m, b := range methods {
+		if r, _ := access.RuleOf(b.action); r.Writes {
 			out = append(out, m)
 		}
 	}
 	slices.Sort(out)
 	return out
+}
+
+// ActionOf returns the policy action method asks for, for tests and the
+// generated scope matrix.
+func ActionOf(method string) (access.Action, bool) {
+	b, ok := methods[method]
+	return b.action, ok
 }
 
 // IsPublic reports whether method needs no credentials, for tests.

@@ -3,7 +3,6 @@ package rpc
 import (
 	"context"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/access"
@@ -22,18 +21,6 @@ type Webhooks struct {
 // NewWebhooks returns the handler. Without a dispatcher (svc nil) every
 // method is UNAVAILABLE; the server's method walk builds it so.
 func NewWebhooks(svc *webhook.Dispatcher) *Webhooks { return &Webhooks{svc: svc} }
-
-// webhookScope lets operators reach every bank's webhook and a bank's own
-// principals only theirs.
-func webhookScope(field string) scopeRule {
-	byBank := bankIn(field)
-	return func(p *access.Principal, req proto.Message) error {
-		if p.Role == access.Operator {
-			return nil
-		}
-		return byBank(p, req)
-	}
-}
 
 func (s *Webhooks) ready() error {
 	if s.svc == nil {
@@ -118,5 +105,3 @@ func DeadLetterOut(d *webhook.DeadLetter) *sanzhiv1.DeadLetter {
 	return out
 }
 
-// webhookAdmins configure webhooks and replay dead letters.
-var webhookAdmins = []access.Role{access.BankRisk, access.Operator}

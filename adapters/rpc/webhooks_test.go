@@ -143,15 +143,21 @@ func TestWebhookService(t *testing.T) {
 		assert.Equal(t, f.srv.URL, got.Url)
 		assert.NotContains(t, got.String(), set.Secret, "the secret is shown once")
 
-		// Rotation: the old secret signs on for a while.
-		again, err := f.client.SetWebhook(e.as("operator"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL + "/v2"})
+		// An operator runs the service but may not redirect a bank's
+		// events or receive its secret.
+		_, err = f.client.SetWebhook(e.as("operator"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL + "/evil"})
+		requireCode(t, err, codes.PermissionDenied, "", "")
+
+		// Rotation by another of the bank's risk managers: the old secret
+		// signs on for a while.
+		again, err := f.client.SetWebhook(e.as("risk-2"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL + "/v2"})
 		require.NoError(t, err)
 		assert.NotEqual(t, set.Secret, again.Secret)
 		assert.NotNil(t, again.Webhook.PreviousSecretExpireTime)
 		assert.Equal(t, e.ids["risk-1"], again.Webhook.CreatedBy)
-		assert.Equal(t, e.ids["operator"], again.Webhook.UpdatedBy)
+		assert.Equal(t, e.ids["risk-2"], again.Webhook.UpdatedBy)
 
-		// Who may: the bank's risk managers and operators only.
+		// Who may: the bank's own risk managers only.
 		_, err = f.client.SetWebhook(e.as("risk-other"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL})
 		requireCode(t, err, codes.PermissionDenied, "", "")
 		_, err = f.client.GetWebhook(e.as("bank"), &sanzhiv1.GetWebhookRequest{Name: bankName + "/webhook"})
