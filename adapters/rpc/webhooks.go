@@ -104,4 +104,3 @@ func DeadLetterOut(d *webhook.DeadLetter) *sanzhiv1.DeadLetter {
 	}
 	return out
 }
-
