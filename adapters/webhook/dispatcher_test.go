@@ -61,12 +61,15 @@ func newKeyring(t *testing.T) *pii.Keyring {
 }
 
 // fast is a dispatcher configuration that runs a test in well under a
-// second per retry: short poll, timeout and backoff.
+// second per retry: short poll, timeout and backoff. Its receivers are
+// httptest servers on loopback, so it allows private targets, which a
+// production dispatcher refuses (guard_test.go).
 func fast() webhook.Config {
 	return webhook.Config{
-		Poll:    20 * time.Millisecond,
-		Timeout: 300 * time.Millisecond,
-		Backoff: func(int) time.Duration { return 30 * time.Millisecond },
+		Poll:                20 * time.Millisecond,
+		Timeout:             300 * time.Millisecond,
+		Backoff:             func(int) time.Duration { return 30 * time.Millisecond },
+		AllowPrivateTargets: true,
 	}
 }
 
