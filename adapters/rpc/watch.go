@@ -61,8 +61,8 @@ func (g *watchGate) acquire(p *access.Principal) (func(), string, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.open[key] >= g.max {
-		st := status.New(codes.ResourceExhausted, "this bank already has "+strconv.Itoa(g.max)+
-			" WatchCreditLines streams open; close one (or reuse it) before opening another")
+		st := status.New(codes.ResourceExhausted, strconv.Itoa(g.max)+" WatchCreditLines streams are open already "+
+			"(a bank's principals share the limit); close one, or reuse it, before opening another")
 		if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: ReasonTooManyWatches, Domain: ErrorDomain,
 			Metadata: map[string]string{"max_streams": strconv.Itoa(g.max)}}); err == nil {
 			st = d
