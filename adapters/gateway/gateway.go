@@ -27,7 +27,12 @@ func OpenAPI() []byte {
 }
 
 // New returns the HTTP handler: the API under /v1/ and /openapi.json.
-func New(ctx context.Context, grpcAddr string, creds credentials.TransportCredentials) (http.Handler, error) {
+// Request bodies are capped (limits.go) before anything reads them.
+func New(ctx context.Context, grpcAddr string, creds credentials.TransportCredentials, opt ...Option) (http.Handler, error) {
+	o := options{maxBody: DefaultMaxBodyBytes}
+	for _, f := range opt {
+		f(&o)
+	}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			// lowerCamelCase names, as the OpenAPI document and Google's
@@ -59,5 +64,5 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(OpenAPI())
 	})
-	return root, nil
+	return limit(mux, o.maxBody, root), nil
 }

@@ -49,6 +49,8 @@ type Authenticator struct {
 	// demo accepts demo principals, and only from loopback peers.
 	demo  bool
 	cache *keyCache
+	// limits are the rate limits (ratelimit.go); nil limits nothing.
+	limits *limiter
 }
 
 // KeyCacheTTL is how long a key's principal is trusted without a store
@@ -194,8 +196,12 @@ func (a *Authenticator) interceptor() Interceptor {
 		if isPublic(method) {
 			return ctx, nil
 		}
+		if err := a.limits.beforeAuth(ctx); err != nil {
+			return ctx, err
+		}
 		p, err := a.Authenticate(ctx)
 		if err != nil {
+			a.limits.failed(ctx)
 			return ctx, err
 		}
 		fillSlot(ctx, p)

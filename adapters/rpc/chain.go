@@ -24,10 +24,12 @@ type Interceptor struct {
 // ChainOrder is the order every RPC passes through, outermost first.
 // Recovery is first so a panic anywhere (even in another interceptor)
 // becomes INTERNAL rather than a dead server; errors is outside the auth
-// steps so their faults are rendered like any other. Telemetry is not in
+// steps so their faults are rendered like any other. Rate limits come
+// right after authentication, since they are per principal, and before
+// anything that reads the store for the request. Telemetry is not in
 // this list: otelgrpc runs as the server's stats handler, which wraps the
 // whole chain.
-var ChainOrder = []string{"recovery", "logging", "errors", "authentication", "authorization", "validation"}
+var ChainOrder = []string{"recovery", "logging", "errors", "authentication", "ratelimit", "authorization", "validation"}
 
 // Chain returns the interceptors in ChainOrder.
 func Chain(log *slog.Logger, authn *Authenticator, v *Validator) []Interceptor {
@@ -36,6 +38,7 @@ func Chain(log *slog.Logger, authn *Authenticator, v *Validator) []Interceptor {
 		logging(log),
 		errorsInterceptor(log),
 		authn.interceptor(),
+		authn.rateLimit(),
 		authorization(),
 		v.interceptor(),
 	}

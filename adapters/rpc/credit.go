@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/access"
@@ -138,6 +139,8 @@ type Credit struct {
 	// reassess starts or resumes a batch re-assessment; adapters/server
 	// provides it (it runs in the background).
 	reassess Reassessor
+	// watch caps open WatchCreditLines streams and ends them at shutdown.
+	watch *watchGate
 }
 
 // Reassessor starts batch re-assessments and reports their progress.
@@ -147,7 +150,9 @@ type Reassessor interface {
 }
 
 // NewCredit returns the handler.
-func NewCredit(svc *credit.Service, r Reassessor) *Credit { return &Credit{svc: svc, reassess: r} }
+func NewCredit(svc *credit.Service, r Reassessor) *Credit {
+	return &Credit{svc: svc, reassess: r, watch: newWatchGate()}
+}
 
 func (s *Credit) AssessCredit(ctx context.Context, req *sanzhiv1.AssessCreditRequest) (*sanzhiv1.AssessCreditResponse, error) {
 	v, err := s.svc.Assess(ctx, access.FromContext(ctx), req.GetProduct(), req.GetHousehold())
@@ -217,15 +222,35 @@ func (s *Credit) UnfreezeCreditLine(ctx context.Context, req *sanzhiv1.UnfreezeC
 // interceptor checked the request (role and bank) as it was received.
 func (s *Credit) WatchCreditLines(req *sanzhiv1.WatchCreditLinesRequest, stream grpc.ServerStreamingServer[sanzhiv1.CreditLineEvent]) error {
 	ctx := stream.Context()
-	if _, err := credit.ParseBank(req.GetBank(), "bank"); err != nil {
+	_, err := credit.ParseBank(req.GetBank(), "bank")
+	if err != nil {
 		return err
 	}
-	return s.svc.Watch(ctx, req.GetBank(), req.GetAfterSeq(), func(e *credit.LineEvent) error {
-		return stream.Send(&sanzhiv1.CreditLineEvent{Seq: e.Seq, Id: e.ID, Type: e.Type,
+	release, inUse, err := s.watch.acquire(access.FromContext(ctx))
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := stream.SendHeader(metadata.Pairs(WatchStreamsHeader, inUse)); err != nil {
+		return err
+	}
+	ctx, cancel := s.watch.bind(ctx)
+	defer cancel()
+	after := req.GetAfterSeq()
+	err = s.svc.Watch(ctx, req.GetBank(), after, func(e *credit.LineEvent) error {
+		if err := stream.Send(&sanzhiv1.CreditLineEvent{Seq: e.Seq, Id: e.ID, Type: e.Type,
 			Line:      credit.EventLineName(e),
 			Household: "villages/" + e.Village + "/households/" + e.HouseholdID,
-			Time:      timestamppb.New(e.Time), Payload: string(e.Payload)})
+			Time:      timestamppb.New(e.Time), Payload: string(e.Payload)}); err != nil {
+			return err
+		}
+		after = e.Seq
+		return nil
 	})
+	if err != nil && s.watch.shuttingDown() && stream.Context().Err() == nil {
+		return endedByShutdown(after)
+	}
+	return err
 }
 
 func (s *Credit) ListDecisions(ctx context.Context, req *sanzhiv1.ListDecisionsRequest) (*sanzhiv1.ListDecisionsResponse, error) {

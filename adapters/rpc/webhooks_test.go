@@ -65,7 +65,8 @@ func newWebhookFixture(t testing.TB, e *env) *webhookFixture {
 	require.NoError(t, err)
 	d := webhook.New(e.st.Webhooks(), kr, webhook.Config{
 		Poll: 20 * time.Millisecond, Timeout: time.Second, MaxAttempts: 2,
-		Backoff: func(int) time.Duration { return 10 * time.Millisecond },
+		Backoff:             func(int) time.Duration { return 10 * time.Millisecond },
+		AllowPrivateTargets: true, // the receiver is an httptest server on loopback
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

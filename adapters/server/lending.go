@@ -41,8 +41,8 @@ func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *h
 		if !ok {
 			return fault.New(fault.Internal, "LENDING_TX", "the evidence transaction cannot write lending state")
 		}
-		n, err := svc.Freeze(ctx, w, e.Household, credit.FreezeBlacklisted, "evidence "+e.EvidenceID)
-		pokeSoon(svc, n)
+		banks, err := svc.Freeze(ctx, w, e.Household, credit.FreezeBlacklisted, "evidence "+e.EvidenceID)
+		pokeSoon(svc, banks)
 		return err
 	})
 	hh.SetFactsHook(func(ctx context.Context, tx household.Writer, h *household.Household, prev household.Facts) error {
@@ -53,8 +53,8 @@ func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *h
 		if !ok {
 			return fault.New(fault.Internal, "LENDING_TX", "the household transaction cannot write lending state")
 		}
-		n, err := svc.Freeze(ctx, w, h.ID, credit.FreezeDishonestDebtor, "facts version "+strconv.FormatInt(h.Facts.Version, 10))
-		pokeSoon(svc, n)
+		banks, err := svc.Freeze(ctx, w, h.ID, credit.FreezeDishonestDebtor, "facts version "+strconv.FormatInt(h.Facts.Version, 10))
+		pokeSoon(svc, banks)
 		return err
 	})
 	return svc
@@ -64,9 +64,9 @@ func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *h
 // freeze written in another service's transaction, which commits after
 // the hook returns: 50 ms covers a commit; should it take longer, the
 // dispatcher's poll finds the events anyway.
-func pokeSoon(svc *credit.Service, frozen int) {
-	if frozen > 0 {
-		time.AfterFunc(50*time.Millisecond, svc.Poke)
+func pokeSoon(svc *credit.Service, banks []string) {
+	if len(banks) > 0 {
+		time.AfterFunc(50*time.Millisecond, func() { svc.Poke(banks...) })
 	}
 }
 

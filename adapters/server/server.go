@@ -78,6 +78,11 @@ type Config struct {
 	// ReassessInterval is how often households whose points or facts
 	// changed are re-assessed (default 10 s).
 	ReassessInterval time.Duration
+	// Limits bound request sizes, timeouts, streams and rates (limits.go).
+	Limits Limits
+	// InsecureAllowPlaintext serves without TLS on a non-loopback address,
+	// which is refused otherwise.
+	InsecureAllowPlaintext bool
 }
 
 // Addrs are the addresses actually bound (useful with port 0).
@@ -142,6 +147,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err != nil {
 		return err
 	}
+	if serverTLS == nil && !cfg.InsecureAllowPlaintext {
+		if err := requireTLSOffLoopback(cfg.GRPCAddr, cfg.HTTPAddr); err != nil {
+			return err
+		}
+	}
+	lim := cfg.Limits.withDefaults()
 	keyring, err := LoadKeyring(cfg)
 	if err != nil {
 		return err
@@ -181,19 +192,27 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err != nil {
 		return fmt.Errorf("cannot build request validator: %w", err)
 	}
-	chain := rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), cfg.Demo), validator)
+	chain := rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), cfg.Demo).WithRateLimits(lim.Rate, nil), validator)
 	opts := append(rpc.ServerOptions(chain), grpc.StatsHandler(otelgrpc.NewServerHandler()))
+	opts = append(opts, lim.grpcOptions()...)
 	if serverTLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
 	}
 	gs := grpc.NewServer(opts...)
 	policySvc := policies.NewService(st.Policies(), PolicyChecker, now)
-	hooks := webhook.New(st.Webhooks(), keyring, webhook.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, Now: now, Log: log})
+	// Demo mode delivers to receivers on this machine (the README tour);
+	// otherwise private and loopback targets are refused at dial time.
+	hooks := webhook.New(st.Webhooks(), keyring, webhook.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, Now: now, Log: log,
+		AllowPrivateTargets: cfg.Demo})
 	lendingSvc := NewLending(st, keyring, evidenceSvc, households, now)
 	lendingSvc.OnCommit(hooks.Notify)
 	reassessor := NewReassessor(lendingSvc, log)
+	// draining closes when shutdown starts: open watch streams end at once
+	// rather than hold the shutdown for its grace period.
+	draining := make(chan struct{})
 	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc, policySvc,
-		PolicySimulator(st, keyring, policySvc, catalogues, now), Lending{Service: lendingSvc, Store: st, Reassess: reassessor}, hooks)
+		PolicySimulator(st, keyring, policySvc, catalogues, now), Lending{Service: lendingSvc, Store: st, Reassess: reassessor,
+			WatchStreams: lim.WatchStreamsPerBank, Draining: draining}, hooks)
 	if cfg.BenchFloors {
 		fdb, ok := db.(rpc.FloorDB)
 		if !ok {
@@ -250,13 +269,21 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	}
 
 	var httpSrv *http.Server
+	// The gateway's connections to the gRPC listener close when gwCtx
+	// ends: after the HTTP server has drained, not when shutdown begins,
+	// so requests in flight (and a watch ending with SERVER_SHUTTING_DOWN)
+	// get their answer rather than CANCELLED.
+	gwCtx, stopGateway := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopGateway()
 	if httpLis != nil {
-		handler, err := gateway.New(ctx, grpcLis.Addr().String(), clientCreds(serverTLS))
+		handler, err := gateway.New(gwCtx, grpcLis.Addr().String(), clientCreds(serverTLS), gateway.WithMaxBodyBytes(lim.MaxRequestBytes))
 		if err != nil {
 			stopGRPC()
 			return fmt.Errorf("cannot start the HTTP gateway: %w", err)
 		}
-		httpSrv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, TLSConfig: serverTLS,
+		httpSrv = &http.Server{Handler: handler, TLSConfig: serverTLS,
+			ReadHeaderTimeout: lim.HTTPReadHeaderTimeout, ReadTimeout: lim.HTTPReadTimeout,
+			WriteTimeout: lim.HTTPWriteTimeout, IdleTimeout: lim.HTTPIdleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 		wg.Add(1)
 		go func() {
@@ -306,10 +333,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		log.Error("server failed", "error", runErr)
 	}
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
+	close(draining)
 	if httpSrv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 		_ = httpSrv.Shutdown(sctx)
 		cancel()
+		stopGateway()
 	}
 	stopGRPC()
 	stopHooks()
@@ -347,6 +376,10 @@ type Lending struct {
 	Service  *credit.Service
 	Store    *sqlstore.Store // the audit log, for query records
 	Reassess rpc.Reassessor
+	// WatchStreams caps a bank's open WatchCreditLines streams (0: the
+	// default); Draining, once closed, ends them (shutdown).
+	WatchStreams int
+	Draining     <-chan struct{}
 }
 
 // registerServices puts every service on gs, health NOT_SERVING until the
@@ -373,7 +406,8 @@ func registerServices(gs *grpc.Server, households *household.Service, auditSrv *
 	}
 	sanzhiv1.RegisterWebhookServiceServer(gs, rpc.NewWebhooks(hooks))
 	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lend.Service, lend.Store))
-	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lend.Service, lend.Reassess))
+	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lend.Service, lend.Reassess).
+		WithWatchLimit(lend.WatchStreams).WithShutdown(lend.Draining))
 	return healthSrv
 }
 

@@ -59,8 +59,13 @@ type Config struct {
 	RotationGrace time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-	// Client sends the requests (default: Timeout, no redirects).
+	// Client sends the requests (default: Timeout, no redirects, public
+	// addresses only).
 	Client *http.Client
+	// AllowPrivateTargets lets webhooks go to loopback, private and other
+	// non-public addresses (guard.go). For tests and demo mode only, whose
+	// receivers run on the same machine; never set in production.
+	AllowPrivateTargets bool
 	// Owner names this instance in leases (default host, pid and a
 	// random suffix).
 	Owner string
@@ -123,7 +128,7 @@ func New(store Store, keyring *pii.Keyring, cfg Config) *Dispatcher {
 	}
 	client := cfg.Client
 	if client == nil {
-		client = newClient(cfg.Timeout)
+		client = newClient(cfg.Timeout, cfg.AllowPrivateTargets)
 	}
 	return &Dispatcher{store: store, keyring: keyring, cfg: cfg, client: client, log: log,
 		wake: make(chan struct{}, 1), inflight: map[string]bool{}}

@@ -44,6 +44,11 @@ func (s *Dispatcher) Set(ctx context.Context, p *access.Principal, bank, rawURL 
 	if err := CheckURL(rawURL, "url"); err != nil {
 		return nil, "", err
 	}
+	if !s.cfg.AllowPrivateTargets {
+		if err := checkTarget(rawURL, "url"); err != nil {
+			return nil, "", err
+		}
+	}
 	raw := make([]byte, SecretSize)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, "", fault.Wrap(err, fault.Internal, "RANDOM", "cannot generate a secret")

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sanzhi/sanzhi/adapters/demo"
+	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/telemetry"
 	"github.com/sanzhi/sanzhi/internal/cli"
@@ -48,6 +49,7 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 				return err
 			}
 			cfg.DataKey = os.Getenv("SANZHI_DATA_KEY")
+			cfg.Limits.Rate.Off = cfg.Limits.Rate.PerPrincipal == 0
 			log, err := cli.NewLogger(stderr, logLevel)
 			if err != nil {
 				return err
@@ -87,6 +89,15 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 	f.BoolVar(&cfg.BenchFloors, "bench-floors", false, "register sanzhi.v1.FloorService, the load-test baselines (never in production)")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed the demo county on an empty database, accept the printed demo keys from loopback, generate a data key beside the database")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may take to finish after SIGTERM/SIGINT")
+	f.BoolVar(&cfg.InsecureAllowPlaintext, "insecure-allow-plaintext", false, "serve without TLS on a non-loopback address (refused otherwise); only on a network you trust, e.g. behind a TLS-terminating proxy on the same host")
+	lim := &cfg.Limits
+	f.Int64Var(&lim.MaxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "largest HTTP request body (413 beyond it, before authentication) and gRPC request message")
+	f.IntVar(&lim.WatchStreamsPerBank, "watch-streams-per-bank", rpc.DefaultWatchStreams, "how many WatchCreditLines streams one bank may hold open at once")
+	rate := &lim.Rate
+	*rate = rpc.DefaultRateLimits
+	f.Float64Var(&rate.PerPrincipal, "rate-limit", rate.PerPrincipal, "requests per second each principal may make on average (token bucket); 0 turns every rate limit off, e.g. for load tests")
+	f.IntVar(&rate.Burst, "rate-burst", rate.Burst, "size of each principal's token bucket: how many requests it may make at once before --rate-limit paces it")
+	f.Float64Var(&rate.PerPeer, "rate-limit-unauthenticated", rate.PerPeer, "failed authentications per second allowed from one client address (burst 30) before its requests are refused unread")
 	cli.DocumentEnv(f)
 	return cmd
 }

@@ -105,7 +105,7 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 	if err != nil {
 		return nil, err
 	}
-	s.Poke()
+	s.Poke(bank)
 	return out, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -102,14 +103,15 @@ const ActorService = "sanzhid"
 // posted, a dishonest-debtor flag set), so the freeze commits with the
 // event or not at all. Each frozen line gets a line event and an audit
 // record naming the cause. Lines already frozen or closed are left alone.
-// It returns how many lines it froze; after commit call Poke.
-func (s *Service) Freeze(ctx context.Context, tx Writer, householdID, reason, cause string) (int, error) {
+// It returns the banks whose lines it froze; after commit call Poke with
+// them.
+func (s *Service) Freeze(ctx context.Context, tx Writer, householdID, reason, cause string) ([]string, error) {
 	now := s.clock()
 	lines, err := tx.LockHouseholdLines(ctx, householdID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var banks []string
 	for _, cur := range lines {
 		next := *cur
 		next.Line = lending.Freeze(cur.Line, reason)
@@ -118,19 +120,21 @@ func (s *Service) Freeze(ctx context.Context, tx Writer, householdID, reason, ca
 		}
 		next.UpdateTime = now
 		if err := tx.UpdateLine(ctx, &next, cur.Version); err != nil {
-			return n, err
+			return banks, err
 		}
 		if err := s.event(ctx, tx, EventLineFrozen, &next, now); err != nil {
-			return n, err
+			return banks, err
 		}
 		if err := tx.Record(ctx, audit.Record{Time: now, Actor: ActorService, Action: "credit.freeze",
 			Subject: LineName(next.Bank, next.Product, next.ID),
 			Payload: map[string]string{"household": next.Household, "reason": reason, "cause": cause}}); err != nil {
-			return n, err
+			return banks, err
 		}
-		n++
+		if !slices.Contains(banks, next.Bank) {
+			banks = append(banks, next.Bank)
+		}
 	}
-	return n, nil
+	return banks, nil
 }
 
 // ReassessDue re-assesses up to max households whose points or facts
@@ -202,7 +206,7 @@ func (s *Service) Watch(ctx context.Context, bankName string, after int64, send 
 	}
 	const pollEvery = time.Second
 	for {
-		wake := s.Changed()
+		wake := s.Changed(bank)
 		var evs []*LineEvent
 		if err := s.store.Read(ctx, func(tx Reader) error {
 			var err error

@@ -201,7 +201,7 @@ func (s *Service) Resolve(ctx context.Context, p *access.Principal, in Resolutio
 		return nil, err
 	}
 	if out.Decision != nil {
-		s.Poke()
+		s.Poke(bank)
 	}
 	return out, nil
 }

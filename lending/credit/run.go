@@ -545,7 +545,7 @@ func (s *Service) commitPage(ctx context.Context, prev, next *Run, pol *policy.P
 		}
 	}
 	if err == nil {
-		s.Poke()
+		s.Poke(prev.Bank)
 	}
 	return err
 }

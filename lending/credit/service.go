@@ -73,17 +73,19 @@ type Service struct {
 	// replays caches explanations recomputed on read (replay.go).
 	replays replayCache
 
-	// changed is closed and replaced whenever line events commit, waking
-	// watchers and the webhook dispatcher without polling.
+	// changed holds, per bank, a channel closed (and dropped) when line
+	// events of that bank commit, waking that bank's watchers only: a
+	// commit for one bank does not make every other bank's streams read
+	// the store.
 	mu       sync.Mutex
-	changed  chan struct{}
+	changed  map[string]chan struct{}
 	onCommit []func()
 }
 
 // NewService returns a Service. now is the clock (time.Now in production).
 func NewService(store Store, pol Policies, in Inputs, now func() time.Time) *Service {
 	return &Service{store: store, policies: pol, inputs: in, now: now, rules: lending.DefaultRules(),
-		changed: make(chan struct{})}
+		changed: map[string]chan struct{}{}}
 }
 
 // OnCommit registers f to run after every commit that wrote line events
@@ -94,19 +96,38 @@ func (s *Service) OnCommit(f func()) {
 	s.onCommit = append(s.onCommit, f)
 }
 
-// Changed returns a channel closed at the next commit of line events.
-func (s *Service) Changed() <-chan struct{} {
+// Changed returns a channel closed at the next commit of the bank's line
+// events.
+func (s *Service) Changed(bank string) <-chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.changed
+	ch, ok := s.changed[bank]
+	if !ok {
+		ch = make(chan struct{})
+		s.changed[bank] = ch
+	}
+	return ch
 }
 
-// Poke signals that line events committed; callers that write events
-// through a hook (in another service's transaction) call it after commit.
-func (s *Service) Poke() {
+// Poke signals that line events of the banks committed; callers that
+// write events through a hook (in another service's transaction) call it
+// after commit. With no bank it wakes every watcher.
+func (s *Service) Poke(banks ...string) {
 	s.mu.Lock()
-	close(s.changed)
-	s.changed = make(chan struct{})
+	wake := func(b string) {
+		if ch, ok := s.changed[b]; ok {
+			close(ch)
+			delete(s.changed, b)
+		}
+	}
+	if len(banks) == 0 {
+		for b := range s.changed {
+			wake(b)
+		}
+	}
+	for _, b := range banks {
+		wake(b)
+	}
 	fs := slices.Clone(s.onCommit)
 	s.mu.Unlock()
 	for _, f := range fs {

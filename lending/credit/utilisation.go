@@ -155,7 +155,7 @@ func (s *Service) transact(ctx context.Context, p *access.Principal, in TxInput,
 		return nil, err
 	}
 	if !out.Replayed {
-		s.Poke()
+		s.Poke(bank)
 	}
 	return out, s.explained(ctx, out.View.Decision)
 }
@@ -220,7 +220,7 @@ func (s *Service) Unfreeze(ctx context.Context, p *access.Principal, name, justi
 	if err != nil {
 		return nil, err
 	}
-	s.Poke()
+	s.Poke(bank)
 	return out, s.explained(ctx, out.Decision)
 }
 

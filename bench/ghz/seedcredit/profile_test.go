@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 )
 
@@ -33,6 +34,7 @@ func TestServeForProfile(t *testing.T) {
 		GRPCAddr: os.Getenv("SANZHI_GRPC_ADDR"), Database: os.Getenv("SANZHI_DATABASE"),
 		DataKeyFile: os.Getenv("SANZHI_DATA_KEY_FILE"), AuditKeyFile: os.Getenv("SANZHI_AUDIT_KEY_FILE"),
 		CheckpointInterval: time.Second, BenchFloors: true, ShutdownGrace: 5 * time.Second, Version: "profile",
+		Limits: server.Limits{Rate: rpc.RateLimits{Off: true}}, // a load test, like --rate-limit 0
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
