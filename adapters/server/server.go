@@ -78,6 +78,9 @@ type Config struct {
 	// ReassessInterval is how often households whose points or facts
 	// changed are re-assessed (default 10 s).
 	ReassessInterval time.Duration
+	// HealthInterval is how often the database is pinged; health turns
+	// NOT_SERVING while it does not answer (default 2 s).
+	HealthInterval time.Duration
 }
 
 // Addrs are the addresses actually bound (useful with port 0).
@@ -288,6 +291,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	lendingDone := make(chan struct{})
 	go func() { defer close(lendingDone); reassessor.Run(lendingCtx, cfg.ReassessInterval) }()
 	setServing(healthSrv, healthpb.HealthCheckResponse_SERVING)
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); watchStore(healthCtx, db, healthSrv, cfg.HealthInterval, log) }()
 	addrs := Addrs{GRPC: grpcLis.Addr().String()}
 	if httpLis != nil {
 		addrs.HTTP = httpLis.Addr().String()
@@ -305,6 +311,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	case runErr = <-serveErr:
 		log.Error("server failed", "error", runErr)
 	}
+	// The store watcher stops first so it cannot turn health back on.
+	stopHealth()
+	<-healthDone
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	if httpSrv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
