@@ -217,6 +217,10 @@ func (c *rowCounter) counts(t testing.TB) map[string]int64 {
 var goInternal = []string{"proto:", "grpc:", "strconv.", "json:", "unexpected EOF", "(line ", "syntax error",
 	"invalid character", "type mismatch", "reflect", "<nil>", "%!", "goroutine", "runtime error"}
 
+// readsAsCode matches protovalidate's default texts: regular expressions
+// and Go-formatted lists.
+var readsAsCode = regexp.MustCompile(`regex|\^\[|\]\{[0-9]|\$\x60|in list \[|value must|value length|value is required`)
+
 // contractOK checks the error contract on a status: ErrorInfo with our
 // domain and a reason; for INVALID_ARGUMENT a BadRequest with a violation
 // of wantField (when set); for UNAVAILABLE a RetryInfo; no Go-internal
@@ -242,6 +246,7 @@ func contractOK(t testing.TB, st *status.Status, wantField string) {
 	for _, frag := range goInternal {
 		assert.NotContains(t, st.Message(), frag, "no Go-internal text in the message")
 	}
+	assert.NotRegexp(t, readsAsCode, st.Message(), "the message is a sentence, not a regular expression")
 	if st.Code() == codes.Unavailable {
 		require.NotNil(t, retry, "UNAVAILABLE carries google.rpc.RetryInfo")
 		assert.Positive(t, retry.RetryDelay.AsDuration())
@@ -257,6 +262,7 @@ func contractOK(t testing.TB, st *status.Status, wantField string) {
 		for _, frag := range goInternal {
 			assert.NotContains(t, v.Description, frag, "no Go-internal text in %s's description", v.Field)
 		}
+		assert.NotRegexp(t, readsAsCode, v.Description, "%s's description is a sentence", v.Field)
 	}
 	if wantField != "" {
 		assert.Contains(t, fields, wantField, "a violation names the field (message %q)", st.Message())

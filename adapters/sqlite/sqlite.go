@@ -215,7 +215,7 @@ func withRetry(ctx context.Context, fn func() error) error {
 	backoff := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err != nil && ctx.Err() == nil && errors.Is(err, sql.ErrConnDone) {
+		if err != nil && ctx.Err() == nil && closed(err) {
 			return fault.Wrap(err, fault.Unavailable, fault.StoreUnavailable,
 				"the database cannot be reached at the moment; retry shortly")
 		}
@@ -233,6 +233,12 @@ func withRetry(ctx context.Context, fn func() error) error {
 		}
 		backoff *= 2
 	}
+}
+
+// closed reports a database handle that was closed under the caller
+// (database/sql's "database is closed" error is not exported).
+func closed(err error) bool {
+	return errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed")
 }
 
 func code(err error) int {
