@@ -44,6 +44,16 @@ func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshale
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, contractError(ctx, err))
 }
 
+// streamErrorHandler renders the error that ends a stream.
+func streamErrorHandler(ctx context.Context, err error) *status.Status {
+	err = contractError(ctx, err)
+	var hs *runtime.HTTPStatusError
+	if errors.As(err, &hs) {
+		err = hs.Err
+	}
+	return status.Convert(err)
+}
+
 // routingErrorHandler answers unknown paths (404) and methods a path does
 // not take (405) in the contract too; grpc-gateway's default makes the
 // latter a 501, which would read as a server fault.

@@ -39,6 +39,7 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		// One error contract on both transports (errors.go).
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
+		runtime.WithStreamErrorHandler(streamErrorHandler),
 	)
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
 		grpc.WithChainUnaryInterceptor(utf8Unary), grpc.WithChainStreamInterceptor(utf8Stream)}

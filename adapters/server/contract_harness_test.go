@@ -304,6 +304,13 @@ func (c httpCall) do(t testing.TB, base string) (int, *status.Status) {
 // parseStatus reads the gateway's JSON error body.
 func parseStatus(t testing.TB, b []byte) *status.Status {
 	t.Helper()
+	// A stream's error is wrapped: {"error": Status}.
+	var wrapped struct {
+		Error json.RawMessage `json:"error"`
+	}
+	if json.Unmarshal(b, &wrapped) == nil && len(wrapped.Error) > 0 {
+		b = wrapped.Error
+	}
 	var raw struct {
 		Code    int32             `json:"code"`
 		Message string            `json:"message"`
