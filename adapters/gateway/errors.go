@@ -101,6 +101,19 @@ func contractError(ctx context.Context, err error) error {
 			return err
 		}
 	}
+	switch st.Code() {
+	case codes.Canceled, codes.DeadlineExceeded:
+		// No fault kind: these are the caller's own context, said as is.
+		msg, reason := "request cancelled", "CANCELLED"
+		if st.Code() == codes.DeadlineExceeded {
+			msg, reason = "deadline exceeded", "DEADLINE_EXCEEDED"
+		}
+		out := status.New(st.Code(), msg)
+		if d, derr := out.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: rpc.ErrorDomain}); derr == nil {
+			out = d
+		}
+		return out.Err()
+	}
 	return rpc.Status(translate(ctx, st)).Err()
 }
 

@@ -62,7 +62,7 @@ func recovery(log *slog.Logger) Interceptor {
 	recovered := func(ctx context.Context, method string, err *error) {
 		if r := recover(); r != nil {
 			log.ErrorContext(ctx, "panic in RPC", "method", method, "panic", r, "stack", string(debug.Stack()))
-			*err = status.Error(codes.Internal, "internal error; it has been logged")
+			*err = internalError()
 		}
 	}
 	return Interceptor{

@@ -105,16 +105,30 @@ func toAPIError(ctx context.Context, log *slog.Logger, method string, err error)
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
-		return status.Error(codes.Canceled, "request cancelled")
+		return withInfo(codes.Canceled, "CANCELLED", "request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
-		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+		return withInfo(codes.DeadlineExceeded, "DEADLINE_EXCEEDED", "deadline exceeded")
 	}
 	var f *fault.Error
 	if !errors.As(err, &f) || f.Kind == fault.Internal {
 		log.ErrorContext(ctx, "internal error", "method", method, "error", err)
-		return &apiError{f: &fault.Error{Kind: fault.Internal, Reason: "INTERNAL", Message: "internal error; it has been logged"}}
+		return internalError()
 	}
 	return &apiError{f: f}
+}
+
+// withInfo is a status of a code no fault kind has, with its ErrorInfo.
+func withInfo(code codes.Code, reason, msg string) error {
+	st := status.New(code, msg)
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain}); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+// internalError is what a caller sees of any bug.
+func internalError() error {
+	return &apiError{f: &fault.Error{Kind: fault.Internal, Reason: "INTERNAL", Message: "internal error; it has been logged"}}
 }
 
 // unavailable finds an Unavailable fault anywhere in err's tree, even
