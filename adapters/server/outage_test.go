@@ -47,11 +47,21 @@ func TestDatabaseOutage(t *testing.T) {
 			}
 			_, err := admin.Exec(context.Background(), `ALTER DATABASE "`+name+`" ALLOW_CONNECTIONS `+allow)
 			require.NoError(t, err)
-			if down {
-				_, err = admin.Exec(context.Background(),
-					`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, name)
-				require.NoError(t, err)
+			if !down {
+				return
 			}
+			// A connection that was logging in while the ALTER committed
+			// may still get through: terminate until none is left.
+			require.EventuallyWithT(t, func(c *assert.CollectT) {
+				_, err := admin.Exec(context.Background(),
+					`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, name)
+				require.NoError(c, err)
+				time.Sleep(20 * time.Millisecond)
+				var n int
+				require.NoError(c, admin.QueryRow(context.Background(),
+					`SELECT count(*) FROM pg_stat_activity WHERE datname = $1`, name).Scan(&n))
+				assert.Zero(c, n, "backends left")
+			}, 10*time.Second, 50*time.Millisecond)
 		}
 		t.Cleanup(func() { outage(false) })
 		outageScenario(t, dbURL, outage)
