@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -40,8 +41,17 @@ import (
 const BodyField = "request body"
 
 // errorHandler is the mux's runtime.ErrorHandlerFunc.
+// A RetryInfo also becomes a Retry-After header, which HTTP clients and
+// proxies understand without reading the body.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, contractError(ctx, err))
+	err = contractError(ctx, err)
+	for _, d := range status.Convert(err).Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			secs := int(math.Ceil(ri.GetRetryDelay().AsDuration().Seconds()))
+			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, err)
 }
 
 // streamErrorHandler renders the error that ends a stream.

@@ -104,6 +104,13 @@ func outageScenario(t *testing.T, dbURL string, outage func(down bool)) {
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	require.NotNil(t, st)
 	requireStoreUnavailable(t, st)
+	req, err := http.NewRequest(http.MethodGet, "http://"+srv.addrs.HTTP+"/v1/"+hh.Name, nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+key)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, "1", resp.Header.Get("Retry-After"), "HTTP says when to retry, too")
 
 	requireHealth(t, conn, healthpb.HealthCheckResponse_NOT_SERVING)
 
