@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"google.golang.org/grpc"
@@ -26,8 +27,13 @@ import (
 // answer INVALID_ARGUMENT with a BadRequest naming the field. Every entry
 // is taken by that interceptor, so the table does not grow.
 
-// undecodable maps a request message to the fault its bytes deserved.
-var undecodable sync.Map // proto.Message -> *fault.Error
+// undecodable maps a request message to the fault its bytes deserved;
+// pending counts its entries so the common case (none) costs one atomic
+// load per request instead of a map lookup.
+var (
+	undecodable sync.Map // proto.Message -> *fault.Error
+	pending     atomic.Int64
+)
 
 // codec wraps grpc's proto codec; only Unmarshal differs.
 type codec struct{ base encoding.CodecV2 }
@@ -54,16 +60,21 @@ func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
 	raw := data.Materialize()
 	proto.Reset(m)
 	undecodable.Store(m, decodeFault(raw, m.ProtoReflect().Descriptor()))
+	pending.Add(1)
 	return nil
 }
 
 // takeUndecodable returns (and forgets) the fault recorded for req, or nil.
 func takeUndecodable(req any) *fault.Error {
+	if pending.Load() == 0 {
+		return nil
+	}
 	m, ok := req.(proto.Message)
 	if !ok {
 		return nil
 	}
 	if f, ok := undecodable.LoadAndDelete(m); ok {
+		pending.Add(-1)
 		return f.(*fault.Error)
 	}
 	return nil
