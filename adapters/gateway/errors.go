@@ -40,9 +40,9 @@ import (
 // as a whole (not JSON at all, cut short) rather than one field in it.
 const BodyField = "request body"
 
-// errorHandler is the mux's runtime.ErrorHandlerFunc.
-// A RetryInfo also becomes a Retry-After header, which HTTP clients and
-// proxies understand without reading the body.
+// errorHandler is the mux's runtime.ErrorHandlerFunc. A RetryInfo also
+// becomes a Retry-After header, which HTTP clients and proxies understand
+// without reading the body.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	err = contractError(ctx, err)
 	for _, d := range status.Convert(err).Details() {
@@ -83,7 +83,7 @@ func routingErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: rpc.Status(f).Err()})
 }
 
-// NotFound answers a path outside the API in the same shape.
+// notFound answers a path outside the API in the same shape.
 func notFound(w http.ResponseWriter, r *http.Request) {
 	b, _ := (&runtime.JSONPb{}).Marshal(rpc.Status(fault.New(fault.NotFound, "NO_ROUTE", "no API resource at this path")).Proto())
 	w.Header().Set("Content-Type", "application/json")
