@@ -28,9 +28,21 @@ const (
 	Unauthenticated
 	// FailedPrecondition means the system is not in a state that allows it.
 	FailedPrecondition
-	// Unavailable means a dependency is down; retrying later may succeed.
+	// Unavailable means a dependency is down or overloaded; retrying later
+	// may succeed. Transports add a retry delay (google.rpc.RetryInfo). The
+	// stores report a lost or refused database connection as Unavailable
+	// with reason StoreUnavailable, and lock contention that outlasted
+	// their retries as Unavailable too (CONTENTION, STORE_BUSY).
+	//
+	// There is deliberately no Aborted kind: a lost optimistic check is
+	// FailedPrecondition with reason CONCURRENT_CHANGE.
 	Unavailable
 )
+
+// StoreUnavailable is the reason of the Unavailable fault a store returns
+// when its database cannot be reached (connection refused, dropped or
+// administratively terminated, pool closed).
+const StoreUnavailable = "STORE_UNAVAILABLE"
 
 func (k Kind) String() string {
 	switch k {
@@ -59,6 +71,12 @@ type Violation struct {
 	Field string
 	// Description says what is wrong, e.g. "check digit is 7, got X".
 	Description string
+	// ZH, when set, is Description in zh-CN for people at a village
+	// counter; transports send it as the violation's localized message.
+	ZH string
+	// Reason, when set, is a stable code of the broken rule, e.g.
+	// "string.pattern" or "UNKNOWN_FIELD".
+	Reason string
 }
 
 // Error is a classified failure. Message is safe to show to the caller;

@@ -34,15 +34,20 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		f(&o)
 	}
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler{&runtime.JSONPb{
 			// lowerCamelCase names, as the OpenAPI document and Google's
 			// JSON mapping say; zero values shown so "dishonestDebtor":
 			// false is explicit rather than absent.
 			MarshalOptions:   protojson.MarshalOptions{EmitUnpopulated: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
+		// One error contract on both transports (errors.go).
+		runtime.WithErrorHandler(errorHandler),
+		runtime.WithRoutingErrorHandler(routingErrorHandler),
+		runtime.WithStreamErrorHandler(streamErrorHandler),
 	)
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds)}
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
+		grpc.WithChainUnaryInterceptor(utf8Unary), grpc.WithChainStreamInterceptor(utf8Stream)}
 	for _, register := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
 		sanzhiv1.RegisterHouseholdServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterAuditServiceHandlerFromEndpoint,
@@ -60,6 +65,7 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 	}
 	root := http.NewServeMux()
 	root.Handle("/v1/", mux)
+	root.HandleFunc("/", notFound)
 	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(OpenAPI())

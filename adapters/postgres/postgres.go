@@ -71,8 +71,9 @@ func pingErr(err error) error {
 // Close closes the pool.
 func (db *DB) Close() error { db.pool.Close(); return nil }
 
-// Ping checks the server answers.
-func (db *DB) Ping(ctx context.Context) error { return db.pool.Ping(ctx) }
+// Ping checks the server answers; a lost connection is an Unavailable
+// fault (health reports NOT_SERVING on it).
+func (db *DB) Ping(ctx context.Context) error { return unavailable(ctx, db.pool.Ping(ctx)) }
 
 // Pool exposes the pool for tools that need raw access (tests, benchmarks).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
@@ -198,7 +199,7 @@ func withRetry(ctx context.Context, fn func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := fn()
 		if err == nil || !Retryable(err) {
-			return err
+			return unavailable(ctx, err)
 		}
 		if attempt == maxAttempts {
 			// Still conflicting after every retry: a hot spot, not a bug.

@@ -58,14 +58,14 @@ func ServerOptions(chain []Interceptor) []grpc.ServerOption {
 		unary = append(unary, ic.Unary)
 		stream = append(stream, ic.Stream)
 	}
-	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...)}
+	return []grpc.ServerOption{grpc.ChainUnaryInterceptor(unary...), grpc.ChainStreamInterceptor(stream...), CodecOption()}
 }
 
 func recovery(log *slog.Logger) Interceptor {
 	recovered := func(ctx context.Context, method string, err *error) {
 		if r := recover(); r != nil {
 			log.ErrorContext(ctx, "panic in RPC", "method", method, "panic", r, "stack", string(debug.Stack()))
-			*err = status.Error(codes.Internal, "internal error; it has been logged")
+			*err = internalError()
 		}
 	}
 	return Interceptor{
@@ -120,6 +120,9 @@ func errorsInterceptor(log *slog.Logger) Interceptor {
 	return Interceptor{
 		Name: "errors",
 		Unary: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+			if f := takeUndecodable(req); f != nil {
+				return nil, &apiError{f: f} // see codec.go
+			}
 			resp, err := h(ctx, req)
 			if err != nil {
 				return nil, toAPIError(ctx, log, info.FullMethod, err)
@@ -127,9 +130,23 @@ func errorsInterceptor(log *slog.Logger) Interceptor {
 			return resp, nil
 		},
 		Stream: func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-			return toAPIError(ss.Context(), log, info.FullMethod, h(srv, ss))
+			return toAPIError(ss.Context(), log, info.FullMethod, h(srv, decodingStream{ss}))
 		},
 	}
+}
+
+// decodingStream answers a message the codec could not decode with its
+// fault (see codec.go).
+type decodingStream struct{ grpc.ServerStream }
+
+func (s decodingStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if f := takeUndecodable(m); f != nil {
+		return &apiError{f: f}
+	}
+	return nil
 }
 
 // wrappedStream lets an interceptor replace a stream's context.

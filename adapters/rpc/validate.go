@@ -27,7 +27,9 @@ func NewValidator() (*Validator, error) {
 }
 
 // Validate returns an Invalid fault with one violation per broken
-// constraint, naming the field path.
+// constraint, naming the field path, saying in words (English, and zh-CN
+// as the localized message) what the field must be; the rule id is the
+// violation's reason.
 func (v *Validator) Validate(m proto.Message) error {
 	err := v.v.Validate(m)
 	if err == nil {
@@ -39,8 +41,13 @@ func (v *Validator) Validate(m proto.Message) error {
 	}
 	var out fault.Violations
 	for _, viol := range ve.Violations {
-		field := protovalidate.FieldPathString(viol.Proto.GetField())
-		out.Add(field, "%s", viol.Proto.GetMessage())
+		id := viol.Proto.GetRuleId()
+		s, ok := describe(id, rulesAt(viol.FieldDescriptor, viol.Proto.GetRule()), viol.RuleValue)
+		if !ok {
+			s = fallback
+		}
+		out = append(out, fault.Violation{Field: protovalidate.FieldPathString(viol.Proto.GetField()),
+			Description: s.EN, ZH: s.ZH, Reason: id})
 	}
 	return out.Err()
 }

@@ -83,6 +83,9 @@ type Config struct {
 	// InsecureAllowPlaintext serves without TLS on a non-loopback address,
 	// which is refused otherwise.
 	InsecureAllowPlaintext bool
+	// HealthInterval is how often the database is pinged; health turns
+	// NOT_SERVING while it does not answer (default 2 s).
+	HealthInterval time.Duration
 }
 
 // Addrs are the addresses actually bound (useful with port 0).
@@ -315,6 +318,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	lendingDone := make(chan struct{})
 	go func() { defer close(lendingDone); reassessor.Run(lendingCtx, cfg.ReassessInterval) }()
 	setServing(healthSrv, healthpb.HealthCheckResponse_SERVING)
+	healthCtx, stopHealth := context.WithCancel(context.Background())
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); watchStore(healthCtx, db, healthSrv, cfg.HealthInterval, log) }()
 	addrs := Addrs{GRPC: grpcLis.Addr().String()}
 	if httpLis != nil {
 		addrs.HTTP = httpLis.Addr().String()
@@ -332,6 +338,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	case runErr = <-serveErr:
 		log.Error("server failed", "error", runErr)
 	}
+	// The store watcher stops first so it cannot turn health back on.
+	stopHealth()
+	<-healthDone
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	close(draining)
 	if httpSrv != nil {

@@ -66,7 +66,7 @@ type running struct {
 }
 
 // start runs a real server on loopback TCP ports chosen by the kernel.
-func start(t *testing.T, cfg Config) *running {
+func start(t testing.TB, cfg Config) *running {
 	t.Helper()
 	if cfg.GRPCAddr == "" {
 		cfg.GRPCAddr = "127.0.0.1:0"
@@ -109,7 +109,7 @@ func start(t *testing.T, cfg Config) *running {
 	return r
 }
 
-func auditKeyFile(t *testing.T) string {
+func auditKeyFile(t testing.TB) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "audit.key")
 	require.NoError(t, GenerateAuditKey(path, "sanzhi.test/audit"))
@@ -126,7 +126,7 @@ func dial(t *testing.T, addr string) *grpc.ClientConn {
 	return conn
 }
 
-func addPrincipal(t *testing.T, database, name string, role access.Role, scope access.Scope) string {
+func addPrincipal(t testing.TB, database, name string, role access.Role, scope access.Scope) string {
 	t.Helper()
 	ctx := context.Background()
 	db, err := OpenStore(ctx, database)

@@ -24,6 +24,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/fault"
 )
 
 //go:embed migrations/*.sql
@@ -70,7 +71,7 @@ func open(ctx context.Context, path, synchronous string) (*DB, error) {
 	}
 	dsn := func(extra string) string {
 		q := url.Values{}
-		for _, p := range []string{"busy_timeout(5000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + synchronous + ")"} {
+		for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + synchronous + ")"} {
 			q.Add("_pragma", p)
 		}
 		return "file:" + path + "?" + q.Encode() + extra
@@ -209,15 +210,32 @@ func ctxErr(ctx context.Context, err error) error {
 	return err
 }
 
+// busyTimeout is how long SQLite itself waits for a lock, and busyAttempts
+// how often withRetry tries again after that; tests shorten them.
+var (
+	busyTimeout  = 5 * time.Second
+	busyAttempts = 8
+)
+
 // withRetry retries fn while SQLite reports the database busy or locked,
 // which happens only when another process holds the file past the busy
-// timeout.
+// timeout. When every attempt found it busy, or the database is closed,
+// the caller gets an Unavailable fault (UNAVAILABLE with a retry delay),
+// not an internal error: nothing is wrong with the request.
 func withRetry(ctx context.Context, fn func() error) error {
 	backoff := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || !isBusy(err) || attempt == 8 {
+		if err != nil && ctx.Err() == nil && closed(err) {
+			return fault.Wrap(err, fault.Unavailable, fault.StoreUnavailable,
+				"the database cannot be reached at the moment; retry shortly")
+		}
+		if err == nil || !isBusy(err) {
 			return err
+		}
+		if attempt == busyAttempts {
+			return fault.Wrap(err, fault.Unavailable, "STORE_BUSY",
+				"the database is busy with another writer; retry shortly")
 		}
 		select {
 		case <-ctx.Done():
@@ -226,6 +244,12 @@ func withRetry(ctx context.Context, fn func() error) error {
 		}
 		backoff *= 2
 	}
+}
+
+// closed reports a database handle that was closed under the caller
+// (database/sql's "database is closed" error is not exported).
+func closed(err error) bool {
+	return errors.Is(err, sql.ErrConnDone) || strings.Contains(err.Error(), "sql: database is closed")
 }
 
 func code(err error) int {

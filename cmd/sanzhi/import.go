@@ -171,7 +171,8 @@ func printReport(w io.Writer, lines []reportLine) {
 }
 
 // rowError words a service refusal of one row. The service's messages
-// are English; the zh-CN report frames them with the row number.
+// are English, some violations also zh-CN; the zh-CN report frames them
+// with the row number.
 func rowError(row int, err error, en bool) string {
 	var f *fault.Error
 	msg := err.Error()
@@ -180,7 +181,11 @@ func rowError(row int, err error, en bool) string {
 		if len(f.Violations) > 0 {
 			parts := make([]string, len(f.Violations))
 			for i, v := range f.Violations {
-				parts[i] = v.Field + ": " + v.Description
+				desc := v.Description
+				if !en && v.ZH != "" {
+					desc = v.ZH // the zh-CN sentence, where the violation has one
+				}
+				parts[i] = v.Field + ": " + desc
 			}
 			msg = strings.Join(parts, "; ")
 		}

@@ -80,6 +80,7 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 	f.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "note signer key that signs audit checkpoints (make one with `sanzhi audit keygen`)")
 	f.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", 10*time.Second, "how often pending audit records are sequenced and a checkpoint signed")
 	f.DurationVar(&cfg.ReassessInterval, "reassess-interval", 10*time.Second, "how often households whose points or facts changed are re-assessed for their credit lines")
+	f.DurationVar(&cfg.HealthInterval, "health-interval", 2*time.Second, "how often the database is pinged; gRPC health is NOT_SERVING while it does not answer")
 	f.DurationVar(&cfg.WebhookPoll, "webhook-poll", time.Second, "how often the line event outbox is checked for webhook deliveries (commits on this instance wake it at once)")
 	f.DurationVar(&cfg.WebhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery may take before it counts as failed")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate for TLS on both listeners")

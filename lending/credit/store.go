@@ -139,8 +139,8 @@ type Writer interface {
 	InsertLine(ctx context.Context, l *Line) error
 	// UpdateLine stores l's mutable fields (limit, drawn, rate, exposure
 	// cap, status, valid until, decision, freeze reason, update time) and
-	// its Version, where the stored version is prevVersion. Aborted when
-	// it differs.
+	// its Version, where the stored version is prevVersion.
+	// FailedPrecondition (reason CONCURRENT_CHANGE) when it differs.
 	UpdateLine(ctx context.Context, l *Line, prevVersion int) error
 	// InsertTransaction stores t. AlreadyExists when (bank, id) is taken.
 	InsertTransaction(ctx context.Context, t *Transaction) error

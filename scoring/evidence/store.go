@@ -132,14 +132,15 @@ type Writer interface {
 	InsertEvidences(ctx context.Context, es []*Evidence) (map[string]bool, error)
 	// UpdateEvidence stores e's workflow fields (State, review, notice,
 	// objection, resolution, revocation, CatalogueHash) and sets Version to
-	// e.Version+1 where the stored Version is e.Version. Aborted when the
-	// stored version differs (a concurrent change won); NotFound when e does
-	// not exist. On success e.Version is incremented.
+	// e.Version+1 where the stored Version is e.Version. FailedPrecondition
+	// (reason CONCURRENT_CHANGE) when the stored version differs (a
+	// concurrent change won); NotFound when e does not exist. On success e.Version is incremented.
 	UpdateEvidence(ctx context.Context, e *Evidence) error
 	// AppendEntries appends entries (IDs and Household assigned) to the
 	// ledger and stores s, whose Entries must already include them, as the
 	// household's aggregate, where the stored Version is s.Version (0: none
-	// stored yet). Aborted when the stored version differs. On success
+	// stored yet). FailedPrecondition (reason CONCURRENT_CHANGE) when the
+	// stored version differs. On success
 	// s.Version is incremented.
 	AppendEntries(ctx context.Context, s *Sheet, entries []points.Entry) error
 	// AppendEvent writes ev to the outbox and sets its Seq.
