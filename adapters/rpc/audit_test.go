@@ -157,6 +157,11 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 			require.NoError(t, err)
 			return v.Name, "risk-1"
 		},
+		sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: func() (string, string) {
+			_, err := e.policies.SimulatePolicy(e.as("regulator"), &sanzhiv1.SimulatePolicyRequest{Name: product + "/policies/2"})
+			require.NoError(t, err)
+			return product + "/policies/2", "regulator"
+		},
 		sanzhiv1.PointsService_RedeemPoints_FullMethodName: func() (string, string) {
 			_, err := e.points.RedeemPoints(ctx, &sanzhiv1.RedeemPointsRequest{Household: hh, Amount: "1", RequestId: "audit-redeem"})
 			require.NoError(t, err)

@@ -180,10 +180,10 @@ var methods = map[string]rule{
 	sanzhiv1.PolicyService_GetPolicy_FullMethodName:      {roles: policyReaders, scope: bankIn("name")},
 	sanzhiv1.PolicyService_ListPolicies_FullMethodName:   {roles: policyReaders, scope: bankIn("parent")},
 	sanzhiv1.PolicyService_DiffPolicies_FullMethodName:   {roles: policyReaders, scope: bankIn("name")},
-	// A simulation reads every household's snapshot and reports only
-	// aggregates and a few sample names: for the bank's risk managers and
-	// the regulators.
-	sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: {roles: []access.Role{access.BankRisk, access.Regulator}, scope: bankIn("name")},
+	// A simulation reads every household's snapshot without consent: a
+	// bank's risk managers get aggregates only, the regulators masked
+	// sample rows (adapters/simrun). Each run is audited as a write.
+	sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: {roles: []access.Role{access.BankRisk, access.Regulator}, scope: bankIn("name"), writes: true},
 
 	// A bank's risk managers set its webhook (and receive its secret) and
 	// see its dead letters; operators do the same for every bank.

@@ -204,6 +204,9 @@ func (r *Report) WriteHTML(w io.Writer, en bool) error {
 			for _, s := range c.ch.Sample {
 				rows = append(rows, []string{s.Name, s.HeadName, s.BaseGrade, Yuan(s.BaseLimit), s.NewGrade, Yuan(s.NewLimit)})
 			}
+			if len(c.ch.Sample) == 0 {
+				rows = nil // the Aggregate view: counts only
+			}
 			p.Changes = append(p.Changes, htmlChange{Title: c.title + sampleNote(l, c.ch), Count: c.ch.Count, Rows: rows})
 		}
 	}
@@ -211,8 +214,7 @@ func (r *Report) WriteHTML(w io.Writer, en bool) error {
 	p.Villages = [][]string{{l.t("村", "village"), l.t("户数", "households"), l.t("对照可授信", "eligible base"), l.t("新可授信", "eligible new"),
 		l.t("对照额度", "base"), l.t("新额度", "new"), l.t("变化", "change")}}
 	for _, v := range r.ByVillage {
-		p.Villages = append(p.Villages, []string{v.Village, strconv.Itoa(v.Households), r.baseOr(l, strconv.Itoa(v.EligibleBase)),
-			strconv.Itoa(v.EligibleNew), r.baseOr(l, Yuan(v.Base)), Yuan(v.New), r.baseOr(l, signed(v.Change()))})
+		p.Villages = append(p.Villages, append([]string{villageLabel(l, v)}, r.villageCells(l, v, Yuan, signed)...))
 	}
 	p.Scores = scoreChart(r, l)
 	p.Exposure = exposureChart(r, l)
@@ -269,13 +271,17 @@ func exposureChart(r *Report, l labels) htmlChart {
 	}
 	for i, v := range r.ByVillage {
 		y := top + i*row
-		c.Texts = append(c.Texts, htmlText{X: left - 6, Y: y + 15, Anchor: "end", Text: v.Village})
+		name := v.Village
+		if v.Pooled > 0 {
+			name = l.t("其他村", "others")
+		}
+		c.Texts = append(c.Texts, htmlText{X: left - 6, Y: y + 15, Anchor: "end", Text: name})
 		if r.Base != nil {
 			c.Bars = append(c.Bars, htmlBar{X: left, Y: y + 2, W: scale(v.Base), H: 10, Fill: colBase,
-				Title: fmt.Sprintf("%s %s: %s", v.Village, l.t("对照", "base"), Yuan(v.Base))})
+				Title: fmt.Sprintf("%s %s: %s", name, l.t("对照", "base"), Yuan(v.Base))})
 		}
 		c.Bars = append(c.Bars, htmlBar{X: left, Y: y + 12, W: scale(v.New), H: 10, Fill: colNew,
-			Title: fmt.Sprintf("%s %s: %s", v.Village, l.t("新", "new"), Yuan(v.New))})
+			Title: fmt.Sprintf("%s %s: %s", name, l.t("新", "new"), Yuan(v.New))})
 		label := Yuan(v.New)
 		if r.Base != nil {
 			label += " (" + signed(v.Change()) + ")"

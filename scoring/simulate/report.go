@@ -179,6 +179,9 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 		}
 		fmt.Fprintln(w)
 		fmt.Fprintf(w, "%s: %d%s\n", c.title, c.ch.Count, sampleNote(l, c.ch))
+		if len(c.ch.Sample) == 0 {
+			continue // the Aggregate view: counts only
+		}
 		rows := [][]string{{l.t("户", "household"), l.t("户主", "head"), l.t("对照等级", "base grade"), l.t("对照额度", "base limit"),
 			l.t("新等级", "new grade"), l.t("新额度", "new limit")}}
 		for _, s := range c.ch.Sample {
@@ -192,8 +195,7 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 	rows = [][]string{{l.t("村", "village"), l.t("户数", "households"), l.t("对照可授信", "eligible base"), l.t("新可授信", "eligible new"),
 		l.t("对照额度", "base"), l.t("新额度", "new"), l.t("变化", "change")}}
 	for _, v := range r.ByVillage {
-		rows = append(rows, []string{v.Village, strconv.Itoa(v.Households), r.baseOr(l, strconv.Itoa(v.EligibleBase)),
-			strconv.Itoa(v.EligibleNew), r.baseOr(l, Yuan(v.Base)), Yuan(v.New), r.baseOr(l, signed(v.Change()))})
+		rows = append(rows, append([]string{villageLabel(l, v)}, r.villageCells(l, v, Yuan, signed)...))
 	}
 	table(w, rows)
 
@@ -218,7 +220,7 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 }
 
 func sampleNote(l labels, c Change) string {
-	if c.Count > len(c.Sample) {
+	if c.Count > len(c.Sample) && len(c.Sample) > 0 {
 		return l.t(fmt.Sprintf("（列出前 %d 户）", len(c.Sample)), fmt.Sprintf(" (first %d listed)", len(c.Sample)))
 	}
 	return ""
@@ -298,7 +300,11 @@ func (r *Report) WriteCSV(w io.Writer) error {
 	}
 	var villageRows, scoreRows, knockRows [][]string
 	for _, v := range r.ByVillage {
-		villageRows = append(villageRows, []string{v.Village, strconv.Itoa(v.Households), base(strconv.Itoa(v.EligibleBase)),
+		code := v.Village
+		if v.Pooled > 0 {
+			code = "pooled:" + strconv.Itoa(v.Pooled)
+		}
+		villageRows = append(villageRows, []string{code, strconv.Itoa(v.Households), base(strconv.Itoa(v.EligibleBase)),
 			strconv.Itoa(v.EligibleNew), base(v.Base.String()), v.New.String(), base(v.Change().String())})
 	}
 	for _, b := range r.Scores {
