@@ -37,7 +37,7 @@ func TestVisible(t *testing.T) {
 		"consent.grant A other":   {Record: Record{Actor: "officer-o", Action: "consent.grant", Subject: hhA + "/consents/c2", Payload: map[string]string{"bank": other, "household": hhA}}},
 		"credit.query A bank":     {Record: Record{Actor: "officer-x", Action: "credit.query", Subject: hhA, Payload: map[string]string{"bank": bank, "product": "p"}}},
 		"credit.assess A2 bank":   {Record: Record{Actor: "officer-x", Action: "credit.assess", Subject: hhA2, Payload: map[string]string{"bank": bank, "limit": "30000.00", "grade": "A"}}},
-		"credit.drawdown A bank":      {Record: Record{Actor: "officer-x", Action: "credit.drawdown", Subject: line, Payload: map[string]string{"household": hhA}}},
+		"credit.drawdown A bank":  {Record: Record{Actor: "officer-x", Action: "credit.drawdown", Subject: line, Payload: map[string]string{"household": hhA}}},
 		"credit.freeze A bank":    {Record: Record{Actor: "sanzhid", Action: "credit.freeze", Subject: line, Payload: map[string]string{"household": hhA, "reason": "black_list"}}},
 		"credit.reassess_page":    {Record: Record{Actor: "sanzhid", Action: "credit.reassess_page", Subject: "banks/" + bank + "/products/p/reassessments/r1"}},
 		"policy.upload bank":      {Record: Record{Actor: "risk-x", Action: "policy.upload", Subject: "banks/" + bank + "/products/p/policies/1", Payload: map[string]string{"bank": bank}}},

@@ -96,6 +96,9 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 	if strings.TrimSpace(in.HeadName) == "" {
 		v.Add("household.head_name", "is required")
 	}
+	freeText(&v, "household.head_name", "户主姓名", "head_name", in.HeadName)
+	freeText(&v, "household.address", "地址", "address", in.Address)
+	freeText(&v, "request_id", "请求号", "request_id", in.RequestID)
 	var pid idnum.PersonID
 	if in.HeadIDNumber == "" {
 		v.Add("household.head_id_number", "is required")
@@ -247,8 +250,17 @@ func (in *FactsInput) parse(prefix string, today Date, v *fault.Violations) Fact
 		}
 		f.AsOf = d
 	}
+	freeText(v, prefix+".source", "来源", "source", in.Source)
 	f.Validate(prefix, today, v)
 	return f
+}
+
+// freeText refuses free text holding a 身份证号 (the head's number has
+// its own field, sealed; anywhere else it would be kept in clear).
+func freeText(v *fault.Violations, field, labelZH, labelEN, value string) {
+	if m := idnum.FreeTextProblem(labelZH, labelEN, value); m != "" {
+		v.Add(field, "%s", m)
+	}
 }
 
 // decimalPattern accepts plain decimal notation only: no exponent, sign or
@@ -406,11 +418,13 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 			if strings.TrimSpace(in.HeadName) == "" {
 				v.Add("household.head_name", "is required")
 			}
+			freeText(&v, "household.head_name", "户主姓名", "head_name", in.HeadName)
 		case "group":
 			if in.Group < 1 || in.Group > 99 {
 				v.Add("household.group", "must be between 1 and 99, got %d", in.Group)
 			}
 		case "address":
+			freeText(&v, "household.address", "地址", "address", in.Address)
 		case "facts":
 			if in.Facts == nil {
 				v.Add("household.facts", "is required when update_mask names facts")
