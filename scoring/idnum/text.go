@@ -143,3 +143,19 @@ func FreeTextProblem(labelZH, labelEN, value string) string {
 	return fmt.Sprintf("%s不得包含身份证号；请以姓名或户号指代本人 / %s must not contain an ID number (身份证号); "+
 		"refer to the person by name or household instead", labelZH, labelEN)
 }
+
+// plainRun matches an 18-character number written plainly.
+var plainRun = regexp.MustCompile(`[0-9]{17}[0-9Xx]`)
+
+// RedactText masks what may be a 身份证号 in s for a log line: plainly
+// written 18-character numbers keep their first 6 and last 4 characters
+// (Mask), and a text that still holds one written otherwise (spaced,
+// full-width, ...) is replaced as a whole, since its digits cannot be
+// masked in place reliably.
+func RedactText(s string) string {
+	s = plainRun.ReplaceAllStringFunc(s, Mask)
+	if ContainsPersonID(s) {
+		return "[redacted: contains an ID number]"
+	}
+	return s
+}

@@ -71,3 +71,9 @@ func TestFreeTextProblem(t *testing.T) {
 	assert.Contains(t, msg, "reason must not contain an ID number")
 	assert.NotContains(t, msg, "3304")
 }
+
+func TestRedactText(t *testing.T) {
+	assert.Equal(t, "户主 110105********002X 已核实", RedactText("户主 11010519491231002X 已核实"))
+	assert.Equal(t, "[redacted: contains an ID number]", RedactText("户主 1101 0519 4912 3100 2X"))
+	assert.Equal(t, "amount 86000.50", RedactText("amount 86000.50"))
+}
