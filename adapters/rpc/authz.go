@@ -183,9 +183,10 @@ var methods = map[string]rule{
 	// sample rows (adapters/simrun). Each run is audited as a write.
 	sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: {roles: []access.Role{access.BankRisk, access.Regulator}, scope: bankIn("name"), writes: true},
 
-	// A bank's risk managers set its webhook (and receive its secret) and
-	// see its dead letters; operators do the same for every bank.
-	sanzhiv1.WebhookService_SetWebhook_FullMethodName:       {roles: webhookAdmins, scope: webhookScope("bank"), writes: true},
+	// Only a bank's own risk managers set its webhook (and receive its
+	// secret): an operator could otherwise redirect a bank's events.
+	// Operators read every bank's status and dead letters, and replay them.
+	sanzhiv1.WebhookService_SetWebhook_FullMethodName:       {roles: []access.Role{access.BankRisk}, scope: bankIn("bank"), writes: true},
 	sanzhiv1.WebhookService_GetWebhook_FullMethodName:       {roles: webhookAdmins, scope: webhookScope("name")},
 	sanzhiv1.WebhookService_ListDeadLetters_FullMethodName:  {roles: webhookAdmins, scope: webhookScope("parent")},
 	sanzhiv1.WebhookService_ReplayDeadLetter_FullMethodName: {roles: webhookAdmins, scope: webhookScope("name"), writes: true},

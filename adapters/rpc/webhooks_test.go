@@ -143,15 +143,26 @@ func TestWebhookService(t *testing.T) {
 		assert.Equal(t, f.srv.URL, got.Url)
 		assert.NotContains(t, got.String(), set.Secret, "the secret is shown once")
 
+		// An operator may not redirect a bank's events, nor receive its
+		// new secret: only the bank's own risk staff set its webhook.
+		before := snapshot(t, e)
+		_, err = f.client.SetWebhook(e.as("operator"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL + "/evil"})
+		requireCode(t, err, codes.PermissionDenied, "", "")
+		assert.Equal(t, before, snapshot(t, e), "the refusal writes nothing")
+		got, err = f.client.GetWebhook(e.as("operator"), &sanzhiv1.GetWebhookRequest{Name: bankName + "/webhook"})
+		require.NoError(t, err)
+		assert.Equal(t, f.srv.URL, got.Url, "still the bank's own endpoint")
+
 		// Rotation: the old secret signs on for a while.
-		again, err := f.client.SetWebhook(e.as("operator"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL + "/v2"})
+		again, err := f.client.SetWebhook(e.as("risk-2"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL + "/v2"})
 		require.NoError(t, err)
 		assert.NotEqual(t, set.Secret, again.Secret)
 		assert.NotNil(t, again.Webhook.PreviousSecretExpireTime)
 		assert.Equal(t, e.ids["risk-1"], again.Webhook.CreatedBy)
-		assert.Equal(t, e.ids["operator"], again.Webhook.UpdatedBy)
+		assert.Equal(t, e.ids["risk-2"], again.Webhook.UpdatedBy)
 
-		// Who may: the bank's risk managers and operators only.
+		// Who may: the bank's risk managers set; operators read the status
+		// and the dead letters.
 		_, err = f.client.SetWebhook(e.as("risk-other"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL})
 		requireCode(t, err, codes.PermissionDenied, "", "")
 		_, err = f.client.GetWebhook(e.as("bank"), &sanzhiv1.GetWebhookRequest{Name: bankName + "/webhook"})
