@@ -118,5 +118,6 @@ func DeadLetterOut(d *webhook.DeadLetter) *sanzhiv1.DeadLetter {
 	return out
 }
 
-// webhookAdmins configure webhooks and replay dead letters.
+// webhookAdmins read a webhook's status and dead letters and replay them;
+// only a bank's risk staff set a webhook (the authorisation table).
 var webhookAdmins = []access.Role{access.BankRisk, access.Operator}

@@ -201,13 +201,13 @@ func (r *Report) WriteHTML(w io.Writer, en bool) error {
 			}
 			rows := [][]string{{l.t("户", "household"), l.t("户主", "head"), l.t("对照等级", "base grade"), l.t("对照额度", "base limit"),
 				l.t("新等级", "new grade"), l.t("新额度", "new limit")}}
-			for _, s := range c.ch.Sample {
+			for _, s := range r.samples(c.ch) {
 				rows = append(rows, []string{s.Name, s.HeadName, s.BaseGrade, Yuan(s.BaseLimit), s.NewGrade, Yuan(s.NewLimit)})
 			}
-			if len(c.ch.Sample) == 0 {
+			if len(r.samples(c.ch)) == 0 {
 				rows = nil // the Aggregate view: counts only
 			}
-			p.Changes = append(p.Changes, htmlChange{Title: c.title + sampleNote(l, c.ch), Count: c.ch.Count, Rows: rows})
+			p.Changes = append(p.Changes, htmlChange{Title: c.title + sampleNote(l, c.ch.Count, r.samples(c.ch)), Count: c.ch.Count, Rows: rows})
 		}
 	}
 

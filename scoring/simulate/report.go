@@ -178,13 +178,13 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 			continue
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "%s: %d%s\n", c.title, c.ch.Count, sampleNote(l, c.ch))
-		if len(c.ch.Sample) == 0 {
+		fmt.Fprintf(w, "%s: %d%s\n", c.title, c.ch.Count, sampleNote(l, c.ch.Count, r.samples(c.ch)))
+		if len(r.samples(c.ch)) == 0 {
 			continue // the Aggregate view: counts only
 		}
 		rows := [][]string{{l.t("户", "household"), l.t("户主", "head"), l.t("对照等级", "base grade"), l.t("对照额度", "base limit"),
 			l.t("新等级", "new grade"), l.t("新额度", "new limit")}}
-		for _, s := range c.ch.Sample {
+		for _, s := range r.samples(c.ch) {
 			rows = append(rows, []string{s.Name, s.HeadName, s.BaseGrade, Yuan(s.BaseLimit), s.NewGrade, Yuan(s.NewLimit)})
 		}
 		table(w, rows)
@@ -219,9 +219,9 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 	return ew.err
 }
 
-func sampleNote(l labels, c Change) string {
-	if c.Count > len(c.Sample) && len(c.Sample) > 0 {
-		return l.t(fmt.Sprintf("（列出前 %d 户）", len(c.Sample)), fmt.Sprintf(" (first %d listed)", len(c.Sample)))
+func sampleNote(l labels, count int, sample []Sample) string {
+	if count > len(sample) && len(sample) > 0 {
+		return l.t(fmt.Sprintf("（列出前 %d 户）", len(sample)), fmt.Sprintf(" (first %d listed)", len(sample)))
 	}
 	return ""
 }
@@ -294,7 +294,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		kind string
 		ch   Change
 	}{{"gained", r.Gained}, {"lost", r.Lost}} {
-		for _, s := range c.ch.Sample {
+		for _, s := range r.samples(c.ch) {
 			changeRows = append(changeRows, []string{c.kind, s.Name, s.HeadName, s.BaseGrade, s.BaseLimit.String(), s.NewGrade, s.NewLimit.String()})
 		}
 	}

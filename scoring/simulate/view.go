@@ -112,6 +112,16 @@ func (r *Report) For(v View) *Report {
 	return &out
 }
 
+// samples returns the sample rows a renderer may print: only a report
+// cut for the Masked view has any (and their names are masked), so a
+// report that skipped For prints none.
+func (r *Report) samples(c Change) []Sample {
+	if r.View != Masked {
+		return nil
+	}
+	return c.Sample
+}
+
 func (c Change) forView(v View) Change {
 	out := Change{Count: c.Count}
 	if v != Masked {

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/shopspring/decimal"
@@ -60,4 +61,25 @@ func TestAggregatePoolsSmallVillages(t *testing.T) {
 	assert.Equal(t, "沈*国", m.Gained.Sample[0].HeadName)
 	assert.Equal(t, "沈建国", r.Gained.Sample[0].HeadName, "the receiver is unchanged")
 	assert.Len(t, m.ByVillage, 3)
+}
+
+// A report that skipped For prints no sample rows in any format: the
+// renderers show rows only for the Masked view, whose names are masked.
+func TestRenderersPrintRowsOnlyWhenMasked(t *testing.T) {
+	r := &Report{Base: &PolicyRef{Bank: "b"}, New: PolicyRef{Bank: "b"},
+		Lost: Change{Count: 1, Sample: []Sample{{Name: "villages/1/households/h-1", HeadName: "沈建国"}}}}
+	render := func(r *Report) string {
+		var b strings.Builder
+		require.NoError(t, r.WriteTable(&b, true))
+		require.NoError(t, r.WriteCSV(&b))
+		require.NoError(t, r.WriteHTML(&b, false))
+		return b.String()
+	}
+	out := render(r)
+	assert.NotContains(t, out, "沈建国")
+	assert.NotContains(t, out, "h-1")
+	out = render(r.For(Masked))
+	assert.NotContains(t, out, "沈建国")
+	assert.Contains(t, out, "沈*国")
+	assert.Contains(t, out, "h-1")
 }
