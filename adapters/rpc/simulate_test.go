@@ -174,12 +174,11 @@ func TestSimulationLimits(t *testing.T) {
 		small.Villages = []string{villageB}
 		_, err = e.policies.SimulatePolicy(e.as("risk-2"), small)
 		assert.Equal(t, simrun.ReasonRunning, reasonOf(err), "checked before anything else")
+		assert.Equal(t, before, snapshot(t, e), "a refused simulation writes nothing")
 		release()
 		release() // twice is harmless
 		_, err = e.policies.SimulatePolicy(e.as("risk-1"), sp.req(0))
 		require.NoError(t, err, "free again once the first has ended")
-		before = snapshot(t, e)
-		assert.Equal(t, before, snapshot(t, e), "a refused simulation writes nothing")
 	})
 }
 

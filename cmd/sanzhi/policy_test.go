@@ -39,7 +39,7 @@ func TestPolicyCommands(t *testing.T) {
 	keys["other"] = newPrincipal(t, db, "--name", "other", "--role", "bank_risk", "--bank", "other-bank")
 	name := "banks/tongxiang-rcb/products/sanzhi-xindai/policies/1"
 
-	out, err = run(t, "policy", "upload", policyExample, "--database", db)
+	_, err = run(t, "policy", "upload", policyExample, "--database", db)
 	require.Error(t, err, "no key: a bank's policy is not the local operator's business")
 	assert.Contains(t, err.Error(), "--key")
 	out, err = run(t, "policy", "upload", policyExample, "--database", db, "--key", keys["other"])
