@@ -111,6 +111,41 @@ func TestAuditVisibility(t *testing.T) {
 			})
 		}
 
+		// The rule as a table, role × entry kind: the actions each must
+		// and must never see in this log.
+		actionsOf := func(who string) map[string]bool {
+			out := map[string]bool{}
+			for _, en := range listAll(t, e, e.as(who), 50, &sanzhiv1.ListEntriesRequest{}) {
+				out[en.Action] = true
+			}
+			return out
+		}
+		credit := []string{"consent.grant", "credit.assess", "credit.query", "credit.drawdown", "credit.freeze", "credit.review_request", "policy.upload"}
+		village := []string{"household.create", "evidence.submit", "evidence.review"}
+		for _, tc := range []struct {
+			who         string
+			must, never []string
+		}{
+			{"regulator", append(append([]string{"catalogue.upload"}, credit...), village...), nil},
+			{"clerk-a", append([]string{"catalogue.upload"}, village...), credit},
+			{"reviewer-a", append([]string{"catalogue.upload"}, village...), credit},
+			{"clerk-b", []string{"household.create", "catalogue.upload"}, append([]string{"evidence.submit", "evidence.review"}, credit...)},
+			{"officer", credit, village},
+			{"risk-1", credit, village},
+			{"officer-other", nil, append(append([]string{}, credit...), village...)},
+			{"operator", []string{"catalogue.upload", "catalogue.activate"}, append(append([]string{}, credit...), village...)},
+			{lend.hhP, []string{"household.create", "consent.grant", "credit.assess", "credit.query", "credit.drawdown"}, []string{"policy.upload", "catalogue.upload"}},
+			{hhBP, []string{"household.create"}, append(append([]string{}, credit...), "evidence.submit", "catalogue.upload")},
+		} {
+			got := actionsOf(tc.who)
+			for _, a := range tc.must {
+				assert.True(t, got[a], "%s must see %s", tc.who, a)
+			}
+			for _, a := range tc.never {
+				assert.False(t, got[a], "%s must never see %s", tc.who, a)
+			}
+		}
+
 		// The attacker of the finding: village A's clerk no longer reads
 		// the bank's assessment and query records of its villagers.
 		clerk := listAll(t, e, e.as("clerk-a"), 100, &sanzhiv1.ListEntriesRequest{Village: villageA})
