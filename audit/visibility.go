@@ -78,15 +78,39 @@ func Visible(p *access.Principal, e Entry) bool {
 }
 
 // Scope is a coarse filter a store can apply in its query: an entry
-// matches when All is set, or any of its conditions holds. Every entry
-// Visible admits matches the principal's Scope; the store still applies
-// Visible to each row it reads.
+// matches when All is set, or its actor is Actor, or any one of Any
+// matches. Every entry Visible admits matches the principal's Scope; the
+// store still applies Visible to each row it reads.
 type Scope struct {
-	All             bool
-	Actor           string
-	SubjectPrefixes []string // subject starts with one of these
-	SubjectContains []string // subject contains one of these
-	ActionPrefixes  []string // action starts with one of these
+	All   bool
+	Actor string
+	Any   []Cond
+}
+
+// Cond holds when every non-empty part of it holds.
+type Cond struct {
+	SubjectPrefix   string // subject starts with it
+	SubjectContains string // subject contains it
+	ActionPrefix    string // action starts with it
+}
+
+// Matches evaluates c on e, as the store's WHERE clause does.
+func (c Cond) Matches(e Entry) bool {
+	return strings.HasPrefix(e.Subject, c.SubjectPrefix) && strings.Contains(e.Subject, c.SubjectContains) &&
+		strings.HasPrefix(e.Action, c.ActionPrefix)
+}
+
+// Matches evaluates s on e, as the store's WHERE clause does.
+func (s Scope) Matches(e Entry) bool {
+	if s.All || (s.Actor != "" && e.Actor == s.Actor) {
+		return true
+	}
+	for _, c := range s.Any {
+		if c.Matches(e) {
+			return true
+		}
+	}
+	return false
 }
 
 // ScopeFor returns p's coarse filter.
@@ -102,29 +126,36 @@ func ScopeFor(p *access.Principal) Scope {
 	case access.VillageClerk, access.VillageReviewer:
 		counties := map[string]bool{}
 		for _, v := range p.Scope.Villages {
-			s.SubjectPrefixes = append(s.SubjectPrefixes, "villages/"+v+"/")
+			s.Any = append(s.Any, Cond{SubjectPrefix: "villages/" + v + "/"})
 			if len(v) >= 6 && !counties[v[:6]] {
 				counties[v[:6]] = true
-				s.SubjectPrefixes = append(s.SubjectPrefixes, "counties/"+v[:6]+"/")
+				s.Any = append(s.Any, Cond{SubjectPrefix: "counties/" + v[:6] + "/", ActionPrefix: "catalogue."})
 			}
 		}
 	case access.BankOfficer, access.BankRisk:
 		if p.Scope.Bank != "" {
-			s.SubjectPrefixes = []string{"banks/" + p.Scope.Bank + "/"}
-			// Entries whose subject is a household but whose payload
-			// names the bank: consents and query records.
-			s.ActionPrefixes = []string{"consent.", "credit."}
+			s.Any = []Cond{
+				{SubjectPrefix: "banks/" + p.Scope.Bank + "/"},
+				// A household's consents, query records and assessments
+				// name the bank in the payload only.
+				{SubjectPrefix: "villages/", ActionPrefix: "consent."},
+				{SubjectPrefix: "villages/", ActionPrefix: "credit."},
+			}
 		}
 	case access.Household:
 		if p.Scope.Household != "" {
-			s.SubjectContains = []string{"/households/" + p.Scope.Household}
-			// Line, review and freeze entries name a bank's resource as
-			// subject and the household in the payload.
-			s.ActionPrefixes = []string{"credit."}
+			s.Any = []Cond{
+				{SubjectPrefix: "villages/", SubjectContains: "/households/" + p.Scope.Household},
+				// Line, review and freeze entries name a bank's resource
+				// as subject and the household in the payload.
+				{SubjectPrefix: "banks/", ActionPrefix: "credit."},
+			}
 		}
 	case access.Operator:
-		s.SubjectPrefixes = []string{"counties/"}
-		s.ActionPrefixes = slices.Clone(operationalActions)
+		s.Any = []Cond{{SubjectPrefix: "counties/", ActionPrefix: "catalogue."}}
+		for _, a := range operationalActions {
+			s.Any = append(s.Any, Cond{ActionPrefix: a})
+		}
 	}
 	return s
 }

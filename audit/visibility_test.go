@@ -77,36 +77,13 @@ func TestVisible(t *testing.T) {
 			}
 			assert.Equal(t, expect, Visible(p, e), "%s reading %s", pn, en)
 			if expect {
-				assert.True(t, scopeMatches(ScopeFor(p), e), "%s's coarse scope must admit %s", pn, en)
+				assert.True(t, ScopeFor(p).Matches(e), "%s's coarse scope must admit %s", pn, en)
 			}
 		}
 	}
 	// Whoever acted sees its own entry.
 	assert.True(t, Visible(&access.Principal{ID: "officer-o", Role: access.BankOfficer, Scope: access.Scope{Bank: "third"}}, entries["consent.grant A other"]))
-	assert.True(t, scopeMatches(ScopeFor(&access.Principal{ID: "officer-o", Role: access.BankOfficer, Scope: access.Scope{Bank: "third"}}), entries["consent.grant A other"]))
+	assert.True(t, ScopeFor(&access.Principal{ID: "officer-o", Role: access.BankOfficer, Scope: access.Scope{Bank: "third"}}).Matches(entries["consent.grant A other"]))
 	assert.False(t, Visible(nil, entries["household.create A"]))
 	assert.False(t, Visible(&access.Principal{Role: access.BankOfficer}, entries["household.create A"]), "a bank principal without a bank sees nothing")
-}
-
-// scopeMatches evaluates a Scope the way the store's WHERE clause does.
-func scopeMatches(s Scope, e Entry) bool {
-	if s.All || (s.Actor != "" && e.Actor == s.Actor) {
-		return true
-	}
-	for _, p := range s.SubjectPrefixes {
-		if strings.HasPrefix(e.Subject, p) {
-			return true
-		}
-	}
-	for _, c := range s.SubjectContains {
-		if strings.Contains(e.Subject, c) {
-			return true
-		}
-	}
-	for _, p := range s.ActionPrefixes {
-		if strings.HasPrefix(e.Action, p) {
-			return true
-		}
-	}
-	return false
 }

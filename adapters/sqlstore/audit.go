@@ -506,14 +506,26 @@ func (s *Store) ListEntries(ctx context.Context, q EntryQuery) ([]Leaf, error) {
 		if sc.Actor != "" {
 			or("actor = $%d", sc.Actor)
 		}
-		for _, p := range sc.SubjectPrefixes {
-			or(`subject LIKE $%d ESCAPE '\'`, likeEscape(p)+"%")
-		}
-		for _, c := range sc.SubjectContains {
-			or(`subject LIKE $%d ESCAPE '\'`, "%"+likeEscape(c)+"%")
-		}
-		for _, p := range sc.ActionPrefixes {
-			or(`action LIKE $%d ESCAPE '\'`, likeEscape(p)+"%")
+		for _, c := range sc.Any {
+			var all []string
+			and := func(cond string, v any) {
+				args = append(args, v)
+				all = append(all, fmt.Sprintf(cond, len(args)))
+			}
+			if c.SubjectPrefix != "" {
+				and(`subject LIKE $%d ESCAPE '\'`, likeEscape(c.SubjectPrefix)+"%")
+			}
+			if c.SubjectContains != "" {
+				and(`subject LIKE $%d ESCAPE '\'`, "%"+likeEscape(c.SubjectContains)+"%")
+			}
+			if c.ActionPrefix != "" {
+				and(`action LIKE $%d ESCAPE '\'`, likeEscape(c.ActionPrefix)+"%")
+			}
+			if len(all) == 0 {
+				anyOf = append(anyOf, "TRUE")
+				continue
+			}
+			anyOf = append(anyOf, "("+strings.Join(all, " AND ")+")")
 		}
 		if len(anyOf) == 0 {
 			return nil, nil // sees nothing
