@@ -198,8 +198,8 @@ func (s *Service) explainConflict(ctx context.Context, tx Writer, p *access.Prin
 	// The head is taken. Where is the business of whoever may read that
 	// household: a clerk of its village is told which household it is; any
 	// other clerk only that this person cannot be registered here, without
-	// the number, the village or the word "registered", and is sent to the
-	// county office, which can see the whole county. (The refusal itself
+	// the number, the village or the household, and is sent to the county
+	// office, which can see the whole county. (The refusal itself
 	// remains a signal: a valid number that cannot be registered is taken
 	// somewhere. One household per head makes that unavoidable.)
 	other, err := tx.HouseholdByIndex(ctx, h.HeadID.Index)
