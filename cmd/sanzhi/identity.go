@@ -30,7 +30,7 @@ func localOperator() *access.Principal {
 
 // addKeyFlag adds --key to cmd, defaulting to $SANZHI_KEY.
 func addKeyFlag(cmd *cobra.Command, key *string, what string) {
-	cmd.Flags().StringVar(key, "key", "", "API key of the principal "+what+" (default $"+keyEnv+")")
+	cmd.Flags().StringVar(key, "key", "", "API key of the principal "+what+" (or $"+keyEnv+")")
 }
 
 // identify authenticates the CLI's caller like the server does: the API
