@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -33,16 +34,23 @@ import (
 //     are combined (a window of consecutive groups), so "330483196803150018
 //     123" is found, while a longer plain number (19 digits, a bank card) is
 //     not an ID number.
-//   - Hex strings of 32 characters or more and UUIDs are hashes and ids,
-//     not text: they are skipped, or a hash would now and then be refused.
+//   - Hashes and UUIDs are not skipped: skipping them would let a number
+//     padded into a hex string through. A candidate must be a whole ID —
+//     known province, real birth date, right check digit — so a random
+//     SHA-256 matches about once in 10^7, and a letter next to the digits
+//     ends a run, so the digits of a hash rarely form a run of exactly 18.
 //   - The old 15-digit numbers (first-generation cards, invalid since
 //     2013) have no check digit; any 15-digit number would match, so they
 //     are not looked for.
 
-var (
-	uuidPattern = regexp.MustCompile(`[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}`)
-	hexPattern  = regexp.MustCompile(`[0-9A-Fa-f]{32,}`)
-)
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
 
 // isSeparator reports whether r may stand between the digits of a number
 // someone wrote.
@@ -72,9 +80,10 @@ func containsPersonIDAt(s string, today time.Time) bool {
 	if digits < personIDLen-1 {
 		return false
 	}
-	t := norm.NFKC.String(s)
-	t = uuidPattern.ReplaceAllString(t, "#")
-	t = hexPattern.ReplaceAllString(t, "#")
+	t := s
+	if !isASCII(s) { // NFKC leaves ASCII alone
+		t = norm.NFKC.String(s)
+	}
 	var groups []string // the digit groups of the current run
 	var cur strings.Builder
 	flush := func() {

@@ -1,6 +1,9 @@
 package idnum
 
 import (
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +56,9 @@ func TestContainsPersonID(t *testing.T) {
 		"19 digits":             {id + "1", false},
 		"17 digits":             {id[:17], false},
 		"bad province":          {"990483196803150018"[:17] + "0", false},
-		"sha-256 around it":     {"0000000000000000000000" + id + "abcdef0123456789abcdef", false},
+		"digits around it":      {"0000000000000000000000" + id + "abcdef0123456789abcdef", false},
+		"padded into hex":       {"abcdef" + id + "abcdef0123", true},
+		"a sha-256":             {"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", false},
 		"uuid":                  {"0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", false},
 		"village code and date": {"villages/330483102201 2026-12-04 13:55", false},
 		"amount":                {"借款 86000.50 元", false},
@@ -76,4 +81,21 @@ func TestRedactText(t *testing.T) {
 	assert.Equal(t, "户主 110105********002X 已核实", RedactText("户主 11010519491231002X 已核实"))
 	assert.Equal(t, "[redacted: contains an ID number]", RedactText("户主 1101 0519 4912 3100 2X"))
 	assert.Equal(t, "amount 86000.50", RedactText("amount 86000.50"))
+}
+
+// Hashes and UUIDs are not skipped, so check they do not trip the
+// detector: a candidate must be a whole valid ID.
+func TestNoFalsePositivesOnIdentifiers(t *testing.T) {
+	today := time.Date(2026, 12, 4, 12, 0, 0, 0, chinaTime)
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b [32]byte
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		h := hex.EncodeToString(b[:])
+		u := fmt.Sprintf("%s-%s-%s-%s-%s", h[:8], h[8:12], h[12:16], h[16:20], h[20:32])
+		assert.False(t, containsPersonIDAt(h, today), h)
+		assert.False(t, containsPersonIDAt("villages/330483102201/households/"+u, today), u)
+	}
 }
