@@ -215,7 +215,7 @@ var policy = map[Action]Rule{
 	// A simulation runs a policy over the whole population: a bank's risk
 	// managers get aggregates only, regulators may see masked samples. It
 	// is audited like a write.
-	PolicySimulate: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}},
+	PolicySimulate: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}, Writes: true},
 
 	// A bank's risk managers set its webhook and receive its secret; no
 	// one else may redirect a bank's events. Operators may look at the

@@ -224,8 +224,8 @@ func LeafHash(data []byte) []byte {
 // Validate reports whether r is fit to be logged: a time within years
 // 1..9999, non-empty actor and action, request and result hashes empty or
 // 64 lowercase hex digits, valid UTF-8 everywhere, and no string that looks
-// like a resident ID number (18 characters with a valid GB 11643 check digit,
-// standing alone), since leaves must not carry raw personal data.
+// like a resident ID number however written (idnum.ContainsPersonID), since
+// leaves must not carry raw personal data.
 //
 // Canonical and ParseEntry work without it; the write path should call it so
 // that mistakes are refused at the door instead of being logged for ever.
@@ -286,34 +286,7 @@ func isHexSHA256(s string) bool {
 	return true
 }
 
-// containsIDNumber reports whether s contains a standalone 18-character
-// resident ID number (17 digits and a check digit or X, GB 11643-1999) whose
-// check digit is right. "Standalone" means not adjacent to a letter or digit,
-// so hex hashes and longer numbers do not match.
-func containsIDNumber(s string) bool {
-	isAlnum := func(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-	for i := 0; i+18 <= len(s); i++ {
-		if i > 0 && isAlnum(s[i-1]) {
-			continue
-		}
-		if i+18 < len(s) && isAlnum(s[i+18]) {
-			continue
-		}
-		if idCheckDigitOK(s[i : i+18]) {
-			return true
-		}
-	}
-	return false
-}
-
-func idCheckDigitOK(id string) bool {
-	want, err := idnum.CheckDigit(id[:17])
-	if err != nil {
-		return false
-	}
-	got := id[17]
-	if got == 'x' {
-		got = 'X'
-	}
-	return got == want
-}
+// containsIDNumber is the project's one 身份证号 detector
+// (idnum.ContainsPersonID): spaced, dashed, full-width and prefixed
+// numbers included, hashes and UUIDs excluded.
+func containsIDNumber(s string) bool { return idnum.ContainsPersonID(s) }

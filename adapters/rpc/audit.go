@@ -15,7 +15,6 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/paging"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
-	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 // Audit serves sanzhi.v1.AuditService.
@@ -62,8 +61,10 @@ func (s *Audit) GetEntry(ctx context.Context, req *sanzhiv1.GetEntryRequest) (*s
 	if err != nil {
 		return nil, err
 	}
-	if !entryVisible(access.FromContext(ctx), p.Entry.Subject) {
-		return nil, fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "entry %d is outside your scope", seq)
+	if !audit.Visible(access.FromContext(ctx), p.Entry) {
+		// The same answer as for a seq that was never written, so the
+		// answer says nothing about an entry the caller may not read.
+		return nil, fault.New(fault.NotFound, "ENTRY_NOT_FOUND", "audit entry %d not found", seq)
 	}
 	out := entryOut(p.Leaf, p.Entry)
 	out.InclusionProof = p.Proof
@@ -85,9 +86,6 @@ func (s *Audit) GetConsistencyProof(ctx context.Context, req *sanzhiv1.GetConsis
 }
 
 func (s *Audit) ListEntries(ctx context.Context, req *sanzhiv1.ListEntriesRequest) (*sanzhiv1.ListEntriesResponse, error) {
-	if err := listScope(access.FromContext(ctx), req); err != nil {
-		return nil, err
-	}
 	var v fault.Violations
 	q := sqlstore.EntryQuery{Actor: req.GetActor(), Action: req.GetAction(), Subject: req.GetSubject(), AfterSeq: -1}
 	if req.GetVillage() != "" {
@@ -111,18 +109,18 @@ func (s *Audit) ListEntries(ctx context.Context, req *sanzhiv1.ListEntriesReques
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	q.Limit = limit + 1
-	leaves, err := s.store.ListEntries(ctx, q)
+	p := access.FromContext(ctx)
+	scope := audit.ScopeFor(p)
+	q.Scope = &scope
+	leaves, resume, more, err := s.store.ListVisibleEntries(ctx, q, limit, func(e audit.Entry) bool { return audit.Visible(p, e) })
 	if err != nil {
 		return nil, err
 	}
 	resp := &sanzhiv1.ListEntriesResponse{}
-	for i, l := range leaves {
-		if i == limit {
-			last := leaves[limit-1].Seq
-			resp.NextPageToken = paging.Token(filter, strconv.FormatUint(last, 10))
-			break
-		}
+	if more {
+		resp.NextPageToken = paging.Token(filter, strconv.FormatInt(resume, 10))
+	}
+	for _, l := range leaves {
 		e, err := audit.ParseEntry(l.Data)
 		if err != nil {
 			return nil, fault.Wrap(err, fault.Internal, "AUDIT_ENTRY_CORRUPT", "stored entry %d is not canonical", l.Seq)
@@ -138,44 +136,4 @@ func entryOut(l sqlstore.Leaf, e audit.Entry) *sanzhiv1.AuditEntry {
 		Time: timestamppb.New(e.Time), Actor: e.Actor, Action: e.Action, Subject: e.Subject,
 		RequestHash: e.RequestHash, ResultHash: e.ResultHash, Payload: e.Payload,
 	}
-}
-
-// entryVisible applies the scope rule to an entry already read: regulators
-// see all, village staff their villages' resources, a household its own.
-func entryVisible(p *access.Principal, subject string) bool {
-	if p == nil {
-		return false
-	}
-	switch p.Role {
-	case access.Regulator:
-		return true
-	case access.VillageClerk, access.VillageReviewer:
-		return p.CoversVillage(household.VillageOf(subject))
-	case access.Household:
-		// The household itself, or anything under it (its evidence).
-		parts := strings.SplitN(subject, "/", 5)
-		if len(parts) < 4 {
-			return false
-		}
-		_, id, err := household.ParseName(strings.Join(parts[:4], "/"), "subject")
-		return err == nil && id == p.Scope.Household
-	default:
-		return false
-	}
-}
-
-// listScope makes a non-regulator's ListEntries name a village or subject
-// in its scope, so a list can never return what GetEntry would refuse.
-func listScope(p *access.Principal, req *sanzhiv1.ListEntriesRequest) error {
-	if p.Role == access.Regulator {
-		return nil
-	}
-	if s := req.GetSubject(); s != "" && entryVisible(p, s) {
-		return nil
-	}
-	if v := req.GetVillage(); v != "" && p.Role != access.Household && p.CoversVillage(v) {
-		return nil
-	}
-	return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE",
-		"filter by a village or subject within your scope (only regulators list the whole log)")
 }

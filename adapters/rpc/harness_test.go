@@ -72,6 +72,8 @@ type env struct {
 	consents sanzhiv1.ConsentServiceClient
 	credit   sanzhiv1.CreditServiceClient
 	lending  *credit.Service
+	keyring  *pii.Keyring
+	cats2    *catalogue.Service
 	conn     *grpc.ClientConn
 	clock    *clock
 	keys     map[string]string // principal name -> API key
@@ -148,7 +150,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
 		cats: sanzhiv1.NewCatalogueServiceClient(conn), evidence: sanzhiv1.NewEvidenceServiceClient(conn),
 		points: sanzhiv1.NewPointsServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn),
-		consents: sanzhiv1.NewConsentServiceClient(conn), credit: sanzhiv1.NewCreditServiceClient(conn), lending: lendingSvc, conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}}
+		consents: sanzhiv1.NewConsentServiceClient(conn), credit: sanzhiv1.NewCreditServiceClient(conn), lending: lendingSvc, keyring: kr, cats2: cats, conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)

@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	policyexamples "github.com/sanzhi/sanzhi/examples/policies"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
 
 // policyDoc is the example 三治信农贷 policy as version n.
@@ -91,13 +93,13 @@ func TestPolicyLifecycle(t *testing.T) {
 }
 
 // SimulatePolicy runs a stored draft over the households against the
-// active version and changes nothing.
+// active version and changes nothing but the audit log.
 func TestSimulatePolicy(t *testing.T) {
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		e.noonTomorrow()
 		activateCounty(t, e)
-		for range 3 {
+		for range simulate.MinCell {
 			newHousehold(t, e, villageA, false)
 		}
 		const product = "banks/tongxiang-rcb/products/sanzhi-xindai"
@@ -114,11 +116,12 @@ func TestSimulatePolicy(t *testing.T) {
 		v2, err := e.policies.UploadPolicy(risk2, &sanzhiv1.UploadPolicyRequest{Parent: product, Document: draft})
 		require.NoError(t, err)
 
-		before := snapshot(t, e)
+		n0, err := st.QueueLength(context.Background())
+		require.NoError(t, err)
 		res, err := e.policies.SimulatePolicy(risk1, &sanzhiv1.SimulatePolicyRequest{
 			Name: v2.Name, Against: product + "/policies/active", Language: "en"})
 		require.NoError(t, err)
-		assert.Equal(t, int32(3), res.Households)
+		assert.Equal(t, int32(simulate.MinCell), res.Households)
 		assert.Equal(t, res.EligibleBase, res.EligibleNew, "the same document: the same outcome")
 		assert.Equal(t, res.ExposureBase, res.ExposureNew)
 		assert.Contains(t, res.Report, "Grade migration")
@@ -126,7 +129,10 @@ func TestSimulatePolicy(t *testing.T) {
 			Name: v2.Name, Format: sanzhiv1.SimulationFormat_SIMULATION_FORMAT_HTML})
 		require.NoError(t, err)
 		assert.Contains(t, html.Report, "<svg")
-		assert.Equal(t, before, snapshot(t, e), "a simulation writes nothing")
+		n1, err := st.QueueLength(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, n0+2, n1, "a simulation writes its audit entry and nothing else")
+		before := snapshot(t, e)
 
 		_, err = e.policies.SimulatePolicy(e.as("clerk-a"), &sanzhiv1.SimulatePolicyRequest{Name: v2.Name})
 		requireCode(t, err, codes.PermissionDenied, "", "")
@@ -136,5 +142,6 @@ func TestSimulatePolicy(t *testing.T) {
 		requireCode(t, err, codes.InvalidArgument, "as_of", "")
 		_, err = e.policies.SimulatePolicy(risk1, &sanzhiv1.SimulatePolicyRequest{Name: product + "/policies/9"})
 		requireCode(t, err, codes.NotFound, "", "")
+		assert.Equal(t, before, snapshot(t, e), "a refused simulation writes nothing")
 	})
 }

@@ -144,13 +144,17 @@ func TestWebhookService(t *testing.T) {
 		assert.Equal(t, f.srv.URL, got.Url)
 		assert.NotContains(t, got.String(), set.Secret, "the secret is shown once")
 
-		// An operator runs the service but may not redirect a bank's
-		// events or receive its secret.
+		// An operator may not redirect a bank's events, nor receive its
+		// new secret: only the bank's own risk staff set its webhook.
+		before := snapshot(t, e)
 		_, err = f.client.SetWebhook(e.as("operator"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL + "/evil"})
 		requireCode(t, err, codes.PermissionDenied, "", "")
+		assert.Equal(t, before, snapshot(t, e), "the refusal writes nothing")
+		got, err = f.client.GetWebhook(e.as("operator"), &sanzhiv1.GetWebhookRequest{Name: bankName + "/webhook"})
+		require.NoError(t, err)
+		assert.Equal(t, f.srv.URL, got.Url, "still the bank's own endpoint")
 
-		// Rotation by another of the bank's risk managers: the old secret
-		// signs on for a while.
+		// Rotation: the old secret signs on for a while.
 		again, err := f.client.SetWebhook(e.as("risk-2"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL + "/v2"})
 		require.NoError(t, err)
 		assert.NotEqual(t, set.Secret, again.Secret)
@@ -158,7 +162,8 @@ func TestWebhookService(t *testing.T) {
 		assert.Equal(t, e.ids["risk-1"], again.Webhook.CreatedBy)
 		assert.Equal(t, e.ids["risk-2"], again.Webhook.UpdatedBy)
 
-		// Who may: the bank's own risk managers only.
+		// Who may: the bank's risk managers set; operators read the status
+		// and the dead letters.
 		_, err = f.client.SetWebhook(e.as("risk-other"), &sanzhiv1.SetWebhookRequest{Bank: bankName, Url: f.srv.URL})
 		requireCode(t, err, codes.PermissionDenied, "", "")
 		_, err = f.client.GetWebhook(e.as("bank"), &sanzhiv1.GetWebhookRequest{Name: bankName + "/webhook"})

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
@@ -63,27 +64,42 @@ func PolicySimulator(st *sqlstore.Store, kr *pii.Keyring, pols *policies.Service
 			}
 		}
 		run := simrun.Run{New: newP, Base: baseP, Day: day, Keyring: kr, Catalogues: cats, Now: t, Workers: runtime.GOMAXPROCS(0)}
-		acc := simulate.NewAccumulator(newP, baseP, day)
-		q := sqlstore.PopulationQuery{Villages: req.GetVillages()}
-		if err := run.Stream(ctx, st, q, func(o simulate.Outcome) error { acc.Add(o); return nil }); err != nil {
+		en := strings.HasPrefix(strings.ToLower(req.GetLanguage()), "en")
+		format := req.GetFormat()
+		if format == sanzhiv1.SimulationFormat_SIMULATION_FORMAT_UNSPECIFIED {
+			format = sanzhiv1.SimulationFormat_SIMULATION_FORMAT_TABLE
+		}
+		rec := policies.Simulation{Bank: newP.Bank, Product: newP.Product, Version: newP.Version, ContentHash: newP.Hash(),
+			AsOf: string(day), Villages: req.GetVillages(),
+			Format: strings.ToLower(strings.TrimPrefix(format.String(), "SIMULATION_FORMAT_"))}
+		if baseP != nil {
+			rec.Against, rec.AgainstHash = req.GetAgainst(), baseP.Hash()
+		}
+		r, out, err := simrun.Simulate(ctx, st, pols, simrun.Job{
+			Principal: access.FromContext(ctx), Run: run, Query: sqlstore.PopulationQuery{Villages: req.GetVillages()},
+			Record: rec,
+			Render: func(r *simulate.Report) ([]byte, error) {
+				var buf bytes.Buffer
+				var err error
+				switch format {
+				case sanzhiv1.SimulationFormat_SIMULATION_FORMAT_CSV:
+					err = r.WriteCSV(&buf)
+				case sanzhiv1.SimulationFormat_SIMULATION_FORMAT_HTML:
+					err = r.WriteHTML(&buf, en)
+				default:
+					err = r.WriteTable(&buf, en)
+				}
+				if err != nil {
+					return nil, fault.Wrap(err, fault.Internal, "INTERNAL", "cannot render the report")
+				}
+				return buf.Bytes(), nil
+			},
+		})
+		if err != nil {
 			return nil, err
 		}
-		r := acc.Report(req.GetVillages())
-		en := strings.HasPrefix(strings.ToLower(req.GetLanguage()), "en")
-		var buf bytes.Buffer
-		switch req.GetFormat() {
-		case sanzhiv1.SimulationFormat_SIMULATION_FORMAT_CSV:
-			err = r.WriteCSV(&buf)
-		case sanzhiv1.SimulationFormat_SIMULATION_FORMAT_HTML:
-			err = r.WriteHTML(&buf, en)
-		default:
-			err = r.WriteTable(&buf, en)
-		}
-		if err != nil {
-			return nil, fault.Wrap(err, fault.Internal, "INTERNAL", "cannot render the report")
-		}
 		return &sanzhiv1.SimulatePolicyResponse{
-			Report: buf.String(), Households: int32(r.Households),
+			Report: string(out), Households: int32(r.Households),
 			EligibleBase: int32(r.EligibleBase), EligibleNew: int32(r.EligibleNew),
 			Gained: int32(r.Gained.Count), Lost: int32(r.Lost.Count),
 			ExposureBase: r.ExposureBase.String(), ExposureNew: r.ExposureNew.String(),

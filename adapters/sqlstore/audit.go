@@ -478,6 +478,14 @@ type EntryQuery struct {
 	Since, Until  time.Time
 	AfterSeq      int64 // keyset cursor: entries with seq > AfterSeq (-1 = from the start)
 	Limit         int
+	// Scope is the caller's coarse visibility filter (audit.ScopeFor),
+	// applied in the query; nil for none.
+	Scope *audit.Scope
+}
+
+// likeEscape escapes LIKE's wildcards for ESCAPE '\'.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 // ListEntries returns leaves matching q in seq order.
@@ -487,6 +495,42 @@ func (s *Store) ListEntries(ctx context.Context, q EntryQuery) ([]Leaf, error) {
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if sc := q.Scope; sc != nil && !sc.All {
+		// The coarse visibility filter: any of its conditions.
+		var anyOf []string
+		or := func(cond string, v any) {
+			args = append(args, v)
+			anyOf = append(anyOf, fmt.Sprintf(cond, len(args)))
+		}
+		if sc.Actor != "" {
+			or("actor = $%d", sc.Actor)
+		}
+		for _, c := range sc.Any {
+			var all []string
+			and := func(cond string, v any) {
+				args = append(args, v)
+				all = append(all, fmt.Sprintf(cond, len(args)))
+			}
+			if c.SubjectPrefix != "" {
+				and(`subject LIKE $%d ESCAPE '\'`, likeEscape(c.SubjectPrefix)+"%")
+			}
+			if c.SubjectContains != "" {
+				and(`subject LIKE $%d ESCAPE '\'`, "%"+likeEscape(c.SubjectContains)+"%")
+			}
+			if c.ActionPrefix != "" {
+				and(`action LIKE $%d ESCAPE '\'`, likeEscape(c.ActionPrefix)+"%")
+			}
+			if len(all) == 0 {
+				anyOf = append(anyOf, "TRUE")
+				continue
+			}
+			anyOf = append(anyOf, "("+strings.Join(all, " AND ")+")")
+		}
+		if len(anyOf) == 0 {
+			return nil, nil // sees nothing
+		}
+		where = append(where, "("+strings.Join(anyOf, " OR ")+")")
 	}
 	if q.Actor != "" {
 		add("actor = $%d", q.Actor)
@@ -500,8 +544,7 @@ func (s *Store) ListEntries(ctx context.Context, q EntryQuery) ([]Leaf, error) {
 	if q.SubjectPrefix != "" {
 		// LIKE rather than a range: PostgreSQL's collation need not order
 		// bytes the way SQLite does.
-		esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q.SubjectPrefix)
-		add(`subject LIKE $%d ESCAPE '\'`, esc+"%")
+		add(`subject LIKE $%d ESCAPE '\'`, likeEscape(q.SubjectPrefix)+"%")
 	}
 	if !q.Since.IsZero() {
 		add("time >= $%d", tsArg(q.Since))

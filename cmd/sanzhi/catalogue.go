@@ -67,28 +67,28 @@ against its county base when --base names the county document it inherits.`,
 	}
 	lint.Flags().StringVar(&baseFile, "base", "", "county catalogue FILE a village document inherits (checks codes, areas and precision against it)")
 
-	var as string
+	var apiKey string
+	// withActor authenticates the caller by its key, like the server does;
+	// without a key the caller is the local operator (county base only).
 	withActor := func(ctx context.Context, fn func(db server.Store, p *access.Principal) error) error {
 		db, err := open(ctx)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		p, err := db.Store().Principals().PrincipalByName(ctx, as)
+		p, err := identify(ctx, db.Store().Principals(), apiKey, true)
 		if err != nil {
-			return fmt.Errorf("--as %q: %w", as, err)
-		}
-		if !p.Active() {
-			return fmt.Errorf("--as %q: the principal is revoked", as)
+			return err
 		}
 		return fn(db, p)
 	}
 
 	upload := &cobra.Command{
 		Use:   "upload FILE",
-		Short: "Validate a catalogue document and store it as a draft version, acting as --as",
+		Short: "Validate a catalogue document and store it as a draft version, as the principal of --key",
 		Long: `Validate a catalogue document and store it as a draft version of the county or village
-it declares, recorded in the audit log as uploaded by the principal named by --as. The same
+it declares, recorded in the audit log as uploaded by the principal whose API key is given
+(--key or $SANZHI_KEY; without one, the local operator). The same
 rules as the API apply: the county base is uploaded by an operator, a village document by
 that village's clerk or reviewer.`,
 		Args: cobra.ExactArgs(1),
@@ -120,20 +120,19 @@ that village's clerk or reviewer.`,
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %s, %d items, content hash %s, %s\n",
 					v.Name(), v.State, v.ItemCount, v.ContentHash, by)
 				if v.State == catalogue.Draft {
-					fmt.Fprintf(cmd.OutOrStdout(), "a second person activates it: sanzhi catalogue activate %s --as NAME\n", v.Name())
+					fmt.Fprintf(cmd.OutOrStdout(), "a second person activates it: sanzhi catalogue activate %s --key THEIR_KEY\n", v.Name())
 				}
 				return nil
 			})
 		},
 	}
-	upload.Flags().StringVar(&as, "as", "", "name of the principal uploading (must exist and not be revoked)")
-	_ = upload.MarkFlagRequired("as")
+	addKeyFlag(upload, &apiKey, "uploading (without a key: the local operator)")
 
 	activate := &cobra.Command{
 		Use:   "activate NAME",
-		Short: "Make a draft version (e.g. villages/330483102215/catalogues/2) the active one, acting as --as",
+		Short: "Make a draft version (e.g. villages/330483102215/catalogues/2) the active one, as the principal of --key",
 		Long: `Make a draft catalogue version the active one of its county or village; the version it
-replaces becomes superseded. The principal named by --as must not be the uploader
+replaces becomes superseded. The principal whose key is given must not be the uploader
 (maker-checker) and must be allowed to activate it: an operator for the county base, a
 reviewer of the village for a village document.`,
 		Args: cobra.ExactArgs(1),
@@ -157,8 +156,7 @@ reviewer of the village for a village document.`,
 			})
 		},
 	}
-	activate.Flags().StringVar(&as, "as", "", "name of the principal activating (must exist, not be revoked, and not be the uploader)")
-	_ = activate.MarkFlagRequired("as")
+	addKeyFlag(activate, &apiKey, "activating (not the uploader; without a key: the local operator)")
 
 	cmd.AddCommand(lint, upload, activate)
 	return cmd

@@ -78,6 +78,7 @@ func lineNumber(t *testing.T, doc, s string) int {
 
 func TestCatalogueUploadAndActivate(t *testing.T) {
 	db := "sqlite://" + filepath.Join(t.TempDir(), "c.db")
+	keys := map[string]string{"ghost": "sz_ghost"}
 	for _, p := range [][]string{
 		{"--name", "op-1", "--role", "operator"},
 		{"--name", "op-2", "--role", "operator"},
@@ -85,8 +86,7 @@ func TestCatalogueUploadAndActivate(t *testing.T) {
 		{"--name", "reviewer", "--role", "village_reviewer", "--villages", "330483102215"},
 		{"--name", "gone", "--role", "operator"},
 	} {
-		_, err := run(t, append([]string{"principal", "create", "--database", db}, p...)...)
-		require.NoError(t, err)
+		keys[p[1]] = newPrincipal(t, db, p...)
 	}
 	_, err := run(t, "principal", "revoke", "--database", db, "gone")
 	require.NoError(t, err)
@@ -106,22 +106,22 @@ func TestCatalogueUploadAndActivate(t *testing.T) {
 		assert.Contains(t, out, want, "%v", args)
 	}
 
-	fails("not stored", "catalogue", "upload", village, "--as", "clerk")
-	fails("may not change county catalogues", "catalogue", "upload", county, "--as", "clerk")
-	fails("not found", "catalogue", "upload", county, "--as", "ghost")
-	fails("revoked", "catalogue", "upload", county, "--as", "gone")
-	fails("required flag", "catalogue", "upload", county)
-	ok("counties/330483/catalogues/1: draft", "catalogue", "upload", county, "--as", "op-1")
-	ok("counties/330483/catalogues/1: draft", "catalogue", "upload", county, "--as", "op-1") // idempotent
-	fails("second person", "catalogue", "activate", countyName, "--as", "op-1")
-	ok("villages/330483102215/catalogues/1: draft", "catalogue", "upload", village, "--as", "clerk")
-	fails("still a draft", "catalogue", "activate", villageName, "--as", "reviewer")
-	ok("active", "catalogue", "activate", countyName, "--as", "op-2")
-	fails("may not call", "catalogue", "activate", villageName, "--as", "clerk")
-	fails("may not change county catalogues", "catalogue", "activate", countyName, "--as", "reviewer")
-	fails("not found", "catalogue", "activate", "villages/330483102215/catalogues/7", "--as", "reviewer")
-	fails("must be", "catalogue", "activate", "villages/330483102215/catalog/1", "--as", "reviewer")
-	ok("villages/330483102215/catalogues/1: active", "catalogue", "activate", villageName, "--as", "reviewer")
+	fails("not stored", "catalogue", "upload", village, "--key", keys["clerk"])
+	fails("may not change county catalogues", "catalogue", "upload", county, "--key", keys["clerk"])
+	fails("no principal holds this key", "catalogue", "upload", county, "--key", keys["ghost"])
+	fails("revoked", "catalogue", "upload", county, "--key", keys["gone"])
+	fails("may not do this to village catalogues", "catalogue", "upload", village) // the local operator
+	ok("counties/330483/catalogues/1: draft", "catalogue", "upload", county, "--key", keys["op-1"])
+	ok("counties/330483/catalogues/1: draft", "catalogue", "upload", county, "--key", keys["op-1"]) // idempotent
+	fails("second person", "catalogue", "activate", countyName, "--key", keys["op-1"])
+	ok("villages/330483102215/catalogues/1: draft", "catalogue", "upload", village, "--key", keys["clerk"])
+	fails("still a draft", "catalogue", "activate", villageName, "--key", keys["reviewer"])
+	ok("active", "catalogue", "activate", countyName, "--key", keys["op-2"])
+	fails("may not call", "catalogue", "activate", villageName, "--key", keys["clerk"])
+	fails("may not change county catalogues", "catalogue", "activate", countyName, "--key", keys["reviewer"])
+	fails("not found", "catalogue", "activate", "villages/330483102215/catalogues/7", "--key", keys["reviewer"])
+	fails("must be", "catalogue", "activate", "villages/330483102215/catalog/1", "--key", keys["reviewer"])
+	ok("villages/330483102215/catalogues/1: active", "catalogue", "activate", villageName, "--key", keys["reviewer"])
 
 	// An invalid document: every problem printed, nothing stored.
 	src, err := os.ReadFile(village)
@@ -130,7 +130,7 @@ func TestCatalogueUploadAndActivate(t *testing.T) {
 	bad = strings.Replace(bad, "code: NY-ML-02", "code: NY-MS-01", 1)
 	file := filepath.Join(t.TempDir(), "v2.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(bad), 0o600))
-	out, err := run(t, "catalogue", "upload", file, "--as", "clerk", "--database", db)
+	out, err := run(t, "catalogue", "upload", file, "--key", keys["clerk"], "--database", db)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "nothing stored")
 	assert.Contains(t, out, "colour: unknown field")
@@ -140,7 +140,7 @@ func TestCatalogueUploadAndActivate(t *testing.T) {
 	bad = strings.Replace(bad, "  - ZZ-ML-08", "  - ZZ-XX-98", 1)
 	bad = strings.Replace(bad, "  - FZ-ML-09", "  - ZZ-XX-99", 1)
 	require.NoError(t, os.WriteFile(file, []byte(bad), 0o600))
-	out, err = run(t, "catalogue", "upload", file, "--as", "clerk", "--database", db)
+	out, err = run(t, "catalogue", "upload", file, "--key", keys["clerk"], "--database", db)
 	require.Error(t, err)
 	assert.Contains(t, out, file+": line ")
 	assert.Contains(t, out, "has no item ZZ-XX-98")
@@ -156,8 +156,8 @@ func TestCatalogueUploadAndActivate(t *testing.T) {
 	assert.Equal(t, catalogue.Active, page.Versions[0].State)
 	p, err := st.Store().Principals().PrincipalByName(context.Background(), "reviewer")
 	require.NoError(t, err)
-	assert.Equal(t, p.ID, page.Versions[0].ActivatedBy, "--as is recorded")
+	assert.Equal(t, p.ID, page.Versions[0].ActivatedBy, "the key's principal is recorded")
 	n, err := st.Store().QueueLength(context.Background())
 	require.NoError(t, err)
-	assert.Equal(t, int64(4), n, "two uploads and two activations are audited")
+	assert.Equal(t, int64(4+6), n, "two uploads and two activations are audited, as are five creations and a revocation")
 }

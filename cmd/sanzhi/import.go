@@ -38,9 +38,9 @@ func importCmd(open func(context.Context) (server.Store, error)) *cobra.Command 
 		Short: "Import a village clerk's spreadsheet (CSV) of evidence",
 	}
 	var (
-		village, as, lang string
-		dryRun            bool
-		parallel          int
+		village, apiKey, lang string
+		dryRun                bool
+		parallel              int
 	)
 	ev := &cobra.Command{
 		Use:   "evidence FILE.csv",
@@ -48,7 +48,7 @@ func importCmd(open func(context.Context) (server.Store, error)) *cobra.Command 
 		Long: `Read the evidence spreadsheet a village clerk keeps (UTF-8, UTF-8 with BOM, or GBK/GB18030 as
 Excel writes it; columns in Chinese or English; see 'sanzhi import template'), check every row,
 print a report (row, column, value, reason) in --lang, and submit the valid rows as the principal
-named by --as, exactly as the BatchSubmitEvidence API would: items that need review wait for a
+whose API key is given (--key or $SANZHI_KEY), exactly as the BatchSubmitEvidence API would: items that need review wait for a
 reviewer, machine-recorded items go straight to public notice.
 
 Importing is idempotent: each row carries a request id (the 编号 column, or one derived from the
@@ -88,12 +88,9 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 				return err
 			}
 			defer db.Close()
-			p, err := db.Store().Principals().PrincipalByName(cmd.Context(), as)
+			p, err := identify(cmd.Context(), db.Store().Principals(), apiKey, false)
 			if err != nil {
-				return fmt.Errorf("--as %q: %w", as, err)
-			}
-			if !p.Active() {
-				return fmt.Errorf("--as %q: the principal is revoked", as)
+				return err
 			}
 			parent := "villages/" + village
 			if err := rpc.Authorize(p, sanzhiv1.EvidenceService_BatchSubmitEvidence_FullMethodName,
@@ -137,12 +134,11 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 		},
 	}
 	ev.Flags().StringVar(&village, "village", "", "12-digit code of the village the file belongs to (households given as bare ids are of this village)")
-	ev.Flags().StringVar(&as, "as", "", "name of the principal submitting (a clerk or reviewer of the village)")
+	addKeyFlag(ev, &apiKey, "submitting (a clerk or reviewer of the village)")
 	ev.Flags().StringVar(&lang, "lang", "zh-CN", "language of the report: zh-CN or en")
 	ev.Flags().BoolVar(&dryRun, "dry-run", false, "check every row against the catalogue and the households, write nothing")
 	ev.Flags().IntVar(&parallel, "parallel", 4, "batches submitted at once (1..16)")
 	_ = ev.MarkFlagRequired("village")
-	_ = ev.MarkFlagRequired("as")
 
 	tmpl := &cobra.Command{
 		Use:   "template",

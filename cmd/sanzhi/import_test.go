@@ -74,7 +74,7 @@ func TestImportEvidence(t *testing.T) {
 	seeded := total()
 	count := func() int { return total() - seeded }
 	imp := func(file string, extra ...string) (string, error) {
-		return run(t, append([]string{"import", "evidence", file, "--database", db, "--village", nanyang, "--as", "demo-clerk-nanyang"}, extra...)...)
+		return run(t, append([]string{"import", "evidence", file, "--database", db, "--village", nanyang, "--key", "sz_demo_clerk_nanyang"}, extra...)...)
 	}
 
 	out, err = imp(gbkFile, "--dry-run")
@@ -98,7 +98,7 @@ func TestImportEvidence(t *testing.T) {
 	assert.Contains(t, out, "imported 0, already imported 40", "the same rows in another encoding are the same rows")
 	assert.Equal(t, 40, count())
 
-	out, err = run(t, "import", "evidence", utf8File, "--database", db, "--village", nanyang, "--as", "demo-clerk-yantou")
+	out, err = run(t, "import", "evidence", utf8File, "--database", db, "--village", nanyang, "--key", "sz_demo_clerk_yantou")
 	require.Error(t, err, "another village's clerk")
 	assert.Contains(t, err.Error(), "outside the scope")
 	assert.Equal(t, 40, count(), out)

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/access/principals"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
@@ -93,8 +94,22 @@ func migrateCmd(database *string) *cobra.Command {
 }
 
 func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
-	cmd := &cobra.Command{Use: "principal", Short: "Create, list and revoke API principals"}
-	var name, role, villages, bank, hh string
+	cmd := &cobra.Command{Use: "principal", Short: "Create, list, revoke and re-key API principals (audited)"}
+	var name, role, villages, bank, hh, apiKey string
+	// admin opens the store and identifies the caller: an operator's key,
+	// or the local operator (recorded as such) without one.
+	admin := func(ctx context.Context, fn func(svc *principals.Service, actor *access.Principal) error) error {
+		db, err := open(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		actor, err := identify(ctx, db.Store().Principals(), apiKey, true)
+		if err != nil {
+			return err
+		}
+		return fn(principals.NewService(db.Store().PrincipalAdmin(), rpc.NewKeyAndHash, time.Now), actor)
+	}
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a principal and print its API key (shown once; only its hash is stored)",
@@ -105,7 +120,7 @@ func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Comma
 				return err
 			}
 			p := &access.Principal{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Role: r,
-				Scope: access.Scope{Bank: bank, Household: hh}, CreateTime: time.Now().UTC()}
+				Scope: access.Scope{Bank: bank, Household: hh}}
 			if villages != "" {
 				for _, v := range strings.Split(villages, ",") {
 					if _, err := idnum.ParseVillageCode(strings.TrimSpace(v)); err != nil {
@@ -117,20 +132,14 @@ func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Comma
 			if err := p.Validate(); err != nil {
 				return err
 			}
-			key, err := rpc.NewKey()
-			if err != nil {
-				return err
-			}
-			db, err := open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := db.Store().Principals().CreatePrincipal(cmd.Context(), p, rpc.HashKey(key)); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "created %s (%s)\nAPI key (store it now; it cannot be shown again):\n%s\n", p.Name, p.Role, key)
-			return nil
+			return admin(cmd.Context(), func(svc *principals.Service, actor *access.Principal) error {
+				key, err := svc.Create(cmd.Context(), actor, p)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "created %s (%s)\nAPI key (store it now; it cannot be shown again):\n%s\n", p.Name, p.Role, key)
+				return nil
+			})
 		},
 	}
 	create.Flags().StringVar(&name, "name", "", "unique principal name (for bank mTLS: the certificate's common name)")
@@ -176,19 +185,34 @@ func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Comma
 		Short: "Revoke a principal's credentials (takes effect within 5 seconds: the server caches keys that long)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			if err := db.Store().Principals().RevokePrincipal(cmd.Context(), args[0], time.Now().UTC()); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
-			return nil
+			return admin(cmd.Context(), func(svc *principals.Service, actor *access.Principal) error {
+				if _, err := svc.Revoke(cmd.Context(), actor, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+				return nil
+			})
 		},
 	}
-	cmd.AddCommand(create, list, revoke)
+	rekey := &cobra.Command{
+		Use:   "rekey NAME",
+		Short: "Give a principal a new API key and print it (shown once); the old key stops working within 5 seconds",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return admin(cmd.Context(), func(svc *principals.Service, actor *access.Principal) error {
+				key, err := svc.Rekey(cmd.Context(), actor, args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "re-keyed %s\nAPI key (store it now; it cannot be shown again):\n%s\n", args[0], key)
+				return nil
+			})
+		},
+	}
+	for _, c := range []*cobra.Command{create, revoke, rekey} {
+		addKeyFlag(c, &apiKey, "doing this (an operator; without a key: the local operator, recorded as "+LocalOperatorID+")")
+	}
+	cmd.AddCommand(create, list, revoke, rekey)
 	return cmd
 }
 

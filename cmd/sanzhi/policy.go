@@ -72,19 +72,19 @@ is an error.`,
 	}
 	lint.Flags().StringVar(&catalogueFile, "catalogue", "", "county catalogue FILE the policy's item inputs must come from")
 
-	var as string
+	var apiKey string
+	// withActor authenticates the caller by its key, like the server does:
+	// a bank's policies are its risk managers' business, never the local
+	// operator's.
 	withActor := func(ctx context.Context, fn func(svc *policies.Service, p *access.Principal) error) error {
 		db, err := open(ctx)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		p, err := db.Store().Principals().PrincipalByName(ctx, as)
+		p, err := identify(ctx, db.Store().Principals(), apiKey, false)
 		if err != nil {
-			return fmt.Errorf("--as %q: %w", as, err)
-		}
-		if !p.Active() {
-			return fmt.Errorf("--as %q: the principal is revoked", as)
+			return err
 		}
 		return fn(policies.NewService(db.Store().Policies(), server.PolicyChecker, time.Now), p)
 	}
@@ -94,7 +94,7 @@ is an error.`,
 
 	upload := &cobra.Command{
 		Use:   "upload FILE",
-		Short: "Validate a policy document and store it as a draft, acting as --as (a risk manager of the bank)",
+		Short: "Validate a policy document and store it as a draft, as the principal of --key (a risk manager of the bank)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			doc, err := os.ReadFile(args[0])
@@ -118,7 +118,7 @@ is an error.`,
 				}
 				show(cmd.OutOrStdout(), v, "uploaded by principal "+v.UploadedBy)
 				if v.State == policies.Draft {
-					fmt.Fprintf(cmd.OutOrStdout(), "a second risk manager approves it: sanzhi policy approve %s --as NAME\n", v.Name())
+					fmt.Fprintf(cmd.OutOrStdout(), "a second risk manager approves it: sanzhi policy approve %s --key THEIR_KEY\n", v.Name())
 				}
 				return nil
 			})
@@ -126,7 +126,7 @@ is an error.`,
 	}
 	approve := &cobra.Command{
 		Use:   "approve NAME",
-		Short: "Approve a draft (e.g. banks/tongxiang-rcb/products/sanzhi-xindai/policies/2), acting as --as (not the uploader)",
+		Short: "Approve a draft (e.g. banks/tongxiang-rcb/products/sanzhi-xindai/policies/2), as the principal of --key (not the uploader)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
@@ -144,7 +144,7 @@ is an error.`,
 	}
 	activate := &cobra.Command{
 		Use:   "activate NAME",
-		Short: "Make an approved version the active one of its bank product, acting as --as",
+		Short: "Make an approved version the active one of its bank product, as the principal of --key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
@@ -179,8 +179,7 @@ is an error.`,
 		},
 	}
 	for _, c := range []*cobra.Command{upload, approve, activate, diff} {
-		c.Flags().StringVar(&as, "as", "", "name of the principal acting (a risk manager of the bank; a regulator may diff)")
-		_ = c.MarkFlagRequired("as")
+		addKeyFlag(c, &apiKey, "acting (a risk manager of the bank; a regulator may diff)")
 	}
 	cmd.AddCommand(lint, upload, approve, activate, diff, explainCmd(database, open), simulateCmd(database, open))
 	return cmd

@@ -32,28 +32,30 @@ func TestPolicyCommands(t *testing.T) {
 	assert.Contains(t, out, "colour")
 
 	db := "sqlite://" + filepath.Join(t.TempDir(), "p.db")
+	keys := map[string]string{}
 	for _, name := range []string{"risk-1", "risk-2"} {
-		_, err := run(t, "principal", "create", "--database", db, "--name", name, "--role", "bank_risk", "--bank", "tongxiang-rcb")
-		require.NoError(t, err)
+		keys[name] = newPrincipal(t, db, "--name", name, "--role", "bank_risk", "--bank", "tongxiang-rcb")
 	}
-	_, err = run(t, "principal", "create", "--database", db, "--name", "other", "--role", "bank_risk", "--bank", "other-bank")
-	require.NoError(t, err)
+	keys["other"] = newPrincipal(t, db, "--name", "other", "--role", "bank_risk", "--bank", "other-bank")
 	name := "banks/tongxiang-rcb/products/sanzhi-xindai/policies/1"
 
-	out, err = run(t, "policy", "upload", policyExample, "--database", db, "--as", "other")
+	_, err = run(t, "policy", "upload", policyExample, "--database", db)
+	require.Error(t, err, "no key: a bank's policy is not the local operator's business")
+	assert.Contains(t, err.Error(), "--key")
+	out, err = run(t, "policy", "upload", policyExample, "--database", db, "--key", keys["other"])
 	require.Error(t, err, "another bank's risk manager: %s", out)
-	out, err = run(t, "policy", "upload", policyExample, "--database", db, "--as", "risk-1")
+	out, err = run(t, "policy", "upload", policyExample, "--database", db, "--key", keys["risk-1"])
 	require.NoError(t, err, out)
 	assert.Contains(t, out, name+": draft")
-	out, err = run(t, "policy", "approve", name, "--database", db, "--as", "risk-1")
+	out, err = run(t, "policy", "approve", name, "--database", db, "--key", keys["risk-1"])
 	require.Error(t, err, out)
 	assert.Contains(t, err.Error(), "second person")
-	out, err = run(t, "policy", "approve", name, "--database", db, "--as", "risk-2")
+	out, err = run(t, "policy", "approve", name, "--database", db, "--key", keys["risk-2"])
 	require.NoError(t, err, out)
-	out, err = run(t, "policy", "activate", name, "--database", db, "--as", "risk-1")
+	out, err = run(t, "policy", "activate", name, "--database", db, "--key", keys["risk-1"])
 	require.NoError(t, err, out)
 	assert.Contains(t, out, name+": active")
-	out, err = run(t, "policy", "diff", name, "banks/tongxiang-rcb/products/sanzhi-xindai/policies/active", "--database", db, "--as", "risk-2")
+	out, err = run(t, "policy", "diff", name, "banks/tongxiang-rcb/products/sanzhi-xindai/policies/active", "--database", db, "--key", keys["risk-2"])
 	require.NoError(t, err, out)
 	assert.Empty(t, out, "a version against itself")
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
-	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/lending/credit"
@@ -26,10 +25,6 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
-// cliActor is the audit actor of a run started at the console without
-// --as: someone with the database's credentials, like `sanzhi migrate`.
-const cliActor = "sanzhi-cli"
-
 // reassessCmd starts (or resumes) the batch re-assessment of a bank
 // product's consenting households under its active policy and runs it in
 // this process against the database: the same service, pages and audit
@@ -37,10 +32,10 @@ const cliActor = "sanzhi-cli"
 // most the pages in flight, which the next run of the command redoes.
 func reassessCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
 	var (
-		bank, product, as, keyFile, lang string
-		cpuProfile                       string
-		noProgress                       bool
-		workers, pageSize                int
+		bank, product, apiKey, keyFile, lang string
+		cpuProfile                           string
+		noProgress                           bool
+		workers, pageSize                    int
 	)
 	cmd := &cobra.Command{
 		Use:   "reassess --bank BANK [--product PRODUCT]",
@@ -53,8 +48,9 @@ run commits a page of households at a time with its cursor, so Ctrl-C, or a cras
 at most the pages in flight: run the same command again to resume.
 
 The product defaults to the bank's only product with an active policy. The run is recorded
-as started by the principal named by --as (a bank_risk principal of the bank, as for
-StartReassessment), or by "sanzhi-cli" when --as is omitted. The data key is needed to read
+as started by the principal whose API key is given (--key or $SANZHI_KEY; a bank_risk
+principal of the bank, as for StartReassessment), or by the local operator
+("local-operator") without a key. The data key is needed to read
 the heads' dates of birth from the encrypted 身份证号.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -97,14 +93,11 @@ the heads' dates of birth from the encrypted 身份证号.`,
 				}
 			}
 			productName := credit.ProductName(bank, product)
-			p := &access.Principal{ID: cliActor, Name: cliActor, Role: access.Operator}
-			if as != "" {
-				if p, err = st.Principals().PrincipalByName(ctx, as); err != nil {
-					return fmt.Errorf("--as %q: %w", as, err)
-				}
-				if !p.Active() {
-					return fmt.Errorf("--as %q: the principal is revoked", as)
-				}
+			p, err := identify(ctx, st.Principals(), apiKey, true)
+			if err != nil {
+				return err
+			}
+			if p.ID != LocalOperatorID {
 				if err := rpc.Authorize(p, sanzhiv1.CreditService_StartReassessment_FullMethodName,
 					&sanzhiv1.StartReassessmentRequest{Product: productName}); err != nil {
 					return err
@@ -199,7 +192,7 @@ the heads' dates of birth from the encrypted 身份证号.`,
 	cmd.Flags().StringVar(&bank, "bank", "", "the bank whose consenting households are re-assessed")
 	_ = cmd.MarkFlagRequired("bank")
 	cmd.Flags().StringVar(&product, "product", "", "the product (default: the bank's only product with an active policy)")
-	cmd.Flags().StringVar(&as, "as", "", "name of the principal starting the run (default: recorded as sanzhi-cli)")
+	addKeyFlag(cmd, &apiKey, "starting the run (a risk manager of the bank; without a key: the local operator)")
 	cmd.Flags().StringVar(&keyFile, "data-key-file", "", "data key file (default: SANZHI_DATA_KEY, or the demo key beside a SQLite database)")
 	cmd.Flags().StringVar(&lang, "lang", "zh-CN", "language: zh-CN or en")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar on standard error")

@@ -80,13 +80,13 @@ func TestReassess(t *testing.T) {
 	assert.NotZero(t, counts["audit_queue"])
 
 	// A second run starts afresh; the lines are updated, not duplicated.
-	out, err = reassess("--as", "demo-bank-risk")
+	out, err = reassess("--key", "sz_demo_bank_risk")
 	require.NoError(t, err, out)
 	assert.Regexp(t, `: done, 7 of 7 households in `, out)
 
 	// Refusals: a principal the table does not allow, a product without a
 	// policy, a bank without products.
-	out, err = reassess("--as", "demo-clerk-nanyang")
+	out, err = reassess("--key", "sz_demo_clerk_nanyang")
 	require.Error(t, err, out)
 	assert.Contains(t, err.Error(), "may not call")
 	_, err = reassess("--product", "no-such-product")

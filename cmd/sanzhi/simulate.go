@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,15 +9,18 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
@@ -33,10 +37,10 @@ import (
 // household id order so the report is deterministic.
 func simulateCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
 	var (
-		policyFile, againstFile, bank, product, asOf, format, outFile, lang, keyFile, householdsCSV string
-		againstActive, noProgress                                                                   bool
-		villages                                                                                    []string
-		pageSize, workers                                                                           int
+		policyFile, againstFile, bank, product, asOf, format, outFile, lang, keyFile, householdsCSV, apiKey string
+		againstActive, noProgress                                                                           bool
+		villages                                                                                            []string
+		pageSize, workers                                                                                   int
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate --policy NEW.yaml [--against FILE | --against-active]",
@@ -44,8 +48,15 @@ func simulateCmd(database *string, open func(context.Context) (server.Store, err
 		Long: `Evaluate a draft policy (and, to compare, another policy file or the product's active
 version) on every household's snapshot as of one day, and report the grade migration,
 households gaining and losing a line, total and per-village exposure, the score
-distribution and knock-out counts. Nothing is written to the database. The data key is
-needed to read the heads' dates of birth from the encrypted 身份证号.`,
+distribution and knock-out counts. The data key is needed to read the heads' dates of
+birth from the encrypted 身份证号.
+
+The rules of the API's SimulatePolicy apply: with a bank risk manager's --key, or without a
+key (the local operator), the report holds aggregates only (villages of fewer than 5
+households pooled, a selection of fewer than 5 refused); with a regulator's key it also lists
+the households gaining and losing a line, names masked, and --households-csv may be used.
+Nothing is written to the database but one audit entry (who, which versions, how many
+households, the SHA-256 of the output), committed before any output is written.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			en := strings.HasPrefix(strings.ToLower(lang), "en")
@@ -108,14 +119,25 @@ needed to read the heads' dates of birth from the encrypted 身份证号.`,
 				}
 			}
 
-			var hhOut *simulate.HouseholdsCSV
-			if householdsCSV != "" {
-				f, err := os.Create(householdsCSV)
-				if err != nil {
+			// Who asks decides what the report shows, as over the API: a
+			// bank's risk manager (its key) or the local operator get
+			// aggregates only, a regulator masked sample rows.
+			p, err := identify(ctx, st.Principals(), apiKey, true)
+			if err != nil {
+				return err
+			}
+			simName := policies.ProductName(newP.Bank, newP.Product) + "/policies/" + strconv.Itoa(newP.Version)
+			if p.ID != LocalOperatorID {
+				if err := rpc.Authorize(p, sanzhiv1.PolicyService_SimulatePolicy_FullMethodName,
+					&sanzhiv1.SimulatePolicyRequest{Name: simName}); err != nil {
 					return err
 				}
-				defer f.Close()
-				if hhOut, err = simulate.NewHouseholdsCSV(f); err != nil {
+			}
+
+			var hhBuf bytes.Buffer
+			var hhOut *simulate.HouseholdsCSV
+			if householdsCSV != "" {
+				if hhOut, err = simulate.NewHouseholdsCSV(&hhBuf); err != nil {
 					return err
 				}
 			}
@@ -142,58 +164,58 @@ needed to read the heads' dates of birth from the encrypted 身份证号.`,
 			start := time.Now()
 			run := simrun.Run{New: newP, Base: baseP, Day: day, Keyring: kr,
 				Catalogues: catalogue.NewService(st.Catalogues(), time.Now), Now: now, Workers: workers}
-			acc := simulate.NewAccumulator(newP, baseP, day)
-			err = run.Stream(ctx, st, q, func(o simulate.Outcome) error {
-				acc.Add(o)
-				if bar != nil {
-					_ = bar.Add(1)
-				}
-				if hhOut != nil {
-					return hhOut.Write(o)
-				}
-				return nil
-			})
+			rec := policies.Simulation{Bank: newP.Bank, Product: newP.Product, Version: newP.Version, ContentHash: newP.Hash(),
+				AsOf: string(day), Villages: villages, Format: format}
+			if baseP != nil {
+				rec.Against = policies.ProductName(baseP.Bank, baseP.Product) + "/policies/" + strconv.Itoa(baseP.Version)
+				rec.AgainstHash = baseP.Hash()
+			}
+			job := simrun.Job{Principal: p, Run: run, Query: q, Record: rec,
+				Render: func(r *simulate.Report) ([]byte, error) {
+					var buf bytes.Buffer
+					var err error
+					switch format {
+					case "csv":
+						err = r.WriteCSV(&buf)
+					case "html":
+						err = r.WriteHTML(&buf, en)
+					default:
+						err = r.WriteTable(&buf, en)
+					}
+					return buf.Bytes(), err
+				}}
+			if bar != nil {
+				job.Progress = func() { _ = bar.Add(1) }
+			}
+			if hhOut != nil {
+				job.Each = hhOut.Write
+				job.Extra = func() []byte { _ = hhOut.Close(); return hhBuf.Bytes() }
+			}
+			report, out, err := simrun.Simulate(ctx, st, policies.NewService(st.Policies(), server.PolicyChecker, time.Now), job)
 			if bar != nil {
 				_ = bar.Finish()
 			}
 			if err != nil {
 				return err
 			}
+			// Only now, with the audit entry committed, does anything
+			// leave the process.
 			if hhOut != nil {
-				if err := hhOut.Close(); err != nil {
+				if err := os.WriteFile(householdsCSV, hhBuf.Bytes(), 0o600); err != nil {
 					return err
 				}
 			}
-			report := acc.Report(villages)
-
-			var w io.Writer = cmd.OutOrStdout()
 			if outFile != "" {
-				f, err := os.Create(outFile)
-				if err != nil {
+				if err := os.WriteFile(outFile, out, 0o600); err != nil {
 					return err
 				}
-				defer f.Close()
-				w = f
-			}
-			switch format {
-			case "csv":
-				err = report.WriteCSV(w)
-			case "html":
-				err = report.WriteHTML(w, en)
-			default:
-				err = report.WriteTable(w, en)
-			}
-			if err != nil {
+			} else if _, err := cmd.OutOrStdout().Write(out); err != nil {
 				return err
 			}
-			if f, ok := w.(*os.File); ok && outFile != "" {
-				if err := f.Close(); err != nil {
-					return err
-				}
-			}
+			households := report.Households
 			elapsed := time.Since(start)
 			fmt.Fprintf(cmd.ErrOrStderr(), map[bool]string{false: "已模拟 %d 户，用时 %s（%.0f 户/秒）\n", true: "simulated %d households in %s (%.0f households/s)\n"}[en],
-				acc.Households(), elapsed.Round(time.Millisecond), float64(acc.Households())/max(elapsed.Seconds(), 1e-9))
+				households, elapsed.Round(time.Millisecond), float64(households)/max(elapsed.Seconds(), 1e-9))
 			return nil
 		},
 	}
@@ -207,7 +229,8 @@ needed to read the heads' dates of birth from the encrypted 身份证号.`,
 	cmd.Flags().StringVar(&asOf, "as-of", "", "simulate as of this day (YYYY-MM-DD; default today in Asia/Shanghai)")
 	cmd.Flags().StringVar(&format, "format", "table", "report format: table, csv or html")
 	cmd.Flags().StringVar(&outFile, "out", "", "write the report to FILE (default standard output)")
-	cmd.Flags().StringVar(&householdsCSV, "households-csv", "", "also write one CSV line per household (grades and limits) to FILE")
+	cmd.Flags().StringVar(&householdsCSV, "households-csv", "", "also write one CSV line per household (grades and limits, head's name masked) to FILE; regulators only")
+	addKeyFlag(cmd, &apiKey, "simulating (a bank's risk manager or a regulator; without a key: the local operator, aggregates only)")
 	cmd.Flags().StringVar(&lang, "lang", "zh-CN", "language: zh-CN or en")
 	cmd.Flags().StringVar(&keyFile, "data-key-file", "", "data key file (default: SANZHI_DATA_KEY, or the demo key beside a SQLite database)")
 	cmd.Flags().BoolVar(&noProgress, "no-progress", false, "no progress bar on standard error")

@@ -82,6 +82,9 @@ func TestPolicySimulate(t *testing.T) {
 	// CSV, with per-household lines.
 	csvFile, hhFile := filepath.Join(dir, "r.csv"), filepath.Join(dir, "hh.csv")
 	_, err = sim("--format", "csv", "--out", csvFile, "--households-csv", hhFile)
+	require.Error(t, err, "per-household rows are for regulators only")
+	assert.Contains(t, err.Error(), "regulators only")
+	_, err = sim("--format", "csv", "--out", csvFile, "--households-csv", hhFile, "--key", "sz_demo_regulator")
 	require.NoError(t, err)
 	raw, err := os.ReadFile(csvFile)
 	require.NoError(t, err)
@@ -133,6 +136,9 @@ func TestPolicySimulate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, hh, households+1)
 	assert.Equal(t, "household", hh[0][0])
+	for _, rec := range hh[1:] {
+		assert.Contains(t, rec[2], "*", "head names are masked")
+	}
 
 	// HTML: self-contained, parses, has the charts.
 	htmlFile := filepath.Join(dir, "r.html")
@@ -188,7 +194,15 @@ func TestPolicySimulate(t *testing.T) {
 	_, err = run(t, "policy", "simulate", "--database", db, "--policy", newFile, "--as-of", "2999-01-01")
 	require.Error(t, err)
 
-	assert.Equal(t, before, tableCounts(t, db), "a simulation writes nothing")
+	// Each simulation that produced output wrote exactly one audit
+	// entry; nothing else changed.
+	after := tableCounts(t, db)
+	assert.Equal(t, int64(7), after["audit_queue"]+after["audit_leaves"]-before["audit_queue"]-before["audit_leaves"])
+	for _, tb := range []string{"audit_queue", "audit_leaves"} {
+		delete(before, tb)
+		delete(after, tb)
+	}
+	assert.Equal(t, before, after, "a simulation writes nothing but its audit entry")
 }
 
 func stripTiming(s string) string {

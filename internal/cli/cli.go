@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"regexp"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -48,13 +47,10 @@ func DocumentEnv(fs *pflag.FlagSet) {
 	})
 }
 
-// idNumberLike matches anything shaped like a 身份证号 in free text.
-var idNumberLike = regexp.MustCompile(`\d{17}[\dXx]`)
-
 // NewLogger returns a JSON logger at level ("debug", "info", "warn",
-// "error"). Every string it writes passes through idnum.Mask for anything
-// shaped like a 身份证号, a last line of defence behind PersonID's own
-// masking.
+// "error"). Every string it writes passes through idnum.RedactText, the
+// project's one 身份证号 detector, a last line of defence behind
+// PersonID's own masking.
 func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -64,14 +60,13 @@ func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
 		Level: lv,
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Value.Kind() == slog.KindString {
-				if s := a.Value.String(); idNumberLike.MatchString(s) {
-					a.Value = slog.StringValue(idNumberLike.ReplaceAllStringFunc(s, idnum.Mask))
+				if s := a.Value.String(); s != "" {
+					a.Value = slog.StringValue(idnum.RedactText(s))
 				}
 			}
 			if a.Value.Kind() == slog.KindAny {
 				if err, ok := a.Value.Any().(error); ok {
-					s := err.Error()
-					a.Value = slog.StringValue(idNumberLike.ReplaceAllStringFunc(s, idnum.Mask))
+					a.Value = slog.StringValue(idnum.RedactText(err.Error()))
 				}
 			}
 			return a

@@ -40,6 +40,9 @@ func (s *Service) RequestReview(ctx context.Context, p *access.Principal, decisi
 	if strings.TrimSpace(reason) == "" {
 		return nil, fault.InvalidField("reason", "say what should be looked at again")
 	}
+	if err := freeText("reason", "复核理由", reason); err != nil {
+		return nil, err
+	}
 	now := s.clock()
 	var out *Review
 	err = s.store.Write(ctx, func(tx Writer) error {

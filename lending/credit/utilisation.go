@@ -11,6 +11,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
 // TxInput is a drawdown or repayment a bank reports.
@@ -65,6 +66,12 @@ func (s *Service) transact(ctx context.Context, p *access.Principal, in TxInput,
 	}
 	if kind == Drawdown && in.Use == "" {
 		return nil, fault.InvalidField("use", "the declared use of the money is required")
+	}
+	if err := freeText("use", "用途", in.Use); err != nil {
+		return nil, err
+	}
+	if err := freeText("transaction_id", "交易号", in.TransactionID); err != nil {
+		return nil, err
 	}
 	now := s.clock()
 	today := household.Today(now)
@@ -230,6 +237,15 @@ func (s *Service) Unfreeze(ctx context.Context, p *access.Principal, name, justi
 func checkJustification(j string) error {
 	if len([]rune(strings.TrimSpace(j))) < 10 {
 		return fault.InvalidField("justification", "a written justification of at least 10 characters is required")
+	}
+	return freeText("justification", "理由说明", j)
+}
+
+// freeText refuses free text holding a 身份证号: it is kept verbatim in
+// the permanent audit log and shown to whoever reads the record.
+func freeText(field, labelZH, value string) error {
+	if m := idnum.FreeTextProblem(labelZH, field, value); m != "" {
+		return fault.InvalidField(field, "%s", m)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -17,6 +18,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
@@ -174,11 +176,15 @@ func (s *Service) Redeem(ctx context.Context, p *access.Principal, in RedeemInpu
 	case amount.GreaterThan(decimal.NewFromInt(1_000_000)):
 		v.Add("amount", "%s points is more than any household can hold", amount)
 	}
-	if err := checkReason("note", in.Note, false); err != nil {
+	if utf8.RuneCountInString(strings.TrimSpace(in.Note)) > MaxReason {
 		v.Add("note", "must be at most %d characters", MaxReason)
+	} else if m := idnum.FreeTextProblem("备注", "note", in.Note); m != "" {
+		v.Add("note", "%s", m)
 	}
 	if in.RequestID == "" || len(in.RequestID) > 100 {
 		v.Add("request_id", "is required, at most 100 bytes")
+	} else if m := idnum.FreeTextProblem("请求号", "request_id", in.RequestID); m != "" {
+		v.Add("request_id", "%s", m)
 	}
 	if err := v.Err(); err != nil {
 		return Redemption{}, err

@@ -16,6 +16,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/idnum"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
@@ -120,6 +121,15 @@ func parseInput(in SubmitInput, today household.Date) (parsed, error) {
 		v.Add("request_id", "is required")
 	case len(in.RequestID) > 100:
 		v.Add("request_id", "must be at most 100 bytes")
+	}
+	// Free text reaches the permanent audit log: never a 身份证号.
+	for _, f := range []struct{ field, zh, en, value string }{
+		{"note", "备注", "note", in.Note}, {"witness", "证明人", "witness", in.Witness},
+		{"system_source", "系统来源", "system_source", in.SystemSource}, {"request_id", "请求号", "request_id", in.RequestID},
+	} {
+		if m := idnum.FreeTextProblem(f.zh, f.en, f.value); m != "" {
+			v.Add(f.field, "%s", m)
+		}
 	}
 
 	isPoints := in.Kind == Points
@@ -700,7 +710,19 @@ func checkReason(field, reason string, required bool) error {
 	case utf8.RuneCountInString(r) > MaxReason:
 		return fault.InvalidField(field, "must be at most %d characters", MaxReason)
 	}
+	// The reason is kept verbatim in the audit log: never a 身份证号.
+	zh := map[string]string{"reason": "理由", "note": "备注"}[field]
+	if m := idnum.FreeTextProblem(cmpOr(zh, field), field, r); m != "" {
+		return fault.InvalidField(field, "%s", m)
+	}
 	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // transition loads the named evidence in a write transaction, lets fn

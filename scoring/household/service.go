@@ -96,6 +96,9 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 	if strings.TrimSpace(in.HeadName) == "" {
 		v.Add("household.head_name", "is required")
 	}
+	freeText(&v, "household.head_name", "户主姓名", "head_name", in.HeadName)
+	freeText(&v, "household.address", "地址", "address", in.Address)
+	freeText(&v, "request_id", "请求号", "request_id", in.RequestID)
 	var pid idnum.PersonID
 	if in.HeadIDNumber == "" {
 		v.Add("household.head_id_number", "is required")
@@ -161,7 +164,7 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 		// creates abort each other; a plain insert does not.
 		err := tx.InsertHousehold(ctx, h, in.RequestID, reqHash)
 		if fault.Is(err, fault.AlreadyExists) {
-			return s.explainConflict(ctx, tx, h, in.RequestID, reqHash, &out)
+			return s.explainConflict(ctx, tx, p, h, in.RequestID, reqHash, &out)
 		}
 		if err != nil {
 			return err
@@ -180,7 +183,7 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 // explainConflict runs after an insert hit a unique constraint: a retry of
 // the same request returns the first result (out); anything else says
 // which rule it broke.
-func (s *Service) explainConflict(ctx context.Context, tx Writer, h *Household, requestID, reqHash string, out **Household) error {
+func (s *Service) explainConflict(ctx context.Context, tx Writer, p *access.Principal, h *Household, requestID, reqHash string, out **Household) error {
 	prev, prevHash, err := tx.HouseholdByRequest(ctx, h.Village, requestID)
 	switch {
 	case err == nil && prevHash == reqHash:
@@ -192,8 +195,29 @@ func (s *Service) explainConflict(ctx context.Context, tx Writer, h *Household, 
 	case !fault.Is(err, fault.NotFound):
 		return err
 	}
-	return fault.New(fault.AlreadyExists, "HEAD_ALREADY_REGISTERED",
-		"a household headed by %s is already registered", h.HeadIDMasked)
+	// The head is taken. Where is the business of whoever may read that
+	// household: a clerk of its village is told which household it is; any
+	// other clerk only that this person cannot be registered here, without
+	// the number, the village or the household, and is sent to the county
+	// office, which can see the whole county. (The refusal itself
+	// remains a signal: a valid number that cannot be registered is taken
+	// somewhere. One household per head makes that unavoidable.)
+	other, err := tx.HouseholdByIndex(ctx, h.HeadID.Index)
+	if err == nil && p != nil && p.CoversVillage(other.Village) {
+		return fault.New(fault.AlreadyExists, "HEAD_ALREADY_REGISTERED",
+			"this person already heads household %s", other.Name())
+	}
+	if err != nil && !fault.Is(err, fault.NotFound) {
+		return err
+	}
+	return headNotRegistrable()
+}
+
+// headNotRegistrable is the answer to a head this clerk cannot register:
+// the same words whatever the cause.
+func headNotRegistrable() error {
+	return fault.New(fault.FailedPrecondition, "HEAD_NOT_REGISTRABLE",
+		"this person cannot be registered as a household head here; ask the county office to check (此人无法在此登记为户主，请联系县（市）主管部门核查)")
 }
 
 // createHash fingerprints a create request (without the random id or the
@@ -247,8 +271,17 @@ func (in *FactsInput) parse(prefix string, today Date, v *fault.Violations) Fact
 		}
 		f.AsOf = d
 	}
+	freeText(v, prefix+".source", "来源", "source", in.Source)
 	f.Validate(prefix, today, v)
 	return f
+}
+
+// freeText refuses free text holding a 身份证号 (the head's number has
+// its own field, sealed; anywhere else it would be kept in clear).
+func freeText(v *fault.Violations, field, labelZH, labelEN, value string) {
+	if m := idnum.FreeTextProblem(labelZH, labelEN, value); m != "" {
+		v.Add(field, "%s", m)
+	}
 }
 
 // decimalPattern accepts plain decimal notation only: no exponent, sign or
@@ -406,11 +439,13 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 			if strings.TrimSpace(in.HeadName) == "" {
 				v.Add("household.head_name", "is required")
 			}
+			freeText(&v, "household.head_name", "户主姓名", "head_name", in.HeadName)
 		case "group":
 			if in.Group < 1 || in.Group > 99 {
 				v.Add("household.group", "must be between 1 and 99, got %d", in.Group)
 			}
 		case "address":
+			freeText(&v, "household.address", "地址", "address", in.Address)
 		case "facts":
 			if in.Facts == nil {
 				v.Add("household.facts", "is required when update_mask names facts")

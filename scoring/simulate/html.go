@@ -201,18 +201,20 @@ func (r *Report) WriteHTML(w io.Writer, en bool) error {
 			}
 			rows := [][]string{{l.t("户", "household"), l.t("户主", "head"), l.t("对照等级", "base grade"), l.t("对照额度", "base limit"),
 				l.t("新等级", "new grade"), l.t("新额度", "new limit")}}
-			for _, s := range c.ch.Sample {
+			for _, s := range r.samples(c.ch) {
 				rows = append(rows, []string{s.Name, s.HeadName, s.BaseGrade, Yuan(s.BaseLimit), s.NewGrade, Yuan(s.NewLimit)})
 			}
-			p.Changes = append(p.Changes, htmlChange{Title: c.title + sampleNote(l, c.ch), Count: c.ch.Count, Rows: rows})
+			if len(r.samples(c.ch)) == 0 {
+				rows = nil // the Aggregate view: counts only
+			}
+			p.Changes = append(p.Changes, htmlChange{Title: c.title + sampleNote(l, c.ch.Count, r.samples(c.ch)), Count: c.ch.Count, Rows: rows})
 		}
 	}
 
 	p.Villages = [][]string{{l.t("村", "village"), l.t("户数", "households"), l.t("对照可授信", "eligible base"), l.t("新可授信", "eligible new"),
 		l.t("对照额度", "base"), l.t("新额度", "new"), l.t("变化", "change")}}
 	for _, v := range r.ByVillage {
-		p.Villages = append(p.Villages, []string{v.Village, strconv.Itoa(v.Households), r.baseOr(l, strconv.Itoa(v.EligibleBase)),
-			strconv.Itoa(v.EligibleNew), r.baseOr(l, Yuan(v.Base)), Yuan(v.New), r.baseOr(l, signed(v.Change()))})
+		p.Villages = append(p.Villages, append([]string{villageLabel(l, v)}, r.villageCells(l, v, Yuan, signed)...))
 	}
 	p.Scores = scoreChart(r, l)
 	p.Exposure = exposureChart(r, l)
@@ -269,13 +271,17 @@ func exposureChart(r *Report, l labels) htmlChart {
 	}
 	for i, v := range r.ByVillage {
 		y := top + i*row
-		c.Texts = append(c.Texts, htmlText{X: left - 6, Y: y + 15, Anchor: "end", Text: v.Village})
+		name := v.Village
+		if v.Pooled > 0 {
+			name = l.t("其他村", "others")
+		}
+		c.Texts = append(c.Texts, htmlText{X: left - 6, Y: y + 15, Anchor: "end", Text: name})
 		if r.Base != nil {
 			c.Bars = append(c.Bars, htmlBar{X: left, Y: y + 2, W: scale(v.Base), H: 10, Fill: colBase,
-				Title: fmt.Sprintf("%s %s: %s", v.Village, l.t("对照", "base"), Yuan(v.Base))})
+				Title: fmt.Sprintf("%s %s: %s", name, l.t("对照", "base"), Yuan(v.Base))})
 		}
 		c.Bars = append(c.Bars, htmlBar{X: left, Y: y + 12, W: scale(v.New), H: 10, Fill: colNew,
-			Title: fmt.Sprintf("%s %s: %s", v.Village, l.t("新", "new"), Yuan(v.New))})
+			Title: fmt.Sprintf("%s %s: %s", name, l.t("新", "new"), Yuan(v.New))})
 		label := Yuan(v.New)
 		if r.Base != nil {
 			label += " (" + signed(v.Change()) + ")"

@@ -178,10 +178,13 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 			continue
 		}
 		fmt.Fprintln(w)
-		fmt.Fprintf(w, "%s: %d%s\n", c.title, c.ch.Count, sampleNote(l, c.ch))
+		fmt.Fprintf(w, "%s: %d%s\n", c.title, c.ch.Count, sampleNote(l, c.ch.Count, r.samples(c.ch)))
+		if len(r.samples(c.ch)) == 0 {
+			continue // the Aggregate view: counts only
+		}
 		rows := [][]string{{l.t("户", "household"), l.t("户主", "head"), l.t("对照等级", "base grade"), l.t("对照额度", "base limit"),
 			l.t("新等级", "new grade"), l.t("新额度", "new limit")}}
-		for _, s := range c.ch.Sample {
+		for _, s := range r.samples(c.ch) {
 			rows = append(rows, []string{s.Name, s.HeadName, s.BaseGrade, Yuan(s.BaseLimit), s.NewGrade, Yuan(s.NewLimit)})
 		}
 		table(w, rows)
@@ -192,8 +195,7 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 	rows = [][]string{{l.t("村", "village"), l.t("户数", "households"), l.t("对照可授信", "eligible base"), l.t("新可授信", "eligible new"),
 		l.t("对照额度", "base"), l.t("新额度", "new"), l.t("变化", "change")}}
 	for _, v := range r.ByVillage {
-		rows = append(rows, []string{v.Village, strconv.Itoa(v.Households), r.baseOr(l, strconv.Itoa(v.EligibleBase)),
-			strconv.Itoa(v.EligibleNew), r.baseOr(l, Yuan(v.Base)), Yuan(v.New), r.baseOr(l, signed(v.Change()))})
+		rows = append(rows, append([]string{villageLabel(l, v)}, r.villageCells(l, v, Yuan, signed)...))
 	}
 	table(w, rows)
 
@@ -217,9 +219,9 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 	return ew.err
 }
 
-func sampleNote(l labels, c Change) string {
-	if c.Count > len(c.Sample) {
-		return l.t(fmt.Sprintf("（列出前 %d 户）", len(c.Sample)), fmt.Sprintf(" (first %d listed)", len(c.Sample)))
+func sampleNote(l labels, count int, sample []Sample) string {
+	if count > len(sample) && len(sample) > 0 {
+		return l.t(fmt.Sprintf("（列出前 %d 户）", len(sample)), fmt.Sprintf(" (first %d listed)", len(sample)))
 	}
 	return ""
 }
@@ -292,13 +294,17 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		kind string
 		ch   Change
 	}{{"gained", r.Gained}, {"lost", r.Lost}} {
-		for _, s := range c.ch.Sample {
+		for _, s := range r.samples(c.ch) {
 			changeRows = append(changeRows, []string{c.kind, s.Name, s.HeadName, s.BaseGrade, s.BaseLimit.String(), s.NewGrade, s.NewLimit.String()})
 		}
 	}
 	var villageRows, scoreRows, knockRows [][]string
 	for _, v := range r.ByVillage {
-		villageRows = append(villageRows, []string{v.Village, strconv.Itoa(v.Households), base(strconv.Itoa(v.EligibleBase)),
+		code := v.Village
+		if v.Pooled > 0 {
+			code = "pooled:" + strconv.Itoa(v.Pooled)
+		}
+		villageRows = append(villageRows, []string{code, strconv.Itoa(v.Households), base(strconv.Itoa(v.EligibleBase)),
 			strconv.Itoa(v.EligibleNew), base(v.Base.String()), v.New.String(), base(v.Change().String())})
 	}
 	for _, b := range r.Scores {

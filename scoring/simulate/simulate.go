@@ -233,6 +233,9 @@ type VillageRow struct {
 	EligibleBase int
 	EligibleNew  int
 	Base, New    decimal.Decimal
+	// Pooled counts the small villages pooled into this row (Aggregate
+	// view only); Village is then empty.
+	Pooled int
 }
 
 // Change is New − Base.
@@ -265,6 +268,10 @@ type Report struct {
 	Base     *PolicyRef // nil without a base policy
 	On       household.Date
 	Villages []string // the village filter, empty for all
+	// View is what the report was cut for (Report.For); an accumulator's
+	// report is Masked-complete, with head names in clear, and must pass
+	// through For before it leaves the process.
+	View View
 
 	Households   int
 	EligibleBase int

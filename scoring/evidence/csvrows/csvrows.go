@@ -854,22 +854,10 @@ func mask(s string) string {
 	return s
 }
 
-// hasIDNumber reports whether s holds an 18-character ID number with a
-// correct check digit. An arbitrary 18-digit number passes that check only
-// one time in eleven, so notes with other long numbers are rarely flagged.
-func hasIDNumber(s string) bool {
-	for _, r := range idRuns(s) {
-		m := s[r[0]:r[1]]
-		if len(m) != 18 {
-			continue
-		}
-		want, err := idnum.CheckDigit(m[:17])
-		if err == nil && (want == m[17] || want == 'X' && m[17] == 'x') {
-			return true
-		}
-	}
-	return false
-}
+// hasIDNumber is the project's one 身份证号 detector
+// (idnum.ContainsPersonID), which also finds spaced, dashed and full-width
+// numbers.
+func hasIDNumber(s string) bool { return idnum.ContainsPersonID(s) }
 
 func isEnglish(lang string) bool {
 	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(lang)), "en")

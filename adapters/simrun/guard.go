@@ -1,0 +1,154 @@
+package simrun
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"sync"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/simulate"
+)
+
+// ReasonRunning is the ErrorInfo reason of a simulation refused because
+// the same bank already runs one.
+const ReasonRunning = "SIMULATION_RUNNING"
+
+// ReasonTooSmall refuses an aggregate simulation over fewer than
+// simulate.MinCell households: its totals would describe them one by one.
+const ReasonTooSmall = "POPULATION_TOO_SMALL"
+
+// slots holds the banks whose simulation is running in this process. A
+// simulation reads the whole county and keeps a core busy for seconds to
+// minutes: one per bank at a time keeps a bank from monopolising the
+// server, and from taking it apart by running many at once.
+type slots struct {
+	mu   sync.Mutex
+	busy map[string]bool
+}
+
+var running = &slots{busy: map[string]bool{}}
+
+// TryAcquire takes bank's simulation slot. It returns a release function
+// and true, or false when a simulation of that bank is running.
+func TryAcquire(bank string) (release func(), ok bool) {
+	running.mu.Lock()
+	defer running.mu.Unlock()
+	if running.busy[bank] {
+		return nil, false
+	}
+	running.busy[bank] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			running.mu.Lock()
+			delete(running.busy, bank)
+			running.mu.Unlock()
+		})
+	}, true
+}
+
+// Recorder appends a simulation's audit entry (policies.Service).
+type Recorder interface {
+	RecordSimulation(ctx context.Context, p *access.Principal, s policies.Simulation) error
+}
+
+// Job is one simulation asked for by a principal, through the API or the
+// CLI: both go through Simulate, so both follow the same rules.
+type Job struct {
+	Principal *access.Principal
+	Run       Run
+	Query     sqlstore.PopulationQuery
+	// Record is the audit entry's description; Simulate fills in the
+	// population, the view and the output hash.
+	Record policies.Simulation
+	// Render writes the report cut for the principal's view.
+	Render func(*simulate.Report) ([]byte, error)
+	// Progress, when set, is called once per household evaluated (a
+	// progress bar); it sees no household data.
+	Progress func()
+	// Each, when set, receives every outcome with the head's name masked
+	// (the CLI's per-household CSV). Only a Masked view may have it.
+	Each func(simulate.Outcome) error
+	// Extra, when set, returns the bytes Each produced, so that their hash
+	// is logged with the report's; the caller hands them out only after
+	// Simulate returns.
+	Extra func() []byte
+}
+
+// ReasonRowsRefused refuses per-household output to a caller whose view
+// is aggregates only.
+const ReasonRowsRefused = "HOUSEHOLD_ROWS_NOT_ALLOWED"
+
+// Simulate runs job under the rules of a simulation:
+//   - one at a time per bank (FAILED_PRECONDITION, reason SIMULATION_RUNNING);
+//   - the report is cut for the principal's view (simulate.ViewFor): a bank
+//     or an operator gets aggregates only, a regulator masked sample rows;
+//   - an aggregate over fewer than simulate.MinCell households is refused;
+//   - the run stops when ctx ends (the caller went away), writing nothing;
+//   - the output is delivered only after its audit entry (who, versions,
+//     population size, SHA-256 of the output) has committed.
+func Simulate(ctx context.Context, st *sqlstore.Store, rec Recorder, job Job) (*simulate.Report, []byte, error) {
+	release, ok := TryAcquire(job.Run.New.Bank)
+	if !ok {
+		return nil, nil, fault.New(fault.FailedPrecondition, ReasonRunning,
+			"a simulation for bank %s is already running; wait for it to finish", job.Run.New.Bank)
+	}
+	defer release()
+
+	view := simulate.ViewFor(job.Principal)
+	if job.Each != nil && view != simulate.Masked {
+		return nil, nil, fault.New(fault.PermissionDenied, ReasonRowsRefused,
+			"per-household rows are for regulators only; a simulation gives a bank aggregates")
+	}
+	acc := simulate.NewAccumulator(job.Run.New, job.Run.Base, job.Run.Day)
+	err := job.Run.Stream(ctx, st, job.Query, func(o simulate.Outcome) error {
+		acc.Add(o)
+		if job.Progress != nil {
+			job.Progress()
+		}
+		if job.Each != nil {
+			o.HeadName = simulate.MaskName(o.HeadName)
+			return job.Each(o)
+		}
+		return nil
+	})
+	if err == nil {
+		err = ctx.Err() // a cancellation between the last page and here
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	report := acc.Report(job.Query.Villages).For(view)
+	if view == simulate.Aggregate && report.Households < simulate.MinCell {
+		return nil, nil, fault.New(fault.FailedPrecondition, ReasonTooSmall,
+			"the selection holds %d households; a simulation needs at least %d so that no household can be told apart",
+			report.Households, simulate.MinCell)
+	}
+	out, err := job.Render(report)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(out)
+	r := job.Record
+	r.Households, r.OutputSHA256 = report.Households, hex.EncodeToString(sum[:])
+	r.View = viewName(view)
+	if job.Extra != nil {
+		x := sha256.Sum256(job.Extra())
+		r.ExtraSHA256 = hex.EncodeToString(x[:])
+	}
+	if err := rec.RecordSimulation(ctx, job.Principal, r); err != nil {
+		return nil, nil, err
+	}
+	return report, out, nil
+}
+
+func viewName(v simulate.View) string {
+	if v == simulate.Masked {
+		return "masked"
+	}
+	return "aggregate"
+}
