@@ -225,7 +225,9 @@ func override(pol *policy.Policy, d0 *Decision, limit, otherLimits decimal.Decim
 	if caps.TotalExposureMax.IsPositive() {
 		if room := caps.TotalExposureMax.Sub(otherLimits); limit.GreaterThan(room) {
 			return nil, fault.New(fault.FailedPrecondition, ReasonOverrideOutOfBounds,
-				"%s is above what the total exposure cap leaves (%s)", limit.StringFixed(2), room.StringFixed(2))
+				// No figure: the room is the cap less the household's limits at
+				// other banks, which this bank must not learn.
+				"%s is above what the total exposure cap leaves given the household's lines at other banks", limit.StringFixed(2))
 		}
 	}
 	d := *d0
