@@ -202,6 +202,12 @@ var methods = map[string]rule{
 		scope: byRole(consentIn("name"), nil), writes: true},
 	sanzhiv1.ConsentService_ListConsents_FullMethodName: {roles: []access.Role{access.Household, access.BankOfficer, access.BankRisk, access.Regulator},
 		scope: byRole(householdIn("parent"), nil)},
+	// A pending consent a bank recorded is settled by the household itself
+	// or countersigned by its village's staff (the service checks both
+	// again, and the form's hash).
+	sanzhiv1.ConsentService_ConfirmConsent_FullMethodName:     {roles: []access.Role{access.Household}, scope: consentIn("name"), writes: true},
+	sanzhiv1.ConsentService_RefuseConsent_FullMethodName:      {roles: []access.Role{access.Household}, scope: consentIn("name"), writes: true},
+	sanzhiv1.ConsentService_CountersignConsent_FullMethodName: {roles: villageStaff, scope: villageIn("name"), writes: true},
 	// Who looked at a household's credit: the household and the regulators.
 	sanzhiv1.ConsentService_ListQueryRecords_FullMethodName: {roles: []access.Role{access.Household, access.Regulator},
 		scope: householdIn("parent")},
@@ -224,6 +230,7 @@ var methods = map[string]rule{
 	sanzhiv1.CreditService_ListReviews_FullMethodName: {roles: []access.Role{access.Household, access.Regulator, access.BankOfficer, access.BankRisk},
 		scope: byRole(householdIn("parent"), bankIn("parent"))},
 	sanzhiv1.CreditService_ResolveReview_FullMethodName:     {roles: bankStaff, scope: bankIn("name"), writes: true},
+	sanzhiv1.CreditService_ApproveOverride_FullMethodName:   {roles: bankStaff, scope: bankIn("name"), writes: true},
 	sanzhiv1.CreditService_StartReassessment_FullMethodName: {roles: []access.Role{access.BankRisk}, scope: bankIn("product"), writes: true},
 	sanzhiv1.CreditService_GetReassessment_FullMethodName:   {roles: append(slices.Clone(bankStaff), access.Regulator), scope: bankIn("name")},
 

@@ -53,7 +53,11 @@ func (s *Consents) RevokeConsent(ctx context.Context, req *sanzhiv1.RevokeConsen
 }
 
 func (s *Consents) ListConsents(ctx context.Context, req *sanzhiv1.ListConsentsRequest) (*sanzhiv1.ListConsentsResponse, error) {
-	cs, err := s.svc.ListConsents(ctx, access.FromContext(ctx), req.GetParent())
+	state, err := consentStateIn(req.GetState())
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.svc.ListConsents(ctx, access.FromContext(ctx), req.GetParent(), state)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +67,48 @@ func (s *Consents) ListConsents(ctx context.Context, req *sanzhiv1.ListConsentsR
 		out.Consents = append(out.Consents, consentOut(c, now))
 	}
 	return out, nil
+}
+
+func (s *Consents) ConfirmConsent(ctx context.Context, req *sanzhiv1.ConfirmConsentRequest) (*sanzhiv1.Consent, error) {
+	c, err := s.svc.Confirm(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return consentOut(c, s.svc.Now()), nil
+}
+
+func (s *Consents) RefuseConsent(ctx context.Context, req *sanzhiv1.RefuseConsentRequest) (*sanzhiv1.Consent, error) {
+	c, err := s.svc.Refuse(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return consentOut(c, s.svc.Now()), nil
+}
+
+func (s *Consents) CountersignConsent(ctx context.Context, req *sanzhiv1.CountersignConsentRequest) (*sanzhiv1.Consent, error) {
+	c, err := s.svc.Countersign(ctx, access.FromContext(ctx), req.GetName(), req.GetAuthorisationHash())
+	if err != nil {
+		return nil, err
+	}
+	return consentOut(c, s.svc.Now()), nil
+}
+
+var consentStates = map[lending.ConsentState]sanzhiv1.ConsentState{
+	lending.ConsentPending: sanzhiv1.ConsentState_CONSENT_STATE_PENDING,
+	lending.ConsentGranted: sanzhiv1.ConsentState_CONSENT_STATE_GRANTED,
+	lending.ConsentRefused: sanzhiv1.ConsentState_CONSENT_STATE_REFUSED,
+}
+
+func consentStateIn(s sanzhiv1.ConsentState) (lending.ConsentState, error) {
+	if s == sanzhiv1.ConsentState_CONSENT_STATE_UNSPECIFIED {
+		return "", nil
+	}
+	for k, v := range consentStates {
+		if v == s {
+			return k, nil
+		}
+	}
+	return "", fault.InvalidField("state", "is not a consent state")
 }
 
 // ListQueryRecords reads the household's query records from the audit
@@ -126,6 +172,10 @@ func consentOut(c *lending.Consent, now time.Time) *sanzhiv1.Consent {
 	}
 	if c.RevokeTime != nil {
 		out.RevokeTime = timestamppb.New(*c.RevokeTime)
+	}
+	out.State, out.ConfirmedBy = consentStates[c.State], c.ConfirmedBy
+	if c.ConfirmTime != nil {
+		out.ConfirmTime = timestamppb.New(*c.ConfirmTime)
 	}
 	return out
 }

@@ -127,6 +127,11 @@ type Writer interface {
 	// RevokeConsent sets the consent's revoke time and revoker where it
 	// is not revoked yet; NotFound when it does not exist.
 	RevokeConsent(ctx context.Context, id string, at time.Time, by string) error
+	// SettleConsent moves a pending, unrevoked consent to state to
+	// (granted or refused), recording by and at as its confirmation;
+	// FailedPrecondition CONSENT_NOT_PENDING when it is not pending or is
+	// revoked, NotFound when it does not exist.
+	SettleConsent(ctx context.Context, id string, to lending.ConsentState, at time.Time, by string) error
 	// LockHouseholdLines locks every line of the household (all banks)
 	// until the transaction ends and returns them in id order: the
 	// serialisation point of drawdowns, repayments, assessments and
@@ -339,6 +344,12 @@ type Review struct {
 	ResolveTime     *time.Time
 	Resolution      string
 	OutcomeDecision string // the override decision, when overridden
+	// An override proposed by one bank principal and waiting for a
+	// second (four-eyes); ProposedBy is "" when there is none.
+	ProposedLimit         decimal.Decimal
+	ProposedBy            string
+	ProposeTime           *time.Time
+	ProposalJustification string
 }
 
 // ReviewQuery selects review requests. Empty fields do not filter; one of
