@@ -355,6 +355,16 @@ func (s *Credit) ResolveReview(ctx context.Context, req *sanzhiv1.ResolveReviewR
 	return out, nil
 }
 
+func (s *Credit) ApproveOverride(ctx context.Context, req *sanzhiv1.ApproveOverrideRequest) (*sanzhiv1.ResolveReviewResponse, error) {
+	res, err := s.svc.ApproveOverride(ctx, access.FromContext(ctx), req.GetName(), req.GetLimit())
+	if err != nil {
+		return nil, err
+	}
+	_, product, _, _ := credit.ParseReviewName(req.GetName(), "name")
+	return &sanzhiv1.ResolveReviewResponse{Review: reviewOut(res.Review, product), Decision: DecisionOut(res.Decision),
+		Line: LineOut(res.View)}, nil
+}
+
 func (s *Credit) StartReassessment(ctx context.Context, req *sanzhiv1.StartReassessmentRequest) (*sanzhiv1.Reassessment, error) {
 	if s.reassess == nil {
 		return nil, fault.New(fault.Unavailable, "REASSESSMENT_UNAVAILABLE", "this server does not run re-assessments")
@@ -445,6 +455,13 @@ func reviewOut(r *credit.Review, product string) *sanzhiv1.Review {
 	}
 	if r.OutcomeDecision != "" {
 		out.OutcomeDecision = credit.DecisionName(r.Bank, product, r.OutcomeDecision)
+	}
+	if r.ProposedBy != "" {
+		out.ProposedLimit, out.ProposedBy = r.ProposedLimit.StringFixed(2), r.ProposedBy
+		out.ProposalJustification = r.ProposalJustification
+		if r.ProposeTime != nil {
+			out.ProposeTime = timestamppb.New(*r.ProposeTime)
+		}
 	}
 	return out
 }
