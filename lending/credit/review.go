@@ -244,7 +244,7 @@ func (s *Service) ApproveOverride(ctx context.Context, p *access.Principal, name
 			Payload: map[string]string{"household": householdOf(d0), "decision": DecisionName(bank, product, d0.ID),
 				"justification": r.ProposalJustification, "proposed_by": r.ProposedBy,
 				"override_decision": DecisionName(bank, product, d.ID),
-				"limit_before": d0.Limit.StringFixed(2), "limit": d.Limit.StringFixed(2)}})
+				"limit_before":      d0.Limit.StringFixed(2), "limit": d.Limit.StringFixed(2)}})
 	})
 	if err != nil {
 		return nil, err
