@@ -93,3 +93,23 @@ func TestLawfulBasisNeedsABank(t *testing.T) {
 	_, err := LawfulBasis(BasisQuery{Act: ActMonitor, Consents: []Consent{c}, Drawn: dec("5"), At: t0.Add(time.Hour)})
 	requireFault(t, err, fault.PermissionDenied, ReasonConsentRequired)
 }
+
+// An open request of the household's (a review it asked for) is the
+// basis for the bank answering it, and for nothing else.
+func TestLawfulBasisAnswer(t *testing.T) {
+	st := Standing{Bank: "banks/b", Requested: true}
+	b, err := st.Basis(ActAnswer, "")
+	require.NoError(t, err)
+	assert.Equal(t, BasisRequest, b.Kind)
+	for _, act := range []Act{ActMonitor, ActAssess, ActReassess} {
+		_, err := st.Basis(act, "")
+		requireFault(t, err, fault.PermissionDenied, ReasonConsentRequired)
+	}
+	_, err = st.Basis(ActRead, PurposePostLoan)
+	requireFault(t, err, fault.PermissionDenied, ReasonConsentRequired)
+	_, err = Standing{Bank: "banks/b"}.Basis(ActAnswer, "")
+	requireFault(t, err, fault.PermissionDenied, ReasonConsentRequired)
+	b, err = Standing{Bank: "banks/b", Owes: true}.Basis(ActAnswer, "")
+	require.NoError(t, err)
+	assert.Equal(t, BasisContract, b.Kind)
+}

@@ -276,11 +276,14 @@ func (s *Credit) WatchCreditLines(req *sanzhiv1.WatchCreditLinesRequest, stream 
 	if p == nil || (p.Role != access.Regulator && p.Scope.Bank != bank) {
 		return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "bank %s is outside your scope", bank)
 	}
-	return s.svc.Watch(ctx, req.GetBank(), req.GetAfterSeq(), func(e *credit.LineEvent) error {
-		return stream.Send(&sanzhiv1.CreditLineEvent{Seq: e.Seq, Id: e.ID, Type: e.Type,
-			Line:      credit.EventLineName(e),
-			Household: "villages/" + e.Village + "/households/" + e.HouseholdID,
-			Time:      timestamppb.New(e.Time), Payload: string(e.Payload)})
+	return s.svc.Watch(ctx, p, req.GetBank(), req.GetAfterSeq(), func(d *credit.Delivery) error {
+		e := d.Event
+		out := &sanzhiv1.CreditLineEvent{Seq: e.Seq, Id: e.ID, Type: e.Type, Line: credit.EventLineName(e),
+			Time: timestamppb.New(e.Time), Payload: string(e.Payload), Basis: string(d.Basis.Kind)}
+		if e.HouseholdID != "" {
+			out.Household = "villages/" + e.Village + "/households/" + e.HouseholdID
+		}
+		return stream.Send(out)
 	})
 }
 
@@ -323,15 +326,12 @@ func (s *Credit) ListReviews(ctx context.Context, req *sanzhiv1.ListReviewsReque
 		return nil, err
 	}
 	p := access.FromContext(ctx)
-	rs, decs, next, err := s.svc.ListReviews(ctx, req.GetParent(), credit.ReviewState(req.GetState()), before, int(req.GetPageSize()))
+	rs, decs, next, err := s.svc.ListReviews(ctx, p, req.GetParent(), credit.ReviewState(req.GetState()), before, int(req.GetPageSize()))
 	if err != nil {
 		return nil, err
 	}
 	out := &sanzhiv1.ListReviewsResponse{}
 	for _, r := range rs {
-		if p != nil && (p.Role == access.BankOfficer || p.Role == access.BankRisk) && r.Bank != p.Scope.Bank {
-			continue // a household's list, seen by a bank: its own reviews only
-		}
 		out.Reviews = append(out.Reviews, reviewOut(r, decs[r.DecisionID].Product))
 	}
 	if next != "" {

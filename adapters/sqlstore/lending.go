@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -560,8 +561,9 @@ func (tx *Tx) UpdateLine(ctx context.Context, l *credit.Line, prevVersion int) e
 // --- the hot read -----------------------------------------------------
 
 // queryLineSQL reads, in one statement, whether a consent is live ($1
-// bank, $3 household, $4 village, $5 instant, $6 purpose pattern) and,
-// only when it is, the line of ($1, $2 product, $3, $4). The line's
+// bank, $3 household, $4 village, $5 instant, $6 purpose pattern) and the
+// line of ($1, $2 product, $3, $4): the line's drawn balance is the other
+// fact of the lawful-basis rule, which QueryLine then applies. The line's
 // decision comes from the decision cache (decisions never change).
 var queryLineSQL = `WITH live AS (
 		SELECT 1 FROM consents
@@ -571,7 +573,7 @@ var queryLineSQL = `WITH live AS (
 	SELECT EXISTS (SELECT 1 FROM live), ` + lineColumnsL + `
 	FROM (SELECT 1 AS one) q
 	LEFT JOIN credit_lines l ON l.bank = $1 AND l.product = $2 AND l.household_id = $3
-		AND l.village_code = $4 AND EXISTS (SELECT 1 FROM live)`
+		AND l.village_code = $4`
 
 var (
 	liveConsentAt5 = liveConsent(5)
@@ -617,9 +619,12 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // purposePattern matches purpose as one element of ",purposes,".
 func purposePattern(p lending.Purpose) string { return "%," + likeEscaper.Replace(string(p)) + ",%" }
 
-// QueryLine implements credit.Store: the consent check and the read are
-// one statement outside any transaction; the query record then joins the
-// store's group commit, and QueryLine returns once it is durable.
+// QueryLine implements credit.Store: the facts the lawful-basis rule
+// needs (a live consent for the purpose, the line's drawn balance) and the
+// line are one statement outside any transaction; lending's rule
+// (Standing.Basis, ActRead) decides; the query record, naming the basis,
+// then joins the store's group commit, and QueryLine returns once it is
+// durable.
 func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec audit.Record) (*credit.Line, *credit.Decision, error) {
 	if err := checkRecord(rec); err != nil {
 		return nil, nil, err
@@ -642,30 +647,45 @@ func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec aud
 		}
 		return nil
 	})
-	if err == nil && line != nil {
+	if err != nil {
+		return nil, nil, err
+	}
+	st := lending.Standing{Bank: q.Bank, Owes: line != nil && line.Drawn.IsPositive()}
+	switch q.Purpose {
+	case lending.PurposeAssessment:
+		st.Assessment = live
+	case lending.PurposePostLoan:
+		st.PostLoan = live
+	}
+	basis, err := st.Basis(lending.ActRead, q.Purpose)
+	if err != nil {
+		return nil, nil, err // no basis: nothing read, nothing recorded here
+	}
+	if line != nil {
 		if dec = l.s.decisions.get(line.DecisionID); dec == nil {
 			err = l.s.conn.ReadOne(ctx, func(qr Querier) error {
 				var err error
 				dec, err = (&Tx{q: qr, d: &l.s.dialect}).Decision(ctx, line.DecisionID)
 				return err
 			})
-			if err == nil {
-				cp := *dec
-				l.s.decisions.put(&cp)
+			if err != nil {
+				return nil, nil, err
 			}
+			cp := *dec
+			l.s.decisions.put(&cp)
 		}
 	}
-	if err == nil && live {
-		// The read happened: it is on record before anyone sees its result.
-		err = l.s.records.Append(ctx, rec)
+	// The read happened: it is on record, with its basis, before anyone
+	// sees its result.
+	rec.Payload = maps.Clone(rec.Payload)
+	if rec.Payload == nil {
+		rec.Payload = map[string]string{}
 	}
-	switch {
-	case err != nil:
+	rec.Payload["basis"] = string(basis.Kind)
+	if err := l.s.records.Append(ctx, rec); err != nil {
 		return nil, nil, err
-	case !live:
-		return nil, nil, fault.New(fault.PermissionDenied, lending.ReasonConsentRequired,
-			"bank %q has no live consent of the household for purpose %q", q.Bank, q.Purpose)
-	case line == nil:
+	}
+	if line == nil {
 		return nil, nil, fault.New(fault.NotFound, "LINE_NOT_FOUND", "no %s line of bank %s for %s",
 			q.Product, q.Bank, credit.HouseholdRef{Village: q.Village, ID: q.Household}.Name())
 	}

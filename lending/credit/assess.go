@@ -66,7 +66,14 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 		if err != nil {
 			return err
 		}
-		if err := requireConsent(consents, bank, now, requireAssessment); err != nil {
+		// A new decision rests on consent only: an outstanding balance is
+		// a basis for monitoring the loan, not for deciding another.
+		act := lending.ActAssess
+		if !requireAssessment {
+			act = lending.ActReassess
+		}
+		if _, err := lending.LawfulBasis(lending.BasisQuery{Act: act, Bank: bank, Consents: consentValues(consents),
+			At: now}); err != nil {
 			return err
 		}
 		lines, err := tx.LockHouseholdLines(ctx, hid)
@@ -109,17 +116,13 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 	return out, nil
 }
 
-// requireConsent is lending.Require for assessment, or for either purpose.
-func requireConsent(consents []*lending.Consent, bank string, at time.Time, assessment bool) error {
+// consentValues copies the stored consents for the pure rule.
+func consentValues(consents []*lending.Consent) []lending.Consent {
 	cs := make([]lending.Consent, len(consents))
 	for i, c := range consents {
 		cs[i] = *c
 	}
-	err := lending.Require(cs, bank, lending.PurposeAssessment, at)
-	if err == nil || assessment {
-		return err
-	}
-	return lending.Require(cs, bank, lending.PurposePostLoan, at)
+	return cs
 }
 
 // applyDecision opens or updates the line from d (an override's
@@ -197,11 +200,11 @@ const MethodListLines = "list_credit_lines"
 
 // ListLines returns a page of the bank product's lines in id order. For a
 // bank's principal a listing is a read of every household on the page, so
-// it holds to the same rule as GetCreditLine: only lines whose household
-// has a live consent for the bank are listed, and each listed line is a
-// query record (purpose post_loan where that consent is live, else
-// assessment), written in the listing's transaction. A regulator's
-// listing is supervision: every line, no consent needed.
+// it holds to the lawful-basis rule (lending.ActMonitor): only lines whose
+// household has a live consent for the bank, or owes money on the line,
+// are listed, and each listed line is a query record naming its basis and
+// purpose, written in the listing's transaction. A regulator's listing is
+// supervision: every line, no consent needed.
 func (s *Service) ListLines(ctx context.Context, p *access.Principal, productName, village string, status lending.Status, after string, size int) (LinePage, error) {
 	bank, product, err := ParseProduct(productName, "product")
 	if err != nil {
@@ -214,7 +217,7 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 	today := household.Today(now)
 	bankRead := p != nil && isBankRole(p.Role)
 	var page LinePage
-	list := func(tx Reader, record func(*Line, lending.Purpose) error) error {
+	list := func(tx Reader, record func(*Line, lending.Basis) error) error {
 		// Expired is a matter of date: list the stored active lines and
 		// keep those the date has expired (and the reverse for active).
 		stored := status
@@ -240,11 +243,16 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 					if err != nil {
 						return err
 					}
-					purpose, ok := livePurpose(consents, bank, now)
-					if !ok {
-						continue // the household's consent lapsed: not the bank's to read
+					// The listed line's own balance is the contract basis.
+					b, err := lending.LawfulBasis(lending.BasisQuery{Act: lending.ActMonitor, Bank: bank,
+						Consents: consentValues(consents), Drawn: l.Drawn, At: now})
+					if isConsentRequired(err) {
+						continue // no lawful basis: not the bank's to read
 					}
-					if err := record(l, purpose); err != nil {
+					if err != nil {
+						return err
+					}
+					if err := record(l, b); err != nil {
 						return err
 					}
 				}
@@ -268,8 +276,8 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 		return page, s.explainedViews(ctx, page.Views, err)
 	}
 	err = s.store.Write(ctx, func(tx Writer) error {
-		return list(tx, func(l *Line, purpose lending.Purpose) error {
-			return tx.Record(ctx, queryRecord(p, l.Household, bank, product, string(purpose), MethodListLines, OutcomeAllowed, now))
+		return list(tx, func(l *Line, b lending.Basis) error {
+			return tx.Record(ctx, basisRecord(queryRecord(p, l.Household, bank, product, string(b.Purpose), MethodListLines, OutcomeAllowed, now), b))
 		})
 	})
 	return page, s.explainedViews(ctx, page.Views, err)
@@ -289,20 +297,3 @@ func (s *Service) explainedViews(ctx context.Context, vs []*View, err error) err
 	return nil
 }
 
-// livePurpose is the purpose a live consent of bank covers at the
-// instant: post_loan when that is live, else assessment.
-func livePurpose(consents []*lending.Consent, bank string, at time.Time) (lending.Purpose, bool) {
-	found := lending.Purpose("")
-	for _, c := range consents {
-		if c.Bank != bank {
-			continue
-		}
-		if c.Live(lending.PurposePostLoan, at) {
-			return lending.PurposePostLoan, true
-		}
-		if c.Live(lending.PurposeAssessment, at) {
-			found = lending.PurposeAssessment
-		}
-	}
-	return found, found != ""
-}

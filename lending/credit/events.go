@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
@@ -194,12 +195,20 @@ const watchPage = 500
 
 // Watch sends the bank's line events after the cursor in seq order, then
 // waits for more until ctx ends. Events committed by another instance are
-// picked up within pollEvery.
-func (s *Service) Watch(ctx context.Context, bankName string, after int64, send func(*LineEvent) error) error {
+// picked up within pollEvery. Each event is judged at delivery
+// (ForDelivery): with a lawful basis it goes whole and is a query record
+// of its household, committed before it is sent; without one it goes
+// withheld. A regulator's stream is supervision: every event whole, no
+// query records (as its ListCreditLines).
+func (s *Service) Watch(ctx context.Context, p *access.Principal, bankName string, after int64, send func(*Delivery) error) error {
 	bank, err := ParseBank(bankName, "bank")
 	if err != nil {
 		return err
 	}
+	if p == nil {
+		return fault.New(fault.Unauthenticated, "UNAUTHENTICATED", "missing credentials")
+	}
+	supervision := p.Role == access.Regulator
 	const pollEvery = time.Second
 	for {
 		wake := s.Changed()
@@ -211,11 +220,37 @@ func (s *Service) Watch(ctx context.Context, bankName string, after int64, send 
 		}); err != nil {
 			return err
 		}
-		for _, e := range evs {
-			if err := send(e); err != nil {
+		var ds []*Delivery
+		if supervision {
+			for _, e := range evs {
+				ds = append(ds, &Delivery{Event: e, Basis: lending.Basis{Kind: lending.BasisSupervision}})
+			}
+		} else if len(evs) > 0 {
+			now := s.clock()
+			if err := s.store.Write(ctx, func(tx Writer) error {
+				ds = ds[:0]
+				for _, e := range evs {
+					d, err := ForDelivery(ctx, tx, e, p.ID, MethodWatch, now)
+					if err != nil {
+						return err
+					}
+					if d.Record != nil {
+						if err := tx.Record(ctx, *d.Record); err != nil {
+							return err
+						}
+					}
+					ds = append(ds, d)
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
-			after = e.Seq
+		}
+		for _, d := range ds {
+			if err := send(d); err != nil {
+				return err
+			}
+			after = d.Event.Seq
 		}
 		if len(evs) == watchPage {
 			continue

@@ -358,9 +358,17 @@ func lowestEligibleRate(pol *policy.Policy) (decimal.Decimal, bool) {
 	return decimal.Zero, false
 }
 
+// MethodListReviews is the query-record method of a bank listing review
+// requests.
+const MethodListReviews = "list_reviews"
+
 // ListReviews lists review requests of a bank product
-// (banks/{b}/products/{p}) or of a household, newest first.
-func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewState, before string, size int) ([]*Review, map[string]*Decision, string, error) {
+// (banks/{b}/products/{p}) or of a household, newest first. A bank's
+// principal sees only its bank's requests, and of those only where it has
+// a lawful basis (lending.ActAnswer: an open request is the household's
+// own ask of the bank; a closed one needs consent or a balance); each
+// household shown is a query record.
+func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent string, state ReviewState, before string, size int) ([]*Review, map[string]*Decision, string, error) {
 	q := ReviewQuery{State: state, Before: before, Limit: max(size, 1)}
 	if size <= 0 {
 		q.Limit = 50
@@ -379,15 +387,25 @@ func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewSt
 		}
 		q.HouseholdID = hid
 	}
+	bankRead := p != nil && isBankRole(p.Role)
+	now := s.clock()
 	var out []*Review
+	var next string
 	decs := map[string]*Decision{}
-	err := s.store.Read(ctx, func(tx Reader) error {
+	list := func(tx Reader, record func(r *Review, b lending.Basis) error) error {
 		rs, err := tx.Reviews(ctx, q)
 		if err != nil {
 			return err
 		}
-		out = out[:0]
+		out, next = out[:0], ""
+		clear(decs)
+		if len(rs) == q.Limit {
+			next = rs[len(rs)-1].ID
+		}
 		for _, r := range rs {
+			if bankRead && r.Bank != p.Scope.Bank {
+				continue // a household's list, seen by a bank: its own requests only
+			}
 			d, err := tx.Decision(ctx, r.DecisionID)
 			if err != nil {
 				return err
@@ -395,14 +413,40 @@ func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewSt
 			if product != "" && d.Product != product {
 				continue
 			}
+			if record != nil {
+				consents, drawn, err := householdStanding(ctx, tx, r.Bank, r.HouseholdID, now)
+				if err != nil {
+					return err
+				}
+				st := lending.StandingOf(consents, r.Bank, drawn, now)
+				st.Requested = r.State == ReviewOpen
+				b, err := st.Basis(lending.ActAnswer, "")
+				if isConsentRequired(err) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if err := record(r, b); err != nil {
+					return err
+				}
+			}
 			decs[r.DecisionID] = d
 			out = append(out, r)
 		}
 		return nil
-	})
-	next := ""
-	if len(out) == q.Limit {
-		next = out[len(out)-1].ID
+	}
+	var err error
+	if bankRead {
+		err = s.store.Write(ctx, func(tx Writer) error {
+			return list(tx, func(r *Review, b lending.Basis) error {
+				hh := HouseholdRef{Village: r.Village, ID: r.HouseholdID}.Name()
+				return tx.Record(ctx, basisRecord(queryRecord(p, hh, r.Bank, product, string(b.Purpose),
+					MethodListReviews, OutcomeAllowed, now), b))
+			})
+		})
+	} else {
+		err = s.store.Read(ctx, func(tx Reader) error { return list(tx, nil) })
 	}
 	if err == nil {
 		for _, d := range decs {
@@ -413,6 +457,10 @@ func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewSt
 	}
 	return out, decs, next, err
 }
+
+// MethodListDecisions is the query-record method of a bank listing a
+// household's decisions.
+const MethodListDecisions = "list_decisions"
 
 // ListDecisions lists a household's decisions, automated and overrides
 // side by side, newest first; bank limits them to one bank ("" for all,
@@ -435,13 +483,41 @@ func (s *Service) ListDecisions(ctx context.Context, p *access.Principal, househ
 		size = 20
 	}
 	var out []*Decision
-	err = s.store.Read(ctx, func(tx Reader) error {
+	list := func(tx Reader) error {
 		if _, err := tx.Household(ctx, village, hid); err != nil {
 			return err
 		}
+		var err error
 		out, err = tx.Decisions(ctx, hid, bank, before, size)
 		return err
-	})
+	}
+	if isBankRole(p.Role) {
+		// A bank's decisions about a household are the household's data
+		// too: the lawful-basis rule (ActMonitor) holds, and the listing
+		// is a query record.
+		now := s.clock()
+		err = s.store.Write(ctx, func(tx Writer) error {
+			consents, drawn, err := householdStanding(ctx, tx, bank, hid, now)
+			if err != nil {
+				return err
+			}
+			b, err := lending.LawfulBasis(lending.BasisQuery{Act: lending.ActMonitor, Bank: bank, Consents: consents,
+				Drawn: drawn, At: now})
+			if err != nil {
+				return err
+			}
+			if err := list(tx); err != nil {
+				return err
+			}
+			return tx.Record(ctx, basisRecord(queryRecord(p, householdName, bank, "", string(b.Purpose),
+				MethodListDecisions, OutcomeAllowed, now), b))
+		})
+		if isConsentRequired(err) {
+			return nil, "", s.denied(ctx, p, householdName, bank, "", string(lending.PurposePostLoan), MethodListDecisions, err)
+		}
+	} else {
+		err = s.store.Read(ctx, list)
+	}
 	next := ""
 	if len(out) == size {
 		next = out[len(out)-1].ID

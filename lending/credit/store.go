@@ -35,17 +35,20 @@ type Store interface {
 	// each other; the lock makes each read current. fn may run more than
 	// once.
 	Locked(ctx context.Context, fn func(Writer) error) error
-	// QueryLine is the hot read of GetCreditLine. The consent check and
-	// the read are one statement: when a consent of q.Bank for q.Purpose
-	// is live at q.At for the household, it reads the line of
-	// (q.Bank, q.Product, household) with its decision; then rec is
-	// appended to the audit log, durably, before QueryLine returns the
-	// line (concurrent calls share one commit). When no consent is live it
-	// writes nothing and returns a PermissionDenied fault with reason
-	// lending.ReasonConsentRequired. When the consent is live but there is
-	// no line, rec is still appended (the query happened) and the error is
-	// NotFound. If rec cannot be appended, the error is returned and the
-	// line is not.
+	// QueryLine is the hot read of GetCreditLine. The facts of the
+	// lawful-basis rule and the read are one statement: whether a consent
+	// of q.Bank for q.Purpose is live at q.At for the household, and the
+	// line of (q.Bank, q.Product, household) with its drawn balance; the
+	// rule itself is lending's (Standing.Basis with ActRead: a live
+	// consent for the purpose, or for post_loan a drawn balance on this
+	// line). Under a basis it reads the line's decision, and rec, with a
+	// "basis" entry added, is appended to the audit log, durably, before
+	// QueryLine returns the line (concurrent calls share one commit).
+	// Without one it writes nothing and returns a PermissionDenied fault
+	// with reason lending.ReasonConsentRequired. When there is a consent
+	// but no line, rec is still appended (the query happened) and the
+	// error is NotFound. If rec cannot be appended, the error is returned
+	// and the line is not.
 	QueryLine(ctx context.Context, q LineQuery, rec audit.Record) (*Line, *Decision, error)
 }
 
