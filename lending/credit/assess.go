@@ -296,4 +296,3 @@ func (s *Service) explainedViews(ctx context.Context, vs []*View, err error) err
 	}
 	return nil
 }
-
