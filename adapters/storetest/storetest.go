@@ -81,6 +81,8 @@ func RunAll(t *testing.T, open Opener) {
 		{"LendingReviews", testLendingReviews},
 		{"LendingRuns", testLendingRuns},
 		{"LendingQueryLine", testQueryLine},
+		{"LendingLawfulBasisTwin", testLawfulBasisTwin},
+		{"LendingSettleConsent", testSettleConsent},
 		{"LendingLineEvents", testLineEvents},
 		{"LendingLockedConcurrentDrawdowns", testLockedConcurrentDrawdowns},
 		{"LendingReassessDue", testReassessDue},
