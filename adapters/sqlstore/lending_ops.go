@@ -321,3 +321,24 @@ func (tx *Tx) UpdateRun(ctx context.Context, r *credit.Run) error {
 	}
 	return nil
 }
+
+// ClaimDue implements credit.Writer. Where the engine takes row locks
+// (PostgreSQL) the mark is claimed FOR UPDATE SKIP LOCKED: a second
+// re-assessor skips a household the first holds instead of waiting for it
+// and assessing it again. SQLite has one writer: its transactions never
+// interleave, so a plain read claims.
+func (tx *Tx) ClaimDue(ctx context.Context, householdID string) (bool, error) {
+	lock := ""
+	if tx.d.ForUpdate != "" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var id string
+	err := tx.q.QueryRow(ctx, `SELECT household_id FROM reassess_due WHERE household_id = $1`+lock, householdID).Scan(&id)
+	if errors.Is(err, ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, internal(err, "claiming a re-assessment mark")
+	}
+	return true, nil
+}

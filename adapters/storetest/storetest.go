@@ -86,6 +86,7 @@ func RunAll(t *testing.T, open Opener) {
 		{"LendingLineEvents", testLineEvents},
 		{"LendingLockedConcurrentDrawdowns", testLockedConcurrentDrawdowns},
 		{"LendingReassessDue", testReassessDue},
+		{"LendingClaimDue", testClaimDue},
 		{"LendingAuditRollsBack", testLendingAuditRollsBack},
 		{"ReassessCandidates", testReassessCandidates},
 		{"ReassessWritePage", testReassessWritePage},

@@ -5,11 +5,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/scoring/assess"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/points"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
 
@@ -45,75 +50,97 @@ func (s *Service) Assess(ctx context.Context, p *access.Principal, productName, 
 	return v, err
 }
 
-// assess is Assess for an actor (a person, or the service re-assessing).
-// requireAssessment asks for an "assessment" consent; re-assessment of an
-// existing line accepts a live consent for either purpose.
+// assess is Assess for an actor (a person, or the service re-assessing)
+// in a transaction of its own. requireAssessment asks for an
+// "assessment" consent (lending.ActAssess); re-assessment of an existing
+// line accepts a live consent for either purpose (lending.ActReassess).
 func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid string, requireAssessment bool) (*View, error) {
-	now := s.clock()
-	today := household.Today(now)
 	pol, err := s.policies.Active(ctx, bank, product)
 	if err != nil {
 		return nil, err
 	}
-	parts, err := s.inputs.Parts(ctx, village, hid, today)
+	base, err := s.inputs.BasePoints(ctx, village)
 	if err != nil {
 		return nil, err
 	}
-	name := "villages/" + village + "/households/" + hid
 	var out *View
 	err = s.store.Locked(ctx, func(tx Writer) error {
-		consents, err := tx.Consents(ctx, hid)
-		if err != nil {
-			return err
-		}
-		// A new decision rests on consent only: an outstanding balance is
-		// a basis for monitoring the loan, not for deciding another.
-		act := lending.ActAssess
-		if !requireAssessment {
-			act = lending.ActReassess
-		}
-		if _, err := lending.LawfulBasis(lending.BasisQuery{Act: act, Bank: bank, Consents: consentValues(consents),
-			At: now}); err != nil {
-			return err
-		}
-		lines, err := tx.LockHouseholdLines(ctx, hid)
-		if err != nil {
-			return err
-		}
-		plan, err := PlanAssessment(PlanInput{Policy: pol, Bank: bank, Product: product, Parts: parts, Lines: lines,
-			Actor: actor, Now: now})
-		if err != nil {
-			return err
-		}
-		d, l := plan.Decision, plan.Line
-		if err := tx.InsertDecision(ctx, d); err != nil {
-			return err
-		}
-		if plan.Opened {
-			err = tx.InsertLine(ctx, l)
-		} else {
-			err = tx.UpdateLine(ctx, l, plan.PrevVersion)
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.AppendLineEvent(ctx, plan.Event); err != nil {
-			return err
-		}
-		out = view(l, d, today)
-		return tx.Record(ctx, audit.Record{Time: now, Actor: actor, Action: ActionAssess, Subject: name,
-			ResultHash: d.InputHash,
-			Payload: map[string]string{payloadBank: bank, payloadProduct: product,
-				payloadPurpose: string(lending.PurposeAssessment), payloadMethod: MethodAssess,
-				payloadOutcome: OutcomeAllowed, payloadDecision: DecisionName(bank, product, d.ID),
-				"policy_version": strconv.Itoa(d.PolicyVersion), "eligible": strconv.FormatBool(d.Eligible),
-				"limit": d.Limit.StringFixed(2), "grade": d.Grade}})
+		var err error
+		out, err = s.assessTx(ctx, tx, actor, pol, base, bank, product, village, hid, requireAssessment)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.Poke()
 	return out, nil
+}
+
+// assessTx assesses within tx, which it locks the household's lines in
+// before reading anything the decision rests on: the consents, and the
+// inputs themselves (household, facts, points sheet, listings: AssessInput),
+// so that the decision is of the state the transaction commits over, not
+// of a read before it. Only the village catalogue's base points (base) and
+// the policy are read before, both versioned and immutable once active.
+func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *policy.Policy, base decimal.Decimal,
+	bank, product, village, hid string, requireAssessment bool) (*View, error) {
+	now := s.clock()
+	today := household.Today(now)
+	name := "villages/" + village + "/households/" + hid
+	lines, err := tx.LockHouseholdLines(ctx, hid)
+	if err != nil {
+		return nil, err
+	}
+	consents, err := tx.Consents(ctx, hid)
+	if err != nil {
+		return nil, err
+	}
+	// A new decision rests on consent only: an outstanding balance is a
+	// basis for monitoring the loan, not for deciding another.
+	act := lending.ActAssess
+	if !requireAssessment {
+		act = lending.ActReassess
+	}
+	if _, err := lending.LawfulBasis(lending.BasisQuery{Act: act, Bank: bank, Consents: consentValues(consents),
+		At: now}); err != nil {
+		return nil, err
+	}
+	in, err := tx.AssessInput(ctx, village, hid)
+	if err != nil {
+		return nil, err
+	}
+	parts := assess.Parts{Household: in.Household, Points: points.Balances(base, in.Entries, today),
+		Standing: evidence.StandingOf(in.Listings, today)}
+	if parts.HeadBirth, err = s.inputs.HeadBirth(in.Household); err != nil {
+		return nil, err
+	}
+	plan, err := PlanAssessment(PlanInput{Policy: pol, Bank: bank, Product: product, Parts: parts, Lines: lines,
+		Actor: actor, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	d, l := plan.Decision, plan.Line
+	if err := tx.InsertDecision(ctx, d); err != nil {
+		return nil, err
+	}
+	if plan.Opened {
+		err = tx.InsertLine(ctx, l)
+	} else {
+		err = tx.UpdateLine(ctx, l, plan.PrevVersion)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.AppendLineEvent(ctx, plan.Event); err != nil {
+		return nil, err
+	}
+	return view(l, d, today), tx.Record(ctx, audit.Record{Time: now, Actor: actor, Action: ActionAssess, Subject: name,
+		ResultHash: d.InputHash,
+		Payload: map[string]string{payloadBank: bank, payloadProduct: product,
+			payloadPurpose: string(lending.PurposeAssessment), payloadMethod: MethodAssess,
+			payloadOutcome: OutcomeAllowed, payloadDecision: DecisionName(bank, product, d.ID),
+			"policy_version": strconv.Itoa(d.PolicyVersion), "eligible": strconv.FormatBool(d.Eligible),
+			"limit": d.Limit.StringFixed(2), "grade": d.Grade}})
 }
 
 // consentValues copies the stored consents for the pure rule.

@@ -118,6 +118,12 @@ type Reader interface {
 	// locked). A page costs a few statements whatever its size. Errors:
 	// Internal or Unavailable; context errors as they are.
 	ReassessCandidates(ctx context.Context, bank string, at time.Time, afterID string, limit int) ([]*Candidate, error)
+	// AssessInput is ReassessCandidates for one household, whatever its
+	// consents: the household of village with its latest facts, its
+	// points sheet's entries and its posted or revoked non-points
+	// evidence (Lines is left empty: the caller has locked them).
+	// NotFound when there is no such household in village.
+	AssessInput(ctx context.Context, village, householdID string) (*Candidate, error)
 }
 
 // Writer reads and writes within one transaction.
@@ -160,6 +166,13 @@ type Writer interface {
 	AppendLineEvent(ctx context.Context, ev *LineEvent) error
 	// ClearDue removes the re-assessment marks of the households.
 	ClearDue(ctx context.Context, householdIDs []string) error
+	// ClaimDue locks the household's re-assessment mark until the
+	// transaction ends and reports whether it holds it: false when there
+	// is no mark, or (PostgreSQL: FOR UPDATE SKIP LOCKED) when another
+	// transaction holds it, so that two re-assessors never assess one
+	// household at once. A change marking the household meanwhile waits
+	// for the claim's transaction and marks it anew after it.
+	ClaimDue(ctx context.Context, householdID string) (bool, error)
 	// MarkDue marks the household for re-assessment (a no-op when marked).
 	MarkDue(ctx context.Context, householdID string, at time.Time) error
 	// InsertRun stores a new run. AlreadyExists when a run of the same

@@ -22,7 +22,37 @@ ALTER TABLE review_requests ADD COLUMN proposed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE review_requests ADD COLUMN propose_time TIMESTAMPTZ;
 ALTER TABLE review_requests ADD COLUMN proposal_justification TEXT NOT NULL DEFAULT '';
 
+-- Re-assessment marks are claimed FOR UPDATE SKIP LOCKED and cleared in the
+-- assessment's own transaction. A change marking a household now upserts
+-- its mark (a no-op update that takes the row lock) instead of skipping an
+-- existing one: while a re-assessor holds the mark the change waits and
+-- marks the household anew after it, and while the change is uncommitted
+-- the re-assessor skips the household; either way the change is assessed.
+-- (SQLite has one writer: its transactions never interleave.)
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION reassess_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM credit_lines WHERE household_id = NEW.household_id AND status <> 'closed') THEN
+        INSERT INTO reassess_due (household_id, since) VALUES (NEW.household_id, now())
+        ON CONFLICT (household_id) DO UPDATE SET since = reassess_due.since;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
+
 -- +goose Down
+-- +goose StatementBegin
+CREATE OR REPLACE FUNCTION reassess_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM credit_lines WHERE household_id = NEW.household_id AND status <> 'closed') THEN
+        INSERT INTO reassess_due (household_id, since) VALUES (NEW.household_id, now())
+        ON CONFLICT (household_id) DO NOTHING;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+-- +goose StatementEnd
 ALTER TABLE review_requests DROP COLUMN proposal_justification;
 ALTER TABLE review_requests DROP COLUMN propose_time;
 ALTER TABLE review_requests DROP COLUMN proposed_by;

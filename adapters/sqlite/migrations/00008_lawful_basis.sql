@@ -22,6 +22,10 @@ ALTER TABLE review_requests ADD COLUMN proposed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE review_requests ADD COLUMN propose_time TEXT;
 ALTER TABLE review_requests ADD COLUMN proposal_justification TEXT NOT NULL DEFAULT '';
 
+-- (The PostgreSQL twin also makes its re-assessment trigger upsert marks,
+-- for FOR UPDATE SKIP LOCKED claims; SQLite has one writer and needs no
+-- change.)
+
 -- +goose Down
 ALTER TABLE review_requests DROP COLUMN proposal_justification;
 ALTER TABLE review_requests DROP COLUMN propose_time;
