@@ -148,7 +148,8 @@ func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQuery
 			}
 			p := e.Payload
 			out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: l.Seq, Time: timestamppb.New(e.Time),
-				Actor: e.Actor, Bank: "banks/" + p["bank"], Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"]})
+				Actor: e.Actor, Bank: "banks/" + p["bank"], Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"],
+				Basis: p["basis"]})
 			if len(out.Records) == limit {
 				out.NextPageToken = paging.Token("queryRecords:"+name, strconv.FormatInt(cursor, 10))
 				return out, nil

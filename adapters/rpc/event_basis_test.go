@@ -154,5 +154,18 @@ func TestEventDeliveriesAreQueryRecords(t *testing.T) {
 		recs := queryOutcomes(t, e, hh)
 		assert.Contains(t, recs, "get_credit_line/post_loan/allowed")
 		assert.Contains(t, recs, "watch_credit_lines/post_loan/allowed")
+		// The household sees the basis of each delivery.
+		_, err = e.log.Publish(context.Background())
+		require.NoError(t, err)
+		all, err := e.consents.ListQueryRecords(e.as(hhP), &sanzhiv1.ListQueryRecordsRequest{Parent: hh})
+		require.NoError(t, err)
+		bases := map[string]bool{}
+		for _, r := range all.Records {
+			if r.Outcome == "allowed" {
+				bases[r.Basis] = true
+			}
+		}
+		assert.True(t, bases["consent"], "deliveries under the consent: %v", bases)
+		assert.True(t, bases["contract"], "deliveries under the balance: %v", bases)
 	})
 }

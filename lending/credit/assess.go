@@ -138,8 +138,8 @@ func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *po
 		ResultHash: d.InputHash,
 		Payload: map[string]string{payloadBank: bank, payloadProduct: product,
 			payloadPurpose: string(lending.PurposeAssessment), payloadMethod: MethodAssess,
-			payloadOutcome: OutcomeAllowed, payloadDecision: DecisionName(bank, product, d.ID),
-			"policy_version": strconv.Itoa(d.PolicyVersion), "eligible": strconv.FormatBool(d.Eligible),
+			payloadOutcome: OutcomeAllowed, payloadBasis: string(lending.BasisConsent),
+			payloadDecision: DecisionName(bank, product, d.ID), "policy_version": strconv.Itoa(d.PolicyVersion), "eligible": strconv.FormatBool(d.Eligible),
 			"limit": d.Limit.StringFixed(2), "grade": d.Grade}})
 }
 

@@ -683,12 +683,17 @@ type QueryRecord struct {
 	// Who: the principal id, and their bank.
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	Bank  string `protobuf:"bytes,4,opt,name=bank,proto3" json:"bank,omitempty"`
-	// What: "get_credit_line", "assess_credit", "list_credit_lines".
+	// What: "get_credit_line", "assess_credit", "list_credit_lines",
+	// "list_decisions", "list_reviews", "watch_credit_lines", "webhook".
 	Method string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
 	// Why: the purpose stated.
 	Purpose string `protobuf:"bytes,6,opt,name=purpose,proto3" json:"purpose,omitempty"`
 	// "allowed", or "denied" (no live consent).
-	Outcome       string `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	Outcome string `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The lawful basis an allowed delivery rested on: "consent", "contract"
+	// (a drawn balance on the bank's line: post-loan monitoring only) or
+	// "request" (the household's own open review request to the bank).
+	Basis         string `protobuf:"bytes,8,opt,name=basis,proto3" json:"basis,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -768,6 +773,13 @@ func (x *QueryRecord) GetPurpose() string {
 func (x *QueryRecord) GetOutcome() string {
 	if x != nil {
 		return x.Outcome
+	}
+	return ""
+}
+
+func (x *QueryRecord) GetBasis() string {
+	if x != nil {
+		return x.Basis
 	}
 	return ""
 }
@@ -2959,7 +2971,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xd0\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xe6\x01\n" +
 	"\vQueryRecord\x12\x1b\n" +
 	"\taudit_seq\x18\x01 \x01(\x04R\bauditSeq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
@@ -2967,7 +2979,8 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x04bank\x18\x04 \x01(\tR\x04bank\x12\x16\n" +
 	"\x06method\x18\x05 \x01(\tR\x06method\x12\x18\n" +
 	"\apurpose\x18\x06 \x01(\tR\apurpose\x12\x18\n" +
-	"\aoutcome\x18\a \x01(\tR\aoutcome\"t\n" +
+	"\aoutcome\x18\a \x01(\tR\aoutcome\x12\x14\n" +
+	"\x05basis\x18\b \x01(\tR\x05basis\"t\n" +
 	"\x18ListQueryRecordsResponse\x120\n" +
 	"\arecords\x18\x01 \x03(\v2\x16.sanzhi.v1.QueryRecordR\arecords\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"F\n" +
