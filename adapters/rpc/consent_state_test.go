@@ -120,6 +120,19 @@ func TestBankRecordedConsent(t *testing.T) {
 		_, err = e.credit.GetCreditLine(e.as("officer"), &sanzhiv1.GetCreditLineRequest{Product: product, Household: hh2, Purpose: "post_loan"})
 		assert.Equal(t, "CONSENT_REQUIRED", reasonOf(err))
 
+		// A request the bank withdraws waits for no one, and cannot be
+		// confirmed any more.
+		wd, err := e.consents.GrantConsent(e.as("officer"), &sanzhiv1.GrantConsentRequest{Parent: hh2, Bank: bankName,
+			Purposes: []string{"post_loan"}, Channel: "paper", AuthorisationHash: "0d" + sha[2:]})
+		require.NoError(t, err)
+		_, err = e.consents.RevokeConsent(e.as("officer"), &sanzhiv1.RevokeConsentRequest{Name: wd.Name})
+		require.NoError(t, err)
+		waiting, err := e.consents.ListConsents(e.as(hh2P), &sanzhiv1.ListConsentsRequest{Parent: hh2, State: sanzhiv1.ConsentState_CONSENT_STATE_PENDING})
+		require.NoError(t, err)
+		assert.Empty(t, waiting.Consents)
+		_, err = e.consents.ConfirmConsent(e.as(hh2P), &sanzhiv1.ConfirmConsentRequest{Name: wd.Name})
+		assert.Equal(t, "CONSENT_NOT_PENDING", reasonOf(err))
+
 		// A consent the household grants itself stays immediate.
 		hh3, hh3P := newHousehold(t, e, villageA, true)
 		app, err := e.consents.GrantConsent(e.as(hh3P), &sanzhiv1.GrantConsentRequest{Parent: hh3, Bank: bankName,

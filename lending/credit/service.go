@@ -413,7 +413,9 @@ func (s *Service) ListConsents(ctx context.Context, p *access.Principal, househo
 		}
 		out = out[:0]
 		for _, c := range all {
-			if (!isBankRole(p.Role) || c.Bank == p.Scope.Bank) && (state == "" || c.State == state) {
+			// A pending request the bank withdrew (revoked) waits for no one.
+			inState := state == "" || (c.State == state && (state != lending.ConsentPending || c.RevokeTime == nil))
+			if (!isBankRole(p.Role) || c.Bank == p.Scope.Bank) && inState {
 				out = append(out, c)
 			}
 		}
