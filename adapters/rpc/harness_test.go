@@ -137,7 +137,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	lendingSvc := server.NewLending(st, kr, evidenceSvc, hhSvc, clk.Now)
 	second := func() *credit.Service {
 		return credit.NewService(st.Lending(), server.NewActivePolicies(st.Policies()), server.LendingInputs{
-			Evidence: evidenceSvc, Households: st.Households(), Keyring: kr, Catalogues: cats}, clk.Now)
+			Keyring: kr, Catalogues: cats}, clk.Now)
 	}
 	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lendingSvc, st))
 	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lendingSvc, server.NewReassessor(lendingSvc, log)))

@@ -30,7 +30,6 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
-	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
@@ -46,11 +45,12 @@ type Policies interface {
 	Version(ctx context.Context, bank, product string, n int) (*policy.Policy, error)
 }
 
-// Inputs reads what an assessment needs about a household as of a day:
-// points, standing, facts and the head's date of birth. Other banks'
-// exposure and repayment history are filled in here, not by Inputs.
+// Inputs gives what an assessment needs about a household besides what
+// it reads in its own transaction (Reader.AssessInput: household, facts,
+// points sheet, listings): the catalogue's base points and the head's
+// date of birth. Other banks' exposure and repayment history are filled
+// in here, not by Inputs.
 type Inputs interface {
-	Parts(ctx context.Context, village, householdID string, day household.Date) (assess.Parts, error)
 	// BasePoints is the base points of the catalogue the village uses
 	// now, which a balance of today starts from; a batch re-assessment
 	// builds the parts of households it read in bulk with it.
