@@ -64,7 +64,29 @@ func TestFreezeEventWithoutLawfulBasis(t *testing.T) {
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		hh, hhP, line := consented(t, e)
+		rv, err := e.credit.RequestReview(e.as(hhP), &sanzhiv1.RequestReviewRequest{Decision: line.Decision, Reason: "请复核"})
+		require.NoError(t, err)
 		revokeAll(t, e, hh, hhP)
+		// The household's decisions are its data too: no basis, no list.
+		_, err = e.credit.ListDecisions(e.as("officer"), &sanzhiv1.ListDecisionsRequest{Household: hh, Bank: bankName})
+		assert.Equal(t, "CONSENT_REQUIRED", reasonOf(err))
+		// Its open review request is its own ask of the bank: the bank sees
+		// and answers it; once closed, it drops out of the bank's list.
+		reviewed := func() bool {
+			list, err := e.credit.ListReviews(e.as("officer"), &sanzhiv1.ListReviewsRequest{Parent: product})
+			require.NoError(t, err)
+			for _, r := range list.Reviews {
+				if r.Name == rv.Name {
+					return true
+				}
+			}
+			return false
+		}
+		assert.True(t, reviewed())
+		_, err = e.credit.ResolveReview(e.as("officer"), &sanzhiv1.ResolveReviewRequest{Name: rv.Name, Outcome: "uphold",
+			Justification: "维持自动决定，已告知农户"})
+		require.NoError(t, err)
+		assert.False(t, reviewed())
 		before := queryOutcomes(t, e, hh)
 		submitAndApprove(t, e, listingReq(e, hh, sanzhiv1.EvidenceKind_EVIDENCE_KIND_BLACK_LIST))
 
