@@ -148,6 +148,7 @@ const (
 	ReviewRequest       Action = "review.request"
 	ReviewList          Action = "review.list"
 	ReviewResolve       Action = "review.resolve"
+	OverrideApprove     Action = "override.approve"
 	ReassessmentStart   Action = "reassessment.start"
 	ReassessmentRead    Action = "reassessment.read"
 	BenchFloor          Action = "bench.floor"
@@ -229,8 +230,10 @@ var policy = map[Action]Rule{
 	// bank's officer records a counter or paper authorisation for its own
 	// bank, which stays pending until the household confirms it or a
 	// clerk of its village countersigns having seen the signed form.
-	ConsentGrant:       {Grants: Grants{Household: OwnHousehold, BankOfficer: OwnBank}, Writes: true},
-	ConsentRevoke:      {Grants: Grants{Household: OwnHousehold, BankOfficer: OwnBank}, Writes: true},
+	ConsentGrant:  {Grants: Grants{Household: OwnHousehold, BankOfficer: OwnBank}, Writes: true},
+	ConsentRevoke: {Grants: Grants{Household: OwnHousehold, BankOfficer: OwnBank}, Writes: true},
+	// Confirming and refusing a pending consent are the same grant: the
+	// household's own say.
 	ConsentConfirm:     {Grants: Grants{Household: OwnHousehold}, Writes: true},
 	ConsentCountersign: {Grants: staffOwn, Writes: true},
 	ConsentList:        {Grants: Grants{Household: OwnHousehold, BankOfficer: OwnBank, BankRisk: OwnBank, Regulator: Anywhere}},
@@ -251,9 +254,13 @@ var policy = map[Action]Rule{
 	DecisionList: {Grants: with(bankOwn, Grants{Household: OwnHousehold, Regulator: Anywhere})},
 	// Human review (PIPL art. 24): the household asks (the service checks
 	// the decision is about it), the bank's staff resolve.
-	ReviewRequest:     {Grants: Grants{Household: StoreChecked}, Writes: true},
-	ReviewList:        {Grants: with(bankOwn, Grants{Household: OwnHousehold, Regulator: Anywhere})},
-	ReviewResolve:     {Grants: bankOwn, Writes: true},
+	ReviewRequest: {Grants: Grants{Household: StoreChecked}, Writes: true},
+	ReviewList:    {Grants: with(bankOwn, Grants{Household: OwnHousehold, Regulator: Anywhere})},
+	ReviewResolve: {Grants: bankOwn, Writes: true},
+	// An override proposed in ResolveReview takes effect only when a
+	// second person of the bank approves it (the service refuses the
+	// proposer: MAKER_CHECKER).
+	OverrideApprove:   {Grants: bankOwn, Writes: true},
 	ReassessmentStart: {Grants: Grants{BankRisk: OwnBank}, Writes: true},
 	ReassessmentRead:  {Grants: with(bankOwn, Grants{Regulator: Anywhere})},
 

@@ -30,9 +30,32 @@ const (
 	ChannelPaper   = "paper"
 )
 
+// ConsentState is where a consent stands between its recording and its
+// confirmation.
+type ConsentState string
+
+// Consent states. A consent the household grants itself (in the app) is
+// granted at once. A counter or paper authorisation a bank records is
+// pending: the bank's word that a signed form exists proves nothing, so it
+// authorises nothing until the household confirms it with its own
+// credential, or a clerk of the household's village countersigns it having
+// seen the signed form (re-entering the form's hash). The household may
+// refuse a pending consent instead; refused is final. Revocation is
+// orthogonal (RevokeTime) and applies in every state.
+const (
+	ConsentPending ConsentState = "pending"
+	ConsentGranted ConsentState = "granted"
+	ConsentRefused ConsentState = "refused"
+)
+
+// Known reports whether s is one of the consent states.
+func (s ConsentState) Known() bool {
+	return s == ConsentPending || s == ConsentGranted || s == ConsentRefused
+}
+
 // Consent is a household's authorisation for one bank to query it for the
 // listed purposes from GrantTime until Expires (exclusive), unless revoked
-// earlier.
+// earlier, once it is granted (State).
 type Consent struct {
 	ID        string
 	Household string // villages/{village_code}/households/{household_id}
@@ -51,6 +74,14 @@ type Consent struct {
 	// authorisation) and the revocation.
 	RecordedBy string
 	RevokedBy  string
+	// State is the consent's state now; only a granted consent is ever
+	// live. The zero value is not a state: it authorises nothing.
+	State ConsentState
+	// ConfirmedBy and ConfirmTime record who moved a pending consent to
+	// granted or refused (the household, or the countersigning clerk);
+	// for a consent the household granted itself they are its recording.
+	ConfirmedBy string
+	ConfirmTime *time.Time
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
@@ -99,18 +130,23 @@ func (c Consent) Validate() error {
 	if !sha256Hex.MatchString(c.AuthorisationHash) {
 		v.Add("consent.authorisation_hash", "must be a SHA-256 in 64 lower-case hex digits")
 	}
+	if !c.State.Known() {
+		v.Add("consent.state", "must be %q, %q or %q, got %q", ConsentPending, ConsentGranted, ConsentRefused, c.State)
+	}
 	if c.RevokeTime != nil && !c.GrantTime.IsZero() && c.RevokeTime.Before(c.GrantTime) {
 		v.Add("consent.revoke_time", "must not be before grant_time")
 	}
 	return v.Err()
 }
 
-// Live reports whether the consent covers purpose at the instant at:
-// granted (GrantTime ≤ at), not expired (at < Expires: the expiry instant
-// itself is expired), not revoked (at < *RevokeTime: likewise), and purpose
-// listed. A zero Expires is never live.
+// Live reports whether the consent covers purpose at the instant at: in
+// state granted (a pending or refused consent authorises nothing), granted
+// (GrantTime ≤ at), not expired (at < Expires: the expiry instant itself is
+// expired), not revoked (at < *RevokeTime: likewise), and purpose listed. A
+// zero Expires is never live. The SQL twin of this rule is liveConsent in
+// adapters/sqlstore; the storage conformance suite holds the two equal.
 func (c Consent) Live(purpose Purpose, at time.Time) bool {
-	if c.GrantTime.IsZero() || c.Expires.IsZero() || at.Before(c.GrantTime) || !at.Before(c.Expires) {
+	if c.State != ConsentGranted || c.GrantTime.IsZero() || c.Expires.IsZero() || at.Before(c.GrantTime) || !at.Before(c.Expires) {
 		return false
 	}
 	if c.RevokeTime != nil && !at.Before(*c.RevokeTime) {
@@ -127,13 +163,6 @@ const ReasonConsentRequired = "CONSENT_REQUIRED"
 // otherwise a PermissionDenied fault CONSENT_REQUIRED. The message names
 // the bank and purpose only, never the household.
 func Require(consents []Consent, bank string, purpose Purpose, at time.Time) error {
-	if bank != "" {
-		for _, c := range consents {
-			if c.Bank == bank && c.Live(purpose, at) {
-				return nil
-			}
-		}
-	}
-	return fault.New(fault.PermissionDenied, ReasonConsentRequired,
-		"bank %q has no live consent of the household for purpose %q", bank, purpose)
+	_, err := LawfulBasis(BasisQuery{Act: ActRead, Bank: bank, Purpose: purpose, Consents: consents, At: at})
+	return err
 }

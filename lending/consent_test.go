@@ -28,6 +28,7 @@ func validConsent() Consent {
 		Expires:           t1,
 		Channel:           ChannelApp,
 		AuthorisationHash: strings.Repeat("ab", 32),
+		State:             ConsentGranted,
 	}
 }
 
@@ -62,6 +63,9 @@ func TestConsentValidate(t *testing.T) {
 		{"hash short", func(c *Consent) { c.AuthorisationHash = strings.Repeat("ab", 31) }, "consent.authorisation_hash"},
 		{"hash not hex", func(c *Consent) { c.AuthorisationHash = strings.Repeat("zz", 32) }, "consent.authorisation_hash"},
 		{"revoked before grant", func(c *Consent) { c.RevokeTime = &before }, "consent.revoke_time"},
+		{"valid pending", func(c *Consent) { c.State = ConsentPending; c.Channel = ChannelCounter }, ""},
+		{"no state", func(c *Consent) { c.State = "" }, "consent.state"},
+		{"unknown state", func(c *Consent) { c.State = "confirmed" }, "consent.state"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +109,11 @@ func TestConsentLive(t *testing.T) {
 		{"after revocation", func(c *Consent) { c.RevokeTime = &revoke }, PurposeAssessment, revoke.Add(time.Hour), false},
 		{"expiry in another zone", func(c *Consent) { c.Expires = t1.In(time.FixedZone("CST", 8*3600)) }, PurposeAssessment, t1, false},
 		{"zero expiry", func(c *Consent) { c.Expires = time.Time{} }, PurposeAssessment, t0.Add(time.Hour), false},
+		// Attacker: a bank records a counter consent; until the household
+		// confirms it (or its clerk countersigns) it authorises nothing.
+		{"pending", func(c *Consent) { c.State = ConsentPending; c.Channel = ChannelCounter }, PurposeAssessment, t0.Add(time.Hour), false},
+		{"refused", func(c *Consent) { c.State = ConsentRefused; c.Channel = ChannelPaper }, PurposeAssessment, t0.Add(time.Hour), false},
+		{"no state", func(c *Consent) { c.State = "" }, PurposeAssessment, t0.Add(time.Hour), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

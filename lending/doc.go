@@ -12,8 +12,14 @@
 //
 // One file per rule group:
 //
-//   - consent.go: Consent, its Validate, Live (is it in force for a purpose
-//     at an instant) and Require (the gate: CONSENT_REQUIRED).
+//   - consent.go: Consent and its states (a consent a bank records is
+//     pending until the household confirms it or its village clerk
+//     countersigns it), its Validate, Live (is it in force for a purpose
+//     at an instant) and Require.
+//   - basis.go: the lawful-basis rule, written once: LawfulBasis and
+//     Standing.Basis say on which ground (consent, or for post-loan
+//     monitoring an outstanding balance) a bank may receive a household's
+//     data for an act, or refuse with CONSENT_REQUIRED.
 //   - money.go: CheckAmount and the money bounds (positive, whole fen, at
 //     most ¥100,000,000) shared by every amount below.
 //   - line.go: Line and Status, Available, StatusOn, Apply (a decision

@@ -290,8 +290,10 @@ func CheckTotalExposure(otherBanksDrawn, thisLineDrawnAfter, cap decimal.Decimal
 		return nil
 	}
 	if total := otherBanksDrawn.Add(thisLineDrawnAfter); total.GreaterThan(cap) {
+		// No figures: the bank asking must not learn what the household
+		// owes other banks, nor (by subtraction from the cap) the sum.
 		return fault.New(fault.FailedPrecondition, ReasonTotalExposureExceeded,
-			"total drawn across banks %s would exceed the cap %s", total.StringFixed(2), cap.StringFixed(2))
+			"the drawdown would take the household's total drawn across banks above the cap its credit policy sets")
 	}
 	return nil
 }

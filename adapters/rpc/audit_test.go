@@ -70,6 +70,7 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	// A webhook with one dead letter to replay.
 	hooks := newWebhookFixture(t, e)
 	deadLetter := hooks.deadLetter(t, e)
+	hooks.stop()
 	lend := newLendingFixture(t, e)
 	// Each call returns the subject it changed and who acted.
 	calls := map[string]func() (subject, actor string){

@@ -89,10 +89,13 @@ var methods = map[string]binding{
 	sanzhiv1.WebhookService_ListDeadLetters_FullMethodName:  on(access.WebhookRead, "parent"),
 	sanzhiv1.WebhookService_ReplayDeadLetter_FullMethodName: on(access.WebhookReplay, "name"),
 
-	sanzhiv1.ConsentService_GrantConsent_FullMethodName:     on(access.ConsentGrant, "parent", "bank"),
-	sanzhiv1.ConsentService_RevokeConsent_FullMethodName:    on(access.ConsentRevoke, "name"),
-	sanzhiv1.ConsentService_ListConsents_FullMethodName:     on(access.ConsentList, "parent"),
-	sanzhiv1.ConsentService_ListQueryRecords_FullMethodName: on(access.QueryRecordList, "parent"),
+	sanzhiv1.ConsentService_GrantConsent_FullMethodName:       on(access.ConsentGrant, "parent", "bank"),
+	sanzhiv1.ConsentService_RevokeConsent_FullMethodName:      on(access.ConsentRevoke, "name"),
+	sanzhiv1.ConsentService_ListConsents_FullMethodName:       on(access.ConsentList, "parent"),
+	sanzhiv1.ConsentService_ListQueryRecords_FullMethodName:   on(access.QueryRecordList, "parent"),
+	sanzhiv1.ConsentService_ConfirmConsent_FullMethodName:     on(access.ConsentConfirm, "name"),
+	sanzhiv1.ConsentService_RefuseConsent_FullMethodName:      on(access.ConsentConfirm, "name"),
+	sanzhiv1.ConsentService_CountersignConsent_FullMethodName: on(access.ConsentCountersign, "name"),
 
 	sanzhiv1.CreditService_AssessCredit_FullMethodName:       on(access.CreditAssess, "product"),
 	sanzhiv1.CreditService_GetCreditLine_FullMethodName:      on(access.CreditRead, "product"),
@@ -105,6 +108,7 @@ var methods = map[string]binding{
 	sanzhiv1.CreditService_RequestReview_FullMethodName:      on(access.ReviewRequest, "decision"),
 	sanzhiv1.CreditService_ListReviews_FullMethodName:        on(access.ReviewList, "parent"),
 	sanzhiv1.CreditService_ResolveReview_FullMethodName:      on(access.ReviewResolve, "name"),
+	sanzhiv1.CreditService_ApproveOverride_FullMethodName:    on(access.OverrideApprove, "name"),
 	sanzhiv1.CreditService_StartReassessment_FullMethodName:  on(access.ReassessmentStart, "product"),
 	sanzhiv1.CreditService_GetReassessment_FullMethodName:    on(access.ReassessmentRead, "name"),
 

@@ -54,7 +54,11 @@ func (s *Consents) RevokeConsent(ctx context.Context, req *sanzhiv1.RevokeConsen
 }
 
 func (s *Consents) ListConsents(ctx context.Context, req *sanzhiv1.ListConsentsRequest) (*sanzhiv1.ListConsentsResponse, error) {
-	cs, err := s.svc.ListConsents(ctx, access.FromContext(ctx), req.GetParent())
+	state, err := consentStateIn(req.GetState())
+	if err != nil {
+		return nil, err
+	}
+	cs, err := s.svc.ListConsents(ctx, access.FromContext(ctx), req.GetParent(), state)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +68,48 @@ func (s *Consents) ListConsents(ctx context.Context, req *sanzhiv1.ListConsentsR
 		out.Consents = append(out.Consents, consentOut(c, now))
 	}
 	return out, nil
+}
+
+func (s *Consents) ConfirmConsent(ctx context.Context, req *sanzhiv1.ConfirmConsentRequest) (*sanzhiv1.Consent, error) {
+	c, err := s.svc.Confirm(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return consentOut(c, s.svc.Now()), nil
+}
+
+func (s *Consents) RefuseConsent(ctx context.Context, req *sanzhiv1.RefuseConsentRequest) (*sanzhiv1.Consent, error) {
+	c, err := s.svc.Refuse(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return consentOut(c, s.svc.Now()), nil
+}
+
+func (s *Consents) CountersignConsent(ctx context.Context, req *sanzhiv1.CountersignConsentRequest) (*sanzhiv1.Consent, error) {
+	c, err := s.svc.Countersign(ctx, access.FromContext(ctx), req.GetName(), req.GetAuthorisationHash())
+	if err != nil {
+		return nil, err
+	}
+	return consentOut(c, s.svc.Now()), nil
+}
+
+var consentStates = map[lending.ConsentState]sanzhiv1.ConsentState{
+	lending.ConsentPending: sanzhiv1.ConsentState_CONSENT_STATE_PENDING,
+	lending.ConsentGranted: sanzhiv1.ConsentState_CONSENT_STATE_GRANTED,
+	lending.ConsentRefused: sanzhiv1.ConsentState_CONSENT_STATE_REFUSED,
+}
+
+func consentStateIn(s sanzhiv1.ConsentState) (lending.ConsentState, error) {
+	if s == sanzhiv1.ConsentState_CONSENT_STATE_UNSPECIFIED {
+		return "", nil
+	}
+	for k, v := range consentStates {
+		if v == s {
+			return k, nil
+		}
+	}
+	return "", fault.InvalidField("state", "is not a consent state")
 }
 
 // ListQueryRecords reads the household's query records from the audit
@@ -103,7 +149,8 @@ func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQuery
 			}
 			p := e.Payload
 			out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: l.Seq, Time: timestamppb.New(e.Time),
-				Actor: e.Actor, Bank: "banks/" + p["bank"], Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"]})
+				Actor: e.Actor, Bank: "banks/" + p["bank"], Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"],
+				Basis: p["basis"]})
 			if len(out.Records) == limit {
 				out.NextPageToken = paging.Token("queryRecords:"+name, strconv.FormatInt(cursor, 10))
 				return out, nil
@@ -127,6 +174,10 @@ func consentOut(c *lending.Consent, now time.Time) *sanzhiv1.Consent {
 	}
 	if c.RevokeTime != nil {
 		out.RevokeTime = timestamppb.New(*c.RevokeTime)
+	}
+	out.State, out.ConfirmedBy = consentStates[c.State], c.ConfirmedBy
+	if c.ConfirmTime != nil {
+		out.ConfirmTime = timestamppb.New(*c.ConfirmTime)
 	}
 	return out
 }
@@ -237,11 +288,14 @@ func (s *Credit) WatchCreditLines(req *sanzhiv1.WatchCreditLinesRequest, stream 
 	ctx, cancel := s.watch.bind(ctx)
 	defer cancel()
 	after := req.GetAfterSeq()
-	err = s.svc.Watch(ctx, req.GetBank(), after, func(e *credit.LineEvent) error {
-		if err := stream.Send(&sanzhiv1.CreditLineEvent{Seq: e.Seq, Id: e.ID, Type: e.Type,
-			Line:      credit.EventLineName(e),
-			Household: "villages/" + e.Village + "/households/" + e.HouseholdID,
-			Time:      timestamppb.New(e.Time), Payload: string(e.Payload)}); err != nil {
+	err = s.svc.Watch(ctx, access.FromContext(ctx), req.GetBank(), after, func(d *credit.Delivery) error {
+		e := d.Event
+		out := &sanzhiv1.CreditLineEvent{Seq: e.Seq, Id: e.ID, Type: e.Type, Line: credit.EventLineName(e),
+			Time: timestamppb.New(e.Time), Payload: string(e.Payload), Basis: string(d.Basis.Kind)}
+		if e.HouseholdID != "" {
+			out.Household = "villages/" + e.Village + "/households/" + e.HouseholdID
+		}
+		if err := stream.Send(out); err != nil {
 			return err
 		}
 		after = e.Seq
@@ -292,15 +346,12 @@ func (s *Credit) ListReviews(ctx context.Context, req *sanzhiv1.ListReviewsReque
 		return nil, err
 	}
 	p := access.FromContext(ctx)
-	rs, decs, next, err := s.svc.ListReviews(ctx, req.GetParent(), credit.ReviewState(req.GetState()), before, int(req.GetPageSize()))
+	rs, decs, next, err := s.svc.ListReviews(ctx, p, req.GetParent(), credit.ReviewState(req.GetState()), before, int(req.GetPageSize()))
 	if err != nil {
 		return nil, err
 	}
 	out := &sanzhiv1.ListReviewsResponse{}
 	for _, r := range rs {
-		if p != nil && (p.Role == access.BankOfficer || p.Role == access.BankRisk) && r.Bank != p.Scope.Bank {
-			continue // a household's list, seen by a bank: its own reviews only
-		}
 		out.Reviews = append(out.Reviews, reviewOut(r, decs[r.DecisionID].Product))
 	}
 	if next != "" {
@@ -322,6 +373,16 @@ func (s *Credit) ResolveReview(ctx context.Context, req *sanzhiv1.ResolveReviewR
 		out.Line = LineOut(res.View)
 	}
 	return out, nil
+}
+
+func (s *Credit) ApproveOverride(ctx context.Context, req *sanzhiv1.ApproveOverrideRequest) (*sanzhiv1.ResolveReviewResponse, error) {
+	res, err := s.svc.ApproveOverride(ctx, access.FromContext(ctx), req.GetName(), req.GetLimit())
+	if err != nil {
+		return nil, err
+	}
+	_, product, _, _ := credit.ParseReviewName(req.GetName(), "name")
+	return &sanzhiv1.ResolveReviewResponse{Review: reviewOut(res.Review, product), Decision: DecisionOut(res.Decision),
+		Line: LineOut(res.View)}, nil
 }
 
 func (s *Credit) StartReassessment(ctx context.Context, req *sanzhiv1.StartReassessmentRequest) (*sanzhiv1.Reassessment, error) {
@@ -414,6 +475,13 @@ func reviewOut(r *credit.Review, product string) *sanzhiv1.Review {
 	}
 	if r.OutcomeDecision != "" {
 		out.OutcomeDecision = credit.DecisionName(r.Bank, product, r.OutcomeDecision)
+	}
+	if r.ProposedBy != "" {
+		out.ProposedLimit, out.ProposedBy = r.ProposedLimit.StringFixed(2), r.ProposedBy
+		out.ProposalJustification = r.ProposalJustification
+		if r.ProposeTime != nil {
+			out.ProposeTime = timestamppb.New(*r.ProposeTime)
+		}
 	}
 	return out
 }

@@ -45,18 +45,31 @@ func lendingEnv(t *testing.T, st *sqlstore.Store) *env {
 	return e
 }
 
+// counterConsent has the officer record a counter authorisation of hh for
+// both purposes and the household confirm it with its own credential (a
+// bank-recorded consent is pending until then).
+func counterConsent(t *testing.T, e *env, hh, hhP, hash string) *sanzhiv1.Consent {
+	t.Helper()
+	c, err := e.consents.GrantConsent(e.as("officer"), &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: bankName,
+		Purposes: []string{"assessment", "post_loan"}, Channel: "counter", AuthorisationHash: hash})
+	require.NoError(t, err)
+	require.Equal(t, sanzhiv1.ConsentState_CONSENT_STATE_PENDING, c.State)
+	c, err = e.consents.ConfirmConsent(e.as(hhP), &sanzhiv1.ConfirmConsentRequest{Name: c.Name})
+	require.NoError(t, err)
+	require.True(t, c.Live)
+	return c
+}
+
 // consented registers a household of villageA with a principal, gives the
 // bank its consent for both purposes (recorded by the officer from a
-// counter authorisation) and assesses it. It returns the household, its
-// principal and the line.
+// counter authorisation, confirmed by the household) and assesses it. It
+// returns the household, its principal and the line.
 func consented(t *testing.T, e *env) (hh, principal string, line *sanzhiv1.CreditLine) {
 	t.Helper()
 	hh, principal = newHousehold(t, e, villageA, true)
 	// A few points make the household eligible under the example policy.
 	submitAndApprove(t, e, listingReq(e, hh, sanzhiv1.EvidenceKind_EVIDENCE_KIND_STAR_RATING))
-	_, err := e.consents.GrantConsent(e.as("officer"), &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: bankName,
-		Purposes: []string{"assessment", "post_loan"}, Channel: "counter", AuthorisationHash: sha})
-	require.NoError(t, err)
+	counterConsent(t, e, hh, principal, sha)
 	res, err := e.credit.AssessCredit(e.as("officer"), &sanzhiv1.AssessCreditRequest{Product: product, Household: hh})
 	require.NoError(t, err)
 	return hh, principal, res.Line
@@ -510,15 +523,45 @@ func testCreditReview(t *testing.T, e *env) {
 		Justification: "大棚收入经实地核实，提高额度"})
 	requireCode(t, err, codes.PermissionDenied, "", "")
 
-	res, err := e.credit.ResolveReview(e.as("officer"), &sanzhiv1.ResolveReviewRequest{Name: rv.Name, Outcome: "override",
+	// Four-eyes: the officer's override is only a proposal. Nothing about
+	// the line or the decisions changes until a second person approves.
+	prop, err := e.credit.ResolveReview(e.as("officer"), &sanzhiv1.ResolveReviewRequest{Name: rv.Name, Outcome: "override",
 		Limit: "50000", Justification: "大棚收入经实地核实，提高额度"})
 	require.NoError(t, err)
+	assert.Equal(t, "open", prop.Review.State)
+	assert.Equal(t, "50000.00", prop.Review.ProposedLimit)
+	assert.Equal(t, e.ids["officer"], prop.Review.ProposedBy)
+	assert.Nil(t, prop.Decision)
+	assert.Equal(t, line.Limit, getLine(t, e, hh).Limit, "a proposal alone changes no line")
+	still, err := e.credit.ListDecisions(e.as("regulator"), &sanzhiv1.ListDecisionsRequest{Household: hh})
+	require.NoError(t, err)
+	require.Len(t, still.Decisions, 1, "a proposal alone takes no decision")
+	// The maker cannot approve their own proposal, nor propose a second.
+	_, err = e.credit.ApproveOverride(e.as("officer"), &sanzhiv1.ApproveOverrideRequest{Name: rv.Name, Limit: "50000"})
+	requireCode(t, err, codes.FailedPrecondition, "", "")
+	assert.Equal(t, "MAKER_CHECKER", reasonOf(err))
+	_, err = e.credit.ResolveReview(e.as("officer"), &sanzhiv1.ResolveReviewRequest{Name: rv.Name, Outcome: "override",
+		Limit: "60000", Justification: "大棚收入经实地核实，再提高额度"})
+	assert.Equal(t, "OVERRIDE_PROPOSED", reasonOf(err))
+	// Another bank cannot approve; the checker must approve what was proposed.
+	_, err = e.credit.ApproveOverride(e.as("risk-other"), &sanzhiv1.ApproveOverrideRequest{Name: rv.Name, Limit: "50000"})
+	requireCode(t, err, codes.PermissionDenied, "", "")
+	_, err = e.credit.ApproveOverride(e.as("risk-1"), &sanzhiv1.ApproveOverrideRequest{Name: rv.Name, Limit: "60000"})
+	assert.Equal(t, "PROPOSAL_CHANGED", reasonOf(err))
+	assert.Equal(t, line.Limit, getLine(t, e, hh).Limit)
+
+	res, err := e.credit.ApproveOverride(e.as("risk-1"), &sanzhiv1.ApproveOverrideRequest{Name: rv.Name, Limit: "50000.00"})
+	require.NoError(t, err)
 	assert.Equal(t, "overridden", res.Review.State)
+	assert.Equal(t, e.ids["risk-1"], res.Review.ResolvedBy)
 	assert.Equal(t, "50000.00", res.Line.Limit)
 	assert.Equal(t, "override", res.Decision.Kind)
+	assert.Equal(t, e.ids["officer"], res.Decision.DecidedBy)
 	assert.Equal(t, line.Decision, res.Decision.Overrides)
 	_, err = e.credit.ResolveReview(e.as("officer"), &sanzhiv1.ResolveReviewRequest{Name: rv.Name, Outcome: "uphold",
 		Justification: "大棚收入经实地核实，提高额度"})
+	assert.Equal(t, "REVIEW_CLOSED", reasonOf(err))
+	_, err = e.credit.ApproveOverride(e.as("risk-2"), &sanzhiv1.ApproveOverrideRequest{Name: rv.Name, Limit: "50000"})
 	assert.Equal(t, "REVIEW_CLOSED", reasonOf(err))
 
 	// The regulator sees both decisions side by side.
@@ -589,6 +632,10 @@ type lendingFixture struct {
 	hh, hhP                  string
 	line, frozen             *sanzhiv1.CreditLine
 	toRevoke, reviewToSettle string
+	// Pending consents a bank recorded, and a review with an override
+	// proposed and waiting for its second person.
+	toConfirm, toRefuse, toCountersign string
+	proposed, proposedLimit            string
 }
 
 func newLendingFixture(t *testing.T, e *env) *lendingFixture {
@@ -602,16 +649,14 @@ func newLendingFixture(t *testing.T, e *env) *lendingFixture {
 	require.NoError(t, err)
 	_, err = e.policies.ActivatePolicy(e.as("risk-1"), &sanzhiv1.ActivatePolicyRequest{Name: v.Name})
 	require.NoError(t, err)
-	open := func(hh string) *sanzhiv1.CreditLine {
-		_, err := e.consents.GrantConsent(e.as("officer"), &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: bankName,
-			Purposes: []string{"assessment", "post_loan"}, Channel: "counter", AuthorisationHash: sha})
-		require.NoError(t, err)
+	open := func(hh, hhP string) *sanzhiv1.CreditLine {
+		counterConsent(t, e, hh, hhP, sha)
 		res, err := e.credit.AssessCredit(e.as("officer"), &sanzhiv1.AssessCreditRequest{Product: f.product, Household: hh})
 		require.NoError(t, err)
 		return res.Line
 	}
 	f.hh, f.hhP = newHousehold(t, e, villageA, true)
-	f.line = open(f.hh)
+	f.line = open(f.hh, f.hhP)
 	_, err = e.credit.ReportDrawdown(e.as("officer"), &sanzhiv1.ReportDrawdownRequest{Line: f.line.Name,
 		TransactionId: "audit-fixture", Amount: "100", Use: "agriculture"})
 	require.NoError(t, err)
@@ -620,11 +665,28 @@ func newLendingFixture(t *testing.T, e *env) *lendingFixture {
 	require.NoError(t, err)
 	f.toRevoke = c.Name
 	fh, fhP := newHousehold(t, e, villageA, true)
-	f.frozen = open(fh)
+	f.frozen = open(fh, fhP)
 	submitAndApprove(t, e, listingReq(e, fh, sanzhiv1.EvidenceKind_EVIDENCE_KIND_BLACK_LIST))
 	rv, err := e.credit.RequestReview(e.as(fhP), &sanzhiv1.RequestReviewRequest{Decision: f.frozen.Decision, Reason: "请人工复核"})
 	require.NoError(t, err)
 	f.reviewToSettle = rv.Name
+	pending := func(hash string) string {
+		c, err := e.consents.GrantConsent(e.as("officer"), &sanzhiv1.GrantConsentRequest{Parent: f.hh, Bank: bankName,
+			Purposes: []string{"post_loan"}, Channel: "paper", AuthorisationHash: hash})
+		require.NoError(t, err)
+		return c.Name
+	}
+	f.toConfirm, f.toRefuse, f.toCountersign = pending("d1"+sha[2:]), pending("d2"+sha[2:]), pending("d3"+sha[2:])
+	oh, ohP := newHousehold(t, e, villageA, true)
+	submitAndApprove(t, e, listingReq(e, oh, sanzhiv1.EvidenceKind_EVIDENCE_KIND_STAR_RATING))
+	ol := open(oh, ohP)
+	rv, err = e.credit.RequestReview(e.as(ohP), &sanzhiv1.RequestReviewRequest{Decision: ol.Decision, Reason: "请人工复核额度"})
+	require.NoError(t, err)
+	f.proposedLimit = "1000.00"
+	_, err = e.credit.ResolveReview(e.as("officer"), &sanzhiv1.ResolveReviewRequest{Name: rv.Name, Outcome: "override",
+		Limit: f.proposedLimit, Justification: "复核后下调额度，待第二人批准"})
+	require.NoError(t, err)
+	f.proposed = rv.Name
 	return f
 }
 
@@ -635,6 +697,27 @@ func (f *lendingFixture) calls(t *testing.T, e *env) map[string]func() (string, 
 				Purposes: []string{"post_loan"}, Channel: "app", AuthorisationHash: "cc" + sha[2:]})
 			require.NoError(t, err)
 			return c.Name, f.hhP
+		},
+		sanzhiv1.ConsentService_ConfirmConsent_FullMethodName: func() (string, string) {
+			c, err := e.consents.ConfirmConsent(e.as(f.hhP), &sanzhiv1.ConfirmConsentRequest{Name: f.toConfirm})
+			require.NoError(t, err)
+			return c.Name, f.hhP
+		},
+		sanzhiv1.ConsentService_RefuseConsent_FullMethodName: func() (string, string) {
+			c, err := e.consents.RefuseConsent(e.as(f.hhP), &sanzhiv1.RefuseConsentRequest{Name: f.toRefuse})
+			require.NoError(t, err)
+			return c.Name, f.hhP
+		},
+		sanzhiv1.ConsentService_CountersignConsent_FullMethodName: func() (string, string) {
+			c, err := e.consents.CountersignConsent(e.as("clerk-a"), &sanzhiv1.CountersignConsentRequest{Name: f.toCountersign,
+				AuthorisationHash: "d3" + sha[2:]})
+			require.NoError(t, err)
+			return c.Name, "clerk-a"
+		},
+		sanzhiv1.CreditService_ApproveOverride_FullMethodName: func() (string, string) {
+			res, err := e.credit.ApproveOverride(e.as("risk-1"), &sanzhiv1.ApproveOverrideRequest{Name: f.proposed, Limit: f.proposedLimit})
+			require.NoError(t, err)
+			return res.Review.Name, "risk-1"
 		},
 		sanzhiv1.ConsentService_RevokeConsent_FullMethodName: func() (string, string) {
 			c, err := e.consents.RevokeConsent(e.as(f.hhP), &sanzhiv1.RevokeConsentRequest{Name: f.toRevoke})

@@ -78,6 +78,9 @@ type env struct {
 	clock    *clock
 	keys     map[string]string // principal name -> API key
 	ids      map[string]string // principal name -> id
+	// second builds another lending service over the same store, as a
+	// second sanzhid instance has.
+	second func() *credit.Service
 }
 
 // clock is the services' clock: the real time plus an offset a test may
@@ -134,6 +137,10 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(polSvc, server.PolicyLinter).
 		WithSimulator(server.PolicySimulator(st, kr, polSvc, cats, clk.Now)))
 	lendingSvc := server.NewLending(st, kr, evidenceSvc, hhSvc, clk.Now)
+	second := func() *credit.Service {
+		return credit.NewService(st.Lending(), server.NewActivePolicies(st.Policies()), server.LendingInputs{
+			Keyring: kr, Catalogues: cats}, clk.Now)
+	}
 	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lendingSvc, st))
 	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lendingSvc, server.NewReassessor(lendingSvc, log)))
 	// Webhooks without a dispatcher answer UNAVAILABLE past the chain:
@@ -150,7 +157,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
 		cats: sanzhiv1.NewCatalogueServiceClient(conn), evidence: sanzhiv1.NewEvidenceServiceClient(conn),
 		points: sanzhiv1.NewPointsServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn),
-		consents: sanzhiv1.NewConsentServiceClient(conn), credit: sanzhiv1.NewCreditServiceClient(conn), lending: lendingSvc, keyring: kr, cats2: cats, conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}}
+		consents: sanzhiv1.NewConsentServiceClient(conn), credit: sanzhiv1.NewCreditServiceClient(conn), lending: lendingSvc, keyring: kr, cats2: cats, conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}, second: second}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)

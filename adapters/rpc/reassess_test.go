@@ -30,9 +30,17 @@ func TestReassessRun(t *testing.T) {
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		ctx := context.Background()
-		grant := func(hh string, purposes ...string) *sanzhiv1.Consent {
+		// The bank records a paper form; the village clerk countersigns it
+		// (a bank-recorded consent is pending until then).
+		record := func(hh string, purposes ...string) *sanzhiv1.Consent {
 			c, err := e.consents.GrantConsent(e.as("officer"), &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: bankName,
-				Purposes: purposes, Channel: "counter", AuthorisationHash: sha})
+				Purposes: purposes, Channel: "paper", AuthorisationHash: sha})
+			require.NoError(t, err)
+			return c
+		}
+		grant := func(hh string, purposes ...string) *sanzhiv1.Consent {
+			c, err := e.consents.CountersignConsent(e.as("clerk-a"), &sanzhiv1.CountersignConsentRequest{
+				Name: record(hh, purposes...).Name, AuthorisationHash: sha})
 			require.NoError(t, err)
 			return c
 		}
@@ -46,6 +54,9 @@ func TestReassessRun(t *testing.T) {
 				c := grant(hh, "assessment")
 				_, err := e.consents.RevokeConsent(e.as("officer"), &sanzhiv1.RevokeConsentRequest{Name: c.Name})
 				require.NoError(t, err)
+				skipped = append(skipped, hh)
+			case i == 3: // recorded by the bank, never confirmed: pending
+				record(hh, "assessment", "post_loan")
 				skipped = append(skipped, hh)
 			case i == 2: // post-loan only: still a live consent of the bank
 				grant(hh, "post_loan")

@@ -288,6 +288,20 @@ var matrix = []matrixRow{
 		})},
 	{method: sanzhiv1.ConsentService_ListConsents_FullMethodName, grants: g("household:own officer:any risk:any regulator:any"),
 		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListConsentsRequest{Parent: w.hh[s]} })},
+	// A pending consent a bank recorded is settled by the household
+	// itself, or countersigned by the staff of its village.
+	{method: sanzhiv1.ConsentService_ConfirmConsent_FullMethodName, grants: g("household:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ConfirmConsentRequest{Name: w.hh[s] + "/consents/" + missing()}
+		})},
+	{method: sanzhiv1.ConsentService_RefuseConsent_FullMethodName, grants: g("household:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.RefuseConsentRequest{Name: w.hh[s] + "/consents/" + missing()}
+		})},
+	{method: sanzhiv1.ConsentService_CountersignConsent_FullMethodName, grants: g("clerk:own reviewer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.CountersignConsentRequest{Name: w.hh[s] + "/consents/" + missing(), AuthorisationHash: sha}
+		})},
 	{method: sanzhiv1.ConsentService_ListQueryRecords_FullMethodName, grants: g("household:own regulator:any"),
 		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListQueryRecordsRequest{Parent: w.hh[s]} })},
 
@@ -337,6 +351,10 @@ var matrix = []matrixRow{
 	{method: sanzhiv1.CreditService_ResolveReview_FullMethodName, grants: g("officer:own risk:own"),
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.ResolveReviewRequest{Name: w.product(s) + "/reviews/" + missing()}
+		})},
+	{method: sanzhiv1.CreditService_ApproveOverride_FullMethodName, grants: g("officer:own risk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ApproveOverrideRequest{Name: w.product(s) + "/reviews/" + missing(), Limit: "1000"}
 		})},
 	{method: sanzhiv1.CreditService_StartReassessment_FullMethodName, grants: g("risk:own"),
 		req: noCounty(func(w *world, s side) proto.Message {

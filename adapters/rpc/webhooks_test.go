@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,6 +42,10 @@ type webhookFixture struct {
 	refuse   atomic.Bool
 	replays  atomic.Int32
 	accepted atomic.Int32
+	// stop ends the background dispatcher (replays still work): its
+	// deliveries write query records of their own, which a test counting
+	// audit entries must not see land beside the call it measures.
+	stop func()
 }
 
 func newWebhookFixture(t testing.TB, e *env) *webhookFixture {
@@ -71,7 +76,9 @@ func newWebhookFixture(t testing.TB, e *env) *webhookFixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); d.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	var once sync.Once
+	f.stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(f.stop)
 
 	v, err := rpc.NewValidator()
 	require.NoError(t, err)

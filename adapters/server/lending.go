@@ -13,7 +13,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending/credit"
-	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -28,7 +27,7 @@ import (
 // same transaction.
 func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *household.Service, now func() time.Time) *credit.Service {
 	svc := credit.NewService(st.Lending(), NewActivePolicies(st.Policies()),
-		LendingInputs{Evidence: ev, Households: st.Households(), Keyring: kr,
+		LendingInputs{Keyring: kr,
 			Catalogues: catalogue.NewService(st.Catalogues(), now)}, now)
 	if st.ConcurrentWriters() {
 		svc.SetRunCommitters(2) // a page's inserts overlap the previous page's commit
@@ -146,42 +145,15 @@ func (a *ActivePolicies) Version(ctx context.Context, bank, product string, n in
 	return p, nil
 }
 
-// LendingInputs implements credit.Inputs over the evidence service (points
-// and standing as of the day), the household register and the data key
-// (the head's date of birth from the 身份证号).
+// LendingInputs implements credit.Inputs: the catalogue's base points and
+// the data key (the head's date of birth from the 身份证号). The
+// household, its points and its standing are read by the assessment in
+// its own transaction (credit.Reader.AssessInput).
 type LendingInputs struct {
-	Evidence   *evidence.Service
-	Households household.Store
-	Keyring    *pii.Keyring
-	// Catalogues gives the base points of households read in bulk (a
-	// batch re-assessment).
+	Keyring *pii.Keyring
+	// Catalogues gives the base points a household's balance of today
+	// starts from.
 	Catalogues *catalogue.Service
-}
-
-// Parts implements credit.Inputs.
-func (in LendingInputs) Parts(ctx context.Context, village, id string, day household.Date) (assess.Parts, error) {
-	name := "villages/" + village + "/households/" + id
-	var h *household.Household
-	if err := in.Households.Read(ctx, func(tx household.Reader) error {
-		var err error
-		h, err = tx.Household(ctx, village, id)
-		return err
-	}); err != nil {
-		return assess.Parts{}, err
-	}
-	bal, err := in.Evidence.Points(ctx, name, string(day))
-	if err != nil {
-		return assess.Parts{}, err
-	}
-	standing, err := in.Evidence.Standing(ctx, name, string(day))
-	if err != nil {
-		return assess.Parts{}, err
-	}
-	birth, err := in.HeadBirth(h)
-	if err != nil {
-		return assess.Parts{}, err
-	}
-	return assess.Parts{Household: h, HeadBirth: birth, Points: bal, Standing: standing}, nil
 }
 
 // BasePoints implements credit.Inputs: what evidence.Service.Points starts

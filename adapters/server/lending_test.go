@@ -104,10 +104,20 @@ func TestBankTourOverHTTP(t *testing.T) {
 	}
 	var hh string
 	var assessed struct{ Line line }
+	clerkKey := "sz_demo_clerk_" + demo.Villages[0].Slug
 	for i, h := range list.Households {
 		auth := strings.Repeat(string(rune('a'+i%6)), 64)
+		// The bank records the signed form: pending, it authorises nothing.
+		var c struct{ Name, State string }
 		require.Equal(t, http.StatusOK, httpJSON(t, base, officer, http.MethodPost, "/v1/"+h.Name+"/consents",
-			`{"bank":"banks/tongxiang-rcb","purposes":["assessment","post_loan"],"channel":"counter","authorisationHash":"`+auth+`"}`, nil))
+			`{"bank":"banks/tongxiang-rcb","purposes":["assessment","post_loan"],"channel":"counter","authorisationHash":"`+auth+`"}`, &c))
+		require.Equal(t, "CONSENT_STATE_PENDING", c.State)
+		require.Equal(t, http.StatusForbidden, httpJSON(t, base, officer, http.MethodPost, "/v1/"+product+"/creditLines:assess",
+			`{"household":"`+h.Name+`"}`, nil))
+		// The village clerk, having seen the form, countersigns its hash.
+		require.Equal(t, http.StatusOK, httpJSON(t, base, clerkKey, http.MethodPost, "/v1/"+c.Name+":countersign",
+			`{"authorisationHash":"`+auth+`"}`, &c))
+		require.Equal(t, "CONSENT_STATE_GRANTED", c.State)
 		require.Equal(t, http.StatusOK, httpJSON(t, base, officer, http.MethodPost, "/v1/"+product+"/creditLines:assess",
 			`{"household":"`+h.Name+`"}`, &assessed))
 		if assessed.Line.Limit != "0.00" {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -183,7 +184,8 @@ func (tx *Tx) insertOnce(ctx context.Context, what string, exists func() error, 
 // --- consents ---------------------------------------------------------
 
 var consentCols = []string{"id", "village_code", "household_id", "bank", "purposes", "grant_time",
-	"expire_time", "channel", "authorisation_hash", "recorded_by", "revoke_time", "revoked_by"}
+	"expire_time", "channel", "authorisation_hash", "recorded_by", "revoke_time", "revoked_by",
+	"state", "confirmed_by", "confirm_time"}
 
 var consentColumns = columns("", consentCols)
 
@@ -191,7 +193,8 @@ func scanConsent(r interface{ Scan(...any) error }) (*lending.Consent, error) {
 	c := &lending.Consent{}
 	var village, id string
 	err := r.Scan(&c.ID, &village, &id, &c.Bank, purposeList{&c.Purposes}, ts{&c.GrantTime},
-		ts{&c.Expires}, &c.Channel, &c.AuthorisationHash, &c.RecordedBy, nullTS{&c.RevokeTime}, &c.RevokedBy)
+		ts{&c.Expires}, &c.Channel, &c.AuthorisationHash, &c.RecordedBy, nullTS{&c.RevokeTime}, &c.RevokedBy,
+		text[lending.ConsentState]{&c.State}, &c.ConfirmedBy, nullTS{&c.ConfirmTime})
 	c.Household = credit.HouseholdRef{Village: village, ID: id}.Name()
 	return c, err
 }
@@ -224,11 +227,12 @@ func (tx *Tx) Consents(ctx context.Context, householdID string) ([]*lending.Cons
 	return out, internal(rows.Err(), "listing consents")
 }
 
-// liveConsent is the condition on consents for "live at $at": granted,
-// not expired and not revoked at that instant (both ends exclusive, as in
-// lending.Consent.Live).
+// liveConsent is the condition on consents for "live at $at": in state
+// granted, granted, not expired and not revoked at that instant (both ends
+// exclusive), as lending.Consent.Live says; the conformance suite holds the
+// two to the same answers (testLiveConsentTwin).
 func liveConsent(at int) string {
-	return fmt.Sprintf(`grant_time <= $%[1]d AND expire_time > $%[1]d AND (revoke_time IS NULL OR revoke_time > $%[1]d)`, at)
+	return fmt.Sprintf(`state = 'granted' AND grant_time <= $%[1]d AND expire_time > $%[1]d AND (revoke_time IS NULL OR revoke_time > $%[1]d)`, at)
 }
 
 // LiveConsentHouseholds implements credit.Reader.
@@ -279,7 +283,34 @@ func (tx *Tx) InsertConsent(ctx context.Context, c *lending.Consent) error {
 		},
 		`INSERT INTO consents (`+consentColumns+`) VALUES (`+placeholders(1, len(consentCols))+`)`,
 		c.ID, village, id, c.Bank, strings.Join(purposes, ","), tsArg(c.GrantTime), tsArg(c.Expires),
-		c.Channel, c.AuthorisationHash, c.RecordedBy, optTSArg(c.RevokeTime), c.RevokedBy)
+		c.Channel, c.AuthorisationHash, c.RecordedBy, optTSArg(c.RevokeTime), c.RevokedBy,
+		string(c.State), c.ConfirmedBy, optTSArg(c.ConfirmTime))
+}
+
+// SettleConsent implements credit.Writer: a compare-and-set from pending,
+// so two settlements racing (the household confirming while its clerk
+// countersigns, or refusing) leave exactly one of them.
+func (tx *Tx) SettleConsent(ctx context.Context, id string, to lending.ConsentState, at time.Time, by string) error {
+	n, err := tx.q.Exec(ctx, `UPDATE consents SET state = $1, confirmed_by = $2, confirm_time = $3
+		WHERE id = $4 AND state = 'pending' AND revoke_time IS NULL`, string(to), by, tsArg(at), id)
+	if err != nil {
+		return internal(err, "settling a consent")
+	}
+	if n == 0 {
+		c, err := tx.Consent(ctx, id)
+		if err != nil {
+			return err
+		}
+		return fault.New(fault.FailedPrecondition, credit.ReasonConsentNotPending, "consent %s is %s, not pending", id, consentStateWord(c))
+	}
+	return nil
+}
+
+func consentStateWord(c *lending.Consent) string {
+	if c.RevokeTime != nil {
+		return "revoked"
+	}
+	return string(c.State)
 }
 
 // RevokeConsent implements credit.Writer. Revoking twice keeps the first
@@ -530,8 +561,9 @@ func (tx *Tx) UpdateLine(ctx context.Context, l *credit.Line, prevVersion int) e
 // --- the hot read -----------------------------------------------------
 
 // queryLineSQL reads, in one statement, whether a consent is live ($1
-// bank, $3 household, $4 village, $5 instant, $6 purpose pattern) and,
-// only when it is, the line of ($1, $2 product, $3, $4). The line's
+// bank, $3 household, $4 village, $5 instant, $6 purpose pattern) and the
+// line of ($1, $2 product, $3, $4): the line's drawn balance is the other
+// fact of the lawful-basis rule, which QueryLine then applies. The line's
 // decision comes from the decision cache (decisions never change).
 var queryLineSQL = `WITH live AS (
 		SELECT 1 FROM consents
@@ -541,7 +573,7 @@ var queryLineSQL = `WITH live AS (
 	SELECT EXISTS (SELECT 1 FROM live), ` + lineColumnsL + `
 	FROM (SELECT 1 AS one) q
 	LEFT JOIN credit_lines l ON l.bank = $1 AND l.product = $2 AND l.household_id = $3
-		AND l.village_code = $4 AND EXISTS (SELECT 1 FROM live)`
+		AND l.village_code = $4`
 
 var (
 	liveConsentAt5 = liveConsent(5)
@@ -587,9 +619,12 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // purposePattern matches purpose as one element of ",purposes,".
 func purposePattern(p lending.Purpose) string { return "%," + likeEscaper.Replace(string(p)) + ",%" }
 
-// QueryLine implements credit.Store: the consent check and the read are
-// one statement outside any transaction; the query record then joins the
-// store's group commit, and QueryLine returns once it is durable.
+// QueryLine implements credit.Store: the facts the lawful-basis rule
+// needs (a live consent for the purpose, the line's drawn balance) and the
+// line are one statement outside any transaction; lending's rule
+// (Standing.Basis, ActRead) decides; the query record, naming the basis,
+// then joins the store's group commit, and QueryLine returns once it is
+// durable.
 func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec audit.Record) (*credit.Line, *credit.Decision, error) {
 	if err := checkRecord(rec); err != nil {
 		return nil, nil, err
@@ -612,30 +647,45 @@ func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec aud
 		}
 		return nil
 	})
-	if err == nil && line != nil {
+	if err != nil {
+		return nil, nil, err
+	}
+	st := lending.Standing{Bank: q.Bank, Owes: line != nil && line.Drawn.IsPositive()}
+	switch q.Purpose {
+	case lending.PurposeAssessment:
+		st.Assessment = live
+	case lending.PurposePostLoan:
+		st.PostLoan = live
+	}
+	basis, err := st.Basis(lending.ActRead, q.Purpose)
+	if err != nil {
+		return nil, nil, err // no basis: nothing read, nothing recorded here
+	}
+	if line != nil {
 		if dec = l.s.decisions.get(line.DecisionID); dec == nil {
 			err = l.s.conn.ReadOne(ctx, func(qr Querier) error {
 				var err error
 				dec, err = (&Tx{q: qr, d: &l.s.dialect}).Decision(ctx, line.DecisionID)
 				return err
 			})
-			if err == nil {
-				cp := *dec
-				l.s.decisions.put(&cp)
+			if err != nil {
+				return nil, nil, err
 			}
+			cp := *dec
+			l.s.decisions.put(&cp)
 		}
 	}
-	if err == nil && live {
-		// The read happened: it is on record before anyone sees its result.
-		err = l.s.records.Append(ctx, rec)
+	// The read happened: it is on record, with its basis, before anyone
+	// sees its result.
+	rec.Payload = maps.Clone(rec.Payload)
+	if rec.Payload == nil {
+		rec.Payload = map[string]string{}
 	}
-	switch {
-	case err != nil:
+	rec.Payload["basis"] = string(basis.Kind)
+	if err := l.s.records.Append(ctx, rec); err != nil {
 		return nil, nil, err
-	case !live:
-		return nil, nil, fault.New(fault.PermissionDenied, lending.ReasonConsentRequired,
-			"bank %q has no live consent of the household for purpose %q", q.Bank, q.Purpose)
-	case line == nil:
+	}
+	if line == nil {
 		return nil, nil, fault.New(fault.NotFound, "LINE_NOT_FOUND", "no %s line of bank %s for %s",
 			q.Product, q.Bank, credit.HouseholdRef{Village: q.Village, ID: q.Household}.Name())
 	}

@@ -58,7 +58,8 @@ func (tx *Tx) InsertTransaction(ctx context.Context, t *credit.Transaction) erro
 // --- review requests --------------------------------------------------
 
 var reviewCols = []string{"id", "decision_id", "bank", "village_code", "household_id", "reason", "state",
-	"requested_by", "request_time", "resolved_by", "resolve_time", "resolution", "outcome_decision_id"}
+	"requested_by", "request_time", "resolved_by", "resolve_time", "resolution", "outcome_decision_id",
+	"proposed_limit", "proposed_by", "propose_time", "proposal_justification"}
 
 var reviewColumns = columns("", reviewCols)
 
@@ -66,7 +67,8 @@ func scanReview(r interface{ Scan(...any) error }) (*credit.Review, error) {
 	v := &credit.Review{}
 	err := r.Scan(&v.ID, &v.DecisionID, &v.Bank, &v.Village, &v.HouseholdID, &v.Reason,
 		text[credit.ReviewState]{&v.State}, &v.RequestedBy, ts{&v.RequestTime}, &v.ResolvedBy,
-		nullTS{&v.ResolveTime}, &v.Resolution, &v.OutcomeDecision)
+		nullTS{&v.ResolveTime}, &v.Resolution, &v.OutcomeDecision,
+		money{&v.ProposedLimit}, &v.ProposedBy, nullTS{&v.ProposeTime}, &v.ProposalJustification)
 	return v, err
 }
 
@@ -132,14 +134,20 @@ func (tx *Tx) InsertReview(ctx context.Context, r *credit.Review) error {
 		},
 		`INSERT INTO review_requests (`+reviewColumns+`) VALUES (`+placeholders(1, len(reviewCols))+`)`,
 		r.ID, r.DecisionID, r.Bank, r.Village, r.HouseholdID, r.Reason, string(r.State), r.RequestedBy,
-		tsArg(r.RequestTime), r.ResolvedBy, optTSArg(r.ResolveTime), r.Resolution, r.OutcomeDecision)
+		tsArg(r.RequestTime), r.ResolvedBy, optTSArg(r.ResolveTime), r.Resolution, r.OutcomeDecision,
+		moneyArg(r.ProposedLimit), r.ProposedBy, optTSArg(r.ProposeTime), r.ProposalJustification)
 }
 
 // UpdateReview implements credit.Writer.
 func (tx *Tx) UpdateReview(ctx context.Context, r *credit.Review) error {
+	if err := scale("review.proposed_limit", r.ProposedLimit, moneyPlaces); err != nil {
+		return err
+	}
 	n, err := tx.q.Exec(ctx, `UPDATE review_requests SET state = $1, resolved_by = $2, resolve_time = $3,
-		resolution = $4, outcome_decision_id = $5 WHERE id = $6`,
-		string(r.State), r.ResolvedBy, optTSArg(r.ResolveTime), r.Resolution, r.OutcomeDecision, r.ID)
+		resolution = $4, outcome_decision_id = $5, proposed_limit = $6, proposed_by = $7, propose_time = $8,
+		proposal_justification = $9 WHERE id = $10`,
+		string(r.State), r.ResolvedBy, optTSArg(r.ResolveTime), r.Resolution, r.OutcomeDecision,
+		moneyArg(r.ProposedLimit), r.ProposedBy, optTSArg(r.ProposeTime), r.ProposalJustification, r.ID)
 	if err != nil {
 		return internal(err, "updating a review request")
 	}
@@ -312,4 +320,25 @@ func (tx *Tx) UpdateRun(ctx context.Context, r *credit.Run) error {
 		return fault.New(fault.NotFound, "RUN_NOT_FOUND", "re-assessment run %s not found", r.ID)
 	}
 	return nil
+}
+
+// ClaimDue implements credit.Writer. Where the engine takes row locks
+// (PostgreSQL) the mark is claimed FOR UPDATE SKIP LOCKED: a second
+// re-assessor skips a household the first holds instead of waiting for it
+// and assessing it again. SQLite has one writer: its transactions never
+// interleave, so a plain read claims.
+func (tx *Tx) ClaimDue(ctx context.Context, householdID string) (bool, error) {
+	lock := ""
+	if tx.d.ForUpdate != "" {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var id string
+	err := tx.q.QueryRow(ctx, `SELECT household_id FROM reassess_due WHERE household_id = $1`+lock, householdID).Scan(&id)
+	if errors.Is(err, ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, internal(err, "claiming a re-assessment mark")
+	}
+	return true, nil
 }

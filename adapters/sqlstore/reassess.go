@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -393,3 +394,35 @@ func (s *Store) ActiveProducts(ctx context.Context, bank string) ([]string, erro
 // (PostgreSQL) rather than one at a time (SQLite's single writer): a
 // batch re-assessment writes several pages at once only then.
 func (s *Store) ConcurrentWriters() bool { return s.dialect.Name != "sqlite" }
+
+// AssessInput implements credit.Reader: the statements of
+// ReassessCandidates for one household, by key.
+func (tx *Tx) AssessInput(ctx context.Context, village, householdID string) (*credit.Candidate, error) {
+	const what = "reading a household to assess"
+	var entries sql.NullString
+	h, err := scanHousehold(scanPlus{tx.q.QueryRow(ctx, `SELECT `+householdColumns+`, p.entries
+		FROM households h
+		JOIN household_facts f ON f.household_id = h.id AND f.version = h.facts_version
+		LEFT JOIN household_points p ON p.household_id = h.id
+		WHERE h.id = $1 AND h.village_code = $2`, householdID, village), &entries})
+	if errors.Is(err, ErrNoRows) {
+		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s not found",
+			credit.HouseholdRef{Village: village, ID: householdID}.Name())
+	}
+	if err != nil {
+		return nil, internal(err, what)
+	}
+	c := &credit.Candidate{Household: h}
+	if entries.Valid {
+		if c.Entries, err = decodeEntries(entries.String); err != nil {
+			return nil, internal(err, "reading a points sheet")
+		}
+	}
+	c.Listings, err = tx.evidenceList(ctx, "reading listings", `SELECT `+evidenceColumns+` FROM evidence
+		WHERE household_id = $1 AND kind <> 'points' AND state IN ('posted', 'revoked')
+		ORDER BY household_id, id`, householdID)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -59,6 +59,7 @@ func newConsent(t *testing.T, h *household.Household, bank string, grant, expire
 		ID: newID(t), Household: h.Name(), Bank: bank, Purposes: purposes,
 		GrantTime: grant, Expires: expire, Channel: lending.ChannelApp,
 		AuthorisationHash: hashOf(int(grant.Unix())), RecordedBy: "household-" + h.ID[:8],
+		State: lending.ConsentGranted,
 	}
 }
 
@@ -139,8 +140,13 @@ func assertSameConsent(t *testing.T, want, got *lending.Consent) {
 	} else if assert.NotNil(t, g.RevokeTime) {
 		sameInstant(t, *w.RevokeTime, *g.RevokeTime, "revoke time")
 	}
-	w.GrantTime, w.Expires, w.RevokeTime = time.Time{}, time.Time{}, nil
-	g.GrantTime, g.Expires, g.RevokeTime = time.Time{}, time.Time{}, nil
+	if w.ConfirmTime == nil {
+		assert.Nil(t, g.ConfirmTime)
+	} else if assert.NotNil(t, g.ConfirmTime) {
+		sameInstant(t, *w.ConfirmTime, *g.ConfirmTime, "confirm time")
+	}
+	w.GrantTime, w.Expires, w.RevokeTime, w.ConfirmTime = time.Time{}, time.Time{}, nil, nil
+	g.GrantTime, g.Expires, g.RevokeTime, g.ConfirmTime = time.Time{}, time.Time{}, nil, nil
 	assert.Equal(t, w, g)
 }
 
@@ -627,8 +633,17 @@ func testLendingReviews(t *testing.T, s *sqlstore.Store) {
 	resolved.State, resolved.ResolvedBy, resolved.ResolveTime = credit.ReviewOverridden, "officer", at(time.Hour+7)
 	resolved.Resolution, resolved.OutcomeDecision = "核实后调整额度", outcome.ID
 	require.NoError(t, writeLending(s, func(ctx context.Context, tx credit.Writer) error { return tx.UpdateReview(ctx, &resolved) }))
+	// An override proposed on r2, waiting for its second person.
+	proposed := *r2
+	proposed.ProposedLimit, proposed.ProposedBy, proposed.ProposeTime = decimal.RequireFromString("1234.5"), "officer", at(time.Hour+9)
+	proposed.ProposalJustification = "复核后拟调整额度"
+	require.NoError(t, writeLending(s, func(ctx context.Context, tx credit.Writer) error { return tx.UpdateReview(ctx, &proposed) }))
+	tooFine := proposed
+	tooFine.ProposedLimit = decimal.RequireFromString("1.001")
+	err := writeLending(s, func(ctx context.Context, tx credit.Writer) error { return tx.UpdateReview(ctx, &tooFine) })
+	assert.True(t, fault.Is(err, fault.Invalid), "a proposed limit finer than a fen: %v", err)
 
-	for _, want := range []*credit.Review{&resolved, r2} {
+	for _, want := range []*credit.Review{&resolved, &proposed} {
 		got, err := readLending(s, func(tx credit.Reader) (*credit.Review, error) { return tx.Review(ctx, want.ID) })
 		require.NoError(t, err)
 		sameInstant(t, want.RequestTime, got.RequestTime, "request time")
@@ -637,8 +652,15 @@ func testLendingReviews(t *testing.T, s *sqlstore.Store) {
 		} else if assert.NotNil(t, got.ResolveTime) {
 			sameInstant(t, *want.ResolveTime, *got.ResolveTime, "resolve time")
 		}
+		if want.ProposeTime == nil {
+			assert.Nil(t, got.ProposeTime)
+		} else if assert.NotNil(t, got.ProposeTime) {
+			sameInstant(t, *want.ProposeTime, *got.ProposeTime, "propose time")
+		}
+		assert.True(t, want.ProposedLimit.Equal(got.ProposedLimit), "proposed limit %s, got %s", want.ProposedLimit, got.ProposedLimit)
 		w, g := *want, *got
 		w.RequestTime, w.ResolveTime, g.RequestTime, g.ResolveTime = time.Time{}, nil, time.Time{}, nil
+		w.ProposeTime, g.ProposeTime, w.ProposedLimit, g.ProposedLimit = nil, nil, decimal.Zero, decimal.Zero
 		assert.Equal(t, w, g)
 	}
 
@@ -658,7 +680,7 @@ func testLendingReviews(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, []string{r3.ID}, list(credit.ReviewQuery{HouseholdID: h1.ID, Limit: 1}))
 	assert.Equal(t, []string{r1.ID}, list(credit.ReviewQuery{HouseholdID: h1.ID, Before: r3.ID, Limit: 1}))
 
-	_, err := readLending(s, func(tx credit.Reader) (*credit.Review, error) { return tx.Review(ctx, missing) })
+	_, err = readLending(s, func(tx credit.Reader) (*credit.Review, error) { return tx.Review(ctx, missing) })
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 	ghost := resolved
 	ghost.ID = newID(t)
@@ -790,7 +812,10 @@ func testQueryLine(t *testing.T, s *sqlstore.Store) {
 	got := recs[len(recs)-1]
 	sameInstant(t, rec.Time, got.Time, "record time")
 	got.Time = rec.Time
-	assert.Equal(t, rec, got)
+	want := rec
+	want.Payload = map[string]string{"purpose": "post_loan", "bank": bankA, "basis": "consent"}
+	assert.Equal(t, want, got, "the record, with the basis the read rested on")
+	assert.Equal(t, map[string]string{"purpose": "post_loan", "bank": bankA}, rec.Payload, "the caller's record is left alone")
 
 	// Live, but no such line: the query happened, so it is recorded.
 	noLine := q
@@ -803,7 +828,7 @@ func testQueryLine(t *testing.T, s *sqlstore.Store) {
 	assert.Len(t, queued(t, s), before+2)
 
 	// An assessment query is covered by the same consent; a record
-	// without payload is queued with {}.
+	// without payload is queued with the basis only.
 	assess := q
 	assess.Purpose = lending.PurposeAssessment
 	bare := rec
@@ -812,7 +837,7 @@ func testQueryLine(t *testing.T, s *sqlstore.Store) {
 	require.NoError(t, err)
 	recs = queued(t, s)
 	require.Len(t, recs, before+3)
-	assert.Empty(t, recs[len(recs)-1].Payload)
+	assert.Equal(t, map[string]string{"basis": "consent"}, recs[len(recs)-1].Payload)
 }
 
 func testLineEvents(t *testing.T, s *sqlstore.Store) {

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/sanzhi/sanzhi/adapters/pii"
+	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	wh "github.com/sanzhi/sanzhi/lending/webhook"
@@ -271,15 +272,27 @@ func (s *Dispatcher) drain(ctx context.Context, bank string) error {
 				s.release(context.WithoutCancel(ctx), ep, ep.Attempts+1, "cannot open the webhook secret")
 				return err
 			}
+			// Judged now, at delivery, not when the event was written: a
+			// household that revoked every consent and owes nothing since
+			// is not the bank's to hear about (credit.ForDelivery).
+			var d *credit.Delivery
+			if err := s.store.Read(ctx, func(tx Reader) error {
+				var err error
+				d, err = credit.ForDelivery(ctx, tx, ev, credit.ActorWebhook, credit.MethodWebhook, s.now())
+				return err
+			}); err != nil {
+				s.release(context.WithoutCancel(ctx), ep, ep.Attempts, ep.LastError)
+				return err
+			}
 			attempt := ep.Attempts + 1
-			err = s.post(ctx, delivery{url: ep.URL, secrets: secrets, event: ev, attempt: attempt})
+			err = s.post(ctx, delivery{url: ep.URL, secrets: secrets, event: d.Event, attempt: attempt})
 			if ctx.Err() != nil {
 				// Shutting down: this attempt does not count.
 				s.release(context.WithoutCancel(ctx), ep, ep.Attempts, ep.LastError)
 				return nil
 			}
 			if err == nil {
-				if ok, err := s.advance(ctx, ep, ev, nil, attempt); !ok || err != nil {
+				if ok, err := s.advance(ctx, ep, ev, nil, attempt, d.Record); !ok || err != nil {
 					return err
 				}
 				continue
@@ -292,7 +305,7 @@ func (s *Dispatcher) drain(ctx context.Context, bank string) error {
 			}
 			s.log.Warn("webhook event dead-lettered", "bank", bank, "seq", ev.Seq, "event_id", ev.ID,
 				"attempts", attempt, "error", err.Error())
-			if ok, err2 := s.advance(ctx, ep, ev, err, attempt); !ok || err2 != nil {
+			if ok, err2 := s.advance(ctx, ep, ev, err, attempt, nil); !ok || err2 != nil {
 				return err2
 			}
 		}
@@ -300,9 +313,10 @@ func (s *Dispatcher) drain(ctx context.Context, bank string) error {
 }
 
 // advance moves the cursor past ev and extends the lease: delivered when
-// failure is nil, otherwise dead-lettered with the failure. false when the
-// lease was lost.
-func (s *Dispatcher) advance(ctx context.Context, ep *Endpoint, ev *credit.LineEvent, failure error, attempts int) (bool, error) {
+// failure is nil (with rec, the delivery's query record, when it carried
+// household data), otherwise dead-lettered with the failure. false when
+// the lease was lost.
+func (s *Dispatcher) advance(ctx context.Context, ep *Endpoint, ev *credit.LineEvent, failure error, attempts int, rec *audit.Record) (bool, error) {
 	now := s.now()
 	next := *ep
 	next.Cursor, next.Attempts, next.LastError = ev.Seq, 0, ""
@@ -314,7 +328,10 @@ func (s *Dispatcher) advance(ctx context.Context, ep *Endpoint, ev *credit.LineE
 			return err
 		}
 		if failure == nil {
-			return nil
+			if rec == nil {
+				return nil
+			}
+			return tx.Record(ctx, *rec)
 		}
 		err = tx.InsertDeadLetter(ctx, &DeadLetter{
 			Bank: ep.Bank, Seq: ev.Seq, EventID: ev.ID, EventType: ev.Type,

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -28,6 +29,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/webhook"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	wh "github.com/sanzhi/sanzhi/lending/webhook"
 )
@@ -187,6 +189,9 @@ func appendEvents(t *testing.T, st *sqlstore.Store, ns ...int) []string {
 	var ids []string
 	for _, n := range ns {
 		ev := lineEvent(n)
+		// The households gave the bank their consent: events go whole
+		// (judged at delivery, credit.ForDelivery).
+		consentTo(t, st, ev.Bank, ev.HouseholdID)
 		err := st.Lending().Write(context.Background(), func(tx credit.Writer) error {
 			return tx.AppendLineEvent(context.Background(), ev)
 		})
@@ -197,9 +202,28 @@ func appendEvents(t *testing.T, st *sqlstore.Store, ns ...int) []string {
 	return ids
 }
 
+// hhID is a household id (a UUID) named by s.
+func hhID(s string) string { return uuid.NewSHA1(uuid.NameSpaceURL, []byte(s)).String() }
+
+// consentTo stores a granted consent of household hh (of village
+// 330483102201) for bank b, once.
+func consentTo(t *testing.T, st *sqlstore.Store, b, hh string) {
+	t.Helper()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	c := &lending.Consent{ID: "consent-" + b + "-" + hh, Household: "villages/330483102201/households/" + hh, Bank: b,
+		Purposes: []lending.Purpose{lending.PurposePostLoan}, GrantTime: now.Add(-time.Hour), Expires: now.Add(24 * time.Hour),
+		Channel: lending.ChannelApp, AuthorisationHash: strings.Repeat("ab", 32), RecordedBy: "hh", State: lending.ConsentGranted}
+	err := st.Lending().Write(context.Background(), func(tx credit.Writer) error {
+		return tx.InsertConsent(context.Background(), c)
+	})
+	if !fault.Is(err, fault.AlreadyExists) {
+		require.NoError(t, err)
+	}
+}
+
 func lineEvent(n int) *credit.LineEvent {
 	id := uuid.NewString()
-	hh := fmt.Sprintf("household-%d", n%2)
+	hh := hhID(fmt.Sprintf("household-%d", n%2))
 	return &credit.LineEvent{
 		Bank: bank, ID: id, Type: credit.EventLineUpdated, LineID: "line-" + hh, Village: "330483102201",
 		HouseholdID: hh, Time: time.Now(),

@@ -195,11 +195,22 @@ func (s *Dispatcher) Replay(ctx context.Context, p *access.Principal, name strin
 	if err != nil {
 		return nil, err
 	}
+	// Judged at the replay, like any delivery: whole under a lawful basis
+	// (and then a query record of the household beside the replay's own),
+	// withheld otherwise.
+	var d *credit.Delivery
+	if err := s.store.Read(ctx, func(tx Reader) error {
+		var err error
+		d, err = credit.ForDelivery(ctx, tx, ev, p.ID, credit.MethodWebhook, s.now())
+		return err
+	}); err != nil {
+		return nil, err
+	}
 	secrets, err := s.secrets(ep)
 	if err != nil {
 		return nil, fault.Wrap(err, fault.Internal, "WEBHOOK_SECRET", "cannot open the webhook secret of banks/%s", bank)
 	}
-	if err := s.post(ctx, delivery{url: ep.URL, secrets: secrets, event: ev, attempt: dl.Attempts + 1, replay: true}); err != nil {
+	if err := s.post(ctx, delivery{url: ep.URL, secrets: secrets, event: d.Event, attempt: dl.Attempts + 1, replay: true}); err != nil {
 		return nil, fault.Wrap(err, fault.Unavailable, "WEBHOOK_DELIVERY_FAILED", "replaying %s failed: %v", name, err)
 	}
 	now := s.now()
@@ -210,6 +221,11 @@ func (s *Dispatcher) Replay(ctx context.Context, p *access.Principal, name strin
 		var err error
 		if dl, err = tx.DeadLetter(ctx, bank, seq); err != nil {
 			return err
+		}
+		if d.Record != nil {
+			if err := tx.Record(ctx, *d.Record); err != nil {
+				return err
+			}
 		}
 		return tx.Record(ctx, audit.Record{
 			Time: now, Actor: p.ID, Action: "webhook.replay", Subject: dl.Name(),

@@ -36,6 +36,9 @@ type Reader interface {
 	// LineEvents returns up to limit events of bank with Seq > after, in
 	// Seq order (credit.Reader's method of the same name).
 	LineEvents(ctx context.Context, bank string, after int64, limit int) ([]*credit.LineEvent, error)
+	// Consents and LineByID are credit.Reader's: judging an event's
+	// delivery (credit.ForDelivery) reads them.
+	credit.EventReader
 	// LineEventHead returns the highest Seq of the bank's events, 0 when
 	// it has none.
 	LineEventHead(ctx context.Context, bank string) (int64, error)

@@ -16,7 +16,7 @@
 # seed`, which makes the example policy of banks/tongxiang-rcb/products/
 # sanzhi-xindai active), a bank officer and a bank risk manager of
 # tongxiang-rcb, sanzhid with --bench-floors; then, through the API
-# (bench/ghz/seedcredit), a counter-signed consent (assessment, post_loan)
+# (bench/ghz/seedcredit), a counter-signed consent (assessment, post_loan; recorded by the officer, countersigned by the village clerk)
 # and an assessment for each of HOUSEHOLDS households of 南阳村. Then ghz at
 # C concurrent clients, in the order E S I G E S I G … E S I so that
 # every GetCreditLine run has a floor run before and after it:
@@ -64,6 +64,9 @@ export SANZHI_DATABASE="$PGURL/$DB?sslmode=disable"
 key() { "$work/sanzhi" principal create --name "$1" --role "$2" --bank $BANK | grep -o 'sz_[A-Za-z0-9_-]*' | head -1; }
 OFFICER=$(key bench-officer bank_officer)
 RISK=$(key bench-risk bank_risk)
+# A bank-recorded consent is pending until the household confirms it or a
+# clerk of its village countersigns the signed form.
+CLERK=$("$work/sanzhi" principal create --name bench-clerk --role village_clerk --villages $VILLAGE | grep -o 'sz_[A-Za-z0-9_-]*' | head -1)
 
 SANZHI_DATABASE="$SANZHI_DATABASE${POOL:+&pool_max_conns=$POOL}" \
 "$work/sanzhid" --data-key-file "$work/data.key" --audit-key-file "$work/audit.key" \
@@ -79,7 +82,7 @@ done
 # The demo seeds the example policy as version 1, active; should a future
 # seed not, upload, approve (a second risk manager) and activate it.
 ids=$(psql "$SANZHI_DATABASE" -Atc "SELECT id FROM households WHERE village_code='$VILLAGE' ORDER BY id LIMIT $HOUSEHOLDS")
-seed() { echo "$ids" | SANZHI_BENCH_OFFICER_KEY=$OFFICER SANZHI_BENCH_RISK_KEY=$RISK \
+seed() { echo "$ids" | SANZHI_BENCH_OFFICER_KEY=$OFFICER SANZHI_BENCH_RISK_KEY=$RISK SANZHI_BENCH_CLERK_KEY=$CLERK \
   "$work/seedcredit" -addr "$ADDR" -bank $BANK -village $VILLAGE -purpose post_loan -out "$work/lines.json"; }
 rc=0; seed || rc=$?
 if [ "$rc" = 3 ]; then

@@ -5,11 +5,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/scoring/assess"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/points"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
 
@@ -45,62 +50,24 @@ func (s *Service) Assess(ctx context.Context, p *access.Principal, productName, 
 	return v, err
 }
 
-// assess is Assess for an actor (a person, or the service re-assessing).
-// requireAssessment asks for an "assessment" consent; re-assessment of an
-// existing line accepts a live consent for either purpose.
+// assess is Assess for an actor (a person, or the service re-assessing)
+// in a transaction of its own. requireAssessment asks for an
+// "assessment" consent (lending.ActAssess); re-assessment of an existing
+// line accepts a live consent for either purpose (lending.ActReassess).
 func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid string, requireAssessment bool) (*View, error) {
-	now := s.clock()
-	today := household.Today(now)
 	pol, err := s.policies.Active(ctx, bank, product)
 	if err != nil {
 		return nil, err
 	}
-	parts, err := s.inputs.Parts(ctx, village, hid, today)
+	base, err := s.inputs.BasePoints(ctx, village)
 	if err != nil {
 		return nil, err
 	}
-	name := "villages/" + village + "/households/" + hid
 	var out *View
 	err = s.store.Locked(ctx, func(tx Writer) error {
-		consents, err := tx.Consents(ctx, hid)
-		if err != nil {
-			return err
-		}
-		if err := requireConsent(consents, bank, now, requireAssessment); err != nil {
-			return err
-		}
-		lines, err := tx.LockHouseholdLines(ctx, hid)
-		if err != nil {
-			return err
-		}
-		plan, err := PlanAssessment(PlanInput{Policy: pol, Bank: bank, Product: product, Parts: parts, Lines: lines,
-			Actor: actor, Now: now})
-		if err != nil {
-			return err
-		}
-		d, l := plan.Decision, plan.Line
-		if err := tx.InsertDecision(ctx, d); err != nil {
-			return err
-		}
-		if plan.Opened {
-			err = tx.InsertLine(ctx, l)
-		} else {
-			err = tx.UpdateLine(ctx, l, plan.PrevVersion)
-		}
-		if err != nil {
-			return err
-		}
-		if err := tx.AppendLineEvent(ctx, plan.Event); err != nil {
-			return err
-		}
-		out = view(l, d, today)
-		return tx.Record(ctx, audit.Record{Time: now, Actor: actor, Action: ActionAssess, Subject: name,
-			ResultHash: d.InputHash,
-			Payload: map[string]string{payloadBank: bank, payloadProduct: product,
-				payloadPurpose: string(lending.PurposeAssessment), payloadMethod: MethodAssess,
-				payloadOutcome: OutcomeAllowed, payloadDecision: DecisionName(bank, product, d.ID),
-				"policy_version": strconv.Itoa(d.PolicyVersion), "eligible": strconv.FormatBool(d.Eligible),
-				"limit": d.Limit.StringFixed(2), "grade": d.Grade}})
+		var err error
+		out, err = s.assessTx(ctx, tx, actor, pol, base, bank, product, village, hid, requireAssessment)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -109,17 +76,80 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 	return out, nil
 }
 
-// requireConsent is lending.Require for assessment, or for either purpose.
-func requireConsent(consents []*lending.Consent, bank string, at time.Time, assessment bool) error {
+// assessTx assesses within tx, which it locks the household's lines in
+// before reading anything the decision rests on: the consents, and the
+// inputs themselves (household, facts, points sheet, listings: AssessInput),
+// so that the decision is of the state the transaction commits over, not
+// of a read before it. Only the village catalogue's base points (base) and
+// the policy are read before, both versioned and immutable once active.
+func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *policy.Policy, base decimal.Decimal,
+	bank, product, village, hid string, requireAssessment bool) (*View, error) {
+	now := s.clock()
+	today := household.Today(now)
+	name := "villages/" + village + "/households/" + hid
+	lines, err := tx.LockHouseholdLines(ctx, hid)
+	if err != nil {
+		return nil, err
+	}
+	consents, err := tx.Consents(ctx, hid)
+	if err != nil {
+		return nil, err
+	}
+	// A new decision rests on consent only: an outstanding balance is a
+	// basis for monitoring the loan, not for deciding another.
+	act := lending.ActAssess
+	if !requireAssessment {
+		act = lending.ActReassess
+	}
+	if _, err := lending.LawfulBasis(lending.BasisQuery{Act: act, Bank: bank, Consents: consentValues(consents),
+		At: now}); err != nil {
+		return nil, err
+	}
+	in, err := tx.AssessInput(ctx, village, hid)
+	if err != nil {
+		return nil, err
+	}
+	parts := assess.Parts{Household: in.Household, Points: points.Balances(base, in.Entries, today),
+		Standing: evidence.StandingOf(in.Listings, today)}
+	if parts.HeadBirth, err = s.inputs.HeadBirth(in.Household); err != nil {
+		return nil, err
+	}
+	plan, err := PlanAssessment(PlanInput{Policy: pol, Bank: bank, Product: product, Parts: parts, Lines: lines,
+		Actor: actor, Now: now})
+	if err != nil {
+		return nil, err
+	}
+	d, l := plan.Decision, plan.Line
+	if err := tx.InsertDecision(ctx, d); err != nil {
+		return nil, err
+	}
+	if plan.Opened {
+		err = tx.InsertLine(ctx, l)
+	} else {
+		err = tx.UpdateLine(ctx, l, plan.PrevVersion)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.AppendLineEvent(ctx, plan.Event); err != nil {
+		return nil, err
+	}
+	return view(l, d, today), tx.Record(ctx, audit.Record{Time: now, Actor: actor, Action: ActionAssess, Subject: name,
+		ResultHash: d.InputHash,
+		Payload: map[string]string{payloadBank: bank, payloadProduct: product,
+			payloadPurpose: string(lending.PurposeAssessment), payloadMethod: MethodAssess,
+			payloadOutcome: OutcomeAllowed, payloadBasis: string(lending.BasisConsent),
+			payloadDecision: DecisionName(bank, product, d.ID), "policy_version": strconv.Itoa(d.PolicyVersion), "eligible": strconv.FormatBool(d.Eligible),
+			"limit": d.Limit.StringFixed(2), "grade": d.Grade}})
+}
+
+// consentValues copies the stored consents for the pure rule.
+func consentValues(consents []*lending.Consent) []lending.Consent {
 	cs := make([]lending.Consent, len(consents))
 	for i, c := range consents {
 		cs[i] = *c
 	}
-	err := lending.Require(cs, bank, lending.PurposeAssessment, at)
-	if err == nil || assessment {
-		return err
-	}
-	return lending.Require(cs, bank, lending.PurposePostLoan, at)
+	return cs
 }
 
 // applyDecision opens or updates the line from d (an override's
@@ -197,11 +227,11 @@ const MethodListLines = "list_credit_lines"
 
 // ListLines returns a page of the bank product's lines in id order. For a
 // bank's principal a listing is a read of every household on the page, so
-// it holds to the same rule as GetCreditLine: only lines whose household
-// has a live consent for the bank are listed, and each listed line is a
-// query record (purpose post_loan where that consent is live, else
-// assessment), written in the listing's transaction. A regulator's
-// listing is supervision: every line, no consent needed.
+// it holds to the lawful-basis rule (lending.ActMonitor): only lines whose
+// household has a live consent for the bank, or owes money on the line,
+// are listed, and each listed line is a query record naming its basis and
+// purpose, written in the listing's transaction. A regulator's listing is
+// supervision: every line, no consent needed.
 func (s *Service) ListLines(ctx context.Context, p *access.Principal, productName, village string, status lending.Status, after string, size int) (LinePage, error) {
 	bank, product, err := ParseProduct(productName, "product")
 	if err != nil {
@@ -214,7 +244,7 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 	today := household.Today(now)
 	bankRead := p != nil && isBankRole(p.Role)
 	var page LinePage
-	list := func(tx Reader, record func(*Line, lending.Purpose) error) error {
+	list := func(tx Reader, record func(*Line, lending.Basis) error) error {
 		// Expired is a matter of date: list the stored active lines and
 		// keep those the date has expired (and the reverse for active).
 		stored := status
@@ -240,11 +270,16 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 					if err != nil {
 						return err
 					}
-					purpose, ok := livePurpose(consents, bank, now)
-					if !ok {
-						continue // the household's consent lapsed: not the bank's to read
+					// The listed line's own balance is the contract basis.
+					b, err := lending.LawfulBasis(lending.BasisQuery{Act: lending.ActMonitor, Bank: bank,
+						Consents: consentValues(consents), Drawn: l.Drawn, At: now})
+					if isConsentRequired(err) {
+						continue // no lawful basis: not the bank's to read
 					}
-					if err := record(l, purpose); err != nil {
+					if err != nil {
+						return err
+					}
+					if err := record(l, b); err != nil {
 						return err
 					}
 				}
@@ -268,8 +303,8 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 		return page, s.explainedViews(ctx, page.Views, err)
 	}
 	err = s.store.Write(ctx, func(tx Writer) error {
-		return list(tx, func(l *Line, purpose lending.Purpose) error {
-			return tx.Record(ctx, queryRecord(p, l.Household, bank, product, string(purpose), MethodListLines, OutcomeAllowed, now))
+		return list(tx, func(l *Line, b lending.Basis) error {
+			return tx.Record(ctx, basisRecord(queryRecord(p, l.Household, bank, product, string(b.Purpose), MethodListLines, OutcomeAllowed, now), b))
 		})
 	})
 	return page, s.explainedViews(ctx, page.Views, err)
@@ -287,22 +322,4 @@ func (s *Service) explainedViews(ctx context.Context, vs []*View, err error) err
 		}
 	}
 	return nil
-}
-
-// livePurpose is the purpose a live consent of bank covers at the
-// instant: post_loan when that is live, else assessment.
-func livePurpose(consents []*lending.Consent, bank string, at time.Time) (lending.Purpose, bool) {
-	found := lending.Purpose("")
-	for _, c := range consents {
-		if c.Bank != bank {
-			continue
-		}
-		if c.Live(lending.PurposePostLoan, at) {
-			return lending.PurposePostLoan, true
-		}
-		if c.Live(lending.PurposeAssessment, at) {
-			found = lending.PurposeAssessment
-		}
-	}
-	return found, found != ""
 }

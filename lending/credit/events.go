@@ -10,10 +10,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/policy"
 )
 
 // eventLine is a line as a line event carries it: everything a bank's
@@ -141,8 +143,19 @@ func (s *Service) Freeze(ctx context.Context, tx Writer, householdID, reason, ca
 // changed since their lines were assessed (the store coalesces the marks:
 // one per household however many changes). Each open line is re-assessed
 // under its bank's active policy when a consent of that bank is still
-// live; without one the line stays as it is. It returns how many
-// households it handled.
+// live (lending.ActReassess); without one the line stays as it is. It
+// returns how many households it handled.
+//
+// Each household is one transaction (Locked) that locks the household's
+// lines, then claims its mark (ClaimDue: on PostgreSQL FOR UPDATE SKIP
+// LOCKED, so a second re-assessor, in this process or another, skips the
+// household rather than assessing it twice), reads the inputs, writes
+// every line's decision and clears the mark: the mark goes if and only if
+// the assessment commits. A change that marks the household while it is
+// claimed waits for the claim and marks it anew (the PostgreSQL trigger
+// upserts the mark), so no change is lost; one that marked it before and
+// has not committed yet holds the mark, and the household is skipped
+// until it has.
 func (s *Service) ReassessDue(ctx context.Context, max int) (int, error) {
 	var due []string
 	if err := s.store.Read(ctx, func(tx Reader) error {
@@ -152,36 +165,98 @@ func (s *Service) ReassessDue(ctx context.Context, max int) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
+	assessed := false
+	defer func() {
+		if assessed {
+			s.Poke()
+		}
+	}()
 	for i, hid := range due {
-		// Clear first: a change that lands while we assess marks the
-		// household again rather than being lost.
-		var lines []*Line
-		if err := s.store.Write(ctx, func(tx Writer) error {
-			var err error
-			if lines, err = tx.HouseholdLines(ctx, hid); err != nil {
+		ok, err := s.reassessOne(ctx, hid)
+		assessed = assessed || ok
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return i, err
+		}
+		// Move its mark to the back of the queue, so that one household
+		// failing does not hold up the others, and report the failure.
+		_ = s.store.Write(ctx, func(tx Writer) error {
+			if err := tx.ClearDue(ctx, []string{hid}); err != nil {
 				return err
 			}
-			return tx.ClearDue(ctx, []string{hid})
-		}); err != nil {
-			return i, err
-		}
-		for _, l := range lines {
-			if l.Status == lending.StatusClosed {
-				continue
-			}
-			_, err := s.assess(ctx, ActorService, l.Bank, l.Product, l.Village, l.HouseholdID, false)
-			if err == nil || isConsentRequired(err) || isNoPolicy(err) {
-				continue
-			}
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return i, err
-			}
-			// Mark it again so that a later pass retries it.
-			_ = s.store.Write(ctx, func(tx Writer) error { return tx.MarkDue(ctx, hid, s.clock()) })
-			return i, err
-		}
+			return tx.MarkDue(ctx, hid, s.clock())
+		})
+		return i, err
 	}
 	return len(due), nil
+}
+
+// reassessOne re-assesses one marked household in one transaction (see
+// ReassessDue); true when it wrote a decision.
+func (s *Service) reassessOne(ctx context.Context, hid string) (bool, error) {
+	// The policies and the catalogue's base, read before the transaction:
+	// both are versioned and do not change once active.
+	var lines []*Line
+	if err := s.store.Read(ctx, func(tx Reader) error {
+		var err error
+		lines, err = tx.HouseholdLines(ctx, hid)
+		return err
+	}); err != nil {
+		return false, err
+	}
+	pols := map[string]*policy.Policy{}
+	village := ""
+	for _, l := range lines {
+		if l.Status == lending.StatusClosed {
+			continue
+		}
+		village = l.Village
+		pol, err := s.policies.Active(ctx, l.Bank, l.Product)
+		switch {
+		case isNoPolicy(err):
+			continue
+		case err != nil:
+			return false, err
+		}
+		pols[l.Bank+"/"+l.Product] = pol
+	}
+	base := decimal.Zero
+	if len(pols) > 0 {
+		var err error
+		if base, err = s.inputs.BasePoints(ctx, village); err != nil {
+			return false, err
+		}
+	}
+	wrote := false
+	err := s.store.Locked(ctx, func(tx Writer) error {
+		wrote = false
+		locked, err := tx.LockHouseholdLines(ctx, hid)
+		if err != nil {
+			return err
+		}
+		claimed, err := tx.ClaimDue(ctx, hid)
+		if err != nil || !claimed {
+			return err // done by another re-assessor, or held by a change still committing
+		}
+		for _, l := range locked {
+			pol := pols[l.Bank+"/"+l.Product]
+			if l.Status == lending.StatusClosed || pol == nil {
+				continue
+			}
+			_, err := s.assessTx(ctx, tx, ActorService, pol, base, l.Bank, l.Product, l.Village, hid, false)
+			switch {
+			case isConsentRequired(err):
+				continue // no lawful basis: the line stays as it is
+			case err != nil:
+				return err
+			}
+			wrote = true
+		}
+		return tx.ClearDue(ctx, []string{hid})
+	})
+	return wrote, err
 }
 
 // ReasonNoActivePolicy is the reason when a bank product has no active
@@ -198,12 +273,20 @@ const watchPage = 500
 
 // Watch sends the bank's line events after the cursor in seq order, then
 // waits for more until ctx ends. Events committed by another instance are
-// picked up within pollEvery.
-func (s *Service) Watch(ctx context.Context, bankName string, after int64, send func(*LineEvent) error) error {
+// picked up within pollEvery. Each event is judged at delivery
+// (ForDelivery): with a lawful basis it goes whole and is a query record
+// of its household, committed before it is sent; without one it goes
+// withheld. A regulator's stream is supervision: every event whole, no
+// query records (as its ListCreditLines).
+func (s *Service) Watch(ctx context.Context, p *access.Principal, bankName string, after int64, send func(*Delivery) error) error {
 	bank, err := ParseBank(bankName, "bank")
 	if err != nil {
 		return err
 	}
+	if p == nil {
+		return fault.New(fault.Unauthenticated, "UNAUTHENTICATED", "missing credentials")
+	}
+	supervision := p.Role == access.Regulator
 	const pollEvery = time.Second
 	for {
 		wake := s.Changed(bank)
@@ -215,11 +298,37 @@ func (s *Service) Watch(ctx context.Context, bankName string, after int64, send 
 		}); err != nil {
 			return err
 		}
-		for _, e := range evs {
-			if err := send(e); err != nil {
+		var ds []*Delivery
+		if supervision {
+			for _, e := range evs {
+				ds = append(ds, &Delivery{Event: e, Basis: lending.Basis{Kind: lending.BasisSupervision}})
+			}
+		} else if len(evs) > 0 {
+			now := s.clock()
+			if err := s.store.Write(ctx, func(tx Writer) error {
+				ds = ds[:0]
+				for _, e := range evs {
+					d, err := ForDelivery(ctx, tx, e, p.ID, MethodWatch, now)
+					if err != nil {
+						return err
+					}
+					if d.Record != nil {
+						if err := tx.Record(ctx, *d.Record); err != nil {
+							return err
+						}
+					}
+					ds = append(ds, d)
+				}
+				return nil
+			}); err != nil {
 				return err
 			}
-			after = e.Seq
+		}
+		for _, d := range ds {
+			if err := send(d); err != nil {
+				return err
+			}
+			after = d.Event.Seq
 		}
 		if len(evs) == watchPage {
 			continue

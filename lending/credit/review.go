@@ -99,8 +99,23 @@ type Resolved struct {
 	View     *View
 }
 
-// Resolve closes an open review: uphold, or override within the policy's
-// bounds, with a written justification.
+// Four-eyes on overrides (as on policy activation): an override of an
+// automated decision takes two people of the bank. Resolve with Override
+// only proposes it — the bounds are checked at once so the maker hears
+// of a mistake, and the review stays open with the proposal — and
+// ApproveOverride by another principal of the bank makes it take effect,
+// checking the bounds again on the state then. Upholding a review with a
+// proposal closes it and drops the proposal (the checker's "no").
+const (
+	ReasonMakerChecker       = "MAKER_CHECKER"
+	ReasonOverrideProposed   = "OVERRIDE_PROPOSED"
+	ReasonNoOverrideProposed = "NO_OVERRIDE_PROPOSED"
+	ReasonProposalChanged    = "PROPOSAL_CHANGED"
+)
+
+// Resolve closes an open review by upholding the decision, or proposes
+// an override within the policy's bounds; both need a written
+// justification.
 func (s *Service) Resolve(ctx context.Context, p *access.Principal, in Resolution) (*Resolved, error) {
 	bank, product, rid, err := ParseReviewName(in.Review, "name")
 	if err != nil {
@@ -126,74 +141,38 @@ func (s *Service) Resolve(ctx context.Context, p *access.Principal, in Resolutio
 		}
 	}
 	now := s.clock()
-	today := household.Today(now)
 	var out *Resolved
 	err = s.store.Locked(ctx, func(tx Writer) error {
-		r, err := tx.Review(ctx, rid)
+		r, d0, err := openReview(ctx, tx, in.Review, bank, product, rid)
 		if err != nil {
 			return err
-		}
-		d0, err := tx.Decision(ctx, r.DecisionID)
-		if err != nil {
-			return err
-		}
-		if r.Bank != bank || d0.Product != product {
-			return fault.New(fault.NotFound, "REVIEW_NOT_FOUND", "review %s not found", in.Review)
-		}
-		if r.State != ReviewOpen {
-			return fault.New(fault.FailedPrecondition, "REVIEW_CLOSED", "review %s is already %s", in.Review, r.State)
 		}
 		rv := *r
-		rv.ResolvedBy, rv.ResolveTime, rv.Resolution = p.ID, &now, strings.TrimSpace(in.Justification)
 		out = &Resolved{Review: &rv}
-		action := "credit.review_uphold"
+		why := strings.TrimSpace(in.Justification)
 		payload := map[string]string{"household": householdOf(d0), "decision": DecisionName(bank, product, d0.ID),
-			"justification": rv.Resolution}
+			"justification": why}
+		action := "credit.review_uphold"
 		if !in.Override {
-			rv.State = ReviewUpheld
+			rv.State, rv.ResolvedBy, rv.ResolveTime, rv.Resolution = ReviewUpheld, p.ID, &now, why
+			if r.ProposedBy != "" {
+				payload["dropped_override_limit"] = r.ProposedLimit.StringFixed(2)
+				payload["dropped_override_by"] = r.ProposedBy
+			}
 		} else {
-			lines, err := tx.LockHouseholdLines(ctx, d0.HouseholdID)
-			if err != nil {
+			if r.ProposedBy != "" {
+				return fault.New(fault.FailedPrecondition, ReasonOverrideProposed,
+					"an override of %s is already proposed and waits for a second person: approve it, or uphold the decision", in.Review)
+			}
+			// The bounds now, so that the maker hears of a mistake; the
+			// checker's approval checks them again.
+			if _, _, err := s.planOverride(ctx, tx, pol, d0, bank, product, limit, p.ID, why, now); err != nil {
 				return err
 			}
-			var cur *Line
-			other := decimal.Zero
-			for _, l := range lines {
-				if l.Bank == bank && l.Product == product {
-					cur = l
-				} else if l.StatusOn(today) == lending.StatusActive {
-					other = other.Add(l.Limit)
-				}
-			}
-			if cur == nil || cur.DecisionID != d0.ID {
-				return fault.New(fault.FailedPrecondition, "DECISION_SUPERSEDED",
-					"the line no longer rests on this decision; review the current one")
-			}
-			if pol.Version != d0.PolicyVersion {
-				return fault.New(fault.FailedPrecondition, "DECISION_SUPERSEDED",
-					"the decision was taken under policy version %d, version %d is active now: re-assess first", d0.PolicyVersion, pol.Version)
-			}
-			d, err := override(pol, d0, limit, other, p.ID, rv.Resolution, now)
-			if err != nil {
-				return err
-			}
-			if err := tx.InsertDecision(ctx, d); err != nil {
-				return err
-			}
-			l, _, err := applyDecision(ctx, tx, cur, d, policy.Decision{Bank: d.Bank, Product: d.Product,
-				Eligible: d.Eligible, Limit: d.Limit, Rate: d.Rate, ValidUntil: d.ValidUntil}, cur.Household, now)
-			if err != nil {
-				return err
-			}
-			if err := s.event(ctx, tx, EventLineUpdated, l, now); err != nil {
-				return err
-			}
-			rv.State, rv.OutcomeDecision = ReviewOverridden, d.ID
-			out.Decision, out.View = d, view(l, d, today)
-			action = "credit.override"
-			payload["override_decision"] = DecisionName(bank, product, d.ID)
+			rv.ProposedLimit, rv.ProposedBy, rv.ProposeTime, rv.ProposalJustification = limit, p.ID, &now, why
+			action = "credit.override_propose"
 			payload["limit_before"] = d0.Limit.StringFixed(2)
-			payload["limit"] = d.Limit.StringFixed(2)
+			payload["proposed_limit"] = limit.StringFixed(2)
 		}
 		if err := tx.UpdateReview(ctx, &rv); err != nil {
 			return err
@@ -203,10 +182,131 @@ func (s *Service) Resolve(ctx context.Context, p *access.Principal, in Resolutio
 	if err != nil {
 		return nil, err
 	}
-	if out.Decision != nil {
-		s.Poke(bank)
-	}
 	return out, nil
+}
+
+// ApproveOverride is the second person making a proposed override take
+// effect: a principal of the bank other than the one who proposed it,
+// approving the limit they were shown (limit, yuan).
+func (s *Service) ApproveOverride(ctx context.Context, p *access.Principal, name, limitText string) (*Resolved, error) {
+	bank, product, rid, err := ParseReviewName(name, "name")
+	if err != nil {
+		return nil, err
+	}
+	seen := decimal.Zero
+	if limitText != "0" {
+		if seen, err = lending.CheckAmount("limit", limitText); err != nil {
+			return nil, err
+		}
+	}
+	pol, err := s.policies.Active(ctx, bank, product)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	today := household.Today(now)
+	var out *Resolved
+	err = s.store.Locked(ctx, func(tx Writer) error {
+		r, d0, err := openReview(ctx, tx, name, bank, product, rid)
+		if err != nil {
+			return err
+		}
+		switch {
+		case r.ProposedBy == "":
+			return fault.New(fault.FailedPrecondition, ReasonNoOverrideProposed, "no override of %s is proposed", name)
+		case r.ProposedBy == p.ID:
+			return fault.New(fault.FailedPrecondition, ReasonMakerChecker,
+				"you proposed this override: another person of the bank must approve it")
+		case !r.ProposedLimit.Equal(seen):
+			return fault.New(fault.FailedPrecondition, ReasonProposalChanged,
+				"the proposed limit is %s, not %s: look at the proposal again", r.ProposedLimit.StringFixed(2), seen.StringFixed(2))
+		}
+		d, cur, err := s.planOverride(ctx, tx, pol, d0, bank, product, r.ProposedLimit, r.ProposedBy, r.ProposalJustification, now)
+		if err != nil {
+			return err
+		}
+		if err := tx.InsertDecision(ctx, d); err != nil {
+			return err
+		}
+		l, _, err := applyDecision(ctx, tx, cur, d, policy.Decision{Bank: d.Bank, Product: d.Product,
+			Eligible: d.Eligible, Limit: d.Limit, Rate: d.Rate, ValidUntil: d.ValidUntil}, cur.Household, now)
+		if err != nil {
+			return err
+		}
+		if err := s.event(ctx, tx, EventLineUpdated, l, now); err != nil {
+			return err
+		}
+		rv := *r
+		rv.State, rv.OutcomeDecision = ReviewOverridden, d.ID
+		rv.ResolvedBy, rv.ResolveTime, rv.Resolution = p.ID, &now, r.ProposalJustification
+		if err := tx.UpdateReview(ctx, &rv); err != nil {
+			return err
+		}
+		out = &Resolved{Review: &rv, Decision: d, View: view(l, d, today)}
+		return tx.Record(ctx, audit.Record{Time: now, Actor: p.ID, Action: "credit.override", Subject: name,
+			Payload: map[string]string{"household": householdOf(d0), "decision": DecisionName(bank, product, d0.ID),
+				"justification": r.ProposalJustification, "proposed_by": r.ProposedBy,
+				"override_decision": DecisionName(bank, product, d.ID),
+				"limit_before":      d0.Limit.StringFixed(2), "limit": d.Limit.StringFixed(2)}})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Poke(bank)
+	return out, nil
+}
+
+// openReview reads an open review of the bank product with its decision.
+func openReview(ctx context.Context, tx Writer, name, bank, product, rid string) (*Review, *Decision, error) {
+	r, err := tx.Review(ctx, rid)
+	if err != nil {
+		return nil, nil, err
+	}
+	d0, err := tx.Decision(ctx, r.DecisionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r.Bank != bank || d0.Product != product {
+		return nil, nil, fault.New(fault.NotFound, "REVIEW_NOT_FOUND", "review %s not found", name)
+	}
+	if r.State != ReviewOpen {
+		return nil, nil, fault.New(fault.FailedPrecondition, "REVIEW_CLOSED", "review %s is already %s", name, r.State)
+	}
+	return r, d0, nil
+}
+
+// planOverride locks the household's lines and builds the override
+// decision of d0 with limit on them, within the policy's bounds; it
+// returns the decision and the line it applies to.
+func (s *Service) planOverride(ctx context.Context, tx Writer, pol *policy.Policy, d0 *Decision, bank, product string,
+	limit decimal.Decimal, maker, why string, now time.Time) (*Decision, *Line, error) {
+	today := household.Today(now)
+	lines, err := tx.LockHouseholdLines(ctx, d0.HouseholdID)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cur *Line
+	other := decimal.Zero
+	for _, l := range lines {
+		if l.Bank == bank && l.Product == product {
+			cur = l
+		} else if l.StatusOn(today) == lending.StatusActive {
+			other = other.Add(l.Limit)
+		}
+	}
+	if cur == nil || cur.DecisionID != d0.ID {
+		return nil, nil, fault.New(fault.FailedPrecondition, "DECISION_SUPERSEDED",
+			"the line no longer rests on this decision; review the current one")
+	}
+	if pol.Version != d0.PolicyVersion {
+		return nil, nil, fault.New(fault.FailedPrecondition, "DECISION_SUPERSEDED",
+			"the decision was taken under policy version %d, version %d is active now: re-assess first", d0.PolicyVersion, pol.Version)
+	}
+	d, err := override(pol, d0, limit, other, maker, why, now)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, cur, nil
 }
 
 // ReasonOverrideOutOfBounds is the fault reason of an override the
@@ -228,7 +328,9 @@ func override(pol *policy.Policy, d0 *Decision, limit, otherLimits decimal.Decim
 	if caps.TotalExposureMax.IsPositive() {
 		if room := caps.TotalExposureMax.Sub(otherLimits); limit.GreaterThan(room) {
 			return nil, fault.New(fault.FailedPrecondition, ReasonOverrideOutOfBounds,
-				"%s is above what the total exposure cap leaves (%s)", limit.StringFixed(2), room.StringFixed(2))
+				// No figure: the room is the cap less the household's limits at
+				// other banks, which this bank must not learn.
+				"%s is above what the total exposure cap leaves given the household's lines at other banks", limit.StringFixed(2))
 		}
 	}
 	d := *d0
@@ -259,9 +361,17 @@ func lowestEligibleRate(pol *policy.Policy) (decimal.Decimal, bool) {
 	return decimal.Zero, false
 }
 
+// MethodListReviews is the query-record method of a bank listing review
+// requests.
+const MethodListReviews = "list_reviews"
+
 // ListReviews lists review requests of a bank product
-// (banks/{b}/products/{p}) or of a household, newest first.
-func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewState, before string, size int) ([]*Review, map[string]*Decision, string, error) {
+// (banks/{b}/products/{p}) or of a household, newest first. A bank's
+// principal sees only its bank's requests, and of those only where it has
+// a lawful basis (lending.ActAnswer: an open request is the household's
+// own ask of the bank; a closed one needs consent or a balance); each
+// household shown is a query record.
+func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent string, state ReviewState, before string, size int) ([]*Review, map[string]*Decision, string, error) {
 	q := ReviewQuery{State: state, Before: before, Limit: max(size, 1)}
 	if size <= 0 {
 		q.Limit = 50
@@ -280,15 +390,25 @@ func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewSt
 		}
 		q.HouseholdID = hid
 	}
+	bankRead := p != nil && isBankRole(p.Role)
+	now := s.clock()
 	var out []*Review
+	var next string
 	decs := map[string]*Decision{}
-	err := s.store.Read(ctx, func(tx Reader) error {
+	list := func(tx Reader, record func(r *Review, b lending.Basis) error) error {
 		rs, err := tx.Reviews(ctx, q)
 		if err != nil {
 			return err
 		}
-		out = out[:0]
+		out, next = out[:0], ""
+		clear(decs)
+		if len(rs) == q.Limit {
+			next = rs[len(rs)-1].ID
+		}
 		for _, r := range rs {
+			if bankRead && r.Bank != p.Scope.Bank {
+				continue // a household's list, seen by a bank: its own requests only
+			}
 			d, err := tx.Decision(ctx, r.DecisionID)
 			if err != nil {
 				return err
@@ -296,14 +416,40 @@ func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewSt
 			if product != "" && d.Product != product {
 				continue
 			}
+			if record != nil {
+				consents, drawn, err := householdStanding(ctx, tx, r.Bank, r.HouseholdID, now)
+				if err != nil {
+					return err
+				}
+				st := lending.StandingOf(consents, r.Bank, drawn, now)
+				st.Requested = r.State == ReviewOpen
+				b, err := st.Basis(lending.ActAnswer, "")
+				if isConsentRequired(err) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if err := record(r, b); err != nil {
+					return err
+				}
+			}
 			decs[r.DecisionID] = d
 			out = append(out, r)
 		}
 		return nil
-	})
-	next := ""
-	if len(out) == q.Limit {
-		next = out[len(out)-1].ID
+	}
+	var err error
+	if bankRead {
+		err = s.store.Write(ctx, func(tx Writer) error {
+			return list(tx, func(r *Review, b lending.Basis) error {
+				hh := HouseholdRef{Village: r.Village, ID: r.HouseholdID}.Name()
+				return tx.Record(ctx, basisRecord(queryRecord(p, hh, r.Bank, product, string(b.Purpose),
+					MethodListReviews, OutcomeAllowed, now), b))
+			})
+		})
+	} else {
+		err = s.store.Read(ctx, func(tx Reader) error { return list(tx, nil) })
 	}
 	if err == nil {
 		for _, d := range decs {
@@ -314,6 +460,10 @@ func (s *Service) ListReviews(ctx context.Context, parent string, state ReviewSt
 	}
 	return out, decs, next, err
 }
+
+// MethodListDecisions is the query-record method of a bank listing a
+// household's decisions.
+const MethodListDecisions = "list_decisions"
 
 // ListDecisions lists a household's decisions, automated and overrides
 // side by side, newest first; bank limits them to one bank ("" for all,
@@ -336,13 +486,41 @@ func (s *Service) ListDecisions(ctx context.Context, p *access.Principal, househ
 		size = 20
 	}
 	var out []*Decision
-	err = s.store.Read(ctx, func(tx Reader) error {
+	list := func(tx Reader) error {
 		if _, err := tx.Household(ctx, village, hid); err != nil {
 			return err
 		}
+		var err error
 		out, err = tx.Decisions(ctx, hid, bank, before, size)
 		return err
-	})
+	}
+	if isBankRole(p.Role) {
+		// A bank's decisions about a household are the household's data
+		// too: the lawful-basis rule (ActMonitor) holds, and the listing
+		// is a query record.
+		now := s.clock()
+		err = s.store.Write(ctx, func(tx Writer) error {
+			consents, drawn, err := householdStanding(ctx, tx, bank, hid, now)
+			if err != nil {
+				return err
+			}
+			b, err := lending.LawfulBasis(lending.BasisQuery{Act: lending.ActMonitor, Bank: bank, Consents: consents,
+				Drawn: drawn, At: now})
+			if err != nil {
+				return err
+			}
+			if err := list(tx); err != nil {
+				return err
+			}
+			return tx.Record(ctx, basisRecord(queryRecord(p, householdName, bank, "", string(b.Purpose),
+				MethodListDecisions, OutcomeAllowed, now), b))
+		})
+		if isConsentRequired(err) {
+			return nil, "", s.denied(ctx, p, householdName, bank, "", string(lending.PurposePostLoan), MethodListDecisions, err)
+		}
+	} else {
+		err = s.store.Read(ctx, list)
+	}
 	next := ""
 	if len(out) == size {
 		next = out[len(out)-1].ID

@@ -30,7 +30,6 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
-	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
@@ -46,11 +45,12 @@ type Policies interface {
 	Version(ctx context.Context, bank, product string, n int) (*policy.Policy, error)
 }
 
-// Inputs reads what an assessment needs about a household as of a day:
-// points, standing, facts and the head's date of birth. Other banks'
-// exposure and repayment history are filled in here, not by Inputs.
+// Inputs gives what an assessment needs about a household besides what
+// it reads in its own transaction (Reader.AssessInput: household, facts,
+// points sheet, listings): the catalogue's base points and the head's
+// date of birth. Other banks' exposure and repayment history are filled
+// in here, not by Inputs.
 type Inputs interface {
-	Parts(ctx context.Context, village, householdID string, day household.Date) (assess.Parts, error)
 	// BasePoints is the base points of the catalogue the village uses
 	// now, which a balance of today starts from; a batch re-assessment
 	// builds the parts of households it read in bulk with it.
@@ -156,9 +156,12 @@ type GrantInput struct {
 
 func isBankRole(r access.Role) bool { return r == access.BankOfficer || r == access.BankRisk }
 
-// Grant records a consent. The household grants it itself in the app; a
-// bank officer records one signed at the counter or on paper, for their
-// own bank. The same signed authorisation recorded twice is one consent.
+// Grant records a consent. The household grants it itself in the app,
+// and it is granted at once. A bank officer records one signed at the
+// counter or on paper, for their own bank: it is pending, and authorises
+// nothing, until the household confirms it (Confirm) or a clerk of its
+// village countersigns it having seen the form (Countersign). The same
+// signed authorisation recorded twice is one consent.
 func (s *Service) Grant(ctx context.Context, p *access.Principal, in GrantInput) (*lending.Consent, error) {
 	now := s.clock()
 	var v fault.Violations
@@ -193,10 +196,18 @@ func (s *Service) Grant(ctx context.Context, p *access.Principal, in GrantInput)
 	if isBankRole(p.Role) && p.Scope.Bank != bank {
 		return nil, fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a bank records consents to itself only")
 	}
+	if p.Role == access.Household && p.Scope.Household != hid {
+		return nil, fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a household grants its own consents only")
+	}
 	c := &lending.Consent{
 		ID:        consentID(hid, bank, in.AuthorisationHash),
 		Household: in.Household, Bank: bank, GrantTime: now, Expires: expires,
 		Channel: in.Channel, AuthorisationHash: in.AuthorisationHash, RecordedBy: p.ID,
+		State: lending.ConsentPending,
+	}
+	if p.Role == access.Household {
+		// The household's own credential: nothing more to wait for.
+		c.State, c.ConfirmedBy, c.ConfirmTime = lending.ConsentGranted, p.ID, &now
 	}
 	for _, pu := range in.Purposes {
 		c.Purposes = append(c.Purposes, lending.Purpose(pu))
@@ -216,6 +227,10 @@ func (s *Service) Grant(ctx context.Context, p *access.Principal, in GrantInput)
 				return fault.New(fault.FailedPrecondition, "CONSENT_REVOKED",
 					"this authorisation was revoked; the household must sign a new one")
 			}
+			if prev.State == lending.ConsentRefused {
+				return fault.New(fault.FailedPrecondition, ReasonConsentRefused,
+					"the household refused this authorisation; it must sign a new one")
+			}
 			out = prev
 			return nil
 		case !fault.Is(err, fault.NotFound):
@@ -228,6 +243,124 @@ func (s *Service) Grant(ctx context.Context, p *access.Principal, in GrantInput)
 		return tx.Record(ctx, consentRecord(p.ID, "consent.grant", c, now))
 	})
 	return out, err
+}
+
+// Fault reasons of consent transitions.
+const (
+	ReasonConsentNotPending         = "CONSENT_NOT_PENDING"
+	ReasonConsentRefused            = "CONSENT_REFUSED"
+	ReasonConsentExpired            = "CONSENT_EXPIRED"
+	ReasonAuthorisationMismatch     = "AUTHORISATION_MISMATCH"
+	reasonOutOfScope                = "OUT_OF_SCOPE"
+	actionConsentConfirm            = "consent.confirm"
+	actionConsentRefuse             = "consent.refuse"
+	actionConsentCountersign        = "consent.countersign"
+	payloadConsentState             = "state"
+	payloadConsentCountersignedHash = "countersigned_hash"
+)
+
+// Confirm is the household confirming, with its own credential, a
+// pending consent a bank recorded for it: granted from now on.
+func (s *Service) Confirm(ctx context.Context, p *access.Principal, name string) (*lending.Consent, error) {
+	return s.settle(ctx, p, name, "", lending.ConsentGranted, actionConsentConfirm)
+}
+
+// Refuse is the household refusing a pending consent: refused for good.
+func (s *Service) Refuse(ctx context.Context, p *access.Principal, name string) (*lending.Consent, error) {
+	return s.settle(ctx, p, name, "", lending.ConsentRefused, actionConsentRefuse)
+}
+
+// Countersign is a clerk or reviewer of the household's village granting
+// a pending consent on the household's behalf, having seen the signed
+// form: authHash is the SHA-256 of the form they saw, and must be the one
+// the bank recorded.
+func (s *Service) Countersign(ctx context.Context, p *access.Principal, name, authHash string) (*lending.Consent, error) {
+	if !isSHA256Hex(authHash) {
+		return nil, fault.InvalidField("authorisation_hash", "must be the SHA-256 of the signed form in 64 lower-case hex digits")
+	}
+	return s.settle(ctx, p, name, authHash, lending.ConsentGranted, actionConsentCountersign)
+}
+
+func isSHA256Hex(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	for _, r := range h {
+		if (r < '0' || r > '9') && (r < 'a' || r > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// settle moves a pending consent to granted or refused, in one
+// transaction with its audit record. Who may: the household itself
+// (confirm, refuse) or, with authHash, staff of its village
+// (countersign); anyone else is PermissionDenied, checked here as well as
+// in the RPC table so that no transport can skip it.
+func (s *Service) settle(ctx context.Context, p *access.Principal, name, authHash string, to lending.ConsentState, action string) (*lending.Consent, error) {
+	village, hid, id, err := ParseConsentName(name, "name")
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, fault.New(fault.Unauthenticated, "UNAUTHENTICATED", "missing credentials")
+	}
+	switch {
+	case action == actionConsentCountersign:
+		if (p.Role != access.VillageClerk && p.Role != access.VillageReviewer) || !p.CoversVillage(village) {
+			return nil, fault.New(fault.PermissionDenied, reasonOutOfScope,
+				"only a clerk or reviewer of the household's village countersigns its consents")
+		}
+	case p.Role != access.Household || p.Scope.Household != hid:
+		return nil, fault.New(fault.PermissionDenied, reasonOutOfScope,
+			"only the household itself confirms or refuses its consents")
+	}
+	now := s.clock()
+	var out *lending.Consent
+	err = s.store.Write(ctx, func(tx Writer) error {
+		c, err := tx.Consent(ctx, id)
+		if err != nil {
+			return err
+		}
+		if c.Household != "villages/"+village+"/households/"+hid {
+			// Another household's consent under this household's name.
+			return fault.New(fault.PermissionDenied, reasonOutOfScope, "consent %s is not this household's", name)
+		}
+		if c.State != lending.ConsentPending || c.RevokeTime != nil {
+			return fault.New(fault.FailedPrecondition, ReasonConsentNotPending,
+				"consent %s is %s, not pending: only a request a bank recorded can be confirmed, countersigned or refused", name, stateWord(c))
+		}
+		if to == lending.ConsentGranted && !now.Before(c.Expires) {
+			return fault.New(fault.FailedPrecondition, ReasonConsentExpired,
+				"consent %s expired before it was confirmed; the bank must record a new one", name)
+		}
+		if action == actionConsentCountersign && authHash != c.AuthorisationHash {
+			// The bank recorded a hash that is not the form's: its request
+			// stays pending (the household may still confirm it itself).
+			return fault.New(fault.FailedPrecondition, ReasonAuthorisationMismatch,
+				"the signed form's hash is not the one the bank recorded: do not countersign; the consent stays pending")
+		}
+		if err := tx.SettleConsent(ctx, id, to, now, p.ID); err != nil {
+			return err
+		}
+		c.State, c.ConfirmedBy, c.ConfirmTime = to, p.ID, &now
+		out = c
+		rec := consentRecord(p.ID, action, c, now)
+		rec.Payload[payloadConsentState] = string(to)
+		if action == actionConsentCountersign {
+			rec.Payload[payloadConsentCountersignedHash] = authHash
+		}
+		return tx.Record(ctx, rec)
+	})
+	return out, err
+}
+
+func stateWord(c *lending.Consent) string {
+	if c.RevokeTime != nil {
+		return "revoked"
+	}
+	return string(c.State)
 }
 
 // consentID derives the consent's id from what identifies the signed
@@ -246,7 +379,7 @@ func consentRecord(actor, action string, c *lending.Consent, now time.Time) audi
 		Subject: ConsentName(village, hid, c.ID),
 		Payload: map[string]string{"bank": c.Bank, "household": c.Household, "purposes": strings.Join(ps, ","),
 			"channel": c.Channel, "expire_time": c.Expires.Format(time.RFC3339),
-			"authorisation_hash": c.AuthorisationHash}}
+			"authorisation_hash": c.AuthorisationHash, payloadConsentState: string(c.State)}}
 }
 
 // Revoke revokes a consent at once. The household may revoke any of its
@@ -280,9 +413,12 @@ func (s *Service) Revoke(ctx context.Context, p *access.Principal, name string) 
 	return out, err
 }
 
-// ListConsents returns a household's consents, oldest first; a bank
-// principal sees only those given to its bank.
-func (s *Service) ListConsents(ctx context.Context, p *access.Principal, householdName string) ([]*lending.Consent, error) {
+// ListConsents returns a household's consents, oldest first, in state
+// (all when ""); a bank principal sees only those given to its bank.
+func (s *Service) ListConsents(ctx context.Context, p *access.Principal, householdName string, state lending.ConsentState) ([]*lending.Consent, error) {
+	if state != "" && !state.Known() {
+		return nil, fault.InvalidField("state", "must be pending, granted or refused")
+	}
 	village, hid, err := household.ParseName(householdName, "parent")
 	if err != nil {
 		return nil, err
@@ -298,7 +434,9 @@ func (s *Service) ListConsents(ctx context.Context, p *access.Principal, househo
 		}
 		out = out[:0]
 		for _, c := range all {
-			if !isBankRole(p.Role) || c.Bank == p.Scope.Bank {
+			// A pending request the bank withdrew (revoked) waits for no one.
+			inState := state == "" || (c.State == state && (state != lending.ConsentPending || c.RevokeTime == nil))
+			if (!isBankRole(p.Role) || c.Bank == p.Scope.Bank) && inState {
 				out = append(out, c)
 			}
 		}

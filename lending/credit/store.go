@@ -35,17 +35,20 @@ type Store interface {
 	// each other; the lock makes each read current. fn may run more than
 	// once.
 	Locked(ctx context.Context, fn func(Writer) error) error
-	// QueryLine is the hot read of GetCreditLine. The consent check and
-	// the read are one statement: when a consent of q.Bank for q.Purpose
-	// is live at q.At for the household, it reads the line of
-	// (q.Bank, q.Product, household) with its decision; then rec is
-	// appended to the audit log, durably, before QueryLine returns the
-	// line (concurrent calls share one commit). When no consent is live it
-	// writes nothing and returns a PermissionDenied fault with reason
-	// lending.ReasonConsentRequired. When the consent is live but there is
-	// no line, rec is still appended (the query happened) and the error is
-	// NotFound. If rec cannot be appended, the error is returned and the
-	// line is not.
+	// QueryLine is the hot read of GetCreditLine. The facts of the
+	// lawful-basis rule and the read are one statement: whether a consent
+	// of q.Bank for q.Purpose is live at q.At for the household, and the
+	// line of (q.Bank, q.Product, household) with its drawn balance; the
+	// rule itself is lending's (Standing.Basis with ActRead: a live
+	// consent for the purpose, or for post_loan a drawn balance on this
+	// line). Under a basis it reads the line's decision, and rec, with a
+	// "basis" entry added, is appended to the audit log, durably, before
+	// QueryLine returns the line (concurrent calls share one commit).
+	// Without one it writes nothing and returns a PermissionDenied fault
+	// with reason lending.ReasonConsentRequired. When there is a consent
+	// but no line, rec is still appended (the query happened) and the
+	// error is NotFound. If rec cannot be appended, the error is returned
+	// and the line is not.
 	QueryLine(ctx context.Context, q LineQuery, rec audit.Record) (*Line, *Decision, error)
 }
 
@@ -115,6 +118,12 @@ type Reader interface {
 	// locked). A page costs a few statements whatever its size. Errors:
 	// Internal or Unavailable; context errors as they are.
 	ReassessCandidates(ctx context.Context, bank string, at time.Time, afterID string, limit int) ([]*Candidate, error)
+	// AssessInput is ReassessCandidates for one household, whatever its
+	// consents: the household of village with its latest facts, its
+	// points sheet's entries and its posted or revoked non-points
+	// evidence (Lines is left empty: the caller has locked them).
+	// NotFound when there is no such household in village.
+	AssessInput(ctx context.Context, village, householdID string) (*Candidate, error)
 }
 
 // Writer reads and writes within one transaction.
@@ -127,6 +136,11 @@ type Writer interface {
 	// RevokeConsent sets the consent's revoke time and revoker where it
 	// is not revoked yet; NotFound when it does not exist.
 	RevokeConsent(ctx context.Context, id string, at time.Time, by string) error
+	// SettleConsent moves a pending, unrevoked consent to state to
+	// (granted or refused), recording by and at as its confirmation;
+	// FailedPrecondition CONSENT_NOT_PENDING when it is not pending or is
+	// revoked, NotFound when it does not exist.
+	SettleConsent(ctx context.Context, id string, to lending.ConsentState, at time.Time, by string) error
 	// LockHouseholdLines locks every line of the household (all banks)
 	// until the transaction ends and returns them in id order: the
 	// serialisation point of drawdowns, repayments, assessments and
@@ -152,6 +166,13 @@ type Writer interface {
 	AppendLineEvent(ctx context.Context, ev *LineEvent) error
 	// ClearDue removes the re-assessment marks of the households.
 	ClearDue(ctx context.Context, householdIDs []string) error
+	// ClaimDue locks the household's re-assessment mark until the
+	// transaction ends and reports whether it holds it: false when there
+	// is no mark, or (PostgreSQL: FOR UPDATE SKIP LOCKED) when another
+	// transaction holds it, so that two re-assessors never assess one
+	// household at once. A change marking the household meanwhile waits
+	// for the claim's transaction and marks it anew after it.
+	ClaimDue(ctx context.Context, householdID string) (bool, error)
 	// MarkDue marks the household for re-assessment (a no-op when marked).
 	MarkDue(ctx context.Context, householdID string, at time.Time) error
 	// InsertRun stores a new run. AlreadyExists when a run of the same
@@ -339,6 +360,12 @@ type Review struct {
 	ResolveTime     *time.Time
 	Resolution      string
 	OutcomeDecision string // the override decision, when overridden
+	// An override proposed by one bank principal and waiting for a
+	// second (four-eyes); ProposedBy is "" when there is none.
+	ProposedLimit         decimal.Decimal
+	ProposedBy            string
+	ProposeTime           *time.Time
+	ProposalJustification string
 }
 
 // ReviewQuery selects review requests. Empty fields do not filter; one of

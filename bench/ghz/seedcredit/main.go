@@ -1,14 +1,16 @@
 // Command seedcredit prepares households for the GetCreditLine load test
 // (bench/ghz/credit.sh) through a running sanzhid: for each household id
 // read from stdin it records a counter-signed consent of the bank
-// (ConsentService/GrantConsent, purposes assessment and post_loan) and
-// assesses the household (CreditService/AssessCredit), both as a bank
-// officer. It then reads each line once with GetCreditLine and writes a
+// (ConsentService/GrantConsent, purposes assessment and post_loan, as a
+// bank officer: pending), has the village clerk countersign the form's hash
+// (ConsentService/CountersignConsent: granted) and assesses the household
+// (CreditService/AssessCredit) as the officer. It then reads each line once with GetCreditLine and writes a
 // ghz data file: a JSON array of GetCreditLineRequest, one per household.
 //
 // Keys come from the environment, never flags, so they stay out of ps:
 //
 //	SANZHI_BENCH_OFFICER_KEY  a bank_officer of the bank (required)
+//	SANZHI_BENCH_CLERK_KEY    a village_clerk of the village (required)
 //	SANZHI_BENCH_RISK_KEY     a bank_risk of the bank; when set, the bank
 //	                          product's active policy is checked first
 //	                          (exit status 3 when there is none)
@@ -67,6 +69,10 @@ func run(addr, bank, product, village, purpose, out string, workers int) error {
 	if officer == "" {
 		return fmt.Errorf("set SANZHI_BENCH_OFFICER_KEY to a bank_officer's API key")
 	}
+	clerk := os.Getenv("SANZHI_BENCH_CLERK_KEY")
+	if clerk == "" {
+		return fmt.Errorf("set SANZHI_BENCH_CLERK_KEY to the API key of a village_clerk of the village")
+	}
 	var ids []string
 	sc := bufio.NewScanner(os.Stdin)
 	for sc.Scan() {
@@ -98,7 +104,7 @@ func run(addr, bank, product, village, purpose, out string, workers int) error {
 		fmt.Fprintf(os.Stderr, "active policy: %s (version %d, %s)\n", p.GetName(), p.GetVersion(), p.GetState())
 	}
 
-	octx := withKey(ctx, officer)
+	octx, cctx := withKey(ctx, officer), withKey(ctx, clerk)
 	consents := sanzhiv1.NewConsentServiceClient(cc)
 	credit := sanzhiv1.NewCreditServiceClient(cc)
 	var (
@@ -126,12 +132,19 @@ func run(addr, bank, product, village, purpose, out string, workers int) error {
 				}
 				hh := "villages/" + village + "/households/" + ids[i]
 				sum := sha256.Sum256([]byte("bench consent " + hh))
-				_, err := consents.GrantConsent(octx, &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: "banks/" + bank,
+				c, err := consents.GrantConsent(octx, &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: "banks/" + bank,
 					Purposes: []string{"assessment", "post_loan"}, Channel: "counter",
 					AuthorisationHash: hex.EncodeToString(sum[:])})
 				if err != nil {
 					fail(fmt.Errorf("GrantConsent %s: %w", hh, err))
 					return
+				}
+				if c.GetState() == sanzhiv1.ConsentState_CONSENT_STATE_PENDING {
+					if _, err := consents.CountersignConsent(cctx, &sanzhiv1.CountersignConsentRequest{Name: c.GetName(),
+						AuthorisationHash: hex.EncodeToString(sum[:])}); err != nil {
+						fail(fmt.Errorf("CountersignConsent %s: %w", hh, err))
+						return
+					}
 				}
 				a, err := credit.AssessCredit(octx, &sanzhiv1.AssessCreditRequest{Product: productName, Household: hh})
 				if err != nil {

@@ -23,6 +23,65 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Where a consent stands. Only a granted consent is ever in force.
+type ConsentState int32
+
+const (
+	ConsentState_CONSENT_STATE_UNSPECIFIED ConsentState = 0
+	// Recorded by a bank (counter or paper); authorises nothing until the
+	// household confirms it or its village clerk countersigns it.
+	ConsentState_CONSENT_STATE_PENDING ConsentState = 1
+	// Given by the household (in the app, or by confirming), or
+	// countersigned by the village clerk. In force between grant_time and
+	// expire_time unless revoked.
+	ConsentState_CONSENT_STATE_GRANTED ConsentState = 2
+	// Refused by the household. Final.
+	ConsentState_CONSENT_STATE_REFUSED ConsentState = 3
+)
+
+// Enum value maps for ConsentState.
+var (
+	ConsentState_name = map[int32]string{
+		0: "CONSENT_STATE_UNSPECIFIED",
+		1: "CONSENT_STATE_PENDING",
+		2: "CONSENT_STATE_GRANTED",
+		3: "CONSENT_STATE_REFUSED",
+	}
+	ConsentState_value = map[string]int32{
+		"CONSENT_STATE_UNSPECIFIED": 0,
+		"CONSENT_STATE_PENDING":     1,
+		"CONSENT_STATE_GRANTED":     2,
+		"CONSENT_STATE_REFUSED":     3,
+	}
+)
+
+func (x ConsentState) Enum() *ConsentState {
+	p := new(ConsentState)
+	*p = x
+	return p
+}
+
+func (x ConsentState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsentState) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanzhi_v1_lending_proto_enumTypes[0].Descriptor()
+}
+
+func (ConsentState) Type() protoreflect.EnumType {
+	return &file_sanzhi_v1_lending_proto_enumTypes[0]
+}
+
+func (x ConsentState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsentState.Descriptor instead.
+func (ConsentState) EnumDescriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{0}
+}
+
 // A household's authorisation of one bank.
 type Consent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -44,7 +103,13 @@ type Consent struct {
 	RevokedBy  string                 `protobuf:"bytes,10,opt,name=revoked_by,json=revokedBy,proto3" json:"revoked_by,omitempty"`
 	// Whether the consent is in force now (granted, not expired, not
 	// revoked).
-	Live          bool `protobuf:"varint,11,opt,name=live,proto3" json:"live,omitempty"`
+	Live  bool         `protobuf:"varint,11,opt,name=live,proto3" json:"live,omitempty"`
+	State ConsentState `protobuf:"varint,12,opt,name=state,proto3,enum=sanzhi.v1.ConsentState" json:"state,omitempty"`
+	// Who confirmed, countersigned or refused a consent a bank recorded,
+	// and when; for a consent the household granted in the app, the
+	// household at grant_time.
+	ConfirmedBy   string                 `protobuf:"bytes,13,opt,name=confirmed_by,json=confirmedBy,proto3" json:"confirmed_by,omitempty"`
+	ConfirmTime   *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=confirm_time,json=confirmTime,proto3" json:"confirm_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -156,6 +221,168 @@ func (x *Consent) GetLive() bool {
 	return false
 }
 
+func (x *Consent) GetState() ConsentState {
+	if x != nil {
+		return x.State
+	}
+	return ConsentState_CONSENT_STATE_UNSPECIFIED
+}
+
+func (x *Consent) GetConfirmedBy() string {
+	if x != nil {
+		return x.ConfirmedBy
+	}
+	return ""
+}
+
+func (x *Consent) GetConfirmTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConfirmTime
+	}
+	return nil
+}
+
+type ConfirmConsentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConfirmConsentRequest) Reset() {
+	*x = ConfirmConsentRequest{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConfirmConsentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConfirmConsentRequest) ProtoMessage() {}
+
+func (x *ConfirmConsentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConfirmConsentRequest.ProtoReflect.Descriptor instead.
+func (*ConfirmConsentRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ConfirmConsentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type RefuseConsentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefuseConsentRequest) Reset() {
+	*x = RefuseConsentRequest{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefuseConsentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefuseConsentRequest) ProtoMessage() {}
+
+func (x *RefuseConsentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefuseConsentRequest.ProtoReflect.Descriptor instead.
+func (*RefuseConsentRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RefuseConsentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type CountersignConsentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// SHA-256 (64 lower-case hex digits) of the signed form the clerk saw.
+	AuthorisationHash string `protobuf:"bytes,2,opt,name=authorisation_hash,json=authorisationHash,proto3" json:"authorisation_hash,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *CountersignConsentRequest) Reset() {
+	*x = CountersignConsentRequest{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountersignConsentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountersignConsentRequest) ProtoMessage() {}
+
+func (x *CountersignConsentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountersignConsentRequest.ProtoReflect.Descriptor instead.
+func (*CountersignConsentRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CountersignConsentRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CountersignConsentRequest) GetAuthorisationHash() string {
+	if x != nil {
+		return x.AuthorisationHash
+	}
+	return ""
+}
+
 type GrantConsentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The household: villages/{village}/households/{household}.
@@ -173,7 +400,7 @@ type GrantConsentRequest struct {
 
 func (x *GrantConsentRequest) Reset() {
 	*x = GrantConsentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[1]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -185,7 +412,7 @@ func (x *GrantConsentRequest) String() string {
 func (*GrantConsentRequest) ProtoMessage() {}
 
 func (x *GrantConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[1]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -198,7 +425,7 @@ func (x *GrantConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrantConsentRequest.ProtoReflect.Descriptor instead.
 func (*GrantConsentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{1}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GrantConsentRequest) GetParent() string {
@@ -252,7 +479,7 @@ type RevokeConsentRequest struct {
 
 func (x *RevokeConsentRequest) Reset() {
 	*x = RevokeConsentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[2]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -264,7 +491,7 @@ func (x *RevokeConsentRequest) String() string {
 func (*RevokeConsentRequest) ProtoMessage() {}
 
 func (x *RevokeConsentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[2]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -277,7 +504,7 @@ func (x *RevokeConsentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeConsentRequest.ProtoReflect.Descriptor instead.
 func (*RevokeConsentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{2}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RevokeConsentRequest) GetName() string {
@@ -290,14 +517,17 @@ func (x *RevokeConsentRequest) GetName() string {
 type ListConsentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The household.
-	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// Only consents in this state (e.g. PENDING: the requests waiting for
+	// the household); unspecified lists all.
+	State         ConsentState `protobuf:"varint,2,opt,name=state,proto3,enum=sanzhi.v1.ConsentState" json:"state,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListConsentsRequest) Reset() {
 	*x = ListConsentsRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[3]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -309,7 +539,7 @@ func (x *ListConsentsRequest) String() string {
 func (*ListConsentsRequest) ProtoMessage() {}
 
 func (x *ListConsentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[3]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -322,7 +552,7 @@ func (x *ListConsentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentsRequest.ProtoReflect.Descriptor instead.
 func (*ListConsentsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{3}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListConsentsRequest) GetParent() string {
@@ -330,6 +560,13 @@ func (x *ListConsentsRequest) GetParent() string {
 		return x.Parent
 	}
 	return ""
+}
+
+func (x *ListConsentsRequest) GetState() ConsentState {
+	if x != nil {
+		return x.State
+	}
+	return ConsentState_CONSENT_STATE_UNSPECIFIED
 }
 
 type ListConsentsResponse struct {
@@ -341,7 +578,7 @@ type ListConsentsResponse struct {
 
 func (x *ListConsentsResponse) Reset() {
 	*x = ListConsentsResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[4]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -353,7 +590,7 @@ func (x *ListConsentsResponse) String() string {
 func (*ListConsentsResponse) ProtoMessage() {}
 
 func (x *ListConsentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[4]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -366,7 +603,7 @@ func (x *ListConsentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConsentsResponse.ProtoReflect.Descriptor instead.
 func (*ListConsentsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{4}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListConsentsResponse) GetConsents() []*Consent {
@@ -388,7 +625,7 @@ type ListQueryRecordsRequest struct {
 
 func (x *ListQueryRecordsRequest) Reset() {
 	*x = ListQueryRecordsRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[5]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -400,7 +637,7 @@ func (x *ListQueryRecordsRequest) String() string {
 func (*ListQueryRecordsRequest) ProtoMessage() {}
 
 func (x *ListQueryRecordsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[5]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -413,7 +650,7 @@ func (x *ListQueryRecordsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQueryRecordsRequest.ProtoReflect.Descriptor instead.
 func (*ListQueryRecordsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{5}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListQueryRecordsRequest) GetParent() string {
@@ -446,19 +683,24 @@ type QueryRecord struct {
 	// Who: the principal id, and their bank.
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	Bank  string `protobuf:"bytes,4,opt,name=bank,proto3" json:"bank,omitempty"`
-	// What: "get_credit_line", "assess_credit", "list_credit_lines".
+	// What: "get_credit_line", "assess_credit", "list_credit_lines",
+	// "list_decisions", "list_reviews", "watch_credit_lines", "webhook".
 	Method string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
 	// Why: the purpose stated.
 	Purpose string `protobuf:"bytes,6,opt,name=purpose,proto3" json:"purpose,omitempty"`
 	// "allowed", or "denied" (no live consent).
-	Outcome       string `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	Outcome string `protobuf:"bytes,7,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// The lawful basis an allowed delivery rested on: "consent", "contract"
+	// (a drawn balance on the bank's line: post-loan monitoring only) or
+	// "request" (the household's own open review request to the bank).
+	Basis         string `protobuf:"bytes,8,opt,name=basis,proto3" json:"basis,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QueryRecord) Reset() {
 	*x = QueryRecord{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[6]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -470,7 +712,7 @@ func (x *QueryRecord) String() string {
 func (*QueryRecord) ProtoMessage() {}
 
 func (x *QueryRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[6]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -483,7 +725,7 @@ func (x *QueryRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueryRecord.ProtoReflect.Descriptor instead.
 func (*QueryRecord) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{6}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *QueryRecord) GetAuditSeq() uint64 {
@@ -535,6 +777,13 @@ func (x *QueryRecord) GetOutcome() string {
 	return ""
 }
 
+func (x *QueryRecord) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
 type ListQueryRecordsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Records       []*QueryRecord         `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
@@ -545,7 +794,7 @@ type ListQueryRecordsResponse struct {
 
 func (x *ListQueryRecordsResponse) Reset() {
 	*x = ListQueryRecordsResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[7]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -557,7 +806,7 @@ func (x *ListQueryRecordsResponse) String() string {
 func (*ListQueryRecordsResponse) ProtoMessage() {}
 
 func (x *ListQueryRecordsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[7]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -570,7 +819,7 @@ func (x *ListQueryRecordsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQueryRecordsResponse.ProtoReflect.Descriptor instead.
 func (*ListQueryRecordsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{7}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListQueryRecordsResponse) GetRecords() []*QueryRecord {
@@ -599,7 +848,7 @@ type Explanation struct {
 
 func (x *Explanation) Reset() {
 	*x = Explanation{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[8]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -611,7 +860,7 @@ func (x *Explanation) String() string {
 func (*Explanation) ProtoMessage() {}
 
 func (x *Explanation) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[8]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -624,7 +873,7 @@ func (x *Explanation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
 func (*Explanation) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{8}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Explanation) GetCode() string {
@@ -689,7 +938,7 @@ type CreditLine struct {
 
 func (x *CreditLine) Reset() {
 	*x = CreditLine{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[9]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -701,7 +950,7 @@ func (x *CreditLine) String() string {
 func (*CreditLine) ProtoMessage() {}
 
 func (x *CreditLine) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[9]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -714,7 +963,7 @@ func (x *CreditLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLine.ProtoReflect.Descriptor instead.
 func (*CreditLine) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{9}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CreditLine) GetName() string {
@@ -891,7 +1140,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[10]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +1152,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[10]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +1165,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{10}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Decision) GetName() string {
@@ -1078,7 +1327,7 @@ type AssessCreditRequest struct {
 
 func (x *AssessCreditRequest) Reset() {
 	*x = AssessCreditRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1339,7 @@ func (x *AssessCreditRequest) String() string {
 func (*AssessCreditRequest) ProtoMessage() {}
 
 func (x *AssessCreditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1352,7 @@ func (x *AssessCreditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssessCreditRequest.ProtoReflect.Descriptor instead.
 func (*AssessCreditRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{11}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AssessCreditRequest) GetProduct() string {
@@ -1130,7 +1379,7 @@ type AssessCreditResponse struct {
 
 func (x *AssessCreditResponse) Reset() {
 	*x = AssessCreditResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1391,7 @@ func (x *AssessCreditResponse) String() string {
 func (*AssessCreditResponse) ProtoMessage() {}
 
 func (x *AssessCreditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1404,7 @@ func (x *AssessCreditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssessCreditResponse.ProtoReflect.Descriptor instead.
 func (*AssessCreditResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{12}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AssessCreditResponse) GetLine() *CreditLine {
@@ -1184,7 +1433,7 @@ type GetCreditLineRequest struct {
 
 func (x *GetCreditLineRequest) Reset() {
 	*x = GetCreditLineRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1196,7 +1445,7 @@ func (x *GetCreditLineRequest) String() string {
 func (*GetCreditLineRequest) ProtoMessage() {}
 
 func (x *GetCreditLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1209,7 +1458,7 @@ func (x *GetCreditLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCreditLineRequest.ProtoReflect.Descriptor instead.
 func (*GetCreditLineRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{13}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetCreditLineRequest) GetProduct() string {
@@ -1247,7 +1496,7 @@ type ListCreditLinesRequest struct {
 
 func (x *ListCreditLinesRequest) Reset() {
 	*x = ListCreditLinesRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1508,7 @@ func (x *ListCreditLinesRequest) String() string {
 func (*ListCreditLinesRequest) ProtoMessage() {}
 
 func (x *ListCreditLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1521,7 @@ func (x *ListCreditLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCreditLinesRequest.ProtoReflect.Descriptor instead.
 func (*ListCreditLinesRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{14}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListCreditLinesRequest) GetProduct() string {
@@ -1320,7 +1569,7 @@ type ListCreditLinesResponse struct {
 
 func (x *ListCreditLinesResponse) Reset() {
 	*x = ListCreditLinesResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1581,7 @@ func (x *ListCreditLinesResponse) String() string {
 func (*ListCreditLinesResponse) ProtoMessage() {}
 
 func (x *ListCreditLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1594,7 @@ func (x *ListCreditLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCreditLinesResponse.ProtoReflect.Descriptor instead.
 func (*ListCreditLinesResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{15}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListCreditLinesResponse) GetLines() []*CreditLine {
@@ -1380,7 +1629,7 @@ type ReportDrawdownRequest struct {
 
 func (x *ReportDrawdownRequest) Reset() {
 	*x = ReportDrawdownRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1641,7 @@ func (x *ReportDrawdownRequest) String() string {
 func (*ReportDrawdownRequest) ProtoMessage() {}
 
 func (x *ReportDrawdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1654,7 @@ func (x *ReportDrawdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDrawdownRequest.ProtoReflect.Descriptor instead.
 func (*ReportDrawdownRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{16}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReportDrawdownRequest) GetLine() string {
@@ -1447,7 +1696,7 @@ type ReportRepaymentRequest struct {
 
 func (x *ReportRepaymentRequest) Reset() {
 	*x = ReportRepaymentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1459,7 +1708,7 @@ func (x *ReportRepaymentRequest) String() string {
 func (*ReportRepaymentRequest) ProtoMessage() {}
 
 func (x *ReportRepaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1472,7 +1721,7 @@ func (x *ReportRepaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportRepaymentRequest.ProtoReflect.Descriptor instead.
 func (*ReportRepaymentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{17}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReportRepaymentRequest) GetLine() string {
@@ -1518,7 +1767,7 @@ type LineTransaction struct {
 
 func (x *LineTransaction) Reset() {
 	*x = LineTransaction{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1530,7 +1779,7 @@ func (x *LineTransaction) String() string {
 func (*LineTransaction) ProtoMessage() {}
 
 func (x *LineTransaction) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1543,7 +1792,7 @@ func (x *LineTransaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineTransaction.ProtoReflect.Descriptor instead.
 func (*LineTransaction) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{18}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *LineTransaction) GetLine() string {
@@ -1620,7 +1869,7 @@ type UnfreezeCreditLineRequest struct {
 
 func (x *UnfreezeCreditLineRequest) Reset() {
 	*x = UnfreezeCreditLineRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1632,7 +1881,7 @@ func (x *UnfreezeCreditLineRequest) String() string {
 func (*UnfreezeCreditLineRequest) ProtoMessage() {}
 
 func (x *UnfreezeCreditLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1645,7 +1894,7 @@ func (x *UnfreezeCreditLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeCreditLineRequest.ProtoReflect.Descriptor instead.
 func (*UnfreezeCreditLineRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{19}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UnfreezeCreditLineRequest) GetName() string {
@@ -1674,7 +1923,7 @@ type WatchCreditLinesRequest struct {
 
 func (x *WatchCreditLinesRequest) Reset() {
 	*x = WatchCreditLinesRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +1935,7 @@ func (x *WatchCreditLinesRequest) String() string {
 func (*WatchCreditLinesRequest) ProtoMessage() {}
 
 func (x *WatchCreditLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +1948,7 @@ func (x *WatchCreditLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchCreditLinesRequest.ProtoReflect.Descriptor instead.
 func (*WatchCreditLinesRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{20}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WatchCreditLinesRequest) GetBank() string {
@@ -1730,14 +1979,20 @@ type CreditLineEvent struct {
 	Household string                 `protobuf:"bytes,5,opt,name=household,proto3" json:"household,omitempty"`
 	Time      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=time,proto3" json:"time,omitempty"`
 	// The webhook body (JSON).
-	Payload       string `protobuf:"bytes,7,opt,name=payload,proto3" json:"payload,omitempty"`
+	Payload string `protobuf:"bytes,7,opt,name=payload,proto3" json:"payload,omitempty"`
+	// The lawful basis the event was delivered under: "consent" or
+	// "contract" (an outstanding balance, post-loan only). Empty when the
+	// bank has none at delivery: then household, payload's household,
+	// amounts, status reason and decision are withheld, and only the line's
+	// name, the event type and the line's status are sent.
+	Basis         string `protobuf:"bytes,8,opt,name=basis,proto3" json:"basis,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreditLineEvent) Reset() {
 	*x = CreditLineEvent{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1749,7 +2004,7 @@ func (x *CreditLineEvent) String() string {
 func (*CreditLineEvent) ProtoMessage() {}
 
 func (x *CreditLineEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1762,7 +2017,7 @@ func (x *CreditLineEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLineEvent.ProtoReflect.Descriptor instead.
 func (*CreditLineEvent) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{21}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CreditLineEvent) GetSeq() int64 {
@@ -1814,6 +2069,13 @@ func (x *CreditLineEvent) GetPayload() string {
 	return ""
 }
 
+func (x *CreditLineEvent) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
 type ListDecisionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The household.
@@ -1828,7 +2090,7 @@ type ListDecisionsRequest struct {
 
 func (x *ListDecisionsRequest) Reset() {
 	*x = ListDecisionsRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1840,7 +2102,7 @@ func (x *ListDecisionsRequest) String() string {
 func (*ListDecisionsRequest) ProtoMessage() {}
 
 func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1853,7 +2115,7 @@ func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{22}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListDecisionsRequest) GetHousehold() string {
@@ -1894,7 +2156,7 @@ type ListDecisionsResponse struct {
 
 func (x *ListDecisionsResponse) Reset() {
 	*x = ListDecisionsResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +2168,7 @@ func (x *ListDecisionsResponse) String() string {
 func (*ListDecisionsResponse) ProtoMessage() {}
 
 func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +2181,7 @@ func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{23}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListDecisionsResponse) GetDecisions() []*Decision {
@@ -1953,13 +2215,19 @@ type Review struct {
 	Resolution  string                 `protobuf:"bytes,10,opt,name=resolution,proto3" json:"resolution,omitempty"`
 	// The override decision, when overridden.
 	OutcomeDecision string `protobuf:"bytes,11,opt,name=outcome_decision,json=outcomeDecision,proto3" json:"outcome_decision,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// An override proposed and waiting for a second person of the bank
+	// (four-eyes: ApproveOverride); the review stays "open" meanwhile.
+	ProposedLimit         string                 `protobuf:"bytes,12,opt,name=proposed_limit,json=proposedLimit,proto3" json:"proposed_limit,omitempty"`
+	ProposedBy            string                 `protobuf:"bytes,13,opt,name=proposed_by,json=proposedBy,proto3" json:"proposed_by,omitempty"`
+	ProposeTime           *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=propose_time,json=proposeTime,proto3" json:"propose_time,omitempty"`
+	ProposalJustification string                 `protobuf:"bytes,15,opt,name=proposal_justification,json=proposalJustification,proto3" json:"proposal_justification,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Review) Reset() {
 	*x = Review{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2239,7 @@ func (x *Review) String() string {
 func (*Review) ProtoMessage() {}
 
 func (x *Review) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2252,7 @@ func (x *Review) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Review.ProtoReflect.Descriptor instead.
 func (*Review) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{24}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Review) GetName() string {
@@ -2064,6 +2332,34 @@ func (x *Review) GetOutcomeDecision() string {
 	return ""
 }
 
+func (x *Review) GetProposedLimit() string {
+	if x != nil {
+		return x.ProposedLimit
+	}
+	return ""
+}
+
+func (x *Review) GetProposedBy() string {
+	if x != nil {
+		return x.ProposedBy
+	}
+	return ""
+}
+
+func (x *Review) GetProposeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ProposeTime
+	}
+	return nil
+}
+
+func (x *Review) GetProposalJustification() string {
+	if x != nil {
+		return x.ProposalJustification
+	}
+	return ""
+}
+
 type RequestReviewRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The decision: banks/{bank}/products/{product}/decisions/{decision}.
@@ -2077,7 +2373,7 @@ type RequestReviewRequest struct {
 
 func (x *RequestReviewRequest) Reset() {
 	*x = RequestReviewRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2089,7 +2385,7 @@ func (x *RequestReviewRequest) String() string {
 func (*RequestReviewRequest) ProtoMessage() {}
 
 func (x *RequestReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2102,7 +2398,7 @@ func (x *RequestReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReviewRequest.ProtoReflect.Descriptor instead.
 func (*RequestReviewRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{25}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RequestReviewRequest) GetDecision() string {
@@ -2134,7 +2430,7 @@ type ListReviewsRequest struct {
 
 func (x *ListReviewsRequest) Reset() {
 	*x = ListReviewsRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2146,7 +2442,7 @@ func (x *ListReviewsRequest) String() string {
 func (*ListReviewsRequest) ProtoMessage() {}
 
 func (x *ListReviewsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2159,7 +2455,7 @@ func (x *ListReviewsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewsRequest.ProtoReflect.Descriptor instead.
 func (*ListReviewsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{26}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListReviewsRequest) GetParent() string {
@@ -2200,7 +2496,7 @@ type ListReviewsResponse struct {
 
 func (x *ListReviewsResponse) Reset() {
 	*x = ListReviewsResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2508,7 @@ func (x *ListReviewsResponse) String() string {
 func (*ListReviewsResponse) ProtoMessage() {}
 
 func (x *ListReviewsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2521,7 @@ func (x *ListReviewsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewsResponse.ProtoReflect.Descriptor instead.
 func (*ListReviewsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{27}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListReviewsResponse) GetReviews() []*Review {
@@ -2260,7 +2556,7 @@ type ResolveReviewRequest struct {
 
 func (x *ResolveReviewRequest) Reset() {
 	*x = ResolveReviewRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2272,7 +2568,7 @@ func (x *ResolveReviewRequest) String() string {
 func (*ResolveReviewRequest) ProtoMessage() {}
 
 func (x *ResolveReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2285,7 +2581,7 @@ func (x *ResolveReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveReviewRequest.ProtoReflect.Descriptor instead.
 func (*ResolveReviewRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{28}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ResolveReviewRequest) GetName() string {
@@ -2316,6 +2612,59 @@ func (x *ResolveReviewRequest) GetJustification() string {
 	return ""
 }
 
+type ApproveOverrideRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The proposed limit being approved, as the approver saw it.
+	Limit         string `protobuf:"bytes,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApproveOverrideRequest) Reset() {
+	*x = ApproveOverrideRequest{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApproveOverrideRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApproveOverrideRequest) ProtoMessage() {}
+
+func (x *ApproveOverrideRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApproveOverrideRequest.ProtoReflect.Descriptor instead.
+func (*ApproveOverrideRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ApproveOverrideRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApproveOverrideRequest) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
 type ResolveReviewResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Review *Review                `protobuf:"bytes,1,opt,name=review,proto3" json:"review,omitempty"`
@@ -2328,7 +2677,7 @@ type ResolveReviewResponse struct {
 
 func (x *ResolveReviewResponse) Reset() {
 	*x = ResolveReviewResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2340,7 +2689,7 @@ func (x *ResolveReviewResponse) String() string {
 func (*ResolveReviewResponse) ProtoMessage() {}
 
 func (x *ResolveReviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2353,7 +2702,7 @@ func (x *ResolveReviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveReviewResponse.ProtoReflect.Descriptor instead.
 func (*ResolveReviewResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{29}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ResolveReviewResponse) GetReview() *Review {
@@ -2396,7 +2745,7 @@ type Reassessment struct {
 
 func (x *Reassessment) Reset() {
 	*x = Reassessment{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2757,7 @@ func (x *Reassessment) String() string {
 func (*Reassessment) ProtoMessage() {}
 
 func (x *Reassessment) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2770,7 @@ func (x *Reassessment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reassessment.ProtoReflect.Descriptor instead.
 func (*Reassessment) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{30}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Reassessment) GetName() string {
@@ -2489,7 +2838,7 @@ type StartReassessmentRequest struct {
 
 func (x *StartReassessmentRequest) Reset() {
 	*x = StartReassessmentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2501,7 +2850,7 @@ func (x *StartReassessmentRequest) String() string {
 func (*StartReassessmentRequest) ProtoMessage() {}
 
 func (x *StartReassessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2514,7 +2863,7 @@ func (x *StartReassessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReassessmentRequest.ProtoReflect.Descriptor instead.
 func (*StartReassessmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{31}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *StartReassessmentRequest) GetProduct() string {
@@ -2533,7 +2882,7 @@ type GetReassessmentRequest struct {
 
 func (x *GetReassessmentRequest) Reset() {
 	*x = GetReassessmentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2545,7 +2894,7 @@ func (x *GetReassessmentRequest) String() string {
 func (*GetReassessmentRequest) ProtoMessage() {}
 
 func (x *GetReassessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2558,7 +2907,7 @@ func (x *GetReassessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReassessmentRequest.ProtoReflect.Descriptor instead.
 func (*GetReassessmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{32}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetReassessmentRequest) GetName() string {
@@ -2572,7 +2921,7 @@ var File_sanzhi_v1_lending_proto protoreflect.FileDescriptor
 
 const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\n" +
-	"\x17sanzhi/v1/lending.proto\x12\tsanzhi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x03\n" +
+	"\x17sanzhi/v1/lending.proto\x12\tsanzhi.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb0\x04\n" +
 	"\aConsent\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04bank\x18\x02 \x01(\tR\x04bank\x12\x1a\n" +
@@ -2590,7 +2939,17 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\n" +
 	"revoked_by\x18\n" +
 	" \x01(\tR\trevokedBy\x12\x12\n" +
-	"\x04live\x18\v \x01(\bR\x04live\"\x95\x03\n" +
+	"\x04live\x18\v \x01(\bR\x04live\x12-\n" +
+	"\x05state\x18\f \x01(\x0e2\x17.sanzhi.v1.ConsentStateR\x05state\x12!\n" +
+	"\fconfirmed_by\x18\r \x01(\tR\vconfirmedBy\x12=\n" +
+	"\fconfirm_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vconfirmTime\"h\n" +
+	"\x15ConfirmConsentRequest\x12O\n" +
+	"\x04name\x18\x01 \x01(\tB;\xbaH8r624^villages/[0-9]{12}/households/[^/]+/consents/[^/]+$R\x04name\"g\n" +
+	"\x14RefuseConsentRequest\x12O\n" +
+	"\x04name\x18\x01 \x01(\tB;\xbaH8r624^villages/[0-9]{12}/households/[^/]+/consents/[^/]+$R\x04name\"\xb2\x01\n" +
+	"\x19CountersignConsentRequest\x12O\n" +
+	"\x04name\x18\x01 \x01(\tB;\xbaH8r624^villages/[0-9]{12}/households/[^/]+/consents/[^/]+$R\x04name\x12D\n" +
+	"\x12authorisation_hash\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^[0-9a-f]{64}$R\x11authorisationHash\"\x95\x03\n" +
 	"\x13GrantConsentRequest\x12D\n" +
 	"\x06parent\x18\x01 \x01(\tB,\xbaH)r'2%^villages/[0-9]{12}/households/[^/]+$R\x06parent\x12:\n" +
 	"\x04bank\x18\x02 \x01(\tB&\xbaH#r!2\x1f^banks/[a-z0-9][a-z0-9-]{0,62}$R\x04bank\x12C\n" +
@@ -2601,9 +2960,10 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\achannel\x18\x05 \x01(\tB\x1a\xbaH\x17r\x15R\x03appR\acounterR\x05paperR\achannel\x12D\n" +
 	"\x12authorisation_hash\x18\x06 \x01(\tB\x15\xbaH\x12r\x102\x0e^[0-9a-f]{64}$R\x11authorisationHash\"g\n" +
 	"\x14RevokeConsentRequest\x12O\n" +
-	"\x04name\x18\x01 \x01(\tB;\xbaH8r624^villages/[0-9]{12}/households/[^/]+/consents/[^/]+$R\x04name\"[\n" +
+	"\x04name\x18\x01 \x01(\tB;\xbaH8r624^villages/[0-9]{12}/households/[^/]+/consents/[^/]+$R\x04name\"\x94\x01\n" +
 	"\x13ListConsentsRequest\x12D\n" +
-	"\x06parent\x18\x01 \x01(\tB,\xbaH)r'2%^villages/[0-9]{12}/households/[^/]+$R\x06parent\"F\n" +
+	"\x06parent\x18\x01 \x01(\tB,\xbaH)r'2%^villages/[0-9]{12}/households/[^/]+$R\x06parent\x127\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x17.sanzhi.v1.ConsentStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"F\n" +
 	"\x14ListConsentsResponse\x12.\n" +
 	"\bconsents\x18\x01 \x03(\v2\x12.sanzhi.v1.ConsentR\bconsents\"\xa7\x01\n" +
 	"\x17ListQueryRecordsRequest\x12D\n" +
@@ -2611,7 +2971,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xd0\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xe6\x01\n" +
 	"\vQueryRecord\x12\x1b\n" +
 	"\taudit_seq\x18\x01 \x01(\x04R\bauditSeq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
@@ -2619,7 +2979,8 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x04bank\x18\x04 \x01(\tR\x04bank\x12\x16\n" +
 	"\x06method\x18\x05 \x01(\tR\x06method\x12\x18\n" +
 	"\apurpose\x18\x06 \x01(\tR\apurpose\x12\x18\n" +
-	"\aoutcome\x18\a \x01(\tR\aoutcome\"t\n" +
+	"\aoutcome\x18\a \x01(\tR\aoutcome\x12\x14\n" +
+	"\x05basis\x18\b \x01(\tR\x05basis\"t\n" +
 	"\x18ListQueryRecordsResponse\x120\n" +
 	"\arecords\x18\x01 \x03(\v2\x16.sanzhi.v1.QueryRecordR\arecords\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"F\n" +
@@ -2732,7 +3093,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x18\xd0\x0fR\rjustification\"{\n" +
 	"\x17WatchCreditLinesRequest\x12:\n" +
 	"\x04bank\x18\x01 \x01(\tB&\xbaH#r!2\x1f^banks/[a-z0-9][a-z0-9-]{0,62}$R\x04bank\x12$\n" +
-	"\tafter_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bafterSeq\"\xc3\x01\n" +
+	"\tafter_seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bafterSeq\"\xd9\x01\n" +
 	"\x0fCreditLineEvent\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n" +
@@ -2740,7 +3101,8 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x04line\x18\x04 \x01(\tR\x04line\x12\x1c\n" +
 	"\thousehold\x18\x05 \x01(\tR\thousehold\x12.\n" +
 	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x18\n" +
-	"\apayload\x18\a \x01(\tR\apayload\"\xe8\x01\n" +
+	"\apayload\x18\a \x01(\tR\apayload\x12\x14\n" +
+	"\x05basis\x18\b \x01(\tR\x05basis\"\xe8\x01\n" +
 	"\x14ListDecisionsRequest\x12J\n" +
 	"\thousehold\x18\x01 \x01(\tB,\xbaH)r'2%^villages/[0-9]{12}/households/[^/]+$R\thousehold\x12=\n" +
 	"\x04bank\x18\x02 \x01(\tB)\xbaH&r$2\"^(banks/[a-z0-9][a-z0-9-]{0,62})?$R\x04bank\x12&\n" +
@@ -2749,7 +3111,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\"r\n" +
 	"\x15ListDecisionsResponse\x121\n" +
 	"\tdecisions\x18\x01 \x03(\v2\x13.sanzhi.v1.DecisionR\tdecisions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xcf\x04\n" +
 	"\x06Review\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
 	"\bdecision\x18\x02 \x01(\tR\bdecision\x12\x1c\n" +
@@ -2765,7 +3127,12 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"resolution\x18\n" +
 	" \x01(\tR\n" +
 	"resolution\x12)\n" +
-	"\x10outcome_decision\x18\v \x01(\tR\x0foutcomeDecision\"\x8b\x01\n" +
+	"\x10outcome_decision\x18\v \x01(\tR\x0foutcomeDecision\x12%\n" +
+	"\x0eproposed_limit\x18\f \x01(\tR\rproposedLimit\x12\x1f\n" +
+	"\vproposed_by\x18\r \x01(\tR\n" +
+	"proposedBy\x12=\n" +
+	"\fpropose_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\vproposeTime\x125\n" +
+	"\x16proposal_justification\x18\x0f \x01(\tR\x15proposalJustification\"\x8b\x01\n" +
 	"\x14RequestReviewRequest\x12O\n" +
 	"\bdecision\x18\x01 \x01(\tB3\xbaH0r.2,^banks/[^/]+/products/[^/]+/decisions/[^/]+$R\bdecision\x12\"\n" +
 	"\x06reason\x18\x02 \x01(\tB\n" +
@@ -2786,7 +3153,10 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x05limit\x18\x03 \x01(\tR\x05limit\x120\n" +
 	"\rjustification\x18\x04 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\n" +
-	"\x18\xd0\x0fR\rjustification\"\x9e\x01\n" +
+	"\x18\xd0\x0fR\rjustification\"~\n" +
+	"\x16ApproveOverrideRequest\x12E\n" +
+	"\x04name\x18\x01 \x01(\tB1\xbaH.r,2*^banks/[^/]+/products/[^/]+/reviews/[^/]+$R\x04name\x12\x1d\n" +
+	"\x05limit\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x10\x01R\x05limit\"\x9e\x01\n" +
 	"\x15ResolveReviewResponse\x12)\n" +
 	"\x06review\x18\x01 \x01(\v2\x11.sanzhi.v1.ReviewR\x06review\x12/\n" +
 	"\bdecision\x18\x02 \x01(\v2\x13.sanzhi.v1.DecisionR\bdecision\x12)\n" +
@@ -2805,12 +3175,20 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x18StartReassessmentRequest\x12=\n" +
 	"\aproduct\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\aproduct\"e\n" +
 	"\x16GetReassessmentRequest\x12K\n" +
-	"\x04name\x18\x01 \x01(\tB7\xbaH4r220^banks/[^/]+/products/[^/]+/reassessments/[^/]+$R\x04name2\xc8\x02\n" +
+	"\x04name\x18\x01 \x01(\tB7\xbaH4r220^banks/[^/]+/products/[^/]+/reassessments/[^/]+$R\x04name*~\n" +
+	"\fConsentState\x12\x1d\n" +
+	"\x19CONSENT_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15CONSENT_STATE_PENDING\x10\x01\x12\x19\n" +
+	"\x15CONSENT_STATE_GRANTED\x10\x02\x12\x19\n" +
+	"\x15CONSENT_STATE_REFUSED\x10\x032\xa6\x04\n" +
 	"\x0eConsentService\x12B\n" +
 	"\fGrantConsent\x12\x1e.sanzhi.v1.GrantConsentRequest\x1a\x12.sanzhi.v1.Consent\x12D\n" +
 	"\rRevokeConsent\x12\x1f.sanzhi.v1.RevokeConsentRequest\x1a\x12.sanzhi.v1.Consent\x12O\n" +
 	"\fListConsents\x12\x1e.sanzhi.v1.ListConsentsRequest\x1a\x1f.sanzhi.v1.ListConsentsResponse\x12[\n" +
-	"\x10ListQueryRecords\x12\".sanzhi.v1.ListQueryRecordsRequest\x1a#.sanzhi.v1.ListQueryRecordsResponse2\xab\b\n" +
+	"\x10ListQueryRecords\x12\".sanzhi.v1.ListQueryRecordsRequest\x1a#.sanzhi.v1.ListQueryRecordsResponse\x12F\n" +
+	"\x0eConfirmConsent\x12 .sanzhi.v1.ConfirmConsentRequest\x1a\x12.sanzhi.v1.Consent\x12D\n" +
+	"\rRefuseConsent\x12\x1f.sanzhi.v1.RefuseConsentRequest\x1a\x12.sanzhi.v1.Consent\x12N\n" +
+	"\x12CountersignConsent\x12$.sanzhi.v1.CountersignConsentRequest\x1a\x12.sanzhi.v1.Consent2\x83\t\n" +
 	"\rCreditService\x12O\n" +
 	"\fAssessCredit\x12\x1e.sanzhi.v1.AssessCreditRequest\x1a\x1f.sanzhi.v1.AssessCreditResponse\x12G\n" +
 	"\rGetCreditLine\x12\x1f.sanzhi.v1.GetCreditLineRequest\x1a\x15.sanzhi.v1.CreditLine\x12X\n" +
@@ -2822,7 +3200,8 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\rListDecisions\x12\x1f.sanzhi.v1.ListDecisionsRequest\x1a .sanzhi.v1.ListDecisionsResponse\x12C\n" +
 	"\rRequestReview\x12\x1f.sanzhi.v1.RequestReviewRequest\x1a\x11.sanzhi.v1.Review\x12L\n" +
 	"\vListReviews\x12\x1d.sanzhi.v1.ListReviewsRequest\x1a\x1e.sanzhi.v1.ListReviewsResponse\x12R\n" +
-	"\rResolveReview\x12\x1f.sanzhi.v1.ResolveReviewRequest\x1a .sanzhi.v1.ResolveReviewResponse\x12Q\n" +
+	"\rResolveReview\x12\x1f.sanzhi.v1.ResolveReviewRequest\x1a .sanzhi.v1.ResolveReviewResponse\x12V\n" +
+	"\x0fApproveOverride\x12!.sanzhi.v1.ApproveOverrideRequest\x1a .sanzhi.v1.ResolveReviewResponse\x12Q\n" +
 	"\x11StartReassessment\x12#.sanzhi.v1.StartReassessmentRequest\x1a\x17.sanzhi.v1.Reassessment\x12M\n" +
 	"\x0fGetReassessment\x12!.sanzhi.v1.GetReassessmentRequest\x1a\x17.sanzhi.v1.ReassessmentB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
 
@@ -2838,115 +3217,133 @@ func file_sanzhi_v1_lending_proto_rawDescGZIP() []byte {
 	return file_sanzhi_v1_lending_proto_rawDescData
 }
 
-var file_sanzhi_v1_lending_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_sanzhi_v1_lending_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sanzhi_v1_lending_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_sanzhi_v1_lending_proto_goTypes = []any{
-	(*Consent)(nil),                   // 0: sanzhi.v1.Consent
-	(*GrantConsentRequest)(nil),       // 1: sanzhi.v1.GrantConsentRequest
-	(*RevokeConsentRequest)(nil),      // 2: sanzhi.v1.RevokeConsentRequest
-	(*ListConsentsRequest)(nil),       // 3: sanzhi.v1.ListConsentsRequest
-	(*ListConsentsResponse)(nil),      // 4: sanzhi.v1.ListConsentsResponse
-	(*ListQueryRecordsRequest)(nil),   // 5: sanzhi.v1.ListQueryRecordsRequest
-	(*QueryRecord)(nil),               // 6: sanzhi.v1.QueryRecord
-	(*ListQueryRecordsResponse)(nil),  // 7: sanzhi.v1.ListQueryRecordsResponse
-	(*Explanation)(nil),               // 8: sanzhi.v1.Explanation
-	(*CreditLine)(nil),                // 9: sanzhi.v1.CreditLine
-	(*Decision)(nil),                  // 10: sanzhi.v1.Decision
-	(*AssessCreditRequest)(nil),       // 11: sanzhi.v1.AssessCreditRequest
-	(*AssessCreditResponse)(nil),      // 12: sanzhi.v1.AssessCreditResponse
-	(*GetCreditLineRequest)(nil),      // 13: sanzhi.v1.GetCreditLineRequest
-	(*ListCreditLinesRequest)(nil),    // 14: sanzhi.v1.ListCreditLinesRequest
-	(*ListCreditLinesResponse)(nil),   // 15: sanzhi.v1.ListCreditLinesResponse
-	(*ReportDrawdownRequest)(nil),     // 16: sanzhi.v1.ReportDrawdownRequest
-	(*ReportRepaymentRequest)(nil),    // 17: sanzhi.v1.ReportRepaymentRequest
-	(*LineTransaction)(nil),           // 18: sanzhi.v1.LineTransaction
-	(*UnfreezeCreditLineRequest)(nil), // 19: sanzhi.v1.UnfreezeCreditLineRequest
-	(*WatchCreditLinesRequest)(nil),   // 20: sanzhi.v1.WatchCreditLinesRequest
-	(*CreditLineEvent)(nil),           // 21: sanzhi.v1.CreditLineEvent
-	(*ListDecisionsRequest)(nil),      // 22: sanzhi.v1.ListDecisionsRequest
-	(*ListDecisionsResponse)(nil),     // 23: sanzhi.v1.ListDecisionsResponse
-	(*Review)(nil),                    // 24: sanzhi.v1.Review
-	(*RequestReviewRequest)(nil),      // 25: sanzhi.v1.RequestReviewRequest
-	(*ListReviewsRequest)(nil),        // 26: sanzhi.v1.ListReviewsRequest
-	(*ListReviewsResponse)(nil),       // 27: sanzhi.v1.ListReviewsResponse
-	(*ResolveReviewRequest)(nil),      // 28: sanzhi.v1.ResolveReviewRequest
-	(*ResolveReviewResponse)(nil),     // 29: sanzhi.v1.ResolveReviewResponse
-	(*Reassessment)(nil),              // 30: sanzhi.v1.Reassessment
-	(*StartReassessmentRequest)(nil),  // 31: sanzhi.v1.StartReassessmentRequest
-	(*GetReassessmentRequest)(nil),    // 32: sanzhi.v1.GetReassessmentRequest
-	(*timestamppb.Timestamp)(nil),     // 33: google.protobuf.Timestamp
+	(ConsentState)(0),                 // 0: sanzhi.v1.ConsentState
+	(*Consent)(nil),                   // 1: sanzhi.v1.Consent
+	(*ConfirmConsentRequest)(nil),     // 2: sanzhi.v1.ConfirmConsentRequest
+	(*RefuseConsentRequest)(nil),      // 3: sanzhi.v1.RefuseConsentRequest
+	(*CountersignConsentRequest)(nil), // 4: sanzhi.v1.CountersignConsentRequest
+	(*GrantConsentRequest)(nil),       // 5: sanzhi.v1.GrantConsentRequest
+	(*RevokeConsentRequest)(nil),      // 6: sanzhi.v1.RevokeConsentRequest
+	(*ListConsentsRequest)(nil),       // 7: sanzhi.v1.ListConsentsRequest
+	(*ListConsentsResponse)(nil),      // 8: sanzhi.v1.ListConsentsResponse
+	(*ListQueryRecordsRequest)(nil),   // 9: sanzhi.v1.ListQueryRecordsRequest
+	(*QueryRecord)(nil),               // 10: sanzhi.v1.QueryRecord
+	(*ListQueryRecordsResponse)(nil),  // 11: sanzhi.v1.ListQueryRecordsResponse
+	(*Explanation)(nil),               // 12: sanzhi.v1.Explanation
+	(*CreditLine)(nil),                // 13: sanzhi.v1.CreditLine
+	(*Decision)(nil),                  // 14: sanzhi.v1.Decision
+	(*AssessCreditRequest)(nil),       // 15: sanzhi.v1.AssessCreditRequest
+	(*AssessCreditResponse)(nil),      // 16: sanzhi.v1.AssessCreditResponse
+	(*GetCreditLineRequest)(nil),      // 17: sanzhi.v1.GetCreditLineRequest
+	(*ListCreditLinesRequest)(nil),    // 18: sanzhi.v1.ListCreditLinesRequest
+	(*ListCreditLinesResponse)(nil),   // 19: sanzhi.v1.ListCreditLinesResponse
+	(*ReportDrawdownRequest)(nil),     // 20: sanzhi.v1.ReportDrawdownRequest
+	(*ReportRepaymentRequest)(nil),    // 21: sanzhi.v1.ReportRepaymentRequest
+	(*LineTransaction)(nil),           // 22: sanzhi.v1.LineTransaction
+	(*UnfreezeCreditLineRequest)(nil), // 23: sanzhi.v1.UnfreezeCreditLineRequest
+	(*WatchCreditLinesRequest)(nil),   // 24: sanzhi.v1.WatchCreditLinesRequest
+	(*CreditLineEvent)(nil),           // 25: sanzhi.v1.CreditLineEvent
+	(*ListDecisionsRequest)(nil),      // 26: sanzhi.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),     // 27: sanzhi.v1.ListDecisionsResponse
+	(*Review)(nil),                    // 28: sanzhi.v1.Review
+	(*RequestReviewRequest)(nil),      // 29: sanzhi.v1.RequestReviewRequest
+	(*ListReviewsRequest)(nil),        // 30: sanzhi.v1.ListReviewsRequest
+	(*ListReviewsResponse)(nil),       // 31: sanzhi.v1.ListReviewsResponse
+	(*ResolveReviewRequest)(nil),      // 32: sanzhi.v1.ResolveReviewRequest
+	(*ApproveOverrideRequest)(nil),    // 33: sanzhi.v1.ApproveOverrideRequest
+	(*ResolveReviewResponse)(nil),     // 34: sanzhi.v1.ResolveReviewResponse
+	(*Reassessment)(nil),              // 35: sanzhi.v1.Reassessment
+	(*StartReassessmentRequest)(nil),  // 36: sanzhi.v1.StartReassessmentRequest
+	(*GetReassessmentRequest)(nil),    // 37: sanzhi.v1.GetReassessmentRequest
+	(*timestamppb.Timestamp)(nil),     // 38: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_lending_proto_depIdxs = []int32{
-	33, // 0: sanzhi.v1.Consent.grant_time:type_name -> google.protobuf.Timestamp
-	33, // 1: sanzhi.v1.Consent.expire_time:type_name -> google.protobuf.Timestamp
-	33, // 2: sanzhi.v1.Consent.revoke_time:type_name -> google.protobuf.Timestamp
-	33, // 3: sanzhi.v1.GrantConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
-	0,  // 4: sanzhi.v1.ListConsentsResponse.consents:type_name -> sanzhi.v1.Consent
-	33, // 5: sanzhi.v1.QueryRecord.time:type_name -> google.protobuf.Timestamp
-	6,  // 6: sanzhi.v1.ListQueryRecordsResponse.records:type_name -> sanzhi.v1.QueryRecord
-	8,  // 7: sanzhi.v1.CreditLine.knock_outs:type_name -> sanzhi.v1.Explanation
-	8,  // 8: sanzhi.v1.CreditLine.declines:type_name -> sanzhi.v1.Explanation
-	8,  // 9: sanzhi.v1.CreditLine.reasons:type_name -> sanzhi.v1.Explanation
-	8,  // 10: sanzhi.v1.CreditLine.counterfactuals:type_name -> sanzhi.v1.Explanation
-	33, // 11: sanzhi.v1.CreditLine.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 12: sanzhi.v1.Decision.knock_outs:type_name -> sanzhi.v1.Explanation
-	8,  // 13: sanzhi.v1.Decision.declines:type_name -> sanzhi.v1.Explanation
-	8,  // 14: sanzhi.v1.Decision.reasons:type_name -> sanzhi.v1.Explanation
-	8,  // 15: sanzhi.v1.Decision.counterfactuals:type_name -> sanzhi.v1.Explanation
-	33, // 16: sanzhi.v1.Decision.time:type_name -> google.protobuf.Timestamp
-	9,  // 17: sanzhi.v1.AssessCreditResponse.line:type_name -> sanzhi.v1.CreditLine
-	10, // 18: sanzhi.v1.AssessCreditResponse.decision:type_name -> sanzhi.v1.Decision
-	9,  // 19: sanzhi.v1.ListCreditLinesResponse.lines:type_name -> sanzhi.v1.CreditLine
-	33, // 20: sanzhi.v1.LineTransaction.time:type_name -> google.protobuf.Timestamp
-	9,  // 21: sanzhi.v1.LineTransaction.credit_line:type_name -> sanzhi.v1.CreditLine
-	33, // 22: sanzhi.v1.CreditLineEvent.time:type_name -> google.protobuf.Timestamp
-	10, // 23: sanzhi.v1.ListDecisionsResponse.decisions:type_name -> sanzhi.v1.Decision
-	33, // 24: sanzhi.v1.Review.request_time:type_name -> google.protobuf.Timestamp
-	33, // 25: sanzhi.v1.Review.resolve_time:type_name -> google.protobuf.Timestamp
-	24, // 26: sanzhi.v1.ListReviewsResponse.reviews:type_name -> sanzhi.v1.Review
-	24, // 27: sanzhi.v1.ResolveReviewResponse.review:type_name -> sanzhi.v1.Review
-	10, // 28: sanzhi.v1.ResolveReviewResponse.decision:type_name -> sanzhi.v1.Decision
-	9,  // 29: sanzhi.v1.ResolveReviewResponse.line:type_name -> sanzhi.v1.CreditLine
-	33, // 30: sanzhi.v1.Reassessment.start_time:type_name -> google.protobuf.Timestamp
-	33, // 31: sanzhi.v1.Reassessment.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 32: sanzhi.v1.ConsentService.GrantConsent:input_type -> sanzhi.v1.GrantConsentRequest
-	2,  // 33: sanzhi.v1.ConsentService.RevokeConsent:input_type -> sanzhi.v1.RevokeConsentRequest
-	3,  // 34: sanzhi.v1.ConsentService.ListConsents:input_type -> sanzhi.v1.ListConsentsRequest
-	5,  // 35: sanzhi.v1.ConsentService.ListQueryRecords:input_type -> sanzhi.v1.ListQueryRecordsRequest
-	11, // 36: sanzhi.v1.CreditService.AssessCredit:input_type -> sanzhi.v1.AssessCreditRequest
-	13, // 37: sanzhi.v1.CreditService.GetCreditLine:input_type -> sanzhi.v1.GetCreditLineRequest
-	14, // 38: sanzhi.v1.CreditService.ListCreditLines:input_type -> sanzhi.v1.ListCreditLinesRequest
-	16, // 39: sanzhi.v1.CreditService.ReportDrawdown:input_type -> sanzhi.v1.ReportDrawdownRequest
-	17, // 40: sanzhi.v1.CreditService.ReportRepayment:input_type -> sanzhi.v1.ReportRepaymentRequest
-	19, // 41: sanzhi.v1.CreditService.UnfreezeCreditLine:input_type -> sanzhi.v1.UnfreezeCreditLineRequest
-	20, // 42: sanzhi.v1.CreditService.WatchCreditLines:input_type -> sanzhi.v1.WatchCreditLinesRequest
-	22, // 43: sanzhi.v1.CreditService.ListDecisions:input_type -> sanzhi.v1.ListDecisionsRequest
-	25, // 44: sanzhi.v1.CreditService.RequestReview:input_type -> sanzhi.v1.RequestReviewRequest
-	26, // 45: sanzhi.v1.CreditService.ListReviews:input_type -> sanzhi.v1.ListReviewsRequest
-	28, // 46: sanzhi.v1.CreditService.ResolveReview:input_type -> sanzhi.v1.ResolveReviewRequest
-	31, // 47: sanzhi.v1.CreditService.StartReassessment:input_type -> sanzhi.v1.StartReassessmentRequest
-	32, // 48: sanzhi.v1.CreditService.GetReassessment:input_type -> sanzhi.v1.GetReassessmentRequest
-	0,  // 49: sanzhi.v1.ConsentService.GrantConsent:output_type -> sanzhi.v1.Consent
-	0,  // 50: sanzhi.v1.ConsentService.RevokeConsent:output_type -> sanzhi.v1.Consent
-	4,  // 51: sanzhi.v1.ConsentService.ListConsents:output_type -> sanzhi.v1.ListConsentsResponse
-	7,  // 52: sanzhi.v1.ConsentService.ListQueryRecords:output_type -> sanzhi.v1.ListQueryRecordsResponse
-	12, // 53: sanzhi.v1.CreditService.AssessCredit:output_type -> sanzhi.v1.AssessCreditResponse
-	9,  // 54: sanzhi.v1.CreditService.GetCreditLine:output_type -> sanzhi.v1.CreditLine
-	15, // 55: sanzhi.v1.CreditService.ListCreditLines:output_type -> sanzhi.v1.ListCreditLinesResponse
-	18, // 56: sanzhi.v1.CreditService.ReportDrawdown:output_type -> sanzhi.v1.LineTransaction
-	18, // 57: sanzhi.v1.CreditService.ReportRepayment:output_type -> sanzhi.v1.LineTransaction
-	9,  // 58: sanzhi.v1.CreditService.UnfreezeCreditLine:output_type -> sanzhi.v1.CreditLine
-	21, // 59: sanzhi.v1.CreditService.WatchCreditLines:output_type -> sanzhi.v1.CreditLineEvent
-	23, // 60: sanzhi.v1.CreditService.ListDecisions:output_type -> sanzhi.v1.ListDecisionsResponse
-	24, // 61: sanzhi.v1.CreditService.RequestReview:output_type -> sanzhi.v1.Review
-	27, // 62: sanzhi.v1.CreditService.ListReviews:output_type -> sanzhi.v1.ListReviewsResponse
-	29, // 63: sanzhi.v1.CreditService.ResolveReview:output_type -> sanzhi.v1.ResolveReviewResponse
-	30, // 64: sanzhi.v1.CreditService.StartReassessment:output_type -> sanzhi.v1.Reassessment
-	30, // 65: sanzhi.v1.CreditService.GetReassessment:output_type -> sanzhi.v1.Reassessment
-	49, // [49:66] is the sub-list for method output_type
-	32, // [32:49] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	38, // 0: sanzhi.v1.Consent.grant_time:type_name -> google.protobuf.Timestamp
+	38, // 1: sanzhi.v1.Consent.expire_time:type_name -> google.protobuf.Timestamp
+	38, // 2: sanzhi.v1.Consent.revoke_time:type_name -> google.protobuf.Timestamp
+	0,  // 3: sanzhi.v1.Consent.state:type_name -> sanzhi.v1.ConsentState
+	38, // 4: sanzhi.v1.Consent.confirm_time:type_name -> google.protobuf.Timestamp
+	38, // 5: sanzhi.v1.GrantConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
+	0,  // 6: sanzhi.v1.ListConsentsRequest.state:type_name -> sanzhi.v1.ConsentState
+	1,  // 7: sanzhi.v1.ListConsentsResponse.consents:type_name -> sanzhi.v1.Consent
+	38, // 8: sanzhi.v1.QueryRecord.time:type_name -> google.protobuf.Timestamp
+	10, // 9: sanzhi.v1.ListQueryRecordsResponse.records:type_name -> sanzhi.v1.QueryRecord
+	12, // 10: sanzhi.v1.CreditLine.knock_outs:type_name -> sanzhi.v1.Explanation
+	12, // 11: sanzhi.v1.CreditLine.declines:type_name -> sanzhi.v1.Explanation
+	12, // 12: sanzhi.v1.CreditLine.reasons:type_name -> sanzhi.v1.Explanation
+	12, // 13: sanzhi.v1.CreditLine.counterfactuals:type_name -> sanzhi.v1.Explanation
+	38, // 14: sanzhi.v1.CreditLine.update_time:type_name -> google.protobuf.Timestamp
+	12, // 15: sanzhi.v1.Decision.knock_outs:type_name -> sanzhi.v1.Explanation
+	12, // 16: sanzhi.v1.Decision.declines:type_name -> sanzhi.v1.Explanation
+	12, // 17: sanzhi.v1.Decision.reasons:type_name -> sanzhi.v1.Explanation
+	12, // 18: sanzhi.v1.Decision.counterfactuals:type_name -> sanzhi.v1.Explanation
+	38, // 19: sanzhi.v1.Decision.time:type_name -> google.protobuf.Timestamp
+	13, // 20: sanzhi.v1.AssessCreditResponse.line:type_name -> sanzhi.v1.CreditLine
+	14, // 21: sanzhi.v1.AssessCreditResponse.decision:type_name -> sanzhi.v1.Decision
+	13, // 22: sanzhi.v1.ListCreditLinesResponse.lines:type_name -> sanzhi.v1.CreditLine
+	38, // 23: sanzhi.v1.LineTransaction.time:type_name -> google.protobuf.Timestamp
+	13, // 24: sanzhi.v1.LineTransaction.credit_line:type_name -> sanzhi.v1.CreditLine
+	38, // 25: sanzhi.v1.CreditLineEvent.time:type_name -> google.protobuf.Timestamp
+	14, // 26: sanzhi.v1.ListDecisionsResponse.decisions:type_name -> sanzhi.v1.Decision
+	38, // 27: sanzhi.v1.Review.request_time:type_name -> google.protobuf.Timestamp
+	38, // 28: sanzhi.v1.Review.resolve_time:type_name -> google.protobuf.Timestamp
+	38, // 29: sanzhi.v1.Review.propose_time:type_name -> google.protobuf.Timestamp
+	28, // 30: sanzhi.v1.ListReviewsResponse.reviews:type_name -> sanzhi.v1.Review
+	28, // 31: sanzhi.v1.ResolveReviewResponse.review:type_name -> sanzhi.v1.Review
+	14, // 32: sanzhi.v1.ResolveReviewResponse.decision:type_name -> sanzhi.v1.Decision
+	13, // 33: sanzhi.v1.ResolveReviewResponse.line:type_name -> sanzhi.v1.CreditLine
+	38, // 34: sanzhi.v1.Reassessment.start_time:type_name -> google.protobuf.Timestamp
+	38, // 35: sanzhi.v1.Reassessment.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 36: sanzhi.v1.ConsentService.GrantConsent:input_type -> sanzhi.v1.GrantConsentRequest
+	6,  // 37: sanzhi.v1.ConsentService.RevokeConsent:input_type -> sanzhi.v1.RevokeConsentRequest
+	7,  // 38: sanzhi.v1.ConsentService.ListConsents:input_type -> sanzhi.v1.ListConsentsRequest
+	9,  // 39: sanzhi.v1.ConsentService.ListQueryRecords:input_type -> sanzhi.v1.ListQueryRecordsRequest
+	2,  // 40: sanzhi.v1.ConsentService.ConfirmConsent:input_type -> sanzhi.v1.ConfirmConsentRequest
+	3,  // 41: sanzhi.v1.ConsentService.RefuseConsent:input_type -> sanzhi.v1.RefuseConsentRequest
+	4,  // 42: sanzhi.v1.ConsentService.CountersignConsent:input_type -> sanzhi.v1.CountersignConsentRequest
+	15, // 43: sanzhi.v1.CreditService.AssessCredit:input_type -> sanzhi.v1.AssessCreditRequest
+	17, // 44: sanzhi.v1.CreditService.GetCreditLine:input_type -> sanzhi.v1.GetCreditLineRequest
+	18, // 45: sanzhi.v1.CreditService.ListCreditLines:input_type -> sanzhi.v1.ListCreditLinesRequest
+	20, // 46: sanzhi.v1.CreditService.ReportDrawdown:input_type -> sanzhi.v1.ReportDrawdownRequest
+	21, // 47: sanzhi.v1.CreditService.ReportRepayment:input_type -> sanzhi.v1.ReportRepaymentRequest
+	23, // 48: sanzhi.v1.CreditService.UnfreezeCreditLine:input_type -> sanzhi.v1.UnfreezeCreditLineRequest
+	24, // 49: sanzhi.v1.CreditService.WatchCreditLines:input_type -> sanzhi.v1.WatchCreditLinesRequest
+	26, // 50: sanzhi.v1.CreditService.ListDecisions:input_type -> sanzhi.v1.ListDecisionsRequest
+	29, // 51: sanzhi.v1.CreditService.RequestReview:input_type -> sanzhi.v1.RequestReviewRequest
+	30, // 52: sanzhi.v1.CreditService.ListReviews:input_type -> sanzhi.v1.ListReviewsRequest
+	32, // 53: sanzhi.v1.CreditService.ResolveReview:input_type -> sanzhi.v1.ResolveReviewRequest
+	33, // 54: sanzhi.v1.CreditService.ApproveOverride:input_type -> sanzhi.v1.ApproveOverrideRequest
+	36, // 55: sanzhi.v1.CreditService.StartReassessment:input_type -> sanzhi.v1.StartReassessmentRequest
+	37, // 56: sanzhi.v1.CreditService.GetReassessment:input_type -> sanzhi.v1.GetReassessmentRequest
+	1,  // 57: sanzhi.v1.ConsentService.GrantConsent:output_type -> sanzhi.v1.Consent
+	1,  // 58: sanzhi.v1.ConsentService.RevokeConsent:output_type -> sanzhi.v1.Consent
+	8,  // 59: sanzhi.v1.ConsentService.ListConsents:output_type -> sanzhi.v1.ListConsentsResponse
+	11, // 60: sanzhi.v1.ConsentService.ListQueryRecords:output_type -> sanzhi.v1.ListQueryRecordsResponse
+	1,  // 61: sanzhi.v1.ConsentService.ConfirmConsent:output_type -> sanzhi.v1.Consent
+	1,  // 62: sanzhi.v1.ConsentService.RefuseConsent:output_type -> sanzhi.v1.Consent
+	1,  // 63: sanzhi.v1.ConsentService.CountersignConsent:output_type -> sanzhi.v1.Consent
+	16, // 64: sanzhi.v1.CreditService.AssessCredit:output_type -> sanzhi.v1.AssessCreditResponse
+	13, // 65: sanzhi.v1.CreditService.GetCreditLine:output_type -> sanzhi.v1.CreditLine
+	19, // 66: sanzhi.v1.CreditService.ListCreditLines:output_type -> sanzhi.v1.ListCreditLinesResponse
+	22, // 67: sanzhi.v1.CreditService.ReportDrawdown:output_type -> sanzhi.v1.LineTransaction
+	22, // 68: sanzhi.v1.CreditService.ReportRepayment:output_type -> sanzhi.v1.LineTransaction
+	13, // 69: sanzhi.v1.CreditService.UnfreezeCreditLine:output_type -> sanzhi.v1.CreditLine
+	25, // 70: sanzhi.v1.CreditService.WatchCreditLines:output_type -> sanzhi.v1.CreditLineEvent
+	27, // 71: sanzhi.v1.CreditService.ListDecisions:output_type -> sanzhi.v1.ListDecisionsResponse
+	28, // 72: sanzhi.v1.CreditService.RequestReview:output_type -> sanzhi.v1.Review
+	31, // 73: sanzhi.v1.CreditService.ListReviews:output_type -> sanzhi.v1.ListReviewsResponse
+	34, // 74: sanzhi.v1.CreditService.ResolveReview:output_type -> sanzhi.v1.ResolveReviewResponse
+	34, // 75: sanzhi.v1.CreditService.ApproveOverride:output_type -> sanzhi.v1.ResolveReviewResponse
+	35, // 76: sanzhi.v1.CreditService.StartReassessment:output_type -> sanzhi.v1.Reassessment
+	35, // 77: sanzhi.v1.CreditService.GetReassessment:output_type -> sanzhi.v1.Reassessment
+	57, // [57:78] is the sub-list for method output_type
+	36, // [36:57] is the sub-list for method input_type
+	36, // [36:36] is the sub-list for extension type_name
+	36, // [36:36] is the sub-list for extension extendee
+	0,  // [0:36] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_lending_proto_init() }
@@ -2959,13 +3356,14 @@ func file_sanzhi_v1_lending_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_lending_proto_rawDesc), len(file_sanzhi_v1_lending_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   33,
+			NumEnums:      1,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   2,
 		},
 		GoTypes:           file_sanzhi_v1_lending_proto_goTypes,
 		DependencyIndexes: file_sanzhi_v1_lending_proto_depIdxs,
+		EnumInfos:         file_sanzhi_v1_lending_proto_enumTypes,
 		MessageInfos:      file_sanzhi_v1_lending_proto_msgTypes,
 	}.Build()
 	File_sanzhi_v1_lending_proto = out.File

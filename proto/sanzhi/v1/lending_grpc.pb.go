@@ -19,10 +19,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ConsentService_GrantConsent_FullMethodName     = "/sanzhi.v1.ConsentService/GrantConsent"
-	ConsentService_RevokeConsent_FullMethodName    = "/sanzhi.v1.ConsentService/RevokeConsent"
-	ConsentService_ListConsents_FullMethodName     = "/sanzhi.v1.ConsentService/ListConsents"
-	ConsentService_ListQueryRecords_FullMethodName = "/sanzhi.v1.ConsentService/ListQueryRecords"
+	ConsentService_GrantConsent_FullMethodName       = "/sanzhi.v1.ConsentService/GrantConsent"
+	ConsentService_RevokeConsent_FullMethodName      = "/sanzhi.v1.ConsentService/RevokeConsent"
+	ConsentService_ListConsents_FullMethodName       = "/sanzhi.v1.ConsentService/ListConsents"
+	ConsentService_ListQueryRecords_FullMethodName   = "/sanzhi.v1.ConsentService/ListQueryRecords"
+	ConsentService_ConfirmConsent_FullMethodName     = "/sanzhi.v1.ConsentService/ConfirmConsent"
+	ConsentService_RefuseConsent_FullMethodName      = "/sanzhi.v1.ConsentService/RefuseConsent"
+	ConsentService_CountersignConsent_FullMethodName = "/sanzhi.v1.ConsentService/CountersignConsent"
 )
 
 // ConsentServiceClient is the client API for ConsentService service.
@@ -40,11 +43,13 @@ const (
 //
 //	villages/{village}/households/{household}/consents/{consent}
 type ConsentServiceClient interface {
-	// Records a consent. A household grants it itself (channel "app"); a
-	// bank officer records one signed at the counter or on paper, for their
-	// own bank only. Recording the same signed authorisation (same
-	// household, bank and authorisation hash) again returns the stored
-	// consent.
+	// Records a consent. A household grants it itself (channel "app"): it
+	// is granted at once. A bank officer records one signed at the counter
+	// or on paper, for their own bank only: it is PENDING and authorises
+	// nothing until the household confirms it (ConfirmConsent) or a clerk
+	// of the household's village countersigns it (CountersignConsent).
+	// Recording the same signed authorisation (same household, bank and
+	// authorisation hash) again returns the stored consent.
 	GrantConsent(ctx context.Context, in *GrantConsentRequest, opts ...grpc.CallOption) (*Consent, error)
 	// Revokes a consent at once: the household, or the bank it was given to.
 	RevokeConsent(ctx context.Context, in *RevokeConsentRequest, opts ...grpc.CallOption) (*Consent, error)
@@ -54,6 +59,20 @@ type ConsentServiceClient interface {
 	// its credit by a bank, and every attempt refused for want of consent,
 	// from the audit log.
 	ListQueryRecords(ctx context.Context, in *ListQueryRecordsRequest, opts ...grpc.CallOption) (*ListQueryRecordsResponse, error)
+	// The household confirms, with its own credential, a pending consent a
+	// bank recorded for it: the consent is granted from now on.
+	// FAILED_PRECONDITION CONSENT_NOT_PENDING when it is not pending (or is
+	// revoked), CONSENT_EXPIRED when it expired meanwhile.
+	ConfirmConsent(ctx context.Context, in *ConfirmConsentRequest, opts ...grpc.CallOption) (*Consent, error)
+	// The household refuses a pending consent a bank recorded for it: it
+	// is refused for good and never authorises anything.
+	RefuseConsent(ctx context.Context, in *RefuseConsentRequest, opts ...grpc.CallOption) (*Consent, error)
+	// A clerk or reviewer of the household's village countersigns a
+	// pending consent having seen the signed form: they re-enter the SHA-256
+	// of the form they saw, which must equal the one the bank recorded
+	// (FAILED_PRECONDITION AUTHORISATION_MISMATCH otherwise, and the consent
+	// stays pending). The consent is granted from now on.
+	CountersignConsent(ctx context.Context, in *CountersignConsentRequest, opts ...grpc.CallOption) (*Consent, error)
 }
 
 type consentServiceClient struct {
@@ -104,6 +123,36 @@ func (c *consentServiceClient) ListQueryRecords(ctx context.Context, in *ListQue
 	return out, nil
 }
 
+func (c *consentServiceClient) ConfirmConsent(ctx context.Context, in *ConfirmConsentRequest, opts ...grpc.CallOption) (*Consent, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consent)
+	err := c.cc.Invoke(ctx, ConsentService_ConfirmConsent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *consentServiceClient) RefuseConsent(ctx context.Context, in *RefuseConsentRequest, opts ...grpc.CallOption) (*Consent, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consent)
+	err := c.cc.Invoke(ctx, ConsentService_RefuseConsent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *consentServiceClient) CountersignConsent(ctx context.Context, in *CountersignConsentRequest, opts ...grpc.CallOption) (*Consent, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Consent)
+	err := c.cc.Invoke(ctx, ConsentService_CountersignConsent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ConsentServiceServer is the server API for ConsentService service.
 // All implementations must embed UnimplementedConsentServiceServer
 // for forward compatibility.
@@ -119,11 +168,13 @@ func (c *consentServiceClient) ListQueryRecords(ctx context.Context, in *ListQue
 //
 //	villages/{village}/households/{household}/consents/{consent}
 type ConsentServiceServer interface {
-	// Records a consent. A household grants it itself (channel "app"); a
-	// bank officer records one signed at the counter or on paper, for their
-	// own bank only. Recording the same signed authorisation (same
-	// household, bank and authorisation hash) again returns the stored
-	// consent.
+	// Records a consent. A household grants it itself (channel "app"): it
+	// is granted at once. A bank officer records one signed at the counter
+	// or on paper, for their own bank only: it is PENDING and authorises
+	// nothing until the household confirms it (ConfirmConsent) or a clerk
+	// of the household's village countersigns it (CountersignConsent).
+	// Recording the same signed authorisation (same household, bank and
+	// authorisation hash) again returns the stored consent.
 	GrantConsent(context.Context, *GrantConsentRequest) (*Consent, error)
 	// Revokes a consent at once: the household, or the bank it was given to.
 	RevokeConsent(context.Context, *RevokeConsentRequest) (*Consent, error)
@@ -133,6 +184,20 @@ type ConsentServiceServer interface {
 	// its credit by a bank, and every attempt refused for want of consent,
 	// from the audit log.
 	ListQueryRecords(context.Context, *ListQueryRecordsRequest) (*ListQueryRecordsResponse, error)
+	// The household confirms, with its own credential, a pending consent a
+	// bank recorded for it: the consent is granted from now on.
+	// FAILED_PRECONDITION CONSENT_NOT_PENDING when it is not pending (or is
+	// revoked), CONSENT_EXPIRED when it expired meanwhile.
+	ConfirmConsent(context.Context, *ConfirmConsentRequest) (*Consent, error)
+	// The household refuses a pending consent a bank recorded for it: it
+	// is refused for good and never authorises anything.
+	RefuseConsent(context.Context, *RefuseConsentRequest) (*Consent, error)
+	// A clerk or reviewer of the household's village countersigns a
+	// pending consent having seen the signed form: they re-enter the SHA-256
+	// of the form they saw, which must equal the one the bank recorded
+	// (FAILED_PRECONDITION AUTHORISATION_MISMATCH otherwise, and the consent
+	// stays pending). The consent is granted from now on.
+	CountersignConsent(context.Context, *CountersignConsentRequest) (*Consent, error)
 	mustEmbedUnimplementedConsentServiceServer()
 }
 
@@ -154,6 +219,15 @@ func (UnimplementedConsentServiceServer) ListConsents(context.Context, *ListCons
 }
 func (UnimplementedConsentServiceServer) ListQueryRecords(context.Context, *ListQueryRecordsRequest) (*ListQueryRecordsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListQueryRecords not implemented")
+}
+func (UnimplementedConsentServiceServer) ConfirmConsent(context.Context, *ConfirmConsentRequest) (*Consent, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConfirmConsent not implemented")
+}
+func (UnimplementedConsentServiceServer) RefuseConsent(context.Context, *RefuseConsentRequest) (*Consent, error) {
+	return nil, status.Error(codes.Unimplemented, "method RefuseConsent not implemented")
+}
+func (UnimplementedConsentServiceServer) CountersignConsent(context.Context, *CountersignConsentRequest) (*Consent, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountersignConsent not implemented")
 }
 func (UnimplementedConsentServiceServer) mustEmbedUnimplementedConsentServiceServer() {}
 func (UnimplementedConsentServiceServer) testEmbeddedByValue()                        {}
@@ -248,6 +322,60 @@ func _ConsentService_ListQueryRecords_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ConsentService_ConfirmConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConfirmConsentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsentServiceServer).ConfirmConsent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConsentService_ConfirmConsent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsentServiceServer).ConfirmConsent(ctx, req.(*ConfirmConsentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConsentService_RefuseConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefuseConsentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsentServiceServer).RefuseConsent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConsentService_RefuseConsent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsentServiceServer).RefuseConsent(ctx, req.(*RefuseConsentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConsentService_CountersignConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountersignConsentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConsentServiceServer).CountersignConsent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConsentService_CountersignConsent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConsentServiceServer).CountersignConsent(ctx, req.(*CountersignConsentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ConsentService_ServiceDesc is the grpc.ServiceDesc for ConsentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -271,6 +399,18 @@ var ConsentService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "ListQueryRecords",
 			Handler:    _ConsentService_ListQueryRecords_Handler,
 		},
+		{
+			MethodName: "ConfirmConsent",
+			Handler:    _ConsentService_ConfirmConsent_Handler,
+		},
+		{
+			MethodName: "RefuseConsent",
+			Handler:    _ConsentService_RefuseConsent_Handler,
+		},
+		{
+			MethodName: "CountersignConsent",
+			Handler:    _ConsentService_CountersignConsent_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "sanzhi/v1/lending.proto",
@@ -288,6 +428,7 @@ const (
 	CreditService_RequestReview_FullMethodName      = "/sanzhi.v1.CreditService/RequestReview"
 	CreditService_ListReviews_FullMethodName        = "/sanzhi.v1.CreditService/ListReviews"
 	CreditService_ResolveReview_FullMethodName      = "/sanzhi.v1.CreditService/ResolveReview"
+	CreditService_ApproveOverride_FullMethodName    = "/sanzhi.v1.CreditService/ApproveOverride"
 	CreditService_StartReassessment_FullMethodName  = "/sanzhi.v1.CreditService/StartReassessment"
 	CreditService_GetReassessment_FullMethodName    = "/sanzhi.v1.CreditService/GetReassessment"
 )
@@ -341,8 +482,18 @@ type CreditServiceClient interface {
 	// Lists review requests: a bank's, or a household's.
 	ListReviews(ctx context.Context, in *ListReviewsRequest, opts ...grpc.CallOption) (*ListReviewsResponse, error)
 	// A bank officer closes a review: upholds the decision, or overrides it
-	// within the bounds the policy sets, with a written justification.
+	// within the bounds the policy sets, with a written justification. An
+	// override takes two people (four-eyes): "override" only proposes it
+	// (the review stays open with the proposal), and a second principal of
+	// the bank makes it take effect with ApproveOverride. "uphold" on a
+	// review with a proposal closes it and drops the proposal.
 	ResolveReview(ctx context.Context, in *ResolveReviewRequest, opts ...grpc.CallOption) (*ResolveReviewResponse, error)
+	// A second principal of the bank approves the override proposed on an
+	// open review; it takes effect now, checked again against the policy's
+	// bounds. FAILED_PRECONDITION MAKER_CHECKER when the approver proposed
+	// it, NO_OVERRIDE_PROPOSED when there is none, PROPOSAL_CHANGED when
+	// the limit given is not the one proposed.
+	ApproveOverride(ctx context.Context, in *ApproveOverrideRequest, opts ...grpc.CallOption) (*ResolveReviewResponse, error)
 	// Starts re-assessing every household with a live consent for the bank
 	// under the active policy (after a new version is activated). Resumes
 	// the running run if there is one.
@@ -478,6 +629,16 @@ func (c *creditServiceClient) ResolveReview(ctx context.Context, in *ResolveRevi
 	return out, nil
 }
 
+func (c *creditServiceClient) ApproveOverride(ctx context.Context, in *ApproveOverrideRequest, opts ...grpc.CallOption) (*ResolveReviewResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveReviewResponse)
+	err := c.cc.Invoke(ctx, CreditService_ApproveOverride_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *creditServiceClient) StartReassessment(ctx context.Context, in *StartReassessmentRequest, opts ...grpc.CallOption) (*Reassessment, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Reassessment)
@@ -547,8 +708,18 @@ type CreditServiceServer interface {
 	// Lists review requests: a bank's, or a household's.
 	ListReviews(context.Context, *ListReviewsRequest) (*ListReviewsResponse, error)
 	// A bank officer closes a review: upholds the decision, or overrides it
-	// within the bounds the policy sets, with a written justification.
+	// within the bounds the policy sets, with a written justification. An
+	// override takes two people (four-eyes): "override" only proposes it
+	// (the review stays open with the proposal), and a second principal of
+	// the bank makes it take effect with ApproveOverride. "uphold" on a
+	// review with a proposal closes it and drops the proposal.
 	ResolveReview(context.Context, *ResolveReviewRequest) (*ResolveReviewResponse, error)
+	// A second principal of the bank approves the override proposed on an
+	// open review; it takes effect now, checked again against the policy's
+	// bounds. FAILED_PRECONDITION MAKER_CHECKER when the approver proposed
+	// it, NO_OVERRIDE_PROPOSED when there is none, PROPOSAL_CHANGED when
+	// the limit given is not the one proposed.
+	ApproveOverride(context.Context, *ApproveOverrideRequest) (*ResolveReviewResponse, error)
 	// Starts re-assessing every household with a live consent for the bank
 	// under the active policy (after a new version is activated). Resumes
 	// the running run if there is one.
@@ -597,6 +768,9 @@ func (UnimplementedCreditServiceServer) ListReviews(context.Context, *ListReview
 }
 func (UnimplementedCreditServiceServer) ResolveReview(context.Context, *ResolveReviewRequest) (*ResolveReviewResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResolveReview not implemented")
+}
+func (UnimplementedCreditServiceServer) ApproveOverride(context.Context, *ApproveOverrideRequest) (*ResolveReviewResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ApproveOverride not implemented")
 }
 func (UnimplementedCreditServiceServer) StartReassessment(context.Context, *StartReassessmentRequest) (*Reassessment, error) {
 	return nil, status.Error(codes.Unimplemented, "method StartReassessment not implemented")
@@ -816,6 +990,24 @@ func _CreditService_ResolveReview_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CreditService_ApproveOverride_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ApproveOverrideRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CreditServiceServer).ApproveOverride(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CreditService_ApproveOverride_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CreditServiceServer).ApproveOverride(ctx, req.(*ApproveOverrideRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CreditService_StartReassessment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(StartReassessmentRequest)
 	if err := dec(in); err != nil {
@@ -898,6 +1090,10 @@ var CreditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ResolveReview",
 			Handler:    _CreditService_ResolveReview_Handler,
+		},
+		{
+			MethodName: "ApproveOverride",
+			Handler:    _CreditService_ApproveOverride_Handler,
 		},
 		{
 			MethodName: "StartReassessment",
