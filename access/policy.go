@@ -306,7 +306,7 @@ func Authorize(p *Principal, a Action, t Target) error {
 	}
 	reach, ok := r.Grants[p.Role]
 	if !ok {
-		return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not %s", p.Role, a)
+		return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not call %s", p.Role, a)
 	}
 	return reaches(p, reach, t)
 }
@@ -337,7 +337,7 @@ func reachesPlace(p *Principal, reach Reach, t Target) error {
 	switch {
 	case t.Village != "":
 		if reach == CountyOnly {
-			return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may act on county catalogues only", p.Role)
+			return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not do this to village catalogues", p.Role)
 		}
 		if p.CoversVillage(t.Village) {
 			return nil
@@ -355,7 +355,8 @@ func reachesPlace(p *Principal, reach Reach, t Target) error {
 			}
 			return fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "county %s is outside the scope of %s", t.County, p.Name)
 		}
-		return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not act on county resources", p.Role)
+		// Only catalogues have a county form.
+		return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "role %s may not change county catalogues", p.Role)
 	}
 	return nil // unnamed or malformed: the service names the field
 }
