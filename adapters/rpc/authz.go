@@ -152,6 +152,16 @@ func targetOf(req proto.Message, fields []string) access.Target {
 	return t
 }
 
+// Target is what the resource names say, for transports that hold names
+// rather than requests (the CLI): they ask access.Authorize with it.
+func Target(names ...string) access.Target {
+	var t access.Target
+	for _, n := range names {
+		named(&t, n)
+	}
+	return t
+}
+
 // named fills t with what the resource name says: villages/{v}[/households/{h}/…],
 // counties/{c}/…, banks/{b}/…. Malformed parts are left empty: the service
 // rejects them with a field violation.

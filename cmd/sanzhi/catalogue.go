@@ -14,7 +14,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/fault"
-	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
@@ -104,8 +103,7 @@ that village's clerk or reviewer.`,
 			}
 			parent := sum.Owner().Name()
 			return withActor(cmd.Context(), func(db server.Store, p *access.Principal) error {
-				req := &sanzhiv1.UploadCatalogueRequest{Parent: parent, Document: string(doc)}
-				if err := rpc.Authorize(p, sanzhiv1.CatalogueService_UploadCatalogue_FullMethodName, req); err != nil {
+				if err := access.Authorize(p, access.CatalogueUpload, rpc.Target(parent)); err != nil {
 					return err
 				}
 				v, err := catalogue.NewService(db.Store().Catalogues(), time.Now).Upload(cmd.Context(), p, parent, doc)
@@ -138,8 +136,7 @@ reviewer of the village for a village document.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(db server.Store, p *access.Principal) error {
-				req := &sanzhiv1.ActivateCatalogueRequest{Name: args[0]}
-				if err := rpc.Authorize(p, sanzhiv1.CatalogueService_ActivateCatalogue_FullMethodName, req); err != nil {
+				if err := access.Authorize(p, access.CatalogueActivate, rpc.Target(args[0])); err != nil {
 					return err
 				}
 				v, err := catalogue.NewService(db.Store().Catalogues(), time.Now).Activate(cmd.Context(), p, args[0])

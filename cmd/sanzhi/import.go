@@ -19,7 +19,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/fault"
-	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/evidence/csvrows"
@@ -93,8 +92,7 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 				return err
 			}
 			parent := "villages/" + village
-			if err := rpc.Authorize(p, sanzhiv1.EvidenceService_BatchSubmitEvidence_FullMethodName,
-				&sanzhiv1.BatchSubmitEvidenceRequest{Parent: parent}); err != nil {
+			if err := access.Authorize(p, access.EvidenceSubmit, rpc.Target(parent)); err != nil {
 				return err
 			}
 			cats := catalogue.NewService(db.Store().Catalogues(), time.Now)

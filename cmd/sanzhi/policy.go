@@ -13,7 +13,6 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
-	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/points"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 	"github.com/sanzhi/sanzhi/scoring/policy"
@@ -108,8 +107,7 @@ is an error.`,
 			}
 			parent := policies.ProductName(meta.Bank, meta.Product)
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
-				req := &sanzhiv1.UploadPolicyRequest{Parent: parent, Document: string(doc)}
-				if err := rpc.Authorize(p, sanzhiv1.PolicyService_UploadPolicy_FullMethodName, req); err != nil {
+				if err := access.Authorize(p, access.PolicyUpload, rpc.Target(parent)); err != nil {
 					return err
 				}
 				v, err := svc.Upload(cmd.Context(), p, parent, doc)
@@ -130,7 +128,7 @@ is an error.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
-				if err := rpc.Authorize(p, sanzhiv1.PolicyService_ApprovePolicy_FullMethodName, &sanzhiv1.ApprovePolicyRequest{Name: args[0]}); err != nil {
+				if err := access.Authorize(p, access.PolicyApprove, rpc.Target(args[0])); err != nil {
 					return err
 				}
 				v, err := svc.Approve(cmd.Context(), p, args[0])
@@ -148,7 +146,7 @@ is an error.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
-				if err := rpc.Authorize(p, sanzhiv1.PolicyService_ActivatePolicy_FullMethodName, &sanzhiv1.ActivatePolicyRequest{Name: args[0]}); err != nil {
+				if err := access.Authorize(p, access.PolicyActivate, rpc.Target(args[0])); err != nil {
 					return err
 				}
 				v, err := svc.Activate(cmd.Context(), p, args[0])
@@ -166,7 +164,7 @@ is an error.`,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
-				if err := rpc.Authorize(p, sanzhiv1.PolicyService_DiffPolicies_FullMethodName, &sanzhiv1.DiffPoliciesRequest{Name: args[0], Other: args[1]}); err != nil {
+				if err := access.Authorize(p, access.PolicyRead, rpc.Target(args[0])); err != nil {
 					return err
 				}
 				d, err := svc.Diff(cmd.Context(), args[0], args[1])

@@ -16,10 +16,10 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/lending/credit"
-	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -98,8 +98,7 @@ the heads' dates of birth from the encrypted 身份证号.`,
 				return err
 			}
 			if p.ID != LocalOperatorID {
-				if err := rpc.Authorize(p, sanzhiv1.CreditService_StartReassessment_FullMethodName,
-					&sanzhiv1.StartReassessmentRequest{Product: productName}); err != nil {
+				if err := access.Authorize(p, access.ReassessmentStart, rpc.Target(productName)); err != nil {
 					return err
 				}
 			}

@@ -16,11 +16,11 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
+	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
-	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/idnum"
@@ -128,8 +128,7 @@ households, the SHA-256 of the output), committed before any output is written.`
 			}
 			simName := policies.ProductName(newP.Bank, newP.Product) + "/policies/" + strconv.Itoa(newP.Version)
 			if p.ID != LocalOperatorID {
-				if err := rpc.Authorize(p, sanzhiv1.PolicyService_SimulatePolicy_FullMethodName,
-					&sanzhiv1.SimulatePolicyRequest{Name: simName}); err != nil {
+				if err := access.Authorize(p, access.PolicySimulate, rpc.Target(simName)); err != nil {
 					return err
 				}
 			}
