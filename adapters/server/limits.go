@@ -2,8 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -71,20 +69,15 @@ func (l Limits) withDefaults() Limits {
 // is what the flag is for.
 func requireTLSOffLoopback(addrs ...string) error {
 	for _, a := range addrs {
-		if a == "" {
-			continue
-		}
-		host, _, err := net.SplitHostPort(a)
+		ok, err := loopbackAddr(a)
 		if err != nil {
-			return fmt.Errorf("bad listen address %q: %w", a, err)
+			return err
 		}
-		ip := net.ParseIP(host)
-		if strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()) {
-			continue
+		if !ok {
+			return fmt.Errorf("refusing to serve without TLS on %s, which other machines can reach: "+
+				"give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS-terminating proxy, "+
+				"or pass --insecure-allow-plaintext if the network itself is trusted", a)
 		}
-		return fmt.Errorf("refusing to serve without TLS on %s, which other machines can reach: "+
-			"give --tls-cert and --tls-key, or listen on 127.0.0.1 behind a TLS-terminating proxy, "+
-			"or pass --insecure-allow-plaintext if the network itself is trusted", a)
 	}
 	return nil
 }

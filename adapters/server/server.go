@@ -443,19 +443,29 @@ func unwrapOp(err error) error {
 
 func requireLoopback(addrs ...string) error {
 	for _, a := range addrs {
-		if a == "" {
-			continue
-		}
-		host, _, err := net.SplitHostPort(a)
+		ok, err := loopbackAddr(a)
 		if err != nil {
-			return fmt.Errorf("bad listen address %q: %w", a, err)
+			return err
 		}
-		ip := net.ParseIP(host)
-		if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		if !ok {
 			return fmt.Errorf("demo mode listens on loopback only, and %s is not a loopback address", a)
 		}
 	}
 	return nil
+}
+
+// loopbackAddr reports whether the listen address a (host:port) is on
+// loopback only; an empty address is not listened on, so it passes.
+func loopbackAddr(a string) (bool, error) {
+	if a == "" {
+		return true, nil
+	}
+	host, _, err := net.SplitHostPort(a)
+	if err != nil {
+		return false, fmt.Errorf("bad listen address %q: %w", a, err)
+	}
+	ip := net.ParseIP(host)
+	return strings.EqualFold(host, "localhost") || (ip != nil && ip.IsLoopback()), nil
 }
 
 func loadTLS(cfg Config) (*tls.Config, error) {
