@@ -124,7 +124,6 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	require.NoError(t, err)
 	alog, err := auditlog.New(st, skey, clk.Now)
 	require.NoError(t, err)
-	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(alog, st))
 	cats := catalogue.NewService(st.Catalogues(), clk.Now)
 	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(cats))
 	evidenceSvc := evidence.NewService(st.Evidence(), cats, clk.Now)
@@ -134,6 +133,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(polSvc, server.PolicyLinter).
 		WithSimulator(server.PolicySimulator(st, kr, polSvc, cats, clk.Now)))
 	lendingSvc := server.NewLending(st, kr, evidenceSvc, hhSvc, clk.Now)
+	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(alog, st).WithCredit(lendingSvc))
 	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lendingSvc, st))
 	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lendingSvc, server.NewReassessor(lendingSvc, log)))
 	// Webhooks without a dispatcher answer UNAVAILABLE past the chain:
