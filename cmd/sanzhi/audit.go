@@ -229,7 +229,7 @@ exits non-zero.`,
 	}
 	addVerifierFlags(verifyReceipt)
 
-	cmd.AddCommand(keygen, key, verify, export, verifyExport, verifyReceipt)
+	cmd.AddCommand(keygen, key, verify, export, verifyExport, verifyReceipt, replayCmd(open))
 	return cmd
 }
 

@@ -40,7 +40,7 @@ func needsReplay(d *Decision) bool {
 // Internal fault when the input does not decode or the evaluation does not
 // reproduce d (another policy text, input or outcome).
 func Replay(pol *policy.Policy, d *Decision) (Explanation, error) {
-	r, err := Reevaluate(pol, d)
+	r, err := reevaluate(pol, d, true)
 	if err != nil {
 		return Explanation{}, err
 	}
@@ -71,13 +71,26 @@ type Reevaluation struct {
 
 // Reevaluate evaluates d's stored input under pol on d's day and compares
 // every output field with the stored one. It fails (Internal,
-// DECISION_REPLAY) only when the stored input does not decode.
+// DECISION_REPLAY) only when the stored input does not decode. It
+// evaluates the outcome only (policy.Outcome, whose fields are exactly
+// Evaluate's): the explanation is most of an evaluation's cost and a
+// replay compares no reasons.
 func Reevaluate(pol *policy.Policy, d *Decision) (Reevaluation, error) {
+	return reevaluate(pol, d, false)
+}
+
+func reevaluate(pol *policy.Policy, d *Decision, full bool) (Reevaluation, error) {
 	in, err := policy.DecodeInput([]byte(d.Input))
 	if err != nil {
 		return Reevaluation{}, fault.Wrap(err, fault.Internal, "DECISION_REPLAY", "decision %s: its stored input does not decode", d.ID)
 	}
-	dec := policy.Evaluate(pol, in, d.On)
+	var dec policy.Decision
+	if full {
+		dec = policy.Evaluate(pol, in, d.On)
+	} else {
+		dec = policy.Outcome(pol, in, d.On)
+		dec.InputHash = in.Hash()
+	}
 	got := storedOutcome(d)
 	want := outcome{eligible: dec.Eligible, score: dec.Score, grade: dec.Grade, limit: dec.Limit, rate: dec.Rate,
 		validUntil: dec.ValidUntil, exposureCap: pol.Limit.Caps.TotalExposureMax}
