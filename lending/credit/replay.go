@@ -10,9 +10,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/sanzhi/sanzhi/scoring/household"
-
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
 
