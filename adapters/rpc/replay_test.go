@@ -3,11 +3,13 @@ package rpc_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
+	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -90,6 +92,22 @@ func TestReplayDecision(t *testing.T) {
 			}
 		}
 
+		// The range replay (the CLI's) agrees, by product and by time.
+		svc := credit.NewService(st.Lending(), server.NewActivePolicies(st.Policies()), nil, e.clock.Now)
+		all := sqlstore.DecisionScan{Bank: "tongxiang-rcb", Product: "sanzhi-xindai",
+			Since: time.Now().Add(-time.Hour), Until: time.Now().Add(72 * time.Hour)}
+		sum, err := server.ReplayRange(ctx, st, svc, all, 2, nil, nil)
+		require.NoError(t, err)
+		assert.Equal(t, server.ReplaySummary{Identical: int64(len(w.decisions)), Reasons: map[string]int64{}}, sum)
+		none := all
+		none.Until = time.Now().Add(-time.Minute)
+		sum, err = server.ReplayRange(ctx, st, svc, none, 2, nil, nil)
+		require.NoError(t, err)
+		assert.Zero(t, sum.Total())
+		n, err := st.CountDecisions(ctx, all)
+		require.NoError(t, err)
+		assert.Equal(t, int64(len(w.decisions)), n)
+
 		// The deciding bank replays its own; each replay is one audit entry
 		// about the decision, by the caller.
 		before, err := e.log.Publish(ctx)
@@ -167,5 +185,19 @@ func TestReplayDecision(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, sanzhiv1.ReplayResult_REPLAY_RESULT_UNREPLAYABLE, r.Result)
 		assert.Contains(t, r.UnreplayableReason, "does not decode")
+
+		// The range replay counts each kind and hands over the odd ones.
+		var odd []string
+		sum, err = server.ReplayRange(ctx, st, svc, all, 2, func(r *credit.DecisionReplay) {
+			odd = append(odd, credit.DecisionName(r.Decision.Bank, r.Decision.Product, r.Decision.ID))
+		}, nil)
+		require.NoError(t, err)
+		// Altered: the batch decision, the overridden one and the override
+		// replaying it, the rewritten input; and one undecodable.
+		assert.Equal(t, int64(4), sum.Different)
+		assert.Equal(t, int64(1), sum.Unreplayable)
+		assert.Equal(t, map[string]int64{"the stored input does not decode": 1}, sum.Reasons)
+		assert.Equal(t, int64(len(w.decisions)-5), sum.Identical)
+		assert.ElementsMatch(t, []string{victim, w.replaced, w.override, w.decisions[0], w.decisions[1]}, odd)
 	})
 }
