@@ -109,6 +109,8 @@ const (
 	AuditCheckpoint     Action = "audit.checkpoint"
 	AuditRefresh        Action = "audit.refresh"
 	AuditEntryRead      Action = "audit.entry.read"
+	DecisionReplay      Action = "decision.replay"
+	DecisionReceipt     Action = "decision.receipt"
 	CatalogueUpload     Action = "catalogue.upload"
 	CatalogueActivate   Action = "catalogue.activate"
 	CatalogueLint       Action = "catalogue.lint"
@@ -176,6 +178,13 @@ var policy = map[Action]Rule{
 	// by the service to each entry; here only who may read the log at all.
 	AuditEntryRead: {Grants: Grants{Regulator: Anywhere, VillageClerk: Anywhere, VillageReviewer: Anywhere,
 		Household: Anywhere, BankOfficer: Anywhere, BankRisk: Anywhere, Operator: Anywhere}},
+	// Replaying a decision (evaluating it again under its pinned policy)
+	// is for the regulators and the deciding bank; each replay is audited.
+	DecisionReplay: {Grants: with(bankOwn, Grants{Regulator: Anywhere}), Writes: true},
+	// A decision's receipt (its log entry and proof): the deciding bank,
+	// the regulators and the household the decision is about (the service
+	// checks that against the stored decision).
+	DecisionReceipt: {Grants: with(bankOwn, Grants{Regulator: Anywhere, Household: StoreChecked})},
 
 	// Maker-checker: a county base is uploaded by one operator and
 	// activated by another; a village document is uploaded by the

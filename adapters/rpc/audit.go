@@ -13,6 +13,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/paging"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
@@ -20,8 +21,9 @@ import (
 // Audit serves sanzhi.v1.AuditService.
 type Audit struct {
 	sanzhiv1.UnimplementedAuditServiceServer
-	log   *auditlog.Log
-	store *sqlstore.Store
+	log    *auditlog.Log
+	store  *sqlstore.Store
+	credit *credit.Service // decision replay and receipts (audit_decisions.go)
 }
 
 // NewAudit returns the handler over log.

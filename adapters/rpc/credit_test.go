@@ -758,6 +758,11 @@ func (f *lendingFixture) calls(t *testing.T, e *env) map[string]func() (string, 
 			require.NoError(t, err)
 			return res.Review.Name, "officer"
 		},
+		sanzhiv1.AuditService_ReplayDecision_FullMethodName: func() (string, string) {
+			r, err := e.audit.ReplayDecision(e.as("regulator"), &sanzhiv1.ReplayDecisionRequest{Decision: f.line.Decision})
+			require.NoError(t, err)
+			return r.Decision, "regulator"
+		},
 		sanzhiv1.CreditService_StartReassessment_FullMethodName: func() (string, string) {
 			r, err := e.credit.StartReassessment(e.as("risk-1"), &sanzhiv1.StartReassessmentRequest{Product: f.product})
 			require.NoError(t, err)

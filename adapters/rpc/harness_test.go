@@ -127,7 +127,6 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	require.NoError(t, err)
 	alog, err := auditlog.New(st, skey, clk.Now)
 	require.NoError(t, err)
-	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(alog, st))
 	cats := catalogue.NewService(st.Catalogues(), clk.Now)
 	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(cats))
 	evidenceSvc := evidence.NewService(st.Evidence(), cats, clk.Now)
@@ -141,6 +140,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 		return credit.NewService(st.Lending(), server.NewActivePolicies(st.Policies()), server.LendingInputs{
 			Keyring: kr, Catalogues: cats}, clk.Now)
 	}
+	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(alog, st).WithCredit(lendingSvc))
 	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lendingSvc, st))
 	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lendingSvc, server.NewReassessor(lendingSvc, log)))
 	// Webhooks without a dispatcher answer UNAVAILABLE past the chain:

@@ -166,6 +166,22 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.ListEntriesRequest{Village: strings.TrimPrefix(w.village(s), "villages/")}
 		})},
+	// Decision replay: regulators and the deciding bank; receipts also
+	// for the household the decision is about.
+	{method: sanzhiv1.AuditService_ReplayDecision_FullMethodName, grants: g("officer:own risk:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ReplayDecisionRequest{Decision: w.product(s) + "/decisions/" + missing()}
+		})},
+	{method: sanzhiv1.AuditService_GetDecisionReceipt_FullMethodName, grants: g("household:store officer:own risk:own regulator:any"),
+		req: func(w *world, s side, role string) proto.Message {
+			if s == cnty {
+				return nil
+			}
+			if role == "household" {
+				return &sanzhiv1.GetDecisionReceiptRequest{Decision: w.decision[s]}
+			}
+			return &sanzhiv1.GetDecisionReceiptRequest{Decision: w.product(s) + "/decisions/" + missing()}
+		}},
 
 	// Catalogues.
 	{method: sanzhiv1.CatalogueService_UploadCatalogue_FullMethodName, grants: g("clerk:own reviewer:own operator:c"),

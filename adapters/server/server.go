@@ -213,7 +213,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	// draining closes when shutdown starts: open watch streams end at once
 	// rather than hold the shutdown for its grace period.
 	draining := make(chan struct{})
-	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st), catalogues, evidenceSvc, policySvc,
+	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st).WithCredit(lendingSvc), catalogues, evidenceSvc, policySvc,
 		PolicySimulator(st, keyring, policySvc, catalogues, now), Lending{Service: lendingSvc, Store: st, Reassess: reassessor,
 			WatchStreams: lim.WatchStreamsPerBank, Draining: draining}, hooks)
 	if cfg.BenchFloors {

@@ -228,8 +228,10 @@ exits non-zero.`,
 		},
 	}
 	addVerifierFlags(verifyReceipt)
+	// A bank or household holding a receipt has the key text at hand.
+	verifyReceipt.Flags().StringVar(&vkey, "key", "", "the log's public note verifier key (as --verifier-key)")
 
-	cmd.AddCommand(keygen, key, verify, export, verifyExport, verifyReceipt)
+	cmd.AddCommand(keygen, key, verify, export, verifyExport, verifyReceipt, replayCmd(open))
 	return cmd
 }
 

@@ -2,9 +2,16 @@ package credit
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
 	"sync"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
 
@@ -32,19 +39,140 @@ func needsReplay(d *Decision) bool {
 // Internal fault when the input does not decode or the evaluation does not
 // reproduce d (another policy text, input or outcome).
 func Replay(pol *policy.Policy, d *Decision) (Explanation, error) {
-	in, err := policy.DecodeInput([]byte(d.Input))
+	r, err := reevaluate(pol, d, true)
 	if err != nil {
-		return Explanation{}, fault.Wrap(err, fault.Internal, "DECISION_REPLAY", "decision %s: its stored input does not decode", d.ID)
+		return Explanation{}, err
 	}
-	dec := policy.Evaluate(pol, in, d.On)
-	if dec.PolicyHash != d.PolicyHash || dec.InputHash != d.InputHash || dec.Eligible != d.Eligible ||
-		dec.Score != d.Score || dec.Grade != d.Grade || !dec.Limit.Equal(d.Limit) || !dec.Rate.Equal(d.Rate) ||
-		dec.ValidUntil != d.ValidUntil {
+	if len(r.Diffs) > 0 {
 		return Explanation{}, fault.New(fault.Internal, "DECISION_REPLAY",
 			"decision %s does not replay under policy version %d", d.ID, d.PolicyVersion)
 	}
-	return explain(dec), nil
+	return explain(r.Decision), nil
 }
+
+// Diff is one field of a stored decision that its replay does not
+// reproduce, both values as text.
+type Diff struct {
+	Field, Stored, Recomputed string
+}
+
+// Reevaluation is a stored automated decision evaluated again: the
+// recomputed policy decision, the fields that differ (none: the replay is
+// identical) and the hashes that identify what was compared.
+type Reevaluation struct {
+	Decision         policy.Decision
+	Diffs            []Diff
+	StoredOutputHash string // OutputHash of the stored decision
+	OutputHash       string // OutputHash of the recomputed one
+	PolicyHash       string // hash of the policy text evaluated
+	InputHash        string // hash of the stored canonical input, recomputed
+}
+
+// Reevaluate evaluates d's stored input under pol on d's day and compares
+// every output field with the stored one. It fails (Internal,
+// DECISION_REPLAY) only when the stored input does not decode. It
+// evaluates the outcome only (policy.Outcome, whose fields are exactly
+// Evaluate's): the explanation is most of an evaluation's cost and a
+// replay compares no reasons.
+func Reevaluate(pol *policy.Policy, d *Decision) (Reevaluation, error) {
+	return reevaluate(pol, d, false)
+}
+
+func reevaluate(pol *policy.Policy, d *Decision, full bool) (Reevaluation, error) {
+	in, err := policy.DecodeInput([]byte(d.Input))
+	if err != nil {
+		return Reevaluation{}, fault.Wrap(err, fault.Internal, "DECISION_REPLAY", "decision %s: its stored input does not decode", d.ID)
+	}
+	var dec policy.Decision
+	if full {
+		dec = policy.Evaluate(pol, in, d.On)
+	} else {
+		dec = policy.Outcome(pol, in, d.On)
+		dec.InputHash = in.Hash()
+	}
+	got := storedOutcome(d)
+	want := outcome{eligible: dec.Eligible, score: dec.Score, grade: dec.Grade, limit: dec.Limit, rate: dec.Rate,
+		validUntil: dec.ValidUntil, exposureCap: pol.Limit.Caps.TotalExposureMax}
+	for _, k := range dec.KnockOuts {
+		want.knockOuts = append(want.knockOuts, k.ID)
+	}
+	for _, x := range dec.Declines {
+		want.declines = append(want.declines, x.Code)
+	}
+	r := Reevaluation{Decision: dec, StoredOutputHash: got.hash(), OutputHash: want.hash(),
+		PolicyHash: dec.PolicyHash, InputHash: dec.InputHash}
+	add := func(field, stored, recomputed string) {
+		if stored != recomputed {
+			r.Diffs = append(r.Diffs, Diff{Field: field, Stored: stored, Recomputed: recomputed})
+		}
+	}
+	add("policy_hash", d.PolicyHash, dec.PolicyHash)
+	add("input_hash", d.InputHash, dec.InputHash)
+	gf, wf := got.fields(), want.fields()
+	for i := range gf {
+		add(gf[i][0], gf[i][1], wf[i][1])
+	}
+	return r, nil
+}
+
+// outcome is what a decision decided: the fields a replay compares and
+// OutputHash covers. Reasons and counterfactuals are left out: a batch
+// decision is stored without them (they are recomputed on read).
+type outcome struct {
+	eligible    bool
+	score       int
+	grade       string
+	limit, rate decimal.Decimal
+	exposureCap decimal.Decimal
+	validUntil  household.Date
+	knockOuts   []string
+	declines    []string
+}
+
+func storedOutcome(d *Decision) outcome {
+	o := outcome{eligible: d.Eligible, score: d.Score, grade: d.Grade, limit: d.Limit, rate: d.Rate,
+		exposureCap: d.ExposureCap, validUntil: d.ValidUntil}
+	for _, k := range d.Explanation.KnockOuts {
+		o.knockOuts = append(o.knockOuts, k.Code)
+	}
+	for _, x := range d.Explanation.Declines {
+		o.declines = append(o.declines, x.Code)
+	}
+	return o
+}
+
+// fields are the outcome's fields as text, in a fixed order, with money at
+// the scale the store keeps it (so 5000 and 5000.00 are one value).
+func (o outcome) fields() [][2]string {
+	return [][2]string{
+		{"eligible", strconv.FormatBool(o.eligible)},
+		{"score", strconv.Itoa(o.score)},
+		{"grade", o.grade},
+		{"limit", o.limit.StringFixed(2)},
+		{"rate", o.rate.StringFixed(6)},
+		{"exposure_cap", o.exposureCap.StringFixed(2)},
+		{"valid_until", string(o.validUntil)},
+		{"knock_outs", strings.Join(o.knockOuts, ",")},
+		{"declines", strings.Join(o.declines, ",")},
+	}
+}
+
+// hash is the output hash: hex SHA-256 of "field=value\n" for each field.
+func (o outcome) hash() string {
+	h := sha256.New()
+	for _, f := range o.fields() {
+		h.Write([]byte(f[0]))
+		h.Write([]byte{'='})
+		h.Write([]byte(f[1]))
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// OutputHash is the hex SHA-256 of d's stored outcome (eligibility, score,
+// grade, limit, rate, exposure cap, validity, knock-out and decline codes),
+// the value a replay compares with its recomputed outcome's.
+func OutputHash(d *Decision) string { return storedOutcome(d).hash() }
 
 // explained completes the explanation of every decision stored without
 // reasons and counterfactuals (see Replay).

@@ -402,6 +402,14 @@ func (in Input) Hash() string {
 // vocabulary input is an error. Values are not range-checked here; the
 // evaluation reports them.
 func DecodeInput(b []byte) (Input, error) {
+	if in, ok := decodeCanonical(b); ok {
+		return in, nil
+	}
+	return decodeJSON(b)
+}
+
+// decodeJSON is DecodeInput's general path.
+func decodeJSON(b []byte) (Input, error) {
 	var doc struct {
 		Format string                     `json:"format"`
 		Inputs map[string]json.RawMessage `json:"inputs"`

@@ -23,6 +23,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// The verdict of a replay.
+type ReplayResult int32
+
+const (
+	ReplayResult_REPLAY_RESULT_UNSPECIFIED ReplayResult = 0
+	// Every compared field and hash is reproduced.
+	ReplayResult_REPLAY_RESULT_IDENTICAL ReplayResult = 1
+	// At least one field differs: see diffs.
+	ReplayResult_REPLAY_RESULT_DIFFERENT ReplayResult = 2
+	// The decision cannot be evaluated again: see unreplayable_reason.
+	ReplayResult_REPLAY_RESULT_UNREPLAYABLE ReplayResult = 3
+)
+
+// Enum value maps for ReplayResult.
+var (
+	ReplayResult_name = map[int32]string{
+		0: "REPLAY_RESULT_UNSPECIFIED",
+		1: "REPLAY_RESULT_IDENTICAL",
+		2: "REPLAY_RESULT_DIFFERENT",
+		3: "REPLAY_RESULT_UNREPLAYABLE",
+	}
+	ReplayResult_value = map[string]int32{
+		"REPLAY_RESULT_UNSPECIFIED":  0,
+		"REPLAY_RESULT_IDENTICAL":    1,
+		"REPLAY_RESULT_DIFFERENT":    2,
+		"REPLAY_RESULT_UNREPLAYABLE": 3,
+	}
+)
+
+func (x ReplayResult) Enum() *ReplayResult {
+	p := new(ReplayResult)
+	*p = x
+	return p
+}
+
+func (x ReplayResult) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReplayResult) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanzhi_v1_audit_proto_enumTypes[0].Descriptor()
+}
+
+func (ReplayResult) Type() protoreflect.EnumType {
+	return &file_sanzhi_v1_audit_proto_enumTypes[0]
+}
+
+func (x ReplayResult) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReplayResult.Descriptor instead.
+func (ReplayResult) EnumDescriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{0}
+}
+
 // A signed tree head.
 type Checkpoint struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -652,6 +708,453 @@ func (x *ListEntriesResponse) GetNextPageToken() string {
 	return ""
 }
 
+type ReplayDecisionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}/decisions/{id}
+	Decision      string `protobuf:"bytes,1,opt,name=decision,proto3" json:"decision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReplayDecisionRequest) Reset() {
+	*x = ReplayDecisionRequest{}
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReplayDecisionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReplayDecisionRequest) ProtoMessage() {}
+
+func (x *ReplayDecisionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReplayDecisionRequest.ProtoReflect.Descriptor instead.
+func (*ReplayDecisionRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ReplayDecisionRequest) GetDecision() string {
+	if x != nil {
+		return x.Decision
+	}
+	return ""
+}
+
+// One output field a replay did not reproduce.
+type FieldDiff struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// e.g. limit, grade, eligible, policy_hash, input_hash.
+	Field         string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	Stored        string `protobuf:"bytes,2,opt,name=stored,proto3" json:"stored,omitempty"`
+	Recomputed    string `protobuf:"bytes,3,opt,name=recomputed,proto3" json:"recomputed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FieldDiff) Reset() {
+	*x = FieldDiff{}
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldDiff) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldDiff) ProtoMessage() {}
+
+func (x *FieldDiff) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldDiff.ProtoReflect.Descriptor instead.
+func (*FieldDiff) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *FieldDiff) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *FieldDiff) GetStored() string {
+	if x != nil {
+		return x.Stored
+	}
+	return ""
+}
+
+func (x *FieldDiff) GetRecomputed() string {
+	if x != nil {
+		return x.Recomputed
+	}
+	return ""
+}
+
+// The answer to ReplayDecision.
+type DecisionReplay struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The decision asked about.
+	Decision string       `protobuf:"bytes,1,opt,name=decision,proto3" json:"decision,omitempty"`
+	Result   ReplayResult `protobuf:"varint,2,opt,name=result,proto3,enum=sanzhi.v1.ReplayResult" json:"result,omitempty"`
+	// The decision evaluated again: the decision itself, or for an override
+	// the automated decision it replaced.
+	ReplayedDecision string `protobuf:"bytes,3,opt,name=replayed_decision,json=replayedDecision,proto3" json:"replayed_decision,omitempty"`
+	PolicyVersion    int32  `protobuf:"varint,4,opt,name=policy_version,json=policyVersion,proto3" json:"policy_version,omitempty"`
+	// Hex SHA-256 of the stored outcome and of the recomputed one (the same
+	// when IDENTICAL): eligibility, score, grade, limit, rate, exposure cap,
+	// validity, knock-out and decline codes.
+	StoredOutputHash string `protobuf:"bytes,5,opt,name=stored_output_hash,json=storedOutputHash,proto3" json:"stored_output_hash,omitempty"`
+	OutputHash       string `protobuf:"bytes,6,opt,name=output_hash,json=outputHash,proto3" json:"output_hash,omitempty"`
+	// Hash of the pinned policy text and of the stored canonical input, as
+	// recomputed.
+	PolicyHash         string       `protobuf:"bytes,7,opt,name=policy_hash,json=policyHash,proto3" json:"policy_hash,omitempty"`
+	InputHash          string       `protobuf:"bytes,8,opt,name=input_hash,json=inputHash,proto3" json:"input_hash,omitempty"`
+	Diffs              []*FieldDiff `protobuf:"bytes,9,rep,name=diffs,proto3" json:"diffs,omitempty"`
+	UnreplayableReason string       `protobuf:"bytes,10,opt,name=unreplayable_reason,json=unreplayableReason,proto3" json:"unreplayable_reason,omitempty"`
+	// Set when the decision is an override: what the person decided, beside
+	// the automated decision replayed.
+	Override      *OverrideSummary `protobuf:"bytes,11,opt,name=override,proto3" json:"override,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionReplay) Reset() {
+	*x = DecisionReplay{}
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionReplay) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionReplay) ProtoMessage() {}
+
+func (x *DecisionReplay) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionReplay.ProtoReflect.Descriptor instead.
+func (*DecisionReplay) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DecisionReplay) GetDecision() string {
+	if x != nil {
+		return x.Decision
+	}
+	return ""
+}
+
+func (x *DecisionReplay) GetResult() ReplayResult {
+	if x != nil {
+		return x.Result
+	}
+	return ReplayResult_REPLAY_RESULT_UNSPECIFIED
+}
+
+func (x *DecisionReplay) GetReplayedDecision() string {
+	if x != nil {
+		return x.ReplayedDecision
+	}
+	return ""
+}
+
+func (x *DecisionReplay) GetPolicyVersion() int32 {
+	if x != nil {
+		return x.PolicyVersion
+	}
+	return 0
+}
+
+func (x *DecisionReplay) GetStoredOutputHash() string {
+	if x != nil {
+		return x.StoredOutputHash
+	}
+	return ""
+}
+
+func (x *DecisionReplay) GetOutputHash() string {
+	if x != nil {
+		return x.OutputHash
+	}
+	return ""
+}
+
+func (x *DecisionReplay) GetPolicyHash() string {
+	if x != nil {
+		return x.PolicyHash
+	}
+	return ""
+}
+
+func (x *DecisionReplay) GetInputHash() string {
+	if x != nil {
+		return x.InputHash
+	}
+	return ""
+}
+
+func (x *DecisionReplay) GetDiffs() []*FieldDiff {
+	if x != nil {
+		return x.Diffs
+	}
+	return nil
+}
+
+func (x *DecisionReplay) GetUnreplayableReason() string {
+	if x != nil {
+		return x.UnreplayableReason
+	}
+	return ""
+}
+
+func (x *DecisionReplay) GetOverride() *OverrideSummary {
+	if x != nil {
+		return x.Override
+	}
+	return nil
+}
+
+// A person's override of an automated decision.
+type OverrideSummary struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Eligible bool                   `protobuf:"varint,1,opt,name=eligible,proto3" json:"eligible,omitempty"`
+	// Yuan, two decimals.
+	Limit         string `protobuf:"bytes,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	Rate          string `protobuf:"bytes,3,opt,name=rate,proto3" json:"rate,omitempty"`
+	Grade         string `protobuf:"bytes,4,opt,name=grade,proto3" json:"grade,omitempty"`
+	Justification string `protobuf:"bytes,5,opt,name=justification,proto3" json:"justification,omitempty"`
+	// Principal id of the officer.
+	DecidedBy     string                 `protobuf:"bytes,6,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	DecideTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=decide_time,json=decideTime,proto3" json:"decide_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OverrideSummary) Reset() {
+	*x = OverrideSummary{}
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OverrideSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OverrideSummary) ProtoMessage() {}
+
+func (x *OverrideSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OverrideSummary.ProtoReflect.Descriptor instead.
+func (*OverrideSummary) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *OverrideSummary) GetEligible() bool {
+	if x != nil {
+		return x.Eligible
+	}
+	return false
+}
+
+func (x *OverrideSummary) GetLimit() string {
+	if x != nil {
+		return x.Limit
+	}
+	return ""
+}
+
+func (x *OverrideSummary) GetRate() string {
+	if x != nil {
+		return x.Rate
+	}
+	return ""
+}
+
+func (x *OverrideSummary) GetGrade() string {
+	if x != nil {
+		return x.Grade
+	}
+	return ""
+}
+
+func (x *OverrideSummary) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+func (x *OverrideSummary) GetDecidedBy() string {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return ""
+}
+
+func (x *OverrideSummary) GetDecideTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DecideTime
+	}
+	return nil
+}
+
+type GetDecisionReceiptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}/decisions/{id}
+	Decision string `protobuf:"bytes,1,opt,name=decision,proto3" json:"decision,omitempty"`
+	// Prove against the checkpoint at this published size; 0 = the latest.
+	TreeSize      uint64 `protobuf:"varint,2,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDecisionReceiptRequest) Reset() {
+	*x = GetDecisionReceiptRequest{}
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDecisionReceiptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDecisionReceiptRequest) ProtoMessage() {}
+
+func (x *GetDecisionReceiptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDecisionReceiptRequest.ProtoReflect.Descriptor instead.
+func (*GetDecisionReceiptRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetDecisionReceiptRequest) GetDecision() string {
+	if x != nil {
+		return x.Decision
+	}
+	return ""
+}
+
+func (x *GetDecisionReceiptRequest) GetTreeSize() uint64 {
+	if x != nil {
+		return x.TreeSize
+	}
+	return 0
+}
+
+// A decision's audit entry with its proof.
+type DecisionReceipt struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Decision string                 `protobuf:"bytes,1,opt,name=decision,proto3" json:"decision,omitempty"`
+	// The entry that records the decision (credit.assess, credit.override
+	// or, for a batch decision, the re-assessment page), with its
+	// inclusion proof, signed checkpoint and self-contained receipt.
+	Entry         *AuditEntry `protobuf:"bytes,2,opt,name=entry,proto3" json:"entry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecisionReceipt) Reset() {
+	*x = DecisionReceipt{}
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecisionReceipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecisionReceipt) ProtoMessage() {}
+
+func (x *DecisionReceipt) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecisionReceipt.ProtoReflect.Descriptor instead.
+func (*DecisionReceipt) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *DecisionReceipt) GetDecision() string {
+	if x != nil {
+		return x.Decision
+	}
+	return ""
+}
+
+func (x *DecisionReceipt) GetEntry() *AuditEntry {
+	if x != nil {
+		return x.Entry
+	}
+	return nil
+}
+
 var File_sanzhi_v1_audit_proto protoreflect.FileDescriptor
 
 const file_sanzhi_v1_audit_proto_rawDesc = "" +
@@ -716,12 +1219,59 @@ const file_sanzhi_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"n\n" +
 	"\x13ListEntriesResponse\x12/\n" +
 	"\aentries\x18\x01 \x03(\v2\x15.sanzhi.v1.AuditEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xbf\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"=\n" +
+	"\x15ReplayDecisionRequest\x12$\n" +
+	"\bdecision\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\bdecision\"Y\n" +
+	"\tFieldDiff\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x16\n" +
+	"\x06stored\x18\x02 \x01(\tR\x06stored\x12\x1e\n" +
+	"\n" +
+	"recomputed\x18\x03 \x01(\tR\n" +
+	"recomputed\"\xd5\x03\n" +
+	"\x0eDecisionReplay\x12\x1a\n" +
+	"\bdecision\x18\x01 \x01(\tR\bdecision\x12/\n" +
+	"\x06result\x18\x02 \x01(\x0e2\x17.sanzhi.v1.ReplayResultR\x06result\x12+\n" +
+	"\x11replayed_decision\x18\x03 \x01(\tR\x10replayedDecision\x12%\n" +
+	"\x0epolicy_version\x18\x04 \x01(\x05R\rpolicyVersion\x12,\n" +
+	"\x12stored_output_hash\x18\x05 \x01(\tR\x10storedOutputHash\x12\x1f\n" +
+	"\voutput_hash\x18\x06 \x01(\tR\n" +
+	"outputHash\x12\x1f\n" +
+	"\vpolicy_hash\x18\a \x01(\tR\n" +
+	"policyHash\x12\x1d\n" +
+	"\n" +
+	"input_hash\x18\b \x01(\tR\tinputHash\x12*\n" +
+	"\x05diffs\x18\t \x03(\v2\x14.sanzhi.v1.FieldDiffR\x05diffs\x12/\n" +
+	"\x13unreplayable_reason\x18\n" +
+	" \x01(\tR\x12unreplayableReason\x126\n" +
+	"\boverride\x18\v \x01(\v2\x1a.sanzhi.v1.OverrideSummaryR\boverride\"\xef\x01\n" +
+	"\x0fOverrideSummary\x12\x1a\n" +
+	"\beligible\x18\x01 \x01(\bR\beligible\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\tR\x05limit\x12\x12\n" +
+	"\x04rate\x18\x03 \x01(\tR\x04rate\x12\x14\n" +
+	"\x05grade\x18\x04 \x01(\tR\x05grade\x12$\n" +
+	"\rjustification\x18\x05 \x01(\tR\rjustification\x12\x1d\n" +
+	"\n" +
+	"decided_by\x18\x06 \x01(\tR\tdecidedBy\x12;\n" +
+	"\vdecide_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"decideTime\"^\n" +
+	"\x19GetDecisionReceiptRequest\x12$\n" +
+	"\bdecision\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\bdecision\x12\x1b\n" +
+	"\ttree_size\x18\x02 \x01(\x04R\btreeSize\"Z\n" +
+	"\x0fDecisionReceipt\x12\x1a\n" +
+	"\bdecision\x18\x01 \x01(\tR\bdecision\x12+\n" +
+	"\x05entry\x18\x02 \x01(\v2\x15.sanzhi.v1.AuditEntryR\x05entry*\x87\x01\n" +
+	"\fReplayResult\x12\x1d\n" +
+	"\x19REPLAY_RESULT_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17REPLAY_RESULT_IDENTICAL\x10\x01\x12\x1b\n" +
+	"\x17REPLAY_RESULT_DIFFERENT\x10\x02\x12\x1e\n" +
+	"\x1aREPLAY_RESULT_UNREPLAYABLE\x10\x032\xe6\x03\n" +
 	"\fAuditService\x12G\n" +
 	"\rGetCheckpoint\x12\x1f.sanzhi.v1.GetCheckpointRequest\x1a\x15.sanzhi.v1.Checkpoint\x12=\n" +
 	"\bGetEntry\x12\x1a.sanzhi.v1.GetEntryRequest\x1a\x15.sanzhi.v1.AuditEntry\x12Y\n" +
 	"\x13GetConsistencyProof\x12%.sanzhi.v1.GetConsistencyProofRequest\x1a\x1b.sanzhi.v1.ConsistencyProof\x12L\n" +
-	"\vListEntries\x12\x1d.sanzhi.v1.ListEntriesRequest\x1a\x1e.sanzhi.v1.ListEntriesResponseB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
+	"\vListEntries\x12\x1d.sanzhi.v1.ListEntriesRequest\x1a\x1e.sanzhi.v1.ListEntriesResponse\x12M\n" +
+	"\x0eReplayDecision\x12 .sanzhi.v1.ReplayDecisionRequest\x1a\x19.sanzhi.v1.DecisionReplay\x12V\n" +
+	"\x12GetDecisionReceipt\x12$.sanzhi.v1.GetDecisionReceiptRequest\x1a\x1a.sanzhi.v1.DecisionReceiptB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
 
 var (
 	file_sanzhi_v1_audit_proto_rawDescOnce sync.Once
@@ -735,40 +1285,57 @@ func file_sanzhi_v1_audit_proto_rawDescGZIP() []byte {
 	return file_sanzhi_v1_audit_proto_rawDescData
 }
 
-var file_sanzhi_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_sanzhi_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sanzhi_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_sanzhi_v1_audit_proto_goTypes = []any{
-	(*Checkpoint)(nil),                 // 0: sanzhi.v1.Checkpoint
-	(*GetCheckpointRequest)(nil),       // 1: sanzhi.v1.GetCheckpointRequest
-	(*AuditEntry)(nil),                 // 2: sanzhi.v1.AuditEntry
-	(*GetEntryRequest)(nil),            // 3: sanzhi.v1.GetEntryRequest
-	(*GetConsistencyProofRequest)(nil), // 4: sanzhi.v1.GetConsistencyProofRequest
-	(*ConsistencyProof)(nil),           // 5: sanzhi.v1.ConsistencyProof
-	(*ListEntriesRequest)(nil),         // 6: sanzhi.v1.ListEntriesRequest
-	(*ListEntriesResponse)(nil),        // 7: sanzhi.v1.ListEntriesResponse
-	nil,                                // 8: sanzhi.v1.AuditEntry.PayloadEntry
-	(*timestamppb.Timestamp)(nil),      // 9: google.protobuf.Timestamp
+	(ReplayResult)(0),                  // 0: sanzhi.v1.ReplayResult
+	(*Checkpoint)(nil),                 // 1: sanzhi.v1.Checkpoint
+	(*GetCheckpointRequest)(nil),       // 2: sanzhi.v1.GetCheckpointRequest
+	(*AuditEntry)(nil),                 // 3: sanzhi.v1.AuditEntry
+	(*GetEntryRequest)(nil),            // 4: sanzhi.v1.GetEntryRequest
+	(*GetConsistencyProofRequest)(nil), // 5: sanzhi.v1.GetConsistencyProofRequest
+	(*ConsistencyProof)(nil),           // 6: sanzhi.v1.ConsistencyProof
+	(*ListEntriesRequest)(nil),         // 7: sanzhi.v1.ListEntriesRequest
+	(*ListEntriesResponse)(nil),        // 8: sanzhi.v1.ListEntriesResponse
+	(*ReplayDecisionRequest)(nil),      // 9: sanzhi.v1.ReplayDecisionRequest
+	(*FieldDiff)(nil),                  // 10: sanzhi.v1.FieldDiff
+	(*DecisionReplay)(nil),             // 11: sanzhi.v1.DecisionReplay
+	(*OverrideSummary)(nil),            // 12: sanzhi.v1.OverrideSummary
+	(*GetDecisionReceiptRequest)(nil),  // 13: sanzhi.v1.GetDecisionReceiptRequest
+	(*DecisionReceipt)(nil),            // 14: sanzhi.v1.DecisionReceipt
+	nil,                                // 15: sanzhi.v1.AuditEntry.PayloadEntry
+	(*timestamppb.Timestamp)(nil),      // 16: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_audit_proto_depIdxs = []int32{
-	9,  // 0: sanzhi.v1.Checkpoint.publish_time:type_name -> google.protobuf.Timestamp
-	9,  // 1: sanzhi.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
-	8,  // 2: sanzhi.v1.AuditEntry.payload:type_name -> sanzhi.v1.AuditEntry.PayloadEntry
-	0,  // 3: sanzhi.v1.AuditEntry.checkpoint:type_name -> sanzhi.v1.Checkpoint
-	9,  // 4: sanzhi.v1.ListEntriesRequest.start_time:type_name -> google.protobuf.Timestamp
-	9,  // 5: sanzhi.v1.ListEntriesRequest.end_time:type_name -> google.protobuf.Timestamp
-	2,  // 6: sanzhi.v1.ListEntriesResponse.entries:type_name -> sanzhi.v1.AuditEntry
-	1,  // 7: sanzhi.v1.AuditService.GetCheckpoint:input_type -> sanzhi.v1.GetCheckpointRequest
-	3,  // 8: sanzhi.v1.AuditService.GetEntry:input_type -> sanzhi.v1.GetEntryRequest
-	4,  // 9: sanzhi.v1.AuditService.GetConsistencyProof:input_type -> sanzhi.v1.GetConsistencyProofRequest
-	6,  // 10: sanzhi.v1.AuditService.ListEntries:input_type -> sanzhi.v1.ListEntriesRequest
-	0,  // 11: sanzhi.v1.AuditService.GetCheckpoint:output_type -> sanzhi.v1.Checkpoint
-	2,  // 12: sanzhi.v1.AuditService.GetEntry:output_type -> sanzhi.v1.AuditEntry
-	5,  // 13: sanzhi.v1.AuditService.GetConsistencyProof:output_type -> sanzhi.v1.ConsistencyProof
-	7,  // 14: sanzhi.v1.AuditService.ListEntries:output_type -> sanzhi.v1.ListEntriesResponse
-	11, // [11:15] is the sub-list for method output_type
-	7,  // [7:11] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	16, // 0: sanzhi.v1.Checkpoint.publish_time:type_name -> google.protobuf.Timestamp
+	16, // 1: sanzhi.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
+	15, // 2: sanzhi.v1.AuditEntry.payload:type_name -> sanzhi.v1.AuditEntry.PayloadEntry
+	1,  // 3: sanzhi.v1.AuditEntry.checkpoint:type_name -> sanzhi.v1.Checkpoint
+	16, // 4: sanzhi.v1.ListEntriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	16, // 5: sanzhi.v1.ListEntriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	3,  // 6: sanzhi.v1.ListEntriesResponse.entries:type_name -> sanzhi.v1.AuditEntry
+	0,  // 7: sanzhi.v1.DecisionReplay.result:type_name -> sanzhi.v1.ReplayResult
+	10, // 8: sanzhi.v1.DecisionReplay.diffs:type_name -> sanzhi.v1.FieldDiff
+	12, // 9: sanzhi.v1.DecisionReplay.override:type_name -> sanzhi.v1.OverrideSummary
+	16, // 10: sanzhi.v1.OverrideSummary.decide_time:type_name -> google.protobuf.Timestamp
+	3,  // 11: sanzhi.v1.DecisionReceipt.entry:type_name -> sanzhi.v1.AuditEntry
+	2,  // 12: sanzhi.v1.AuditService.GetCheckpoint:input_type -> sanzhi.v1.GetCheckpointRequest
+	4,  // 13: sanzhi.v1.AuditService.GetEntry:input_type -> sanzhi.v1.GetEntryRequest
+	5,  // 14: sanzhi.v1.AuditService.GetConsistencyProof:input_type -> sanzhi.v1.GetConsistencyProofRequest
+	7,  // 15: sanzhi.v1.AuditService.ListEntries:input_type -> sanzhi.v1.ListEntriesRequest
+	9,  // 16: sanzhi.v1.AuditService.ReplayDecision:input_type -> sanzhi.v1.ReplayDecisionRequest
+	13, // 17: sanzhi.v1.AuditService.GetDecisionReceipt:input_type -> sanzhi.v1.GetDecisionReceiptRequest
+	1,  // 18: sanzhi.v1.AuditService.GetCheckpoint:output_type -> sanzhi.v1.Checkpoint
+	3,  // 19: sanzhi.v1.AuditService.GetEntry:output_type -> sanzhi.v1.AuditEntry
+	6,  // 20: sanzhi.v1.AuditService.GetConsistencyProof:output_type -> sanzhi.v1.ConsistencyProof
+	8,  // 21: sanzhi.v1.AuditService.ListEntries:output_type -> sanzhi.v1.ListEntriesResponse
+	11, // 22: sanzhi.v1.AuditService.ReplayDecision:output_type -> sanzhi.v1.DecisionReplay
+	14, // 23: sanzhi.v1.AuditService.GetDecisionReceipt:output_type -> sanzhi.v1.DecisionReceipt
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_audit_proto_init() }
@@ -781,13 +1348,14 @@ func file_sanzhi_v1_audit_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_audit_proto_rawDesc), len(file_sanzhi_v1_audit_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   9,
+			NumEnums:      1,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_sanzhi_v1_audit_proto_goTypes,
 		DependencyIndexes: file_sanzhi_v1_audit_proto_depIdxs,
+		EnumInfos:         file_sanzhi_v1_audit_proto_enumTypes,
 		MessageInfos:      file_sanzhi_v1_audit_proto_msgTypes,
 	}.Build()
 	File_sanzhi_v1_audit_proto = out.File

@@ -23,6 +23,8 @@ const (
 	AuditService_GetEntry_FullMethodName            = "/sanzhi.v1.AuditService/GetEntry"
 	AuditService_GetConsistencyProof_FullMethodName = "/sanzhi.v1.AuditService/GetConsistencyProof"
 	AuditService_ListEntries_FullMethodName         = "/sanzhi.v1.AuditService/ListEntries"
+	AuditService_ReplayDecision_FullMethodName      = "/sanzhi.v1.AuditService/ReplayDecision"
+	AuditService_GetDecisionReceipt_FullMethodName  = "/sanzhi.v1.AuditService/GetDecisionReceipt"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -43,6 +45,18 @@ type AuditServiceClient interface {
 	GetConsistencyProof(ctx context.Context, in *GetConsistencyProofRequest, opts ...grpc.CallOption) (*ConsistencyProof, error)
 	// Lists entries in log order, filtered.
 	ListEntries(ctx context.Context, in *ListEntriesRequest, opts ...grpc.CallOption) (*ListEntriesResponse, error)
+	// Evaluates a stored credit decision again under the policy version it
+	// pins, from its stored canonical input, and compares every output
+	// field: IDENTICAL with the hashes, or the fields that differ. An
+	// override replays the automated decision it replaced and is reported
+	// beside it. Regulators, and a bank for its own decisions; each replay
+	// is audited.
+	ReplayDecision(ctx context.Context, in *ReplayDecisionRequest, opts ...grpc.CallOption) (*DecisionReplay, error)
+	// Returns the audit entry that records a decision, its inclusion proof
+	// and the signed checkpoint it is proved against, as a receipt that
+	// `sanzhi audit verify-receipt` checks offline. For the deciding bank,
+	// the household the decision is about, and regulators.
+	GetDecisionReceipt(ctx context.Context, in *GetDecisionReceiptRequest, opts ...grpc.CallOption) (*DecisionReceipt, error)
 }
 
 type auditServiceClient struct {
@@ -93,6 +107,26 @@ func (c *auditServiceClient) ListEntries(ctx context.Context, in *ListEntriesReq
 	return out, nil
 }
 
+func (c *auditServiceClient) ReplayDecision(ctx context.Context, in *ReplayDecisionRequest, opts ...grpc.CallOption) (*DecisionReplay, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecisionReplay)
+	err := c.cc.Invoke(ctx, AuditService_ReplayDecision_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *auditServiceClient) GetDecisionReceipt(ctx context.Context, in *GetDecisionReceiptRequest, opts ...grpc.CallOption) (*DecisionReceipt, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecisionReceipt)
+	err := c.cc.Invoke(ctx, AuditService_GetDecisionReceipt_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuditServiceServer is the server API for AuditService service.
 // All implementations must embed UnimplementedAuditServiceServer
 // for forward compatibility.
@@ -111,6 +145,18 @@ type AuditServiceServer interface {
 	GetConsistencyProof(context.Context, *GetConsistencyProofRequest) (*ConsistencyProof, error)
 	// Lists entries in log order, filtered.
 	ListEntries(context.Context, *ListEntriesRequest) (*ListEntriesResponse, error)
+	// Evaluates a stored credit decision again under the policy version it
+	// pins, from its stored canonical input, and compares every output
+	// field: IDENTICAL with the hashes, or the fields that differ. An
+	// override replays the automated decision it replaced and is reported
+	// beside it. Regulators, and a bank for its own decisions; each replay
+	// is audited.
+	ReplayDecision(context.Context, *ReplayDecisionRequest) (*DecisionReplay, error)
+	// Returns the audit entry that records a decision, its inclusion proof
+	// and the signed checkpoint it is proved against, as a receipt that
+	// `sanzhi audit verify-receipt` checks offline. For the deciding bank,
+	// the household the decision is about, and regulators.
+	GetDecisionReceipt(context.Context, *GetDecisionReceiptRequest) (*DecisionReceipt, error)
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -132,6 +178,12 @@ func (UnimplementedAuditServiceServer) GetConsistencyProof(context.Context, *Get
 }
 func (UnimplementedAuditServiceServer) ListEntries(context.Context, *ListEntriesRequest) (*ListEntriesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEntries not implemented")
+}
+func (UnimplementedAuditServiceServer) ReplayDecision(context.Context, *ReplayDecisionRequest) (*DecisionReplay, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReplayDecision not implemented")
+}
+func (UnimplementedAuditServiceServer) GetDecisionReceipt(context.Context, *GetDecisionReceiptRequest) (*DecisionReceipt, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDecisionReceipt not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -226,6 +278,42 @@ func _AuditService_ListEntries_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_ReplayDecision_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReplayDecisionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).ReplayDecision(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_ReplayDecision_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).ReplayDecision(ctx, req.(*ReplayDecisionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AuditService_GetDecisionReceipt_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDecisionReceiptRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).GetDecisionReceipt(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_GetDecisionReceipt_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).GetDecisionReceipt(ctx, req.(*GetDecisionReceiptRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -248,6 +336,14 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListEntries",
 			Handler:    _AuditService_ListEntries_Handler,
+		},
+		{
+			MethodName: "ReplayDecision",
+			Handler:    _AuditService_ReplayDecision_Handler,
+		},
+		{
+			MethodName: "GetDecisionReceipt",
+			Handler:    _AuditService_GetDecisionReceipt_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
