@@ -34,8 +34,11 @@ func seedReplay(t *testing.T, e *env) replayWorld {
 	hh, hhP, line := consented(t, e)
 	rv, err := e.credit.RequestReview(e.as(hhP), &sanzhiv1.RequestReviewRequest{Decision: line.Decision, Reason: "收入会增加"})
 	require.NoError(t, err)
-	res, err := e.credit.ResolveReview(e.as("officer"), &sanzhiv1.ResolveReviewRequest{Name: rv.Name, Outcome: "override",
+	_, err = e.credit.ResolveReview(e.as("officer"), &sanzhiv1.ResolveReviewRequest{Name: rv.Name, Outcome: "override",
 		Limit: "50000", Justification: "大棚收入经实地核实，提高额度"})
+	require.NoError(t, err)
+	// Four-eyes: a second person of the bank makes the override take effect.
+	res, err := e.credit.ApproveOverride(e.as("risk-1"), &sanzhiv1.ApproveOverrideRequest{Name: rv.Name, Limit: "50000"})
 	require.NoError(t, err)
 	w.override, w.replaced, w.hh, w.hhP = res.Decision.Name, line.Decision, hh, hhP
 
