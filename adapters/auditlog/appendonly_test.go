@@ -33,7 +33,7 @@ func TestAuditTablesAreAppendOnly(t *testing.T) {
 			`DELETE FROM audit_checkpoints WHERE size = 100`,
 			`DELETE FROM audit_checkpoints`,
 			`DELETE FROM audit_head`,
-			`UPDATE audit_head SET size = 37`,                // rollback
+			`UPDATE audit_head SET size = 37`,               // rollback
 			`UPDATE audit_head SET size = 100, root = root`, // rewrite in place
 			`UPDATE audit_head SET size = 103`,              // forward past the leaves
 			`UPDATE audit_queue SET subject = 'x'`,
