@@ -413,6 +413,12 @@ func (vf *verification) judge(ctx context.Context, k nodeKey, storedHash []byte)
 	if storedHash == nil {
 		state = "missing"
 	}
+	if k.level == 1 && storedHash == nil && last >= vf.intact {
+		// No stored hash for a pair past the proven prefix: the sequencer
+		// always stores one, so a leaf was appended outside it.
+		return &TamperError{Index: max(first, vf.intact), Reason: fmt.Sprintf(
+			"no stored hash covers leaves %d-%d: a leaf was appended outside the sequencer (or the stored hash deleted)", first, last)}, nil
+	}
 	if k.level == 1 && storedHash != nil && last >= vf.intact {
 		var parent, sibling []byte
 		if err := vf.st.ScanNodes(ctx, 2, k.index/2, k.index/2, func(_ uint64, h []byte) error { parent = h; return nil }); err != nil {
