@@ -173,6 +173,11 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 				b.exec(t, `UPDATE audit_nodes SET hash = $1 WHERE level = $2 AND idx = $3`, make([]byte, 32), int(n[0]), int64(n[1]))
 			}})
 	}
+	// A stored subtree hash forged past the end of the tree.
+	cases = append(cases, tc{name: "node forged past the tree", index: 512, object: "stored subtree hash (level 2, index 128)",
+		tamper: func(t *testing.T, b backend) {
+			b.exec(t, `INSERT INTO audit_nodes (level, idx, hash) VALUES (2, 128, $1)`, make([]byte, 32))
+		}})
 	// Checkpoints: the signed note or the stored root column altered.
 	for i, size := range []uint64{37, 150, tamperSize} {
 		cases = append(cases, tc{name: fmt.Sprintf("checkpoint %d altered", size), index: size,

@@ -263,11 +263,44 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 		return rep, &TamperError{Index: vf.head.Size, Object: "tree head (audit_head)",
 			Reason: fmt.Sprintf("the head counts %d leaves, behind the signed checkpoint of %d", vf.head.Size, cp.Size)}
 	}
+	// A sequencer may have grown the tree since the scan began: its new
+	// subtree hashes are not strays.
+	now, _, err := st.HeadState(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if err := vf.strayNodes(ctx, max(n, now.Size)); err != nil {
+		return rep, err
+	}
 	if progress != nil {
 		progress(total, total)
 	}
 	rep.Leaves = n
 	return rep, nil
+}
+
+// errStop ends a scan early.
+var errStop = errors.New("stop")
+
+// strayNodes finds a stored subtree hash past the end of a tree of size
+// leaves: no leaves back it (and the sequencer would fail on it when the
+// tree grows there). One indexed probe per level.
+func (vf *verification) strayNodes(ctx context.Context, size uint64) error {
+	for level := uint(1); level < 64; level++ {
+		var found *TamperError
+		err := vf.st.ScanNodes(ctx, level, size>>level, math.MaxInt64, func(idx uint64, _ []byte) error {
+			found = &TamperError{Index: idx << level, Object: fmt.Sprintf("stored subtree hash (level %d, index %d)", level, idx),
+				Reason: fmt.Sprintf("lies past the end of the tree of %d leaves: forged", size)}
+			return errStop
+		})
+		if found != nil {
+			return found
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func checkpointTamper(size uint64, err error) error {
