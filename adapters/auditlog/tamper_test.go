@@ -159,6 +159,12 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 				setLeaf(t, b, p[1], withSeq(t, a, p[1]))
 			}})
 	}
+	// Leaf 151 overwritten with a copy of leaf 150 (seq and all): 151 is
+	// the altered one, not an insertion at 150.
+	cases = append(cases, tc{name: "leaf 151 overwritten with a copy of 150", index: 151, tamper: func(t *testing.T, b backend) {
+		l := leafAt(t, b, 150)
+		setLeaf(t, b, 151, l.Data)
+	}})
 	// A consistent edit of an odd leaf under a stored subtree: the stored
 	// hashes bind the pair 150-151, not each leaf, so the pair's first is
 	// named (the message says so).

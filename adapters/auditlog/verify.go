@@ -47,6 +47,7 @@ type leafChecker struct {
 	nodes []nodeHash // completed subtrees since the last flush
 	// pending leaves not yet handed to the builder
 	data, hashes [][]byte
+	prev         []byte // the last leaf handed to the builder
 }
 
 type nodeHash struct {
@@ -86,8 +87,9 @@ func (c *leafChecker) add(seq uint64, data, storedHash []byte) error {
 }
 
 // flush checks and adds the queued leaves. A leaf at position x holding
-// entry x-1 means an entry was inserted just before it: the inserted one,
-// at x-1, is the first altered leaf.
+// entry x-1, different from the leaf before it, means an entry was
+// inserted just before it: the inserted one, at x-1, is the first altered
+// leaf. (Holding a copy of leaf x-1, leaf x itself is the altered one.)
 func (c *leafChecker) flush() error {
 	if len(c.data) == 0 {
 		return nil
@@ -95,11 +97,17 @@ func (c *leafChecker) flush() error {
 	start := c.b.Size()
 	err := c.b.AddBatch(c.data, c.hashes)
 	var te *TamperError
-	if errors.As(err, &te) && te.Index > start && te.Index-start < uint64(len(c.data)) {
-		if e, perr := audit.ParseEntry(c.data[te.Index-start]); perr == nil && e.Seq+1 == te.Index {
+	if errors.As(err, &te) && te.Index >= start && te.Index-start < uint64(len(c.data)) && te.Index > 0 {
+		i := te.Index - start
+		before := c.prev
+		if i > 0 {
+			before = c.data[i-1]
+		}
+		if e, perr := audit.ParseEntry(c.data[i]); perr == nil && e.Seq+1 == te.Index && !bytes.Equal(before, c.data[i]) {
 			err = &TamperError{Index: te.Index - 1, Reason: fmt.Sprintf("leaf %d holds entry %d: an entry was inserted at %d", te.Index, e.Seq, te.Index-1)}
 		}
 	}
+	c.prev = c.data[len(c.data)-1]
 	c.data, c.hashes = c.data[:0], c.hashes[:0]
 	return err
 }
