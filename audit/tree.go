@@ -12,9 +12,18 @@ import (
 type TamperError struct {
 	Index  uint64
 	Reason string
+	// Object, when set, names the stored object found altered while the
+	// leaves are intact (a subtree hash, a checkpoint, the tree head);
+	// Index is then the first leaf it covers.
+	Object string
 }
 
-func (e *TamperError) Error() string { return fmt.Sprintf("leaf %d: %s", e.Index, e.Reason) }
+func (e *TamperError) Error() string {
+	if e.Object != "" {
+		return fmt.Sprintf("%s (from leaf %d): %s", e.Object, e.Index, e.Reason)
+	}
+	return fmt.Sprintf("leaf %d: %s", e.Index, e.Reason)
+}
 
 // TreeBuilder recomputes a log from its leaves, in order, in O(log n) memory,
 // checking each leaf on the way. The zero value is not usable; call

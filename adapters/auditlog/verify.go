@@ -2,13 +2,20 @@ package auditlog
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"math"
+	"slices"
+
+	"github.com/transparency-dev/merkle/rfc6962"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
 )
 
 // TamperError names the first leaf at which the stored log stops being the
@@ -40,6 +47,7 @@ type leafChecker struct {
 	nodes []nodeHash // completed subtrees since the last flush
 	// pending leaves not yet handed to the builder
 	data, hashes [][]byte
+	prev         []byte // the last leaf handed to the builder
 }
 
 type nodeHash struct {
@@ -78,12 +86,28 @@ func (c *leafChecker) add(seq uint64, data, storedHash []byte) error {
 	return nil
 }
 
-// flush checks and adds the queued leaves.
+// flush checks and adds the queued leaves. A leaf at position x holding
+// entry x-1, different from the leaf before it, means an entry was
+// inserted just before it: the inserted one, at x-1, is the first altered
+// leaf. (Holding a copy of leaf x-1, leaf x itself is the altered one.)
 func (c *leafChecker) flush() error {
 	if len(c.data) == 0 {
 		return nil
 	}
+	start := c.b.Size()
 	err := c.b.AddBatch(c.data, c.hashes)
+	var te *TamperError
+	if errors.As(err, &te) && te.Index >= start && te.Index-start < uint64(len(c.data)) && te.Index > 0 {
+		i := te.Index - start
+		before := c.prev
+		if i > 0 {
+			before = c.data[i-1]
+		}
+		if e, perr := audit.ParseEntry(c.data[i]); perr == nil && e.Seq+1 == te.Index && !bytes.Equal(before, c.data[i]) {
+			err = &TamperError{Index: te.Index - 1, Reason: fmt.Sprintf("leaf %d holds entry %d: an entry was inserted at %d", te.Index, e.Seq, te.Index-1)}
+		}
+	}
+	c.prev = c.data[len(c.data)-1]
 	c.data, c.hashes = c.data[:0], c.hashes[:0]
 	return err
 }
@@ -91,51 +115,73 @@ func (c *leafChecker) flush() error {
 // size counts the leaves seen, queued or added.
 func (c *leafChecker) size() uint64 { return c.b.Size() + uint64(len(c.data)) }
 
+// verification is the state of one Verify run.
+type verification struct {
+	st  *sqlstore.Store
+	c   *leafChecker
+	rep *Report
+	// intact is a prefix of the log proven by a signed root it matched:
+	// no leaf below it was altered.
+	intact uint64
+	head   sqlstore.TreeHead
+	border [][]byte
+}
+
 // Verify recomputes the whole stored log from its leaves and checks it
 // against every stored signed checkpoint (signatures with v), the stored
-// subtree hashes, and, when since is set, a checkpoint the regulator kept
-// from an earlier visit: the log must extend it. progress, if set, is
-// called with leaves done and total.
+// subtree hashes, the tree head, and, when since is set, a checkpoint the
+// regulator kept from an earlier visit: the log must extend it. A failure
+// is a *TamperError naming the first altered leaf the stored evidence
+// points at, or the altered object (subtree hash, checkpoint, head).
+// progress, if set, is called with leaves done and total.
 func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []byte, progress func(done, total uint64)) (Report, error) {
 	var rep Report
+	origin := v.Name()
+	var cp audit.Checkpoint
+	haveLatest := false
 	latest, err := st.Checkpoint(ctx, 0)
-	if err != nil {
+	switch {
+	case err == nil:
+		if cp, err = audit.OpenCheckpoint([]byte(latest.Note), origin, v); err != nil {
+			return rep, checkpointTamper(latest.Size, err)
+		}
+		haveLatest = true
+	case fault.Is(err, fault.NotFound) && since != nil:
+		// Every checkpoint gone: the one the regulator kept still binds.
+	default:
 		return rep, fmt.Errorf("reading the latest checkpoint: %w", err)
 	}
-	origin := v.Name()
-	cp, err := audit.OpenCheckpoint([]byte(latest.Note), origin, v)
-	if err != nil {
-		return rep, fmt.Errorf("latest checkpoint: %w", err)
-	}
-	rep.Checkpoint = cp
 	// Roots to check as the recomputation passes each size.
 	want := map[uint64][]byte{}
 	if err := st.ScanCheckpoints(ctx, func(c sqlstore.StoredCheckpoint) error {
 		oc, err := audit.OpenCheckpoint([]byte(c.Note), origin, v)
 		if err != nil {
-			return fmt.Errorf("checkpoint at size %d: %w", c.Size, err)
+			return checkpointTamper(c.Size, err)
 		}
 		if oc.Size != c.Size || !bytes.Equal(oc.Root, c.Root) {
-			return fmt.Errorf("checkpoint at size %d: stored size or root differs from the signed note", c.Size)
+			return checkpointTamper(c.Size, errors.New("stored size or root differs from the signed note"))
 		}
 		want[oc.Size] = oc.Root
 		return nil
 	}); err != nil {
 		return rep, err
 	}
+	target := cp.Size
 	if since != nil {
 		kept, err := audit.OpenCheckpoint(since, origin, v)
 		if err != nil {
 			return rep, fmt.Errorf("kept checkpoint: %w", err)
 		}
-		if kept.Size > cp.Size {
-			return rep, fmt.Errorf("kept checkpoint has %d leaves but the log's latest has %d: the log was truncated", kept.Size, cp.Size)
-		}
 		if r, ok := want[kept.Size]; ok && !bytes.Equal(r, kept.Root) {
 			return rep, fmt.Errorf("the log's checkpoint at size %d differs from the one you kept: the log was rewritten", kept.Size)
 		}
 		want[kept.Size] = kept.Root
+		if !haveLatest || kept.Size > cp.Size {
+			cp = kept // the log must reach it; a shorter log was truncated
+		}
+		target = max(target, kept.Size)
 	}
+	rep.Checkpoint = cp
 	if r, ok := want[0]; ok && !bytes.Equal(r, emptyRoot()) {
 		return rep, &TamperError{Index: 0, Reason: "checkpoint of the empty tree has a wrong root"}
 	}
@@ -145,34 +191,62 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 	if err != nil {
 		return rep, err
 	}
-	flush := func() error {
-		if err := c.flush(); err != nil {
-			return err
-		}
-		n, err := compareNodes(ctx, st, c.nodes)
-		rep.Nodes += n
-		c.nodes = c.nodes[:0]
-		return err
+	vf := &verification{st: st, c: c, rep: &rep}
+	if vf.head, vf.border, err = st.HeadState(ctx); err != nil {
+		return rep, err
 	}
-	err = st.ScanLeaves(ctx, 0, cp.Size, func(l sqlstore.Leaf) error {
+	if vf.head.Size == 0 {
+		if err := vf.checkHead(ctx); err != nil {
+			return rep, err
+		}
+	}
+	total := max(target, vf.head.Size)
+	err = st.ScanLeaves(ctx, 0, math.MaxInt64, func(l sqlstore.Leaf) error {
+		if l.Seq >= max(vf.head.Size, target) {
+			// Past the head and every checkpoint: forged, unless a
+			// sequencer moved the head since we read it.
+			h, b, err := st.HeadState(ctx)
+			if err != nil {
+				return err
+			}
+			if h.Size <= l.Seq {
+				if err := vf.compare(ctx); err != nil {
+					return err
+				}
+				return &TamperError{Index: l.Seq, Reason: fmt.Sprintf("leaf past the tree head (%d leaves) and the latest signed checkpoint (%d): forged", h.Size, target)}
+			}
+			vf.head, vf.border = h, b
+		}
 		if err := c.add(l.Seq, l.Data, l.LeafHash); err != nil {
-			return err
+			return vf.leafError(ctx, err)
 		}
 		size := c.size()
 		if root, ok := want[size]; ok {
 			if err := c.flush(); err != nil {
-				return err
+				return vf.leafError(ctx, err)
 			}
 			if got := c.b.Root(); !bytes.Equal(got, root) {
-				return &TamperError{Index: size - 1, Reason: fmt.Sprintf("root of the first %d leaves does not match the signed checkpoint", size)}
+				return vf.rootMismatch(ctx, size, "the signed checkpoint")
+			}
+			vf.intact = size
+		}
+		if size == vf.head.Size {
+			if err := c.flush(); err != nil {
+				return vf.leafError(ctx, err)
+			}
+			if err := vf.checkHead(ctx); err != nil {
+				return err
 			}
 		}
 		if size%chunk == 0 {
-			if err := flush(); err != nil {
+			if err := c.flush(); err != nil {
+				return vf.leafError(ctx, err)
+			}
+			if err := vf.compare(ctx); err != nil {
 				return err
 			}
 			if progress != nil {
-				progress(size, cp.Size)
+				progress(size, total)
 			}
 		}
 		return nil
@@ -180,44 +254,232 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 	if err != nil {
 		return rep, err
 	}
-	if err := flush(); err != nil {
+	if err := c.flush(); err != nil {
+		return rep, vf.leafError(ctx, err)
+	}
+	if err := vf.compare(ctx); err != nil {
 		return rep, err
 	}
-	if c.size() < cp.Size {
-		return rep, &TamperError{Index: c.size(), Reason: fmt.Sprintf("the log ends at %d leaves but the signed checkpoint covers %d (truncated)", c.size(), cp.Size)}
+	n := c.size()
+	if n < target {
+		return rep, &TamperError{Index: n, Reason: fmt.Sprintf("the log ends at %d leaves but the signed checkpoint covers %d (truncated)", n, target)}
+	}
+	if n < vf.head.Size {
+		return rep, &TamperError{Index: n, Reason: fmt.Sprintf("the log ends at %d leaves but the tree head counts %d (leaves past the last checkpoint deleted)", n, vf.head.Size)}
+	}
+	if vf.head.Size < cp.Size {
+		return rep, &TamperError{Index: vf.head.Size, Object: "tree head (audit_head)",
+			Reason: fmt.Sprintf("the head counts %d leaves, behind the signed checkpoint of %d", vf.head.Size, cp.Size)}
+	}
+	// A sequencer may have grown the tree since the scan began: its new
+	// subtree hashes are not strays.
+	now, _, err := st.HeadState(ctx)
+	if err != nil {
+		return rep, err
+	}
+	if err := vf.strayNodes(ctx, max(n, now.Size)); err != nil {
+		return rep, err
 	}
 	if progress != nil {
-		progress(cp.Size, cp.Size)
+		progress(total, total)
 	}
-	rep.Leaves = c.size()
+	rep.Leaves = n
 	return rep, nil
 }
 
-// compareNodes checks recomputed subtree hashes against the stored ones.
-func compareNodes(ctx context.Context, st *sqlstore.Store, nodes []nodeHash) (int, error) {
+// errStop ends a scan early.
+var errStop = errors.New("stop")
+
+// strayNodes finds a stored subtree hash past the end of a tree of size
+// leaves: no leaves back it (and the sequencer would fail on it when the
+// tree grows there). One indexed probe per level.
+func (vf *verification) strayNodes(ctx context.Context, size uint64) error {
+	for level := uint(1); level < 64; level++ {
+		var found *TamperError
+		err := vf.st.ScanNodes(ctx, level, size>>level, math.MaxInt64, func(idx uint64, _ []byte) error {
+			found = &TamperError{Index: idx << level, Object: fmt.Sprintf("stored subtree hash (level %d, index %d)", level, idx),
+				Reason: fmt.Sprintf("lies past the end of the tree of %d leaves: forged", size)}
+			return errStop
+		})
+		if found != nil {
+			return found
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkpointTamper(size uint64, err error) error {
+	return &TamperError{Index: size, Object: fmt.Sprintf("checkpoint at size %d", size), Reason: err.Error()}
+}
+
+// leafError reports a bad leaf, unless a stored subtree completed before
+// it already names an earlier one.
+func (vf *verification) leafError(ctx context.Context, err error) error {
+	if cerr := vf.compare(ctx); cerr != nil {
+		var a, b *TamperError
+		if errors.As(cerr, &a) && errors.As(err, &b) && a.Index <= b.Index {
+			return cerr
+		}
+	}
+	return err
+}
+
+// rootMismatch localises a recomputed root of the first size leaves that
+// differs from a signed or stored one: first by the stored subtree hashes
+// completed since the last comparison, then by what they leave open.
+func (vf *verification) rootMismatch(ctx context.Context, size uint64, against string) error {
+	if err := vf.compare(ctx); err != nil {
+		return err
+	}
+	// Every stored subtree matches its leaves: only a leaf under none of
+	// them, the odd last one, can differ on its own.
+	if size%2 == 1 && size-1 >= vf.intact {
+		return &TamperError{Index: size - 1, Reason: fmt.Sprintf("root of the first %d leaves does not match %s: the entry and its leaf hash were rewritten", size, against)}
+	}
+	return &TamperError{Index: vf.intact, Reason: fmt.Sprintf("root of the first %d leaves does not match %s although every stored subtree hash matches: leaves from %d on were rewritten together with their stored subtree hashes", size, against, vf.intact)}
+}
+
+// checkHead compares the stored tree head with the recomputed tree of the
+// same size. Its border holds the hash of an odd last leaf, which no
+// stored subtree covers.
+func (vf *verification) checkHead(ctx context.Context) error {
+	if err := vf.compare(ctx); err != nil {
+		return err
+	}
+	const head = "tree head (audit_head)"
+	got := vf.c.b.Border()
+	ids := audit.BorderNodes(vf.head.Size)
+	if len(vf.border) != len(got) {
+		return &TamperError{Index: vf.head.Size, Object: head, Reason: fmt.Sprintf("border has %d hashes, a tree of %d leaves has %d", len(vf.border), vf.head.Size, len(got))}
+	}
+	for i := range got {
+		if bytes.Equal(got[i], vf.border[i]) {
+			continue
+		}
+		if ids[i].Level == 0 && ids[i].Index >= vf.intact {
+			return &TamperError{Index: ids[i].Index, Reason: "the entry and its leaf hash were rewritten: the tree head still holds the old leaf hash"}
+		}
+		return &TamperError{Index: ids[i].Index << ids[i].Level, Object: head,
+			Reason: fmt.Sprintf("border hash of subtree (level %d, index %d) differs from the recomputed one, which matches the stored subtree", ids[i].Level, ids[i].Index)}
+	}
+	if !bytes.Equal(vf.c.b.Root(), vf.head.Root) {
+		return &TamperError{Index: vf.head.Size, Object: head, Reason: "root differs from the root of its own border, which matches the leaves"}
+	}
+	return nil
+}
+
+type nodeKey struct {
+	level uint
+	index uint64
+}
+
+// compare checks the subtree hashes recomputed since the last comparison
+// against the stored ones, lowest level first. On a mismatch it descends
+// to the lowest mismatching subtrees and names the first altered leaf, or
+// the altered stored hash when the leaves beneath it are intact.
+func (vf *verification) compare(ctx context.Context) error {
+	nodes := vf.c.nodes
+	if len(nodes) == 0 {
+		return nil
+	}
+	vf.c.nodes = vf.c.nodes[:0]
 	byLevel := map[uint][]nodeHash{}
+	var levels []uint
 	for _, n := range nodes {
+		if _, ok := byLevel[n.level]; !ok {
+			levels = append(levels, n.level)
+		}
 		byLevel[n.level] = append(byLevel[n.level], n)
 	}
-	count := 0
-	for level, ns := range byLevel {
-		stored := map[uint64][]byte{}
+	slices.Sort(levels)
+	stored := map[nodeKey][]byte{}
+	bad := map[nodeKey]bool{}
+	var mismatched []nodeHash
+	for _, level := range levels {
+		ns := byLevel[level]
 		lo, hi := ns[0].index, ns[len(ns)-1].index
-		if err := st.ScanNodes(ctx, level, lo, hi, func(idx uint64, h []byte) error {
-			stored[idx] = h
+		if err := vf.st.ScanNodes(ctx, level, lo, hi, func(idx uint64, h []byte) error {
+			stored[nodeKey{level, idx}] = h
 			return nil
 		}); err != nil {
-			return count, err
+			return err
 		}
 		for _, n := range ns {
-			count++
-			if h, ok := stored[n.index]; !ok || !bytes.Equal(h, n.hash) {
-				return count, &TamperError{Index: n.index << level,
-					Reason: fmt.Sprintf("stored subtree hash (level %d, index %d) is missing or altered", level, n.index)}
+			vf.rep.Nodes++
+			if h, ok := stored[nodeKey{level, n.index}]; !ok || !bytes.Equal(h, n.hash) {
+				bad[nodeKey{level, n.index}] = true
+				mismatched = append(mismatched, n)
 			}
 		}
 	}
-	return count, nil
+	if len(mismatched) == 0 {
+		return nil
+	}
+	var found []*TamperError
+	for _, n := range mismatched {
+		k := nodeKey{n.level, n.index}
+		if bad[nodeKey{n.level - 1, 2 * n.index}] || bad[nodeKey{n.level - 1, 2*n.index + 1}] {
+			continue // a lower mismatch localises better
+		}
+		te, err := vf.judge(ctx, k, stored[k])
+		if err != nil {
+			return err
+		}
+		found = append(found, te)
+	}
+	// Deterministic: the first leaf; at equal leaves an altered entry
+	// before an altered stored hash.
+	slices.SortStableFunc(found, func(a, b *TamperError) int {
+		if a.Index != b.Index {
+			return cmp.Compare(a.Index, b.Index)
+		}
+		return cmp.Compare(a.Object, b.Object)
+	})
+	return found[0]
+}
+
+// judge names what is altered under a lowest mismatching subtree k (its
+// stored children, if any, match their leaves): above level 1 the stored
+// hash itself; at level 1 either one of its two leaves (an entry rewritten
+// together with its leaf hash) or the stored hash, told apart by the
+// stored parent: it agrees with the stored pair unless the pair's stored
+// hash was changed.
+func (vf *verification) judge(ctx context.Context, k nodeKey, storedHash []byte) (*TamperError, error) {
+	first, last := k.index<<k.level, (k.index+1)<<k.level-1
+	obj := fmt.Sprintf("stored subtree hash (level %d, index %d)", k.level, k.index)
+	state := "altered"
+	if storedHash == nil {
+		state = "missing"
+	}
+	if k.level == 1 && storedHash == nil && last >= vf.intact {
+		// No stored hash for a pair past the proven prefix: the sequencer
+		// always stores one, so a leaf was appended outside it.
+		return &TamperError{Index: max(first, vf.intact), Reason: fmt.Sprintf(
+			"no stored hash covers leaves %d-%d: a leaf was appended outside the sequencer (or the stored hash deleted)", first, last)}, nil
+	}
+	if k.level == 1 && storedHash != nil && last >= vf.intact {
+		var parent, sibling []byte
+		if err := vf.st.ScanNodes(ctx, 2, k.index/2, k.index/2, func(_ uint64, h []byte) error { parent = h; return nil }); err != nil {
+			return nil, err
+		}
+		if err := vf.st.ScanNodes(ctx, 1, k.index^1, k.index^1, func(_ uint64, h []byte) error { sibling = h; return nil }); err != nil {
+			return nil, err
+		}
+		l, r := storedHash, sibling
+		if k.index%2 == 1 {
+			l, r = sibling, storedHash
+		}
+		if parent == nil || sibling == nil || bytes.Equal(rfc6962.DefaultHasher.HashChildren(l, r), parent) {
+			idx := max(first, vf.intact)
+			return &TamperError{Index: idx, Reason: fmt.Sprintf(
+				"the entry and its leaf hash were rewritten: the stored hash of leaves %d-%d no longer matches them (the stored hashes tell the altered leaf only to within this pair)", first, last)}, nil
+		}
+	}
+	return &TamperError{Index: first, Object: obj, Reason: fmt.Sprintf(
+		"is %s: it does not match leaves %d-%d, whose lower stored hashes match them (or those leaves were rewritten together with every stored hash beneath it)", state, first, last)}, nil
 }
 
 func emptyRoot() []byte {

@@ -598,3 +598,19 @@ func (s *Store) ScanCheckpoints(ctx context.Context, fn func(StoredCheckpoint) e
 		return internal(rows.Err(), "scanning checkpoints")
 	})
 }
+
+// HeadState returns the stored tree head with its border hashes (the
+// compact range of [0, size)), for verification.
+func (s *Store) HeadState(ctx context.Context) (TreeHead, [][]byte, error) {
+	var h TreeHead
+	var border []byte
+	err := s.read(ctx, func(tx *Tx) error {
+		var size int64
+		if err := tx.q.QueryRow(ctx, `SELECT size, root, border FROM audit_head WHERE id = 1`).Scan(&size, &h.Root, &border); err != nil {
+			return internal(err, "reading the tree head")
+		}
+		h.Size = uint64(size)
+		return nil
+	})
+	return h, splitHashes(border), err
+}

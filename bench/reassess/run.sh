@@ -15,7 +15,7 @@
 # with its active policy, N households with facts, points sheets and
 # listings; that script also times a simulation), give every household a
 # live consent of tongxiang-rcb, clear the lending tables (unless
-# KEEP_LINES=1), then time `sanzhi reassess --bank tongxiang-rcb`.
+# KEEP_LINES=1; the audit tables are append-only and are never cleared), then time `sanzhi reassess --bank tongxiang-rcb`.
 set -euo pipefail
 N=${1:-1000000}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
@@ -51,9 +51,11 @@ SQL
 if [ "${KEEP_LINES:-0}" != 1 ]; then
   echo "clearing lending state..."
   psql_db -c "TRUNCATE line_events, line_event_heads, line_transactions, review_requests, credit_lines,
-      credit_decisions, reassessment_runs, reassess_due" \
-    -c "DELETE FROM audit_queue WHERE action LIKE 'credit.reassess%'"
+      credit_decisions, reassessment_runs, reassess_due"
 fi
+# The audit tables are append-only (triggers refuse DELETE): earlier runs'
+# records stay, so count this run's page records as a difference.
+pages0=$(psql_db -Atc "SELECT count(*) FROM audit_queue WHERE action = 'credit.reassess_page'")
 psql_db -c "VACUUM ANALYZE"
 psql_db -Atc "SELECT 'consenting households ' || count(DISTINCT household_id) FROM consents WHERE bank = 'tongxiang-rcb'" \
         -c "SELECT 'lines before ' || count(*) FROM credit_lines"
@@ -66,5 +68,5 @@ grep -E "Elapsed \(wall|Maximum resident|User time|System time|Percent of CPU" "
 psql_db -Atc "SELECT 'decisions ' || count(*) FROM credit_decisions" \
         -c "SELECT 'lines ' || count(*) || ', eligible ' || count(*) FILTER (WHERE limit_amount > 0) FROM credit_lines" \
         -c "SELECT 'line events ' || count(*) FROM line_events" \
-        -c "SELECT 'page records ' || count(*) FROM audit_queue WHERE action = 'credit.reassess_page'" \
+        -c "SELECT 'page records ' || count(*) - $pages0 FROM audit_queue WHERE action = 'credit.reassess_page'" \
         -c "SELECT 'database size ' || pg_size_pretty(pg_database_size(current_database()))"

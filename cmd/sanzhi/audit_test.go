@@ -96,7 +96,13 @@ func TestAuditCommands(t *testing.T) {
 	require.ErrorContains(t, err, "verifier-key", "verify needs the public key")
 
 	// Tamper with the database directly: verify names the leaf and fails.
+	// The append-only trigger refuses the delete; an attacker who can write
+	// the file drops it first, and verify still catches the rewrite.
 	raw, err := sql.Open("sqlite", "file:"+path)
+	require.NoError(t, err)
+	_, err = raw.Exec(`DELETE FROM audit_leaves WHERE seq = 12`)
+	require.ErrorContains(t, err, "append-only")
+	_, err = raw.Exec(`DROP TRIGGER audit_leaves_no_delete`)
 	require.NoError(t, err)
 	_, err = raw.Exec(`DELETE FROM audit_leaves WHERE seq = 12`)
 	require.NoError(t, err)
