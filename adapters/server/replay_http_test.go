@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/audit"
 )
 
@@ -27,9 +28,13 @@ func TestDecisionReplayOverHTTP(t *testing.T) {
 		"/v1/villages/"+demoVillage(t)+"/households?pageSize=1", "", &list))
 	require.NotEmpty(t, list.Households)
 	hh := list.Households[0].Name
+	const form = "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12"
+	var consent struct{ Name string }
 	require.Equal(t, http.StatusOK, httpJSON(t, base, officer, http.MethodPost, "/v1/"+hh+"/consents",
-		`{"bank":"banks/tongxiang-rcb","purposes":["assessment"],"channel":"counter","authorisationHash":"`+
-			"ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12"+`"}`, nil))
+		`{"bank":"banks/tongxiang-rcb","purposes":["assessment"],"channel":"counter","authorisationHash":"`+form+`"}`, &consent))
+	// The bank's record is pending until the village clerk countersigns it.
+	require.Equal(t, http.StatusOK, httpJSON(t, base, "sz_demo_clerk_"+demo.Villages[0].Slug, http.MethodPost,
+		"/v1/"+consent.Name+":countersign", `{"authorisationHash":"`+form+`"}`, nil))
 	var assessed struct{ Line struct{ Decision string } }
 	require.Equal(t, http.StatusOK, httpJSON(t, base, officer, http.MethodPost, "/v1/"+product+"/creditLines:assess",
 		`{"household":"`+hh+`"}`, &assessed))

@@ -50,7 +50,7 @@ func TestAuditReplay(t *testing.T) {
 			c := &lending.Consent{ID: "cli-" + r.ID, Household: r.Name(), Bank: "tongxiang-rcb",
 				Purposes: []lending.Purpose{lending.PurposeAssessment}, GrantTime: now.Add(-time.Hour),
 				Expires: now.AddDate(1, 0, 0), Channel: lending.ChannelCounter, AuthorisationHash: fmt.Sprintf("%064x", i),
-				RecordedBy: "test"}
+				RecordedBy: "test", State: lending.ConsentGranted}
 			if err := tx.InsertConsent(ctx, c); err != nil {
 				return err
 			}
