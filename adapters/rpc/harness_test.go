@@ -103,6 +103,21 @@ func (c *clock) Advance(d time.Duration) {
 	c.offset += d
 }
 
+// serveBufconn serves gs over an in-process listener until the test ends
+// and returns a client connection to it.
+func serveBufconn(t testing.TB, gs *grpc.Server) *grpc.ClientConn {
+	t.Helper()
+	lis := bufconn.Listen(1 << 20)
+	go func() { _ = gs.Serve(lis) }()
+	t.Cleanup(gs.Stop)
+	conn, err := grpc.NewClient("passthrough:///bufnet",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // newEnv serves the real chain and handlers over bufconn on st, with one
 // principal per role.
 func newEnv(t testing.TB, st *sqlstore.Store) *env {
@@ -146,14 +161,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	// Webhooks without a dispatcher answer UNAVAILABLE past the chain:
 	// registered so the scope matrix reaches them.
 	sanzhiv1.RegisterWebhookServiceServer(gs, rpc.NewWebhooks(nil))
-	lis := bufconn.Listen(1 << 20)
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
+	conn := serveBufconn(t, gs)
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
 		cats: sanzhiv1.NewCatalogueServiceClient(conn), evidence: sanzhiv1.NewEvidenceServiceClient(conn),
 		points: sanzhiv1.NewPointsServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn),

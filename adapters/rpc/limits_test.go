@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,10 +14,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
@@ -68,14 +65,7 @@ func limitedAudit(t *testing.T, e *env, l rpc.RateLimits, clk *fixedClock) (sanz
 	authn := rpc.NewAuthenticator(principals, false).WithRateLimits(l, clk.Now)
 	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(slog.New(slog.NewTextHandler(io.Discard, nil)), authn, v))...)
 	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(e.log, e.st))
-	lis := bufconn.Listen(1 << 20)
-	go func() { _ = gs.Serve(lis) }()
-	t.Cleanup(gs.Stop)
-	conn, err := grpc.NewClient("passthrough:///bufnet",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	require.NoError(t, err)
-	t.Cleanup(func() { conn.Close() })
+	conn := serveBufconn(t, gs)
 	return sanzhiv1.NewAuditServiceClient(conn), principals
 }
 
