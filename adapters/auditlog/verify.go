@@ -125,6 +125,38 @@ type verification struct {
 	intact uint64
 	head   sqlstore.TreeHead
 	border [][]byte
+	// column is the first leaf whose plain columns differ from its signed
+	// entry (see checkColumns).
+	column *TamperError
+}
+
+// checkColumns compares the row's filter columns with the entry in its
+// data, in the same pass. It only notes the first mismatch: a leaf whose
+// data was itself rewritten is named better by the tree (its columns
+// then differ too), so Verify reports the column only when nothing
+// earlier or at the same leaf is wrong with the tree.
+func (vf *verification) checkColumns(l sqlstore.Leaf) {
+	if vf.column != nil {
+		return
+	}
+	e, err := audit.ParseEntry(l.Data)
+	if err != nil {
+		return // not canonical: the tree check names it
+	}
+	if col := l.Cols.Mismatch(e); col != "" {
+		vf.column = &TamperError{Index: l.Seq, Object: fmt.Sprintf("column %s of leaf %d (audit_leaves)", col, l.Seq),
+			Reason: fmt.Sprintf("differs from the signed entry: the %s a query filters on was rewritten", col)}
+	}
+}
+
+// firstTamper prefers the column mismatch when it lies before the leaf
+// the tree names (or the tree found nothing).
+func (vf *verification) firstTamper(err error) error {
+	var te *TamperError
+	if vf.column == nil || (err != nil && (!errors.As(err, &te) || te.Index <= vf.column.Index)) {
+		return err
+	}
+	return vf.column
 }
 
 // Verify recomputes the whole stored log from its leaves and checks it
@@ -217,6 +249,7 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 			}
 			vf.head, vf.border = h, b
 		}
+		vf.checkColumns(l)
 		if err := c.add(l.Seq, l.Data, l.LeafHash); err != nil {
 			return vf.leafError(ctx, err)
 		}
@@ -252,24 +285,24 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 		return nil
 	})
 	if err != nil {
-		return rep, err
+		return rep, vf.firstTamper(err)
 	}
 	if err := c.flush(); err != nil {
-		return rep, vf.leafError(ctx, err)
+		return rep, vf.firstTamper(vf.leafError(ctx, err))
 	}
 	if err := vf.compare(ctx); err != nil {
-		return rep, err
+		return rep, vf.firstTamper(err)
 	}
 	n := c.size()
 	if n < target {
-		return rep, &TamperError{Index: n, Reason: fmt.Sprintf("the log ends at %d leaves but the signed checkpoint covers %d (truncated)", n, target)}
+		return rep, vf.firstTamper(&TamperError{Index: n, Reason: fmt.Sprintf("the log ends at %d leaves but the signed checkpoint covers %d (truncated)", n, target)})
 	}
 	if n < vf.head.Size {
-		return rep, &TamperError{Index: n, Reason: fmt.Sprintf("the log ends at %d leaves but the tree head counts %d (leaves past the last checkpoint deleted)", n, vf.head.Size)}
+		return rep, vf.firstTamper(&TamperError{Index: n, Reason: fmt.Sprintf("the log ends at %d leaves but the tree head counts %d (leaves past the last checkpoint deleted)", n, vf.head.Size)})
 	}
 	if vf.head.Size < cp.Size {
-		return rep, &TamperError{Index: vf.head.Size, Object: "tree head (audit_head)",
-			Reason: fmt.Sprintf("the head counts %d leaves, behind the signed checkpoint of %d", vf.head.Size, cp.Size)}
+		return rep, vf.firstTamper(&TamperError{Index: vf.head.Size, Object: "tree head (audit_head)",
+			Reason: fmt.Sprintf("the head counts %d leaves, behind the signed checkpoint of %d", vf.head.Size, cp.Size)})
 	}
 	// A sequencer may have grown the tree since the scan began: its new
 	// subtree hashes are not strays.
@@ -278,7 +311,10 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 		return rep, err
 	}
 	if err := vf.strayNodes(ctx, max(n, now.Size)); err != nil {
-		return rep, err
+		return rep, vf.firstTamper(err)
+	}
+	if vf.column != nil {
+		return rep, vf.column
 	}
 	if progress != nil {
 		progress(total, total)

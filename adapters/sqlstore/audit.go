@@ -338,6 +338,9 @@ type Leaf struct {
 	Seq      uint64
 	Data     []byte
 	LeafHash []byte
+	// Cols are the row's plain columns, filled by ScanLeaves and
+	// ListEntries; unsigned, see Columns.
+	Cols Columns
 }
 
 // Leaf returns leaf seq. NotFound past the end.
@@ -361,8 +364,8 @@ func (s *Store) Leaf(ctx context.Context, seq uint64) (Leaf, error) {
 // gaps and all, so verification can see tampering.
 func (s *Store) ScanLeaves(ctx context.Context, from, to uint64, fn func(Leaf) error) error {
 	return s.read(ctx, func(tx *Tx) error {
-		rows, err := tx.q.Query(ctx, `SELECT seq, data, leaf_hash FROM audit_leaves WHERE seq >= $1 AND seq < $2 ORDER BY seq`,
-			int64(from), int64(to))
+		rows, err := tx.q.Query(ctx, `SELECT seq, data, leaf_hash, time, actor, action, subject FROM audit_leaves
+			WHERE seq >= $1 AND seq < $2 ORDER BY seq`, int64(from), int64(to))
 		if err != nil {
 			return internal(err, "scanning leaves")
 		}
@@ -370,7 +373,7 @@ func (s *Store) ScanLeaves(ctx context.Context, from, to uint64, fn func(Leaf) e
 		for rows.Next() {
 			var l Leaf
 			var sq int64
-			if err := rows.Scan(&sq, &l.Data, &l.LeafHash); err != nil {
+			if err := rows.Scan(&sq, &l.Data, &l.LeafHash, ts{&l.Cols.Time}, &l.Cols.Actor, &l.Cols.Action, &l.Cols.Subject); err != nil {
 				return internal(err, "scanning leaves")
 			}
 			l.Seq = uint64(sq)
@@ -552,28 +555,46 @@ func (s *Store) ListEntries(ctx context.Context, q EntryQuery) ([]Leaf, error) {
 	if !q.Until.IsZero() {
 		add("time < $%d", tsArg(q.Until))
 	}
-	args = append(args, q.Limit)
-	query := fmt.Sprintf(`SELECT seq, data, leaf_hash FROM audit_leaves WHERE %s ORDER BY seq LIMIT $%d`,
-		strings.Join(where, " AND "), len(args))
+	query := fmt.Sprintf(`SELECT seq, data, leaf_hash, time, actor, action, subject FROM audit_leaves
+		WHERE %s ORDER BY seq LIMIT $%d`, strings.Join(where, " AND "), len(args)+1)
+	// The WHERE clause reads unsigned columns: each row is checked against
+	// its signed data (trustRow) and a row that disagrees is left out. A
+	// page short of Limit means the end of the log to callers, so rows left
+	// out are made up by reading on past them.
 	var out []Leaf
-	err := s.read(ctx, func(tx *Tx) error {
-		rows, err := tx.q.Query(ctx, query, args...)
-		if err != nil {
-			return internal(err, "listing audit entries")
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var l Leaf
-			var sq int64
-			if err := rows.Scan(&sq, &l.Data, &l.LeafHash); err != nil {
+	for {
+		want := q.Limit - len(out)
+		var got, dropped int
+		err := s.read(ctx, func(tx *Tx) error {
+			rows, err := tx.q.Query(ctx, query, append(args, want)...)
+			if err != nil {
 				return internal(err, "listing audit entries")
 			}
-			l.Seq = uint64(sq)
-			out = append(out, l)
+			defer rows.Close()
+			for rows.Next() {
+				var l Leaf
+				var sq int64
+				if err := rows.Scan(&sq, &l.Data, &l.LeafHash, ts{&l.Cols.Time}, &l.Cols.Actor, &l.Cols.Action, &l.Cols.Subject); err != nil {
+					return internal(err, "listing audit entries")
+				}
+				l.Seq = uint64(sq)
+				got++
+				args[0] = sq // the keyset cursor, for reading on
+				if !s.trustRow(ctx, l) {
+					dropped++
+					continue
+				}
+				out = append(out, l)
+			}
+			return internal(rows.Err(), "listing audit entries")
+		})
+		if err != nil {
+			return nil, err
 		}
-		return internal(rows.Err(), "listing audit entries")
-	})
-	return out, err
+		if dropped == 0 || got < want {
+			return out, nil
+		}
+	}
 }
 
 // ScanCheckpoints calls fn for every stored checkpoint in size order.

@@ -11,6 +11,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
@@ -90,6 +91,8 @@ type Store struct {
 	records *recorder
 	// decisions caches the decisions GetCreditLine returns.
 	decisions *decisionCache
+	// log receives tamper warnings from audit reads (audit_columns.go).
+	log *slog.Logger
 }
 
 // New returns a Store over conn.
