@@ -183,6 +183,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	defer db.Close()
 
 	st := db.Store()
+	st.SetLogger(log) // tamper warnings from audit reads
 	now := time.Now
 	households := household.NewService(st.Households(), Sealer{keyring}, now)
 	catalogues := catalogue.NewService(st.Catalogues(), now)
