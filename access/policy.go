@@ -181,8 +181,8 @@ var policy = map[Action]Rule{
 		Household: Anywhere, BankOfficer: Anywhere, BankRisk: Anywhere, Operator: Anywhere}},
 	// Exporting the log streams every entry, whatever its visibility:
 	// regulators only (operators have `sanzhi audit export` on the
-	// database).
-	AuditExport: {Grants: Grants{Regulator: Anywhere}},
+	// database). Each export is audited (who, range, checkpoint root).
+	AuditExport: {Grants: Grants{Regulator: Anywhere}, Writes: true},
 	// Replaying a decision (evaluating it again under its pinned policy)
 	// is for the regulators and the deciding bank; each replay is audited.
 	DecisionReplay: {Grants: with(bankOwn, Grants{Regulator: Anywhere}), Writes: true},

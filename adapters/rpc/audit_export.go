@@ -3,6 +3,7 @@ package rpc
 import (
 	"errors"
 
+	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -34,6 +35,15 @@ func (s *Audit) ExportEntries(req *sanzhiv1.ExportEntriesRequest, stream sanzhiv
 	}
 	if req.GetFromSeq() > cp.Size {
 		return fault.InvalidField("from_seq", "%d is past tree_size %d", req.GetFromSeq(), cp.Size)
+	}
+	// A regulator reading the whole log is itself on record, once, before
+	// the first byte is sent (a write in the policy table for that).
+	p := access.FromContext(ctx)
+	if p == nil { // the chain always sets one; never export unrecorded
+		return fault.New(fault.Unauthenticated, "UNAUTHENTICATED", "no caller")
+	}
+	if err := s.log.RecordExport(ctx, p.ID, req.GetFromSeq(), cp, format); err != nil {
+		return err
 	}
 	w := &chunkWriter{send: stream.Send}
 	if _, err := auditlog.Export(ctx, s.store, req.GetFromSeq(), cp.Size, format, w, nil); err != nil {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
@@ -118,14 +119,15 @@ func TestAuditExportEntries(t *testing.T) {
 			// cancelled context stops it before any Send, and a failed Send
 			// stops it at once with that error (not INTERNAL).
 			h := rpc.NewAudit(e.log, st)
-			ctx, cancel := context.WithCancel(context.Background())
+			regP := access.WithPrincipal(context.Background(), &access.Principal{ID: e.ids["regulator"], Role: access.Regulator})
+			ctx, cancel := context.WithCancel(regP)
 			cancel()
 			gone := &fakeExportStream{ctx: ctx}
 			err := h.ExportEntries(&sanzhiv1.ExportEntriesRequest{}, gone)
 			require.ErrorIs(t, err, context.Canceled)
 			assert.Zero(t, gone.sends)
 
-			broken := &fakeExportStream{ctx: context.Background(), fail: status.Error(codes.Canceled, "client went away")}
+			broken := &fakeExportStream{ctx: regP, fail: status.Error(codes.Canceled, "client went away")}
 			err = h.ExportEntries(&sanzhiv1.ExportEntriesRequest{}, broken)
 			require.Equal(t, codes.Canceled, status.Code(err))
 			assert.Equal(t, 1, broken.sends)
@@ -146,4 +148,19 @@ func (f *fakeExportStream) Context() context.Context { return f.ctx }
 func (f *fakeExportStream) Send(*sanzhiv1.ExportChunk) error {
 	f.sends++
 	return f.fail
+}
+
+// exportCalls is ExportEntries' line in the every-write-one-entry test: one
+// entry, about the checkpoint the export is proved against, by the
+// regulator.
+func exportCalls(t *testing.T, e *env) map[string]func() (string, string) {
+	return map[string]func() (string, string){
+		sanzhiv1.AuditService_ExportEntries_FullMethodName: func() (string, string) {
+			cp, err := e.log.Checkpoint(context.Background(), 0)
+			require.NoError(t, err)
+			_, err = readExport(e.as("regulator"), e, &sanzhiv1.ExportEntriesRequest{TreeSize: cp.Size})
+			require.NoError(t, err)
+			return auditlog.ExportSubject(cp.Size), "regulator"
+		},
+	}
 }
