@@ -109,6 +109,7 @@ const (
 	AuditCheckpoint     Action = "audit.checkpoint"
 	AuditRefresh        Action = "audit.refresh"
 	AuditEntryRead      Action = "audit.entry.read"
+	AuditExport         Action = "audit.export"
 	DecisionReplay      Action = "decision.replay"
 	DecisionReceipt     Action = "decision.receipt"
 	CatalogueUpload     Action = "catalogue.upload"
@@ -178,6 +179,10 @@ var policy = map[Action]Rule{
 	// by the service to each entry; here only who may read the log at all.
 	AuditEntryRead: {Grants: Grants{Regulator: Anywhere, VillageClerk: Anywhere, VillageReviewer: Anywhere,
 		Household: Anywhere, BankOfficer: Anywhere, BankRisk: Anywhere, Operator: Anywhere}},
+	// Exporting the log streams every entry, whatever its visibility:
+	// regulators only (operators have `sanzhi audit export` on the
+	// database). Each export is audited (who, range, checkpoint root).
+	AuditExport: {Grants: Grants{Regulator: Anywhere}, Writes: true},
 	// Replaying a decision (evaluating it again under its pinned policy)
 	// is for the regulators and the deciding bank; each replay is audited.
 	DecisionReplay: {Grants: with(bankOwn, Grants{Regulator: Anywhere}), Writes: true},

@@ -53,6 +53,7 @@ var methods = map[string]binding{
 	sanzhiv1.AuditService_GetConsistencyProof_FullMethodName: on(access.AuditCheckpoint),
 	sanzhiv1.AuditService_GetEntry_FullMethodName:            on(access.AuditEntryRead),
 	sanzhiv1.AuditService_ListEntries_FullMethodName:         on(access.AuditEntryRead),
+	sanzhiv1.AuditService_ExportEntries_FullMethodName:       on(access.AuditExport),
 	sanzhiv1.AuditService_ReplayDecision_FullMethodName:      on(access.DecisionReplay, "decision"),
 	sanzhiv1.AuditService_GetDecisionReceipt_FullMethodName:  on(access.DecisionReceipt, "decision"),
 

@@ -166,6 +166,11 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.ListEntriesRequest{Village: strings.TrimPrefix(w.village(s), "villages/")}
 		})},
+	// Exporting the whole log (every entry, whatever its visibility):
+	// regulators only. The bad format stops an allowed call before it
+	// reads the log.
+	{method: sanzhiv1.AuditService_ExportEntries_FullMethodName, grants: g("regulator:any"),
+		req: noCounty(func(*world, side) proto.Message { return &sanzhiv1.ExportEntriesRequest{Format: "x"} })},
 	// Decision replay: regulators and the deciding bank; receipts also
 	// for the household the decision is about.
 	{method: sanzhiv1.AuditService_ReplayDecision_FullMethodName, grants: g("officer:own risk:own regulator:any"),

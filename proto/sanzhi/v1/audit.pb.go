@@ -1155,6 +1155,116 @@ func (x *DecisionReceipt) GetEntry() *AuditEntry {
 	return nil
 }
 
+type ExportEntriesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// First leaf to export (0 = from the start).
+	FromSeq uint64 `protobuf:"varint,1,opt,name=from_seq,json=fromSeq,proto3" json:"from_seq,omitempty"`
+	// Size of a published checkpoint the export ends at and is proved
+	// against (0 = the latest).
+	TreeSize uint64 `protobuf:"varint,2,opt,name=tree_size,json=treeSize,proto3" json:"tree_size,omitempty"`
+	// "jsonl" (default) or "csv". A CSV export carries no checkpoint: verify
+	// it against one fetched with GetCheckpoint(tree_size).
+	Format        string `protobuf:"bytes,3,opt,name=format,proto3" json:"format,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportEntriesRequest) Reset() {
+	*x = ExportEntriesRequest{}
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportEntriesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportEntriesRequest) ProtoMessage() {}
+
+func (x *ExportEntriesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportEntriesRequest.ProtoReflect.Descriptor instead.
+func (*ExportEntriesRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ExportEntriesRequest) GetFromSeq() uint64 {
+	if x != nil {
+		return x.FromSeq
+	}
+	return 0
+}
+
+func (x *ExportEntriesRequest) GetTreeSize() uint64 {
+	if x != nil {
+		return x.TreeSize
+	}
+	return 0
+}
+
+func (x *ExportEntriesRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
+// A piece of an export; concatenate the data of all chunks in order.
+type ExportChunk struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Data          []byte                 `protobuf:"bytes,1,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportChunk) Reset() {
+	*x = ExportChunk{}
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportChunk) ProtoMessage() {}
+
+func (x *ExportChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_audit_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportChunk.ProtoReflect.Descriptor instead.
+func (*ExportChunk) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_audit_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ExportChunk) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 var File_sanzhi_v1_audit_proto protoreflect.FileDescriptor
 
 const file_sanzhi_v1_audit_proto_rawDesc = "" +
@@ -1259,19 +1369,26 @@ const file_sanzhi_v1_audit_proto_rawDesc = "" +
 	"\ttree_size\x18\x02 \x01(\x04R\btreeSize\"Z\n" +
 	"\x0fDecisionReceipt\x12\x1a\n" +
 	"\bdecision\x18\x01 \x01(\tR\bdecision\x12+\n" +
-	"\x05entry\x18\x02 \x01(\v2\x15.sanzhi.v1.AuditEntryR\x05entry*\x87\x01\n" +
+	"\x05entry\x18\x02 \x01(\v2\x15.sanzhi.v1.AuditEntryR\x05entry\"f\n" +
+	"\x14ExportEntriesRequest\x12\x19\n" +
+	"\bfrom_seq\x18\x01 \x01(\x04R\afromSeq\x12\x1b\n" +
+	"\ttree_size\x18\x02 \x01(\x04R\btreeSize\x12\x16\n" +
+	"\x06format\x18\x03 \x01(\tR\x06format\"!\n" +
+	"\vExportChunk\x12\x12\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data*\x87\x01\n" +
 	"\fReplayResult\x12\x1d\n" +
 	"\x19REPLAY_RESULT_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17REPLAY_RESULT_IDENTICAL\x10\x01\x12\x1b\n" +
 	"\x17REPLAY_RESULT_DIFFERENT\x10\x02\x12\x1e\n" +
-	"\x1aREPLAY_RESULT_UNREPLAYABLE\x10\x032\xe6\x03\n" +
+	"\x1aREPLAY_RESULT_UNREPLAYABLE\x10\x032\xb2\x04\n" +
 	"\fAuditService\x12G\n" +
 	"\rGetCheckpoint\x12\x1f.sanzhi.v1.GetCheckpointRequest\x1a\x15.sanzhi.v1.Checkpoint\x12=\n" +
 	"\bGetEntry\x12\x1a.sanzhi.v1.GetEntryRequest\x1a\x15.sanzhi.v1.AuditEntry\x12Y\n" +
 	"\x13GetConsistencyProof\x12%.sanzhi.v1.GetConsistencyProofRequest\x1a\x1b.sanzhi.v1.ConsistencyProof\x12L\n" +
 	"\vListEntries\x12\x1d.sanzhi.v1.ListEntriesRequest\x1a\x1e.sanzhi.v1.ListEntriesResponse\x12M\n" +
 	"\x0eReplayDecision\x12 .sanzhi.v1.ReplayDecisionRequest\x1a\x19.sanzhi.v1.DecisionReplay\x12V\n" +
-	"\x12GetDecisionReceipt\x12$.sanzhi.v1.GetDecisionReceiptRequest\x1a\x1a.sanzhi.v1.DecisionReceiptB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
+	"\x12GetDecisionReceipt\x12$.sanzhi.v1.GetDecisionReceiptRequest\x1a\x1a.sanzhi.v1.DecisionReceipt\x12J\n" +
+	"\rExportEntries\x12\x1f.sanzhi.v1.ExportEntriesRequest\x1a\x16.sanzhi.v1.ExportChunk0\x01B3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
 
 var (
 	file_sanzhi_v1_audit_proto_rawDescOnce sync.Once
@@ -1286,7 +1403,7 @@ func file_sanzhi_v1_audit_proto_rawDescGZIP() []byte {
 }
 
 var file_sanzhi_v1_audit_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sanzhi_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_sanzhi_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_sanzhi_v1_audit_proto_goTypes = []any{
 	(ReplayResult)(0),                  // 0: sanzhi.v1.ReplayResult
 	(*Checkpoint)(nil),                 // 1: sanzhi.v1.Checkpoint
@@ -1303,21 +1420,23 @@ var file_sanzhi_v1_audit_proto_goTypes = []any{
 	(*OverrideSummary)(nil),            // 12: sanzhi.v1.OverrideSummary
 	(*GetDecisionReceiptRequest)(nil),  // 13: sanzhi.v1.GetDecisionReceiptRequest
 	(*DecisionReceipt)(nil),            // 14: sanzhi.v1.DecisionReceipt
-	nil,                                // 15: sanzhi.v1.AuditEntry.PayloadEntry
-	(*timestamppb.Timestamp)(nil),      // 16: google.protobuf.Timestamp
+	(*ExportEntriesRequest)(nil),       // 15: sanzhi.v1.ExportEntriesRequest
+	(*ExportChunk)(nil),                // 16: sanzhi.v1.ExportChunk
+	nil,                                // 17: sanzhi.v1.AuditEntry.PayloadEntry
+	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_audit_proto_depIdxs = []int32{
-	16, // 0: sanzhi.v1.Checkpoint.publish_time:type_name -> google.protobuf.Timestamp
-	16, // 1: sanzhi.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
-	15, // 2: sanzhi.v1.AuditEntry.payload:type_name -> sanzhi.v1.AuditEntry.PayloadEntry
+	18, // 0: sanzhi.v1.Checkpoint.publish_time:type_name -> google.protobuf.Timestamp
+	18, // 1: sanzhi.v1.AuditEntry.time:type_name -> google.protobuf.Timestamp
+	17, // 2: sanzhi.v1.AuditEntry.payload:type_name -> sanzhi.v1.AuditEntry.PayloadEntry
 	1,  // 3: sanzhi.v1.AuditEntry.checkpoint:type_name -> sanzhi.v1.Checkpoint
-	16, // 4: sanzhi.v1.ListEntriesRequest.start_time:type_name -> google.protobuf.Timestamp
-	16, // 5: sanzhi.v1.ListEntriesRequest.end_time:type_name -> google.protobuf.Timestamp
+	18, // 4: sanzhi.v1.ListEntriesRequest.start_time:type_name -> google.protobuf.Timestamp
+	18, // 5: sanzhi.v1.ListEntriesRequest.end_time:type_name -> google.protobuf.Timestamp
 	3,  // 6: sanzhi.v1.ListEntriesResponse.entries:type_name -> sanzhi.v1.AuditEntry
 	0,  // 7: sanzhi.v1.DecisionReplay.result:type_name -> sanzhi.v1.ReplayResult
 	10, // 8: sanzhi.v1.DecisionReplay.diffs:type_name -> sanzhi.v1.FieldDiff
 	12, // 9: sanzhi.v1.DecisionReplay.override:type_name -> sanzhi.v1.OverrideSummary
-	16, // 10: sanzhi.v1.OverrideSummary.decide_time:type_name -> google.protobuf.Timestamp
+	18, // 10: sanzhi.v1.OverrideSummary.decide_time:type_name -> google.protobuf.Timestamp
 	3,  // 11: sanzhi.v1.DecisionReceipt.entry:type_name -> sanzhi.v1.AuditEntry
 	2,  // 12: sanzhi.v1.AuditService.GetCheckpoint:input_type -> sanzhi.v1.GetCheckpointRequest
 	4,  // 13: sanzhi.v1.AuditService.GetEntry:input_type -> sanzhi.v1.GetEntryRequest
@@ -1325,14 +1444,16 @@ var file_sanzhi_v1_audit_proto_depIdxs = []int32{
 	7,  // 15: sanzhi.v1.AuditService.ListEntries:input_type -> sanzhi.v1.ListEntriesRequest
 	9,  // 16: sanzhi.v1.AuditService.ReplayDecision:input_type -> sanzhi.v1.ReplayDecisionRequest
 	13, // 17: sanzhi.v1.AuditService.GetDecisionReceipt:input_type -> sanzhi.v1.GetDecisionReceiptRequest
-	1,  // 18: sanzhi.v1.AuditService.GetCheckpoint:output_type -> sanzhi.v1.Checkpoint
-	3,  // 19: sanzhi.v1.AuditService.GetEntry:output_type -> sanzhi.v1.AuditEntry
-	6,  // 20: sanzhi.v1.AuditService.GetConsistencyProof:output_type -> sanzhi.v1.ConsistencyProof
-	8,  // 21: sanzhi.v1.AuditService.ListEntries:output_type -> sanzhi.v1.ListEntriesResponse
-	11, // 22: sanzhi.v1.AuditService.ReplayDecision:output_type -> sanzhi.v1.DecisionReplay
-	14, // 23: sanzhi.v1.AuditService.GetDecisionReceipt:output_type -> sanzhi.v1.DecisionReceipt
-	18, // [18:24] is the sub-list for method output_type
-	12, // [12:18] is the sub-list for method input_type
+	15, // 18: sanzhi.v1.AuditService.ExportEntries:input_type -> sanzhi.v1.ExportEntriesRequest
+	1,  // 19: sanzhi.v1.AuditService.GetCheckpoint:output_type -> sanzhi.v1.Checkpoint
+	3,  // 20: sanzhi.v1.AuditService.GetEntry:output_type -> sanzhi.v1.AuditEntry
+	6,  // 21: sanzhi.v1.AuditService.GetConsistencyProof:output_type -> sanzhi.v1.ConsistencyProof
+	8,  // 22: sanzhi.v1.AuditService.ListEntries:output_type -> sanzhi.v1.ListEntriesResponse
+	11, // 23: sanzhi.v1.AuditService.ReplayDecision:output_type -> sanzhi.v1.DecisionReplay
+	14, // 24: sanzhi.v1.AuditService.GetDecisionReceipt:output_type -> sanzhi.v1.DecisionReceipt
+	16, // 25: sanzhi.v1.AuditService.ExportEntries:output_type -> sanzhi.v1.ExportChunk
+	19, // [19:26] is the sub-list for method output_type
+	12, // [12:19] is the sub-list for method input_type
 	12, // [12:12] is the sub-list for extension type_name
 	12, // [12:12] is the sub-list for extension extendee
 	0,  // [0:12] is the sub-list for field type_name
@@ -1349,7 +1470,7 @@ func file_sanzhi_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_audit_proto_rawDesc), len(file_sanzhi_v1_audit_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

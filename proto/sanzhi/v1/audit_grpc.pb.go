@@ -25,6 +25,7 @@ const (
 	AuditService_ListEntries_FullMethodName         = "/sanzhi.v1.AuditService/ListEntries"
 	AuditService_ReplayDecision_FullMethodName      = "/sanzhi.v1.AuditService/ReplayDecision"
 	AuditService_GetDecisionReceipt_FullMethodName  = "/sanzhi.v1.AuditService/GetDecisionReceipt"
+	AuditService_ExportEntries_FullMethodName       = "/sanzhi.v1.AuditService/ExportEntries"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -57,6 +58,11 @@ type AuditServiceClient interface {
 	// `sanzhi audit verify-receipt` checks offline. For the deciding bank,
 	// the household the decision is about, and regulators.
 	GetDecisionReceipt(ctx context.Context, in *GetDecisionReceiptRequest, opts ...grpc.CallOption) (*DecisionReceipt, error)
+	// Streams leaves [from_seq, tree_size) of the log in the exact format of
+	// `sanzhi audit export` (JSON Lines with the signed checkpoint in its
+	// header, or CSV), as chunks of bytes: their concatenation is a file
+	// that `sanzhi audit verify-export` checks unchanged. Regulators only.
+	ExportEntries(ctx context.Context, in *ExportEntriesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportChunk], error)
 }
 
 type auditServiceClient struct {
@@ -127,6 +133,25 @@ func (c *auditServiceClient) GetDecisionReceipt(ctx context.Context, in *GetDeci
 	return out, nil
 }
 
+func (c *auditServiceClient) ExportEntries(ctx context.Context, in *ExportEntriesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExportChunk], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &AuditService_ServiceDesc.Streams[0], AuditService_ExportEntries_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExportEntriesRequest, ExportChunk]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuditService_ExportEntriesClient = grpc.ServerStreamingClient[ExportChunk]
+
 // AuditServiceServer is the server API for AuditService service.
 // All implementations must embed UnimplementedAuditServiceServer
 // for forward compatibility.
@@ -157,6 +182,11 @@ type AuditServiceServer interface {
 	// `sanzhi audit verify-receipt` checks offline. For the deciding bank,
 	// the household the decision is about, and regulators.
 	GetDecisionReceipt(context.Context, *GetDecisionReceiptRequest) (*DecisionReceipt, error)
+	// Streams leaves [from_seq, tree_size) of the log in the exact format of
+	// `sanzhi audit export` (JSON Lines with the signed checkpoint in its
+	// header, or CSV), as chunks of bytes: their concatenation is a file
+	// that `sanzhi audit verify-export` checks unchanged. Regulators only.
+	ExportEntries(*ExportEntriesRequest, grpc.ServerStreamingServer[ExportChunk]) error
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -184,6 +214,9 @@ func (UnimplementedAuditServiceServer) ReplayDecision(context.Context, *ReplayDe
 }
 func (UnimplementedAuditServiceServer) GetDecisionReceipt(context.Context, *GetDecisionReceiptRequest) (*DecisionReceipt, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDecisionReceipt not implemented")
+}
+func (UnimplementedAuditServiceServer) ExportEntries(*ExportEntriesRequest, grpc.ServerStreamingServer[ExportChunk]) error {
+	return status.Error(codes.Unimplemented, "method ExportEntries not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -314,6 +347,17 @@ func _AuditService_GetDecisionReceipt_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_ExportEntries_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(ExportEntriesRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AuditServiceServer).ExportEntries(m, &grpc.GenericServerStream[ExportEntriesRequest, ExportChunk]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type AuditService_ExportEntriesServer = grpc.ServerStreamingServer[ExportChunk]
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -346,6 +390,12 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _AuditService_GetDecisionReceipt_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "ExportEntries",
+			Handler:       _AuditService_ExportEntries_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "sanzhi/v1/audit.proto",
 }
