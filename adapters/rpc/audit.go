@@ -68,6 +68,13 @@ func (s *Audit) GetEntry(ctx context.Context, req *sanzhiv1.GetEntryRequest) (*s
 		// answer says nothing about an entry the caller may not read.
 		return nil, fault.New(fault.NotFound, "ENTRY_NOT_FOUND", "audit entry %d not found", seq)
 	}
+	return s.provedEntryOut(p, seq)
+}
+
+// provedEntryOut is an entry with its inclusion proof, the checkpoint it
+// is proved against and the receipt that bundles them (GetEntry and
+// GetDecisionReceipt answer the same).
+func (s *Audit) provedEntryOut(p auditlog.Proved, seq uint64) (*sanzhiv1.AuditEntry, error) {
 	out := entryOut(p.Leaf, p.Entry)
 	out.InclusionProof = p.Proof
 	out.Checkpoint = s.checkpointOut(p.Checkpoint)

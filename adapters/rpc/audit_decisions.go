@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -89,14 +88,10 @@ func (s *Audit) GetDecisionReceipt(ctx context.Context, req *sanzhiv1.GetDecisio
 	if err != nil {
 		return nil, err
 	}
-	out := entryOut(p.Leaf, p.Entry)
-	out.InclusionProof = p.Proof
-	out.Checkpoint = s.checkpointOut(p.Checkpoint)
-	receipt, err := json.Marshal(audit.Receipt{Entry: p.Leaf.Data, LeafIndex: seq, Proof: p.Proof, Checkpoint: p.Checkpoint.Note})
+	out, err := s.provedEntryOut(p, seq)
 	if err != nil {
-		return nil, fault.Wrap(err, fault.Internal, "RECEIPT", "cannot encode receipt")
+		return nil, err
 	}
-	out.Receipt = string(receipt)
 	return &sanzhiv1.DecisionReceipt{Decision: req.GetDecision(), Entry: out}, nil
 }
 
