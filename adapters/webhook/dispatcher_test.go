@@ -664,6 +664,9 @@ func testRotation(t *testing.T, st *sqlstore.Store) {
 	d.Notify()
 	require.Eventually(t, func() bool { return len(r.accepted()) == 1 }, 10*time.Second, 10*time.Millisecond)
 	require.NoError(t, r.snapshot()[0].SigErr)
+	// The receiver answers before the dispatcher commits the cursor; wait
+	// for the commit so the rotation below is measured against it.
+	require.Eventually(t, func() bool { return endpoint(t, d).Cursor == 1 }, 10*time.Second, 10*time.Millisecond)
 
 	ep2, second, err := d.Set(context.Background(), operator, "banks/"+bank, srv.URL)
 	require.NoError(t, err)
