@@ -141,7 +141,7 @@ exits non-zero.`,
 With --database the operator exports straight from the store. With --server a
 regulator exports through the API (ExportEntries) with an API key; the bytes
 are the same, and verify-export checks either.`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var w io.Writer = cmd.OutOrStdout()
 			if out != "" && out != "-" {
