@@ -70,7 +70,7 @@ func TestBankTourOverHTTP(t *testing.T) {
 	}))
 	defer recv.Close()
 
-	srv := start(t, Config{Database: sqliteURL(t), Demo: true, WebhookPoll: 50 * time.Millisecond})
+	srv := start(t, Config{Database: demoURL(t), Demo: true, WebhookPoll: 50 * time.Millisecond})
 	base := "http://" + srv.addrs.HTTP
 	const (
 		officer = "sz_demo_bank_officer"

@@ -32,6 +32,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/adapters/sqlite/sqlitetest"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
@@ -340,4 +341,23 @@ func demoVillage(t *testing.T) string {
 	t.Helper()
 	require.NotEmpty(t, demo.Villages)
 	return demo.Villages[0].Code
+}
+
+// demoURL returns a private copy of a database that a demo-mode server has
+// seeded (with its generated keys beside it). Seeding takes about a
+// minute under the race detector, so one server per test binary does it;
+// a demo server started on the copy finds the county present and serves.
+func demoURL(t *testing.T) string {
+	t.Helper()
+	path := sqlitetest.Copy(t, "demo", "demo.db", func(path string) error {
+		srv := start(t, Config{Database: "sqlite://" + path, Demo: true})
+		return srv.stop()
+	})
+	return "sqlite://" + path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	sqlitetest.RemoveAll()
+	os.Exit(code)
 }

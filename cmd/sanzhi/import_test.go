@@ -26,9 +26,7 @@ const nanyang = "330483102215"
 // importing the same file again (in UTF-8 this time) adds nothing.
 func TestImportEvidence(t *testing.T) {
 	dir := t.TempDir()
-	db := "sqlite://" + filepath.Join(dir, "d.db")
-	out, err := run(t, "demo", "seed", "--database", db)
-	require.NoError(t, err, out)
+	db := demoCopy(t)
 
 	ctx := context.Background()
 	st, err := server.OpenStore(ctx, db)
@@ -77,7 +75,7 @@ func TestImportEvidence(t *testing.T) {
 		return run(t, append([]string{"import", "evidence", file, "--database", db, "--village", nanyang, "--key", "sz_demo_clerk_nanyang"}, extra...)...)
 	}
 
-	out, err = imp(gbkFile, "--dry-run")
+	out, err := imp(gbkFile, "--dry-run")
 	require.Error(t, err, "three rows cannot be imported")
 	assert.Contains(t, out, "GB18030")
 	assert.Contains(t, out, "可导入 40 行")

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/adapters/sqlite/sqlitetest"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -74,4 +77,28 @@ func TestKeygenRefusesOverwrite(t *testing.T) {
 	require.NoError(t, err)
 	_, err = run(t, "keygen", path)
 	require.Error(t, err)
+}
+
+// demoCopy returns the URL of a private copy of a seeded demo county.
+// Seeding under the race detector takes about a minute, so it is done once
+// per test binary (by the command a user runs) and copied for each test.
+func demoCopy(t *testing.T) string {
+	t.Helper()
+	path := sqlitetest.Copy(t, "demo", "demo.db", func(path string) error {
+		var out bytes.Buffer
+		root := newRoot(&out)
+		root.SetArgs([]string{"demo", "seed", "--database", "sqlite://" + path})
+		root.SetErr(&out)
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			return fmt.Errorf("%w: %s", err, out.String())
+		}
+		return nil
+	})
+	return "sqlite://" + path
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	sqlitetest.RemoveAll()
+	os.Exit(code)
 }

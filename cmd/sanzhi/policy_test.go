@@ -63,9 +63,7 @@ func TestPolicyCommands(t *testing.T) {
 // explain evaluates a policy on a household of the seeded demo county: the
 // decision, its reasons and the hashes, the same every time.
 func TestPolicyExplain(t *testing.T) {
-	db := "sqlite://" + filepath.Join(t.TempDir(), "d.db")
-	out, err := run(t, "demo", "seed", "--database", db)
-	require.NoError(t, err, out)
+	db := demoCopy(t)
 	ctx := context.Background()
 	st, err := server.OpenStore(ctx, db)
 	require.NoError(t, err)

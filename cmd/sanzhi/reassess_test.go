@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -17,9 +16,7 @@ import (
 )
 
 func TestReassess(t *testing.T) {
-	db := "sqlite://" + filepath.Join(t.TempDir(), "r.db")
-	out, err := run(t, "demo", "seed", "--database", db)
-	require.NoError(t, err, out)
+	db := demoCopy(t)
 
 	// Seven demo households consent to the demo bank.
 	ctx := context.Background()
@@ -61,7 +58,7 @@ func TestReassess(t *testing.T) {
 		return run(t, append([]string{"reassess", "--database", db, "--bank", "tongxiang-rcb", "--no-progress",
 			"--lang", "en", "--page-size", "3"}, extra...)...)
 	}
-	out, err = reassess()
+	out, err := reassess()
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "started banks/tongxiang-rcb/products/sanzhi-xindai/reassessments/")
 	assert.Contains(t, out, "policy version 1, 7 households")

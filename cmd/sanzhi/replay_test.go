@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -22,9 +21,7 @@ import (
 // decision altered in the database is reported with the field, and the
 // command fails.
 func TestAuditReplay(t *testing.T) {
-	db := "sqlite://" + filepath.Join(t.TempDir(), "r.db")
-	out, err := run(t, "demo", "seed", "--database", db)
-	require.NoError(t, err, out)
+	db := demoCopy(t)
 	ctx := context.Background()
 	st, err := server.OpenStore(ctx, db)
 	require.NoError(t, err)
@@ -58,7 +55,7 @@ func TestAuditReplay(t *testing.T) {
 		return nil
 	}))
 	st.Close()
-	out, err = run(t, "reassess", "--database", db, "--bank", "tongxiang-rcb", "--no-progress", "--lang", "en")
+	out, err := run(t, "reassess", "--database", db, "--bank", "tongxiang-rcb", "--no-progress", "--lang", "en")
 	require.NoError(t, err, out)
 
 	const prod = "banks/tongxiang-rcb/products/sanzhi-xindai"

@@ -40,9 +40,7 @@ func tableCounts(t *testing.T, db string) map[string]int64 {
 
 func TestPolicySimulate(t *testing.T) {
 	dir := t.TempDir()
-	db := "sqlite://" + filepath.Join(dir, "d.db")
-	out, err := run(t, "demo", "seed", "--database", db)
-	require.NoError(t, err, out)
+	db := demoCopy(t)
 
 	// The draft: C needs 30 more points, AA's base amount rises.
 	src, err := os.ReadFile(policyExample)
@@ -172,7 +170,7 @@ func TestPolicySimulate(t *testing.T) {
 	assert.Contains(t, string(page), "等级迁移")
 
 	// A village filter, and no base policy.
-	out, err = run(t, "policy", "simulate", "--database", db, "--policy", newFile, "--village", nanyang, "--no-progress", "--lang", "en")
+	out, err := run(t, "policy", "simulate", "--database", db, "--policy", newFile, "--village", nanyang, "--no-progress", "--lang", "en")
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "scope 330483102215")
 	assert.Contains(t, out, "Against    none")
