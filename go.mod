@@ -28,7 +28,7 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
-require github.com/pmezard/go-difflib v1.0.0
+require github.com/aymanbagabas/go-udiff v0.4.2
 
 require (
 	cel.dev/cel-go v0.32.0 // indirect

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pmezard/go-difflib/difflib"
+	"github.com/aymanbagabas/go-udiff"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
@@ -248,13 +248,8 @@ func (s *Service) Diff(ctx context.Context, a, b string) (string, error) {
 }
 
 // UnifiedDiff is a line diff in unified format with three lines of
-// context. go-difflib is already in the module graph (testify uses it).
+// context. go-udiff is the diff of gopls, kept as a module of its own;
+// go-difflib, used before, is unmaintained.
 func UnifiedDiff(nameA, nameB, a, b string) string {
-	out, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(a), B: difflib.SplitLines(b), FromFile: nameA, ToFile: nameB, Context: 3,
-	})
-	if err != nil { // it writes to a strings.Builder, which cannot fail
-		return ""
-	}
-	return out
+	return udiff.Unified(nameA, nameB, a, b)
 }

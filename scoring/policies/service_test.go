@@ -332,13 +332,12 @@ func TestDiff(t *testing.T) {
 
 	out, err := f.svc.Diff(ctx, parent+"/policies/active", name(2))
 	require.NoError(t, err)
-	// The active version is named by its number. (difflib.SplitLines gives
-	// text ending in a newline a last empty line: the trailing " \n".)
+	// The active version is named by its number.
 	assert.Equal(t, "--- "+name(1)+"\n+++ "+name(2)+"\n"+
-		"@@ -1,7 +1,8 @@\n"+
+		"@@ -1,6 +1,7 @@\n"+
 		" bank: tongxiang-rcb\n product: sanzhi-xindai\n"+
 		"-version: 1\n-max_amount: 100000\n+version: 2\n+max_amount: 150000\n"+
-		" rate: 4.35\n term: 12\n+grace: 3\n \n", out)
+		" rate: 4.35\n term: 12\n+grace: 3\n", out)
 
 	same, err := f.svc.Diff(ctx, name(1), name(1))
 	require.NoError(t, err)
