@@ -145,6 +145,7 @@ func TestVillages(t *testing.T) {
 }
 
 func TestSeedCounts(t *testing.T) {
+	t.Parallel() // seeds the shared county while the other seeding tests seed their own
 	e, res := seededCounty(t)
 	t.Logf("seeded %d households in %v", res.Households, sharedTime)
 	for _, h := range res.History {
@@ -312,6 +313,7 @@ func TestHouseholdPrincipalIsFirstNanyangHousehold(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
+	t.Parallel() // each seeds a county of its own; they overlap their fsyncs
 	a, _ := seededCounty(t)
 	b := open(t)
 	// A different clock time on the same day: same data.
@@ -377,6 +379,7 @@ func (f *failingStore) Write(ctx context.Context, fn func(household.Writer) erro
 }
 
 func TestInterruptedSeedResumesNextDay(t *testing.T) {
+	t.Parallel() // each seeds a county of its own; they overlap their fsyncs
 	e := open(t)
 	ctx := context.Background()
 	fs := &failingStore{Store: e.st.Households()}
@@ -753,6 +756,7 @@ func TestHistoryIsAudited(t *testing.T) {
 // the history existed), the history starts the day after: no catalogue
 // is back-dated over days another one may have answered for.
 func TestHistoryStartsAfterTheCatalogue(t *testing.T) {
+	t.Parallel() // each seeds a county of its own; they overlap their fsyncs
 	e := open(t)
 	ctx := context.Background()
 	activated := fixedNow.AddDate(0, 0, -30)
