@@ -135,6 +135,7 @@ lint: tools protodeps ## buf lint, gofmt, go vet, staticcheck
 	  if [ -n "$$out" ]; then echo "not gofmt'ed (run gofmt -w):"; echo "$$out"; exit 1; fi
 	@echo "==> go vet"
 	@$(GO) vet ./...
+	@$(GO) vet -tags benchfloors ./...   # the bench build's floors
 	@echo "==> staticcheck"
 	@staticcheck ./...
 

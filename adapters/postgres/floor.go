@@ -1,3 +1,5 @@
+//go:build benchfloors
+
 package postgres
 
 import (

@@ -218,15 +218,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		PolicySimulator(st, keyring, policySvc, catalogues, now), Lending{Service: lendingSvc, Store: st, Reassess: reassessor,
 			WatchStreams: lim.WatchStreamsPerBank, Draining: draining}, hooks)
 	if cfg.BenchFloors {
-		fdb, ok := db.(rpc.FloorDB)
-		if !ok {
-			return errors.New("--bench-floors: this database has no floor implementation")
-		}
-		if err := fdb.PrepareFloor(ctx); err != nil {
+		if err := registerFloors(ctx, gs, db, log); err != nil {
 			return err
 		}
-		sanzhiv1.RegisterFloorServiceServer(gs, rpc.NewFloors(fdb))
-		log.Warn("load-test floors registered (--bench-floors): sanzhi.v1.FloorService writes to bench_floor")
 	}
 
 	var wg sync.WaitGroup

@@ -53,7 +53,7 @@ pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
 go build -o "$work/sanzhi" ./cmd/sanzhi
-go build -o "$work/sanzhid" ./cmd/sanzhid
+go build -tags benchfloors -o "$work/sanzhid" ./cmd/sanzhid  # with the load-test floors
 go build -o "$work/seedcredit" ./bench/ghz/seedcredit
 psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 export SANZHI_DATABASE="$PGURL/$DB?sslmode=disable"

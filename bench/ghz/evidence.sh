@@ -31,7 +31,7 @@ work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
 go build -o "$work/sanzhi" ./cmd/sanzhi
-go build -o "$work/sanzhid" ./cmd/sanzhid
+go build -tags benchfloors -o "$work/sanzhid" ./cmd/sanzhid  # with the load-test floors
 psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 export SANZHI_DATABASE="$PGURL/$DB?sslmode=disable"
 "$work/sanzhi" keygen "$work/data.key" >/dev/null

@@ -1,3 +1,5 @@
+//go:build benchfloors
+
 package main
 
 import (
@@ -18,7 +20,7 @@ import (
 //
 //	SANZHI_PROFILE_FOR=30s SANZHI_DATABASE=postgres://… \
 //	  SANZHI_DATA_KEY_FILE=data.key SANZHI_AUDIT_KEY_FILE=audit.key SANZHI_GRPC_ADDR=127.0.0.1:7173 \
-//	  go test -run TestServeForProfile -cpuprofile cpu.out ./bench/ghz/seedcredit/
+//	  go test -tags benchfloors -run TestServeForProfile -cpuprofile cpu.out ./bench/ghz/seedcredit/
 //
 // then run ghz against SANZHI_GRPC_ADDR and `go tool pprof cpu.out`.
 func TestServeForProfile(t *testing.T) {
