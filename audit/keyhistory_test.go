@@ -205,3 +205,28 @@ func TestHandoverOpensWithEachKey(t *testing.T) {
 		require.NoError(t, err)
 	}
 }
+
+// FuzzParseKeyHistory: any text either fails to parse or parses to a
+// history whose text form parses back to the same keys, and which answers
+// Required without panicking.
+func FuzzParseKeyHistory(f *testing.F) {
+	_, a, err := audit.GenerateKey(logName)
+	require.NoError(f, err)
+	_, b, err := audit.GenerateKey(logName)
+	require.NoError(f, err)
+	f.Add([]byte(a + " 0\n" + b + " 10\n"))
+	f.Add([]byte("# c\n\n" + a + "\t0\n"))
+	f.Add([]byte(a + " 0\n" + a + " 1\n"))
+	f.Fuzz(func(t *testing.T, text []byte) {
+		h, err := audit.ParseKeyHistory(text)
+		if err != nil {
+			return
+		}
+		back, err := audit.ParseKeyHistory(h.Text())
+		require.NoError(t, err)
+		require.Equal(t, string(h.Text()), string(back.Text()))
+		for _, k := range h.Keys() {
+			require.NotEmpty(t, h.Required(k.From))
+		}
+	})
+}
