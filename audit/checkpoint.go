@@ -96,12 +96,14 @@ func NewVerifier(vkey string) (note.Verifier, error) {
 }
 
 // Sign returns the signed note text of c: its Body, a blank line and the
-// signature line "— <key name> <base64 key hash and signature>".
-func Sign(c Checkpoint, s note.Signer) ([]byte, error) {
+// signature line "— <key name> <base64 key hash and signature>", one line
+// for s and one for each of more (a key rotation's handover checkpoint is
+// signed by the old and the new key).
+func Sign(c Checkpoint, s note.Signer, more ...note.Signer) ([]byte, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	signed, err := note.Sign(&note.Note{Text: string(c.Body())}, s)
+	signed, err := note.Sign(&note.Note{Text: string(c.Body())}, append([]note.Signer{s}, more...)...)
 	if err != nil {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}

@@ -44,6 +44,28 @@ func VerifyReceipt(r Receipt, origin string, v note.Verifier) (Entry, Checkpoint
 	if err != nil {
 		return Entry{}, Checkpoint{}, fmt.Errorf("receipt: %w", err)
 	}
+	return verifyReceiptEntry(r, cp)
+}
+
+// VerifyReceiptKeys checks a receipt like VerifyReceipt, with the log's key
+// history instead of one key: the checkpoint must be signed by the key (or,
+// at a handover, both keys) the history says signed checkpoints of its size,
+// for the log the history names. Receipts issued before a key rotation keep
+// verifying this way.
+func VerifyReceiptKeys(r Receipt, h *KeyHistory) (Entry, Checkpoint, error) {
+	if h == nil {
+		return Entry{}, Checkpoint{}, errors.New("receipt: no key history")
+	}
+	cp, err := h.OpenCheckpoint([]byte(r.Checkpoint))
+	if err != nil {
+		return Entry{}, Checkpoint{}, fmt.Errorf("receipt: %w", err)
+	}
+	return verifyReceiptEntry(r, cp)
+}
+
+// verifyReceiptEntry checks the receipt's entry against its opened
+// checkpoint.
+func verifyReceiptEntry(r Receipt, cp Checkpoint) (Entry, Checkpoint, error) {
 	data, e, err := receiptEntry(r.Entry)
 	if err != nil {
 		return Entry{}, Checkpoint{}, fmt.Errorf("receipt: %w", err)

@@ -7,6 +7,7 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -138,7 +139,20 @@ func leftBorder(ctx context.Context, st *sqlstore.Store, size uint64) ([][]byte,
 // the signed checkpoint's. JSON Lines exports carry their checkpoint; CSV
 // exports start at leaf 0 and need checkpoint (a signed note file).
 func VerifyExport(r io.Reader, v note.Verifier, checkpoint []byte, progress func(done uint64)) (Report, error) {
+	if v == nil {
+		return Report{}, errors.New("verify export: no verifier key")
+	}
+	return VerifyExportKeys(r, audit.SingleKey(v), checkpoint, progress)
+}
+
+// VerifyExportKeys is VerifyExport with the log's key history: the
+// checkpoint must be signed by the key (both keys at a handover) that the
+// history says signed at its size.
+func VerifyExportKeys(r io.Reader, keys *audit.KeyHistory, checkpoint []byte, progress func(done uint64)) (Report, error) {
 	var rep Report
+	if keys == nil {
+		return rep, errors.New("verify export: no key history")
+	}
 	br := bufio.NewReaderSize(r, 1<<20)
 	first, err := br.Peek(1)
 	if err != nil {
@@ -159,7 +173,7 @@ func VerifyExport(r io.Reader, v note.Verifier, checkpoint []byte, progress func
 		if checkpoint != nil {
 			note = checkpoint
 		}
-		if cp, err = audit.OpenCheckpoint(note, v.Name(), v); err != nil {
+		if cp, err = keys.OpenCheckpoint(note); err != nil {
 			return rep, fmt.Errorf("export checkpoint: %w", err)
 		}
 		var border [][]byte
@@ -184,7 +198,7 @@ func VerifyExport(r io.Reader, v note.Verifier, checkpoint []byte, progress func
 		if checkpoint == nil {
 			return rep, fmt.Errorf("a CSV export carries no checkpoint: pass the signed checkpoint file")
 		}
-		if cp, err = audit.OpenCheckpoint(checkpoint, v.Name(), v); err != nil {
+		if cp, err = keys.OpenCheckpoint(checkpoint); err != nil {
 			return rep, fmt.Errorf("checkpoint: %w", err)
 		}
 		cr := csv.NewReader(br)

@@ -167,14 +167,27 @@ func (vf *verification) firstTamper(err error) error {
 // points at, or the altered object (subtree hash, checkpoint, head).
 // progress, if set, is called with leaves done and total.
 func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []byte, progress func(done, total uint64)) (Report, error) {
+	if v == nil {
+		return Report{}, errors.New("verify: no verifier key")
+	}
+	return VerifyKeys(ctx, st, audit.SingleKey(v), since, progress)
+}
+
+// VerifyKeys is Verify for a log whose signing key was rotated: each
+// checkpoint's signatures are checked against the key history (the key
+// that signed at its size, both keys at a handover), and every handover
+// the history names must be a stored (or the kept) checkpoint.
+func VerifyKeys(ctx context.Context, st *sqlstore.Store, keys *audit.KeyHistory, since []byte, progress func(done, total uint64)) (Report, error) {
 	var rep Report
-	origin := v.Name()
+	if keys == nil {
+		return rep, errors.New("verify: no key history")
+	}
 	var cp audit.Checkpoint
 	haveLatest := false
 	latest, err := st.Checkpoint(ctx, 0)
 	switch {
 	case err == nil:
-		if cp, err = audit.OpenCheckpoint([]byte(latest.Note), origin, v); err != nil {
+		if cp, err = keys.OpenCheckpoint([]byte(latest.Note)); err != nil {
 			return rep, checkpointTamper(latest.Size, err)
 		}
 		haveLatest = true
@@ -186,7 +199,7 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 	// Roots to check as the recomputation passes each size.
 	want := map[uint64][]byte{}
 	if err := st.ScanCheckpoints(ctx, func(c sqlstore.StoredCheckpoint) error {
-		oc, err := audit.OpenCheckpoint([]byte(c.Note), origin, v)
+		oc, err := keys.OpenCheckpoint([]byte(c.Note))
 		if err != nil {
 			return checkpointTamper(c.Size, err)
 		}
@@ -200,7 +213,7 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 	}
 	target := cp.Size
 	if since != nil {
-		kept, err := audit.OpenCheckpoint(since, origin, v)
+		kept, err := keys.OpenCheckpoint(since)
 		if err != nil {
 			return rep, fmt.Errorf("kept checkpoint: %w", err)
 		}
@@ -214,6 +227,11 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 		target = max(target, kept.Size)
 	}
 	rep.Checkpoint = cp
+	for _, n := range keys.Handovers() {
+		if _, ok := want[n]; !ok {
+			return rep, checkpointTamper(n, errors.New("missing: the key history says a new key took over at this size, with a checkpoint signed by both keys, but the log has no checkpoint here (a wrong size in the history, or the handover checkpoint was deleted)"))
+		}
+	}
 	if r, ok := want[0]; ok && !bytes.Equal(r, emptyRoot()) {
 		return rep, &TamperError{Index: 0, Reason: "checkpoint of the empty tree has a wrong root"}
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 )
 
-func auditCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
+func auditCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
 	cmd := &cobra.Command{Use: "audit", Short: "Keys, verification and export of the tamper-evident audit log"}
 	var vkey, vkeyFile string
 	verifier := func() (note.Verifier, error) {
@@ -36,9 +36,42 @@ func auditCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
 		}
 		return audit.NewVerifier(k)
 	}
+	var historyFile string
+	// keys is the key history to verify with: the --key-history file, or
+	// the one verifier key, which then must have signed everything.
+	keys := func() (*audit.KeyHistory, error) {
+		if historyFile == "" {
+			v, err := verifier()
+			if err != nil {
+				return nil, err
+			}
+			return audit.SingleKey(v), nil
+		}
+		if vkey != "" || vkeyFile != "" {
+			return nil, errors.New("give the verifier key or the key history (--key-history), not both: the history holds every key")
+		}
+		b, err := os.ReadFile(historyFile)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read key history: %w", err)
+		}
+		h, err := audit.ParseKeyHistory(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", historyFile, err)
+		}
+		return h, nil
+	}
+	// hint explains a foreign signature when one key was given: the log's
+	// key may have been rotated.
+	hint := func(err error) error {
+		if historyFile == "" && strings.Contains(err.Error(), "signed by another key") {
+			return fmt.Errorf("%w\n(if the log's signing key was rotated, verify with --key-history, see docs/AUDIT.md)", err)
+		}
+		return err
+	}
 	addVerifierFlags := func(c *cobra.Command) {
 		c.Flags().StringVar(&vkey, "verifier-key", "", "the log's public note verifier key")
 		c.Flags().StringVar(&vkeyFile, "verifier-key-file", "", "file holding the verifier key")
+		c.Flags().StringVar(&historyFile, "key-history", "", "the log's key history file (every verifier key and the tree size it signs from), instead of one key")
 	}
 
 	var origin string
@@ -96,7 +129,7 @@ checkpoint you kept earlier. On tampering it names the first bad leaf and
 exits non-zero.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v, err := verifier()
+			h, err := keys()
 			if err != nil {
 				return err
 			}
@@ -113,13 +146,13 @@ exits non-zero.`,
 			defer db.Close()
 			start := time.Now()
 			bar := newBar(cmd.ErrOrStderr(), "verifying")
-			rep, err := auditlog.Verify(cmd.Context(), db.Store(), v, kept, func(done, total uint64) {
+			rep, err := auditlog.VerifyKeys(cmd.Context(), db.Store(), h, kept, func(done, total uint64) {
 				bar.ChangeMax64(int64(total))
 				_ = bar.Set64(int64(done))
 			})
 			_ = bar.Finish()
 			if err != nil {
-				return fmt.Errorf("AUDIT LOG FAILED VERIFICATION: %w", err)
+				return fmt.Errorf("AUDIT LOG FAILED VERIFICATION: %w", hint(err))
 			}
 			d := time.Since(start)
 			fmt.Fprintf(cmd.OutOrStdout(), "OK: %d leaves, %d signed checkpoints and %d subtree hashes check out (%s, %.0f leaves/s)\nlatest checkpoint: size %d, root %x\n",
@@ -185,7 +218,7 @@ are the same, and verify-export checks either.`,
 		Short: "Check an export offline against its signed checkpoint (no database, no network)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := verifier()
+			h, err := keys()
 			if err != nil {
 				return err
 			}
@@ -200,9 +233,9 @@ are the same, and verify-export checks either.`,
 				return err
 			}
 			defer f.Close()
-			rep, err := auditlog.VerifyExport(f, v, cp, nil)
+			rep, err := auditlog.VerifyExportKeys(f, h, cp, nil)
 			if err != nil {
-				return fmt.Errorf("EXPORT FAILED VERIFICATION: %w", err)
+				return fmt.Errorf("EXPORT FAILED VERIFICATION: %w", hint(err))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "OK: %d leaves match the signed checkpoint of size %d, root %x\n", rep.Leaves, rep.Checkpoint.Size, rep.Checkpoint.Root)
 			return nil
@@ -216,7 +249,7 @@ are the same, and verify-export checks either.`,
 		Short: "Check a decision or entry receipt offline with only the verifier key",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			v, err := verifier()
+			h, err := keys()
 			if err != nil {
 				return err
 			}
@@ -228,12 +261,16 @@ are the same, and verify-export checks either.`,
 			if err := json.Unmarshal(b, &r); err != nil {
 				return fmt.Errorf("not a receipt: %w", err)
 			}
-			e, cp, err := audit.VerifyReceipt(r, v.Name(), v)
+			e, cp, err := audit.VerifyReceiptKeys(r, h)
 			if err != nil {
-				return fmt.Errorf("RECEIPT FAILED VERIFICATION: %w", err)
+				return fmt.Errorf("RECEIPT FAILED VERIFICATION: %w", hint(err))
+			}
+			var by []string
+			for _, k := range h.Required(cp.Size) {
+				by = append(by, fmt.Sprintf("%s+%08x", k.Name(), k.KeyHash()))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "OK: entry %d (%s %s by %s at %s) is in the log of size %d signed by %s\n",
-				e.Seq, e.Action, e.Subject, e.Actor, e.Time.Format(time.RFC3339), cp.Size, v.Name())
+				e.Seq, e.Action, e.Subject, e.Actor, e.Time.Format(time.RFC3339), cp.Size, strings.Join(by, " and "))
 			return nil
 		},
 	}
@@ -241,7 +278,7 @@ are the same, and verify-export checks either.`,
 	// A bank or household holding a receipt has the key text at hand.
 	verifyReceipt.Flags().StringVar(&vkey, "key", "", "the log's public note verifier key (as --verifier-key)")
 
-	cmd.AddCommand(keygen, key, verify, export, verifyExport, verifyReceipt, replayCmd(open))
+	cmd.AddCommand(keygen, key, verify, export, verifyExport, verifyReceipt, rotateKeyCmd(database, open), replayCmd(open))
 	return cmd
 }
 

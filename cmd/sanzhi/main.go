@@ -63,7 +63,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		principalCmd(open),
 		keygenCmd(),
 		demoCmd(&database, open),
-		auditCmd(open),
+		auditCmd(&database, open),
 		catalogueCmd(open),
 		importCmd(open),
 		policyCmd(&database, open),
