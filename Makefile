@@ -81,7 +81,9 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@# The demo seeds half a year of evidence through the real service: its
 	@# package takes minutes under the race detector, past go test's 10 min
 	@# default when the machine is busy.
-	$(GO) test -race -count=1 -timeout 30m ./...
+	@# -parallel 6: parallel tests here wait on fsync (a database per case),
+	@# so more of them than the 2 cores overlap their waits.
+	$(GO) test -race -count=1 -parallel 6 -timeout 30m ./...
 
 .PHONY: bench
 bench: ## run the benchmarks

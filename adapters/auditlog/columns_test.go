@@ -26,6 +26,7 @@ func TestVerifyNamesARewrittenColumn(t *testing.T) {
 		{"time", `time = '2020-01-01T00:00:00.000000Z'`},
 	} {
 		t.Run(tc.column, func(t *testing.T) {
+			t.Parallel() // databases of its own
 			backends(t, func(t *testing.T, b backend) {
 				ctx := context.Background()
 				l, vkey := newLog(t, b.st)
