@@ -84,6 +84,9 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@# -parallel 6: parallel tests here wait on fsync (a database per case),
 	@# so more of them than the 2 cores overlap their waits.
 	$(GO) test -race -count=1 -parallel 6 -timeout 30m ./...
+	@# Second pass, no race detector: the demo tests that seed whole counties
+	@# of their own (sequential code; minutes each under -race, where they skip).
+	$(GO) test -count=1 -run 'TestDeterministic|TestInterruptedSeedResumesNextDay|TestHistoryStartsAfterTheCatalogue' ./adapters/demo/
 
 .PHONY: bench
 bench: ## run the benchmarks

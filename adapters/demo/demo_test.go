@@ -111,6 +111,18 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// seedsItsOwnCounty marks a test that seeds a whole county besides the
+// shared one. Under the race detector a seed takes minutes of CPU and
+// the code is sequential, so these run in make test's second pass,
+// without -race; under -race they skip.
+func seedsItsOwnCounty(t *testing.T) {
+	t.Helper()
+	if underRace {
+		t.Skip("seeds a county of its own: run by `make test` without -race")
+	}
+	t.Parallel() // they overlap their fsyncs
+}
+
 // all lists every household of a village in creation order.
 func all(t *testing.T, svc *household.Service, village string) []*household.Household {
 	t.Helper()
@@ -313,7 +325,7 @@ func TestHouseholdPrincipalIsFirstNanyangHousehold(t *testing.T) {
 }
 
 func TestDeterministic(t *testing.T) {
-	t.Parallel() // each seeds a county of its own; they overlap their fsyncs
+	seedsItsOwnCounty(t)
 	a, _ := seededCounty(t)
 	b := open(t)
 	// A different clock time on the same day: same data.
@@ -379,7 +391,7 @@ func (f *failingStore) Write(ctx context.Context, fn func(household.Writer) erro
 }
 
 func TestInterruptedSeedResumesNextDay(t *testing.T) {
-	t.Parallel() // each seeds a county of its own; they overlap their fsyncs
+	seedsItsOwnCounty(t)
 	e := open(t)
 	ctx := context.Background()
 	fs := &failingStore{Store: e.st.Households()}
@@ -756,7 +768,7 @@ func TestHistoryIsAudited(t *testing.T) {
 // the history existed), the history starts the day after: no catalogue
 // is back-dated over days another one may have answered for.
 func TestHistoryStartsAfterTheCatalogue(t *testing.T) {
-	t.Parallel() // each seeds a county of its own; they overlap their fsyncs
+	seedsItsOwnCounty(t)
 	e := open(t)
 	ctx := context.Background()
 	activated := fixedNow.AddDate(0, 0, -30)
