@@ -114,7 +114,8 @@ func consentStateIn(s sanzhiv1.ConsentState) (lending.ConsentState, error) {
 
 // ListQueryRecords reads the household's query records from the audit
 // log: entries about the household whose action is a credit query or
-// assessment, oldest first.
+// assessment, oldest first. An assessment names its decision, and each
+// decision of a batch re-assessment is its own entry naming its run.
 func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQueryRecordsRequest) (*sanzhiv1.ListQueryRecordsResponse, error) {
 	var v fault.Violations
 	name := req.GetParent()
@@ -150,7 +151,7 @@ func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQuery
 			p := e.Payload
 			out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: l.Seq, Time: timestamppb.New(e.Time),
 				Actor: e.Actor, Bank: "banks/" + p["bank"], Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"],
-				Basis: p["basis"]})
+				Basis: p["basis"], Decision: p["decision"], Run: p["run"]})
 			if len(out.Records) == limit {
 				out.NextPageToken = paging.Token("queryRecords:"+name, strconv.FormatInt(cursor, 10))
 				return out, nil

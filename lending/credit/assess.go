@@ -86,7 +86,6 @@ func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *po
 	bank, product, village, hid string, requireAssessment bool) (*View, error) {
 	now := s.clock()
 	today := household.Today(now)
-	name := "villages/" + village + "/households/" + hid
 	lines, err := tx.LockHouseholdLines(ctx, hid)
 	if err != nil {
 		return nil, err
@@ -134,13 +133,52 @@ func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *po
 	if err := tx.AppendLineEvent(ctx, plan.Event); err != nil {
 		return nil, err
 	}
-	return view(l, d, today), tx.Record(ctx, audit.Record{Time: now, Actor: actor, Action: ActionAssess, Subject: name,
-		ResultHash: d.InputHash,
-		Payload: map[string]string{payloadBank: bank, payloadProduct: product,
-			payloadPurpose: string(lending.PurposeAssessment), payloadMethod: MethodAssess,
-			payloadOutcome: OutcomeAllowed, payloadBasis: string(lending.BasisConsent),
-			payloadDecision: DecisionName(bank, product, d.ID), "policy_version": strconv.Itoa(d.PolicyVersion), "eligible": strconv.FormatBool(d.Eligible),
-			"limit": d.Limit.StringFixed(2), "grade": d.Grade}})
+	return view(l, d, today), tx.Record(ctx, DecisionRecord(d, actor, MethodAssess, ""))
+}
+
+// MethodReassessRun is the query-record method of a decision made by a
+// batch re-assessment run.
+const MethodReassessRun = "reassess_run"
+
+// payloadRun names the run in the record of a batch decision.
+const payloadRun = "run"
+
+// DecisionRecord is the audit record of an automated decision d, made by
+// actor through method; run names the batch re-assessment run that made
+// it ("" for a single assessment). A single AssessCredit and every
+// decision of a run write this same record, one leaf per decision:
+//
+//   - subject: the household, so that it is a query record the household
+//     reads (ListQueryRecords) and audit.Visible shows it to the household
+//     and to the deciding bank (payload "bank") only;
+//   - request_hash: the decision's input hash (its canonical input);
+//   - result_hash: OutputHash(d), the SHA-256 of the whole outcome
+//     (eligibility, score, grade, limit, rate, exposure cap, validity,
+//     knock-out and decline codes): what a replay's stored output hash is;
+//   - payload: the decision's name, policy version, and the outcome
+//     itself, eligible, grade, limit and rate, in the text the output
+//     hash is taken over.
+//
+// The leaf therefore binds the outcome: change any of those fields and
+// the entry's bytes, so its leaf hash and inclusion proof, no longer
+// match the signed checkpoint.
+func DecisionRecord(d *Decision, actor, method, run string) audit.Record {
+	p := map[string]string{payloadBank: d.Bank, payloadProduct: d.Product,
+		payloadPurpose: string(lending.PurposeAssessment), payloadMethod: method,
+		payloadOutcome: OutcomeAllowed, payloadBasis: string(lending.BasisConsent),
+		payloadDecision: DecisionName(d.Bank, d.Product, d.ID), "policy_version": strconv.Itoa(d.PolicyVersion)}
+	o := storedOutcome(d)
+	for _, f := range o.fields() {
+		switch f[0] {
+		case "eligible", "grade", "limit", "rate":
+			p[f[0]] = f[1]
+		}
+	}
+	if run != "" {
+		p[payloadRun] = run
+	}
+	return audit.Record{Time: d.Time, Actor: actor, Action: ActionAssess, Subject: householdOf(d),
+		RequestHash: d.InputHash, ResultHash: o.hash(), Payload: p}
 }
 
 // consentValues copies the stored consents for the pure rule.

@@ -149,8 +149,10 @@ type RecordSpot struct{ Action, Subject, SubjectPrefix string }
 
 // RecordSpots lists where the audit entry recording d may be, most likely
 // first; the entry's payload then settles it (RecordsDecision). An
-// automated decision is recorded by its assessment, or by the page of the
-// batch re-assessment that made it.
+// automated decision is recorded by its own credit.assess entry, whether a
+// single assessment or a batch re-assessment made it (DecisionRecord);
+// a batch decision logged before runs wrote one entry per decision has
+// only its page's entry, the second spot.
 func RecordSpots(d *Decision) []RecordSpot {
 	if d.Kind == Override {
 		return []RecordSpot{{Action: "credit.override", SubjectPrefix: ProductName(d.Bank, d.Product) + "/reviews/"}}
@@ -160,10 +162,12 @@ func RecordSpots(d *Decision) []RecordSpot {
 }
 
 // RecordsDecision reports whether entry e is the audit record of decision
-// d: a credit.assess or credit.override naming it, or the page of a batch
+// d: a credit.assess or credit.override naming it, or (for a batch
+// decision logged before each had its own entry) the page of a batch
 // re-assessment whose household range holds d's household and whose
 // decisions were decided at d's time (a page record vouches for all of
-// its decisions with one hash of their ids and input hashes).
+// its decisions with one hash of their ids and input hashes, which does
+// not let the household check its own without the others').
 func RecordsDecision(e audit.Entry, d *Decision) bool {
 	name := DecisionName(d.Bank, d.Product, d.ID)
 	switch e.Action {

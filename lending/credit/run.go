@@ -45,11 +45,15 @@ import (
 //   - writes the decisions and lines with multi-row statements, then the
 //     line events, and moves the run's cursor compare-and-set on the
 //     previous cursor (WritePage);
-//   - queues ONE audit record for the page (credit.reassess_page, subject
-//     the run, payload: first and last household id, count, and the
-//     SHA-256 over the page's decision ids and input hashes in order),
-//     instead of one per household: a million-household run is a thousand
-//     records, and each decision stays provable through its page's hash.
+//   - queues one audit record per decision (DecisionRecord: the
+//     credit.assess record a single assessment writes, with the run's
+//     name and method reassess_run), so that each household's decision
+//     has its own leaf, binds its outcome, has a receipt
+//     (GetDecisionReceipt) and is a query record the household sees; and
+//     one record for the page (credit.reassess_page, subject the run,
+//     payload: first and last household id, counts, and the SHA-256 over
+//     the page's decision ids and input hashes in order), the run's
+//     progress in the log.
 //
 // On PostgreSQL two pages write at once (SetRunCommitters): a page's
 // decisions and lines go in while the page before commits, and a turn
@@ -530,6 +534,14 @@ func (s *Service) commitPage(ctx context.Context, prev, next *Run, pol *policy.P
 				return err
 			}
 			mine.pass()
+			// One leaf per decision, the record a single assessment
+			// writes, naming the run: each is provable on its own and
+			// binds its outcome. Then the page's own record.
+			for _, p := range plans {
+				if err := tx.Record(ctx, DecisionRecord(p.Decision, ActorService, MethodReassessRun, name)); err != nil {
+					return err
+				}
+			}
 			if len(ids) > 0 {
 				if err := tx.Record(ctx, pageRecord(name, next, pg.now, ids, plans)); err != nil {
 					return err
@@ -588,11 +600,13 @@ func replan(pg *runPage, pol *policy.Policy, r *Run, live []string, lines []*Lin
 	return plans, nil
 }
 
-// pageRecord is the page's audit record. The hash covers each decision's
-// id and input hash ("id input_hash\n" each), in household order, so one
-// record vouches for every decision of the page: they are the run's
-// product's decisions of the households first to last decided at
-// decided_at.
+// pageRecord is the page's audit record: the run's progress. The hash
+// covers each decision's id and input hash ("id input_hash\n" each), in
+// household order: the run's product's decisions of the households first
+// to last decided at decided_at. Each decision is also recorded in a leaf
+// of its own (DecisionRecord); before that was so, the page record was a
+// batch decision's only record, and RecordsDecision still finds it for
+// decisions logged then.
 func pageRecord(runName string, r *Run, decidedAt time.Time, ids []string, plans []*Plan) audit.Record {
 	h := sha256.New()
 	for _, p := range plans {

@@ -684,7 +684,9 @@ type QueryRecord struct {
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	Bank  string `protobuf:"bytes,4,opt,name=bank,proto3" json:"bank,omitempty"`
 	// What: "get_credit_line", "assess_credit", "list_credit_lines",
-	// "list_decisions", "list_reviews", "watch_credit_lines", "webhook".
+	// "list_decisions", "list_reviews", "watch_credit_lines", "webhook", or
+	// "reassess_run" (a decision of the bank's batch re-assessment; actor is
+	// the service).
 	Method string `protobuf:"bytes,5,opt,name=method,proto3" json:"method,omitempty"`
 	// Why: the purpose stated.
 	Purpose string `protobuf:"bytes,6,opt,name=purpose,proto3" json:"purpose,omitempty"`
@@ -693,7 +695,14 @@ type QueryRecord struct {
 	// The lawful basis an allowed delivery rested on: "consent", "contract"
 	// (a drawn balance on the bank's line: post-loan monitoring only) or
 	// "request" (the household's own open review request to the bank).
-	Basis         string `protobuf:"bytes,8,opt,name=basis,proto3" json:"basis,omitempty"`
+	Basis string `protobuf:"bytes,8,opt,name=basis,proto3" json:"basis,omitempty"`
+	// For an assessment (assess_credit or reassess_run): the decision it
+	// made, banks/{bank}/products/{product}/decisions/{id}. The household
+	// may ask for its receipt (AuditService.GetDecisionReceipt).
+	Decision string `protobuf:"bytes,9,opt,name=decision,proto3" json:"decision,omitempty"`
+	// For a decision of a batch re-assessment: the run,
+	// banks/{bank}/products/{product}/reassessments/{id}.
+	Run           string `protobuf:"bytes,10,opt,name=run,proto3" json:"run,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -780,6 +789,20 @@ func (x *QueryRecord) GetOutcome() string {
 func (x *QueryRecord) GetBasis() string {
 	if x != nil {
 		return x.Basis
+	}
+	return ""
+}
+
+func (x *QueryRecord) GetDecision() string {
+	if x != nil {
+		return x.Decision
+	}
+	return ""
+}
+
+func (x *QueryRecord) GetRun() string {
+	if x != nil {
+		return x.Run
 	}
 	return ""
 }
@@ -2971,7 +2994,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\xe6\x01\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x94\x02\n" +
 	"\vQueryRecord\x12\x1b\n" +
 	"\taudit_seq\x18\x01 \x01(\x04R\bauditSeq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
@@ -2980,7 +3003,10 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x06method\x18\x05 \x01(\tR\x06method\x12\x18\n" +
 	"\apurpose\x18\x06 \x01(\tR\apurpose\x12\x18\n" +
 	"\aoutcome\x18\a \x01(\tR\aoutcome\x12\x14\n" +
-	"\x05basis\x18\b \x01(\tR\x05basis\"t\n" +
+	"\x05basis\x18\b \x01(\tR\x05basis\x12\x1a\n" +
+	"\bdecision\x18\t \x01(\tR\bdecision\x12\x10\n" +
+	"\x03run\x18\n" +
+	" \x01(\tR\x03run\"t\n" +
 	"\x18ListQueryRecordsResponse\x120\n" +
 	"\arecords\x18\x01 \x03(\v2\x16.sanzhi.v1.QueryRecordR\arecords\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"F\n" +
