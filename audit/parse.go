@@ -490,3 +490,35 @@ func jsonKind(v []byte) string {
 	}
 	return "a number"
 }
+
+// HasColumns reports, without parsing data, whether data is the canonical
+// encoding of an entry with this action, actor, subject and time: it
+// compares data's opening (action, actor) and closing (subject, time)
+// members with the encoding Canonical would write for them. When data is
+// canonical JSON (the tree check's rules) it is exactly ParseEntry(data)
+// agreeing with the four values, except that it answers false, never a
+// wrong true, when a value is not valid UTF-8 or t is finer than a
+// microsecond; callers then parse. The suffix is unambiguous in canonical
+// data: the time is fixed-length, and a quote that is not escaped (the one
+// opening the subject) only ever delimits a member.
+func HasColumns(data []byte, action, actor, subject string, t time.Time) bool {
+	if t.Nanosecond()%1000 != 0 || !utf8.ValidString(action) || !utf8.ValidString(actor) || !utf8.ValidString(subject) {
+		return false
+	}
+	var buf [320]byte
+	b := append(buf[:0], `{"action":`...)
+	b = appendString(b, action)
+	b = append(b, `,"actor":`...)
+	b = appendString(b, actor)
+	b = append(b, `,"payload":{`...)
+	if !bytes.HasPrefix(data, b) {
+		return false
+	}
+	head := len(b)
+	b = append(b[:0], `","subject":`...)
+	b = appendString(b, subject)
+	b = append(b, `,"time":"`...)
+	b = t.UTC().AppendFormat(b, TimeLayout)
+	b = append(b, `"}`...)
+	return len(data) >= head+len(b) && bytes.HasSuffix(data, b)
+}

@@ -139,6 +139,12 @@ func (vf *verification) checkColumns(l sqlstore.Leaf) {
 	if vf.column != nil {
 		return
 	}
+	// The fast path, without parsing: the columns are what the data's own
+	// members say (for canonical data, which the tree check enforces on
+	// the same leaf). Anything else is parsed and named as before.
+	if audit.HasColumns(l.Data, l.Cols.Action, l.Cols.Actor, l.Cols.Subject, l.Cols.Time) {
+		return
+	}
 	e, err := audit.ParseEntry(l.Data)
 	if err != nil {
 		return // not canonical: the tree check names it
@@ -251,7 +257,7 @@ func VerifyKeys(ctx context.Context, st *sqlstore.Store, keys *audit.KeyHistory,
 		}
 	}
 	total := max(target, vf.head.Size)
-	err = st.ScanLeaves(ctx, 0, math.MaxInt64, func(l sqlstore.Leaf) error {
+	err = scanLeaves(ctx, st, func(l sqlstore.Leaf) error {
 		if l.Seq >= max(vf.head.Size, target) {
 			// Past the head and every checkpoint: forged, unless a
 			// sequencer moved the head since we read it.
@@ -339,6 +345,82 @@ func VerifyKeys(ctx context.Context, st *sqlstore.Store, keys *audit.KeyHistory,
 	}
 	rep.Leaves = n
 	return rep, nil
+}
+
+// readBatch is how many leaves the reading goroutine hands over at once.
+const readBatch = 1024
+
+// readAhead is how many batches the reading goroutine may run ahead: half
+// a comparison chunk.
+const readAhead = chunk / readBatch / 2
+
+// scanLeaves is st.ScanLeaves over the whole log with fn, the checking,
+// on the caller's goroutine and the reading on another, so that the two
+// overlap. fn sees exactly the leaves and order ScanLeaves gives; its
+// first error stops the reading and is returned.
+func scanLeaves(ctx context.Context, st *sqlstore.Store, fn func(sqlstore.Leaf) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Up to readAhead batches (a few tens of MB) read ahead, so that the
+	// leaves keep streaming while the checker waits on the stored subtree
+	// hashes of a chunk.
+	full := make(chan []sqlstore.Leaf, readAhead)
+	free := make(chan []sqlstore.Leaf, readAhead+2)
+	var readErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer close(full)
+		buf := make([]sqlstore.Leaf, 0, readBatch)
+		send := func() error {
+			select {
+			case full <- buf:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			select {
+			case buf = <-free:
+				buf = buf[:0]
+			default:
+				buf = make([]sqlstore.Leaf, 0, readBatch)
+			}
+			return nil
+		}
+		readErr = st.ScanLeaves(ctx, 0, math.MaxInt64, func(l sqlstore.Leaf) error {
+			buf = append(buf, l)
+			if len(buf) == readBatch {
+				return send()
+			}
+			return nil
+		})
+		if readErr == nil && len(buf) > 0 {
+			readErr = send()
+		}
+	}()
+	var err error
+	for ls := range full {
+		for _, l := range ls {
+			if err = fn(l); err != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+		clear(ls) // drop the references to the leaves' bytes
+		select {
+		case free <- ls:
+		default:
+		}
+	}
+	cancel()
+	for range full { // let the reader end
+	}
+	<-done
+	if err != nil {
+		return err
+	}
+	return readErr
 }
 
 // errStop ends a scan early.
@@ -453,21 +535,38 @@ func (vf *verification) compare(ctx context.Context) error {
 	bad := map[nodeKey]bool{}
 	var mismatched []nodeHash
 	for _, level := range levels {
+		// ns is in index order (the builder completes a level's subtrees
+		// left to right), as the scan is: the two are merged as they
+		// stream, keeping only what differs.
 		ns := byLevel[level]
 		lo, hi := ns[0].index, ns[len(ns)-1].index
+		i := 0
+		miss := func(n nodeHash, h []byte) {
+			k := nodeKey{level, n.index}
+			if h != nil {
+				stored[k] = h
+			}
+			bad[k] = true
+			mismatched = append(mismatched, n)
+		}
 		if err := vf.st.ScanNodes(ctx, level, lo, hi, func(idx uint64, h []byte) error {
-			stored[nodeKey{level, idx}] = h
+			for ; i < len(ns) && ns[i].index < idx; i++ {
+				miss(ns[i], nil) // no stored hash
+			}
+			if i < len(ns) && ns[i].index == idx {
+				if !bytes.Equal(h, ns[i].hash) {
+					miss(ns[i], h)
+				}
+				i++
+			}
 			return nil
 		}); err != nil {
 			return err
 		}
-		for _, n := range ns {
-			vf.rep.Nodes++
-			if h, ok := stored[nodeKey{level, n.index}]; !ok || !bytes.Equal(h, n.hash) {
-				bad[nodeKey{level, n.index}] = true
-				mismatched = append(mismatched, n)
-			}
+		for ; i < len(ns); i++ {
+			miss(ns[i], nil)
 		}
+		vf.rep.Nodes += len(ns)
 	}
 	if len(mismatched) == 0 {
 		return nil

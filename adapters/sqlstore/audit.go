@@ -392,61 +392,63 @@ type NodeID struct {
 }
 
 // Nodes returns the hashes of ids in order: level 0 from the leaves, higher
-// levels from the stored subtree hashes. Two queries at most, whatever the
-// proof's length, so a cold cache costs a few page reads, not dozens of
-// round trips. A missing node is an Internal fault (the tree is damaged).
+// levels from the stored subtree hashes. One statement (ReadOne: on
+// PostgreSQL no BEGIN and COMMIT either), whatever the proof's length, so
+// a proof costs one round trip and a cold cache a few page reads. A
+// missing node is an Internal fault (the tree is damaged).
 func (s *Store) Nodes(ctx context.Context, ids []NodeID) ([][]byte, error) {
 	out := make([][]byte, len(ids))
-	err := s.read(ctx, func(tx *Tx) error {
-		var leafArgs, nodeArgs []any
-		var nodeConds []string
-		for _, id := range ids {
-			if id.Level == 0 {
-				leafArgs = append(leafArgs, int64(id.Index))
-			} else {
-				n := len(nodeArgs)
-				nodeConds = append(nodeConds, fmt.Sprintf("(level = $%d AND idx = $%d)", n+1, n+2))
-				nodeArgs = append(nodeArgs, int(id.Level), int64(id.Index))
-			}
+	var args []any
+	var leafPH, nodeConds []string
+	for _, id := range ids {
+		if id.Level == 0 {
+			args = append(args, int64(id.Index))
+			leafPH = append(leafPH, fmt.Sprintf("$%d", len(args)))
+		} else {
+			args = append(args, int(id.Level), int64(id.Index))
+			nodeConds = append(nodeConds, fmt.Sprintf("(level = $%d AND idx = $%d)", len(args)-1, len(args)))
 		}
-		found := map[NodeID][]byte{}
-		collect := func(q string, args []any) error {
-			rows, err := tx.q.Query(ctx, q, args...)
-			if err != nil {
+	}
+	var parts []string
+	if len(leafPH) > 0 {
+		parts = append(parts, `SELECT 0, seq, leaf_hash FROM audit_leaves WHERE seq IN (`+strings.Join(leafPH, ", ")+`)`)
+	}
+	if len(nodeConds) > 0 {
+		parts = append(parts, `SELECT level, idx, hash FROM audit_nodes WHERE `+strings.Join(nodeConds, " OR "))
+	}
+	if len(parts) == 0 {
+		return out, nil
+	}
+	found := map[NodeID][]byte{}
+	err := s.conn.ReadOne(ctx, func(q Querier) error {
+		clear(found) // a retried statement starts again
+		rows, err := q.Query(ctx, strings.Join(parts, " UNION ALL "), args...)
+		if err != nil {
+			return internal(err, "reading subtree hashes")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var level int
+			var idx int64
+			var h []byte
+			if err := rows.Scan(&level, &idx, &h); err != nil {
 				return internal(err, "reading subtree hashes")
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var level int
-				var idx int64
-				var h []byte
-				if err := rows.Scan(&level, &idx, &h); err != nil {
-					return internal(err, "reading subtree hashes")
-				}
-				found[NodeID{Level: uint(level), Index: uint64(idx)}] = h
-			}
-			return internal(rows.Err(), "reading subtree hashes")
+			found[NodeID{Level: uint(level), Index: uint64(idx)}] = h
 		}
-		if len(leafArgs) > 0 {
-			if err := collect(`SELECT 0, seq, leaf_hash FROM audit_leaves WHERE seq IN (`+placeholders(1, len(leafArgs))+`)`, leafArgs); err != nil {
-				return err
-			}
-		}
-		if len(nodeArgs) > 0 {
-			if err := collect(`SELECT level, idx, hash FROM audit_nodes WHERE `+strings.Join(nodeConds, " OR "), nodeArgs); err != nil {
-				return err
-			}
-		}
-		for i, id := range ids {
-			h, ok := found[id]
-			if !ok {
-				return fault.New(fault.Internal, "AUDIT_NODE_MISSING", "subtree hash (%d, %d) is missing", id.Level, id.Index)
-			}
-			out[i] = h
-		}
-		return nil
+		return internal(rows.Err(), "reading subtree hashes")
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		h, ok := found[id]
+		if !ok {
+			return nil, fault.New(fault.Internal, "AUDIT_NODE_MISSING", "subtree hash (%d, %d) is missing", id.Level, id.Index)
+		}
+		out[i] = h
+	}
+	return out, nil
 }
 
 // ScanNodes calls fn for the stored subtree hashes of level with
