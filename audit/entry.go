@@ -12,7 +12,7 @@ import (
 
 	"github.com/transparency-dev/merkle/rfc6962"
 
-	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/idnum"
 )
 
 // TimeLayout is how an entry's time is written: RFC 3339 in UTC with exactly

@@ -38,10 +38,10 @@ import (
 	examples "github.com/sanzhi/sanzhi/examples/catalogues"
 	policyexamples "github.com/sanzhi/sanzhi/examples/policies"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 

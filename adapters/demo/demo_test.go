@@ -23,10 +23,10 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	examples "github.com/sanzhi/sanzhi/examples/catalogues"
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 	"github.com/sanzhi/sanzhi/scoring/points"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 )

@@ -23,9 +23,9 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/idnum"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
 // BenchmarkCreateAuditCost measures what the audit log adds to a write RPC:

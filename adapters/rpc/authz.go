@@ -12,10 +12,10 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/idnum"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
 // binding is the gRPC face of the authorisation policy (access.Authorize):

@@ -12,8 +12,8 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/idnum"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
 // BenchmarkRPC measures household create and get through the real chain

@@ -18,8 +18,8 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/idnum"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
 var seq atomic.Int64

@@ -17,9 +17,9 @@ import (
 
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/idnum"
 )
 
 // EnvName is the variable that sets a flag: --grpc-addr is SANZHI_GRPC_ADDR.

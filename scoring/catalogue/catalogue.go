@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/sanzhi/sanzhi/fault"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 

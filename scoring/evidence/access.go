@@ -5,7 +5,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/idnum"
 )
 
 // CheckVillager decides whether p may see what a village shows its

@@ -15,8 +15,8 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 

@@ -16,8 +16,8 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/paging"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
 // Sealer encrypts 身份证号 for storage. Implemented by adapters/pii.

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/sanzhi/sanzhi/adapters/pii"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
+	"github.com/sanzhi/sanzhi/idnum"
 )
 
 var surnames = []rune("张王李赵陈杨吴刘黄周徐朱沈钱褚蒋费陆姚蔡")

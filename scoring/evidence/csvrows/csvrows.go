@@ -56,8 +56,8 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
-	"github.com/sanzhi/sanzhi/scoring/idnum"
 )
 
 // Limits checked per row. The length limits mirror the evidence service's,
