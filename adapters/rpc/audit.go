@@ -64,8 +64,9 @@ func (s *Audit) GetEntry(ctx context.Context, req *sanzhiv1.GetEntryRequest) (*s
 		return nil, err
 	}
 	if !audit.Visible(access.FromContext(ctx), p.Entry) {
-		// The same answer as for a seq that was never written, so the
-		// answer says nothing about an entry the caller may not read.
+		// Every seq below a checkpoint's size exists (sizes are public),
+		// so NOT_FOUND reveals nothing but that this caller may not read
+		// it: not who or what the entry is about.
 		return nil, fault.New(fault.NotFound, "ENTRY_NOT_FOUND", "audit entry %d not found", seq)
 	}
 	return s.provedEntryOut(p, seq)

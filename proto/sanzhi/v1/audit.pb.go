@@ -1103,8 +1103,9 @@ func (x *GetDecisionReceiptRequest) GetTreeSize() uint64 {
 type DecisionReceipt struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Decision string                 `protobuf:"bytes,1,opt,name=decision,proto3" json:"decision,omitempty"`
-	// The entry that records the decision (credit.assess, credit.override
-	// or, for a batch decision, the re-assessment page), with its
+	// The entry that records the decision (credit.assess, batch-run
+	// decisions included, or credit.override; for a batch decision logged
+	// before each had its own entry, the re-assessment page), with its
 	// inclusion proof, signed checkpoint and self-contained receipt.
 	Entry         *AuditEntry `protobuf:"bytes,2,opt,name=entry,proto3" json:"entry,omitempty"`
 	unknownFields protoimpl.UnknownFields
