@@ -277,11 +277,6 @@ func seedBig(ctx context.Context, db bigDB, signer note.Signer, n uint64) error 
 	fmt.Fprintf(os.Stderr, "building the log: %d of %d leaves present, adding %d\n", head.Size, n, n-head.Size)
 	start, from := time.Now(), head.Size
 	lastReport := start
-	type node struct {
-		level uint
-		index uint64
-		hash  []byte
-	}
 	for next := head.Size; next < n; {
 		k := min(bigQueuePerTx, n-next)
 		var leaves [][]any
