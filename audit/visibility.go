@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/resource"
 )
 
 // Who may read which entry of the log (GetEntry, ListEntries). An entry
@@ -126,16 +127,16 @@ func ScopeFor(p *access.Principal) Scope {
 	case access.VillageClerk, access.VillageReviewer:
 		counties := map[string]bool{}
 		for _, v := range p.Scope.Villages {
-			s.Any = append(s.Any, Cond{SubjectPrefix: "villages/" + v + "/"})
+			s.Any = append(s.Any, Cond{SubjectPrefix: resource.Village(v) + "/"})
 			if len(v) >= 6 && !counties[v[:6]] {
 				counties[v[:6]] = true
-				s.Any = append(s.Any, Cond{SubjectPrefix: "counties/" + v[:6] + "/", ActionPrefix: "catalogue."})
+				s.Any = append(s.Any, Cond{SubjectPrefix: resource.County(v[:6]) + "/", ActionPrefix: "catalogue."})
 			}
 		}
 	case access.BankOfficer, access.BankRisk:
 		if p.Scope.Bank != "" {
 			s.Any = []Cond{
-				{SubjectPrefix: "banks/" + p.Scope.Bank + "/"},
+				{SubjectPrefix: resource.Bank(p.Scope.Bank) + "/"},
 				// A household's consents, query records and assessments
 				// name the bank in the payload only.
 				{SubjectPrefix: "villages/", ActionPrefix: "consent."},

@@ -39,6 +39,7 @@ import (
 	policyexamples "github.com/sanzhi/sanzhi/examples/policies"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/idnum"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -345,10 +346,10 @@ func seedCatalogues(ctx context.Context, cats *catalogue.Service, clk *simClock,
 	}
 	docs := []struct {
 		parent, file, maker, checker string
-	}{{"counties/" + County, examples.CountyFile, operatorName, checkerName}}
+	}{{resource.County(County), examples.CountyFile, operatorName, checkerName}}
 	for _, v := range Villages {
 		docs = append(docs, struct{ parent, file, maker, checker string }{
-			"villages/" + v.Code, examples.VillageFile(v.Slug), "demo-clerk-" + v.Slug, "demo-reviewer-" + v.Slug})
+			resource.Village(v.Code), examples.VillageFile(v.Slug), "demo-clerk-" + v.Slug, "demo-reviewer-" + v.Slug})
 	}
 	var active []string
 	clk.t = catalogueTime(t)
@@ -474,7 +475,7 @@ func (g *gen) household(vi int, group int32, house, n int, today household.Date)
 	members := g.members()
 	labourers := g.labourers(members, birth)
 	return household.CreateInput{
-		Parent:       "villages/" + v.Code,
+		Parent:       resource.Village(v.Code),
 		HeadName:     g.name(male, birth.Year()),
 		HeadIDNumber: g.idNumber(vi, birth, male),
 		Group:        group,

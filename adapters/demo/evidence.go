@@ -18,6 +18,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -247,7 +248,7 @@ func seedHistory(ctx context.Context, hs *household.Service, cats *catalogue.Ser
 	today := household.Today(t0)
 	var plans []*villagePlan
 	for vi, v := range Villages {
-		page, err := ev.List(ctx, evidence.Filter{Parent: "villages/" + v.Code}, 1, "")
+		page, err := ev.List(ctx, evidence.Filter{Parent: resource.Village(v.Code)}, 1, "")
 		if err != nil {
 			return nil, err
 		}
@@ -345,7 +346,7 @@ func planVillage(ctx context.Context, hs *household.Service, cats *catalogue.Ser
 	homes := map[string]*household.Household{}
 	token := ""
 	for {
-		page, err := hs.List(ctx, "villages/"+v.Code, 0, 1000, token)
+		page, err := hs.List(ctx, resource.Village(v.Code), 0, 1000, token)
 		if err != nil {
 			return nil, err
 		}
@@ -381,7 +382,7 @@ func planVillage(ctx context.Context, hs *household.Service, cats *catalogue.Ser
 // activeSince is when the catalogue village uses now became active: its
 // own active version's activation, else the county's.
 func activeSince(ctx context.Context, cats *catalogue.Service, village string) (time.Time, error) {
-	for _, name := range []string{"villages/" + village, "counties/" + village[:6]} {
+	for _, name := range []string{resource.Village(village), resource.County(village[:6])} {
 		c, err := cats.Get(ctx, name+"/catalogues/"+catalogue.ActiveAlias)
 		if fault.Is(err, fault.NotFound) {
 			continue
@@ -931,7 +932,7 @@ func replay(ctx context.Context, ev *evidence.Service, clk *simClock, p *village
 			for i, a := range chunk {
 				in[i] = a.in
 			}
-			res, err := ev.SubmitBatch(ctx, p.clerk, "villages/"+p.v.Code, in, false)
+			res, err := ev.SubmitBatch(ctx, p.clerk, resource.Village(p.v.Code), in, false)
 			if err != nil {
 				return fail(d, "submitting", fmt.Sprintf("%d rows", len(in)), err)
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/paging"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/resource"
 )
 
 // Audit serves sanzhi.v1.AuditService.
@@ -99,7 +100,7 @@ func (s *Audit) ListEntries(ctx context.Context, req *sanzhiv1.ListEntriesReques
 	var v fault.Violations
 	q := sqlstore.EntryQuery{Actor: req.GetActor(), Action: req.GetAction(), Subject: req.GetSubject(), AfterSeq: -1}
 	if req.GetVillage() != "" {
-		q.SubjectPrefix = "villages/" + req.GetVillage() + "/"
+		q.SubjectPrefix = resource.Village(req.GetVillage()) + "/"
 	}
 	if req.StartTime != nil {
 		q.Since = req.GetStartTime().AsTime()

@@ -14,6 +14,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/idnum"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
@@ -187,7 +188,7 @@ func named(t *access.Target, name string) {
 			}
 		}
 	case "counties":
-		if _, err := catalogue.ParseParent("counties/"+id, "name"); err == nil {
+		if _, err := catalogue.ParseParent(resource.County(id), "name"); err == nil {
 			t.County = id
 		}
 	case "banks":

@@ -17,6 +17,7 @@ import (
 	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/paging"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -150,7 +151,7 @@ func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQuery
 			}
 			p := e.Payload
 			out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: l.Seq, Time: timestamppb.New(e.Time),
-				Actor: e.Actor, Bank: "banks/" + p["bank"], Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"],
+				Actor: e.Actor, Bank: resource.Bank(p["bank"]), Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"],
 				Basis: p["basis"], Decision: p["decision"], Run: p["run"]})
 			if len(out.Records) == limit {
 				out.NextPageToken = paging.Token("queryRecords:"+name, strconv.FormatInt(cursor, 10))
@@ -166,7 +167,7 @@ func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQuery
 
 func consentOut(c *lending.Consent, now time.Time) *sanzhiv1.Consent {
 	village, hid, _ := household.ParseName(c.Household, "")
-	out := &sanzhiv1.Consent{Name: credit.ConsentName(village, hid, c.ID), Bank: "banks/" + c.Bank,
+	out := &sanzhiv1.Consent{Name: credit.ConsentName(village, hid, c.ID), Bank: resource.Bank(c.Bank),
 		GrantTime: timestamppb.New(c.GrantTime), ExpireTime: timestamppb.New(c.Expires), Channel: c.Channel,
 		AuthorisationHash: c.AuthorisationHash, RecordedBy: c.RecordedBy, RevokedBy: c.RevokedBy,
 		Live: c.Live(lending.PurposeAssessment, now) || c.Live(lending.PurposePostLoan, now)}
@@ -294,7 +295,7 @@ func (s *Credit) WatchCreditLines(req *sanzhiv1.WatchCreditLinesRequest, stream 
 		out := &sanzhiv1.CreditLineEvent{Seq: e.Seq, Id: e.ID, Type: e.Type, Line: credit.EventLineName(e),
 			Time: timestamppb.New(e.Time), Payload: string(e.Payload), Basis: string(d.Basis.Kind)}
 		if e.HouseholdID != "" {
-			out.Household = "villages/" + e.Village + "/households/" + e.HouseholdID
+			out.Household = resource.Household(e.Village, e.HouseholdID)
 		}
 		if err := stream.Send(out); err != nil {
 			return err
@@ -445,7 +446,7 @@ func LineOut(v *credit.View) *sanzhiv1.CreditLine {
 // DecisionOut converts a stored decision.
 func DecisionOut(d *credit.Decision) *sanzhiv1.Decision {
 	out := &sanzhiv1.Decision{Name: credit.DecisionName(d.Bank, d.Product, d.ID),
-		Household: "villages/" + d.Village + "/households/" + d.HouseholdID, Kind: string(d.Kind),
+		Household: resource.Household(d.Village, d.HouseholdID), Kind: string(d.Kind),
 		PolicyVersion: int32(d.PolicyVersion), PolicyHash: d.PolicyHash, InputHash: d.InputHash,
 		DecidedOn: string(d.On), ValidUntil: string(d.ValidUntil), Eligible: d.Eligible, Score: int32(d.Score),
 		Grade: d.Grade, Limit: d.Limit.StringFixed(2), Rate: d.Rate.String(),
@@ -468,7 +469,7 @@ func txOut(r *credit.TxResult) *sanzhiv1.LineTransaction {
 func reviewOut(r *credit.Review, product string) *sanzhiv1.Review {
 	out := &sanzhiv1.Review{Name: credit.ReviewName(r.Bank, product, r.ID),
 		Decision:  credit.DecisionName(r.Bank, product, r.DecisionID),
-		Household: "villages/" + r.Village + "/households/" + r.HouseholdID, Reason: r.Reason, State: string(r.State),
+		Household: resource.Household(r.Village, r.HouseholdID), Reason: r.Reason, State: string(r.State),
 		RequestedBy: r.RequestedBy, RequestTime: timestamppb.New(r.RequestTime), ResolvedBy: r.ResolvedBy,
 		Resolution: r.Resolution}
 	if r.ResolveTime != nil {

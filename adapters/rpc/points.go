@@ -6,6 +6,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
@@ -80,7 +81,7 @@ func (s *Points) GetVillageRanking(ctx context.Context, req *sanzhiv1.GetVillage
 		return nil, err
 	}
 	out := &sanzhiv1.VillageRanking{
-		Parent: "villages/" + r.Village, Quarter: r.Quarter, FromDate: string(r.From), ToDate: string(r.To), Final: r.Final,
+		Parent: resource.Village(r.Village), Quarter: r.Quarter, FromDate: string(r.From), ToDate: string(r.To), Final: r.Final,
 	}
 	for _, row := range r.Rows {
 		out.Rows = append(out.Rows, &sanzhiv1.RankRow{
@@ -91,7 +92,7 @@ func (s *Points) GetVillageRanking(ctx context.Context, req *sanzhiv1.GetVillage
 	return out, nil
 }
 
-func householdName(village, id string) string { return "villages/" + village + "/households/" + id }
+func householdName(village, id string) string { return resource.Household(village, id) }
 
 // PointsOut converts the balances of household id of village to their
 // API form.

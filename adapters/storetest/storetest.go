@@ -21,6 +21,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -437,7 +438,7 @@ func testPrincipals(t *testing.T, s *sqlstore.Store) {
 
 func testAuditRecord(t *testing.T, s *sqlstore.Store) {
 	ctx := context.Background()
-	rec := audit.Record{Time: base, Actor: "p1", Action: "household.create", Subject: "villages/" + villageA + "/households/x"}
+	rec := audit.Record{Time: base, Actor: "p1", Action: "household.create", Subject: resource.Household(villageA, "x")}
 	h := newHousehold(t, villageA, 1)
 	require.NoError(t, s.Households().Write(ctx, func(tx household.Writer) error {
 		if err := tx.InsertHousehold(ctx, h, "r1", "x"); err != nil {

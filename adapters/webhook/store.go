@@ -8,6 +8,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/lending/credit"
+	"github.com/sanzhi/sanzhi/resource"
 )
 
 // Store is the webhook port: endpoints with their delivery state, the
@@ -108,7 +109,7 @@ type Endpoint struct {
 func (e *Endpoint) Name() string { return EndpointName(e.Bank) }
 
 // EndpointName is the resource name of the bank's webhook.
-func EndpointName(bank string) string { return "banks/" + bank + "/webhook" }
+func EndpointName(bank string) string { return resource.Bank(bank) + "/webhook" }
 
 // SecretContext binds a sealed secret to its bank, so that a ciphertext
 // copied onto another bank's row fails to open.

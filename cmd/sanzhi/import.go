@@ -19,6 +19,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/evidence/csvrows"
@@ -91,7 +92,7 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 			if err != nil {
 				return err
 			}
-			parent := "villages/" + village
+			parent := resource.Village(village)
 			if err := access.Authorize(p, access.EvidenceSubmit, rpc.Target(parent)); err != nil {
 				return err
 			}

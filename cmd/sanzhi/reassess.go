@@ -20,6 +20,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/lending/credit"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -61,7 +62,7 @@ the heads' dates of birth from the encrypted 身份证号.`,
 				}
 				return zh
 			}
-			if _, err := credit.ParseBank("banks/"+bank, "bank"); err != nil {
+			if _, err := credit.ParseBank(resource.Bank(bank), "bank"); err != nil {
 				return fmt.Errorf("--bank: %w", err)
 			}
 			kr, err := explainKeyring(*database, keyFile)

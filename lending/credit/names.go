@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -18,7 +19,7 @@ var (
 )
 
 // ProductName is banks/{bank}/products/{product}.
-func ProductName(bank, product string) string { return "banks/" + bank + "/products/" + product }
+func ProductName(bank, product string) string { return resource.Product(bank, product) }
 
 // LineName is the resource name of a line.
 func LineName(bank, product, id string) string {
@@ -42,7 +43,7 @@ func RunName(bank, product, id string) string {
 
 // ConsentName is the resource name of a consent.
 func ConsentName(village, householdID, id string) string {
-	return "villages/" + village + "/households/" + householdID + "/consents/" + id
+	return resource.Household(village, householdID) + "/consents/" + id
 }
 
 // ParseBank parses banks/{bank}.

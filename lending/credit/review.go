@@ -12,6 +12,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
@@ -81,7 +82,7 @@ func (s *Service) RequestReview(ctx context.Context, p *access.Principal, decisi
 	return out, err
 }
 
-func householdOf(d *Decision) string { return "villages/" + d.Village + "/households/" + d.HouseholdID }
+func householdOf(d *Decision) string { return resource.Household(d.Village, d.HouseholdID) }
 
 // Resolution is an officer's answer to a review.
 type Resolution struct {

@@ -30,6 +30,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
@@ -323,7 +324,7 @@ func (s *Service) settle(ctx context.Context, p *access.Principal, name, authHas
 		if err != nil {
 			return err
 		}
-		if c.Household != "villages/"+village+"/households/"+hid {
+		if c.Household != resource.Household(village, hid) {
 			// Another household's consent under this household's name.
 			return fault.New(fault.PermissionDenied, reasonOutOfScope, "consent %s is not this household's", name)
 		}
@@ -397,7 +398,7 @@ func (s *Service) Revoke(ctx context.Context, p *access.Principal, name string) 
 		if err != nil {
 			return err
 		}
-		if c.Household != "villages/"+village+"/households/"+hid || (isBankRole(p.Role) && c.Bank != p.Scope.Bank) {
+		if c.Household != resource.Household(village, hid) || (isBankRole(p.Role) && c.Bank != p.Scope.Bank) {
 			return fault.New(fault.NotFound, "CONSENT_NOT_FOUND", "consent %s not found", name)
 		}
 		out = c

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
@@ -233,7 +234,7 @@ type Page struct {
 type HouseholdRef struct{ Village, ID string }
 
 // Name is the household's resource name.
-func (h HouseholdRef) Name() string { return "villages/" + h.Village + "/households/" + h.ID }
+func (h HouseholdRef) Name() string { return resource.Household(h.Village, h.ID) }
 
 // Line is a stored credit line: the pure line with what storage and the
 // API need around it.

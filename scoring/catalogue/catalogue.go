@@ -20,6 +20,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/idnum"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
@@ -57,9 +58,9 @@ type Owner struct {
 // Name returns the owner's resource name.
 func (o Owner) Name() string {
 	if o.Kind == County {
-		return "counties/" + o.Code
+		return resource.County(o.Code)
 	}
-	return "villages/" + o.Code
+	return resource.Village(o.Code)
 }
 
 // County returns the county code of the owner.

@@ -12,6 +12,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/paging"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
@@ -389,7 +390,7 @@ type effectiveEntry struct {
 // version: the hot path is one query that lists versions without their
 // text.
 func (s *Service) EffectiveAt(ctx context.Context, village string, t time.Time) (*points.Catalogue, error) {
-	owner, err := ParseParent("villages/"+village, "village")
+	owner, err := ParseParent(resource.Village(village), "village")
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -206,7 +207,7 @@ func (e *Evidence) Name() string {
 
 // HouseholdName is the resource name of the evidence's household.
 func (e *Evidence) HouseholdName() string {
-	return "villages/" + e.Village + "/households/" + e.Household
+	return resource.Household(e.Village, e.Household)
 }
 
 // Phase is the evidence's phase on day today.

@@ -18,6 +18,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/paging"
+	"github.com/sanzhi/sanzhi/resource"
 )
 
 // Sealer encrypts 身份证号 for storage. Implemented by adapters/pii.
@@ -509,7 +510,7 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 }
 
 // Name returns the resource name of h.
-func (h *Household) Name() string { return "villages/" + h.Village + "/households/" + h.ID }
+func (h *Household) Name() string { return resource.Household(h.Village, h.ID) }
 
 // ParseName splits villages/{code}/households/{id}, reporting problems
 // against field.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/resource"
 )
 
 // State is where a version is in its lifecycle.
@@ -76,7 +77,7 @@ func (v *Version) Parent() string { return ProductName(v.Bank, v.Product) }
 func (v *Version) Name() string { return v.Parent() + "/policies/" + strconv.Itoa(v.Version) }
 
 // ProductName is banks/{bank}/products/{product}.
-func ProductName(bank, product string) string { return "banks/" + bank + "/products/" + product }
+func ProductName(bank, product string) string { return resource.Product(bank, product) }
 
 var slug = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
 

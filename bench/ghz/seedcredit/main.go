@@ -40,6 +40,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
+	"github.com/sanzhi/sanzhi/resource"
 )
 
 func main() {
@@ -93,7 +94,7 @@ func run(addr, bank, product, village, purpose, out string, workers int) error {
 	defer cc.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	productName := "banks/" + bank + "/products/" + product
+	productName := resource.Product(bank, product)
 
 	if risk := os.Getenv("SANZHI_BENCH_RISK_KEY"); risk != "" {
 		p, err := sanzhiv1.NewPolicyServiceClient(cc).GetPolicy(withKey(ctx, risk),
@@ -130,9 +131,9 @@ func run(addr, bank, product, village, purpose, out string, workers int) error {
 				if i >= len(ids) || octx.Err() != nil {
 					return
 				}
-				hh := "villages/" + village + "/households/" + ids[i]
+				hh := resource.Household(village, ids[i])
 				sum := sha256.Sum256([]byte("bench consent " + hh))
-				c, err := consents.GrantConsent(octx, &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: "banks/" + bank,
+				c, err := consents.GrantConsent(octx, &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: resource.Bank(bank),
 					Purposes: []string{"assessment", "post_loan"}, Channel: "counter",
 					AuthorisationHash: hex.EncodeToString(sum[:])})
 				if err != nil {
@@ -179,7 +180,7 @@ func run(addr, bank, product, village, purpose, out string, workers int) error {
 	}
 	reqs := make([]req, len(ids))
 	for i, id := range ids {
-		reqs[i] = req{Product: productName, Household: "villages/" + village + "/households/" + id, Purpose: purpose}
+		reqs[i] = req{Product: productName, Household: resource.Household(village, id), Purpose: purpose}
 	}
 	b, err := json.Marshal(reqs)
 	if err != nil {

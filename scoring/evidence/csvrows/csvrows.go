@@ -57,6 +57,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 
 	"github.com/sanzhi/sanzhi/idnum"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 )
 
@@ -668,7 +669,7 @@ func parseHousehold(v, village string) (string, *Problem) {
 		if !ok {
 			return "", bad("not a UUID")
 		}
-		return "villages/" + village + "/households/" + id, nil
+		return resource.Household(village, id), nil
 	}
 	parts := strings.Split(v, "/")
 	if len(parts) != 4 || parts[0] != "villages" || parts[2] != "households" {
@@ -684,7 +685,7 @@ func parseHousehold(v, village string) (string, *Problem) {
 	if parts[1] != village {
 		return "", &Problem{Column: colHousehold, Value: v, Reason: WrongVillage}
 	}
-	return "villages/" + village + "/households/" + id, nil
+	return resource.Household(village, id), nil
 }
 
 // canonicalUUID accepts the 36-character hyphenated form in either case and
