@@ -306,11 +306,11 @@ func Actions() []Action {
 	return out
 }
 
-// Authorize decides whether p may take action a on t. A nil principal is
+// Authorise decides whether p may take action a on t. A nil principal is
 // UNAUTHENTICATED; an action the policy does not name, a role without a
 // grant, or a target out of the grant's reach is PERMISSION_DENIED with
 // reason METHOD_NOT_ALLOWED, ROLE_NOT_ALLOWED or OUT_OF_SCOPE.
-func Authorize(p *Principal, a Action, t Target) error {
+func Authorise(p *Principal, a Action, t Target) error {
 	r, ok := policy[a]
 	if !ok {
 		return fault.New(fault.PermissionDenied, "METHOD_NOT_ALLOWED", "%s is not open to any role", a)

@@ -19,7 +19,7 @@ func reason(err error) string {
 	return ""
 }
 
-func TestAuthorizeReaches(t *testing.T) {
+func TestAuthoriseReaches(t *testing.T) {
 	clerk := &access.Principal{Name: "c", Role: access.VillageClerk, Scope: access.Scope{Villages: []string{"330483102201"}}}
 	hh := &access.Principal{Name: "h", Role: access.Household, Scope: access.Scope{Household: "h1"}}
 	officer := &access.Principal{Name: "o", Role: access.BankOfficer, Scope: access.Scope{Bank: "b1"}}
@@ -54,7 +54,7 @@ func TestAuthorizeReaches(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			err := access.Authorize(tc.p, tc.a, tc.t)
+			err := access.Authorise(tc.p, tc.a, tc.t)
 			if tc.reason == "" {
 				assert.NoError(t, err)
 				return
@@ -65,7 +65,7 @@ func TestAuthorizeReaches(t *testing.T) {
 		})
 	}
 
-	err := access.Authorize(nil, access.HouseholdRead, access.Target{})
+	err := access.Authorise(nil, access.HouseholdRead, access.Target{})
 	assert.True(t, fault.Is(err, fault.Unauthenticated), "%v", err)
 }
 

@@ -64,7 +64,7 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microse
 // operatorOnly asks the one policy whether actor may manage principals
 // (operators only).
 func operatorOnly(actor *access.Principal) error {
-	err := access.Authorize(actor, access.PrincipalAdminister, access.Target{})
+	err := access.Authorise(actor, access.PrincipalAdminister, access.Target{})
 	if fault.Is(err, fault.PermissionDenied) {
 		return fault.New(fault.PermissionDenied, "ROLE_NOT_ALLOWED", "only operators manage principals, not role %s", actor.Role)
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
-// binding is the gRPC face of the authorisation policy (access.Authorize):
+// binding is the gRPC face of the authorisation policy (access.Authorise):
 // the action a method asks for, and the request fields whose resource
 // names say what it is on. Every RPC the server registers must appear in
 // methods (a test walks the server to check); a method missing from it is
@@ -126,9 +126,9 @@ func isPublic(method string) bool {
 	return slices.Contains(publicServices, svc)
 }
 
-// Authorize decides whether p may call method with req: it reads the
+// Authorise decides whether p may call method with req: it reads the
 // target from req and asks the policy.
-func Authorize(p *access.Principal, method string, req proto.Message) error {
+func Authorise(p *access.Principal, method string, req proto.Message) error {
 	if isPublic(method) {
 		return nil
 	}
@@ -141,7 +141,7 @@ func Authorize(p *access.Principal, method string, req proto.Message) error {
 	if r, ok := req.(*sanzhiv1.GetCheckpointRequest); ok && r.GetRefresh() {
 		action = access.AuditRefresh
 	}
-	return access.Authorize(p, action, targetOf(req, b.on))
+	return access.Authorise(p, action, targetOf(req, b.on))
 }
 
 // targetOf reads the target from the resource names in req's fields.
@@ -157,7 +157,7 @@ func targetOf(req proto.Message, fields []string) access.Target {
 }
 
 // Target is what the resource names say, for transports that hold names
-// rather than requests (the CLI): they ask access.Authorize with it.
+// rather than requests (the CLI): they ask access.Authorise with it.
 func Target(names ...string) access.Target {
 	var t access.Target
 	for _, n := range names {
@@ -221,12 +221,12 @@ func stringField(m proto.Message, path string) string {
 	return ""
 }
 
-func authorization() Interceptor {
+func authorisation() Interceptor {
 	return Interceptor{
-		Name: "authorization",
+		Name: "authorisation",
 		Unary: func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 			m, _ := req.(proto.Message)
-			if err := Authorize(access.FromContext(ctx), info.FullMethod, m); err != nil {
+			if err := Authorise(access.FromContext(ctx), info.FullMethod, m); err != nil {
 				return nil, err
 			}
 			return h(ctx, req)
@@ -240,26 +240,26 @@ func authorization() Interceptor {
 			}
 			p := access.FromContext(ss.Context())
 			if _, ok := methods[info.FullMethod]; !ok || p == nil {
-				return Authorize(p, info.FullMethod, nil)
+				return Authorise(p, info.FullMethod, nil)
 			}
-			return h(srv, &authorizedStream{ServerStream: ss, method: info.FullMethod, p: p})
+			return h(srv, &authorisedStream{ServerStream: ss, method: info.FullMethod, p: p})
 		},
 	}
 }
 
-// authorizedStream checks each request message it receives.
-type authorizedStream struct {
+// authorisedStream checks each request message it receives.
+type authorisedStream struct {
 	grpc.ServerStream
 	method string
 	p      *access.Principal
 }
 
-func (s *authorizedStream) RecvMsg(m any) error {
+func (s *authorisedStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
 	msg, _ := m.(proto.Message)
-	return Authorize(s.p, s.method, msg)
+	return Authorise(s.p, s.method, msg)
 }
 
 // Methods lists the table's methods, for tests.

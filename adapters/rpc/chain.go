@@ -29,7 +29,7 @@ type Interceptor struct {
 // anything that reads the store for the request. Telemetry is not in
 // this list: otelgrpc runs as the server's stats handler, which wraps the
 // whole chain.
-var ChainOrder = []string{"recovery", "logging", "errors", "authentication", "ratelimit", "authorization", "validation"}
+var ChainOrder = []string{"recovery", "logging", "errors", "authentication", "ratelimit", "authorisation", "validation"}
 
 // Chain returns the interceptors in ChainOrder.
 func Chain(log *slog.Logger, authn *Authenticator, v *Validator) []Interceptor {
@@ -39,7 +39,7 @@ func Chain(log *slog.Logger, authn *Authenticator, v *Validator) []Interceptor {
 		errorsInterceptor(log),
 		authn.interceptor(),
 		authn.rateLimit(),
-		authorization(),
+		authorisation(),
 		v.interceptor(),
 	}
 	for i, ic := range chain {

@@ -103,7 +103,7 @@ that village's clerk or reviewer.`,
 			}
 			parent := sum.Owner().Name()
 			return withActor(cmd.Context(), func(db server.Store, p *access.Principal) error {
-				if err := access.Authorize(p, access.CatalogueUpload, rpc.Target(parent)); err != nil {
+				if err := access.Authorise(p, access.CatalogueUpload, rpc.Target(parent)); err != nil {
 					return err
 				}
 				v, err := catalogue.NewService(db.Store().Catalogues(), time.Now).Upload(cmd.Context(), p, parent, doc)
@@ -136,7 +136,7 @@ reviewer of the village for a village document.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(db server.Store, p *access.Principal) error {
-				if err := access.Authorize(p, access.CatalogueActivate, rpc.Target(args[0])); err != nil {
+				if err := access.Authorise(p, access.CatalogueActivate, rpc.Target(args[0])); err != nil {
 					return err
 				}
 				v, err := catalogue.NewService(db.Store().Catalogues(), time.Now).Activate(cmd.Context(), p, args[0])

@@ -93,7 +93,7 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 				return err
 			}
 			parent := resource.Village(village)
-			if err := access.Authorize(p, access.EvidenceSubmit, rpc.Target(parent)); err != nil {
+			if err := access.Authorise(p, access.EvidenceSubmit, rpc.Target(parent)); err != nil {
 				return err
 			}
 			cats := catalogue.NewService(db.Store().Catalogues(), time.Now)

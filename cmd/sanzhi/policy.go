@@ -107,7 +107,7 @@ is an error.`,
 			}
 			parent := policies.ProductName(meta.Bank, meta.Product)
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
-				if err := access.Authorize(p, access.PolicyUpload, rpc.Target(parent)); err != nil {
+				if err := access.Authorise(p, access.PolicyUpload, rpc.Target(parent)); err != nil {
 					return err
 				}
 				v, err := svc.Upload(cmd.Context(), p, parent, doc)
@@ -128,7 +128,7 @@ is an error.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
-				if err := access.Authorize(p, access.PolicyApprove, rpc.Target(args[0])); err != nil {
+				if err := access.Authorise(p, access.PolicyApprove, rpc.Target(args[0])); err != nil {
 					return err
 				}
 				v, err := svc.Approve(cmd.Context(), p, args[0])
@@ -146,7 +146,7 @@ is an error.`,
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
-				if err := access.Authorize(p, access.PolicyActivate, rpc.Target(args[0])); err != nil {
+				if err := access.Authorise(p, access.PolicyActivate, rpc.Target(args[0])); err != nil {
 					return err
 				}
 				v, err := svc.Activate(cmd.Context(), p, args[0])
@@ -164,7 +164,7 @@ is an error.`,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withActor(cmd.Context(), func(svc *policies.Service, p *access.Principal) error {
-				if err := access.Authorize(p, access.PolicyRead, rpc.Target(args[0])); err != nil {
+				if err := access.Authorise(p, access.PolicyRead, rpc.Target(args[0])); err != nil {
 					return err
 				}
 				d, err := svc.Diff(cmd.Context(), args[0], args[1])

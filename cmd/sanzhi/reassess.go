@@ -99,7 +99,7 @@ the heads' dates of birth from the encrypted 身份证号.`,
 				return err
 			}
 			if p.ID != LocalOperatorID {
-				if err := access.Authorize(p, access.ReassessmentStart, rpc.Target(productName)); err != nil {
+				if err := access.Authorise(p, access.ReassessmentStart, rpc.Target(productName)); err != nil {
 					return err
 				}
 			}

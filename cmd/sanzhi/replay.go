@@ -90,7 +90,7 @@ Exits non-zero when a decision differs.`,
 			out := cmd.OutOrStdout()
 
 			if len(args) == 1 {
-				if err := rpc.Authorize(p, sanzhiv1.AuditService_ReplayDecision_FullMethodName,
+				if err := rpc.Authorise(p, sanzhiv1.AuditService_ReplayDecision_FullMethodName,
 					&sanzhiv1.ReplayDecisionRequest{Decision: args[0]}); err != nil {
 					return err
 				}
@@ -106,7 +106,7 @@ Exits non-zero when a decision differs.`,
 			}
 
 			// A range: a bank reaches its own products only.
-			if err := access.Authorize(p, access.DecisionReplay, access.Target{Bank: q.Bank}); err != nil {
+			if err := access.Authorise(p, access.DecisionReplay, access.Target{Bank: q.Bank}); err != nil {
 				return err
 			}
 			if q.Bank == "" && p.Role != access.Regulator {

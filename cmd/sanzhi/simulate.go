@@ -128,7 +128,7 @@ households, the SHA-256 of the output), committed before any output is written.`
 			}
 			simName := policies.ProductName(newP.Bank, newP.Product) + "/policies/" + strconv.Itoa(newP.Version)
 			if p.ID != LocalOperatorID {
-				if err := access.Authorize(p, access.PolicySimulate, rpc.Target(simName)); err != nil {
+				if err := access.Authorise(p, access.PolicySimulate, rpc.Target(simName)); err != nil {
 					return err
 				}
 			}
