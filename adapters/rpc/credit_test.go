@@ -468,7 +468,14 @@ func testCreditRace(t *testing.T, e *env) {
 // caught up.
 func watchAll(t *testing.T, e *env) []*sanzhiv1.CreditLineEvent {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(e.as("officer"), time.Minute)
+	return watchUntilIdle(t, e, "officer")
+}
+
+// watchUntilIdle reads the bank's event stream as who, from the start,
+// until it has caught up.
+func watchUntilIdle(t *testing.T, e *env, who string) []*sanzhiv1.CreditLineEvent {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(e.as(who), time.Minute)
 	defer cancel()
 	stream, err := e.credit.WatchCreditLines(ctx, &sanzhiv1.WatchCreditLinesRequest{Bank: bankName})
 	require.NoError(t, err)

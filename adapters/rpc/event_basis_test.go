@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,21 +27,7 @@ func eventsOf(t *testing.T, e *env, who, line string) []*sanzhiv1.CreditLineEven
 
 func watchAs(t *testing.T, e *env, who string) []*sanzhiv1.CreditLineEvent {
 	t.Helper()
-	if who == "officer" {
-		return watchAll(t, e)
-	}
-	ctx, cancel := context.WithTimeout(e.as(who), 2*time.Second)
-	defer cancel()
-	stream, err := e.credit.WatchCreditLines(ctx, &sanzhiv1.WatchCreditLinesRequest{Bank: bankName})
-	require.NoError(t, err)
-	var out []*sanzhiv1.CreditLineEvent
-	for {
-		ev, err := stream.Recv()
-		if err != nil {
-			return out
-		}
-		out = append(out, ev)
-	}
+	return watchUntilIdle(t, e, who)
 }
 
 func revokeAll(t *testing.T, e *env, hh, hhP string) {
