@@ -317,7 +317,10 @@ func TestRefusesToStart(t *testing.T) {
 }
 
 func TestDemoModeGeneratesKeyAndSeeds(t *testing.T) {
-	db := sqliteURL(t)
+	// The database and its key were made by a demo-mode server on an empty
+	// path (demoURL's template; the copy keeps the files' modes); this one
+	// starts on them again and finds the county present.
+	db := demoURL(t)
 	srv := start(t, Config{Database: db, Demo: true})
 	path, err := DemoKeyPath(db)
 	require.NoError(t, err)
