@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -27,11 +26,10 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
-	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
-	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -47,17 +45,9 @@ const (
 )
 
 // backends runs fn once per real store.
+// backends runs fn on both engines (storetest.Backends).
 func backends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(context.Background()))
-		fn(t, db.Store())
-	})
-	t.Run("postgres", func(t *testing.T) {
-		fn(t, pgtest.NewDB(t).Store())
-	})
+	storetest.Backends(t, fn)
 }
 
 type env struct {

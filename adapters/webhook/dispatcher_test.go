@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,9 +23,8 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/pii"
-	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
-	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/adapters/webhook"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
@@ -39,17 +37,9 @@ const bank = "tongxiang-rcb"
 var operator = &access.Principal{ID: "op-1", Name: "operator", Role: access.Operator}
 
 // backends runs fn once per real store.
+// backends runs fn on both engines (storetest.Backends).
 func backends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(context.Background()))
-		fn(t, db.Store())
-	})
-	t.Run("postgres", func(t *testing.T) {
-		fn(t, pgtest.NewDB(t).Store())
-	})
+	storetest.Backends(t, fn)
 }
 
 func newKeyring(t *testing.T) *pii.Keyring {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,10 +15,9 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/pii"
-	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/server"
-	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	catalogues "github.com/sanzhi/sanzhi/examples/catalogues"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/idnum"
@@ -50,14 +48,7 @@ func (f *fixture) advance(d time.Duration) {
 }
 
 func stores(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
-	t.Run("sqlite", func(t *testing.T) {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "e.db"))
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(context.Background()))
-		fn(t, db.Store())
-	})
-	t.Run("postgres", func(t *testing.T) { fn(t, pgtest.NewDB(t).Store()) })
+	storetest.Backends(t, fn)
 }
 
 func newFixture(t *testing.T, st *sqlstore.Store, homes int) *fixture {
