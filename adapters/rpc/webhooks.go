@@ -6,7 +6,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/webhook"
+	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
@@ -15,12 +15,12 @@ import (
 // the endpoints and the dead letters.
 type Webhooks struct {
 	sanzhiv1.UnimplementedWebhookServiceServer
-	svc *webhook.Dispatcher
+	svc *delivery.Dispatcher
 }
 
 // NewWebhooks returns the handler. Without a dispatcher (svc nil) every
 // method is UNAVAILABLE; the server's method walk builds it so.
-func NewWebhooks(svc *webhook.Dispatcher) *Webhooks { return &Webhooks{svc: svc} }
+func NewWebhooks(svc *delivery.Dispatcher) *Webhooks { return &Webhooks{svc: svc} }
 
 func (s *Webhooks) ready() error {
 	if s.svc == nil {
@@ -78,7 +78,7 @@ func (s *Webhooks) ReplayDeadLetter(ctx context.Context, req *sanzhiv1.ReplayDea
 }
 
 // WebhookOut converts an endpoint to its API form, without its secrets.
-func WebhookOut(e *webhook.Endpoint) *sanzhiv1.Webhook {
+func WebhookOut(e *delivery.Endpoint) *sanzhiv1.Webhook {
 	out := &sanzhiv1.Webhook{
 		Name: e.Name(), Url: e.URL, DeliveredSeq: e.Cursor, Attempts: int32(e.Attempts), LastError: e.LastError,
 		CreatedBy: e.CreatedBy, CreateTime: timestamppb.New(e.CreateTime),
@@ -94,7 +94,7 @@ func WebhookOut(e *webhook.Endpoint) *sanzhiv1.Webhook {
 }
 
 // DeadLetterOut converts a dead letter to its API form.
-func DeadLetterOut(d *webhook.DeadLetter) *sanzhiv1.DeadLetter {
+func DeadLetterOut(d *delivery.DeadLetter) *sanzhiv1.DeadLetter {
 	out := &sanzhiv1.DeadLetter{
 		Name: d.Name(), Seq: d.Seq, EventId: d.EventID, EventType: d.EventType, Attempts: int32(d.Attempts),
 		LastError: d.LastError, DeadTime: timestamppb.New(d.DeadTime), ReplayedBy: d.ReplayedBy,

@@ -19,10 +19,10 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
+	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
-	"github.com/sanzhi/sanzhi/adapters/webhook"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	wh "github.com/sanzhi/sanzhi/lending/webhook"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -65,7 +65,7 @@ func newWebhookFixture(t testing.TB, e *env) *webhookFixture {
 	_, _ = rand.Read(key)
 	kr, err := pii.NewKeyring(secret, "k1", key)
 	require.NoError(t, err)
-	d := webhook.New(e.st.Webhooks(), kr, webhook.Config{
+	d := delivery.New(e.st.Webhooks(), kr, delivery.Config{
 		Poll: 20 * time.Millisecond, Timeout: time.Second, MaxAttempts: 2,
 		Backoff:             func(int) time.Duration { return 10 * time.Millisecond },
 		AllowPrivateTargets: true, // the receiver is an httptest server on loopback

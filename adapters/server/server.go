@@ -27,6 +27,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/gateway"
 	"github.com/sanzhi/sanzhi/adapters/pii"
@@ -34,7 +35,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
-	"github.com/sanzhi/sanzhi/adapters/webhook"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/lending/credit"
@@ -206,7 +206,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	policySvc := policies.NewService(st.Policies(), PolicyChecker, now)
 	// Demo mode delivers to receivers on this machine (the README tour);
 	// otherwise private and loopback targets are refused at dial time.
-	hooks := webhook.New(st.Webhooks(), keyring, webhook.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, Now: now, Log: log,
+	hooks := delivery.New(st.Webhooks(), keyring, delivery.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, Now: now, Log: log,
 		AllowPrivateTargets: cfg.Demo})
 	lendingSvc := NewLending(st, keyring, evidenceSvc, households, now)
 	lendingSvc.OnCommit(hooks.Notify)
@@ -393,7 +393,7 @@ type Lending struct {
 // UNAVAILABLE), so the method walk sees it.
 func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit, catalogues *catalogue.Service,
 	evidenceSvc *evidence.Service,
-	policySvc *policies.Service, simulator rpc.PolicySimulator, lend Lending, webhooks ...*webhook.Dispatcher) *health.Server {
+	policySvc *policies.Service, simulator rpc.PolicySimulator, lend Lending, webhooks ...*delivery.Dispatcher) *health.Server {
 	healthSrv := health.NewServer()
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, healthSrv)
@@ -404,7 +404,7 @@ func registerServices(gs *grpc.Server, households *household.Service, auditSrv *
 	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
 	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
 	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(policySvc, PolicyLinter).WithSimulator(simulator))
-	var hooks *webhook.Dispatcher
+	var hooks *delivery.Dispatcher
 	if len(webhooks) > 0 {
 		hooks = webhooks[0]
 	}

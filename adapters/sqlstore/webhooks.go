@@ -5,21 +5,21 @@ import (
 	"errors"
 	"time"
 
+	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/pii"
-	"github.com/sanzhi/sanzhi/adapters/webhook"
 	"github.com/sanzhi/sanzhi/fault"
 )
 
 // Webhooks returns the webhook port.
-func (s *Store) Webhooks() webhook.Store { return webhookStore{s} }
+func (s *Store) Webhooks() delivery.Store { return webhookStore{s} }
 
 type webhookStore struct{ s *Store }
 
-func (w webhookStore) Read(ctx context.Context, fn func(webhook.Reader) error) error {
+func (w webhookStore) Read(ctx context.Context, fn func(delivery.Reader) error) error {
 	return w.s.read(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
-func (w webhookStore) Write(ctx context.Context, fn func(webhook.Writer) error) error {
+func (w webhookStore) Write(ctx context.Context, fn func(delivery.Writer) error) error {
 	return w.s.write(ctx, func(tx *Tx) error { return fn(tx) })
 }
 
@@ -29,8 +29,8 @@ const endpointColumns = `bank, url, secret_key_id, secret_cipher, previous_key_i
 	cursor, attempts, next_attempt_time, last_error, lease_owner, lease_until, created_by, create_time,
 	updated_by, update_time`
 
-func scanEndpoint(r interface{ Scan(...any) error }) (*webhook.Endpoint, error) {
-	e := &webhook.Endpoint{}
+func scanEndpoint(r interface{ Scan(...any) error }) (*delivery.Endpoint, error) {
+	e := &delivery.Endpoint{}
 	var prev pii.Sealed
 	err := r.Scan(&e.Bank, &e.URL, &e.Secret.KeyID, &e.Secret.Ciphertext, &prev.KeyID, &prev.Ciphertext,
 		nullTS{&e.PreviousUntil}, &e.Cursor, &e.Attempts, ts{&e.NextAttemptTime}, &e.LastError, &e.LeaseOwner,
@@ -43,23 +43,23 @@ func scanEndpoint(r interface{ Scan(...any) error }) (*webhook.Endpoint, error) 
 
 // previousArgs are the previous secret's key id and ciphertext (NULL when
 // there is none).
-func previousArgs(e *webhook.Endpoint) (string, any) {
+func previousArgs(e *delivery.Endpoint) (string, any) {
 	if e.Previous == nil {
 		return "", nil
 	}
 	return e.Previous.KeyID, e.Previous.Ciphertext
 }
 
-// Endpoint implements webhook.Reader.
-func (tx *Tx) Endpoint(ctx context.Context, bank string) (*webhook.Endpoint, error) {
+// Endpoint implements delivery.Reader.
+func (tx *Tx) Endpoint(ctx context.Context, bank string) (*delivery.Endpoint, error) {
 	e, err := scanEndpoint(tx.q.QueryRow(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE bank = $1`, bank))
 	if errors.Is(err, ErrNoRows) {
-		return nil, fault.New(fault.NotFound, "WEBHOOK_NOT_FOUND", "%s not found", webhook.EndpointName(bank))
+		return nil, fault.New(fault.NotFound, "WEBHOOK_NOT_FOUND", "%s not found", delivery.EndpointName(bank))
 	}
 	return e, internal(err, "reading a webhook")
 }
 
-// DueEndpoints implements webhook.Reader. The head row says whether the
+// DueEndpoints implements delivery.Reader. The head row says whether the
 // bank has events past the cursor without touching the events.
 func (tx *Tx) DueEndpoints(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	at := tsArg(now)
@@ -82,7 +82,7 @@ func (tx *Tx) DueEndpoints(ctx context.Context, now time.Time, limit int) ([]str
 	return out, internal(rows.Err(), "finding due webhooks")
 }
 
-// LineEventHead implements webhook.Reader.
+// LineEventHead implements delivery.Reader.
 func (tx *Tx) LineEventHead(ctx context.Context, bank string) (int64, error) {
 	var seq int64
 	err := tx.q.QueryRow(ctx, `SELECT seq FROM line_event_heads WHERE bank = $1`, bank).Scan(&seq)
@@ -94,33 +94,33 @@ func (tx *Tx) LineEventHead(ctx context.Context, bank string) (int64, error) {
 
 const deadLetterColumns = `bank, seq, event_id, event_type, attempts, last_error, dead_time, replay_time, replayed_by`
 
-func scanDeadLetter(r interface{ Scan(...any) error }) (*webhook.DeadLetter, error) {
-	d := &webhook.DeadLetter{}
+func scanDeadLetter(r interface{ Scan(...any) error }) (*delivery.DeadLetter, error) {
+	d := &delivery.DeadLetter{}
 	err := r.Scan(&d.Bank, &d.Seq, &d.EventID, &d.EventType, &d.Attempts, &d.LastError, ts{&d.DeadTime},
 		nullTS{&d.ReplayTime}, &d.ReplayedBy)
 	return d, err
 }
 
-// DeadLetter implements webhook.Reader.
-func (tx *Tx) DeadLetter(ctx context.Context, bank string, seq int64) (*webhook.DeadLetter, error) {
+// DeadLetter implements delivery.Reader.
+func (tx *Tx) DeadLetter(ctx context.Context, bank string, seq int64) (*delivery.DeadLetter, error) {
 	d, err := scanDeadLetter(tx.q.QueryRow(ctx, `SELECT `+deadLetterColumns+` FROM webhook_dead_letters
 		WHERE bank = $1 AND seq = $2`, bank, seq))
 	if errors.Is(err, ErrNoRows) {
-		name := (&webhook.DeadLetter{Bank: bank, Seq: seq}).Name()
+		name := (&delivery.DeadLetter{Bank: bank, Seq: seq}).Name()
 		return nil, fault.New(fault.NotFound, "DEAD_LETTER_NOT_FOUND", "%s not found", name)
 	}
 	return d, internal(err, "reading a dead letter")
 }
 
-// DeadLetters implements webhook.Reader.
-func (tx *Tx) DeadLetters(ctx context.Context, bank string, before int64, limit int) ([]*webhook.DeadLetter, error) {
+// DeadLetters implements delivery.Reader.
+func (tx *Tx) DeadLetters(ctx context.Context, bank string, before int64, limit int) ([]*delivery.DeadLetter, error) {
 	rows, err := tx.q.Query(ctx, `SELECT `+deadLetterColumns+` FROM webhook_dead_letters
 		WHERE bank = $1 AND (seq < $2 OR $2 = 0) ORDER BY seq DESC LIMIT $3`, bank, before, limit)
 	if err != nil {
 		return nil, internal(err, "listing dead letters")
 	}
 	defer rows.Close()
-	var out []*webhook.DeadLetter
+	var out []*delivery.DeadLetter
 	for rows.Next() {
 		d, err := scanDeadLetter(rows)
 		if err != nil {
@@ -131,8 +131,8 @@ func (tx *Tx) DeadLetters(ctx context.Context, bank string, before int64, limit 
 	return out, internal(rows.Err(), "listing dead letters")
 }
 
-// InsertEndpoint implements webhook.Writer.
-func (tx *Tx) InsertEndpoint(ctx context.Context, e *webhook.Endpoint) error {
+// InsertEndpoint implements delivery.Writer.
+func (tx *Tx) InsertEndpoint(ctx context.Context, e *delivery.Endpoint) error {
 	prevID, prevCipher := previousArgs(e)
 	_, err := tx.q.Exec(ctx, `INSERT INTO webhook_endpoints (`+endpointColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
@@ -148,8 +148,8 @@ func (tx *Tx) InsertEndpoint(ctx context.Context, e *webhook.Endpoint) error {
 	return nil
 }
 
-// UpdateEndpoint implements webhook.Writer.
-func (tx *Tx) UpdateEndpoint(ctx context.Context, e *webhook.Endpoint) error {
+// UpdateEndpoint implements delivery.Writer.
+func (tx *Tx) UpdateEndpoint(ctx context.Context, e *delivery.Endpoint) error {
 	prevID, prevCipher := previousArgs(e)
 	n, err := tx.q.Exec(ctx, `UPDATE webhook_endpoints SET url = $1, secret_key_id = $2, secret_cipher = $3,
 		previous_key_id = $4, previous_cipher = $5, previous_until = $6, attempts = $7, next_attempt_time = $8,
@@ -165,7 +165,7 @@ func (tx *Tx) UpdateEndpoint(ctx context.Context, e *webhook.Endpoint) error {
 	return nil
 }
 
-// ClaimEndpoint implements webhook.Writer. The condition is in the UPDATE
+// ClaimEndpoint implements delivery.Writer. The condition is in the UPDATE
 // itself, so of two instances claiming at once only one changes the row
 // (on PostgreSQL the other's transaction fails serialisation and, retried,
 // finds the lease taken).
@@ -179,8 +179,8 @@ func (tx *Tx) ClaimEndpoint(ctx context.Context, bank, owner string, now, until 
 	return n == 1, nil
 }
 
-// UpdateDelivery implements webhook.Writer.
-func (tx *Tx) UpdateDelivery(ctx context.Context, e *webhook.Endpoint, owner string, prevCursor int64) (bool, error) {
+// UpdateDelivery implements delivery.Writer.
+func (tx *Tx) UpdateDelivery(ctx context.Context, e *delivery.Endpoint, owner string, prevCursor int64) (bool, error) {
 	n, err := tx.q.Exec(ctx, `UPDATE webhook_endpoints SET cursor = $1, attempts = $2, next_attempt_time = $3,
 		last_error = $4, lease_owner = $5, lease_until = $6
 		WHERE bank = $7 AND lease_owner = $8 AND cursor = $9`,
@@ -192,8 +192,8 @@ func (tx *Tx) UpdateDelivery(ctx context.Context, e *webhook.Endpoint, owner str
 	return n == 1, nil
 }
 
-// InsertDeadLetter implements webhook.Writer.
-func (tx *Tx) InsertDeadLetter(ctx context.Context, d *webhook.DeadLetter) error {
+// InsertDeadLetter implements delivery.Writer.
+func (tx *Tx) InsertDeadLetter(ctx context.Context, d *delivery.DeadLetter) error {
 	_, err := tx.q.Exec(ctx, `INSERT INTO webhook_dead_letters (`+deadLetterColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		d.Bank, d.Seq, d.EventID, d.EventType, d.Attempts, d.LastError, tsArg(d.DeadTime),
@@ -207,7 +207,7 @@ func (tx *Tx) InsertDeadLetter(ctx context.Context, d *webhook.DeadLetter) error
 	return nil
 }
 
-// MarkReplayed implements webhook.Writer.
+// MarkReplayed implements delivery.Writer.
 func (tx *Tx) MarkReplayed(ctx context.Context, bank string, seq int64, at time.Time, by string) error {
 	n, err := tx.q.Exec(ctx, `UPDATE webhook_dead_letters SET replay_time = $1, replayed_by = $2
 		WHERE bank = $3 AND seq = $4`, tsArg(at), by, bank, seq)
@@ -216,7 +216,7 @@ func (tx *Tx) MarkReplayed(ctx context.Context, bank string, seq int64, at time.
 	}
 	if n == 0 {
 		return fault.New(fault.NotFound, "DEAD_LETTER_NOT_FOUND", "%s not found",
-			(&webhook.DeadLetter{Bank: bank, Seq: seq}).Name())
+			(&delivery.DeadLetter{Bank: bank, Seq: seq}).Name())
 	}
 	return nil
 }

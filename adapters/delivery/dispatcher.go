@@ -1,4 +1,4 @@
-// Package webhook delivers each bank's line events to the bank's webhook
+// Package delivery delivers each bank's line events to the bank's webhook
 // and serves the webhook API's operations (set, get, dead letters, replay).
 //
 // Delivery reads the line_events outbox, which the credit service writes in
@@ -14,7 +14,7 @@
 // instance leases a bank's endpoint (lease_owner, lease_until) before
 // delivering and extends the lease with every event, and a lease that
 // runs out (a crashed instance) is taken over.
-package webhook
+package delivery
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package webhook_test
+package delivery_test
 
 import (
 	"context"
@@ -22,10 +22,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
-	"github.com/sanzhi/sanzhi/adapters/webhook"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/lending/credit"
@@ -56,8 +56,8 @@ func newKeyring(t *testing.T) *pii.Keyring {
 // second per retry: short poll, timeout and backoff. Its receivers are
 // httptest servers on loopback, so it allows private targets, which a
 // production dispatcher refuses (guard_test.go).
-func fast() webhook.Config {
-	return webhook.Config{
+func fast() delivery.Config {
+	return delivery.Config{
 		Poll:                20 * time.Millisecond,
 		Timeout:             300 * time.Millisecond,
 		Backoff:             func(int) time.Duration { return 30 * time.Millisecond },
@@ -67,12 +67,12 @@ func fast() webhook.Config {
 
 // newDispatcher returns a dispatcher over st; run starts it until the test
 // ends.
-func newDispatcher(t *testing.T, st *sqlstore.Store, kr *pii.Keyring, cfg webhook.Config) *webhook.Dispatcher {
+func newDispatcher(t *testing.T, st *sqlstore.Store, kr *pii.Keyring, cfg delivery.Config) *delivery.Dispatcher {
 	t.Helper()
-	return webhook.New(st.Webhooks(), kr, cfg)
+	return delivery.New(st.Webhooks(), kr, cfg)
 }
 
-func run(t *testing.T, d *webhook.Dispatcher) {
+func run(t *testing.T, d *delivery.Dispatcher) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); d.Run(ctx) }()
@@ -222,7 +222,7 @@ func lineEvent(n int) *credit.LineEvent {
 }
 
 // setWebhook points the bank at url and gives the receiver the secret.
-func setWebhook(t *testing.T, d *webhook.Dispatcher, url string, r *receiver) *webhook.Endpoint {
+func setWebhook(t *testing.T, d *delivery.Dispatcher, url string, r *receiver) *delivery.Endpoint {
 	t.Helper()
 	ep, secret, err := d.Set(context.Background(), operator, "banks/"+bank, url)
 	require.NoError(t, err)
@@ -233,7 +233,7 @@ func setWebhook(t *testing.T, d *webhook.Dispatcher, url string, r *receiver) *w
 	return ep
 }
 
-func endpoint(t *testing.T, d *webhook.Dispatcher) *webhook.Endpoint {
+func endpoint(t *testing.T, d *delivery.Dispatcher) *delivery.Endpoint {
 	t.Helper()
 	ep, err := d.Get(context.Background(), "banks/"+bank+"/webhook")
 	require.NoError(t, err)
@@ -567,7 +567,7 @@ func testLease(t *testing.T, st *sqlstore.Store) {
 	// A crashed instance's lease, running for a while yet.
 	var claimed bool
 	now := time.Now()
-	err := st.Webhooks().Write(context.Background(), func(tx webhook.Writer) error {
+	err := st.Webhooks().Write(context.Background(), func(tx delivery.Writer) error {
 		var err error
 		claimed, err = tx.ClaimEndpoint(context.Background(), bank, "crashed", now, now.Add(700*time.Millisecond))
 		return err
@@ -626,7 +626,7 @@ func testRestart(t *testing.T, st *sqlstore.Store) {
 	requireRetriesOnly(t, r.snapshot(), seq(1, 6))
 }
 
-// (d) Signatures verify with lending/webhook.Verify under the secret shown
+// (d) Signatures verify with lending/delivery.Verify under the secret shown
 // once; after a rotation both the new and the old secret verify until the
 // grace period ends. The secret is stored only sealed.
 func testRotation(t *testing.T, st *sqlstore.Store) {
@@ -642,10 +642,10 @@ func testRotation(t *testing.T, st *sqlstore.Store) {
 	ep, first, err := d.Set(context.Background(), operator, "banks/"+bank, srv.URL)
 	require.NoError(t, err)
 	assert.NotContains(t, string(ep.Secret.Ciphertext), first)
-	opened, err := kr.Open(ep.Secret, webhook.SecretContext(bank))
+	opened, err := kr.Open(ep.Secret, delivery.SecretContext(bank))
 	require.NoError(t, err)
 	assert.Equal(t, first, string(opened))
-	_, err = kr.Open(ep.Secret, webhook.SecretContext("other-bank"))
+	_, err = kr.Open(ep.Secret, delivery.SecretContext("other-bank"))
 	require.Error(t, err, "a sealed secret is bound to its bank")
 	r.setSecret(first)
 	run(t, d)

@@ -1,4 +1,4 @@
-package webhook_test
+package delivery_test
 
 import (
 	"bytes"
@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
-	"github.com/sanzhi/sanzhi/adapters/webhook"
 	"github.com/sanzhi/sanzhi/fault"
 )
 
@@ -35,7 +35,7 @@ func TestPublicAddr(t *testing.T) {
 		"8.8.8.8": true, "100.63.255.255": true, "100.128.0.1": true, "172.32.0.1": true,
 		"2001:4860:4860::8888": true, "64:ff9b::808:808": true, "::ffff:1.1.1.1": true,
 	} {
-		assert.Equal(t, public, webhook.PublicAddr(netip.MustParseAddr(addr)), addr)
+		assert.Equal(t, public, delivery.PublicAddr(netip.MustParseAddr(addr)), addr)
 	}
 }
 
