@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/audit"
 )
 
@@ -18,8 +19,8 @@ import (
 func TestAuditTablesAreAppendOnly(t *testing.T) {
 	backends(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		l, vkey := fill(t, b.st)
-		record(t, b.st, 100, 3) // three records waiting in the queue
+		l, vkey := fill(t, b.Store)
+		record(t, b.Store, 100, 3) // three records waiting in the queue
 
 		refused := []string{
 			`UPDATE audit_leaves SET subject = 'x' WHERE seq = 5`,
@@ -39,21 +40,21 @@ func TestAuditTablesAreAppendOnly(t *testing.T) {
 			`UPDATE audit_queue SET subject = 'x'`,
 			`DELETE FROM audit_queue`, // dropping records before they are logged
 		}
-		if b.dialect == "postgres" {
-			for _, tb := range auditTables {
+		if b.Dialect == "postgres" {
+			for _, tb := range storetest.AuditTables {
 				refused = append(refused, `TRUNCATE `+tb)
 			}
 			refused = append(refused, `TRUNCATE audit_leaves, audit_nodes, audit_checkpoints, audit_head, audit_queue`)
 		}
 		for _, q := range refused {
-			err := b.try(q)
+			err := b.Try(q)
 			require.Error(t, err, "%s must be refused", q)
 			assert.Regexp(t, `append-only|refused`, err.Error(), q)
 		}
 
 		// A queue row already in the log (its leaf below the head) stays
 		// undeletable too: the sequencer's window is its own transaction.
-		n, err := b.st.QueueLength(ctx)
+		n, err := b.Store.QueueLength(ctx)
 		require.NoError(t, err)
 		require.Equal(t, int64(3), n, "refused statements changed nothing")
 
@@ -61,14 +62,14 @@ func TestAuditTablesAreAppendOnly(t *testing.T) {
 		cp, err := l.Publish(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, uint64(103), cp.Size)
-		n, err = b.st.QueueLength(ctx)
+		n, err = b.Store.QueueLength(ctx)
 		require.NoError(t, err)
 		assert.Zero(t, n)
 		v, err := audit.NewVerifier(vkey)
 		require.NoError(t, err)
-		rep, err := auditlog.Verify(ctx, b.st, v, nil, nil)
+		rep, err := auditlog.Verify(ctx, b.Store, v, nil, nil)
 		require.NoError(t, err)
 		assert.Equal(t, uint64(103), rep.Leaves)
-		require.Error(t, b.try(`UPDATE audit_head SET size = 103`), "re-setting the head to its size")
+		require.Error(t, b.Try(`UPDATE audit_head SET size = 103`), "re-setting the head to its size")
 	})
 }

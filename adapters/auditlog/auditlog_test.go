@@ -3,98 +3,28 @@ package auditlog_test
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
-	"github.com/sanzhi/sanzhi/adapters/postgres"
-	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
-	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
-// backend is a real store plus a raw SQL connection to the same database,
-// as an attacker with database access would have.
-type backend struct {
-	st   *sqlstore.Store
-	exec func(t *testing.T, q string, args ...any)
-	// try runs a raw statement and returns its error.
-	try func(q string, args ...any) error
-	// dialect is "sqlite" or "postgres".
-	dialect string
-}
+// backend is a store with the attacker's raw connection beside it.
+type backend = storetest.Intruder
 
-// auditTables are the tables the append-only triggers guard.
-var auditTables = []string{"audit_leaves", "audit_nodes", "audit_checkpoints", "audit_head", "audit_queue"}
-
-// disableGuards does what an attacker with DDL rights must do before
-// rewriting the log: the append-only triggers refuse plain DML. On
-// PostgreSQL ALTER TABLE … DISABLE TRIGGER USER, on SQLite DROP TRIGGER.
-func (b backend) disableGuards(t *testing.T) {
-	t.Helper()
-	if b.dialect == "postgres" {
-		for _, tb := range auditTables {
-			b.exec(t, `ALTER TABLE `+tb+` DISABLE TRIGGER USER`)
-		}
-		return
-	}
-	for _, tb := range auditTables {
-		for _, tr := range []string{"_no_update", "_no_delete", "_dequeue_only", "_advance_only"} {
-			b.exec(t, `DROP TRIGGER IF EXISTS `+tb+tr)
-		}
-	}
-}
-
-func backends(t *testing.T, fn func(t *testing.T, b backend)) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "a.db")
-		db, err := sqlite.Open(context.Background(), path)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(context.Background()))
-		raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
-		require.NoError(t, err)
-		t.Cleanup(func() { raw.Close() })
-		fn(t, backend{st: db.Store(), dialect: "sqlite", exec: func(t *testing.T, q string, args ...any) {
-			t.Helper()
-			_, err := raw.Exec(q, args...)
-			require.NoError(t, err)
-		}, try: func(q string, args ...any) error {
-			_, err := raw.Exec(q, args...)
-			return err
-		}})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := pgtest.NewURL(t)
-		db, err := postgres.Open(context.Background(), url)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		raw, err := pgx.Connect(context.Background(), url)
-		require.NoError(t, err)
-		t.Cleanup(func() { raw.Close(context.Background()) })
-		fn(t, backend{st: db.Store(), dialect: "postgres", exec: func(t *testing.T, q string, args ...any) {
-			t.Helper()
-			_, err := raw.Exec(context.Background(), q, args...)
-			require.NoError(t, err)
-		}, try: func(q string, args ...any) error {
-			_, err := raw.Exec(context.Background(), q, args...)
-			return err
-		}})
-	})
-}
+func backends(t *testing.T, fn func(t *testing.T, b backend)) { storetest.IntruderBackends(t, fn) }
 
 func newLog(t *testing.T, st *sqlstore.Store) (*auditlog.Log, string) {
 	t.Helper()
@@ -141,7 +71,7 @@ func fill(t *testing.T, st *sqlstore.Store) (*auditlog.Log, string) {
 func TestProofsVerifyTwoWays(t *testing.T) {
 	backends(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		l, vkey := fill(t, b.st)
+		l, vkey := fill(t, b.Store)
 		v, err := audit.NewVerifier(vkey)
 		require.NoError(t, err)
 		for _, size := range []uint64{37, 100} {
@@ -205,7 +135,7 @@ func TestProofsVerifyTwoWays(t *testing.T) {
 
 func TestVerifyDetectsTampering(t *testing.T) {
 	byteChanged := func(t *testing.T, b backend, seq int) []byte {
-		l, err := b.st.Leaf(context.Background(), uint64(seq))
+		l, err := b.Store.Leaf(context.Background(), uint64(seq))
 		require.NoError(t, err)
 		return bytes.Replace(l.Data, []byte("p-clerk"), []byte("p-clerx"), 1)
 	}
@@ -216,50 +146,50 @@ func TestVerifyDetectsTampering(t *testing.T) {
 		msg    string
 	}{
 		{"one byte of an entry changed", func(t *testing.T, b backend) {
-			b.exec(t, `UPDATE audit_leaves SET data = $1 WHERE seq = 17`, byteChanged(t, b, 17))
+			b.Exec(t, `UPDATE audit_leaves SET data = $1 WHERE seq = 17`, byteChanged(t, b, 17))
 		}, []uint64{17}, "leaf hash"},
 		{"byte changed and leaf hash recomputed", func(t *testing.T, b backend) {
 			d := byteChanged(t, b, 17)
-			b.exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = 17`, d, audit.LeafHash(d))
+			b.Exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = 17`, d, audit.LeafHash(d))
 		}, []uint64{16}, "rewritten"}, // the pair 16-17 under one stored subtree; see TestVerifyNamesTheAlteredPlace
 		{"entry deleted", func(t *testing.T, b backend) {
-			b.exec(t, `DELETE FROM audit_leaves WHERE seq = 17`)
+			b.Exec(t, `DELETE FROM audit_leaves WHERE seq = 17`)
 		}, []uint64{17}, "deleted"},
 		{"two entries swapped", func(t *testing.T, b backend) {
-			l10, _ := b.st.Leaf(context.Background(), 10)
-			l20, _ := b.st.Leaf(context.Background(), 20)
-			b.exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = 10`, l20.Data, l20.LeafHash)
-			b.exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = 20`, l10.Data, l10.LeafHash)
+			l10, _ := b.Store.Leaf(context.Background(), 10)
+			l20, _ := b.Store.Leaf(context.Background(), 20)
+			b.Exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = 10`, l20.Data, l20.LeafHash)
+			b.Exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = 20`, l10.Data, l10.LeafHash)
 		}, []uint64{10}, "out of order"},
 		{"entry inserted", func(t *testing.T, b backend) {
 			renumber(t, b, 30, +1)
 			forged := audit.Entry{Seq: 30, Record: audit.Record{Time: time.Now().UTC(), Actor: "intruder", Action: "household.update", Subject: "x", Payload: map[string]string{}}}
 			d := forged.Canonical()
-			b.exec(t, `INSERT INTO audit_leaves (seq, time, actor, action, subject, data, leaf_hash) VALUES (30, $1, 'intruder', 'household.update', 'x', $2, $3)`,
+			b.Exec(t, `INSERT INTO audit_leaves (seq, time, actor, action, subject, data, leaf_hash) VALUES (30, $1, 'intruder', 'household.update', 'x', $2, $3)`,
 				"2026-11-24T00:00:00.000000Z", d, audit.LeafHash(d))
 		}, []uint64{30, 31}, ""},
 		{"tail truncated", func(t *testing.T, b backend) {
-			b.exec(t, `DELETE FROM audit_leaves WHERE seq >= 90`)
+			b.Exec(t, `DELETE FROM audit_leaves WHERE seq >= 90`)
 		}, []uint64{90}, "truncated"},
 		{"stored subtree hash altered", func(t *testing.T, b backend) {
-			b.exec(t, `UPDATE audit_nodes SET hash = $1 WHERE level = 2 AND idx = 3`, make([]byte, 32))
+			b.Exec(t, `UPDATE audit_nodes SET hash = $1 WHERE level = 2 AND idx = 3`, make([]byte, 32))
 		}, []uint64{12}, "subtree"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel() // each case has databases of its own; they wait on fsync, not CPU
 			backends(t, func(t *testing.T, b backend) {
-				_, vkey := fill(t, b.st)
+				_, vkey := fill(t, b.Store)
 				v, err := audit.NewVerifier(vkey)
 				require.NoError(t, err)
-				rep, err := auditlog.Verify(context.Background(), b.st, v, nil, nil)
+				rep, err := auditlog.Verify(context.Background(), b.Store, v, nil, nil)
 				require.NoError(t, err, "the untouched log verifies")
 				require.Equal(t, uint64(100), rep.Leaves)
 				require.Positive(t, rep.Nodes)
 
-				b.disableGuards(t) // as an attacker with DDL rights would
+				b.DisableAuditGuards(t) // as an attacker with DDL rights would
 				tc.tamper(t, b)
-				_, err = auditlog.Verify(context.Background(), b.st, v, nil, nil)
+				_, err = auditlog.Verify(context.Background(), b.Store, v, nil, nil)
 				require.Error(t, err)
 				var te *audit.TamperError
 				require.ErrorAs(t, err, &te, "tampering is reported as such: %v", err)
@@ -273,29 +203,29 @@ func TestVerifyDetectsTampering(t *testing.T) {
 func TestVerifyRejectsForeignCheckpointsAndShrinking(t *testing.T) {
 	backends(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		l, vkey := fill(t, b.st)
+		l, vkey := fill(t, b.Store)
 		_, otherV, err := audit.GenerateKey("sanzhi.test/audit")
 		require.NoError(t, err)
 		other, err := audit.NewVerifier(otherV)
 		require.NoError(t, err)
-		_, err = auditlog.Verify(ctx, b.st, other, nil, nil)
+		_, err = auditlog.Verify(ctx, b.Store, other, nil, nil)
 		require.Error(t, err, "a checkpoint signed by another key is rejected")
 
 		v, err := audit.NewVerifier(vkey)
 		require.NoError(t, err)
 		kept, err := l.Checkpoint(ctx, 37)
 		require.NoError(t, err)
-		_, err = auditlog.Verify(ctx, b.st, v, []byte(kept.Note), nil)
+		_, err = auditlog.Verify(ctx, b.Store, v, []byte(kept.Note), nil)
 		require.NoError(t, err, "the log extends the checkpoint the regulator kept")
 
 		// A regulator who kept the size-100 checkpoint detects a log that
 		// was rolled back and re-signed at a smaller size.
 		latest, err := l.Checkpoint(ctx, 100)
 		require.NoError(t, err)
-		b.disableGuards(t)
-		b.exec(t, `DELETE FROM audit_checkpoints WHERE size = 100`)
-		b.exec(t, `DELETE FROM audit_leaves WHERE seq >= 37`)
-		_, err = auditlog.Verify(ctx, b.st, v, []byte(latest.Note), nil)
+		b.DisableAuditGuards(t)
+		b.Exec(t, `DELETE FROM audit_checkpoints WHERE size = 100`)
+		b.Exec(t, `DELETE FROM audit_leaves WHERE seq >= 37`)
+		_, err = auditlog.Verify(ctx, b.Store, v, []byte(latest.Note), nil)
 		require.ErrorContains(t, err, "truncated")
 	})
 }
@@ -303,12 +233,12 @@ func TestVerifyRejectsForeignCheckpointsAndShrinking(t *testing.T) {
 func TestExportRoundTrip(t *testing.T) {
 	backends(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		_, vkey := fill(t, b.st)
+		_, vkey := fill(t, b.Store)
 		v, err := audit.NewVerifier(vkey)
 		require.NoError(t, err)
 		for _, from := range []uint64{0, 20, 99} {
 			var buf bytes.Buffer
-			n, err := auditlog.Export(ctx, b.st, from, 0, "jsonl", &buf, nil)
+			n, err := auditlog.Export(ctx, b.Store, from, 0, "jsonl", &buf, nil)
 			require.NoError(t, err)
 			assert.Equal(t, 100-from, n)
 			rep, err := auditlog.VerifyExport(bytes.NewReader(buf.Bytes()), v, nil, nil)
@@ -322,9 +252,9 @@ func TestExportRoundTrip(t *testing.T) {
 			assert.Equal(t, from, te.Index)
 		}
 		var csvBuf bytes.Buffer
-		_, err = auditlog.Export(ctx, b.st, 0, 37, "csv", &csvBuf, nil)
+		_, err = auditlog.Export(ctx, b.Store, 0, 37, "csv", &csvBuf, nil)
 		require.NoError(t, err)
-		cp, err := b.st.Checkpoint(ctx, 37)
+		cp, err := b.Store.Checkpoint(ctx, 37)
 		require.NoError(t, err)
 		rep, err := auditlog.VerifyExport(bytes.NewReader(csvBuf.Bytes()), v, []byte(cp.Note), nil)
 		require.NoError(t, err)
@@ -334,9 +264,9 @@ func TestExportRoundTrip(t *testing.T) {
 		_, err = auditlog.VerifyExport(bytes.NewReader(csvBuf.Bytes()), v, nil, nil)
 		require.ErrorContains(t, err, "checkpoint")
 
-		_, err = auditlog.Export(ctx, b.st, 0, 50, "jsonl", &bytes.Buffer{}, nil)
+		_, err = auditlog.Export(ctx, b.Store, 0, 50, "jsonl", &bytes.Buffer{}, nil)
 		require.ErrorContains(t, err, "published checkpoint")
-		_, err = auditlog.Export(ctx, b.st, 0, 0, "xml", &bytes.Buffer{}, nil)
+		_, err = auditlog.Export(ctx, b.Store, 0, 0, "xml", &bytes.Buffer{}, nil)
 		require.ErrorContains(t, err, "jsonl or csv")
 	})
 }

@@ -29,18 +29,18 @@ func TestVerifyNamesARewrittenColumn(t *testing.T) {
 			t.Parallel() // databases of its own
 			backends(t, func(t *testing.T, b backend) {
 				ctx := context.Background()
-				l, vkey := newLog(t, b.st)
-				record(t, b.st, 0, 20)
+				l, vkey := newLog(t, b.Store)
+				record(t, b.Store, 0, 20)
 				_, err := l.Publish(ctx)
 				require.NoError(t, err)
 				v, err := note.NewVerifier(vkey)
 				require.NoError(t, err)
-				_, err = auditlog.Verify(ctx, b.st, v, nil, nil)
+				_, err = auditlog.Verify(ctx, b.Store, v, nil, nil)
 				require.NoError(t, err)
 
-				b.disableGuards(t)
-				b.exec(t, `UPDATE audit_leaves SET `+tc.set+` WHERE seq IN (9, 13)`)
-				_, err = auditlog.Verify(ctx, b.st, v, nil, nil)
+				b.DisableAuditGuards(t)
+				b.Exec(t, `UPDATE audit_leaves SET `+tc.set+` WHERE seq IN (9, 13)`)
+				_, err = auditlog.Verify(ctx, b.Store, v, nil, nil)
 				var te *audit.TamperError
 				require.True(t, errors.As(err, &te), "verify: %v", err)
 				assert.Equal(t, uint64(9), te.Index)
@@ -48,7 +48,7 @@ func TestVerifyNamesARewrittenColumn(t *testing.T) {
 
 				// A column filter never answers with the rewritten rows,
 				// and a page stays full (the rows are read past, not cut).
-				all, err := b.st.ListEntries(ctx, sqlstore.EntryQuery{AfterSeq: -1, Limit: 10})
+				all, err := b.Store.ListEntries(ctx, sqlstore.EntryQuery{AfterSeq: -1, Limit: 10})
 				require.NoError(t, err)
 				var seqs []uint64
 				for _, x := range all {
@@ -65,7 +65,7 @@ func TestVerifyNamesARewrittenColumn(t *testing.T) {
 					q.Action = "household.create"
 				}
 				if q.Subject+q.Actor+q.Action != "" {
-					got, err := b.st.ListEntries(ctx, q)
+					got, err := b.Store.ListEntries(ctx, q)
 					require.NoError(t, err)
 					assert.Empty(t, got, "rows found by a rewritten %s", tc.column)
 				}

@@ -80,7 +80,7 @@ func rotate(t *testing.T, st *sqlstore.Store) rotated {
 func TestRotateKey(t *testing.T) {
 	backends(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		r := rotate(t, b.st)
+		r := rotate(t, b.Store)
 
 		// The history: A from 0, B from the handover.
 		keys := r.history.Keys()
@@ -102,22 +102,22 @@ func TestRotateKey(t *testing.T) {
 		assert.Equal(t, r.newVkey, p.Entry.Payload["new_key"])
 
 		// The whole log verifies with the history, from a kept old checkpoint too.
-		rep, err := auditlog.VerifyKeys(ctx, b.st, r.history, nil, nil)
+		rep, err := auditlog.VerifyKeys(ctx, b.Store, r.history, nil, nil)
 		require.NoError(t, err)
 		assert.Equal(t, uint64(121), rep.Leaves)
 		assert.Equal(t, 4, rep.Checkpoints)
-		kept, err := b.st.Checkpoint(ctx, 37)
+		kept, err := b.Store.Checkpoint(ctx, 37)
 		require.NoError(t, err)
-		_, err = auditlog.VerifyKeys(ctx, b.st, r.history, []byte(kept.Note), nil)
+		_, err = auditlog.VerifyKeys(ctx, b.Store, r.history, []byte(kept.Note), nil)
 		require.NoError(t, err)
 
 		// One key alone is not enough, and the failure names the checkpoint and keys.
-		_, err = auditlog.Verify(ctx, b.st, r.oldV, nil, nil)
+		_, err = auditlog.Verify(ctx, b.Store, r.oldV, nil, nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "checkpoint at size 121")
 		assert.Contains(t, err.Error(), keyID(r.newV))
 		assert.Contains(t, err.Error(), keyID(r.oldV))
-		_, err = auditlog.Verify(ctx, b.st, r.newV, nil, nil)
+		_, err = auditlog.Verify(ctx, b.Store, r.newV, nil, nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "checkpoint at size 37")
 		assert.Contains(t, err.Error(), "signed by another key ("+keyID(r.oldV)+")")
@@ -149,7 +149,7 @@ func TestRotateKey(t *testing.T) {
 func TestRotateKeyTamperedHistory(t *testing.T) {
 	backends(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
-		r := rotate(t, b.st)
+		r := rotate(t, b.Store)
 		_, stranger, err := audit.GenerateKey("sanzhi.test/audit")
 		require.NoError(t, err)
 		sv, err := audit.NewVerifier(stranger)
@@ -177,7 +177,7 @@ func TestRotateKeyTamperedHistory(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				h, err := audit.ParseKeyHistory([]byte(tc.text))
 				require.NoError(t, err)
-				_, err = auditlog.VerifyKeys(ctx, b.st, h, nil, nil)
+				_, err = auditlog.VerifyKeys(ctx, b.Store, h, nil, nil)
 				require.Error(t, err)
 				var te *audit.TamperError
 				require.ErrorAs(t, err, &te)
@@ -196,12 +196,12 @@ func TestRotateKeyTamperedHistory(t *testing.T) {
 
 		// A server restarted with the retired key after the handover: its
 		// checkpoint is signed out of turn.
-		stale, err := auditlog.New(b.st, r.oldSkey, time.Now)
+		stale, err := auditlog.New(b.Store, r.oldSkey, time.Now)
 		require.NoError(t, err)
-		record(t, b.st, 120, 5)
+		record(t, b.Store, 120, 5)
 		_, err = stale.Publish(ctx)
 		require.NoError(t, err)
-		_, err = auditlog.VerifyKeys(ctx, b.st, r.history, nil, nil)
+		_, err = auditlog.VerifyKeys(ctx, b.Store, r.history, nil, nil)
 		require.ErrorContains(t, err, "checkpoint at size 126")
 		assert.Contains(t, err.Error(), "not signed by "+keyID(r.newV))
 	})
@@ -214,10 +214,10 @@ func (r rotated) handoverReceipt(t *testing.T) audit.Receipt {
 
 func TestRotateKeyDeletedHandover(t *testing.T) {
 	backends(t, func(t *testing.T, b backend) {
-		r := rotate(t, b.st)
-		b.disableGuards(t)
-		b.exec(t, `DELETE FROM audit_checkpoints WHERE size = 101`)
-		_, err := auditlog.VerifyKeys(context.Background(), b.st, r.history, nil, nil)
+		r := rotate(t, b.Store)
+		b.DisableAuditGuards(t)
+		b.Exec(t, `DELETE FROM audit_checkpoints WHERE size = 101`)
+		_, err := auditlog.VerifyKeys(context.Background(), b.Store, r.history, nil, nil)
 		require.ErrorContains(t, err, "checkpoint at size 101")
 		assert.Contains(t, err.Error(), "missing")
 	})
@@ -245,10 +245,10 @@ func TestRotateKeyBadInput(t *testing.T) {
 		now := time.Now()
 		empty, _, err := audit.GenerateKey("sanzhi.test/audit")
 		require.NoError(t, err)
-		_, err = auditlog.Rotate(ctx, b.st, nil, empty, mustKey(t, "sanzhi.test/audit"), "op", now)
+		_, err = auditlog.Rotate(ctx, b.Store, nil, empty, mustKey(t, "sanzhi.test/audit"), "op", now)
 		require.ErrorContains(t, err, "no checkpoint yet")
 
-		r := rotate(t, b.st)
+		r := rotate(t, b.Store)
 		third := mustKey(t, "sanzhi.test/audit")
 		oldOnly, err := audit.NewKeyHistory(r.oldVkey)
 		require.NoError(t, err)
@@ -267,22 +267,22 @@ func TestRotateKeyBadInput(t *testing.T) {
 			{"old key not a key", r.history, "PRIVATE+KEY+x", third, "old audit key"},
 			{"new key not a key", r.history, r.newSkey, r.newVkey, "new audit key"},
 		}
-		before := logState(t, b.st)
+		before := logState(t, b.Store)
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := auditlog.Rotate(ctx, b.st, tc.history, tc.oldSkey, tc.newSkey, "op", now)
+				_, err := auditlog.Rotate(ctx, b.Store, tc.history, tc.oldSkey, tc.newSkey, "op", now)
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.msg)
-				assert.Equal(t, before, logState(t, b.st), "a refused rotation writes nothing")
+				assert.Equal(t, before, logState(t, b.Store), "a refused rotation writes nothing")
 			})
 		}
 
 		// A second, proper rotation extends the history.
-		rot, err := auditlog.Rotate(ctx, b.st, r.history, r.newSkey, third, "op", now)
+		rot, err := auditlog.Rotate(ctx, b.Store, r.history, r.newSkey, third, "op", now)
 		require.NoError(t, err)
 		assert.Equal(t, uint64(122), rot.Handover.Size)
 		assert.Equal(t, []uint64{122}, rot.History.Handovers()[1:])
-		_, err = auditlog.VerifyKeys(ctx, b.st, rot.History, nil, nil)
+		_, err = auditlog.VerifyKeys(ctx, b.Store, rot.History, nil, nil)
 		require.NoError(t, err)
 	})
 }

@@ -36,7 +36,7 @@ func fill301(t *testing.T, st *sqlstore.Store) string {
 
 func leafAt(t *testing.T, b backend, seq uint64) sqlstore.Leaf {
 	t.Helper()
-	l, err := b.st.Leaf(context.Background(), seq)
+	l, err := b.Store.Leaf(context.Background(), seq)
 	require.NoError(t, err)
 	return l
 }
@@ -62,7 +62,7 @@ func edited(t *testing.T, b backend, seq uint64) []byte {
 
 func setLeaf(t *testing.T, b backend, seq uint64, data []byte) {
 	t.Helper()
-	b.exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = $3`, data, audit.LeafHash(data), int64(seq))
+	b.Exec(t, `UPDATE audit_leaves SET data = $1, leaf_hash = $2 WHERE seq = $3`, data, audit.LeafHash(data), int64(seq))
 }
 
 func forgedEntry(seq uint64) []byte {
@@ -73,7 +73,7 @@ func forgedEntry(seq uint64) []byte {
 
 func insertLeaf(t *testing.T, b backend, seq uint64, data []byte) {
 	t.Helper()
-	b.exec(t, `INSERT INTO audit_leaves (seq, time, actor, action, subject, data, leaf_hash)
+	b.Exec(t, `INSERT INTO audit_leaves (seq, time, actor, action, subject, data, leaf_hash)
 		VALUES ($1, '2026-11-24T09:00:00.000000Z', 'p-intruder', 'household.update', 'x', $2, $3)`,
 		int64(seq), data, audit.LeafHash(data))
 }
@@ -113,16 +113,16 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 	for _, pos := range []uint64{0, 150, last} {
 		cases = append(cases,
 			tc{name: fmt.Sprintf("byte flip at %d", pos), index: pos, tamper: func(t *testing.T, b backend) {
-				b.exec(t, `UPDATE audit_leaves SET data = $1 WHERE seq = $2`, edited(t, b, pos), int64(pos))
+				b.Exec(t, `UPDATE audit_leaves SET data = $1 WHERE seq = $2`, edited(t, b, pos), int64(pos))
 			}},
 			tc{name: fmt.Sprintf("leaf hash recomputed at %d", pos), index: pos, tamper: func(t *testing.T, b backend) {
 				setLeaf(t, b, pos, edited(t, b, pos))
 			}},
 			tc{name: fmt.Sprintf("delete at %d", pos), index: pos, tamper: func(t *testing.T, b backend) {
-				b.exec(t, `DELETE FROM audit_leaves WHERE seq = $1`, int64(pos))
+				b.Exec(t, `DELETE FROM audit_leaves WHERE seq = $1`, int64(pos))
 			}},
 			tc{name: fmt.Sprintf("delete and renumber at %d", pos), index: pos, tamper: func(t *testing.T, b backend) {
-				b.exec(t, `DELETE FROM audit_leaves WHERE seq = $1`, int64(pos))
+				b.Exec(t, `DELETE FROM audit_leaves WHERE seq = $1`, int64(pos))
 				renumber(t, b, pos+1, -1)
 			}},
 			tc{name: fmt.Sprintf("insert at %d", pos), index: pos, tamper: func(t *testing.T, b backend) {
@@ -130,18 +130,18 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 				insertLeaf(t, b, pos, forgedEntry(pos))
 			}},
 			tc{name: fmt.Sprintf("truncate at %d", pos), index: pos, tamper: func(t *testing.T, b backend) {
-				b.exec(t, `DELETE FROM audit_leaves WHERE seq >= $1`, int64(pos))
+				b.Exec(t, `DELETE FROM audit_leaves WHERE seq >= $1`, int64(pos))
 			}},
 			// Everything rewritten to a shorter log: leaves, subtree hashes,
 			// later checkpoints and the head. Only a kept checkpoint shows it.
 			tc{name: fmt.Sprintf("consistent cut at %d", pos), index: pos, keep: true, tamper: func(t *testing.T, b backend) {
-				b.exec(t, `DELETE FROM audit_leaves WHERE seq >= $1`, int64(pos))
-				b.exec(t, `DELETE FROM audit_checkpoints WHERE size > $1`, int64(pos))
+				b.Exec(t, `DELETE FROM audit_leaves WHERE seq >= $1`, int64(pos))
+				b.Exec(t, `DELETE FROM audit_checkpoints WHERE size > $1`, int64(pos))
 				for level := 1; level <= 9; level++ {
-					b.exec(t, `DELETE FROM audit_nodes WHERE level = $1 AND (idx + 1) * $2 > $3`, level, int64(1)<<level, int64(pos))
+					b.Exec(t, `DELETE FROM audit_nodes WHERE level = $1 AND (idx + 1) * $2 > $3`, level, int64(1)<<level, int64(pos))
 				}
 				root, border := treeOf(t, b, pos)
-				b.exec(t, `UPDATE audit_head SET size = $1, root = $2, border = $3`, int64(pos), root, border)
+				b.Exec(t, `UPDATE audit_head SET size = $1, root = $2, border = $3`, int64(pos), root, border)
 			}},
 		)
 	}
@@ -172,13 +172,13 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 		cases = append(cases, tc{name: fmt.Sprintf("node (%d, %d) altered", n[0], n[1]), index: n[1] << n[0],
 			object: fmt.Sprintf("stored subtree hash (level %d, index %d)", n[0], n[1]),
 			tamper: func(t *testing.T, b backend) {
-				b.exec(t, `UPDATE audit_nodes SET hash = $1 WHERE level = $2 AND idx = $3`, make([]byte, 32), int(n[0]), int64(n[1]))
+				b.Exec(t, `UPDATE audit_nodes SET hash = $1 WHERE level = $2 AND idx = $3`, make([]byte, 32), int(n[0]), int64(n[1]))
 			}})
 	}
 	// A stored subtree hash forged past the end of the tree.
 	cases = append(cases, tc{name: "node forged past the tree", index: 512, object: "stored subtree hash (level 2, index 128)",
 		tamper: func(t *testing.T, b backend) {
-			b.exec(t, `INSERT INTO audit_nodes (level, idx, hash) VALUES (2, 128, $1)`, make([]byte, 32))
+			b.Exec(t, `INSERT INTO audit_nodes (level, idx, hash) VALUES (2, 128, $1)`, make([]byte, 32))
 		}})
 	// Checkpoints: the signed note or the stored root column altered.
 	for i, size := range []uint64{37, 150, tamperSize} {
@@ -186,10 +186,10 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 			object: fmt.Sprintf("checkpoint at size %d", size),
 			tamper: func(t *testing.T, b backend) {
 				if i == 1 {
-					b.exec(t, `UPDATE audit_checkpoints SET root = $1 WHERE size = $2`, make([]byte, 32), int64(size))
+					b.Exec(t, `UPDATE audit_checkpoints SET root = $1 WHERE size = $2`, make([]byte, 32), int64(size))
 					return
 				}
-				b.exec(t, `UPDATE audit_checkpoints SET note = replace(note, 'sanzhi.test', 'sanzhi.fake') WHERE size = $1`, int64(size))
+				b.Exec(t, `UPDATE audit_checkpoints SET note = replace(note, 'sanzhi.test', 'sanzhi.fake') WHERE size = $1`, int64(size))
 			}})
 	}
 	// Forged leaves past the latest checkpoint.
@@ -199,7 +199,7 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 		}},
 		tc{name: "forged tail with the head size moved", index: tamperSize, tamper: func(t *testing.T, b backend) {
 			insertLeaf(t, b, tamperSize, forgedEntry(tamperSize))
-			b.exec(t, `UPDATE audit_head SET size = size + 1`)
+			b.Exec(t, `UPDATE audit_head SET size = size + 1`)
 		}},
 	)
 	// The tree head: root, border hashes (first, middle, last of the five
@@ -207,7 +207,7 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 	const head = "tree head (audit_head)"
 	cases = append(cases,
 		tc{name: "head root corrupted", index: tamperSize, object: head, tamper: func(t *testing.T, b backend) {
-			b.exec(t, `UPDATE audit_head SET root = $1`, make([]byte, 32))
+			b.Exec(t, `UPDATE audit_head SET root = $1`, make([]byte, 32))
 		}},
 	)
 	for _, e := range []struct {
@@ -218,16 +218,16 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 			tamper: func(t *testing.T, b backend) {
 				_, border := treeOf(t, b, tamperSize)
 				copy(border[32*e.at:], make([]byte, 32))
-				b.exec(t, `UPDATE audit_head SET border = $1`, border)
+				b.Exec(t, `UPDATE audit_head SET border = $1`, border)
 			}})
 	}
 	cases = append(cases,
 		tc{name: "head rolled back consistently", index: 150, object: head, tamper: func(t *testing.T, b backend) {
 			root, border := treeOf(t, b, 150)
-			b.exec(t, `UPDATE audit_head SET size = 150, root = $1, border = $2`, root, border)
+			b.Exec(t, `UPDATE audit_head SET size = 150, root = $1, border = $2`, root, border)
 		}},
 		tc{name: "head size rolled back", index: 150, object: head, tamper: func(t *testing.T, b backend) {
-			b.exec(t, `UPDATE audit_head SET size = 150`)
+			b.Exec(t, `UPDATE audit_head SET size = 150`)
 		}},
 	)
 
@@ -236,21 +236,21 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 			t.Parallel() // each case has databases of its own; they wait on fsync, not CPU
 			backends(t, func(t *testing.T, b backend) {
 				ctx := context.Background()
-				vkey := fill301(t, b.st)
+				vkey := fill301(t, b.Store)
 				v, err := audit.NewVerifier(vkey)
 				require.NoError(t, err)
-				kept, err := b.st.Checkpoint(ctx, tamperSize)
+				kept, err := b.Store.Checkpoint(ctx, tamperSize)
 				require.NoError(t, err)
-				_, err = auditlog.Verify(ctx, b.st, v, nil, nil)
+				_, err = auditlog.Verify(ctx, b.Store, v, nil, nil)
 				require.NoError(t, err, "the untouched log verifies")
 
-				b.disableGuards(t) // as an attacker with DDL rights must
+				b.DisableAuditGuards(t) // as an attacker with DDL rights must
 				c.tamper(t, b)
 				var since []byte
 				if c.keep {
 					since = []byte(kept.Note)
 				}
-				_, err = auditlog.Verify(ctx, b.st, v, since, nil)
+				_, err = auditlog.Verify(ctx, b.Store, v, since, nil)
 				var te *audit.TamperError
 				require.ErrorAs(t, err, &te, "tampering is reported as such: %v", err)
 				assert.Equal(t, c.index, te.Index, "%v", err)
@@ -266,6 +266,6 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 func renumber(t *testing.T, b backend, from uint64, delta int64) {
 	t.Helper()
 	const away = int64(1) << 40
-	b.exec(t, `UPDATE audit_leaves SET seq = seq + $1 WHERE seq >= $2`, away, int64(from))
-	b.exec(t, `UPDATE audit_leaves SET seq = seq - $1 WHERE seq >= $1`, away-delta)
+	b.Exec(t, `UPDATE audit_leaves SET seq = seq + $1 WHERE seq >= $2`, away, int64(from))
+	b.Exec(t, `UPDATE audit_leaves SET seq = seq - $1 WHERE seq >= $1`, away-delta)
 }

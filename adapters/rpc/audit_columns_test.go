@@ -2,59 +2,18 @@ package rpc_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
-	"github.com/sanzhi/sanzhi/adapters/postgres"
-	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
-	"github.com/sanzhi/sanzhi/adapters/sqlite"
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
-
-// rawBackends is backends plus a raw connection that bypasses the store,
-// for the attacker with DDL rights; unguard is the statement that
-// disables audit_leaves' append-only UPDATE trigger.
-func rawBackends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store, exec func(q string, args ...any), unguard string)) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "t.db")
-		db, err := sqlite.Open(context.Background(), path)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(context.Background()))
-		raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
-		require.NoError(t, err)
-		t.Cleanup(func() { raw.Close() })
-		fn(t, db.Store(), func(q string, args ...any) {
-			t.Helper()
-			_, err := raw.Exec(q, args...)
-			require.NoError(t, err)
-		}, `DROP TRIGGER IF EXISTS audit_leaves_no_update`)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := pgtest.NewURL(t)
-		db, err := postgres.Open(context.Background(), url)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		raw, err := pgx.Connect(context.Background(), url)
-		require.NoError(t, err)
-		t.Cleanup(func() { raw.Close(context.Background()) })
-		fn(t, db.Store(), func(q string, args ...any) {
-			t.Helper()
-			_, err := raw.Exec(context.Background(), q, args...)
-			require.NoError(t, err)
-		}, `ALTER TABLE audit_leaves DISABLE TRIGGER USER`)
-	})
-}
 
 // TestAuditColumnRewrite is the attacker of issue 12 §3: with the
 // triggers disabled, the plain subject and actor columns of a household's
@@ -62,7 +21,8 @@ func rawBackends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store, exec fu
 // principal). The rewrite may hide the rows from their household, but
 // never show them to the other one, and verify names the leaf and column.
 func TestAuditColumnRewrite(t *testing.T) {
-	rawBackends(t, func(t *testing.T, st *sqlstore.Store, exec func(q string, args ...any), unguard string) {
+	storetest.IntruderBackends(t, func(t *testing.T, b storetest.Intruder) {
+		st := b.Store
 		e := newEnv(t, st)
 		e.noonTomorrow()
 		activateCounty(t, e)
@@ -90,9 +50,9 @@ func TestAuditColumnRewrite(t *testing.T) {
 		require.GreaterOrEqual(t, len(moved), 2, "the fixture writes query records")
 		moved = moved[:2]
 
-		exec(unguard) // as a DDL attacker must first
+		b.DisableAuditGuards(t) // as a DDL attacker must first
 		for _, seq := range moved {
-			exec(`UPDATE audit_leaves SET subject = $1, actor = $2 WHERE seq = $3`, hhB, e.ids[hhBP], int64(seq))
+			b.Exec(t, `UPDATE audit_leaves SET subject = $1, actor = $2 WHERE seq = $3`, hhB, e.ids[hhBP], int64(seq))
 		}
 
 		// The other household sees none of the moved rows, by query

@@ -1,0 +1,84 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sanzhi/sanzhi/adapters/postgres"
+	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
+	"github.com/sanzhi/sanzhi/adapters/sqlite"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+)
+
+// Intruder is a real store plus a raw SQL connection to the same
+// database, as an attacker with database access has: tamper tests rewrite
+// rows behind the store's back and check that the service notices.
+type Intruder struct {
+	Store   *sqlstore.Store
+	Dialect string // "sqlite" or "postgres"
+	try     func(q string, args ...any) error
+}
+
+// Exec runs a raw statement and fails the test on error.
+func (b Intruder) Exec(t *testing.T, q string, args ...any) {
+	t.Helper()
+	require.NoError(t, b.try(q, args...), q)
+}
+
+// Try runs a raw statement and returns its error.
+func (b Intruder) Try(q string, args ...any) error { return b.try(q, args...) }
+
+// AuditTables are the tables the append-only triggers guard.
+var AuditTables = []string{"audit_leaves", "audit_nodes", "audit_checkpoints", "audit_head", "audit_queue"}
+
+// DisableAuditGuards does what an attacker with DDL rights must do before
+// rewriting the log: the append-only triggers refuse plain DML. On
+// PostgreSQL ALTER TABLE … DISABLE TRIGGER USER, on SQLite DROP TRIGGER.
+func (b Intruder) DisableAuditGuards(t *testing.T) {
+	t.Helper()
+	for _, tb := range AuditTables {
+		if b.Dialect == "postgres" {
+			b.Exec(t, `ALTER TABLE `+tb+` DISABLE TRIGGER USER`)
+			continue
+		}
+		for _, tr := range []string{"_no_update", "_no_delete", "_dequeue_only", "_advance_only"} {
+			b.Exec(t, `DROP TRIGGER IF EXISTS `+tb+tr)
+		}
+	}
+}
+
+// IntruderBackends is Backends with a raw connection beside each store.
+func IntruderBackends(t *testing.T, fn func(t *testing.T, b Intruder)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "a.db")
+		db, err := sqlite.Open(context.Background(), path)
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		require.NoError(t, db.Migrate(context.Background()))
+		raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+		require.NoError(t, err)
+		t.Cleanup(func() { raw.Close() })
+		fn(t, Intruder{Store: db.Store(), Dialect: "sqlite", try: func(q string, args ...any) error {
+			_, err := raw.Exec(q, args...)
+			return err
+		}})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.NewURL(t)
+		db, err := postgres.Open(context.Background(), url)
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		raw, err := pgx.Connect(context.Background(), url)
+		require.NoError(t, err)
+		t.Cleanup(func() { raw.Close(context.Background()) })
+		fn(t, Intruder{Store: db.Store(), Dialect: "postgres", try: func(q string, args ...any) error {
+			_, err := raw.Exec(context.Background(), q, args...)
+			return err
+		}})
+	})
+}
