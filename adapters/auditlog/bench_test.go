@@ -311,7 +311,7 @@ func appendService(b *testing.B, hs household.Store) (*household.Service, *acces
 	}
 	p := &access.Principal{ID: uuid.NewString(), Name: "clerk", Role: access.VillageClerk,
 		Scope: access.Scope{Villages: []string{"330483102201"}}, CreateTime: time.Now()}
-	return household.NewService(hs, benchSealer{kr}, time.Now), p
+	return household.NewService(hs, pii.Sealer{Keyring: kr}, time.Now), p
 }
 
 // appendCreate registers household i: a distinct head (birth date and
@@ -342,17 +342,3 @@ func (s noAuditStore) Write(ctx context.Context, fn func(household.Writer) error
 type noAuditWriter struct{ household.Writer }
 
 func (noAuditWriter) Record(context.Context, audit.Record) error { return nil }
-
-// benchSealer is server.Sealer, repeated so that these benchmarks do not
-// depend on the server assembly.
-type benchSealer struct{ kr *pii.Keyring }
-
-func (s benchSealer) Seal(householdID string, id idnum.PersonID) (household.SealedID, error) {
-	sealed, err := s.kr.Seal([]byte(id.Raw()), []byte(householdID))
-	if err != nil {
-		return household.SealedID{}, err
-	}
-	return household.SealedID{KeyID: sealed.KeyID, Ciphertext: sealed.Ciphertext, Index: s.kr.BlindIndex(id.Raw())}, nil
-}
-
-func (s benchSealer) Index(id idnum.PersonID) []byte { return s.kr.BlindIndex(id.Raw()) }

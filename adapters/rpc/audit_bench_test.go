@@ -19,7 +19,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
-	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
@@ -136,7 +135,7 @@ func newAuditBenchServer(b *testing.B, st *sqlstore.Store, hs household.Store) *
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), false), v))...)
-	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(hs, server.Sealer{Keyring: kr}, time.Now)))
+	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(hs, pii.Sealer{Keyring: kr}, time.Now)))
 	conn := serveBufconn(b, gs)
 	apiKey, err := rpc.NewKey()
 	if err != nil {

@@ -2,13 +2,11 @@ package rpc
 
 import (
 	"context"
-	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
-	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -61,9 +59,6 @@ func ReplayOut(r *credit.DecisionReplay) *sanzhiv1.DecisionReplay {
 	return out
 }
 
-// recordScan bounds how many candidate entries a receipt lookup reads.
-const recordScan = 200
-
 func (s *Audit) GetDecisionReceipt(ctx context.Context, req *sanzhiv1.GetDecisionReceiptRequest) (*sanzhiv1.DecisionReceipt, error) {
 	if s.credit == nil {
 		return nil, fault.New(fault.FailedPrecondition, "NO_LENDING", "this server does not serve credit decisions")
@@ -72,7 +67,7 @@ func (s *Audit) GetDecisionReceipt(ctx context.Context, req *sanzhiv1.GetDecisio
 	if err != nil {
 		return nil, err
 	}
-	seq, ok, err := s.findRecord(ctx, d)
+	seq, ok, err := app.DecisionRecord(ctx, s.store, d)
 	if err != nil {
 		return nil, err
 	}
@@ -93,31 +88,4 @@ func (s *Audit) GetDecisionReceipt(ctx context.Context, req *sanzhiv1.GetDecisio
 		return nil, err
 	}
 	return &sanzhiv1.DecisionReceipt{Decision: req.GetDecision(), Entry: out}, nil
-}
-
-// findRecord finds the sequenced entry that records d. The plain columns
-// only narrow the search: each candidate is parsed from its leaf bytes
-// (what the proof covers) and must name d in its payload.
-func (s *Audit) findRecord(ctx context.Context, d *credit.Decision) (uint64, bool, error) {
-	for _, spot := range credit.RecordSpots(d) {
-		// Records are written with the decision's clock reading (a page
-		// record a little later); a second of slack absorbs the stored
-		// time's precision.
-		q := sqlstore.EntryQuery{Action: spot.Action, Subject: spot.Subject, SubjectPrefix: spot.SubjectPrefix,
-			Since: d.Time.Add(-time.Second), AfterSeq: -1, Limit: recordScan}
-		leaves, err := s.store.ListEntries(ctx, q)
-		if err != nil {
-			return 0, false, err
-		}
-		for _, l := range leaves {
-			e, err := audit.ParseEntry(l.Data)
-			if err != nil {
-				return 0, false, fault.Wrap(err, fault.Internal, "AUDIT_ENTRY_CORRUPT", "stored entry %d is not canonical", l.Seq)
-			}
-			if credit.RecordsDecision(e, d) {
-				return e.Seq, true, nil
-			}
-		}
-	}
-	return 0, false, nil
 }

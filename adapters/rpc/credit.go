@@ -11,7 +11,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
-	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/lending/credit"
@@ -131,36 +131,18 @@ func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQuery
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	recs, cursor, more, err := app.QueryRecords(ctx, s.st, name, after, limit)
+	if err != nil {
+		return nil, err
+	}
 	out := &sanzhiv1.ListQueryRecordsResponse{}
-	cursor := after
-	for len(out.Records) < limit {
-		// The subject index serves this; entries of other actions about
-		// the household (its registration, updates) are skipped here.
-		leaves, err := s.st.ListEntries(ctx, sqlstore.EntryQuery{Subject: name, AfterSeq: cursor, Limit: limit})
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range leaves {
-			cursor = int64(l.Seq)
-			e, err := audit.ParseEntry(l.Data)
-			if err != nil {
-				return nil, err
-			}
-			if e.Action != credit.ActionQuery && e.Action != credit.ActionAssess {
-				continue
-			}
-			p := e.Payload
-			out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: l.Seq, Time: timestamppb.New(e.Time),
-				Actor: e.Actor, Bank: resource.Bank(p["bank"]), Method: p["method"], Purpose: p["purpose"], Outcome: p["outcome"],
-				Basis: p["basis"], Decision: p["decision"], Run: p["run"]})
-			if len(out.Records) == limit {
-				out.NextPageToken = paging.Token("queryRecords:"+name, strconv.FormatInt(cursor, 10))
-				return out, nil
-			}
-		}
-		if len(leaves) < limit {
-			break
-		}
+	for _, r := range recs {
+		out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: r.Seq, Time: timestamppb.New(r.Time),
+			Actor: r.Actor, Bank: resource.Bank(r.Bank), Method: r.Method, Purpose: r.Purpose, Outcome: r.Outcome,
+			Basis: r.Basis, Decision: r.Decision, Run: r.Run})
+	}
+	if more {
+		out.NextPageToken = paging.Token("queryRecords:"+name, strconv.FormatInt(cursor, 10))
 	}
 	return out, nil
 }

@@ -27,16 +27,13 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
-	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
-	"github.com/sanzhi/sanzhi/scoring/evidence"
-	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 const (
@@ -62,6 +59,7 @@ type env struct {
 	consents sanzhiv1.ConsentServiceClient
 	credit   sanzhiv1.CreditServiceClient
 	lending  *credit.Service
+	app      *app.App
 	keyring  *pii.Keyring
 	cats2    *catalogue.Service
 	conn     *grpc.ClientConn
@@ -125,37 +123,21 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	require.NoError(t, err)
 	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), false), v))...)
 	clk := &clock{}
-	hhSvc := household.NewService(st.Households(), server.Sealer{Keyring: kr}, clk.Now)
-	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(hhSvc))
 	healthpb.RegisterHealthServer(gs, health.NewServer())
 	skey, _, err := audit.GenerateKey("sanzhi.test/audit")
 	require.NoError(t, err)
-	alog, err := auditlog.New(st, skey, clk.Now)
+	a, err := app.New(app.Deps{Store: st, Keyring: kr, AuditKey: skey, Now: clk.Now, Log: log})
 	require.NoError(t, err)
-	cats := catalogue.NewService(st.Catalogues(), clk.Now)
-	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(cats))
-	evidenceSvc := evidence.NewService(st.Evidence(), cats, clk.Now)
-	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
-	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
-	polSvc := policies.NewService(st.Policies(), server.PolicyChecker, clk.Now)
-	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(polSvc, server.PolicyLinter).
-		WithSimulator(server.PolicySimulator(st, kr, polSvc, cats, clk.Now)))
-	lendingSvc := server.NewLending(st, kr, evidenceSvc, hhSvc, clk.Now)
-	second := func() *credit.Service {
-		return credit.NewService(st.Lending(), server.NewActivePolicies(st.Policies()), server.LendingInputs{
-			Keyring: kr, Catalogues: cats}, clk.Now)
-	}
-	sanzhiv1.RegisterAuditServiceServer(gs, rpc.NewAudit(alog, st).WithCredit(lendingSvc))
-	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lendingSvc, st))
-	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lendingSvc, server.NewReassessor(lendingSvc, log)))
-	// Webhooks without a dispatcher answer UNAVAILABLE past the chain:
-	// registered so the scope matrix reaches them.
-	sanzhiv1.RegisterWebhookServiceServer(gs, rpc.NewWebhooks(nil))
+	rpc.Register(gs, a, rpc.Serving{})
+	alog, lendingSvc, cats := a.Audit, a.Lending, a.Catalogues
+	// A second lending service over the same store, as a second server
+	// process would have (concurrent writers).
+	second := func() *credit.Service { return app.NewLending(st, kr, cats, clk.Now) }
 	conn := serveBufconn(t, gs)
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
 		cats: sanzhiv1.NewCatalogueServiceClient(conn), evidence: sanzhiv1.NewEvidenceServiceClient(conn),
 		points: sanzhiv1.NewPointsServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn),
-		consents: sanzhiv1.NewConsentServiceClient(conn), credit: sanzhiv1.NewCreditServiceClient(conn), lending: lendingSvc, keyring: kr, cats2: cats, conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}, second: second}
+		consents: sanzhiv1.NewConsentServiceClient(conn), credit: sanzhiv1.NewCreditServiceClient(conn), lending: lendingSvc, app: a, keyring: kr, cats2: cats, conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}, second: second}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)
 	e.addPrincipal(t, "reviewer-a", access.VillageReviewer, access.Scope{Villages: []string{villageA}}, false)

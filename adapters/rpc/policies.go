@@ -2,33 +2,52 @@ package rpc
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/policy"
 )
-
-// PolicyLinter validates a policy document without storing it: its
-// identity when valid, every problem otherwise. adapters/server builds it
-// over scoring/policy.
-type PolicyLinter func(doc []byte) (policies.Meta, []*sanzhiv1.PolicyProblem, error)
 
 // Policies serves sanzhi.v1.PolicyService: convert, call the lifecycle
 // service once, convert back.
 type Policies struct {
 	sanzhiv1.UnimplementedPolicyServiceServer
-	svc      *policies.Service
-	lint     PolicyLinter
-	simulate PolicySimulator
+	svc *policies.Service
+	sim Simulator
 }
 
-// NewPolicies returns the handler.
-func NewPolicies(svc *policies.Service, lint PolicyLinter) *Policies {
-	return &Policies{svc: svc, lint: lint}
+// Simulator runs a draft policy over the population (app.Simulator).
+type Simulator interface {
+	Simulate(ctx context.Context, req app.SimulationRequest) (*app.Simulation, error)
+}
+
+// NewPolicies returns the handler; without a simulator SimulatePolicy
+// answers UNAVAILABLE.
+func NewPolicies(svc *policies.Service, sim Simulator) *Policies {
+	return &Policies{svc: svc, sim: sim}
+}
+
+// lintPolicy validates a policy document without storing it: its identity
+// when valid, every problem otherwise.
+func lintPolicy(doc []byte) (policies.Meta, []*sanzhiv1.PolicyProblem, error) {
+	meta, err := app.PolicyChecker(doc)
+	var le policy.LintErrors
+	if errors.As(err, &le) {
+		out := make([]*sanzhiv1.PolicyProblem, len(le))
+		for i, p := range le {
+			out[i] = &sanzhiv1.PolicyProblem{Line: int32(p.Line), Column: int32(p.Column), Path: p.Path, Message: p.Message}
+		}
+		return policies.Meta{}, out, nil
+	}
+	return meta, nil, err
 }
 
 func (s *Policies) UploadPolicy(ctx context.Context, req *sanzhiv1.UploadPolicyRequest) (*sanzhiv1.Policy, error) {
@@ -40,7 +59,7 @@ func (s *Policies) UploadPolicy(ctx context.Context, req *sanzhiv1.UploadPolicyR
 }
 
 func (s *Policies) LintPolicy(_ context.Context, req *sanzhiv1.LintPolicyRequest) (*sanzhiv1.LintPolicyResponse, error) {
-	meta, problems, err := s.lint([]byte(req.GetDocument()))
+	meta, problems, err := lintPolicy([]byte(req.GetDocument()))
 	if err != nil {
 		return nil, err
 	}
@@ -115,19 +134,25 @@ func PolicyOut(v *policies.Version) *sanzhiv1.Policy {
 	}
 }
 
-// PolicySimulator runs a simulation for SimulatePolicy. adapters/server
-// builds it over the store, the data key and adapters/simrun.
-type PolicySimulator func(ctx context.Context, req *sanzhiv1.SimulatePolicyRequest) (*sanzhiv1.SimulatePolicyResponse, error)
-
-// WithSimulator sets the simulator SimulatePolicy uses.
-func (s *Policies) WithSimulator(sim PolicySimulator) *Policies {
-	s.simulate = sim
-	return s
-}
-
 func (s *Policies) SimulatePolicy(ctx context.Context, req *sanzhiv1.SimulatePolicyRequest) (*sanzhiv1.SimulatePolicyResponse, error) {
-	if s.simulate == nil {
+	if s.sim == nil {
 		return nil, fault.New(fault.Unavailable, "SIMULATION_UNAVAILABLE", "this server has no simulator")
 	}
-	return s.simulate(ctx, req)
+	format := req.GetFormat()
+	if format == sanzhiv1.SimulationFormat_SIMULATION_FORMAT_UNSPECIFIED {
+		format = sanzhiv1.SimulationFormat_SIMULATION_FORMAT_TABLE
+	}
+	sim, err := s.sim.Simulate(ctx, app.SimulationRequest{Name: req.GetName(), Against: req.GetAgainst(), AsOf: req.GetAsOf(),
+		Villages: req.GetVillages(), Format: strings.ToLower(strings.TrimPrefix(format.String(), "SIMULATION_FORMAT_")),
+		English: strings.HasPrefix(strings.ToLower(req.GetLanguage()), "en")})
+	if err != nil {
+		return nil, err
+	}
+	r := sim.Report
+	return &sanzhiv1.SimulatePolicyResponse{
+		Report: string(sim.Rendered), Households: int32(r.Households),
+		EligibleBase: int32(r.EligibleBase), EligibleNew: int32(r.EligibleNew),
+		Gained: int32(r.Gained.Count), Lost: int32(r.Lost.Count),
+		ExposureBase: r.ExposureBase.String(), ExposureNew: r.ExposureNew.String(),
+	}, nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
-	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -57,12 +56,11 @@ func BenchmarkReplayRange(b *testing.B) {
 			return nil
 		}))
 	}
-	svc := credit.NewService(st.Lending(), server.NewActivePolicies(st.Policies()), nil, e.clock.Now)
 	q := sqlstore.DecisionScan{Bank: "tongxiang-rcb", Product: "sanzhi-xindai"}
 	b.ResetTimer()
 	var replayed int64
 	for range b.N {
-		sum, err := server.ReplayRange(ctx, st, svc, q, runtime.GOMAXPROCS(0), nil, nil)
+		sum, err := e.app.ReplayRange(ctx, q, runtime.GOMAXPROCS(0), nil, nil)
 		require.NoError(b, err)
 		require.Equal(b, int64(total), sum.Identical, "every decision replays identical")
 		replayed += sum.Total()

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
 
-	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
@@ -96,15 +96,14 @@ func TestReplayDecision(t *testing.T) {
 		}
 
 		// The range replay (the CLI's) agrees, by product and by time.
-		svc := credit.NewService(st.Lending(), server.NewActivePolicies(st.Policies()), nil, e.clock.Now)
 		all := sqlstore.DecisionScan{Bank: "tongxiang-rcb", Product: "sanzhi-xindai",
 			Since: time.Now().Add(-time.Hour), Until: time.Now().Add(72 * time.Hour)}
-		sum, err := server.ReplayRange(ctx, st, svc, all, 2, nil, nil)
+		sum, err := e.app.ReplayRange(ctx, all, 2, nil, nil)
 		require.NoError(t, err)
-		assert.Equal(t, server.ReplaySummary{Identical: int64(len(w.decisions)), Reasons: map[string]int64{}}, sum)
+		assert.Equal(t, app.ReplaySummary{Identical: int64(len(w.decisions)), Reasons: map[string]int64{}}, sum)
 		none := all
 		none.Until = time.Now().Add(-time.Minute)
-		sum, err = server.ReplayRange(ctx, st, svc, none, 2, nil, nil)
+		sum, err = e.app.ReplayRange(ctx, none, 2, nil, nil)
 		require.NoError(t, err)
 		assert.Zero(t, sum.Total())
 		n, err := st.CountDecisions(ctx, all)
@@ -191,7 +190,7 @@ func TestReplayDecision(t *testing.T) {
 
 		// The range replay counts each kind and hands over the odd ones.
 		var odd []string
-		sum, err = server.ReplayRange(ctx, st, svc, all, 2, func(r *credit.DecisionReplay) {
+		sum, err = e.app.ReplayRange(ctx, all, 2, func(r *credit.DecisionReplay) {
 			odd = append(odd, credit.DecisionName(r.Decision.Bank, r.Decision.Product, r.Decision.ID))
 		}, nil)
 		require.NoError(t, err)

@@ -35,14 +35,9 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/audit"
-	"github.com/sanzhi/sanzhi/idnum"
-	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
-	"github.com/sanzhi/sanzhi/scoring/catalogue"
-	"github.com/sanzhi/sanzhi/scoring/evidence"
-	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 // Config is everything sanzhid can be told. cmd/sanzhid fills it from
@@ -185,13 +180,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	st := db.Store()
 	st.SetLogger(log) // tamper warnings from audit reads
 	now := time.Now
-	households := household.NewService(st.Households(), Sealer{keyring}, now)
-	catalogues := catalogue.NewService(st.Catalogues(), now)
-	evidenceSvc := evidence.NewService(st.Evidence(), catalogues, now)
-	alog, err := auditlog.New(st, auditKey, now)
+	// Demo mode delivers to receivers on this machine (the README tour);
+	// otherwise private and loopback targets are refused at dial time.
+	a, err := app.New(app.Deps{Store: st, Keyring: keyring, AuditKey: auditKey, Now: now, Log: log,
+		Webhooks: delivery.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, AllowPrivateTargets: cfg.Demo}})
 	if err != nil {
 		return err
 	}
+	alog, hooks, reassessor := a.Audit, a.Webhooks, a.Reassessor
 	validator, err := rpc.NewValidator()
 	if err != nil {
 		return fmt.Errorf("cannot build request validator: %w", err)
@@ -203,20 +199,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
 	}
 	gs := grpc.NewServer(opts...)
-	policySvc := policies.NewService(st.Policies(), PolicyChecker, now)
-	// Demo mode delivers to receivers on this machine (the README tour);
-	// otherwise private and loopback targets are refused at dial time.
-	hooks := delivery.New(st.Webhooks(), keyring, delivery.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, Now: now, Log: log,
-		AllowPrivateTargets: cfg.Demo})
-	lendingSvc := NewLending(st, keyring, evidenceSvc, households, now)
-	lendingSvc.OnCommit(hooks.Notify)
-	reassessor := NewReassessor(lendingSvc, log)
 	// draining closes when shutdown starts: open watch streams end at once
 	// rather than hold the shutdown for its grace period.
 	draining := make(chan struct{})
-	healthSrv := registerServices(gs, households, rpc.NewAudit(alog, st).WithCredit(lendingSvc), catalogues, evidenceSvc, policySvc,
-		PolicySimulator(st, keyring, policySvc, catalogues, now), Lending{Service: lendingSvc, Store: st, Reassess: reassessor,
-			WatchStreams: lim.WatchStreamsPerBank, Draining: draining}, hooks)
+	healthSrv := registerServices(gs, a, rpc.Serving{WatchStreams: lim.WatchStreamsPerBank, Draining: draining})
 	if cfg.BenchFloors {
 		if err := registerFloors(ctx, gs, db, log); err != nil {
 			return err
@@ -250,7 +236,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return fmt.Errorf("cannot migrate the database: %w", err)
 	}
 	if cfg.Demo {
-		res, err := demo.Seed(ctx, households, st, now)
+		res, err := demo.Seed(ctx, a.Households, st, now)
 		if err != nil {
 			stopGRPC()
 			return fmt.Errorf("cannot seed the demo county: %w", err)
@@ -375,43 +361,15 @@ var apiServices = []string{
 	sanzhiv1.CreditService_ServiceDesc.ServiceName,
 }
 
-// Lending is what the lending services are served from.
-type Lending struct {
-	Service  *credit.Service
-	Store    *sqlstore.Store // the audit log, for query records
-	Reassess rpc.Reassessor
-	// WatchStreams caps a bank's open WatchCreditLines streams (0: the
-	// default); Draining, once closed, ends them (shutdown).
-	WatchStreams int
-	Draining     <-chan struct{}
-}
-
-// registerServices puts every service on gs, health NOT_SERVING until the
-// caller says otherwise. Tests use it to walk what a real server registers.
-// The evidence service serves both EvidenceService and PointsService.
-// WebhookService is registered even without a dispatcher (it then answers
-// UNAVAILABLE), so the method walk sees it.
-func registerServices(gs *grpc.Server, households *household.Service, auditSrv *rpc.Audit, catalogues *catalogue.Service,
-	evidenceSvc *evidence.Service,
-	policySvc *policies.Service, simulator rpc.PolicySimulator, lend Lending, webhooks ...*delivery.Dispatcher) *health.Server {
+// registerServices puts every service on gs (rpc.Register), health
+// NOT_SERVING until the caller says otherwise. Tests use it to walk what a
+// real server registers.
+func registerServices(gs *grpc.Server, a *app.App, o rpc.Serving) *health.Server {
 	healthSrv := health.NewServer()
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(gs, healthSrv)
 	reflection.Register(gs)
-	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(households))
-	sanzhiv1.RegisterAuditServiceServer(gs, auditSrv)
-	sanzhiv1.RegisterCatalogueServiceServer(gs, rpc.NewCatalogues(catalogues))
-	sanzhiv1.RegisterEvidenceServiceServer(gs, rpc.NewEvidence(evidenceSvc))
-	sanzhiv1.RegisterPointsServiceServer(gs, rpc.NewPoints(evidenceSvc))
-	sanzhiv1.RegisterPolicyServiceServer(gs, rpc.NewPolicies(policySvc, PolicyLinter).WithSimulator(simulator))
-	var hooks *delivery.Dispatcher
-	if len(webhooks) > 0 {
-		hooks = webhooks[0]
-	}
-	sanzhiv1.RegisterWebhookServiceServer(gs, rpc.NewWebhooks(hooks))
-	sanzhiv1.RegisterConsentServiceServer(gs, rpc.NewConsents(lend.Service, lend.Store))
-	sanzhiv1.RegisterCreditServiceServer(gs, rpc.NewCredit(lend.Service, lend.Reassess).
-		WithWatchLimit(lend.WatchStreams).WithShutdown(lend.Draining))
+	rpc.Register(gs, a, o)
 	return healthSrv
 }
 
@@ -614,19 +572,3 @@ func DemoKeyPath(database string) (string, error) {
 	}
 	return filepath.Clean(path) + ".key", nil
 }
-
-// Sealer adapts a pii.Keyring to the household.Sealer port.
-type Sealer struct{ Keyring *pii.Keyring }
-
-// Seal implements household.Sealer; the household id is bound in as
-// associated data so a ciphertext cannot be moved to another household.
-func (s Sealer) Seal(householdID string, id idnum.PersonID) (household.SealedID, error) {
-	sealed, err := s.Keyring.Seal([]byte(id.Raw()), []byte(householdID))
-	if err != nil {
-		return household.SealedID{}, err
-	}
-	return household.SealedID{KeyID: sealed.KeyID, Ciphertext: sealed.Ciphertext, Index: s.Keyring.BlindIndex(id.Raw())}, nil
-}
-
-// Index implements household.Sealer.
-func (s Sealer) Index(id idnum.PersonID) []byte { return s.Keyring.BlindIndex(id.Raw()) }

@@ -33,12 +33,9 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite/sqlitetest"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/idnum"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
-	"github.com/sanzhi/sanzhi/scoring/catalogue"
-	"github.com/sanzhi/sanzhi/scoring/evidence"
-	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -253,8 +250,7 @@ func listServices(t *testing.T, conn *grpc.ClientConn) []string {
 // so forgetting one is a test failure, not a silent outage.
 func TestEveryMethodIsInTheAuthorisationTable(t *testing.T) {
 	gs := grpc.NewServer()
-	registerServices(gs, household.NewService(nil, nil, time.Now), &rpc.Audit{}, catalogue.NewService(nil, time.Now),
-		evidence.NewService(nil, nil, time.Now), policies.NewService(nil, PolicyChecker, time.Now), nil, Lending{})
+	registerServices(gs, &app.App{}, rpc.Serving{})
 	// The floors are in the API but served only by a bench build with
 	// --bench-floors; the table must still know them.
 	sanzhiv1.RegisterFloorServiceServer(gs, sanzhiv1.UnimplementedFloorServiceServer{})

@@ -492,7 +492,7 @@ func (tx *Tx) AppendEvent(ctx context.Context, ev *evidence.Event) error {
 		return internal(err, "appending an event")
 	}
 	ev.Seq = seq
-	return nil
+	return tx.evidenceEvent(ctx, ev)
 }
 
 // Events implements evidence.Reader.

@@ -93,6 +93,8 @@ type Store struct {
 	decisions *decisionCache
 	// log receives tamper warnings from audit reads (audit_columns.go).
 	log *slog.Logger
+	// react is what other contexts write with a village-side event (React).
+	react Reactions
 }
 
 // New returns a Store over conn.
@@ -111,6 +113,8 @@ type Tx struct {
 	// are inserted together when fn returns, in as few statements as
 	// possible (a batch of evidence writes hundreds). Nil outside write.
 	records *[]audit.Record
+	// react is the store's Reactions, nil outside write transactions.
+	react *Reactions
 }
 
 func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {
@@ -125,7 +129,7 @@ func (s *Store) write(ctx context.Context, fn func(*Tx) error) error {
 // inserts the audit records fn queued before it commits.
 func (s *Store) writeWith(ctx context.Context, run func(context.Context, func(Querier) error) error, fn func(*Tx) error) error {
 	return run(ctx, func(q Querier) error {
-		tx := &Tx{q: q, d: &s.dialect, records: new([]audit.Record)}
+		tx := &Tx{q: q, d: &s.dialect, records: new([]audit.Record), react: &s.react}
 		if err := fn(tx); err != nil {
 			return err
 		}

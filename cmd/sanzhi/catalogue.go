@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -69,7 +68,7 @@ against its county base when --base names the county document it inherits.`,
 	var apiKey string
 	// withActor authenticates the caller by its key, like the server does;
 	// without a key the caller is the local operator (county base only).
-	withActor := func(ctx context.Context, fn func(db server.Store, p *access.Principal) error) error {
+	withActor := func(ctx context.Context, fn func(svc *catalogue.Service, p *access.Principal) error) error {
 		db, err := open(ctx)
 		if err != nil {
 			return err
@@ -79,7 +78,11 @@ against its county base when --base names the county document it inherits.`,
 		if err != nil {
 			return err
 		}
-		return fn(db, p)
+		a, err := services(db.Store(), nil)
+		if err != nil {
+			return err
+		}
+		return fn(a.Catalogues, p)
 	}
 
 	upload := &cobra.Command{
@@ -102,11 +105,11 @@ that village's clerk or reviewer.`,
 				return fmt.Errorf("%s: %d problem(s); nothing stored", args[0], n)
 			}
 			parent := sum.Owner().Name()
-			return withActor(cmd.Context(), func(db server.Store, p *access.Principal) error {
+			return withActor(cmd.Context(), func(svc *catalogue.Service, p *access.Principal) error {
 				if err := access.Authorise(p, access.CatalogueUpload, rpc.Target(parent)); err != nil {
 					return err
 				}
-				v, err := catalogue.NewService(db.Store().Catalogues(), time.Now).Upload(cmd.Context(), p, parent, doc)
+				v, err := svc.Upload(cmd.Context(), p, parent, doc)
 				if err != nil {
 					printViolations(cmd.OutOrStdout(), args[0], err)
 					return err
@@ -135,11 +138,11 @@ replaces becomes superseded. The principal whose key is given must not be the up
 reviewer of the village for a village document.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withActor(cmd.Context(), func(db server.Store, p *access.Principal) error {
+			return withActor(cmd.Context(), func(svc *catalogue.Service, p *access.Principal) error {
 				if err := access.Authorise(p, access.CatalogueActivate, rpc.Target(args[0])); err != nil {
 					return err
 				}
-				v, err := catalogue.NewService(db.Store().Catalogues(), time.Now).Activate(cmd.Context(), p, args[0])
+				v, err := svc.Activate(cmd.Context(), p, args[0])
 				if err != nil {
 					printViolations(cmd.OutOrStdout(), "", err)
 					return err

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -15,8 +14,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/assess"
-	"github.com/sanzhi/sanzhi/scoring/catalogue"
-	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 	"github.com/sanzhi/sanzhi/scoring/policy"
@@ -46,14 +43,17 @@ func explainCmd(database *string, open func(context.Context) (server.Store, erro
 			}
 			defer db.Close()
 			st := db.Store()
-			now := time.Now
+			a, err := services(st, kr)
+			if err != nil {
+				return err
+			}
 			var doc []byte
 			if policyFile != "" {
 				if doc, err = os.ReadFile(policyFile); err != nil {
 					return err
 				}
 			} else {
-				v, err := policies.NewService(st.Policies(), server.PolicyChecker, now).Get(ctx, policies.ProductName(bank, product)+"/policies/active")
+				v, err := a.Policies.Get(ctx, policies.ProductName(bank, product)+"/policies/active")
 				if err != nil {
 					return fmt.Errorf("the active policy of %s: %w", policies.ProductName(bank, product), err)
 				}
@@ -65,7 +65,7 @@ func explainCmd(database *string, open func(context.Context) (server.Store, erro
 				return errors.New("the policy is invalid")
 			}
 
-			h, err := household.NewService(st.Households(), server.Sealer{Keyring: kr}, now).Get(ctx, hhName)
+			h, err := a.Households.Get(ctx, hhName)
 			if err != nil {
 				return err
 			}
@@ -77,7 +77,7 @@ func explainCmd(database *string, open func(context.Context) (server.Store, erro
 			if err != nil {
 				return fmt.Errorf("stored 身份证号 of %s: %w", hhName, err)
 			}
-			ev := evidence.NewService(st.Evidence(), catalogue.NewService(st.Catalogues(), now), now)
+			ev := a.Evidence
 			bal, err := ev.Points(ctx, hhName, asOf)
 			if err != nil {
 				return err

@@ -20,7 +20,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/resource"
-	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/evidence/csvrows"
 )
@@ -96,8 +95,11 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 			if err := access.Authorise(p, access.EvidenceSubmit, rpc.Target(parent)); err != nil {
 				return err
 			}
-			cats := catalogue.NewService(db.Store().Catalogues(), time.Now)
-			svc := evidence.NewService(db.Store().Evidence(), cats, time.Now)
+			a, err := services(db.Store(), nil)
+			if err != nil {
+				return err
+			}
+			svc := a.Evidence
 
 			var bar *progressbar.ProgressBar
 			if !dryRun {

@@ -21,9 +21,10 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/internal/cli"
-	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 func main() {
@@ -250,8 +251,11 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 			}
 			defer db.Close()
 			st := db.Store()
-			svc := household.NewService(st.Households(), server.Sealer{Keyring: kr}, time.Now)
-			res, err := demo.Seed(cmd.Context(), svc, st, time.Now)
+			a, err := services(st, kr)
+			if err != nil {
+				return err
+			}
+			res, err := demo.Seed(cmd.Context(), a.Households, st, time.Now)
 			if err != nil {
 				return err
 			}
@@ -270,4 +274,11 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 	seed.Flags().StringVar(&keyFile, "data-key-file", "", "data key file (default: generated beside the SQLite database)")
 	cmd.AddCommand(seed)
 	return cmd
+}
+
+// services builds the services over st as sanzhid does (app.New): the
+// commands run the same rules, reactions included, as the server. kr may
+// be nil for a command that never touches a 身份证号.
+func services(st *sqlstore.Store, kr *pii.Keyring) (*app.App, error) {
+	return app.New(app.Deps{Store: st, Keyring: kr})
 }

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/scoring/points"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 	"github.com/sanzhi/sanzhi/scoring/policy"
@@ -85,7 +85,11 @@ is an error.`,
 		if err != nil {
 			return err
 		}
-		return fn(policies.NewService(db.Store().Policies(), server.PolicyChecker, time.Now), p)
+		a, err := services(db.Store(), nil)
+		if err != nil {
+			return err
+		}
+		return fn(a.Policies, p)
 	}
 	show := func(w io.Writer, v *policies.Version, what string) {
 		fmt.Fprintf(w, "%s: %s, content hash %s, %s\n", v.Name(), v.State, v.ContentHash, what)
@@ -100,7 +104,7 @@ is an error.`,
 			if err != nil {
 				return err
 			}
-			meta, err := server.PolicyChecker(doc)
+			meta, err := app.PolicyChecker(doc)
 			if err != nil {
 				n := printPolicyProblems(cmd.OutOrStdout(), args[0], err)
 				return fmt.Errorf("%s: %d problem(s); nothing stored", args[0], n)

@@ -21,9 +21,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/resource"
-	"github.com/sanzhi/sanzhi/scoring/catalogue"
-	"github.com/sanzhi/sanzhi/scoring/evidence"
-	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 // reassessCmd starts (or resumes) the batch re-assessment of a bank
@@ -104,10 +101,11 @@ the heads' dates of birth from the encrypted 身份证号.`,
 				}
 			}
 
-			now := time.Now
-			cats := catalogue.NewService(st.Catalogues(), now)
-			hh := household.NewService(st.Households(), server.Sealer{Keyring: kr}, now)
-			svc := server.NewLending(st, kr, evidence.NewService(st.Evidence(), cats, now), hh, now)
+			a, err := services(st, kr)
+			if err != nil {
+				return err
+			}
+			svc := a.Lending
 			svc.SetRunPage(pageSize)
 
 			t0 := time.Now().UTC().Truncate(time.Microsecond)

@@ -86,7 +86,11 @@ Exits non-zero when a decision differs.`,
 			if err != nil {
 				return err
 			}
-			svc := credit.NewService(st.Lending(), server.NewActivePolicies(st.Policies()), nil, time.Now)
+			a, err := services(st, nil)
+			if err != nil {
+				return err
+			}
+			svc := a.Lending
 			out := cmd.OutOrStdout()
 
 			if len(args) == 1 {
@@ -125,7 +129,7 @@ Exits non-zero when a decision differs.`,
 			}
 			var odd []*sanzhiv1.DecisionReplay
 			start := time.Now()
-			sum, err := server.ReplayRange(ctx, st, svc, q, workers,
+			sum, err := a.ReplayRange(ctx, q, workers,
 				func(r *credit.DecisionReplay) { odd = append(odd, rpc.ReplayOut(r)) },
 				func(done int64) {
 					if bar != nil {
@@ -159,7 +163,7 @@ Exits non-zero when a decision differs.`,
 			if q.Bank != "" {
 				subject = credit.ProductName(q.Bank, q.Product)
 			}
-			if err := server.RecordRangeReplay(ctx, st, p.ID, subject, q, sum, time.Now()); err != nil {
+			if err := a.RecordRangeReplay(ctx, p.ID, subject, q, sum, time.Now()); err != nil {
 				return err
 			}
 			if sum.Different > 0 {

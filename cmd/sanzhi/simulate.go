@@ -22,7 +22,6 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/idnum"
-	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 	"github.com/sanzhi/sanzhi/scoring/policy"
@@ -108,8 +107,12 @@ households, the SHA-256 of the output), committed before any output is written.`
 			}
 			defer db.Close()
 			st := db.Store()
+			a, err := services(st, kr)
+			if err != nil {
+				return err
+			}
 			if againstActive {
-				v, err := policies.NewService(st.Policies(), server.PolicyChecker, time.Now).Get(ctx, policies.ProductName(bank, product)+"/policies/active")
+				v, err := a.Policies.Get(ctx, policies.ProductName(bank, product)+"/policies/active")
 				if err != nil {
 					return fmt.Errorf("the active policy of %s: %w", policies.ProductName(bank, product), err)
 				}
@@ -162,7 +165,7 @@ households, the SHA-256 of the output), committed before any output is written.`
 
 			start := time.Now()
 			run := simrun.Run{New: newP, Base: baseP, Day: day, Keyring: kr,
-				Catalogues: catalogue.NewService(st.Catalogues(), time.Now), Now: now, Workers: workers}
+				Catalogues: a.Catalogues, Now: now, Workers: workers}
 			rec := policies.Simulation{Bank: newP.Bank, Product: newP.Product, Version: newP.Version, ContentHash: newP.Hash(),
 				AsOf: string(day), Villages: villages, Format: format}
 			if baseP != nil {
@@ -190,7 +193,7 @@ households, the SHA-256 of the output), committed before any output is written.`
 				job.Each = hhOut.Write
 				job.Extra = func() []byte { _ = hhOut.Close(); return hhBuf.Bytes() }
 			}
-			report, out, err := simrun.Simulate(ctx, st, policies.NewService(st.Policies(), server.PolicyChecker, time.Now), job)
+			report, out, err := simrun.Simulate(ctx, st, a.Policies, job)
 			if bar != nil {
 				_ = bar.Finish()
 			}

@@ -37,18 +37,7 @@ type Service struct {
 	store Store
 	cats  Catalogues
 	now   func() time.Time
-	// onEvent, when set, runs in the transaction of every domain event
-	// (see SetEventHook).
-	onEvent EventHook
 }
-
-// EventHook reacts to a domain event inside the transaction that raised
-// it: what it writes commits with the event or not at all. The lending
-// side freezes a black-listed household's lines this way.
-type EventHook func(ctx context.Context, tx Writer, ev *Event) error
-
-// SetEventHook installs h; call it before serving.
-func (s *Service) SetEventHook(h EventHook) { s.onEvent = h }
 
 // NewService returns a Service. now is the clock (time.Now in production).
 func NewService(store Store, cats Catalogues, now func() time.Time) *Service {
@@ -663,13 +652,7 @@ func (s *Service) event(ctx context.Context, tx Writer, typ string, e *Evidence,
 		ID: uuid.Must(uuid.NewV7()).String(), Type: typ, Village: e.Village, Household: e.Household,
 		EvidenceID: e.ID, EffectiveOn: effective, Time: s.clock(),
 	}
-	if err := tx.AppendEvent(ctx, ev); err != nil {
-		return err
-	}
-	if s.onEvent != nil {
-		return s.onEvent(ctx, tx, ev)
-	}
-	return nil
+	return tx.AppendEvent(ctx, ev)
 }
 
 // record is the audit record of one transition: the evidence's identity,

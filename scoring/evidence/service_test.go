@@ -15,7 +15,6 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/pii"
-	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
 	catalogues "github.com/sanzhi/sanzhi/examples/catalogues"
@@ -78,7 +77,7 @@ func newFixture(t *testing.T, st *sqlstore.Store, homes int) *fixture {
 	_, _ = rand.Read(key)
 	kr, err := pii.NewKeyring(secret, "k1", key)
 	require.NoError(t, err)
-	f.hh = household.NewService(st.Households(), server.Sealer{Keyring: kr}, f.now)
+	f.hh = household.NewService(st.Households(), pii.Sealer{Keyring: kr}, f.now)
 	f.clerk = &access.Principal{ID: "clerk", Role: access.VillageClerk, Scope: access.Scope{Villages: []string{nanyang}}}
 	f.reviewer = &access.Principal{ID: "reviewer", Role: access.VillageReviewer, Scope: access.Scope{Villages: []string{nanyang}}}
 	f.reviewer2 = &access.Principal{ID: "reviewer2", Role: access.VillageReviewer, Scope: access.Scope{Villages: []string{nanyang}}}

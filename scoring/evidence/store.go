@@ -143,6 +143,9 @@ type Writer interface {
 	// stored version differs. On success
 	// s.Version is incremented.
 	AppendEntries(ctx context.Context, s *Sheet, entries []points.Entry) error
-	// AppendEvent writes ev to the outbox and sets its Seq.
+	// AppendEvent writes ev to the outbox and sets its Seq. Other contexts
+	// react to it in this transaction (the lending side freezes a
+	// black-listed household's lines), so their writes commit with the
+	// event or not at all; their errors are returned as they are.
 	AppendEvent(ctx context.Context, ev *Event) error
 }

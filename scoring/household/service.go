@@ -38,18 +38,7 @@ type Service struct {
 	store  Store
 	sealer Sealer
 	now    func() time.Time
-	// onFacts, when set, runs in the transaction of every facts update
-	// (see SetFactsHook).
-	onFacts FactsHook
 }
-
-// FactsHook reacts to a new facts version inside the transaction that
-// records it, given the previous version: the lending side freezes a
-// household's lines when it is newly flagged a dishonest debtor (失信被执行人).
-type FactsHook func(ctx context.Context, tx Writer, h *Household, prev Facts) error
-
-// SetFactsHook installs f; call it before serving.
-func (s *Service) SetFactsHook(f FactsHook) { s.onFacts = f }
 
 // NewService returns a Service. now is the clock (time.Now in production).
 func NewService(store Store, sealer Sealer, now func() time.Time) *Service {
@@ -488,10 +477,8 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 			}
 			prev := h.Facts
 			h.Facts = f
-			if s.onFacts != nil {
-				if err := s.onFacts(ctx, tx, h, prev); err != nil {
-					return err
-				}
+			if err := tx.FactsChanged(ctx, h, prev); err != nil {
+				return err
 			}
 		}
 		h.UpdateTime = now

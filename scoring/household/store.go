@@ -53,4 +53,10 @@ type Writer interface {
 	// InsertFacts appends a facts version. AlreadyExists when the version
 	// exists (a concurrent update won).
 	InsertFacts(ctx context.Context, householdID string, f Facts) error
+	// FactsChanged announces, in this transaction, that h's facts (as
+	// inserted) replaced prev. Other contexts react to it here (the
+	// lending side freezes the lines of a household newly flagged a
+	// dishonest debtor, 失信被执行人), so their writes commit with the
+	// facts or not at all; their errors are returned as they are.
+	FactsChanged(ctx context.Context, h *Household, prev Facts) error
 }

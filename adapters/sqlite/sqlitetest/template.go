@@ -1,6 +1,9 @@
 // Package sqlitetest gives tests copies of SQLite databases that are
 // expensive to build, such as the seeded demo county: each is built once
-// per test binary and copied for every test that asks.
+// per test binary and copied for every test that asks. When the
+// directory SANZHI_TEST_TEMPLATES holds a subdirectory named by the key,
+// that is the template, built once for every test binary of the run
+// (`make test` seeds the demo county there with the CLI).
 package sqlitetest
 
 import (
@@ -14,9 +17,10 @@ import (
 )
 
 type template struct {
-	once sync.Once
-	dir  string
-	err  error
+	once   sync.Once
+	dir    string
+	err    error
+	shared bool // dir belongs to the run (SANZHI_TEST_TEMPLATES): never removed here
 }
 
 var (
@@ -42,6 +46,13 @@ func Copy(t testing.TB, key, name string, build func(path string) error) string 
 	}
 	mu.Unlock()
 	tpl.once.Do(func() {
+		if shared := os.Getenv("SANZHI_TEST_TEMPLATES"); shared != "" {
+			dir := filepath.Join(shared, key)
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				tpl.dir, tpl.shared = dir, true
+				return
+			}
+		}
 		// Not t.TempDir: the template outlives the test that built it.
 		dir, err := os.MkdirTemp("", "sanzhi-template-")
 		tpl.dir, tpl.err = dir, err
@@ -99,7 +110,7 @@ func RemoveAll() {
 	mu.Lock()
 	defer mu.Unlock()
 	for _, tpl := range templates {
-		if tpl.dir != "" {
+		if tpl.dir != "" && !tpl.shared {
 			_ = os.RemoveAll(tpl.dir)
 		}
 	}

@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -21,47 +21,34 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/policy"
 )
 
-// NewLending builds the lending service over the store and installs its
-// reactions on the village side: a black-list entry posted, or a household
-// newly flagged a dishonest debtor, freezes the household's lines in the
-// same transaction.
-func NewLending(st *sqlstore.Store, kr *pii.Keyring, ev *evidence.Service, hh *household.Service, now func() time.Time) *credit.Service {
-	svc := credit.NewService(st.Lending(), NewActivePolicies(st.Policies()),
-		LendingInputs{Keyring: kr,
-			Catalogues: catalogue.NewService(st.Catalogues(), now)}, now)
-	if st.ConcurrentWriters() {
-		svc.SetRunCommitters(2) // a page's inserts overlap the previous page's commit
+// lendingReactions are the lending side's writes in the transaction of a
+// village-side change: a black-list entry posted, or a household newly
+// flagged a dishonest debtor, freezes the household's lines, and the
+// freeze commits with the change or not at all.
+func lendingReactions(svc *credit.Service) sqlstore.Reactions {
+	return sqlstore.Reactions{
+		Evidence: func(ctx context.Context, tx credit.Writer, e *evidence.Event) error {
+			if e.Type != evidence.EventBlacklisted {
+				return nil // a lifted listing re-assesses (the sheet changed); the bank unfreezes
+			}
+			banks, err := svc.Freeze(ctx, tx, e.Household, credit.FreezeBlacklisted, "evidence "+e.EvidenceID)
+			pokeSoon(svc, banks)
+			return err
+		},
+		Facts: func(ctx context.Context, tx credit.Writer, h *household.Household, prev household.Facts) error {
+			if !h.Facts.DishonestDebtor || prev.DishonestDebtor {
+				return nil
+			}
+			banks, err := svc.Freeze(ctx, tx, h.ID, credit.FreezeDishonestDebtor, "facts version "+strconv.FormatInt(h.Facts.Version, 10))
+			pokeSoon(svc, banks)
+			return err
+		},
 	}
-	ev.SetEventHook(func(ctx context.Context, tx evidence.Writer, e *evidence.Event) error {
-		if e.Type != evidence.EventBlacklisted {
-			return nil // a lifted listing re-assesses (the sheet changed); the bank unfreezes
-		}
-		w, ok := tx.(credit.Writer)
-		if !ok {
-			return fault.New(fault.Internal, "LENDING_TX", "the evidence transaction cannot write lending state")
-		}
-		banks, err := svc.Freeze(ctx, w, e.Household, credit.FreezeBlacklisted, "evidence "+e.EvidenceID)
-		pokeSoon(svc, banks)
-		return err
-	})
-	hh.SetFactsHook(func(ctx context.Context, tx household.Writer, h *household.Household, prev household.Facts) error {
-		if !h.Facts.DishonestDebtor || prev.DishonestDebtor {
-			return nil
-		}
-		w, ok := tx.(credit.Writer)
-		if !ok {
-			return fault.New(fault.Internal, "LENDING_TX", "the household transaction cannot write lending state")
-		}
-		banks, err := svc.Freeze(ctx, w, h.ID, credit.FreezeDishonestDebtor, "facts version "+strconv.FormatInt(h.Facts.Version, 10))
-		pokeSoon(svc, banks)
-		return err
-	})
-	return svc
 }
 
 // pokeSoon wakes the webhook dispatcher and watchers shortly after a
 // freeze written in another service's transaction, which commits after
-// the hook returns: 50 ms covers a commit; should it take longer, the
+// the reaction returns: 50 ms covers a commit; should it take longer, the
 // dispatcher's poll finds the events anyway.
 func pokeSoon(svc *credit.Service, banks []string) {
 	if len(banks) > 0 {

@@ -1,4 +1,4 @@
-package server
+package app
 
 import (
 	"context"
@@ -31,7 +31,7 @@ const replayPage = 2000
 // nil, is called with every replay that is not identical (from the
 // workers, one at a time); progress, when not nil, with the number done
 // after each page. It stops at the first store error.
-func ReplayRange(ctx context.Context, st *sqlstore.Store, svc *credit.Service, q sqlstore.DecisionScan, workers int,
+func (a *App) ReplayRange(ctx context.Context, q sqlstore.DecisionScan, workers int,
 	each func(*credit.DecisionReplay), progress func(done int64)) (ReplaySummary, error) {
 	sum := ReplaySummary{Reasons: map[string]int64{}}
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -41,7 +41,7 @@ func ReplayRange(ctx context.Context, st *sqlstore.Store, svc *credit.Service, q
 		defer close(pages)
 		q.Limit = replayPage
 		for {
-			ds, err := st.ScanDecisions(ctx, q)
+			ds, err := a.Store.ScanDecisions(ctx, q)
 			if err != nil {
 				cancel(err)
 				return
@@ -73,7 +73,7 @@ func ReplayRange(ctx context.Context, st *sqlstore.Store, svc *credit.Service, q
 					if i >= int64(len(page)) || ctx.Err() != nil {
 						break
 					}
-					r, err := replayOne(ctx, st, svc, page[i])
+					r, err := a.replayOne(ctx, page[i])
 					if err != nil {
 						cancel(err)
 						break
@@ -121,10 +121,10 @@ func ReplayRange(ctx context.Context, st *sqlstore.Store, svc *credit.Service, q
 
 // replayOne replays d; an override replays the automated decision it
 // replaced, read by id.
-func replayOne(ctx context.Context, st *sqlstore.Store, svc *credit.Service, d *credit.Decision) (*credit.DecisionReplay, error) {
+func (a *App) replayOne(ctx context.Context, d *credit.Decision) (*credit.DecisionReplay, error) {
 	auto := d
 	if d.Kind == credit.Override {
-		if err := st.Lending().Read(ctx, func(tx credit.Reader) error {
+		if err := a.Store.Lending().Read(ctx, func(tx credit.Reader) error {
 			var err error
 			auto, err = tx.Decision(ctx, d.Overrides)
 			return err
@@ -132,14 +132,14 @@ func replayOne(ctx context.Context, st *sqlstore.Store, svc *credit.Service, d *
 			return nil, err
 		}
 	}
-	return svc.ReplayStored(ctx, d, auto)
+	return a.Lending.ReplayStored(ctx, d, auto)
 }
 
 // RecordRangeReplay audits a range replay: one entry for the whole range
 // (one per decision would grow the log by the whole portfolio at each
 // regulator's visit), naming the range and the verdict counts. subject is
 // the bank product replayed, or "decisions" for every bank's.
-func RecordRangeReplay(ctx context.Context, st *sqlstore.Store, actor, subject string, q sqlstore.DecisionScan, s ReplaySummary, now time.Time) error {
+func (a *App) RecordRangeReplay(ctx context.Context, actor, subject string, q sqlstore.DecisionScan, s ReplaySummary, now time.Time) error {
 	rec := audit.Record{Time: now, Actor: actor, Action: credit.ActionReplay + "_range", Subject: subject,
 		Payload: map[string]string{"identical": strconv.FormatInt(s.Identical, 10),
 			"different": strconv.FormatInt(s.Different, 10), "unreplayable": strconv.FormatInt(s.Unreplayable, 10)}}
@@ -152,5 +152,5 @@ func RecordRangeReplay(ctx context.Context, st *sqlstore.Store, actor, subject s
 	if !q.Until.IsZero() {
 		rec.Payload["to"] = q.Until.UTC().Format(time.RFC3339Nano)
 	}
-	return st.Lending().Write(ctx, func(tx credit.Writer) error { return tx.Record(ctx, rec) })
+	return a.Store.Lending().Write(ctx, func(tx credit.Writer) error { return tx.Record(ctx, rec) })
 }
