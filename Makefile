@@ -78,15 +78,18 @@ build: ## build bin/sanzhid and bin/sanzhi
 
 .PHONY: test
 test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
-	@# The demo seeds half a year of evidence through the real service: its
-	@# package takes minutes under the race detector, past go test's 10 min
-	@# default when the machine is busy.
+	@# The seeded demo county is built once, by the CLI without the race
+	@# detector (seconds, not minutes), and every test binary that needs it
+	@# copies it (adapters/sqlite/sqlitetest, SANZHI_TEST_TEMPLATES).
+	@# adapters/demo is sequential code whose tests seed whole counties:
+	@# they run in the second pass, without -race.
 	@# -parallel 6: parallel tests here wait on fsync (a database per case),
 	@# so more of them than the 2 cores overlap their waits.
-	$(GO) test -race -count=1 -parallel 6 -timeout 30m ./...
-	@# Second pass, no race detector: the demo tests that seed whole counties
-	@# of their own (sequential code; minutes each under -race, where they skip).
-	$(GO) test -count=1 -run 'TestDeterministic|TestInterruptedSeedResumesNextDay|TestHistoryStartsAfterTheCatalogue' ./adapters/demo/
+	@tpl=$$(mktemp -d) && trap 'rm -rf "$$tpl"' EXIT && mkdir "$$tpl/demo" && \
+	  echo "==> demo county template" && \
+	  $(GO) run ./cmd/sanzhi demo seed --database "sqlite://$$tpl/demo/demo.db" >/dev/null && \
+	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -race -count=1 -parallel 6 -timeout 30m $$($(GO) list ./... | grep -v '/adapters/demo$$') && \
+	  $(GO) test -count=1 ./adapters/demo/
 
 .PHONY: bench
 bench: ## run the benchmarks
