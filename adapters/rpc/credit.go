@@ -410,13 +410,10 @@ func textsOut(ts []credit.Text) []*sanzhiv1.Explanation {
 func LineOut(v *credit.View) *sanzhiv1.CreditLine {
 	l, d := v.Line, v.Decision
 	out := &sanzhiv1.CreditLine{Name: credit.LineName(l.Bank, l.Product, l.ID), Household: l.Household,
-		Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: l.Available().StringFixed(2),
+		Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: v.Available().StringFixed(2),
 		Rate: l.Rate.String(), Status: string(v.Status), ValidUntil: string(l.ValidUntil),
 		Decision: credit.DecisionName(l.Bank, l.Product, l.DecisionID), FreezeReason: l.FreezeReason,
 		ExposureCap: l.ExposureCap.StringFixed(2), Version: int32(l.Version), UpdateTime: timestamppb.New(l.UpdateTime)}
-	if v.Status != lending.StatusActive {
-		out.Available = "0.00" // nothing can be drawn from a line that is not active
-	}
 	if d != nil {
 		out.Grade, out.Score, out.Eligible = d.Grade, int32(d.Score), d.Eligible
 		out.KnockOuts, out.Declines = textsOut(d.Explanation.KnockOuts), textsOut(d.Explanation.Declines)

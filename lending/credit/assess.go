@@ -26,6 +26,15 @@ type View struct {
 	Status   lending.Status // effective on the day (expiry by date applied)
 }
 
+// Available is what the household may draw today: the line's headroom
+// while it is active, nothing while it is frozen, expired or closed.
+func (v *View) Available() decimal.Decimal {
+	if v.Status != lending.StatusActive {
+		return decimal.Zero
+	}
+	return v.Line.Available()
+}
+
 func view(l *Line, d *Decision, today household.Date) *View {
 	return &View{Line: l, Decision: d, Status: l.StatusOn(today)}
 }
