@@ -34,7 +34,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/rpc"
 	examples "github.com/sanzhi/sanzhi/examples/catalogues"
 	policyexamples "github.com/sanzhi/sanzhi/examples/policies"
 	"github.com/sanzhi/sanzhi/fault"
@@ -400,11 +399,11 @@ func ensurePrincipal(ctx context.Context, store access.Store, dp *Principal, t t
 	if err := p.Validate(); err != nil {
 		return fmt.Errorf("demo principal %s: %w", dp.Name, err)
 	}
-	err := store.CreatePrincipal(ctx, p, rpc.HashKey(dp.Key))
+	err := store.CreatePrincipal(ctx, p, access.HashKey(dp.Key))
 	if !fault.Is(err, fault.AlreadyExists) {
 		return err
 	}
-	got, kerr := store.PrincipalByKey(ctx, rpc.HashKey(dp.Key))
+	got, kerr := store.PrincipalByKey(ctx, access.HashKey(dp.Key))
 	if kerr == nil && got.Name == dp.Name && got.Demo && got.Role == dp.Role {
 		return nil
 	}

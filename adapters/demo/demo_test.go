@@ -19,7 +19,6 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/demo"
-	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	examples "github.com/sanzhi/sanzhi/examples/catalogues"
@@ -285,10 +284,10 @@ func TestPrincipalsAuthenticate(t *testing.T) {
 	require.Len(t, res.Principals, len(demo.Principals()))
 	keys := map[string]bool{}
 	for _, dp := range res.Principals {
-		assert.True(t, strings.HasPrefix(dp.Key, rpc.KeyPrefix), dp.Key)
+		assert.True(t, strings.HasPrefix(dp.Key, access.KeyPrefix), dp.Key)
 		assert.False(t, keys[dp.Key], "duplicate key %s", dp.Key)
 		keys[dp.Key] = true
-		p, err := e.st.Principals().PrincipalByKey(ctx, rpc.HashKey(dp.Key))
+		p, err := e.st.Principals().PrincipalByKey(ctx, access.HashKey(dp.Key))
 		require.NoError(t, err, dp.Name)
 		assert.Equal(t, dp.Name, p.Name)
 		assert.Equal(t, dp.Role, p.Role)
@@ -432,7 +431,7 @@ func TestRefusesNonDemoRegulatorName(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, e.st.Principals().CreatePrincipal(ctx, &access.Principal{
 		ID: "r1", Name: "demo-regulator", Role: access.Regulator, CreateTime: fixedNow,
-	}, rpc.HashKey("sz_real")))
+	}, access.HashKey("sz_real")))
 	_, err := demo.Seed(ctx, e.svc, e.st, clock)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a demo principal")

@@ -137,13 +137,13 @@ func newAuditBenchServer(b *testing.B, st *sqlstore.Store, hs household.Store) *
 	gs := grpc.NewServer(rpc.ServerOptions(rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), false), v))...)
 	sanzhiv1.RegisterHouseholdServiceServer(gs, rpc.NewHouseholds(household.NewService(hs, pii.Sealer{Keyring: kr}, time.Now)))
 	conn := serveBufconn(b, gs)
-	apiKey, err := rpc.NewKey()
+	apiKey, err := access.NewKey()
 	if err != nil {
 		b.Fatal(err)
 	}
 	p := &access.Principal{ID: uuid.NewString(), Name: "bench-clerk-" + uuid.NewString()[:8], Role: access.VillageClerk,
 		Scope: access.Scope{Villages: []string{villageA}}, CreateTime: time.Now()}
-	if err := st.Principals().CreatePrincipal(context.Background(), p, rpc.HashKey(apiKey)); err != nil {
+	if err := st.Principals().CreatePrincipal(context.Background(), p, access.HashKey(apiKey)); err != nil {
 		b.Fatal(err)
 	}
 	return &auditBenchServer{

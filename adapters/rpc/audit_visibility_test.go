@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -73,7 +72,7 @@ func TestAuditVisibility(t *testing.T) {
 			"operator", lend.hhP, hhBP, "regulator"} {
 			t.Run(who, func(t *testing.T) {
 				ctx := e.as(who)
-				p, err := st.Principals().PrincipalByKey(context.Background(), rpc.HashKey(e.keys[who]))
+				p, err := st.Principals().PrincipalByKey(context.Background(), access.HashKey(e.keys[who]))
 				require.NoError(t, err)
 				seen := listAll(t, e, ctx, 3, &sanzhiv1.ListEntriesRequest{})
 				for seq, en := range all {

@@ -2,9 +2,6 @@ package rpc
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base32"
 	"net"
 	"strings"
 	"sync"
@@ -18,27 +15,6 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
 )
-
-// KeyPrefix starts every API key, so a leaked key is easy to recognise and
-// scan for.
-const KeyPrefix = "sz_"
-
-// NewKey returns a fresh API key: 256 random bits.
-func NewKey() (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return KeyPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)), nil
-}
-
-// HashKey is how keys are stored and looked up. Keys carry 256 random bits,
-// so a plain SHA-256 (not a slow password hash) cannot be brute-forced and
-// keeps authentication to one indexed read.
-func HashKey(key string) []byte {
-	h := sha256.Sum256([]byte(key))
-	return h[:]
-}
 
 // Authenticator identifies the caller of every non-public RPC: by API key
 // (gRPC metadata "authorization: Bearer KEY", which the HTTP gateway fills
@@ -115,10 +91,10 @@ func (a *Authenticator) Authenticate(ctx context.Context) (*access.Principal, er
 		return nil, unauthenticated("send one authorization header, not %d", len(auth))
 	case len(auth) == 1:
 		key, ok := strings.CutPrefix(auth[0], "Bearer ")
-		if !ok || !strings.HasPrefix(key, KeyPrefix) {
-			return nil, unauthenticated("authorization must be \"Bearer %s...\"", KeyPrefix)
+		if !ok || !strings.HasPrefix(key, access.KeyPrefix) {
+			return nil, unauthenticated("authorization must be \"Bearer %s...\"", access.KeyPrefix)
 		}
-		hash := HashKey(key)
+		hash := access.HashKey(key)
 		now := time.Now()
 		if p = a.cache.get(hash, now); p == nil {
 			found, err := a.store.PrincipalByKey(ctx, hash)

@@ -159,10 +159,10 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 
 func (e *env) addPrincipal(t testing.TB, name string, role access.Role, scope access.Scope, demo bool) {
 	t.Helper()
-	key, err := rpc.NewKey()
+	key, err := access.NewKey()
 	require.NoError(t, err)
 	p := &access.Principal{ID: uuid.NewString(), Name: name, Role: role, Scope: scope, Demo: demo, CreateTime: time.Now()}
-	require.NoError(t, e.st.Principals().CreatePrincipal(context.Background(), p, rpc.HashKey(key)))
+	require.NoError(t, e.st.Principals().CreatePrincipal(context.Background(), p, access.HashKey(key)))
 	e.keys[name], e.ids[name] = key, p.ID
 }
 

@@ -122,7 +122,7 @@ func TestRateLimitUnauthenticatedPerPeer(t *testing.T) {
 		e := newEnv(t, st)
 		clk := &fixedClock{t: time.Now()}
 		audit, principals := limitedAudit(t, e, rpc.RateLimits{PerPrincipal: 100, Burst: 100, PerPeer: 1, PeerBurst: 3}, clk)
-		bad := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+rpc.KeyPrefix+"guessed")
+		bad := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+access.KeyPrefix+"guessed")
 		for range 2 {
 			_, err := audit.GetCheckpoint(bad, &sanzhiv1.GetCheckpointRequest{})
 			requireCode(t, err, codes.Unauthenticated, "", "")

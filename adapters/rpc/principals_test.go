@@ -12,7 +12,6 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/access/principals"
-	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -25,7 +24,7 @@ func TestPrincipalChangesAreAudited(t *testing.T) {
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		ctx := context.Background()
-		svc := principals.NewService(st.PrincipalAdmin(), rpc.NewKeyAndHash, e.clock.Now)
+		svc := principals.NewService(st.PrincipalAdmin(), access.NewKeyAndHash, e.clock.Now)
 		op, err := st.Principals().PrincipalByName(ctx, "operator")
 		require.NoError(t, err)
 		with := func(key string) context.Context {
@@ -74,7 +73,7 @@ func TestPrincipalChangesAreAudited(t *testing.T) {
 		leaf, err := e.log.Entry(ctx, cp.Size-1, cp.Size)
 		require.NoError(t, err)
 		assert.NotContains(t, string(leaf.Leaf.Data), key)
-		assert.NotContains(t, string(leaf.Leaf.Data), hex.EncodeToString(rpc.HashKey(key)))
+		assert.NotContains(t, string(leaf.Leaf.Data), hex.EncodeToString(access.HashKey(key)))
 		_, err = e.client.ListHouseholds(with(key), &sanzhiv1.ListHouseholdsRequest{Parent: "villages/" + villageA})
 		require.NoError(t, err, "the new key works")
 
@@ -85,7 +84,7 @@ func TestPrincipalChangesAreAudited(t *testing.T) {
 		one(s0, principals.ActionRekey, "principals/"+p.ID)
 		_, err = e.client.ListHouseholds(with(newKey), &sanzhiv1.ListHouseholdsRequest{Parent: "villages/" + villageA})
 		require.NoError(t, err, "the new key works")
-		got, err := st.Principals().PrincipalByKey(ctx, rpc.HashKey(key))
+		got, err := st.Principals().PrincipalByKey(ctx, access.HashKey(key))
 		assert.True(t, fault.Is(err, fault.NotFound), "the old key is gone: %v %v", got, err)
 
 		s0 = size()
@@ -100,7 +99,7 @@ func TestPrincipalChangesAreAudited(t *testing.T) {
 		assert.Equal(t, s0, size(), "and neither writes")
 		// (The server's authenticator caches a key for seconds: the store
 		// is where revocation and re-keying take effect at once.)
-		rp, err := st.Principals().PrincipalByKey(ctx, rpc.HashKey(newKey))
+		rp, err := st.Principals().PrincipalByKey(ctx, access.HashKey(newKey))
 		require.NoError(t, err)
 		assert.False(t, rp.Active())
 

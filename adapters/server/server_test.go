@@ -130,10 +130,10 @@ func addPrincipal(t testing.TB, database, name string, role access.Role, scope a
 	db, err := OpenStore(ctx, database)
 	require.NoError(t, err)
 	defer db.Close()
-	key, err := rpc.NewKey()
+	key, err := access.NewKey()
 	require.NoError(t, err)
 	require.NoError(t, db.Store().Principals().CreatePrincipal(ctx, &access.Principal{
-		ID: uuid.NewString(), Name: name, Role: role, Scope: scope, CreateTime: time.Now()}, rpc.HashKey(key)))
+		ID: uuid.NewString(), Name: name, Role: role, Scope: scope, CreateTime: time.Now()}, access.HashKey(key)))
 	return key
 }
 

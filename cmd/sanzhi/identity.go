@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/rpc"
 )
 
 // LocalOperatorID is the actor the audit log records for a CLI command
@@ -48,7 +47,7 @@ func identify(ctx context.Context, store access.Store, key string, allowLocal bo
 		}
 		return nil, errors.New("this command acts for a principal: give its API key with --key or $" + keyEnv)
 	}
-	p, err := store.PrincipalByKey(ctx, rpc.HashKey(key))
+	p, err := store.PrincipalByKey(ctx, access.HashKey(key))
 	if err != nil {
 		return nil, fmt.Errorf("--key: no principal holds this key: %w", err)
 	}

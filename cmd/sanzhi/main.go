@@ -19,7 +19,6 @@ import (
 	"github.com/sanzhi/sanzhi/access/principals"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/pii"
-	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/app"
@@ -109,7 +108,7 @@ func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Comma
 		if err != nil {
 			return err
 		}
-		return fn(principals.NewService(db.Store().PrincipalAdmin(), rpc.NewKeyAndHash, time.Now), actor)
+		return fn(principals.NewService(db.Store().PrincipalAdmin(), access.NewKeyAndHash, time.Now), actor)
 	}
 	create := &cobra.Command{
 		Use:   "create",

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlite/sqlitetest"
 )
@@ -41,7 +41,7 @@ func TestPrincipalLifecycle(t *testing.T) {
 
 	store, err := server.OpenStore(context.Background(), db)
 	require.NoError(t, err)
-	p, err := store.Store().Principals().PrincipalByKey(context.Background(), rpc.HashKey(key))
+	p, err := store.Store().Principals().PrincipalByKey(context.Background(), access.HashKey(key))
 	require.NoError(t, err)
 	assert.Equal(t, "clerk-nanyang", p.Name)
 	assert.Equal(t, []string{"330483102215"}, p.Scope.Villages)
