@@ -256,17 +256,14 @@ func (s *Service) Get(ctx context.Context, name string) (*Version, error) {
 }
 
 // Page is one page of versions and the token for the next.
-type Page struct {
-	Versions  []*Version
-	NextToken string
-}
+type Page = docver.Page[*Version]
 
 // List returns a page of the owner's versions, newest first, without
 // their document text.
 func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageToken string) (Page, error) {
 	var v fault.Violations
 	owner := parseOwner(parent, "parent", &v)
-	items, next, err := docver.List(&v, "catalogues|"+parent, pageSize, pageToken,
+	return docver.List(&v, "catalogues|"+parent, pageSize, pageToken,
 		func(before, limit int) (items []*Version, err error) {
 			err = s.store.Read(ctx, func(tx Reader) error {
 				items, err = tx.CatalogueVersions(ctx, ListQuery{Owner: owner, Before: before, Limit: limit})
@@ -274,10 +271,6 @@ func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageT
 			})
 			return items, err
 		}, (*Version).number)
-	if err != nil {
-		return Page{}, err
-	}
-	return Page{Versions: items, NextToken: next}, nil
 }
 
 // LintResult is the outcome of Lint: what the document is and every

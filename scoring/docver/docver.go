@@ -164,26 +164,34 @@ func (d Doc) Supersede(name string, n, active int) error {
 		"%s is older than the active version %d", name, active)
 }
 
+// Page is one page of a version list and the token for the next ("" on
+// the last page).
+type Page[V any] struct {
+	Versions  []V
+	NextToken string
+}
+
 // List reads one page of a parent's versions, newest first. scope binds
 // the page token to its list (e.g. "policies|"+parent); v collects the
 // caller's own violations with the token's and the size's, and nothing is
 // read unless it is empty. read returns up to limit versions below
 // before (0: from the newest); number is a version's number.
 func List[V any](v *fault.Violations, scope string, size int32, token string,
-	read func(before, limit int) ([]V, error), number func(V) int) (items []V, next string, err error) {
+	read func(before, limit int) ([]V, error), number func(V) int) (Page[V], error) {
 	before, _ := paging.IntCursor(token, scope, v)
 	limit := paging.Limit(size, v)
 	if err := v.Err(); err != nil {
-		return nil, "", err
+		return Page[V]{}, err
 	}
 	// One more than asked says whether there is a next page.
-	items, err = read(int(before), limit+1)
+	items, err := read(int(before), limit+1)
 	if err != nil {
-		return nil, "", err
+		return Page[V]{}, err
 	}
+	page := Page[V]{Versions: items}
 	if len(items) > limit {
-		items = items[:limit]
-		next = paging.Token(scope, strconv.Itoa(number(items[limit-1])))
+		page.Versions = items[:limit]
+		page.NextToken = paging.Token(scope, strconv.Itoa(number(items[limit-1])))
 	}
-	return items, next, nil
+	return page, nil
 }

@@ -177,10 +177,7 @@ func (s *Service) Get(ctx context.Context, name string) (*Version, error) {
 }
 
 // Page is one page of versions and the token for the next.
-type Page struct {
-	Versions  []*Version
-	NextToken string
-}
+type Page = docver.Page[*Version]
 
 // List returns a page of a bank product's versions, newest first, without
 // their text.
@@ -190,7 +187,7 @@ func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageT
 		return Page{}, err
 	}
 	var v fault.Violations
-	items, next, err := docver.List(&v, "policies|"+parent, pageSize, pageToken,
+	return docver.List(&v, "policies|"+parent, pageSize, pageToken,
 		func(before, limit int) (items []*Version, err error) {
 			err = s.store.Read(ctx, func(tx Reader) error {
 				items, err = tx.PolicyVersions(ctx, ListQuery{Bank: bank, Product: product, Before: before, Limit: limit})
@@ -198,10 +195,6 @@ func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageT
 			})
 			return items, err
 		}, (*Version).number)
-	if err != nil {
-		return Page{}, err
-	}
-	return Page{Versions: items, NextToken: next}, nil
 }
 
 // Diff returns a unified line diff from version a to version b (names of
