@@ -98,3 +98,43 @@ func TestNumberAndName(t *testing.T) {
 	assert.Equal(t, 99999999999, n)
 	assert.Equal(t, "banks/b/products/p/policies/7", Name("banks/b/products/p", "policies", 7))
 }
+
+func TestList(t *testing.T) {
+	versions := []int{7, 6, 5, 4, 3, 2, 1}
+	read := func(before, limit int) ([]int, error) {
+		var out []int
+		for _, n := range versions {
+			if (before == 0 || n < before) && len(out) < limit {
+				out = append(out, n)
+			}
+		}
+		return out, nil
+	}
+	var got []int
+	token := ""
+	for range 10 {
+		var v fault.Violations
+		page, err := List(&v, "things|x", 3, token, read, func(n int) int { return n })
+		require.NoError(t, err)
+		got = append(got, page.Versions...)
+		if token = page.NextToken; token == "" {
+			break
+		}
+	}
+	assert.Equal(t, versions, got)
+
+	var v fault.Violations
+	first, err := List(&v, "things|x", 3, "", read, func(n int) int { return n })
+	require.NoError(t, err)
+	v = nil
+	_, err = List(&v, "things|y", 3, first.NextToken, read, func(n int) int { return n })
+	assert.True(t, fault.Is(err, fault.Invalid), "a token pages only its own list, got %v", err)
+
+	v = nil
+	v.Add("parent", "bad")
+	_, err = List(&v, "things|x", 3, "", func(int, int) ([]int, error) {
+		t.Fatal("read with violations")
+		return nil, nil
+	}, func(n int) int { return n })
+	assert.True(t, fault.Is(err, fault.Invalid))
+}
