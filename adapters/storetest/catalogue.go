@@ -2,9 +2,7 @@ package storetest
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,14 +11,55 @@ import (
 
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
-	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 )
 
 var (
 	countyOwner  = catalogue.Owner{Kind: catalogue.County, Code: villageA[:6]}
 	villageOwner = catalogue.Owner{Kind: catalogue.Village, Code: villageA}
+	// catalogueOwners are the docKind's parents: the village the
+	// scenarios work on, its county, another village of the county.
+	catalogueOwners = [3]catalogue.Owner{villageOwner, countyOwner, {Kind: catalogue.Village, Code: villageB}}
 )
+
+// catalogues is the catalogue versions as a docKind.
+var catalogues = docKind[*catalogue.Version]{
+	title: "Catalogue", action: "catalogue",
+	draft: func(p, n int) *catalogue.Version { return newVersion(catalogueOwners[p], n) },
+	read: func(s *sqlstore.Store, fn func(versionTx[*catalogue.Version]) error) error {
+		return s.Catalogues().Read(context.Background(), func(tx catalogue.Reader) error {
+			return fn(catalogueTx(tx, nil))
+		})
+	},
+	write: func(s *sqlstore.Store, fn func(versionTx[*catalogue.Version]) error) error {
+		return s.Catalogues().Write(context.Background(), func(tx catalogue.Writer) error {
+			return fn(catalogueTx(tx, tx))
+		})
+	},
+	same: assertSameVersion,
+	name: (*catalogue.Version).Name,
+	fields: func(v *catalogue.Version) versionFields {
+		return versionFields{&v.Version, &v.State, &v.Document, &v.ContentHash, &v.ActivatedBy, &v.ActivateTime, &v.SupersedeTime}
+	},
+}
+
+// catalogueTx is r (and w, in a write transaction) as a versionTx.
+func catalogueTx(r catalogue.Reader, w catalogue.Writer) versionTx[*catalogue.Version] {
+	ctx := context.Background()
+	tx := versionTx[*catalogue.Version]{
+		version: func(p, n int) (*catalogue.Version, error) { return r.CatalogueVersion(ctx, catalogueOwners[p], n) },
+		active:  func(p int) (*catalogue.Version, error) { return r.ActiveCatalogue(ctx, catalogueOwners[p]) },
+		list: func(p, before, limit int) ([]*catalogue.Version, error) {
+			return r.CatalogueVersions(ctx, catalogue.ListQuery{Owner: catalogueOwners[p], Before: before, Limit: limit})
+		},
+	}
+	if w != nil {
+		tx.insert = func(v *catalogue.Version) error { return w.InsertCatalogueVersion(ctx, v) }
+		tx.update = func(v *catalogue.Version) error { return w.UpdateCatalogueState(ctx, v) }
+		tx.record = func(rec audit.Record) error { return w.Record(ctx, rec) }
+	}
+	return tx
+}
 
 // newVersion builds a draft version n of o's catalogue. The document is
 // not a valid catalogue: stores keep text, the service validates it.
@@ -35,35 +74,6 @@ func newVersion(o catalogue.Owner, n int) *catalogue.Version {
 		v.Village, v.BaseVersion = o.Code, 1
 	}
 	return v
-}
-
-func insertVersion(t *testing.T, s *sqlstore.Store, v *catalogue.Version) {
-	t.Helper()
-	require.NoError(t, s.Catalogues().Write(context.Background(), func(tx catalogue.Writer) error {
-		return tx.InsertCatalogueVersion(context.Background(), v)
-	}))
-}
-
-func readVersion(t *testing.T, s *sqlstore.Store, o catalogue.Owner, n int) (*catalogue.Version, error) {
-	t.Helper()
-	var v *catalogue.Version
-	err := s.Catalogues().Read(context.Background(), func(tx catalogue.Reader) error {
-		var err error
-		v, err = tx.CatalogueVersion(context.Background(), o, n)
-		return err
-	})
-	return v, err
-}
-
-func readActive(t *testing.T, s *sqlstore.Store, o catalogue.Owner) (*catalogue.Version, error) {
-	t.Helper()
-	var v *catalogue.Version
-	err := s.Catalogues().Read(context.Background(), func(tx catalogue.Reader) error {
-		var err error
-		v, err = tx.ActiveCatalogue(context.Background(), o)
-		return err
-	})
-	return v, err
 }
 
 func assertSameVersion(t *testing.T, want, got *catalogue.Version, withDocument bool) {
@@ -92,17 +102,17 @@ func assertSameVersion(t *testing.T, want, got *catalogue.Version, withDocument 
 }
 
 func testCatalogueRoundTrip(t *testing.T, s *sqlstore.Store) {
-	ctx := context.Background()
 	county := newVersion(countyOwner, 1)
 	village := newVersion(villageOwner, 1)
-	insertVersion(t, s, county)
-	insertVersion(t, s, village)
+	k := catalogues
+	k.insert(t, s, county)
+	k.insert(t, s, village)
 
-	got, err := readVersion(t, s, countyOwner, 1)
+	got, err := k.version(s, 1, 1)
 	require.NoError(t, err)
 	assertSameVersion(t, county, got, true)
 	assert.Empty(t, got.Village)
-	got, err = readVersion(t, s, villageOwner, 1)
+	got, err = k.version(s, 0, 1)
 	require.NoError(t, err)
 	assertSameVersion(t, village, got, true)
 
@@ -110,227 +120,19 @@ func testCatalogueRoundTrip(t *testing.T, s *sqlstore.Store) {
 	at := base.Add(time.Hour)
 	got.State, got.ActivatedBy, got.ActivateTime = catalogue.Active, "checker", &at
 	got.Document, got.ContentHash = "tampered", "tampered"
-	require.NoError(t, s.Catalogues().Write(ctx, func(tx catalogue.Writer) error {
-		return tx.UpdateCatalogueState(ctx, got)
-	}))
-	after, err := readVersion(t, s, villageOwner, 1)
+	require.NoError(t, k.write(s, func(tx versionTx[*catalogue.Version]) error { return tx.update(got) }))
+	after, err := k.version(s, 0, 1)
 	require.NoError(t, err)
 	want := *village
 	want.State, want.ActivatedBy, want.ActivateTime = catalogue.Active, "checker", &at
 	assertSameVersion(t, &want, after, true)
 
-	active, err := readActive(t, s, villageOwner)
+	active, err := k.active(s, 0)
 	require.NoError(t, err)
 	assert.Equal(t, 1, active.Version)
 
-	var list []*catalogue.Version
-	require.NoError(t, s.Catalogues().Read(ctx, func(tx catalogue.Reader) error {
-		var err error
-		list, err = tx.CatalogueVersions(ctx, catalogue.ListQuery{Owner: countyOwner, Limit: 10})
-		return err
-	}))
+	list := k.list(t, s, 1, 0, 10)
 	require.Len(t, list, 1, "a county's list holds no village versions")
 	assertSameVersion(t, county, list[0], false)
 	assert.Empty(t, list[0].Document, "lists leave the document out")
-}
-
-func testCatalogueNotFound(t *testing.T, s *sqlstore.Store) {
-	insertVersion(t, s, newVersion(countyOwner, 1))
-	_, err := readVersion(t, s, countyOwner, 2)
-	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
-	_, err = readVersion(t, s, villageOwner, 1)
-	assert.True(t, fault.Is(err, fault.NotFound), "a county version is not the village's, got %v", err)
-	_, err = readActive(t, s, countyOwner)
-	assert.True(t, fault.Is(err, fault.NotFound), "a draft is not active, got %v", err)
-
-	ghost := newVersion(villageOwner, 9)
-	ghost.State = catalogue.Active
-	err = s.Catalogues().Write(context.Background(), func(tx catalogue.Writer) error {
-		return tx.UpdateCatalogueState(context.Background(), ghost)
-	})
-	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
-}
-
-func testCatalogueVersionsAreUnique(t *testing.T, s *sqlstore.Store) {
-	ctx := context.Background()
-	insertVersion(t, s, newVersion(countyOwner, 1))
-	insertVersion(t, s, newVersion(villageOwner, 1)) // same number, another owner
-	other := catalogue.Owner{Kind: catalogue.Village, Code: villageB}
-	insertVersion(t, s, newVersion(other, 1))
-
-	again := newVersion(countyOwner, 1)
-	again.Document = "different"
-	err := s.Catalogues().Write(ctx, func(tx catalogue.Writer) error {
-		return tx.InsertCatalogueVersion(ctx, again)
-	})
-	assert.True(t, fault.Is(err, fault.AlreadyExists), "got %v", err)
-	got, err := readVersion(t, s, countyOwner, 1)
-	require.NoError(t, err)
-	assert.NotEqual(t, "different", got.Document, "the first text stays")
-}
-
-// At most one active version per owner, whatever a caller does.
-func testCatalogueOneActive(t *testing.T, s *sqlstore.Store) {
-	ctx := context.Background()
-	for n := 1; n <= 2; n++ {
-		insertVersion(t, s, newVersion(villageOwner, n))
-	}
-	activate := func(n int) error {
-		return s.Catalogues().Write(ctx, func(tx catalogue.Writer) error {
-			v, err := tx.CatalogueVersion(ctx, villageOwner, n)
-			if err != nil {
-				return err
-			}
-			at := base.Add(time.Hour)
-			v.State, v.ActivatedBy, v.ActivateTime = catalogue.Active, "checker", &at
-			return tx.UpdateCatalogueState(ctx, v)
-		})
-	}
-	require.NoError(t, activate(1))
-	err := activate(2)
-	assert.True(t, fault.Is(err, fault.AlreadyExists), "a second active version is refused, got %v", err)
-	v2, err := readVersion(t, s, villageOwner, 2)
-	require.NoError(t, err)
-	assert.Equal(t, catalogue.Draft, v2.State, "the refused change rolled back")
-
-	// Superseding the first in the same transaction lets the second in.
-	require.NoError(t, s.Catalogues().Write(ctx, func(tx catalogue.Writer) error {
-		cur, err := tx.ActiveCatalogue(ctx, villageOwner)
-		if err != nil {
-			return err
-		}
-		at := base.Add(2 * time.Hour)
-		cur.State, cur.SupersedeTime = catalogue.Superseded, &at
-		if err := tx.UpdateCatalogueState(ctx, cur); err != nil {
-			return err
-		}
-		v, err := tx.CatalogueVersion(ctx, villageOwner, 2)
-		if err != nil {
-			return err
-		}
-		v.State, v.ActivatedBy, v.ActivateTime = catalogue.Active, "checker", &at
-		return tx.UpdateCatalogueState(ctx, v)
-	}))
-	active, err := readActive(t, s, villageOwner)
-	require.NoError(t, err)
-	assert.Equal(t, 2, active.Version)
-	v1, err := readVersion(t, s, villageOwner, 1)
-	require.NoError(t, err)
-	assert.Equal(t, catalogue.Superseded, v1.State)
-	require.NotNil(t, v1.SupersedeTime)
-	require.NotNil(t, v1.ActivateTime, "a superseded version keeps its activation")
-}
-
-// Concurrent activations, each superseding what it finds active, leave
-// exactly one active version and every other activated one superseded.
-func testCatalogueConcurrentActivations(t *testing.T, s *sqlstore.Store) {
-	ctx := context.Background()
-	const n = 12
-	for i := 1; i <= n; i++ {
-		insertVersion(t, s, newVersion(villageOwner, i))
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := 1; i <= n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- s.Catalogues().Write(ctx, func(tx catalogue.Writer) error {
-				at := base.Add(time.Duration(i) * time.Hour)
-				cur, err := tx.ActiveCatalogue(ctx, villageOwner)
-				switch {
-				case err == nil:
-					cur.State, cur.SupersedeTime = catalogue.Superseded, &at
-					if err := tx.UpdateCatalogueState(ctx, cur); err != nil {
-						return err
-					}
-				case !fault.Is(err, fault.NotFound):
-					return err
-				}
-				v, err := tx.CatalogueVersion(ctx, villageOwner, i)
-				if err != nil {
-					return err
-				}
-				v.State, v.ActivatedBy, v.ActivateTime = catalogue.Active, "checker", &at
-				return tx.UpdateCatalogueState(ctx, v)
-			})
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		require.NoError(t, err)
-	}
-	var all []*catalogue.Version
-	require.NoError(t, s.Catalogues().Read(ctx, func(tx catalogue.Reader) error {
-		var err error
-		all, err = tx.CatalogueVersions(ctx, catalogue.ListQuery{Owner: villageOwner, Limit: 100})
-		return err
-	}))
-	require.Len(t, all, n)
-	states := map[catalogue.State]int{}
-	for _, v := range all {
-		states[v.State]++
-	}
-	assert.Equal(t, map[catalogue.State]int{catalogue.Active: 1, catalogue.Superseded: n - 1}, states)
-}
-
-func testCatalogueListPaging(t *testing.T, s *sqlstore.Store) {
-	ctx := context.Background()
-	for n := 1; n <= 7; n++ {
-		insertVersion(t, s, newVersion(villageOwner, n))
-	}
-	insertVersion(t, s, newVersion(catalogue.Owner{Kind: catalogue.Village, Code: villageB}, 8))
-	var got []int
-	before := 0
-	for range 10 {
-		var page []*catalogue.Version
-		require.NoError(t, s.Catalogues().Read(ctx, func(tx catalogue.Reader) error {
-			var err error
-			page, err = tx.CatalogueVersions(ctx, catalogue.ListQuery{Owner: villageOwner, Before: before, Limit: 3})
-			return err
-		}))
-		if len(page) == 0 {
-			break
-		}
-		assert.LessOrEqual(t, len(page), 3)
-		for _, v := range page {
-			got = append(got, v.Version)
-		}
-		before = page[len(page)-1].Version
-	}
-	assert.Equal(t, []int{7, 6, 5, 4, 3, 2, 1}, got, "newest first, and only this village's")
-}
-
-func testCatalogueAuditRecord(t *testing.T, s *sqlstore.Store) {
-	ctx := context.Background()
-	v := newVersion(countyOwner, 1)
-	rec := audit.Record{Time: base, Actor: "maker", Action: "catalogue.upload", Subject: v.Name()}
-	require.NoError(t, s.Catalogues().Write(ctx, func(tx catalogue.Writer) error {
-		if err := tx.InsertCatalogueVersion(ctx, v); err != nil {
-			return err
-		}
-		return tx.Record(ctx, rec)
-	}))
-	n, err := s.QueueLength(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, int64(1), n)
-
-	boom := errors.New("boom")
-	v2 := newVersion(countyOwner, 2)
-	err = s.Catalogues().Write(ctx, func(tx catalogue.Writer) error {
-		if err := tx.InsertCatalogueVersion(ctx, v2); err != nil {
-			return err
-		}
-		if err := tx.Record(ctx, rec); err != nil {
-			return err
-		}
-		return boom
-	})
-	require.ErrorIs(t, err, boom)
-	_, err = readVersion(t, s, countyOwner, 2)
-	assert.True(t, fault.Is(err, fault.NotFound), "the version rolled back with its record")
-	n, err = s.QueueLength(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, int64(1), n)
 }

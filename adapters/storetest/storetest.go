@@ -30,10 +30,7 @@ type Opener func(t *testing.T) *sqlstore.Store
 
 // RunAll runs every conformance test against stores from open.
 func RunAll(t *testing.T, open Opener) {
-	tests := []struct {
-		name string
-		fn   func(*testing.T, *sqlstore.Store)
-	}{
+	tests := []scenario{
 		{"HouseholdRoundTrip", testHouseholdRoundTrip},
 		{"HouseholdNotFound", testHouseholdNotFound},
 		{"HouseholdUniqueness", testHouseholdUniqueness},
@@ -45,20 +42,7 @@ func RunAll(t *testing.T, open Opener) {
 		{"Principals", testPrincipals},
 		{"AuditRecordCommitsWithItsWrite", testAuditRecord},
 		{"CatalogueRoundTrip", testCatalogueRoundTrip},
-		{"CatalogueNotFound", testCatalogueNotFound},
-		{"CatalogueVersionsAreUnique", testCatalogueVersionsAreUnique},
-		{"CatalogueOneActive", testCatalogueOneActive},
-		{"CatalogueConcurrentActivations", testCatalogueConcurrentActivations},
-		{"CatalogueListPaging", testCatalogueListPaging},
-		{"CatalogueAuditRecordCommitsWithItsWrite", testCatalogueAuditRecord},
 		{"PolicyRoundTrip", testPolicyRoundTrip},
-		{"PolicyNotFound", testPolicyNotFound},
-		{"PolicyVersionsAreUnique", testPolicyVersionsAreUnique},
-		{"PolicyOneActive", testPolicyOneActive},
-		{"PolicyConcurrentActivations", testPolicyConcurrentActivations},
-		{"PolicyListPaging", testPolicyListPaging},
-		{"PolicyAuditRecordCommitsWithItsWrite", testPolicyAuditRecord},
-		{"PolicyWriteRollsBack", testPolicyWriteRollsBack},
 		{"EvidenceRoundTrip", testEvidenceRoundTrip},
 		{"EvidenceByManyRequests", testEvidenceByManyRequests},
 		{"EvidenceNotFound", testEvidenceNotFound},
@@ -93,11 +77,20 @@ func RunAll(t *testing.T, open Opener) {
 		{"ReassessWritePage", testReassessWritePage},
 		{"ReassessLockPageBlocks", testReassessLockPageBlocks},
 	}
+	// The versioned-document lifecycle, once for each kind of document.
+	tests = append(tests, versionScenarios(catalogues)...)
+	tests = append(tests, versionScenarios(policyVersions)...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, open(t))
 		})
 	}
+}
+
+// scenario is one conformance test.
+type scenario struct {
+	name string
+	fn   func(*testing.T, *sqlstore.Store)
 }
 
 var base = time.Date(2026, 3, 1, 2, 3, 4, 567891000, time.UTC)

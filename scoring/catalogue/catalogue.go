@@ -21,6 +21,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/resource"
+	"github.com/sanzhi/sanzhi/scoring/docver"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
@@ -35,17 +36,27 @@ const (
 	Village Kind = "village"
 )
 
-// State is where a version is in its lifecycle.
-type State string
+// State is where a version is in its lifecycle (scoring/docver). A
+// catalogue has no approval step: a draft goes straight to active.
+type State = docver.State
 
+// The states a catalogue version passes through.
 const (
 	// Draft: uploaded and valid, not in use.
-	Draft State = "draft"
+	Draft = docver.Draft
 	// Active: the version in use; one per owner.
-	Active State = "active"
+	Active = docver.Active
 	// Superseded: was active until a later version was activated.
-	Superseded State = "superseded"
+	Superseded = docver.Superseded
 )
+
+// lifecycle is the catalogue's kind of versioned document: activation is the
+// second person's step.
+var lifecycle = docver.Doc{
+	Reason:     "CATALOGUE",
+	ReturnHint: "to return to its content, upload it as a new version",
+	NameNext:   true,
+}
 
 // Owner is the county or village a document belongs to: its resource
 // parent, counties/{county} or villages/{village}.
@@ -116,12 +127,12 @@ func (v *Version) Name() string { return VersionName(v.Owner(), v.Version) }
 
 // VersionName returns the resource name of version n of o's catalogue.
 func VersionName(o Owner, n int) string {
-	return o.Name() + "/catalogues/" + strconv.Itoa(n)
+	return docver.Name(o.Name(), "catalogues", n)
 }
 
 // ActiveAlias may stand for the version number in a name given to Get:
 // villages/{village}/catalogues/active is the village's active version.
-const ActiveAlias = "active"
+const ActiveAlias = docver.ActiveAlias
 
 // maxVersion is the largest version number a document may carry (as
 // points.ParseCounty and ParseVillage accept).
@@ -173,9 +184,8 @@ func ParseName(name, field string, allowActive bool) (Owner, int, error) {
 	case rest == ActiveAlias:
 		v.Add(field, "names the active version; name a version number instead")
 	default:
-		var err error
-		n, err = strconv.Atoi(rest)
-		if err != nil || n < 1 || n > maxVersion || rest != strconv.Itoa(n) {
+		var ok bool
+		if n, ok = docver.Number(rest, maxVersion); !ok {
 			want := "a version number 1.." + strconv.Itoa(maxVersion)
 			if allowActive {
 				want += " or " + ActiveAlias
@@ -309,3 +319,5 @@ func InvalidDocument(err error) error {
 	}
 	return &fault.Error{Kind: fault.Invalid, Reason: "CATALOGUE_INVALID", Message: msg, Violations: viol}
 }
+
+func (v *Version) number() int { return v.Version }

@@ -11,8 +11,8 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
-	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/resource"
+	"github.com/sanzhi/sanzhi/scoring/docver"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
@@ -67,10 +67,8 @@ func (s *Service) Upload(ctx context.Context, p *access.Principal, parent string
 		prev, err := tx.CatalogueVersion(ctx, owner, sum.Version)
 		switch {
 		case err == nil:
-			if prev.Document != string(doc) {
-				return fault.New(fault.AlreadyExists, "CATALOGUE_VERSION_EXISTS",
-					"%s already exists with different content; versions never change: upload the document as version %d or later",
-					prev.Name(), sum.Version+1)
+			if err := lifecycle.Reupload(prev.Name(), prev.Version, prev.Document, string(doc)); err != nil {
+				return err
 			}
 			out = prev
 			return nil
@@ -148,25 +146,19 @@ func (s *Service) Activate(ctx context.Context, p *access.Principal, name string
 		if err != nil {
 			return err
 		}
-		if v.UploadedBy == p.ID {
-			return fault.New(fault.FailedPrecondition, "MAKER_CHECKER",
-				"%s was uploaded by you: a second person must activate it", v.Name())
+		change, err := lifecycle.Activate(v.Name(), v.State, v.UploadedBy, p.ID)
+		if err != nil {
+			return err
 		}
-		switch v.State {
-		case Active:
+		if !change {
 			out = v
 			return nil
-		case Superseded:
-			return fault.New(fault.FailedPrecondition, "CATALOGUE_SUPERSEDED",
-				"%s was active and has been superseded; to return to its content, upload it as a new version", v.Name())
 		}
 		cur, err := tx.ActiveCatalogue(ctx, owner)
 		switch {
 		case err == nil:
-			if cur.Version > v.Version {
-				return fault.New(fault.FailedPrecondition, "CATALOGUE_OLDER_THAN_ACTIVE",
-					"%s is older than the active version %d; upload the change as version %d or later",
-					v.Name(), cur.Version, cur.Version+1)
+			if err := lifecycle.Supersede(v.Name(), v.Version, cur.Version); err != nil {
+				return err
 			}
 		case fault.Is(err, fault.NotFound):
 			cur = nil
@@ -264,39 +256,21 @@ func (s *Service) Get(ctx context.Context, name string) (*Version, error) {
 }
 
 // Page is one page of versions and the token for the next.
-type Page struct {
-	Versions  []*Version
-	NextToken string
-}
+type Page = docver.Page[*Version]
 
 // List returns a page of the owner's versions, newest first, without
 // their document text.
 func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageToken string) (Page, error) {
 	var v fault.Violations
 	owner := parseOwner(parent, "parent", &v)
-	scope := "catalogues|" + parent
-	after, _ := paging.IntCursor(pageToken, scope, &v)
-	before := int(after)
-	limit := paging.Limit(pageSize, &v)
-	if err := v.Err(); err != nil {
-		return Page{}, err
-	}
-	var items []*Version
-	err := s.store.Read(ctx, func(tx Reader) error {
-		var err error
-		items, err = tx.CatalogueVersions(ctx, ListQuery{Owner: owner, Before: before, Limit: limit + 1})
-		return err
-	})
-	if err != nil {
-		return Page{}, err
-	}
-	page := Page{Versions: items}
-	if len(items) > limit {
-		page.Versions = items[:limit]
-		last := items[limit-1].Version
-		page.NextToken = paging.Token(scope, strconv.Itoa(last))
-	}
-	return page, nil
+	return docver.List(&v, "catalogues|"+parent, pageSize, pageToken,
+		func(before, limit int) (items []*Version, err error) {
+			err = s.store.Read(ctx, func(tx Reader) error {
+				items, err = tx.CatalogueVersions(ctx, ListQuery{Owner: owner, Before: before, Limit: limit})
+				return err
+			})
+			return items, err
+		}, (*Version).number)
 }
 
 // LintResult is the outcome of Lint: what the document is and every

@@ -21,22 +21,31 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/resource"
+	"github.com/sanzhi/sanzhi/scoring/docver"
 )
 
-// State is where a version is in its lifecycle.
-type State string
+// State is where a version is in its lifecycle (scoring/docver).
+type State = docver.State
 
 // The lifecycle states.
 const (
 	// Draft: uploaded and valid, not approved.
-	Draft State = "draft"
+	Draft = docver.Draft
 	// Approved: a second person approved it; it may be activated.
-	Approved State = "approved"
+	Approved = docver.Approved
 	// Active: the version banks' assessments use; one per bank and product.
-	Active State = "active"
+	Active = docver.Active
 	// Superseded: was active until a later version was activated.
-	Superseded State = "superseded"
+	Superseded = docver.Superseded
 )
+
+// lifecycle is the policy's kind of versioned document: a second person
+// approves, then any risk manager of the bank activates.
+var lifecycle = docver.Doc{
+	Reason:     "POLICY",
+	Approval:   true,
+	ReturnHint: "to return to it, upload its content as a new version",
+}
 
 // Meta is what a Checker reads from a valid document.
 type Meta struct {
@@ -74,7 +83,9 @@ type Version struct {
 func (v *Version) Parent() string { return ProductName(v.Bank, v.Product) }
 
 // Name is the version's resource name.
-func (v *Version) Name() string { return v.Parent() + "/policies/" + strconv.Itoa(v.Version) }
+func (v *Version) Name() string { return docver.Name(v.Parent(), "policies", v.Version) }
+
+func (v *Version) number() int { return v.Version }
 
 // ProductName is banks/{bank}/products/{product}.
 func ProductName(bank, product string) string { return resource.Product(bank, product) }
@@ -100,11 +111,11 @@ func ParseName(name, field string, allowActive bool) (bank, product string, n in
 	if bank, product, err = ParseParent(parent, field); err != nil {
 		return "", "", 0, err
 	}
-	if ver == "active" && allowActive {
+	if ver == docver.ActiveAlias && allowActive {
 		return bank, product, 0, nil
 	}
-	n, cerr := strconv.Atoi(ver)
-	if cerr != nil || n < 1 || strconv.Itoa(n) != ver {
+	n, ok = docver.Number(ver, 0)
+	if !ok {
 		return "", "", 0, fault.InvalidField(field, "version must be a positive number%s, got %q",
 			map[bool]string{true: " or active", false: ""}[allowActive], ver)
 	}

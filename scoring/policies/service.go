@@ -11,7 +11,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/fault"
-	"github.com/sanzhi/sanzhi/paging"
+	"github.com/sanzhi/sanzhi/scoring/docver"
 )
 
 // Service runs the policy lifecycle. Who may call which method for which
@@ -64,10 +64,8 @@ func (s *Service) Upload(ctx context.Context, p *access.Principal, parent string
 		prev, err := tx.PolicyVersion(ctx, bank, product, meta.Version)
 		switch {
 		case err == nil:
-			if prev.Document != string(doc) {
-				return fault.New(fault.AlreadyExists, "POLICY_VERSION_EXISTS",
-					"%s already exists with different content; versions never change: upload the document as version %d or later",
-					prev.Name(), meta.Version+1)
+			if err := lifecycle.Reupload(prev.Name(), prev.Version, prev.Document, string(doc)); err != nil {
+				return err
 			}
 			out = prev
 			return nil
@@ -92,18 +90,11 @@ func (s *Service) Upload(ctx context.Context, p *access.Principal, parent string
 // not be the uploader. Approving an approved version again returns it.
 func (s *Service) Approve(ctx context.Context, p *access.Principal, name string) (*Version, error) {
 	return s.step(ctx, p, name, "policy.approve", func(tx Writer, v *Version, now time.Time) (map[string]string, bool, error) {
-		if v.UploadedBy == p.ID {
-			return nil, false, fault.New(fault.FailedPrecondition, "MAKER_CHECKER",
-				"%s was uploaded by you: a second person must approve it", v.Name())
+		change, err := lifecycle.Approve(v.Name(), v.State, v.UploadedBy, p.ID)
+		if change {
+			v.State, v.ApprovedBy, v.ApproveTime = Approved, p.ID, &now
 		}
-		switch v.State {
-		case Approved:
-			return nil, false, nil
-		case Active, Superseded:
-			return nil, false, fault.New(fault.FailedPrecondition, "POLICY_NOT_DRAFT", "%s is %s; only a draft is approved", v.Name(), v.State)
-		}
-		v.State, v.ApprovedBy, v.ApproveTime = Approved, p.ID, &now
-		return nil, true, nil
+		return nil, change, err
 	})
 }
 
@@ -113,23 +104,15 @@ func (s *Service) Approve(ctx context.Context, p *access.Principal, name string)
 // active version again returns it.
 func (s *Service) Activate(ctx context.Context, p *access.Principal, name string) (*Version, error) {
 	return s.step(ctx, p, name, "policy.activate", func(tx Writer, v *Version, now time.Time) (map[string]string, bool, error) {
-		switch v.State {
-		case Active:
-			return nil, false, nil
-		case Draft:
-			return nil, false, fault.New(fault.FailedPrecondition, "POLICY_NOT_APPROVED",
-				"%s is a draft: a second person must approve it before it is activated", v.Name())
-		case Superseded:
-			return nil, false, fault.New(fault.FailedPrecondition, "POLICY_SUPERSEDED",
-				"%s was active and has been superseded; to return to it, upload its content as a new version", v.Name())
+		if change, err := lifecycle.Activate(v.Name(), v.State, v.UploadedBy, p.ID); !change {
+			return nil, false, err
 		}
 		extra := map[string]string{}
 		cur, err := tx.ActivePolicy(ctx, v.Bank, v.Product)
 		switch {
 		case err == nil:
-			if cur.Version > v.Version {
-				return nil, false, fault.New(fault.FailedPrecondition, "POLICY_OLDER_THAN_ACTIVE",
-					"%s is older than the active version %d", v.Name(), cur.Version)
+			if err := lifecycle.Supersede(v.Name(), v.Version, cur.Version); err != nil {
+				return nil, false, err
 			}
 			cur.State, cur.SupersedeTime = Superseded, &now
 			if err := tx.UpdatePolicyState(ctx, cur); err != nil {
@@ -194,40 +177,24 @@ func (s *Service) Get(ctx context.Context, name string) (*Version, error) {
 }
 
 // Page is one page of versions and the token for the next.
-type Page struct {
-	Versions  []*Version
-	NextToken string
-}
+type Page = docver.Page[*Version]
 
 // List returns a page of a bank product's versions, newest first, without
 // their text.
 func (s *Service) List(ctx context.Context, parent string, pageSize int32, pageToken string) (Page, error) {
-	var v fault.Violations
 	bank, product, err := ParseParent(parent, "parent")
 	if err != nil {
 		return Page{}, err
 	}
-	scope := "policies|" + parent
-	before, _ := paging.IntCursor(pageToken, scope, &v)
-	limit := paging.Limit(pageSize, &v)
-	if err := v.Err(); err != nil {
-		return Page{}, err
-	}
-	var items []*Version
-	err = s.store.Read(ctx, func(tx Reader) error {
-		var err error
-		items, err = tx.PolicyVersions(ctx, ListQuery{Bank: bank, Product: product, Before: int(before), Limit: limit + 1})
-		return err
-	})
-	if err != nil {
-		return Page{}, err
-	}
-	page := Page{Versions: items}
-	if len(items) > limit {
-		page.Versions = items[:limit]
-		page.NextToken = paging.Token(scope, strconv.Itoa(items[limit-1].Version))
-	}
-	return page, nil
+	var v fault.Violations
+	return docver.List(&v, "policies|"+parent, pageSize, pageToken,
+		func(before, limit int) (items []*Version, err error) {
+			err = s.store.Read(ctx, func(tx Reader) error {
+				items, err = tx.PolicyVersions(ctx, ListQuery{Bank: bank, Product: product, Before: before, Limit: limit})
+				return err
+			})
+			return items, err
+		}, (*Version).number)
 }
 
 // Diff returns a unified line diff from version a to version b (names of
