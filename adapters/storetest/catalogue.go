@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
@@ -37,14 +36,14 @@ func newVersion(o catalogue.Owner, n int) *catalogue.Version {
 	return v
 }
 
-func insertVersion(t *testing.T, s *sqlstore.Store, v *catalogue.Version) {
+func insertVersion(t *testing.T, s Store, v *catalogue.Version) {
 	t.Helper()
 	require.NoError(t, s.Catalogues().Write(context.Background(), func(tx catalogue.Writer) error {
 		return tx.InsertCatalogueVersion(context.Background(), v)
 	}))
 }
 
-func readVersion(t *testing.T, s *sqlstore.Store, o catalogue.Owner, n int) (*catalogue.Version, error) {
+func readVersion(t *testing.T, s Store, o catalogue.Owner, n int) (*catalogue.Version, error) {
 	t.Helper()
 	var v *catalogue.Version
 	err := s.Catalogues().Read(context.Background(), func(tx catalogue.Reader) error {
@@ -55,7 +54,7 @@ func readVersion(t *testing.T, s *sqlstore.Store, o catalogue.Owner, n int) (*ca
 	return v, err
 }
 
-func readActive(t *testing.T, s *sqlstore.Store, o catalogue.Owner) (*catalogue.Version, error) {
+func readActive(t *testing.T, s Store, o catalogue.Owner) (*catalogue.Version, error) {
 	t.Helper()
 	var v *catalogue.Version
 	err := s.Catalogues().Read(context.Background(), func(tx catalogue.Reader) error {
@@ -91,7 +90,7 @@ func assertSameVersion(t *testing.T, want, got *catalogue.Version, withDocument 
 	assert.Equal(t, w, g)
 }
 
-func testCatalogueRoundTrip(t *testing.T, s *sqlstore.Store) {
+func testCatalogueRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
 	county := newVersion(countyOwner, 1)
 	village := newVersion(villageOwner, 1)
@@ -134,7 +133,7 @@ func testCatalogueRoundTrip(t *testing.T, s *sqlstore.Store) {
 	assert.Empty(t, list[0].Document, "lists leave the document out")
 }
 
-func testCatalogueNotFound(t *testing.T, s *sqlstore.Store) {
+func testCatalogueNotFound(t *testing.T, s Store) {
 	insertVersion(t, s, newVersion(countyOwner, 1))
 	_, err := readVersion(t, s, countyOwner, 2)
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
@@ -151,7 +150,7 @@ func testCatalogueNotFound(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 }
 
-func testCatalogueVersionsAreUnique(t *testing.T, s *sqlstore.Store) {
+func testCatalogueVersionsAreUnique(t *testing.T, s Store) {
 	ctx := context.Background()
 	insertVersion(t, s, newVersion(countyOwner, 1))
 	insertVersion(t, s, newVersion(villageOwner, 1)) // same number, another owner
@@ -170,7 +169,7 @@ func testCatalogueVersionsAreUnique(t *testing.T, s *sqlstore.Store) {
 }
 
 // At most one active version per owner, whatever a caller does.
-func testCatalogueOneActive(t *testing.T, s *sqlstore.Store) {
+func testCatalogueOneActive(t *testing.T, s Store) {
 	ctx := context.Background()
 	for n := 1; n <= 2; n++ {
 		insertVersion(t, s, newVersion(villageOwner, n))
@@ -223,7 +222,7 @@ func testCatalogueOneActive(t *testing.T, s *sqlstore.Store) {
 
 // Concurrent activations, each superseding what it finds active, leave
 // exactly one active version and every other activated one superseded.
-func testCatalogueConcurrentActivations(t *testing.T, s *sqlstore.Store) {
+func testCatalogueConcurrentActivations(t *testing.T, s Store) {
 	ctx := context.Background()
 	const n = 12
 	for i := 1; i <= n; i++ {
@@ -275,7 +274,7 @@ func testCatalogueConcurrentActivations(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, map[catalogue.State]int{catalogue.Active: 1, catalogue.Superseded: n - 1}, states)
 }
 
-func testCatalogueListPaging(t *testing.T, s *sqlstore.Store) {
+func testCatalogueListPaging(t *testing.T, s Store) {
 	ctx := context.Background()
 	for n := 1; n <= 7; n++ {
 		insertVersion(t, s, newVersion(villageOwner, n))
@@ -302,7 +301,7 @@ func testCatalogueListPaging(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, []int{7, 6, 5, 4, 3, 2, 1}, got, "newest first, and only this village's")
 }
 
-func testCatalogueAuditRecord(t *testing.T, s *sqlstore.Store) {
+func testCatalogueAuditRecord(t *testing.T, s Store) {
 	ctx := context.Background()
 	v := newVersion(countyOwner, 1)
 	rec := audit.Record{Time: base, Actor: "maker", Action: "catalogue.upload", Subject: v.Name()}

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/policies"
@@ -34,14 +33,14 @@ func newPolicy(bank, product string, n int) *policies.Version {
 	}
 }
 
-func insertPolicy(t *testing.T, s *sqlstore.Store, v *policies.Version) {
+func insertPolicy(t *testing.T, s Store, v *policies.Version) {
 	t.Helper()
 	require.NoError(t, s.Policies().Write(context.Background(), func(tx policies.Writer) error {
 		return tx.InsertPolicyVersion(context.Background(), v)
 	}))
 }
 
-func readPolicy(t *testing.T, s *sqlstore.Store, bank, product string, n int) (*policies.Version, error) {
+func readPolicy(t *testing.T, s Store, bank, product string, n int) (*policies.Version, error) {
 	t.Helper()
 	var v *policies.Version
 	err := s.Policies().Read(context.Background(), func(tx policies.Reader) error {
@@ -52,7 +51,7 @@ func readPolicy(t *testing.T, s *sqlstore.Store, bank, product string, n int) (*
 	return v, err
 }
 
-func readActivePolicy(t *testing.T, s *sqlstore.Store, bank, product string) (*policies.Version, error) {
+func readActivePolicy(t *testing.T, s Store, bank, product string) (*policies.Version, error) {
 	t.Helper()
 	var v *policies.Version
 	err := s.Policies().Read(context.Background(), func(tx policies.Reader) error {
@@ -63,7 +62,7 @@ func readActivePolicy(t *testing.T, s *sqlstore.Store, bank, product string) (*p
 	return v, err
 }
 
-func listPolicies(t *testing.T, s *sqlstore.Store, q policies.ListQuery) []*policies.Version {
+func listPolicies(t *testing.T, s Store, q policies.ListQuery) []*policies.Version {
 	t.Helper()
 	var out []*policies.Version
 	require.NoError(t, s.Policies().Read(context.Background(), func(tx policies.Reader) error {
@@ -76,7 +75,7 @@ func listPolicies(t *testing.T, s *sqlstore.Store, q policies.ListQuery) []*poli
 
 // updatePolicy loads version n, lets change modify it and stores its
 // lifecycle fields, all in one transaction.
-func updatePolicy(s *sqlstore.Store, bank, product string, n int, change func(*policies.Version)) error {
+func updatePolicy(s Store, bank, product string, n int, change func(*policies.Version)) error {
 	ctx := context.Background()
 	return s.Policies().Write(ctx, func(tx policies.Writer) error {
 		v, err := tx.PolicyVersion(ctx, bank, product, n)
@@ -119,7 +118,7 @@ func assertSamePolicy(t *testing.T, want, got *policies.Version, withDocument bo
 	assert.Equal(t, w, g)
 }
 
-func testPolicyRoundTrip(t *testing.T, s *sqlstore.Store) {
+func testPolicyRoundTrip(t *testing.T, s Store) {
 	draft := newPolicy(bankA, productA, 1)
 	insertPolicy(t, s, draft)
 	got, err := readPolicy(t, s, bankA, productA, 1)
@@ -178,7 +177,7 @@ func testPolicyRoundTrip(t *testing.T, s *sqlstore.Store) {
 	}
 }
 
-func testPolicyNotFound(t *testing.T, s *sqlstore.Store) {
+func testPolicyNotFound(t *testing.T, s Store) {
 	insertPolicy(t, s, newPolicy(bankA, productA, 1))
 	_, err := readPolicy(t, s, bankA, productA, 2)
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
@@ -199,7 +198,7 @@ func testPolicyNotFound(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 }
 
-func testPolicyVersionsAreUnique(t *testing.T, s *sqlstore.Store) {
+func testPolicyVersionsAreUnique(t *testing.T, s Store) {
 	ctx := context.Background()
 	insertPolicy(t, s, newPolicy(bankA, productA, 1))
 	insertPolicy(t, s, newPolicy(bankA, productB, 1)) // same number, another product
@@ -230,7 +229,7 @@ func testPolicyVersionsAreUnique(t *testing.T, s *sqlstore.Store) {
 }
 
 // At most one active version per bank product, whatever a caller does.
-func testPolicyOneActive(t *testing.T, s *sqlstore.Store) {
+func testPolicyOneActive(t *testing.T, s Store) {
 	ctx := context.Background()
 	for n := 1; n <= 2; n++ {
 		insertPolicy(t, s, newPolicy(bankA, productA, n))
@@ -289,7 +288,7 @@ func testPolicyOneActive(t *testing.T, s *sqlstore.Store) {
 
 // Concurrent activations, each superseding what it finds active, leave
 // exactly one active version and every other activated one superseded.
-func testPolicyConcurrentActivations(t *testing.T, s *sqlstore.Store) {
+func testPolicyConcurrentActivations(t *testing.T, s Store) {
 	ctx := context.Background()
 	const n = 12
 	for i := 1; i <= n; i++ {
@@ -336,7 +335,7 @@ func testPolicyConcurrentActivations(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, map[policies.State]int{policies.Active: 1, policies.Superseded: n - 1}, states)
 }
 
-func testPolicyListPaging(t *testing.T, s *sqlstore.Store) {
+func testPolicyListPaging(t *testing.T, s Store) {
 	for n := 1; n <= 7; n++ {
 		insertPolicy(t, s, newPolicy(bankA, productA, n))
 	}
@@ -360,7 +359,7 @@ func testPolicyListPaging(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, []int{7, 6, 5, 4, 3, 2, 1}, got, "newest first, and only this bank product's")
 }
 
-func testPolicyAuditRecord(t *testing.T, s *sqlstore.Store) {
+func testPolicyAuditRecord(t *testing.T, s Store) {
 	ctx := context.Background()
 	v := newPolicy(bankA, productA, 1)
 	rec := audit.Record{Time: base, Actor: "maker", Action: "policy.upload", Subject: v.Name()}
@@ -393,7 +392,7 @@ func testPolicyAuditRecord(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, int64(1), n)
 }
 
-func testPolicyWriteRollsBack(t *testing.T, s *sqlstore.Store) {
+func testPolicyWriteRollsBack(t *testing.T, s Store) {
 	ctx := context.Background()
 	boom := errors.New("boom")
 	v := newPolicy(bankA, productA, 1)
