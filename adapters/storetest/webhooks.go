@@ -71,7 +71,9 @@ func testWebhookEndpoints(t *testing.T, s Store) {
 	sameInstant(t, base, got.NextAttemptTime, "next attempt")
 	sameInstant(t, base, got.CreateTime, "create time")
 
-	err = writeWebhooks(s, func(ctx context.Context, tx delivery.Writer) error { return tx.InsertEndpoint(ctx, newEndpoint(bankA, base)) })
+	err = writeWebhooks(s, func(ctx context.Context, tx delivery.Writer) error {
+		return tx.InsertEndpoint(ctx, newEndpoint(bankA, base))
+	})
 	assert.True(t, fault.Is(err, fault.AlreadyExists), "one endpoint a bank, got %v", err)
 
 	// Delivery state first, then a configuration update leaves it alone.
