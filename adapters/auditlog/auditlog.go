@@ -30,7 +30,7 @@ const BatchSize = 2000
 
 // Log is the audit log of one store, signed by one key.
 type Log struct {
-	store    *sqlstore.Store
+	store    Store
 	signer   note.Signer
 	verifier note.Verifier
 	vkey     string
@@ -41,7 +41,7 @@ type Log struct {
 }
 
 // New returns the log of store, signing with the note signer key skey.
-func New(store *sqlstore.Store, skey string, now func() time.Time) (*Log, error) {
+func New(store Store, skey string, now func() time.Time) (*Log, error) {
 	s, err := audit.NewSigner(skey)
 	if err != nil {
 		return nil, fmt.Errorf("audit signing key: %w", err)

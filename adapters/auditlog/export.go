@@ -48,7 +48,7 @@ var csvHeader = []string{"leaf_index", "leaf_hash", "time", "actor", "action", "
 
 // Export writes leaves [from, to) as jsonl or csv. to must be the size of a
 // published checkpoint (0 = the latest), so the export can be verified.
-func Export(ctx context.Context, st *sqlstore.Store, from, to uint64, format string, w io.Writer, progress func(done, total uint64)) (uint64, error) {
+func Export(ctx context.Context, st Store, from, to uint64, format string, w io.Writer, progress func(done, total uint64)) (uint64, error) {
 	cp, err := st.Checkpoint(ctx, to)
 	if err != nil {
 		return 0, fmt.Errorf("--to must be the size of a published checkpoint: %w", err)
@@ -125,7 +125,7 @@ func writeJSONLine(w io.Writer, v any) error {
 
 // leftBorder returns the hashes of the compact range [0, size) from the
 // stored subtree hashes.
-func leftBorder(ctx context.Context, st *sqlstore.Store, size uint64) ([][]byte, error) {
+func leftBorder(ctx context.Context, st Store, size uint64) ([][]byte, error) {
 	ids := compact.RangeNodes(0, size, nil)
 	nids := make([]sqlstore.NodeID, len(ids))
 	for i, id := range ids {

@@ -38,7 +38,7 @@ type Rotation struct {
 // meanwhile. If one does, the handover cannot be stored (a checkpoint of
 // that size exists) and Rotate fails; the entry stays in the log,
 // harmless, and the rotation can be run again once the server is stopped.
-func Rotate(ctx context.Context, st *sqlstore.Store, history *audit.KeyHistory, oldSkey, newSkey, actor string, now time.Time) (Rotation, error) {
+func Rotate(ctx context.Context, st Store, history *audit.KeyHistory, oldSkey, newSkey, actor string, now time.Time) (Rotation, error) {
 	oldS, err := audit.NewSigner(oldSkey)
 	if err != nil {
 		return Rotation{}, fmt.Errorf("old audit key: %w", err)

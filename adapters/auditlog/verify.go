@@ -117,7 +117,7 @@ func (c *leafChecker) size() uint64 { return c.b.Size() + uint64(len(c.data)) }
 
 // verification is the state of one Verify run.
 type verification struct {
-	st  *sqlstore.Store
+	st  Store
 	c   *leafChecker
 	rep *Report
 	// intact is a prefix of the log proven by a signed root it matched:
@@ -172,7 +172,7 @@ func (vf *verification) firstTamper(err error) error {
 // is a *TamperError naming the first altered leaf the stored evidence
 // points at, or the altered object (subtree hash, checkpoint, head).
 // progress, if set, is called with leaves done and total.
-func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []byte, progress func(done, total uint64)) (Report, error) {
+func Verify(ctx context.Context, st Store, v note.Verifier, since []byte, progress func(done, total uint64)) (Report, error) {
 	if v == nil {
 		return Report{}, errors.New("verify: no verifier key")
 	}
@@ -183,7 +183,7 @@ func Verify(ctx context.Context, st *sqlstore.Store, v note.Verifier, since []by
 // checkpoint's signatures are checked against the key history (the key
 // that signed at its size, both keys at a handover), and every handover
 // the history names must be a stored (or the kept) checkpoint.
-func VerifyKeys(ctx context.Context, st *sqlstore.Store, keys *audit.KeyHistory, since []byte, progress func(done, total uint64)) (Report, error) {
+func VerifyKeys(ctx context.Context, st Store, keys *audit.KeyHistory, since []byte, progress func(done, total uint64)) (Report, error) {
 	var rep Report
 	if keys == nil {
 		return rep, errors.New("verify: no key history")
@@ -358,7 +358,7 @@ const readAhead = chunk / readBatch / 2
 // on the caller's goroutine and the reading on another, so that the two
 // overlap. fn sees exactly the leaves and order ScanLeaves gives; its
 // first error stops the reading and is returned.
-func scanLeaves(ctx context.Context, st *sqlstore.Store, fn func(sqlstore.Leaf) error) error {
+func scanLeaves(ctx context.Context, st Store, fn func(sqlstore.Leaf) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Up to readAhead batches (a few tens of MB) read ahead, so that the

@@ -8,12 +8,14 @@ import (
 
 	"github.com/sanzhi/sanzhi/adapters/postgres"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
 )
 
 func TestConformance(t *testing.T) {
-	storetest.RunAll(t, func(t *testing.T) *sqlstore.Store { return pgtest.NewDB(t).Store() })
+	storetest.RunAll(t, storetest.Backend{
+		Open:    func(t *testing.T) storetest.Store { return pgtest.NewDB(t).Store() },
+		Intrude: storetest.PostgresIntruder,
+	})
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {

@@ -91,7 +91,7 @@ const ReasonRowsRefused = "HOUSEHOLD_ROWS_NOT_ALLOWED"
 //   - the run stops when ctx ends (the caller went away), writing nothing;
 //   - the output is delivered only after its audit entry (who, versions,
 //     population size, SHA-256 of the output) has committed.
-func Simulate(ctx context.Context, st *sqlstore.Store, rec Recorder, job Job) (*simulate.Report, []byte, error) {
+func Simulate(ctx context.Context, st Population, rec Recorder, job Job) (*simulate.Report, []byte, error) {
 	release, ok := TryAcquire(job.Run.New.Bank)
 	if !ok {
 		return nil, nil, fault.New(fault.FailedPrecondition, ReasonRunning,

@@ -35,9 +35,18 @@ type Run struct {
 	Workers    int
 }
 
+// Population is the store a simulation reads: every household's latest
+// facts and points, paged in household id order (adapters/sqlstore
+// implements it; the conformance suite holds each engine to it).
+type Population interface {
+	// Population calls fn for every household q selects, in household id
+	// order, a page at a time; it stops at fn's first error and returns it.
+	Population(ctx context.Context, q sqlstore.PopulationQuery, fn func(*simulate.Row) error) error
+}
+
 // Stream evaluates every household q selects and calls add with each
 // outcome, in household id order. It writes nothing.
-func (r Run) Stream(ctx context.Context, st *sqlstore.Store, q sqlstore.PopulationQuery, add func(simulate.Outcome) error) error {
+func (r Run) Stream(ctx context.Context, st Population, q sqlstore.PopulationQuery, add func(simulate.Outcome) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	s := &simulation{newP: r.New, baseP: r.Base, day: r.Day, kr: r.Keyring, cats: r.Catalogues,
@@ -113,7 +122,7 @@ func (s *simulation) evaluate(it simItem) (simulate.Outcome, error) {
 // into batches, workers evaluate batches concurrently, and add receives
 // every outcome in household id order on one goroutine. At most a few
 // batches are in flight, so memory stays flat whatever the population.
-func (s *simulation) run(ctx context.Context, cancel context.CancelFunc, st *sqlstore.Store, q sqlstore.PopulationQuery,
+func (s *simulation) run(ctx context.Context, cancel context.CancelFunc, st Population, q sqlstore.PopulationQuery,
 	workers int, add func(simulate.Outcome) error) error {
 	workers = max(workers, 1)
 	batchSize := q.PageSize

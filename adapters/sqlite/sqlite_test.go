@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
 )
 
@@ -22,7 +21,14 @@ func open(t *testing.T) *sqlite.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.RunAll(t, func(t *testing.T) *sqlstore.Store { return open(t).Store() })
+	storetest.RunAll(t, storetest.Backend{
+		Open:    func(t *testing.T) storetest.Store { return open(t).Store() },
+		Intrude: storetest.SQLiteIntruder,
+		Skip: map[string]string{
+			"LendingClaimDueSkipsHeld": "one writer at a time: a second claim waits for the first to commit, " +
+				"so two claims are never held at once and there is no held mark to skip",
+		},
+	})
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
@@ -23,8 +22,10 @@ import (
 // re-assessment's population and its page lock) to the rule written once
 // in lending (Consent.Live, LawfulBasis), case by case: consent states,
 // instants at either end of a consent, revocations, other banks and
-// purposes, and a drawn balance with and without consent.
-func testLawfulBasisTwin(t *testing.T, s *sqlstore.Store) {
+// purposes, and a drawn balance with and without consent. It reads the
+// queued audit records raw, to see the basis each read was recorded with.
+func testLawfulBasisTwin(t *testing.T, ib Intruder) {
+	s := ib.Store
 	ctx := context.Background()
 	year := base.AddDate(1, 0, 0)
 	type variant struct {
@@ -136,7 +137,7 @@ func testLawfulBasisTwin(t *testing.T, s *sqlstore.Store) {
 				continue
 			}
 			if assert.NoError(t, err, "QueryLine %s: %s", p, r.v.name) {
-				recs := queued(t, s)
+				recs := queued(t, ib)
 				assert.Equal(t, string(b.Kind), recs[len(recs)-1].Payload["basis"], "QueryLine %s: %s", p, r.v.name)
 			}
 		}
@@ -145,7 +146,7 @@ func testLawfulBasisTwin(t *testing.T, s *sqlstore.Store) {
 }
 
 // testSettleConsent: a pending consent is settled once, compare-and-set.
-func testSettleConsent(t *testing.T, s *sqlstore.Store) {
+func testSettleConsent(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)

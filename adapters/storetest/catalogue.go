@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 )
@@ -26,12 +25,12 @@ var (
 var catalogues = docKind[*catalogue.Version]{
 	title: "Catalogue", action: "catalogue",
 	draft: func(p, n int) *catalogue.Version { return newVersion(catalogueOwners[p], n) },
-	read: func(s *sqlstore.Store, fn func(versionTx[*catalogue.Version]) error) error {
+	read: func(s Store, fn func(versionTx[*catalogue.Version]) error) error {
 		return s.Catalogues().Read(context.Background(), func(tx catalogue.Reader) error {
 			return fn(catalogueTx(tx, nil))
 		})
 	},
-	write: func(s *sqlstore.Store, fn func(versionTx[*catalogue.Version]) error) error {
+	write: func(s Store, fn func(versionTx[*catalogue.Version]) error) error {
 		return s.Catalogues().Write(context.Background(), func(tx catalogue.Writer) error {
 			return fn(catalogueTx(tx, tx))
 		})
@@ -101,7 +100,7 @@ func assertSameVersion(t *testing.T, want, got *catalogue.Version, withDocument 
 	assert.Equal(t, w, g)
 }
 
-func testCatalogueRoundTrip(t *testing.T, s *sqlstore.Store) {
+func testCatalogueRoundTrip(t *testing.T, s Store) {
 	county := newVersion(countyOwner, 1)
 	village := newVersion(villageOwner, 1)
 	k := catalogues

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
@@ -40,7 +39,7 @@ func newEvidence(t *testing.T, h *household.Household, n int) *evidence.Evidence
 	}
 }
 
-func insertEvidence(t *testing.T, s *sqlstore.Store, e *evidence.Evidence) {
+func insertEvidence(t *testing.T, s Store, e *evidence.Evidence) {
 	t.Helper()
 	require.NoError(t, s.Evidence().Write(context.Background(), func(tx evidence.Writer) error {
 		return tx.InsertEvidence(context.Background(), e)
@@ -48,7 +47,7 @@ func insertEvidence(t *testing.T, s *sqlstore.Store, e *evidence.Evidence) {
 	require.Equal(t, 1, e.Version)
 }
 
-func getEvidence(t *testing.T, s *sqlstore.Store, village, householdID, id string) (*evidence.Evidence, error) {
+func getEvidence(t *testing.T, s Store, village, householdID, id string) (*evidence.Evidence, error) {
 	t.Helper()
 	var e *evidence.Evidence
 	err := s.Evidence().Read(context.Background(), func(tx evidence.Reader) error {
@@ -94,7 +93,7 @@ func at(d time.Duration) *time.Time {
 	return &t
 }
 
-func testEvidenceRoundTrip(t *testing.T, s *sqlstore.Store) {
+func testEvidenceRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -170,7 +169,7 @@ func testEvidenceRoundTrip(t *testing.T, s *sqlstore.Store) {
 	}))
 }
 
-func testEvidenceByManyRequests(t *testing.T, s *sqlstore.Store) {
+func testEvidenceByManyRequests(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -200,7 +199,7 @@ func testEvidenceByManyRequests(t *testing.T, s *sqlstore.Store) {
 	}))
 }
 
-func testEvidenceNotFound(t *testing.T, s *sqlstore.Store) {
+func testEvidenceNotFound(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	other := newHousehold(t, villageA, 2)
@@ -244,7 +243,7 @@ func testEvidenceNotFound(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "appending to a missing household, got %v", err)
 }
 
-func testEvidenceRequestUnique(t *testing.T, s *sqlstore.Store) {
+func testEvidenceRequestUnique(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	hb := newHousehold(t, villageB, 1)
@@ -282,7 +281,7 @@ func testEvidenceRequestUnique(t *testing.T, s *sqlstore.Store) {
 	insertEvidence(t, s, newEvidence(t, hb, 1))
 }
 
-func testEvidenceUpdate(t *testing.T, s *sqlstore.Store) {
+func testEvidenceUpdate(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -346,7 +345,7 @@ func testEvidenceUpdate(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, 5, got.Version)
 }
 
-func listEvidence(t *testing.T, s *sqlstore.Store, q evidence.ListQuery) []string {
+func listEvidence(t *testing.T, s Store, q evidence.ListQuery) []string {
 	t.Helper()
 	var ids []string
 	require.NoError(t, s.Evidence().Read(context.Background(), func(tx evidence.Reader) error {
@@ -363,7 +362,7 @@ func listEvidence(t *testing.T, s *sqlstore.Store, q evidence.ListQuery) []strin
 	return ids
 }
 
-func testEvidenceList(t *testing.T, s *sqlstore.Store) {
+func testEvidenceList(t *testing.T, s Store) {
 	h1, h2 := newHousehold(t, villageA, 1), newHousehold(t, villageA, 2)
 	hb := newHousehold(t, villageB, 1)
 	for _, h := range []*household.Household{h1, h2, hb} {
@@ -479,7 +478,7 @@ func redemption(t *testing.T, id, householdID, amount string, on household.Date)
 	return r
 }
 
-func readSheet(t *testing.T, s *sqlstore.Store, householdID string) *evidence.Sheet {
+func readSheet(t *testing.T, s Store, householdID string) *evidence.Sheet {
 	t.Helper()
 	var sh *evidence.Sheet
 	require.NoError(t, s.Evidence().Read(context.Background(), func(tx evidence.Reader) error {
@@ -492,7 +491,7 @@ func readSheet(t *testing.T, s *sqlstore.Store, householdID string) *evidence.Sh
 
 // appendToSheet reads the household's sheet and appends entries, in one
 // transaction.
-func appendToSheet(s *sqlstore.Store, householdID string, entries ...points.Entry) error {
+func appendToSheet(s Store, householdID string, entries ...points.Entry) error {
 	ctx := context.Background()
 	return s.Evidence().Write(ctx, func(tx evidence.Writer) error {
 		sh, err := tx.Sheet(ctx, householdID)
@@ -525,7 +524,7 @@ func assertSameEntries(t *testing.T, want, got []points.Entry) {
 // withScale writes d with as many decimal places as it carries ("-2.50").
 func withScale(d decimal.Decimal) string { return d.StringFixed(max(0, -d.Exponent())) }
 
-func testSheetRoundTrip(t *testing.T, s *sqlstore.Store) {
+func testSheetRoundTrip(t *testing.T, s Store) {
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
 
@@ -569,7 +568,7 @@ func testSheetRoundTrip(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, "0.75", b.Redeemed.String())
 }
 
-func testSheetVersions(t *testing.T, s *sqlstore.Store) {
+func testSheetVersions(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -651,8 +650,10 @@ func testSheetVersions(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, 2, readSheet(t, s, h.ID).Version, "no refused append was stored")
 }
 
-func testLedgerAppendOnly(t *testing.T, s *sqlstore.Store) {
-	ctx := context.Background()
+// testLedgerAppendOnly plays an insider with plain DML rights (raw SQL):
+// the ledger refuses every UPDATE and DELETE.
+func testLedgerAppendOnly(t *testing.T, b Intruder) {
+	s := b.Store
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
 	require.NoError(t, appendToSheet(s, h.ID, award("a1", h.ID, "5", "2026-03-10", true)))
@@ -662,18 +663,14 @@ func testLedgerAppendOnly(t *testing.T, s *sqlstore.Store) {
 		`UPDATE ledger_entries SET for_credit = for_credit`,
 		`DELETE FROM ledger_entries`,
 	} {
-		err := s.Conn().WriteTx(ctx, func(q sqlstore.Querier) error {
-			_, err := q.Exec(ctx, stmt)
-			return err
-		})
-		assert.ErrorContains(t, err, "append-only", stmt)
+		assert.ErrorContains(t, b.Try(stmt), "append-only", stmt)
 	}
 	totals := readTotals(t, s, villageA, "2026-01-01", "2026-12-31")
 	require.Len(t, totals, 1)
 	assert.Equal(t, "5", totals[0].Points.String())
 }
 
-func readTotals(t *testing.T, s *sqlstore.Store, village string, from, to household.Date) []evidence.Total {
+func readTotals(t *testing.T, s Store, village string, from, to household.Date) []evidence.Total {
 	t.Helper()
 	var out []evidence.Total
 	require.NoError(t, s.Evidence().Read(context.Background(), func(tx evidence.Reader) error {
@@ -684,7 +681,7 @@ func readTotals(t *testing.T, s *sqlstore.Store, village string, from, to househ
 	return out
 }
 
-func testTotals(t *testing.T, s *sqlstore.Store) {
+func testTotals(t *testing.T, s Store) {
 	var hs []*household.Household
 	for i := range 3 {
 		// Head names sort opposite to ids, so the order is checked.
@@ -757,7 +754,7 @@ func testTotals(t *testing.T, s *sqlstore.Store) {
 	assert.Empty(t, readTotals(t, s, "330483999999", "2026-01-01", "2026-12-31"), "a village without households")
 }
 
-func testEvents(t *testing.T, s *sqlstore.Store) {
+func testEvents(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -810,7 +807,7 @@ func testEvents(t *testing.T, s *sqlstore.Store) {
 	assert.Empty(t, read(evs[2].Seq, 10))
 }
 
-func testEvidenceWriteRollsBack(t *testing.T, s *sqlstore.Store) {
+func testEvidenceWriteRollsBack(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -872,7 +869,7 @@ func testEvidenceWriteRollsBack(t *testing.T, s *sqlstore.Store) {
 
 // testEvidenceInsertMany stores a batch in multi-row statements (more rows
 // than one statement takes), skipping taken request ids without failing.
-func testEvidenceInsertMany(t *testing.T, s *sqlstore.Store) {
+func testEvidenceInsertMany(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -911,7 +908,7 @@ func testEvidenceInsertMany(t *testing.T, s *sqlstore.Store) {
 // testHouseholdSheet reads a sheet in one statement: empty before any
 // entry, the entries after, NotFound for a missing household or one of
 // another village.
-func testHouseholdSheet(t *testing.T, s *sqlstore.Store) {
+func testHouseholdSheet(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)

@@ -54,31 +54,42 @@ func (b Intruder) DisableAuditGuards(t *testing.T) {
 
 // IntruderBackends is Backends with a raw connection beside each store.
 func IntruderBackends(t *testing.T, fn func(t *testing.T, b Intruder)) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "a.db")
-		db, err := sqlite.Open(context.Background(), path)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(context.Background()))
-		raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
-		require.NoError(t, err)
-		t.Cleanup(func() { raw.Close() })
-		fn(t, Intruder{Store: db.Store(), Dialect: "sqlite", try: func(q string, args ...any) error {
-			_, err := raw.Exec(q, args...)
-			return err
-		}})
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := pgtest.NewURL(t)
-		db, err := postgres.Open(context.Background(), url)
-		require.NoError(t, err)
-		t.Cleanup(func() { db.Close() })
-		raw, err := pgx.Connect(context.Background(), url)
-		require.NoError(t, err)
-		t.Cleanup(func() { raw.Close(context.Background()) })
-		fn(t, Intruder{Store: db.Store(), Dialect: "postgres", try: func(q string, args ...any) error {
-			_, err := raw.Exec(context.Background(), q, args...)
-			return err
-		}})
-	})
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLiteIntruder(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, PostgresIntruder(t)) })
+}
+
+// SQLiteIntruder opens a fresh, migrated SQLite store with a raw
+// connection to the same file, both closed when t ends.
+func SQLiteIntruder(t *testing.T) Intruder {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "a.db")
+	db, err := sqlite.Open(context.Background(), path)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.Migrate(context.Background()))
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	t.Cleanup(func() { raw.Close() })
+	return Intruder{Store: db.Store(), Dialect: "sqlite", try: func(q string, args ...any) error {
+		_, err := raw.Exec(q, args...)
+		return err
+	}}
+}
+
+// PostgresIntruder clones a fresh PostgreSQL database (pgtest: failing,
+// not skipping, when CI is set and the server is missing) and opens a
+// store and a raw connection on it, both closed when t ends.
+func PostgresIntruder(t *testing.T) Intruder {
+	t.Helper()
+	url := pgtest.NewURL(t)
+	db, err := postgres.Open(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	raw, err := pgx.Connect(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { raw.Close(context.Background()) })
+	return Intruder{Store: db.Store(), Dialect: "postgres", try: func(q string, args ...any) error {
+		_, err := raw.Exec(context.Background(), q, args...)
+		return err
+	}}
 }

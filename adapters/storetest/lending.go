@@ -26,7 +26,7 @@ import (
 // transaction would leave it open); they return errors, asserted outside.
 
 // readLending runs fn in a read transaction and returns what it returned.
-func readLending[T any](s *sqlstore.Store, fn func(credit.Reader) (T, error)) (T, error) {
+func readLending[T any](s Store, fn func(credit.Reader) (T, error)) (T, error) {
 	var out T
 	err := s.Lending().Read(context.Background(), func(tx credit.Reader) error {
 		var err error
@@ -36,7 +36,7 @@ func readLending[T any](s *sqlstore.Store, fn func(credit.Reader) (T, error)) (T
 	return out, err
 }
 
-func writeLending(s *sqlstore.Store, fn func(ctx context.Context, tx credit.Writer) error) error {
+func writeLending(s Store, fn func(ctx context.Context, tx credit.Writer) error) error {
 	ctx := context.Background()
 	return s.Lending().Write(ctx, func(tx credit.Writer) error { return fn(ctx, tx) })
 }
@@ -63,7 +63,7 @@ func newConsent(t *testing.T, h *household.Household, bank string, grant, expire
 	}
 }
 
-func insertConsents(t *testing.T, s *sqlstore.Store, cs ...*lending.Consent) {
+func insertConsents(t *testing.T, s Store, cs ...*lending.Consent) {
 	t.Helper()
 	require.NoError(t, writeLending(s, func(ctx context.Context, tx credit.Writer) error {
 		for _, c := range cs {
@@ -110,7 +110,7 @@ func newLine(t *testing.T, d *credit.Decision) *credit.Line {
 }
 
 // openLine stores a decision and the line it opens.
-func openLine(t *testing.T, s *sqlstore.Store, h *household.Household, bank, product string) (*credit.Line, *credit.Decision) {
+func openLine(t *testing.T, s Store, h *household.Household, bank, product string) (*credit.Line, *credit.Decision) {
 	t.Helper()
 	d := newDecision(t, h, bank, product)
 	l := newLine(t, d)
@@ -193,11 +193,11 @@ func lineIDs(ls []*credit.Line) []string {
 }
 
 // queued is the audit queue as stored, read raw, in queue order.
-func queued(t *testing.T, s *sqlstore.Store) []audit.Record {
+func queued(t *testing.T, b Intruder) []audit.Record {
 	t.Helper()
 	ctx := context.Background()
 	var out []audit.Record
-	require.NoError(t, s.Conn().ReadOne(ctx, func(q sqlstore.Querier) error {
+	require.NoError(t, b.Store.Conn().ReadOne(ctx, func(q sqlstore.Querier) error {
 		out = nil
 		rows, err := q.Query(ctx, `SELECT time, actor, action, subject, request_hash, result_hash, payload
 			FROM audit_queue ORDER BY id`)
@@ -232,18 +232,15 @@ func queued(t *testing.T, s *sqlstore.Store) []audit.Record {
 	return out
 }
 
-// queueLength counts audit_queue rows with a raw query.
-func queueLength(t *testing.T, s *sqlstore.Store) int64 {
+// queueLength counts the records waiting in the audit queue.
+func queueLength(t *testing.T, s Store) int64 {
 	t.Helper()
-	ctx := context.Background()
-	var n int64
-	require.NoError(t, s.Conn().ReadOne(ctx, func(q sqlstore.Querier) error {
-		return q.QueryRow(ctx, `SELECT COUNT(*) FROM audit_queue`).Scan(&n)
-	}))
+	n, err := s.QueueLength(context.Background())
+	require.NoError(t, err)
 	return n
 }
 
-func testLendingConsents(t *testing.T, s *sqlstore.Store) {
+func testLendingConsents(t *testing.T, s Store) {
 	ctx := context.Background()
 	missing := newID(t)
 	h := newHousehold(t, villageA, 1)
@@ -299,7 +296,7 @@ func testLendingConsents(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 }
 
-func testLiveConsentHouseholds(t *testing.T, s *sqlstore.Store) {
+func testLiveConsentHouseholds(t *testing.T, s Store) {
 	ctx := context.Background()
 	now := base
 	year := base.AddDate(1, 0, 0)
@@ -362,7 +359,7 @@ func testLiveConsentHouseholds(t *testing.T, s *sqlstore.Store) {
 	assert.Empty(t, none)
 }
 
-func testLendingDecisions(t *testing.T, s *sqlstore.Store) {
+func testLendingDecisions(t *testing.T, s Store) {
 	ctx := context.Background()
 	missing := newID(t)
 	h := newHousehold(t, villageA, 1)
@@ -434,7 +431,7 @@ func testLendingDecisions(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.Invalid), "got %v", err)
 }
 
-func testLendingLines(t *testing.T, s *sqlstore.Store) {
+func testLendingLines(t *testing.T, s Store) {
 	ctx := context.Background()
 	missing := newID(t)
 	h := newHousehold(t, villageA, 1)
@@ -526,7 +523,7 @@ func testLendingLines(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, []string{l3.ID}, list(credit.ListQuery{Bank: bankB, Limit: 10}))
 }
 
-func testLendingTransactions(t *testing.T, s *sqlstore.Store) {
+func testLendingTransactions(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -598,7 +595,7 @@ func testLendingTransactions(t *testing.T, s *sqlstore.Store) {
 	assert.Error(t, err)
 }
 
-func testLendingReviews(t *testing.T, s *sqlstore.Store) {
+func testLendingReviews(t *testing.T, s Store) {
 	ctx := context.Background()
 	missing := newID(t)
 	h1 := newHousehold(t, villageA, 1)
@@ -688,7 +685,7 @@ func testLendingReviews(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 }
 
-func testLendingRuns(t *testing.T, s *sqlstore.Store) {
+func testLendingRuns(t *testing.T, s Store) {
 	ctx := context.Background()
 	missing := newID(t)
 	run := func(product string) *credit.Run {
@@ -735,7 +732,10 @@ func testLendingRuns(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 }
 
-func testQueryLine(t *testing.T, s *sqlstore.Store) {
+// testQueryLine reads the queued audit records raw, as stored: the record
+// a query commits must be exactly the one it was given.
+func testQueryLine(t *testing.T, b Intruder) {
+	s := b.Store
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -781,7 +781,7 @@ func testQueryLine(t *testing.T, s *sqlstore.Store) {
 	require.NoError(t, err)
 	assertSameLine(t, line, l)
 	assertSameDecision(t, dec, d)
-	recs := queued(t, s)
+	recs := queued(t, b)
 	require.Len(t, recs, 1, "one query, one record")
 
 	// A record that fails validation fails the query and writes nothing.
@@ -789,7 +789,7 @@ func testQueryLine(t *testing.T, s *sqlstore.Store) {
 	leaky.Payload = map[string]string{"id": "33048319600119123X"}
 	_, _, err = query(earlier, leaky)
 	assert.Error(t, err)
-	assert.Len(t, queued(t, s), 1)
+	assert.Len(t, queued(t, b), 1)
 
 	// A household of another village is not this one.
 	wrongVillage := earlier
@@ -802,12 +802,12 @@ func testQueryLine(t *testing.T, s *sqlstore.Store) {
 	// record's fields.
 	live := newConsent(t, h, bankA, base.Add(-time.Minute), year, lending.PurposeAssessment, lending.PurposePostLoan)
 	insertConsents(t, s, live)
-	before := len(queued(t, s))
+	before := len(queued(t, b))
 	l, d, err = query(q, rec)
 	require.NoError(t, err)
 	assertSameLine(t, line, l)
 	assertSameDecision(t, dec, d)
-	recs = queued(t, s)
+	recs = queued(t, b)
 	require.Len(t, recs, before+1)
 	got := recs[len(recs)-1]
 	sameInstant(t, rec.Time, got.Time, "record time")
@@ -825,7 +825,7 @@ func testQueryLine(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, "LINE_NOT_FOUND", reasonOf(err))
 	assert.Nil(t, l)
 	assert.Nil(t, d)
-	assert.Len(t, queued(t, s), before+2)
+	assert.Len(t, queued(t, b), before+2)
 
 	// An assessment query is covered by the same consent; a record
 	// without payload is queued with the basis only.
@@ -835,12 +835,12 @@ func testQueryLine(t *testing.T, s *sqlstore.Store) {
 	bare.Payload, bare.RequestHash, bare.ResultHash = nil, "", ""
 	_, _, err = query(assess, bare)
 	require.NoError(t, err)
-	recs = queued(t, s)
+	recs = queued(t, b)
 	require.Len(t, recs, before+3)
 	assert.Equal(t, map[string]string{"basis": "consent"}, recs[len(recs)-1].Payload)
 }
 
-func testLineEvents(t *testing.T, s *sqlstore.Store) {
+func testLineEvents(t *testing.T, s Store) {
 	ctx := context.Background()
 	event := func(bank string, n int) *credit.LineEvent {
 		return &credit.LineEvent{Bank: bank, ID: newID(t), Type: credit.EventDrawdown, LineID: "line-" + bank,
@@ -906,7 +906,7 @@ func testLineEvents(t *testing.T, s *sqlstore.Store) {
 // testLockedConcurrentDrawdowns: fifty concurrent read-modify-writes of one
 // line under Locked all succeed and none is lost, on both engines (on
 // PostgreSQL they queue on the row lock at READ COMMITTED).
-func testLockedConcurrentDrawdowns(t *testing.T, s *sqlstore.Store) {
+func testLockedConcurrentDrawdowns(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -971,7 +971,7 @@ func testLockedConcurrentDrawdowns(t *testing.T, s *sqlstore.Store) {
 // testReassessDue: the migration's triggers mark a household with an open
 // line due when its points sheet or facts change, once however many
 // changes follow; MarkDue and ClearDue manage the marks directly.
-func testReassessDue(t *testing.T, s *sqlstore.Store) {
+func testReassessDue(t *testing.T, s Store) {
 	ctx := context.Background()
 	withLine := newHousehold(t, villageA, 1)
 	noLine := newHousehold(t, villageA, 2)
@@ -1044,7 +1044,7 @@ func testReassessDue(t *testing.T, s *sqlstore.Store) {
 
 // testLendingAuditRollsBack: records written in Write and Locked commit
 // with the transaction and roll back with it.
-func testLendingAuditRollsBack(t *testing.T, s *sqlstore.Store) {
+func testLendingAuditRollsBack(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 )
@@ -39,12 +38,12 @@ var policyParents = [3][2]string{{bankA, productA}, {bankA, productB}, {bankB, p
 var policyVersions = docKind[*policies.Version]{
 	title: "Policy", action: "policy",
 	draft: func(p, n int) *policies.Version { return newPolicy(policyParents[p][0], policyParents[p][1], n) },
-	read: func(s *sqlstore.Store, fn func(versionTx[*policies.Version]) error) error {
+	read: func(s Store, fn func(versionTx[*policies.Version]) error) error {
 		return s.Policies().Read(context.Background(), func(tx policies.Reader) error {
 			return fn(policyTx(tx, nil))
 		})
 	},
-	write: func(s *sqlstore.Store, fn func(versionTx[*policies.Version]) error) error {
+	write: func(s Store, fn func(versionTx[*policies.Version]) error) error {
 		return s.Policies().Write(context.Background(), func(tx policies.Writer) error {
 			return fn(policyTx(tx, tx))
 		})
@@ -109,7 +108,7 @@ func assertSamePolicy(t *testing.T, want, got *policies.Version, withDocument bo
 	assert.Equal(t, w, g)
 }
 
-func testPolicyRoundTrip(t *testing.T, s *sqlstore.Store) {
+func testPolicyRoundTrip(t *testing.T, s Store) {
 	k := policyVersions
 	draft := newPolicy(bankA, productA, 1)
 	k.insert(t, s, draft)

@@ -19,7 +19,7 @@ import (
 
 // walk collects what Population yields; fn's error (if any) is returned
 // from the walk, never asserted inside it.
-func walk(s *sqlstore.Store, q sqlstore.PopulationQuery) ([]*simulate.Row, error) {
+func walk(s Store, q sqlstore.PopulationQuery) ([]*simulate.Row, error) {
 	var out []*simulate.Row
 	err := s.Population(context.Background(), q, func(r *simulate.Row) error {
 		out = append(out, r)
@@ -36,7 +36,7 @@ func rowIDs(rows []*simulate.Row) []string {
 	return out
 }
 
-func testPopulation(t *testing.T, s *sqlstore.Store) {
+func testPopulation(t *testing.T, s Store) {
 	ctx := context.Background()
 	var all, inA []string
 	entries := map[string][]points.Entry{}

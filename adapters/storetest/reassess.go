@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/lending/credit"
@@ -27,7 +26,7 @@ import (
 
 // testReassessCandidates: the bank's live-consent households, each once, in
 // id order, page after page, with facts, sheet, listings and every line.
-func testReassessCandidates(t *testing.T, s *sqlstore.Store) {
+func testReassessCandidates(t *testing.T, s Store) {
 	ctx := context.Background()
 	now := base
 	year := base.AddDate(1, 0, 0)
@@ -133,7 +132,7 @@ func testReassessCandidates(t *testing.T, s *sqlstore.Store) {
 // households; WritePage writes decisions, new and updated lines (never
 // drawn), consecutive events and the run's progress, compare-and-set on
 // the cursor and on each line's version, all or nothing.
-func testReassessWritePage(t *testing.T, s *sqlstore.Store) {
+func testReassessWritePage(t *testing.T, s Store) {
 	ctx := context.Background()
 	now := base
 	year := base.AddDate(1, 0, 0)
@@ -320,7 +319,7 @@ func testReassessWritePage(t *testing.T, s *sqlstore.Store) {
 // testReassessLockPageBlocks: a line locked by a page is locked for a
 // household's own money transaction too, which waits for the page to
 // commit and then sees its write.
-func testReassessLockPageBlocks(t *testing.T, s *sqlstore.Store) {
+func testReassessLockPageBlocks(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)

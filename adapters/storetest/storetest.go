@@ -18,79 +18,163 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/delivery"
+	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/resource"
+	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
-// Opener returns a fresh, migrated, empty store for one test.
-type Opener func(t *testing.T) *sqlstore.Store
+// Store is what the suite holds every engine to: the ports the services
+// are built on, each as its own package defines it, plus the audit tree
+// store (auditlog.Store) and the simulation's population (simrun).
+// adapters/sqlstore implements it for SQLite and PostgreSQL.
+type Store interface {
+	Households() household.Store
+	Catalogues() catalogue.Store
+	Policies() policies.Store
+	Evidence() evidence.Store
+	Lending() credit.Store
+	Principals() access.Store
+	Webhooks() delivery.Store
+	auditlog.Store
+	simrun.Population
+	// QueueLength returns how many audit records wait to be sequenced.
+	QueueLength(ctx context.Context) (int64, error)
+	// PopulationCount counts the households q selects.
+	PopulationCount(ctx context.Context, q sqlstore.PopulationQuery) (int, error)
+}
 
-// RunAll runs every conformance test against stores from open.
-func RunAll(t *testing.T, open Opener) {
-	tests := []scenario{
-		{"HouseholdRoundTrip", testHouseholdRoundTrip},
-		{"HouseholdNotFound", testHouseholdNotFound},
-		{"HouseholdUniqueness", testHouseholdUniqueness},
-		{"HouseholdListPaging", testHouseholdListPaging},
-		{"FactsVersions", testFactsVersions},
-		{"WriteRollsBackOnError", testWriteRollsBack},
-		{"ConcurrentWrites", testConcurrentWrites},
-		{"MoneyExact", testMoneyExact},
-		{"Principals", testPrincipals},
-		{"AuditRecordCommitsWithItsWrite", testAuditRecord},
-		{"CatalogueRoundTrip", testCatalogueRoundTrip},
-		{"PolicyRoundTrip", testPolicyRoundTrip},
-		{"EvidenceRoundTrip", testEvidenceRoundTrip},
-		{"EvidenceByManyRequests", testEvidenceByManyRequests},
-		{"EvidenceNotFound", testEvidenceNotFound},
-		{"EvidenceRequestIDIsUnique", testEvidenceRequestUnique},
-		{"EvidenceInsertMany", testEvidenceInsertMany},
-		{"HouseholdSheet", testHouseholdSheet},
-		{"EvidenceUpdateVersions", testEvidenceUpdate},
-		{"EvidenceListFiltersAndPaging", testEvidenceList},
-		{"SheetRoundTrip", testSheetRoundTrip},
-		{"SheetVersions", testSheetVersions},
-		{"LedgerAppendOnly", testLedgerAppendOnly},
-		{"Totals", testTotals},
-		{"Events", testEvents},
-		{"EvidenceWriteRollsBack", testEvidenceWriteRollsBack},
-		{"Population", testPopulation},
-		{"LendingConsents", testLendingConsents},
-		{"LendingLiveConsentHouseholds", testLiveConsentHouseholds},
-		{"LendingDecisions", testLendingDecisions},
-		{"LendingLines", testLendingLines},
-		{"LendingTransactions", testLendingTransactions},
-		{"LendingReviews", testLendingReviews},
-		{"LendingRuns", testLendingRuns},
-		{"LendingQueryLine", testQueryLine},
-		{"LendingLawfulBasisTwin", testLawfulBasisTwin},
-		{"LendingSettleConsent", testSettleConsent},
-		{"LendingLineEvents", testLineEvents},
-		{"LendingLockedConcurrentDrawdowns", testLockedConcurrentDrawdowns},
-		{"LendingReassessDue", testReassessDue},
-		{"LendingClaimDue", testClaimDue},
-		{"LendingAuditRollsBack", testLendingAuditRollsBack},
-		{"ReassessCandidates", testReassessCandidates},
-		{"ReassessWritePage", testReassessWritePage},
-		{"ReassessLockPageBlocks", testReassessLockPageBlocks},
+// Opener returns a fresh, migrated, empty store for one test.
+type Opener func(t *testing.T) Store
+
+// Backend is one engine under the suite.
+type Backend struct {
+	// Open returns a fresh, migrated, empty store for one test.
+	Open Opener
+	// Intrude returns a fresh store with a raw SQL connection to its
+	// database, for the few tests that must act behind the store's back
+	// (append-only triggers, rows as stored). nil when the engine has no
+	// SQL: those tests must then be named in Skip.
+	Intrude func(t *testing.T) Intruder
+	// Skip names the tests this engine cannot run, each with the reason.
+	// A skipped test is reported as skipped with its reason; a name that
+	// is no test of the suite fails the run, so an opt-out cannot outlive
+	// its test or hide behind a typo.
+	Skip map[string]string
+}
+
+// conformance is one test of the suite: fn on a store, or raw on a store
+// with a raw connection beside it.
+type conformance struct {
+	name string
+	fn   func(*testing.T, Store)
+	raw  func(*testing.T, Intruder)
+	// serial tests time how long something waits: they run alone, not
+	// beside the others.
+	serial bool
+}
+
+func suite() []conformance {
+	tests := []conformance{
+		{name: "HouseholdRoundTrip", fn: testHouseholdRoundTrip},
+		{name: "HouseholdNotFound", fn: testHouseholdNotFound},
+		{name: "HouseholdUniqueness", fn: testHouseholdUniqueness},
+		{name: "HouseholdListPaging", fn: testHouseholdListPaging},
+		{name: "FactsVersions", fn: testFactsVersions},
+		{name: "WriteRollsBackOnError", fn: testWriteRollsBack},
+		{name: "ConcurrentWrites", fn: testConcurrentWrites},
+		{name: "MoneyExact", fn: testMoneyExact},
+		{name: "Principals", fn: testPrincipals},
+		{name: "AuditRecordCommitsWithItsWrite", fn: testAuditRecord},
+		{name: "CatalogueRoundTrip", fn: testCatalogueRoundTrip},
+		{name: "PolicyRoundTrip", fn: testPolicyRoundTrip},
+		{name: "EvidenceRoundTrip", fn: testEvidenceRoundTrip},
+		{name: "EvidenceByManyRequests", fn: testEvidenceByManyRequests},
+		{name: "EvidenceNotFound", fn: testEvidenceNotFound},
+		{name: "EvidenceRequestIDIsUnique", fn: testEvidenceRequestUnique},
+		{name: "EvidenceInsertMany", fn: testEvidenceInsertMany},
+		{name: "HouseholdSheet", fn: testHouseholdSheet},
+		{name: "EvidenceUpdateVersions", fn: testEvidenceUpdate},
+		{name: "EvidenceListFiltersAndPaging", fn: testEvidenceList},
+		{name: "SheetRoundTrip", fn: testSheetRoundTrip},
+		{name: "SheetVersions", fn: testSheetVersions},
+		{name: "LedgerAppendOnly", raw: testLedgerAppendOnly},
+		{name: "Totals", fn: testTotals},
+		{name: "Events", fn: testEvents},
+		{name: "EvidenceWriteRollsBack", fn: testEvidenceWriteRollsBack},
+		{name: "Population", fn: testPopulation},
+		{name: "LendingConsents", fn: testLendingConsents},
+		{name: "LendingLiveConsentHouseholds", fn: testLiveConsentHouseholds},
+		{name: "LendingDecisions", fn: testLendingDecisions},
+		{name: "LendingLines", fn: testLendingLines},
+		{name: "LendingTransactions", fn: testLendingTransactions},
+		{name: "LendingReviews", fn: testLendingReviews},
+		{name: "LendingRuns", fn: testLendingRuns},
+		{name: "LendingQueryLine", raw: testQueryLine},
+		{name: "LendingLawfulBasisTwin", raw: testLawfulBasisTwin},
+		{name: "LendingSettleConsent", fn: testSettleConsent},
+		{name: "LendingLineEvents", fn: testLineEvents},
+		{name: "LendingLockedConcurrentDrawdowns", fn: testLockedConcurrentDrawdowns},
+		{name: "LendingReassessDue", fn: testReassessDue},
+		{name: "LendingClaimDue", fn: testClaimDue},
+		{name: "LendingClaimDueSkipsHeld", fn: testClaimDueSkipsHeld, serial: true},
+		{name: "LendingAuditRollsBack", fn: testLendingAuditRollsBack},
+		{name: "ReassessCandidates", fn: testReassessCandidates},
+		{name: "ReassessWritePage", fn: testReassessWritePage},
+		{name: "ReassessLockPageBlocks", fn: testReassessLockPageBlocks, serial: true},
+		{name: "AuditSequencing", fn: testAuditSequencing},
+		{name: "AuditCheckpoints", fn: testAuditCheckpoints},
+		{name: "AuditConcurrentIntegrators", fn: testAuditConcurrentIntegrators},
+		{name: "AuditTablesAreAppendOnly", raw: testAuditTablesAreAppendOnly},
+		{name: "WebhookEndpoints", fn: testWebhookEndpoints},
+		{name: "WebhookLease", fn: testWebhookLease},
+		{name: "WebhookDueEndpoints", fn: testWebhookDueEndpoints},
+		{name: "WebhookDeadLetters", fn: testWebhookDeadLetters},
 	}
 	// The versioned-document lifecycle, once for each kind of document.
 	tests = append(tests, versionScenarios(catalogues)...)
-	tests = append(tests, versionScenarios(policyVersions)...)
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.fn(t, open(t))
-		})
-	}
+	return append(tests, versionScenarios(policyVersions)...)
 }
 
-// scenario is one conformance test.
-type scenario struct {
-	name string
-	fn   func(*testing.T, *sqlstore.Store)
+// RunAll runs every conformance test against stores from b, each test on
+// its own fresh store, in parallel except those that time a wait.
+func RunAll(t *testing.T, b Backend) {
+	tests := suite()
+	known := make(map[string]bool, len(tests))
+	for _, tc := range tests {
+		known[tc.name] = true
+	}
+	for name := range b.Skip {
+		if !known[name] {
+			t.Errorf("Skip names %q, which is no test of the suite", name)
+		}
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if why, ok := b.Skip[tc.name]; ok {
+				t.Skipf("this engine opts out: %s", why)
+			}
+			if !tc.serial {
+				t.Parallel()
+			}
+			if tc.raw != nil {
+				if b.Intrude == nil {
+					t.Fatal("this test needs raw SQL: give the backend Intrude, or name the test in Skip with the reason")
+				}
+				tc.raw(t, b.Intrude(t))
+				return
+			}
+			tc.fn(t, b.Open(t))
+		})
+	}
 }
 
 var base = time.Date(2026, 3, 1, 2, 3, 4, 567891000, time.UTC)
@@ -118,14 +202,14 @@ func newHousehold(t *testing.T, village string, n int) *household.Household {
 	}
 }
 
-func insert(t *testing.T, s *sqlstore.Store, h *household.Household) {
+func insert(t *testing.T, s Store, h *household.Household) {
 	t.Helper()
 	require.NoError(t, s.Households().Write(context.Background(), func(tx household.Writer) error {
 		return tx.InsertHousehold(context.Background(), h, "req-"+h.ID, "hash-"+h.ID)
 	}))
 }
 
-func get(t *testing.T, s *sqlstore.Store, village, id string) (*household.Household, error) {
+func get(t *testing.T, s Store, village, id string) (*household.Household, error) {
 	t.Helper()
 	var h *household.Household
 	err := s.Households().Read(context.Background(), func(tx household.Reader) error {
@@ -174,7 +258,7 @@ func assertSameFacts(t *testing.T, want, got household.Facts) {
 	assert.True(t, want.RecordTime.Truncate(time.Microsecond).Equal(got.RecordTime))
 }
 
-func testHouseholdRoundTrip(t *testing.T, s *sqlstore.Store) {
+func testHouseholdRoundTrip(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	h.Facts.DishonestDebtor = true
@@ -198,7 +282,7 @@ func testHouseholdRoundTrip(t *testing.T, s *sqlstore.Store) {
 	require.NoError(t, err)
 }
 
-func testHouseholdNotFound(t *testing.T, s *sqlstore.Store) {
+func testHouseholdNotFound(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -222,7 +306,7 @@ func testHouseholdNotFound(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 }
 
-func testHouseholdUniqueness(t *testing.T, s *sqlstore.Store) {
+func testHouseholdUniqueness(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -247,7 +331,7 @@ func testHouseholdUniqueness(t *testing.T, s *sqlstore.Store) {
 	}))
 }
 
-func testHouseholdListPaging(t *testing.T, s *sqlstore.Store) {
+func testHouseholdListPaging(t *testing.T, s Store) {
 	ctx := context.Background()
 	var want []string
 	for i := range 23 {
@@ -290,7 +374,7 @@ func testHouseholdListPaging(t *testing.T, s *sqlstore.Store) {
 	}
 }
 
-func testFactsVersions(t *testing.T, s *sqlstore.Store) {
+func testFactsVersions(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
@@ -329,7 +413,7 @@ func testFactsVersions(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.AlreadyExists), "a facts version is written once, got %v", err)
 }
 
-func testWriteRollsBack(t *testing.T, s *sqlstore.Store) {
+func testWriteRollsBack(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	boom := errors.New("boom")
@@ -344,7 +428,7 @@ func testWriteRollsBack(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "a failed transaction leaves nothing behind, got %v", err)
 }
 
-func testConcurrentWrites(t *testing.T, s *sqlstore.Store) {
+func testConcurrentWrites(t *testing.T, s Store) {
 	ctx := context.Background()
 	const n = 24
 	var wg sync.WaitGroup
@@ -373,7 +457,7 @@ func testConcurrentWrites(t *testing.T, s *sqlstore.Store) {
 	assert.Len(t, all, n)
 }
 
-func testMoneyExact(t *testing.T, s *sqlstore.Store) {
+func testMoneyExact(t *testing.T, s Store) {
 	h := newHousehold(t, villageA, 1)
 	h.Facts.AnnualIncome = decimal.RequireFromString("999999999999999.99")
 	h.Facts.ExistingDebt = decimal.RequireFromString("0.10")
@@ -386,7 +470,7 @@ func testMoneyExact(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, "0.01", got.Facts.LandAreaMu.String())
 }
 
-func testPrincipals(t *testing.T, s *sqlstore.Store) {
+func testPrincipals(t *testing.T, s Store) {
 	ctx := context.Background()
 	ps := s.Principals()
 	clerk := &access.Principal{ID: uuid.NewString(), Name: "clerk-a", Role: access.VillageClerk,
@@ -429,7 +513,7 @@ func testPrincipals(t *testing.T, s *sqlstore.Store) {
 	require.Len(t, all, 2)
 }
 
-func testAuditRecord(t *testing.T, s *sqlstore.Store) {
+func testAuditRecord(t *testing.T, s Store) {
 	ctx := context.Background()
 	rec := audit.Record{Time: base, Actor: "p1", Action: "household.create", Subject: resource.Household(villageA, "x")}
 	h := newHousehold(t, villageA, 1)

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/docver"
@@ -29,8 +28,8 @@ type docKind[V any] struct {
 	// with parent 0's). Its document is not valid: stores keep text, the
 	// service validates it.
 	draft func(p, n int) V
-	read  func(s *sqlstore.Store, fn func(versionTx[V]) error) error
-	write func(s *sqlstore.Store, fn func(versionTx[V]) error) error
+	read  func(s Store, fn func(versionTx[V]) error) error
+	write func(s Store, fn func(versionTx[V]) error) error
 	// same asserts that got is want as stored (times to the microsecond,
 	// in UTC), without the document unless withDocument.
 	same func(t *testing.T, want, got V, withDocument bool)
@@ -79,24 +78,24 @@ type versionTx[V any] struct {
 }
 
 // versionScenarios returns the lifecycle scenarios run on kind k.
-func versionScenarios[V any](k docKind[V]) []scenario {
-	return []scenario{
-		{k.title + "NotFound", k.testNotFound},
-		{k.title + "VersionsAreUnique", k.testUnique},
-		{k.title + "OneActive", k.testOneActive},
-		{k.title + "ConcurrentActivations", k.testConcurrentActivations},
-		{k.title + "ListPaging", k.testListPaging},
-		{k.title + "AuditRecordCommitsWithItsWrite", k.testAuditRecord},
-		{k.title + "WriteRollsBack", k.testWriteRollsBack},
+func versionScenarios[V any](k docKind[V]) []conformance {
+	return []conformance{
+		{name: k.title + "NotFound", fn: k.testNotFound},
+		{name: k.title + "VersionsAreUnique", fn: k.testUnique},
+		{name: k.title + "OneActive", fn: k.testOneActive},
+		{name: k.title + "ConcurrentActivations", fn: k.testConcurrentActivations},
+		{name: k.title + "ListPaging", fn: k.testListPaging},
+		{name: k.title + "AuditRecordCommitsWithItsWrite", fn: k.testAuditRecord},
+		{name: k.title + "WriteRollsBack", fn: k.testWriteRollsBack},
 	}
 }
 
-func (k docKind[V]) insert(t *testing.T, s *sqlstore.Store, v V) {
+func (k docKind[V]) insert(t *testing.T, s Store, v V) {
 	t.Helper()
 	require.NoError(t, k.write(s, func(tx versionTx[V]) error { return tx.insert(v) }))
 }
 
-func (k docKind[V]) version(s *sqlstore.Store, p, n int) (V, error) {
+func (k docKind[V]) version(s Store, p, n int) (V, error) {
 	var v V
 	err := k.read(s, func(tx versionTx[V]) error {
 		var err error
@@ -106,7 +105,7 @@ func (k docKind[V]) version(s *sqlstore.Store, p, n int) (V, error) {
 	return v, err
 }
 
-func (k docKind[V]) active(s *sqlstore.Store, p int) (V, error) {
+func (k docKind[V]) active(s Store, p int) (V, error) {
 	var v V
 	err := k.read(s, func(tx versionTx[V]) error {
 		var err error
@@ -116,7 +115,7 @@ func (k docKind[V]) active(s *sqlstore.Store, p int) (V, error) {
 	return v, err
 }
 
-func (k docKind[V]) list(t *testing.T, s *sqlstore.Store, p, before, limit int) []V {
+func (k docKind[V]) list(t *testing.T, s Store, p, before, limit int) []V {
 	t.Helper()
 	var out []V
 	require.NoError(t, k.read(s, func(tx versionTx[V]) error {
@@ -129,7 +128,7 @@ func (k docKind[V]) list(t *testing.T, s *sqlstore.Store, p, before, limit int) 
 
 // change loads version n of parent p, lets fn modify it and stores its
 // lifecycle fields, all in one transaction.
-func (k docKind[V]) change(s *sqlstore.Store, p, n int, fn func(V)) error {
+func (k docKind[V]) change(s Store, p, n int, fn func(V)) error {
 	return k.write(s, func(tx versionTx[V]) error {
 		v, err := tx.version(p, n)
 		if err != nil {
@@ -161,7 +160,7 @@ func (k docKind[V]) replace(tx versionTx[V], p, n int, at time.Time) error {
 	return tx.update(v)
 }
 
-func (k docKind[V]) testNotFound(t *testing.T, s *sqlstore.Store) {
+func (k docKind[V]) testNotFound(t *testing.T, s Store) {
 	k.insert(t, s, k.draft(0, 1))
 	_, err := k.version(s, 0, 2)
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
@@ -179,7 +178,7 @@ func (k docKind[V]) testNotFound(t *testing.T, s *sqlstore.Store) {
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 }
 
-func (k docKind[V]) testUnique(t *testing.T, s *sqlstore.Store) {
+func (k docKind[V]) testUnique(t *testing.T, s Store) {
 	for p := range 3 {
 		k.insert(t, s, k.draft(p, 1)) // the same number under other parents
 	}
@@ -205,7 +204,7 @@ func (k docKind[V]) testUnique(t *testing.T, s *sqlstore.Store) {
 }
 
 // At most one active version per parent, whatever a caller does.
-func (k docKind[V]) testOneActive(t *testing.T, s *sqlstore.Store) {
+func (k docKind[V]) testOneActive(t *testing.T, s Store) {
 	k.insert(t, s, k.draft(0, 1))
 	k.insert(t, s, k.draft(0, 2))
 	// The other parents each have their own active version.
@@ -246,7 +245,7 @@ func (k docKind[V]) testOneActive(t *testing.T, s *sqlstore.Store) {
 
 // Concurrent activations, each superseding what it finds active, leave
 // exactly one active version and every other activated one superseded.
-func (k docKind[V]) testConcurrentActivations(t *testing.T, s *sqlstore.Store) {
+func (k docKind[V]) testConcurrentActivations(t *testing.T, s Store) {
 	const n = 12
 	for i := 1; i <= n; i++ {
 		k.insert(t, s, k.draft(0, i))
@@ -276,7 +275,7 @@ func (k docKind[V]) testConcurrentActivations(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, map[docver.State]int{docver.Active: 1, docver.Superseded: n - 1}, states)
 }
 
-func (k docKind[V]) testListPaging(t *testing.T, s *sqlstore.Store) {
+func (k docKind[V]) testListPaging(t *testing.T, s Store) {
 	for n := 1; n <= 7; n++ {
 		k.insert(t, s, k.draft(0, n))
 	}
@@ -301,7 +300,7 @@ func (k docKind[V]) testListPaging(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, []int{7, 6, 5, 4, 3, 2, 1}, got, "newest first, and only this parent's")
 }
 
-func (k docKind[V]) testAuditRecord(t *testing.T, s *sqlstore.Store) {
+func (k docKind[V]) testAuditRecord(t *testing.T, s Store) {
 	ctx := context.Background()
 	v := k.draft(0, 1)
 	rec := audit.Record{Time: base, Actor: "maker", Action: k.action + ".upload", Subject: k.name(v)}
@@ -334,7 +333,7 @@ func (k docKind[V]) testAuditRecord(t *testing.T, s *sqlstore.Store) {
 	assert.Equal(t, int64(1), n)
 }
 
-func (k docKind[V]) testWriteRollsBack(t *testing.T, s *sqlstore.Store) {
+func (k docKind[V]) testWriteRollsBack(t *testing.T, s Store) {
 	boom := errors.New("boom")
 	v := k.draft(0, 1)
 	err := k.write(s, func(tx versionTx[V]) error {
