@@ -146,7 +146,8 @@ func testCreditTour(t *testing.T, e *env) {
 	require.NoError(t, err)
 	require.Len(t, second.Records, 1)
 	assert.Equal(t, "get_credit_line", second.Records[0].Method)
-	_, err = e.consents.ListQueryRecords(e.as("regulator"), &sanzhiv1.ListQueryRecordsRequest{Parent: hh + "x",
+	other, _ := newHousehold(t, e, villageA, true)
+	_, err = e.consents.ListQueryRecords(e.as("regulator"), &sanzhiv1.ListQueryRecordsRequest{Parent: other,
 		PageToken: first.NextPageToken})
 	requireCode(t, err, codes.InvalidArgument, "page_token", "")
 }

@@ -374,7 +374,7 @@ const MethodListReviews = "list_reviews"
 // own ask of the bank; a closed one needs consent or a balance); each
 // household shown is a query record.
 //
-// pageSize 0 means 50, at most maxListSize. A page may come back short,
+// pageSize 0 means 50, at most 100. A page may come back short,
 // even empty, with a next token: keep paging until the token is "". A bad
 // page_size or page_token (one issued for another parent or state) is
 // fault.Invalid naming that field, reported before any other check.
@@ -517,7 +517,7 @@ const MethodListDecisions = "list_decisions"
 // side by side, newest first; bank limits them to one bank ("" for all,
 // which only the household and the regulator may ask).
 //
-// pageSize 0 means 20, at most maxListSize. A bad page_size or page_token
+// pageSize 0 means 20, at most 100. A bad page_size or page_token
 // (one issued for another household or bank) is fault.Invalid naming that
 // field, reported before any other check.
 func (s *Service) ListDecisions(ctx context.Context, p *access.Principal, householdName, bankName string, pageSize int32, pageToken string) (DecisionPage, error) {
