@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending/credit"
+	"github.com/sanzhi/sanzhi/paging"
+	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 // Entries is the part of the audit store the record lookups read: entries
@@ -27,13 +30,48 @@ type QueryRecord struct {
 	Basis, Decision, Run                  string
 }
 
-// QueryRecords reads up to limit query records of the household named
-// hh (villages/…/households/…) from the audit log, oldest first, after
-// the entry numbered after (-1: from the start). It returns the last
-// entry read and whether more may follow, for the next page's cursor.
-// Entries of other actions about the household (its registration,
-// updates) are not query records and are skipped.
-func QueryRecords(ctx context.Context, st Entries, hh string, after int64, limit int) (out []QueryRecord, cursor int64, more bool, err error) {
+// QueryRecordPage is a page of query records and the token for the next.
+type QueryRecordPage struct {
+	Records   []QueryRecord
+	NextToken string // "" at the end
+}
+
+// QueryRecords reads a page of the query records of the household named
+// hh (villages/…/households/…) from the audit log, oldest first. Entries
+// of other actions about the household (its registration, updates) are
+// not query records and are skipped. pageSize 0 means paging.DefaultSize;
+// a page may come back short with a next token. A malformed hh is
+// fault.Invalid on parent; then a bad page_size or page_token (one issued
+// for another household) is fault.Invalid naming that field.
+func QueryRecords(ctx context.Context, st Entries, hh string, pageSize int32, pageToken string) (QueryRecordPage, error) {
+	if _, _, err := household.ParseName(hh, "parent"); err != nil {
+		return QueryRecordPage{}, err
+	}
+	var v fault.Violations
+	scope := "queryRecords:" + hh
+	after, ok := paging.IntCursor(pageToken, scope, &v)
+	if !ok {
+		after = -1
+	}
+	limit := paging.Limit(pageSize, &v)
+	if err := v.Err(); err != nil {
+		return QueryRecordPage{}, err
+	}
+	recs, cursor, more, err := queryRecords(ctx, st, hh, after, limit)
+	if err != nil {
+		return QueryRecordPage{}, err
+	}
+	page := QueryRecordPage{Records: recs}
+	if more {
+		page.NextToken = paging.Token(scope, strconv.FormatInt(cursor, 10))
+	}
+	return page, nil
+}
+
+// queryRecords reads up to limit query records after the entry numbered
+// after (-1: from the start). It returns the last entry read and whether
+// more may follow, for the next page's cursor.
+func queryRecords(ctx context.Context, st Entries, hh string, after int64, limit int) (out []QueryRecord, cursor int64, more bool, err error) {
 	cursor = after
 	for len(out) < limit {
 		// The subject index serves this.

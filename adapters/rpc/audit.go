@@ -11,12 +11,11 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending/credit"
-	"github.com/sanzhi/sanzhi/paging"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
-	"github.com/sanzhi/sanzhi/resource"
 )
 
 // Audit serves sanzhi.v1.AuditService.
@@ -97,46 +96,20 @@ func (s *Audit) GetConsistencyProof(ctx context.Context, req *sanzhiv1.GetConsis
 }
 
 func (s *Audit) ListEntries(ctx context.Context, req *sanzhiv1.ListEntriesRequest) (*sanzhiv1.ListEntriesResponse, error) {
-	var v fault.Violations
-	q := sqlstore.EntryQuery{Actor: req.GetActor(), Action: req.GetAction(), Subject: req.GetSubject(), AfterSeq: -1}
-	if req.GetVillage() != "" {
-		q.SubjectPrefix = resource.Village(req.GetVillage()) + "/"
-	}
+	f := app.EntryFilter{Actor: req.GetActor(), Action: req.GetAction(), Subject: req.GetSubject(), Village: req.GetVillage()}
 	if req.StartTime != nil {
-		q.Since = req.GetStartTime().AsTime()
+		f.Since = req.GetStartTime().AsTime()
 	}
 	if req.EndTime != nil {
-		q.Until = req.GetEndTime().AsTime()
-		if !q.Since.IsZero() && !q.Until.After(q.Since) {
-			v.Add("end_time", "must be after start_time")
-		}
+		f.Until = req.GetEndTime().AsTime()
 	}
-	// The token carries the filter it was issued for.
-	filter := strings.Join([]string{q.Actor, q.Action, q.Subject, q.SubjectPrefix, q.Since.String(), q.Until.String()}, "\x00")
-	if after, ok := paging.IntCursor(req.GetPageToken(), filter, &v); ok {
-		q.AfterSeq = after
-	}
-	limit := paging.Limit(req.GetPageSize(), &v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	p := access.FromContext(ctx)
-	scope := audit.ScopeFor(p)
-	q.Scope = &scope
-	leaves, resume, more, err := s.store.ListVisibleEntries(ctx, q, limit, func(e audit.Entry) bool { return audit.Visible(p, e) })
+	page, err := app.ListEntries(ctx, s.store, access.FromContext(ctx), f, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	resp := &sanzhiv1.ListEntriesResponse{}
-	if more {
-		resp.NextPageToken = paging.Token(filter, strconv.FormatInt(resume, 10))
-	}
-	for _, l := range leaves {
-		e, err := audit.ParseEntry(l.Data)
-		if err != nil {
-			return nil, fault.Wrap(err, fault.Internal, "AUDIT_ENTRY_CORRUPT", "stored entry %d is not canonical", l.Seq)
-		}
-		resp.Entries = append(resp.Entries, entryOut(l, e))
+	resp := &sanzhiv1.ListEntriesResponse{NextPageToken: page.NextToken}
+	for _, e := range page.Entries {
+		resp.Entries = append(resp.Entries, entryOut(e.Leaf, e.Entry))
 	}
 	return resp, nil
 }

@@ -2,7 +2,6 @@ package rpc
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"google.golang.org/grpc"
@@ -15,7 +14,6 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/lending/credit"
-	"github.com/sanzhi/sanzhi/paging"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -118,31 +116,15 @@ func consentStateIn(s sanzhiv1.ConsentState) (lending.ConsentState, error) {
 // assessment, oldest first. An assessment names its decision, and each
 // decision of a batch re-assessment is its own entry naming its run.
 func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQueryRecordsRequest) (*sanzhiv1.ListQueryRecordsResponse, error) {
-	var v fault.Violations
-	name := req.GetParent()
-	if _, _, err := household.ParseName(name, "parent"); err != nil {
-		return nil, err
-	}
-	after, ok := paging.IntCursor(req.GetPageToken(), "queryRecords:"+name, &v)
-	if !ok {
-		after = -1
-	}
-	limit := paging.Limit(req.GetPageSize(), &v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	recs, cursor, more, err := app.QueryRecords(ctx, s.st, name, after, limit)
+	page, err := app.QueryRecords(ctx, s.st, req.GetParent(), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	out := &sanzhiv1.ListQueryRecordsResponse{}
-	for _, r := range recs {
+	out := &sanzhiv1.ListQueryRecordsResponse{NextPageToken: page.NextToken}
+	for _, r := range page.Records {
 		out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: r.Seq, Time: timestamppb.New(r.Time),
 			Actor: r.Actor, Bank: resource.Bank(r.Bank), Method: r.Method, Purpose: r.Purpose, Outcome: r.Outcome,
 			Basis: r.Basis, Decision: r.Decision, Run: r.Run})
-	}
-	if more {
-		out.NextPageToken = paging.Token("queryRecords:"+name, strconv.FormatInt(cursor, 10))
 	}
 	return out, nil
 }
@@ -206,23 +188,14 @@ func (s *Credit) GetCreditLine(ctx context.Context, req *sanzhiv1.GetCreditLineR
 }
 
 func (s *Credit) ListCreditLines(ctx context.Context, req *sanzhiv1.ListCreditLinesRequest) (*sanzhiv1.ListCreditLinesResponse, error) {
-	var v fault.Violations
-	scope := "creditLines:" + req.GetProduct() + "\x00" + req.GetVillage() + "\x00" + req.GetStatus()
-	after := paging.Cursor(req.GetPageToken(), scope, &v)
-	limit := paging.Limit(req.GetPageSize(), &v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	page, err := s.svc.ListLines(ctx, access.FromContext(ctx), req.GetProduct(), req.GetVillage(), lending.Status(req.GetStatus()), after, limit)
+	page, err := s.svc.ListLines(ctx, access.FromContext(ctx), req.GetProduct(), req.GetVillage(),
+		lending.Status(req.GetStatus()), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	out := &sanzhiv1.ListCreditLinesResponse{}
+	out := &sanzhiv1.ListCreditLinesResponse{NextPageToken: page.NextToken}
 	for _, l := range page.Views {
 		out.Lines = append(out.Lines, LineOut(l))
-	}
-	if page.Next != "" {
-		out.NextPageToken = paging.Token(scope, page.Next)
 	}
 	return out, nil
 }
@@ -292,23 +265,13 @@ func (s *Credit) WatchCreditLines(req *sanzhiv1.WatchCreditLinesRequest, stream 
 }
 
 func (s *Credit) ListDecisions(ctx context.Context, req *sanzhiv1.ListDecisionsRequest) (*sanzhiv1.ListDecisionsResponse, error) {
-	var v fault.Violations
-	scope := "decisions:" + req.GetHousehold() + "\x00" + req.GetBank()
-	before := paging.Cursor(req.GetPageToken(), scope, &v)
-	size := int(req.GetPageSize())
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	ds, next, err := s.svc.ListDecisions(ctx, access.FromContext(ctx), req.GetHousehold(), req.GetBank(), before, size)
+	page, err := s.svc.ListDecisions(ctx, access.FromContext(ctx), req.GetHousehold(), req.GetBank(), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	out := &sanzhiv1.ListDecisionsResponse{}
-	for _, d := range ds {
+	out := &sanzhiv1.ListDecisionsResponse{NextPageToken: page.NextToken}
+	for _, d := range page.Decisions {
 		out.Decisions = append(out.Decisions, DecisionOut(d))
-	}
-	if next != "" {
-		out.NextPageToken = paging.Token(scope, next)
 	}
 	return out, nil
 }
@@ -323,23 +286,14 @@ func (s *Credit) RequestReview(ctx context.Context, req *sanzhiv1.RequestReviewR
 }
 
 func (s *Credit) ListReviews(ctx context.Context, req *sanzhiv1.ListReviewsRequest) (*sanzhiv1.ListReviewsResponse, error) {
-	var v fault.Violations
-	scope := "reviews:" + req.GetParent() + "\x00" + req.GetState()
-	before := paging.Cursor(req.GetPageToken(), scope, &v)
-	if err := v.Err(); err != nil {
-		return nil, err
-	}
-	p := access.FromContext(ctx)
-	rs, decs, next, err := s.svc.ListReviews(ctx, p, req.GetParent(), credit.ReviewState(req.GetState()), before, int(req.GetPageSize()))
+	page, err := s.svc.ListReviews(ctx, access.FromContext(ctx), req.GetParent(), credit.ReviewState(req.GetState()),
+		req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	out := &sanzhiv1.ListReviewsResponse{}
-	for _, r := range rs {
-		out.Reviews = append(out.Reviews, reviewOut(r, decs[r.DecisionID].Product))
-	}
-	if next != "" {
-		out.NextPageToken = paging.Token(scope, next)
+	out := &sanzhiv1.ListReviewsResponse{NextPageToken: page.NextToken}
+	for _, r := range page.Reviews {
+		out.Reviews = append(out.Reviews, reviewOut(r, page.Decisions[r.DecisionID].Product))
 	}
 	return out, nil
 }

@@ -136,6 +136,20 @@ func testCreditTour(t *testing.T, e *env) {
 		assert.Equal(t, bankName, r.Bank)
 	}
 	assert.Equal(t, []string{"assess_credit/allowed", "get_credit_line/allowed"}, methods)
+	// One record a page: the token carries the household it was issued for.
+	first, err := e.consents.ListQueryRecords(e.as(hhP), &sanzhiv1.ListQueryRecordsRequest{Parent: hh, PageSize: 1})
+	require.NoError(t, err)
+	require.Len(t, first.Records, 1)
+	require.NotEmpty(t, first.NextPageToken)
+	second, err := e.consents.ListQueryRecords(e.as(hhP), &sanzhiv1.ListQueryRecordsRequest{Parent: hh, PageSize: 1,
+		PageToken: first.NextPageToken})
+	require.NoError(t, err)
+	require.Len(t, second.Records, 1)
+	assert.Equal(t, "get_credit_line", second.Records[0].Method)
+	other, _ := newHousehold(t, e, villageA, true)
+	_, err = e.consents.ListQueryRecords(e.as("regulator"), &sanzhiv1.ListQueryRecordsRequest{Parent: other,
+		PageToken: first.NextPageToken})
+	requireCode(t, err, codes.InvalidArgument, "page_token", "")
 }
 
 func getLine(t *testing.T, e *env, hh string) *sanzhiv1.CreditLine {
@@ -609,6 +623,23 @@ func testCreditReview(t *testing.T, e *env) {
 	mine, err := e.credit.ListDecisions(e.as("officer"), &sanzhiv1.ListDecisionsRequest{Household: hh, Bank: bankName})
 	require.NoError(t, err)
 	assert.Len(t, mine.Decisions, 2)
+	// Decisions page by token, and a token pages only the filter it was
+	// issued for.
+	first, err := e.credit.ListDecisions(e.as("regulator"), &sanzhiv1.ListDecisionsRequest{Household: hh, PageSize: 1})
+	require.NoError(t, err)
+	require.Len(t, first.Decisions, 1)
+	require.NotEmpty(t, first.NextPageToken)
+	second, err := e.credit.ListDecisions(e.as("regulator"), &sanzhiv1.ListDecisionsRequest{Household: hh, PageSize: 1,
+		PageToken: first.NextPageToken})
+	require.NoError(t, err)
+	require.Len(t, second.Decisions, 1)
+	assert.Equal(t, ds.Decisions[1].Name, second.Decisions[0].Name)
+	_, err = e.credit.ListDecisions(e.as("officer"), &sanzhiv1.ListDecisionsRequest{Household: hh, Bank: bankName,
+		PageToken: first.NextPageToken})
+	requireCode(t, err, codes.InvalidArgument, "page_token", "")
+	// The token is checked before the household: a bad one says so first.
+	_, err = e.credit.ListReviews(e.as("officer"), &sanzhiv1.ListReviewsRequest{Parent: product, PageToken: first.NextPageToken})
+	requireCode(t, err, codes.InvalidArgument, "page_token", "")
 }
 
 func testCreditWatch(t *testing.T, e *env) {

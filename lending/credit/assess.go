@@ -11,6 +11,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -263,10 +264,10 @@ func (s *Service) GetLine(ctx context.Context, p *access.Principal, productName,
 	return view(l, d, household.Today(now)), nil
 }
 
-// LinePage is a page of a bank's lines.
+// LinePage is a page of a bank's lines and the token for the next.
 type LinePage struct {
-	Views []*View
-	Next  string // the last line id, to continue after; "" at the end
+	Views     []*View
+	NextToken string // "" at the end
 }
 
 // MethodListLines is the query-record method of a portfolio listing.
@@ -279,13 +280,23 @@ const MethodListLines = "list_credit_lines"
 // are listed, and each listed line is a query record naming its basis and
 // purpose, written in the listing's transaction. A regulator's listing is
 // supervision: every line, no consent needed.
-func (s *Service) ListLines(ctx context.Context, p *access.Principal, productName, village string, status lending.Status, after string, size int) (LinePage, error) {
+//
+// pageSize 0 means paging.DefaultSize. A page may come back short, even
+// empty, with a next token: keep paging until the token is "". A bad
+// page_size or page_token (one issued for another product, village or
+// status) is fault.Invalid naming that field, reported before any other
+// check.
+func (s *Service) ListLines(ctx context.Context, p *access.Principal, productName, village string, status lending.Status, pageSize int32, pageToken string) (LinePage, error) {
+	var v fault.Violations
+	scope := "creditLines:" + productName + "\x00" + village + "\x00" + string(status)
+	after := paging.Cursor(pageToken, scope, &v)
+	size := paging.Limit(pageSize, &v)
+	if err := v.Err(); err != nil {
+		return LinePage{}, err
+	}
 	bank, product, err := ParseProduct(productName, "product")
 	if err != nil {
 		return LinePage{}, err
-	}
-	if size <= 0 {
-		size = 50
 	}
 	now := s.clock()
 	today := household.Today(now)
@@ -336,7 +347,7 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 				}
 				page.Views = append(page.Views, &View{Line: l, Decision: d, Status: st})
 				if len(page.Views) == size {
-					page.Next = l.ID // may lead to an empty last page
+					page.NextToken = paging.Token(scope, l.ID) // may lead to an empty last page
 					return nil
 				}
 			}

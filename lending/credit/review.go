@@ -12,6 +12,7 @@ import (
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policy"
@@ -372,22 +373,31 @@ const MethodListReviews = "list_reviews"
 // a lawful basis (lending.ActAnswer: an open request is the household's
 // own ask of the bank; a closed one needs consent or a balance); each
 // household shown is a query record.
-func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent string, state ReviewState, before string, size int) ([]*Review, map[string]*Decision, string, error) {
-	q := ReviewQuery{State: state, Before: before, Limit: max(size, 1)}
-	if size <= 0 {
-		q.Limit = 50
+//
+// pageSize 0 means 50, at most 100. A page may come back short,
+// even empty, with a next token: keep paging until the token is "". A bad
+// page_size or page_token (one issued for another parent or state) is
+// fault.Invalid naming that field, reported before any other check.
+func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent string, state ReviewState, pageSize int32, pageToken string) (ReviewPage, error) {
+	var v fault.Violations
+	scope := "reviews:" + parent + "\x00" + string(state)
+	before := paging.Cursor(pageToken, scope, &v)
+	size := listSize(pageSize, 50, &v)
+	if err := v.Err(); err != nil {
+		return ReviewPage{}, err
 	}
+	q := ReviewQuery{State: state, Before: before, Limit: size}
 	product := ""
 	if strings.HasPrefix(parent, "banks/") {
 		b, p, err := ParseProduct(parent, "parent")
 		if err != nil {
-			return nil, nil, "", err
+			return ReviewPage{}, err
 		}
 		q.Bank, product = b, p
 	} else {
 		_, hid, err := household.ParseName(parent, "parent")
 		if err != nil {
-			return nil, nil, "", err
+			return ReviewPage{}, err
 		}
 		q.HouseholdID = hid
 	}
@@ -459,7 +469,44 @@ func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent s
 			}
 		}
 	}
-	return out, decs, next, err
+	if err != nil {
+		return ReviewPage{}, err
+	}
+	page := ReviewPage{Reviews: out, Decisions: decs}
+	if next != "" {
+		page.NextToken = paging.Token(scope, next)
+	}
+	return page, nil
+}
+
+// ReviewPage is a page of review requests, the decisions they ask about
+// (by id) and the token for the next page.
+type ReviewPage struct {
+	Reviews   []*Review
+	Decisions map[string]*Decision
+	NextToken string // "" at the end
+}
+
+// DecisionPage is a page of decisions and the token for the next.
+type DecisionPage struct {
+	Decisions []*Decision
+	NextToken string // "" at the end
+}
+
+// maxListSize bounds page_size of decisions and reviews, as the API does
+// (lines page by paging.Limit).
+const maxListSize = 100
+
+// listSize is paging.Limit for decisions and reviews: def when size is 0.
+func listSize(size int32, def int, v *fault.Violations) int {
+	switch {
+	case size < 0 || size > maxListSize:
+		v.Add("page_size", "must be between 0 and %d, got %d", maxListSize, size)
+		return 0
+	case size == 0:
+		return def
+	}
+	return int(size)
 }
 
 // MethodListDecisions is the query-record method of a bank listing a
@@ -469,22 +516,30 @@ const MethodListDecisions = "list_decisions"
 // ListDecisions lists a household's decisions, automated and overrides
 // side by side, newest first; bank limits them to one bank ("" for all,
 // which only the household and the regulator may ask).
-func (s *Service) ListDecisions(ctx context.Context, p *access.Principal, householdName, bankName, before string, size int) ([]*Decision, string, error) {
+//
+// pageSize 0 means 20, at most 100. A bad page_size or page_token
+// (one issued for another household or bank) is fault.Invalid naming that
+// field, reported before any other check.
+func (s *Service) ListDecisions(ctx context.Context, p *access.Principal, householdName, bankName string, pageSize int32, pageToken string) (DecisionPage, error) {
+	var v fault.Violations
+	scope := "decisions:" + householdName + "\x00" + bankName
+	before := paging.Cursor(pageToken, scope, &v)
+	size := listSize(pageSize, 20, &v)
+	if err := v.Err(); err != nil {
+		return DecisionPage{}, err
+	}
 	village, hid, err := household.ParseName(householdName, "household")
 	if err != nil {
-		return nil, "", err
+		return DecisionPage{}, err
 	}
 	bank := ""
 	if bankName != "" {
 		if bank, err = ParseBank(bankName, "bank"); err != nil {
-			return nil, "", err
+			return DecisionPage{}, err
 		}
 	}
 	if isBankRole(p.Role) && bank != p.Scope.Bank {
-		return nil, "", fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a bank lists its own decisions only: set bank to banks/%s", p.Scope.Bank)
-	}
-	if size <= 0 {
-		size = 20
+		return DecisionPage{}, fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a bank lists its own decisions only: set bank to banks/%s", p.Scope.Bank)
 	}
 	var out []*Decision
 	list := func(tx Reader) error {
@@ -517,17 +572,20 @@ func (s *Service) ListDecisions(ctx context.Context, p *access.Principal, househ
 				MethodListDecisions, OutcomeAllowed, now), b))
 		})
 		if isConsentRequired(err) {
-			return nil, "", s.denied(ctx, p, householdName, bank, "", string(lending.PurposePostLoan), MethodListDecisions, err)
+			return DecisionPage{}, s.denied(ctx, p, householdName, bank, "", string(lending.PurposePostLoan), MethodListDecisions, err)
 		}
 	} else {
 		err = s.store.Read(ctx, list)
 	}
-	next := ""
-	if len(out) == size {
-		next = out[len(out)-1].ID
-	}
 	if err == nil {
 		err = s.explained(ctx, out...)
 	}
-	return out, next, err
+	if err != nil {
+		return DecisionPage{}, err
+	}
+	page := DecisionPage{Decisions: out}
+	if len(out) == size {
+		page.NextToken = paging.Token(scope, out[len(out)-1].ID)
+	}
+	return page, nil
 }
