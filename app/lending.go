@@ -18,7 +18,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // lendingReactions are the lending side's writes in the transaction of a
@@ -61,17 +61,17 @@ func pokeSoon(svc *credit.Service, banks []string) {
 type ActivePolicies struct {
 	store    policies.Store
 	mu       sync.Mutex
-	parsed   map[string]*policy.Policy
-	versions map[string]*policy.Policy // by banks/{b}/products/{p}/{n}
+	parsed   map[string]*rules.Policy
+	versions map[string]*rules.Policy // by banks/{b}/products/{p}/{n}
 }
 
 // NewActivePolicies returns an ActivePolicies over the policy store.
 func NewActivePolicies(store policies.Store) *ActivePolicies {
-	return &ActivePolicies{store: store, parsed: map[string]*policy.Policy{}, versions: map[string]*policy.Policy{}}
+	return &ActivePolicies{store: store, parsed: map[string]*rules.Policy{}, versions: map[string]*rules.Policy{}}
 }
 
 // Active implements credit.Policies.
-func (a *ActivePolicies) Active(ctx context.Context, bank, product string) (*policy.Policy, error) {
+func (a *ActivePolicies) Active(ctx context.Context, bank, product string) (*rules.Policy, error) {
 	var v *policies.Version
 	err := a.store.Read(ctx, func(tx policies.Reader) error {
 		var err error
@@ -89,13 +89,13 @@ func (a *ActivePolicies) Active(ctx context.Context, bank, product string) (*pol
 }
 
 // parse returns v's parsed document, cached by content hash.
-func (a *ActivePolicies) parse(v *policies.Version) (*policy.Policy, error) {
+func (a *ActivePolicies) parse(v *policies.Version) (*rules.Policy, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if p, ok := a.parsed[v.ContentHash]; ok {
 		return p, nil
 	}
-	p, err := policy.Parse([]byte(v.Document), nil)
+	p, err := rules.Parse([]byte(v.Document), nil)
 	if err != nil {
 		return nil, fault.Wrap(err, fault.Internal, "POLICY_UNREADABLE", "the policy %s no longer parses", v.Name())
 	}
@@ -106,7 +106,7 @@ func (a *ActivePolicies) parse(v *policies.Version) (*policy.Policy, error) {
 // Version implements credit.Policies. A version's text never changes once
 // stored, so it is read once: replaying a decision's explanation on the
 // read path (GetCreditLine) costs no round trip after the first.
-func (a *ActivePolicies) Version(ctx context.Context, bank, product string, n int) (*policy.Policy, error) {
+func (a *ActivePolicies) Version(ctx context.Context, bank, product string, n int) (*rules.Policy, error) {
 	key := policies.ProductName(bank, product) + "/" + strconv.Itoa(n)
 	a.mu.Lock()
 	p, ok := a.versions[key]

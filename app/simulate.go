@@ -14,7 +14,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
 
@@ -46,12 +46,12 @@ type Simulator struct {
 	Now        func() time.Time
 }
 
-func (s *Simulator) load(ctx context.Context, name string) (*policy.Policy, error) {
+func (s *Simulator) load(ctx context.Context, name string) (*rules.Policy, error) {
 	v, err := s.Policies.Get(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	p, err := policy.Parse([]byte(v.Document), nil)
+	p, err := rules.Parse([]byte(v.Document), nil)
 	if err != nil {
 		return nil, fault.Wrap(err, fault.FailedPrecondition, "POLICY_UNREADABLE", "%s no longer passes validation", v.Name())
 	}
@@ -79,7 +79,7 @@ func (s *Simulator) Simulate(ctx context.Context, req SimulationRequest) (*Simul
 	if err != nil {
 		return nil, err
 	}
-	var baseP *policy.Policy
+	var baseP *rules.Policy
 	if req.Against != "" {
 		if baseP, err = s.load(ctx, req.Against); err != nil {
 			return nil, err

@@ -7,7 +7,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Status is the state of a credit line.
@@ -84,7 +84,7 @@ func (l Line) StatusOn(day household.Date) Status {
 // CanApply reports whether decision d may be applied to l: the line must
 // not be closed, and the decision must be of the line's bank (a line with
 // no bank yet takes the decision's).
-func CanApply(l Line, d policy.Decision) error {
+func CanApply(l Line, d rules.Decision) error {
 	if l.Status == StatusClosed {
 		return fault.New(fault.FailedPrecondition, ReasonLineClosed, "the credit line is closed; open a new line")
 	}
@@ -106,7 +106,7 @@ func CanApply(l Line, d policy.Decision) error {
 // Either way an expired line becomes active again (it was judged afresh),
 // while a frozen line stays frozen: a freeze is lifted only by Unfreeze,
 // never implicitly by a decision that may predate the event behind it.
-func Apply(l Line, d policy.Decision, decisionID string) Line {
+func Apply(l Line, d rules.Decision, decisionID string) Line {
 	if CanApply(l, d) != nil {
 		return l
 	}

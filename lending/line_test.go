@@ -9,7 +9,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 const (
@@ -64,12 +64,12 @@ func TestStatusOn(t *testing.T) {
 	}
 }
 
-func eligible(limit, rate string) policy.Decision {
-	return policy.Decision{Bank: bank, Eligible: true, Limit: dec(limit), Rate: dec(rate), On: today, ValidUntil: "2026-06-10"}
+func eligible(limit, rate string) rules.Decision {
+	return rules.Decision{Bank: bank, Eligible: true, Limit: dec(limit), Rate: dec(rate), On: today, ValidUntil: "2026-06-10"}
 }
 
-func ineligible() policy.Decision {
-	return policy.Decision{Bank: bank, Eligible: false, Limit: decimal.Zero, Rate: decimal.Zero, On: today, ValidUntil: "2026-06-10"}
+func ineligible() rules.Decision {
+	return rules.Decision{Bank: bank, Eligible: false, Limit: decimal.Zero, Rate: decimal.Zero, On: today, ValidUntil: "2026-06-10"}
 }
 
 func TestApply(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // randAmount is a random amount in fen, mostly small, sometimes above any
@@ -70,7 +70,7 @@ func TestLineInvariantsUnderRandomOperations(t *testing.T) {
 				l = Unfreeze(l)
 			case 9:
 				op = "decision"
-				d := policy.Decision{Bank: bank, Eligible: r.Intn(3) != 0, ValidUntil: days[r.Intn(len(days))]}
+				d := rules.Decision{Bank: bank, Eligible: r.Intn(3) != 0, ValidUntil: days[r.Intn(len(days))]}
 				if d.Eligible {
 					d.Limit = decimal.New(r.Int63n(200)*1000, 0)
 					d.Rate = dec("0.0435")

@@ -13,7 +13,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/policies"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Policies serves sanzhi.v1.PolicyService: convert, call the lifecycle
@@ -39,7 +39,7 @@ func NewPolicies(svc *policies.Service, sim Simulator) *Policies {
 // when valid, every problem otherwise.
 func lintPolicy(doc []byte) (policies.Meta, []*sanzhiv1.PolicyProblem, error) {
 	meta, err := app.PolicyChecker(doc)
-	var le policy.LintErrors
+	var le rules.LintErrors
 	if errors.As(err, &le) {
 		out := make([]*sanzhiv1.PolicyProblem, len(le))
 		for i, p := range le {

@@ -20,7 +20,7 @@ import (
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
 
@@ -208,10 +208,10 @@ func TestSimulationCancelled(t *testing.T) {
 		e := newEnv(t, st)
 		sp := newSimPopulation(t, e)
 		pols := policies.NewService(st.Policies(), nil, e.clock.Now)
-		load := func(n int) *policy.Policy {
+		load := func(n int) *rules.Policy {
 			v, err := pols.Get(context.Background(), sp.product+"/policies/"+strconv.Itoa(n))
 			require.NoError(t, err)
-			p, err := policy.Parse([]byte(v.Document), nil)
+			p, err := rules.Parse([]byte(v.Document), nil)
 			require.NoError(t, err)
 			return p
 		}

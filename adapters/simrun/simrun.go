@@ -20,14 +20,14 @@ import (
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
 
 // Run is one simulation: the draft policy, the optional base policy and
 // the day, with what reading households needs.
 type Run struct {
-	New, Base  *policy.Policy // Base may be nil
+	New, Base  *rules.Policy // Base may be nil
 	Day        household.Date
 	Keyring    *pii.Keyring
 	Catalogues *catalogue.Service
@@ -66,7 +66,7 @@ func endOfDay(day household.Date, now time.Time) time.Time {
 
 // simulation holds what evaluating one household needs.
 type simulation struct {
-	newP, baseP *policy.Policy
+	newP, baseP *rules.Policy
 	day         household.Date
 	kr          *pii.Keyring
 	cats        *catalogue.Service

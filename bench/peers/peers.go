@@ -1,5 +1,5 @@
 // Package peers benchmarks the credit policy engine of 三治信农贷
-// (github.com/sanzhi/sanzhi/scoring/policy) against other policy engines,
+// (github.com/sanzhi/sanzhi/scoring/rules) against other policy engines,
 // starting with Open Policy Agent. It is a module of its own so that the
 // service never depends on a peer: nothing in the main module imports it,
 // and the main module's ./... does not reach it.
@@ -15,7 +15,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // ScorecardRego is opa/scorecard.rego.
@@ -32,10 +32,10 @@ const ScorecardQuery = "data.sanzhi.scorecard.decision"
 // through float64 (a caller that used float64 here would lose exactness
 // before OPA even starts). Only the inputs the example policy reads are
 // included; an empty star level is "none", as in our engine.
-func ToOPAInput(in policy.Input) map[string]any {
+func ToOPAInput(in rules.Input) map[string]any {
 	star := string(in.Star.Level)
 	if star == "" {
-		star = string(policy.StarNone)
+		star = string(rules.StarNone)
 	}
 	items := make(map[string]any, len(in.Items))
 	for code, v := range in.Items {

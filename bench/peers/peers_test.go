@@ -14,34 +14,34 @@ import (
 
 	"github.com/sanzhi/sanzhi/examples/policies"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
-// on is the decision date of every evaluation (as in scoring/policy's tests).
+// on is the decision date of every evaluation (as in scoring/rules's tests).
 const on household.Date = "2024-03-01"
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
-// typical is the typical household of scoring/policy's tests and
+// typical is the typical household of scoring/rules's tests and
 // BenchmarkEvaluate (fixtures_test.go): grade A, score 450, limit ¥93,000.
-func typical() policy.Input {
-	var in policy.Input
-	in.Points = policy.PointsInput{Credit: d("115"), SelfGovernance: d("6"), RuleOfLaw: d("3"), Virtue: d("12")}
-	in.Star.Level = policy.StarVillage
-	in.Facts = policy.FactsInput{IncomePerCapita: d("45000"), AnnualIncome: d("150000"), Labourers: 2, Members: 4,
+func typical() rules.Input {
+	var in rules.Input
+	in.Points = rules.PointsInput{Credit: d("115"), SelfGovernance: d("6"), RuleOfLaw: d("3"), Virtue: d("12")}
+	in.Star.Level = rules.StarVillage
+	in.Facts = rules.FactsInput{IncomePerCapita: d("45000"), AnnualIncome: d("150000"), Labourers: 2, Members: 4,
 		LandMu: d("3"), ExistingDebt: d("30000")}
 	in.Applicant.Age = 45
-	in.Recommendation = policy.RecommendationInput{Present: true, Creditworthy: true, Amount: d("80000")}
+	in.Recommendation = rules.RecommendationInput{Present: true, Creditworthy: true, Amount: d("80000")}
 	return in
 }
 
-func examplePolicy(tb testing.TB) *policy.Policy {
+func examplePolicy(tb testing.TB) *rules.Policy {
 	tb.Helper()
 	src, err := policies.FS.ReadFile(policies.TongxiangFile)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p, err := policy.Parse(src, nil)
+	p, err := rules.Parse(src, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -88,8 +88,8 @@ func (c core) String() string {
 		c.Eligible, c.KnockOuts, c.Invalid, c.Score, c.Grade, c.Limit, c.Rate)
 }
 
-func ours(p *policy.Policy, in policy.Input) core {
-	dec := policy.Evaluate(p, in, on)
+func ours(p *rules.Policy, in rules.Input) core {
+	dec := rules.Evaluate(p, in, on)
 	c := core{Eligible: dec.Eligible, Score: int64(dec.Score), Grade: dec.Grade, Limit: dec.Limit.IntPart(), Rate: dec.Rate.String()}
 	for _, k := range dec.KnockOuts {
 		c.KnockOuts = append(c.KnockOuts, k.ID)
@@ -97,14 +97,14 @@ func ours(p *policy.Policy, in policy.Input) core {
 	slices.Sort(c.KnockOuts)
 	c.KnockOuts = slices.Compact(c.KnockOuts)
 	for _, dl := range dec.Declines {
-		c.Invalid = c.Invalid || dl.Code == policy.DeclineInputInvalid
+		c.Invalid = c.Invalid || dl.Code == rules.DeclineInputInvalid
 	}
 	return c
 }
 
 // theirs evaluates the Rego policy and reads its decision. Non-integral
 // numbers in the result are reported as they are (limit as an error).
-func theirs(tb testing.TB, pq rego.PreparedEvalQuery, in policy.Input) core {
+func theirs(tb testing.TB, pq rego.PreparedEvalQuery, in rules.Input) core {
 	tb.Helper()
 	rs, err := pq.Eval(context.Background(), rego.EvalInput(ToOPAInput(in)))
 	if err != nil {
@@ -150,7 +150,7 @@ func theirs(tb testing.TB, pq rego.PreparedEvalQuery, in policy.Input) core {
 // from nothing to past the knock-outs, ages 18..70, every star level,
 // the flags, overdue records, recommendations with and without an amount,
 // and now and then a catalogue item. Amounts are in yuan, some with fen.
-func randomInput(r *rand.Rand) policy.Input {
+func randomInput(r *rand.Rand) rules.Input {
 	// dec returns a decimal in [lo, hi] with up to places decimal places.
 	dec := func(lo, hi int64, places int32) decimal.Decimal {
 		x := decimal.NewFromInt(lo + r.Int64N(hi-lo+1))
@@ -175,23 +175,23 @@ func randomInput(r *rand.Rand) policy.Input {
 		return dec(0, hi, 2)
 	}
 
-	var in policy.Input
+	var in rules.Input
 	credit := dec(60, 200, 2)
 	if chance(5) {
 		credit = dec(30, 59, 2)
 	}
-	in.Points = policy.PointsInput{
+	in.Points = rules.PointsInput{
 		Credit:         credit,
 		SelfGovernance: dec(-5, 20, 2),
 		RuleOfLaw:      dec(-5, 15, 2),
 		Virtue:         dec(-5, 40, 2),
 	}
-	in.Star.Level = []policy.StarLevel{"", policy.StarNone, policy.StarVillage, policy.StarTown, policy.StarCounty}[r.IntN(5)]
+	in.Star.Level = []rules.StarLevel{"", rules.StarNone, rules.StarVillage, rules.StarTown, rules.StarCounty}[r.IntN(5)]
 	in.Star.Stars = r.IntN(6)
 	in.Blacklisted = chance(4)
 	members := 1 + r.IntN(6)
 	perHead := dec(5000, 90000, 2)
-	in.Facts = policy.FactsInput{
+	in.Facts = rules.FactsInput{
 		IncomePerCapita:  perHead,
 		AnnualIncome:     perHead.Mul(decimal.NewFromInt(int64(members))),
 		Labourers:        r.IntN(min(members, 4) + 1),
@@ -238,8 +238,8 @@ func TestOPAMatchesSanzhi(t *testing.T) {
 	pq := prepared(t)
 
 	top := typical()
-	top.Points = policy.PointsInput{Credit: d("160"), SelfGovernance: d("12"), RuleOfLaw: d("10"), Virtue: d("40")}
-	top.Star.Level = policy.StarCounty
+	top.Points = rules.PointsInput{Credit: d("160"), SelfGovernance: d("12"), RuleOfLaw: d("10"), Virtue: d("40")}
+	top.Star.Level = rules.StarCounty
 	knocked := typical()
 	knocked.Points.Credit = d("50")
 	knocked.Items = map[string]decimal.Decimal{"FZ-PA-08": d("-30")}
@@ -247,7 +247,7 @@ func TestOPAMatchesSanzhi(t *testing.T) {
 	fractional.Points.Credit = d("115.37")
 	fractional.Recommendation.Amount = d("80001.55")
 	boundary := typical() // values exactly on bin boundaries (100, 10, 5, 30, ¥50,000, 5 mu, age 26)
-	boundary.Points = policy.PointsInput{Credit: d("100"), SelfGovernance: d("10"), RuleOfLaw: d("5"), Virtue: d("30")}
+	boundary.Points = rules.PointsInput{Credit: d("100"), SelfGovernance: d("10"), RuleOfLaw: d("5"), Virtue: d("30")}
 	boundary.Facts.ExistingDebt, boundary.Facts.LandMu, boundary.Applicant.Age = d("50000"), d("5"), 26
 	invalid := typical()
 	invalid.Star.Level = "gold"
@@ -256,7 +256,7 @@ func TestOPAMatchesSanzhi(t *testing.T) {
 
 	cases := []struct {
 		name string
-		in   policy.Input
+		in   rules.Input
 	}{
 		{"typical", typical()}, {"top_grade", top}, {"knocked_out", knocked}, {"fractional", fractional},
 		{"boundary", boundary}, {"invalid_star", invalid}, {"negative_income", negative},
@@ -265,7 +265,7 @@ func TestOPAMatchesSanzhi(t *testing.T) {
 	for i := range 600 {
 		cases = append(cases, struct {
 			name string
-			in   policy.Input
+			in   rules.Input
 		}{fmt.Sprintf("random_%03d", i), randomInput(r)})
 	}
 
@@ -288,7 +288,7 @@ func TestOPAMatchesSanzhi(t *testing.T) {
 			t.Errorf("%s: sanzhi decided %v, want %v", c.name, o, w)
 		}
 		grades[o.Grade]++
-		for _, st := range policy.Evaluate(p, c.in, on).LimitSteps {
+		for _, st := range rules.Evaluate(p, c.in, on).LimitSteps {
 			steps[st.Step+" "+st.ID]++
 		}
 		switch {
@@ -335,19 +335,19 @@ var sink any
 // BenchmarkEngines measures one decision of the example policy for the
 // typical household, in each engine, in the same run.
 //
-//	sanzhi/full               policy.Evaluate: knock-outs, score, grade,
+//	sanzhi/full               rules.Evaluate: knock-outs, score, grade,
 //	                          limit, rate, and the explanation (scorecard
 //	                          lines, odds, input hash, reasons,
 //	                          counterfactuals). Our engine has no exported
 //	                          cheaper path, so there is no sanzhi/core.
 //	opa/prepared              PreparedEvalQuery.Eval with rego.EvalInput of
 //	                          an input map built once, outside the loop.
-//	opa/prepared+convert      the same, converting our policy.Input to the
+//	opa/prepared+convert      the same, converting our rules.Input to the
 //	                          map in the loop, as a real caller must.
 //	opa/prepared+parsed_input rego.EvalParsedInput of an ast.Value built
 //	                          once: OPA's best case, no input conversion.
 //
-// Decision only: policy loading (policy.Parse, PrepareForEval) is done
+// Decision only: policy loading (rules.Parse, PrepareForEval) is done
 // once, outside the timings.
 func BenchmarkEngines(b *testing.B) {
 	p := examplePolicy(b)
@@ -358,7 +358,7 @@ func BenchmarkEngines(b *testing.B) {
 	b.Run("sanzhi/full", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			sink = policy.Evaluate(p, in, on)
+			sink = rules.Evaluate(p, in, on)
 		}
 	})
 	// The same decision as the Rego computes (eligibility, knock-outs,
@@ -366,7 +366,7 @@ func BenchmarkEngines(b *testing.B) {
 	b.Run("sanzhi/outcome", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			sink = policy.Outcome(p, in, on)
+			sink = rules.Outcome(p, in, on)
 		}
 	})
 	b.Run("opa/prepared", func(b *testing.B) {

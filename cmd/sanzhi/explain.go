@@ -16,7 +16,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // explainCmd evaluates a policy on one household from the store and prints
@@ -59,7 +59,7 @@ func explainCmd(database *string, open func(context.Context) (server.Store, erro
 				}
 				doc = []byte(v.Document)
 			}
-			p, err := policy.Parse(doc, nil)
+			p, err := rules.Parse(doc, nil)
 			if err != nil {
 				printPolicyProblems(cmd.OutOrStdout(), "policy", err)
 				return errors.New("the policy is invalid")
@@ -87,7 +87,7 @@ func explainCmd(database *string, open func(context.Context) (server.Store, erro
 				return err
 			}
 			in := assess.Snapshot(assess.Parts{Household: h, HeadBirth: pid.BirthDate(), Points: bal, Standing: standing})
-			printDecision(cmd.OutOrStdout(), h, policy.Evaluate(p, in, bal.AsOf), en)
+			printDecision(cmd.OutOrStdout(), h, rules.Evaluate(p, in, bal.AsOf), en)
 			return nil
 		},
 	}
@@ -117,8 +117,8 @@ func explainKeyring(database, keyFile string) (*pii.Keyring, error) {
 	return server.LoadKeyring(server.Config{Database: database, DataKeyFile: keyFile, DataKey: os.Getenv("SANZHI_DATA_KEY")})
 }
 
-func printDecision(w io.Writer, h *household.Household, d policy.Decision, en bool) {
-	t := func(l policy.Label) string {
+func printDecision(w io.Writer, h *household.Household, d rules.Decision, en bool) {
+	t := func(l rules.Label) string {
 		if en {
 			return l.EN
 		}

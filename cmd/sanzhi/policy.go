@@ -15,7 +15,7 @@ import (
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/scoring/points"
 	"github.com/sanzhi/sanzhi/scoring/policies"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 func policyCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
@@ -34,7 +34,7 @@ against that county catalogue: an unknown item, or one marked not for credit (su
 is an error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var items policy.ItemForCredit
+			var items rules.ItemForCredit
 			if catalogueFile != "" {
 				src, err := os.ReadFile(catalogueFile)
 				if err != nil {
@@ -58,7 +58,7 @@ is an error.`,
 			if err != nil {
 				return err
 			}
-			p, err := policy.Parse(doc, items)
+			p, err := rules.Parse(doc, items)
 			if err != nil {
 				n := printPolicyProblems(cmd.OutOrStdout(), args[0], err)
 				return fmt.Errorf("%s: %d problem(s)", args[0], n)
@@ -190,7 +190,7 @@ is an error.`,
 // printPolicyProblems prints a policy's lint errors as FILE:LINE:COLUMN:
 // FIELD: MESSAGE and returns how many there were.
 func printPolicyProblems(w io.Writer, file string, err error) int {
-	var le policy.LintErrors
+	var le rules.LintErrors
 	if !errors.As(err, &le) {
 		fmt.Fprintf(w, "%s: %v\n", file, err)
 		return 1

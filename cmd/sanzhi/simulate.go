@@ -24,7 +24,7 @@ import (
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
 
@@ -89,7 +89,7 @@ households, the SHA-256 of the output), committed before any output is written.`
 			if err != nil {
 				return err
 			}
-			var baseP *policy.Policy
+			var baseP *rules.Policy
 			if againstFile != "" {
 				if baseP, err = loadPolicy(cmd.OutOrStdout(), againstFile); err != nil {
 					return err
@@ -116,7 +116,7 @@ households, the SHA-256 of the output), committed before any output is written.`
 				if err != nil {
 					return fmt.Errorf("the active policy of %s: %w", policies.ProductName(bank, product), err)
 				}
-				if baseP, err = policy.Parse([]byte(v.Document), nil); err != nil {
+				if baseP, err = rules.Parse([]byte(v.Document), nil); err != nil {
 					printPolicyProblems(cmd.OutOrStdout(), "active policy", err)
 					return errors.New("the active policy is invalid")
 				}
@@ -242,12 +242,12 @@ households, the SHA-256 of the output), committed before any output is written.`
 	return cmd
 }
 
-func loadPolicy(w io.Writer, file string) (*policy.Policy, error) {
+func loadPolicy(w io.Writer, file string) (*rules.Policy, error) {
 	doc, err := os.ReadFile(file)
 	if err != nil {
 		return nil, err
 	}
-	p, err := policy.Parse(doc, nil)
+	p, err := rules.Parse(doc, nil)
 	if err != nil {
 		printPolicyProblems(w, file, err)
 		return nil, fmt.Errorf("%s is not a valid policy", file)

@@ -101,7 +101,7 @@ func TestMatch(t *testing.T) {
 	assert.True(t, match("adapters/...", "adapters"))
 	assert.False(t, match("adapters/...", "adaptersx"))
 	assert.True(t, match("google.golang.org/grpc/...", "google.golang.org/grpc/codes"))
-	f, ok := floorOf("scoring/policy")
+	f, ok := floorOf("scoring/rules")
 	require.True(t, ok)
 	assert.Equal(t, "domain", f.Name)
 	_, ok = floorOf("adapters/rpc")

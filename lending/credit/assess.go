@@ -16,7 +16,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // View is a line as a caller sees it on a day: the stored line, the
@@ -92,7 +92,7 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 // so that the decision is of the state the transaction commits over, not
 // of a read before it. Only the village catalogue's base points (base) and
 // the policy are read before, both versioned and immutable once active.
-func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *policy.Policy, base decimal.Decimal,
+func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *rules.Policy, base decimal.Decimal,
 	bank, product, village, hid string, requireAssessment bool) (*View, error) {
 	now := s.clock()
 	today := household.Today(now)
@@ -202,7 +202,7 @@ func consentValues(consents []*lending.Consent) []lending.Consent {
 
 // applyDecision opens or updates the line from d (an override's
 // decision) and stores it.
-func applyDecision(ctx context.Context, tx Writer, cur *Line, d *Decision, dec policy.Decision, householdName string, now time.Time) (*Line, string, error) {
+func applyDecision(ctx context.Context, tx Writer, cur *Line, d *Decision, dec rules.Decision, householdName string, now time.Time) (*Line, string, error) {
 	l := applyToLine(cur, dec, d, householdName, now)
 	if cur == nil {
 		return l, EventLineOpened, tx.InsertLine(ctx, l)
@@ -211,7 +211,7 @@ func applyDecision(ctx context.Context, tx Writer, cur *Line, d *Decision, dec p
 }
 
 // explain keeps a decision's statements in both languages.
-func explain(dec policy.Decision) Explanation {
+func explain(dec rules.Decision) Explanation {
 	var e Explanation
 	for _, k := range dec.KnockOuts {
 		e.KnockOuts = append(e.KnockOuts, Text{Code: k.ID, ZH: k.Reason.ZH, EN: k.Reason.EN})

@@ -15,7 +15,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // eventLine is a line as a line event carries it: everything a bank's
@@ -206,7 +206,7 @@ func (s *Service) reassessOne(ctx context.Context, hid string) (bool, error) {
 	}); err != nil {
 		return false, err
 	}
-	pols := map[string]*policy.Policy{}
+	pols := map[string]*rules.Policy{}
 	village := ""
 	for _, l := range lines {
 		if l.Status == lending.StatusClosed {

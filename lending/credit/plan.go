@@ -11,7 +11,7 @@ import (
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Planning an assessment is pure: from the household's policy input parts,
@@ -23,7 +23,7 @@ import (
 
 // PlanInput is what planning one assessment reads.
 type PlanInput struct {
-	Policy        *policy.Policy
+	Policy        *rules.Policy
 	Bank, Product string
 	// Parts are the household's parts as of the decision's day; their
 	// OtherBanks is filled in from Lines.
@@ -71,9 +71,9 @@ func PlanAssessment(in PlanInput) (*Plan, error) {
 		p.OtherBanks.TotalDrawn = p.OtherBanks.TotalDrawn.Add(l.Drawn)
 	}
 	snap := assess.Snapshot(p)
-	evaluate := policy.Evaluate
+	evaluate := rules.Evaluate
 	if in.Outcome {
-		evaluate = policy.Outcome
+		evaluate = rules.Outcome
 	}
 	dec := evaluate(in.Policy, snap, today)
 	if cur != nil {
@@ -99,7 +99,7 @@ func PlanAssessment(in PlanInput) (*Plan, error) {
 	return plan, nil
 }
 
-func newDecision(dec policy.Decision, canonicalInput []byte, pol *policy.Policy, village, hid, actor string, now time.Time) *Decision {
+func newDecision(dec rules.Decision, canonicalInput []byte, pol *rules.Policy, village, hid, actor string, now time.Time) *Decision {
 	inputHash := dec.InputHash
 	if inputHash == "" { // an outcome without explanation carries no hash
 		sum := sha256.Sum256(canonicalInput)
@@ -116,7 +116,7 @@ func newDecision(dec policy.Decision, canonicalInput []byte, pol *policy.Policy,
 
 // applyToLine is the line after decision d, whose policy outcome is dec:
 // a new line when cur is nil, else cur as lending.Apply changes it.
-func applyToLine(cur *Line, dec policy.Decision, d *Decision, householdName string, now time.Time) *Line {
+func applyToLine(cur *Line, dec rules.Decision, d *Decision, householdName string, now time.Time) *Line {
 	if cur == nil {
 		return &Line{Line: lending.Apply(lending.Line{ID: uuid.Must(uuid.NewV7()).String(), Household: householdName,
 			Drawn: decimal.Zero}, dec, d.ID),

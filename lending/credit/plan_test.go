@@ -16,14 +16,14 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
-func planPolicy(t *testing.T) *policy.Policy {
+func planPolicy(t *testing.T) *rules.Policy {
 	t.Helper()
 	doc, err := examples.FS.ReadFile(examples.TongxiangFile)
 	require.NoError(t, err)
-	p, err := policy.Parse(doc, nil)
+	p, err := rules.Parse(doc, nil)
 	require.NoError(t, err)
 	return p
 }
@@ -68,7 +68,7 @@ func TestPlanAssessment(t *testing.T) {
 	assert.Equal(t, lending.StatusActive, open.Line.Status)
 	assert.Equal(t, EventLineOpened, open.Event.Type)
 	assert.Equal(t, open.Line.ID, open.Event.LineID)
-	in2, err := policy.DecodeInput([]byte(d.Input))
+	in2, err := rules.DecodeInput([]byte(d.Input))
 	require.NoError(t, err)
 	assert.Equal(t, d.InputHash, in2.Hash(), "the stored input is the hashed one")
 
@@ -88,7 +88,7 @@ func TestPlanAssessment(t *testing.T) {
 	assert.Equal(t, "1234.56", up.Line.Drawn.StringFixed(2))
 	assert.Equal(t, frozen.ID, up.Line.ID)
 	assert.Equal(t, EventLineUpdated, up.Event.Type)
-	snap, err := policy.DecodeInput([]byte(up.Decision.Input))
+	snap, err := rules.DecodeInput([]byte(up.Decision.Input))
 	require.NoError(t, err)
 	assert.Equal(t, "20000", snap.OtherBanks.TotalLimit.String())
 	assert.Equal(t, "5000", snap.OtherBanks.TotalDrawn.String())
@@ -152,7 +152,7 @@ func TestOutcomeReplay(t *testing.T) {
 func BenchmarkReplay(b *testing.B) {
 	doc, err := examples.FS.ReadFile(examples.TongxiangFile)
 	require.NoError(b, err)
-	pol, err := policy.Parse(doc, nil)
+	pol, err := rules.Parse(doc, nil)
 	require.NoError(b, err)
 	plan, err := PlanAssessment(PlanInput{Policy: pol, Bank: pol.Bank, Product: pol.Product, Parts: planParts("130"),
 		Actor: "sanzhid", Now: planNow, Outcome: true})

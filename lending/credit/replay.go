@@ -12,11 +12,11 @@ import (
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Explanations on read. A batch re-assessment stores each decision with
-// the policy's outcome (policy.Outcome: knock-outs, declines, score,
+// the policy's outcome (rules.Outcome: knock-outs, declines, score,
 // grade, limit) but without the reasons and counterfactuals: at a million
 // households, building them was most of the run's CPU and half of what it
 // wrote (BENCHMARKS.md, issue 6). A decision keeps its canonical input and
@@ -38,7 +38,7 @@ func needsReplay(d *Decision) bool {
 // names) on d's day and returns d's full explanation. It fails with an
 // Internal fault when the input does not decode or the evaluation does not
 // reproduce d (another policy text, input or outcome).
-func Replay(pol *policy.Policy, d *Decision) (Explanation, error) {
+func Replay(pol *rules.Policy, d *Decision) (Explanation, error) {
 	r, err := reevaluate(pol, d, true)
 	if err != nil {
 		return Explanation{}, err
@@ -60,7 +60,7 @@ type Diff struct {
 // recomputed policy decision, the fields that differ (none: the replay is
 // identical) and the hashes that identify what was compared.
 type Reevaluation struct {
-	Decision         policy.Decision
+	Decision         rules.Decision
 	Diffs            []Diff
 	StoredOutputHash string // OutputHash of the stored decision
 	OutputHash       string // OutputHash of the recomputed one
@@ -71,23 +71,23 @@ type Reevaluation struct {
 // Reevaluate evaluates d's stored input under pol on d's day and compares
 // every output field with the stored one. It fails (Internal,
 // DECISION_REPLAY) only when the stored input does not decode. It
-// evaluates the outcome only (policy.Outcome, whose fields are exactly
+// evaluates the outcome only (rules.Outcome, whose fields are exactly
 // Evaluate's): the explanation is most of an evaluation's cost and a
 // replay compares no reasons.
-func Reevaluate(pol *policy.Policy, d *Decision) (Reevaluation, error) {
+func Reevaluate(pol *rules.Policy, d *Decision) (Reevaluation, error) {
 	return reevaluate(pol, d, false)
 }
 
-func reevaluate(pol *policy.Policy, d *Decision, full bool) (Reevaluation, error) {
-	in, err := policy.DecodeInput([]byte(d.Input))
+func reevaluate(pol *rules.Policy, d *Decision, full bool) (Reevaluation, error) {
+	in, err := rules.DecodeInput([]byte(d.Input))
 	if err != nil {
 		return Reevaluation{}, fault.Wrap(err, fault.Internal, "DECISION_REPLAY", "decision %s: its stored input does not decode", d.ID)
 	}
-	var dec policy.Decision
+	var dec rules.Decision
 	if full {
-		dec = policy.Evaluate(pol, in, d.On)
+		dec = rules.Evaluate(pol, in, d.On)
 	} else {
-		dec = policy.Outcome(pol, in, d.On)
+		dec = rules.Outcome(pol, in, d.On)
 		dec.InputHash = in.Hash()
 	}
 	got := storedOutcome(d)

@@ -15,7 +15,7 @@ import (
 	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Human review (PIPL art. 24): a household may ask for an explanation and
@@ -136,7 +136,7 @@ func (s *Service) Resolve(ctx context.Context, p *access.Principal, in Resolutio
 	} else if in.Limit != "" {
 		return nil, fault.InvalidField("limit", "is only given with outcome \"override\"")
 	}
-	var pol *policy.Policy
+	var pol *rules.Policy
 	if in.Override {
 		if pol, err = s.policies.Active(ctx, bank, product); err != nil {
 			return nil, err
@@ -230,7 +230,7 @@ func (s *Service) ApproveOverride(ctx context.Context, p *access.Principal, name
 		if err := tx.InsertDecision(ctx, d); err != nil {
 			return err
 		}
-		l, _, err := applyDecision(ctx, tx, cur, d, policy.Decision{Bank: d.Bank, Product: d.Product,
+		l, _, err := applyDecision(ctx, tx, cur, d, rules.Decision{Bank: d.Bank, Product: d.Product,
 			Eligible: d.Eligible, Limit: d.Limit, Rate: d.Rate, ValidUntil: d.ValidUntil}, cur.Household, now)
 		if err != nil {
 			return err
@@ -280,7 +280,7 @@ func openReview(ctx context.Context, tx Writer, name, bank, product, rid string)
 // planOverride locks the household's lines and builds the override
 // decision of d0 with limit on them, within the policy's bounds; it
 // returns the decision and the line it applies to.
-func (s *Service) planOverride(ctx context.Context, tx Writer, pol *policy.Policy, d0 *Decision, bank, product string,
+func (s *Service) planOverride(ctx context.Context, tx Writer, pol *rules.Policy, d0 *Decision, bank, product string,
 	limit decimal.Decimal, maker, why string, now time.Time) (*Decision, *Line, error) {
 	today := household.Today(now)
 	lines, err := tx.LockHouseholdLines(ctx, d0.HouseholdID)
@@ -317,7 +317,7 @@ const ReasonOverrideOutOfBounds = "OVERRIDE_OUT_OF_BOUNDS"
 
 // override builds the override decision of d0 with the new limit, within
 // the policy's bounds (see the top of this file).
-func override(pol *policy.Policy, d0 *Decision, limit, otherLimits decimal.Decimal, actor, why string, now time.Time) (*Decision, error) {
+func override(pol *rules.Policy, d0 *Decision, limit, otherLimits decimal.Decimal, actor, why string, now time.Time) (*Decision, error) {
 	if limit.IsPositive() && len(d0.Explanation.KnockOuts) > 0 {
 		return nil, fault.New(fault.FailedPrecondition, ReasonOverrideOutOfBounds,
 			"a knock-out (%s) cannot be overridden into a line", d0.Explanation.KnockOuts[0].Code)
@@ -353,7 +353,7 @@ func override(pol *policy.Policy, d0 *Decision, limit, otherLimits decimal.Decim
 }
 
 // lowestEligibleRate is the rate of the worst grade the policy lends to.
-func lowestEligibleRate(pol *policy.Policy) (decimal.Decimal, bool) {
+func lowestEligibleRate(pol *rules.Policy) (decimal.Decimal, bool) {
 	for i := len(pol.Grades) - 1; i >= 0; i-- {
 		g := pol.Grades[i]
 		if r, ok := pol.Rates.ByGrade[g.Name]; ok && g.Eligible {

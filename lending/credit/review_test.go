@@ -9,14 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	policyexamples "github.com/sanzhi/sanzhi/examples/policies"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
-func examplePolicy(t *testing.T) *policy.Policy {
+func examplePolicy(t *testing.T) *rules.Policy {
 	t.Helper()
 	doc, err := policyexamples.FS.ReadFile(policyexamples.TongxiangFile)
 	require.NoError(t, err)
-	p, err := policy.Parse(doc, nil)
+	p, err := rules.Parse(doc, nil)
 	require.NoError(t, err)
 	return p
 }

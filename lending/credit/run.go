@@ -22,7 +22,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Batch re-assessment: after a bank activates a new policy version, every
@@ -275,7 +275,7 @@ func (t *turn) wait(ctx context.Context) error {
 // one fails, or ctx ends. Up to SetRunCommitters pages write at once, and
 // their results are taken in order, so progress and the returned run
 // (the last committed) only ever move forward.
-func (s *Service) runPages(ctx context.Context, r *Run, pol *policy.Policy, workers int, progress func(*Run)) (last *Run, fatal, err error) {
+func (s *Service) runPages(ctx context.Context, r *Run, pol *rules.Policy, workers int, progress func(*Run)) (last *Run, fatal, err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait() // runs after cancel: no goroutine outlives the call
 	ctx, cancel := context.WithCancel(ctx)
@@ -390,7 +390,7 @@ type runItem struct {
 // them on workers; it returns the pages in order, at most workers+1 ahead
 // of the caller (one queued, the others being planned): enough to keep the
 // writers busy, few enough to keep the heap small.
-func (s *Service) planPages(ctx context.Context, wg *sync.WaitGroup, r *Run, pol *policy.Policy, workers int) <-chan *runPage {
+func (s *Service) planPages(ctx context.Context, wg *sync.WaitGroup, r *Run, pol *rules.Policy, workers int) <-chan *runPage {
 	order := make(chan *runPage, 1)
 	work := make(chan *runPage)
 	for range workers {
@@ -468,7 +468,7 @@ func (s *Service) baseParts(ctx context.Context, pg *runPage, cands []*Candidate
 // planPage plans every household of the page; a closed line is skipped.
 // A failure of the inputs (the data key) fails the page, one of planning
 // itself fails the run.
-func (s *Service) planPage(ctx context.Context, r *Run, pol *policy.Policy, pg *runPage) {
+func (s *Service) planPage(ctx context.Context, r *Run, pol *rules.Policy, pg *runPage) {
 	for i := range pg.items {
 		if ctx.Err() != nil {
 			pg.err = ctx.Err()
@@ -512,7 +512,7 @@ const commitAttempts = 3
 // commitPage writes the page in one transaction, moving the run from
 // prev to next; the transaction writes its events and moves the run only
 // after the page before it did (after), then hands the turn on (mine).
-func (s *Service) commitPage(ctx context.Context, prev, next *Run, pol *policy.Policy, pg *runPage, after, mine *turn) error {
+func (s *Service) commitPage(ctx context.Context, prev, next *Run, pol *rules.Policy, pg *runPage, after, mine *turn) error {
 	ids := make([]string, len(pg.items))
 	for i, it := range pg.items {
 		ids[i] = it.cand.Household.ID
@@ -565,7 +565,7 @@ func (s *Service) commitPage(ctx context.Context, prev, next *Run, pol *policy.P
 // replan keeps the page's plans that the locked state still allows: a
 // household without a live consent now is skipped, one whose lines
 // changed since the read is planned again on the locked lines.
-func replan(pg *runPage, pol *policy.Policy, r *Run, live []string, lines []*Line) ([]*Plan, error) {
+func replan(pg *runPage, pol *rules.Policy, r *Run, live []string, lines []*Line) ([]*Plan, error) {
 	isLive := make(map[string]bool, len(live))
 	for _, id := range live {
 		isLive[id] = true

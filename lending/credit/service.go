@@ -5,7 +5,7 @@
 // events behind WatchCreditLines and webhooks.
 //
 // The rules themselves are pure and live in package lending (consent,
-// money, line) and scoring/policy (the decision); this package orders them
+// money, line) and scoring/rules (the decision); this package orders them
 // around the storage port (store.go) so that each operation is one
 // transaction with its audit record. Who may call what for which bank or
 // household is checked by the caller (the RPC authorisation table); the
@@ -32,18 +32,18 @@ import (
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Policies gives the active policy of a bank product, parsed.
 type Policies interface {
 	// Active returns the active policy; a FailedPrecondition fault
 	// NO_ACTIVE_POLICY when the product has none.
-	Active(ctx context.Context, bank, product string) (*policy.Policy, error)
+	Active(ctx context.Context, bank, product string) (*rules.Policy, error)
 	// Version returns version n of the product's policy, whatever its
 	// state (a stored decision's explanation is replayed under it);
 	// NotFound when there is no such version.
-	Version(ctx context.Context, bank, product string, n int) (*policy.Policy, error)
+	Version(ctx context.Context, bank, product string, n int) (*rules.Policy, error)
 }
 
 // Inputs gives what an assessment needs about a household besides what

@@ -1,5 +1,5 @@
 // Package assess gathers what a credit policy reads about a household into
-// one input snapshot (policy.Input): governance points and their domains,
+// one input snapshot (rules.Input): governance points and their domains,
 // star rating, 黑榜 status and the village's recommendation from the
 // evidence ledger; income, land, debt and the dishonest-debtor flag from
 // the household register; the applicant's age. The snapshot is what a
@@ -15,7 +15,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Parts are what Snapshot needs, each read as of the same day.
@@ -28,29 +28,29 @@ type Parts struct {
 	Standing  evidence.Standing
 	// Repayment and OtherBanks come from the lending side; zero values
 	// mean no record and no lines elsewhere.
-	Repayment  policy.RepaymentInput
-	OtherBanks policy.OtherBanksInput
+	Repayment  rules.RepaymentInput
+	OtherBanks rules.OtherBanksInput
 }
 
 // Snapshot builds the policy input as of the Balance's day.
-func Snapshot(p Parts) policy.Input {
+func Snapshot(p Parts) rules.Input {
 	f := p.Household.Facts
-	in := policy.Input{
-		Points: policy.PointsInput{
+	in := rules.Input{
+		Points: rules.PointsInput{
 			Credit:         p.Points.Credit,
 			SelfGovernance: p.Points.ByDomain[points.SelfGovernance],
 			RuleOfLaw:      p.Points.ByDomain[points.RuleOfLaw],
 			Virtue:         p.Points.ByDomain[points.Virtue],
 		},
-		Star:        policy.StarInput{Level: policy.StarNone},
+		Star:        rules.StarInput{Level: rules.StarNone},
 		Blacklisted: p.Standing.Blacklisted(),
-		Facts: policy.FactsInput{
+		Facts: rules.FactsInput{
 			AnnualIncome: f.AnnualIncome, Labourers: int(f.Labourers), Members: int(f.Members),
 			LandMu: f.LandAreaMu, CollectiveShares: f.CollectiveShares, ExistingDebt: f.ExistingDebt,
 			DishonestDebtor: f.DishonestDebtor,
 		},
 		Repayment:  p.Repayment,
-		Applicant:  policy.ApplicantInput{Age: age(p.HeadBirth, p.Points.AsOf)},
+		Applicant:  rules.ApplicantInput{Age: age(p.HeadBirth, p.Points.AsOf)},
 		OtherBanks: p.OtherBanks,
 	}
 	if f.Members > 0 {
@@ -58,10 +58,10 @@ func Snapshot(p Parts) policy.Input {
 		in.Facts.IncomePerCapita = f.AnnualIncome.Div(decimal.NewFromInt32(f.Members)).RoundDown(2)
 	}
 	if s := p.Standing.Star; s != nil {
-		in.Star = policy.StarInput{Level: policy.StarLevel(s.Level), Stars: int(s.Stars)}
+		in.Star = rules.StarInput{Level: rules.StarLevel(s.Level), Stars: int(s.Stars)}
 	}
 	if r := p.Standing.Recommendation; r != nil {
-		in.Recommendation = policy.RecommendationInput{Present: true, Creditworthy: r.Creditworthy, Amount: r.ProposedAmount}
+		in.Recommendation = rules.RecommendationInput{Present: true, Creditworthy: r.Creditworthy, Amount: r.ProposedAmount}
 	}
 	items := map[string]decimal.Decimal{}
 	for _, e := range p.Points.Entries {

@@ -10,7 +10,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 func TestSnapshot(t *testing.T) {
@@ -31,7 +31,7 @@ func TestSnapshot(t *testing.T) {
 	assert.Equal(t, "20", in.Points.Virtue.String())
 	assert.Equal(t, "3.5", in.Points.RuleOfLaw.String())
 	assert.True(t, in.Points.SelfGovernance.IsZero())
-	assert.Equal(t, policy.StarInput{Level: policy.StarTown, Stars: 4}, in.Star)
+	assert.Equal(t, rules.StarInput{Level: rules.StarTown, Stars: 4}, in.Star)
 	assert.True(t, in.Blacklisted)
 	assert.Equal(t, "33333.33", in.Facts.IncomePerCapita.String(), "rounded down to the fen")
 	assert.True(t, in.Facts.DishonestDebtor)
@@ -42,7 +42,7 @@ func TestSnapshot(t *testing.T) {
 	assert.Equal(t, "-5", in.Items["FZ-PA-01"].String())
 
 	bare := Snapshot(Parts{Household: &household.Household{}, Points: points.Balance{AsOf: "2026-06-15"}})
-	assert.Equal(t, policy.StarNone, bare.Star.Level)
+	assert.Equal(t, rules.StarNone, bare.Star.Level)
 	assert.False(t, bare.Recommendation.Present)
 	assert.Zero(t, bare.Applicant.Age)
 	assert.Nil(t, bare.Items)

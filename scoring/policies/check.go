@@ -1,6 +1,6 @@
 package policies
 
-import "github.com/sanzhi/sanzhi/scoring/policy"
+import "github.com/sanzhi/sanzhi/scoring/rules"
 
 // Check is the Checker for real documents: scoring/policy validates them.
 //
@@ -9,7 +9,7 @@ import "github.com/sanzhi/sanzhi/scoring/policy"
 // service does not record yet. `sanzhi policy lint --catalogue` checks
 // them against a county catalogue before upload.
 func Check(doc []byte) (Meta, error) {
-	p, err := policy.Parse(doc, nil)
+	p, err := rules.Parse(doc, nil)
 	if err != nil {
 		return Meta{}, err
 	}

@@ -24,7 +24,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 )
 
 // Row is one household as the store reads it for a simulation: the
@@ -54,7 +54,7 @@ type Case struct {
 	Name     string // villages/{village}/households/{id}
 	Village  string
 	HeadName string
-	Input    policy.Input
+	Input    rules.Input
 }
 
 // NewCase builds the case of a row: its snapshot as of day.
@@ -73,7 +73,7 @@ type Result struct {
 	KnockOuts []string
 }
 
-func resultOf(d policy.Decision) Result {
+func resultOf(d rules.Decision) Result {
 	r := Result{Eligible: d.Eligible, Score: d.Score, Grade: d.Grade, Limit: d.Limit}
 	for _, k := range d.KnockOuts {
 		r.KnockOuts = append(r.KnockOuts, k.ID)
@@ -95,12 +95,12 @@ type Outcome struct {
 // Evaluate evaluates the case under newP and, when base is not nil, under
 // base, on day. It only reads the policies, so several goroutines may call
 // it at once.
-func Evaluate(newP, base *policy.Policy, c Case, day household.Date) Outcome {
+func Evaluate(newP, base *rules.Policy, c Case, day household.Date) Outcome {
 	o := Outcome{Name: c.Name, Village: c.Village, HeadName: c.HeadName}
-	o.New = resultOf(policy.Outcome(newP, c.Input, day))
+	o.New = resultOf(rules.Outcome(newP, c.Input, day))
 	if base != nil {
 		o.HasBase = true
-		o.Base = resultOf(policy.Outcome(base, c.Input, day))
+		o.Base = resultOf(rules.Outcome(base, c.Input, day))
 	}
 	return o
 }
@@ -118,7 +118,7 @@ const BinWidth = 25
 // Accumulator adds outcomes up. Add them in a fixed order (the store's,
 // by household id) for a deterministic sample list.
 type Accumulator struct {
-	newP, base *policy.Policy
+	newP, base *rules.Policy
 	day        household.Date
 
 	n                   int
@@ -133,7 +133,7 @@ type Accumulator struct {
 
 // NewAccumulator starts a simulation of newP against base (nil for none)
 // on day.
-func NewAccumulator(newP, base *policy.Policy, day household.Date) *Accumulator {
+func NewAccumulator(newP, base *rules.Policy, day household.Date) *Accumulator {
 	return &Accumulator{newP: newP, base: base, day: day,
 		expBase: decimal.Zero, expNew: decimal.Zero,
 		migration: map[[2]string]int{}, villages: map[string]*VillageRow{},
@@ -289,11 +289,11 @@ type Report struct {
 // ExposureChange is ExposureNew − ExposureBase.
 func (r *Report) ExposureChange() decimal.Decimal { return r.ExposureNew.Sub(r.ExposureBase) }
 
-func refOf(p *policy.Policy) PolicyRef {
+func refOf(p *rules.Policy) PolicyRef {
 	return PolicyRef{Bank: p.Bank, Product: p.Product, Version: p.Version, Hash: p.Hash()}
 }
 
-func gradeNames(p *policy.Policy) []string {
+func gradeNames(p *rules.Policy) []string {
 	out := make([]string, len(p.Grades))
 	for i, g := range p.Grades {
 		out[i] = g.Name
@@ -301,7 +301,7 @@ func gradeNames(p *policy.Policy) []string {
 	return out
 }
 
-func knockIDs(p *policy.Policy) []string {
+func knockIDs(p *rules.Policy) []string {
 	out := make([]string, len(p.KnockOuts))
 	for i, k := range p.KnockOuts {
 		out[i] = k.ID

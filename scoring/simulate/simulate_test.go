@@ -15,7 +15,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
-	"github.com/sanzhi/sanzhi/scoring/policy"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
 
@@ -87,9 +87,9 @@ const day household.Date = "2026-06-30"
 
 var villages = []string{"330483102215", "330483104221"}
 
-func parse(t *testing.T, doc string) *policy.Policy {
+func parse(t *testing.T, doc string) *rules.Policy {
 	t.Helper()
-	p, err := policy.Parse([]byte(doc), nil)
+	p, err := rules.Parse([]byte(doc), nil)
 	require.NoError(t, err)
 	return p
 }
@@ -124,7 +124,7 @@ func population(n int) []simulate.Row {
 	return rows
 }
 
-func outcomes(t *testing.T, newP, base *policy.Policy, rows []simulate.Row) []simulate.Outcome {
+func outcomes(t *testing.T, newP, base *rules.Policy, rows []simulate.Row) []simulate.Outcome {
 	t.Helper()
 	out := make([]simulate.Outcome, len(rows))
 	for i := range rows {
@@ -139,10 +139,10 @@ func TestCaseFromRow(t *testing.T) {
 	c := simulate.NewCase(&rows[4], decimal.NewFromInt(90), time.Date(1980, 7, 1, 0, 0, 0, 0, household.Shanghai), day)
 	assert.Equal(t, "villages/330483102215/households/h004", c.Name)
 	assert.Equal(t, "98", c.Input.Points.Credit.String(), "base 90 plus 8 points")
-	assert.Equal(t, policy.StarTown, c.Input.Star.Level, "revoked star still counts before its revocation day")
+	assert.Equal(t, rules.StarTown, c.Input.Star.Level, "revoked star still counts before its revocation day")
 	assert.Equal(t, 45, c.Input.Applicant.Age)
 	later := simulate.NewCase(&rows[4], decimal.NewFromInt(90), time.Time{}, "2026-09-15")
-	assert.Equal(t, policy.StarNone, later.Input.Star.Level, "and not after it")
+	assert.Equal(t, rules.StarNone, later.Input.Star.Level, "and not after it")
 }
 
 func TestAccumulator(t *testing.T) {
@@ -162,7 +162,7 @@ func TestAccumulator(t *testing.T) {
 	knocks := map[string][2]int{}
 	for i, o := range outs {
 		in := simulate.NewCase(&rows[i], decimal.NewFromInt(90), time.Date(1980, 5, 1, 0, 0, 0, 0, household.Shanghai), day).Input
-		db, dn := policy.Evaluate(base, in, day), policy.Evaluate(newP, in, day)
+		db, dn := rules.Evaluate(base, in, day), rules.Evaluate(newP, in, day)
 		require.Equal(t, db.Grade, o.Base.Grade)
 		require.True(t, dn.Limit.Equal(o.New.Limit))
 		v := byVillage[o.Village]

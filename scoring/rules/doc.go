@@ -1,4 +1,4 @@
-// Package policy is the credit policy engine of 三治信农贷: it turns a
+// Package rules is the credit policy engine of 三治信农贷: it turns a
 // household's governance points (三治积分) and records into a bank's
 // credit decision — eligible or not, score, grade, limit, rate — under a
 // versioned policy that is data (YAML), not code, and explains every
@@ -36,4 +36,4 @@
 // argument), no goroutines, no floating point. Money, points, odds and
 // rates are shopspring/decimal; the only rounding of money is the limit's
 // declared round_down_to (and per-point adjustments to the fen).
-package policy
+package rules
