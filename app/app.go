@@ -18,8 +18,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/delivery"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/lending/credit"
@@ -57,7 +57,7 @@ type App struct {
 	Policies   *policies.Service
 	Lending    *credit.Service
 	// Audit is the verifiable log; nil without Deps.AuditKey.
-	Audit      *auditlog.Log
+	Audit      *merklelog.Log
 	Webhooks   *delivery.Dispatcher
 	Reassessor *Reassessor
 	Simulator  *Simulator
@@ -84,7 +84,7 @@ func New(d Deps) (*App, error) {
 	a.Lending = NewLending(st, d.Keyring, a.Catalogues, now)
 	st.React(lendingReactions(a.Lending))
 	if d.AuditKey != "" {
-		l, err := auditlog.New(st, d.AuditKey, now)
+		l, err := merklelog.New(st, d.AuditKey, now)
 		if err != nil {
 			return nil, fmt.Errorf("audit log: %w", err)
 		}

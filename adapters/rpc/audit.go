@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/audit"
@@ -21,13 +21,15 @@ import (
 // Audit serves sanzhi.v1.AuditService.
 type Audit struct {
 	sanzhiv1.UnimplementedAuditServiceServer
-	log    *auditlog.Log
+	log    *merklelog.Log
 	store  *sqlstore.Store
 	credit *credit.Service // decision replay and receipts (audit_decisions.go)
 }
 
 // NewAudit returns the handler over log.
-func NewAudit(log *auditlog.Log, store *sqlstore.Store) *Audit { return &Audit{log: log, store: store} }
+func NewAudit(log *merklelog.Log, store *sqlstore.Store) *Audit {
+	return &Audit{log: log, store: store}
+}
 
 func (s *Audit) checkpointOut(c sqlstore.StoredCheckpoint) *sanzhiv1.Checkpoint {
 	return &sanzhiv1.Checkpoint{
@@ -75,7 +77,7 @@ func (s *Audit) GetEntry(ctx context.Context, req *sanzhiv1.GetEntryRequest) (*s
 // provedEntryOut is an entry with its inclusion proof, the checkpoint it
 // is proved against and the receipt that bundles them (GetEntry and
 // GetDecisionReceipt answer the same).
-func (s *Audit) provedEntryOut(p auditlog.Proved, seq uint64) (*sanzhiv1.AuditEntry, error) {
+func (s *Audit) provedEntryOut(p merklelog.Proved, seq uint64) (*sanzhiv1.AuditEntry, error) {
 	out := entryOut(p.Leaf, p.Entry)
 	out.InclusionProof = p.Proof
 	out.Checkpoint = s.checkpointOut(p.Checkpoint)

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
@@ -72,7 +72,7 @@ func BenchmarkCreateAuditCost(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			alog, err := auditlog.New(st, skey, time.Now)
+			alog, err := merklelog.New(st, skey, time.Now)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -86,7 +86,7 @@ func TestAuditColumnRewrite(t *testing.T) {
 		// column.
 		v, err := note.NewVerifier(e.log.VerifierKey())
 		require.NoError(t, err)
-		_, err = auditlog.Verify(context.Background(), st, v, nil, nil)
+		_, err = merklelog.Verify(context.Background(), st, v, nil, nil)
 		var te *audit.TamperError
 		require.True(t, errors.As(err, &te), "verify: %v", err)
 		assert.Equal(t, moved[0], te.Index)

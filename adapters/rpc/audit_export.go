@@ -4,7 +4,7 @@ import (
 	"errors"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/fault"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
@@ -13,7 +13,7 @@ import (
 // limit whatever the exporter's buffering hands over.
 const exportChunk = 256 << 10
 
-// ExportEntries streams auditlog.Export's own bytes, so the format is
+// ExportEntries streams merklelog.Export's own bytes, so the format is
 // written once and `sanzhi audit verify-export` checks the concatenated
 // chunks unchanged. Only regulators reach here (access.AuditExport); the
 // whole log is theirs to see, so no per-entry visibility filter applies.
@@ -46,13 +46,13 @@ func (s *Audit) ExportEntries(req *sanzhiv1.ExportEntriesRequest, stream sanzhiv
 		return err
 	}
 	w := &chunkWriter{send: stream.Send}
-	if _, err := auditlog.Export(ctx, s.store, req.GetFromSeq(), cp.Size, format, w, nil); err != nil {
+	if _, err := merklelog.Export(ctx, s.store, req.GetFromSeq(), cp.Size, format, w, nil); err != nil {
 		// A caller that went away ends the scan through ctx or a failed
 		// Send; report that as it is, not as a fault of the log.
 		if ctx.Err() != nil || w.err != nil {
 			return errors.Join(ctx.Err(), w.err)
 		}
-		var te *auditlog.TamperError
+		var te *merklelog.TamperError
 		if errors.As(err, &te) {
 			return fault.Wrap(err, fault.Internal, "AUDIT_LOG_TAMPERED", "audit entry %d cannot be exported", te.Index)
 		}

@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
@@ -58,21 +58,21 @@ func TestAuditExportEntries(t *testing.T) {
 		t.Run("RegulatorJSONLVerifiesAndIsTheCLIsBytes", func(t *testing.T) {
 			got, err := readExport(reg, e, &sanzhiv1.ExportEntriesRequest{})
 			require.NoError(t, err)
-			rep, err := auditlog.VerifyExport(bytes.NewReader(got), v, nil, nil)
+			rep, err := merklelog.VerifyExport(bytes.NewReader(got), v, nil, nil)
 			require.NoError(t, err)
 			assert.Equal(t, cp.TreeSize, rep.Leaves)
 			assert.Equal(t, cp.TreeSize, rep.Checkpoint.Size)
 
 			// The same bytes `sanzhi audit export` writes from the database.
 			var direct bytes.Buffer
-			_, err = auditlog.Export(context.Background(), st, 0, cp.TreeSize, "jsonl", &direct, nil)
+			_, err = merklelog.Export(context.Background(), st, 0, cp.TreeSize, "jsonl", &direct, nil)
 			require.NoError(t, err)
 			assert.Equal(t, direct.Bytes(), got)
 
 			// A byte changed in transit is caught by the same verifier.
 			bad := bytes.Replace(got, []byte(`"household.create"`), []byte(`"household.delete"`), 1)
 			require.NotEqual(t, got, bad)
-			_, err = auditlog.VerifyExport(bytes.NewReader(bad), v, nil, nil)
+			_, err = merklelog.VerifyExport(bytes.NewReader(bad), v, nil, nil)
 			require.Error(t, err)
 		})
 		t.Run("RangeFromSeqToTreeSize", func(t *testing.T) {
@@ -84,7 +84,7 @@ func TestAuditExportEntries(t *testing.T) {
 			require.NoError(t, err)
 			got, err := readExport(reg, e, &sanzhiv1.ExportEntriesRequest{FromSeq: 1, TreeSize: cp.TreeSize})
 			require.NoError(t, err)
-			rep, err := auditlog.VerifyExport(bytes.NewReader(got), v, nil, nil)
+			rep, err := merklelog.VerifyExport(bytes.NewReader(got), v, nil, nil)
 			require.NoError(t, err)
 			assert.Equal(t, cp.TreeSize, rep.Checkpoint.Size)
 			// A header line, then leaves 1 .. TreeSize-1.
@@ -93,7 +93,7 @@ func TestAuditExportEntries(t *testing.T) {
 		t.Run("CSVVerifiesAgainstItsCheckpoint", func(t *testing.T) {
 			got, err := readExport(reg, e, &sanzhiv1.ExportEntriesRequest{TreeSize: cp.TreeSize, Format: "csv"})
 			require.NoError(t, err)
-			rep, err := auditlog.VerifyExport(bytes.NewReader(got), v, []byte(cp.SignedNote), nil)
+			rep, err := merklelog.VerifyExport(bytes.NewReader(got), v, []byte(cp.SignedNote), nil)
 			require.NoError(t, err)
 			assert.Equal(t, cp.TreeSize, rep.Leaves)
 		})
@@ -160,7 +160,7 @@ func exportCalls(t *testing.T, e *env) map[string]func() (string, string) {
 			require.NoError(t, err)
 			_, err = readExport(e.as("regulator"), e, &sanzhiv1.ExportEntriesRequest{TreeSize: cp.Size})
 			require.NoError(t, err)
-			return auditlog.ExportSubject(cp.Size), "regulator"
+			return merklelog.ExportSubject(cp.Size), "regulator"
 		},
 	}
 }

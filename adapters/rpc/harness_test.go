@@ -24,7 +24,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
@@ -49,7 +49,7 @@ func backends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
 
 type env struct {
 	st       *sqlstore.Store
-	log      *auditlog.Log
+	log      *merklelog.Log
 	audit    sanzhiv1.AuditServiceClient
 	client   sanzhiv1.HouseholdServiceClient
 	cats     sanzhiv1.CatalogueServiceClient

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/audit"
 )
 
@@ -53,7 +53,7 @@ func TestAuditExportOverHTTP(t *testing.T) {
 	require.NoError(t, sc.Err())
 	v, err := audit.NewVerifier(cp.VerifierKey)
 	require.NoError(t, err)
-	rep, err := auditlog.VerifyExport(&export, v, nil, nil)
+	rep, err := merklelog.VerifyExport(&export, v, nil, nil)
 	require.NoError(t, err)
 	assert.Equal(t, cp.TreeSize, strconv.FormatUint(rep.Checkpoint.Size, 10))
 }

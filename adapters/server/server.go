@@ -26,10 +26,10 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/gateway"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
@@ -539,7 +539,7 @@ func LoadAuditKey(cfg Config) (string, error) {
 		return "", fmt.Errorf("cannot read audit key file %s: %w", path, pathErr(err))
 	}
 	skey := strings.TrimSpace(string(b))
-	if _, err := auditlog.VerifierKey(skey); err != nil {
+	if _, err := merklelog.VerifierKey(skey); err != nil {
 		return "", fmt.Errorf("audit key file %s: %w", path, err)
 	}
 	return skey, nil

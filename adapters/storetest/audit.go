@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/transparency-dev/merkle/rfc6962"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
@@ -253,7 +253,7 @@ func testAuditTablesAreAppendOnly(t *testing.T, b Intruder) {
 	ctx := context.Background()
 	skey, vkey, err := audit.GenerateKey("sanzhi.test/audit")
 	require.NoError(t, err)
-	l, err := auditlog.New(b.Store, skey, time.Now)
+	l, err := merklelog.New(b.Store, skey, time.Now)
 	require.NoError(t, err)
 	// A log of 100 leaves with checkpoints at 37 and 100.
 	queueRecords(t, b.Store, 0, 37)
@@ -311,7 +311,7 @@ func testAuditTablesAreAppendOnly(t *testing.T, b Intruder) {
 	assert.Zero(t, n)
 	v, err := audit.NewVerifier(vkey)
 	require.NoError(t, err)
-	rep, err := auditlog.Verify(ctx, b.Store, v, nil, nil)
+	rep, err := merklelog.Verify(ctx, b.Store, v, nil, nil)
 	require.NoError(t, err)
 	assert.Equal(t, uint64(103), rep.Leaves)
 	require.Error(t, b.Try(`UPDATE audit_head SET size = 103`), "re-setting the head to its size")

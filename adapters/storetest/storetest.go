@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
 	"github.com/sanzhi/sanzhi/adapters/delivery"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
@@ -34,7 +34,7 @@ import (
 
 // Store is what the suite holds every engine to: the ports the services
 // are built on, each as its own package defines it, plus the audit tree
-// store (auditlog.Store) and the simulation's population (simrun).
+// store (merklelog.Store) and the simulation's population (simrun).
 // adapters/sqlstore implements it for SQLite and PostgreSQL.
 type Store interface {
 	Households() household.Store
@@ -44,7 +44,7 @@ type Store interface {
 	Lending() credit.Store
 	Principals() access.Store
 	Webhooks() delivery.Store
-	auditlog.Store
+	merklelog.Store
 	simrun.Population
 	// QueueLength returns how many audit records wait to be sequenced.
 	QueueLength(ctx context.Context) (int64, error)

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/audit"
 )
@@ -87,7 +87,7 @@ func auditCmd(database *string, open func(context.Context) (server.Store, error)
 			if err != nil {
 				return err
 			}
-			v, err := auditlog.VerifierKey(string(skey))
+			v, err := merklelog.VerifierKey(string(skey))
 			if err != nil {
 				return err
 			}
@@ -107,7 +107,7 @@ func auditCmd(database *string, open func(context.Context) (server.Store, error)
 			if err != nil {
 				return fmt.Errorf("cannot read audit key file: %w", err)
 			}
-			v, err := auditlog.VerifierKey(string(skey))
+			v, err := merklelog.VerifierKey(string(skey))
 			if err != nil {
 				return err
 			}
@@ -146,7 +146,7 @@ exits non-zero.`,
 			defer db.Close()
 			start := time.Now()
 			bar := newBar(cmd.ErrOrStderr(), "verifying")
-			rep, err := auditlog.VerifyKeys(cmd.Context(), db.Store(), h, kept, func(done, total uint64) {
+			rep, err := merklelog.VerifyKeys(cmd.Context(), db.Store(), h, kept, func(done, total uint64) {
 				bar.ChangeMax64(int64(total))
 				_ = bar.Set64(int64(done))
 			})
@@ -194,7 +194,7 @@ are the same, and verify-export checks either.`,
 			}
 			defer db.Close()
 			bar := newBar(cmd.ErrOrStderr(), "exporting")
-			n, err := auditlog.Export(cmd.Context(), db.Store(), from, to, format, w, func(done, total uint64) {
+			n, err := merklelog.Export(cmd.Context(), db.Store(), from, to, format, w, func(done, total uint64) {
 				bar.ChangeMax64(int64(total))
 				_ = bar.Set64(int64(done))
 			})
@@ -233,7 +233,7 @@ are the same, and verify-export checks either.`,
 				return err
 			}
 			defer f.Close()
-			rep, err := auditlog.VerifyExportKeys(f, h, cp, nil)
+			rep, err := merklelog.VerifyExportKeys(f, h, cp, nil)
 			if err != nil {
 				return fmt.Errorf("EXPORT FAILED VERIFICATION: %w", hint(err))
 			}

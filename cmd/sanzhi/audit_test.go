@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -42,7 +42,7 @@ func TestAuditCommands(t *testing.T) {
 	require.NoError(t, st.Migrate(ctx))
 	skey, err := os.ReadFile(keyFile)
 	require.NoError(t, err)
-	l, err := auditlog.New(st.Store(), string(skey), time.Now)
+	l, err := merklelog.New(st.Store(), string(skey), time.Now)
 	require.NoError(t, err)
 	var kept string
 	for round := range 2 {

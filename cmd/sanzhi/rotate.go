@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/audit"
@@ -46,7 +46,7 @@ written. Then start the server with --audit-key-file NEW.`,
 				return fmt.Errorf("cannot read the old key (--audit-key-file): %w", err)
 			}
 			oldSkey := strings.TrimSpace(string(b))
-			if _, err := auditlog.VerifierKey(oldSkey); err != nil {
+			if _, err := merklelog.VerifierKey(oldSkey); err != nil {
 				return fmt.Errorf("old key %s: %w", oldFile, err)
 			}
 			var history *audit.KeyHistory
@@ -77,7 +77,7 @@ written. Then start the server with --audit-key-file NEW.`,
 			} else {
 				return fmt.Errorf("cannot read the new key (--new-key-file): %w", err)
 			}
-			if _, err := auditlog.VerifierKey(newSkey); err != nil {
+			if _, err := merklelog.VerifierKey(newSkey); err != nil {
 				return fmt.Errorf("new key %s: %w", newFile, err)
 			}
 			// The history is written by renaming a file beside it: its
@@ -110,7 +110,7 @@ written. Then start the server with --audit-key-file NEW.`,
 					return fmt.Errorf("cannot write the new key: %w", err)
 				}
 			}
-			rot, err := auditlog.Rotate(cmd.Context(), db.Store(), history, oldSkey, newSkey, LocalOperatorID, time.Now())
+			rot, err := merklelog.Rotate(cmd.Context(), db.Store(), history, oldSkey, newSkey, LocalOperatorID, time.Now())
 			if err != nil {
 				if generated {
 					_ = os.Remove(newFile)

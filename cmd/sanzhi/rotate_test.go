@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
@@ -32,7 +32,7 @@ func grow(t *testing.T, db, keyFile string, from, n int) {
 	require.NoError(t, st.Migrate(ctx))
 	skey, err := os.ReadFile(keyFile)
 	require.NoError(t, err)
-	l, err := auditlog.New(st.Store(), string(skey), time.Now)
+	l, err := merklelog.New(st.Store(), string(skey), time.Now)
 	require.NoError(t, err)
 	require.NoError(t, st.Store().Households().Write(ctx, func(tx household.Writer) error {
 		for i := from; i < from+n; i++ {
@@ -96,7 +96,7 @@ func testRotateKeyCommand(t *testing.T, db string) {
 	require.NoError(t, err)
 	skey, err := os.ReadFile(oldKey)
 	require.NoError(t, err)
-	l, err := auditlog.New(st.Store(), string(skey), time.Now)
+	l, err := merklelog.New(st.Store(), string(skey), time.Now)
 	require.NoError(t, err)
 	p, err := l.Entry(ctx, 7, 15)
 	require.NoError(t, err)

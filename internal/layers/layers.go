@@ -36,7 +36,7 @@ var Floors = []Floor{
 	{Name: "domain", Packages: []string{"access/...", "audit/...", "scoring/...", "lending/...", "examples/..."},
 		Forbidden: append(above["domain"], io...)},
 	{Name: "adapters", Packages: []string{"adapters/sqlstore/...", "adapters/sqlite/...", "adapters/postgres/...", "adapters/pii/...",
-		"adapters/auditlog/...", "adapters/simrun/...", "adapters/delivery/...", "adapters/telemetry/...", "adapters/demo/...",
+		"adapters/merklelog/...", "adapters/simrun/...", "adapters/delivery/...", "adapters/telemetry/...", "adapters/demo/...",
 		"adapters/storetest/..."},
 		Forbidden: above["adapters"]},
 	{Name: "app", Packages: []string{"app/..."}, Forbidden: above["app"]},

@@ -1,4 +1,4 @@
-package auditlog_test
+package merklelog_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 )
@@ -35,12 +35,12 @@ func TestVerifyNamesARewrittenColumn(t *testing.T) {
 				require.NoError(t, err)
 				v, err := note.NewVerifier(vkey)
 				require.NoError(t, err)
-				_, err = auditlog.Verify(ctx, b.Store, v, nil, nil)
+				_, err = merklelog.Verify(ctx, b.Store, v, nil, nil)
 				require.NoError(t, err)
 
 				b.DisableAuditGuards(t)
 				b.Exec(t, `UPDATE audit_leaves SET `+tc.set+` WHERE seq IN (9, 13)`)
-				_, err = auditlog.Verify(ctx, b.Store, v, nil, nil)
+				_, err = merklelog.Verify(ctx, b.Store, v, nil, nil)
 				var te *audit.TamperError
 				require.True(t, errors.As(err, &te), "verify: %v", err)
 				assert.Equal(t, uint64(9), te.Index)

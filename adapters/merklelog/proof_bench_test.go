@@ -1,4 +1,4 @@
-package auditlog_test
+package merklelog_test
 
 // Benchmarks over a large log on SQLite and on PostgreSQL (issues 3 and
 // 12): inclusion and consistency proofs at 10 million leaves, and `sanzhi
@@ -10,7 +10,7 @@ package auditlog_test
 // sanzhi_bench_<leaves>, which later runs reuse. Building takes long, so
 // these benchmarks run only when SANZHI_BENCH_10M=1 is set:
 //
-//	SANZHI_BENCH_10M=1 go test -run '^$' -bench '10M' -benchtime 1x -timeout 0 ./adapters/auditlog/
+//	SANZHI_BENCH_10M=1 go test -run '^$' -bench '10M' -benchtime 1x -timeout 0 ./adapters/merklelog/
 //
 // SANZHI_BENCH_LEAVES overrides the size (default 10000000), e.g. to report
 // scaling at 1M and 4M; each size has its own cached store.
@@ -36,7 +36,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/postgres"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
@@ -58,7 +58,7 @@ const (
 type bigLog struct {
 	name string // the store: "sqlite" or "postgres"
 	st   *sqlstore.Store
-	log  *auditlog.Log
+	log  *merklelog.Log
 	v    note.Verifier
 	cp   audit.Checkpoint // the latest signed checkpoint, verified
 }
@@ -90,7 +90,7 @@ func bigSize(b *testing.B) uint64 {
 func forBigStores(b *testing.B, fn func(b *testing.B, bl *bigLog)) {
 	if os.Getenv(bigEnv) != "1" {
 		b.Skipf("builds a %s-leaf log per store once (several GB, long); run with %s=1, e.g.\n"+
-			"  %s=1 go test -run '^$' -bench 10M -benchtime 1x -timeout 0 ./adapters/auditlog/",
+			"  %s=1 go test -run '^$' -bench 10M -benchtime 1x -timeout 0 ./adapters/merklelog/",
 			"10M", bigEnv, bigEnv)
 	}
 	only := os.Getenv("SANZHI_BENCH_STORES")
@@ -202,7 +202,7 @@ func openBig(name string, n uint64) (*bigLog, error) {
 		}
 	}
 	st := db.Store()
-	l, err := auditlog.New(st, string(skeyBytes), time.Now)
+	l, err := merklelog.New(st, string(skeyBytes), time.Now)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -481,7 +481,7 @@ func treeRoot(ctx context.Context, st *sqlstore.Store, size uint64) ([]byte, err
 	return a.Root()
 }
 
-// BenchmarkVerify10M runs what `sanzhi audit verify` runs, auditlog.Verify,
+// BenchmarkVerify10M runs what `sanzhi audit verify` runs, merklelog.Verify,
 // over the whole large log (ns/op is one verification), and in the same op,
 // untimed by the benchmark but timed by hand, two baselines over the same
 // leaves:
@@ -541,7 +541,7 @@ func BenchmarkVerify10M(b *testing.B) {
 			}
 			b.StartTimer()
 			t0, c0 = time.Now(), cpuTime()
-			rep, err := auditlog.Verify(ctx, bl.st, bl.v, nil, nil)
+			rep, err := merklelog.Verify(ctx, bl.st, bl.v, nil, nil)
 			tVerify += time.Since(t0)
 			cVerify += cpuTime() - c0
 			if err != nil {

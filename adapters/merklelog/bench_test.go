@@ -1,4 +1,4 @@
-package auditlog_test
+package merklelog_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
@@ -109,7 +109,7 @@ var appendBackends = []appendBackend{
 // transactions that still failed with a serialisation conflict after the
 // store's retries and were retried by the writer, as a client would.
 //
-//	go test -run '^$' -bench BenchmarkAppendConcurrent -benchtime 20000x -count 5 ./adapters/auditlog/
+//	go test -run '^$' -bench BenchmarkAppendConcurrent -benchtime 20000x -count 5 ./adapters/merklelog/
 func BenchmarkAppendConcurrent(b *testing.B) {
 	for _, be := range appendBackends {
 		b.Run(be.name, func(b *testing.B) {
@@ -201,7 +201,7 @@ func BenchmarkAppendConcurrent(b *testing.B) {
 // appendWriters goroutines, timed. With a log, a sequencer goroutine loops
 // Publish meanwhile, and the timer runs until a Publish covers every
 // record. It returns the writers' commit rate.
-func runWriters(b *testing.B, l *auditlog.Log, fn func(i int) error) (commitsPerSecond float64) {
+func runWriters(b *testing.B, l *merklelog.Log, fn func(i int) error) (commitsPerSecond float64) {
 	b.Helper()
 	ctx := context.Background()
 	var next, gaveUp atomic.Int64
@@ -274,13 +274,13 @@ func runWriters(b *testing.B, l *auditlog.Log, fn func(i int) error) (commitsPer
 	return float64(b.N) / writersDone.Seconds()
 }
 
-func appendLog(b *testing.B, st *sqlstore.Store) *auditlog.Log {
+func appendLog(b *testing.B, st *sqlstore.Store) *merklelog.Log {
 	b.Helper()
 	skey, _, err := audit.GenerateKey("bench/audit")
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := auditlog.New(st, skey, time.Now)
+	l, err := merklelog.New(st, skey, time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}

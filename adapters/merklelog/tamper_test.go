@@ -1,4 +1,4 @@
-package auditlog_test
+package merklelog_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 )
@@ -241,7 +241,7 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 				require.NoError(t, err)
 				kept, err := b.Store.Checkpoint(ctx, tamperSize)
 				require.NoError(t, err)
-				_, err = auditlog.Verify(ctx, b.Store, v, nil, nil)
+				_, err = merklelog.Verify(ctx, b.Store, v, nil, nil)
 				require.NoError(t, err, "the untouched log verifies")
 
 				b.DisableAuditGuards(t) // as an attacker with DDL rights must
@@ -250,7 +250,7 @@ func TestVerifyNamesTheAlteredPlace(t *testing.T) {
 				if c.keep {
 					since = []byte(kept.Note)
 				}
-				_, err = auditlog.Verify(ctx, b.Store, v, since, nil)
+				_, err = merklelog.Verify(ctx, b.Store, v, since, nil)
 				var te *audit.TamperError
 				require.ErrorAs(t, err, &te, "tampering is reported as such: %v", err)
 				assert.Equal(t, c.index, te.Index, "%v", err)

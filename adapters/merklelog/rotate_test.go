@@ -1,4 +1,4 @@
-package auditlog_test
+package merklelog_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/note"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 )
@@ -26,12 +26,12 @@ type rotated struct {
 	history                            *audit.KeyHistory
 	handover                           sqlstore.StoredCheckpoint
 	oldReceipt, newReceipt             audit.Receipt
-	after                              *auditlog.Log // the server restarted with key B
+	after                              *merklelog.Log // the server restarted with key B
 }
 
 func keyID(v note.Verifier) string { return fmt.Sprintf("%s+%08x", v.Name(), v.KeyHash()) }
 
-func receiptOf(t *testing.T, l *auditlog.Log, seq, size uint64) audit.Receipt {
+func receiptOf(t *testing.T, l *merklelog.Log, seq, size uint64) audit.Receipt {
 	t.Helper()
 	p, err := l.Entry(context.Background(), seq, size)
 	require.NoError(t, err)
@@ -45,7 +45,7 @@ func rotate(t *testing.T, st *sqlstore.Store) rotated {
 	var err error
 	r.oldSkey, r.oldVkey, err = audit.GenerateKey("sanzhi.test/audit")
 	require.NoError(t, err)
-	before, err := auditlog.New(st, r.oldSkey, time.Now)
+	before, err := merklelog.New(st, r.oldSkey, time.Now)
 	require.NoError(t, err)
 	record(t, st, 0, 37)
 	_, err = before.Publish(ctx)
@@ -57,13 +57,13 @@ func rotate(t *testing.T, st *sqlstore.Store) rotated {
 
 	r.newSkey, r.newVkey, err = audit.GenerateKey("sanzhi.test/audit")
 	require.NoError(t, err)
-	rot, err := auditlog.Rotate(ctx, st, nil, r.oldSkey, r.newSkey, "local-operator", time.Now())
+	rot, err := merklelog.Rotate(ctx, st, nil, r.oldSkey, r.newSkey, "local-operator", time.Now())
 	require.NoError(t, err)
 	require.Equal(t, uint64(101), rot.Handover.Size, "the rotation entry grows the tree by one")
 	assert.Equal(t, r.newVkey, rot.VerifierKey)
 	r.history, r.handover = rot.History, rot.Handover
 
-	r.after, err = auditlog.New(st, r.newSkey, time.Now)
+	r.after, err = merklelog.New(st, r.newSkey, time.Now)
 	require.NoError(t, err)
 	record(t, st, 100, 20)
 	cp, err := r.after.Publish(ctx)
@@ -97,27 +97,27 @@ func TestRotateKey(t *testing.T) {
 		// The rotation is on record in the log, naming both keys.
 		p, err := r.after.Entry(ctx, 100, 0)
 		require.NoError(t, err)
-		assert.Equal(t, auditlog.ActionRotateKey, p.Entry.Action)
+		assert.Equal(t, merklelog.ActionRotateKey, p.Entry.Action)
 		assert.Equal(t, r.oldVkey, p.Entry.Payload["old_key"])
 		assert.Equal(t, r.newVkey, p.Entry.Payload["new_key"])
 
 		// The whole log verifies with the history, from a kept old checkpoint too.
-		rep, err := auditlog.VerifyKeys(ctx, b.Store, r.history, nil, nil)
+		rep, err := merklelog.VerifyKeys(ctx, b.Store, r.history, nil, nil)
 		require.NoError(t, err)
 		assert.Equal(t, uint64(121), rep.Leaves)
 		assert.Equal(t, 4, rep.Checkpoints)
 		kept, err := b.Store.Checkpoint(ctx, 37)
 		require.NoError(t, err)
-		_, err = auditlog.VerifyKeys(ctx, b.Store, r.history, []byte(kept.Note), nil)
+		_, err = merklelog.VerifyKeys(ctx, b.Store, r.history, []byte(kept.Note), nil)
 		require.NoError(t, err)
 
 		// One key alone is not enough, and the failure names the checkpoint and keys.
-		_, err = auditlog.Verify(ctx, b.Store, r.oldV, nil, nil)
+		_, err = merklelog.Verify(ctx, b.Store, r.oldV, nil, nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "checkpoint at size 121")
 		assert.Contains(t, err.Error(), keyID(r.newV))
 		assert.Contains(t, err.Error(), keyID(r.oldV))
-		_, err = auditlog.Verify(ctx, b.Store, r.newV, nil, nil)
+		_, err = merklelog.Verify(ctx, b.Store, r.newV, nil, nil)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "checkpoint at size 37")
 		assert.Contains(t, err.Error(), "signed by another key ("+keyID(r.oldV)+")")
@@ -177,7 +177,7 @@ func TestRotateKeyTamperedHistory(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				h, err := audit.ParseKeyHistory([]byte(tc.text))
 				require.NoError(t, err)
-				_, err = auditlog.VerifyKeys(ctx, b.Store, h, nil, nil)
+				_, err = merklelog.VerifyKeys(ctx, b.Store, h, nil, nil)
 				require.Error(t, err)
 				var te *audit.TamperError
 				require.ErrorAs(t, err, &te)
@@ -196,12 +196,12 @@ func TestRotateKeyTamperedHistory(t *testing.T) {
 
 		// A server restarted with the retired key after the handover: its
 		// checkpoint is signed out of turn.
-		stale, err := auditlog.New(b.Store, r.oldSkey, time.Now)
+		stale, err := merklelog.New(b.Store, r.oldSkey, time.Now)
 		require.NoError(t, err)
 		record(t, b.Store, 120, 5)
 		_, err = stale.Publish(ctx)
 		require.NoError(t, err)
-		_, err = auditlog.VerifyKeys(ctx, b.Store, r.history, nil, nil)
+		_, err = merklelog.VerifyKeys(ctx, b.Store, r.history, nil, nil)
 		require.ErrorContains(t, err, "checkpoint at size 126")
 		assert.Contains(t, err.Error(), "not signed by "+keyID(r.newV))
 	})
@@ -217,7 +217,7 @@ func TestRotateKeyDeletedHandover(t *testing.T) {
 		r := rotate(t, b.Store)
 		b.DisableAuditGuards(t)
 		b.Exec(t, `DELETE FROM audit_checkpoints WHERE size = 101`)
-		_, err := auditlog.VerifyKeys(context.Background(), b.Store, r.history, nil, nil)
+		_, err := merklelog.VerifyKeys(context.Background(), b.Store, r.history, nil, nil)
 		require.ErrorContains(t, err, "checkpoint at size 101")
 		assert.Contains(t, err.Error(), "missing")
 	})
@@ -245,7 +245,7 @@ func TestRotateKeyBadInput(t *testing.T) {
 		now := time.Now()
 		empty, _, err := audit.GenerateKey("sanzhi.test/audit")
 		require.NoError(t, err)
-		_, err = auditlog.Rotate(ctx, b.Store, nil, empty, mustKey(t, "sanzhi.test/audit"), "op", now)
+		_, err = merklelog.Rotate(ctx, b.Store, nil, empty, mustKey(t, "sanzhi.test/audit"), "op", now)
 		require.ErrorContains(t, err, "no checkpoint yet")
 
 		r := rotate(t, b.Store)
@@ -270,7 +270,7 @@ func TestRotateKeyBadInput(t *testing.T) {
 		before := logState(t, b.Store)
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := auditlog.Rotate(ctx, b.Store, tc.history, tc.oldSkey, tc.newSkey, "op", now)
+				_, err := merklelog.Rotate(ctx, b.Store, tc.history, tc.oldSkey, tc.newSkey, "op", now)
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.msg)
 				assert.Equal(t, before, logState(t, b.Store), "a refused rotation writes nothing")
@@ -278,11 +278,11 @@ func TestRotateKeyBadInput(t *testing.T) {
 		}
 
 		// A second, proper rotation extends the history.
-		rot, err := auditlog.Rotate(ctx, b.Store, r.history, r.newSkey, third, "op", now)
+		rot, err := merklelog.Rotate(ctx, b.Store, r.history, r.newSkey, third, "op", now)
 		require.NoError(t, err)
 		assert.Equal(t, uint64(122), rot.Handover.Size)
 		assert.Equal(t, []uint64{122}, rot.History.Handovers()[1:])
-		_, err = auditlog.VerifyKeys(ctx, b.Store, rot.History, nil, nil)
+		_, err = merklelog.VerifyKeys(ctx, b.Store, rot.History, nil, nil)
 		require.NoError(t, err)
 	})
 }

@@ -1,9 +1,9 @@
-// Package auditlog runs the verifiable log on a store: it sequences queued
+// Package merklelog runs the verifiable log on a store: it sequences queued
 // records into the Merkle tree, signs and publishes checkpoints, and serves
 // entries with inclusion proofs and consistency proofs read from stored
 // subtree hashes. The pure parts (canonical entries, hashing, checkpoint
 // notes, verification) live in package audit.
-package auditlog
+package merklelog
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package auditlog_test
+package merklelog_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/mod/sumdb/tlog"
 
-	"github.com/sanzhi/sanzhi/adapters/auditlog"
+	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/audit"
@@ -26,11 +26,11 @@ type backend = storetest.Intruder
 
 func backends(t *testing.T, fn func(t *testing.T, b backend)) { storetest.IntruderBackends(t, fn) }
 
-func newLog(t *testing.T, st *sqlstore.Store) (*auditlog.Log, string) {
+func newLog(t *testing.T, st *sqlstore.Store) (*merklelog.Log, string) {
 	t.Helper()
 	skey, vkey, err := audit.GenerateKey("sanzhi.test/audit")
 	require.NoError(t, err)
-	l, err := auditlog.New(st, skey, time.Now)
+	l, err := merklelog.New(st, skey, time.Now)
 	require.NoError(t, err)
 	return l, vkey
 }
@@ -54,7 +54,7 @@ func record(t *testing.T, st *sqlstore.Store, from, n int) {
 }
 
 // fill builds a log of 100 leaves with checkpoints at 37 and 100.
-func fill(t *testing.T, st *sqlstore.Store) (*auditlog.Log, string) {
+func fill(t *testing.T, st *sqlstore.Store) (*merklelog.Log, string) {
 	t.Helper()
 	l, vkey := newLog(t, st)
 	record(t, st, 0, 37)
@@ -182,14 +182,14 @@ func TestVerifyDetectsTampering(t *testing.T) {
 				_, vkey := fill(t, b.Store)
 				v, err := audit.NewVerifier(vkey)
 				require.NoError(t, err)
-				rep, err := auditlog.Verify(context.Background(), b.Store, v, nil, nil)
+				rep, err := merklelog.Verify(context.Background(), b.Store, v, nil, nil)
 				require.NoError(t, err, "the untouched log verifies")
 				require.Equal(t, uint64(100), rep.Leaves)
 				require.Positive(t, rep.Nodes)
 
 				b.DisableAuditGuards(t) // as an attacker with DDL rights would
 				tc.tamper(t, b)
-				_, err = auditlog.Verify(context.Background(), b.Store, v, nil, nil)
+				_, err = merklelog.Verify(context.Background(), b.Store, v, nil, nil)
 				require.Error(t, err)
 				var te *audit.TamperError
 				require.ErrorAs(t, err, &te, "tampering is reported as such: %v", err)
@@ -208,14 +208,14 @@ func TestVerifyRejectsForeignCheckpointsAndShrinking(t *testing.T) {
 		require.NoError(t, err)
 		other, err := audit.NewVerifier(otherV)
 		require.NoError(t, err)
-		_, err = auditlog.Verify(ctx, b.Store, other, nil, nil)
+		_, err = merklelog.Verify(ctx, b.Store, other, nil, nil)
 		require.Error(t, err, "a checkpoint signed by another key is rejected")
 
 		v, err := audit.NewVerifier(vkey)
 		require.NoError(t, err)
 		kept, err := l.Checkpoint(ctx, 37)
 		require.NoError(t, err)
-		_, err = auditlog.Verify(ctx, b.Store, v, []byte(kept.Note), nil)
+		_, err = merklelog.Verify(ctx, b.Store, v, []byte(kept.Note), nil)
 		require.NoError(t, err, "the log extends the checkpoint the regulator kept")
 
 		// A regulator who kept the size-100 checkpoint detects a log that
@@ -225,7 +225,7 @@ func TestVerifyRejectsForeignCheckpointsAndShrinking(t *testing.T) {
 		b.DisableAuditGuards(t)
 		b.Exec(t, `DELETE FROM audit_checkpoints WHERE size = 100`)
 		b.Exec(t, `DELETE FROM audit_leaves WHERE seq >= 37`)
-		_, err = auditlog.Verify(ctx, b.Store, v, []byte(latest.Note), nil)
+		_, err = merklelog.Verify(ctx, b.Store, v, []byte(latest.Note), nil)
 		require.ErrorContains(t, err, "truncated")
 	})
 }
@@ -238,35 +238,35 @@ func TestExportRoundTrip(t *testing.T) {
 		require.NoError(t, err)
 		for _, from := range []uint64{0, 20, 99} {
 			var buf bytes.Buffer
-			n, err := auditlog.Export(ctx, b.Store, from, 0, "jsonl", &buf, nil)
+			n, err := merklelog.Export(ctx, b.Store, from, 0, "jsonl", &buf, nil)
 			require.NoError(t, err)
 			assert.Equal(t, 100-from, n)
-			rep, err := auditlog.VerifyExport(bytes.NewReader(buf.Bytes()), v, nil, nil)
+			rep, err := merklelog.VerifyExport(bytes.NewReader(buf.Bytes()), v, nil, nil)
 			require.NoError(t, err, "from %d", from)
 			assert.Equal(t, uint64(100), rep.Leaves)
 
 			bad := bytes.Replace(buf.Bytes(), []byte("p-clerk"), []byte("p-clerx"), 1)
-			_, err = auditlog.VerifyExport(bytes.NewReader(bad), v, nil, nil)
+			_, err = merklelog.VerifyExport(bytes.NewReader(bad), v, nil, nil)
 			var te *audit.TamperError
 			require.ErrorAs(t, err, &te, "a changed export line is caught")
 			assert.Equal(t, from, te.Index)
 		}
 		var csvBuf bytes.Buffer
-		_, err = auditlog.Export(ctx, b.Store, 0, 37, "csv", &csvBuf, nil)
+		_, err = merklelog.Export(ctx, b.Store, 0, 37, "csv", &csvBuf, nil)
 		require.NoError(t, err)
 		cp, err := b.Store.Checkpoint(ctx, 37)
 		require.NoError(t, err)
-		rep, err := auditlog.VerifyExport(bytes.NewReader(csvBuf.Bytes()), v, []byte(cp.Note), nil)
+		rep, err := merklelog.VerifyExport(bytes.NewReader(csvBuf.Bytes()), v, []byte(cp.Note), nil)
 		require.NoError(t, err)
 		assert.Equal(t, uint64(37), rep.Leaves)
 		lines := strings.Split(strings.TrimSpace(csvBuf.String()), "\n")
 		assert.Len(t, lines, 38, "a header and one row per leaf")
-		_, err = auditlog.VerifyExport(bytes.NewReader(csvBuf.Bytes()), v, nil, nil)
+		_, err = merklelog.VerifyExport(bytes.NewReader(csvBuf.Bytes()), v, nil, nil)
 		require.ErrorContains(t, err, "checkpoint")
 
-		_, err = auditlog.Export(ctx, b.Store, 0, 50, "jsonl", &bytes.Buffer{}, nil)
+		_, err = merklelog.Export(ctx, b.Store, 0, 50, "jsonl", &bytes.Buffer{}, nil)
 		require.ErrorContains(t, err, "published checkpoint")
-		_, err = auditlog.Export(ctx, b.Store, 0, 0, "xml", &bytes.Buffer{}, nil)
+		_, err = merklelog.Export(ctx, b.Store, 0, 0, "xml", &bytes.Buffer{}, nil)
 		require.ErrorContains(t, err, "jsonl or csv")
 	})
 }
@@ -275,10 +275,10 @@ func TestVerifierKeyMatchesGeneratedKey(t *testing.T) {
 	for range 64 {
 		skey, vkey, err := audit.GenerateKey("sanzhi.test/audit")
 		require.NoError(t, err)
-		got, err := auditlog.VerifierKey(skey)
+		got, err := merklelog.VerifierKey(skey)
 		require.NoError(t, err)
 		require.Equal(t, vkey, got)
 	}
-	_, err := auditlog.VerifierKey("not a key")
+	_, err := merklelog.VerifierKey("not a key")
 	require.Error(t, err)
 }
