@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"runtime"
 	"time"
@@ -102,20 +101,11 @@ func (s *Simulator) Simulate(ctx context.Context, req SimulationRequest) (*Simul
 		Principal: access.FromContext(ctx), Run: run, Query: sqlstore.PopulationQuery{Villages: req.Villages},
 		Record: rec,
 		Render: func(r *simulate.Report) ([]byte, error) {
-			var buf bytes.Buffer
-			var err error
-			switch format {
-			case "csv":
-				err = r.WriteCSV(&buf)
-			case "html":
-				err = r.WriteHTML(&buf, req.English)
-			default:
-				err = r.WriteTable(&buf, req.English)
-			}
+			out, err := r.Render(format, req.English)
 			if err != nil {
 				return nil, fault.Wrap(err, fault.Internal, "INTERNAL", "cannot render the report")
 			}
-			return buf.Bytes(), nil
+			return out, nil
 		},
 	})
 	if err != nil {

@@ -173,19 +173,7 @@ households, the SHA-256 of the output), committed before any output is written.`
 				rec.AgainstHash = baseP.Hash()
 			}
 			job := simrun.Job{Principal: p, Run: run, Query: q, Record: rec,
-				Render: func(r *simulate.Report) ([]byte, error) {
-					var buf bytes.Buffer
-					var err error
-					switch format {
-					case "csv":
-						err = r.WriteCSV(&buf)
-					case "html":
-						err = r.WriteHTML(&buf, en)
-					default:
-						err = r.WriteTable(&buf, en)
-					}
-					return buf.Bytes(), err
-				}}
+				Render: func(r *simulate.Report) ([]byte, error) { return r.Render(format, en) }}
 			if bar != nil {
 				job.Progress = func() { _ = bar.Add(1) }
 			}

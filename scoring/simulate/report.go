@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -371,4 +372,27 @@ func (h *HouseholdsCSV) Write(o Outcome) error {
 func (h *HouseholdsCSV) Close() error {
 	h.w.Flush()
 	return h.w.Error()
+}
+
+// Formats are the report's renderings: a text table (the default), CSV
+// and an HTML page.
+var Formats = []string{"table", "csv", "html"}
+
+// Render writes the report in format ("" is the table) and language (en:
+// English, else zh-CN; CSV has one language). An unknown format is an
+// error naming the known ones.
+func (r *Report) Render(format string, en bool) ([]byte, error) {
+	var buf bytes.Buffer
+	var err error
+	switch format {
+	case "", "table":
+		err = r.WriteTable(&buf, en)
+	case "csv":
+		err = r.WriteCSV(&buf)
+	case "html":
+		err = r.WriteHTML(&buf, en)
+	default:
+		return nil, fmt.Errorf("unknown report format %q (known: %s)", format, strings.Join(Formats, ", "))
+	}
+	return buf.Bytes(), err
 }

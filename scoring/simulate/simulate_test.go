@@ -301,6 +301,20 @@ func TestNoBase(t *testing.T) {
 	assert.Equal(t, 12, r.Migration.Counts[0][0]+r.Migration.Counts[0][1]+r.Migration.Counts[0][2])
 	assert.Zero(t, r.Gained.Count+r.Lost.Count)
 
+	// Render is the Write* of its format; "" is the table; others refused.
+	for format, write := range map[string]func(*bytes.Buffer) error{
+		"": func(b *bytes.Buffer) error { return r.WriteTable(b, true) }, "table": func(b *bytes.Buffer) error { return r.WriteTable(b, true) },
+		"csv": func(b *bytes.Buffer) error { return r.WriteCSV(b) }, "html": func(b *bytes.Buffer) error { return r.WriteHTML(b, true) },
+	} {
+		var want bytes.Buffer
+		require.NoError(t, write(&want))
+		got, err := r.Render(format, true)
+		require.NoError(t, err)
+		assert.Equal(t, want.String(), string(got), format)
+	}
+	_, err := r.Render("pdf", true)
+	assert.ErrorContains(t, err, "table, csv, html")
+
 	var buf bytes.Buffer
 	require.NoError(t, r.WriteTable(&buf, true))
 	assert.Contains(t, buf.String(), "Against    none")
@@ -309,7 +323,7 @@ func TestNoBase(t *testing.T) {
 	require.NoError(t, r.WriteCSV(&buf))
 	rd := csv.NewReader(&buf)
 	rd.FieldsPerRecord = -1
-	_, err := rd.ReadAll()
+	_, err = rd.ReadAll()
 	require.NoError(t, err)
 	buf.Reset()
 	require.NoError(t, r.WriteHTML(&buf, false))
