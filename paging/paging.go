@@ -19,13 +19,17 @@ const (
 )
 
 // Limit checks page_size and returns the number of items to return.
-func Limit(size int32, v *fault.Violations) int {
+func Limit(size int32, v *fault.Violations) int { return LimitOf(size, DefaultSize, MaxSize, v) }
+
+// LimitOf is Limit for a list with its own default and maximum (a list
+// whose items are large pages fewer at a time).
+func LimitOf(size int32, def, max int, v *fault.Violations) int {
 	switch {
-	case size < 0 || size > MaxSize:
-		v.Add("page_size", "must be between 0 and %d, got %d", MaxSize, size)
+	case size < 0 || int(size) > max:
+		v.Add("page_size", "must be between 0 and %d, got %d", max, size)
 		return 0
 	case size == 0:
-		return DefaultSize
+		return def
 	}
 	return int(size)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -143,7 +144,7 @@ func testReassessWritePage(t *testing.T, s Store) {
 		insertConsents(t, s, newConsent(t, h, bankA, now.Add(-time.Hour), year, lending.PurposeAssessment))
 		hs = append(hs, h)
 	}
-	slices.SortFunc(hs, func(a, b *household.Household) int { return compare(a.ID, b.ID) })
+	slices.SortFunc(hs, func(a, b *household.Household) int { return strings.Compare(a.ID, b.ID) })
 	outsider := newHousehold(t, villageA, 9) // no consent
 	insert(t, s, outsider)
 
@@ -173,10 +174,10 @@ func testReassessWritePage(t *testing.T, s Store) {
 	assert.Equal(t, []string{hs[0].ID, hs[1].ID, hs[2].ID}, live, "the outsider has no consent")
 	wantLocked := []*credit.Line{&drawn, other, &fz}
 	slices.SortFunc(wantLocked, func(a, b *credit.Line) int {
-		if c := compare(a.HouseholdID, b.HouseholdID); c != 0 {
+		if c := strings.Compare(a.HouseholdID, b.HouseholdID); c != 0 {
 			return c
 		}
-		return compare(a.ID, b.ID)
+		return strings.Compare(a.ID, b.ID)
 	})
 	require.Equal(t, lineIDs(wantLocked), lineIDs(locked), "(household, id) order")
 	for i := range locked {
@@ -368,14 +369,4 @@ func testReassessLockPageBlocks(t *testing.T, s Store) {
 	assert.False(t, committed.IsZero())
 	assert.Equal(t, l.Version+1, seen.Version, "the household's lock waited for the page and read its write")
 	assert.Equal(t, "1.00", seen.Limit.StringFixed(2))
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -382,7 +382,7 @@ func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent s
 	var v fault.Violations
 	scope := "reviews:" + parent + "\x00" + string(state)
 	before := paging.Cursor(pageToken, scope, &v)
-	size := listSize(pageSize, 50, &v)
+	size := paging.LimitOf(pageSize, 50, maxListSize, &v)
 	if err := v.Err(); err != nil {
 		return ReviewPage{}, err
 	}
@@ -497,18 +497,6 @@ type DecisionPage struct {
 // (lines page by paging.Limit).
 const maxListSize = 100
 
-// listSize is paging.Limit for decisions and reviews: def when size is 0.
-func listSize(size int32, def int, v *fault.Violations) int {
-	switch {
-	case size < 0 || size > maxListSize:
-		v.Add("page_size", "must be between 0 and %d, got %d", maxListSize, size)
-		return 0
-	case size == 0:
-		return def
-	}
-	return int(size)
-}
-
 // MethodListDecisions is the query-record method of a bank listing a
 // household's decisions.
 const MethodListDecisions = "list_decisions"
@@ -524,7 +512,7 @@ func (s *Service) ListDecisions(ctx context.Context, p *access.Principal, househ
 	var v fault.Violations
 	scope := "decisions:" + householdName + "\x00" + bankName
 	before := paging.Cursor(pageToken, scope, &v)
-	size := listSize(pageSize, 20, &v)
+	size := paging.LimitOf(pageSize, 20, maxListSize, &v)
 	if err := v.Err(); err != nil {
 		return DecisionPage{}, err
 	}

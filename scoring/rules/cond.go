@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"regexp"
@@ -109,7 +110,7 @@ func (c *Cond) evalNode(i int32, vals []value) bool {
 		if n.typ == TypeDecimal {
 			c = v.d.Cmp(n.d)
 		} else {
-			c = cmpInt(v.i, n.i)
+			c = cmp.Compare(v.i, n.i)
 		}
 		return holds(n.cmp, c)
 	case opEnum:
@@ -120,16 +121,6 @@ func (c *Cond) evalNode(i int32, vals []value) bool {
 }
 
 func v1(i int64, set uint64) bool { return i >= 0 && i < 64 && set&(1<<uint(i)) != 0 }
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 func holds(op cmpOp, c int) bool {
 	switch op {
