@@ -83,12 +83,13 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@# copies it (adapters/sqlite/sqlitetest, SANZHI_TEST_TEMPLATES).
 	@# adapters/demo is sequential code whose tests seed whole counties:
 	@# they run in the second pass, without -race.
-	@# -parallel 6: parallel tests here wait on fsync (a database per case),
-	@# so more of them than the 2 cores overlap their waits.
+	@# -parallel 6 and -p 4: tests and packages here wait on fsync and on
+	@# PostgreSQL (a database per case) as much as on the CPU; with go
+	@# test's default of one package per core, the 2 cores ran 1.5 busy.
 	@tpl=$$(mktemp -d) && trap 'rm -rf "$$tpl"' EXIT && mkdir "$$tpl/demo" && \
 	  echo "==> demo county template" && \
 	  $(GO) run ./cmd/sanzhi demo seed --database "sqlite://$$tpl/demo/demo.db" >/dev/null && \
-	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -race -count=1 -parallel 6 -timeout 30m $$($(GO) list ./... | grep -v '/adapters/demo$$') && \
+	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -race -count=1 -p 4 -parallel 6 -timeout 30m $$($(GO) list ./... | grep -v '/adapters/demo$$') && \
 	  $(GO) test -count=1 ./adapters/demo/
 
 .PHONY: bench
