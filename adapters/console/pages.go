@@ -1,0 +1,148 @@
+package console
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/idnum"
+	"github.com/sanzhi/sanzhi/resource"
+)
+
+func (c *Console) routes() {
+	c.page("GET "+Prefix+"{$}", false, c.home)
+	c.page("GET "+Prefix+"signin", true, c.signinForm)
+	c.page("POST "+Prefix+"signin", true, c.signin)
+	c.page("POST "+Prefix+"signin/code", true, c.signinCode)
+	c.page("POST "+Prefix+"signout", false, c.signout)
+	c.page("GET "+Prefix+"me", false, c.card)
+	c.page("GET "+Prefix+"villages/{village}/board", false, c.board)
+}
+
+// home sends each person where their work is.
+func (c *Console) home(q *request) error {
+	switch q.p.Role {
+	case access.Household:
+		http.Redirect(q.w, q.r, Prefix+"me", http.StatusSeeOther)
+	case access.VillageClerk, access.VillageReviewer:
+		http.Redirect(q.w, q.r, Prefix+"villages/"+q.p.Scope.Villages[0]+"/board", http.StatusSeeOther)
+	default:
+		c.render(q, http.StatusOK, "home", nil)
+	}
+	return nil
+}
+
+type signinView struct {
+	Username, Error string
+	Code, CodeError string
+}
+
+func (c *Console) signinForm(q *request) error {
+	if q.p != nil {
+		http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
+		return nil
+	}
+	c.render(q, http.StatusOK, "signin", signinView{})
+	return nil
+}
+
+// client is what throttling counts failures by besides the name.
+func client(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return host
+}
+
+func (c *Console) signin(q *request) error {
+	user := strings.TrimSpace(q.r.PostFormValue("username"))
+	token, err := c.sessions.SignIn(q.r.Context(), user, q.r.PostFormValue("password"), client(q.r))
+	if err != nil {
+		v := signinView{Username: user, Error: text(q.lang, "signin.failed")}
+		if fault.KindOf(err) == fault.Unavailable || throttled(err) {
+			v.Error = text(q.lang, "signin.throttled")
+		} else if !fault.Is(err, fault.Unauthenticated) {
+			return err
+		}
+		c.render(q, http.StatusUnauthorized, "signin", v)
+		return nil
+	}
+	c.setSession(q.w, token)
+	http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
+	return nil
+}
+
+func (c *Console) signinCode(q *request) error {
+	code := strings.ToUpper(strings.TrimSpace(q.r.PostFormValue("code")))
+	token, err := c.sessions.SignInCode(q.r.Context(), code, client(q.r))
+	if err != nil {
+		v := signinView{Code: code, CodeError: text(q.lang, "signin.code_failed")}
+		if throttled(err) {
+			v.CodeError = text(q.lang, "signin.throttled")
+		} else if !fault.Is(err, fault.Unauthenticated) {
+			return err
+		}
+		c.render(q, http.StatusUnauthorized, "signin", v)
+		return nil
+	}
+	c.setSession(q.w, token)
+	http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
+	return nil
+}
+
+// throttled reports a sign-in refused for too many failures.
+func throttled(err error) bool {
+	var f *fault.Error
+	return asFault(err, &f) && strings.HasSuffix(f.Reason, "THROTTLED")
+}
+
+func (c *Console) signout(q *request) error {
+	if ck, err := q.r.Cookie(sessionCookie); err == nil {
+		if err := c.sessions.SignOut(q.r.Context(), ck.Value); err != nil && !fault.Is(err, fault.Unauthenticated) {
+			return err
+		}
+	}
+	c.clearSession(q.w)
+	http.Redirect(q.w, q.r, Prefix+"signin", http.StatusSeeOther)
+	return nil
+}
+
+// card is the signed-in household's 成绩单.
+func (c *Console) card(q *request) error {
+	h, err := c.app.Households.Own(q.r.Context(), q.p)
+	if err != nil {
+		return err
+	}
+	name := resource.Household(h.Village, h.ID)
+	if err := q.authorise(access.PointsRead, access.Target{Village: h.Village, Household: h.ID}); err != nil {
+		return err
+	}
+	card, err := c.app.ReportCard(q.r.Context(), name)
+	if err != nil {
+		return err
+	}
+	c.render(q, http.StatusOK, "card", card)
+	return nil
+}
+
+// board is a village's 公示 board, printable on A4 for the notice wall.
+func (c *Console) board(q *request) error {
+	village := q.r.PathValue("village")
+	if _, err := idnum.ParseVillageCode(village); err != nil {
+		return fault.New(fault.NotFound, "VILLAGE_NOT_FOUND", "no village %q", village)
+	}
+	if err := q.authorise(access.NoticeBoardRead, access.Target{Village: village}); err != nil {
+		return err
+	}
+	if err := c.app.Evidence.CheckVillager(q.r.Context(), q.p, village); err != nil {
+		return err
+	}
+	b, err := c.app.NoticeBoard(q.r.Context(), village)
+	if err != nil {
+		return err
+	}
+	c.render(q, http.StatusOK, "board", b)
+	return nil
+}
