@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -67,6 +68,17 @@ func lineOfNth(t testing.TB, doc, s string, nth int) int {
 	}
 	require.Failf(t, "not in the document", "%q", s)
 	return 0
+}
+
+// placeOf returns "LINE:COLUMN" (1-based) of token on the nth line of doc
+// containing s: where a lint problem about that value is reported.
+func placeOf(t testing.TB, doc, s string, nth int, token string) string {
+	t.Helper()
+	n := lineOfNth(t, doc, s, nth)
+	l := strings.Split(doc, "\n")[n-1]
+	i := strings.Index(l, token)
+	require.GreaterOrEqual(t, i, 0, "%q is not on line %d", token, n)
+	return fmt.Sprintf("%d:%d", n, utf8.RuneCountInString(l[:i])+1)
 }
 
 func TestCatalogues(t *testing.T) {
@@ -241,11 +253,11 @@ func testCatalogueBadInput(t *testing.T, e *env) {
 		desc  string
 	}{
 		{"unknown key, with its line", upload("clerk-b", parentB, unknownKey), codes.InvalidArgument, "document",
-			fmt.Sprintf("line %d: colour: unknown field", lineOf(t, unknownKey, "colour: red"))},
+			fmt.Sprintf("line %s: colour: unknown field", placeOf(t, unknownKey, "colour: red", 1, "colour"))},
 		{"duplicate item code", upload("clerk-b", parentB, dupCode), codes.InvalidArgument, "document",
-			fmt.Sprintf("line %d: items[1].code: duplicate code NY-MS-01", lineOfNth(t, dupCode, "code: NY-MS-01", 2))},
+			fmt.Sprintf("line %s: items[1].code: duplicate code NY-MS-01", placeOf(t, dupCode, "code: NY-MS-01", 2, "NY-MS-01"))},
 		{"removes an item the base lacks", upload("clerk-b", parentB, unknownBaseItem), codes.InvalidArgument, "document",
-			fmt.Sprintf("line %d: remove[1]: county catalogue version 1 has no item ZZ-XX-99", lineOf(t, unknownBaseItem, "ZZ-XX-99"))},
+			fmt.Sprintf("line %s: remove[1]: county catalogue version 1 has no item ZZ-XX-99", placeOf(t, unknownBaseItem, "ZZ-XX-99", 1, "ZZ-XX-99"))},
 		{"cap below one award", upload("clerk-b", parentB, capBelowAward), codes.InvalidArgument, "document", "below one award"},
 		{"YAML syntax error", upload("clerk-b", parentB, syntax), codes.InvalidArgument, "document", "YAML syntax"},
 		{"empty document", upload("clerk-b", parentB, ""), codes.InvalidArgument, "document", ""},

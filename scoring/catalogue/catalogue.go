@@ -300,7 +300,7 @@ func DocumentHash(doc []byte) string {
 
 // InvalidDocument converts a document's lint errors into an Invalid fault
 // with one violation per problem, all on field "document", described as
-// "line N: path: message". Other errors are returned unchanged.
+// "line N:C: path: message". Other errors are returned unchanged.
 func InvalidDocument(err error) error {
 	var le points.LintErrors
 	if !errors.As(err, &le) {

@@ -118,7 +118,7 @@ func TestInvalidDocument(t *testing.T) {
 	assert.Equal(t, "CATALOGUE_INVALID", fe.Reason)
 	require.Len(t, fe.Violations, 1)
 	assert.Equal(t, "document", fe.Violations[0].Field)
-	assert.Regexp(t, `^line \d+: colour: unknown field`, fe.Violations[0].Description)
+	assert.Regexp(t, `^line \d+:1: colour: unknown field`, fe.Violations[0].Description)
 
 	other := errors.New("boom")
 	assert.Same(t, other, InvalidDocument(other))

@@ -9,6 +9,8 @@ import (
 	"sort"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/scoring/yamldoc"
 )
 
 // Domain is one of the three governance domains (三治) an item belongs to.
@@ -195,7 +197,7 @@ type VillageDoc struct {
 
 	// pos maps a field path ("items[2].area") to where it was written, so
 	// that Resolve can report base-dependent errors at the right line.
-	pos map[string]position
+	pos map[string]yamldoc.Position
 }
 
 // Catalogue is the effective item set of one village at one version: what
@@ -357,11 +359,11 @@ func (c *Catalogue) seal() *Catalogue {
 // its own: the county base unchanged, VillageVersion 0. The village code
 // must be a valid 12-digit code within the county.
 func (c *County) ForVillage(village string) (*Catalogue, error) {
-	var l linter
+	var l yamldoc.Problems
 	if checkVillageCode(&l, nil, "village", village) && village[:6] != c.County {
-		l.add(nil, "village", "village %s is not in county %s", village, c.County)
+		l.AddAt(nil, "village", "village %s is not in county %s", village, c.County)
 	}
-	if err := l.result(); err != nil {
+	if err := lintResult(l); err != nil {
 		return nil, err
 	}
 	cat := c.catalogue(village)
@@ -394,24 +396,24 @@ func (c *County) catalogue(village string) *Catalogue {
 // cap at least one award. Errors are LintErrors with the village document's
 // lines.
 func (v *VillageDoc) Resolve(base *County) (*Catalogue, error) {
-	var l linter
+	var l yamldoc.Problems
 	if base == nil {
-		l.add(nil, "", "no county base catalogue given")
-		return nil, l.result()
+		l.AddAt(nil, "", "no county base catalogue given")
+		return nil, lintResult(l)
 	}
-	at := func(path string) *position {
+	at := func(path string) *yamldoc.Position {
 		if p, ok := v.pos[path]; ok {
 			return &p
 		}
 		return nil
 	}
 	if v.County != base.County {
-		l.add(at("county"), "county", "this village document is for county %s, but the base catalogue is county %s", v.County, base.County)
-		return nil, l.result() // nothing else is comparable
+		l.AddAt(at("county"), "county", "this village document is for county %s, but the base catalogue is county %s", v.County, base.County)
+		return nil, lintResult(l) // nothing else is comparable
 	}
 	if v.BaseVersion != base.Version {
-		l.add(at("base_version"), "base_version", "inherits county version %d, but the base catalogue given is version %d", v.BaseVersion, base.Version)
-		return nil, l.result()
+		l.AddAt(at("base_version"), "base_version", "inherits county version %d, but the base catalogue given is version %d", v.BaseVersion, base.Version)
+		return nil, lintResult(l)
 	}
 
 	cat := base.catalogue(v.Village)
@@ -424,9 +426,9 @@ func (v *VillageDoc) Resolve(base *County) (*Catalogue, error) {
 	}
 
 	for i, a := range v.Areas {
-		path := indexPath("areas", i) + ".code"
+		path := yamldoc.Index("areas", i) + ".code"
 		if _, ok := cat.Area(a.Code); ok {
-			l.add(at(path), path, "area %q is already declared by the county catalogue", a.Code)
+			l.AddAt(at(path), path, "area %q is already declared by the county catalogue", a.Code)
 			continue
 		}
 		cat.Areas = append(cat.Areas, a)
@@ -434,19 +436,19 @@ func (v *VillageDoc) Resolve(base *County) (*Catalogue, error) {
 
 	removed := map[string]bool{}
 	for i, code := range v.Remove {
-		path := indexPath("remove", i)
+		path := yamldoc.Index("remove", i)
 		if _, ok := cat.Items[code]; !ok {
-			l.add(at(path), path, "county catalogue version %d has no item %s", base.Version, code)
+			l.AddAt(at(path), path, "county catalogue version %d has no item %s", base.Version, code)
 			continue
 		}
 		removed[code] = true
 	}
 
 	for i, rw := range v.Reweight {
-		path := indexPath("reweight", i)
+		path := yamldoc.Index("reweight", i)
 		it, ok := cat.Items[rw.Code]
 		if !ok {
-			l.add(at(path+".code"), path+".code", "county catalogue version %d has no item %s", base.Version, rw.Code)
+			l.AddAt(at(path+".code"), path+".code", "county catalogue version %d has no item %s", base.Version, rw.Code)
 			continue
 		}
 		bad := false
@@ -455,7 +457,7 @@ func (v *VillageDoc) Resolve(base *County) (*Catalogue, error) {
 				bad = true
 			}
 			if rw.Points.Sign() != it.Points.Sign() {
-				l.add(at(path+".points"), path+".points", "%s changes the sign of %s (%s in the county catalogue); a village may change how much an item is worth, not whether it adds or deducts", rw.Points, rw.Code, it.Points)
+				l.AddAt(at(path+".points"), path+".points", "%s changes the sign of %s (%s in the county catalogue); a village may change how much an item is worth, not whether it adds or deducts", rw.Points, rw.Code, it.Points)
 				bad = true
 			}
 			it.Points = rw.Points
@@ -471,7 +473,7 @@ func (v *VillageDoc) Resolve(base *County) (*Catalogue, error) {
 			if rw.AnnualCap.IsZero() {
 				where = path + ".points"
 			}
-			l.add(at(where), where, "annual cap %s is below one award of %s", it.AnnualCap, it.Points.Abs())
+			l.AddAt(at(where), where, "annual cap %s is below one award of %s", it.AnnualCap, it.Points.Abs())
 			bad = true
 		}
 		if !bad {
@@ -481,13 +483,13 @@ func (v *VillageDoc) Resolve(base *County) (*Catalogue, error) {
 	}
 
 	for i, it := range v.Items {
-		path := indexPath("items", i)
+		path := yamldoc.Index("items", i)
 		if _, ok := base.item(it.Code); ok {
-			l.add(at(path+".code"), path+".code", "%s is already in the county catalogue; use reweight to change it or pick another code", it.Code)
+			l.AddAt(at(path+".code"), path+".code", "%s is already in the county catalogue; use reweight to change it or pick another code", it.Code)
 			continue
 		}
 		if _, ok := cat.Area(it.Area); !ok {
-			l.add(at(path+".area"), path+".area", "unknown area %q; declared areas: %s", it.Area, areaCodes(cat.Areas))
+			l.AddAt(at(path+".area"), path+".area", "unknown area %q; declared areas: %s", it.Area, areaCodes(cat.Areas))
 		}
 		checkPrecisionAt(&l, at(path+".points"), path+".points", it.Points, base.Precision)
 		if it.HasCap() {
@@ -499,7 +501,7 @@ func (v *VillageDoc) Resolve(base *County) (*Catalogue, error) {
 		cat.order = append(cat.order, it.Code)
 	}
 
-	if err := l.result(); err != nil {
+	if err := lintResult(l); err != nil {
 		return nil, err
 	}
 	if len(removed) > 0 {

@@ -1,116 +1,41 @@
 package points
 
 import (
-	"fmt"
-	"sort"
-	"strconv"
-	"strings"
-
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/yamldoc"
 )
 
-// LintError is one problem in a catalogue document.
-type LintError struct {
-	// Line and Column are 1-based positions in the YAML; 0 when the
-	// problem has no position (e.g. an empty document, or a value that did
-	// not come from YAML).
-	Line   int
-	Column int
-	// Path names the field, e.g. "items[3].points" (indexes are 0-based);
-	// empty for the document as a whole.
-	Path    string
-	Message string
-}
-
-func (e LintError) String() string {
-	var b strings.Builder
-	if e.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", e.Line)
-	}
-	if e.Path != "" {
-		b.WriteString(e.Path)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Message)
-	return b.String()
-}
+// LintError is one problem in a catalogue document: its line and column
+// (1-based, 0 when it has none), the field's path, e.g. "items[3].points"
+// (indexes 0-based; empty for the document as a whole), and the message.
+type LintError = yamldoc.Problem
 
 // LintErrors is every problem found in a catalogue document, sorted by line
 // and column. ParseCounty, ParseVillage, Resolve, ForVillage and Lint return
-// it as their error; it is never empty.
+// it as their error; it is never empty. Error lists the problems one per
+// line, e.g.
+// "line 12:13: items[3].points: has 2 decimal places, catalogue precision is 1".
 //
 // It converts to a *fault.Error of kind fault.Invalid (reason
 // CATALOGUE_INVALID, one violation per problem) under errors.As, so
 // fault.KindOf reports Invalid and adapters map it like any other fault.
 type LintErrors []LintError
 
-// Error lists the problems one per line, e.g.
-// "line 12: items[3].points: has 2 decimal places, catalogue precision is 1".
-func (e LintErrors) Error() string {
-	lines := make([]string, len(e))
-	for i, le := range e {
-		lines[i] = le.String()
-	}
-	return strings.Join(lines, "\n")
-}
+func (e LintErrors) Error() string { return yamldoc.Problems(e).Error() }
 
 // Fault returns the problems as an Invalid fault with one violation per
-// problem (field = path, description = "line N: message").
+// problem (field = path, description = "line N:C: message").
 func (e LintErrors) Fault() *fault.Error {
-	v := make(fault.Violations, 0, len(e))
-	for _, le := range e {
-		desc := le.Message
-		if le.Line > 0 {
-			desc = fmt.Sprintf("line %d: %s", le.Line, le.Message)
-		}
-		v = append(v, fault.Violation{Field: le.Path, Description: desc})
-	}
-	msg := "catalogue is invalid"
-	if len(e) > 0 {
-		msg += ": " + e[0].String()
-		if len(e) > 1 {
-			msg += fmt.Sprintf(" (and %d more)", len(e)-1)
-		}
-	}
-	return &fault.Error{Kind: fault.Invalid, Reason: "CATALOGUE_INVALID", Message: msg, Violations: v}
+	return yamldoc.Problems(e).Fault("CATALOGUE_INVALID", "catalogue")
 }
 
 // As lets errors.As convert the problems into a *fault.Error.
-func (e LintErrors) As(target any) bool {
-	if p, ok := target.(**fault.Error); ok {
-		*p = e.Fault()
-		return true
+func (e LintErrors) As(target any) bool { return yamldoc.SetFault(target, e.Fault) }
+
+// lintResult returns the problems sorted as LintErrors, or nil.
+func lintResult(ps yamldoc.Problems) error {
+	if s := ps.Sorted(); s != nil {
+		return LintErrors(s)
 	}
-	return false
+	return nil
 }
-
-// position is where a node was written.
-type position struct{ line, col int }
-
-// linter collects problems.
-type linter struct{ errs LintErrors }
-
-func (l *linter) add(p *position, path, format string, args ...any) {
-	e := LintError{Path: path, Message: fmt.Sprintf(format, args...)}
-	if p != nil {
-		e.Line, e.Column = p.line, p.col
-	}
-	l.errs = append(l.errs, e)
-}
-
-// result returns the problems sorted, or nil.
-func (l *linter) result() error {
-	if len(l.errs) == 0 {
-		return nil
-	}
-	errs := append(LintErrors(nil), l.errs...)
-	sort.SliceStable(errs, func(i, j int) bool {
-		if errs[i].Line != errs[j].Line {
-			return errs[i].Line < errs[j].Line
-		}
-		return errs[i].Column < errs[j].Column
-	})
-	return errs
-}
-
-func indexPath(list string, i int) string { return list + "[" + strconv.Itoa(i) + "]" }

@@ -3,9 +3,7 @@ package points
 import (
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"go.yaml.in/yaml/v3"
@@ -47,7 +45,6 @@ var (
 	itemCodePattern = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$`)
 	areaCodePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	intPattern      = regexp.MustCompile(`^[-+]?[0-9]+$`)
-	decimalPattern  = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 )
 
 const (
@@ -82,37 +79,31 @@ func Lint(src []byte) error {
 
 // reader walks a YAML node tree, collecting problems and where each value
 // was written.
-type reader struct {
-	linter
-	pos map[string]position
-}
+type reader struct{ yamldoc.Reader }
 
-func at(n *yaml.Node) *position {
-	if n == nil {
-		return nil
-	}
-	return &position{n.Line, n.Column}
-}
+func (r *reader) result() error { return lintResult(r.Problems) }
 
 // parse decodes src as a catalogue document; want is the expected kind, or
 // "" to take it from the document.
 func parse(src []byte, want string) (*County, *VillageDoc, error) {
-	r := &reader{pos: map[string]position{}}
-	root := r.load(src)
+	r := &reader{yamldoc.Reader{Positions: map[string]yamldoc.Position{}}}
+	// Load checks what applies to any document: size, encoding, syntax,
+	// one document, a mapping at the top, no anchors, aliases or tags.
+	root := r.Load(src, MaxDocumentBytes, "kind: ..., version: ..., ...")
 	if root == nil {
 		return nil, nil, r.result()
 	}
 	kind := want
 	kindNode := lookup(root, "kind")
 	if kindNode == nil {
-		r.add(at(root), "kind", "required: %q or %q", DocCounty, DocVillage)
-	} else if s, ok := r.str(kindNode, "kind"); ok {
+		r.Add(root, "kind", "required: %q or %q", DocCounty, DocVillage)
+	} else if s, ok := r.Str(kindNode, "kind"); ok {
 		switch {
 		case s != DocCounty && s != DocVillage:
-			r.add(at(kindNode), "kind", "must be %q or %q, got %q", DocCounty, DocVillage, s)
+			r.Add(kindNode, "kind", "must be %q or %q, got %q", DocCounty, DocVillage, s)
 		case want != "" && s != want:
 			// The rest would be judged by the wrong rules: stop here.
-			r.add(at(kindNode), "kind", "must be %q for a %s catalogue, got %q", want, want, s)
+			r.Add(kindNode, "kind", "must be %q for a %s catalogue, got %q", want, want, s)
 			return nil, nil, r.result()
 		default:
 			kind = s
@@ -121,7 +112,7 @@ func parse(src []byte, want string) (*County, *VillageDoc, error) {
 	if kind == "" {
 		return nil, nil, r.result()
 	}
-	m := r.fields(root, "", rootFields, rootMisplaced(kind))
+	m := r.FieldsExcept(root, "", names(rootFields), rootMisplaced(kind))
 	if kind == DocCounty {
 		c := r.county(m)
 		if err := r.result(); err != nil {
@@ -133,21 +124,8 @@ func parse(src []byte, want string) (*County, *VillageDoc, error) {
 	if err := r.result(); err != nil {
 		return nil, nil, err
 	}
-	v.pos = r.pos
+	v.pos = r.Positions
 	return nil, v, nil
-}
-
-// load parses src into a node tree and checks what applies to any
-// document (yamldoc.Load): size, encoding, syntax, one document, a mapping
-// at the top, no anchors, aliases or tags.
-func (r *reader) load(src []byte) *yaml.Node {
-	return yamldoc.Load(src, MaxDocumentBytes, "kind: ..., version: ..., ...", func(line, col int, msg string) {
-		var p *position
-		if line > 0 {
-			p = &position{line, col}
-		}
-		r.add(p, "", "%s", msg)
-	})
 }
 
 // Which kind each top-level field belongs to.
@@ -195,59 +173,6 @@ func names(specs []fieldSpec) []string {
 	return out
 }
 
-// mapNode is a YAML mapping read into fields.
-type mapNode struct {
-	r    *reader
-	node *yaml.Node
-	path string
-	vals map[string]*yaml.Node
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// fields reads mapping n, reporting duplicate and unknown keys. misplaced
-// gives a specific message for known keys not allowed here.
-func (r *reader) fields(n *yaml.Node, path string, specs []fieldSpec, misplaced map[string]string) *mapNode {
-	if n.Kind == yaml.AliasNode {
-		return nil // reported by checkNodes
-	}
-	if n.Kind != yaml.MappingNode {
-		r.add(at(n), path, "must be a mapping (key: value)")
-		return nil
-	}
-	allowed := slices.DeleteFunc(names(specs), func(s string) bool { _, bad := misplaced[s]; return bad })
-	m := &mapNode{r: r, node: n, path: path, vals: map[string]*yaml.Node{}}
-	keyAt := map[string]*yaml.Node{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			r.add(at(k), path, "keys must be plain names")
-			continue
-		}
-		key := k.Value
-		if first, dup := keyAt[key]; dup {
-			r.add(at(k), join(path, key), "duplicate key; first at line %d", first.Line)
-			continue
-		}
-		keyAt[key] = k
-		if msg, bad := misplaced[key]; bad {
-			r.add(at(k), join(path, key), "%s", msg)
-			continue
-		}
-		if !slices.Contains(allowed, key) {
-			r.add(at(k), join(path, key), "unknown field; expected one of: %s", strings.Join(allowed, ", "))
-			continue
-		}
-		m.vals[key] = v
-	}
-	return m
-}
-
 // lookup returns the value of key in mapping n (the first, if repeated).
 func lookup(n *yaml.Node, key string) *yaml.Node {
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -258,122 +183,18 @@ func lookup(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// get returns the value of key, or nil when absent.
-func (m *mapNode) get(key string) *yaml.Node { return m.vals[key] }
-
-// require returns the value of key, reporting it missing.
-func (m *mapNode) require(key string) *yaml.Node {
-	v := m.vals[key]
-	if v == nil {
-		m.r.add(at(m.node), join(m.path, key), "required")
-	}
-	return v
-}
-
-// scalar checks that n is a non-null scalar and records where it is.
-func (r *reader) scalar(n *yaml.Node, path string) bool {
-	if n == nil || n.Kind == yaml.AliasNode {
-		return false
-	}
-	r.pos[path] = position{n.Line, n.Column}
-	switch {
-	case n.Kind != yaml.ScalarNode:
-		r.add(at(n), path, "must be a single value, not a list or mapping")
-		return false
-	case n.Tag == "!!null":
-		r.add(at(n), path, "is empty; give a value or remove the field")
-		return false
-	}
-	return true
-}
-
-func (r *reader) str(n *yaml.Node, path string) (string, bool) {
-	if !r.scalar(n, path) {
-		return "", false
-	}
-	if n.Tag != "!!str" {
-		r.add(at(n), path, "must be text; put %s in quotes", n.Value)
-		return "", false
-	}
-	return n.Value, true
-}
-
-// text reads a non-blank string of at most max characters.
-func (r *reader) text(n *yaml.Node, path string, max int) (string, bool) {
-	s, ok := r.str(n, path)
-	if !ok {
-		return "", false
-	}
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		r.add(at(n), path, "must not be blank")
-		return "", false
-	case utf8.RuneCountInString(s) > max:
-		r.add(at(n), path, "is %d characters; at most %d", utf8.RuneCountInString(s), max)
-		return "", false
-	}
-	return s, true
-}
-
-func (r *reader) code(n *yaml.Node, path string, pattern *regexp.Regexp, form string) (string, bool) {
-	s, ok := r.str(n, path)
-	if !ok {
-		return "", false
-	}
-	if len(s) > maxCodeLen || !pattern.MatchString(s) {
-		r.add(at(n), path, "%q is not a valid code: %s, at most %d characters", s, form, maxCodeLen)
-		return "", false
-	}
-	return s, true
-}
-
 const (
-	itemCodeForm = "upper-case letters and digits in groups joined by '-', e.g. DZ-ML-05"
-	areaCodeForm = "lower-case letters, digits and '_', starting with a letter, e.g. minsheng"
+	itemCodeForm = "a valid code: upper-case letters and digits in groups joined by '-', e.g. DZ-ML-05"
+	areaCodeForm = "a valid code: lower-case letters, digits and '_', starting with a letter, e.g. minsheng"
 )
 
-func (r *reader) integer(n *yaml.Node, path string, min, max int) (int, bool) {
-	if !r.scalar(n, path) {
-		return 0, false
-	}
-	if n.Tag != "!!int" || !intPattern.MatchString(n.Value) {
-		r.add(at(n), path, "must be a whole number, got %q", n.Value)
-		return 0, false
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil || v < min || v > max {
-		r.add(at(n), path, "must be between %d and %d, got %s", min, max, n.Value)
-		return 0, false
-	}
-	return v, true
-}
-
-func (r *reader) boolean(n *yaml.Node, path string) (bool, bool) {
-	if !r.scalar(n, path) {
-		return false, false
-	}
-	if n.Tag != "!!bool" {
-		r.add(at(n), path, "must be true or false, got %q", n.Value)
-		return false, false
-	}
-	return n.Value == "true" || n.Value == "True" || n.Value == "TRUE", true
+// code reads an item or area code.
+func (r *reader) code(n *yaml.Node, path string, pattern *regexp.Regexp, form string) (string, bool) {
+	return r.Pattern(n, path, pattern, maxCodeLen, form)
 }
 
 func (r *reader) number(n *yaml.Node, path string) (decimal.Decimal, bool) {
-	if !r.scalar(n, path) {
-		return decimal.Decimal{}, false
-	}
-	if (n.Tag != "!!int" && n.Tag != "!!float") || !decimalPattern.MatchString(n.Value) {
-		r.add(at(n), path, "must be a decimal number such as 2 or -0.5, got %q", n.Value)
-		return decimal.Decimal{}, false
-	}
-	d, err := decimal.NewFromString(n.Value)
-	if err != nil {
-		r.add(at(n), path, "must be a decimal number such as 2 or -0.5, got %q", n.Value)
-		return decimal.Decimal{}, false
-	}
-	return d, true
+	return r.Decimal(n, path, "2 or -0.5")
 }
 
 // decimalPlaces returns the number of decimal places d needs (trailing
@@ -387,149 +208,125 @@ func decimalPlaces(d decimal.Decimal) int32 {
 }
 
 // checkPrecisionAt reports d having more decimal places than prec allows.
-func checkPrecisionAt(l *linter, p *position, path string, d decimal.Decimal, prec int32) bool {
+func checkPrecisionAt(l *yamldoc.Problems, p *yamldoc.Position, path string, d decimal.Decimal, prec int32) bool {
 	if dp := decimalPlaces(d); dp > prec {
-		l.add(p, path, "has %d decimal places, catalogue precision is %d", dp, prec)
+		l.AddAt(p, path, "has %d decimal places, catalogue precision is %d", dp, prec)
 		return false
 	}
 	return true
 }
 
 func (r *reader) label(n *yaml.Node, path string) (Label, bool) {
-	if n == nil {
-		return Label{}, false
-	}
-	m := r.fields(n, path, labelFields, nil)
-	if m == nil {
-		return Label{}, false
-	}
-	zh, ok1 := r.text(m.require("zh-CN"), join(path, "zh-CN"), maxLabelLen)
-	en, ok2 := r.text(m.require("en"), join(path, "en"), maxLabelLen)
-	return Label{ZH: zh, EN: en}, ok1 && ok2
+	zh, en, ok := r.Label(n, path, maxLabelLen)
+	return Label{ZH: zh, EN: en}, ok
 }
 
-var labelFields = []fieldSpec{{"zh-CN", ""}, {"en", ""}}
+func (r *reader) list(n *yaml.Node, path string) ([]*yaml.Node, bool) { return r.List(n, path, 0) }
 
-// list reads a sequence; an absent optional list is (nil, true).
-func (r *reader) list(n *yaml.Node, path string) ([]*yaml.Node, bool) {
-	if n == nil {
-		return nil, true
-	}
-	if n.Kind == yaml.AliasNode {
-		return nil, false
-	}
-	r.pos[path] = position{n.Line, n.Column}
-	if n.Kind != yaml.SequenceNode {
-		r.add(at(n), path, "must be a list")
-		return nil, false
-	}
-	return n.Content, true
-}
-
-func checkCountyCode(l *linter, p *position, path, s string) bool {
+func checkCountyCode(l *yamldoc.Problems, p *yamldoc.Position, path, s string) bool {
 	if len(s) != 6 || !intPattern.MatchString(s) || s[0] == '+' || s[0] == '-' {
-		l.add(p, path, "%q is not a county code: 6 digits, e.g. \"330483\"", s)
+		l.AddAt(p, path, "%q is not a county code: 6 digits, e.g. \"330483\"", s)
 		return false
 	}
 	return true
 }
 
-func checkVillageCode(l *linter, p *position, path, s string) bool {
+func checkVillageCode(l *yamldoc.Problems, p *yamldoc.Position, path, s string) bool {
 	if _, err := idnum.ParseVillageCode(s); err != nil {
-		l.add(p, path, "%s", err.Error())
+		l.AddAt(p, path, "%s", err.Error())
 		return false
 	}
 	return true
 }
 
-func (r *reader) county(m *mapNode) *County {
+func (r *reader) county(m *yamldoc.Map) *County {
 	c := &County{}
-	if s, ok := r.str(m.require("county"), "county"); ok && checkCountyCode(&r.linter, at(m.get("county")), "county", s) {
+	if s, ok := r.Str(m.Require("county"), "county"); ok && checkCountyCode(&r.Problems, yamldoc.At(m.Get("county")), "county", s) {
 		c.County = s
 	}
-	c.Name, _ = r.label(m.require("name"), "name")
-	c.Version, _ = r.integer(m.require("version"), "version", 1, 1_000_000)
-	prec, ok := r.integer(m.require("precision"), "precision", 0, MaxPrecision)
+	c.Name, _ = r.label(m.Require("name"), "name")
+	c.Version, _ = r.Integer(m.Require("version"), "version", 1, 1_000_000)
+	prec, ok := r.Integer(m.Require("precision"), "precision", 0, MaxPrecision)
 	if !ok {
 		prec = MaxPrecision // check the rest against the loosest precision
 	}
 	c.Precision = int32(prec)
-	if d, ok := r.number(m.require("base_points"), "base_points"); ok {
+	if d, ok := r.number(m.Require("base_points"), "base_points"); ok {
 		switch {
 		case d.Sign() < 0 || d.GreaterThan(decimal.NewFromInt(MaxBasePoints)):
-			r.add(at(m.get("base_points")), "base_points", "must be between 0 and %d, got %s", MaxBasePoints, d)
+			r.Add(m.Get("base_points"), "base_points", "must be between 0 and %d, got %s", MaxBasePoints, d)
 		default:
-			checkPrecisionAt(&r.linter, at(m.get("base_points")), "base_points", d, c.Precision)
+			checkPrecisionAt(&r.Problems, yamldoc.At(m.Get("base_points")), "base_points", d, c.Precision)
 		}
 		c.BasePoints = d
 	}
-	c.PublicNoticeDays, _ = r.integer(m.require("public_notice_days"), "public_notice_days", 1, MaxPublicNoticeDays)
-	c.MaxBackdateDays, _ = r.integer(m.require("max_backdate_days"), "max_backdate_days", 1, MaxBackdateLimit)
+	c.PublicNoticeDays, _ = r.Integer(m.Require("public_notice_days"), "public_notice_days", 1, MaxPublicNoticeDays)
+	c.MaxBackdateDays, _ = r.Integer(m.Require("max_backdate_days"), "max_backdate_days", 1, MaxBackdateLimit)
 
-	c.Areas = r.areas(m.require("areas"), "areas", true)
+	c.Areas = r.areas(m.Require("areas"), "areas", true)
 	known := map[string]bool{}
 	for _, a := range c.Areas {
 		known[a.Code] = true
 	}
-	c.Items = r.items(m.require("items"), "items", true, c.Precision, known)
+	c.Items = r.items(m.Require("items"), "items", true, c.Precision, known)
 	return c
 }
 
-func (r *reader) village(m *mapNode) *VillageDoc {
+func (r *reader) village(m *yamldoc.Map) *VillageDoc {
 	v := &VillageDoc{}
 	countyOK := false
-	if s, ok := r.str(m.require("county"), "county"); ok && checkCountyCode(&r.linter, at(m.get("county")), "county", s) {
+	if s, ok := r.Str(m.Require("county"), "county"); ok && checkCountyCode(&r.Problems, yamldoc.At(m.Get("county")), "county", s) {
 		v.County, countyOK = s, true
 	}
-	if s, ok := r.str(m.require("village"), "village"); ok && checkVillageCode(&r.linter, at(m.get("village")), "village", s) {
+	if s, ok := r.Str(m.Require("village"), "village"); ok && checkVillageCode(&r.Problems, yamldoc.At(m.Get("village")), "village", s) {
 		v.Village = s
 		if countyOK && s[:6] != v.County {
-			r.add(at(m.get("village")), "village", "village %s is not in county %s (its first six digits are %s)", s, v.County, s[:6])
+			r.Add(m.Get("village"), "village", "village %s is not in county %s (its first six digits are %s)", s, v.County, s[:6])
 		}
 	}
-	v.Name, _ = r.label(m.require("name"), "name")
-	v.BaseVersion, _ = r.integer(m.require("base_version"), "base_version", 1, 1_000_000)
-	v.Version, _ = r.integer(m.require("version"), "version", 1, 1_000_000)
-	if n := m.get("public_notice_days"); n != nil {
-		v.PublicNoticeDays, _ = r.integer(n, "public_notice_days", 1, MaxPublicNoticeDays)
+	v.Name, _ = r.label(m.Require("name"), "name")
+	v.BaseVersion, _ = r.Integer(m.Require("base_version"), "base_version", 1, 1_000_000)
+	v.Version, _ = r.Integer(m.Require("version"), "version", 1, 1_000_000)
+	if n := m.Get("public_notice_days"); n != nil {
+		v.PublicNoticeDays, _ = r.Integer(n, "public_notice_days", 1, MaxPublicNoticeDays)
 	}
-	if n := m.get("max_backdate_days"); n != nil {
-		v.MaxBackdateDays, _ = r.integer(n, "max_backdate_days", 1, MaxBackdateLimit)
+	if n := m.Get("max_backdate_days"); n != nil {
+		v.MaxBackdateDays, _ = r.Integer(n, "max_backdate_days", 1, MaxBackdateLimit)
 	}
-	v.Areas = r.areas(m.get("areas"), "areas", false)
-	v.Items = r.items(m.get("items"), "items", false, MaxPrecision, nil)
+	v.Areas = r.areas(m.Get("areas"), "areas", false)
+	v.Items = r.items(m.Get("items"), "items", false, MaxPrecision, nil)
 
-	nodes, _ := r.list(m.get("remove"), "remove")
+	nodes, _ := r.list(m.Get("remove"), "remove")
 	removed := map[string]int{}
 	for i, n := range nodes {
-		path := indexPath("remove", i)
+		path := yamldoc.Index("remove", i)
 		code, ok := r.code(n, path, itemCodePattern, itemCodeForm)
 		if !ok {
 			continue
 		}
 		if line, dup := removed[code]; dup {
-			r.add(at(n), path, "%s is listed twice; first at line %d", code, line)
+			r.Add(n, path, "%s is listed twice; first at line %d", code, line)
 			continue
 		}
 		removed[code] = n.Line
 		v.Remove = append(v.Remove, code)
 	}
 
-	nodes, _ = r.list(m.get("reweight"), "reweight")
+	nodes, _ = r.list(m.Get("reweight"), "reweight")
 	seen := map[string]int{}
 	for i, n := range nodes {
-		path := indexPath("reweight", i)
+		path := yamldoc.Index("reweight", i)
 		rw, ok := r.reweight(n, path)
 		if !ok {
 			continue
 		}
 		if line, dup := seen[rw.Code]; dup {
-			r.add(at(n), path+".code", "%s is re-weighted twice; first at line %d", rw.Code, line)
+			r.Add(n, path+".code", "%s is re-weighted twice; first at line %d", rw.Code, line)
 			continue
 		}
 		seen[rw.Code] = n.Line
 		if line, gone := removed[rw.Code]; gone {
-			r.add(at(n), path+".code", "%s is also removed (line %d); remove it or re-weight it, not both", rw.Code, line)
+			r.Add(n, path+".code", "%s is also removed (line %d); remove it or re-weight it, not both", rw.Code, line)
 			continue
 		}
 		v.Reweight = append(v.Reweight, rw)
@@ -537,7 +334,7 @@ func (r *reader) village(m *mapNode) *VillageDoc {
 	return v
 }
 
-var areaFields = []fieldSpec{{"code", ""}, {"label", ""}}
+var areaFields = []string{"code", "label"}
 
 func (r *reader) areas(n *yaml.Node, path string, required bool) []Area {
 	nodes, ok := r.list(n, path)
@@ -545,26 +342,26 @@ func (r *reader) areas(n *yaml.Node, path string, required bool) []Area {
 		return nil
 	}
 	if required && n != nil && len(nodes) == 0 {
-		r.add(at(n), path, "must declare at least one area")
+		r.Add(n, path, "must declare at least one area")
 	}
 	var out []Area
 	first := map[string]int{}
 	for i, an := range nodes {
-		p := indexPath(path, i)
-		m := r.fields(an, p, areaFields, nil)
+		p := yamldoc.Index(path, i)
+		m := r.Fields(an, p, areaFields)
 		if m == nil {
 			continue
 		}
-		code, ok1 := r.code(m.require("code"), p+".code", areaCodePattern, areaCodeForm)
-		label, ok2 := r.label(m.require("label"), p+".label")
+		code, ok1 := r.code(m.Require("code"), p+".code", areaCodePattern, areaCodeForm)
+		label, ok2 := r.label(m.Require("label"), p+".label")
 		if !ok1 {
 			continue
 		}
 		if line, dup := first[code]; dup {
-			r.add(at(m.get("code")), p+".code", "duplicate area %q; first at line %d", code, line)
+			r.Add(m.Get("code"), p+".code", "duplicate area %q; first at line %d", code, line)
 			continue
 		}
-		first[code] = m.get("code").Line
+		first[code] = m.Get("code").Line
 		if ok2 {
 			out = append(out, Area{Code: code, Label: label})
 		}
@@ -572,9 +369,9 @@ func (r *reader) areas(n *yaml.Node, path string, required bool) []Area {
 	return out
 }
 
-var itemFields = []fieldSpec{
-	{"code", ""}, {"domain", ""}, {"area", ""}, {"points", ""}, {"unit", ""}, {"annual_cap", ""},
-	{"review", ""}, {"evidence", ""}, {"validity_months", ""}, {"for_credit", ""}, {"label", ""},
+var itemFields = []string{
+	"code", "domain", "area", "points", "unit", "annual_cap",
+	"review", "evidence", "validity_months", "for_credit", "label",
 }
 
 // items reads a list of items. known is the set of declared areas, or nil
@@ -585,18 +382,18 @@ func (r *reader) items(n *yaml.Node, path string, required bool, prec int32, kno
 		return nil
 	}
 	if required && n != nil && len(nodes) == 0 {
-		r.add(at(n), path, "must list at least one item")
+		r.Add(n, path, "must list at least one item")
 	}
 	var out []Item
 	first := map[string]int{}
 	for i, in := range nodes {
-		p := indexPath(path, i)
+		p := yamldoc.Index(path, i)
 		it, codeNode, ok := r.item(in, p, prec, known)
 		if codeNode == nil {
 			continue
 		}
 		if line, dup := first[it.Code]; dup {
-			r.add(at(codeNode), p+".code", "duplicate code %s; first at line %d", it.Code, line)
+			r.Add(codeNode, p+".code", "duplicate code %s; first at line %d", it.Code, line)
 			continue
 		}
 		first[it.Code] = codeNode.Line
@@ -611,99 +408,99 @@ func (r *reader) items(n *yaml.Node, path string, required bool, prec int32, kno
 // (so duplicates can be found even if other fields are wrong) and whether
 // the whole item is valid.
 func (r *reader) item(n *yaml.Node, path string, prec int32, known map[string]bool) (Item, *yaml.Node, bool) {
-	m := r.fields(n, path, itemFields, nil)
+	m := r.Fields(n, path, itemFields)
 	if m == nil {
 		return Item{}, nil, false
 	}
 	var it Item
-	errs := len(r.errs)
-	code, codeOK := r.code(m.require("code"), path+".code", itemCodePattern, itemCodeForm)
+	errs := len(r.Problems)
+	code, codeOK := r.code(m.Require("code"), path+".code", itemCodePattern, itemCodeForm)
 	it.Code = code
 
-	if s, ok := r.str(m.require("domain"), path+".domain"); ok {
+	if s, ok := r.Str(m.Require("domain"), path+".domain"); ok {
 		if d := Domain(s); d.Valid() {
 			it.Domain = d
 		} else {
-			r.add(at(m.get("domain")), path+".domain", "unknown domain %q; one of self_governance (自治), rule_of_law (法治), virtue (德治)", s)
+			r.Add(m.Get("domain"), path+".domain", "unknown domain %q; one of self_governance (自治), rule_of_law (法治), virtue (德治)", s)
 		}
 	}
 
-	if a, ok := r.code(m.require("area"), path+".area", areaCodePattern, areaCodeForm); ok {
+	if a, ok := r.code(m.Require("area"), path+".area", areaCodePattern, areaCodeForm); ok {
 		it.Area = a
 		if known != nil && !known[a] {
-			r.add(at(m.get("area")), path+".area", "unknown area %q; declared areas: %s", a, strings.Join(sortedKeys(known), ", "))
+			r.Add(m.Get("area"), path+".area", "unknown area %q; declared areas: %s", a, strings.Join(sortedKeys(known), ", "))
 		}
 	}
 
 	pointsOK := false
-	if d, ok := r.number(m.require("points"), path+".points"); ok {
-		pn := m.get("points")
+	if d, ok := r.number(m.Require("points"), path+".points"); ok {
+		pn := m.Get("points")
 		switch {
 		case d.IsZero():
-			r.add(at(pn), path+".points", "must not be 0: an item either adds or deducts points")
+			r.Add(pn, path+".points", "must not be 0: an item either adds or deducts points")
 		case d.Abs().GreaterThan(decimal.NewFromInt(MaxItemPoints)):
-			r.add(at(pn), path+".points", "%s is beyond ±%d", d, MaxItemPoints)
+			r.Add(pn, path+".points", "%s is beyond ±%d", d, MaxItemPoints)
 		default:
 			pointsOK = r.precision(pn, path+".points", d, prec, known != nil)
 		}
 		it.Points = d
 	}
 
-	it.Unit, _ = r.text(m.require("unit"), path+".unit", maxUnitLen)
+	it.Unit, _ = r.Text(m.Require("unit"), path+".unit", maxUnitLen)
 
-	if cn := m.get("annual_cap"); cn != nil {
+	if cn := m.Get("annual_cap"); cn != nil {
 		if d, ok := r.number(cn, path+".annual_cap"); ok {
 			switch {
 			case d.Sign() <= 0:
-				r.add(at(cn), path+".annual_cap", "must be positive (it bounds the magnitude of a year's points, deductions included), got %s", d)
+				r.Add(cn, path+".annual_cap", "must be positive (it bounds the magnitude of a year's points, deductions included), got %s", d)
 			case d.GreaterThan(decimal.NewFromInt(MaxAnnualCap)):
-				r.add(at(cn), path+".annual_cap", "%s is beyond %d", d, MaxAnnualCap)
+				r.Add(cn, path+".annual_cap", "%s is beyond %d", d, MaxAnnualCap)
 			case !r.precision(cn, path+".annual_cap", d, prec, known != nil):
 			case pointsOK && d.LessThan(it.Points.Abs()):
-				r.add(at(cn), path+".annual_cap", "annual cap %s is below one award of %s", d, it.Points.Abs())
+				r.Add(cn, path+".annual_cap", "annual cap %s is below one award of %s", d, it.Points.Abs())
 			default:
 				it.AnnualCap = d
 			}
 		}
 	}
 
-	review, reviewOK := r.boolean(m.require("review"), path+".review")
+	review, reviewOK := r.Boolean(m.Require("review"), path+".review")
 	it.Review = review
 
-	if en := m.require("evidence"); en != nil {
+	if en := m.Require("evidence"); en != nil {
 		nodes, ok := r.list(en, path+".evidence")
 		if ok && len(nodes) == 0 {
-			r.add(at(en), path+".evidence", "must list at least one evidence kind")
+			r.Add(en, path+".evidence", "must list at least one evidence kind")
 		}
 		for j, kn := range nodes {
-			kp := indexPath(path+".evidence", j)
-			s, ok := r.str(kn, kp)
+			kp := yamldoc.Index(path+".evidence", j)
+			s, ok := r.Str(kn, kp)
 			if !ok {
 				continue
 			}
 			k := EvidenceKind(s)
 			switch {
 			case !k.Valid():
-				r.add(at(kn), kp, "unknown evidence kind %q; one of photo_hash, witness, document_hash, system_record", s)
+				r.Add(kn, kp, "unknown evidence kind %q; one of photo_hash, witness, document_hash, system_record", s)
 			case slices.Contains(it.Evidence, k):
-				r.add(at(kn), kp, "%s is listed twice", s)
+				r.Add(kn, kp, "%s is listed twice", s)
 			default:
 				it.Evidence = append(it.Evidence, k)
 			}
 		}
 		if reviewOK && !review && ok && len(nodes) > 0 && !slices.Contains(it.Evidence, SystemRecord) {
-			r.add(at(m.get("review")), path+".review", "may be false only for machine-recorded items (evidence must include system_record)")
+			r.Add(m.Get("review"), path+".review", "may be false only for machine-recorded items (evidence must include system_record)")
 		}
 	}
 
-	it.ValidityMonths, _ = r.integer(m.require("validity_months"), path+".validity_months", 1, MaxValidityMonths)
-	it.ForCredit, _ = r.boolean(m.require("for_credit"), path+".for_credit")
-	it.Label, _ = r.label(m.require("label"), path+".label")
+	it.ValidityMonths, _ = r.Integer(m.Require("validity_months"), path+".validity_months", 1, MaxValidityMonths)
+	it.ForCredit, _ = r.Boolean(m.Require("for_credit"), path+".for_credit")
+	it.Label, _ = r.label(m.Require("label"), path+".label")
 
 	if !codeOK {
 		return it, nil, false
 	}
-	return it, m.get("code"), len(r.errs) == errs
+	return it, m.Get("code"), len(r.Problems) == errs
 }
 
 // precision checks d's decimal places: against the catalogue's precision
@@ -711,37 +508,37 @@ func (r *reader) item(n *yaml.Node, path string, prec int32, known map[string]bo
 // precision Resolve checks against the base).
 func (r *reader) precision(n *yaml.Node, path string, d decimal.Decimal, prec int32, known bool) bool {
 	if known {
-		return checkPrecisionAt(&r.linter, at(n), path, d, prec)
+		return checkPrecisionAt(&r.Problems, yamldoc.At(n), path, d, prec)
 	}
 	if dp := decimalPlaces(d); dp > MaxPrecision {
-		r.add(at(n), path, "has %d decimal places, at most %d are allowed", dp, MaxPrecision)
+		r.Add(n, path, "has %d decimal places, at most %d are allowed", dp, MaxPrecision)
 		return false
 	}
 	return true
 }
 
-var reweightFields = []fieldSpec{{"code", ""}, {"points", ""}, {"annual_cap", ""}}
+var reweightFields = []string{"code", "points", "annual_cap"}
 
 func (r *reader) reweight(n *yaml.Node, path string) (Reweight, bool) {
-	m := r.fields(n, path, reweightFields, nil)
+	m := r.Fields(n, path, reweightFields)
 	if m == nil {
 		return Reweight{}, false
 	}
-	errs := len(r.errs)
+	errs := len(r.Problems)
 	var rw Reweight
-	code, codeOK := r.code(m.require("code"), path+".code", itemCodePattern, itemCodeForm)
+	code, codeOK := r.code(m.Require("code"), path+".code", itemCodePattern, itemCodeForm)
 	rw.Code = code
-	pn, cn := m.get("points"), m.get("annual_cap")
+	pn, cn := m.Get("points"), m.Get("annual_cap")
 	if pn == nil && cn == nil {
-		r.add(at(n), path, "give points, annual_cap or both")
+		r.Add(n, path, "give points, annual_cap or both")
 	}
 	if pn != nil {
 		if d, ok := r.number(pn, path+".points"); ok {
 			switch {
 			case d.IsZero():
-				r.add(at(pn), path+".points", "must not be 0; to stop using an item, list it under remove")
+				r.Add(pn, path+".points", "must not be 0; to stop using an item, list it under remove")
 			case d.Abs().GreaterThan(decimal.NewFromInt(MaxItemPoints)):
-				r.add(at(pn), path+".points", "%s is beyond ±%d", d, MaxItemPoints)
+				r.Add(pn, path+".points", "%s is beyond ±%d", d, MaxItemPoints)
 			case r.precision(pn, path+".points", d, MaxPrecision, false):
 				rw.Points = d
 			}
@@ -751,17 +548,17 @@ func (r *reader) reweight(n *yaml.Node, path string) (Reweight, bool) {
 		if d, ok := r.number(cn, path+".annual_cap"); ok {
 			switch {
 			case d.Sign() <= 0:
-				r.add(at(cn), path+".annual_cap", "must be positive, got %s", d)
+				r.Add(cn, path+".annual_cap", "must be positive, got %s", d)
 			case d.GreaterThan(decimal.NewFromInt(MaxAnnualCap)):
-				r.add(at(cn), path+".annual_cap", "%s is beyond %d", d, MaxAnnualCap)
+				r.Add(cn, path+".annual_cap", "%s is beyond %d", d, MaxAnnualCap)
 			case !rw.Points.IsZero() && d.LessThan(rw.Points.Abs()):
-				r.add(at(cn), path+".annual_cap", "annual cap %s is below one award of %s", d, rw.Points.Abs())
+				r.Add(cn, path+".annual_cap", "annual cap %s is below one award of %s", d, rw.Points.Abs())
 			case r.precision(cn, path+".annual_cap", d, MaxPrecision, false):
 				rw.AnnualCap = d
 			}
 		}
 	}
-	return rw, codeOK && len(r.errs) == errs
+	return rw, codeOK && len(r.Problems) == errs
 }
 
 func sortedKeys(m map[string]bool) []string {

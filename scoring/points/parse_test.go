@@ -263,9 +263,9 @@ func TestLintErrorsCollectsAllSorted(t *testing.T) {
 	le := lintErrors(t, err)
 	require.Len(t, le, 3)
 	assert.Equal(t, []int{lineVersion, lineItem0Points, lineItem1Cap}, []int{le[0].Line, le[1].Line, le[2].Line})
-	assert.Equal(t, "line 4: version: must be between 1 and 1000000, got 0\n"+
-		"line 16: items[0].points: has 2 decimal places, catalogue precision is 1\n"+
-		"line 29: items[1].annual_cap: annual cap 3 is below one award of 5", err.Error())
+	assert.Equal(t, "line 4:10: version: must be between 1 and 1000000, got 0\n"+
+		"line 16:13: items[0].points: has 2 decimal places, catalogue precision is 1\n"+
+		"line 29:17: items[1].annual_cap: annual cap 3 is below one award of 5", err.Error())
 	assert.Positive(t, le[1].Column, "columns are reported too")
 }
 
@@ -278,8 +278,8 @@ func TestLintErrorsAreInvalidFaults(t *testing.T) {
 	assert.Equal(t, "CATALOGUE_INVALID", f.Reason)
 	require.Len(t, f.Violations, 1)
 	assert.Equal(t, "items[0].points", f.Violations[0].Field)
-	assert.Equal(t, "line 16: must not be 0: an item either adds or deducts points", f.Violations[0].Description)
-	assert.Equal(t, "catalogue is invalid: line 16: items[0].points: must not be 0: an item either adds or deducts points", f.Message)
+	assert.Equal(t, "line 16:13: must not be 0: an item either adds or deducts points", f.Violations[0].Description)
+	assert.Equal(t, "catalogue is invalid: line 16:13: items[0].points: must not be 0: an item either adds or deducts points", f.Message)
 }
 
 func TestParseVillageValid(t *testing.T) {

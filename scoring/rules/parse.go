@@ -17,9 +17,10 @@ import (
 
 // This file reads and validates a policy document. Every rule a document
 // must obey is checked here, and every problem is reported at once with
-// its YAML line and column (LintErrors), the way scoring/points reads
-// catalogues: from yaml.v3 nodes, never by decoding into structs, so that
-// unknown keys, wrong types and duplicates are all caught and placed.
+// its YAML line and column (LintErrors), with the reader scoring/points
+// reads catalogues with (yamldoc.Reader): from yaml.v3 nodes, never by
+// decoding into structs, so that unknown keys, wrong types and duplicates
+// are all caught and placed.
 
 // Limits on documents, to catch typos and bound the work a document causes.
 const (
@@ -41,8 +42,6 @@ var (
 	idPattern      = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	slugPattern    = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	gradePattern   = regexp.MustCompile(`^[A-Z][A-Z0-9+-]{0,7}$`)
-	intPattern     = regexp.MustCompile(`^[-+]?[0-9]+$`)
-	numberPattern  = regexp.MustCompile(`^[-+]?[0-9]+(\.[0-9]+)?$`)
 	intervalSyntax = regexp.MustCompile(`^\s*([\[(])\s*([^,\s]+)\s*,\s*([^\])\s]+)\s*([\])])\s*$`)
 	rateLimit      = decimal.RequireFromString(maxRate)
 )
@@ -58,8 +57,10 @@ type ItemForCredit func(code string) (exists, forCredit bool)
 // (lint without a catalogue). The error, if any, is LintErrors listing
 // every problem.
 func Parse(src []byte, items ItemForCredit) (*Policy, error) {
-	r := &reader{items: items, p: &Policy{slot: map[string]int{}}, declAt: map[int]*yaml.Node{}, read: map[int]bool{}}
-	root := r.load(src)
+	r := &reader{Reader: yamldoc.Reader{MaxNumberLen: maxLitLen}, items: items, p: &Policy{slot: map[string]int{}}, declAt: map[int]*yaml.Node{}, read: map[int]bool{}}
+	// Load checks what applies to any document: size, encoding, syntax,
+	// one document, a mapping at the top, no anchors, aliases or tags.
+	root := r.Load(src, MaxDocumentBytes, "bank: ..., product: ..., ...")
 	if root == nil {
 		return nil, r.result()
 	}
@@ -81,7 +82,7 @@ func Lint(src []byte, items ItemForCredit) error {
 
 // reader walks a YAML node tree, collecting problems.
 type reader struct {
-	linter
+	yamldoc.Reader
 	items  ItemForCredit
 	p      *Policy
 	declAt map[int]*yaml.Node // slot → key node of its declaration
@@ -92,191 +93,26 @@ type reader struct {
 	gradeIdx    map[string]int
 }
 
-func at(n *yaml.Node) *position {
-	if n == nil {
-		return nil
+func (r *reader) result() error {
+	if s := r.Sorted(); s != nil {
+		return LintErrors(s)
 	}
-	return &position{n.Line, n.Column}
-}
-
-// load parses src into a node tree and checks what applies to any
-// document (yamldoc.Load): size, encoding, syntax, one document, a mapping
-// at the top, no anchors, aliases or tags.
-func (r *reader) load(src []byte) *yaml.Node {
-	return yamldoc.Load(src, MaxDocumentBytes, "bank: ..., product: ..., ...", func(line, col int, msg string) {
-		var p *position
-		if line > 0 {
-			p = &position{line, col}
-		}
-		r.add(p, "", "%s", msg)
-	})
-}
-
-// mapNode is a YAML mapping read into fields.
-type mapNode struct {
-	node *yaml.Node
-	path string
-	vals map[string]*yaml.Node
-	keys map[string]*yaml.Node
-	// order lists the keys in document order (for free-form mappings).
-	order []string
-	r     *reader
-}
-
-func join(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-// fields reads mapping n, reporting duplicate keys and, when allowed is not
-// nil, keys not in it.
-func (r *reader) fields(n *yaml.Node, path string, allowed []string) *mapNode {
-	if n == nil || n.Kind == yaml.AliasNode {
-		return nil
-	}
-	if n.Kind != yaml.MappingNode {
-		r.add(at(n), path, "must be a mapping (key: value)")
-		return nil
-	}
-	m := &mapNode{node: n, path: path, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}, r: r}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind != yaml.ScalarNode {
-			r.add(at(k), path, "keys must be plain names")
-			continue
-		}
-		key := k.Value
-		if first, dup := m.keys[key]; dup {
-			r.add(at(k), join(path, key), "duplicate key; first at line %d", first.Line)
-			continue
-		}
-		m.keys[key] = k
-		if allowed != nil && !slices.Contains(allowed, key) {
-			r.add(at(k), join(path, key), "unknown field; expected one of: %s", strings.Join(allowed, ", "))
-			continue
-		}
-		m.vals[key] = v
-		m.order = append(m.order, key)
-	}
-	return m
-}
-
-func (m *mapNode) get(key string) *yaml.Node { return m.vals[key] }
-
-func (m *mapNode) require(key string) *yaml.Node {
-	v := m.vals[key]
-	if v == nil {
-		m.r.add(at(m.node), join(m.path, key), "required")
-	}
-	return v
-}
-
-// scalar checks that n is a non-null scalar.
-func (r *reader) scalar(n *yaml.Node, path string) bool {
-	if n == nil || n.Kind == yaml.AliasNode {
-		return false
-	}
-	switch {
-	case n.Kind != yaml.ScalarNode:
-		r.add(at(n), path, "must be a single value, not a list or mapping")
-		return false
-	case n.Tag == "!!null":
-		r.add(at(n), path, "is empty; give a value or remove the field")
-		return false
-	}
-	return true
-}
-
-func (r *reader) str(n *yaml.Node, path string) (string, bool) {
-	if !r.scalar(n, path) {
-		return "", false
-	}
-	if n.Tag != "!!str" {
-		r.add(at(n), path, "must be text; put %s in quotes", n.Value)
-		return "", false
-	}
-	return n.Value, true
-}
-
-func (r *reader) text(n *yaml.Node, path string, max int) (string, bool) {
-	s, ok := r.str(n, path)
-	if !ok {
-		return "", false
-	}
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		r.add(at(n), path, "must not be blank")
-		return "", false
-	case utf8.RuneCountInString(s) > max:
-		r.add(at(n), path, "is %d characters; at most %d", utf8.RuneCountInString(s), max)
-		return "", false
-	}
-	return s, true
-}
-
-func (r *reader) pattern(n *yaml.Node, path string, re *regexp.Regexp, max int, form string) (string, bool) {
-	s, ok := r.str(n, path)
-	if !ok {
-		return "", false
-	}
-	if len(s) > max || !re.MatchString(s) {
-		r.add(at(n), path, "%q is not valid: %s, at most %d characters", s, form, max)
-		return "", false
-	}
-	return s, true
-}
-
-func (r *reader) integer(n *yaml.Node, path string, min, max int) (int, bool) {
-	if !r.scalar(n, path) {
-		return 0, false
-	}
-	if n.Tag != "!!int" || !intPattern.MatchString(n.Value) {
-		r.add(at(n), path, "must be a whole number, got %q", n.Value)
-		return 0, false
-	}
-	v, err := strconv.Atoi(n.Value)
-	if err != nil || v < min || v > max {
-		r.add(at(n), path, "must be between %d and %d, got %s", min, max, n.Value)
-		return 0, false
-	}
-	return v, true
-}
-
-func (r *reader) boolean(n *yaml.Node, path string) (bool, bool) {
-	if !r.scalar(n, path) {
-		return false, false
-	}
-	if n.Tag != "!!bool" {
-		r.add(at(n), path, "must be true or false, got %q", n.Value)
-		return false, false
-	}
-	return strings.EqualFold(n.Value, "true"), true
+	return nil
 }
 
 // number reads a decimal with at most places decimal places within
 // [min, max].
 func (r *reader) number(n *yaml.Node, path string, min, max decimal.Decimal, places int32) (decimal.Decimal, bool) {
-	if !r.scalar(n, path) {
-		return decimal.Decimal{}, false
-	}
-	if (n.Tag != "!!int" && n.Tag != "!!float") || !numberPattern.MatchString(n.Value) || len(n.Value) > maxLitLen {
-		r.add(at(n), path, "must be a decimal number such as 2 or 0.5, got %q", n.Value)
-		return decimal.Decimal{}, false
-	}
-	d, err := decimal.NewFromString(n.Value)
-	if err != nil {
-		r.add(at(n), path, "must be a decimal number such as 2 or 0.5, got %q", n.Value)
+	d, ok := r.Decimal(n, path, "2 or 0.5")
+	if !ok {
 		return decimal.Decimal{}, false
 	}
 	if d.LessThan(min) || d.GreaterThan(max) {
-		r.add(at(n), path, "must be between %s and %s, got %s", min, max, n.Value)
+		r.Add(n, path, "must be between %s and %s, got %s", min, max, n.Value)
 		return decimal.Decimal{}, false
 	}
 	if !d.Round(places).Equal(d) {
-		r.add(at(n), path, "has more than %d decimal places: %s", places, n.Value)
+		r.Add(n, path, "has more than %d decimal places: %s", places, n.Value)
 		return decimal.Decimal{}, false
 	}
 	return d, true
@@ -288,45 +124,25 @@ var zero = decimal.Zero
 func (r *reader) money(n *yaml.Node, path string, positive bool) (decimal.Decimal, bool) {
 	d, ok := r.number(n, path, zero, maxMoney, 2)
 	if ok && positive && d.Sign() == 0 {
-		r.add(at(n), path, "must be more than 0")
+		r.Add(n, path, "must be more than 0")
 		return d, false
 	}
 	return d, ok
 }
 
 func (r *reader) label(n *yaml.Node, path string) (Label, bool) {
-	m := r.fields(n, path, []string{"zh-CN", "en"})
-	if m == nil {
-		return Label{}, false
-	}
-	zh, ok1 := r.text(m.require("zh-CN"), join(path, "zh-CN"), maxLabelLen)
-	en, ok2 := r.text(m.require("en"), join(path, "en"), maxLabelLen)
-	return Label{ZH: zh, EN: en}, ok1 && ok2
-}
-
-func (r *reader) list(n *yaml.Node, path string, max int) ([]*yaml.Node, bool) {
-	if n == nil || n.Kind == yaml.AliasNode {
-		return nil, false
-	}
-	if n.Kind != yaml.SequenceNode {
-		r.add(at(n), path, "must be a list")
-		return nil, false
-	}
-	if len(n.Content) > max {
-		r.add(at(n), path, "has %d entries; at most %d", len(n.Content), max)
-		return nil, false
-	}
-	return n.Content, true
+	zh, en, ok := r.Label(n, path, maxLabelLen)
+	return Label{ZH: zh, EN: en}, ok
 }
 
 // id reads a rule identifier, reporting one already used in seen.
 func (r *reader) id(n *yaml.Node, path string, seen map[string]int) (string, bool) {
-	s, ok := r.pattern(n, path, idPattern, maxIDLen, "lower-case letters, digits and _, starting with a letter")
+	s, ok := r.Pattern(n, path, idPattern, maxIDLen, "valid: lower-case letters, digits and _, starting with a letter")
 	if !ok {
 		return "", false
 	}
 	if line, dup := seen[s]; dup {
-		r.add(at(n), path, "duplicate id %q; first at line %d", s, line)
+		r.Add(n, path, "duplicate id %q; first at line %d", s, line)
 		return "", false
 	}
 	seen[s] = n.Line
@@ -340,35 +156,35 @@ var rootFields = []string{"bank", "product", "version", "effective_date", "curre
 
 func (r *reader) document(root *yaml.Node) {
 	p := r.p
-	m := r.fields(root, "", rootFields)
-	p.Bank, _ = r.pattern(m.require("bank"), "bank", slugPattern, maxIDLen, "lower-case words joined by '-', e.g. tongxiang-rcb")
-	p.Product, _ = r.pattern(m.require("product"), "product", slugPattern, maxIDLen, "lower-case words joined by '-', e.g. sanzhi-xindai")
-	p.Version, _ = r.integer(m.require("version"), "version", 1, 1_000_000)
-	if n := m.require("effective_date"); r.scalar(n, "effective_date") {
+	m := r.Fields(root, "", rootFields)
+	p.Bank, _ = r.Pattern(m.Require("bank"), "bank", slugPattern, maxIDLen, "valid: lower-case words joined by '-', e.g. tongxiang-rcb")
+	p.Product, _ = r.Pattern(m.Require("product"), "product", slugPattern, maxIDLen, "valid: lower-case words joined by '-', e.g. sanzhi-xindai")
+	p.Version, _ = r.Integer(m.Require("version"), "version", 1, 1_000_000)
+	if n := m.Require("effective_date"); r.Scalar(n, "effective_date") {
 		d, err := household.ParseDate(n.Value)
 		if (n.Tag != "!!str" && n.Tag != "!!timestamp") || err != nil {
-			r.add(at(n), "effective_date", "must be a date in YYYY-MM-DD form, got %q", n.Value)
+			r.Add(n, "effective_date", "must be a date in YYYY-MM-DD form, got %q", n.Value)
 		}
 		p.EffectiveDate = d
 	}
-	if s, ok := r.str(m.require("currency"), "currency"); ok {
+	if s, ok := r.Str(m.Require("currency"), "currency"); ok {
 		if s != "CNY" {
-			r.add(at(m.get("currency")), "currency", "must be CNY (amounts are yuan), got %q", s)
+			r.Add(m.Get("currency"), "currency", "must be CNY (amounts are yuan), got %q", s)
 		}
 		p.Currency = s
 	}
-	p.Name, _ = r.label(m.require("name"), "name")
-	p.DecisionValidDays, _ = r.integer(m.require("decision_valid_days"), "decision_valid_days", 1, 366)
+	p.Name, _ = r.label(m.Require("name"), "name")
+	p.DecisionValidDays, _ = r.Integer(m.Require("decision_valid_days"), "decision_valid_days", 1, 366)
 
-	r.inputs(m.require("inputs"))
-	r.knockouts(m.get("knockouts"))
-	r.scorecard(m.require("scorecard"))
-	r.grades(m.require("grades"))
-	r.limit(m.require("limit"))
-	r.rates(m.require("rates"))
+	r.inputs(m.Require("inputs"))
+	r.knockouts(m.Get("knockouts"))
+	r.scorecard(m.Require("scorecard"))
+	r.grades(m.Require("grades"))
+	r.limit(m.Require("limit"))
+	r.rates(m.Require("rates"))
 	for slot, k := range r.declAt {
 		if !r.read[slot] {
-			r.add(at(k), "inputs."+k.Value, "declared but never read; remove it (a policy declares exactly the inputs it reads)")
+			r.Add(k, "inputs."+k.Value, "declared but never read; remove it (a policy declares exactly the inputs it reads)")
 		}
 	}
 }
@@ -384,19 +200,19 @@ func knownInputs() string {
 }
 
 func (r *reader) inputs(n *yaml.Node) {
-	m := r.fields(n, "inputs", nil)
+	m := r.Fields(n, "inputs", nil)
 	if m == nil {
 		return
 	}
-	if len(m.order) == 0 {
-		r.add(at(n), "inputs", "must declare at least one input")
+	if len(m.Keys()) == 0 {
+		r.Add(n, "inputs", "must declare at least one input")
 	}
-	for _, name := range m.order {
+	for _, name := range m.Keys() {
 		path := "inputs." + name
-		key, v := m.keys[name], m.vals[name]
+		key, v := m.Key(name), m.Get(name)
 		spec, ok := lookupInput(name)
 		if !ok {
-			r.add(at(key), path, "unknown input %q; the engine knows %s", name, knownInputs())
+			r.Add(key, path, "unknown input %q; the engine knows %s", name, knownInputs())
 			continue
 		}
 		d := DeclaredInput{Name: name, Type: spec.Type, Min: spec.Min, Max: spec.Max, spec: spec}
@@ -405,9 +221,9 @@ func (r *reader) inputs(n *yaml.Node) {
 			if r.items != nil {
 				switch exists, forCredit := r.items(code); {
 				case !exists:
-					r.add(at(key), path, "the catalogue has no item %s", code)
+					r.Add(key, path, "the catalogue has no item %s", code)
 				case !forCredit:
-					r.add(at(key), path, "item %s is marked not-for-credit in the catalogue; a credit policy must never read it", code)
+					r.Add(key, path, "item %s is marked not-for-credit in the catalogue; a credit policy must never read it", code)
 				}
 			}
 		}
@@ -423,17 +239,17 @@ func (r *reader) inputs(n *yaml.Node) {
 // type and range where the document's are wrong, so later references do
 // not cascade into more errors).
 func (r *reader) declaration(n *yaml.Node, path string, spec *InputSpec, d *DeclaredInput) {
-	m := r.fields(n, path, []string{"type", "min", "max"})
+	m := r.Fields(n, path, []string{"type", "min", "max"})
 	if m == nil {
 		return
 	}
-	if s, ok := r.str(m.require("type"), path+".type"); ok && s != spec.Type.String() {
-		r.add(at(m.get("type")), path+".type", "%s is %s, not %q", spec.Name, spec.Type, s)
+	if s, ok := r.Str(m.Require("type"), path+".type"); ok && s != spec.Type.String() {
+		r.Add(m.Get("type"), path+".type", "%s is %s, not %q", spec.Name, spec.Type, s)
 	}
 	if !spec.Type.numeric() {
 		for _, k := range []string{"min", "max"} {
-			if m.get(k) != nil {
-				r.add(at(m.keys[k]), join(path, k), "a %s input has no range", spec.Type)
+			if m.Get(k) != nil {
+				r.Add(m.Key(k), yamldoc.Join(path, k), "a %s input has no range", spec.Type)
 			}
 		}
 		return
@@ -442,11 +258,11 @@ func (r *reader) declaration(n *yaml.Node, path string, spec *InputSpec, d *Decl
 	if spec.Type == TypeInt {
 		places = 0
 	}
-	lo, ok1 := r.number(m.require("min"), path+".min", spec.Min, spec.Max, places)
-	hi, ok2 := r.number(m.require("max"), path+".max", spec.Min, spec.Max, places)
+	lo, ok1 := r.number(m.Require("min"), path+".min", spec.Min, spec.Max, places)
+	hi, ok2 := r.number(m.Require("max"), path+".max", spec.Min, spec.Max, places)
 	if ok1 && ok2 {
 		if !lo.LessThan(hi) {
-			r.add(at(m.get("max")), path+".max", "must be above min (%s)", lo)
+			r.Add(m.Get("max"), path+".max", "must be above min (%s)", lo)
 			return
 		}
 		d.Min, d.Max = lo, hi
@@ -470,7 +286,7 @@ func (r *reader) use(name string) (int, *InputSpec, string) {
 func (r *reader) useAt(n *yaml.Node, path, name string) (int, bool) {
 	slot, _, problem := r.use(name)
 	if problem != "" {
-		r.add(at(n), path, "%s", problem)
+		r.Add(n, path, "%s", problem)
 		return -1, false
 	}
 	return slot, true
@@ -479,13 +295,13 @@ func (r *reader) useAt(n *yaml.Node, path, name string) (int, bool) {
 // condition reads and compiles a condition, placing its problems at the
 // offending word.
 func (r *reader) condition(n *yaml.Node, path string) (*Cond, bool) {
-	s, ok := r.str(n, path)
+	s, ok := r.Str(n, path)
 	if !ok {
 		return nil, false
 	}
 	c, errs := parseCond(s, r.use)
 	for _, e := range errs {
-		r.add(condPos(n, s, e.off), path, "%s", e.msg)
+		r.AddAt(condPos(n, s, e.off), path, "%s", e.msg)
 	}
 	return c, len(errs) == 0
 }
@@ -493,31 +309,31 @@ func (r *reader) condition(n *yaml.Node, path string) (*Cond, bool) {
 // condPos is the position of byte offset off of condition s written in
 // node n. It is exact for conditions on one line, plain or quoted without
 // escapes; otherwise it is the start of the value.
-func condPos(n *yaml.Node, s string, off int) *position {
+func condPos(n *yaml.Node, s string, off int) *yamldoc.Position {
 	if strings.Contains(s, "\n") || n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
-		return at(n)
+		return yamldoc.At(n)
 	}
 	col := n.Column + utf8.RuneCountInString(s[:min(off, len(s))])
 	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
 		col++
 	}
-	return &position{n.Line, col}
+	return &yamldoc.Position{Line: n.Line, Column: col}
 }
 
 // --- knock-outs ---------------------------------------------------------------
 
 func (r *reader) knockouts(n *yaml.Node) {
-	nodes, _ := r.list(n, "knockouts", maxKnockOuts)
+	nodes, _ := r.List(n, "knockouts", maxKnockOuts)
 	seen := map[string]int{}
 	for i, kn := range nodes {
-		path := indexPath("knockouts", i)
-		m := r.fields(kn, path, []string{"id", "when", "reason"})
+		path := yamldoc.Index("knockouts", i)
+		m := r.Fields(kn, path, []string{"id", "when", "reason"})
 		if m == nil {
 			continue
 		}
-		id, ok1 := r.id(m.require("id"), path+".id", seen)
-		cond, ok2 := r.condition(m.require("when"), path+".when")
-		reason, ok3 := r.label(m.require("reason"), path+".reason")
+		id, ok1 := r.id(m.Require("id"), path+".id", seen)
+		cond, ok2 := r.condition(m.Require("when"), path+".when")
+		reason, ok3 := r.label(m.Require("reason"), path+".reason")
 		if ok1 && ok2 && ok3 {
 			r.p.KnockOuts = append(r.p.KnockOuts, KnockOut{ID: id, When: cond, Reason: reason})
 		}
@@ -527,24 +343,24 @@ func (r *reader) knockouts(n *yaml.Node) {
 // --- scorecard ----------------------------------------------------------------
 
 func (r *reader) scorecard(n *yaml.Node) {
-	m := r.fields(n, "scorecard", []string{"scaling", "characteristics"})
+	m := r.Fields(n, "scorecard", []string{"scaling", "characteristics"})
 	if m == nil {
 		return
 	}
-	if sm := r.fields(m.require("scaling"), "scorecard.scaling", []string{"base_score", "base_odds", "pdo"}); sm != nil {
+	if sm := r.Fields(m.Require("scaling"), "scorecard.scaling", []string{"base_score", "base_odds", "pdo"}); sm != nil {
 		s := &r.p.Scaling
-		s.BaseScore, _ = r.integer(sm.require("base_score"), "scorecard.scaling.base_score", -100_000, 100_000)
-		s.BaseOdds, _ = r.number(sm.require("base_odds"), "scorecard.scaling.base_odds", decimal.New(1, -4), decimal.NewFromInt(1_000_000), 4)
-		s.PDO, _ = r.integer(sm.require("pdo"), "scorecard.scaling.pdo", 1, 1000)
+		s.BaseScore, _ = r.Integer(sm.Require("base_score"), "scorecard.scaling.base_score", -100_000, 100_000)
+		s.BaseOdds, _ = r.number(sm.Require("base_odds"), "scorecard.scaling.base_odds", decimal.New(1, -4), decimal.NewFromInt(1_000_000), 4)
+		s.PDO, _ = r.Integer(sm.Require("pdo"), "scorecard.scaling.pdo", 1, 1000)
 	}
-	nodes, ok := r.list(m.require("characteristics"), "scorecard.characteristics", maxCharacteristics)
+	nodes, ok := r.List(m.Require("characteristics"), "scorecard.characteristics", maxCharacteristics)
 	if ok && len(nodes) == 0 {
-		r.add(at(m.get("characteristics")), "scorecard.characteristics", "must list at least one characteristic")
+		r.Add(m.Get("characteristics"), "scorecard.characteristics", "must list at least one characteristic")
 	}
 	allOK := ok && len(nodes) > 0
 	seen := map[string]int{}
 	for i, cn := range nodes {
-		c, ok := r.characteristic(cn, indexPath("scorecard.characteristics", i), seen)
+		c, ok := r.characteristic(cn, yamldoc.Index("scorecard.characteristics", i), seen)
 		if !ok {
 			allOK = false
 			continue
@@ -558,7 +374,7 @@ func (r *reader) scorecard(n *yaml.Node) {
 	if allOK && s.PDO > 0 {
 		lo, hi := r.p.minScore-s.BaseScore, r.p.maxScore-s.BaseScore
 		if abs(lo) > maxDoublings*s.PDO || abs(hi) > maxDoublings*s.PDO {
-			r.add(at(m.get("scaling")), "scorecard.scaling", "scores run from %d to %d, more than %d doublings of odds (pdo %d) from base_score %d: check base_score and pdo",
+			r.Add(m.Get("scaling"), "scorecard.scaling", "scores run from %d to %d, more than %d doublings of odds (pdo %d) from base_score %d: check base_score and pdo",
 				r.p.minScore, r.p.maxScore, maxDoublings, s.PDO, s.BaseScore)
 		}
 	}
@@ -574,29 +390,29 @@ func abs(n int) int {
 var monotones = []string{string(Increasing), string(Decreasing), string(NotOrdered)}
 
 func (r *reader) characteristic(n *yaml.Node, path string, seen map[string]int) (Characteristic, bool) {
-	m := r.fields(n, path, []string{"id", "input", "label", "monotone", "bins"})
+	m := r.Fields(n, path, []string{"id", "input", "label", "monotone", "bins"})
 	if m == nil {
 		return Characteristic{}, false
 	}
-	errs := len(r.errs)
+	errs := len(r.Problems)
 	var c Characteristic
-	c.ID, _ = r.id(m.require("id"), path+".id", seen)
-	c.Label, _ = r.label(m.require("label"), path+".label")
-	if s, ok := r.str(m.require("monotone"), path+".monotone"); ok {
+	c.ID, _ = r.id(m.Require("id"), path+".id", seen)
+	c.Label, _ = r.label(m.Require("label"), path+".label")
+	if s, ok := r.Str(m.Require("monotone"), path+".monotone"); ok {
 		if !slices.Contains(monotones, s) {
-			r.add(at(m.get("monotone")), path+".monotone", "must be one of %s, got %q", strings.Join(monotones, ", "), s)
+			r.Add(m.Get("monotone"), path+".monotone", "must be one of %s, got %q", strings.Join(monotones, ", "), s)
 		}
 		c.Monotone = Monotone(s)
 	}
 	c.slot = -1
-	if s, ok := r.str(m.require("input"), path+".input"); ok {
+	if s, ok := r.Str(m.Require("input"), path+".input"); ok {
 		c.Input = s
-		c.slot, _ = r.useAt(m.get("input"), path+".input", s)
+		c.slot, _ = r.useAt(m.Get("input"), path+".input", s)
 	}
-	binsNode := m.require("bins")
-	nodes, ok := r.list(binsNode, path+".bins", maxBins)
+	binsNode := m.Require("bins")
+	nodes, ok := r.List(binsNode, path+".bins", maxBins)
 	if ok && len(nodes) == 0 {
-		r.add(at(binsNode), path+".bins", "must list at least one bin")
+		r.Add(binsNode, path+".bins", "must list at least one bin")
 		return c, false
 	}
 	if c.slot < 0 || !ok {
@@ -609,7 +425,7 @@ func (r *reader) characteristic(n *yaml.Node, path string, seen map[string]int) 
 	} else {
 		r.valueBins(&c, in, binsNode, nodes, path+".bins")
 	}
-	if len(r.errs) != errs {
+	if len(r.Problems) != errs {
 		return c, false
 	}
 	c.min, c.max = c.Bins[0].Points, c.Bins[0].Points
@@ -631,11 +447,11 @@ func (r *reader) characteristic(n *yaml.Node, path string, seen map[string]int) 
 
 // binFields reads a bin's points and label; the caller reads its range or
 // values.
-func (r *reader) binFields(m *mapNode, path string) (Bin, bool) {
+func (r *reader) binFields(m *yamldoc.Map, path string) (Bin, bool) {
 	var b Bin
-	pts, ok := r.integer(m.require("points"), path+".points", -maxBinPoints, maxBinPoints)
+	pts, ok := r.Integer(m.Require("points"), path+".points", -maxBinPoints, maxBinPoints)
 	b.Points = pts
-	if ln := m.get("label"); ln != nil {
+	if ln := m.Get("label"); ln != nil {
 		l, lok := r.label(ln, path+".label")
 		b.Label, ok = l, ok && lok
 	}
@@ -649,18 +465,18 @@ func (r *reader) numericBins(c *Characteristic, in DeclaredInput, nodes []*yaml.
 	ok := true
 	var rangeNodes []*yaml.Node
 	for i, bn := range nodes {
-		bp := indexPath(path, i)
-		m := r.fields(bn, bp, []string{"range", "points", "label"})
+		bp := yamldoc.Index(path, i)
+		m := r.Fields(bn, bp, []string{"range", "points", "label"})
 		if m == nil {
 			ok = false
 			continue
 		}
-		if v := m.get("values"); v != nil {
-			r.add(at(v), bp+".values", "bins of %s take a range", in.Name)
+		if v := m.Get("values"); v != nil {
+			r.Add(v, bp+".values", "bins of %s take a range", in.Name)
 		}
 		b, bok := r.binFields(m, bp)
-		rn := m.require("range")
-		s, sok := r.str(rn, bp+".range")
+		rn := m.Require("range")
+		s, sok := r.Str(rn, bp+".range")
 		if !sok || !bok {
 			ok = false
 			continue
@@ -670,7 +486,7 @@ func (r *reader) numericBins(c *Characteristic, in DeclaredInput, nodes []*yaml.
 			b.lo, b.hi, msg = intBounds(iv)
 		}
 		if msg != "" {
-			r.add(at(rn), bp+".range", "%s", msg)
+			r.Add(rn, bp+".range", "%s", msg)
 			ok = false
 			continue
 		}
@@ -683,31 +499,31 @@ func (r *reader) numericBins(c *Characteristic, in DeclaredInput, nodes []*yaml.
 	}
 	for i := range c.Bins {
 		b := &c.Bins[i]
-		bp := indexPath(path, i)
+		bp := yamldoc.Index(path, i)
 		if outside(b.Range, in) {
-			r.add(at(rangeNodes[i]), bp+".range", "%s can never apply: the declared range of %s is [%s, %s]", b.Range, in.Name, in.Min, in.Max)
+			r.Add(rangeNodes[i], bp+".range", "%s can never apply: the declared range of %s is [%s, %s]", b.Range, in.Name, in.Min, in.Max)
 		}
 		if i == 0 {
 			continue
 		}
 		if msg := adjoin(c.Bins[i-1], *b, in.Type); msg != "" {
-			r.add(at(rangeNodes[i]), bp+".range", "%s", msg)
+			r.Add(rangeNodes[i], bp+".range", "%s", msg)
 			continue
 		}
 		prev := c.Bins[i-1].Points
 		switch {
 		case c.Monotone == Increasing && b.Points < prev:
-			r.add(at(rangeNodes[i]), bp+".points", "%s is monotone increasing, but points fall from %d to %d", c.ID, prev, b.Points)
+			r.Add(rangeNodes[i], bp+".points", "%s is monotone increasing, but points fall from %d to %d", c.ID, prev, b.Points)
 		case c.Monotone == Decreasing && b.Points > prev:
-			r.add(at(rangeNodes[i]), bp+".points", "%s is monotone decreasing, but points rise from %d to %d", c.ID, prev, b.Points)
+			r.Add(rangeNodes[i], bp+".points", "%s is monotone decreasing, but points rise from %d to %d", c.ID, prev, b.Points)
 		}
 	}
 	first, last := c.Bins[0], c.Bins[len(c.Bins)-1]
 	if !first.Range.contains(in.Min) {
-		r.add(at(rangeNodes[0]), indexPath(path, 0)+".range", "does not cover the declared range of %s: %s, its minimum, has no bin", in.Name, in.Min)
+		r.Add(rangeNodes[0], yamldoc.Index(path, 0)+".range", "does not cover the declared range of %s: %s, its minimum, has no bin", in.Name, in.Min)
 	}
 	if !last.Range.contains(in.Max) {
-		r.add(at(rangeNodes[len(rangeNodes)-1]), indexPath(path, len(rangeNodes)-1)+".range", "does not cover the declared range of %s: %s, its maximum, has no bin", in.Name, in.Max)
+		r.Add(rangeNodes[len(rangeNodes)-1], yamldoc.Index(path, len(rangeNodes)-1)+".range", "does not cover the declared range of %s: %s, its maximum, has no bin", in.Name, in.Max)
 	}
 }
 
@@ -839,39 +655,39 @@ func (r *reader) valueBins(c *Characteristic, in DeclaredInput, binsNode *yaml.N
 	owner := make([]int, len(words)) // bin index + 1 of each value
 	ok := true
 	for i, bn := range nodes {
-		bp := indexPath(path, i)
-		m := r.fields(bn, bp, []string{"values", "points", "label"})
+		bp := yamldoc.Index(path, i)
+		m := r.Fields(bn, bp, []string{"values", "points", "label"})
 		if m == nil {
 			ok = false
 			continue
 		}
-		if v := m.get("range"); v != nil {
-			r.add(at(v), bp+".range", "bins of %s take values, not a range", in.Name)
+		if v := m.Get("range"); v != nil {
+			r.Add(v, bp+".range", "bins of %s take values, not a range", in.Name)
 		}
 		b, bok := r.binFields(m, bp)
 		ok = ok && bok
-		vn := m.require("values")
-		vals, lok := r.list(vn, bp+".values", len(words))
+		vn := m.Require("values")
+		vals, lok := r.List(vn, bp+".values", len(words))
 		if !lok {
 			ok = false
 			continue
 		}
 		if len(vals) == 0 {
-			r.add(at(vn), bp+".values", "must list at least one value")
+			r.Add(vn, bp+".values", "must list at least one value")
 			ok = false
 		}
 		for j, v := range vals {
-			vp := indexPath(bp+".values", j)
+			vp := yamldoc.Index(bp+".values", j)
 			var w string
 			if in.Type == TypeBool {
-				bv, vok := r.boolean(v, vp)
+				bv, vok := r.Boolean(v, vp)
 				if !vok {
 					ok = false
 					continue
 				}
 				w = strconv.FormatBool(bv)
 			} else {
-				s, vok := r.str(v, vp)
+				s, vok := r.Str(v, vp)
 				if !vok {
 					ok = false
 					continue
@@ -881,10 +697,10 @@ func (r *reader) valueBins(c *Characteristic, in DeclaredInput, binsNode *yaml.N
 			k := slices.Index(words, w)
 			switch {
 			case k < 0:
-				r.add(at(v), vp, "%q is not a value of %s (one of %s)", w, in.Name, strings.Join(words, ", "))
+				r.Add(v, vp, "%q is not a value of %s (one of %s)", w, in.Name, strings.Join(words, ", "))
 				ok = false
 			case owner[k] != 0:
-				r.add(at(v), vp, "%s is already in bin %d: bins must not overlap", w, owner[k]-1)
+				r.Add(v, vp, "%s is already in bin %d: bins must not overlap", w, owner[k]-1)
 				ok = false
 			default:
 				owner[k] = i + 1
@@ -905,7 +721,7 @@ func (r *reader) valueBins(c *Characteristic, in DeclaredInput, binsNode *yaml.N
 		}
 	}
 	if len(missing) > 0 {
-		r.add(at(binsNode), path, "every value of %s needs a bin; %s has none", in.Name, strings.Join(missing, ", "))
+		r.Add(binsNode, path, "every value of %s needs a bin; %s has none", in.Name, strings.Join(missing, ", "))
 		return
 	}
 	if !ok || c.Monotone == NotOrdered {
@@ -914,7 +730,7 @@ func (r *reader) valueBins(c *Characteristic, in DeclaredInput, binsNode *yaml.N
 	for k := 1; k < len(words); k++ {
 		a, b := c.Bins[owner[k-1]-1].Points, c.Bins[owner[k]-1].Points
 		if c.Monotone == Increasing && b < a || c.Monotone == Decreasing && b > a {
-			r.add(at(nodes[owner[k]-1]), indexPath(path, owner[k]-1)+".points",
+			r.Add(nodes[owner[k]-1], yamldoc.Index(path, owner[k]-1)+".points",
 				"%s is monotone %s in the order %s, but %s scores %d and %s scores %d",
 				c.ID, c.Monotone, strings.Join(words, " < "), words[k-1], a, words[k], b)
 			return
@@ -925,40 +741,40 @@ func (r *reader) valueBins(c *Characteristic, in DeclaredInput, binsNode *yaml.N
 // --- grades -------------------------------------------------------------------
 
 func (r *reader) grades(n *yaml.Node) {
-	nodes, ok := r.list(n, "grades", maxGrades)
+	nodes, ok := r.List(n, "grades", maxGrades)
 	if ok && len(nodes) == 0 {
-		r.add(at(n), "grades", "must list at least one grade")
+		r.Add(n, "grades", "must list at least one grade")
 	}
 	r.gradeIdx = map[string]int{}
 	allOK := ok
 	var minNodes []*yaml.Node
 	seen := map[string]int{}
 	for i, gn := range nodes {
-		path := indexPath("grades", i)
-		m := r.fields(gn, path, []string{"grade", "min_score", "eligible", "label"})
+		path := yamldoc.Index("grades", i)
+		m := r.Fields(gn, path, []string{"grade", "min_score", "eligible", "label"})
 		if m == nil {
 			allOK = false
 			continue
 		}
 		var g Grade
-		name, ok1 := r.pattern(m.require("grade"), path+".grade", gradePattern, 8, "upper-case letters, digits, + or -, e.g. AAA or A+")
+		name, ok1 := r.Pattern(m.Require("grade"), path+".grade", gradePattern, 8, "valid: upper-case letters, digits, + or -, e.g. AAA or A+")
 		if ok1 {
 			if line, dup := seen[name]; dup {
-				r.add(at(m.get("grade")), path+".grade", "duplicate grade %s; first at line %d", name, line)
+				r.Add(m.Get("grade"), path+".grade", "duplicate grade %s; first at line %d", name, line)
 				ok1 = false
 			}
-			seen[name] = m.get("grade").Line
+			seen[name] = m.Get("grade").Line
 		}
 		g.Name = name
 		var ok2 bool
-		g.MinScore, ok2 = r.integer(m.require("min_score"), path+".min_score", -1_000_000, 1_000_000)
+		g.MinScore, ok2 = r.Integer(m.Require("min_score"), path+".min_score", -1_000_000, 1_000_000)
 		g.Eligible = true
-		if en := m.get("eligible"); en != nil {
+		if en := m.Get("eligible"); en != nil {
 			var eok bool
-			g.Eligible, eok = r.boolean(en, path+".eligible")
+			g.Eligible, eok = r.Boolean(en, path+".eligible")
 			ok2 = ok2 && eok
 		}
-		if ln := m.get("label"); ln != nil {
+		if ln := m.Get("label"); ln != nil {
 			var lok bool
 			g.Label, lok = r.label(ln, path+".label")
 			ok2 = ok2 && lok
@@ -970,20 +786,20 @@ func (r *reader) grades(n *yaml.Node) {
 		if k := len(r.p.Grades); k > 0 {
 			prev := r.p.Grades[k-1]
 			if g.MinScore >= prev.MinScore {
-				r.add(at(m.get("min_score")), path+".min_score", "grades go best first: %s's min_score %d must be below %s's %d", g.Name, g.MinScore, prev.Name, prev.MinScore)
+				r.Add(m.Get("min_score"), path+".min_score", "grades go best first: %s's min_score %d must be below %s's %d", g.Name, g.MinScore, prev.Name, prev.MinScore)
 				allOK = false
 			}
 			if g.Eligible && !prev.Eligible {
-				r.add(at(m.get("grade")), path+".grade", "%s is eligible but the better grade %s is not", g.Name, prev.Name)
+				r.Add(m.Get("grade"), path+".grade", "%s is eligible but the better grade %s is not", g.Name, prev.Name)
 				allOK = false
 			}
 		}
 		r.gradeIdx[g.Name] = len(r.p.Grades)
 		r.p.Grades = append(r.p.Grades, g)
-		minNodes = append(minNodes, m.get("min_score"))
+		minNodes = append(minNodes, m.Get("min_score"))
 	}
 	if len(r.p.Grades) > 0 && !slices.ContainsFunc(r.p.Grades, func(g Grade) bool { return g.Eligible }) {
-		r.add(at(n), "grades", "no grade is eligible: the policy could never lend")
+		r.Add(n, "grades", "no grade is eligible: the policy could never lend")
 	}
 	if !allOK || !r.scorecardOK || len(r.p.Grades) == 0 {
 		return
@@ -991,7 +807,7 @@ func (r *reader) grades(n *yaml.Node) {
 	lo, hi := r.p.minScore, r.p.maxScore
 	last := len(r.p.Grades) - 1
 	if g := r.p.Grades[last]; g.MinScore > lo {
-		r.add(at(minNodes[last]), indexPath("grades", last)+".min_score",
+		r.Add(minNodes[last], yamldoc.Index("grades", last)+".min_score",
 			"scores from %d to %d get no grade: the lowest grade must start at or below %d, the lowest possible score", lo, g.MinScore-1, lo)
 	}
 	for i, g := range r.p.Grades {
@@ -1002,7 +818,7 @@ func (r *reader) grades(n *yaml.Node) {
 			top = strconv.Itoa(upper)
 		}
 		if g.MinScore > hi || upper < lo {
-			r.add(at(minNodes[i]), indexPath("grades", i)+".min_score",
+			r.Add(minNodes[i], yamldoc.Index("grades", i)+".min_score",
 				"unreachable grade %s: its scores %d to %s lie outside the possible scores %d to %d", g.Name, g.MinScore, top, lo, hi)
 		}
 	}
@@ -1013,12 +829,12 @@ func (r *reader) grades(n *yaml.Node) {
 func (r *reader) gradeKey(key *yaml.Node, path, table string) (Grade, bool) {
 	i, ok := r.gradeIdx[key.Value]
 	if !ok {
-		r.add(at(key), path, "unknown grade %q", key.Value)
+		r.Add(key, path, "unknown grade %q", key.Value)
 		return Grade{}, false
 	}
 	g := r.p.Grades[i]
 	if !g.Eligible {
-		r.add(at(key), path, "grade %s is not eligible; it has no %s", g.Name, table)
+		r.Add(key, path, "grade %s is not eligible; it has no %s", g.Name, table)
 		return Grade{}, false
 	}
 	return g, true
@@ -1027,7 +843,7 @@ func (r *reader) gradeKey(key *yaml.Node, path, table string) (Grade, bool) {
 // --- limit --------------------------------------------------------------------
 
 func (r *reader) limit(n *yaml.Node) {
-	m := r.fields(n, "limit", []string{"base_by_grade", "adjustments", "caps", "minus_existing_debt", "round_down_to", "min_amount"})
+	m := r.Fields(n, "limit", []string{"base_by_grade", "adjustments", "caps", "minus_existing_debt", "round_down_to", "min_amount"})
 	if m == nil {
 		return
 	}
@@ -1035,15 +851,15 @@ func (r *reader) limit(n *yaml.Node) {
 	l.debtSlot, l.incomeSlot, l.otherLimitSlot = -1, -1, -1
 	l.BaseByGrade = map[string]decimal.Decimal{}
 	baseAt := map[string]*yaml.Node{}
-	if bm := r.fields(m.require("base_by_grade"), "limit.base_by_grade", nil); bm != nil && r.gradeIdx != nil {
-		for _, name := range bm.order {
+	if bm := r.Fields(m.Require("base_by_grade"), "limit.base_by_grade", nil); bm != nil && r.gradeIdx != nil {
+		for _, name := range bm.Keys() {
 			path := "limit.base_by_grade." + name
-			if _, ok := r.gradeKey(bm.keys[name], path, "base amount"); !ok {
+			if _, ok := r.gradeKey(bm.Key(name), path, "base amount"); !ok {
 				continue
 			}
-			if d, ok := r.money(bm.vals[name], path, true); ok {
+			if d, ok := r.money(bm.Get(name), path, true); ok {
 				l.BaseByGrade[name] = d
-				baseAt[name] = bm.vals[name]
+				baseAt[name] = bm.Get(name)
 			}
 		}
 		var better *Grade
@@ -1052,11 +868,11 @@ func (r *reader) limit(n *yaml.Node) {
 				continue
 			}
 			d, ok := l.BaseByGrade[g.Name]
-			if _, written := bm.keys[g.Name]; !written {
-				r.add(at(m.keys["base_by_grade"]), "limit.base_by_grade", "no base amount for eligible grade %s", g.Name)
+			if bm.Key(g.Name) == nil {
+				r.Add(m.Key("base_by_grade"), "limit.base_by_grade", "no base amount for eligible grade %s", g.Name)
 			}
 			if ok && better != nil && d.GreaterThan(l.BaseByGrade[better.Name]) {
-				r.add(at(baseAt[g.Name]), "limit.base_by_grade."+g.Name, "¥%s is more than the better grade %s gets (¥%s)", d, better.Name, l.BaseByGrade[better.Name])
+				r.Add(baseAt[g.Name], "limit.base_by_grade."+g.Name, "¥%s is more than the better grade %s gets (¥%s)", d, better.Name, l.BaseByGrade[better.Name])
 			}
 			if ok {
 				g := g
@@ -1064,47 +880,47 @@ func (r *reader) limit(n *yaml.Node) {
 			}
 		}
 	}
-	r.adjustments(m.get("adjustments"))
+	r.adjustments(m.Get("adjustments"))
 
-	if cm := r.fields(m.require("caps"), "limit.caps", []string{"product_max", "income_multiple", "total_exposure_max"}); cm != nil {
+	if cm := r.Fields(m.Require("caps"), "limit.caps", []string{"product_max", "income_multiple", "total_exposure_max"}); cm != nil {
 		c := &l.Caps
-		if d, ok := r.money(cm.require("product_max"), "limit.caps.product_max", true); ok {
+		if d, ok := r.money(cm.Require("product_max"), "limit.caps.product_max", true); ok {
 			c.ProductMax = d
-			r.capAboveBases(cm.get("product_max"), "limit.caps.product_max", d)
+			r.capAboveBases(cm.Get("product_max"), "limit.caps.product_max", d)
 		}
-		if n := cm.get("income_multiple"); n != nil {
+		if n := cm.Get("income_multiple"); n != nil {
 			c.IncomeMultiple, _ = r.number(n, "limit.caps.income_multiple", decimal.New(1, -2), decimal.NewFromInt(100), 2)
-			l.incomeSlot, _ = r.useAt(cm.keys["income_multiple"], "limit.caps.income_multiple", "facts.annual_income")
+			l.incomeSlot, _ = r.useAt(cm.Key("income_multiple"), "limit.caps.income_multiple", "facts.annual_income")
 		}
-		if n := cm.get("total_exposure_max"); n != nil {
+		if n := cm.Get("total_exposure_max"); n != nil {
 			if d, ok := r.money(n, "limit.caps.total_exposure_max", true); ok {
 				c.TotalExposureMax = d
 				r.capAboveBases(n, "limit.caps.total_exposure_max", d)
 			}
-			l.otherLimitSlot, _ = r.useAt(cm.keys["total_exposure_max"], "limit.caps.total_exposure_max", "other_banks.total_limit")
+			l.otherLimitSlot, _ = r.useAt(cm.Key("total_exposure_max"), "limit.caps.total_exposure_max", "other_banks.total_limit")
 		}
 	}
-	if n := m.get("minus_existing_debt"); n != nil {
-		l.MinusExistingDebt, _ = r.boolean(n, "limit.minus_existing_debt")
+	if n := m.Get("minus_existing_debt"); n != nil {
+		l.MinusExistingDebt, _ = r.Boolean(n, "limit.minus_existing_debt")
 		if l.MinusExistingDebt {
-			l.debtSlot, _ = r.useAt(m.keys["minus_existing_debt"], "limit.minus_existing_debt", "facts.existing_debt")
+			l.debtSlot, _ = r.useAt(m.Key("minus_existing_debt"), "limit.minus_existing_debt", "facts.existing_debt")
 		}
 	}
 	unitOK := false
-	l.RoundDownTo, unitOK = r.money(m.require("round_down_to"), "limit.round_down_to", true)
+	l.RoundDownTo, unitOK = r.money(m.Require("round_down_to"), "limit.round_down_to", true)
 	l.MinAmount = l.RoundDownTo
-	if n := m.get("min_amount"); n != nil {
+	if n := m.Get("min_amount"); n != nil {
 		if d, ok := r.money(n, "limit.min_amount", false); ok {
 			switch {
 			case l.Caps.ProductMax.Sign() > 0 && d.GreaterThan(l.Caps.ProductMax):
-				r.add(at(n), "limit.min_amount", "¥%s is above product_max ¥%s: no limit could reach it", d, l.Caps.ProductMax)
+				r.Add(n, "limit.min_amount", "¥%s is above product_max ¥%s: no limit could reach it", d, l.Caps.ProductMax)
 			case d.GreaterThan(l.MinAmount):
 				l.MinAmount = d
 			}
 		}
 	}
 	if unitOK && l.Caps.ProductMax.Sign() > 0 && l.Caps.ProductMax.LessThan(l.RoundDownTo) {
-		r.add(at(m.get("round_down_to")), "limit.round_down_to", "¥%s is above product_max ¥%s: every limit would round to 0", l.RoundDownTo, l.Caps.ProductMax)
+		r.Add(m.Get("round_down_to"), "limit.round_down_to", "¥%s is above product_max ¥%s: every limit would round to 0", l.RoundDownTo, l.Caps.ProductMax)
 	}
 }
 
@@ -1113,7 +929,7 @@ func (r *reader) limit(n *yaml.Node) {
 func (r *reader) capAboveBases(n *yaml.Node, path string, cap decimal.Decimal) {
 	for _, g := range r.p.Grades {
 		if d, ok := r.p.Limit.BaseByGrade[g.Name]; ok && cap.LessThan(d) {
-			r.add(at(n), path, "cap ¥%s is below the base amount ¥%s of grade %s", cap, d, g.Name)
+			r.Add(n, path, "cap ¥%s is below the base amount ¥%s of grade %s", cap, d, g.Name)
 			return
 		}
 	}
@@ -1125,74 +941,74 @@ func (r *reader) adjustments(n *yaml.Node) {
 	if n == nil {
 		return
 	}
-	nodes, _ := r.list(n, "limit.adjustments", maxAdjustments)
+	nodes, _ := r.List(n, "limit.adjustments", maxAdjustments)
 	seen := map[string]int{}
 	for i, an := range nodes {
-		path := indexPath("limit.adjustments", i)
-		m := r.fields(an, path, append([]string{"id", "label"}, adjustmentKinds...))
+		path := yamldoc.Index("limit.adjustments", i)
+		m := r.Fields(an, path, append([]string{"id", "label"}, adjustmentKinds...))
 		if m == nil {
 			continue
 		}
-		errs := len(r.errs)
+		errs := len(r.Problems)
 		var a Adjustment
-		a.ID, _ = r.id(m.require("id"), path+".id", seen)
-		a.Label, _ = r.label(m.require("label"), path+".label")
+		a.ID, _ = r.id(m.Require("id"), path+".id", seen)
+		a.Label, _ = r.label(m.Require("label"), path+".label")
 		var kinds []string
 		for _, k := range adjustmentKinds {
-			if m.get(k) != nil {
+			if m.Get(k) != nil {
 				kinds = append(kinds, k)
 			}
 		}
 		if len(kinds) != 1 {
-			r.add(at(an), path, "give exactly one of %s", strings.Join(adjustmentKinds, ", "))
+			r.Add(an, path, "give exactly one of %s", strings.Join(adjustmentKinds, ", "))
 			continue
 		}
 		a.Kind = AdjustmentKind(kinds[0])
 		kp := path + "." + kinds[0]
-		kn := m.get(kinds[0])
+		kn := m.Get(kinds[0])
 		switch a.Kind {
 		case PerPointAbove:
-			km := r.fields(kn, kp, []string{"input", "above", "amount", "max"})
+			km := r.Fields(kn, kp, []string{"input", "above", "amount", "max"})
 			if km == nil {
 				continue
 			}
 			a.slot = -1
-			if s, ok := r.str(km.require("input"), kp+".input"); ok {
+			if s, ok := r.Str(km.Require("input"), kp+".input"); ok {
 				a.Input = s
-				if slot, ok := r.useAt(km.get("input"), kp+".input", s); ok {
+				if slot, ok := r.useAt(km.Get("input"), kp+".input", s); ok {
 					a.slot = slot
 					in := r.p.Inputs[slot]
 					if !in.Type.numeric() {
-						r.add(at(km.get("input")), kp+".input", "%s is %s; per_point_above needs a number", s, in.Type)
+						r.Add(km.Get("input"), kp+".input", "%s is %s; per_point_above needs a number", s, in.Type)
 					} else {
-						a.Above, _ = r.number(km.require("above"), kp+".above", in.spec.Min, in.spec.Max, 4)
+						a.Above, _ = r.number(km.Require("above"), kp+".above", in.spec.Min, in.spec.Max, 4)
 					}
 				}
 			}
-			a.Amount, _ = r.money(km.require("amount"), kp+".amount", true)
-			if mn := km.get("max"); mn != nil {
+			a.Amount, _ = r.money(km.Require("amount"), kp+".amount", true)
+			if mn := km.Get("max"); mn != nil {
 				a.Max, _ = r.money(mn, kp+".max", true)
 			}
 		case RecommendationBonus:
-			km := r.fields(kn, kp, []string{"share", "max"})
+			km := r.Fields(kn, kp, []string{"share", "max"})
 			if km == nil {
 				continue
 			}
-			a.Share, _ = r.number(km.require("share"), kp+".share", decimal.New(1, -4), one, 4)
-			a.Max, _ = r.money(km.require("max"), kp+".max", true)
-			key := m.keys[kinds[0]]
+			a.Share, _ = r.number(km.Require("share"), kp+".share", decimal.New(1, -4), one, 4)
+			a.Max, _ = r.money(km.Require("max"), kp+".max", true)
+			key := m.Key(kinds[0])
 			a.recPresent, _ = r.useAt(key, kp, "recommendation.present")
 			a.recWorthy, _ = r.useAt(key, kp, "recommendation.creditworthy")
 			a.recAmount, _ = r.useAt(key, kp, "recommendation.amount")
 		case Fixed:
-			km := r.fields(kn, kp, []string{"when", "amount"})
+			km := r.Fields(kn, kp, []string{"when", "amount"})
 			if km == nil {
 				continue
 			}
-			a.When, _ = r.condition(km.require("when"), kp+".when")
-			a.Amount, _ = r.number(km.require("amount"), kp+".amount", maxMoney.Neg(), maxMoney, 2)
+			a.When, _ = r.condition(km.Require("when"), kp+".when")
+			a.Amount, _ = r.number(km.Require("amount"), kp+".amount", maxMoney.Neg(), maxMoney, 2)
 		}
-		if len(r.errs) == errs {
+		if len(r.Problems) == errs {
 			r.p.Limit.Adjustments = append(r.p.Limit.Adjustments, a)
 		}
 	}
@@ -1201,32 +1017,32 @@ func (r *reader) adjustments(n *yaml.Node) {
 // --- rates --------------------------------------------------------------------
 
 func (r *reader) rates(n *yaml.Node) {
-	m := r.fields(n, "rates", []string{"base_rate", "by_grade"})
+	m := r.Fields(n, "rates", []string{"base_rate", "by_grade"})
 	if m == nil {
 		return
 	}
 	t := &r.p.Rates
 	t.ByGrade = map[string]GradeRate{}
-	if bn := m.get("base_rate"); bn != nil {
+	if bn := m.Get("base_rate"); bn != nil {
 		t.BaseRate, _ = r.number(bn, "rates.base_rate", decimal.New(1, -6), rateLimit, 6)
 	}
-	bm := r.fields(m.require("by_grade"), "rates.by_grade", nil)
+	bm := r.Fields(m.Require("by_grade"), "rates.by_grade", nil)
 	if bm == nil || r.gradeIdx == nil {
 		return
 	}
 	rateAt := map[string]*yaml.Node{}
-	for _, name := range bm.order {
+	for _, name := range bm.Keys() {
 		path := "rates.by_grade." + name
-		if _, ok := r.gradeKey(bm.keys[name], path, "rate"); !ok {
+		if _, ok := r.gradeKey(bm.Key(name), path, "rate"); !ok {
 			continue
 		}
-		gm := r.fields(bm.vals[name], path, []string{"annual_rate", "spread_bp"})
+		gm := r.Fields(bm.Get(name), path, []string{"annual_rate", "spread_bp"})
 		if gm == nil {
 			continue
 		}
-		an, sn := gm.get("annual_rate"), gm.get("spread_bp")
+		an, sn := gm.Get("annual_rate"), gm.Get("spread_bp")
 		if (an == nil) == (sn == nil) {
-			r.add(at(gm.node), path, "give exactly one of annual_rate, spread_bp")
+			r.Add(gm.Node(), path, "give exactly one of annual_rate, spread_bp")
 			continue
 		}
 		var gr GradeRate
@@ -1238,18 +1054,18 @@ func (r *reader) rates(n *yaml.Node) {
 			gr.AnnualRate, gr.Rate = d, d
 			rateAt[name] = an
 		} else {
-			bp, ok := r.integer(sn, path+".spread_bp", -1000, 2000)
+			bp, ok := r.Integer(sn, path+".spread_bp", -1000, 2000)
 			if !ok {
 				continue
 			}
 			if t.BaseRate.Sign() == 0 {
-				r.add(at(sn), path+".spread_bp", "a spread needs rates.base_rate")
+				r.Add(sn, path+".spread_bp", "a spread needs rates.base_rate")
 				continue
 			}
 			gr.SpreadBP, gr.HasSpread = bp, true
 			gr.Rate = t.BaseRate.Add(decimal.New(int64(bp), -4))
 			if gr.Rate.Sign() <= 0 || gr.Rate.GreaterThan(rateLimit) {
-				r.add(at(sn), path+".spread_bp", "gives an annual rate of %s, outside (0, %s]", gr.Rate, maxRate)
+				r.Add(sn, path+".spread_bp", "gives an annual rate of %s, outside (0, %s]", gr.Rate, maxRate)
 				continue
 			}
 			rateAt[name] = sn
@@ -1262,11 +1078,11 @@ func (r *reader) rates(n *yaml.Node) {
 			continue
 		}
 		gr, ok := t.ByGrade[g.Name]
-		if _, written := bm.keys[g.Name]; !written {
-			r.add(at(m.keys["by_grade"]), "rates.by_grade", "no rate for eligible grade %s", g.Name)
+		if bm.Key(g.Name) == nil {
+			r.Add(m.Key("by_grade"), "rates.by_grade", "no rate for eligible grade %s", g.Name)
 		}
 		if ok && better != nil && gr.Rate.LessThan(t.ByGrade[better.Name].Rate) {
-			r.add(at(rateAt[g.Name]), "rates.by_grade."+g.Name, "%s's rate %s is below the better grade %s's %s", g.Name, gr.Rate, better.Name, t.ByGrade[better.Name].Rate)
+			r.Add(rateAt[g.Name], "rates.by_grade."+g.Name, "%s's rate %s is below the better grade %s's %s", g.Name, gr.Rate, better.Name, t.ByGrade[better.Name].Rate)
 		}
 		if ok {
 			g := g

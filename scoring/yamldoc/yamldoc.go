@@ -3,9 +3,10 @@
 // limit, UTF-8, exactly one document, a mapping at the top, and no
 // anchors, aliases or explicit tags anywhere, because these documents are
 // read by village committees, risk committees and regulators, so every
-// value must be written where it applies. Problems are reported with their
-// line and column through the caller's function, so that each document
-// kind keeps its own error type.
+// value must be written where it applies. Reader then reads the fields
+// as strictly (no unknown or repeated keys, no value of the wrong type),
+// collecting every problem with its line and column in Problems; each
+// document kind turns them into its own error type and fault reason.
 package yamldoc
 
 import (
