@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sanzhi/sanzhi/access/signin"
 	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
@@ -56,6 +57,9 @@ type App struct {
 	Evidence   *evidence.Service
 	Policies   *policies.Service
 	Lending    *credit.Service
+	// SignIn signs people in to the web console: staff passwords,
+	// household access codes, sessions.
+	SignIn *signin.Service
 	// Audit is the verifiable log; nil without Deps.AuditKey.
 	Audit      *merklelog.Log
 	Webhooks   *delivery.Dispatcher
@@ -82,6 +86,7 @@ func New(d Deps) (*App, error) {
 	a.Evidence = evidence.NewService(st.Evidence(), a.Catalogues, now)
 	a.Policies = policies.NewService(st.Policies(), PolicyChecker, now)
 	a.Lending = NewLending(st, d.Keyring, a.Catalogues, now)
+	a.SignIn = signin.NewService(st.SignIn(), now)
 	st.React(lendingReactions(a.Lending))
 	if d.AuditKey != "" {
 		l, err := merklelog.New(st, d.AuditKey, now)

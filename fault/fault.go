@@ -37,6 +37,10 @@ const (
 	// There is deliberately no Aborted kind: a lost optimistic check is
 	// FailedPrecondition with reason CONCURRENT_CHANGE.
 	Unavailable
+	// ResourceExhausted means the caller has used up an allowance (too many
+	// failed sign-ins, say); waiting, not retrying at once, may succeed.
+	// It is last so the values above keep their numbers.
+	ResourceExhausted
 )
 
 // StoreUnavailable is the reason of the Unavailable fault a store returns
@@ -60,6 +64,8 @@ func (k Kind) String() string {
 		return "failed precondition"
 	case Unavailable:
 		return "unavailable"
+	case ResourceExhausted:
+		return "resource exhausted"
 	default:
 		return "internal"
 	}

@@ -81,6 +81,8 @@ func codeOf(k fault.Kind) codes.Code {
 		return codes.FailedPrecondition
 	case fault.Unavailable:
 		return codes.Unavailable
+	case fault.ResourceExhausted:
+		return codes.ResourceExhausted
 	default:
 		return codes.Internal
 	}

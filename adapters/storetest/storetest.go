@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/access/signin"
 	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/simrun"
@@ -43,6 +44,7 @@ type Store interface {
 	Evidence() evidence.Store
 	Lending() credit.Store
 	Principals() access.Store
+	SignIn() signin.Store
 	Webhooks() delivery.Store
 	merklelog.Store
 	simrun.Population
@@ -93,6 +95,7 @@ func suite() []conformance {
 		{name: "ConcurrentWrites", fn: testConcurrentWrites},
 		{name: "MoneyExact", fn: testMoneyExact},
 		{name: "Principals", fn: testPrincipals},
+		{name: "SignIn", fn: testSignIn},
 		{name: "AuditRecordCommitsWithItsWrite", fn: testAuditRecord},
 		{name: "CatalogueRoundTrip", fn: testCatalogueRoundTrip},
 		{name: "PolicyRoundTrip", fn: testPolicyRoundTrip},

@@ -209,10 +209,45 @@ func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Comma
 			})
 		},
 	}
-	for _, c := range []*cobra.Command{create, revoke, rekey} {
+	setPassword := &cobra.Command{
+		Use:   "set-password NAME",
+		Short: "Set a staff principal's web console password (read from stdin, or prompted for without echo); it must be changed at first sign-in",
+		Long: `Set the password the named principal signs in to the web console with.
+The password is read from standard input (its first line) or, on a terminal,
+prompted for twice without echo; never from a flag, so it stays out of the
+shell history and the process list. The principal must change it at its first
+sign-in, and its console sessions end. Households sign in with access codes
+from their village clerk instead.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			password, err := readPassword(cmd.InOrStdin(), cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			db, err := open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			actor, err := identify(cmd.Context(), db.Store().Principals(), apiKey, true)
+			if err != nil {
+				return err
+			}
+			a, err := services(db.Store(), nil)
+			if err != nil {
+				return err
+			}
+			if err := a.SignIn.SetPassword(cmd.Context(), actor, args[0], password); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "password set for %s; it must be changed at the first sign-in\n", args[0])
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{create, revoke, rekey, setPassword} {
 		addKeyFlag(c, &apiKey, "doing this (an operator; without a key: the local operator, recorded as "+LocalOperatorID+")")
 	}
-	cmd.AddCommand(create, list, revoke, rekey)
+	cmd.AddCommand(create, list, revoke, rekey, setPassword)
 	return cmd
 }
 
