@@ -8,12 +8,10 @@
 package console
 
 import (
-	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"crypto/subtle"
 	"embed"
-	"errors"
+	"encoding/base64"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -45,21 +43,6 @@ const (
 	preCookie     = "sz_form"
 )
 
-// Sessions is the sign-in service as the console uses it.
-type Sessions interface {
-	// Identify returns who holds token and the session's CSRF token;
-	// fault.Unauthenticated when the token is unknown, expired or its
-	// principal revoked.
-	Identify(ctx context.Context, token string) (p *access.Principal, csrf string, err error)
-	// SignIn checks a staff member's username and password; SignInCode a
-	// household's access code. Each returns a new session token, or
-	// fault.Unauthenticated (wrong) or fault.ResourceExhausted-like
-	// throttling as a fault the page words.
-	SignIn(ctx context.Context, username, password, client string) (token string, err error)
-	SignInCode(ctx context.Context, code, client string) (token string, err error)
-	SignOut(ctx context.Context, token string) error
-}
-
 // Options configure the console.
 type Options struct {
 	// Secure marks cookies Secure: set when served over TLS.
@@ -69,19 +52,19 @@ type Options struct {
 
 // Console serves the pages.
 type Console struct {
-	app      *app.App
-	sessions Sessions
-	opts     Options
-	pages    map[string]*template.Template
-	mux      *http.ServeMux
+	app   *app.App
+	opts  Options
+	pages map[string]*template.Template
+	mux   *http.ServeMux
 }
 
-// New returns the console over the services of a.
-func New(a *app.App, sessions Sessions, opts Options) (*Console, error) {
+// New returns the console over the services of a; people sign in through
+// a.SignIn (access/signin).
+func New(a *app.App, opts Options) (*Console, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	c := &Console{app: a, sessions: sessions, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	c := &Console{app: a, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, err
@@ -150,6 +133,9 @@ type request struct {
 	lang lang
 	p    *access.Principal // nil when not signed in
 	csrf string
+	// village is a household session's village (a household principal
+	// is scoped by household id alone).
+	village string
 }
 
 func (c *Console) langOf(r *http.Request) lang {
@@ -169,10 +155,10 @@ func (c *Console) page(pattern string, public bool, h handler) {
 		q := &request{w: w, r: r, lang: c.langOf(r)}
 		w.Header().Set("Cache-Control", "no-store")
 		if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
-			p, csrf, err := c.sessions.Identify(r.Context(), ck.Value)
+			sess, p, err := c.app.SignIn.Session(r.Context(), ck.Value)
 			switch {
 			case err == nil:
-				q.p, q.csrf = p, csrf
+				q.p, q.csrf, q.village = p, sess.CSRF, sess.Village
 			case fault.Is(err, fault.Unauthenticated):
 				c.clearSession(w)
 			default:
@@ -308,6 +294,3 @@ var shanghai = func() *time.Location {
 	}
 	return loc
 }()
-
-// asFault is errors.As for faults.
-func asFault(err error, f **fault.Error) bool { return errors.As(err, f) }

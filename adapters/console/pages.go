@@ -58,10 +58,10 @@ func client(r *http.Request) string {
 
 func (c *Console) signin(q *request) error {
 	user := strings.TrimSpace(q.r.PostFormValue("username"))
-	token, err := c.sessions.SignIn(q.r.Context(), user, q.r.PostFormValue("password"), client(q.r))
+	in, err := c.app.SignIn.SignIn(q.r.Context(), user, q.r.PostFormValue("password"), client(q.r))
 	if err != nil {
 		v := signinView{Username: user, Error: text(q.lang, "signin.failed")}
-		if fault.KindOf(err) == fault.Unavailable || throttled(err) {
+		if fault.Is(err, fault.ResourceExhausted) {
 			v.Error = text(q.lang, "signin.throttled")
 		} else if !fault.Is(err, fault.Unauthenticated) {
 			return err
@@ -69,17 +69,17 @@ func (c *Console) signin(q *request) error {
 		c.render(q, http.StatusUnauthorized, "signin", v)
 		return nil
 	}
-	c.setSession(q.w, token)
+	c.setSession(q.w, in.Token)
 	http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
 	return nil
 }
 
 func (c *Console) signinCode(q *request) error {
 	code := strings.ToUpper(strings.TrimSpace(q.r.PostFormValue("code")))
-	token, err := c.sessions.SignInCode(q.r.Context(), code, client(q.r))
+	in, err := c.app.SignIn.SignInCode(q.r.Context(), code, client(q.r))
 	if err != nil {
 		v := signinView{Code: code, CodeError: text(q.lang, "signin.code_failed")}
-		if throttled(err) {
+		if fault.Is(err, fault.ResourceExhausted) {
 			v.CodeError = text(q.lang, "signin.throttled")
 		} else if !fault.Is(err, fault.Unauthenticated) {
 			return err
@@ -87,20 +87,14 @@ func (c *Console) signinCode(q *request) error {
 		c.render(q, http.StatusUnauthorized, "signin", v)
 		return nil
 	}
-	c.setSession(q.w, token)
+	c.setSession(q.w, in.Token)
 	http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
 	return nil
 }
 
-// throttled reports a sign-in refused for too many failures.
-func throttled(err error) bool {
-	var f *fault.Error
-	return asFault(err, &f) && strings.HasSuffix(f.Reason, "THROTTLED")
-}
-
 func (c *Console) signout(q *request) error {
 	if ck, err := q.r.Cookie(sessionCookie); err == nil {
-		if err := c.sessions.SignOut(q.r.Context(), ck.Value); err != nil && !fault.Is(err, fault.Unauthenticated) {
+		if err := c.app.SignIn.SignOut(q.r.Context(), ck.Value); err != nil && !fault.Is(err, fault.Unauthenticated) {
 			return err
 		}
 	}
@@ -111,14 +105,13 @@ func (c *Console) signout(q *request) error {
 
 // card is the signed-in household's 成绩单.
 func (c *Console) card(q *request) error {
-	h, err := c.app.Households.Own(q.r.Context(), q.p)
-	if err != nil {
+	if q.p.Role != access.Household {
+		return fault.New(fault.PermissionDenied, "NOT_A_HOUSEHOLD", "only a household has a report card of its own")
+	}
+	if err := q.authorise(access.PointsRead, access.Target{Village: q.village, Household: q.p.Scope.Household}); err != nil {
 		return err
 	}
-	name := resource.Household(h.Village, h.ID)
-	if err := q.authorise(access.PointsRead, access.Target{Village: h.Village, Household: h.ID}); err != nil {
-		return err
-	}
+	name := resource.Household(q.village, q.p.Scope.Household)
 	card, err := c.app.ReportCard(q.r.Context(), name)
 	if err != nil {
 		return err

@@ -61,6 +61,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return open(ctx, path, "FULL")
 }
 
+var uriPath = strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23")
+
 // open is Open with the synchronous mode named; only the benchmark that
 // measures FULL against NORMAL passes anything but FULL.
 func open(ctx context.Context, path, synchronous string) (*DB, error) {
@@ -74,7 +76,9 @@ func open(ctx context.Context, path, synchronous string) (*DB, error) {
 		for _, p := range []string{fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + synchronous + ")"} {
 			q.Add("_pragma", p)
 		}
-		return "file:" + path + "?" + q.Encode() + extra
+		// A URI filename: '%', '?' and '#' in the path are escaped, or
+		// "a#1/t.db" would open "a" (SQLite reads the rest as a fragment).
+		return "file:" + uriPath.Replace(path) + "?" + q.Encode() + extra
 	}
 	write, err := sql.Open("sqlite", dsn("&_txlock=immediate"))
 	if err != nil {

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -55,4 +56,19 @@ func TestPathFromURL(t *testing.T) {
 func TestOpenMissingDirectory(t *testing.T) {
 	_, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "no", "such", "x.db"))
 	require.ErrorContains(t, err, "does not exist")
+}
+
+// A path with URI punctuation opens the file it names: t.TempDir under a
+// repeated subtest name ends in "#01".
+func TestOpenPathWithURIPunctuation(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "a#1?b%20")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	path := filepath.Join(dir, "t.db")
+	db, err := sqlite.Open(ctx, path)
+	require.NoError(t, err)
+	require.NoError(t, db.Migrate(ctx))
+	require.NoError(t, db.Close())
+	_, err = os.Stat(path)
+	require.NoError(t, err, "the database is where the path says")
 }

@@ -46,11 +46,6 @@ func (tx *Tx) Household(ctx context.Context, village, id string) (*household.Hou
 		`h.id = $1 AND h.village_code = $2`, id, village)
 }
 
-// HouseholdByID implements household.Reader.
-func (tx *Tx) HouseholdByID(ctx context.Context, id string) (*household.Household, error) {
-	return tx.oneHousehold(ctx, "household "+id, `h.id = $1`, id)
-}
-
 // HouseholdByIndex implements household.Reader.
 func (tx *Tx) HouseholdByIndex(ctx context.Context, index []byte) (*household.Household, error) {
 	return tx.oneHousehold(ctx, "household with that head", `h.head_id_index = $1`, index)

@@ -292,21 +292,6 @@ func (s *Service) Get(ctx context.Context, name string) (*Household, error) {
 	return out, err
 }
 
-// Own returns the household a household principal stands for (its scope
-// names the household by id alone). PermissionDenied for any other role.
-func (s *Service) Own(ctx context.Context, p *access.Principal) (*Household, error) {
-	if p == nil || p.Role != access.Household || p.Scope.Household == "" {
-		return nil, fault.New(fault.PermissionDenied, "NOT_A_HOUSEHOLD", "only a household has a household of its own")
-	}
-	var out *Household
-	err := s.store.Read(ctx, func(tx Reader) error {
-		var err error
-		out, err = tx.HouseholdByID(ctx, p.Scope.Household)
-		return err
-	})
-	return out, err
-}
-
 // Lookup finds a household of the village by its head's 身份证号.
 func (s *Service) Lookup(ctx context.Context, parent, idNumber string) (*Household, error) {
 	var v fault.Violations

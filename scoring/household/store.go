@@ -25,10 +25,6 @@ type Reader interface {
 	// Household returns the household id of village with its latest facts.
 	// A household of another village is NotFound.
 	Household(ctx context.Context, village, id string) (*Household, error)
-	// HouseholdByID returns household id, whichever its village: ids are
-	// unique county-wide. It is how a household principal, scoped by id
-	// alone, finds its own record.
-	HouseholdByID(ctx context.Context, id string) (*Household, error)
 	// HouseholdByIndex returns the household whose head has the blind index.
 	HouseholdByIndex(ctx context.Context, index []byte) (*Household, error)
 	// HouseholdByRequest returns the household created by a request id in a

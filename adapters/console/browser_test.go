@@ -1,0 +1,67 @@
+package console_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// browser returns a chromedp context on a fresh headless Chromium (the
+// Debian package). Under CI a missing browser fails the test: .ci/run
+// installs it, so its absence is a broken machine, not a reason to pass.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	bin := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			bin = p
+			break
+		}
+	}
+	if bin == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed (CI installs it in .ci/run: apt-get install chromium fonts-noto-cjk)")
+		}
+		t.Skip("chromium is not installed; CI runs these journeys")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(bin),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox, // the test machines run as root
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancel)
+	ctx, cancel2 := chromedp.NewContext(actx)
+	t.Cleanup(cancel2)
+	// The first call starts the browser, which lives as long as the
+	// context of that call: no timeout on it (steps get theirs).
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate("about:blank")), "starting chromium")
+	return ctx
+}
+
+// Widths the pages are photographed at: a 360 px phone and a desktop.
+var widths = map[string][2]int64{"phone": {360, 780}, "desktop": {1280, 900}}
+
+// shoot photographs the current page at both widths into docs/console
+// (full page), so the README shows what people see.
+func shoot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := filepath.Join("..", "..", "docs", "console")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	for w, size := range widths {
+		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1]), chromedp.Sleep(100*time.Millisecond)))
+		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(80)) // JPEG: small enough to commit
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+"-"+w+".jpg"), img, 0o644))
+	}
+}
