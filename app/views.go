@@ -40,6 +40,7 @@ type Notice struct {
 // NoticeBoard is a village's 公示 board on Today.
 type NoticeBoard struct {
 	Village string
+	Name    points.Label // the village's name (the catalogue's)
 	Today   household.Date
 	// NoticeDays is how long an entry stays on notice (the catalogue's).
 	NoticeDays int
@@ -54,7 +55,7 @@ func (a *App) NoticeBoard(ctx context.Context, village string) (*NoticeBoard, er
 	if err != nil {
 		return nil, err
 	}
-	b := &NoticeBoard{Village: village, NoticeDays: cat.PublicNoticeDays}
+	b := &NoticeBoard{Village: village, Name: cat.Name, NoticeDays: cat.PublicNoticeDays}
 	var all []*evidence.Evidence
 	token := ""
 	for len(all) < maxViewRows {

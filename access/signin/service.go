@@ -688,3 +688,29 @@ func codeRecord(now time.Time, actor *access.Principal, action, village, househo
 	return audit.Record{Time: now, Actor: actor.ID, Action: action,
 		Subject: "villages/" + village + "/households/" + household, Payload: payload}
 }
+
+// HasPassword reports whether the staff principal named name has a
+// password (the demo sets its first passwords only where none is set).
+// NotFound when there is no such principal.
+func (s *Service) HasPassword(ctx context.Context, name string) (bool, error) {
+	var has bool
+	err := s.store.Read(ctx, func(r Reader) error {
+		p, err := r.PrincipalByName(ctx, name)
+		if err != nil {
+			return err
+		}
+		_, err = r.Password(ctx, p.ID)
+		if fault.Is(err, fault.NotFound) {
+			return nil
+		}
+		has = err == nil
+		return err
+	})
+	return has, err
+}
+
+// HouseholdIn reports (nil) whether household id is of village; NotFound
+// HOUSEHOLD_NOT_FOUND otherwise.
+func (s *Service) HouseholdIn(ctx context.Context, village, id string) error {
+	return s.store.Read(ctx, func(r Reader) error { return r.HouseholdInVillage(ctx, village, id) })
+}

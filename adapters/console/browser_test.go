@@ -60,8 +60,8 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	for w, size := range widths {
 		require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1]), chromedp.Sleep(100*time.Millisecond)))
-		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(80)) // JPEG: small enough to commit
+		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name+"-"+w+".jpg"), img, 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name+"-"+w+".png"), img, 0o644))
 	}
 }

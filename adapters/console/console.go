@@ -136,6 +136,9 @@ type request struct {
 	// village is a household session's village (a household principal
 	// is scoped by household id alone).
 	village string
+	// mustChange: a password an operator set must be replaced before
+	// anything else.
+	mustChange bool
 }
 
 func (c *Console) langOf(r *http.Request) lang {
@@ -158,7 +161,7 @@ func (c *Console) page(pattern string, public bool, h handler) {
 			sess, p, err := c.app.SignIn.Session(r.Context(), ck.Value)
 			switch {
 			case err == nil:
-				q.p, q.csrf, q.village = p, sess.CSRF, sess.Village
+				q.p, q.csrf, q.village, q.mustChange = p, sess.CSRF, sess.Village, sess.MustChangePassword
 			case fault.Is(err, fault.Unauthenticated):
 				c.clearSession(w)
 			default:
@@ -182,6 +185,10 @@ func (c *Console) page(pattern string, public bool, h handler) {
 				c.render(q, http.StatusForbidden, "error", errorPage{Message: text(q.lang, "err.csrf")})
 				return
 			}
+		}
+		if q.mustChange && r.URL.Path != Prefix+"password" && r.URL.Path != Prefix+"signout" {
+			http.Redirect(w, r, Prefix+"password", http.StatusSeeOther)
+			return
 		}
 		if err := h(q); err != nil {
 			c.fail(q, err)

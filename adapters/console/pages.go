@@ -1,10 +1,12 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/access/signin"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/resource"
@@ -16,6 +18,8 @@ func (c *Console) routes() {
 	c.page("POST "+Prefix+"signin", true, c.signin)
 	c.page("POST "+Prefix+"signin/code", true, c.signinCode)
 	c.page("POST "+Prefix+"signout", false, c.signout)
+	c.page("GET "+Prefix+"password", false, c.passwordForm)
+	c.page("POST "+Prefix+"password", false, c.password)
 	c.page("GET "+Prefix+"me", false, c.card)
 	c.page("GET "+Prefix+"villages/{village}/board", false, c.board)
 }
@@ -137,5 +141,61 @@ func (c *Console) board(q *request) error {
 		return err
 	}
 	c.render(q, http.StatusOK, "board", b)
+	return nil
+}
+
+// passwordView is the change-password form: errors sit next to their field.
+type passwordView struct {
+	MustChange   bool
+	OldError     string
+	NewError     string
+	ConfirmError string
+	Done         bool
+}
+
+func (c *Console) passwordForm(q *request) error {
+	c.render(q, http.StatusOK, "password", passwordView{MustChange: q.mustChange})
+	return nil
+}
+
+func (c *Console) password(q *request) error {
+	v := passwordView{MustChange: q.mustChange}
+	old, pw, confirm := q.r.PostFormValue("old_password"), q.r.PostFormValue("password"), q.r.PostFormValue("confirm")
+	if pw != confirm {
+		v.ConfirmError = text(q.lang, "password.mismatch")
+		c.render(q, http.StatusBadRequest, "password", v)
+		return nil
+	}
+	ck, _ := q.r.Cookie(sessionCookie) // present: the page needs a session
+	err := c.app.SignIn.ChangePassword(q.r.Context(), ck.Value, old, pw)
+	var f *fault.Error
+	switch {
+	case err == nil:
+		http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
+		return nil
+	case fault.Is(err, fault.ResourceExhausted):
+		v.OldError = text(q.lang, "signin.throttled")
+	case errors.As(err, &f) && f.Kind == fault.Invalid:
+		for _, fv := range f.Violations {
+			msg := fv.Description
+			if q.lang == zh && fv.ZH != "" {
+				msg = fv.ZH
+			}
+			if m, ok := signin.Messages[fv.Reason]; ok {
+				msg = m.EN
+				if q.lang == zh {
+					msg = m.ZH
+				}
+			}
+			if fv.Field == "old_password" {
+				v.OldError = msg
+			} else {
+				v.NewError = msg
+			}
+		}
+	default:
+		return err
+	}
+	c.render(q, http.StatusBadRequest, "password", v)
 	return nil
 }

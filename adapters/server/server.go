@@ -26,6 +26,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/sanzhi/sanzhi/adapters/console"
 	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/gateway"
@@ -235,6 +236,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		stopGRPC()
 		return fmt.Errorf("cannot migrate the database: %w", err)
 	}
+	var demoLogins *demo.Logins
 	if cfg.Demo {
 		res, err := demo.Seed(ctx, a.Households, st, now)
 		if err != nil {
@@ -243,6 +245,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		}
 		log.Info("demo county ready", "households", res.Households, "created", res.Created,
 			"catalogues", res.Catalogues)
+		logins, err := demo.SignIns(ctx, a.SignIn, res)
+		if err != nil {
+			stopGRPC()
+			return fmt.Errorf("cannot prepare the demo console logins: %w", err)
+		}
+		demoLogins = &logins
 	}
 
 	// A checkpoint exists from the first moment of service, then one is
@@ -265,7 +273,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 			stopGRPC()
 			return fmt.Errorf("cannot start the HTTP gateway: %w", err)
 		}
-		httpSrv = &http.Server{Handler: handler, TLSConfig: serverTLS,
+		con, err := console.New(a, console.Options{Secure: serverTLS != nil, Log: log})
+		if err != nil {
+			stopGRPC()
+			return fmt.Errorf("cannot start the console: %w", err)
+		}
+		// The console (people, HTML) and the gateway (programs, JSON)
+		// share the listener; each caps request bodies itself.
+		mux := http.NewServeMux()
+		mux.Handle(console.Prefix, http.MaxBytesHandler(con, lim.MaxRequestBytes))
+		mux.Handle("/", handler)
+		httpSrv = &http.Server{Handler: mux, TLSConfig: serverTLS,
 			ReadHeaderTimeout: lim.HTTPReadHeaderTimeout, ReadTimeout: lim.HTTPReadTimeout,
 			WriteTimeout: lim.HTTPWriteTimeout, IdleTimeout: lim.HTTPIdleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -308,6 +326,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	}
 	log.Info("sanzhid serving", "grpc", addrs.GRPC, "http", addrs.HTTP, "database", redactURL(cfg.Database),
 		"tls", serverTLS != nil, "demo", cfg.Demo)
+	if addrs.HTTP != "" {
+		scheme := "http"
+		if serverTLS != nil {
+			scheme = "https"
+		}
+		log.Info("console", "url", scheme+"://"+addrs.HTTP+console.Prefix)
+		if demoLogins != nil {
+			log.Info("demo console logins: clerks and reviewers change this first password at first sign-in",
+				"usernames", strings.Join(demoLogins.Staff, ", "), "first_password", demo.FirstPassword)
+			log.Info("demo console login for the household (a new code at every start)",
+				"household", demoLogins.Household, "code", demoLogins.Code)
+		}
+	}
 	if ready != nil {
 		ready(addrs)
 	}

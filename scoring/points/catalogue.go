@@ -206,6 +206,10 @@ type VillageDoc struct {
 type Catalogue struct {
 	County  string
 	Village string
+	// Name is the village document's name (村名); empty when the village
+	// keeps no document. Not part of Canonical: a name says where, not
+	// what counts.
+	Name Label
 	// CountyVersion is the version of the county base; VillageVersion the
 	// village document's, 0 when the village uses the base unchanged.
 	CountyVersion    int
@@ -418,6 +422,7 @@ func (v *VillageDoc) Resolve(base *County) (*Catalogue, error) {
 
 	cat := base.catalogue(v.Village)
 	cat.VillageVersion = v.Version
+	cat.Name = v.Name
 	if v.PublicNoticeDays != 0 {
 		cat.PublicNoticeDays = v.PublicNoticeDays
 	}

@@ -1,0 +1,78 @@
+package console_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
+)
+
+// TestJourneys drives the console in headless Chromium, as people use it,
+// on both stores; the SQLite run photographs each page into docs/console.
+func TestJourneys(t *testing.T) {
+	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+		e := newEnv(t, st)
+		photos := strings.HasSuffix(t.Name(), "sqlite")
+		ctx := browser(t)
+		step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
+			t.Helper()
+			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			require.NoError(t, chromedp.Do(sctx, actions...), name)
+		}
+		text := func(sel string) string {
+			t.Helper()
+			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
+			require.NoError(t, err, sel)
+			return s
+		}
+
+		// The household signs in with the code on its slip, on a phone.
+		step("open sign-in", chromedp.EmulateViewport(360, 780), chromedp.Navigate(e.srv.URL+"/console/signin"),
+			chromedp.WaitVisible(chromedp.CSS("#code")))
+		if photos {
+			shoot(t, ctx, "signin")
+		}
+		step("enter the code", chromedp.SendKeys(chromedp.CSS("#code"), strings.ToLower(e.code)),
+			chromedp.Submit(chromedp.CSS("#code")), chromedp.WaitVisible(chromedp.CSS("#credit")))
+		assert.Contains(t, text("main"), e.hhHead)
+		assert.Contains(t, text("main"), "正在公示")
+		assert.Contains(t, text("main"), "参加百姓议事会")
+		if photos {
+			shoot(t, ctx, "report-card")
+		}
+		// In English too.
+		step("switch language", chromedp.Click(chromedp.CSS(`a[hreflang="en"]`)), chromedp.WaitVisible(chromedp.CSS("#credit")))
+		assert.Contains(t, text("h1"), "My report card")
+		step("back to Chinese", chromedp.Click(chromedp.CSS(`a[hreflang="zh"]`)), chromedp.WaitVisible(chromedp.CSS("#credit")))
+		step("sign out", chromedp.Click(chromedp.CSS(`header form button`)), chromedp.WaitVisible(chromedp.CSS("#username")))
+
+		// A reviewer signs in, must change the first password, reads the board.
+		step("staff sign-in", chromedp.SendKeys(chromedp.CSS("#username"), "reviewer-a"),
+			chromedp.SendKeys(chromedp.CSS("#password"), password), chromedp.Submit(chromedp.CSS("#password")),
+			chromedp.WaitVisible(chromedp.CSS("#old_password")))
+		if photos {
+			shoot(t, ctx, "password")
+		}
+		step("change password", chromedp.SendKeys(chromedp.CSS("#old_password"), password),
+			chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
+			chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword), chromedp.Submit(chromedp.CSS("#confirm")),
+			chromedp.WaitVisible(chromedp.CSS("table.stack")))
+		board := text("main")
+		assert.Contains(t, board, "公示栏")
+		assert.Contains(t, board, e.hhHead)
+		assert.Contains(t, board, "南阳村3组27号")
+		if photos {
+			shoot(t, ctx, "board")
+		}
+	})
+}
