@@ -78,6 +78,17 @@ var messages = map[string][2]string{
 	"home.other_role":     {"本控制台目前服务村委会和农户。银行和监管请使用接口或命令行。", "This console serves village committees and households for now; banks and regulators use the API or the CLI."},
 }
 
+func init() {
+	for _, part := range []map[string][2]string{householdMessages, clerkMessages, reviewerMessages} {
+		for k, v := range part {
+			if _, dup := messages[k]; dup {
+				panic("console: message " + k + " defined twice")
+			}
+			messages[k] = v
+		}
+	}
+}
+
 // text returns the message key in l, formatted with args. An unknown key
 // shows itself, so a gap is visible rather than blank.
 func text(l lang, key string, args ...any) string {

@@ -22,6 +22,9 @@ func (c *Console) routes() {
 	c.page("POST "+Prefix+"password", false, c.password)
 	c.page("GET "+Prefix+"me", false, c.card)
 	c.page("GET "+Prefix+"villages/{village}/board", false, c.board)
+	c.householdRoutes()
+	c.clerkRoutes()
+	c.reviewerRoutes()
 }
 
 // home sends each person where their work is.
