@@ -87,6 +87,11 @@ type Config struct {
 // Addrs are the addresses actually bound (useful with port 0).
 type Addrs struct {
 	GRPC, HTTP string
+	// Console is the web console's address ("" without HTTP).
+	Console string
+	// Demo holds the demo console's logins in demo mode (for the banner
+	// on the terminal; they are never logged).
+	Demo *demo.Logins
 }
 
 // Store is what the server needs of a database.
@@ -331,13 +336,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		if serverTLS != nil {
 			scheme = "https"
 		}
-		log.Info("console", "url", scheme+"://"+addrs.HTTP+console.Prefix)
-		if demoLogins != nil {
-			log.Info("demo console logins: clerks and reviewers change this first password at first sign-in",
-				"usernames", strings.Join(demoLogins.Staff, ", "), "first_password", demo.FirstPassword)
-			log.Info("demo console login for the household (a new code at every start)",
-				"household", demoLogins.Household, "code", demoLogins.Code)
-		}
+		addrs.Console = scheme + "://" + addrs.HTTP + console.Prefix
+		addrs.Demo = demoLogins
+		log.Info("console", "url", addrs.Console)
 	}
 	if ready != nil {
 		ready(addrs)

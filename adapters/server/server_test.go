@@ -329,6 +329,17 @@ func TestDemoModeGeneratesKeyAndSeeds(t *testing.T) {
 	resp, err := sanzhiv1.NewHouseholdServiceClient(conn).ListHouseholds(ctx, &sanzhiv1.ListHouseholdsRequest{Parent: "villages/" + demoVillage(t), PageSize: 5})
 	require.NoError(t, err, "demo keys work from loopback in demo mode")
 	assert.Len(t, resp.Households, 5)
+	// The console is served beside the gateway, with the demo's logins
+	// for the terminal's banner: a code that signs the household in.
+	require.NotNil(t, srv.addrs.Demo)
+	assert.Equal(t, "http://"+srv.addrs.HTTP+"/console/", srv.addrs.Console)
+	assert.NotEmpty(t, srv.addrs.Demo.Staff)
+	assert.Regexp(t, `^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$`, srv.addrs.Demo.Code)
+	cresp, err := http.Get(srv.addrs.Console + "signin")
+	require.NoError(t, err)
+	cresp.Body.Close()
+	assert.Equal(t, http.StatusOK, cresp.StatusCode)
+	assert.Contains(t, cresp.Header.Get("Content-Security-Policy"), "default-src 'self'")
 	require.NoError(t, srv.stop())
 
 	// The same database without demo mode refuses demo keys.

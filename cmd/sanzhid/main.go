@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -119,4 +120,12 @@ Try:
   curl -s -H 'Authorization: Bearer %[2]s' 'http://%[4]s/v1/villages/%[3]s/households?page_size=3'
 
 `, a.GRPC, clerk, village, a.HTTP)
+	if a.Console != "" && a.Demo != nil {
+		fmt.Fprintf(w, `Web console: %s
+  village staff: %s
+    first password %s (each is asked for a new one at first sign-in)
+  the demo household (%s): sign-in code %s (a new code at every start)
+
+`, a.Console, strings.Join(a.Demo.Staff, ", "), demo.FirstPassword, a.Demo.Household, a.Demo.Code)
+	}
 }
