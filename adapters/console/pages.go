@@ -64,38 +64,34 @@ func client(r *http.Request) string {
 }
 
 func (c *Console) signin(q *request) error {
-	user := strings.TrimSpace(q.r.PostFormValue("username"))
-	in, err := c.app.SignIn.SignIn(q.r.Context(), user, q.r.PostFormValue("password"), client(q.r))
-	if err != nil {
-		v := signinView{Username: user, Error: text(q.lang, "signin.failed")}
-		if fault.Is(err, fault.ResourceExhausted) {
-			v.Error = text(q.lang, "signin.throttled")
-		} else if !fault.Is(err, fault.Unauthenticated) {
-			return err
-		}
-		c.render(q, http.StatusUnauthorized, "signin", v)
-		return nil
-	}
-	c.setSession(q.w, in.Token)
-	http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
-	return nil
+	v := &signinView{Username: strings.TrimSpace(q.r.PostFormValue("username"))}
+	in, err := c.app.SignIn.SignIn(q.r.Context(), v.Username, q.r.PostFormValue("password"), client(q.r))
+	return c.signedIn(q, in, err, v, &v.Error, "signin.failed")
 }
 
 func (c *Console) signinCode(q *request) error {
-	code := strings.ToUpper(strings.TrimSpace(q.r.PostFormValue("code")))
-	in, err := c.app.SignIn.SignInCode(q.r.Context(), code, client(q.r))
-	if err != nil {
-		v := signinView{Code: code, CodeError: text(q.lang, "signin.code_failed")}
-		if fault.Is(err, fault.ResourceExhausted) {
-			v.CodeError = text(q.lang, "signin.throttled")
-		} else if !fault.Is(err, fault.Unauthenticated) {
-			return err
-		}
-		c.render(q, http.StatusUnauthorized, "signin", v)
+	v := &signinView{Code: strings.ToUpper(strings.TrimSpace(q.r.PostFormValue("code")))}
+	in, err := c.app.SignIn.SignInCode(q.r.Context(), v.Code, client(q.r))
+	return c.signedIn(q, in, err, v, &v.CodeError, "signin.code_failed")
+}
+
+// signedIn starts the session of a sign-in that succeeded, or shows the
+// form again with why it did not next to the field (*msg): wrong, or
+// locked for too many failures.
+func (c *Console) signedIn(q *request, in *signin.SignedIn, err error, v *signinView, msg *string, wrong string) error {
+	switch {
+	case err == nil:
+		c.setSession(q.w, in.Token)
+		http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
 		return nil
+	case fault.Is(err, fault.ResourceExhausted):
+		*msg = text(q.lang, "signin.throttled")
+	case fault.Is(err, fault.Unauthenticated):
+		*msg = text(q.lang, wrong)
+	default:
+		return err
 	}
-	c.setSession(q.w, in.Token)
-	http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
+	c.render(q, http.StatusUnauthorized, "signin", *v)
 	return nil
 }
 

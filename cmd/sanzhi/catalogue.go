@@ -12,6 +12,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/points"
@@ -69,20 +70,7 @@ against its county base when --base names the county document it inherits.`,
 	// withActor authenticates the caller by its key, like the server does;
 	// without a key the caller is the local operator (county base only).
 	withActor := func(ctx context.Context, fn func(svc *catalogue.Service, p *access.Principal) error) error {
-		db, err := open(ctx)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		p, err := identify(ctx, db.Store().Principals(), apiKey, true)
-		if err != nil {
-			return err
-		}
-		a, err := services(db.Store(), nil)
-		if err != nil {
-			return err
-		}
-		return fn(a.Catalogues, p)
+		return asActor(ctx, open, apiKey, true, func(a *app.App, p *access.Principal) error { return fn(a.Catalogues, p) })
 	}
 
 	upload := &cobra.Command{

@@ -316,3 +316,24 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 func services(st *sqlstore.Store, kr *pii.Keyring) (*app.App, error) {
 	return app.New(app.Deps{Store: st, Keyring: kr})
 }
+
+// asActor opens the store, identifies the caller by apiKey as the server
+// would (without a key: the local operator, where local allows it) and
+// runs fn with the services built over the store.
+func asActor(ctx context.Context, open func(context.Context) (server.Store, error), apiKey string, local bool,
+	fn func(a *app.App, p *access.Principal) error) error {
+	db, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	p, err := identify(ctx, db.Store().Principals(), apiKey, local)
+	if err != nil {
+		return err
+	}
+	a, err := services(db.Store(), nil)
+	if err != nil {
+		return err
+	}
+	return fn(a, p)
+}

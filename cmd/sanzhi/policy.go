@@ -76,20 +76,7 @@ is an error.`,
 	// a bank's policies are its risk managers' business, never the local
 	// operator's.
 	withActor := func(ctx context.Context, fn func(svc *policies.Service, p *access.Principal) error) error {
-		db, err := open(ctx)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		p, err := identify(ctx, db.Store().Principals(), apiKey, false)
-		if err != nil {
-			return err
-		}
-		a, err := services(db.Store(), nil)
-		if err != nil {
-			return err
-		}
-		return fn(a.Policies, p)
+		return asActor(ctx, open, apiKey, false, func(a *app.App, p *access.Principal) error { return fn(a.Policies, p) })
 	}
 	show := func(w io.Writer, v *policies.Version, what string) {
 		fmt.Fprintf(w, "%s: %s, content hash %s, %s\n", v.Name(), v.State, v.ContentHash, what)
