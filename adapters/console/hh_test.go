@@ -257,7 +257,7 @@ func testData(t *testing.T, e *env, b hhBank) {
 		require.NoError(t, err)
 		return len(p.Reviews)
 	}
-	for reason, want := range map[string]string{" ": "请写明理由", strings.Repeat("多", 501): "最多500个字"} {
+	for reason, want := range map[string]string{" ": "请写明理由", strings.Repeat("多", 2001): "最多2000个字"} {
 		status, _, body = c.post("/console/me/data/review", url.Values{"csrf": {tok}, "decision": {name}, "reason": {reason}})
 		assert.Equal(t, http.StatusBadRequest, status)
 		assert.Contains(t, body, want)

@@ -3,9 +3,9 @@ package console
 import (
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -270,9 +270,9 @@ func (c *Console) hhReview(q *request) error {
 	if _, _, _, err := credit.ParseDecisionName(decision, "decision"); err != nil {
 		return fault.New(fault.NotFound, "DECISION_NOT_FOUND", "no decision %q", decision)
 	}
-	if n := len([]rune(strings.TrimSpace(reason))); n > evidence.MaxReason {
+	if utf8.RuneCountInString(reason) > maxReviewReason {
 		return c.renderData(q, http.StatusBadRequest, hhDataView{Decision: decision, Reason: reason,
-			ReasonEr: text(q.lang, "hh.reason_long", evidence.MaxReason)})
+			ReasonEr: text(q.lang, "hh.reason_long", maxReviewReason)})
 	}
 	if _, err := c.app.Lending.RequestReview(q.r.Context(), q.p, decision, reason); err != nil {
 		msg, ok := c.reasonError(q.lang, err)
@@ -285,10 +285,17 @@ func (c *Console) hhReview(q *request) error {
 	return nil
 }
 
+// maxReviewReason is RequestReviewRequest.reason's bound (its max_len),
+// which the gRPC transport checks before the service.
+const maxReviewReason = 2000
+
 // decisionName is a decision's resource name, for the review form.
 func decisionName(d *credit.Decision) string { return credit.DecisionName(d.Bank, d.Product, d.ID) }
 
-func init() { funcs["hhdecision"] = decisionName; funcs["hhitoa"] = strconv.Itoa }
+func init() {
+	funcs["hhdecision"] = decisionName
+	funcs["hhmaxreview"] = func() int { return maxReviewReason }
+}
 
 // householdMessages are the household pages' texts, merged into messages.
 var householdMessages = map[string][2]string{
