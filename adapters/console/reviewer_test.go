@@ -234,6 +234,15 @@ func testRevRanking(t *testing.T, e *env, f *revFixture, rev *client) {
 		assert.Contains(t, body, `<p class="error" id="quarter-error" role="alert">`, q)
 		assert.Contains(t, body, `aria-describedby="quarter-error"`, q)
 	}
+	// In English too.
+	rev.get(base + "?lang=en")
+	_, _, body = rev.get(base)
+	for _, want := range []string{"Quarterly points ranking", "Red list", "Black list", "On notice"} {
+		assert.Contains(t, body, want)
+	}
+	_, _, body = rev.get("/console/villages/" + villageA + "/objections")
+	assert.Contains(t, body, "Objections")
+	rev.get(base + "?lang=zh")
 	// The village's households read it too (what the village posts).
 	hh := e.client(t)
 	hh.signInCode(e.code)
