@@ -173,6 +173,12 @@ func newRequestID() string {
 // the top. Reasons without an own message are said generically, in the
 // page's language: service descriptions are English.
 func (f *form) explain(l lang, err error, fields map[string]string) bool {
+	return f.explainWith(l, err, fields, nil)
+}
+
+// explainWith is explain with messages of its own (message keys by the
+// service's field path), for services whose descriptions name codes.
+func (f *form) explainWith(l lang, err error, fields, own map[string]string) bool {
 	var fe *fault.Error
 	if !errors.As(err, &fe) || fe.Kind != fault.Invalid {
 		return false
@@ -180,6 +186,9 @@ func (f *form) explain(l lang, err error, fields map[string]string) bool {
 	for _, v := range fe.Violations {
 		fd := f.get(fields[v.Field])
 		msg := violationText(l, v)
+		if key, ok := own[v.Field]; ok && !strings.HasPrefix(v.Description, "is required") {
+			msg = text(l, key)
+		}
 		if fd == nil {
 			if f.Error == "" {
 				f.Error = msg
@@ -541,7 +550,19 @@ type evidenceView struct {
 // no uploads yet, so that is said at the item.
 var evidenceFieldOf = map[string]string{
 	"item_code": "item", "quantity": "quantity", "occurred_on": "occurred_on",
-	"witness": "witness", "note": "note", "attachments": "item",
+	"witness": "witness", "note": "note", "attachments": "item", "system_source": "item",
+}
+
+// evidenceSays words the evidence service's violations for the page: its
+// descriptions name item codes, which a page never shows.
+var evidenceSays = map[string]string{
+	"item_code":     "clerk.ev_bad_item",
+	"quantity":      "clerk.ev_bad_quantity",
+	"occurred_on":   "clerk.ev_bad_date",
+	"witness":       "clerk.ev_bad_witness",
+	"note":          "clerk.ev_bad_note",
+	"attachments":   "clerk.ev_needs_upload",
+	"system_source": "clerk.ev_machine",
 }
 
 func evidenceFields(cat *app.CatalogueView, chosen string) []*field {
@@ -607,10 +628,7 @@ func (c *Console) evidenceSubmit(q *request) error {
 		var fe *fault.Error
 		switch {
 		case err == nil:
-		case f.explain(q.lang, err, evidenceFieldOf):
-			if needsUpload(err) {
-				f.get("item").Error = text(q.lang, "clerk.ev_needs_upload")
-			}
+		case f.explainWith(q.lang, err, evidenceFieldOf, evidenceSays):
 		case errors.As(err, &fe) && fe.Reason == "REQUEST_ID_REUSED":
 			f.Error = text(q.lang, "clerk.resubmit")
 			f.RequestID = newRequestID()
@@ -625,20 +643,6 @@ func (c *Console) evidenceSubmit(q *request) error {
 	}
 	http.Redirect(q.w, q.r, Prefix+"villages/"+h.Village+"/households/"+h.ID+"?done=recorded", http.StatusSeeOther)
 	return nil
-}
-
-// needsUpload: the item needs a photo or document, which the console
-// cannot take yet.
-func needsUpload(err error) bool {
-	var fe *fault.Error
-	if errors.As(err, &fe) {
-		for _, v := range fe.Violations {
-			if v.Field == "attachments" {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // --- catalogue ---------------------------------------------------------
@@ -748,6 +752,12 @@ var clerkMessages = map[string][2]string{
 	"clerk.ev_witness_hint":     {"不是本户的人，写姓名和身份，例如：村民小组长 王伟。", "Someone outside the household: name and role, e.g. group leader Wang Wei."},
 	"clerk.ev_note":             {"备注", "Note"},
 	"clerk.ev_submit":           {"提交审核", "Submit for review"},
+	"clerk.ev_bad_item":         {"请选择本村目录里的事项。", "Choose an item of this village's list."},
+	"clerk.ev_bad_quantity":     {"数量请填1以上的整数，一次不能超过这个事项的每年上限。", "The quantity is a whole number from 1, and one record cannot exceed the item's yearly cap."},
+	"clerk.ev_bad_date":         {"日期请按2026-01-31的格式填写，不能是将来，也不能早于补登期限或本户登记日期。", "Write the date like 2026-01-31; it cannot be in the future, nor before the back-dating limit or the household's registration."},
+	"clerk.ev_bad_witness":      {"这个事项需要证明人：写明不是本户的人的姓名和身份，最多100字。", "This item needs a witness: the name and role of someone outside the household, at most 100 characters."},
+	"clerk.ev_bad_note":         {"备注太长，或写了身份证号（备注里不能写身份证号）。", "The note is too long, or holds an ID card number (a note must not)."},
+	"clerk.ev_machine":          {"这个事项由机器自动记录（如智能设备、扫码签到），不在这里登记。", "This item is recorded by machines (smart bins, check-ins), not here."},
 	"clerk.ev_needs_upload":     {"这个事项需要照片或文件，网页上暂时不能上传，请用手机小程序或命令行登记。", "This item needs a photo or document, which this console cannot take yet; record it with the CLI."},
 	"clerk.catalogue":           {"积分事项目录", "Points items"},
 	"clerk.cat_intro":           {"本村现在使用的积分事项（县里的基础目录加上本村的调整）。", "The points items this village uses now (the county's list with the village's changes)."},
@@ -758,6 +768,7 @@ var clerkMessages = map[string][2]string{
 	"clerk.cat_no_cap":          {"不设上限", "no cap"},
 	"clerk.cat_evidence":        {"需要的证据", "Evidence needed"},
 	"clerk.cat_review":          {"需要审核", "Review needed"},
+	"clerk.cat_not_credit":      {"不计入信用", "not counted for credit"},
 	"clerk.cat_none":            {"无", "none"},
 	"clerk.cat_version":         {"县目录第%d版，村目录第%d版", "county list version %d, village list version %d"},
 	"clerk.ev_photo_hash":       {"照片", "a photo"},

@@ -163,7 +163,7 @@ func testRegister(t *testing.T, e *env, c *client) {
 	status, _, body = c.get(loc)
 	require.Equal(t, http.StatusOK, status)
 	text := html.UnescapeString(body)
-	for _, want := range []string{"已登记", "孙丽华", "4组", "南阳村4组15号", "98000.5", "入户调查", "第1版", "列入失信被执行人名单"} {
+	for _, want := range []string{"已登记", "孙丽华", "4组", "南阳村4组15号", "98000.50", "入户调查", "第1版", "列入失信被执行人名单"} {
 		assert.Contains(t, text, want)
 	}
 	assert.NotContains(t, body, form.Get("head_id_number"))
@@ -367,7 +367,8 @@ func testEvidenceBadInput(t *testing.T, e *env, c *client) {
 		{"occurred_on", "2000-01-01", "occurred_on", ""},
 		{"occurred_on", "昨天", "occurred_on", ""},
 		{"witness", "", "witness", ""},
-		{"note", "户主 " + idNumber(t), "note", "不得包含身份证号"},
+		{"note", "户主 " + idNumber(t), "note", "不能写身份证号"},
+		{"item", "ZZ-MS-05", "item", "由机器自动记录"}, // machine-recorded
 	}
 	for _, tc := range cases {
 		form := goodEvidence(h)
@@ -380,6 +381,7 @@ func testEvidenceBadInput(t *testing.T, e *env, c *client) {
 		if tc.want != "" {
 			assert.Contains(t, html.UnescapeString(body), tc.want, "%s=%q", tc.field, tc.value)
 		}
+		assert.NotContains(t, regexp.MustCompile(`value="[^"]*"`).ReplaceAllString(body, ""), "ZZ-MS-01", "no item code in a message")
 	}
 	assert.Empty(t, evidenceOf(t, e, h), "nothing recorded")
 	// A household of another village, or none: not found.
