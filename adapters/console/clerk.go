@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
@@ -471,6 +473,12 @@ func (c *Console) householdUpdate(q *request) error {
 	if in.Address != h.Address {
 		in.Paths = append(in.Paths, "address")
 	}
+	if f.ok() && len(in.Paths) == 1 && sameFacts(h.Facts, in.Facts) {
+		// Nothing changed (a form sent twice, or saved as it was): no new
+		// version. Best effort: the update itself carries no request id.
+		http.Redirect(q.w, q.r, Prefix+"villages/"+h.Village+"/households/"+h.ID+"?done=updated", http.StatusSeeOther)
+		return nil
+	}
 	if f.ok() {
 		_, err = c.app.Households.Update(q.r.Context(), q.p, in)
 		if err != nil && !f.explain(q.lang, err, householdFieldOf) {
@@ -484,6 +492,18 @@ func (c *Console) householdUpdate(q *request) error {
 	}
 	http.Redirect(q.w, q.r, Prefix+"villages/"+h.Village+"/households/"+h.ID+"?done=updated", http.StatusSeeOther)
 	return nil
+}
+
+// sameFacts reports whether in says what f says.
+func sameFacts(f household.Facts, in *household.FactsInput) bool {
+	dec := func(d decimal.Decimal, s string) bool {
+		x, err := decimal.NewFromString(s)
+		return err == nil && x.Equal(d)
+	}
+	return f.Members == in.Members && f.Labourers == in.Labourers && f.DishonestDebtor == in.DishonestDebtor &&
+		f.Source == strings.TrimSpace(in.Source) && string(f.AsOf) == in.AsOf &&
+		dec(f.AnnualIncome, in.AnnualIncome) && dec(f.LandAreaMu, in.LandAreaMu) &&
+		dec(f.CollectiveShares, in.CollectiveShares) && dec(f.ExistingDebt, in.ExistingDebt)
 }
 
 // --- access codes ------------------------------------------------------

@@ -253,6 +253,9 @@ func testUpdate(t *testing.T, e *env, c *client) {
 	status, loc, body := c.post(hhPath(h), form)
 	require.Equal(t, http.StatusSeeOther, status, body)
 	assert.Equal(t, hhPath(h)+"?done=updated", loc)
+	// The same form sent again records no third version.
+	status, _, _ = c.post(hhPath(h), form)
+	require.Equal(t, http.StatusSeeOther, status)
 	got, err = e.app.Households.Get(context.Background(), h.Name())
 	require.NoError(t, err)
 	assert.Equal(t, int64(2), got.Facts.Version)
