@@ -41,15 +41,6 @@ func (c *Console) clerkRoutes() {
 	c.page("GET "+Prefix+v+"catalogue", false, c.catalogue)
 }
 
-// villageOf reads the page's village, NotFound when it is no village code.
-func villageOf(q *request) (string, error) {
-	village := q.r.PathValue("village")
-	if _, err := idnum.ParseVillageCode(village); err != nil {
-		return "", fault.New(fault.NotFound, "VILLAGE_NOT_FOUND", "no village %q", village)
-	}
-	return village, nil
-}
-
 // householdOf reads the page's village and household id (the path's, or
 // the form's or query's "household" when the path has none), authorises a
 // on them and reads the household. A malformed id is NotFound.

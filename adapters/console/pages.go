@@ -125,9 +125,9 @@ func (c *Console) card(q *request) error {
 
 // board is a village's 公示 board, printable on A4 for the notice wall.
 func (c *Console) board(q *request) error {
-	village := q.r.PathValue("village")
-	if _, err := idnum.ParseVillageCode(village); err != nil {
-		return fault.New(fault.NotFound, "VILLAGE_NOT_FOUND", "no village %q", village)
+	village, err := villageOf(q)
+	if err != nil {
+		return err
 	}
 	if err := q.authorise(access.NoticeBoardRead, access.Target{Village: village}); err != nil {
 		return err
@@ -197,4 +197,14 @@ func (c *Console) password(q *request) error {
 	}
 	c.render(q, http.StatusBadRequest, "password", v)
 	return nil
+}
+
+// villageOf reads the page's village code; a malformed one is no page
+// (NotFound).
+func villageOf(q *request) (string, error) {
+	village := q.r.PathValue("village")
+	if _, err := idnum.ParseVillageCode(village); err != nil {
+		return "", fault.New(fault.NotFound, "VILLAGE_NOT_FOUND", "no village %q", village)
+	}
+	return village, nil
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
-	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
@@ -38,15 +37,6 @@ type queueView struct {
 	// Stale is an error about an entry no longer listed (decided
 	// meanwhile): shown above the list, as its form is gone.
 	Stale string
-}
-
-// villageOf reads the page's village code; a malformed one is no page.
-func villageOf(q *request) (string, error) {
-	village := q.r.PathValue("village")
-	if _, err := idnum.ParseVillageCode(village); err != nil {
-		return "", fault.New(fault.NotFound, "VILLAGE_NOT_FOUND", "no village %q", village)
-	}
-	return village, nil
 }
 
 // reviewQueue lists the evidence awaiting review in the village.
