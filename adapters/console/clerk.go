@@ -678,7 +678,6 @@ func (c *Console) catalogue(q *request) error {
 var clerkMessages = map[string][2]string{
 	"clerk.nav_households":      {"农户名册", "Households"},
 	"clerk.nav_catalogue":       {"积分事项", "Points items"},
-	"clerk.nav_board":           {"公示栏", "Notice board"},
 	"clerk.households":          {"农户名册", "Households"},
 	"clerk.find":                {"查找农户", "Find a household"},
 	"clerk.find_hint":           {"填任意几项：户主姓名的一部分、组、门牌的一部分。", "Fill in any of: part of the head's name, the group, part of the house number."},

@@ -299,7 +299,6 @@ func init() {
 
 // householdMessages are the household pages' texts, merged into messages.
 var householdMessages = map[string][2]string{
-	"hh.nav":                       {"本户页面", "My pages"},
 	"hh.nav_card":                  {"成绩单", "Report card"},
 	"hh.nav_notice":                {"公示与异议", "On notice"},
 	"hh.nav_credit":                {"我的贷款", "My credit"},

@@ -18,6 +18,7 @@ var messages = map[string][2]string{
 	"nav.board":           {"公示栏", "Notice board"},
 	"nav.me":              {"我的成绩单", "My report card"},
 	"nav.household":       {"本户", "My household"},
+	"nav.site":            {"页面", "Pages"},
 	"nav.signout":         {"退出登录", "Sign out"},
 	"nav.lang":            {"English", "中文"},
 	"signin.title":        {"登录", "Sign in"},

@@ -273,7 +273,6 @@ var refusals = map[string]string{
 
 // reviewerMessages are the reviewer pages' texts, merged into messages.
 var reviewerMessages = map[string][2]string{
-	"rev.nav_board":             {"公示栏", "Notice board"},
 	"rev.nav_queue":             {"待审核", "To review"},
 	"rev.nav_objections":        {"异议处理", "Objections"},
 	"rev.nav_ranking":           {"季度排名和红黑榜", "Quarterly ranking and red/black lists"},
