@@ -81,16 +81,20 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@# The seeded demo county is built once, by the CLI without the race
 	@# detector (seconds, not minutes), and every test binary that needs it
 	@# copies it (adapters/sqlite/sqlitetest, SANZHI_TEST_TEMPLATES).
-	@# adapters/demo is sequential code whose tests seed whole counties:
-	@# they run in the second pass, without -race.
+	@# Second pass, without -race: adapters/demo (sequential code whose tests
+	@# seed whole counties) and the console's browser journeys (the work is
+	@# Chromium's, which the race detector does not see).
 	@# -parallel 6 and -p 4: tests and packages here wait on fsync and on
 	@# PostgreSQL (a database per case) as much as on the CPU; with go
 	@# test's default of one package per core, the 2 cores ran 1.5 busy.
-	@tpl=$$(mktemp -d) && trap 'rm -rf "$$tpl"' EXIT && mkdir "$$tpl/demo" && \
+	@start=$$(date +%s); tpl=$$(mktemp -d) && trap 'rm -rf "$$tpl"' EXIT && mkdir "$$tpl/demo" && \
 	  echo "==> demo county template" && \
 	  $(GO) run ./cmd/sanzhi demo seed --database "sqlite://$$tpl/demo/demo.db" >/dev/null && \
 	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -race -count=1 -p 4 -parallel 6 -timeout 30m $$($(GO) list ./... | grep -v '/adapters/demo$$') && \
-	  $(GO) test -count=1 ./adapters/demo/
+	  echo "==> without -race: adapters/demo, the console's journeys" && \
+	  $(GO) test -count=1 ./adapters/demo/ && \
+	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -count=1 -run 'Journey' ./adapters/console/ && \
+	  echo "==> make test took $$(( $$(date +%s) - start )) s"
 
 .PHONY: bench
 bench: ## run the benchmarks

@@ -17,6 +17,7 @@ import (
 // installs it, so its absence is a broken machine, not a reason to pass.
 func browser(t *testing.T) context.Context {
 	t.Helper()
+	skipUnderRace(t)
 	bin := ""
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -63,5 +64,17 @@ func shoot(t *testing.T, ctx context.Context, name string) {
 		img, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name+"-"+w+".png"), img, 0o644))
+	}
+}
+
+// skipUnderRace skips a browser journey under the race detector. A
+// journey's work is the browser's, which the detector does not see, and the
+// server side of every page has its own tests under -race; there the
+// journeys only cost minutes of CPU. `make test` runs them in its second
+// pass, without -race, where CI still fails on a missing browser.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if underRace {
+		t.Skip("browser journeys run in make test's pass without -race")
 	}
 }

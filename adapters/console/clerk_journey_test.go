@@ -20,6 +20,7 @@ import (
 // new one (after a mistake), prints its access-code slip and records
 // evidence for it. The SQLite run photographs each page into docs/console.
 func TestClerkJourney(t *testing.T) {
+	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		photos := strings.HasSuffix(t.Name(), "sqlite")

@@ -21,6 +21,7 @@ import (
 // request, then reads My credit and My data. The SQLite run photographs
 // the household's pages into docs/console.
 func TestHouseholdJourney(t *testing.T) {
+	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		b := newBank(t, e)

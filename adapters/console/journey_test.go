@@ -17,6 +17,7 @@ import (
 // TestJourneys drives the console in headless Chromium, as people use it,
 // on both stores; the SQLite run photographs each page into docs/console.
 func TestJourneys(t *testing.T) {
+	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		photos := strings.HasSuffix(t.Name(), "sqlite")

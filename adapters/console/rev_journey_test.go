@@ -19,6 +19,7 @@ import (
 // back with a reason and approves another, decides an objection and opens
 // the quarterly ranking; the SQLite run photographs the reviewer's pages.
 func TestReviewerJourney(t *testing.T) {
+	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		f := revSetup(t, e)
