@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,4 +78,35 @@ func skipUnderRace(t *testing.T) {
 	if underRace {
 		t.Skip("browser journeys run in make test's pass without -race")
 	}
+}
+
+// tab is a journey's browser tab. Each step has a timeout of its own (the
+// browser lives as long as the test); photographs are taken only in the
+// SQLite run, so that both engines do not fight over the same files.
+type tab struct {
+	t      *testing.T
+	ctx    context.Context
+	photos bool
+}
+
+func newTab(t *testing.T) *tab {
+	return &tab{t: t, ctx: browser(t), photos: strings.HasSuffix(t.Name(), "sqlite")}
+}
+
+// step runs actions, failing the test with name if one fails.
+func (b *tab) step(name string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	require.NoError(b.t, chromedp.Do(ctx, actions...), name)
+}
+
+// text returns the visible text of the first element sel matches.
+func (b *tab) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+	require.NoError(b.t, err, sel)
+	return s
 }

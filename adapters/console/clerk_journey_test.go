@@ -1,11 +1,9 @@
 package console_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -23,22 +21,8 @@ func TestClerkJourney(t *testing.T) {
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
-		photos := strings.HasSuffix(t.Name(), "sqlite")
-		ctx := browser(t)
-		step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-			t.Helper()
-			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			require.NoError(t, chromedp.Do(sctx, actions...), name)
-		}
-		text := func(sel string) string {
-			t.Helper()
-			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-			require.NoError(t, err, sel)
-			return s
-		}
+		tb := newTab(t)
+		ctx, photos, step, text := tb.ctx, tb.photos, tb.step, tb.text
 		shot := func(name string) {
 			t.Helper()
 			if photos {

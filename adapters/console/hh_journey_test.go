@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -26,22 +25,8 @@ func TestHouseholdJourney(t *testing.T) {
 		e := newEnv(t, st)
 		b := newBank(t, e)
 		req := b.request(t, e, b.officer)
-		photos := strings.HasSuffix(t.Name(), "sqlite")
-		ctx := browser(t)
-		step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-			t.Helper()
-			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			require.NoError(t, chromedp.Do(sctx, actions...), name)
-		}
-		text := func(sel string) string {
-			t.Helper()
-			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-			require.NoError(t, err, sel)
-			return s
-		}
+		tb := newTab(t)
+		ctx, photos, step, text := tb.ctx, tb.photos, tb.step, tb.text
 
 		step("sign in with the code", chromedp.EmulateViewport(360, 780), chromedp.Navigate(e.srv.URL+"/console/signin"),
 			chromedp.WaitVisible(chromedp.CSS("#code")), chromedp.SendKeys(chromedp.CSS("#code"), strings.ToLower(e.code)),

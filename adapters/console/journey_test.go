@@ -1,14 +1,11 @@
 package console_test
 
 import (
-	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
@@ -20,22 +17,8 @@ func TestJourneys(t *testing.T) {
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
-		photos := strings.HasSuffix(t.Name(), "sqlite")
-		ctx := browser(t)
-		step := func(name string, actions ...chromedp.Action[chromedp.Void]) {
-			t.Helper()
-			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			require.NoError(t, chromedp.Do(sctx, actions...), name)
-		}
-		text := func(sel string) string {
-			t.Helper()
-			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			defer cancel()
-			s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
-			require.NoError(t, err, sel)
-			return s
-		}
+		tb := newTab(t)
+		ctx, photos, step, text := tb.ctx, tb.photos, tb.step, tb.text
 
 		// The household signs in with the code on its slip, on a phone.
 		step("open sign-in", chromedp.EmulateViewport(360, 780), chromedp.Navigate(e.srv.URL+"/console/signin"),
