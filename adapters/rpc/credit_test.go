@@ -76,7 +76,6 @@ func consented(t *testing.T, e *env) (hh, principal string, line *sanzhiv1.Credi
 }
 
 func TestCredit(t *testing.T) {
-	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		t.Run("Tour", func(t *testing.T) { testCreditTour(t, e) })

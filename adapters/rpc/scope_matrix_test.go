@@ -475,7 +475,6 @@ func methodDescriptor(full string) (protoreflect.MethodDescriptor, error) {
 }
 
 func TestScopeMatrix(t *testing.T) {
-	t.Parallel()
 	// Every method the policy binds is in the matrix (the floors are the
 	// bench binary's, not the product's).
 	covered := map[string]bool{}

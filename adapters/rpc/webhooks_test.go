@@ -122,7 +122,6 @@ func (f *webhookFixture) deadLetter(t testing.TB, e *env) string {
 }
 
 func TestWebhookService(t *testing.T) {
-	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		f := newWebhookFixture(t, e)
@@ -211,7 +210,6 @@ func TestWebhookService(t *testing.T) {
 }
 
 func TestWebhooksWithoutDispatcher(t *testing.T) {
-	t.Parallel()
 	_, err := rpc.NewWebhooks(nil).GetWebhook(context.Background(), &sanzhiv1.GetWebhookRequest{Name: "banks/b/webhook"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "does not deliver webhooks")

@@ -69,7 +69,6 @@ func requireTooLarge(t *testing.T, resp *http.Response, body string) {
 // byte of it is needed; sent chunked, the server stops reading at the cap
 // and the process allocates a few MiB, not hundreds.
 func TestBodyCapBeforeAuthentication(t *testing.T) {
-	t.Parallel()
 	srv := start(t, Config{Database: sqliteURL(t)})
 	const path = "/v1/villages/330483102201/households?requestId=r1"
 
@@ -129,7 +128,6 @@ func TestBodyCapBeforeAuthentication(t *testing.T) {
 // TestSlowLorisHeaderCut: a client trickling its request headers is cut
 // off at ReadHeaderTimeout, however steadily it trickles.
 func TestSlowLorisHeaderCut(t *testing.T) {
-	t.Parallel()
 	srv := start(t, Config{Database: sqliteURL(t), Limits: Limits{HTTPReadHeaderTimeout: 300 * time.Millisecond}})
 	conn, err := net.Dial("tcp", srv.addrs.HTTP)
 	require.NoError(t, err)
@@ -156,7 +154,6 @@ func TestSlowLorisHeaderCut(t *testing.T) {
 // can reach needs --insecure-allow-plaintext, and the message says what
 // to do.
 func TestPlaintextOffLoopbackRefused(t *testing.T) {
-	t.Parallel()
 	log := slog.New(slog.DiscardHandler)
 	for _, cfg := range []Config{
 		{GRPCAddr: "0.0.0.0:0", Database: sqliteURL(t)},
@@ -180,7 +177,6 @@ func TestPlaintextOffLoopbackRefused(t *testing.T) {
 // with UNAVAILABLE SERVER_SHUTTING_DOWN as soon as shutdown starts, so
 // shutdown takes well under its grace period.
 func TestWatchEndsAtShutdown(t *testing.T) {
-	t.Parallel()
 	db := sqliteURL(t)
 	const grace = 10 * time.Second
 	srv := start(t, Config{Database: db, ShutdownGrace: grace,
@@ -257,7 +253,6 @@ func TestWatchEndsAtShutdown(t *testing.T) {
 // the cap is RESOURCE_EXHAUSTED unread; the rate limits reach HTTP
 // callers as 429 with RetryInfo and ErrorInfo RATE_LIMITED.
 func TestServerLimits(t *testing.T) {
-	t.Parallel()
 	db := sqliteURL(t)
 	srv := start(t, Config{Database: db, Limits: Limits{MaxRequestBytes: 64 << 10,
 		Rate: rpc.RateLimits{PerPrincipal: 1, Burst: 2}}})

@@ -36,7 +36,6 @@ import (
 // STORE_UNAVAILABLE, over gRPC and HTTP, health turns NOT_SERVING, and
 // once the database is back health is SERVING and calls succeed.
 func TestDatabaseOutage(t *testing.T) {
-	t.Parallel()
 	t.Run("backends terminated", func(t *testing.T) {
 		dbURL := pgtest.NewURL(t)
 		name := databaseName(t, dbURL)
