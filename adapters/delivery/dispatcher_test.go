@@ -567,9 +567,10 @@ func testLease(t *testing.T, st *sqlstore.Store) {
 	// A crashed instance's lease, running for a while yet.
 	var claimed bool
 	now := time.Now()
+	const lease = 2 * time.Second
 	err := st.Webhooks().Write(context.Background(), func(tx delivery.Writer) error {
 		var err error
-		claimed, err = tx.ClaimEndpoint(context.Background(), bank, "crashed", now, now.Add(700*time.Millisecond))
+		claimed, err = tx.ClaimEndpoint(context.Background(), bank, "crashed", now, now.Add(lease))
 		return err
 	})
 	require.NoError(t, err)
@@ -579,7 +580,15 @@ func testLease(t *testing.T, st *sqlstore.Store) {
 	run(t, a)
 	run(t, b)
 	time.Sleep(300 * time.Millisecond)
-	assert.Empty(t, r.snapshot(), "nothing while another instance holds the lease")
+	got := r.snapshot()
+	// What arrived was read before the check; it counts only while the
+	// lease surely held (a loaded machine can take the whole lease to get
+	// here, and then the takeover below is what happens).
+	if time.Since(now) < lease-100*time.Millisecond {
+		assert.Empty(t, got, "nothing while another instance holds the lease")
+	} else {
+		t.Logf("the lease ran out before the check (%s): only the takeover is checked", time.Since(now))
+	}
 
 	require.Eventually(t, func() bool { return len(r.accepted()) == 20 }, 15*time.Second, 10*time.Millisecond)
 	appendEvents(t, st, seq(21, 30)...)
