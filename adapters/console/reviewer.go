@@ -12,6 +12,18 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
+// listingRows is what the rev_listing template reads: the language, the
+// table's id and its rows (the 红榜 and the 黑榜 share it).
+type listingRows struct {
+	L    lang
+	ID   string
+	Rows any
+}
+
+func init() {
+	funcs["listing"] = func(l lang, id string, rows any) listingRows { return listingRows{L: l, ID: id, Rows: rows} }
+}
+
 // reviewerRoutes registers the reviewer pages (see routes).
 func (c *Console) reviewerRoutes() {
 	c.page("GET "+Prefix+"villages/{village}/review", false, c.reviewQueue)

@@ -3,9 +3,11 @@ package demo
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/access/signin"
+	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/resource"
 )
 
@@ -30,7 +32,6 @@ type Logins struct {
 func SignIns(ctx context.Context, svc *signin.Service, res Result) (Logins, error) {
 	var out Logins
 	op := &access.Principal{ID: operatorName, Name: operatorName, Role: access.Operator, Demo: true}
-	var clerk *access.Principal
 	var hh *Principal
 	for i := range res.Principals {
 		p := &res.Principals[i]
@@ -53,20 +54,28 @@ func SignIns(ctx context.Context, svc *signin.Service, res Result) (Logins, erro
 	if hh == nil || hh.Scope.Household == "" {
 		return out, nil
 	}
+	// The code is issued by the clerk of the household's village.
+	var clerk *access.Principal
 	village := ""
 	for _, v := range res.Villages {
-		for i := range res.Principals {
-			p := &res.Principals[i]
-			if p.Role == access.VillageClerk && len(p.Scope.Villages) == 1 && p.Scope.Villages[0] == v.Code && village == "" {
-				if err := svc.HouseholdIn(ctx, v.Code, hh.Scope.Household); err == nil {
-					village = v.Code
-					clerk = &access.Principal{ID: p.ID, Name: p.Name, Role: p.Role, Scope: p.Scope, Demo: true}
-				}
-			}
+		err := svc.HouseholdIn(ctx, v.Code, hh.Scope.Household)
+		if err == nil {
+			village = v.Code
+			break
+		}
+		if !fault.Is(err, fault.NotFound) {
+			return out, err
+		}
+	}
+	for i := range res.Principals {
+		p := &res.Principals[i]
+		if village != "" && p.Role == access.VillageClerk && slices.Contains(p.Scope.Villages, village) {
+			clerk = &access.Principal{ID: p.ID, Name: p.Name, Role: p.Role, Scope: p.Scope, Demo: true}
+			break
 		}
 	}
 	if clerk == nil {
-		return out, fmt.Errorf("the demo household %s is in no demo village", hh.Scope.Household)
+		return out, fmt.Errorf("the demo household %s is in no demo village with a clerk", hh.Scope.Household)
 	}
 	code, _, err := svc.IssueCode(ctx, clerk, village, hh.Scope.Household)
 	if err != nil {
