@@ -21,6 +21,7 @@ import (
 // principal). The rewrite may hide the rows from their household, but
 // never show them to the other one, and verify names the leaf and column.
 func TestAuditColumnRewrite(t *testing.T) {
+	t.Parallel()
 	storetest.IntruderBackends(t, func(t *testing.T, b storetest.Intruder) {
 		st := b.Store
 		e := newEnv(t, st)

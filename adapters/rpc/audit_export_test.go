@@ -42,6 +42,7 @@ func readExport(ctx context.Context, e *env, req *sanzhiv1.ExportEntriesRequest)
 }
 
 func TestAuditExportEntries(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		for range 3 {

@@ -20,6 +20,7 @@ import (
 )
 
 func TestAudit(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		t.Run("EveryWriteLeavesOneEntry", func(t *testing.T) { testEveryWriteLeavesOneEntry(t, e) })

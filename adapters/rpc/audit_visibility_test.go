@@ -44,6 +44,7 @@ func listAll(t *testing.T, e *env, ctx context.Context, pageSize int32, req *san
 // the query (so pages are full and paging is exact) and, for GetEntry, as
 // NOT_FOUND (so an entry one may not read is indistinguishable from none).
 func TestAuditVisibility(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		e.noonTomorrow()

@@ -11,6 +11,7 @@ import (
 )
 
 func TestKeyCacheExpiresAndStaysBounded(t *testing.T) {
+	t.Parallel()
 	c := newKeyCache(5*time.Second, 2)
 	now := time.Date(2026, 11, 24, 8, 0, 0, 0, time.UTC)
 	p := &access.Principal{Name: "a"}

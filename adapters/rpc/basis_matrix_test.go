@@ -96,6 +96,7 @@ var basisPaths = []basisPath{
 }
 
 func TestLawfulBasisMatrix(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		households := map[basisState]string{}

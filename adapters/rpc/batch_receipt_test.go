@@ -31,6 +31,7 @@ import (
 // does, and the decision replays IDENTICAL to the output hash the leaf
 // binds.
 func TestBatchDecisionReceipts(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		ctx := context.Background()

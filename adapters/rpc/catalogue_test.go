@@ -82,6 +82,7 @@ func placeOf(t testing.TB, doc, s string, nth int, token string) string {
 }
 
 func TestCatalogues(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		// The county base every test builds on: uploaded by one operator,

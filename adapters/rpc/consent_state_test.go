@@ -17,6 +17,7 @@ import (
 // with its own credential, or a clerk of the household's village
 // countersigns having seen the signed form (whose hash must match).
 func TestBankRecordedConsent(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		hh, hhP := newHousehold(t, e, villageA, true)
@@ -148,6 +149,7 @@ func TestBankRecordedConsent(t *testing.T) {
 // TestOverrideUpholdDropsProposal: the checker's "no" is upholding the
 // decision; the proposal never takes effect.
 func TestOverrideUpholdDropsProposal(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		hh, hhP, line := consented(t, e)

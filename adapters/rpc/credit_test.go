@@ -76,6 +76,7 @@ func consented(t *testing.T, e *env) (hh, principal string, line *sanzhiv1.Credi
 }
 
 func TestCredit(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		t.Run("Tour", func(t *testing.T) { testCreditTour(t, e) })
@@ -651,7 +652,7 @@ func testCreditWatch(t *testing.T, e *env) {
 	}
 	last := all[len(all)-1]
 	// Resume from the last seq: only what comes after.
-	ctx, cancel := context.WithTimeout(e.as("officer"), 5*time.Second)
+	ctx, cancel := context.WithTimeout(e.as("officer"), 30*time.Second)
 	defer cancel()
 	stream, err := e.credit.WatchCreditLines(ctx, &sanzhiv1.WatchCreditLinesRequest{Bank: bankName, AfterSeq: last.Seq})
 	require.NoError(t, err)

@@ -34,6 +34,7 @@ func (bytesCodec) Name() string { return "proto" }
 // naming the field (nested or repeated ones too), never INTERNAL "failed
 // to unmarshal"; nothing is written.
 func TestUndecodableRequest(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		valid := &sanzhiv1.CreateHouseholdRequest{Parent: "villages/" + villageA, RequestId: "r1",

@@ -46,6 +46,7 @@ func revokeAll(t *testing.T, e *env, hh, hhP string) {
 // black-listed. The bank's stream must not tell it the limit, the reason
 // or who: only that its line changed status.
 func TestFreezeEventWithoutLawfulBasis(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		hh, hhP, line := consented(t, e)
@@ -114,6 +115,7 @@ func TestFreezeEventWithoutLawfulBasis(t *testing.T) {
 // whole and is a query record; a household that revoked its consent but
 // owes the bank money is still monitored (contract basis, post-loan only).
 func TestEventDeliveriesAreQueryRecords(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		hh, hhP, line := consented(t, e)

@@ -23,6 +23,7 @@ import (
 // record, no balance moves. Each case names the code, and the violated
 // field or the ErrorInfo reason.
 func TestEvidenceBadInput(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		e.noonTomorrow()

@@ -123,6 +123,7 @@ func quarterOf(d string) string {
 }
 
 func TestEvidence(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		e.noonTomorrow()

@@ -34,6 +34,7 @@ func idDisguises(t *testing.T) map[string]string {
 // INVALID_ARGUMENT naming the field, and writes nothing: the text would
 // otherwise be kept verbatim in the permanent audit log.
 func TestFreeTextRefusesIDNumbers(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		e.noonTomorrow()

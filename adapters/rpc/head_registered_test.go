@@ -18,6 +18,7 @@ import (
 // person is registered, not where, not as which household. In the clerk's
 // own villages the answer names the household, which the clerk may read.
 func TestHeadRegisteredElsewhereIsNotRevealed(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		e.addPrincipal(t, "clerk-ab", access.VillageClerk, access.Scope{Villages: []string{villageA, villageB}}, false)

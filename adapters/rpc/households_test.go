@@ -52,6 +52,7 @@ func validCreate(t testing.TB, village string) *sanzhiv1.CreateHouseholdRequest 
 }
 
 func TestHouseholds(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		t.Run("HappyPath", func(t *testing.T) { testHappyPath(t, e) })

@@ -94,6 +94,7 @@ func requireRateLimited(t *testing.T, err error, limit string) time.Duration {
 }
 
 func TestRateLimitPerPrincipal(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		clk := &fixedClock{t: time.Now()}
@@ -118,6 +119,7 @@ func TestRateLimitPerPrincipal(t *testing.T) {
 // peer's bucket; once it is empty the peer's requests are refused before
 // any key is looked up, valid keys included, until it refills.
 func TestRateLimitUnauthenticatedPerPeer(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		clk := &fixedClock{t: time.Now()}
@@ -146,6 +148,7 @@ func TestRateLimitUnauthenticatedPerPeer(t *testing.T) {
 }
 
 func TestRateLimitOff(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		audit, _ := limitedAudit(t, e, rpc.RateLimits{Off: true, PerPrincipal: 1, Burst: 1}, &fixedClock{t: time.Now()})
@@ -181,6 +184,7 @@ func openWatch(t *testing.T, e *env, who, bank string) (context.CancelFunc, erro
 // RESOURCE_EXHAUSTED with ErrorInfo, other banks and regulators are not
 // affected, and closing one frees its slot.
 func TestWatchStreamCapPerBank(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		var first context.CancelFunc

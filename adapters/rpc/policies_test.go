@@ -27,6 +27,7 @@ func policyDoc(t testing.TB, n int) string {
 }
 
 func TestPolicyLifecycle(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		const product = "banks/tongxiang-rcb/products/sanzhi-xindai"
@@ -95,6 +96,7 @@ func TestPolicyLifecycle(t *testing.T) {
 // SimulatePolicy runs a stored draft over the households against the
 // active version and changes nothing but the audit log.
 func TestSimulatePolicy(t *testing.T) {
+	// Not parallel: simrun runs one simulation per bank per process.
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		e.noonTomorrow()

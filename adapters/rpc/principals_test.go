@@ -21,6 +21,7 @@ import (
 // one audit entry (who, which principal, its role and scope; never the key
 // or its hash); only an operator may do any of them.
 func TestPrincipalChangesAreAudited(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		ctx := context.Background()

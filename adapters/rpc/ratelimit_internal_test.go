@@ -16,6 +16,7 @@ import (
 // from this host (the gateway dialling its own listener), and then only
 // its last entry, the address the gateway itself saw.
 func TestPeerKey(t *testing.T) {
+	t.Parallel()
 	tcp := func(ip string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: 40000} }
 	ctx := func(remote, local net.Addr, xff ...string) context.Context {
 		c := peer.NewContext(context.Background(), &peer.Peer{Addr: remote, LocalAddr: local})
@@ -38,6 +39,7 @@ func TestPeerKey(t *testing.T) {
 }
 
 func TestBucketsStayBounded(t *testing.T) {
+	t.Parallel()
 	bs := newBuckets(1, 2)
 	now := time.Date(2026, 12, 4, 8, 0, 0, 0, time.UTC)
 	for i := range maxBuckets {

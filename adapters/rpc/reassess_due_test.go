@@ -17,6 +17,7 @@ import (
 // once; every marked household is assessed exactly once, and its mark is
 // gone only with its assessment.
 func TestTwoReassessorsDoNotDoubleAssess(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		ctx := context.Background()

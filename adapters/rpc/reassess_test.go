@@ -27,6 +27,7 @@ import (
 // run stopped between pages or in the middle of one resumes from its
 // cursor without assessing anyone twice, and progress is reported.
 func TestReassessRun(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		ctx := context.Background()

@@ -67,6 +67,7 @@ func independentCheck(t *testing.T, receiptJSON, vkey, origin string) map[string
 }
 
 func TestDecisionReceipt(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		ctx := context.Background()

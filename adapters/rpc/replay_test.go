@@ -67,6 +67,7 @@ func seedReplay(t *testing.T, e *env) replayWorld {
 }
 
 func TestReplayDecision(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := lendingEnv(t, st)
 		ctx := context.Background()

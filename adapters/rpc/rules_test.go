@@ -29,6 +29,7 @@ func hasHan(s string) bool {
 // in English and in zh-CN that does not read as code. A new rule kind or
 // pattern in a proto fails here until it is described.
 func TestEveryRuleHasASentence(t *testing.T) {
+	t.Parallel()
 	seen := map[string]int{}
 	var walk func(md protoreflect.MessageDescriptor)
 	walk = func(md protoreflect.MessageDescriptor) {
@@ -76,6 +77,7 @@ func TestEveryRuleHasASentence(t *testing.T) {
 // TestUnknownRuleIsRefused shows the table test has teeth: a rule id or a
 // pattern without a sentence is reported as missing.
 func TestUnknownRuleIsRefused(t *testing.T) {
+	t.Parallel()
 	_, ok := describe("string.email", nil, protoreflect.Value{})
 	assert.False(t, ok)
 	fr := &validate.FieldRules{Type: &validate.FieldRules_String_{String_: &validate.StringRules{Pattern: proto.String(`^x+$`)}}}
@@ -88,6 +90,7 @@ func TestUnknownRuleIsRefused(t *testing.T) {
 // TestValidationSentences: what a clerk reads for real violations, in
 // both languages, with the rule id as the reason.
 func TestValidationSentences(t *testing.T) {
+	t.Parallel()
 	v, err := NewValidator()
 	require.NoError(t, err)
 	err = v.Validate(&sanzhiv1.CreateHouseholdRequest{Parent: "村/1", RequestId: "r", Household: &sanzhiv1.Household{

@@ -66,7 +66,7 @@ func newWebhookFixture(t testing.TB, e *env) *webhookFixture {
 	kr, err := pii.NewKeyring(secret, "k1", key)
 	require.NoError(t, err)
 	d := delivery.New(e.st.Webhooks(), kr, delivery.Config{
-		Poll: 20 * time.Millisecond, Timeout: time.Second, MaxAttempts: 2,
+		Poll: 20 * time.Millisecond, Timeout: 10 * time.Second, MaxAttempts: 2,
 		Backoff:             func(int) time.Duration { return 10 * time.Millisecond },
 		AllowPrivateTargets: true, // the receiver is an httptest server on loopback
 	})
@@ -116,12 +116,13 @@ func (f *webhookFixture) deadLetter(t testing.TB, e *env) string {
 		}
 		name = resp.DeadLetters[0].Name
 		return true
-	}, 10*time.Second, 10*time.Millisecond)
+	}, 30*time.Second, 10*time.Millisecond)
 	f.refuse.Store(false)
 	return name
 }
 
 func TestWebhookService(t *testing.T) {
+	t.Parallel()
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		f := newWebhookFixture(t, e)
@@ -210,6 +211,7 @@ func TestWebhookService(t *testing.T) {
 }
 
 func TestWebhooksWithoutDispatcher(t *testing.T) {
+	t.Parallel()
 	_, err := rpc.NewWebhooks(nil).GetWebhook(context.Background(), &sanzhiv1.GetWebhookRequest{Name: "banks/b/webhook"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "does not deliver webhooks")

@@ -51,6 +51,7 @@ type badCase struct {
 // must answer the expected code with ErrorInfo (and a BadRequest naming
 // the field), no Go-internal text, and change no row of any table.
 func TestBadInputMatrix(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []struct {
 		name string
 		url  func(t *testing.T) string

@@ -18,6 +18,7 @@ import (
 // TestAuditExportOverHTTP: the gateway route streams one JSON object per
 // chunk; their data, concatenated, is an export verify-export accepts.
 func TestAuditExportOverHTTP(t *testing.T) {
+	t.Parallel()
 	srv := start(t, Config{Database: demoURL(t), Demo: true})
 	base := "http://" + srv.addrs.HTTP
 	const reg = "sz_demo_regulator"

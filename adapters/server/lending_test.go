@@ -50,6 +50,7 @@ func httpJSON(t *testing.T, base, key, method, path, body string, out any) int {
 // (amounts as strings), and receives a signed webhook when a black-list
 // entry posted by the village freezes the line.
 func TestBankTourOverHTTP(t *testing.T) {
+	t.Parallel()
 	// The bank's receiver: verify first, then keep the event.
 	var mu sync.Mutex
 	var got []map[string]any

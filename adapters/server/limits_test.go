@@ -69,6 +69,7 @@ func requireTooLarge(t *testing.T, resp *http.Response, body string) {
 // byte of it is needed; sent chunked, the server stops reading at the cap
 // and the process allocates a few MiB, not hundreds.
 func TestBodyCapBeforeAuthentication(t *testing.T) {
+	// Not parallel: it measures the whole process's allocations.
 	srv := start(t, Config{Database: sqliteURL(t)})
 	const path = "/v1/villages/330483102201/households?requestId=r1"
 
@@ -154,6 +155,7 @@ func TestSlowLorisHeaderCut(t *testing.T) {
 // can reach needs --insecure-allow-plaintext, and the message says what
 // to do.
 func TestPlaintextOffLoopbackRefused(t *testing.T) {
+	t.Parallel()
 	log := slog.New(slog.DiscardHandler)
 	for _, cfg := range []Config{
 		{GRPCAddr: "0.0.0.0:0", Database: sqliteURL(t)},
@@ -253,6 +255,7 @@ func TestWatchEndsAtShutdown(t *testing.T) {
 // the cap is RESOURCE_EXHAUSTED unread; the rate limits reach HTTP
 // callers as 429 with RetryInfo and ErrorInfo RATE_LIMITED.
 func TestServerLimits(t *testing.T) {
+	t.Parallel()
 	db := sqliteURL(t)
 	srv := start(t, Config{Database: db, Limits: Limits{MaxRequestBytes: 64 << 10,
 		Rate: rpc.RateLimits{PerPrincipal: 1, Burst: 2}}})

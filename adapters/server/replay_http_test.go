@@ -15,6 +15,7 @@ import (
 // The decision replay and receipt calls over HTTP, as a bank makes them
 // (BANK-INTEGRATION.md): the routes, the JSON names and the receipt.
 func TestDecisionReplayOverHTTP(t *testing.T) {
+	t.Parallel()
 	srv := start(t, Config{Database: demoURL(t), Demo: true})
 	base := "http://" + srv.addrs.HTTP
 	const (

@@ -149,6 +149,7 @@ func validID(t *testing.T) string {
 // gRPC and read back over HTTP, OpenAPI, logs free of the raw 身份证号,
 // and a clean shutdown.
 func TestServeTCP(t *testing.T) {
+	t.Parallel()
 	for _, backend := range []struct {
 		name string
 		url  func(t *testing.T) string
@@ -249,6 +250,7 @@ func listServices(t *testing.T, conn *grpc.ClientConn) []string {
 // registers: a method the table does not know would be denied to everyone,
 // so forgetting one is a test failure, not a silent outage.
 func TestEveryMethodIsInTheAuthorisationTable(t *testing.T) {
+	t.Parallel()
 	gs := grpc.NewServer()
 	registerServices(gs, &app.App{}, rpc.Serving{})
 	// The floors are in the API but served only by a bench build with
@@ -272,6 +274,7 @@ func TestEveryMethodIsInTheAuthorisationTable(t *testing.T) {
 }
 
 func TestRefusesToStart(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	keyFile := filepath.Join(t.TempDir(), "k")
@@ -313,6 +316,7 @@ func TestRefusesToStart(t *testing.T) {
 }
 
 func TestDemoModeGeneratesKeyAndSeeds(t *testing.T) {
+	t.Parallel()
 	// The database and its key were made by a demo-mode server on an empty
 	// path (demoURL's template; the copy keeps the files' modes); this one
 	// starts on them again and finds the county present.

@@ -82,6 +82,7 @@ func writeFile(t *testing.T, dir, name string, b []byte) string {
 // certificate identifies a bank principal by common name; a certificate
 // naming a non-bank principal, or from another CA, identifies no one.
 func TestMutualTLS(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	ca := newCA(t)
 	srvCert, srvKey := ca.issue(t, "sanzhid", true)
