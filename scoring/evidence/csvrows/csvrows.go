@@ -379,6 +379,15 @@ var headerKey = func() map[string]string {
 	return m
 }()
 
+// ColumnLabel returns how a column is headed in lang: its Chinese header,
+// or in English its canonical name ("" stays "").
+func ColumnLabel(key, lang string) string {
+	if key == "" || isEnglish(lang) {
+		return key
+	}
+	return zhLabel(key)
+}
+
 func zhLabel(key string) string {
 	for _, c := range columns {
 		if c.key == key {
