@@ -56,6 +56,10 @@ type Console struct {
 	opts  Options
 	pages map[string]*template.Template
 	mux   *http.ServeMux
+	// uploads are the pages taking a file (see upload).
+	uploads map[string]upload
+	// pending keeps checked evidence files for their import.
+	pending pending
 }
 
 // New returns the console over the services of a; people sign in through
@@ -64,7 +68,8 @@ func New(a *app.App, opts Options) (*Console, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	c := &Console{app: a, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux()}
+	c := &Console{app: a, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
+		uploads: map[string]upload{}, pending: pending{m: map[string]*checked{}}}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, err
@@ -179,6 +184,17 @@ func (c *Console) page(pattern string, public bool, h handler) {
 			// browser in to an account of its choosing.
 			q.csrf = c.preSession(w, r)
 		}
+		if u, ok := c.uploads[pattern]; ok && r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, u.limit)
+			if err := r.ParseMultipartForm(u.limit); err != nil {
+				// Too big, or not a form: nothing of it was read (its
+				// token neither) and nothing is written; the page says why.
+				if err := u.refused(q, err); err != nil {
+					c.fail(q, err)
+				}
+				return
+			}
+		}
 		if r.Method == http.MethodPost {
 			// Every form carries its token.
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(q.csrf)) != 1 {
@@ -194,6 +210,21 @@ func (c *Console) page(pattern string, public bool, h handler) {
 			c.fail(q, err)
 		}
 	})
+}
+
+// upload is a page taking a file: its body is bounded by limit before
+// anything of it (the CSRF token included) is read, and refused renders
+// the page when the body cannot be read; it must write nothing.
+type upload struct {
+	limit   int64
+	refused func(q *request, err error) error
+}
+
+// upload registers a signed-in page taking a multipart form of at most
+// limit bytes.
+func (c *Console) upload(pattern string, limit int64, h handler, refused func(*request, error) error) {
+	c.uploads[pattern] = upload{limit: limit, refused: refused}
+	c.page(pattern, false, h)
 }
 
 // authorise asks the one policy, as the gRPC chain does for an RPC.

@@ -24,6 +24,7 @@ func (c *Console) routes() {
 	c.page("GET "+Prefix+"villages/{village}/board", false, c.board)
 	c.householdRoutes()
 	c.clerkRoutes()
+	c.importRoutes()
 	c.reviewerRoutes()
 }
 

@@ -14,7 +14,11 @@
 // case-insensitively after trimming spaces, in Chinese or English, in any
 // order:
 //
-//	户编号   household        required  household UUID, or villages/{village}/households/{uuid}
+//	户编号   household        see below household UUID, or villages/{village}/households/{uuid}
+//	身份证号 id_number        see below the head of household's 身份证号
+//	户主姓名 head_name        see below the head's name, as registered
+//	组       group            see below the villagers' group, 1..99 ("3" or "3组")
+//	门牌     address          optional  the 门牌 as registered
 //	事项代码 item_code        required  catalogue item code
 //	发生日期 occurred_on      required  2024-03-05, 2024/3/5, 2024.3.5 or 2024年3月5日
 //	数量     quantity         optional  whole number 1..1000, default 1
@@ -24,6 +28,15 @@
 //	证明人   witness          optional  at most 100 characters
 //	系统来源 system_source    optional  at most 100 characters
 //	编号     request_id       optional  unique within the file; derived from the row when blank
+//
+// Each row names its household one way: by 户编号 (what the CLI has always
+// read), or — in the words of the village — by the head's 身份证号, or by
+// the head's name and group (and 门牌, when two heads of one group share a
+// name). The header must carry at least one of these ways. A row that gives
+// a 户编号 uses it and ignores the other ways. Matching words to a household
+// needs the register: ReadResolving takes a Resolver that does it (the
+// application layer's, over the store); Read has none and reports such rows
+// as NotResolved.
 //
 // Files may be UTF-8 (with or without a byte order mark) or GBK/GB18030,
 // which is what Excel writes for "CSV (逗号分隔)" on a Chinese Windows.
@@ -46,6 +59,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -110,6 +124,22 @@ const (
 	// DuplicateRequestID: the same request id is on several rows; all of
 	// them are left out. OtherRow is another row carrying it.
 	DuplicateRequestID Reason = "duplicate_request_id"
+	// MissingHousehold: the row names its household no way at all.
+	MissingHousehold Reason = "missing_household"
+	// BadIDNumber: the 身份证号 cell is not a valid 18-character number
+	// (Value masked).
+	BadIDNumber Reason = "bad_id_number"
+	// BadGroup: the group is not a whole number 1..99.
+	BadGroup Reason = "bad_group"
+	// NoSuchHousehold: the village has no household that the row's
+	// 身份证号, or name, group and 门牌, name.
+	NoSuchHousehold Reason = "no_such_household"
+	// AmbiguousHousehold: Got households of the village match the head's
+	// name, group and 门牌; the row must say which (its 身份证号 or 门牌).
+	AmbiguousHousehold Reason = "ambiguous_household"
+	// NotResolved: the row names its household by 身份证号 or name, and
+	// the reader was given no Resolver (the CLI needs the 户编号).
+	NotResolved Reason = "not_resolved"
 	// ContainsIDNumber: a free-text cell holds what is evidently an
 	// 18-character 身份证号 (its check digit is right). ID numbers must not
 	// be stored in notes.
@@ -135,6 +165,9 @@ const (
 	DuplicateColumn Reason = "duplicate_column"
 	// MissingColumn: a required column is not in the header.
 	MissingColumn Reason = "missing_column"
+	// NoHouseholdColumn: the header names households no way: none of
+	// 户编号, 身份证号, or 户主姓名 with 组.
+	NoHouseholdColumn Reason = "no_household_column"
 	// MalformedCSV: quotes that do not pair up; Line is the line of the
 	// file where reading failed, Detail the parser's message.
 	MalformedCSV Reason = "malformed_csv"
@@ -180,7 +213,41 @@ type Row struct {
 	// DerivedID is true when Input.RequestID was derived from the row's
 	// content rather than read from the request_id column.
 	DerivedID bool
+	// Ref is how the row named its household when it gave no 户编号
+	// (Input.Parent is then what the Resolver matched); nil otherwise.
+	Ref *HouseholdRef
 }
+
+// HouseholdRef is a household named in the words of the village: the
+// head's 身份证号, or the head's name and group and, when given, 门牌.
+type HouseholdRef struct {
+	// IDNumber is the head's 身份证号 (zero when the row names the head
+	// instead); it prints masked.
+	IDNumber idnum.PersonID
+	HeadName string
+	Group    int32
+	Address  string // "" matches any 门牌
+}
+
+// Masked returns the reference as it may be shown: the 身份证号 masked.
+func (r HouseholdRef) Masked() string {
+	if !r.IDNumber.IsZero() {
+		return r.IDNumber.Masked()
+	}
+	return fmt.Sprintf("%s/%d/%s", r.HeadName, r.Group, r.Address)
+}
+
+// Match is what a Resolver found for one reference: the household's
+// resource name when exactly one matched, else how many did (0 or more
+// than 1).
+type Match struct {
+	Parent string
+	Found  int
+}
+
+// A Resolver finds the households refs name, one Match per ref in order.
+// Its error stops the read (a store that failed, not a row's problem).
+type Resolver func(refs []HouseholdRef) ([]Match, error)
 
 // File is what Read found.
 type File struct {
@@ -261,11 +328,16 @@ const (
 	colWitness      = "witness"
 	colSystemSource = "system_source"
 	colRequestID    = "request_id"
+	colIDNumber     = "id_number"
+	colHeadName     = "head_name"
+	colGroup        = "group"
+	colAddress      = "address"
 )
 
-// columns in template order.
+// columns in template order. The household is required one of several
+// ways (see parseHeader), so none of its columns is required alone.
 var columns = []column{
-	{colHousehold, "户编号", true},
+	{colHousehold, "户编号", false},
 	{colItemCode, "事项代码", true},
 	{colOccurredOn, "发生日期", true},
 	{colQuantity, "数量", false},
@@ -275,7 +347,24 @@ var columns = []column{
 	{colWitness, "证明人", false},
 	{colSystemSource, "系统来源", false},
 	{colRequestID, "编号", false},
+	{colIDNumber, "身份证号", false},
+	{colHeadName, "户主姓名", false},
+	{colGroup, "组", false},
+	{colAddress, "门牌", false},
 }
+
+// aliases are other headers clerks write for the same columns.
+var aliases = map[string]string{
+	"户主身份证号": colIDNumber, "户主": colHeadName, "村民小组": colGroup, "门牌号": colAddress,
+}
+
+// legacyTemplate is the CLI's template: households by 户编号.
+var legacyTemplate = []string{colHousehold, colItemCode, colOccurredOn, colQuantity, colNote, colPhoto,
+	colDocument, colWitness, colSystemSource, colRequestID}
+
+// wordsTemplate is the console's: households in the village's words.
+var wordsTemplate = []string{colIDNumber, colHeadName, colGroup, colAddress, colItemCode, colOccurredOn,
+	colQuantity, colNote, colWitness, colRequestID}
 
 // headerKey maps a header cell (lower-cased) to its canonical name.
 var headerKey = func() map[string]string {
@@ -284,8 +373,20 @@ var headerKey = func() map[string]string {
 		m[c.key] = c.key
 		m[strings.ToLower(c.zh)] = c.key
 	}
+	for a, key := range aliases {
+		m[a] = key
+	}
 	return m
 }()
+
+// ColumnLabel returns how a column is headed in lang: its Chinese header,
+// or in English its canonical name ("" stays "").
+func ColumnLabel(key, lang string) string {
+	if key == "" || isEnglish(lang) {
+		return key
+	}
+	return zhLabel(key)
+}
 
 func zhLabel(key string) string {
 	for _, c := range columns {
@@ -298,16 +399,23 @@ func zhLabel(key string) string {
 
 // Template returns a header-only CSV, UTF-8 with a byte order mark so that
 // Excel opens it as UTF-8, with Chinese headers unless lang is English.
-func Template(lang string) []byte {
+// Households are named by 户编号 (the CLI's form).
+func Template(lang string) []byte { return template(lang, legacyTemplate) }
+
+// WordsTemplate is Template with households named in the village's words
+// (身份证号, or 户主姓名, 组 and 门牌) instead of by 户编号: the console's.
+func WordsTemplate(lang string) []byte { return template(lang, wordsTemplate) }
+
+func template(lang string, keys []string) []byte {
 	var b bytes.Buffer
 	b.WriteString("\uFEFF")
 	w := csv.NewWriter(&b)
 	w.UseCRLF = true
-	head := make([]string, len(columns))
-	for i, c := range columns {
-		head[i] = c.zh
+	head := make([]string, len(keys))
+	for i, k := range keys {
+		head[i] = zhLabel(k)
 		if isEnglish(lang) {
-			head[i] = c.key
+			head[i] = k
 		}
 	}
 	_ = w.Write(head) // a bytes.Buffer does not fail
@@ -329,6 +437,17 @@ func Template(lang string) []byte {
 // Read reads all of r into memory; callers taking uploads should bound it
 // (io.LimitReader).
 func Read(r io.Reader, village string, maxRows int) (*File, error) {
+	return ReadResolving(r, village, maxRows, nil)
+}
+
+// ReadResolving is Read with households named in words (身份证号, or name,
+// group and 门牌) matched by resolve: a row whose words match no household
+// is NoSuchHousehold, one matching several AmbiguousHousehold. resolve is
+// called once, with every such row's reference, before request ids are
+// derived (a derived id covers the matched household, as it covers a
+// 户编号, so the same act imports once however its row names the
+// household). A nil resolve leaves such rows NotResolved.
+func ReadResolving(r io.Reader, village string, maxRows int, resolve Resolver) (*File, error) {
 	if _, err := idnum.ParseVillageCode(village); err != nil {
 		return nil, fatal(Problem{Reason: BadVillage, Value: mask(village), Detail: err.Error()})
 	}
@@ -388,13 +507,19 @@ func Read(r io.Reader, village string, maxRows int) (*File, error) {
 	}
 	f.Skipped += rd.trailingBlank()
 
+	if err := resolveRefs(cands, resolve); err != nil {
+		return nil, err
+	}
+	for _, c := range cands {
+		c.setContent()
+	}
 	assignRequestIDs(cands)
 	for _, c := range cands {
 		if len(c.problems) > 0 {
 			f.Problems = append(f.Problems, c.problems...)
 			continue
 		}
-		f.Rows = append(f.Rows, Row{Row: c.row, Line: c.line, Input: c.in, DerivedID: c.derived})
+		f.Rows = append(f.Rows, Row{Row: c.row, Line: c.line, Input: c.in, DerivedID: c.derived, Ref: c.ref})
 	}
 	sort.SliceStable(f.Problems, func(i, j int) bool { return f.Problems[i].Row < f.Problems[j].Row })
 	return f, nil
@@ -515,6 +640,13 @@ func parseHeader(h record) ([]string, *Error) {
 		seen[key] = i + 1
 		cols[i] = key
 	}
+	_, byID := seen[colHousehold]
+	_, byNumber := seen[colIDNumber]
+	_, byName := seen[colHeadName]
+	_, byGroup := seen[colGroup]
+	if !byID && !byNumber && !(byName && byGroup) {
+		probs = append(probs, Problem{Row: h.row, Line: h.line, Column: colIDNumber, Reason: NoHouseholdColumn})
+	}
 	for _, c := range columns {
 		if _, ok := seen[c.key]; c.required && !ok {
 			probs = append(probs, Problem{Row: h.row, Line: h.line, Column: c.key, Reason: MissingColumn})
@@ -534,6 +666,63 @@ type candidate struct {
 	explicit  bool   // request id given in the file
 	content   string // normalised content, for a derived request id
 	derived   bool
+	ref       *HouseholdRef // the household in words, to be resolved
+	refColumn string        // the column a resolution problem names
+	refValue  string
+	photos    []string
+	docs      []string
+}
+
+// resolveRefs matches the rows' household references with resolve.
+func resolveRefs(cands []*candidate, resolve Resolver) error {
+	var refs []HouseholdRef
+	var of []*candidate
+	for _, c := range cands {
+		if c.ref != nil {
+			refs = append(refs, *c.ref)
+			of = append(of, c)
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	if resolve == nil {
+		for _, c := range of {
+			c.add(Problem{Column: c.refColumn, Value: c.refValue, Reason: NotResolved})
+		}
+		return nil
+	}
+	ms, err := resolve(refs)
+	if err != nil {
+		return err
+	}
+	if len(ms) != len(refs) {
+		return fmt.Errorf("csvrows: resolver answered %d of %d references", len(ms), len(refs))
+	}
+	for i, c := range of {
+		switch m := ms[i]; {
+		case m.Found == 1 && m.Parent != "":
+			c.in.Parent = m.Parent
+		case m.Found > 1:
+			c.add(Problem{Column: c.refColumn, Value: c.refValue, Reason: AmbiguousHousehold, Got: m.Found})
+		default:
+			c.add(Problem{Column: c.refColumn, Value: c.refValue, Reason: NoSuchHousehold})
+		}
+	}
+	return nil
+}
+
+// setContent records the row's normalised content (household included),
+// from which a request id is derived when the file gives none.
+func (c *candidate) setContent() {
+	if len(c.problems) > 0 {
+		return
+	}
+	c.content = strings.Join([]string{
+		c.in.Parent, c.in.ItemCode, c.in.OccurredOn, strconv.Itoa(int(c.in.Quantity)),
+		c.in.Note, strings.Join(c.photos, ";"), strings.Join(c.docs, ";"),
+		c.in.Witness, c.in.SystemSource,
+	}, "\x1f")
 }
 
 func (c *candidate) add(p Problem) {
@@ -560,14 +749,7 @@ func parseRow(rec record, cols []string, village string) *candidate {
 		val[key] = strings.TrimSpace(cells[i])
 	}
 
-	// household
-	if v := val[colHousehold]; v == "" {
-		c.add(Problem{Column: colHousehold, Reason: MissingValue})
-	} else if parent, p := parseHousehold(v, village); p != nil {
-		c.add(*p)
-	} else {
-		c.in.Parent = parent
-	}
+	c.household(val, cols, village)
 	// item_code
 	if v := val[colItemCode]; v == "" {
 		c.add(Problem{Column: colItemCode, Reason: MissingValue})
@@ -597,6 +779,7 @@ func parseRow(rec record, cols []string, village string) *candidate {
 	// attachments
 	photos := c.hashes(val[colPhoto], colPhoto)
 	docs := c.hashes(val[colDocument], colDocument)
+	c.photos, c.docs = photos, docs
 	if n := len(photos) + len(docs); n > MaxAttachments {
 		c.add(Problem{Column: colPhoto, Reason: TooManyAttachments, Got: n, Limit: MaxAttachments})
 	}
@@ -618,14 +801,70 @@ func parseRow(rec record, cols []string, village string) *candidate {
 			c.in.RequestID = v
 		}
 	}
-	if len(c.problems) == 0 {
-		c.content = strings.Join([]string{
-			c.in.Parent, c.in.ItemCode, c.in.OccurredOn, strconv.Itoa(int(c.in.Quantity)),
-			c.in.Note, strings.Join(photos, ";"), strings.Join(docs, ";"),
-			c.in.Witness, c.in.SystemSource,
-		}, "\x1f")
-	}
 	return c
+}
+
+// household reads how the row names its household: by 户编号, else by
+// 身份证号, else by the head's name and group (and 门牌).
+func (c *candidate) household(val map[string]string, cols []string, village string) {
+	if v := val[colHousehold]; v != "" {
+		if parent, p := parseHousehold(v, village); p != nil {
+			c.add(*p)
+		} else {
+			c.in.Parent = parent
+		}
+		return
+	}
+	if v := val[colIDNumber]; v != "" {
+		id, err := idnum.ParsePersonID(strings.ToUpper(v))
+		if err != nil {
+			c.add(Problem{Column: colIDNumber, Value: v, Reason: BadIDNumber})
+			return
+		}
+		c.ref = &HouseholdRef{IDNumber: id}
+		c.refColumn, c.refValue = colIDNumber, id.Masked()
+		return
+	}
+	name, group, addr := val[colHeadName], val[colGroup], val[colAddress]
+	if name == "" && group == "" && addr == "" {
+		// A file that names households only by 户编号 reads as it always
+		// has: that cell is blank.
+		if !slices.Contains(cols, colIDNumber) && !slices.Contains(cols, colHeadName) {
+			c.add(Problem{Column: colHousehold, Reason: MissingValue})
+			return
+		}
+		c.add(Problem{Column: colIDNumber, Reason: MissingHousehold})
+		return
+	}
+	ok := true
+	if name == "" {
+		c.add(Problem{Column: colHeadName, Reason: MissingValue})
+		ok = false
+	} else if hasIDNumber(name) {
+		c.add(Problem{Column: colHeadName, Value: name, Reason: ContainsIDNumber})
+		ok = false
+	}
+	var g int
+	if group == "" {
+		c.add(Problem{Column: colGroup, Reason: MissingValue})
+		ok = false
+	} else if n, err := strconv.Atoi(strings.TrimSuffix(group, "组")); err != nil || n < 1 || n > 99 {
+		c.add(Problem{Column: colGroup, Value: group, Reason: BadGroup})
+		ok = false
+	} else {
+		g = n
+	}
+	if ok {
+		c.ref = &HouseholdRef{HeadName: name, Group: int32(g), Address: addr}
+		c.refColumn, c.refValue = colHeadName, fmt.Sprintf("%s（%d组%s）", name, g, addrSuffix(addr))
+	}
+}
+
+func addrSuffix(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	return "，" + addr
 }
 
 // text reads an optional free-text cell.
@@ -909,6 +1148,20 @@ func (p Problem) messageZH() string {
 		return fmt.Sprintf("%s的值「%s」与第 %d 行重复", at, p.Value, p.OtherRow)
 	case ContainsIDNumber:
 		return fmt.Sprintf("%s似乎含有身份证号（%s），请勿在表格中填写身份证号", at, p.Value)
+	case MissingHousehold:
+		return fmt.Sprintf("第 %d 行没有写明是哪一户：请填户主身份证号，或户主姓名和组（同组重名时再填门牌）", p.Row)
+	case BadIDNumber:
+		return fmt.Sprintf("%s的值「%s」不是有效的身份证号（18位，最后一位可能是X），请核对", at, p.Value)
+	case BadGroup:
+		return fmt.Sprintf("%s的值「%s」不对，组应为1到99之间的数字", at, p.Value)
+	case NoSuchHousehold:
+		return fmt.Sprintf("第 %d 行：本村没有找到「%s」这一户，请核对后再导入", p.Row, p.Value)
+	case AmbiguousHousehold:
+		return fmt.Sprintf("第 %d 行：本村有 %d 户都是「%s」，请填户主身份证号或门牌以区分", p.Row, p.Got, p.Value)
+	case NotResolved:
+		return fmt.Sprintf("第 %d 行按身份证号或户主姓名写明农户，命令行导入需要「户编号」列；请在网页控制台导入", p.Row)
+	case NoHouseholdColumn:
+		return "表头缺少说明是哪一户的列：请加「身份证号」列，或「户主姓名」和「组」列（可再加「门牌」）"
 	case BadVillage:
 		return fmt.Sprintf("村代码「%s」无效，应为 12 位统计用区划代码", p.Value)
 	case ReadFailed:
@@ -972,6 +1225,20 @@ func (p Problem) messageEN() string {
 		return fmt.Sprintf("%s: %q is also used in row %d", at, p.Value, p.OtherRow)
 	case ContainsIDNumber:
 		return fmt.Sprintf("%s seems to contain an ID card number (%s); do not put ID numbers in the spreadsheet", at, p.Value)
+	case MissingHousehold:
+		return fmt.Sprintf("row %d does not say which household: give the head's ID card number, or the head's name and group (and the house number when two heads of a group share a name)", p.Row)
+	case BadIDNumber:
+		return fmt.Sprintf("%s: %q is not a valid ID card number (18 characters, the last may be X); check it", at, p.Value)
+	case BadGroup:
+		return fmt.Sprintf("%s: %q is not a group; a group is a number from 1 to 99", at, p.Value)
+	case NoSuchHousehold:
+		return fmt.Sprintf("row %d: no household %q in this village; check it and import again", p.Row, p.Value)
+	case AmbiguousHousehold:
+		return fmt.Sprintf("row %d: %d households of this village are %q; give the head's ID card number or the house number to say which", p.Row, p.Got, p.Value)
+	case NotResolved:
+		return fmt.Sprintf("row %d names its household by ID card number or name; the command line needs the household column; import the file in the web console", p.Row)
+	case NoHouseholdColumn:
+		return "the header does not say which household a row is for: add an id_number column, or head_name and group columns (and address)"
 	case BadVillage:
 		return fmt.Sprintf("village code %q is not a 12-digit village code", p.Value)
 	case ReadFailed:

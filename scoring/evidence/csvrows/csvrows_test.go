@@ -495,7 +495,8 @@ func TestMessages(t *testing.T) {
 	// Every reason the package produces has its own text in both languages.
 	for _, r := range []Reason{WrongColumnCount, MissingValue, BadDate, BadQuantity, BadHash, TooManyAttachments,
 		BadHousehold, WrongVillage, TooLong, DuplicateRequestID, ContainsIDNumber, BadVillage, ReadFailed,
-		BadEncoding, NoHeader, UnknownColumn, DuplicateColumn, MissingColumn, MalformedCSV, TooManyRows} {
+		BadEncoding, NoHeader, UnknownColumn, DuplicateColumn, MissingColumn, MalformedCSV, TooManyRows,
+		MissingHousehold, BadIDNumber, BadGroup, NoSuchHousehold, AmbiguousHousehold, NotResolved, NoHouseholdColumn} {
 		p := Problem{Row: 2, Column: "note", Reason: r}
 		assert.NotContains(t, p.Message("zh-CN"), string(r), r)
 		assert.NotContains(t, p.Message("en"), string(r), r)
