@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -154,7 +155,17 @@ type handler func(q *request) error
 
 // public pages need no session; the others redirect to sign-in without one.
 func (c *Console) page(pattern string, public bool, h handler) {
+	c.pageWithBody(pattern, public, 0, h)
+}
+
+// pageWithBody is page for a form that uploads a file (multipart): its
+// body is limited to limit bytes, and one over it is refused before the
+// form is read (its token with it), with a page that says why.
+func (c *Console) pageWithBody(pattern string, public bool, limit int64, h handler) {
 	c.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		if limit > 0 {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+		}
 		q := &request{w: w, r: r, lang: c.langOf(r)}
 		w.Header().Set("Cache-Control", "no-store")
 		if ck, err := r.Cookie(sessionCookie); err == nil && ck.Value != "" {
@@ -179,8 +190,17 @@ func (c *Console) page(pattern string, public bool, h handler) {
 			// browser in to an account of its choosing.
 			q.csrf = c.preSession(w, r)
 		}
+		if r.Method == http.MethodPost && limit > 0 {
+			// The whole body fits in memory (no temporary files).
+			var tooLarge *http.MaxBytesError
+			if err := r.ParseMultipartForm(limit); errors.As(err, &tooLarge) {
+				c.render(q, http.StatusRequestEntityTooLarge, "error", errorPage{Message: text(q.lang, "photo.request_too_large")})
+				return
+			}
+		}
 		if r.Method == http.MethodPost {
-			// Every form carries its token.
+			// Every form carries its token (a multipart form too:
+			// PostFormValue reads either kind).
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(q.csrf)) != 1 {
 				c.render(q, http.StatusForbidden, "error", errorPage{Message: text(q.lang, "err.csrf")})
 				return

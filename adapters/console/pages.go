@@ -25,6 +25,7 @@ func (c *Console) routes() {
 	c.householdRoutes()
 	c.clerkRoutes()
 	c.reviewerRoutes()
+	c.photoRoutes()
 }
 
 // home sends each person where their work is.
