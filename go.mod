@@ -33,12 +33,12 @@ require github.com/aymanbagabas/go-udiff v0.4.2
 require (
 	github.com/chromedp/chromedp v0.23.1
 	golang.org/x/crypto v0.59.0
+	golang.org/x/image v0.48.0
 )
 
 require (
 	github.com/chromedp/cdproto v0.160.1 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
-	golang.org/x/image v0.48.0 // indirect
 )
 
 require (
