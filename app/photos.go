@@ -54,6 +54,21 @@ func (a *App) EvidencePhoto(ctx context.Context, name, sha string, full bool) (*
 	return nil, fault.New(fault.NotFound, "PHOTO_NOT_FOUND", "%s records no photo %s", name, sha)
 }
 
+// StoredPhotos returns which photos of evs are stored here (evidence
+// recorded through the API may name photos the village keeps itself), so
+// that pages show thumbnails only of those.
+func (a *App) StoredPhotos(ctx context.Context, evs ...*evidence.Evidence) (map[string]bool, error) {
+	var shas []string
+	for _, e := range evs {
+		for _, at := range e.Attachments {
+			if at.Kind == "photo" {
+				shas = append(shas, at.SHA256)
+			}
+		}
+	}
+	return a.Store.Photos().Stored(ctx, shas)
+}
+
 // photoEvidence is an evidence port whose write transactions store the
 // given photos with the evidence that records them: a photo is put when,
 // and in the transaction where, evidence naming its SHA-256 is inserted,

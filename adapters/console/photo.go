@@ -10,8 +10,10 @@ import (
 	"strings"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/resource"
+	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/evidence/photo"
 )
 
@@ -79,6 +81,15 @@ func attachmentsSay(err error) (fields, says map[string]string) {
 // its thumbnail.
 func (c *Console) photoRoutes() {
 	c.page("GET "+Prefix+"villages/{village}/households/{household}/evidence/{evidence}/photos/{sha}", false, c.evidencePhoto)
+}
+
+// storedPhotos returns which photos of the entries are stored here.
+func (c *Console) storedPhotos(q *request, ns []app.Notice) (map[string]bool, error) {
+	evs := make([]*evidence.Evidence, len(ns))
+	for i := range ns {
+		evs[i] = ns[i].Evidence
+	}
+	return c.app.StoredPhotos(q.r.Context(), evs...)
 }
 
 var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)

@@ -246,12 +246,22 @@ func testPhotoRecord(t *testing.T, e *env, clerk *client) {
 	require.NoError(t, err)
 	assert.Equal(t, [2]int{photo.ThumbSide, 240}, [2]int{cfg.Width, cfg.Height})
 
+	// Evidence recorded through the API may name a photo the village
+	// keeps itself: no thumbnail for it (there is none to show).
+	apiSHA := strings.Repeat("cd", 32)
+	_, err = e.app.Evidence.Submit(context.Background(), e.staff["clerk-a"], evidence.SubmitInput{Parent: h.Name(),
+		Kind: evidence.Points, ItemCode: "NY-ML-02", Quantity: 1, OccurredOn: form.Get("occurred_on"),
+		Attachments: []evidence.Attachment{{Kind: "photo", SHA256: apiSHA}}, RequestID: "api-" + got[0].ID})
+	require.NoError(t, err)
+
 	// The reviewer sees the thumbnail, linked to the photo.
 	rev := e.client(t)
 	rev.signIn("reviewer-a")
 	status, _, body = rev.get("/console/villages/" + villageA + "/review")
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `<a href="`+photoPath(got[0])+`"><img src="`+photoPath(got[0])+`?size=thumb"`)
+	assert.Contains(t, body, "已附1份")
+	assert.NotContains(t, body, "/photos/"+apiSHA)
 	status, _, _ = rev.get(photoPath(got[0]) + "?size=thumb")
 	assert.Equal(t, http.StatusOK, status)
 }

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/evidence/photo"
@@ -45,4 +47,31 @@ func (ps photoStore) Get(ctx context.Context, sha string, full bool) (*photo.Pho
 		return nil, internal(err, "reading a photo")
 	}
 	return p, nil
+}
+
+func (ps photoStore) Stored(ctx context.Context, shas []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(shas))
+	if len(shas) == 0 {
+		return out, nil
+	}
+	marks, args := make([]string, len(shas)), make([]any, len(shas))
+	for i, s := range shas {
+		marks[i], args[i] = "$"+strconv.Itoa(i+1), s
+	}
+	err := ps.s.conn.ReadOne(ctx, func(q Querier) error {
+		rows, err := q.Query(ctx, `SELECT sha256 FROM evidence_photos WHERE sha256 IN (`+strings.Join(marks, ", ")+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var sha string
+			if err := rows.Scan(&sha); err != nil {
+				return err
+			}
+			out[sha] = true
+		}
+		return rows.Err()
+	})
+	return out, internal(err, "reading which photos are stored")
 }

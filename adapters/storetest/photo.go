@@ -57,6 +57,13 @@ func testPhotos(t *testing.T, s Store) {
 	_, err = ps.Get(ctx, storedPhoto("never stored").SHA256, false)
 	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
 
+	stored, err := ps.Stored(ctx, []string{p.SHA256, storedPhoto("never stored").SHA256})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{p.SHA256: true}, stored)
+	stored, err = ps.Stored(ctx, nil)
+	require.NoError(t, err)
+	assert.Empty(t, stored)
+
 	// In an evidence transaction: kept when it commits, gone when it fails.
 	boom := errors.New("boom")
 	kept, lost := storedPhoto("kept"), storedPhoto("lost")

@@ -11,6 +11,10 @@ type Store interface {
 	// Get returns the photo named sha; with full false only its thumbnail
 	// is read (Bytes is nil). NotFound when there is none.
 	Get(ctx context.Context, sha string, full bool) (*Photo, error)
+	// Stored returns which of shas are stored. Evidence recorded through
+	// the API names photos kept elsewhere (the village's own files):
+	// pages show a thumbnail only where there is one.
+	Stored(ctx context.Context, shas []string) (map[string]bool, error)
 }
 
 // Writer puts a photo in a transaction of another port's, so that it
