@@ -33,6 +33,7 @@ require github.com/aymanbagabas/go-udiff v0.4.2
 require (
 	github.com/chromedp/chromedp v0.23.1
 	golang.org/x/crypto v0.59.0
+	golang.org/x/image v0.48.0
 )
 
 require (

@@ -65,6 +65,8 @@ type App struct {
 	Webhooks   *delivery.Dispatcher
 	Reassessor *Reassessor
 	Simulator  *Simulator
+	// now is the clock (Deps.Now).
+	now func() time.Time
 }
 
 // New builds every service over d.Store and installs the lending side's
@@ -80,7 +82,7 @@ func New(d Deps) (*App, error) {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	st, now := d.Store, d.Now
-	a := &App{Store: st, Keyring: d.Keyring}
+	a := &App{Store: st, Keyring: d.Keyring, now: now}
 	a.Households = household.NewService(st.Households(), pii.Sealer{Keyring: d.Keyring}, now)
 	a.Catalogues = catalogue.NewService(st.Catalogues(), now)
 	a.Evidence = evidence.NewService(st.Evidence(), a.Catalogues, now)

@@ -37,7 +37,7 @@ func (c *Console) clerkRoutes() {
 	c.page("POST "+Prefix+v+"households/{id}/code", false, c.codeIssue)
 	c.page("POST "+Prefix+v+"households/{id}/code/revoke", false, c.codeRevoke)
 	c.page("GET "+Prefix+v+"evidence/new", false, c.evidenceNew)
-	c.page("POST "+Prefix+v+"evidence", false, c.evidenceSubmit)
+	c.upload("POST "+Prefix+v+"evidence", uploadLimit, c.evidenceSubmit, c.evidenceRefused)
 	c.page("GET "+Prefix+v+"catalogue", false, c.catalogue)
 }
 
@@ -557,11 +557,12 @@ type evidenceView struct {
 }
 
 // evidenceFieldOf maps the evidence service's field paths to inputs. A
-// photo or document the item needs names "attachments": the console takes
-// no uploads yet, so that is said at the item.
+// photo the item needs names "attachments": it is said at the photo (a
+// document, which the console cannot take, at the item: see
+// attachmentsSay).
 var evidenceFieldOf = map[string]string{
 	"item_code": "item", "quantity": "quantity", "occurred_on": "occurred_on",
-	"witness": "witness", "note": "note", "attachments": "item", "system_source": "item",
+	"witness": "witness", "note": "note", "attachments": "photo", "system_source": "item",
 }
 
 // evidenceSays words the evidence service's violations for the page: its
@@ -572,7 +573,7 @@ var evidenceSays = map[string]string{
 	"occurred_on":   "clerk.ev_bad_date",
 	"witness":       "clerk.ev_bad_witness",
 	"note":          "clerk.ev_bad_note",
-	"attachments":   "clerk.ev_needs_upload",
+	"attachments":   "photo.needed",
 	"system_source": "clerk.ev_machine",
 }
 
@@ -592,6 +593,7 @@ func evidenceFields(cat *app.CatalogueView, chosen string) []*field {
 		{Name: "quantity", Label: "clerk.ev_quantity", Hint: "clerk.ev_quantity_hint", Type: "number", Required: true, Mode: "numeric"},
 		{Name: "witness", Label: "clerk.ev_witness", Hint: "clerk.ev_witness_hint", Type: "text"},
 		{Name: "note", Label: "clerk.ev_note", Type: "text"},
+		{Name: "photo", Label: "photo.label", Hint: "photo.hint", Type: "file"},
 	}
 }
 
@@ -634,12 +636,18 @@ func (c *Console) evidenceSubmit(q *request) error {
 	if in.ItemCode == "" {
 		f.get("item").Error = text(q.lang, "clerk.ev_pick_item")
 	}
+	upload, err := uploaded(q.r, "photo")
+	if err != nil {
+		return err
+	}
 	if f.ok() {
-		_, err = c.app.Evidence.Submit(q.r.Context(), q.p, in)
+		_, err = c.app.SubmitWithPhoto(q.r.Context(), q.p, in, upload)
 		var fe *fault.Error
+		fields, says := attachmentsSay(err)
 		switch {
 		case err == nil:
-		case f.explainWith(q.lang, err, evidenceFieldOf, evidenceSays):
+		case f.photoRefused(q.lang, err):
+		case f.explainWith(q.lang, err, fields, says):
 		case errors.As(err, &fe) && fe.Reason == "REQUEST_ID_REUSED":
 			f.Error = text(q.lang, "clerk.resubmit")
 			f.RequestID = newRequestID()
@@ -649,6 +657,10 @@ func (c *Console) evidenceSubmit(q *request) error {
 	}
 	if !f.ok() {
 		f.scrub()
+		if ph := f.get("photo"); len(upload) > 0 && ph.Error == "" {
+			// A browser does not fill a file input again.
+			ph.Hint = "photo.choose_again"
+		}
 		c.render(q, http.StatusBadRequest, "clerk_evidence", evidenceView{Village: h.Village, Household: h, Form: f})
 		return nil
 	}
@@ -768,7 +780,7 @@ var clerkMessages = map[string][2]string{
 	"clerk.ev_bad_witness":      {"这个事项需要证明人：写明不是本户的人的姓名和身份，最多100字。", "This item needs a witness: the name and role of someone outside the household, at most 100 characters."},
 	"clerk.ev_bad_note":         {"备注太长，或写了身份证号（备注里不能写身份证号）。", "The note is too long, or holds an ID card number (a note must not)."},
 	"clerk.ev_machine":          {"这个事项由机器自动记录（如智能设备、扫码签到），不在这里登记。", "This item is recorded by machines (smart bins, check-ins), not here."},
-	"clerk.ev_needs_upload":     {"这个事项需要照片或文件，网页上暂时不能上传，请用手机小程序或命令行登记。", "This item needs a photo or document, which this console cannot take yet; record it with the CLI."},
+	"clerk.ev_needs_upload":     {"这个事项需要证明文件，网页上暂时只能上传照片，请用命令行登记。", "This item needs a document, which this console cannot take yet (only photos); record it with the CLI."},
 	"clerk.catalogue":           {"积分事项目录", "Points items"},
 	"clerk.cat_intro":           {"本村现在使用的积分事项（县里的基础目录加上本村的调整）。", "The points items this village uses now (the county's list with the village's changes)."},
 	"clerk.cat_item":            {"事项", "Item"},

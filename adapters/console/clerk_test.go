@@ -362,7 +362,8 @@ func testEvidenceBadInput(t *testing.T, e *env, c *client) {
 	cases := []struct{ field, value, input, want string }{
 		{"item", "", "item", "请选择一个积分事项"},
 		{"item", "NO-SUCH-1", "item", ""},
-		{"item", "NY-ML-02", "item", "需要照片或文件"}, // needs a photo
+		{"item", "NY-ML-02", "photo", "需要一张照片"}, // needs a photo
+		{"item", "DZ-XF-05", "item", "需要证明文件"},  // needs a document, which the console cannot take
 		{"quantity", "0", "quantity", ""},
 		{"quantity", "两", "quantity", "请填一个整数"},
 		{"quantity", "99", "quantity", ""}, // over the annual cap

@@ -12,6 +12,7 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -186,8 +187,11 @@ func (c *Console) page(pattern string, public bool, h handler) {
 		}
 		if u, ok := c.uploads[pattern]; ok && r.Method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, u.limit)
-			if err := r.ParseMultipartForm(u.limit); err != nil {
-				// Too big, or not a form: nothing of it was read (its
+			// The whole body fits in memory (no temporary files). A plain
+			// form (not multipart) is read as one and goes on to its
+			// token check: the page then finds no file.
+			if err := r.ParseMultipartForm(u.limit); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+				// Too big, or unreadable: nothing of it was read (its
 				// token neither) and nothing is written; the page says why.
 				if err := u.refused(q, err); err != nil {
 					c.fail(q, err)
@@ -196,7 +200,8 @@ func (c *Console) page(pattern string, public bool, h handler) {
 			}
 		}
 		if r.Method == http.MethodPost {
-			// Every form carries its token.
+			// Every form carries its token (a multipart form too:
+			// PostFormValue reads either kind).
 			if subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf")), []byte(q.csrf)) != 1 {
 				c.render(q, http.StatusForbidden, "error", errorPage{Message: text(q.lang, "err.csrf")})
 				return

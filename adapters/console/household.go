@@ -70,6 +70,8 @@ type hhNoticeView struct {
 	Errors  map[string]string
 	Reasons map[string]string
 	Done    string // the evidence just objected to
+	// Photos are the stored photos of the entries (their thumbnails shown).
+	Photos map[string]bool
 }
 
 func (c *Console) hhNotice(q *request) error {
@@ -85,6 +87,9 @@ func (c *Console) renderNotice(q *request, status int, v hhNoticeView) error {
 		return err
 	}
 	if v.Card, err = c.app.ReportCard(q.r.Context(), hh); err != nil {
+		return err
+	}
+	if v.Photos, err = c.storedPhotos(q, v.Card.OnNotice); err != nil {
 		return err
 	}
 	c.render(q, status, "hh_notice", v)

@@ -26,6 +26,7 @@ func (c *Console) routes() {
 	c.clerkRoutes()
 	c.importRoutes()
 	c.reviewerRoutes()
+	c.photoRoutes()
 }
 
 // home sends each person where their work is.

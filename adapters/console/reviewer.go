@@ -49,6 +49,8 @@ type queueView struct {
 	// Stale is an error about an entry no longer listed (decided
 	// meanwhile): shown above the list, as its form is gone.
 	Stale string
+	// Photos are the stored photos of the entries (their thumbnails shown).
+	Photos map[string]bool
 }
 
 // reviewQueue lists the evidence awaiting review in the village.
@@ -86,6 +88,13 @@ func (c *Console) renderQueue(q *request, village, page string, status int, v qu
 		v.ReviewQueue, err = c.app.Objections(q.r.Context(), village)
 	}
 	if err != nil {
+		return err
+	}
+	ns := make([]app.Notice, len(v.Items))
+	for i, it := range v.Items {
+		ns[i] = it.Notice
+	}
+	if v.Photos, err = c.storedPhotos(q, ns); err != nil {
 		return err
 	}
 	if v.ErrorOf != "" {

@@ -29,6 +29,7 @@ import (
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
+	"github.com/sanzhi/sanzhi/scoring/evidence/photo"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 )
@@ -46,6 +47,7 @@ type Store interface {
 	Principals() access.Store
 	SignIn() signin.Store
 	Webhooks() delivery.Store
+	Photos() photo.Store
 	merklelog.Store
 	simrun.Population
 	// QueueLength returns how many audit records wait to be sequenced.
@@ -113,6 +115,7 @@ func suite() []conformance {
 		{name: "Totals", fn: testTotals},
 		{name: "Events", fn: testEvents},
 		{name: "EvidenceWriteRollsBack", fn: testEvidenceWriteRollsBack},
+		{name: "Photos", fn: testPhotos},
 		{name: "Population", fn: testPopulation},
 		{name: "LendingConsents", fn: testLendingConsents},
 		{name: "LendingLiveConsentHouseholds", fn: testLiveConsentHouseholds},
