@@ -32,6 +32,7 @@ require github.com/aymanbagabas/go-udiff v0.4.2
 
 require (
 	github.com/chromedp/chromedp v0.23.1
+	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	golang.org/x/crypto v0.59.0
 )
 
