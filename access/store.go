@@ -22,4 +22,8 @@ type Store interface {
 	// RevokePrincipal marks the named principal revoked at t; revoking twice
 	// keeps the first time.
 	RevokePrincipal(ctx context.Context, name string, t time.Time) error
+	// PutBank stores the bank's names, replacing those it had.
+	PutBank(ctx context.Context, b *Bank) error
+	// Banks returns every bank with a name, by id.
+	Banks(ctx context.Context) ([]*Bank, error)
 }

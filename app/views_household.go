@@ -174,6 +174,8 @@ type HouseholdData struct {
 	Decisions []*credit.Decision
 	// Reviewed holds the ids of decisions with a review asked for.
 	Reviewed map[string]*credit.Review
+	// Banks are the banks by id, with their names: people read names.
+	Banks map[string]*access.Bank
 }
 
 // maxRecords bounds the query records one page shows, newest kept.
@@ -187,6 +189,9 @@ func (a *App) HouseholdData(ctx context.Context, p *access.Principal, hh string)
 		return nil, err
 	}
 	out := &HouseholdData{Household: h, Reviewed: map[string]*credit.Review{}}
+	if out.Banks, err = a.Banks(ctx); err != nil {
+		return nil, err
+	}
 	if out.Consents, err = a.Lending.ListConsents(ctx, p, hh, ""); err != nil {
 		return nil, err
 	}

@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"html/template"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -505,6 +507,9 @@ type codeView struct {
 	// Code is set once, on the page that issues it: only its hash is kept.
 	Code      string
 	SignInURL string
+	// QR is the sign-in link with the code filled in, as an image: the
+	// household scans it instead of typing the code.
+	QR template.URL
 }
 
 func (c *Console) codePage(q *request) error {
@@ -531,8 +536,13 @@ func (c *Console) codeIssue(q *request) error {
 	if q.r.TLS != nil || c.opts.Secure {
 		scheme = "https"
 	}
-	c.render(q, http.StatusOK, "clerk_code", codeView{Village: h.Village, Household: h, Code: code,
-		SignInURL: scheme + "://" + q.r.Host + Prefix + "signin"})
+	v := codeView{Village: h.Village, Household: h, Code: code, SignInURL: scheme + "://" + q.r.Host + Prefix + "signin"}
+	// The link fills the code in; the household still taps 登录 itself
+	// (docs/CONSOLE.md: why a code in this link is acceptable).
+	if v.QR, err = qrDataURI(v.SignInURL + "?" + url.Values{"code": {code}}.Encode()); err != nil {
+		return err
+	}
+	c.render(q, http.StatusOK, "clerk_code", v)
 	return nil
 }
 
@@ -758,6 +768,8 @@ var clerkMessages = map[string][2]string{
 	"clerk.slip_where":          {"登录网址", "Sign in at"},
 	"clerk.slip_how":            {"用手机打开上面的网址，在“农户登录”处输入登录码。请妥善保管，不要告诉别人；丢失请找村委会作废重发。", "Open the address above on a phone and enter the code under “Households”. Keep it safe and private; if lost, ask the village committee to revoke it and issue a new one."},
 	"clerk.slip_revoked":        {"此前发放给这户的登录码已作废。", "Any code issued to this household before is now revoked."},
+	"clerk.slip_qr":             {"用手机扫这个二维码，登录码会自动填好，核对后点“登录”。", "Scan this code with a phone: the sign-in code is filled in; check it and tap “Sign in”."},
+	"clerk.slip_qr_alt":         {"登录二维码", "QR code for signing in"},
 	"clerk.slip_once":           {"登录码只显示这一次，请现在打印。", "The code is shown only this once: print it now."},
 	"clerk.slip_print":          {"打印纸条", "Print the slip"},
 	"clerk.slip_issued":         {"发放日期", "Issued on"},

@@ -47,6 +47,7 @@ func newBank(t *testing.T, e *env) hhBank {
 	t.Helper()
 	ctx := context.Background()
 	bank := access.Scope{Bank: "tongxiang-rcb"}
+	require.NoError(t, e.st.Principals().PutBank(ctx, &access.Bank{ID: bank.Bank, Name: "桐乡农商银行"}))
 	r1 := hhPrincipal(t, e, "risk-1", access.BankRisk, bank)
 	r2 := hhPrincipal(t, e, "risk-2", access.BankRisk, bank)
 	b := hhBank{officer: hhPrincipal(t, e, "officer", access.BankOfficer, bank),
@@ -184,7 +185,7 @@ func testData(t *testing.T, e *env, b hhBank) {
 	req := b.request(t, e, b.officer)
 	status, _, body := c.get("/console/me/data")
 	require.Equal(t, http.StatusOK, status)
-	for _, want := range []string{"我的数据", "银行请您确认", "tongxiang-rcb", "贷款审批", "贷后管理", "银行柜台", "等您确认", "同意", "拒绝"} {
+	for _, want := range []string{"我的数据", "银行请您确认", "桐乡农商银行", "贷款审批", "贷后管理", "银行柜台", "等您确认", "同意", "拒绝"} {
 		assert.Contains(t, body, want)
 	}
 	tok := c.csrf("/console/me/data")

@@ -3,6 +3,7 @@ package console
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -25,6 +26,7 @@ func (c *Console) householdRoutes() {
 	c.page("POST "+Prefix+"me/notice/{evidence}", false, c.hhObject)
 	c.page("GET "+Prefix+"me/credit", false, c.hhCredit)
 	c.page("GET "+Prefix+"me/data", false, c.hhData)
+	c.page("POST "+Prefix+"me/data/consents", false, c.hhGrant)
 	c.page("POST "+Prefix+"me/data/consents/{consent}/{act}", false, c.hhConsent)
 	c.page("POST "+Prefix+"me/data/review", false, c.hhReview)
 }
@@ -43,6 +45,18 @@ func init() {
 			return t.EN
 		}
 		return t.ZH
+	}
+	// A bank by its name in the page's language; its id only when it has
+	// no name.
+	funcs["hhbank"] = func(l lang, banks map[string]*access.Bank, id string) string {
+		b := banks[strings.TrimPrefix(id, "banks/")]
+		switch {
+		case b == nil:
+			return id
+		case l == en && b.NameEN != "":
+			return b.NameEN
+		}
+		return b.Name
 	}
 	funcs["hhtime"] = func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") }
 	funcs["hhmoney"] = func(d interface{ StringFixed(int32) string }) string { return d.StringFixed(2) }
@@ -184,7 +198,25 @@ type hhDataView struct {
 	Decision string          // the decision whose review form failed
 	Reason   string
 	ReasonEr string
+	Grant    *grantForm
 }
+
+// grantForm is the household granting a bank a consent: the bank chosen
+// by name, the purposes, the day it ends; errors next to their fields.
+type grantForm struct {
+	Banks                                      []*access.Bank
+	Bank                                       string
+	Purposes                                   []lending.Purpose // offered
+	Chosen                                     map[lending.Purpose]bool
+	Until                                      string
+	Term                                       app.ConsentTerm
+	RequestID                                  string
+	BankError, PurposeError, UntilError, Error string
+}
+
+// purposes are the purposes a consent may be for (lending.Purpose), in
+// the order the form offers them.
+var purposes = []lending.Purpose{lending.PurposeAssessment, lending.PurposePostLoan}
 
 func (c *Console) hhData(q *request) error {
 	v := hhDataView{}
@@ -210,6 +242,18 @@ func (c *Console) renderData(q *request, status int, v hhDataView) error {
 	}
 	if v.HouseholdData, err = c.app.HouseholdData(q.r.Context(), q.p, hh); err != nil {
 		return err
+	}
+	if v.Grant == nil {
+		v.Grant = &grantForm{RequestID: newRequestID()}
+	}
+	g := v.Grant
+	g.Purposes, g.Term = purposes, c.app.ConsentTerm()
+	for _, b := range v.Banks {
+		g.Banks = append(g.Banks, b)
+	}
+	slices.SortFunc(g.Banks, func(a, b *access.Bank) int { return strings.Compare(a.ID, b.ID) })
+	if g.Until == "" && g.UntilError == "" {
+		g.Until = string(g.Term.Default)
 	}
 	now := c.app.Lending.Now()
 	v.Live = map[string]bool{}
@@ -261,6 +305,63 @@ func (c *Console) hhConsent(q *request) error {
 	}
 	http.Redirect(q.w, q.r, Prefix+"me/data?done="+act, http.StatusSeeOther)
 	return nil
+}
+
+// hhGrant records the household's own consent for a bank it chose by
+// name (app.GrantConsent holds the rules; this only reads the form and
+// puts each refusal next to its field).
+func (c *Console) hhGrant(q *request) error {
+	hh, err := q.household()
+	if err != nil {
+		return err
+	}
+	g := &grantForm{Bank: strings.TrimSpace(q.r.PostFormValue("bank")), Until: strings.TrimSpace(q.r.PostFormValue("until")),
+		Chosen: map[lending.Purpose]bool{}, RequestID: q.r.PostFormValue("request_id")}
+	if !requestIDPattern.MatchString(g.RequestID) {
+		g.RequestID = newRequestID()
+	}
+	t := q.own()
+	t.Bank = g.Bank
+	if err := q.authorise(access.ConsentGrant, t); err != nil {
+		return err
+	}
+	var chosen []string
+	for _, p := range q.r.PostForm["purpose"] {
+		if !g.Chosen[lending.Purpose(p)] {
+			g.Chosen[lending.Purpose(p)] = true
+			chosen = append(chosen, p)
+		}
+	}
+	_, err = c.app.GrantConsent(q.r.Context(), q.p, app.ConsentGrant{Household: hh, Bank: g.Bank, Purposes: chosen,
+		Until: g.Until, RequestID: g.RequestID})
+	if err == nil {
+		http.Redirect(q.w, q.r, Prefix+"me/data?done=grant#consents", http.StatusSeeOther)
+		return nil
+	}
+	var f *fault.Error
+	switch {
+	case errors.As(err, &f) && f.Kind == fault.Invalid:
+		term := c.app.ConsentTerm()
+		for _, v := range f.Violations {
+			switch v.Field {
+			case "bank":
+				g.BankError = text(q.lang, "hh.grant_bad_bank")
+			case "expire_time":
+				g.UntilError = text(q.lang, "hh.grant_bad_until", term.First, term.Last)
+			case "consent.purposes":
+				g.PurposeError = text(q.lang, "hh.grant_bad_purpose")
+			default:
+				g.Error = text(q.lang, "hh.fault.other")
+			}
+		}
+	default:
+		msg, ok := c.reasonError(q.lang, err)
+		if !ok {
+			return err
+		}
+		g.Error = msg
+	}
+	return c.renderData(q, http.StatusBadRequest, hhDataView{Grant: g})
 }
 
 // hhReview asks for a human review of one of the household's decisions.
@@ -394,5 +495,18 @@ var householdMessages = map[string][2]string{
 	"hh.done.refuse":               {"已拒绝这项授权。", "You refused the request."},
 	"hh.done.revoke":               {"已撤回授权，银行不能再查看。", "You withdrew the consent; the bank may no longer look."},
 	"hh.done.review":               {"已申请人工复核，银行会处理。", "Your review request is recorded; the bank will answer."},
+	"hh.grant":                     {"授权一家银行查询", "Let a bank look at your data"},
+	"hh.grant_intro":               {"授权后，这家银行可以按您选的用途查看本户的积分、家庭情况和贷款额度，直到到期日。您可以随时撤回。", "Once you consent, the bank may look at your household's points, circumstances and credit for the purposes you choose, until the end date. You can withdraw at any time."},
+	"hh.grant_bank":                {"银行", "Bank"},
+	"hh.grant_pick_bank":           {"请选择银行", "Choose a bank"},
+	"hh.grant_purposes":            {"用途（可以都选）", "For (one or both)"},
+	"hh.grant_until":               {"到期日期", "Ends on"},
+	"hh.grant_until_hint":          {"最早%s，最晚%s（最长三年），格式如2027-01-31。", "From %s to %s (three years at most), written like 2027-01-31."},
+	"hh.grant_submit":              {"同意授权", "Give consent"},
+	"hh.grant_none":                {"现在还没有可以授权的银行。", "There is no bank to consent to yet."},
+	"hh.grant_bad_bank":            {"请从列表里选择一家银行。", "Choose a bank from the list."},
+	"hh.grant_bad_purpose":         {"请至少选择一个用途。", "Choose at least one purpose."},
+	"hh.grant_bad_until":           {"到期日期请填%s到%s之间的日期，格式如2027-01-31。", "The end date is a date from %s to %s, written like 2027-01-31."},
+	"hh.done.grant":                {"已授权，银行可以按您选的用途查看。", "Consent given: the bank may look for the purposes you chose."},
 	"hh.amount":                    {"金额", "Amount"},
 }

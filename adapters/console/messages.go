@@ -28,6 +28,7 @@ var messages = map[string][2]string{
 	"signin.submit":       {"登录", "Sign in"},
 	"signin.household":    {"农户登录", "Households"},
 	"signin.code":         {"登录码（村委会发的纸条上）", "Sign-in code (on the slip from the village committee)"},
+	"signin.code_filled":  {"登录码已按纸条上的二维码填好，核对无误后点“登录”。", "The code from your slip's QR code is filled in; check it, then tap “Sign in”."},
 	"signin.failed":       {"用户名或密码不对，请重新输入。", "The username or password is not right; please try again."},
 	"signin.code_failed":  {"登录码不对或已作废，请找村委会重新领取。", "That code is not right or no longer valid; ask the village committee for a new one."},
 	"signin.throttled":    {"尝试次数太多，请15分钟后再试。", "Too many attempts; please try again in 15 minutes."},

@@ -45,6 +45,8 @@ func (c *Console) home(q *request) error {
 type signinView struct {
 	Username, Error string
 	Code, CodeError string
+	// Filled: Code came from the link on the slip's QR code.
+	Filled bool
 }
 
 func (c *Console) signinForm(q *request) error {
@@ -52,7 +54,17 @@ func (c *Console) signinForm(q *request) error {
 		http.Redirect(q.w, q.r, Prefix, http.StatusSeeOther)
 		return nil
 	}
-	c.render(q, http.StatusOK, "signin", signinView{})
+	v := signinView{}
+	// The slip's QR code links here with the code: it fills the field,
+	// and the household still signs in itself (no sign-in by a GET, which
+	// a prefetch or a link preview could make). Anything that is not a
+	// code's shape is not echoed back.
+	if code := q.r.URL.Query().Get("code"); code != "" {
+		if _, ok := signin.NormaliseCode(code); ok {
+			v.Code, v.Filled = strings.ToUpper(code), true
+		}
+	}
+	c.render(q, http.StatusOK, "signin", v)
 	return nil
 }
 

@@ -62,6 +62,9 @@ const County = "330483"
 // Bank is the bank id of the demo bank principals: 桐乡农商银行.
 const Bank = "tongxiang-rcb"
 
+// BankNames are the demo bank's names, as households read them.
+var BankNames = access.Bank{ID: Bank, Name: "桐乡农商银行", NameEN: "Tongxiang Rural Commercial Bank"}
+
 // Product is the demo bank's 三治信农贷 product.
 const Product = "sanzhi-xindai"
 
@@ -184,6 +187,11 @@ func Principals() []Principal {
 func Seed(ctx context.Context, svc *household.Service, db DB, now func() time.Time) (Result, error) {
 	res, err := seedCounty(ctx, svc, db.Principals(), now)
 	if err != nil {
+		return res, err
+	}
+	// Named at every call, also in a county seeded before banks had names.
+	bank := BankNames
+	if err := db.Principals().PutBank(ctx, &bank); err != nil {
 		return res, err
 	}
 	t0 := now().UTC()

@@ -276,6 +276,9 @@ func TestSeedTwiceIsNoop(t *testing.T) {
 	ps, err := e.st.Principals().ListPrincipals(context.Background())
 	require.NoError(t, err)
 	assert.Len(t, ps, len(demo.Principals()))
+	banks, err := e.st.Principals().Banks(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, []*access.Bank{&demo.BankNames}, banks, "the demo bank has its name, once")
 }
 
 func TestPrincipalsAuthenticate(t *testing.T) {

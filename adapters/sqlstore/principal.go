@@ -93,3 +93,34 @@ func (ps principalStore) RevokePrincipal(ctx context.Context, name string, t tim
 		return nil
 	})
 }
+
+func (ps principalStore) PutBank(ctx context.Context, b *access.Bank) error {
+	if err := b.Validate(); err != nil {
+		return fault.Wrap(err, fault.Invalid, "INVALID_BANK", "%v", err)
+	}
+	return ps.s.write(ctx, func(tx *Tx) error {
+		_, err := tx.q.Exec(ctx, `INSERT INTO banks (id, name, name_en) VALUES ($1, $2, $3)
+			ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en`, b.ID, b.Name, b.NameEN)
+		return internal(err, "naming a bank")
+	})
+}
+
+func (ps principalStore) Banks(ctx context.Context) ([]*access.Bank, error) {
+	var out []*access.Bank
+	err := ps.s.read(ctx, func(tx *Tx) error {
+		rows, err := tx.q.Query(ctx, `SELECT id, name, name_en FROM banks ORDER BY id`)
+		if err != nil {
+			return internal(err, "listing banks")
+		}
+		defer rows.Close()
+		for rows.Next() {
+			b := &access.Bank{}
+			if err := rows.Scan(&b.ID, &b.Name, &b.NameEN); err != nil {
+				return internal(err, "listing banks")
+			}
+			out = append(out, b)
+		}
+		return internal(rows.Err(), "listing banks")
+	})
+	return out, err
+}

@@ -97,6 +97,7 @@ func suite() []conformance {
 		{name: "ConcurrentWrites", fn: testConcurrentWrites},
 		{name: "MoneyExact", fn: testMoneyExact},
 		{name: "Principals", fn: testPrincipals},
+		{name: "BankNames", fn: testBankNames},
 		{name: "SignIn", fn: testSignIn},
 		{name: "AuditRecordCommitsWithItsWrite", fn: testAuditRecord},
 		{name: "CatalogueRoundTrip", fn: testCatalogueRoundTrip},
@@ -517,6 +518,28 @@ func testPrincipals(t *testing.T, s Store) {
 	all, err := ps.ListPrincipals(ctx)
 	require.NoError(t, err)
 	require.Len(t, all, 2)
+}
+
+// testBankNames: a bank's names are kept by its id, listed by id, and
+// naming it again replaces them; a bank without a name is refused.
+func testBankNames(t *testing.T, s Store) {
+	ctx := context.Background()
+	ps := s.Principals()
+	none, err := ps.Banks(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	require.NoError(t, ps.PutBank(ctx, &access.Bank{ID: "tx-rcb", Name: "桐乡农商银行"}))
+	require.NoError(t, ps.PutBank(ctx, &access.Bank{ID: "nx-rcb", Name: "南浔农商行", NameEN: "Nanxun RCB"}))
+	require.NoError(t, ps.PutBank(ctx, &access.Bank{ID: "nx-rcb", Name: "南浔农商银行", NameEN: "Nanxun Rural Commercial Bank"}))
+	for _, bad := range []*access.Bank{{ID: "tx-rcb", Name: "  "}, {ID: "Bad Id", Name: "某银行"}} {
+		assert.True(t, fault.Is(ps.PutBank(ctx, bad), fault.Invalid), "%+v", bad)
+	}
+	got, err := ps.Banks(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []*access.Bank{
+		{ID: "nx-rcb", Name: "南浔农商银行", NameEN: "Nanxun Rural Commercial Bank"},
+		{ID: "tx-rcb", Name: "桐乡农商银行"},
+	}, got)
 }
 
 func testAuditRecord(t *testing.T, s Store) {

@@ -1,0 +1,11 @@
+-- +goose Up
+-- The names of partner banks, by the id their principals are scoped by:
+-- a household chooses a bank by name, and reads names, not ids.
+CREATE TABLE banks (
+    id      TEXT PRIMARY KEY,
+    name    TEXT NOT NULL,
+    name_en TEXT NOT NULL DEFAULT ''
+);
+
+-- +goose Down
+DROP TABLE banks;
