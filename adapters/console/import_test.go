@@ -166,10 +166,13 @@ func TestImport(t *testing.T) {
 				assert.Contains(t, body, tc.says, tc.name)
 				assert.NotContains(t, body, `id="import"`, tc.name)
 			}
-			// A form without its file, and a post that is no upload at all.
+			// A post that is no upload at all is read as a plain form (its
+			// token checked) in which no file was chosen.
 			status, _, body := c.post(base, url.Values{"csrf": {tok}})
 			assert.Equal(t, http.StatusBadRequest, status)
-			assert.Contains(t, html.UnescapeString(body), "没有收到文件")
+			assert.Contains(t, html.UnescapeString(body), "请选择一个 CSV 文件")
+			status, _, _ = c.post(base, url.Values{"csrf": {"not-the-token"}})
+			assert.Equal(t, http.StatusForbidden, status)
 			assert.Equal(t, before, villageEvidence(t, e, villageA), "nothing written")
 		})
 
