@@ -21,6 +21,9 @@ const (
 	ActionCreate = "principal.create"
 	ActionRevoke = "principal.revoke"
 	ActionRekey  = "principal.rekey"
+	// ActionNameBank names a bank: the name households choose a bank by
+	// when they grant it a consent, and read in who looked at their data.
+	ActionNameBank = "bank.name"
 )
 
 // Writer changes principals within one transaction. Errors: NotFound for an
@@ -35,6 +38,8 @@ type Writer interface {
 	// SetPrincipalKey replaces the principal's key hash: the old key stops
 	// working (within the server's key cache time).
 	SetPrincipalKey(ctx context.Context, id string, keyHash []byte) error
+	// PutBank stores the bank's names, replacing those it had.
+	PutBank(ctx context.Context, b *access.Bank) error
 	// Record appends an audit record that commits with this transaction.
 	Record(ctx context.Context, r audit.Record) error
 }
@@ -154,6 +159,28 @@ func (s *Service) Rekey(ctx context.Context, actor *access.Principal, name strin
 		return "", err
 	}
 	return key, nil
+}
+
+// NameBank gives bank b.ID its names (or new ones). Households pick a
+// bank by this name, so naming one is an operator's act, audited like a
+// principal change.
+func (s *Service) NameBank(ctx context.Context, actor *access.Principal, b *access.Bank) error {
+	if err := operatorOnly(actor); err != nil {
+		return err
+	}
+	if err := b.Validate(); err != nil {
+		return fault.Wrap(err, fault.Invalid, "INVALID_BANK", "%v", err)
+	}
+	now := s.clock()
+	return s.store.Write(ctx, func(tx Writer) error {
+		if err := tx.PutBank(ctx, b); err != nil {
+			return err
+		}
+		subject := "banks/" + b.ID
+		return tx.Record(ctx, audit.Record{Time: now, Actor: actor.ID, Action: ActionNameBank, Subject: subject,
+			RequestHash: audit.HashBytes([]byte(ActionNameBank + "\x00" + subject + "\x00" + b.Name + "\x00" + b.NameEN)),
+			Payload:     map[string]string{"name": b.Name, "name_en": b.NameEN, "actor_name": actor.Name}})
+	})
 }
 
 // record describes a principal change: who, and the principal's identity,

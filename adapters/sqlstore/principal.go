@@ -98,11 +98,7 @@ func (ps principalStore) PutBank(ctx context.Context, b *access.Bank) error {
 	if err := b.Validate(); err != nil {
 		return fault.Wrap(err, fault.Invalid, "INVALID_BANK", "%v", err)
 	}
-	return ps.s.write(ctx, func(tx *Tx) error {
-		_, err := tx.q.Exec(ctx, `INSERT INTO banks (id, name, name_en) VALUES ($1, $2, $3)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en`, b.ID, b.Name, b.NameEN)
-		return internal(err, "naming a bank")
-	})
+	return ps.s.write(ctx, func(tx *Tx) error { return principalTx{tx}.PutBank(ctx, b) })
 }
 
 func (ps principalStore) Banks(ctx context.Context) ([]*access.Bank, error) {

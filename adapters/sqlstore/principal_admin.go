@@ -67,3 +67,9 @@ func (tx principalTx) SetPrincipalKey(ctx context.Context, id string, keyHash []
 	}
 	return nil
 }
+
+func (tx principalTx) PutBank(ctx context.Context, b *access.Bank) error {
+	_, err := tx.q.Exec(ctx, `INSERT INTO banks (id, name, name_en) VALUES ($1, $2, $3)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_en = excluded.name_en`, b.ID, b.Name, b.NameEN)
+	return internal(err, "naming a bank")
+}

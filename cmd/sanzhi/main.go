@@ -61,6 +61,7 @@ func newRoot(out io.Writer) *cobra.Command {
 	root.AddCommand(
 		migrateCmd(&database),
 		principalCmd(open),
+		bankCmd(open),
 		keygenCmd(),
 		demoCmd(&database, open),
 		auditCmd(&database, open),
@@ -93,22 +94,28 @@ func migrateCmd(database *string) *cobra.Command {
 	}
 }
 
+// administer opens the store and identifies the caller of an operator's
+// command: an operator's key, or the local operator (recorded as such)
+// without one.
+func administer(ctx context.Context, open func(context.Context) (server.Store, error), apiKey string,
+	fn func(svc *principals.Service, actor *access.Principal) error) error {
+	db, err := open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	actor, err := identify(ctx, db.Store().Principals(), apiKey, true)
+	if err != nil {
+		return err
+	}
+	return fn(principals.NewService(db.Store().PrincipalAdmin(), access.NewKeyAndHash, time.Now), actor)
+}
+
 func principalCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
 	cmd := &cobra.Command{Use: "principal", Short: "Create, list, revoke and re-key API principals (audited)"}
 	var name, role, villages, bank, hh, apiKey string
-	// admin opens the store and identifies the caller: an operator's key,
-	// or the local operator (recorded as such) without one.
 	admin := func(ctx context.Context, fn func(svc *principals.Service, actor *access.Principal) error) error {
-		db, err := open(ctx)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		actor, err := identify(ctx, db.Store().Principals(), apiKey, true)
-		if err != nil {
-			return err
-		}
-		return fn(principals.NewService(db.Store().PrincipalAdmin(), access.NewKeyAndHash, time.Now), actor)
+		return administer(ctx, open, apiKey, fn)
 	}
 	create := &cobra.Command{
 		Use:   "create",
