@@ -21,9 +21,9 @@ func TestBankName(t *testing.T) {
 	clerkKey := newPrincipal(t, db, "--name", "clerk", "--role", "village_clerk", "--villages", "330483102215")
 
 	for _, bad := range [][]string{
-		{"bank", "name", "Tongxiang RCB", "--zh", "桐乡农商银行"}, // not an id
-		{"bank", "name", "tongxiang-rcb", "--zh", " "},          // no name
-		{"bank", "name", "tongxiang-rcb", "--en", "Tongxiang"},  // no Chinese name
+		{"bank", "name", "Tongxiang RCB", "--zh", "桐乡农商银行"},    // not an id
+		{"bank", "name", "tongxiang-rcb", "--zh", " "},         // no name
+		{"bank", "name", "tongxiang-rcb", "--en", "Tongxiang"}, // no Chinese name
 		{"bank", "name", "tongxiang-rcb", "--zh", "桐乡农商银行", "--key", clerkKey},
 	} {
 		_, err := run(t, append(bad, "--database", db)...)
