@@ -507,10 +507,12 @@ func watchUntilIdle(t *testing.T, e *env, who string) []*sanzhiv1.CreditLineEven
 	}()
 	// The stream never says it has caught up: it is taken to have done so
 	// once it has been idle for a while. Idle, not a fixed deadline, so a
-	// busy machine (the race detector, CI) does not cut the backlog short.
-	const idle = 3 * time.Second
+	// busy machine (the race detector, CI) does not cut the backlog short;
+	// and every caller's bank has events, so the first is awaited longer
+	// (a loaded make test once took over 3 s to open the stream).
+	const first, idle = 30 * time.Second, 3 * time.Second
 	var out []*sanzhiv1.CreditLineEvent
-	timer := time.NewTimer(idle)
+	timer := time.NewTimer(first)
 	defer timer.Stop()
 	for {
 		select {
