@@ -14,8 +14,19 @@ const (
 // languages, keyed by what it says. A key missing here is a test failure
 // (TestEveryMessageHasBothLanguages walks the templates), never a blank.
 var messages = map[string][2]string{
-	"app.name":            {"三治信农贷", "Sanzhi rural credit"},
-	"nav.board":           {"公示栏", "Notice board"},
+	"app.name":  {"三治信农贷", "Sanzhi rural credit"},
+	"nav.board": {"公示栏", "Notice board"},
+	// The bank's and the regulator's navigation (issue 15's pages).
+	"bank.nav_customers":  {"查询客户", "Customers"},
+	"bank.nav_lines":      {"授信台账", "Credit lines"},
+	"bank.nav_reviews":    {"复核与调整", "Reviews and overrides"},
+	"bank.nav_inbox":      {"额度消息", "Line events"},
+	"bank.nav_policies":   {"授信政策", "Credit policies"},
+	"bank.nav_webhook":    {"推送设置", "Webhook"},
+	"reg.nav_audit":       {"审计日志", "Audit log"},
+	"reg.nav_replay":      {"决策重放", "Decision replay"},
+	"reg.nav_records":     {"查询记录", "Query records"},
+	"reg.nav_policies":    {"政策版本", "Policy versions"},
 	"nav.me":              {"我的成绩单", "My report card"},
 	"nav.household":       {"本户", "My household"},
 	"nav.site":            {"页面", "Pages"},

@@ -36,6 +36,12 @@ func (c *Console) home(q *request) error {
 		http.Redirect(q.w, q.r, Prefix+"me", http.StatusSeeOther)
 	case access.VillageClerk, access.VillageReviewer:
 		http.Redirect(q.w, q.r, Prefix+"villages/"+q.p.Scope.Villages[0]+"/board", http.StatusSeeOther)
+	case access.BankOfficer:
+		http.Redirect(q.w, q.r, Prefix+"banks/"+q.p.Scope.Bank+"/customers", http.StatusSeeOther)
+	case access.BankRisk:
+		http.Redirect(q.w, q.r, Prefix+"banks/"+q.p.Scope.Bank+"/policies", http.StatusSeeOther)
+	case access.Regulator:
+		http.Redirect(q.w, q.r, Prefix+"audit", http.StatusSeeOther)
 	default:
 		c.render(q, http.StatusOK, "home", nil)
 	}

@@ -130,6 +130,8 @@ const (
 	// riskCheckerName approves the bank's policy that demo-bank-risk
 	// uploads.
 	riskCheckerName = "demo-bank-risk-2"
+	// officerCheckerName approves another officer's override (four eyes).
+	officerCheckerName = "demo-bank-officer-2"
 )
 
 // Principals returns the demo principals with their fixed keys, in the
@@ -154,6 +156,9 @@ func Principals() []Principal {
 		Principal{ID: householdName, Name: householdName, Role: access.Household, Key: "sz_demo_household"},
 		Principal{ID: "demo-bank-officer", Name: "demo-bank-officer", Role: access.BankOfficer,
 			Key: "sz_demo_bank_officer", Scope: access.Scope{Bank: Bank}},
+		// A second officer: an override needs a second officer's approval.
+		Principal{ID: officerCheckerName, Name: officerCheckerName, Role: access.BankOfficer,
+			Key: "sz_demo_bank_officer_2", Scope: access.Scope{Bank: Bank}},
 		Principal{ID: "demo-bank-risk", Name: "demo-bank-risk", Role: access.BankRisk,
 			Key: "sz_demo_bank_risk", Scope: access.Scope{Bank: Bank}},
 		Principal{ID: riskCheckerName, Name: riskCheckerName, Role: access.BankRisk,
@@ -317,7 +322,7 @@ func seedCounty(ctx context.Context, svc *household.Service, principals access.S
 	}
 
 	byName[householdName].Scope.Household = first.ID
-	for _, name := range []string{householdName, "demo-bank-officer", "demo-bank-risk", riskCheckerName, operatorName, checkerName, regulatorName} {
+	for _, name := range []string{householdName, "demo-bank-officer", officerCheckerName, "demo-bank-risk", riskCheckerName, operatorName, checkerName, regulatorName} {
 		if err := create(name); err != nil {
 			return res, err
 		}

@@ -36,7 +36,7 @@ func SignIns(ctx context.Context, svc *signin.Service, res Result) (Logins, erro
 	for i := range res.Principals {
 		p := &res.Principals[i]
 		switch p.Role {
-		case access.VillageClerk, access.VillageReviewer:
+		case access.VillageClerk, access.VillageReviewer, access.BankOfficer, access.BankRisk, access.Regulator:
 			has, err := svc.HasPassword(ctx, p.Name)
 			if err != nil {
 				return out, fmt.Errorf("demo password of %s: %w", p.Name, err)

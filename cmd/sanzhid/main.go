@@ -122,7 +122,7 @@ Try:
 `, a.GRPC, clerk, village, a.HTTP)
 	if a.Console != "" && a.Demo != nil {
 		fmt.Fprintf(w, `Web console: %s
-  village staff: %s
+  staff (village, bank, regulator): %s
     first password %s (each is asked for a new one at first sign-in)
   the demo household (%s): sign-in code %s (a new code at every start)
 
