@@ -371,11 +371,4 @@ var importMessages = map[string][2]string{
 	"imp.refused.request_id":    {"「编号」已用于内容不同的另一条记录，请换一个编号。", "This request id was already used for a different record; use another."},
 }
 
-func init() {
-	for k, v := range importMessages {
-		if _, dup := messages[k]; dup {
-			panic("console: message " + k + " defined twice")
-		}
-		messages[k] = v
-	}
-}
+func init() { addMessages(importMessages) }

@@ -104,6 +104,17 @@ func init() {
 
 // text returns the message key in l, formatted with args. An unknown key
 // shows itself, so a gap is visible rather than blank.
+// addMessages adds the messages of one page's file (each page family keeps
+// its words beside its code); a key defined twice is a programming error.
+func addMessages(m map[string][2]string) {
+	for k, v := range m {
+		if _, dup := messages[k]; dup {
+			panic("console: message " + k + " defined twice")
+		}
+		messages[k] = v
+	}
+}
+
 func text(l lang, key string, args ...any) string {
 	m, ok := messages[key]
 	if !ok {

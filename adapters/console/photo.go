@@ -129,14 +129,7 @@ func (c *Console) evidencePhoto(q *request) error {
 	return nil
 }
 
-func init() {
-	for k, v := range photoMessages {
-		if _, dup := messages[k]; dup {
-			panic("console: message " + k + " defined twice")
-		}
-		messages[k] = v
-	}
-}
+func init() { addMessages(photoMessages) }
 
 // photoMessages are the evidence photo's texts, merged into messages.
 var photoMessages = map[string][2]string{
