@@ -305,7 +305,7 @@ func TestPrincipalsAuthenticate(t *testing.T) {
 	}
 	assert.Equal(t, map[access.Role]int{
 		access.VillageClerk: 3, access.VillageReviewer: 3, access.Household: 1,
-		access.BankOfficer: 1, access.BankRisk: 2, access.Regulator: 1, access.Operator: 2,
+		access.BankOfficer: 2, access.BankRisk: 2, access.Regulator: 1, access.Operator: 2,
 	}, roles)
 }
 
