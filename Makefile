@@ -81,19 +81,24 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@# The seeded demo county is built once, by the CLI without the race
 	@# detector (seconds, not minutes), and every test binary that needs it
 	@# copies it (adapters/sqlite/sqlitetest, SANZHI_TEST_TEMPLATES).
-	@# Second pass, without -race: adapters/demo (sequential code whose tests
-	@# seed whole counties) and the console's browser journeys (the work is
-	@# Chromium's, which the race detector does not see).
+	@# Second pass, without -race, two go test runs side by side:
+	@#  - adapters/demo: sequential code (it seeds whole counties) whose
+	@#    concurrency lives in the packages it calls, which the first pass
+	@#    runs under -race; the detector only multiplied its CPU time;
+	@#  - the console's browser journeys (the work is Chromium's, which the
+	@#    race detector does not see), two at a time.
 	@# -parallel 6 and -p 4: tests and packages here wait on fsync and on
 	@# PostgreSQL (a database per case) as much as on the CPU; with go
 	@# test's default of one package per core, the 2 cores ran 1.5 busy.
 	@start=$$(date +%s); tpl=$$(mktemp -d) && trap 'rm -rf "$$tpl"' EXIT && mkdir "$$tpl/demo" && \
 	  echo "==> demo county template" && \
 	  $(GO) run ./cmd/sanzhi demo seed --database "sqlite://$$tpl/demo/demo.db" >/dev/null && \
-	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -race -count=1 -p 4 -parallel 6 -timeout 30m $$($(GO) list ./... | grep -v '/adapters/demo$$') && \
-	  echo "==> without -race: adapters/demo, the console's journeys" && \
-	  $(GO) test -count=1 ./adapters/demo/ && \
-	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -count=1 -run 'Journey' ./adapters/console/ && \
+	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -race -count=1 -p 4 -parallel 6 -timeout 30m \
+	    $$($(GO) list ./... | grep -v '/adapters/demo$$') && \
+	  echo "==> without -race: adapters/demo, beside the console's journeys" && \
+	  { SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -count=1 -timeout 20m ./adapters/demo/ >"$$tpl/seq.out" 2>&1 & seq=$$!; \
+	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -count=1 -parallel 2 -timeout 20m -run 'Journey' ./adapters/console/ >"$$tpl/journeys.out" 2>&1 & jour=$$!; \
+	    ok=0; wait $$seq || ok=1; wait $$jour || ok=1; cat "$$tpl/seq.out" "$$tpl/journeys.out"; test $$ok = 0; } && \
 	  echo "==> make test took $$(( $$(date +%s) - start )) s"
 
 .PHONY: bench
