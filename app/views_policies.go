@@ -120,7 +120,14 @@ type PolicyUpload struct {
 	// problems that have no line (an empty document, a size limit).
 	Lines    []DocLine
 	Unplaced []yamldoc.Problem
+	// Excerpts are the runs of Lines around the problems (ExcerptContext
+	// lines either side), so a long document's problems read at a glance.
+	Excerpts [][]DocLine
 }
+
+// ExcerptContext is how many lines an excerpt shows either side of a
+// problem's line.
+const ExcerptContext = 3
 
 // UploadPolicy validates doc and, when it is valid, stores it as a draft
 // of the bank's product it declares (policies.Service.Upload: a document
@@ -152,6 +159,29 @@ func problemsOf(doc []byte, ps []yamldoc.Problem) *PolicyUpload {
 			continue
 		}
 		out.Lines[p.Line-1].Problems = append(out.Lines[p.Line-1].Problems, p)
+	}
+	// Runs of lines near a problem; runs that touch are one.
+	show := make([]bool, len(out.Lines))
+	for i, l := range out.Lines {
+		if len(l.Problems) == 0 {
+			continue
+		}
+		for j := max(0, i-ExcerptContext); j <= min(len(show)-1, i+ExcerptContext); j++ {
+			show[j] = true
+		}
+	}
+	var run []DocLine
+	for i, ok := range show {
+		if ok {
+			run = append(run, out.Lines[i])
+			continue
+		}
+		if run != nil {
+			out.Excerpts, run = append(out.Excerpts, run), nil
+		}
+	}
+	if run != nil {
+		out.Excerpts = append(out.Excerpts, run)
 	}
 	return out
 }

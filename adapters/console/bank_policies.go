@@ -346,6 +346,12 @@ type chartFor struct {
 	Chart chart
 }
 
+// lineFor is a document line with the page's language (pol-line).
+type lineFor struct {
+	Lang lang
+	Line app.DocLine
+}
+
 // polTime shows a time of the policy and webhook pages in Asia/Shanghai, to
 // the minute; nil or zero is a dash.
 func polTime(v any) string {
@@ -366,6 +372,7 @@ func polTime(v any) string {
 
 func init() {
 	funcs["polTime"] = polTime
+	funcs["polLine"] = func(l lang, d app.DocLine) lineFor { return lineFor{Lang: l, Line: d} }
 	funcs["polChart"] = func(l lang, c chart) chartFor { return chartFor{Lang: l, Chart: c} }
 	funcs["polDelta"] = func(base, cur int) string {
 		if d := cur - base; d > 0 {
@@ -414,6 +421,7 @@ var policyMessages = map[string][2]string{
 	"pol.field":                            {"字段", "Field"},
 	"pol.problem":                          {"问题", "Problem"},
 	"pol.line_n":                           {"第 %d 行", "line %d"},
+	"pol.whole":                            {"整份文件（带行号）", "The whole document, numbered"},
 	"pol.unplaced":                         {"整份文件的问题", "Problems with the whole document"},
 	"pol.numbered":                         {"文件（带行号，问题标在行旁）", "The document, numbered, with each problem beside its line"},
 	"pol.problem_mark":                     {"问题", "Problem"},
@@ -449,7 +457,8 @@ var policyMessages = map[string][2]string{
 	"pol.refused_population_too_small":     {"农户太少（不足5户），模拟结果会暴露个别农户，不能进行。", "Too few households (fewer than five): the figures would describe single households, so the simulation is refused."},
 	"pol.sim_title":                        {"模拟测算报告", "Simulation report"},
 	"pol.sim_intro":                        {"按全辖农户数据测算（只有汇总数，不含任何一户的信息），不写任何数据；这次测算已记入审计日志。", "Run over the whole population (aggregates only, nothing about any one household); nothing was written, and the run is in the audit log."},
-	"pol.sim_against":                      {"对照：使用中的第 %d 版", "Compared with: the active version %d"},
+	"pol.sim_compare":                      {"对照版本", "Compared with"},
+	"pol.sim_against":                      {"使用中的第 %d 版", "the active version %d"},
 	"pol.sim_no_base":                      {"没有可对照的使用中版本。", "No active version to compare with."},
 	"pol.sim_asof":                         {"测算日期", "As of"},
 	"pol.sim_households":                   {"农户数", "Households"},

@@ -42,7 +42,7 @@ const (
 
 // newChart lays out bars (id names it: "grades", "limits", "approvals").
 func newChart(l lang, id string, bars []app.ChartBar, hasBase bool) chart {
-	c := chart{ID: id, Title: text(l, "pol.sim.chart_"+id), HasBase: hasBase, Rows: bars, W: chartLeft + chartPlot + chartRight}
+	c := chart{ID: id, Title: text(l, "pol.chart_"+id), HasBase: hasBase, Rows: bars, W: chartLeft + chartPlot + chartRight}
 	bar, row := 18, 30
 	if hasBase {
 		bar, row = 14, 40
@@ -59,9 +59,9 @@ func newChart(l lang, id string, bars []app.ChartBar, hasBase bool) chart {
 			n           int
 			class, word string
 		}
-		series := []one{{b.New, "new", text(l, "pol.sim.new")}}
+		series := []one{{b.New, "new", text(l, "pol.sim_new")}}
 		if hasBase {
-			series = []one{{b.Base, "base", text(l, "pol.sim.base")}, {b.New, "new", text(l, "pol.sim.new")}}
+			series = []one{{b.Base, "base", text(l, "pol.sim_base")}, {b.New, "new", text(l, "pol.sim_new")}}
 		}
 		for j, s := range series {
 			by := y + 4 + j*(bar+2)

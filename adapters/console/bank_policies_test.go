@@ -20,8 +20,8 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
-	"github.com/sanzhi/sanzhi/fault"
 	examples "github.com/sanzhi/sanzhi/examples/policies"
+	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 )
 
@@ -150,6 +150,7 @@ func TestPolicyPages(t *testing.T) {
 		assert.Contains(t, body, `<li id="line-`+strconv.Itoa(line)+`" class="bad">`)
 		assert.Contains(t, body, `href="#line-`+strconv.Itoa(line)+`"`)
 		assert.Contains(t, body, "grades[0].min_score")
+		assert.NotRegexp(t, rawKey, body)
 		assert.Equal(t, 1, e.versions(t))
 
 		// Nothing pasted, nothing chosen.
@@ -188,6 +189,7 @@ func TestPolicyPages(t *testing.T) {
 		assert.Contains(t, body, `<tr class="del">`)
 		assert.Contains(t, body, "decision_valid_days: 20")
 		assert.Contains(t, body, "(新增)", "an added line says so in words, not only in colour")
+		assert.NotRegexp(t, rawKey, body)
 
 		// The uploader may neither approve nor activate it.
 		v2 := polPath + "/sanzhi-xindai/2"
@@ -207,10 +209,11 @@ func TestPolicyPages(t *testing.T) {
 		status, _, body = c.post(v2+"/simulate", url.Values{"csrf": {tok}})
 		require.Equal(t, http.StatusOK, status, body)
 		for _, want := range []string{`id="chart-grades"`, `id="chart-limits"`, `id="chart-approvals"`, "<svg", `class="chart-table"`,
-			`<td id="households">6</td>`, "对照：使用中的第 1 版", "AAA"} {
+			`<td id="households">6</td>`, "使用中的第 1 版", "AAA"} {
 			assert.Contains(t, body, want)
 		}
 		assert.NotContains(t, body, e.hhHead, "a bank's simulation names no household")
+		assert.NotRegexp(t, rawKey, body, "every text has its message")
 
 		// The second risk manager approves, then activates.
 		c2 := e.client(t)
@@ -274,6 +277,7 @@ func TestWebhookPage(t *testing.T) {
 		assert.NotContains(t, body, secret, "never shown again")
 		assert.NotContains(t, body, `id="secret"`)
 		assert.Contains(t, body, "https://hooks.example.com/sanzhi")
+		assert.NotRegexp(t, rawKey, body)
 
 		// Rotating: a new secret, the old one still signing for a while.
 		_, _, body = c.post(path, url.Values{"csrf": {tok}, "url": {"https://hooks.example.com/v2"}})
@@ -294,6 +298,10 @@ func TestWebhookPage(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, status, "no token")
 	})
 }
+
+// rawKey is a message key shown as itself (text's answer for a key with
+// no message).
+var rawKey = regexp.MustCompile(`\b(?:pol|wh)\.[a-z_]+`)
 
 var secretField = regexp.MustCompile(`<code id="secret">([^<]+)</code>`)
 
