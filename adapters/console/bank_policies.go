@@ -214,8 +214,8 @@ func (c *Console) policyPage(q *request, status int, v policyView) error {
 		return err
 	}
 	v.PolicyDetail, v.Path = d, versionPath(d.Version)
-	// Which buttons to offer is the lifecycle's answer, asked in advance
-	// (the service asks again when one is pressed).
+	// Only the buttons' emphasis: both are always there, and the service
+	// decides when one is pressed (its refusal is shown beside it).
 	v.CanApprove = d.State == policies.Draft
 	v.CanActivate = d.State == policies.Approved
 	c.render(q, status, "bank_policy", v)
@@ -286,16 +286,16 @@ func refusal(l lang, err error) (string, bool) {
 // simView is the simulation report page.
 type simView struct {
 	*app.PolicySimulation
-	Path                        string
-	Grades, Limits, Approvals   chart
-	HasBase                     bool
-	Households                  int
-	EligibleBase, EligibleNew   int
-	ExposureBase, ExposureNew   string
-	DeclinedBase, DeclinedNew   int
-	Gained, Lost                int
-	Version                     int
-	Product, AgainstVersionName string
+	Path                      string
+	Grades, Limits, Approvals chart
+	HasBase                   bool
+	Households                int
+	EligibleBase, EligibleNew int
+	ExposureBase, ExposureNew string
+	DeclinedBase, DeclinedNew int
+	Gained, Lost              int
+	Version                   int
+	Product                   string
 }
 
 func (c *Console) policySimulate(q *request) error {
@@ -327,9 +327,6 @@ func (c *Console) policySimulate(q *request) error {
 		ExposureBase: simulate.Yuan(r.ExposureBase), ExposureNew: simulate.Yuan(r.ExposureNew),
 		Gained: r.Gained.Count, Lost: r.Lost.Count, Version: r.New.Version, Product: r.New.Product}
 	v.Path = Prefix + "banks/" + bank + "/policies/" + r.New.Product + "/" + strconv.Itoa(r.New.Version)
-	if hasBase {
-		v.AgainstVersionName = strconv.Itoa(r.Base.Version)
-	}
 	v.Grades = newChart(q.lang, "grades", sim.Grades, hasBase)
 	v.Limits = newChart(q.lang, "limits", sim.Limits, hasBase)
 	v.Approvals = newChart(q.lang, "approvals", []app.ChartBar{
