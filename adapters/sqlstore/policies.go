@@ -62,3 +62,27 @@ func (tx *Tx) UpdatePolicyState(ctx context.Context, v *policies.Version) error 
 		string(v.State), v.ApprovedBy, optTSArg(v.ApproveTime), v.ActivatedBy, optTSArg(v.ActivateTime),
 		optTSArg(v.SupersedeTime))
 }
+
+// PolicyProducts lists, in name order, the products of bank that have a
+// policy version in any state: the products a bank's risk manager works
+// on, a first draft's included (ActiveProducts knows active ones only).
+func (s *Store) PolicyProducts(ctx context.Context, bank string) ([]string, error) {
+	var out []string
+	err := s.conn.ReadOne(ctx, func(q Querier) error {
+		out = out[:0]
+		rows, err := q.Query(ctx, `SELECT DISTINCT product FROM policy_versions WHERE bank = $1 ORDER BY product`, bank)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return rows.Err()
+	})
+	return out, internal(err, "listing a bank's policy products")
+}

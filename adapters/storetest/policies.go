@@ -167,3 +167,23 @@ func testPolicyRoundTrip(t *testing.T, s Store) {
 		assert.Empty(t, v.Document, "lists leave the document out")
 	}
 }
+
+// A bank's products are those with a version in any state, each once, in
+// name order; another bank's are not among them.
+func testPolicyProducts(t *testing.T, s Store) {
+	ctx := context.Background()
+	got, err := s.PolicyProducts(ctx, bankA)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	k := policyVersions
+	k.insert(t, s, newPolicy(bankA, productA, 1))
+	k.insert(t, s, newPolicy(bankA, productA, 2))
+	k.insert(t, s, newPolicy(bankA, productB, 1)) // a draft only
+	k.insert(t, s, newPolicy(bankB, "other-dai", 1))
+	got, err = s.PolicyProducts(ctx, bankA)
+	require.NoError(t, err)
+	assert.Equal(t, []string{productB, productA}, got)
+	got, err = s.PolicyProducts(ctx, bankB)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"other-dai"}, got)
+}

@@ -54,6 +54,8 @@ type Store interface {
 	QueueLength(ctx context.Context) (int64, error)
 	// PopulationCount counts the households q selects.
 	PopulationCount(ctx context.Context, q sqlstore.PopulationQuery) (int, error)
+	// PolicyProducts lists the products of a bank with a policy version.
+	PolicyProducts(ctx context.Context, bank string) ([]string, error)
 }
 
 // Opener returns a fresh, migrated, empty store for one test.
@@ -102,6 +104,7 @@ func suite() []conformance {
 		{name: "AuditRecordCommitsWithItsWrite", fn: testAuditRecord},
 		{name: "CatalogueRoundTrip", fn: testCatalogueRoundTrip},
 		{name: "PolicyRoundTrip", fn: testPolicyRoundTrip},
+		{name: "PolicyProducts", fn: testPolicyProducts},
 		{name: "EvidenceRoundTrip", fn: testEvidenceRoundTrip},
 		{name: "EvidenceByManyRequests", fn: testEvidenceByManyRequests},
 		{name: "EvidenceNotFound", fn: testEvidenceNotFound},

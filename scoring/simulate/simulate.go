@@ -115,6 +115,23 @@ const NoGrade = "—"
 // BinWidth is the width of the score histogram's bins.
 const BinWidth = 25
 
+// LimitBands are the lower ends, in yuan, of the limit histogram's bands:
+// an eligible household's limit counts in the last band whose lower end
+// it reaches. The bands are fixed, not taken from either policy, so that
+// the reports of two policies (and of two runs) compare band by band.
+var LimitBands = []int64{0, 10000, 30000, 50000, 100000, 200000, 300000}
+
+// limitBand is the index of the band of LimitBands that limit falls in.
+func limitBand(limit decimal.Decimal) int {
+	i := 0
+	for j, lo := range LimitBands {
+		if limit.GreaterThanOrEqual(decimal.NewFromInt(lo)) {
+			i = j
+		}
+	}
+	return i
+}
+
 // Accumulator adds outcomes up. Add them in a fixed order (the store's,
 // by household id) for a deterministic sample list.
 type Accumulator struct {
@@ -128,6 +145,7 @@ type Accumulator struct {
 	migration           map[[2]string]int
 	villages            map[string]*VillageRow
 	binsBase, binsNew   map[int]int
+	limBase, limNew     []int
 	knockBase, knockNew map[string]int
 }
 
@@ -138,6 +156,7 @@ func NewAccumulator(newP, base *rules.Policy, day household.Date) *Accumulator {
 		expBase: decimal.Zero, expNew: decimal.Zero,
 		migration: map[[2]string]int{}, villages: map[string]*VillageRow{},
 		binsBase: map[int]int{}, binsNew: map[int]int{},
+		limBase: make([]int, len(LimitBands)), limNew: make([]int, len(LimitBands)),
 		knockBase: map[string]int{}, knockNew: map[string]int{}}
 }
 
@@ -169,6 +188,7 @@ func (a *Accumulator) Add(o Outcome) {
 			a.eligBase++
 			v.EligibleBase++
 			a.expBase = a.expBase.Add(o.Base.Limit)
+			a.limBase[limitBand(o.Base.Limit)]++
 			v.Base = v.Base.Add(o.Base.Limit)
 		}
 		switch {
@@ -187,6 +207,7 @@ func (a *Accumulator) Add(o Outcome) {
 		a.eligNew++
 		v.EligibleNew++
 		a.expNew = a.expNew.Add(o.New.Limit)
+		a.limNew[limitBand(o.New.Limit)]++
 		v.New = v.New.Add(o.New.Limit)
 	}
 }
@@ -256,6 +277,14 @@ type Bin struct {
 	Base, New int
 }
 
+// LimitBin is one bar of the limit histogram: the eligible households
+// whose limit is at least Lo and below the next band's Lo (no upper end
+// for the last band; Hi is then zero).
+type LimitBin struct {
+	Lo, Hi    int64
+	Base, New int
+}
+
 // KnockOutRow counts the households a knock-out declines under each policy.
 type KnockOutRow struct {
 	ID        string
@@ -283,6 +312,8 @@ type Report struct {
 	Migration Migration
 	ByVillage []VillageRow
 	Scores    []Bin
+	// Limits is the eligible households' limits in LimitBands.
+	Limits    []LimitBin
 	KnockOuts []KnockOutRow
 }
 
@@ -380,6 +411,14 @@ func (a *Accumulator) Report(villages []string) *Report {
 	}
 	for b := lo; b <= hi; b += BinWidth {
 		r.Scores = append(r.Scores, Bin{Lo: b, Base: a.binsBase[b], New: a.binsNew[b]})
+	}
+
+	for i, lo := range LimitBands {
+		b := LimitBin{Lo: lo, Base: a.limBase[i], New: a.limNew[i]}
+		if i+1 < len(LimitBands) {
+			b.Hi = LimitBands[i+1]
+		}
+		r.Limits = append(r.Limits, b)
 	}
 
 	ids := knockIDs(a.newP)

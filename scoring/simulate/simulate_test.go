@@ -160,6 +160,16 @@ func TestAccumulator(t *testing.T) {
 	expBase, expNew := decimal.Zero, decimal.Zero
 	byVillage := map[string][2]decimal.Decimal{}
 	knocks := map[string][2]int{}
+	bands := map[int64][2]int{} // band's lower end → eligible households in it
+	band := func(limit decimal.Decimal) int64 {
+		lo := int64(0)
+		for _, b := range simulate.LimitBands {
+			if !limit.LessThan(decimal.NewFromInt(b)) {
+				lo = b
+			}
+		}
+		return lo
+	}
 	for i, o := range outs {
 		in := simulate.NewCase(&rows[i], decimal.NewFromInt(90), time.Date(1980, 5, 1, 0, 0, 0, 0, household.Shanghai), day).Input
 		db, dn := rules.Evaluate(base, in, day), rules.Evaluate(newP, in, day)
@@ -168,11 +178,17 @@ func TestAccumulator(t *testing.T) {
 		v := byVillage[o.Village]
 		if db.Eligible {
 			eligBase++
+			c := bands[band(db.Limit)]
+			c[0]++
+			bands[band(db.Limit)] = c
 			expBase = expBase.Add(db.Limit)
 			v[0] = v[0].Add(db.Limit)
 		}
 		if dn.Eligible {
 			eligNew++
+			c := bands[band(dn.Limit)]
+			c[1]++
+			bands[band(dn.Limit)] = c
 			expNew = expNew.Add(dn.Limit)
 			v[1] = v[1].Add(dn.Limit)
 		}
@@ -235,6 +251,18 @@ func TestAccumulator(t *testing.T) {
 	assert.Equal(t, 40, scoresNew)
 	assert.Equal(t, 0, r.Scores[0].Lo)
 	assert.Equal(t, 100, r.Scores[len(r.Scores)-1].Lo, "max score 120 falls in 100–124")
+
+	require.Len(t, r.Limits, len(simulate.LimitBands))
+	limBase, limNew := 0, 0
+	for i, b := range r.Limits {
+		assert.Equal(t, simulate.LimitBands[i], b.Lo)
+		assert.Equal(t, bands[b.Lo][0], b.Base, "band %d", b.Lo)
+		assert.Equal(t, bands[b.Lo][1], b.New, "band %d", b.Lo)
+		limBase, limNew = limBase+b.Base, limNew+b.New
+	}
+	assert.Zero(t, r.Limits[len(r.Limits)-1].Hi, "the last band has no upper end")
+	assert.Equal(t, eligBase, limBase, "every eligible household in one band")
+	assert.Equal(t, eligNew, limNew)
 
 	require.Len(t, r.KnockOuts, 2)
 	assert.Equal(t, "dishonest", r.KnockOuts[0].ID)
