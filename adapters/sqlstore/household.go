@@ -37,7 +37,46 @@ func (tx *Tx) oneHousehold(ctx context.Context, what, where string, args ...any)
 	if errors.Is(err, ErrNoRows) {
 		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "%s not found", what)
 	}
-	return h, internal(err, "reading a household")
+	if err != nil {
+		return nil, internal(err, "reading a household")
+	}
+	err = tx.members(ctx, map[string]*household.Household{h.ID: h},
+		`m.household_id = $1 AND m.version = $2`, h.ID, h.Facts.Version)
+	return h, err
+}
+
+const memberColumns = `m.household_id, m.member_no, m.name, m.relation, m.id_masked, m.id_key,
+	m.id_cipher, m.id_index, m.labour`
+
+// members reads the member rows selected by where into their households
+// (by id), in member number order.
+func (tx *Tx) members(ctx context.Context, into map[string]*household.Household, where string, args ...any) error {
+	rows, err := tx.q.Query(ctx, `SELECT `+memberColumns+` FROM household_members m WHERE `+where+`
+		ORDER BY m.household_id, m.member_no`, args...)
+	if err != nil {
+		return internal(err, "reading members")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, relation, labour string
+			m                    household.Member
+		)
+		if err := rows.Scan(&id, &m.Number, &m.Name, &relation, &m.IDMasked, &m.ID.KeyID,
+			&m.ID.Ciphertext, &m.ID.Index, &labour); err != nil {
+			return internal(err, "reading members")
+		}
+		var ok1, ok2 bool
+		m.Relation, ok1 = household.ParseRelation(relation)
+		m.Labour, ok2 = household.ParseLabour(labour)
+		if !ok1 || !ok2 {
+			return fault.New(fault.Internal, "INTERNAL", "member %d of %s has relation %q, labour %q", m.Number, id, relation, labour)
+		}
+		if h := into[id]; h != nil {
+			h.Members = append(h.Members, m)
+		}
+	}
+	return internal(rows.Err(), "reading members")
 }
 
 // Household implements household.Reader.
@@ -84,7 +123,20 @@ func (tx *Tx) Households(ctx context.Context, q household.ListQuery) ([]*househo
 		}
 		out = append(out, h)
 	}
-	return out, internal(rows.Err(), "listing households")
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, internal(err, "listing households")
+	}
+	rows.Close()
+	// The page's members in one query: the same households, by the id
+	// range the page covers, each at its latest version.
+	byID := make(map[string]*household.Household, len(out))
+	for _, h := range out {
+		byID[h.ID] = h
+	}
+	err = tx.members(ctx, byID, `m.household_id > $1 AND m.household_id <= $2 AND EXISTS (SELECT 1 FROM households h
+		WHERE h.id = m.household_id AND h.facts_version = m.version AND h.village_code = $3)`,
+		q.AfterID, out[len(out)-1].ID, q.Village)
+	return out, err
 }
 
 const factsColumns = `version, members, labourers, annual_income, land_area_mu, collective_shares,
@@ -131,7 +183,37 @@ func (tx *Tx) InsertHousehold(ctx context.Context, h *household.Household, reque
 	if n == 0 {
 		return fault.New(fault.AlreadyExists, "HOUSEHOLD_EXISTS", "household already registered")
 	}
-	return tx.InsertFacts(ctx, h.ID, h.Facts)
+	if err := tx.InsertFacts(ctx, h.ID, h.Facts); err != nil {
+		return err
+	}
+	return tx.InsertMembers(ctx, h.ID, h.Facts.Version, h.Members)
+}
+
+// InsertMembers implements household.Writer.
+func (tx *Tx) InsertMembers(ctx context.Context, householdID string, version int64, ms []household.Member) error {
+	for _, m := range ms {
+		_, err := tx.q.Exec(ctx, `INSERT INTO household_members (household_id, version, member_no, name,
+			relation, id_masked, id_key, id_cipher, id_index, labour)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			householdID, version, m.Number, m.Name, m.Relation.String(), m.IDMasked, m.ID.KeyID,
+			m.ID.Ciphertext, m.ID.Index, m.Labour.String())
+		if err != nil {
+			if tx.d.IsUniqueViolation(err) {
+				return fault.Wrap(err, fault.AlreadyExists, "MEMBER_EXISTS",
+					"member %d (or their 身份证号, or a second head) is already in version %d of household %s", m.Number, version, householdID)
+			}
+			return internal(err, "inserting a member")
+		}
+	}
+	return nil
+}
+
+// MaxMemberNumber implements household.Writer.
+func (tx *Tx) MaxMemberNumber(ctx context.Context, householdID string) (int32, error) {
+	var n int32
+	err := tx.q.QueryRow(ctx, `SELECT COALESCE(MAX(member_no), 0) FROM household_members WHERE household_id = $1`,
+		householdID).Scan(&n)
+	return n, internal(err, "reading member numbers")
 }
 
 // UpdateHousehold implements household.Writer.
@@ -145,7 +227,11 @@ func (tx *Tx) UpdateHousehold(ctx context.Context, h *household.Household) error
 	if n == 0 {
 		return fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s not found", h.ID)
 	}
-	return nil
+	// The head's name is not versioned: the head member of every version
+	// is the household's head as named now.
+	_, err = tx.q.Exec(ctx, `UPDATE household_members SET name = $1
+		WHERE household_id = $2 AND relation = 'head' AND name <> $1`, h.HeadName, h.ID)
+	return internal(err, "renaming the head member")
 }
 
 // InsertFacts implements household.Writer.
