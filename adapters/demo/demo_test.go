@@ -38,6 +38,14 @@ func (sealer) Seal(householdID string, id idnum.PersonID) (household.SealedID, e
 	return household.SealedID{KeyID: "test", Ciphertext: []byte(householdID + "|" + id.Raw()), Index: sealer{}.Index(id)}, nil
 }
 
+func (sealer) Open(householdID string, s household.SealedID) (idnum.PersonID, error) {
+	raw, ok := strings.CutPrefix(string(s.Ciphertext), householdID+"|")
+	if !ok {
+		return idnum.PersonID{}, errors.New("sealed for another household")
+	}
+	return idnum.ParsePersonID(raw)
+}
+
 func (sealer) Index(id idnum.PersonID) []byte {
 	h := sha256.Sum256([]byte(id.Raw()))
 	return h[:]

@@ -112,8 +112,8 @@ func testMembersConstraints(t *testing.T, s Store) {
 	require.NoError(t, s.Households().Write(ctx, func(tx household.Writer) error { return tx.InsertFacts(ctx, h.ID, f) }))
 
 	for name, change := range map[string]func(ms []household.Member){
-		"the same 身份证号 twice": func(ms []household.Member) { ms[2].ID.Index = ms[1].ID.Index },
-		"a second head":        func(ms []household.Member) { ms[2].Relation = household.Head },
+		"the same 身份证号 twice":   func(ms []household.Member) { ms[2].ID.Index = ms[1].ID.Index },
+		"a second head":         func(ms []household.Member) { ms[2].Relation = household.Head },
 		"a member number twice": func(ms []household.Member) { ms[2].Number = ms[1].Number },
 	} {
 		ms := append([]household.Member(nil), h.Members...)

@@ -206,7 +206,10 @@ func parseMembers(prefix string, ins []MemberInput, now time.Time, v *fault.Viol
 		} else if len([]rune(p.name)) > 64 {
 			add(v, p.field+".name", "姓名最多64个字", "must be at most 64 characters")
 		}
-		freeText(v, p.field+".name", "姓名", "name", in.Name)
+		if m := idnum.FreeTextProblem("姓名", "name", in.Name); m != "" {
+			zh, _, _ := strings.Cut(m, " / ")
+			add(v, p.field+".name", zh, "%s", m)
+		}
 		if in.Number < 0 {
 			add(v, p.field+".number", "成员编号不对", "must not be negative, got %d", in.Number)
 		} else if in.Number > 0 {
