@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -37,12 +39,58 @@ func (tx *Tx) oneHousehold(ctx context.Context, what, where string, args ...any)
 	if errors.Is(err, ErrNoRows) {
 		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "%s not found", what)
 	}
+	return h, internal(err, "reading a household")
+}
+
+// householdTx is a transaction of the household port: its reads carry the
+// members of the latest version. The other contexts' ports (evidence,
+// lending) read a household through Tx itself, without members, which
+// they do not use: a member read on each of their many household reads
+// would be a query for nothing.
+type householdTx struct{ *Tx }
+
+// withMembers adds the members of h's latest version to h.
+func (tx householdTx) withMembers(ctx context.Context, h *household.Household, err error) (*household.Household, error) {
 	if err != nil {
-		return nil, internal(err, "reading a household")
+		return nil, err
 	}
-	err = tx.members(ctx, map[string]*household.Household{h.ID: h},
+	return h, tx.members(ctx, map[string]*household.Household{h.ID: h},
 		`m.household_id = $1 AND m.version = $2`, h.ID, h.Facts.Version)
-	return h, err
+}
+
+// Household implements household.Reader.
+func (tx householdTx) Household(ctx context.Context, village, id string) (*household.Household, error) {
+	h, err := tx.Tx.Household(ctx, village, id)
+	return tx.withMembers(ctx, h, err)
+}
+
+// HouseholdByIndex implements household.Reader.
+func (tx householdTx) HouseholdByIndex(ctx context.Context, index []byte) (*household.Household, error) {
+	h, err := tx.Tx.HouseholdByIndex(ctx, index)
+	return tx.withMembers(ctx, h, err)
+}
+
+// HouseholdByRequest implements household.Reader.
+func (tx householdTx) HouseholdByRequest(ctx context.Context, village, requestID string) (*household.Household, string, error) {
+	h, hash, err := tx.Tx.HouseholdByRequest(ctx, village, requestID)
+	h, err = tx.withMembers(ctx, h, err)
+	return h, hash, err
+}
+
+// Households implements household.Reader: the page's members in one
+// query, by the id range the page covers, each at its latest version.
+func (tx householdTx) Households(ctx context.Context, q household.ListQuery) ([]*household.Household, error) {
+	out, err := tx.Tx.Households(ctx, q)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	byID := make(map[string]*household.Household, len(out))
+	for _, h := range out {
+		byID[h.ID] = h
+	}
+	return out, tx.members(ctx, byID, `m.household_id > $1 AND m.household_id <= $2 AND EXISTS (SELECT 1 FROM households h
+		WHERE h.id = m.household_id AND h.facts_version = m.version AND h.village_code = $3)`,
+		q.AfterID, out[len(out)-1].ID, q.Village)
 }
 
 const memberColumns = `m.household_id, m.member_no, m.name, m.relation, m.id_masked, m.id_key,
@@ -123,20 +171,7 @@ func (tx *Tx) Households(ctx context.Context, q household.ListQuery) ([]*househo
 		}
 		out = append(out, h)
 	}
-	if err := rows.Err(); err != nil || len(out) == 0 {
-		return out, internal(err, "listing households")
-	}
-	rows.Close()
-	// The page's members in one query: the same households, by the id
-	// range the page covers, each at its latest version.
-	byID := make(map[string]*household.Household, len(out))
-	for _, h := range out {
-		byID[h.ID] = h
-	}
-	err = tx.members(ctx, byID, `m.household_id > $1 AND m.household_id <= $2 AND EXISTS (SELECT 1 FROM households h
-		WHERE h.id = m.household_id AND h.facts_version = m.version AND h.village_code = $3)`,
-		q.AfterID, out[len(out)-1].ID, q.Village)
-	return out, err
+	return out, internal(rows.Err(), "listing households")
 }
 
 const factsColumns = `version, members, labourers, annual_income, land_area_mu, collective_shares,
@@ -189,21 +224,38 @@ func (tx *Tx) InsertHousehold(ctx context.Context, h *household.Household, reque
 	return tx.InsertMembers(ctx, h.ID, h.Facts.Version, h.Members)
 }
 
-// InsertMembers implements household.Writer.
+// InsertMembers implements household.Writer. One statement for the
+// whole list: a household's members are written together, and the demo
+// county writes thousands.
 func (tx *Tx) InsertMembers(ctx context.Context, householdID string, version int64, ms []household.Member) error {
-	for _, m := range ms {
-		_, err := tx.q.Exec(ctx, `INSERT INTO household_members (household_id, version, member_no, name,
-			relation, id_masked, id_key, id_cipher, id_index, labour)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			householdID, version, m.Number, m.Name, m.Relation.String(), m.IDMasked, m.ID.KeyID,
-			m.ID.Ciphertext, m.ID.Index, m.Labour.String())
-		if err != nil {
-			if tx.d.IsUniqueViolation(err) {
-				return fault.Wrap(err, fault.AlreadyExists, "MEMBER_EXISTS",
-					"member %d (or their 身份证号, or a second head) is already in version %d of household %s", m.Number, version, householdID)
-			}
-			return internal(err, "inserting a member")
+	if len(ms) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO household_members (household_id, version, member_no, name,
+		relation, id_masked, id_key, id_cipher, id_index, labour) VALUES `)
+	args := make([]any, 0, 10*len(ms))
+	for i, m := range ms {
+		if i > 0 {
+			q.WriteString(", ")
 		}
+		q.WriteString("(")
+		for j := range 10 {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "$%d", 10*i+j+1)
+		}
+		q.WriteString(")")
+		args = append(args, householdID, version, m.Number, m.Name, m.Relation.String(), m.IDMasked, m.ID.KeyID,
+			m.ID.Ciphertext, m.ID.Index, m.Labour.String())
+	}
+	if _, err := tx.q.Exec(ctx, q.String(), args...); err != nil {
+		if tx.d.IsUniqueViolation(err) {
+			return fault.Wrap(err, fault.AlreadyExists, "MEMBER_EXISTS",
+				"a member number, a 身份证号 or the head is twice in version %d of household %s", version, householdID)
+		}
+		return internal(err, "inserting members")
 	}
 	return nil
 }
