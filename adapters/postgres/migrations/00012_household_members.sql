@@ -21,8 +21,6 @@ CREATE TABLE household_members (
 );
 -- One head per version.
 CREATE UNIQUE INDEX household_members_head_idx ON household_members (household_id, version) WHERE relation = 'head';
--- Finding a person by 身份证号 among members (the applicant, later).
-CREATE INDEX household_members_index_idx ON household_members (id_index);
 
 -- Existing households: the head is member one of every facts version. The
 -- sealed number is copied as it is: it is bound to the household id, not
