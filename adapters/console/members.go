@@ -171,10 +171,17 @@ func (c *Console) memberSave(q *request, existing bool) error {
 		}
 	}
 	if !f.ok() {
-		if fd := f.get("id_number"); fd != nil {
-			fd.Value = "" // a 身份证号 is not sent back into the page
+		// As on the register form, the number field keeps what the clerk
+		// typed (the page is no-store); a number in the name is blanked.
+		id := f.get("id_number")
+		keep := ""
+		if id != nil {
+			keep = id.Value
 		}
 		f.scrub()
+		if id != nil {
+			id.Value = keep
+		}
 		c.render(q, http.StatusBadRequest, "clerk_member_form", memberFormView{Village: h.Village, Household: h, Member: m, Form: f})
 		return nil
 	}
