@@ -41,6 +41,7 @@ func (c *Console) clerkRoutes() {
 	c.page("GET "+Prefix+v+"evidence/new", false, c.evidenceNew)
 	c.upload("POST "+Prefix+v+"evidence", uploadLimit, c.evidenceSubmit, c.evidenceRefused)
 	c.page("GET "+Prefix+v+"catalogue", false, c.catalogue)
+	c.memberRoutes()
 }
 
 // householdOf reads the page's village and household id (the path's, or
@@ -419,6 +420,8 @@ func (c *Console) householdShow(q *request) error {
 		v.Done = "clerk.done_recorded"
 	case "revoked":
 		v.Done = "clerk.done_revoked"
+	case "member_added", "member_updated":
+		v.Done = "clerk.done_" + q.r.URL.Query().Get("done")
 	}
 	c.render(q, http.StatusOK, "clerk_household", v)
 	return nil

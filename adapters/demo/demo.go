@@ -429,7 +429,7 @@ func ensurePrincipal(ctx context.Context, store access.Store, dp *Principal, t t
 func villageHouseholds(vi int, today household.Date) []household.CreateInput {
 	v := Villages[vi]
 	code, _ := strconv.ParseUint(v.Code, 10, 64)
-	g := &gen{r: rand.New(rand.NewPCG(0x53414e5a4849, code)), used: map[string]bool{}}
+	g := &gen{r: rand.New(rand.NewPCG(0x53414e5a4849, code)), used: map[string]bool{}, code: code, memberIDs: map[string]bool{}}
 	sizes := groupSizes(g.r, v.Households, v.Groups)
 	out := make([]household.CreateInput, 0, v.Households)
 	n := 0
@@ -470,6 +470,9 @@ type gen struct {
 	r *rand.Rand
 	// used holds the 17-digit ID number stems the village has drawn.
 	used map[string]bool
+	// code and memberIDs seed and de-duplicate the members (family).
+	code      uint64
+	memberIDs map[string]bool
 }
 
 // skip occasionally leaves a house number unused (demolished, merged).
@@ -486,10 +489,12 @@ func (g *gen) household(vi int, group int32, house, n int, today household.Date)
 	birth := g.birthDate()
 	members := g.members()
 	labourers := g.labourers(members, birth)
+	head := g.name(male, birth.Year())
 	return household.CreateInput{
 		Parent:       resource.Village(v.Code),
-		HeadName:     g.name(male, birth.Year()),
+		HeadName:     head,
 		HeadIDNumber: g.idNumber(vi, birth, male),
+		Members:      family(vi, g.code, n, head, birth, male, members, labourers, g.memberIDs),
 		Group:        group,
 		Address:      fmt.Sprintf("%s%d组%d号", v.Name, group, house),
 		Registered:   g.registered(birth),

@@ -35,3 +35,15 @@ func (s Sealer) Index(id idnum.PersonID) []byte {
 	}
 	return s.Keyring.BlindIndex(id.Raw())
 }
+
+// Open implements household.Sealer: the number sealed for householdID.
+func (s Sealer) Open(householdID string, sealed household.SealedID) (idnum.PersonID, error) {
+	if s.Keyring == nil {
+		return idnum.PersonID{}, errNoKey
+	}
+	raw, err := s.Keyring.Open(Sealed{KeyID: sealed.KeyID, Ciphertext: sealed.Ciphertext}, []byte(householdID))
+	if err != nil {
+		return idnum.PersonID{}, err
+	}
+	return idnum.ParsePersonID(string(raw))
+}

@@ -36,3 +36,11 @@ func TestOpenRefusesClearly(t *testing.T) {
 	require.ErrorContains(t, err, "cannot reach PostgreSQL at 127.0.0.1:1")
 	require.NotContains(t, err.Error(), "secret")
 }
+
+// Households registered before 00012_household_members get their head as
+// member one.
+func TestMembersMigration(t *testing.T) {
+	db := pgtest.NewDB(t)
+	storetest.MembersMigration(t, db.Store(),
+		func(ctx context.Context) error { return db.MigrateDownTo(ctx, 11) }, db.Migrate)
+}

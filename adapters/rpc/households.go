@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"strings"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -31,6 +32,7 @@ func (s *Households) CreateHousehold(ctx context.Context, req *sanzhiv1.CreateHo
 		Address:      h.GetAddress(),
 		Registered:   h.GetRegisteredDate(),
 		Facts:        factsIn(h.GetFacts()),
+		Members:      membersIn(h.GetMembers()),
 		RequestID:    req.GetRequestId(),
 	})
 	if err != nil {
@@ -68,6 +70,7 @@ func (s *Households) UpdateHousehold(ctx context.Context, req *sanzhiv1.UpdateHo
 		Group:    h.GetGroup(),
 		Address:  h.GetAddress(),
 		Facts:    factsIn(h.GetFacts()),
+		Members:  membersIn(h.GetMembers()),
 	})
 	if err != nil {
 		return nil, err
@@ -125,7 +128,44 @@ func householdOut(h *household.Household) *sanzhiv1.Household {
 		Facts:              factsOut(h.Facts),
 		CreateTime:         timestamppb.New(h.CreateTime),
 		UpdateTime:         timestamppb.New(h.UpdateTime),
+		Members:            membersOut(h.Members),
 	}
+}
+
+// membersIn passes the enums on as the domain's codes (HOUSEHOLD_RELATION_
+// SPOUSE as "spouse"); UNSPECIFIED becomes "", which the service refuses.
+// nil stays nil: no members given.
+func membersIn(ms []*sanzhiv1.HouseholdMember) []household.MemberInput {
+	if ms == nil {
+		return nil
+	}
+	out := make([]household.MemberInput, len(ms))
+	for i, m := range ms {
+		out[i] = household.MemberInput{Number: m.GetNumber(), Name: m.GetName(), IDNumber: m.GetIdNumber(),
+			Relation: enumCode(m.GetRelation().String(), "HOUSEHOLD_RELATION_"),
+			Labour:   enumCode(m.GetLabourStatus().String(), "LABOUR_STATUS_")}
+	}
+	return out
+}
+
+func enumCode(name, prefix string) string {
+	code := strings.ToLower(strings.TrimPrefix(name, prefix))
+	if code == "unspecified" {
+		return ""
+	}
+	return code
+}
+
+// membersOut never sets id_number: only the masked form is returned.
+func membersOut(ms []household.Member) []*sanzhiv1.HouseholdMember {
+	out := make([]*sanzhiv1.HouseholdMember, len(ms))
+	for i, m := range ms {
+		out[i] = &sanzhiv1.HouseholdMember{Number: m.Number, Name: m.Name, IdNumberMasked: m.IDMasked,
+			Relation:     sanzhiv1.HouseholdRelation(sanzhiv1.HouseholdRelation_value["HOUSEHOLD_RELATION_"+strings.ToUpper(m.Relation.String())]),
+			LabourStatus: sanzhiv1.LabourStatus(sanzhiv1.LabourStatus_value["LABOUR_STATUS_"+strings.ToUpper(m.Labour.String())]),
+			BirthDate:    string(m.BirthDate)}
+	}
+	return out
 }
 
 func factsOut(f household.Facts) *sanzhiv1.HouseholdFacts {

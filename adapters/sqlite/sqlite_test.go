@@ -72,3 +72,12 @@ func TestOpenPathWithURIPunctuation(t *testing.T) {
 	_, err = os.Stat(path)
 	require.NoError(t, err, "the database is where the path says")
 }
+
+// Households registered before 00013_household_members get their head as
+// member one (the migration before it is 00012 once both are merged;
+// DownTo stops at whatever precedes 00013).
+func TestMembersMigration(t *testing.T) {
+	db := open(t)
+	storetest.MembersMigration(t, db.Store(),
+		func(ctx context.Context) error { return db.MigrateDownTo(ctx, 12) }, db.Migrate)
+}

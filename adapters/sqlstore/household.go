@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -38,6 +40,91 @@ func (tx *Tx) oneHousehold(ctx context.Context, what, where string, args ...any)
 		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "%s not found", what)
 	}
 	return h, internal(err, "reading a household")
+}
+
+// householdTx is a transaction of the household port: its reads carry the
+// members of the latest version. The other contexts' ports (evidence,
+// lending) read a household through Tx itself, without members, which
+// they do not use: a member read on each of their many household reads
+// would be a query for nothing.
+type householdTx struct{ *Tx }
+
+// withMembers adds the members of h's latest version to h.
+func (tx householdTx) withMembers(ctx context.Context, h *household.Household, err error) (*household.Household, error) {
+	if err != nil {
+		return nil, err
+	}
+	return h, tx.members(ctx, map[string]*household.Household{h.ID: h},
+		`m.household_id = $1 AND m.version = $2`, h.ID, h.Facts.Version)
+}
+
+// Household implements household.Reader.
+func (tx householdTx) Household(ctx context.Context, village, id string) (*household.Household, error) {
+	h, err := tx.Tx.Household(ctx, village, id)
+	return tx.withMembers(ctx, h, err)
+}
+
+// HouseholdByIndex implements household.Reader.
+func (tx householdTx) HouseholdByIndex(ctx context.Context, index []byte) (*household.Household, error) {
+	h, err := tx.Tx.HouseholdByIndex(ctx, index)
+	return tx.withMembers(ctx, h, err)
+}
+
+// HouseholdByRequest implements household.Reader.
+func (tx householdTx) HouseholdByRequest(ctx context.Context, village, requestID string) (*household.Household, string, error) {
+	h, hash, err := tx.Tx.HouseholdByRequest(ctx, village, requestID)
+	h, err = tx.withMembers(ctx, h, err)
+	return h, hash, err
+}
+
+// Households implements household.Reader: the page's members in one
+// query, by the id range the page covers, each at its latest version.
+func (tx householdTx) Households(ctx context.Context, q household.ListQuery) ([]*household.Household, error) {
+	out, err := tx.Tx.Households(ctx, q)
+	if err != nil || len(out) == 0 {
+		return out, err
+	}
+	byID := make(map[string]*household.Household, len(out))
+	for _, h := range out {
+		byID[h.ID] = h
+	}
+	return out, tx.members(ctx, byID, `m.household_id > $1 AND m.household_id <= $2 AND EXISTS (SELECT 1 FROM households h
+		WHERE h.id = m.household_id AND h.facts_version = m.version AND h.village_code = $3)`,
+		q.AfterID, out[len(out)-1].ID, q.Village)
+}
+
+const memberColumns = `m.household_id, m.member_no, m.name, m.relation, m.id_masked, m.id_key,
+	m.id_cipher, m.id_index, m.labour`
+
+// members reads the member rows selected by where into their households
+// (by id), in member number order.
+func (tx *Tx) members(ctx context.Context, into map[string]*household.Household, where string, args ...any) error {
+	rows, err := tx.q.Query(ctx, `SELECT `+memberColumns+` FROM household_members m WHERE `+where+`
+		ORDER BY m.household_id, m.member_no`, args...)
+	if err != nil {
+		return internal(err, "reading members")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, relation, labour string
+			m                    household.Member
+		)
+		if err := rows.Scan(&id, &m.Number, &m.Name, &relation, &m.IDMasked, &m.ID.KeyID,
+			&m.ID.Ciphertext, &m.ID.Index, &labour); err != nil {
+			return internal(err, "reading members")
+		}
+		var ok1, ok2 bool
+		m.Relation, ok1 = household.ParseRelation(relation)
+		m.Labour, ok2 = household.ParseLabour(labour)
+		if !ok1 || !ok2 {
+			return fault.New(fault.Internal, "INTERNAL", "member %d of %s has relation %q, labour %q", m.Number, id, relation, labour)
+		}
+		if h := into[id]; h != nil {
+			h.Members = append(h.Members, m)
+		}
+	}
+	return internal(rows.Err(), "reading members")
 }
 
 // Household implements household.Reader.
@@ -131,7 +218,54 @@ func (tx *Tx) InsertHousehold(ctx context.Context, h *household.Household, reque
 	if n == 0 {
 		return fault.New(fault.AlreadyExists, "HOUSEHOLD_EXISTS", "household already registered")
 	}
-	return tx.InsertFacts(ctx, h.ID, h.Facts)
+	if err := tx.InsertFacts(ctx, h.ID, h.Facts); err != nil {
+		return err
+	}
+	return tx.InsertMembers(ctx, h.ID, h.Facts.Version, h.Members)
+}
+
+// InsertMembers implements household.Writer. One statement for the
+// whole list: a household's members are written together, and the demo
+// county writes thousands.
+func (tx *Tx) InsertMembers(ctx context.Context, householdID string, version int64, ms []household.Member) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO household_members (household_id, version, member_no, name,
+		relation, id_masked, id_key, id_cipher, id_index, labour) VALUES `)
+	args := make([]any, 0, 10*len(ms))
+	for i, m := range ms {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(")
+		for j := range 10 {
+			if j > 0 {
+				q.WriteString(", ")
+			}
+			fmt.Fprintf(&q, "$%d", 10*i+j+1)
+		}
+		q.WriteString(")")
+		args = append(args, householdID, version, m.Number, m.Name, m.Relation.String(), m.IDMasked, m.ID.KeyID,
+			m.ID.Ciphertext, m.ID.Index, m.Labour.String())
+	}
+	if _, err := tx.q.Exec(ctx, q.String(), args...); err != nil {
+		if tx.d.IsUniqueViolation(err) {
+			return fault.Wrap(err, fault.AlreadyExists, "MEMBER_EXISTS",
+				"a member number, a 身份证号 or the head is twice in version %d of household %s", version, householdID)
+		}
+		return internal(err, "inserting members")
+	}
+	return nil
+}
+
+// MaxMemberNumber implements household.Writer.
+func (tx *Tx) MaxMemberNumber(ctx context.Context, householdID string) (int32, error) {
+	var n int32
+	err := tx.q.QueryRow(ctx, `SELECT COALESCE(MAX(member_no), 0) FROM household_members WHERE household_id = $1`,
+		householdID).Scan(&n)
+	return n, internal(err, "reading member numbers")
 }
 
 // UpdateHousehold implements household.Writer.
@@ -145,7 +279,11 @@ func (tx *Tx) UpdateHousehold(ctx context.Context, h *household.Household) error
 	if n == 0 {
 		return fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s not found", h.ID)
 	}
-	return nil
+	// The head's name is not versioned: the head member of every version
+	// is the household's head as named now.
+	_, err = tx.q.Exec(ctx, `UPDATE household_members SET name = $1
+		WHERE household_id = $2 AND relation = 'head' AND name <> $1`, h.HeadName, h.ID)
+	return internal(err, "renaming the head member")
 }
 
 // InsertFacts implements household.Writer.

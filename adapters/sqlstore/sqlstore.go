@@ -143,11 +143,11 @@ func (s *Store) Households() household.Store { return householdStore{s} }
 type householdStore struct{ s *Store }
 
 func (h householdStore) Read(ctx context.Context, fn func(household.Reader) error) error {
-	return h.s.read(ctx, func(tx *Tx) error { return fn(tx) })
+	return h.s.read(ctx, func(tx *Tx) error { return fn(householdTx{tx}) })
 }
 
 func (h householdStore) Write(ctx context.Context, fn func(household.Writer) error) error {
-	return h.s.write(ctx, func(tx *Tx) error { return fn(tx) })
+	return h.s.write(ctx, func(tx *Tx) error { return fn(householdTx{tx}) })
 }
 
 // Catalogues returns the points catalogue port.

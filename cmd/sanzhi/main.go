@@ -70,6 +70,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		policyCmd(&database, open),
 		reassessCmd(&database, open),
 		webhookCmd(),
+		householdCmd(&database, open),
 	)
 	return root
 }

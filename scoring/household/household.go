@@ -37,7 +37,8 @@ type Household struct {
 	Group        int32
 	Address      string
 	Registered   Date
-	Facts        Facts // the latest version
+	Facts        Facts    // the latest version
+	Members      []Member // as of Facts.Version, by number; the head is among them
 	CreateTime   time.Time
 	UpdateTime   time.Time
 }

@@ -29,6 +29,8 @@ type Sealer interface {
 	Seal(householdID string, id idnum.PersonID) (SealedID, error)
 	// Index returns the blind index of id, for look-ups.
 	Index(id idnum.PersonID) []byte
+	// Open decrypts a number sealed for householdID.
+	Open(householdID string, s SealedID) (idnum.PersonID, error)
 }
 
 // Service registers households and records their facts. Its methods check
@@ -59,7 +61,10 @@ type CreateInput struct {
 	Address      string
 	Registered   string // YYYY-MM-DD
 	Facts        *FactsInput
-	RequestID    string
+	// Members lists the household's members, the head among them; nil
+	// registers the head alone (as member one).
+	Members   []MemberInput
+	RequestID string
 }
 
 // FactsInput is one version of facts as typed; amounts are decimal strings.
@@ -119,6 +124,10 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 	if in.RequestID == "" {
 		v.Add("request_id", "is required")
 	}
+	var members []parsedMember
+	if in.Members != nil {
+		members = parseMembers("household.members", in.Members, now, &v)
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -145,6 +154,15 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 	facts.RecordedBy = p.ID
 	facts.RecordTime = now
 	h.Facts = facts
+	if in.Members == nil {
+		h.Members = []Member{headMember(h)}
+	} else if h.Members, err = setMembers(h, nil, members, 1, s.sealer, &v); err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "INTERNAL", "cannot seal id number")
+	}
+	checkCounts("household.facts", h.Facts, h.Members, &v)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
 	reqHash := createHash(h)
 
 	var out *Household
@@ -167,7 +185,7 @@ func (s *Service) Create(ctx context.Context, p *access.Principal, in CreateInpu
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return out, s.birthDates(out)
 }
 
 // explainConflict runs after an insert hit a unique constraint: a retry of
@@ -218,7 +236,22 @@ func createHash(h *Household) string {
 		h.Village, h.HeadName, h.HeadID.Index, h.Group, h.Address, h.Registered,
 		f.Members, f.Labourers, f.AnnualIncome, f.LandAreaMu, f.CollectiveShares, f.ExistingDebt,
 		f.DishonestDebtor, f.Source, f.AsOf))
+	if len(h.Members) > 1 || len(h.Members) == 1 && h.Members[0].Labour != headMember(h).Labour {
+		// Only a member list beyond the default changes the fingerprint, so
+		// requests hashed before members were kept still match.
+		sum = sha256.Sum256(append(sum[:], membersDigest(h.Members)...))
+	}
 	return hex.EncodeToString(sum[:])
+}
+
+// membersDigest fingerprints a member list by what identifies each member
+// (the blind index, never the number itself).
+func membersDigest(ms []Member) []byte {
+	var b []byte
+	for _, m := range ms {
+		b = fmt.Appendf(b, "%d\x00%s\x00%s\x00%x\x00%s\x00", m.Number, m.Name, m.Relation, m.ID.Index, m.Labour)
+	}
+	return b
 }
 
 // auditRecord describes a household write for the log. It carries ids and
@@ -229,6 +262,9 @@ func auditRecord(p *access.Principal, action string, h *Household, reqHash strin
 		h.Name(), h.HeadName, h.HeadID.Index, h.Group, h.Address, f.Version, f.Members, f.Labourers,
 		f.AnnualIncome, f.LandAreaMu, f.CollectiveShares, f.ExistingDebt, f.DishonestDebtor, f.Source, f.AsOf,
 		h.UpdateTime.Format(time.RFC3339Nano)))
+	if len(h.Members) > 0 {
+		result = audit.HashBytes(append([]byte(result), membersDigest(h.Members)...))
+	}
 	return audit.Record{
 		Time: h.UpdateTime, Actor: p.ID, Action: action, Subject: h.Name(),
 		RequestHash: reqHash, ResultHash: result, Payload: payload,
@@ -289,7 +325,10 @@ func (s *Service) Get(ctx context.Context, name string) (*Household, error) {
 		out, err = tx.Household(ctx, village, id)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.birthDates(out)
 }
 
 // Lookup finds a household of the village by its head's 身份证号.
@@ -315,7 +354,7 @@ func (s *Service) Lookup(ctx context.Context, parent, idNumber string) (*Househo
 		// The head is registered elsewhere: say nothing about where.
 		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "no household in %s is headed by %s", parent, pid.Masked())
 	}
-	return out, nil
+	return out, s.birthDates(out)
 }
 
 // ListQuery selects a page of a village's households.
@@ -359,7 +398,7 @@ func (s *Service) List(ctx context.Context, parent string, group int32, pageSize
 		page.Items = items[:limit]
 		page.NextToken = paging.Token(scope, items[limit-1].ID)
 	}
-	return page, nil
+	return page, s.birthDates(page.Items...)
 }
 
 // ListFacts returns a page of a household's facts versions, newest first.
@@ -397,11 +436,15 @@ func (s *Service) ListFacts(ctx context.Context, parent string, pageSize int32, 
 // UpdateInput changes the fields named in Paths; others are ignored.
 type UpdateInput struct {
 	Name     string
-	Paths    []string // of: head_name, group, address, facts
+	Paths    []string // of: head_name, group, address, facts, members
 	HeadName string
 	Group    int32
 	Address  string
 	Facts    *FactsInput
+	// Members replaces the member list (a new facts version): entries
+	// name existing members by number; members left out have left the
+	// household.
+	Members []MemberInput
 }
 
 // Update applies the named fields. Updating facts appends a new version;
@@ -414,9 +457,10 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 	}
 	var v fault.Violations
 	if len(in.Paths) == 0 {
-		v.Add("update_mask", "must name at least one of head_name, group, address, facts")
+		v.Add("update_mask", "must name at least one of head_name, group, address, facts, members")
 	}
 	var facts *Facts
+	var members []parsedMember
 	set := map[string]bool{}
 	for _, path := range in.Paths {
 		if set[path] {
@@ -443,10 +487,12 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 			}
 			f := in.Facts.parse("household.facts", Today(now), &v)
 			facts = &f
+		case "members":
+			members = parseMembers("household.members", in.Members, now, &v)
 		case "head_id_number":
 			v.Add("update_mask", "head_id_number cannot be changed; a new head registers a new household")
 		default:
-			v.Add("update_mask", "%q is not an updatable field (head_name, group, address, facts)", path)
+			v.Add("update_mask", "%q is not an updatable field (head_name, group, address, facts, members)", path)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -467,7 +513,36 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 		if set["address"] {
 			h.Address = strings.TrimSpace(in.Address)
 		}
+		cur := h.Members
+		if len(cur) == 0 {
+			cur = []Member{headMember(h)} // stored before members were kept
+		}
+		next := cur
+		if set["members"] {
+			top, err := tx.MaxMemberNumber(ctx, h.ID)
+			if err != nil {
+				return err
+			}
+			var v fault.Violations
+			if next, err = setMembers(h, cur, members, max(top, 1)+1, s.sealer, &v); err != nil {
+				return fault.Wrap(err, fault.Internal, "INTERNAL", "cannot seal id number")
+			}
+			if err := v.Err(); err != nil {
+				return err
+			}
+		}
+		if facts == nil && set["members"] {
+			// The clerk changed the members, not the counts: the counts
+			// follow the list (fitCounts), the other facts stay.
+			f := fitCounts(h.Facts, cur, next)
+			facts = &f
+		}
 		if facts != nil {
+			var v fault.Violations
+			checkCounts("household.facts", *facts, next, &v)
+			if err := v.Err(); err != nil {
+				return err
+			}
 			f := *facts
 			f.Version = h.Facts.Version + 1
 			f.RecordedBy = p.ID
@@ -475,10 +550,21 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 			if err := tx.InsertFacts(ctx, h.ID, f); err != nil {
 				return err
 			}
+			if err := tx.InsertMembers(ctx, h.ID, f.Version, next); err != nil {
+				return err
+			}
 			prev := h.Facts
 			h.Facts = f
+			h.Members = next
 			if err := tx.FactsChanged(ctx, h, prev); err != nil {
 				return err
+			}
+		}
+		if set["head_name"] {
+			for i := range h.Members {
+				if h.Members[i].Relation == Head {
+					h.Members[i].Name = h.HeadName
+				}
 			}
 		}
 		h.UpdateTime = now
@@ -486,14 +572,34 @@ func (s *Service) Update(ctx context.Context, p *access.Principal, in UpdateInpu
 			return err
 		}
 		out = h
-		reqHash := audit.HashBytes(fmt.Appendf(nil, "%s\x00%q\x00%s\x00%d\x00%s\x00%+v",
-			in.Name, in.Paths, in.HeadName, in.Group, in.Address, in.Facts))
+		reqHash := audit.HashBytes(fmt.Appendf(nil, "%s\x00%q\x00%s\x00%d\x00%s\x00%+v\x00%s",
+			in.Name, in.Paths, in.HeadName, in.Group, in.Address, in.Facts, membersDigest(next)))
 		return tx.Record(ctx, auditRecord(p, "household.update", h, reqHash, map[string]string{
 			"village": h.Village, "fields": strings.Join(in.Paths, ","),
 			"facts_version": strconv.FormatInt(h.Facts.Version, 10),
 		}))
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.birthDates(out)
+}
+
+// birthDates sets each member's birth date from their 身份证号, which
+// the store keeps only sealed.
+func (s *Service) birthDates(hs ...*Household) error {
+	for _, h := range hs {
+		for i := range h.Members {
+			m := &h.Members[i]
+			pid, err := s.sealer.Open(h.ID, m.ID)
+			if err != nil {
+				return fault.Wrap(err, fault.Internal, "PII_KEY", "cannot decrypt a member's ID number")
+			}
+			b := pid.BirthDate()
+			m.BirthDate = Date(b.Format(time.DateOnly))
+		}
+	}
+	return nil
 }
 
 // Name returns the resource name of h.

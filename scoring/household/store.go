@@ -22,7 +22,9 @@ type Store interface {
 // Reader reads households. Errors: a fault of kind NotFound when the
 // household does not exist; anything else is Internal or Unavailable.
 type Reader interface {
-	// Household returns the household id of village with its latest facts.
+	// Household returns the household id of village with its latest facts
+	// and the members of that version (as every read of a household does;
+	// a household stored before members were kept has none).
 	// A household of another village is NotFound.
 	Household(ctx context.Context, village, id string) (*Household, error)
 	// HouseholdByIndex returns the household whose head has the blind index.
@@ -43,16 +45,24 @@ type Writer interface {
 	Reader
 	// Record appends an audit record that commits with this transaction.
 	Record(ctx context.Context, r audit.Record) error
-	// InsertHousehold stores h and h.Facts (as version 1). AlreadyExists when
+	// InsertHousehold stores h, h.Facts (as version 1) and h.Members. AlreadyExists when
 	// the head's index or the (village, request id) pair is taken; the
 	// transaction stays usable, so the caller can read to explain why.
 	InsertHousehold(ctx context.Context, h *Household, requestID, requestHash string) error
 	// UpdateHousehold stores h's registration fields, latest facts version
-	// and update time. NotFound when h does not exist.
+	// and update time; the head member's name follows the head's name in
+	// every version (the name is not versioned). NotFound when h does not
+	// exist.
 	UpdateHousehold(ctx context.Context, h *Household) error
 	// InsertFacts appends a facts version. AlreadyExists when the version
 	// exists (a concurrent update won).
 	InsertFacts(ctx context.Context, householdID string, f Facts) error
+	// InsertMembers stores ms as the members of a facts version (inserted
+	// before). Every version carries its whole member list.
+	InsertMembers(ctx context.Context, householdID string, version int64, ms []Member) error
+	// MaxMemberNumber returns the highest member number the household has
+	// ever used (0 when none), so a number is never given to two people.
+	MaxMemberNumber(ctx context.Context, householdID string) (int32, error)
 	// FactsChanged announces, in this transaction, that h's facts (as
 	// inserted) replaced prev. Other contexts react to it here (the
 	// lending side freezes the lines of a household newly flagged a

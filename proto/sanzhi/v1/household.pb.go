@@ -24,6 +24,134 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// A member's relation to the head of household, as the 户口簿 writes it.
+type HouseholdRelation int32
+
+const (
+	HouseholdRelation_HOUSEHOLD_RELATION_UNSPECIFIED HouseholdRelation = 0
+	// 户主: exactly one member, the household's head.
+	HouseholdRelation_HOUSEHOLD_RELATION_HEAD HouseholdRelation = 1
+	// 配偶
+	HouseholdRelation_HOUSEHOLD_RELATION_SPOUSE HouseholdRelation = 2
+	// 子女
+	HouseholdRelation_HOUSEHOLD_RELATION_CHILD HouseholdRelation = 3
+	// 父母
+	HouseholdRelation_HOUSEHOLD_RELATION_PARENT HouseholdRelation = 4
+	// 兄弟姐妹
+	HouseholdRelation_HOUSEHOLD_RELATION_SIBLING HouseholdRelation = 5
+	// 孙子女
+	HouseholdRelation_HOUSEHOLD_RELATION_GRANDCHILD HouseholdRelation = 6
+	// 其他
+	HouseholdRelation_HOUSEHOLD_RELATION_OTHER HouseholdRelation = 7
+)
+
+// Enum value maps for HouseholdRelation.
+var (
+	HouseholdRelation_name = map[int32]string{
+		0: "HOUSEHOLD_RELATION_UNSPECIFIED",
+		1: "HOUSEHOLD_RELATION_HEAD",
+		2: "HOUSEHOLD_RELATION_SPOUSE",
+		3: "HOUSEHOLD_RELATION_CHILD",
+		4: "HOUSEHOLD_RELATION_PARENT",
+		5: "HOUSEHOLD_RELATION_SIBLING",
+		6: "HOUSEHOLD_RELATION_GRANDCHILD",
+		7: "HOUSEHOLD_RELATION_OTHER",
+	}
+	HouseholdRelation_value = map[string]int32{
+		"HOUSEHOLD_RELATION_UNSPECIFIED": 0,
+		"HOUSEHOLD_RELATION_HEAD":        1,
+		"HOUSEHOLD_RELATION_SPOUSE":      2,
+		"HOUSEHOLD_RELATION_CHILD":       3,
+		"HOUSEHOLD_RELATION_PARENT":      4,
+		"HOUSEHOLD_RELATION_SIBLING":     5,
+		"HOUSEHOLD_RELATION_GRANDCHILD":  6,
+		"HOUSEHOLD_RELATION_OTHER":       7,
+	}
+)
+
+func (x HouseholdRelation) Enum() *HouseholdRelation {
+	p := new(HouseholdRelation)
+	*p = x
+	return p
+}
+
+func (x HouseholdRelation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (HouseholdRelation) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanzhi_v1_household_proto_enumTypes[0].Descriptor()
+}
+
+func (HouseholdRelation) Type() protoreflect.EnumType {
+	return &file_sanzhi_v1_household_proto_enumTypes[0]
+}
+
+func (x HouseholdRelation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use HouseholdRelation.Descriptor instead.
+func (HouseholdRelation) EnumDescriptor() ([]byte, []int) {
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{0}
+}
+
+// Whether a member can work, as the village counts 劳动力.
+type LabourStatus int32
+
+const (
+	LabourStatus_LABOUR_STATUS_UNSPECIFIED LabourStatus = 0
+	// 劳动力: counted in facts.labourers.
+	LabourStatus_LABOUR_STATUS_LABOURER LabourStatus = 1
+	// 非劳动力: elderly, ill or disabled.
+	LabourStatus_LABOUR_STATUS_NOT_LABOURER LabourStatus = 2
+	// 在校学生
+	LabourStatus_LABOUR_STATUS_STUDENT LabourStatus = 3
+)
+
+// Enum value maps for LabourStatus.
+var (
+	LabourStatus_name = map[int32]string{
+		0: "LABOUR_STATUS_UNSPECIFIED",
+		1: "LABOUR_STATUS_LABOURER",
+		2: "LABOUR_STATUS_NOT_LABOURER",
+		3: "LABOUR_STATUS_STUDENT",
+	}
+	LabourStatus_value = map[string]int32{
+		"LABOUR_STATUS_UNSPECIFIED":  0,
+		"LABOUR_STATUS_LABOURER":     1,
+		"LABOUR_STATUS_NOT_LABOURER": 2,
+		"LABOUR_STATUS_STUDENT":      3,
+	}
+)
+
+func (x LabourStatus) Enum() *LabourStatus {
+	p := new(LabourStatus)
+	*p = x
+	return p
+}
+
+func (x LabourStatus) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LabourStatus) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanzhi_v1_household_proto_enumTypes[1].Descriptor()
+}
+
+func (LabourStatus) Type() protoreflect.EnumType {
+	return &file_sanzhi_v1_household_proto_enumTypes[1]
+}
+
+func (x LabourStatus) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LabourStatus.Descriptor instead.
+func (LabourStatus) EnumDescriptor() ([]byte, []int) {
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{1}
+}
+
 // A rural household (户) registered in a village.
 type Household struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -53,7 +181,13 @@ type Household struct {
 	// Output only.
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// Output only.
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// The people on the household's register (户口簿) as of the current facts
+	// version, the head among them. Written with update_mask "members" (a new
+	// facts version) or at creation; absent at creation means the head alone.
+	// When written, the list replaces the members: existing members are named
+	// by number, new ones have none, and members left out have left.
+	Members       []*HouseholdMember `protobuf:"bytes,12,rep,name=members,proto3" json:"members,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -165,6 +299,117 @@ func (x *Household) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Household) GetMembers() []*HouseholdMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+// One person on a household's register. facts.members and facts.labourers
+// count the register; the list may be shorter while members are still being
+// entered, never longer (see docs/MEMBERS.md).
+type HouseholdMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Member number within the household, stable and never reused; 1 is the
+	// head as registered. Set to name an existing member; unset for a new one.
+	Number int32 `protobuf:"varint,1,opt,name=number,proto3" json:"number,omitempty"`
+	// The member's name; for the head, the household's head_name (may be left
+	// empty when writing).
+	Name     string            `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Relation HouseholdRelation `protobuf:"varint,3,opt,name=relation,proto3,enum=sanzhi.v1.HouseholdRelation" json:"relation,omitempty"`
+	// The member's 18-character 身份证号. Input only: stored sealed and never
+	// returned. Required for a new member; for an existing member, empty keeps
+	// the stored number. The head's is the household's head_id_number.
+	IdNumber string `protobuf:"bytes,4,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	// Masked 身份证号, e.g. 330483********123X. Output only.
+	IdNumberMasked string       `protobuf:"bytes,5,opt,name=id_number_masked,json=idNumberMasked,proto3" json:"id_number_masked,omitempty"`
+	LabourStatus   LabourStatus `protobuf:"varint,6,opt,name=labour_status,json=labourStatus,proto3,enum=sanzhi.v1.LabourStatus" json:"labour_status,omitempty"`
+	// Date of birth (YYYY-MM-DD) read from the 身份证号. Output only.
+	BirthDate     string `protobuf:"bytes,7,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HouseholdMember) Reset() {
+	*x = HouseholdMember{}
+	mi := &file_sanzhi_v1_household_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HouseholdMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HouseholdMember) ProtoMessage() {}
+
+func (x *HouseholdMember) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_household_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HouseholdMember.ProtoReflect.Descriptor instead.
+func (*HouseholdMember) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *HouseholdMember) GetNumber() int32 {
+	if x != nil {
+		return x.Number
+	}
+	return 0
+}
+
+func (x *HouseholdMember) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *HouseholdMember) GetRelation() HouseholdRelation {
+	if x != nil {
+		return x.Relation
+	}
+	return HouseholdRelation_HOUSEHOLD_RELATION_UNSPECIFIED
+}
+
+func (x *HouseholdMember) GetIdNumber() string {
+	if x != nil {
+		return x.IdNumber
+	}
+	return ""
+}
+
+func (x *HouseholdMember) GetIdNumberMasked() string {
+	if x != nil {
+		return x.IdNumberMasked
+	}
+	return ""
+}
+
+func (x *HouseholdMember) GetLabourStatus() LabourStatus {
+	if x != nil {
+		return x.LabourStatus
+	}
+	return LabourStatus_LABOUR_STATUS_UNSPECIFIED
+}
+
+func (x *HouseholdMember) GetBirthDate() string {
+	if x != nil {
+		return x.BirthDate
+	}
+	return ""
+}
+
 // Facts about a household that credit policy reads. Versioned: each change
 // is a new version with its source and as-of date; history stays readable.
 type HouseholdFacts struct {
@@ -200,7 +445,7 @@ type HouseholdFacts struct {
 
 func (x *HouseholdFacts) Reset() {
 	*x = HouseholdFacts{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[1]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -212,7 +457,7 @@ func (x *HouseholdFacts) String() string {
 func (*HouseholdFacts) ProtoMessage() {}
 
 func (x *HouseholdFacts) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[1]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -225,7 +470,7 @@ func (x *HouseholdFacts) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HouseholdFacts.ProtoReflect.Descriptor instead.
 func (*HouseholdFacts) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{1}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *HouseholdFacts) GetVersion() int64 {
@@ -326,7 +571,7 @@ type CreateHouseholdRequest struct {
 
 func (x *CreateHouseholdRequest) Reset() {
 	*x = CreateHouseholdRequest{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[2]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +583,7 @@ func (x *CreateHouseholdRequest) String() string {
 func (*CreateHouseholdRequest) ProtoMessage() {}
 
 func (x *CreateHouseholdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[2]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +596,7 @@ func (x *CreateHouseholdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateHouseholdRequest.ProtoReflect.Descriptor instead.
 func (*CreateHouseholdRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{2}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateHouseholdRequest) GetParent() string {
@@ -385,7 +630,7 @@ type GetHouseholdRequest struct {
 
 func (x *GetHouseholdRequest) Reset() {
 	*x = GetHouseholdRequest{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[3]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +642,7 @@ func (x *GetHouseholdRequest) String() string {
 func (*GetHouseholdRequest) ProtoMessage() {}
 
 func (x *GetHouseholdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[3]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +655,7 @@ func (x *GetHouseholdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHouseholdRequest.ProtoReflect.Descriptor instead.
 func (*GetHouseholdRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{3}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetHouseholdRequest) GetName() string {
@@ -436,7 +681,7 @@ type ListHouseholdsRequest struct {
 
 func (x *ListHouseholdsRequest) Reset() {
 	*x = ListHouseholdsRequest{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[4]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -448,7 +693,7 @@ func (x *ListHouseholdsRequest) String() string {
 func (*ListHouseholdsRequest) ProtoMessage() {}
 
 func (x *ListHouseholdsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[4]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -461,7 +706,7 @@ func (x *ListHouseholdsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHouseholdsRequest.ProtoReflect.Descriptor instead.
 func (*ListHouseholdsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{4}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListHouseholdsRequest) GetParent() string {
@@ -503,7 +748,7 @@ type ListHouseholdsResponse struct {
 
 func (x *ListHouseholdsResponse) Reset() {
 	*x = ListHouseholdsResponse{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[5]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -515,7 +760,7 @@ func (x *ListHouseholdsResponse) String() string {
 func (*ListHouseholdsResponse) ProtoMessage() {}
 
 func (x *ListHouseholdsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[5]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -528,7 +773,7 @@ func (x *ListHouseholdsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHouseholdsResponse.ProtoReflect.Descriptor instead.
 func (*ListHouseholdsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{5}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListHouseholdsResponse) GetHouseholds() []*Household {
@@ -549,8 +794,10 @@ type UpdateHouseholdRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The household with name set and the fields to change.
 	Household *Household `protobuf:"bytes,1,opt,name=household,proto3" json:"household,omitempty"`
-	// Fields to update: any of head_name, group, address, facts. Updating
-	// facts appends a new facts version (all facts fields are required).
+	// Fields to update: any of head_name, group, address, facts, members.
+	// Updating facts appends a new facts version (all facts fields are
+	// required). Updating members (the whole list) appends a new facts version
+	// too; without facts in the mask its counts follow the list.
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -558,7 +805,7 @@ type UpdateHouseholdRequest struct {
 
 func (x *UpdateHouseholdRequest) Reset() {
 	*x = UpdateHouseholdRequest{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[6]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +817,7 @@ func (x *UpdateHouseholdRequest) String() string {
 func (*UpdateHouseholdRequest) ProtoMessage() {}
 
 func (x *UpdateHouseholdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[6]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +830,7 @@ func (x *UpdateHouseholdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateHouseholdRequest.ProtoReflect.Descriptor instead.
 func (*UpdateHouseholdRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{6}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdateHouseholdRequest) GetHousehold() *Household {
@@ -612,7 +859,7 @@ type LookupHouseholdRequest struct {
 
 func (x *LookupHouseholdRequest) Reset() {
 	*x = LookupHouseholdRequest{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[7]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -624,7 +871,7 @@ func (x *LookupHouseholdRequest) String() string {
 func (*LookupHouseholdRequest) ProtoMessage() {}
 
 func (x *LookupHouseholdRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[7]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -637,7 +884,7 @@ func (x *LookupHouseholdRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupHouseholdRequest.ProtoReflect.Descriptor instead.
 func (*LookupHouseholdRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{7}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *LookupHouseholdRequest) GetParent() string {
@@ -668,7 +915,7 @@ type ListHouseholdFactsRequest struct {
 
 func (x *ListHouseholdFactsRequest) Reset() {
 	*x = ListHouseholdFactsRequest{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[8]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -680,7 +927,7 @@ func (x *ListHouseholdFactsRequest) String() string {
 func (*ListHouseholdFactsRequest) ProtoMessage() {}
 
 func (x *ListHouseholdFactsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[8]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -693,7 +940,7 @@ func (x *ListHouseholdFactsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHouseholdFactsRequest.ProtoReflect.Descriptor instead.
 func (*ListHouseholdFactsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{8}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListHouseholdFactsRequest) GetParent() string {
@@ -727,7 +974,7 @@ type ListHouseholdFactsResponse struct {
 
 func (x *ListHouseholdFactsResponse) Reset() {
 	*x = ListHouseholdFactsResponse{}
-	mi := &file_sanzhi_v1_household_proto_msgTypes[9]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -739,7 +986,7 @@ func (x *ListHouseholdFactsResponse) String() string {
 func (*ListHouseholdFactsResponse) ProtoMessage() {}
 
 func (x *ListHouseholdFactsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_household_proto_msgTypes[9]
+	mi := &file_sanzhi_v1_household_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -752,7 +999,7 @@ func (x *ListHouseholdFactsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHouseholdFactsResponse.ProtoReflect.Descriptor instead.
 func (*ListHouseholdFactsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{9}
+	return file_sanzhi_v1_household_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListHouseholdFactsResponse) GetFacts() []*HouseholdFacts {
@@ -773,7 +1020,7 @@ var File_sanzhi_v1_household_proto protoreflect.FileDescriptor
 
 const file_sanzhi_v1_household_proto_rawDesc = "" +
 	"\n" +
-	"\x19sanzhi/v1/household.proto\x12\tsanzhi.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x04\n" +
+	"\x19sanzhi/v1/household.proto\x12\tsanzhi.v1\x1a\x1bbuf/validate/validate.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc0\x04\n" +
 	"\tHousehold\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fvillage_code\x18\x02 \x01(\tR\vvillageCode\x12)\n" +
@@ -788,7 +1035,18 @@ const file_sanzhi_v1_household_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\x9c\x05\n" +
+	"updateTime\x124\n" +
+	"\amembers\x18\f \x03(\v2\x1a.sanzhi.v1.HouseholdMemberR\amembers\"\xb9\x02\n" +
+	"\x0fHouseholdMember\x12\"\n" +
+	"\x06number\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\x06number\x12\x1b\n" +
+	"\x04name\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04name\x128\n" +
+	"\brelation\x18\x03 \x01(\x0e2\x1c.sanzhi.v1.HouseholdRelationR\brelation\x12$\n" +
+	"\tid_number\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18\x12R\bidNumber\x12(\n" +
+	"\x10id_number_masked\x18\x05 \x01(\tR\x0eidNumberMasked\x12<\n" +
+	"\rlabour_status\x18\x06 \x01(\x0e2\x17.sanzhi.v1.LabourStatusR\flabourStatus\x12\x1d\n" +
+	"\n" +
+	"birth_date\x18\a \x01(\tR\tbirthDate\"\x9c\x05\n" +
 	"\x0eHouseholdFacts\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\x03R\aversion\x12#\n" +
 	"\amembers\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x01R\amembers\x12'\n" +
@@ -841,7 +1099,21 @@ const file_sanzhi_v1_household_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"u\n" +
 	"\x1aListHouseholdFactsResponse\x12/\n" +
 	"\x05facts\x18\x01 \x03(\v2\x19.sanzhi.v1.HouseholdFactsR\x05facts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xf6\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x91\x02\n" +
+	"\x11HouseholdRelation\x12\"\n" +
+	"\x1eHOUSEHOLD_RELATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17HOUSEHOLD_RELATION_HEAD\x10\x01\x12\x1d\n" +
+	"\x19HOUSEHOLD_RELATION_SPOUSE\x10\x02\x12\x1c\n" +
+	"\x18HOUSEHOLD_RELATION_CHILD\x10\x03\x12\x1d\n" +
+	"\x19HOUSEHOLD_RELATION_PARENT\x10\x04\x12\x1e\n" +
+	"\x1aHOUSEHOLD_RELATION_SIBLING\x10\x05\x12!\n" +
+	"\x1dHOUSEHOLD_RELATION_GRANDCHILD\x10\x06\x12\x1c\n" +
+	"\x18HOUSEHOLD_RELATION_OTHER\x10\a*\x84\x01\n" +
+	"\fLabourStatus\x12\x1d\n" +
+	"\x19LABOUR_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16LABOUR_STATUS_LABOURER\x10\x01\x12\x1e\n" +
+	"\x1aLABOUR_STATUS_NOT_LABOURER\x10\x02\x12\x19\n" +
+	"\x15LABOUR_STATUS_STUDENT\x10\x032\xf6\x03\n" +
 	"\x10HouseholdService\x12J\n" +
 	"\x0fCreateHousehold\x12!.sanzhi.v1.CreateHouseholdRequest\x1a\x14.sanzhi.v1.Household\x12D\n" +
 	"\fGetHousehold\x12\x1e.sanzhi.v1.GetHouseholdRequest\x1a\x14.sanzhi.v1.Household\x12U\n" +
@@ -862,48 +1134,55 @@ func file_sanzhi_v1_household_proto_rawDescGZIP() []byte {
 	return file_sanzhi_v1_household_proto_rawDescData
 }
 
-var file_sanzhi_v1_household_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_sanzhi_v1_household_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_sanzhi_v1_household_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_sanzhi_v1_household_proto_goTypes = []any{
-	(*Household)(nil),                  // 0: sanzhi.v1.Household
-	(*HouseholdFacts)(nil),             // 1: sanzhi.v1.HouseholdFacts
-	(*CreateHouseholdRequest)(nil),     // 2: sanzhi.v1.CreateHouseholdRequest
-	(*GetHouseholdRequest)(nil),        // 3: sanzhi.v1.GetHouseholdRequest
-	(*ListHouseholdsRequest)(nil),      // 4: sanzhi.v1.ListHouseholdsRequest
-	(*ListHouseholdsResponse)(nil),     // 5: sanzhi.v1.ListHouseholdsResponse
-	(*UpdateHouseholdRequest)(nil),     // 6: sanzhi.v1.UpdateHouseholdRequest
-	(*LookupHouseholdRequest)(nil),     // 7: sanzhi.v1.LookupHouseholdRequest
-	(*ListHouseholdFactsRequest)(nil),  // 8: sanzhi.v1.ListHouseholdFactsRequest
-	(*ListHouseholdFactsResponse)(nil), // 9: sanzhi.v1.ListHouseholdFactsResponse
-	(*timestamppb.Timestamp)(nil),      // 10: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),      // 11: google.protobuf.FieldMask
+	(HouseholdRelation)(0),             // 0: sanzhi.v1.HouseholdRelation
+	(LabourStatus)(0),                  // 1: sanzhi.v1.LabourStatus
+	(*Household)(nil),                  // 2: sanzhi.v1.Household
+	(*HouseholdMember)(nil),            // 3: sanzhi.v1.HouseholdMember
+	(*HouseholdFacts)(nil),             // 4: sanzhi.v1.HouseholdFacts
+	(*CreateHouseholdRequest)(nil),     // 5: sanzhi.v1.CreateHouseholdRequest
+	(*GetHouseholdRequest)(nil),        // 6: sanzhi.v1.GetHouseholdRequest
+	(*ListHouseholdsRequest)(nil),      // 7: sanzhi.v1.ListHouseholdsRequest
+	(*ListHouseholdsResponse)(nil),     // 8: sanzhi.v1.ListHouseholdsResponse
+	(*UpdateHouseholdRequest)(nil),     // 9: sanzhi.v1.UpdateHouseholdRequest
+	(*LookupHouseholdRequest)(nil),     // 10: sanzhi.v1.LookupHouseholdRequest
+	(*ListHouseholdFactsRequest)(nil),  // 11: sanzhi.v1.ListHouseholdFactsRequest
+	(*ListHouseholdFactsResponse)(nil), // 12: sanzhi.v1.ListHouseholdFactsResponse
+	(*timestamppb.Timestamp)(nil),      // 13: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),      // 14: google.protobuf.FieldMask
 }
 var file_sanzhi_v1_household_proto_depIdxs = []int32{
-	1,  // 0: sanzhi.v1.Household.facts:type_name -> sanzhi.v1.HouseholdFacts
-	10, // 1: sanzhi.v1.Household.create_time:type_name -> google.protobuf.Timestamp
-	10, // 2: sanzhi.v1.Household.update_time:type_name -> google.protobuf.Timestamp
-	10, // 3: sanzhi.v1.HouseholdFacts.record_time:type_name -> google.protobuf.Timestamp
-	0,  // 4: sanzhi.v1.CreateHouseholdRequest.household:type_name -> sanzhi.v1.Household
-	0,  // 5: sanzhi.v1.ListHouseholdsResponse.households:type_name -> sanzhi.v1.Household
-	0,  // 6: sanzhi.v1.UpdateHouseholdRequest.household:type_name -> sanzhi.v1.Household
-	11, // 7: sanzhi.v1.UpdateHouseholdRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 8: sanzhi.v1.ListHouseholdFactsResponse.facts:type_name -> sanzhi.v1.HouseholdFacts
-	2,  // 9: sanzhi.v1.HouseholdService.CreateHousehold:input_type -> sanzhi.v1.CreateHouseholdRequest
-	3,  // 10: sanzhi.v1.HouseholdService.GetHousehold:input_type -> sanzhi.v1.GetHouseholdRequest
-	4,  // 11: sanzhi.v1.HouseholdService.ListHouseholds:input_type -> sanzhi.v1.ListHouseholdsRequest
-	6,  // 12: sanzhi.v1.HouseholdService.UpdateHousehold:input_type -> sanzhi.v1.UpdateHouseholdRequest
-	7,  // 13: sanzhi.v1.HouseholdService.LookupHousehold:input_type -> sanzhi.v1.LookupHouseholdRequest
-	8,  // 14: sanzhi.v1.HouseholdService.ListHouseholdFacts:input_type -> sanzhi.v1.ListHouseholdFactsRequest
-	0,  // 15: sanzhi.v1.HouseholdService.CreateHousehold:output_type -> sanzhi.v1.Household
-	0,  // 16: sanzhi.v1.HouseholdService.GetHousehold:output_type -> sanzhi.v1.Household
-	5,  // 17: sanzhi.v1.HouseholdService.ListHouseholds:output_type -> sanzhi.v1.ListHouseholdsResponse
-	0,  // 18: sanzhi.v1.HouseholdService.UpdateHousehold:output_type -> sanzhi.v1.Household
-	0,  // 19: sanzhi.v1.HouseholdService.LookupHousehold:output_type -> sanzhi.v1.Household
-	9,  // 20: sanzhi.v1.HouseholdService.ListHouseholdFacts:output_type -> sanzhi.v1.ListHouseholdFactsResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	4,  // 0: sanzhi.v1.Household.facts:type_name -> sanzhi.v1.HouseholdFacts
+	13, // 1: sanzhi.v1.Household.create_time:type_name -> google.protobuf.Timestamp
+	13, // 2: sanzhi.v1.Household.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 3: sanzhi.v1.Household.members:type_name -> sanzhi.v1.HouseholdMember
+	0,  // 4: sanzhi.v1.HouseholdMember.relation:type_name -> sanzhi.v1.HouseholdRelation
+	1,  // 5: sanzhi.v1.HouseholdMember.labour_status:type_name -> sanzhi.v1.LabourStatus
+	13, // 6: sanzhi.v1.HouseholdFacts.record_time:type_name -> google.protobuf.Timestamp
+	2,  // 7: sanzhi.v1.CreateHouseholdRequest.household:type_name -> sanzhi.v1.Household
+	2,  // 8: sanzhi.v1.ListHouseholdsResponse.households:type_name -> sanzhi.v1.Household
+	2,  // 9: sanzhi.v1.UpdateHouseholdRequest.household:type_name -> sanzhi.v1.Household
+	14, // 10: sanzhi.v1.UpdateHouseholdRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4,  // 11: sanzhi.v1.ListHouseholdFactsResponse.facts:type_name -> sanzhi.v1.HouseholdFacts
+	5,  // 12: sanzhi.v1.HouseholdService.CreateHousehold:input_type -> sanzhi.v1.CreateHouseholdRequest
+	6,  // 13: sanzhi.v1.HouseholdService.GetHousehold:input_type -> sanzhi.v1.GetHouseholdRequest
+	7,  // 14: sanzhi.v1.HouseholdService.ListHouseholds:input_type -> sanzhi.v1.ListHouseholdsRequest
+	9,  // 15: sanzhi.v1.HouseholdService.UpdateHousehold:input_type -> sanzhi.v1.UpdateHouseholdRequest
+	10, // 16: sanzhi.v1.HouseholdService.LookupHousehold:input_type -> sanzhi.v1.LookupHouseholdRequest
+	11, // 17: sanzhi.v1.HouseholdService.ListHouseholdFacts:input_type -> sanzhi.v1.ListHouseholdFactsRequest
+	2,  // 18: sanzhi.v1.HouseholdService.CreateHousehold:output_type -> sanzhi.v1.Household
+	2,  // 19: sanzhi.v1.HouseholdService.GetHousehold:output_type -> sanzhi.v1.Household
+	8,  // 20: sanzhi.v1.HouseholdService.ListHouseholds:output_type -> sanzhi.v1.ListHouseholdsResponse
+	2,  // 21: sanzhi.v1.HouseholdService.UpdateHousehold:output_type -> sanzhi.v1.Household
+	2,  // 22: sanzhi.v1.HouseholdService.LookupHousehold:output_type -> sanzhi.v1.Household
+	12, // 23: sanzhi.v1.HouseholdService.ListHouseholdFacts:output_type -> sanzhi.v1.ListHouseholdFactsResponse
+	18, // [18:24] is the sub-list for method output_type
+	12, // [12:18] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_household_proto_init() }
@@ -916,13 +1195,14 @@ func file_sanzhi_v1_household_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_household_proto_rawDesc), len(file_sanzhi_v1_household_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   10,
+			NumEnums:      2,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_sanzhi_v1_household_proto_goTypes,
 		DependencyIndexes: file_sanzhi_v1_household_proto_depIdxs,
+		EnumInfos:         file_sanzhi_v1_household_proto_enumTypes,
 		MessageInfos:      file_sanzhi_v1_household_proto_msgTypes,
 	}.Build()
 	File_sanzhi_v1_household_proto = out.File
