@@ -87,9 +87,10 @@
 
   // checkSignature answers "ok", "bad" or "unsupported".
   async function checkSignature(note, vkey) {
+    // name+hash+key: the base64 key may itself hold "+".
     var parts = vkey.split("+");
-    if (parts.length !== 3) { return "bad"; }
-    var name = parts[0], key = b64(parts[2]);
+    if (parts.length < 3) { return "bad"; }
+    var name = parts[0], key = b64(parts.slice(2).join("+"));
     if (key.length !== 33 || key[0] !== 1) { return "bad"; }
     // The key hash binds name and key: SHA-256(name || "\n" || key)[:4].
     var kh = (await sha256(cat(new TextEncoder().encode(name + "\n"), key))).slice(0, 4);
