@@ -316,6 +316,10 @@ func (c *Console) audRecordsOf(q *request, v *audRecordsView, hh, token string) 
 	if err := q.regulator(access.QueryRecordList, t); err != nil {
 		return err
 	}
+	// The page names the household too.
+	if err := q.authorise(access.HouseholdRead, t); err != nil {
+		return err
+	}
 	found, err := c.app.HouseholdRecordsByName(q.r.Context(), hh, token)
 	status := http.StatusOK
 	switch {
