@@ -28,6 +28,7 @@ func (c *Console) routes() {
 	c.reviewerRoutes()
 	c.photoRoutes()
 	c.policiesRoutes()
+	c.auditRoutes()
 }
 
 // home sends each person where their work is.
