@@ -30,8 +30,30 @@ import (
 // counterfactuals. An automated decision that genuinely has none (a
 // household in every characteristic's best band) is replayed too, and
 // the replay finds none again.
+//
+// A decision stored before decisions kept their limit working (or by a
+// batch run, which keeps none) is replayed too when it has a working to
+// show: an eligible one, or one declined for a limit below the minimum.
 func needsReplay(d *Decision) bool {
-	return d != nil && d.Kind == Automated && len(d.Explanation.Reasons) == 0 && len(d.Explanation.Counterfactuals) == 0
+	if d == nil || d.Kind != Automated {
+		return false
+	}
+	e := &d.Explanation
+	return (len(e.Reasons) == 0 && len(e.Counterfactuals) == 0) || (len(e.LimitSteps) == 0 && hasWorking(d))
+}
+
+// hasWorking reports whether the policy worked out a limit for d: no
+// knock-out, and no decline but a limit below the minimum.
+func hasWorking(d *Decision) bool {
+	if len(d.Explanation.KnockOuts) > 0 {
+		return false
+	}
+	for _, x := range d.Explanation.Declines {
+		if x.Code != rules.DeclineBelowMinimum {
+			return false
+		}
+	}
+	return true
 }
 
 // Replay evaluates d's stored input under pol (the policy version d
