@@ -34,7 +34,6 @@ import (
 //     registrations this way leaves a trail the household and the
 //     regulator read.
 
-
 // parseIDNumber reads a 身份证号 typed at a counter; the violation names
 // field and never the number.
 func (a *App) parseIDNumber(s, field string) (idnum.PersonID, error) {

@@ -27,6 +27,7 @@ func (c *Console) routes() {
 	c.importRoutes()
 	c.reviewerRoutes()
 	c.photoRoutes()
+	c.customerRoutes()
 }
 
 // home sends each person where their work is.

@@ -186,7 +186,11 @@ func otherBankLine(t *testing.T, st *sqlstore.Store, hh string) {
 		HouseholdID: hid, Kind: credit.Automated, PolicyVersion: 1, PolicyHash: strings.Repeat("a", 64),
 		InputHash: strings.Repeat("b", 64), On: household.Today(now), ValidUntil: household.Today(now.AddDate(1, 0, 0)),
 		Eligible: true, Score: 700, Grade: "AA", Limit: decimal.RequireFromString(otherLimit),
-		Rate: decimal.RequireFromString("0.0425"), ExposureCap: decimal.Zero, Input: "{}", DecidedBy: "other", Time: now}
+		Rate: decimal.RequireFromString("0.0425"), ExposureCap: decimal.Zero, Input: "{}", DecidedBy: "other", Time: now,
+		// Explained as stored, so no read replays it under a policy this
+		// test does not have.
+		Explanation: credit.Explanation{Reasons: []credit.Text{{Code: "other", ZH: "他行的理由", EN: "the other bank's reason"}},
+			LimitSteps: []credit.StoredStep{{Step: "base", ID: "AA", Amount: otherLimit, Result: otherLimit}}}}
 	l := &credit.Line{Line: lending.Line{ID: uuid.NewString(), Household: hh, Bank: d.Bank, Limit: d.Limit,
 		Drawn: decimal.RequireFromString(otherDrawn), Rate: d.Rate, Status: lending.StatusActive,
 		ValidUntil: d.ValidUntil, DecisionID: d.ID, Version: 1},
