@@ -79,3 +79,22 @@ func TestWorkingWithholdsOtherBanks(t *testing.T) {
 	assert.True(t, ws[2].AmountWithheld)
 	assert.False(t, ws[2].ResultWithheld)
 }
+
+// A decision stored before decisions kept their working gets it replayed
+// on read when it has one to show; a batch decision is replayed whole.
+func TestNeedsWorking(t *testing.T) {
+	legacy := &Decision{Kind: Automated, Eligible: true, Explanation: Explanation{Reasons: []Text{{Code: "r"}}}}
+	assert.True(t, needsWorking(legacy))
+	assert.False(t, needsReplay(legacy))
+	below := &Decision{Kind: Automated, Explanation: Explanation{Reasons: []Text{{Code: "r"}},
+		Declines: []Text{{Code: rules.DeclineBelowMinimum}}}}
+	assert.True(t, needsWorking(below))
+	for name, d := range map[string]*Decision{
+		"knocked out":    {Kind: Automated, Explanation: Explanation{KnockOuts: []Text{{Code: "k"}}}},
+		"grade declined": {Kind: Automated, Explanation: Explanation{Declines: []Text{{Code: rules.DeclineGradeNotEligible}}}},
+		"kept":           steps(StoredStep{Step: rules.StepBase, ID: "A", Amount: "1", Result: "1"}),
+		"override":       {Kind: Override, Eligible: true},
+	} {
+		assert.False(t, needsWorking(d), name)
+	}
+}
