@@ -683,7 +683,7 @@ type QueryRecord struct {
 	// Who: the principal id, and their bank.
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	Bank  string `protobuf:"bytes,4,opt,name=bank,proto3" json:"bank,omitempty"`
-	// What: "get_credit_line", "assess_credit", "list_credit_lines",
+	// What: "get_credit_line", "lookup_customer", "assess_credit", "list_credit_lines",
 	// "list_decisions", "list_reviews", "watch_credit_lines", "webhook", or
 	// "reassess_run" (a decision of the bank's batch re-assessment; actor is
 	// the service).
