@@ -143,6 +143,7 @@ const (
 	QueryRecordList      Action = "queryrecord.list"
 	CreditAssess         Action = "credit.assess"
 	CreditRead           Action = "credit.read"
+	CustomerLookup       Action = "customer.lookup"
 	CreditList           Action = "credit.list"
 	CreditDraw           Action = "credit.draw"
 	CreditUnfreeze       Action = "credit.unfreeze"
@@ -258,8 +259,11 @@ var policy = map[Action]Rule{
 	// Credit: a bank acts on its own products and lines; whether it may
 	// learn about the household is the lawful-basis rule, checked by the
 	// service in its transaction.
-	CreditAssess:   {Grants: bankOwn, Writes: true},
-	CreditRead:     {Grants: bankOwn},
+	CreditAssess: {Grants: bankOwn, Writes: true},
+	CreditRead:   {Grants: bankOwn},
+	// A loan officer looks a customer up at the counter by the head's
+	// 身份证号; the lawful-basis rule decides what the bank learns.
+	CustomerLookup: {Grants: Grants{BankOfficer: OwnBank}},
 	CreditList:     {Grants: with(bankOwn, Grants{Regulator: Anywhere})},
 	CreditDraw:     {Grants: Grants{BankOfficer: OwnBank}, Writes: true},
 	CreditUnfreeze: {Grants: Grants{BankRisk: OwnBank}, Writes: true},

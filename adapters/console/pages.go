@@ -29,6 +29,7 @@ func (c *Console) routes() {
 	c.photoRoutes()
 	c.policiesRoutes()
 	c.auditRoutes()
+	c.customerRoutes()
 }
 
 // home sends each person where their work is.

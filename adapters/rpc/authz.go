@@ -115,6 +115,7 @@ var methods = map[string]binding{
 	sanzhiv1.CreditService_ApproveOverride_FullMethodName:    on(access.OverrideApprove, "name"),
 	sanzhiv1.CreditService_StartReassessment_FullMethodName:  on(access.ReassessmentStart, "product"),
 	sanzhiv1.CreditService_GetReassessment_FullMethodName:    on(access.ReassessmentRead, "name"),
+	sanzhiv1.CreditService_LookupCustomer_FullMethodName:     on(access.CustomerLookup, "bank"),
 
 	sanzhiv1.FloorService_Empty_FullMethodName:     on(access.BenchFloor),
 	sanzhiv1.FloorService_InsertOne_FullMethodName: on(access.BenchFloorWrite),

@@ -158,6 +158,43 @@ type Credit struct {
 	reassess Reassessor
 	// watch caps open WatchCreditLines streams and ends them at shutdown.
 	watch *watchGate
+	// customers finds a household by its head's 身份证号 for a bank
+	// (app.App); nil: LookupCustomer is unimplemented.
+	customers Customers
+}
+
+// Customers is a bank's look-up of a customer (app.App.LookupCustomer).
+type Customers interface {
+	LookupCustomer(ctx context.Context, p *access.Principal, bank, idNumber, purpose string) (*credit.Customer, error)
+}
+
+// WithCustomers serves LookupCustomer with c.
+func (s *Credit) WithCustomers(c Customers) *Credit {
+	s.customers = c
+	return s
+}
+
+// LookupCustomer: the household and its lines at the bank, found by the
+// head's 身份证号, which goes back masked only.
+func (s *Credit) LookupCustomer(ctx context.Context, req *sanzhiv1.LookupCustomerRequest) (*sanzhiv1.LookupCustomerResponse, error) {
+	if s.customers == nil {
+		return nil, fault.New(fault.Unavailable, "NOT_SERVED", "customer look-up is not served here")
+	}
+	bank, err := credit.ParseBank(req.GetBank(), "bank")
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.customers.LookupCustomer(ctx, access.FromContext(ctx), bank, req.GetIdNumber(), req.GetPurpose())
+	if err != nil {
+		return nil, err
+	}
+	h := c.Household
+	out := &sanzhiv1.LookupCustomerResponse{Household: h.Name(), HeadName: h.HeadName,
+		HeadIdNumberMasked: h.HeadIDMasked, Basis: string(c.Basis.Kind)}
+	for _, v := range c.Views {
+		out.Lines = append(out.Lines, LineOut(v))
+	}
+	return out, nil
 }
 
 // Reassessor starts batch re-assessments and reports their progress.
@@ -372,6 +409,17 @@ func LineOut(v *credit.View) *sanzhiv1.CreditLine {
 		out.Grade, out.Score, out.Eligible = d.Grade, int32(d.Score), d.Eligible
 		out.KnockOuts, out.Declines = textsOut(d.Explanation.KnockOuts), textsOut(d.Explanation.Declines)
 		out.Reasons, out.Counterfactuals = textsOut(d.Explanation.Reasons), textsOut(d.Explanation.Counterfactuals)
+	}
+	for _, w := range v.Working {
+		st := &sanzhiv1.LimitStep{Step: w.Step, Id: w.ID, Binding: w.Binding,
+			Withheld: w.AmountWithheld || w.ResultWithheld, ZhCn: w.Text.ZH, En: w.Text.EN}
+		if !w.AmountWithheld && w.Step != credit.StepOverride {
+			st.Amount = w.Amount.StringFixed(2)
+		}
+		if !w.ResultWithheld {
+			st.Result = w.Result.StringFixed(2)
+		}
+		out.LimitSteps = append(out.LimitSteps, st)
 	}
 	return out
 }

@@ -36,5 +36,5 @@ func Register(gs *grpc.Server, a *app.App, o Serving) {
 	if a.Reassessor != nil {
 		re = a.Reassessor
 	}
-	sanzhiv1.RegisterCreditServiceServer(gs, NewCredit(a.Lending, re).WithWatchLimit(o.WatchStreams).WithShutdown(o.Draining))
+	sanzhiv1.RegisterCreditServiceServer(gs, NewCredit(a.Lending, re).WithCustomers(a).WithWatchLimit(o.WatchStreams).WithShutdown(o.Draining))
 }

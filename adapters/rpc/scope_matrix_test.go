@@ -335,6 +335,13 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.GetCreditLineRequest{Product: w.product(s), Household: w.hh[s]}
 		})},
+	{method: sanzhiv1.CreditService_LookupCustomer_FullMethodName, grants: g("officer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			// A number with a wrong check digit: past the policy, the
+			// service names the field (what it may learn is rpc's
+			// lookup tests').
+			return &sanzhiv1.LookupCustomerRequest{Bank: w.bank(s), IdNumber: "110105194912310021", Purpose: "assessment"}
+		})},
 	{method: sanzhiv1.CreditService_ListCreditLines_FullMethodName, grants: g("officer:own risk:own regulator:any"),
 		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListCreditLinesRequest{Product: w.product(s)} })},
 	{method: sanzhiv1.CreditService_ReportDrawdown_FullMethodName, grants: g("officer:own"),

@@ -25,6 +25,9 @@ type View struct {
 	Line     *Line
 	Decision *Decision
 	Status   lending.Status // effective on the day (expiry by date applied)
+	// Working is the decision's limit working as the bank is shown it
+	// (Working), filled by the reads that return views.
+	Working []WorkingStep
 }
 
 // Available is what the household may draw today: the line's headroom
@@ -57,7 +60,10 @@ func (s *Service) Assess(ctx context.Context, p *access.Principal, productName, 
 	if isConsentRequired(err) {
 		return nil, s.denied(ctx, p, householdName, bank, product, string(lending.PurposeAssessment), MethodAssess, err)
 	}
-	return v, err
+	if err != nil {
+		return nil, err
+	}
+	return v, s.explainedViews(ctx, []*View{v}, nil)
 }
 
 // assess is Assess for an actor (a person, or the service re-assessing)
@@ -229,6 +235,9 @@ func explain(dec rules.Decision) Explanation {
 		}
 		e.Counterfactuals = append(e.Counterfactuals, Text{Code: code, ZH: c.Text.ZH, EN: c.Text.EN})
 	}
+	for _, s := range dec.LimitSteps {
+		e.LimitSteps = append(e.LimitSteps, StoredStep{Step: s.Step, ID: s.ID, Amount: s.Amount.String(), Result: s.Result.String()})
+	}
 	return e
 }
 
@@ -258,10 +267,8 @@ func (s *Service) GetLine(ctx context.Context, p *access.Principal, productName,
 	if err != nil {
 		return nil, err
 	}
-	if err := s.explained(ctx, d); err != nil {
-		return nil, err
-	}
-	return view(l, d, household.Today(now)), nil
+	v := view(l, d, household.Today(now))
+	return v, s.explainedViews(ctx, []*View{v}, nil)
 }
 
 // LinePage is a page of a bank's lines and the token for the next.
@@ -378,6 +385,24 @@ func (s *Service) explainedViews(ctx context.Context, vs []*View, err error) err
 		if err := s.explained(ctx, v.Decision); err != nil {
 			return err
 		}
+		w, err := s.working(ctx, v.Decision)
+		if err != nil {
+			return err
+		}
+		v.Working = w
 	}
 	return nil
+}
+
+// working is d's limit working in the words of the policy version it was
+// decided under (read once per version, see Policies.Version).
+func (s *Service) working(ctx context.Context, d *Decision) ([]WorkingStep, error) {
+	if len(d.Explanation.LimitSteps) == 0 && d.Kind != Override {
+		return nil, nil
+	}
+	pol, err := s.policies.Version(ctx, d.Bank, d.Product, d.PolicyVersion)
+	if err != nil {
+		return nil, err
+	}
+	return Working(d, pol), nil
 }

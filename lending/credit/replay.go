@@ -34,6 +34,21 @@ func needsReplay(d *Decision) bool {
 	return d != nil && d.Kind == Automated && len(d.Explanation.Reasons) == 0 && len(d.Explanation.Counterfactuals) == 0
 }
 
+// needsWorking reports whether d, explained as stored, lacks the limit
+// working it has (a decision stored before decisions kept it): an
+// eligible one, or one declined for a limit below the minimum.
+func needsWorking(d *Decision) bool {
+	if d == nil || d.Kind != Automated || len(d.Explanation.LimitSteps) > 0 || len(d.Explanation.KnockOuts) > 0 {
+		return false
+	}
+	for _, x := range d.Explanation.Declines {
+		if x.Code != rules.DeclineBelowMinimum {
+			return false
+		}
+	}
+	return true
+}
+
 // Replay evaluates d's stored input under pol (the policy version d
 // names) on d's day and returns d's full explanation. It fails with an
 // Internal fault when the input does not decode or the evaluation does not
@@ -175,26 +190,34 @@ func (o outcome) hash() string {
 func OutputHash(d *Decision) string { return storedOutcome(d).hash() }
 
 // explained completes the explanation of every decision stored without
-// reasons and counterfactuals (see Replay).
+// reasons and counterfactuals (see Replay), and the limit working of one
+// stored before decisions kept it. A working that does not replay is
+// left out: the stored explanation still stands.
 func (s *Service) explained(ctx context.Context, ds ...*Decision) error {
 	for _, d := range ds {
-		if !needsReplay(d) {
+		full := needsReplay(d)
+		if !full && !needsWorking(d) {
 			continue
 		}
-		if e, ok := s.replays.get(d.ID); ok {
+		e, ok := s.replays.get(d.ID)
+		if !ok {
+			pol, err := s.policies.Version(ctx, d.Bank, d.Product, d.PolicyVersion)
+			if err == nil {
+				e, err = Replay(pol, d)
+			}
+			if err != nil {
+				if full {
+					return err
+				}
+				continue
+			}
+			s.replays.put(d.ID, e)
+		}
+		if full {
 			d.Explanation = e
-			continue
+		} else {
+			d.Explanation.LimitSteps = e.LimitSteps
 		}
-		pol, err := s.policies.Version(ctx, d.Bank, d.Product, d.PolicyVersion)
-		if err != nil {
-			return err
-		}
-		e, err := Replay(pol, d)
-		if err != nil {
-			return err
-		}
-		s.replays.put(d.ID, e)
-		d.Explanation = e
 	}
 	return nil
 }

@@ -303,6 +303,18 @@ type Explanation struct {
 	Declines        []Text `json:"declines,omitempty"`
 	Reasons         []Text `json:"reasons,omitempty"`
 	Counterfactuals []Text `json:"counterfactuals,omitempty"`
+	// LimitSteps are the policy's working of the limit (rules.LimitStep),
+	// kept with the decision so the bank can be shown why the limit is
+	// what it is (Working). Figures are decimal strings.
+	LimitSteps []StoredStep `json:"limit_steps,omitempty"`
+}
+
+// StoredStep is one rules.LimitStep as a decision keeps it.
+type StoredStep struct {
+	Step   string `json:"step"`
+	ID     string `json:"id,omitempty"`
+	Amount string `json:"amount"`
+	Result string `json:"result"`
 }
 
 // Text is one coded statement in zh-CN and en.

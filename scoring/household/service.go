@@ -357,6 +357,23 @@ func (s *Service) Lookup(ctx context.Context, parent, idNumber string) (*Househo
 	return out, s.birthDates(out)
 }
 
+// ByHead finds the household whose head has the 身份证号 pid, in any
+// village: for a caller whose own rule decides what it may learn of it (a
+// bank's look-up of a customer, under the lawful-basis rule). NotFound
+// HOUSEHOLD_NOT_FOUND, naming the number masked only.
+func (s *Service) ByHead(ctx context.Context, pid idnum.PersonID) (*Household, error) {
+	var out *Household
+	err := s.store.Read(ctx, func(tx Reader) error {
+		var err error
+		out, err = tx.HouseholdByIndex(ctx, s.sealer.Index(pid))
+		return err
+	})
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "no household is headed by %s", pid.Masked())
+	}
+	return out, err
+}
+
 // ListQuery selects a page of a village's households.
 type ListQuery struct {
 	Village string

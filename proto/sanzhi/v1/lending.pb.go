@@ -683,7 +683,7 @@ type QueryRecord struct {
 	// Who: the principal id, and their bank.
 	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
 	Bank  string `protobuf:"bytes,4,opt,name=bank,proto3" json:"bank,omitempty"`
-	// What: "get_credit_line", "assess_credit", "list_credit_lines",
+	// What: "get_credit_line", "lookup_customer", "assess_credit", "list_credit_lines",
 	// "list_decisions", "list_reviews", "watch_credit_lines", "webhook", or
 	// "reassess_run" (a decision of the bank's batch re-assessment; actor is
 	// the service).
@@ -859,6 +859,265 @@ func (x *ListQueryRecordsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type LookupCustomerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}: the officer's own bank.
+	Bank string `protobuf:"bytes,1,opt,name=bank,proto3" json:"bank,omitempty"`
+	// The household head's 身份证号, 18 characters.
+	IdNumber string `protobuf:"bytes,2,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	// Why the bank reads: "assessment" or "post_loan".
+	Purpose       string `protobuf:"bytes,3,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupCustomerRequest) Reset() {
+	*x = LookupCustomerRequest{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupCustomerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupCustomerRequest) ProtoMessage() {}
+
+func (x *LookupCustomerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupCustomerRequest.ProtoReflect.Descriptor instead.
+func (*LookupCustomerRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *LookupCustomerRequest) GetBank() string {
+	if x != nil {
+		return x.Bank
+	}
+	return ""
+}
+
+func (x *LookupCustomerRequest) GetIdNumber() string {
+	if x != nil {
+		return x.IdNumber
+	}
+	return ""
+}
+
+func (x *LookupCustomerRequest) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+type LookupCustomerResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// villages/{village}/households/{household}.
+	Household string `protobuf:"bytes,1,opt,name=household,proto3" json:"household,omitempty"`
+	// The head's name, and 身份证号 masked (first 6 and last 4 shown), for
+	// the officer to check against the card in front of them.
+	HeadName           string `protobuf:"bytes,2,opt,name=head_name,json=headName,proto3" json:"head_name,omitempty"`
+	HeadIdNumberMasked string `protobuf:"bytes,3,opt,name=head_id_number_masked,json=headIdNumberMasked,proto3" json:"head_id_number_masked,omitempty"`
+	// The basis the look-up rested on: "consent" or "contract".
+	Basis string `protobuf:"bytes,4,opt,name=basis,proto3" json:"basis,omitempty"`
+	// The household's lines at the bank (none before it is assessed).
+	Lines         []*CreditLine `protobuf:"bytes,5,rep,name=lines,proto3" json:"lines,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupCustomerResponse) Reset() {
+	*x = LookupCustomerResponse{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupCustomerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupCustomerResponse) ProtoMessage() {}
+
+func (x *LookupCustomerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupCustomerResponse.ProtoReflect.Descriptor instead.
+func (*LookupCustomerResponse) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *LookupCustomerResponse) GetHousehold() string {
+	if x != nil {
+		return x.Household
+	}
+	return ""
+}
+
+func (x *LookupCustomerResponse) GetHeadName() string {
+	if x != nil {
+		return x.HeadName
+	}
+	return ""
+}
+
+func (x *LookupCustomerResponse) GetHeadIdNumberMasked() string {
+	if x != nil {
+		return x.HeadIdNumberMasked
+	}
+	return ""
+}
+
+func (x *LookupCustomerResponse) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *LookupCustomerResponse) GetLines() []*CreditLine {
+	if x != nil {
+		return x.Lines
+	}
+	return nil
+}
+
+// One step of how a limit was worked out.
+type LimitStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// "base" (the grade's base amount), "adjustment", "existing_debt",
+	// "floor", "cap", "round", "minimum" (below the minimum line: none), or
+	// "override" (an officer's override after a review).
+	Step string `protobuf:"bytes,1,opt,name=step,proto3" json:"step,omitempty"`
+	// The grade, adjustment id, cap ("product_max", "income_multiple",
+	// "total_exposure_max") or rounding unit.
+	Id string `protobuf:"bytes,2,opt,name=id,proto3" json:"id,omitempty"`
+	// What the step added (negative: took away) or, for a cap or the
+	// minimum, its value; yuan. Empty when withheld.
+	Amount string `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
+	// The running amount after the step; yuan. Empty when withheld.
+	Result string `protobuf:"bytes,4,opt,name=result,proto3" json:"result,omitempty"`
+	// True for the step that decided the outcome: the last cap or floor
+	// that lowered the amount, the minimum, or an override.
+	Binding bool `protobuf:"varint,5,opt,name=binding,proto3" json:"binding,omitempty"`
+	// True when amount and result are withheld: they rest on the
+	// household's lines at other banks (the total exposure cap, and every
+	// running amount after it but the last), which the bank may not learn.
+	Withheld bool `protobuf:"varint,6,opt,name=withheld,proto3" json:"withheld,omitempty"`
+	// What the step is, in words.
+	ZhCn          string `protobuf:"bytes,7,opt,name=zh_cn,json=zhCn,proto3" json:"zh_cn,omitempty"`
+	En            string `protobuf:"bytes,8,opt,name=en,proto3" json:"en,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LimitStep) Reset() {
+	*x = LimitStep{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LimitStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LimitStep) ProtoMessage() {}
+
+func (x *LimitStep) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LimitStep.ProtoReflect.Descriptor instead.
+func (*LimitStep) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *LimitStep) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *LimitStep) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *LimitStep) GetAmount() string {
+	if x != nil {
+		return x.Amount
+	}
+	return ""
+}
+
+func (x *LimitStep) GetResult() string {
+	if x != nil {
+		return x.Result
+	}
+	return ""
+}
+
+func (x *LimitStep) GetBinding() bool {
+	if x != nil {
+		return x.Binding
+	}
+	return false
+}
+
+func (x *LimitStep) GetWithheld() bool {
+	if x != nil {
+		return x.Withheld
+	}
+	return false
+}
+
+func (x *LimitStep) GetZhCn() string {
+	if x != nil {
+		return x.ZhCn
+	}
+	return ""
+}
+
+func (x *LimitStep) GetEn() string {
+	if x != nil {
+		return x.En
+	}
+	return ""
+}
+
 // One statement of a decision, in Chinese and English.
 type Explanation struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -871,7 +1130,7 @@ type Explanation struct {
 
 func (x *Explanation) Reset() {
 	*x = Explanation{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +1142,7 @@ func (x *Explanation) String() string {
 func (*Explanation) ProtoMessage() {}
 
 func (x *Explanation) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +1155,7 @@ func (x *Explanation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
 func (*Explanation) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{11}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Explanation) GetCode() string {
@@ -952,16 +1211,21 @@ type CreditLine struct {
 	// What would change the outcome.
 	Counterfactuals []*Explanation `protobuf:"bytes,17,rep,name=counterfactuals,proto3" json:"counterfactuals,omitempty"`
 	// The household's total exposure cap across banks ("0": none).
-	ExposureCap   string                 `protobuf:"bytes,18,opt,name=exposure_cap,json=exposureCap,proto3" json:"exposure_cap,omitempty"`
-	Version       int32                  `protobuf:"varint,19,opt,name=version,proto3" json:"version,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	ExposureCap string                 `protobuf:"bytes,18,opt,name=exposure_cap,json=exposureCap,proto3" json:"exposure_cap,omitempty"`
+	Version     int32                  `protobuf:"varint,19,opt,name=version,proto3" json:"version,omitempty"`
+	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// How the limit was worked out, step by step, the binding step marked
+	// (empty when no limit was worked out: a knock-out, an ineligible
+	// grade). Figures resting on the household's lines at other banks are
+	// withheld.
+	LimitSteps    []*LimitStep `protobuf:"bytes,21,rep,name=limit_steps,json=limitSteps,proto3" json:"limit_steps,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreditLine) Reset() {
 	*x = CreditLine{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -973,7 +1237,7 @@ func (x *CreditLine) String() string {
 func (*CreditLine) ProtoMessage() {}
 
 func (x *CreditLine) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -986,7 +1250,7 @@ func (x *CreditLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLine.ProtoReflect.Descriptor instead.
 func (*CreditLine) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{12}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreditLine) GetName() string {
@@ -1129,6 +1393,13 @@ func (x *CreditLine) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *CreditLine) GetLimitSteps() []*LimitStep {
+	if x != nil {
+		return x.LimitSteps
+	}
+	return nil
+}
+
 // A stored decision.
 type Decision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1163,7 +1434,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1175,7 +1446,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1188,7 +1459,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{13}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Decision) GetName() string {
@@ -1350,7 +1621,7 @@ type AssessCreditRequest struct {
 
 func (x *AssessCreditRequest) Reset() {
 	*x = AssessCreditRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1362,7 +1633,7 @@ func (x *AssessCreditRequest) String() string {
 func (*AssessCreditRequest) ProtoMessage() {}
 
 func (x *AssessCreditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1646,7 @@ func (x *AssessCreditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssessCreditRequest.ProtoReflect.Descriptor instead.
 func (*AssessCreditRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{14}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AssessCreditRequest) GetProduct() string {
@@ -1402,7 +1673,7 @@ type AssessCreditResponse struct {
 
 func (x *AssessCreditResponse) Reset() {
 	*x = AssessCreditResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1414,7 +1685,7 @@ func (x *AssessCreditResponse) String() string {
 func (*AssessCreditResponse) ProtoMessage() {}
 
 func (x *AssessCreditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1427,7 +1698,7 @@ func (x *AssessCreditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssessCreditResponse.ProtoReflect.Descriptor instead.
 func (*AssessCreditResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{15}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AssessCreditResponse) GetLine() *CreditLine {
@@ -1456,7 +1727,7 @@ type GetCreditLineRequest struct {
 
 func (x *GetCreditLineRequest) Reset() {
 	*x = GetCreditLineRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1468,7 +1739,7 @@ func (x *GetCreditLineRequest) String() string {
 func (*GetCreditLineRequest) ProtoMessage() {}
 
 func (x *GetCreditLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1481,7 +1752,7 @@ func (x *GetCreditLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCreditLineRequest.ProtoReflect.Descriptor instead.
 func (*GetCreditLineRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{16}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetCreditLineRequest) GetProduct() string {
@@ -1519,7 +1790,7 @@ type ListCreditLinesRequest struct {
 
 func (x *ListCreditLinesRequest) Reset() {
 	*x = ListCreditLinesRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1531,7 +1802,7 @@ func (x *ListCreditLinesRequest) String() string {
 func (*ListCreditLinesRequest) ProtoMessage() {}
 
 func (x *ListCreditLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1544,7 +1815,7 @@ func (x *ListCreditLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCreditLinesRequest.ProtoReflect.Descriptor instead.
 func (*ListCreditLinesRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{17}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListCreditLinesRequest) GetProduct() string {
@@ -1592,7 +1863,7 @@ type ListCreditLinesResponse struct {
 
 func (x *ListCreditLinesResponse) Reset() {
 	*x = ListCreditLinesResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1604,7 +1875,7 @@ func (x *ListCreditLinesResponse) String() string {
 func (*ListCreditLinesResponse) ProtoMessage() {}
 
 func (x *ListCreditLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1617,7 +1888,7 @@ func (x *ListCreditLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCreditLinesResponse.ProtoReflect.Descriptor instead.
 func (*ListCreditLinesResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{18}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListCreditLinesResponse) GetLines() []*CreditLine {
@@ -1652,7 +1923,7 @@ type ReportDrawdownRequest struct {
 
 func (x *ReportDrawdownRequest) Reset() {
 	*x = ReportDrawdownRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +1935,7 @@ func (x *ReportDrawdownRequest) String() string {
 func (*ReportDrawdownRequest) ProtoMessage() {}
 
 func (x *ReportDrawdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +1948,7 @@ func (x *ReportDrawdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDrawdownRequest.ProtoReflect.Descriptor instead.
 func (*ReportDrawdownRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{19}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReportDrawdownRequest) GetLine() string {
@@ -1719,7 +1990,7 @@ type ReportRepaymentRequest struct {
 
 func (x *ReportRepaymentRequest) Reset() {
 	*x = ReportRepaymentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +2002,7 @@ func (x *ReportRepaymentRequest) String() string {
 func (*ReportRepaymentRequest) ProtoMessage() {}
 
 func (x *ReportRepaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +2015,7 @@ func (x *ReportRepaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportRepaymentRequest.ProtoReflect.Descriptor instead.
 func (*ReportRepaymentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{20}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReportRepaymentRequest) GetLine() string {
@@ -1790,7 +2061,7 @@ type LineTransaction struct {
 
 func (x *LineTransaction) Reset() {
 	*x = LineTransaction{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1802,7 +2073,7 @@ func (x *LineTransaction) String() string {
 func (*LineTransaction) ProtoMessage() {}
 
 func (x *LineTransaction) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1815,7 +2086,7 @@ func (x *LineTransaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineTransaction.ProtoReflect.Descriptor instead.
 func (*LineTransaction) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{21}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *LineTransaction) GetLine() string {
@@ -1892,7 +2163,7 @@ type UnfreezeCreditLineRequest struct {
 
 func (x *UnfreezeCreditLineRequest) Reset() {
 	*x = UnfreezeCreditLineRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1904,7 +2175,7 @@ func (x *UnfreezeCreditLineRequest) String() string {
 func (*UnfreezeCreditLineRequest) ProtoMessage() {}
 
 func (x *UnfreezeCreditLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1917,7 +2188,7 @@ func (x *UnfreezeCreditLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeCreditLineRequest.ProtoReflect.Descriptor instead.
 func (*UnfreezeCreditLineRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{22}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UnfreezeCreditLineRequest) GetName() string {
@@ -1946,7 +2217,7 @@ type WatchCreditLinesRequest struct {
 
 func (x *WatchCreditLinesRequest) Reset() {
 	*x = WatchCreditLinesRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1958,7 +2229,7 @@ func (x *WatchCreditLinesRequest) String() string {
 func (*WatchCreditLinesRequest) ProtoMessage() {}
 
 func (x *WatchCreditLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1971,7 +2242,7 @@ func (x *WatchCreditLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchCreditLinesRequest.ProtoReflect.Descriptor instead.
 func (*WatchCreditLinesRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{23}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WatchCreditLinesRequest) GetBank() string {
@@ -2015,7 +2286,7 @@ type CreditLineEvent struct {
 
 func (x *CreditLineEvent) Reset() {
 	*x = CreditLineEvent{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2027,7 +2298,7 @@ func (x *CreditLineEvent) String() string {
 func (*CreditLineEvent) ProtoMessage() {}
 
 func (x *CreditLineEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2040,7 +2311,7 @@ func (x *CreditLineEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLineEvent.ProtoReflect.Descriptor instead.
 func (*CreditLineEvent) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{24}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreditLineEvent) GetSeq() int64 {
@@ -2113,7 +2384,7 @@ type ListDecisionsRequest struct {
 
 func (x *ListDecisionsRequest) Reset() {
 	*x = ListDecisionsRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2125,7 +2396,7 @@ func (x *ListDecisionsRequest) String() string {
 func (*ListDecisionsRequest) ProtoMessage() {}
 
 func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2138,7 +2409,7 @@ func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{25}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListDecisionsRequest) GetHousehold() string {
@@ -2179,7 +2450,7 @@ type ListDecisionsResponse struct {
 
 func (x *ListDecisionsResponse) Reset() {
 	*x = ListDecisionsResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2191,7 +2462,7 @@ func (x *ListDecisionsResponse) String() string {
 func (*ListDecisionsResponse) ProtoMessage() {}
 
 func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2204,7 +2475,7 @@ func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{26}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListDecisionsResponse) GetDecisions() []*Decision {
@@ -2250,7 +2521,7 @@ type Review struct {
 
 func (x *Review) Reset() {
 	*x = Review{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2262,7 +2533,7 @@ func (x *Review) String() string {
 func (*Review) ProtoMessage() {}
 
 func (x *Review) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2275,7 +2546,7 @@ func (x *Review) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Review.ProtoReflect.Descriptor instead.
 func (*Review) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{27}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Review) GetName() string {
@@ -2396,7 +2667,7 @@ type RequestReviewRequest struct {
 
 func (x *RequestReviewRequest) Reset() {
 	*x = RequestReviewRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2679,7 @@ func (x *RequestReviewRequest) String() string {
 func (*RequestReviewRequest) ProtoMessage() {}
 
 func (x *RequestReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2692,7 @@ func (x *RequestReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReviewRequest.ProtoReflect.Descriptor instead.
 func (*RequestReviewRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{28}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RequestReviewRequest) GetDecision() string {
@@ -2453,7 +2724,7 @@ type ListReviewsRequest struct {
 
 func (x *ListReviewsRequest) Reset() {
 	*x = ListReviewsRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2465,7 +2736,7 @@ func (x *ListReviewsRequest) String() string {
 func (*ListReviewsRequest) ProtoMessage() {}
 
 func (x *ListReviewsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2478,7 +2749,7 @@ func (x *ListReviewsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewsRequest.ProtoReflect.Descriptor instead.
 func (*ListReviewsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{29}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListReviewsRequest) GetParent() string {
@@ -2519,7 +2790,7 @@ type ListReviewsResponse struct {
 
 func (x *ListReviewsResponse) Reset() {
 	*x = ListReviewsResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2531,7 +2802,7 @@ func (x *ListReviewsResponse) String() string {
 func (*ListReviewsResponse) ProtoMessage() {}
 
 func (x *ListReviewsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2544,7 +2815,7 @@ func (x *ListReviewsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewsResponse.ProtoReflect.Descriptor instead.
 func (*ListReviewsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{30}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListReviewsResponse) GetReviews() []*Review {
@@ -2579,7 +2850,7 @@ type ResolveReviewRequest struct {
 
 func (x *ResolveReviewRequest) Reset() {
 	*x = ResolveReviewRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2591,7 +2862,7 @@ func (x *ResolveReviewRequest) String() string {
 func (*ResolveReviewRequest) ProtoMessage() {}
 
 func (x *ResolveReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2604,7 +2875,7 @@ func (x *ResolveReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveReviewRequest.ProtoReflect.Descriptor instead.
 func (*ResolveReviewRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{31}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ResolveReviewRequest) GetName() string {
@@ -2646,7 +2917,7 @@ type ApproveOverrideRequest struct {
 
 func (x *ApproveOverrideRequest) Reset() {
 	*x = ApproveOverrideRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2658,7 +2929,7 @@ func (x *ApproveOverrideRequest) String() string {
 func (*ApproveOverrideRequest) ProtoMessage() {}
 
 func (x *ApproveOverrideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2671,7 +2942,7 @@ func (x *ApproveOverrideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveOverrideRequest.ProtoReflect.Descriptor instead.
 func (*ApproveOverrideRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{32}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ApproveOverrideRequest) GetName() string {
@@ -2700,7 +2971,7 @@ type ResolveReviewResponse struct {
 
 func (x *ResolveReviewResponse) Reset() {
 	*x = ResolveReviewResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2712,7 +2983,7 @@ func (x *ResolveReviewResponse) String() string {
 func (*ResolveReviewResponse) ProtoMessage() {}
 
 func (x *ResolveReviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2725,7 +2996,7 @@ func (x *ResolveReviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveReviewResponse.ProtoReflect.Descriptor instead.
 func (*ResolveReviewResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{33}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ResolveReviewResponse) GetReview() *Review {
@@ -2768,7 +3039,7 @@ type Reassessment struct {
 
 func (x *Reassessment) Reset() {
 	*x = Reassessment{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2780,7 +3051,7 @@ func (x *Reassessment) String() string {
 func (*Reassessment) ProtoMessage() {}
 
 func (x *Reassessment) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2793,7 +3064,7 @@ func (x *Reassessment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reassessment.ProtoReflect.Descriptor instead.
 func (*Reassessment) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{34}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Reassessment) GetName() string {
@@ -2861,7 +3132,7 @@ type StartReassessmentRequest struct {
 
 func (x *StartReassessmentRequest) Reset() {
 	*x = StartReassessmentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2873,7 +3144,7 @@ func (x *StartReassessmentRequest) String() string {
 func (*StartReassessmentRequest) ProtoMessage() {}
 
 func (x *StartReassessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2886,7 +3157,7 @@ func (x *StartReassessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReassessmentRequest.ProtoReflect.Descriptor instead.
 func (*StartReassessmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{35}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *StartReassessmentRequest) GetProduct() string {
@@ -2905,7 +3176,7 @@ type GetReassessmentRequest struct {
 
 func (x *GetReassessmentRequest) Reset() {
 	*x = GetReassessmentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2917,7 +3188,7 @@ func (x *GetReassessmentRequest) String() string {
 func (*GetReassessmentRequest) ProtoMessage() {}
 
 func (x *GetReassessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2930,7 +3201,7 @@ func (x *GetReassessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReassessmentRequest.ProtoReflect.Descriptor instead.
 func (*GetReassessmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{36}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetReassessmentRequest) GetName() string {
@@ -3009,11 +3280,31 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	" \x01(\tR\x03run\"t\n" +
 	"\x18ListQueryRecordsResponse\x120\n" +
 	"\arecords\x18\x01 \x03(\v2\x16.sanzhi.v1.QueryRecordR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"F\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb3\x01\n" +
+	"\x15LookupCustomerRequest\x12:\n" +
+	"\x04bank\x18\x01 \x01(\tB&\xbaH#r!2\x1f^banks/[a-z0-9][a-z0-9-]{0,62}$R\x04bank\x12&\n" +
+	"\tid_number\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18 R\bidNumber\x126\n" +
+	"\apurpose\x18\x03 \x01(\tB\x1c\xbaH\x19r\x17R\n" +
+	"assessmentR\tpost_loanR\apurpose\"\xc9\x01\n" +
+	"\x16LookupCustomerResponse\x12\x1c\n" +
+	"\thousehold\x18\x01 \x01(\tR\thousehold\x12\x1b\n" +
+	"\thead_name\x18\x02 \x01(\tR\bheadName\x121\n" +
+	"\x15head_id_number_masked\x18\x03 \x01(\tR\x12headIdNumberMasked\x12\x14\n" +
+	"\x05basis\x18\x04 \x01(\tR\x05basis\x12+\n" +
+	"\x05lines\x18\x05 \x03(\v2\x15.sanzhi.v1.CreditLineR\x05lines\"\xba\x01\n" +
+	"\tLimitStep\x12\x12\n" +
+	"\x04step\x18\x01 \x01(\tR\x04step\x12\x0e\n" +
+	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
+	"\x06amount\x18\x03 \x01(\tR\x06amount\x12\x16\n" +
+	"\x06result\x18\x04 \x01(\tR\x06result\x12\x18\n" +
+	"\abinding\x18\x05 \x01(\bR\abinding\x12\x1a\n" +
+	"\bwithheld\x18\x06 \x01(\bR\bwithheld\x12\x13\n" +
+	"\x05zh_cn\x18\a \x01(\tR\x04zhCn\x12\x0e\n" +
+	"\x02en\x18\b \x01(\tR\x02en\"F\n" +
 	"\vExplanation\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x13\n" +
 	"\x05zh_cn\x18\x02 \x01(\tR\x04zhCn\x12\x0e\n" +
-	"\x02en\x18\x03 \x01(\tR\x02en\"\xb7\x05\n" +
+	"\x02en\x18\x03 \x01(\tR\x02en\"\xee\x05\n" +
 	"\n" +
 	"CreditLine\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
@@ -3039,7 +3330,9 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\fexposure_cap\x18\x12 \x01(\tR\vexposureCap\x12\x18\n" +
 	"\aversion\x18\x13 \x01(\x05R\aversion\x12;\n" +
 	"\vupdate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"\xdb\x05\n" +
+	"updateTime\x125\n" +
+	"\vlimit_steps\x18\x15 \x03(\v2\x14.sanzhi.v1.LimitStepR\n" +
+	"limitSteps\"\xdb\x05\n" +
 	"\bDecision\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\thousehold\x18\x02 \x01(\tR\thousehold\x12\x12\n" +
@@ -3214,7 +3507,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x10ListQueryRecords\x12\".sanzhi.v1.ListQueryRecordsRequest\x1a#.sanzhi.v1.ListQueryRecordsResponse\x12F\n" +
 	"\x0eConfirmConsent\x12 .sanzhi.v1.ConfirmConsentRequest\x1a\x12.sanzhi.v1.Consent\x12D\n" +
 	"\rRefuseConsent\x12\x1f.sanzhi.v1.RefuseConsentRequest\x1a\x12.sanzhi.v1.Consent\x12N\n" +
-	"\x12CountersignConsent\x12$.sanzhi.v1.CountersignConsentRequest\x1a\x12.sanzhi.v1.Consent2\x83\t\n" +
+	"\x12CountersignConsent\x12$.sanzhi.v1.CountersignConsentRequest\x1a\x12.sanzhi.v1.Consent2\xda\t\n" +
 	"\rCreditService\x12O\n" +
 	"\fAssessCredit\x12\x1e.sanzhi.v1.AssessCreditRequest\x1a\x1f.sanzhi.v1.AssessCreditResponse\x12G\n" +
 	"\rGetCreditLine\x12\x1f.sanzhi.v1.GetCreditLineRequest\x1a\x15.sanzhi.v1.CreditLine\x12X\n" +
@@ -3229,7 +3522,8 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\rResolveReview\x12\x1f.sanzhi.v1.ResolveReviewRequest\x1a .sanzhi.v1.ResolveReviewResponse\x12V\n" +
 	"\x0fApproveOverride\x12!.sanzhi.v1.ApproveOverrideRequest\x1a .sanzhi.v1.ResolveReviewResponse\x12Q\n" +
 	"\x11StartReassessment\x12#.sanzhi.v1.StartReassessmentRequest\x1a\x17.sanzhi.v1.Reassessment\x12M\n" +
-	"\x0fGetReassessment\x12!.sanzhi.v1.GetReassessmentRequest\x1a\x17.sanzhi.v1.ReassessmentB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
+	"\x0fGetReassessment\x12!.sanzhi.v1.GetReassessmentRequest\x1a\x17.sanzhi.v1.Reassessment\x12U\n" +
+	"\x0eLookupCustomer\x12 .sanzhi.v1.LookupCustomerRequest\x1a!.sanzhi.v1.LookupCustomerResponseB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
 
 var (
 	file_sanzhi_v1_lending_proto_rawDescOnce sync.Once
@@ -3244,7 +3538,7 @@ func file_sanzhi_v1_lending_proto_rawDescGZIP() []byte {
 }
 
 var file_sanzhi_v1_lending_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sanzhi_v1_lending_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_sanzhi_v1_lending_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_sanzhi_v1_lending_proto_goTypes = []any{
 	(ConsentState)(0),                 // 0: sanzhi.v1.ConsentState
 	(*Consent)(nil),                   // 1: sanzhi.v1.Consent
@@ -3258,118 +3552,125 @@ var file_sanzhi_v1_lending_proto_goTypes = []any{
 	(*ListQueryRecordsRequest)(nil),   // 9: sanzhi.v1.ListQueryRecordsRequest
 	(*QueryRecord)(nil),               // 10: sanzhi.v1.QueryRecord
 	(*ListQueryRecordsResponse)(nil),  // 11: sanzhi.v1.ListQueryRecordsResponse
-	(*Explanation)(nil),               // 12: sanzhi.v1.Explanation
-	(*CreditLine)(nil),                // 13: sanzhi.v1.CreditLine
-	(*Decision)(nil),                  // 14: sanzhi.v1.Decision
-	(*AssessCreditRequest)(nil),       // 15: sanzhi.v1.AssessCreditRequest
-	(*AssessCreditResponse)(nil),      // 16: sanzhi.v1.AssessCreditResponse
-	(*GetCreditLineRequest)(nil),      // 17: sanzhi.v1.GetCreditLineRequest
-	(*ListCreditLinesRequest)(nil),    // 18: sanzhi.v1.ListCreditLinesRequest
-	(*ListCreditLinesResponse)(nil),   // 19: sanzhi.v1.ListCreditLinesResponse
-	(*ReportDrawdownRequest)(nil),     // 20: sanzhi.v1.ReportDrawdownRequest
-	(*ReportRepaymentRequest)(nil),    // 21: sanzhi.v1.ReportRepaymentRequest
-	(*LineTransaction)(nil),           // 22: sanzhi.v1.LineTransaction
-	(*UnfreezeCreditLineRequest)(nil), // 23: sanzhi.v1.UnfreezeCreditLineRequest
-	(*WatchCreditLinesRequest)(nil),   // 24: sanzhi.v1.WatchCreditLinesRequest
-	(*CreditLineEvent)(nil),           // 25: sanzhi.v1.CreditLineEvent
-	(*ListDecisionsRequest)(nil),      // 26: sanzhi.v1.ListDecisionsRequest
-	(*ListDecisionsResponse)(nil),     // 27: sanzhi.v1.ListDecisionsResponse
-	(*Review)(nil),                    // 28: sanzhi.v1.Review
-	(*RequestReviewRequest)(nil),      // 29: sanzhi.v1.RequestReviewRequest
-	(*ListReviewsRequest)(nil),        // 30: sanzhi.v1.ListReviewsRequest
-	(*ListReviewsResponse)(nil),       // 31: sanzhi.v1.ListReviewsResponse
-	(*ResolveReviewRequest)(nil),      // 32: sanzhi.v1.ResolveReviewRequest
-	(*ApproveOverrideRequest)(nil),    // 33: sanzhi.v1.ApproveOverrideRequest
-	(*ResolveReviewResponse)(nil),     // 34: sanzhi.v1.ResolveReviewResponse
-	(*Reassessment)(nil),              // 35: sanzhi.v1.Reassessment
-	(*StartReassessmentRequest)(nil),  // 36: sanzhi.v1.StartReassessmentRequest
-	(*GetReassessmentRequest)(nil),    // 37: sanzhi.v1.GetReassessmentRequest
-	(*timestamppb.Timestamp)(nil),     // 38: google.protobuf.Timestamp
+	(*LookupCustomerRequest)(nil),     // 12: sanzhi.v1.LookupCustomerRequest
+	(*LookupCustomerResponse)(nil),    // 13: sanzhi.v1.LookupCustomerResponse
+	(*LimitStep)(nil),                 // 14: sanzhi.v1.LimitStep
+	(*Explanation)(nil),               // 15: sanzhi.v1.Explanation
+	(*CreditLine)(nil),                // 16: sanzhi.v1.CreditLine
+	(*Decision)(nil),                  // 17: sanzhi.v1.Decision
+	(*AssessCreditRequest)(nil),       // 18: sanzhi.v1.AssessCreditRequest
+	(*AssessCreditResponse)(nil),      // 19: sanzhi.v1.AssessCreditResponse
+	(*GetCreditLineRequest)(nil),      // 20: sanzhi.v1.GetCreditLineRequest
+	(*ListCreditLinesRequest)(nil),    // 21: sanzhi.v1.ListCreditLinesRequest
+	(*ListCreditLinesResponse)(nil),   // 22: sanzhi.v1.ListCreditLinesResponse
+	(*ReportDrawdownRequest)(nil),     // 23: sanzhi.v1.ReportDrawdownRequest
+	(*ReportRepaymentRequest)(nil),    // 24: sanzhi.v1.ReportRepaymentRequest
+	(*LineTransaction)(nil),           // 25: sanzhi.v1.LineTransaction
+	(*UnfreezeCreditLineRequest)(nil), // 26: sanzhi.v1.UnfreezeCreditLineRequest
+	(*WatchCreditLinesRequest)(nil),   // 27: sanzhi.v1.WatchCreditLinesRequest
+	(*CreditLineEvent)(nil),           // 28: sanzhi.v1.CreditLineEvent
+	(*ListDecisionsRequest)(nil),      // 29: sanzhi.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),     // 30: sanzhi.v1.ListDecisionsResponse
+	(*Review)(nil),                    // 31: sanzhi.v1.Review
+	(*RequestReviewRequest)(nil),      // 32: sanzhi.v1.RequestReviewRequest
+	(*ListReviewsRequest)(nil),        // 33: sanzhi.v1.ListReviewsRequest
+	(*ListReviewsResponse)(nil),       // 34: sanzhi.v1.ListReviewsResponse
+	(*ResolveReviewRequest)(nil),      // 35: sanzhi.v1.ResolveReviewRequest
+	(*ApproveOverrideRequest)(nil),    // 36: sanzhi.v1.ApproveOverrideRequest
+	(*ResolveReviewResponse)(nil),     // 37: sanzhi.v1.ResolveReviewResponse
+	(*Reassessment)(nil),              // 38: sanzhi.v1.Reassessment
+	(*StartReassessmentRequest)(nil),  // 39: sanzhi.v1.StartReassessmentRequest
+	(*GetReassessmentRequest)(nil),    // 40: sanzhi.v1.GetReassessmentRequest
+	(*timestamppb.Timestamp)(nil),     // 41: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_lending_proto_depIdxs = []int32{
-	38, // 0: sanzhi.v1.Consent.grant_time:type_name -> google.protobuf.Timestamp
-	38, // 1: sanzhi.v1.Consent.expire_time:type_name -> google.protobuf.Timestamp
-	38, // 2: sanzhi.v1.Consent.revoke_time:type_name -> google.protobuf.Timestamp
+	41, // 0: sanzhi.v1.Consent.grant_time:type_name -> google.protobuf.Timestamp
+	41, // 1: sanzhi.v1.Consent.expire_time:type_name -> google.protobuf.Timestamp
+	41, // 2: sanzhi.v1.Consent.revoke_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: sanzhi.v1.Consent.state:type_name -> sanzhi.v1.ConsentState
-	38, // 4: sanzhi.v1.Consent.confirm_time:type_name -> google.protobuf.Timestamp
-	38, // 5: sanzhi.v1.GrantConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
+	41, // 4: sanzhi.v1.Consent.confirm_time:type_name -> google.protobuf.Timestamp
+	41, // 5: sanzhi.v1.GrantConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: sanzhi.v1.ListConsentsRequest.state:type_name -> sanzhi.v1.ConsentState
 	1,  // 7: sanzhi.v1.ListConsentsResponse.consents:type_name -> sanzhi.v1.Consent
-	38, // 8: sanzhi.v1.QueryRecord.time:type_name -> google.protobuf.Timestamp
+	41, // 8: sanzhi.v1.QueryRecord.time:type_name -> google.protobuf.Timestamp
 	10, // 9: sanzhi.v1.ListQueryRecordsResponse.records:type_name -> sanzhi.v1.QueryRecord
-	12, // 10: sanzhi.v1.CreditLine.knock_outs:type_name -> sanzhi.v1.Explanation
-	12, // 11: sanzhi.v1.CreditLine.declines:type_name -> sanzhi.v1.Explanation
-	12, // 12: sanzhi.v1.CreditLine.reasons:type_name -> sanzhi.v1.Explanation
-	12, // 13: sanzhi.v1.CreditLine.counterfactuals:type_name -> sanzhi.v1.Explanation
-	38, // 14: sanzhi.v1.CreditLine.update_time:type_name -> google.protobuf.Timestamp
-	12, // 15: sanzhi.v1.Decision.knock_outs:type_name -> sanzhi.v1.Explanation
-	12, // 16: sanzhi.v1.Decision.declines:type_name -> sanzhi.v1.Explanation
-	12, // 17: sanzhi.v1.Decision.reasons:type_name -> sanzhi.v1.Explanation
-	12, // 18: sanzhi.v1.Decision.counterfactuals:type_name -> sanzhi.v1.Explanation
-	38, // 19: sanzhi.v1.Decision.time:type_name -> google.protobuf.Timestamp
-	13, // 20: sanzhi.v1.AssessCreditResponse.line:type_name -> sanzhi.v1.CreditLine
-	14, // 21: sanzhi.v1.AssessCreditResponse.decision:type_name -> sanzhi.v1.Decision
-	13, // 22: sanzhi.v1.ListCreditLinesResponse.lines:type_name -> sanzhi.v1.CreditLine
-	38, // 23: sanzhi.v1.LineTransaction.time:type_name -> google.protobuf.Timestamp
-	13, // 24: sanzhi.v1.LineTransaction.credit_line:type_name -> sanzhi.v1.CreditLine
-	38, // 25: sanzhi.v1.CreditLineEvent.time:type_name -> google.protobuf.Timestamp
-	14, // 26: sanzhi.v1.ListDecisionsResponse.decisions:type_name -> sanzhi.v1.Decision
-	38, // 27: sanzhi.v1.Review.request_time:type_name -> google.protobuf.Timestamp
-	38, // 28: sanzhi.v1.Review.resolve_time:type_name -> google.protobuf.Timestamp
-	38, // 29: sanzhi.v1.Review.propose_time:type_name -> google.protobuf.Timestamp
-	28, // 30: sanzhi.v1.ListReviewsResponse.reviews:type_name -> sanzhi.v1.Review
-	28, // 31: sanzhi.v1.ResolveReviewResponse.review:type_name -> sanzhi.v1.Review
-	14, // 32: sanzhi.v1.ResolveReviewResponse.decision:type_name -> sanzhi.v1.Decision
-	13, // 33: sanzhi.v1.ResolveReviewResponse.line:type_name -> sanzhi.v1.CreditLine
-	38, // 34: sanzhi.v1.Reassessment.start_time:type_name -> google.protobuf.Timestamp
-	38, // 35: sanzhi.v1.Reassessment.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 36: sanzhi.v1.ConsentService.GrantConsent:input_type -> sanzhi.v1.GrantConsentRequest
-	6,  // 37: sanzhi.v1.ConsentService.RevokeConsent:input_type -> sanzhi.v1.RevokeConsentRequest
-	7,  // 38: sanzhi.v1.ConsentService.ListConsents:input_type -> sanzhi.v1.ListConsentsRequest
-	9,  // 39: sanzhi.v1.ConsentService.ListQueryRecords:input_type -> sanzhi.v1.ListQueryRecordsRequest
-	2,  // 40: sanzhi.v1.ConsentService.ConfirmConsent:input_type -> sanzhi.v1.ConfirmConsentRequest
-	3,  // 41: sanzhi.v1.ConsentService.RefuseConsent:input_type -> sanzhi.v1.RefuseConsentRequest
-	4,  // 42: sanzhi.v1.ConsentService.CountersignConsent:input_type -> sanzhi.v1.CountersignConsentRequest
-	15, // 43: sanzhi.v1.CreditService.AssessCredit:input_type -> sanzhi.v1.AssessCreditRequest
-	17, // 44: sanzhi.v1.CreditService.GetCreditLine:input_type -> sanzhi.v1.GetCreditLineRequest
-	18, // 45: sanzhi.v1.CreditService.ListCreditLines:input_type -> sanzhi.v1.ListCreditLinesRequest
-	20, // 46: sanzhi.v1.CreditService.ReportDrawdown:input_type -> sanzhi.v1.ReportDrawdownRequest
-	21, // 47: sanzhi.v1.CreditService.ReportRepayment:input_type -> sanzhi.v1.ReportRepaymentRequest
-	23, // 48: sanzhi.v1.CreditService.UnfreezeCreditLine:input_type -> sanzhi.v1.UnfreezeCreditLineRequest
-	24, // 49: sanzhi.v1.CreditService.WatchCreditLines:input_type -> sanzhi.v1.WatchCreditLinesRequest
-	26, // 50: sanzhi.v1.CreditService.ListDecisions:input_type -> sanzhi.v1.ListDecisionsRequest
-	29, // 51: sanzhi.v1.CreditService.RequestReview:input_type -> sanzhi.v1.RequestReviewRequest
-	30, // 52: sanzhi.v1.CreditService.ListReviews:input_type -> sanzhi.v1.ListReviewsRequest
-	32, // 53: sanzhi.v1.CreditService.ResolveReview:input_type -> sanzhi.v1.ResolveReviewRequest
-	33, // 54: sanzhi.v1.CreditService.ApproveOverride:input_type -> sanzhi.v1.ApproveOverrideRequest
-	36, // 55: sanzhi.v1.CreditService.StartReassessment:input_type -> sanzhi.v1.StartReassessmentRequest
-	37, // 56: sanzhi.v1.CreditService.GetReassessment:input_type -> sanzhi.v1.GetReassessmentRequest
-	1,  // 57: sanzhi.v1.ConsentService.GrantConsent:output_type -> sanzhi.v1.Consent
-	1,  // 58: sanzhi.v1.ConsentService.RevokeConsent:output_type -> sanzhi.v1.Consent
-	8,  // 59: sanzhi.v1.ConsentService.ListConsents:output_type -> sanzhi.v1.ListConsentsResponse
-	11, // 60: sanzhi.v1.ConsentService.ListQueryRecords:output_type -> sanzhi.v1.ListQueryRecordsResponse
-	1,  // 61: sanzhi.v1.ConsentService.ConfirmConsent:output_type -> sanzhi.v1.Consent
-	1,  // 62: sanzhi.v1.ConsentService.RefuseConsent:output_type -> sanzhi.v1.Consent
-	1,  // 63: sanzhi.v1.ConsentService.CountersignConsent:output_type -> sanzhi.v1.Consent
-	16, // 64: sanzhi.v1.CreditService.AssessCredit:output_type -> sanzhi.v1.AssessCreditResponse
-	13, // 65: sanzhi.v1.CreditService.GetCreditLine:output_type -> sanzhi.v1.CreditLine
-	19, // 66: sanzhi.v1.CreditService.ListCreditLines:output_type -> sanzhi.v1.ListCreditLinesResponse
-	22, // 67: sanzhi.v1.CreditService.ReportDrawdown:output_type -> sanzhi.v1.LineTransaction
-	22, // 68: sanzhi.v1.CreditService.ReportRepayment:output_type -> sanzhi.v1.LineTransaction
-	13, // 69: sanzhi.v1.CreditService.UnfreezeCreditLine:output_type -> sanzhi.v1.CreditLine
-	25, // 70: sanzhi.v1.CreditService.WatchCreditLines:output_type -> sanzhi.v1.CreditLineEvent
-	27, // 71: sanzhi.v1.CreditService.ListDecisions:output_type -> sanzhi.v1.ListDecisionsResponse
-	28, // 72: sanzhi.v1.CreditService.RequestReview:output_type -> sanzhi.v1.Review
-	31, // 73: sanzhi.v1.CreditService.ListReviews:output_type -> sanzhi.v1.ListReviewsResponse
-	34, // 74: sanzhi.v1.CreditService.ResolveReview:output_type -> sanzhi.v1.ResolveReviewResponse
-	34, // 75: sanzhi.v1.CreditService.ApproveOverride:output_type -> sanzhi.v1.ResolveReviewResponse
-	35, // 76: sanzhi.v1.CreditService.StartReassessment:output_type -> sanzhi.v1.Reassessment
-	35, // 77: sanzhi.v1.CreditService.GetReassessment:output_type -> sanzhi.v1.Reassessment
-	57, // [57:78] is the sub-list for method output_type
-	36, // [36:57] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	16, // 10: sanzhi.v1.LookupCustomerResponse.lines:type_name -> sanzhi.v1.CreditLine
+	15, // 11: sanzhi.v1.CreditLine.knock_outs:type_name -> sanzhi.v1.Explanation
+	15, // 12: sanzhi.v1.CreditLine.declines:type_name -> sanzhi.v1.Explanation
+	15, // 13: sanzhi.v1.CreditLine.reasons:type_name -> sanzhi.v1.Explanation
+	15, // 14: sanzhi.v1.CreditLine.counterfactuals:type_name -> sanzhi.v1.Explanation
+	41, // 15: sanzhi.v1.CreditLine.update_time:type_name -> google.protobuf.Timestamp
+	14, // 16: sanzhi.v1.CreditLine.limit_steps:type_name -> sanzhi.v1.LimitStep
+	15, // 17: sanzhi.v1.Decision.knock_outs:type_name -> sanzhi.v1.Explanation
+	15, // 18: sanzhi.v1.Decision.declines:type_name -> sanzhi.v1.Explanation
+	15, // 19: sanzhi.v1.Decision.reasons:type_name -> sanzhi.v1.Explanation
+	15, // 20: sanzhi.v1.Decision.counterfactuals:type_name -> sanzhi.v1.Explanation
+	41, // 21: sanzhi.v1.Decision.time:type_name -> google.protobuf.Timestamp
+	16, // 22: sanzhi.v1.AssessCreditResponse.line:type_name -> sanzhi.v1.CreditLine
+	17, // 23: sanzhi.v1.AssessCreditResponse.decision:type_name -> sanzhi.v1.Decision
+	16, // 24: sanzhi.v1.ListCreditLinesResponse.lines:type_name -> sanzhi.v1.CreditLine
+	41, // 25: sanzhi.v1.LineTransaction.time:type_name -> google.protobuf.Timestamp
+	16, // 26: sanzhi.v1.LineTransaction.credit_line:type_name -> sanzhi.v1.CreditLine
+	41, // 27: sanzhi.v1.CreditLineEvent.time:type_name -> google.protobuf.Timestamp
+	17, // 28: sanzhi.v1.ListDecisionsResponse.decisions:type_name -> sanzhi.v1.Decision
+	41, // 29: sanzhi.v1.Review.request_time:type_name -> google.protobuf.Timestamp
+	41, // 30: sanzhi.v1.Review.resolve_time:type_name -> google.protobuf.Timestamp
+	41, // 31: sanzhi.v1.Review.propose_time:type_name -> google.protobuf.Timestamp
+	31, // 32: sanzhi.v1.ListReviewsResponse.reviews:type_name -> sanzhi.v1.Review
+	31, // 33: sanzhi.v1.ResolveReviewResponse.review:type_name -> sanzhi.v1.Review
+	17, // 34: sanzhi.v1.ResolveReviewResponse.decision:type_name -> sanzhi.v1.Decision
+	16, // 35: sanzhi.v1.ResolveReviewResponse.line:type_name -> sanzhi.v1.CreditLine
+	41, // 36: sanzhi.v1.Reassessment.start_time:type_name -> google.protobuf.Timestamp
+	41, // 37: sanzhi.v1.Reassessment.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 38: sanzhi.v1.ConsentService.GrantConsent:input_type -> sanzhi.v1.GrantConsentRequest
+	6,  // 39: sanzhi.v1.ConsentService.RevokeConsent:input_type -> sanzhi.v1.RevokeConsentRequest
+	7,  // 40: sanzhi.v1.ConsentService.ListConsents:input_type -> sanzhi.v1.ListConsentsRequest
+	9,  // 41: sanzhi.v1.ConsentService.ListQueryRecords:input_type -> sanzhi.v1.ListQueryRecordsRequest
+	2,  // 42: sanzhi.v1.ConsentService.ConfirmConsent:input_type -> sanzhi.v1.ConfirmConsentRequest
+	3,  // 43: sanzhi.v1.ConsentService.RefuseConsent:input_type -> sanzhi.v1.RefuseConsentRequest
+	4,  // 44: sanzhi.v1.ConsentService.CountersignConsent:input_type -> sanzhi.v1.CountersignConsentRequest
+	18, // 45: sanzhi.v1.CreditService.AssessCredit:input_type -> sanzhi.v1.AssessCreditRequest
+	20, // 46: sanzhi.v1.CreditService.GetCreditLine:input_type -> sanzhi.v1.GetCreditLineRequest
+	21, // 47: sanzhi.v1.CreditService.ListCreditLines:input_type -> sanzhi.v1.ListCreditLinesRequest
+	23, // 48: sanzhi.v1.CreditService.ReportDrawdown:input_type -> sanzhi.v1.ReportDrawdownRequest
+	24, // 49: sanzhi.v1.CreditService.ReportRepayment:input_type -> sanzhi.v1.ReportRepaymentRequest
+	26, // 50: sanzhi.v1.CreditService.UnfreezeCreditLine:input_type -> sanzhi.v1.UnfreezeCreditLineRequest
+	27, // 51: sanzhi.v1.CreditService.WatchCreditLines:input_type -> sanzhi.v1.WatchCreditLinesRequest
+	29, // 52: sanzhi.v1.CreditService.ListDecisions:input_type -> sanzhi.v1.ListDecisionsRequest
+	32, // 53: sanzhi.v1.CreditService.RequestReview:input_type -> sanzhi.v1.RequestReviewRequest
+	33, // 54: sanzhi.v1.CreditService.ListReviews:input_type -> sanzhi.v1.ListReviewsRequest
+	35, // 55: sanzhi.v1.CreditService.ResolveReview:input_type -> sanzhi.v1.ResolveReviewRequest
+	36, // 56: sanzhi.v1.CreditService.ApproveOverride:input_type -> sanzhi.v1.ApproveOverrideRequest
+	39, // 57: sanzhi.v1.CreditService.StartReassessment:input_type -> sanzhi.v1.StartReassessmentRequest
+	40, // 58: sanzhi.v1.CreditService.GetReassessment:input_type -> sanzhi.v1.GetReassessmentRequest
+	12, // 59: sanzhi.v1.CreditService.LookupCustomer:input_type -> sanzhi.v1.LookupCustomerRequest
+	1,  // 60: sanzhi.v1.ConsentService.GrantConsent:output_type -> sanzhi.v1.Consent
+	1,  // 61: sanzhi.v1.ConsentService.RevokeConsent:output_type -> sanzhi.v1.Consent
+	8,  // 62: sanzhi.v1.ConsentService.ListConsents:output_type -> sanzhi.v1.ListConsentsResponse
+	11, // 63: sanzhi.v1.ConsentService.ListQueryRecords:output_type -> sanzhi.v1.ListQueryRecordsResponse
+	1,  // 64: sanzhi.v1.ConsentService.ConfirmConsent:output_type -> sanzhi.v1.Consent
+	1,  // 65: sanzhi.v1.ConsentService.RefuseConsent:output_type -> sanzhi.v1.Consent
+	1,  // 66: sanzhi.v1.ConsentService.CountersignConsent:output_type -> sanzhi.v1.Consent
+	19, // 67: sanzhi.v1.CreditService.AssessCredit:output_type -> sanzhi.v1.AssessCreditResponse
+	16, // 68: sanzhi.v1.CreditService.GetCreditLine:output_type -> sanzhi.v1.CreditLine
+	22, // 69: sanzhi.v1.CreditService.ListCreditLines:output_type -> sanzhi.v1.ListCreditLinesResponse
+	25, // 70: sanzhi.v1.CreditService.ReportDrawdown:output_type -> sanzhi.v1.LineTransaction
+	25, // 71: sanzhi.v1.CreditService.ReportRepayment:output_type -> sanzhi.v1.LineTransaction
+	16, // 72: sanzhi.v1.CreditService.UnfreezeCreditLine:output_type -> sanzhi.v1.CreditLine
+	28, // 73: sanzhi.v1.CreditService.WatchCreditLines:output_type -> sanzhi.v1.CreditLineEvent
+	30, // 74: sanzhi.v1.CreditService.ListDecisions:output_type -> sanzhi.v1.ListDecisionsResponse
+	31, // 75: sanzhi.v1.CreditService.RequestReview:output_type -> sanzhi.v1.Review
+	34, // 76: sanzhi.v1.CreditService.ListReviews:output_type -> sanzhi.v1.ListReviewsResponse
+	37, // 77: sanzhi.v1.CreditService.ResolveReview:output_type -> sanzhi.v1.ResolveReviewResponse
+	37, // 78: sanzhi.v1.CreditService.ApproveOverride:output_type -> sanzhi.v1.ResolveReviewResponse
+	38, // 79: sanzhi.v1.CreditService.StartReassessment:output_type -> sanzhi.v1.Reassessment
+	38, // 80: sanzhi.v1.CreditService.GetReassessment:output_type -> sanzhi.v1.Reassessment
+	13, // 81: sanzhi.v1.CreditService.LookupCustomer:output_type -> sanzhi.v1.LookupCustomerResponse
+	60, // [60:82] is the sub-list for method output_type
+	38, // [38:60] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_lending_proto_init() }
@@ -3383,7 +3684,7 @@ func file_sanzhi_v1_lending_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_lending_proto_rawDesc), len(file_sanzhi_v1_lending_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   37,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

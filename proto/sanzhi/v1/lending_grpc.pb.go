@@ -431,6 +431,7 @@ const (
 	CreditService_ApproveOverride_FullMethodName    = "/sanzhi.v1.CreditService/ApproveOverride"
 	CreditService_StartReassessment_FullMethodName  = "/sanzhi.v1.CreditService/StartReassessment"
 	CreditService_GetReassessment_FullMethodName    = "/sanzhi.v1.CreditService/GetReassessment"
+	CreditService_LookupCustomer_FullMethodName     = "/sanzhi.v1.CreditService/LookupCustomer"
 )
 
 // CreditServiceClient is the client API for CreditService service.
@@ -500,6 +501,20 @@ type CreditServiceClient interface {
 	StartReassessment(ctx context.Context, in *StartReassessmentRequest, opts ...grpc.CallOption) (*Reassessment, error)
 	// Progress of a re-assessment run.
 	GetReassessment(ctx context.Context, in *GetReassessmentRequest, opts ...grpc.CallOption) (*Reassessment, error)
+	// A bank's officer looks a customer up by the household head's 身份证号
+	// (in the request body, never in a URL; never echoed back unmasked):
+	// the household and its lines at the bank. Under the lawful-basis rule
+	// as GetCreditLine: a live consent of the bank for the stated purpose,
+	// or for "post_loan" a balance owed on one of the bank's lines; the
+	// look-up is a query record the household sees. PERMISSION_DENIED
+	// CONSENT_REQUIRED otherwise, and the same refusal when no household is
+	// headed by the number: a bank without a basis does not learn whether
+	// the person is registered. To obtain a consent: the household grants
+	// or confirms it in its console, or the bank records the signed counter
+	// or paper form (ConsentService.GrantConsent) and the household
+	// confirms it or its village clerk countersigns it. INVALID_ARGUMENT
+	// naming id_number for a malformed number (length, date, check digit).
+	LookupCustomer(ctx context.Context, in *LookupCustomerRequest, opts ...grpc.CallOption) (*LookupCustomerResponse, error)
 }
 
 type creditServiceClient struct {
@@ -659,6 +674,16 @@ func (c *creditServiceClient) GetReassessment(ctx context.Context, in *GetReasse
 	return out, nil
 }
 
+func (c *creditServiceClient) LookupCustomer(ctx context.Context, in *LookupCustomerRequest, opts ...grpc.CallOption) (*LookupCustomerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LookupCustomerResponse)
+	err := c.cc.Invoke(ctx, CreditService_LookupCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CreditServiceServer is the server API for CreditService service.
 // All implementations must embed UnimplementedCreditServiceServer
 // for forward compatibility.
@@ -726,6 +751,20 @@ type CreditServiceServer interface {
 	StartReassessment(context.Context, *StartReassessmentRequest) (*Reassessment, error)
 	// Progress of a re-assessment run.
 	GetReassessment(context.Context, *GetReassessmentRequest) (*Reassessment, error)
+	// A bank's officer looks a customer up by the household head's 身份证号
+	// (in the request body, never in a URL; never echoed back unmasked):
+	// the household and its lines at the bank. Under the lawful-basis rule
+	// as GetCreditLine: a live consent of the bank for the stated purpose,
+	// or for "post_loan" a balance owed on one of the bank's lines; the
+	// look-up is a query record the household sees. PERMISSION_DENIED
+	// CONSENT_REQUIRED otherwise, and the same refusal when no household is
+	// headed by the number: a bank without a basis does not learn whether
+	// the person is registered. To obtain a consent: the household grants
+	// or confirms it in its console, or the bank records the signed counter
+	// or paper form (ConsentService.GrantConsent) and the household
+	// confirms it or its village clerk countersigns it. INVALID_ARGUMENT
+	// naming id_number for a malformed number (length, date, check digit).
+	LookupCustomer(context.Context, *LookupCustomerRequest) (*LookupCustomerResponse, error)
 	mustEmbedUnimplementedCreditServiceServer()
 }
 
@@ -777,6 +816,9 @@ func (UnimplementedCreditServiceServer) StartReassessment(context.Context, *Star
 }
 func (UnimplementedCreditServiceServer) GetReassessment(context.Context, *GetReassessmentRequest) (*Reassessment, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReassessment not implemented")
+}
+func (UnimplementedCreditServiceServer) LookupCustomer(context.Context, *LookupCustomerRequest) (*LookupCustomerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupCustomer not implemented")
 }
 func (UnimplementedCreditServiceServer) mustEmbedUnimplementedCreditServiceServer() {}
 func (UnimplementedCreditServiceServer) testEmbeddedByValue()                       {}
@@ -1044,6 +1086,24 @@ func _CreditService_GetReassessment_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CreditService_LookupCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupCustomerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CreditServiceServer).LookupCustomer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CreditService_LookupCustomer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CreditServiceServer).LookupCustomer(ctx, req.(*LookupCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CreditService_ServiceDesc is the grpc.ServiceDesc for CreditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1102,6 +1162,10 @@ var CreditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetReassessment",
 			Handler:    _CreditService_GetReassessment_Handler,
+		},
+		{
+			MethodName: "LookupCustomer",
+			Handler:    _CreditService_LookupCustomer_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
