@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/sanzhi/sanzhi/access"
@@ -61,18 +62,26 @@ func newCustomerView(bank string) customerView {
 		Consent: consentForm{Channel: lending.ChannelCounter, Assessment: true, PostLoan: true}}
 }
 
-// bankOf reads the page's bank and asks the policy whether p may take a
-// on it: another bank's pages, and anyone but its staff, are refused.
-func bankOf(q *request, a access.Action) (string, error) {
+// bankOf reads the page's bank (a malformed id is no page) and asks the
+// policy whether p may take each of actions on it: another bank's pages,
+// and anyone but its staff, are refused. Every bank page starts here.
+func bankOf(q *request, actions ...access.Action) (string, error) {
 	bank := q.r.PathValue("bank")
-	if err := q.authorise(a, access.Target{Bank: bank}); err != nil {
-		return "", err
+	if !bankSlug.MatchString(bank) {
+		return "", fault.New(fault.NotFound, "BANK_NOT_FOUND", "no bank %q", bank)
 	}
-	if bank == "" || q.p.Scope.Bank != bank {
+	for _, a := range actions {
+		if err := q.authorise(a, access.Target{Bank: bank}); err != nil {
+			return "", err
+		}
+	}
+	if q.p.Scope.Bank != bank {
 		return "", fault.New(fault.PermissionDenied, "OUT_OF_SCOPE", "a bank's pages are its own staff's")
 	}
 	return bank, nil
 }
+
+var bankSlug = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
 
 func (c *Console) customers(q *request) error {
 	bank, err := bankOf(q, access.CustomerLookup)

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -44,32 +43,12 @@ func (c *Console) policiesRoutes() {
 	c.page("POST "+b+"webhook/dead-letters/{seq}/replay", false, c.webhookReplay)
 }
 
-var bankSlug = regexp.MustCompile(`^[a-z][a-z0-9-]{1,62}$`)
-
-// bankOf reads the page's bank id; a malformed one is no page.
-func bankOf(q *request) (string, error) {
-	bank := q.r.PathValue("bank")
-	if !bankSlug.MatchString(bank) {
-		return "", fault.New(fault.NotFound, "BANK_NOT_FOUND", "no bank %q", bank)
-	}
-	return bank, nil
-}
-
 // riskBank reads the bank and asks for each of actions on it. Every
 // policy page asks for reading and uploading its bank's policies: these
 // are the risk manager's pages (an officer reads policies through the
 // API, and his own pages show the decisions).
 func riskBank(q *request, actions ...access.Action) (string, error) {
-	bank, err := bankOf(q)
-	if err != nil {
-		return "", err
-	}
-	for _, a := range append([]access.Action{access.PolicyRead, access.PolicyUpload}, actions...) {
-		if err := q.authorise(a, access.Target{Bank: bank}); err != nil {
-			return "", err
-		}
-	}
-	return bank, nil
+	return bankOf(q, append([]access.Action{access.PolicyRead, access.PolicyUpload}, actions...)...)
 }
 
 // policyName reads the version the page is about.

@@ -27,16 +27,7 @@ type webhookView struct {
 // webhookBank reads the bank and asks for reading and setting its webhook
 // (the risk manager's page) and for each of extra.
 func webhookBank(q *request, extra ...access.Action) (string, error) {
-	bank, err := bankOf(q)
-	if err != nil {
-		return "", err
-	}
-	for _, a := range append([]access.Action{access.WebhookRead, access.WebhookSet}, extra...) {
-		if err := q.authorise(a, access.Target{Bank: bank}); err != nil {
-			return "", err
-		}
-	}
-	return bank, nil
+	return bankOf(q, append([]access.Action{access.WebhookRead, access.WebhookSet}, extra...)...)
 }
 
 func (c *Console) webhookPage(q *request, status int, bank string, v webhookView) error {
