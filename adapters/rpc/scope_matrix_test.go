@@ -355,7 +355,7 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.ListDecisionsRequest{Household: w.hh[s], Bank: w.bank(s)}
 		})},
-	{method: sanzhiv1.CreditService_RequestReview_FullMethodName, grants: g("household:store"),
+	{method: sanzhiv1.CreditService_RequestReview_FullMethodName, grants: g("household:store officer:own"),
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.RequestReviewRequest{Decision: w.decision[s], Reason: "请人工复核"}
 		})},
