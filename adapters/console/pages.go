@@ -27,6 +27,7 @@ func (c *Console) routes() {
 	c.importRoutes()
 	c.reviewerRoutes()
 	c.photoRoutes()
+	c.bankLinesRoutes()
 }
 
 // home sends each person where their work is.

@@ -406,7 +406,8 @@ func lowestEligibleRate(pol *rules.Policy) (decimal.Decimal, bool) {
 const MethodListReviews = "list_reviews"
 
 // ListReviews lists review requests of a bank product
-// (banks/{b}/products/{p}) or of a household, newest first. A bank's
+// (banks/{b}/products/{p}), of every product of a bank (banks/{b}) or of
+// a household, newest first. A bank's
 // principal sees only its bank's requests, and of those only where it has
 // a lawful basis (lending.ActAnswer: an open request is the household's
 // own ask of the bank; a closed one needs consent or a balance); each
@@ -426,7 +427,9 @@ func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent s
 	}
 	q := ReviewQuery{State: state, Before: before, Limit: size}
 	product := ""
-	if strings.HasPrefix(parent, "banks/") {
+	if b, err := ParseBank(parent, "parent"); err == nil {
+		q.Bank = b // every product of the bank (its console's list)
+	} else if strings.HasPrefix(parent, "banks/") {
 		b, p, err := ParseProduct(parent, "parent")
 		if err != nil {
 			return ReviewPage{}, err
