@@ -94,7 +94,7 @@ func TestOverrideJourney(t *testing.T) {
 		step("propose an override", chromedp.Click(chromedp.CSS(`form.resolve input[value="override"]`)),
 			chromedp.SendKeys(chromedp.CSS(`form.resolve input[name="limit"]`), newLimit),
 			chromedp.SendKeys(chromedp.CSS(`form.resolve textarea`), "核实收入后，按实际还款能力调整额度"),
-			chromedp.Submit(chromedp.CSS(`form.resolve textarea`)), chromedp.WaitVisible(chromedp.CSS("#done")))
+			chromedp.Submit(chromedp.CSS(`form.resolve textarea`)), chromedp.WaitVisible(chromedp.CSS("td.proposal")))
 		assert.Contains(t, text("#done"), "等待另一位同事批准")
 		assert.Contains(t, text("td.proposal"), "由您提出")
 		if tb.photos {

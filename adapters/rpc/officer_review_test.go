@@ -59,6 +59,10 @@ func TestOfficerOpensReview(t *testing.T) {
 		assert.True(t, names[rv.Name], "A still consents")
 		assert.True(t, names[rvB.Name], "B's own open ask is the bank's to answer")
 		assert.False(t, names[rvC.Name], "a review the bank opened is no basis of its own")
+		// The bank's every product: the same reviews.
+		all, err := e.credit.ListReviews(e.as("officer"), &sanzhiv1.ListReviewsRequest{Parent: "banks/tongxiang-rcb", State: "open"})
+		require.NoError(t, err)
+		assert.Len(t, all.Reviews, len(list.Reviews))
 		// Without a lawful basis the bank cannot open one.
 		hhD, pD, lineD := consented(t, e)
 		dl, err := e.consents.ListConsents(e.as(pD), &sanzhiv1.ListConsentsRequest{Parent: hhD})
