@@ -361,15 +361,14 @@ func (c *Console) blUnfreeze(q *request) error {
 // max_len).
 const maxJustification = 2000
 
-// justificationText says what is wrong with a justification, in words.
+// justificationText says what is wrong with a justification, in words:
+// too short (the service's description), or what the service says (a
+// 身份证号 in it, in both languages).
 func justificationText(l lang, fe *fault.Error) string {
-	for _, fv := range fe.Violations {
-		if strings.Contains(fv.Description, "at least 10") {
-			return text(l, "bl.just_short")
-		}
-		return violationText(l, fv)
+	if len(fe.Violations) == 0 || strings.Contains(fe.Violations[0].Description, "at least 10") {
+		return text(l, "bl.just_short")
 	}
-	return text(l, "bl.just_short")
+	return violationText(l, fe.Violations[0])
 }
 
 func (c *Console) blTransact(q *request) error {
