@@ -272,8 +272,10 @@ var policy = map[Action]Rule{
 	// bank for its own (the service requires the bank filter).
 	DecisionList: {Grants: with(bankOwn, Grants{Household: OwnHousehold, Regulator: Anywhere})},
 	// Human review (PIPL art. 24): the household asks (the service checks
-	// the decision is about it), the bank's staff resolve.
-	ReviewRequest: {Grants: Grants{Household: StoreChecked}, Writes: true},
+	// the decision is about it), or a loan officer of the decision's bank
+	// opens one (the service checks the bank's lawful basis); the bank's
+	// staff resolve.
+	ReviewRequest: {Grants: Grants{Household: StoreChecked, BankOfficer: OwnBank}, Writes: true},
 	ReviewList:    {Grants: with(bankOwn, Grants{Household: OwnHousehold, Regulator: Anywhere})},
 	ReviewResolve: {Grants: bankOwn, Writes: true},
 	// An override proposed in ResolveReview takes effect only when a

@@ -30,6 +30,7 @@ func (c *Console) routes() {
 	c.policiesRoutes()
 	c.auditRoutes()
 	c.customerRoutes()
+	c.bankLinesRoutes()
 }
 
 // home sends each person where their work is.

@@ -362,10 +362,18 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.ListDecisionsRequest{Household: w.hh[s], Bank: w.bank(s)}
 		})},
-	{method: sanzhiv1.CreditService_RequestReview_FullMethodName, grants: g("household:store"),
-		req: noCounty(func(w *world, s side) proto.Message {
-			return &sanzhiv1.RequestReviewRequest{Decision: w.decision[s], Reason: "请人工复核"}
-		})},
+	// A household asks about a real decision; a bank's officer opens one
+	// on a decision of the side's bank (the own bank or another).
+	{method: sanzhiv1.CreditService_RequestReview_FullMethodName, grants: g("household:store officer:own"),
+		req: func(w *world, s side, role string) proto.Message {
+			if s == cnty {
+				return nil
+			}
+			if role == "household" {
+				return &sanzhiv1.RequestReviewRequest{Decision: w.decision[s], Reason: "请人工复核"}
+			}
+			return &sanzhiv1.RequestReviewRequest{Decision: w.product(s) + "/decisions/" + missing(), Reason: "请人工复核"}
+		}},
 	{method: sanzhiv1.CreditService_ListReviews_FullMethodName, grants: g("household:own officer:own risk:own regulator:any"),
 		req: func(w *world, s side, role string) proto.Message {
 			if s == cnty {

@@ -59,16 +59,18 @@ func (tx *Tx) InsertTransaction(ctx context.Context, t *credit.Transaction) erro
 
 var reviewCols = []string{"id", "decision_id", "bank", "village_code", "household_id", "reason", "state",
 	"requested_by", "request_time", "resolved_by", "resolve_time", "resolution", "outcome_decision_id",
-	"proposed_limit", "proposed_by", "propose_time", "proposal_justification"}
+	"proposed_limit", "proposed_by", "propose_time", "proposal_justification", "requester"}
 
 var reviewColumns = columns("", reviewCols)
 
 func scanReview(r interface{ Scan(...any) error }) (*credit.Review, error) {
 	v := &credit.Review{}
+	var requester string
 	err := r.Scan(&v.ID, &v.DecisionID, &v.Bank, &v.Village, &v.HouseholdID, &v.Reason,
 		text[credit.ReviewState]{&v.State}, &v.RequestedBy, ts{&v.RequestTime}, &v.ResolvedBy,
 		nullTS{&v.ResolveTime}, &v.Resolution, &v.OutcomeDecision,
-		money{&v.ProposedLimit}, &v.ProposedBy, nullTS{&v.ProposeTime}, &v.ProposalJustification)
+		money{&v.ProposedLimit}, &v.ProposedBy, nullTS{&v.ProposeTime}, &v.ProposalJustification, &requester)
+	v.ByBank = requester == requesterBank
 	return v, err
 }
 
@@ -135,7 +137,20 @@ func (tx *Tx) InsertReview(ctx context.Context, r *credit.Review) error {
 		`INSERT INTO review_requests (`+reviewColumns+`) VALUES (`+placeholders(1, len(reviewCols))+`)`,
 		r.ID, r.DecisionID, r.Bank, r.Village, r.HouseholdID, r.Reason, string(r.State), r.RequestedBy,
 		tsArg(r.RequestTime), r.ResolvedBy, optTSArg(r.ResolveTime), r.Resolution, r.OutcomeDecision,
-		moneyArg(r.ProposedLimit), r.ProposedBy, optTSArg(r.ProposeTime), r.ProposalJustification)
+		moneyArg(r.ProposedLimit), r.ProposedBy, optTSArg(r.ProposeTime), r.ProposalJustification, requesterOf(r))
+}
+
+// The requester column: who opened a review.
+const (
+	requesterHousehold = "household"
+	requesterBank      = "bank"
+)
+
+func requesterOf(r *credit.Review) string {
+	if r.ByBank {
+		return requesterBank
+	}
+	return requesterHousehold
 }
 
 // UpdateReview implements credit.Writer.
@@ -190,6 +205,10 @@ func (tx *Tx) LineEvents(ctx context.Context, bank string, after int64, limit in
 	if err != nil {
 		return nil, internal(err, "reading line events")
 	}
+	return scanLineEvents(rows)
+}
+
+func scanLineEvents(rows Rows) ([]*credit.LineEvent, error) {
 	defer rows.Close()
 	var out []*credit.LineEvent
 	for rows.Next() {
@@ -205,6 +224,27 @@ func (tx *Tx) LineEvents(ctx context.Context, bank string, after int64, limit in
 		out = append(out, ev)
 	}
 	return out, internal(rows.Err(), "reading line events")
+}
+
+// LineEventsBefore implements credit.Reader.
+func (tx *Tx) LineEventsBefore(ctx context.Context, q credit.EventQuery) ([]*credit.LineEvent, error) {
+	args := []any{q.Bank}
+	where := "bank = $1"
+	if q.LineID != "" {
+		args = append(args, q.LineID)
+		where += fmt.Sprintf(" AND line_id = $%d", len(args))
+	}
+	if q.Before > 0 {
+		args = append(args, q.Before)
+		where += fmt.Sprintf(" AND seq < $%d", len(args))
+	}
+	args = append(args, q.Limit)
+	rows, err := tx.q.Query(ctx, `SELECT bank, seq, id, type, line_id, village_code, household_id, payload, time
+		FROM line_events WHERE `+where+fmt.Sprintf(` ORDER BY seq DESC LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, internal(err, "reading line events")
+	}
+	return scanLineEvents(rows)
 }
 
 // --- re-assessment marks ----------------------------------------------

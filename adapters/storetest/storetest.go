@@ -136,6 +136,7 @@ func suite() []conformance {
 		{name: "LendingLawfulBasisTwin", raw: testLawfulBasisTwin},
 		{name: "LendingSettleConsent", fn: testSettleConsent},
 		{name: "LendingLineEvents", fn: testLineEvents},
+		{name: "LendingLineEventsBefore", fn: testLineEventsBefore},
 		{name: "LendingLockedConcurrentDrawdowns", fn: testLockedConcurrentDrawdowns},
 		{name: "LendingReassessDue", fn: testReassessDue},
 		{name: "LendingClaimDue", fn: testClaimDue},

@@ -305,74 +305,7 @@ func (s *Service) ListLines(ctx context.Context, p *access.Principal, productNam
 	if err != nil {
 		return LinePage{}, err
 	}
-	now := s.clock()
-	today := household.Today(now)
-	bankRead := p != nil && isBankRole(p.Role)
-	var page LinePage
-	list := func(tx Reader, record func(*Line, lending.Basis) error) error {
-		// Expired is a matter of date: list the stored active lines and
-		// keep those the date has expired (and the reverse for active).
-		stored := status
-		if status == lending.StatusExpired {
-			stored = ""
-		}
-		page = LinePage{}
-		cursor := after
-		for {
-			ls, err := tx.Lines(ctx, ListQuery{Bank: bank, Product: product, Village: village, Status: stored,
-				AfterID: cursor, Limit: size})
-			if err != nil {
-				return err
-			}
-			for _, l := range ls {
-				cursor = l.ID
-				st := l.StatusOn(today)
-				if status != "" && st != status {
-					continue
-				}
-				if record != nil {
-					consents, err := tx.Consents(ctx, l.HouseholdID)
-					if err != nil {
-						return err
-					}
-					// The listed line's own balance is the contract basis.
-					b, err := lending.LawfulBasis(lending.BasisQuery{Act: lending.ActMonitor, Bank: bank,
-						Consents: consentValues(consents), Drawn: l.Drawn, At: now})
-					if isConsentRequired(err) {
-						continue // no lawful basis: not the bank's to read
-					}
-					if err != nil {
-						return err
-					}
-					if err := record(l, b); err != nil {
-						return err
-					}
-				}
-				d, err := tx.Decision(ctx, l.DecisionID)
-				if err != nil {
-					return err
-				}
-				page.Views = append(page.Views, &View{Line: l, Decision: d, Status: st})
-				if len(page.Views) == size {
-					page.NextToken = paging.Token(scope, l.ID) // may lead to an empty last page
-					return nil
-				}
-			}
-			if len(ls) < size {
-				return nil
-			}
-		}
-	}
-	if !bankRead {
-		err = s.store.Read(ctx, func(tx Reader) error { return list(tx, nil) })
-		return page, s.explainedViews(ctx, page.Views, err)
-	}
-	err = s.store.Write(ctx, func(tx Writer) error {
-		return list(tx, func(l *Line, b lending.Basis) error {
-			return tx.Record(ctx, basisRecord(queryRecord(p, l.Household, bank, product, string(b.Purpose), MethodListLines, OutcomeAllowed, now), b))
-		})
-	})
-	return page, s.explainedViews(ctx, page.Views, err)
+	return s.listLines(ctx, p, bank, product, LineFilter{Village: village, Status: status}, scope, after, size)
 }
 
 // explainedViews completes the views' decisions after a read that ended

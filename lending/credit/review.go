@@ -31,9 +31,13 @@ import (
 //   - the rate is the automated decision's, or for a household the policy
 //     declined, the rate of the policy's lowest eligible grade.
 
-// RequestReview records a household's request for a human review of an
-// automated decision about it. A second request while one is open
-// returns the open one.
+// RequestReview records a request for a human review of an automated
+// decision: the household's own about itself, or one an officer of the
+// decision's bank opens (PIPL art. 24 lets the household ask; a bank may
+// look again of its own accord), which needs the bank's lawful basis
+// (lending.ActMonitor: a live consent or a balance owed to the bank) and
+// is kept apart from the household's asks (Review.ByBank). A second
+// request while one is open returns the open one.
 func (s *Service) RequestReview(ctx context.Context, p *access.Principal, decisionName, reason string) (*Review, error) {
 	bank, product, did, err := ParseDecisionName(decisionName, "decision")
 	if err != nil {
@@ -45,8 +49,13 @@ func (s *Service) RequestReview(ctx context.Context, p *access.Principal, decisi
 	if err := freeText("reason", "复核理由", reason); err != nil {
 		return nil, err
 	}
+	byBank := isBankRole(p.Role)
+	if byBank && p.Scope.Bank != bank {
+		return nil, fault.New(fault.NotFound, "DECISION_NOT_FOUND", "decision %s not found", decisionName)
+	}
 	now := s.clock()
 	var out *Review
+	hh := ""
 	err = s.store.Write(ctx, func(tx Writer) error {
 		d, err := tx.Decision(ctx, did)
 		if err != nil {
@@ -54,6 +63,17 @@ func (s *Service) RequestReview(ctx context.Context, p *access.Principal, decisi
 		}
 		if d.Bank != bank || d.Product != product || (p.Role == access.Household && d.HouseholdID != p.Scope.Household) {
 			return fault.New(fault.NotFound, "DECISION_NOT_FOUND", "decision %s not found", decisionName)
+		}
+		if byBank {
+			hh = householdOf(d)
+			consents, drawn, err := householdStanding(ctx, tx, bank, d.HouseholdID, now)
+			if err != nil {
+				return err
+			}
+			if _, err := lending.LawfulBasis(lending.BasisQuery{Act: lending.ActMonitor, Bank: bank,
+				Consents: consents, Drawn: drawn, At: now}); err != nil {
+				return err
+			}
 		}
 		if d.Kind != Automated {
 			return fault.New(fault.FailedPrecondition, "NOT_AUTOMATED",
@@ -71,17 +91,35 @@ func (s *Service) RequestReview(ctx context.Context, p *access.Principal, decisi
 		}
 		r := &Review{ID: uuid.Must(uuid.NewV7()).String(), DecisionID: d.ID, Bank: d.Bank, Village: d.Village,
 			HouseholdID: d.HouseholdID, Reason: strings.TrimSpace(reason), State: ReviewOpen,
-			RequestedBy: p.ID, RequestTime: now}
+			RequestedBy: p.ID, ByBank: byBank, RequestTime: now}
 		if err := tx.InsertReview(ctx, r); err != nil {
 			return err
 		}
 		out = r
-		return tx.Record(ctx, audit.Record{Time: now, Actor: p.ID, Action: "credit.review_request",
-			Subject: ReviewName(d.Bank, d.Product, r.ID),
-			Payload: map[string]string{"decision": decisionName, "household": householdOf(d)}})
+		action := "credit.review_request"
+		if byBank {
+			action = ActionReviewOpen
+		}
+		payload := map[string]string{"decision": decisionName, "household": householdOf(d)}
+		if byBank {
+			payload["reason"] = r.Reason // the bank's statement, as a justification is kept
+		}
+		return tx.Record(ctx, audit.Record{Time: now, Actor: p.ID, Action: action,
+			Subject: ReviewName(d.Bank, d.Product, r.ID), Payload: payload})
 	})
+	if byBank && isConsentRequired(err) {
+		return nil, s.denied(ctx, p, hh, bank, product, string(lending.PurposePostLoan), MethodOpenReview, err)
+	}
 	return out, err
 }
+
+// ActionReviewOpen is the audit action of a review a bank officer opens;
+// MethodOpenReview the query-record method of one refused for want of a
+// lawful basis.
+const (
+	ActionReviewOpen = "credit.review_open"
+	MethodOpenReview = "open_review"
+)
 
 func householdOf(d *Decision) string { return resource.Household(d.Village, d.HouseholdID) }
 
@@ -368,7 +406,8 @@ func lowestEligibleRate(pol *rules.Policy) (decimal.Decimal, bool) {
 const MethodListReviews = "list_reviews"
 
 // ListReviews lists review requests of a bank product
-// (banks/{b}/products/{p}) or of a household, newest first. A bank's
+// (banks/{b}/products/{p}), of every product of a bank (banks/{b}) or of
+// a household, newest first. A bank's
 // principal sees only its bank's requests, and of those only where it has
 // a lawful basis (lending.ActAnswer: an open request is the household's
 // own ask of the bank; a closed one needs consent or a balance); each
@@ -388,7 +427,9 @@ func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent s
 	}
 	q := ReviewQuery{State: state, Before: before, Limit: size}
 	product := ""
-	if strings.HasPrefix(parent, "banks/") {
+	if b, err := ParseBank(parent, "parent"); err == nil {
+		q.Bank = b // every product of the bank (its console's list)
+	} else if strings.HasPrefix(parent, "banks/") {
 		b, p, err := ParseProduct(parent, "parent")
 		if err != nil {
 			return ReviewPage{}, err
@@ -433,7 +474,9 @@ func (s *Service) ListReviews(ctx context.Context, p *access.Principal, parent s
 					return err
 				}
 				st := lending.StandingOf(consents, r.Bank, drawn, now)
-				st.Requested = r.State == ReviewOpen
+				// The household's own open ask is a basis to answer it; a
+				// review the bank opened is not the household's ask.
+				st.Requested = r.State == ReviewOpen && !r.ByBank
 				b, err := st.Basis(lending.ActAnswer, "")
 				if isConsentRequired(err) {
 					continue

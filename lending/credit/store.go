@@ -100,6 +100,11 @@ type Reader interface {
 	// LineEvents returns up to limit events of bank with Seq > after, in
 	// Seq order.
 	LineEvents(ctx context.Context, bank string, after int64, limit int) ([]*LineEvent, error)
+	// LineEventsBefore returns up to q.Limit events of q.Bank (of line
+	// q.LineID only when it is not "") with Seq < q.Before (any Seq when
+	// q.Before is 0), newest (highest Seq) first: a bank's inbox and a
+	// line's history, read a page at a time.
+	LineEventsBefore(ctx context.Context, q EventQuery) ([]*LineEvent, error)
 	// DueHouseholds returns up to limit households marked for
 	// re-assessment, oldest mark first.
 	DueHouseholds(ctx context.Context, limit int) ([]string, error)
@@ -358,16 +363,21 @@ const (
 	ReviewOverridden ReviewState = "overridden"
 )
 
-// Review is a household's request for a human review of a decision.
+// Review is a request for a human review of a decision: the household's
+// (PIPL art. 24), or one a bank officer opened.
 type Review struct {
-	ID              string
-	DecisionID      string
-	Bank            string
-	Village         string
-	HouseholdID     string
-	Reason          string
-	State           ReviewState
-	RequestedBy     string
+	ID          string
+	DecisionID  string
+	Bank        string
+	Village     string
+	HouseholdID string
+	Reason      string
+	State       ReviewState
+	RequestedBy string
+	// ByBank: an officer of the bank opened it, not the household; an
+	// open one is then no ask of the household's and no lawful basis of
+	// its own (see ListReviews).
+	ByBank          bool
 	RequestTime     time.Time
 	ResolvedBy      string
 	ResolveTime     *time.Time
@@ -389,6 +399,14 @@ type ReviewQuery struct {
 	State       ReviewState
 	Before      string
 	Limit       int
+}
+
+// EventQuery selects a bank's line events, newest first.
+type EventQuery struct {
+	Bank   string // required
+	LineID string // "": every line of the bank
+	Before int64  // 0: from the newest
+	Limit  int
 }
 
 // LineEvent is one change of a line, in its bank's outbox.
