@@ -41,6 +41,7 @@ func blSignOut(tb *tab, base string) {
 // photographs the portfolio, the activity, the reviews and the inbox at
 // desktop width.
 func TestOverrideJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		ctx := context.Background()
@@ -69,7 +70,11 @@ func TestOverrideJourney(t *testing.T) {
 			shoot(t, tb.ctx, "bank-lines")
 		}
 		step("filter by grade", chromedp.SendKeys(chromedp.CSS("#f-grade"), w.line.Decision.Grade),
-			chromedp.Submit(chromedp.CSS("#f-grade")), chromedp.WaitVisible(chromedp.CSS("#lines")))
+			chromedp.Submit(chromedp.CSS("#f-grade")),
+			// #lines is on the page before the submit too: wait for the
+			// answer, whose field carries the grade as its value attribute
+			// (typing sets only the property).
+			chromedp.WaitVisible(chromedp.CSS(`#f-grade[value="`+w.line.Decision.Grade+`"]`)), chromedp.WaitVisible(chromedp.CSS("#lines")))
 		assert.Contains(t, text("#lines"), w.e.hhHead)
 		step("a bad filter", chromedp.SetValue(chromedp.CSS("#f-expiring"), "abc"),
 			chromedp.Submit(chromedp.CSS("#f-expiring")), chromedp.WaitVisible(chromedp.CSS("#f-expiring-error")))
@@ -145,6 +150,7 @@ func TestOverrideJourney(t *testing.T) {
 // of another bank, a village clerk and a household are each refused the
 // bank's pages, and see none of its households.
 func TestBankRefusalJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		w := newBLWorld(t, st)

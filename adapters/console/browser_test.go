@@ -110,3 +110,13 @@ func (b *tab) text(sel string) string {
 	require.NoError(b.t, err, sel)
 	return s
 }
+
+// run runs one action that returns a value, with a step's timeout.
+func run[T any](t *testing.T, b *tab, a chromedp.Action[T]) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	require.NoError(t, err)
+	return v
+}

@@ -18,6 +18,7 @@ import (
 // new one (after a mistake), prints its access-code slip and records
 // evidence for it. The SQLite run photographs each page into docs/console.
 func TestClerkJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
@@ -25,6 +24,7 @@ import (
 // objects; the reviewer resolves the objection. The SQLite run
 // photographs the photo form and the queue with its thumbnail.
 func TestEvidenceJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
@@ -144,14 +144,4 @@ func attr(t *testing.T, b *tab, sel, name string) string {
 	a := run(t, b, chromedp.AttributeValue(chromedp.CSS(sel), name))
 	require.True(t, a.Exists, "%s has no %s", sel, name)
 	return a.Value
-}
-
-// run runs one action that returns a value, with a step's timeout.
-func run[T any](t *testing.T, b *tab, a chromedp.Action[T]) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, a)
-	require.NoError(t, err)
-	return v
 }

@@ -20,6 +20,7 @@ import (
 // request, then reads My credit and My data. The SQLite run photographs
 // the household's pages into docs/console.
 func TestHouseholdJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)

@@ -20,6 +20,7 @@ import (
 // file uploaded and imported again adds nothing. The SQLite run
 // photographs the page and its report into docs/console.
 func TestImportJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)

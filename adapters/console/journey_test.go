@@ -14,6 +14,7 @@ import (
 // TestJourneys drives the console in headless Chromium, as people use it,
 // on both stores; the SQLite run photographs each page into docs/console.
 func TestJourneys(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)

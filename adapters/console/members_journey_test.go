@@ -16,6 +16,7 @@ import (
 // with its head alone, enters the spouse (after mistyping her 身份证号)
 // and sees the members listed. The SQLite run photographs the pages.
 func TestMembersJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)

@@ -24,6 +24,7 @@ import (
 // step marked; the household reads the look-up in its records. The
 // SQLite run photographs the refusal, the look-up and the line page.
 func TestOfficerJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)

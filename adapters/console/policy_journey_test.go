@@ -23,6 +23,7 @@ import (
 // it and sets the bank's webhook, whose secret is shown once. The SQLite
 // run photographs each page.
 func TestPolicyJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)

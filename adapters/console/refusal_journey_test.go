@@ -27,6 +27,7 @@ import (
 // are each refused, and nothing is written. The SQLite run photographs
 // the refusal page.
 func TestRefusalJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		ctx := context.Background()

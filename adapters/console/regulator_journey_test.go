@@ -27,6 +27,7 @@ import (
 // photographs the explorer, the entry (verified and tampered) and the
 // replay.
 func TestRegulatorJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)

@@ -15,6 +15,7 @@ import (
 // back with a reason and approves another, decides an objection and opens
 // the quarterly ranking; the SQLite run photographs the reviewer's pages.
 func TestReviewerJourney(t *testing.T) {
+	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
