@@ -14,18 +14,6 @@ import (
 	"github.com/sanzhi/sanzhi/lending/credit"
 )
 
-// blSignIn signs a member of staff in in the browser, changing the first
-// password, and leaves the tab on their home page.
-func blSignIn(tb *tab, base, user string) {
-	tb.t.Helper()
-	tb.step(user+" signs in", chromedp.Navigate(base+"/signin"),
-		chromedp.WaitVisible(chromedp.CSS("#username")), chromedp.SendKeys(chromedp.CSS("#username"), user),
-		chromedp.SendKeys(chromedp.CSS("#password"), password), chromedp.Submit(chromedp.CSS("#password")),
-		chromedp.WaitVisible(chromedp.CSS("#old_password")), chromedp.SendKeys(chromedp.CSS("#old_password"), password),
-		chromedp.SendKeys(chromedp.CSS("#password"), newPassword), chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword),
-		chromedp.Submit(chromedp.CSS("#confirm")), chromedp.WaitNotPresent(chromedp.CSS("#old_password")))
-}
-
 // blSignOut signs whoever is signed in out (the header's button).
 func blSignOut(tb *tab, base string) {
 	tb.t.Helper()
@@ -61,7 +49,7 @@ func TestOverrideJourney(t *testing.T) {
 		step, text := tb.step, tb.text
 		base := w.e.srv.URL + "/console"
 		step("desktop", chromedp.EmulateViewport(1280, 900))
-		blSignIn(tb, base, "officer")
+		tb.firstSignIn(base, "officer")
 
 		step("the portfolio", chromedp.Navigate(base+"/banks/"+blBank+"/lines"), chromedp.WaitVisible(chromedp.CSS("#lines")))
 		assert.Contains(t, text("#lines"), w.e.hhHead)
@@ -122,7 +110,7 @@ func TestOverrideJourney(t *testing.T) {
 		blSignOut(tb, base)
 
 		// The second officer approves.
-		blSignIn(tb, base, "officer-2")
+		tb.firstSignIn(base, "officer-2")
 		step("the reviews", chromedp.Navigate(base+"/banks/"+blBank+"/reviews"), chromedp.WaitVisible(chromedp.CSS("form.approve")))
 		assert.Contains(t, text("td.proposal"), "由同事提出")
 		step("approve", chromedp.Click(chromedp.CSS(`form.approve button`)), chromedp.WaitVisible(chromedp.CSS("#done")))
@@ -168,13 +156,13 @@ func TestBankRefusalJourney(t *testing.T) {
 				assert.NotContains(t, text("main"), w.e.hhHead, who+" "+p)
 			}
 		}
-		blSignIn(tb, base, "officer-other")
+		tb.firstSignIn(base, "officer-other")
 		check("another bank's officer")
 		if tb.photos {
 			shoot(t, tb.ctx, "bank-refused")
 		}
 		blSignOut(tb, base)
-		blSignIn(tb, base, "clerk-a")
+		tb.firstSignIn(base, "clerk-a")
 		check("a clerk")
 		blSignOut(tb, base)
 		step("the household signs in", chromedp.SendKeys(chromedp.CSS("#code"), w.e.code),

@@ -120,3 +120,28 @@ func run[T any](t *testing.T, b *tab, a chromedp.Action[T]) T {
 	require.NoError(t, err)
 	return v
 }
+
+// firstSignIn signs staff member user in for the first time at console
+// (the server's URL and /console) and sets the new password asked for
+// then. It returns once the password page has gone: each role's home is
+// its own, and the caller waits for what it expects there.
+func (b *tab) firstSignIn(console, user string) {
+	b.t.Helper()
+	b.step(user+" signs in", chromedp.Navigate(console+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS("#username")), chromedp.SendKeys(chromedp.CSS("#username"), user),
+		chromedp.SendKeys(chromedp.CSS("#password"), password), chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS("#old_password")))
+	b.step(user+" sets a new password", chromedp.SendKeys(chromedp.CSS("#old_password"), password),
+		chromedp.SendKeys(chromedp.CSS("#password"), newPassword), chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword),
+		chromedp.Submit(chromedp.CSS("#confirm")), chromedp.WaitNotPresent(chromedp.CSS("#old_password")))
+}
+
+// phonePhoto photographs the page (in the SQLite run) and goes back to
+// the phone's width, where the village journeys run.
+func (b *tab) phonePhoto(name string) {
+	b.t.Helper()
+	if b.photos {
+		shoot(b.t, b.ctx, name)
+		b.step("phone again", chromedp.EmulateViewport(360, 780))
+	}
+}

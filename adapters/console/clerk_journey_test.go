@@ -23,28 +23,15 @@ func TestClerkJourney(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		tb := newTab(t)
-		ctx, photos, step, text := tb.ctx, tb.photos, tb.step, tb.text
-		shot := func(name string) {
-			t.Helper()
-			if photos {
-				shoot(t, ctx, name)
-				// Back to the phone the clerk holds.
-				step("phone again", chromedp.EmulateViewport(360, 780))
-			}
-		}
+		step, text := tb.step, tb.text
+		shot := tb.phonePhoto
 		set := func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(chromedp.CSS(sel), v) }
 		village := e.srv.URL + "/console/villages/" + villageA
 
-		step("sign in", chromedp.EmulateViewport(360, 780), chromedp.Navigate(e.srv.URL+"/console/signin"),
-			chromedp.WaitVisible(chromedp.CSS("#username")),
-			chromedp.SendKeys(chromedp.CSS("#username"), "clerk-a"),
-			chromedp.SendKeys(chromedp.CSS("#password"), password), chromedp.Submit(chromedp.CSS("#password")),
-			chromedp.WaitVisible(chromedp.CSS("#old_password")))
-		step("first password change", chromedp.SendKeys(chromedp.CSS("#old_password"), password),
-			chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
-			chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword), chromedp.Submit(chromedp.CSS("#confirm")),
-			// The board (its one notice), not the password page's own h1.
-			chromedp.WaitVisible(chromedp.CSS("table.stack")))
+		step("on a phone", chromedp.EmulateViewport(360, 780))
+		tb.firstSignIn(e.srv.URL+"/console", "clerk-a")
+		// The board (its one notice), not the password page's own h1.
+		step("the board", chromedp.WaitVisible(chromedp.CSS("table.stack")))
 
 		// Find the household on the board by its head's name.
 		step("households", chromedp.Navigate(village+"/households"), chromedp.WaitVisible(chromedp.CSS("#name")))

@@ -29,14 +29,8 @@ func TestEvidenceJourney(t *testing.T) {
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		tb := newTab(t)
-		ctx, photos, step, text := tb.ctx, tb.photos, tb.step, tb.text
-		shot := func(name string) {
-			t.Helper()
-			if photos {
-				shoot(t, ctx, name)
-				step("phone again", chromedp.EmulateViewport(360, 780))
-			}
-		}
+		step, text := tb.step, tb.text
+		shot := tb.phonePhoto
 		set := func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(chromedp.CSS(sel), v) }
 		village := e.srv.URL + "/console/villages/" + villageA
 		signOut := func() {

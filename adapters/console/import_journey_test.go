@@ -32,23 +32,11 @@ func TestImportJourney(t *testing.T) {
 		before := villageEvidence(t, e, villageA)
 
 		tb := newTab(t)
-		ctx, photos, step, text := tb.ctx, tb.photos, tb.step, tb.text
-		shot := func(name string) {
-			t.Helper()
-			if photos {
-				shoot(t, ctx, name)
-				step("phone again", chromedp.EmulateViewport(360, 780))
-			}
-		}
-		step("sign in", chromedp.EmulateViewport(360, 780), chromedp.Navigate(e.srv.URL+"/console/signin"),
-			chromedp.WaitVisible(chromedp.CSS("#username")),
-			chromedp.SendKeys(chromedp.CSS("#username"), "clerk-a"),
-			chromedp.SendKeys(chromedp.CSS("#password"), password), chromedp.Submit(chromedp.CSS("#password")),
-			chromedp.WaitVisible(chromedp.CSS("#old_password")))
-		step("first password change", chromedp.SendKeys(chromedp.CSS("#old_password"), password),
-			chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
-			chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword), chromedp.Submit(chromedp.CSS("#confirm")),
-			chromedp.WaitVisible(chromedp.CSS("table.stack")))
+		ctx, step, text := tb.ctx, tb.step, tb.text
+		shot := tb.phonePhoto
+		step("viewport", chromedp.EmulateViewport(360, 780))
+		tb.firstSignIn(e.srv.URL+"/console", "clerk-a")
+		step("clerk-a's home", chromedp.WaitVisible(chromedp.CSS("table.stack")))
 
 		// From the clerk's navigation to the import page.
 		step("import page", chromedp.Click(chromedp.CSS(`nav.site a[href$="/evidence/import"]`)),

@@ -22,25 +22,13 @@ func TestMembersJourney(t *testing.T) {
 		e := newEnv(t, st)
 		h, _ := registered(t, e, "顾永明", 6, "南阳村6组12号")
 		tb := newTab(t)
-		ctx, photos, step, text := tb.ctx, tb.photos, tb.step, tb.text
-		shot := func(name string) {
-			t.Helper()
-			if photos {
-				shoot(t, ctx, name)
-				step("phone again", chromedp.EmulateViewport(360, 780))
-			}
-		}
+		step, text := tb.step, tb.text
+		shot := tb.phonePhoto
 		set := func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SetValue(chromedp.CSS(sel), v) }
 
-		step("sign in", chromedp.EmulateViewport(360, 780), chromedp.Navigate(e.srv.URL+"/console/signin"),
-			chromedp.WaitVisible(chromedp.CSS("#username")),
-			chromedp.SendKeys(chromedp.CSS("#username"), "clerk-a"),
-			chromedp.SendKeys(chromedp.CSS("#password"), password), chromedp.Submit(chromedp.CSS("#password")),
-			chromedp.WaitVisible(chromedp.CSS("#old_password")))
-		step("first password change", chromedp.SendKeys(chromedp.CSS("#old_password"), password),
-			chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
-			chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword), chromedp.Submit(chromedp.CSS("#confirm")),
-			chromedp.WaitVisible(chromedp.CSS("table.stack")))
+		step("viewport", chromedp.EmulateViewport(360, 780))
+		tb.firstSignIn(e.srv.URL+"/console", "clerk-a")
+		step("clerk-a's home", chromedp.WaitVisible(chromedp.CSS("table.stack")))
 
 		step("the household", chromedp.Navigate(e.srv.URL+hhPath(h)), chromedp.WaitVisible(chromedp.CSS("#member-list")))
 		assert.Contains(t, text("#members-missing"), "还有2人未登记")

@@ -10,10 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -166,33 +164,7 @@ func BenchmarkOfficerLookup(b *testing.B) {
 	} {
 		for _, clients := range []int{1, 50} {
 			b.Run(p.name+"/clients="+strconv.Itoa(clients), func(b *testing.B) {
-				var mu sync.Mutex
-				lat := make([]time.Duration, 0, b.N)
-				work := make(chan struct{}, b.N)
-				for range b.N {
-					work <- struct{}{}
-				}
-				close(work)
-				b.ResetTimer()
-				var wg sync.WaitGroup
-				for range clients {
-					wg.Go(func() {
-						for range work {
-							t0 := time.Now()
-							post(b, p.path, p.want)
-							d := time.Since(t0)
-							mu.Lock()
-							lat = append(lat, d)
-							mu.Unlock()
-						}
-					})
-				}
-				wg.Wait()
-				b.StopTimer()
-				slices.Sort(lat)
-				ms := func(q float64) float64 { return float64(lat[int(q*float64(len(lat)-1))].Microseconds()) / 1000 }
-				b.ReportMetric(ms(0.50), "p50-ms")
-				b.ReportMetric(ms(0.99), "p99-ms")
+				reportLatency(b, clients, func() { post(b, p.path, p.want) })
 			})
 		}
 	}

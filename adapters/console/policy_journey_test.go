@@ -33,16 +33,10 @@ func TestPolicyJourney(t *testing.T) {
 		css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 		signIn := func(user string) {
-			step(user+" signs in", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(e.srv.URL+"/console/signin"),
-				chromedp.WaitVisible(css("#username")),
-				chromedp.SendKeys(css("#username"), user),
-				chromedp.SendKeys(css("#password"), password), chromedp.Submit(css("#password")),
-				chromedp.WaitVisible(css("#old_password")))
-			step(user+" changes the password", chromedp.SendKeys(css("#old_password"), password),
-				chromedp.SendKeys(css("#password"), newPassword),
-				chromedp.SendKeys(css("#confirm"), newPassword), chromedp.Submit(css("#confirm")),
-				// Home for a risk manager is the bank's policy versions.
-				chromedp.WaitVisible(css("#versions-"+riskProduct)))
+			step("desktop", chromedp.EmulateViewport(1280, 900))
+			tb.firstSignIn(e.srv.URL+"/console", user)
+			// Home for a risk manager is the bank's policy versions.
+			step(user+"'s home", chromedp.WaitVisible(css("#versions-"+riskProduct)))
 		}
 
 		signIn("risk-1")

@@ -54,12 +54,8 @@ func TestRefusalJourney(t *testing.T) {
 		villageAPath := base + "/villages/" + villageA
 
 		// (a) The clerk of 堰头村 reaches for 南阳村's pages.
-		step("clerk-b signs in", chromedp.EmulateViewport(360, 780), chromedp.Navigate(base+"/signin"),
-			chromedp.WaitVisible(chromedp.CSS("#username")), chromedp.SendKeys(chromedp.CSS("#username"), "clerk-b"),
-			chromedp.SendKeys(chromedp.CSS("#password"), password), chromedp.Submit(chromedp.CSS("#password")),
-			chromedp.WaitVisible(chromedp.CSS("#old_password")), chromedp.SendKeys(chromedp.CSS("#old_password"), password),
-			chromedp.SendKeys(chromedp.CSS("#password"), newPassword), chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword),
-			chromedp.Submit(chromedp.CSS("#confirm")), chromedp.WaitNotPresent(chromedp.CSS("#old_password")))
+		step("on a phone", chromedp.EmulateViewport(360, 780))
+		tb.firstSignIn(base, "clerk-b")
 		for _, page := range []string{"/households/" + hidA, "/households/" + hidA + "/edit", "/households/" + hidA + "/code",
 			"/evidence/new?household=" + hidA} {
 			step("clerk-b opens 南阳村"+page, chromedp.Navigate(villageAPath+page), refused)

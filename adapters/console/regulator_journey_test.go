@@ -38,15 +38,9 @@ func TestRegulatorJourney(t *testing.T) {
 		tb := newTab(t)
 		photos, step, text := tb.photos, tb.step, tb.text
 
-		step("staff sign-in", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(e.srv.URL+"/console/signin"),
-			chromedp.WaitVisible(chromedp.CSS("#username")),
-			chromedp.SendKeys(chromedp.CSS("#username"), "regulator-1"),
-			chromedp.SendKeys(chromedp.CSS("#password"), password), chromedp.Submit(chromedp.CSS("#password")),
-			chromedp.WaitVisible(chromedp.CSS("#old_password")))
-		step("change password", chromedp.SendKeys(chromedp.CSS("#old_password"), password),
-			chromedp.SendKeys(chromedp.CSS("#password"), newPassword),
-			chromedp.SendKeys(chromedp.CSS("#confirm"), newPassword), chromedp.Submit(chromedp.CSS("#confirm")),
-			chromedp.WaitVisible(chromedp.CSS("#checkpoint")))
+		step("viewport", chromedp.EmulateViewport(1280, 900))
+		tb.firstSignIn(e.srv.URL+"/console", "regulator-1")
+		step("regulator-1's home", chromedp.WaitVisible(chromedp.CSS("#checkpoint")))
 		assert.Equal(t, strconv.FormatUint(cp.Size, 10), text("#cp-size"))
 		assert.Equal(t, hex.EncodeToString(cp.Root), text("#cp-root"))
 		if photos {
