@@ -12,6 +12,7 @@ import (
 // Every message key audit.go uses exists in both languages (the shared
 // test walks the templates and the older page files, not this one).
 func TestAuditMessages(t *testing.T) {
+	t.Parallel()
 	src, err := os.ReadFile("audit.go")
 	require.NoError(t, err)
 	uses := regexp.MustCompile(`text\(q\.lang, "(aud\.[a-z_.]+)"`).FindAllStringSubmatch(string(src), -1)

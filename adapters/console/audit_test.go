@@ -71,6 +71,7 @@ func regulatorClient(t *testing.T, e *env) *client {
 }
 
 func TestAuditPages(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		f := audSetup(t, e)

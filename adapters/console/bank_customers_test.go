@@ -186,6 +186,7 @@ func bankConsents(t *testing.T, e *env, hh string) []*lending.Consent {
 }
 
 func TestOfficerCustomerPages(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		w := newOfficerWorld(t, e)

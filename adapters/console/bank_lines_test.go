@@ -155,6 +155,7 @@ func (w *blWorld) activityURL() string {
 var idNumberShape = regexp.MustCompile(`\d{17}[\dXx]`)
 
 func TestBankPortfolio(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		w := newBLWorld(t, st)
 		o := w.staff(t, "officer")
@@ -215,6 +216,7 @@ func TestBankPortfolio(t *testing.T) {
 // TestBankLinesAttacker: another bank's officer, a clerk, a household and
 // a regulator writing each get nothing of this bank's lines.
 func TestBankLinesAttacker(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		w := newBLWorld(t, st)
 		b := "/console/banks/" + blBank
@@ -280,6 +282,7 @@ func TestBankLinesAttacker(t *testing.T) {
 }
 
 func TestBankInbox(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		w := newBLWorld(t, st)
 		w.freeze(t)
@@ -305,6 +308,7 @@ func TestBankInbox(t *testing.T) {
 }
 
 func TestBankLineActivity(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		w := newBLWorld(t, st)
 		o := w.staff(t, "officer")
@@ -388,6 +392,7 @@ func TestBankLineActivity(t *testing.T) {
 }
 
 func TestBankReviews(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		w := newBLWorld(t, st)
 		o := w.staff(t, "officer")

@@ -120,6 +120,7 @@ const polPath = "/console/banks/" + riskBankID + "/policies"
 // maker refused approving his own upload and activating before approval,
 // a simulation with its charts, and the second person's approval.
 func TestPolicyPages(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		riskSetup(t, e)
@@ -242,6 +243,7 @@ func TestPolicyPages(t *testing.T) {
 // and nothing stored; the secret shown once, on the answer to setting it,
 // and never again; dead letters listed with their replay.
 func TestWebhookPage(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		riskSetup(t, e)
@@ -309,6 +311,7 @@ var secretField = regexp.MustCompile(`<code id="secret">([^<]+)</code>`)
 // webhook pages, and their forms write nothing: the bank's officer, a
 // clerk, a household, and another bank's risk manager.
 func TestPolicyPagesRefused(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		riskSetup(t, e)

@@ -24,6 +24,7 @@ import (
 )
 
 func TestClerk(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		c := e.client(t)

@@ -18,6 +18,7 @@ import (
 )
 
 func TestConsole(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		t.Run("ReviewerReadsTheBoard", func(t *testing.T) { testBoard(t, e) })

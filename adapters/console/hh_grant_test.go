@@ -32,6 +32,7 @@ var requestIDField = regexp.MustCompile(`name="request_id" value="([^"]+)"`)
 // choosing the bank by its name; each bad input is said next to its
 // field and writes nothing; banks are named, not numbered, on the page.
 func TestHouseholdGrant(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		ctx := context.Background()
 		e := newEnv(t, st)

@@ -109,6 +109,7 @@ func otherHousehold(t *testing.T, e *env) *client {
 }
 
 func TestHouseholdPages(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		b := newBank(t, e)

@@ -121,6 +121,7 @@ func newImportFixture(t *testing.T, e *env) importFixture {
 var problemRow = regexp.MustCompile(`<td data-label="行">(\d+)</td>`)
 
 func TestImport(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		c := e.client(t)

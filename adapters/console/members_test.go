@@ -20,6 +20,7 @@ import (
 )
 
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		c := e.client(t)

@@ -13,6 +13,7 @@ import (
 
 // Every message key a template or a page uses exists, in both languages.
 func TestEveryMessageHasBothLanguages(t *testing.T) {
+	t.Parallel()
 	for key, m := range messages {
 		assert.NotEmpty(t, strings.TrimSpace(m[0]), "%s has no zh-CN", key)
 		assert.NotEmpty(t, strings.TrimSpace(m[1]), "%s has no English", key)

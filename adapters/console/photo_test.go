@@ -120,6 +120,7 @@ func photoPath(e *evidence.Evidence) string {
 }
 
 func TestEvidencePhoto(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		clerk := e.client(t)

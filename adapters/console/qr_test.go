@@ -21,6 +21,7 @@ var slipQR = regexp.MustCompile(`<img id="slip-qr" src="([^"]+)"`)
 // TestSlipQR: the access-code slip carries a QR code of the sign-in link
 // with the code; the link fills the code in and signs no one in.
 func TestSlipQR(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		c := e.client(t)
@@ -76,6 +77,7 @@ func TestSlipQR(t *testing.T) {
 // with version information; digits, capitals and bytes in the segments
 // the encoder picks).
 func TestQRReadsBack(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{
 		"K7QD-M2XP-9HTA-WF3C",
 		"http://127.0.0.1:41234/console/signin?code=K7QD-M2XP-9HTA-WF3C",

@@ -90,6 +90,7 @@ func thisQuarter() string {
 }
 
 func TestReviewer(t *testing.T) {
+	t.Parallel()
 	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		f := revSetup(t, e)
