@@ -225,7 +225,7 @@ func (r *register) read() error {
 	r.all = []*household.Household{}
 	token := ""
 	for len(r.all) < maxViewRows {
-		page, err := r.a.Households.List(r.ctx, resource.Village(r.village), 0, paging.MaxSize, token)
+		page, err := r.a.Households.ListHeads(r.ctx, resource.Village(r.village), 0, paging.MaxSize, token)
 		if err != nil {
 			return err
 		}

@@ -60,7 +60,7 @@ func (a *App) NoticeBoard(ctx context.Context, village string) (*NoticeBoard, er
 	var all []*evidence.Evidence
 	token := ""
 	for len(all) < maxViewRows {
-		page, today, err := a.Evidence.Board(ctx, resource.Village(village), 0, token)
+		page, today, err := a.Evidence.Board(ctx, resource.Village(village), paging.MaxSize, token)
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +99,7 @@ func (a *App) heads(ctx context.Context, village string, evs []*evidence.Evidenc
 	}
 	token := ""
 	for {
-		page, err := a.Households.List(ctx, resource.Village(village), 0, paging.MaxSize, token)
+		page, err := a.Households.ListHeads(ctx, resource.Village(village), 0, paging.MaxSize, token)
 		if err != nil {
 			return nil, err
 		}

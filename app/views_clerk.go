@@ -33,7 +33,7 @@ func (a *App) FindHouseholds(ctx context.Context, village string, q HouseholdQue
 	var found []*household.Household
 	token := ""
 	for read := 0; read < maxViewRows; {
-		page, err := a.Households.List(ctx, resource.Village(village), q.Group, paging.MaxSize, token)
+		page, err := a.Households.ListHeads(ctx, resource.Village(village), q.Group, paging.MaxSize, token)
 		if err != nil {
 			return nil, false, err
 		}

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -102,7 +103,7 @@ func (a *App) allEvidence(ctx context.Context, f evidence.Filter) ([]*evidence.E
 	var all []*evidence.Evidence
 	token := ""
 	for len(all) < maxViewRows {
-		page, err := a.Evidence.List(ctx, f, 0, token)
+		page, err := a.Evidence.List(ctx, f, paging.MaxSize, token)
 		if err != nil {
 			return nil, err
 		}

@@ -128,14 +128,24 @@ func (tx *Tx) ListEvidence(ctx context.Context, q evidence.ListQuery) ([]*eviden
 	if q.ItemCode != "" {
 		add("item_code = $%d", q.ItemCode)
 	}
-	switch {
-	case q.OnNotice != "":
-		add("((state = 'posted' AND notice_end > $%d) OR state = 'disputed')", string(q.OnNotice))
-	case q.State != "":
+	if q.State != "" && q.OnNotice == "" {
 		add("state = $%d", string(q.State))
 	}
 	if q.Before != "" {
 		add("id < $%d", q.Before)
+	}
+	if q.OnNotice != "" {
+		// On notice: posted and not yet ended, or disputed. As two legs,
+		// each on an index of its own (evidence_board_idx, then
+		// evidence_disputed_idx): one OR made both engines walk every
+		// entry of the village in id order to find the few on notice.
+		common := strings.Join(where, " AND ")
+		args = append(args, string(q.OnNotice))
+		posted := fmt.Sprintf("%s AND state = 'posted' AND notice_end > $%d", common, len(args))
+		args = append(args, q.Limit)
+		return tx.evidenceList(ctx, "listing evidence", `SELECT `+evidenceColumns+` FROM evidence WHERE `+posted+`
+			UNION ALL SELECT `+evidenceColumns+` FROM evidence WHERE `+common+` AND state = 'disputed'
+			`+fmt.Sprintf(`ORDER BY id DESC LIMIT $%d`, len(args)), args...)
 	}
 	args = append(args, q.Limit)
 	return tx.evidenceList(ctx, "listing evidence", `SELECT `+evidenceColumns+` FROM evidence

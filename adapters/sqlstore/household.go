@@ -81,7 +81,7 @@ func (tx householdTx) HouseholdByRequest(ctx context.Context, village, requestID
 // query, by the id range the page covers, each at its latest version.
 func (tx householdTx) Households(ctx context.Context, q household.ListQuery) ([]*household.Household, error) {
 	out, err := tx.Tx.Households(ctx, q)
-	if err != nil || len(out) == 0 {
+	if err != nil || len(out) == 0 || q.HeadsOnly {
 		return out, err
 	}
 	byID := make(map[string]*household.Household, len(out))

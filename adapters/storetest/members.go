@@ -158,4 +158,17 @@ func testMembersListed(t *testing.T, s Store) {
 	for i := range want {
 		assert.Equal(t, want[i].Members, got[i].Members, "household %d", i)
 	}
+
+	// Heads only: the same households, their heads, no members read.
+	var heads []*household.Household
+	require.NoError(t, s.Households().Read(ctx, func(tx household.Reader) error {
+		var err error
+		heads, err = tx.Households(ctx, household.ListQuery{Village: villageA, Limit: 10, HeadsOnly: true})
+		return err
+	}))
+	require.Len(t, heads, len(want))
+	for i := range want {
+		assert.Equal(t, want[i].HeadName, heads[i].HeadName, "household %d", i)
+		assert.Empty(t, heads[i].Members, "household %d", i)
+	}
 }

@@ -380,6 +380,10 @@ type ListQuery struct {
 	Group   int32  // 0 = all groups
 	AfterID string // keyset cursor: ids sort in creation order
 	Limit   int
+	// HeadsOnly leaves the members out: a list that names households (the
+	// 公示 board) needs the head, and reading the members was most of the
+	// board's time.
+	HeadsOnly bool
 }
 
 // Page is one page of results and the token for the next.
@@ -390,6 +394,16 @@ type Page[T any] struct {
 
 // List returns a page of the village's households in creation order.
 func (s *Service) List(ctx context.Context, parent string, group int32, pageSize int32, pageToken string) (Page[*Household], error) {
+	return s.list(ctx, parent, group, pageSize, pageToken, false)
+}
+
+// ListHeads is List without the members: the households with their heads
+// and facts, for pages that only name them.
+func (s *Service) ListHeads(ctx context.Context, parent string, group int32, pageSize int32, pageToken string) (Page[*Household], error) {
+	return s.list(ctx, parent, group, pageSize, pageToken, true)
+}
+
+func (s *Service) list(ctx context.Context, parent string, group int32, pageSize int32, pageToken string, headsOnly bool) (Page[*Household], error) {
 	var v fault.Violations
 	village := ParseVillageParent(parent, "parent", &v)
 	if group < 0 || group > 99 {
@@ -404,7 +418,7 @@ func (s *Service) List(ctx context.Context, parent string, group int32, pageSize
 	var items []*Household
 	err := s.store.Read(ctx, func(tx Reader) error {
 		var err error
-		items, err = tx.Households(ctx, ListQuery{Village: village, Group: group, AfterID: after, Limit: limit + 1})
+		items, err = tx.Households(ctx, ListQuery{Village: village, Group: group, AfterID: after, Limit: limit + 1, HeadsOnly: headsOnly})
 		return err
 	})
 	if err != nil {

@@ -1,5 +1,5 @@
 -- +goose Up
--- Same schema as adapters/sqlite/migrations/00017_bank_console.sql.
+-- Same schema as adapters/sqlite/migrations/00015_bank_console.sql.
 -- The bank console (issue 15): a line's history and a bank's inbox read
 -- line events newest first, by line; and a review may be opened by a
 -- bank officer as well as asked for by the household ('household' or
