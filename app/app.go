@@ -67,6 +67,11 @@ type App struct {
 	Simulator  *Simulator
 	// now is the clock (Deps.Now).
 	now func() time.Time
+	// boards are the villages' built 公示 boards (NoticeBoard).
+	boards *boards
+	// evidenceStore is the evidence port every evidence service of the
+	// app writes through (it tells boards of each write).
+	evidenceStore evidence.Store
 }
 
 // New builds every service over d.Store and installs the lending side's
@@ -82,10 +87,11 @@ func New(d Deps) (*App, error) {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	st, now := d.Store, d.Now
-	a := &App{Store: st, Keyring: d.Keyring, now: now}
-	a.Households = household.NewService(st.Households(), pii.Sealer{Keyring: d.Keyring}, now)
+	a := &App{Store: st, Keyring: d.Keyring, now: now, boards: &boards{}}
+	a.evidenceStore = evidenceWrites{Store: st.Evidence(), b: a.boards}
+	a.Households = household.NewService(householdWrites{Store: st.Households(), b: a.boards}, pii.Sealer{Keyring: d.Keyring}, now)
 	a.Catalogues = catalogue.NewService(st.Catalogues(), now)
-	a.Evidence = evidence.NewService(st.Evidence(), a.Catalogues, now)
+	a.Evidence = evidence.NewService(a.evidenceStore, a.Catalogues, now)
 	a.Policies = policies.NewService(st.Policies(), PolicyChecker, now)
 	a.Lending = NewLending(st, d.Keyring, a.Catalogues, now)
 	a.SignIn = signin.NewService(st.SignIn(), now)

@@ -29,7 +29,7 @@ func (a *App) SubmitWithPhoto(ctx context.Context, p *access.Principal, in evide
 		evidence.Attachment{Kind: "photo", SHA256: ph.SHA256})
 	// A service of one call, over the evidence port with this photo: its
 	// rules are Submit's own, only the unit of work grows by one row.
-	svc := evidence.NewService(photoEvidence{Store: a.Store.Evidence(), photos: []*photo.Photo{ph}}, a.Catalogues, a.now)
+	svc := evidence.NewService(photoEvidence{Store: a.evidenceStore, photos: []*photo.Photo{ph}}, a.Catalogues, a.now)
 	return svc.Submit(ctx, p, in)
 }
 

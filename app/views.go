@@ -48,10 +48,8 @@ type NoticeBoard struct {
 	Notices    []Notice
 }
 
-// NoticeBoard reads the village's board: every entry on notice today and
-// every disputed one, oldest notice first. NotFound when the village has
-// no catalogue.
-func (a *App) NoticeBoard(ctx context.Context, village string) (*NoticeBoard, error) {
+// buildNoticeBoard reads the village's board (see NoticeBoard).
+func (a *App) buildNoticeBoard(ctx context.Context, village string) (*NoticeBoard, error) {
 	cat, err := a.Catalogues.Effective(ctx, village)
 	if err != nil {
 		return nil, err

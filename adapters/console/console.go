@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -61,6 +62,11 @@ type Console struct {
 	uploads map[string]upload
 	// pending keeps checked evidence files for their import.
 	pending pending
+	// bodies are the villages' rendered board bodies (boardBody).
+	bodies struct {
+		sync.Mutex
+		m map[string]renderedBoard
+	}
 }
 
 // New returns the console over the services of a; people sign in through
@@ -71,6 +77,7 @@ func New(a *app.App, opts Options) (*Console, error) {
 	}
 	c := &Console{app: a, opts: opts, pages: map[string]*template.Template{}, mux: http.NewServeMux(),
 		uploads: map[string]upload{}, pending: pending{m: map[string]*checked{}}}
+	c.bodies.m = map[string]renderedBoard{}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, err

@@ -1,12 +1,16 @@
 package console
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
+	"html/template"
 	"net/http"
 	"strings"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/access/signin"
+	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/resource"
@@ -163,8 +167,42 @@ func (c *Console) board(q *request) error {
 	if err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "board", b)
+	body, err := c.boardBody(q.lang, village, b)
+	if err != nil {
+		return err
+	}
+	c.render(q, http.StatusOK, "board", body)
 	return nil
+}
+
+// boardBody renders board b's body in l, once: the app shares one built
+// board between its readers, and rendering its hundreds of rows was then
+// most of a reader's cost. A village keeps only the body of its latest
+// board in each language.
+func (c *Console) boardBody(l lang, village string, b *app.NoticeBoard) (template.HTML, error) {
+	key := village + "|" + string(l)
+	c.bodies.Lock()
+	hit, ok := c.bodies.m[key]
+	c.bodies.Unlock()
+	if ok && hit.board == b {
+		return hit.html, nil
+	}
+	var buf bytes.Buffer
+	if err := c.pages["board"].ExecuteTemplate(&buf, "board_body", view{Lang: l, Data: b}); err != nil {
+		return "", fmt.Errorf("rendering the board: %w", err)
+	}
+	// The buffer holds html/template's escaped output.
+	out := template.HTML(buf.String())
+	c.bodies.Lock()
+	c.bodies.m[key] = renderedBoard{board: b, html: out}
+	c.bodies.Unlock()
+	return out, nil
+}
+
+// renderedBoard is a board's body as rendered for one language.
+type renderedBoard struct {
+	board *app.NoticeBoard
+	html  template.HTML
 }
 
 // passwordView is the change-password form: errors sit next to their field.
