@@ -14,6 +14,8 @@ MAKEFLAGS     += --no-print-directory
 
 GO   ?= go
 BIN  := $(CURDIR)/bin
+# VERSION is a release's version, stamped into the binaries by make build.
+VERSION ?= dev
 # Our tools first; /usr/local/go/bin last so `go` is found on a bare machine.
 export PATH := $(BIN):$(PATH):/usr/local/go/bin
 
@@ -72,9 +74,17 @@ run: ## run sanzhid on the embedded default with a demo county (extra flags: ARG
 	$(GO) run ./cmd/sanzhid --demo $(ARGS)
 
 .PHONY: build
-build: ## build bin/sanzhid and bin/sanzhi
-	$(GO) build -o $(BIN)/sanzhid ./cmd/sanzhid
-	$(GO) build -o $(BIN)/sanzhi ./cmd/sanzhi
+build: ## build bin/sanzhid and bin/sanzhi (--version names the commit they were built from)
+	@# -buildvcs=true: the revision is recorded even where GOFLAGS turns it
+	@# off; a release adds its version with VERSION=v1.2.3.
+	$(GO) build -buildvcs=true -ldflags "-X main.version=$(VERSION)" -o $(BIN)/sanzhid ./cmd/sanzhid
+	$(GO) build -buildvcs=true -ldflags "-X main.version=$(VERSION)" -o $(BIN)/sanzhi ./cmd/sanzhi
+
+.PHONY: version-check
+version-check: build ## check that the built binaries name the commit they were built from
+	@rev=$$(git rev-parse --short=12 HEAD); \
+	  for b in sanzhid sanzhi; do out=$$($(BIN)/$$b --version); echo "$$out"; \
+	    case "$$out" in *"revision $$rev"*) ;; *) echo "$$b --version does not name $$rev"; exit 1;; esac; done
 
 .PHONY: test
 test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
@@ -158,12 +168,13 @@ lint: tools protodeps ## buf lint, gofmt, go vet, staticcheck
 	@staticcheck ./...
 
 .PHONY: ci
-ci: ## what CI runs, in order: tools proto-check lint breaking test
+ci: ## what CI runs, in order: tools proto-check lint breaking test version-check
 	@$(MAKE) tools
 	@$(MAKE) proto-check
 	@$(MAKE) lint
 	@$(MAKE) breaking
 	@$(MAKE) test
+	@$(MAKE) version-check
 
 ##@ Housekeeping
 

@@ -33,13 +33,26 @@ func main() {
 	}
 }
 
+// version is a release's stamp, set with -ldflags "-X main.version=…";
+// cli.Version adds the revision the binary was built from.
+var version = "dev"
+
 func newRoot(out io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "sanzhi",
 		Short:         "Operate a sanzhi service: migrations, principals, keys, catalogues, demo data",
+		Version:       cli.Version(version),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.AddCommand(&cobra.Command{
+		Use:   "version",
+		Short: "Print the build: version, the revision it was built from, the Go toolchain",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "sanzhi", cli.Version(version))
+		},
+	})
 	var database string
 	root.PersistentFlags().StringVar(&database, "database", "sqlite://./sanzhi.db", "database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB")
 	cli.DocumentEnv(root.PersistentFlags())

@@ -21,7 +21,8 @@ import (
 	"github.com/sanzhi/sanzhi/internal/cli"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is a release's stamp, set with -ldflags "-X main.version=…";
+// cli.Version adds the revision the binary was built from.
 var version = "dev"
 
 func main() {
@@ -32,11 +33,13 @@ func main() {
 }
 
 func newCommand(stdout, stderr io.Writer) *cobra.Command {
-	cfg := server.Config{Version: version}
+	v := cli.Version(version)
+	cfg := server.Config{Version: v}
 	var logLevel string
 	cmd := &cobra.Command{
-		Use:   "sanzhid",
-		Short: "sanzhi 三治信农贷 credit service",
+		Use:     "sanzhid",
+		Short:   "sanzhi 三治信农贷 credit service",
+		Version: v,
 		Long: `sanzhid serves the sanzhi API over gRPC and HTTP/JSON.
 
 With no flags it stores everything in ./sanzhi.db (SQLite). Every flag can
@@ -57,7 +60,7 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			shutdown, err := telemetry.Setup(ctx, version)
+			shutdown, err := telemetry.Setup(ctx, v)
 			if err != nil {
 				return fmt.Errorf("cannot set up OpenTelemetry from OTEL_* variables: %w", err)
 			}
