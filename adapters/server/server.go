@@ -59,6 +59,10 @@ type Config struct {
 	// and a checkpoint signed.
 	CheckpointInterval time.Duration
 	Demo               bool // seed the demo county and accept demo keys from loopback
+	// NoMigrate leaves the schema to `sanzhi migrate`, run by a role with
+	// DDL rights before an upgrade; the service's own role then needs
+	// none. The server refuses to start while a migration is pending.
+	NoMigrate bool
 	Version            string
 	// ShutdownGrace bounds how long in-flight RPCs may take to drain.
 	ShutdownGrace time.Duration
@@ -98,6 +102,8 @@ type Addrs struct {
 type Store interface {
 	Ping(ctx context.Context) error
 	Migrate(ctx context.Context) error
+	// Pending counts the migrations not yet applied.
+	Pending(ctx context.Context) (int, error)
 	Store() *sqlstore.Store
 	Close() error
 }
@@ -237,9 +243,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	}
 
 	// Health says NOT_SERVING until the schema is current.
-	if err := db.Migrate(ctx); err != nil {
+	if err := schemaReady(ctx, db, cfg.NoMigrate); err != nil {
 		stopGRPC()
-		return fmt.Errorf("cannot migrate the database: %w", err)
+		return err
 	}
 	var demoLogins *demo.Logins
 	if cfg.Demo {
@@ -603,4 +609,24 @@ func DemoKeyPath(database string) (string, error) {
 		return "", errors.New("demo mode without a data key needs a sqlite:// database to keep its key beside")
 	}
 	return filepath.Clean(path) + ".key", nil
+}
+
+// schemaReady migrates the schema, or with noMigrate checks that nothing
+// is pending: a service started on an old schema would fail its first
+// writes instead of refusing to start.
+func schemaReady(ctx context.Context, db Store, noMigrate bool) error {
+	if !noMigrate {
+		if err := db.Migrate(ctx); err != nil {
+			return fmt.Errorf("cannot migrate the database: %w", err)
+		}
+		return nil
+	}
+	n, err := db.Pending(ctx)
+	if err != nil {
+		return fmt.Errorf("cannot read the schema's migrations: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("the database schema is %d migration(s) behind this sanzhid, and --no-migrate is set: run `sanzhi migrate --database …` as the migrating role first", n)
+	}
+	return nil
 }

@@ -303,6 +303,7 @@ func TestRefusesToStart(t *testing.T) {
 		{"demo on a public address", Config{GRPCAddr: "0.0.0.0:0", Database: sqliteURL(t), Demo: true}, "loopback only"},
 		{"bench floors in a production build", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, BenchFloors: true}, "built without the load-test floors"},
 		{"sqlite directory missing", Config{GRPCAddr: "127.0.0.1:0", Database: "sqlite:///no/such/dir/x.db", DataKeyFile: keyFile, AuditKeyFile: ak}, "does not exist"},
+		{"a pending migration with --no-migrate", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, NoMigrate: true}, "migration(s) behind"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -377,4 +378,22 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	sqlitetest.RemoveAll()
 	os.Exit(code)
+}
+
+// With --no-migrate the server starts on a schema that `sanzhi migrate`
+// (here OpenStore and Migrate, what that command runs) brought up to date,
+// and migrates nothing itself.
+func TestNoMigrateStartsOnACurrentSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := sqliteURL(t)
+	st, err := OpenStore(ctx, db)
+	require.NoError(t, err)
+	require.NoError(t, st.Migrate(ctx))
+	n, err := st.Pending(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	require.NoError(t, st.Close())
+	srv := start(t, Config{Database: db, NoMigrate: true})
+	assert.NotEmpty(t, srv.addrs.GRPC)
 }

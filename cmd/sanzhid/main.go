@@ -92,6 +92,7 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 	f.StringVar(&cfg.TLSClientCA, "tls-client-ca", "", "PEM CA bundle; client certificates it signs identify bank principals by common name (mTLS)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error (logs are JSON on stderr)")
 	f.BoolVar(&cfg.BenchFloors, "bench-floors", false, "register sanzhi.v1.FloorService, the load-test baselines (only in a -tags benchfloors build)")
+	f.BoolVar(&cfg.NoMigrate, "no-migrate", false, "do not migrate the schema at start (run `sanzhi migrate` as a role with DDL rights first); refuse to start while a migration is pending")
 	f.BoolVar(&cfg.Demo, "demo", false, "seed the demo county on an empty database, accept the printed demo keys from loopback, generate a data key beside the database")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may take to finish after SIGTERM/SIGINT")
 	f.BoolVar(&cfg.InsecureAllowPlaintext, "insecure-allow-plaintext", false, "serve without TLS on a non-loopback address (refused otherwise); only on a network you trust, e.g. behind a TLS-terminating proxy on the same host")
