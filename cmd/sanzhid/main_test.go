@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,4 +29,24 @@ func TestBadEnvRefusesToStart(t *testing.T) {
 	err := cmd.Execute()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "log level")
+}
+
+// A back-quoted word in a flag's usage becomes the name of its value in
+// the help (pflag), so a command quoted that way printed as the flag's
+// type ("--audit-key-file sanzhi audit keygen"). Values are named by one
+// upper-case word or by their type.
+func TestHelpNamesValuesPlainly(t *testing.T) {
+	cmd := newCommand(&bytes.Buffer{}, &bytes.Buffer{})
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		name, _ := pflag.UnquoteUsage(f)
+		assert.Regexp(t, `^([A-Z]+|string|int|int64|uint|duration|float|strings|)$`, name, "--%s", f.Name)
+	})
+	var out bytes.Buffer
+	cmd = newCommand(&out, &out)
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	require.NoError(t, cmd.Execute())
+	assert.Contains(t, out.String(), "--audit-key-file FILE")
+	assert.Contains(t, out.String(), "--no-migrate ")
+	assert.NotContains(t, out.String(), "--no-migrate sanzhi")
 }
