@@ -258,7 +258,10 @@ func TestServerLimits(t *testing.T) {
 	t.Parallel()
 	db := sqliteURL(t)
 	srv := start(t, Config{Database: db, Limits: Limits{MaxRequestBytes: 64 << 10,
-		Rate: rpc.RateLimits{PerPrincipal: 1, Burst: 2}}})
+		// One token per 1,000 s: the three calls below spend the burst of
+		// two however slowly a loaded machine makes them (at one a second,
+		// a refill once let the third through).
+		Rate: rpc.RateLimits{PerPrincipal: 0.001, Burst: 2}}})
 	key := addPrincipal(t, db, "clerk", access.VillageClerk, access.Scope{Villages: []string{"330483102201"}})
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+key)
 
