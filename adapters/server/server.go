@@ -63,7 +63,7 @@ type Config struct {
 	// DDL rights before an upgrade; the service's own role then needs
 	// none. The server refuses to start while a migration is pending.
 	NoMigrate bool
-	Version            string
+	Version   string
 	// ShutdownGrace bounds how long in-flight RPCs may take to drain.
 	ShutdownGrace time.Duration
 	// BenchFloors registers FloorService, the baselines load tests divide
