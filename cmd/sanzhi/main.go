@@ -33,6 +33,22 @@ func main() {
 	}
 }
 
+// defaultDatabase is the database of a command given none: sanzhid's own
+// default, in the working directory.
+const defaultDatabase = "sqlite://./sanzhi.db"
+
+// defaultDatabaseExists refuses a command that names no database when
+// there is none here: forgetting --database used to create an empty
+// ./sanzhi.db, migrate it and act on it (an import that "worked" into a
+// database nobody serves). When it exists, it says which one is used.
+func defaultDatabaseExists() error {
+	if _, err := os.Stat("sanzhi.db"); err != nil {
+		return fmt.Errorf("no --database (or SANZHI_DATABASE) given, and no ./sanzhi.db here: name the database, e.g. --database %s to create one", defaultDatabase)
+	}
+	fmt.Fprintf(os.Stderr, "sanzhi: using %s (no --database given)\n", defaultDatabase)
+	return nil
+}
+
 // version is a release's stamp, set with -ldflags "-X main.version=…";
 // cli.Version adds the revision the binary was built from.
 var version = "dev"
@@ -54,13 +70,23 @@ func newRoot(out io.Writer) *cobra.Command {
 		},
 	})
 	var database string
-	root.PersistentFlags().StringVar(&database, "database", "sqlite://./sanzhi.db", "database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB")
+	var databaseGiven bool
+	root.PersistentFlags().StringVar(&database, "database", defaultDatabase, "database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB")
 	cli.DocumentEnv(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		return cli.BindEnv(cmd.Flags())
+		if err := cli.BindEnv(cmd.Flags()); err != nil {
+			return err
+		}
+		databaseGiven = cmd.Flags().Changed("database")
+		return nil
 	}
 	root.SetOut(out)
 	open := func(ctx context.Context) (server.Store, error) {
+		if !databaseGiven {
+			if err := defaultDatabaseExists(); err != nil {
+				return nil, err
+			}
+		}
 		db, err := server.OpenStore(ctx, database)
 		if err != nil {
 			return nil, err
@@ -72,7 +98,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		return db, nil
 	}
 	root.AddCommand(
-		migrateCmd(&database),
+		migrateCmd(&database, &databaseGiven),
 		principalCmd(open),
 		bankCmd(open),
 		keygenCmd(),
@@ -88,12 +114,17 @@ func newRoot(out io.Writer) *cobra.Command {
 	return root
 }
 
-func migrateCmd(database *string) *cobra.Command {
+func migrateCmd(database *string, given *bool) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending schema migrations (idempotent)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !*given {
+				if err := defaultDatabaseExists(); err != nil {
+					return err
+				}
+			}
 			db, err := server.OpenStore(cmd.Context(), *database)
 			if err != nil {
 				return err
