@@ -13,6 +13,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/term"
 
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/server"
@@ -282,9 +283,20 @@ are the same, and verify-export checks either.`,
 	return cmd
 }
 
+// noProgress is --no-progress: no bar even on a terminal.
+var noProgress bool
+
+// showsProgress: a bar only for a person watching a terminal. Written to a
+// file, a pipe or a CI log it would be hundreds of carriage returns.
+func showsProgress(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && !noProgress && term.IsTerminal(int(f.Fd()))
+}
+
 func newBar(w io.Writer, what string) *progressbar.ProgressBar {
 	return progressbar.NewOptions64(-1,
 		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetVisibility(showsProgress(w)),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
 		progressbar.OptionShowIts(),

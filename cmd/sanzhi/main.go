@@ -72,6 +72,7 @@ func newRoot(out io.Writer) *cobra.Command {
 	var database string
 	var databaseGiven bool
 	root.PersistentFlags().StringVar(&database, "database", defaultDatabase, "database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB")
+	root.PersistentFlags().BoolVar(&noProgress, "no-progress", false, "no progress bars (they are shown only on a terminal anyway)")
 	cli.DocumentEnv(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := cli.BindEnv(cmd.Flags()); err != nil {
