@@ -676,7 +676,6 @@ func init() {
 	// family's can collide with them.
 	funcs["blev"] = eventKey
 	funcs["blfreeze"] = func(r string) string { return "bl.freeze." + r }
-	funcs["blwhen"] = func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") }
 	funcs["bllist"] = func(s ...string) []string { return s }
 	funcs["bldetail"] = eventDetail
 	addMessages(bankLinesMessages)

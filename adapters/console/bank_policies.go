@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/simrun"
@@ -328,26 +327,7 @@ type lineFor struct {
 	Line app.DocLine
 }
 
-// polTime shows a time of the policy and webhook pages in Asia/Shanghai, to
-// the minute; nil or zero is a dash.
-func polTime(v any) string {
-	var t time.Time
-	switch x := v.(type) {
-	case time.Time:
-		t = x
-	case *time.Time:
-		if x != nil {
-			t = *x
-		}
-	}
-	if t.IsZero() {
-		return "—"
-	}
-	return t.In(shanghai).Format("2006-01-02 15:04")
-}
-
 func init() {
-	funcs["polTime"] = polTime
 	funcs["polLine"] = func(l lang, d app.DocLine) lineFor { return lineFor{Lang: l, Line: d} }
 	funcs["polChart"] = func(l lang, c chart) chartFor { return chartFor{Lang: l, Chart: c} }
 	funcs["polDelta"] = func(base, cur int) string {

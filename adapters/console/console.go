@@ -328,6 +328,9 @@ var funcs = template.FuncMap{
 	"num":  func(d decimal.Decimal) string { return d.String() },
 	"kind": func(l lang, k evidence.Kind) string { return text(l, "kind."+string(k)) },
 	"day":  func(t time.Time) string { return t.In(shanghai).Format("2006-01-02") },
+	"when": when,
+	// withLang hands a shared template a value and the page's language.
+	"withLang": func(l lang, v any) langAnd { return langAnd{Lang: l, V: v} },
 	"other": func(l lang) string {
 		if l == en {
 			return "zh"
@@ -344,3 +347,27 @@ var shanghai = func() *time.Location {
 	}
 	return loc
 }()
+
+// when is an instant as people read it, to the minute in Asia/Shanghai;
+// "—" for none (a zero or nil time: not approved yet, never revoked).
+func when(v any) string {
+	var t time.Time
+	switch x := v.(type) {
+	case time.Time:
+		t = x
+	case *time.Time:
+		if x != nil {
+			t = *x
+		}
+	}
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(shanghai).Format("2006-01-02 15:04")
+}
+
+// langAnd is a value with the language a shared template renders it in.
+type langAnd struct {
+	Lang lang
+	V    any
+}

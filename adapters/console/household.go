@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -58,7 +57,6 @@ func init() {
 		}
 		return b.Name
 	}
-	funcs["hhtime"] = func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") }
 	funcs["hhmoney"] = func(d interface{ StringFixed(int32) string }) string { return d.StringFixed(2) }
 	// A rate is stored as a fraction (0.0595); people read percent.
 	funcs["hhpct"] = func(d decimal.Decimal) string { return d.Mul(decimal.NewFromInt(100)).String() }
