@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -153,22 +152,13 @@ func (c *Console) recordConsent(q *request) error {
 		}
 		in.Purposes = append(in.Purposes, p)
 	}
-	if q.r.MultipartForm != nil {
-		if fhs := q.r.MultipartForm.File["form"]; len(fhs) > 0 {
-			fl, err := fhs[0].Open()
-			if err != nil {
-				return err
-			}
-			h := sha256.New()
-			n, err := io.Copy(h, fl)
-			_ = fl.Close()
-			if err != nil {
-				return err
-			}
-			if n > 0 {
-				in.FormSHA256 = hex.EncodeToString(h.Sum(nil))
-			}
-		}
+	scan, err := uploaded(q.r, "form", maxFormScan)
+	if err != nil {
+		return err
+	}
+	if scan != nil {
+		sum := sha256.Sum256(scan)
+		in.FormSHA256 = hex.EncodeToString(sum[:])
 	}
 	v.Recorded, err = c.app.RecordCounterConsent(q.r.Context(), q.p, in)
 	var f *fault.Error

@@ -2,7 +2,6 @@ package console
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -123,15 +122,12 @@ func (c *Console) policyUpload(q *request) error {
 	}
 	v := uploadView{Bank: bank, LimitKB: rules.MaxDocumentBytes >> 10, Document: q.r.PostFormValue("document")}
 	// A file, when one is chosen, is the document; the text box otherwise.
-	if f, hdr, ferr := q.r.FormFile("file"); ferr == nil {
-		defer f.Close()
-		if hdr.Size > 0 {
-			b, err := io.ReadAll(io.LimitReader(f, rules.MaxDocumentBytes+1))
-			if err != nil {
-				return err
-			}
-			v.Document = string(b)
-		}
+	file, err := uploaded(q.r, "file", rules.MaxDocumentBytes)
+	if err != nil {
+		return err
+	}
+	if file != nil {
+		v.Document = string(file)
 	}
 	if strings.TrimSpace(v.Document) == "" {
 		v.DocError = text(q.lang, "pol.no_document")

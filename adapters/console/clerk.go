@@ -20,6 +20,7 @@ import (
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
+	"github.com/sanzhi/sanzhi/scoring/evidence/photo"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
@@ -649,7 +650,7 @@ func (c *Console) evidenceSubmit(q *request) error {
 	if in.ItemCode == "" {
 		f.get("item").Error = text(q.lang, "clerk.ev_pick_item")
 	}
-	upload, err := uploaded(q.r, "photo")
+	upload, err := uploaded(q.r, "photo", photo.MaxBytes)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -370,4 +371,23 @@ func when(v any) string {
 type langAnd struct {
 	Lang lang
 	V    any
+}
+
+// uploaded returns the bytes of the file posted as name on an upload page
+// (see upload), nil when none was chosen or it is empty. At most max+1
+// bytes are read, so the caller can tell a file over max from one at it.
+func uploaded(r *http.Request, name string, max int64) ([]byte, error) {
+	f, _, err := r.FormFile(name)
+	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if len(b) == 0 {
+		return nil, err
+	}
+	return b, err
 }

@@ -3,7 +3,6 @@ package console
 import (
 	"bytes"
 	"errors"
-	"io"
 	"maps"
 	"net/http"
 	"regexp"
@@ -21,20 +20,6 @@ import (
 // form's few fields. A photo between photo.MaxBytes and this is refused
 // next to its field; a body over it before the form is read.
 const uploadLimit = photo.MaxBytes + 1<<20
-
-// uploaded returns the bytes of the file posted as name, nil when none was
-// chosen. At most photo.MaxBytes+1 are read: photo.Process refuses more.
-func uploaded(r *http.Request, name string) ([]byte, error) {
-	f, _, err := r.FormFile(name)
-	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, photo.MaxBytes+1))
-}
 
 // photoSays words photo.Process's refusals.
 var photoSays = map[string]string{
