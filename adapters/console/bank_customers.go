@@ -156,7 +156,7 @@ func (c *Console) recordConsent(q *request) error {
 	if err != nil {
 		return err
 	}
-	if scan != nil {
+	if len(scan) > 0 {
 		sum := sha256.Sum256(scan)
 		in.FormSHA256 = hex.EncodeToString(sum[:])
 	}

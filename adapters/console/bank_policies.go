@@ -126,7 +126,7 @@ func (c *Console) policyUpload(q *request) error {
 	if err != nil {
 		return err
 	}
-	if file != nil {
+	if len(file) > 0 {
 		v.Document = string(file)
 	}
 	if strings.TrimSpace(v.Document) == "" {

@@ -374,8 +374,9 @@ type langAnd struct {
 }
 
 // uploaded returns the bytes of the file posted as name on an upload page
-// (see upload), nil when none was chosen or it is empty. At most max+1
-// bytes are read, so the caller can tell a file over max from one at it.
+// (see upload): nil when none was chosen, empty (not nil) for an empty
+// file. At most max+1 bytes are read, so the caller can tell a file over
+// max from one at it.
 func uploaded(r *http.Request, name string, max int64) ([]byte, error) {
 	f, _, err := r.FormFile(name)
 	if errors.Is(err, http.ErrMissingFile) || errors.Is(err, http.ErrNotMultipart) {
@@ -385,9 +386,5 @@ func uploaded(r *http.Request, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, max+1))
-	if len(b) == 0 {
-		return nil, err
-	}
-	return b, err
+	return io.ReadAll(io.LimitReader(f, max+1))
 }
