@@ -16,8 +16,8 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlite/sqlitetest"
-	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/audit"
 )
 
