@@ -62,7 +62,13 @@ func IntruderBackends(t *testing.T, fn func(t *testing.T, b Intruder)) {
 // connection to the same file, both closed when t ends.
 func SQLiteIntruder(t *testing.T) Intruder {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "a.db")
+	return SQLiteIntruderAt(t, filepath.Join(t.TempDir(), "a.db"))
+}
+
+// SQLiteIntruderAt is SQLiteIntruder on the database at path (migrated
+// here if it is not yet).
+func SQLiteIntruderAt(t *testing.T, path string) Intruder {
+	t.Helper()
 	db, err := sqlite.Open(context.Background(), path)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
@@ -81,7 +87,12 @@ func SQLiteIntruder(t *testing.T) Intruder {
 // store and a raw connection on it, both closed when t ends.
 func PostgresIntruder(t *testing.T) Intruder {
 	t.Helper()
-	url := pgtest.NewURL(t)
+	return PostgresIntruderAt(t, pgtest.NewURL(t))
+}
+
+// PostgresIntruderAt is PostgresIntruder on the migrated database at url.
+func PostgresIntruderAt(t *testing.T, url string) Intruder {
+	t.Helper()
 	db, err := postgres.Open(context.Background(), url)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })

@@ -36,7 +36,18 @@ var (
 	templateOnce sync.Once
 	templateName string
 	templateErr  error
+
+	builtMu sync.Mutex
+	built   = map[string]*builtTemplate{}
 )
+
+// builtTemplate is a database a test binary filled once (NewURLFrom) and
+// clones for each test that asks.
+type builtTemplate struct {
+	once sync.Once
+	name string
+	err  error
+}
 
 // NewDB returns a freshly cloned, migrated database, dropped when t ends.
 // When PostgreSQL cannot be reached the test fails if CI is set and is
@@ -67,8 +78,89 @@ func NewURL(t testing.TB) string {
 	if templateErr != nil {
 		t.Fatalf("preparing PostgreSQL template database: %v", templateErr)
 	}
+	return clone(t, admin, templateName)
+}
+
+// NewURLFrom is NewURL for a database that is expensive to fill: build
+// fills a fresh migrated database (given its URL, and closing every
+// connection it opened before it returns) once per test binary and key,
+// and each call clones the filled database. Tests that call it must call
+// RemoveBuilt from TestMain, or the filled databases outlive the run.
+func NewURLFrom(t testing.TB, key string, build func(url string) error) string {
+	t.Helper()
+	builtMu.Lock()
+	b, ok := built[key]
+	if !ok {
+		b = &builtTemplate{}
+		built[key] = b
+	}
+	builtMu.Unlock()
+	b.once.Do(func() {
+		// Stays set if build never returns (a t.Fatal inside it), so the
+		// tests after it fail plainly instead of cloning half a database.
+		b.err = fmt.Errorf("an earlier test failed while building %s", key)
+		url := NewURL(t)
+		// Filled in a database NewURL's clean-up drops, then copied
+		// under a name of its own that outlives the test that built it.
+		b.name = "sanzhi_built_" + randomSuffix()
+		if err := build(url); err != nil {
+			b.err = err
+			return
+		}
+		admin, err := pgx.Connect(context.Background(), URL())
+		if err != nil {
+			b.err = err
+			return
+		}
+		defer admin.Close(context.Background())
+		if _, err := admin.Exec(context.Background(), fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`,
+			b.name, databaseOf(url))); err != nil {
+			b.err = fmt.Errorf("copying the filled database: %w", err)
+			return
+		}
+		b.err = nil
+	})
+	if b.err != nil {
+		t.Fatalf("building test database %s: %v", key, b.err)
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		unavailable(t, err)
+	}
+	defer admin.Close(ctx)
+	return clone(t, admin, b.name)
+}
+
+// RemoveBuilt drops every database NewURLFrom filled in this process;
+// call it from TestMain after m.Run.
+func RemoveBuilt() {
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	if len(built) == 0 {
+		return
+	}
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		return
+	}
+	defer admin.Close(ctx)
+	for key, b := range built {
+		if b.name != "" {
+			_, _ = admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, b.name))
+		}
+		delete(built, key)
+	}
+}
+
+// clone creates a database from template, dropped when t ends, and
+// returns its URL.
+func clone(t testing.TB, admin *pgx.Conn, template string) string {
+	t.Helper()
+	ctx := context.Background()
 	name := "sanzhi_test_" + randomSuffix()
-	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, templateName)); err != nil {
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)); err != nil {
 		t.Fatalf("cloning template database: %v", err)
 	}
 	t.Cleanup(func() {
@@ -160,6 +252,14 @@ func withDatabase(dsn, name string) string {
 	}
 	u.Path = "/" + name
 	return u.String()
+}
+
+func databaseOf(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return ""
+	}
+	return u.Path[1:]
 }
 
 func randomSuffix() string {
