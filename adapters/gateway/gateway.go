@@ -41,7 +41,7 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 	for _, f := range opt {
 		f(&o)
 	}
-	mux := runtime.NewServeMux(
+	muxOpts := []runtime.ServeMuxOption{
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, marshaler{&runtime.JSONPb{
 			// lowerCamelCase names, as the OpenAPI document and Google's
 			// JSON mapping say; zero values shown so "dishonestDebtor":
@@ -53,7 +53,12 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		runtime.WithErrorHandler(errorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler),
 		runtime.WithStreamErrorHandler(streamErrorHandler),
-	)
+		runtime.WithIncomingHeaderMatcher(headerMatcher),
+	}
+	if o.certToken != "" {
+		muxOpts = append(muxOpts, runtime.WithMetadata(forwardCert(o.certToken)))
+	}
+	mux := runtime.NewServeMux(muxOpts...)
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
 		grpc.WithChainUnaryInterceptor(utf8Unary), grpc.WithChainStreamInterceptor(utf8Stream)}
 	for _, register := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
