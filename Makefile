@@ -173,6 +173,22 @@ openapi-lint: $(NODE_TOOLS)/node_modules/.installed ## lint both OpenAPI documen
 	  $(NODE_TOOLS)/node_modules/.bin/redocly lint --config redocly.yaml \
 	  $(OPENAPI_DIR)/sanzhi.swagger.json $(OPENAPI_DIR)/sanzhi.openapi3.json
 
+##@ Release artefacts
+
+.PHONY: bundle
+bundle: tools protodeps $(NODE_TOOLS)/node_modules/.installed ## the proto bundle banks compile without Go: dist/sanzhi-proto-$(VERSION).tar.gz
+	@BUF=buf VERSION=$(VERSION) PROTODEPS=$(PROTODEPS) DIST=$(DIST) PROTOVALIDATE_VERSION=$(PROTOVALIDATE_VERSION) \
+	  GOOGLE=$(NODE_TOOLS)/node_modules/google-proto-files bash tools/bundle.sh
+
+examples/node/node_modules/.installed: examples/node/package-lock.json
+	@echo "==> npm ci (examples/node)"
+	@cd examples/node && $(NPM) ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+.PHONY: node-example
+node-example: bundle examples/node/node_modules/.installed ## run the Node example client's bank journey against sanzhid --demo on loopback
+	@VERSION=$(VERSION) DIST=$(DIST) GO=$(GO) bash tools/node-example.sh
+
 ##@ Quality
 
 .PHONY: lint
