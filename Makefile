@@ -232,6 +232,9 @@ versions: ## print the pinned tool versions
 	@echo "protoc-gen-openapiv2    $(GRPC_GATEWAY_VERSION)"
 	@echo "staticcheck             $(STATICCHECK_VERSION)"
 	@echo "protovalidate (proto)   $(PROTOVALIDATE_VERSION)"
+	@echo "npm (tools/node, examples/node): see their package-lock.json"
+	@sed -n 's/^ *"\(@redocly\/cli\|google-proto-files\|@grpc\/grpc-js\|@grpc\/proto-loader\|protobufjs\)": "\(.*\)".*/  \1 \2/p' \
+	  $(NODE_TOOLS)/package.json examples/node/package.json
 
 .PHONY: clean
 clean: ## remove bin/, .build/, dist/ and the Node tools (generated code is committed and kept)
