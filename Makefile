@@ -37,6 +37,12 @@ PROTODEPS      := $(BUILD)/protodeps
 OPENAPI_DIR    := adapters/gateway/openapi
 GENERATED_DIRS := proto $(OPENAPI_DIR)
 STAMPS         := $(BIN)/.stamps
+# Node tools (@redocly/cli, google-proto-files), pinned by package-lock.json
+# and installed by npm ci from the npm registry; only openapi-lint and
+# bundle need them.
+NODE_TOOLS     := tools/node
+NPM            ?= npm
+DIST           := dist
 
 # ---- tools --------------------------------------------------------------------
 # $(call go-tool,NAME,PACKAGE,VERSION) defines a stamp file
@@ -121,9 +127,13 @@ bench: ## run the benchmarks
 proto: tools protodeps ## regenerate Go, gateway and OpenAPI code from proto/
 	@echo "==> buf generate"
 	@find proto \( -name '*.pb.go' -o -name '*.pb.gw.go' \) -delete
-	@rm -f $(OPENAPI_DIR)/*.swagger.json
+	@rm -f $(OPENAPI_DIR)/*.json
 	@if ! find proto -name '*.proto' | grep -q .; then echo "no .proto files under proto/: nothing to generate"; exit 0; fi; \
 	  buf generate
+	@# Required fields and enums from the buf.validate rules, and the
+	@# OpenAPI 3 document (tools/openapi); it reads the Go code just made.
+	@echo "==> tools/openapi"
+	@$(GO) run ./tools/openapi -swagger $(OPENAPI_DIR)/sanzhi.swagger.json -openapi3 $(OPENAPI_DIR)/sanzhi.openapi3.json
 
 .PHONY: proto-check
 proto-check: proto ## fail if the committed generated code is not what `make proto` makes
@@ -149,6 +159,35 @@ protodeps: ## copy validate.proto from the Go module cache into .build/protodeps
 	  test -n "$$dir" || { echo "go mod download github.com/bufbuild/protovalidate@$(PROTOVALIDATE_VERSION) failed"; exit 1; }; \
 	  install -D -m 0644 "$$dir/proto/protovalidate/buf/validate/validate.proto" \
 	          $(PROTODEPS)/buf/validate/validate.proto
+
+# npm ci again only when the lock file changes. --ignore-scripts: no
+# package here needs its install script (protobufjs's checks its version).
+$(NODE_TOOLS)/node_modules/.installed: $(NODE_TOOLS)/package-lock.json
+	@echo "==> npm ci ($(NODE_TOOLS))"
+	@cd $(NODE_TOOLS) && $(NPM) ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+.PHONY: openapi-lint
+openapi-lint: $(NODE_TOOLS)/node_modules/.installed ## lint both OpenAPI documents with @redocly/cli (redocly.yaml); any error fails
+	@REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  $(NODE_TOOLS)/node_modules/.bin/redocly lint --config redocly.yaml \
+	  $(OPENAPI_DIR)/sanzhi.swagger.json $(OPENAPI_DIR)/sanzhi.openapi3.json
+
+##@ Release artefacts
+
+.PHONY: bundle
+bundle: tools protodeps $(NODE_TOOLS)/node_modules/.installed ## the proto bundle banks compile without Go: dist/sanzhi-proto-$(VERSION).tar.gz
+	@BUF=buf VERSION=$(VERSION) PROTODEPS=$(PROTODEPS) DIST=$(DIST) PROTOVALIDATE_VERSION=$(PROTOVALIDATE_VERSION) \
+	  GOOGLE=$(NODE_TOOLS)/node_modules/google-proto-files bash tools/bundle.sh
+
+examples/node/node_modules/.installed: examples/node/package-lock.json
+	@echo "==> npm ci (examples/node)"
+	@cd examples/node && $(NPM) ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+.PHONY: node-example
+node-example: bundle examples/node/node_modules/.installed ## run the Node example client's bank journey against sanzhid --demo on loopback
+	@VERSION=$(VERSION) DIST=$(DIST) GO=$(GO) bash tools/node-example.sh
 
 ##@ Quality
 
@@ -193,7 +232,10 @@ versions: ## print the pinned tool versions
 	@echo "protoc-gen-openapiv2    $(GRPC_GATEWAY_VERSION)"
 	@echo "staticcheck             $(STATICCHECK_VERSION)"
 	@echo "protovalidate (proto)   $(PROTOVALIDATE_VERSION)"
+	@echo "npm (tools/node, examples/node): see their package-lock.json"
+	@sed -n 's/^ *"\(@redocly\/cli\|google-proto-files\|@grpc\/grpc-js\|@grpc\/proto-loader\|protobufjs\)": "\(.*\)".*/  \1 \2/p' \
+	  $(NODE_TOOLS)/package.json examples/node/package.json
 
 .PHONY: clean
-clean: ## remove bin/ and .build/ (generated code is committed and kept)
-	rm -rf $(BIN) $(BUILD)
+clean: ## remove bin/, .build/, dist/ and the Node tools (generated code is committed and kept)
+	rm -rf $(BIN) $(BUILD) $(DIST) $(NODE_TOOLS)/node_modules examples/node/node_modules

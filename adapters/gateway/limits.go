@@ -22,7 +22,8 @@ import (
 type Option func(*options)
 
 type options struct {
-	maxBody int64
+	maxBody   int64
+	certToken string // mtls.go; empty forwards no certificate
 }
 
 // DefaultMaxBodyBytes caps a request body when no option says otherwise.

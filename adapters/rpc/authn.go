@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"crypto/subtle"
 	"net"
 	"strings"
 	"sync"
@@ -19,7 +20,9 @@ import (
 // Authenticator identifies the caller of every non-public RPC: by API key
 // (gRPC metadata "authorization: Bearer KEY", which the HTTP gateway fills
 // from the Authorization header) or by a verified client certificate whose
-// common name is a bank principal's name.
+// common name is a bank principal's name: presented on the gRPC connection,
+// or on the HTTPS connection and forwarded by this server's HTTP gateway
+// (GatewayCertName, vouched for by the gateway's token).
 type Authenticator struct {
 	store access.Store
 	// demo accepts demo principals, and only from loopback peers.
@@ -27,6 +30,27 @@ type Authenticator struct {
 	cache *keyCache
 	// limits are the rate limits (ratelimit.go); nil limits nothing.
 	limits *limiter
+	// gatewayToken is the secret the in-process HTTP gateway sends beside
+	// a certificate name it verified; empty accepts no forwarded name.
+	gatewayToken string
+}
+
+// Metadata the HTTP gateway sends for an HTTPS caller whose client
+// certificate the HTTP server verified: the certificate's common name
+// (binary metadata: a name need not be printable ASCII) and the token that
+// shows the gateway, not the caller, set it. The gateway drops the same
+// keys from an HTTP request's Grpc-Metadata-* headers.
+const (
+	GatewayCertName  = "sanzhi-gateway-client-cn-bin"
+	GatewayCertToken = "sanzhi-gateway-token"
+)
+
+// WithGatewayToken accepts client certificate names the HTTP gateway
+// forwards with token (a per-process random secret the server hands to
+// both). Without it a forwarded name is refused.
+func (a *Authenticator) WithGatewayToken(token string) *Authenticator {
+	a.gatewayToken = token
+	return a
 }
 
 // KeyCacheTTL is how long a key's principal is trusted without a store
@@ -110,6 +134,13 @@ func (a *Authenticator) Authenticate(ctx context.Context) (*access.Principal, er
 	default:
 		cn := clientCertName(ctx)
 		if cn == "" {
+			fwd, err := a.forwardedCertName(md)
+			if err != nil {
+				return nil, err
+			}
+			cn = fwd
+		}
+		if cn == "" {
 			return nil, unauthenticated("missing credentials: send \"authorization: Bearer KEY\" or a client certificate")
 		}
 		found, err := a.store.PrincipalByName(ctx, cn)
@@ -131,6 +162,22 @@ func (a *Authenticator) Authenticate(ctx context.Context) (*access.Principal, er
 		return nil, unauthenticated("demo credentials work only in demo mode from loopback")
 	}
 	return p, nil
+}
+
+// forwardedCertName returns the certificate name the HTTP gateway
+// forwarded, "" when there is none. A name without the gateway's token is
+// someone else's claim, and refused.
+func (a *Authenticator) forwardedCertName(md metadata.MD) (string, error) {
+	names, tokens := md.Get(GatewayCertName), md.Get(GatewayCertToken)
+	if len(names) == 0 && len(tokens) == 0 {
+		return "", nil
+	}
+	if a.gatewayToken == "" || len(names) != 1 || len(tokens) != 1 ||
+		subtle.ConstantTimeCompare([]byte(tokens[0]), []byte(a.gatewayToken)) != 1 {
+		return "", unauthenticated("a client certificate name is accepted only from the server's own HTTP gateway: " +
+			"present the certificate on the TLS connection itself")
+	}
+	return names[0], nil
 }
 
 // clientCertName returns the common name of a verified client certificate.

@@ -5,8 +5,10 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -204,7 +206,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	if err != nil {
 		return fmt.Errorf("cannot build request validator: %w", err)
 	}
-	chain := rpc.Chain(log, rpc.NewAuthenticator(st.Principals(), cfg.Demo).WithRateLimits(lim.Rate, nil), validator)
+	authn := rpc.NewAuthenticator(st.Principals(), cfg.Demo).WithRateLimits(lim.Rate, nil)
+	// With mTLS on, the HTTP gateway forwards the name of an HTTPS
+	// caller's verified client certificate, vouched for by a secret that
+	// lives only in this process (gateway/mtls.go).
+	var gwOpts []gateway.Option
+	if serverTLS != nil && serverTLS.ClientCAs != nil {
+		token, err := gatewayToken()
+		if err != nil {
+			return err
+		}
+		authn.WithGatewayToken(token)
+		gwOpts = append(gwOpts, gateway.WithClientCertForwarding(token))
+	}
+	chain := rpc.Chain(log, authn, validator)
 	opts := append(rpc.ServerOptions(chain), grpc.StatsHandler(otelgrpc.NewServerHandler()))
 	opts = append(opts, lim.grpcOptions()...)
 	if serverTLS != nil {
@@ -279,7 +294,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	gwCtx, stopGateway := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopGateway()
 	if httpLis != nil {
-		handler, err := gateway.New(gwCtx, grpcLis.Addr().String(), clientCreds(serverTLS), gateway.WithMaxBodyBytes(lim.MaxRequestBytes))
+		handler, err := gateway.New(gwCtx, grpcLis.Addr().String(), clientCreds(serverTLS),
+			append(gwOpts, gateway.WithMaxBodyBytes(lim.MaxRequestBytes))...)
 		if err != nil {
 			stopGRPC()
 			return fmt.Errorf("cannot start the HTTP gateway: %w", err)
@@ -493,6 +509,16 @@ func loadTLS(cfg Config) (*tls.Config, error) {
 		tc.ClientAuth = tls.VerifyClientCertIfGiven
 	}
 	return tc, nil
+}
+
+// gatewayToken is a fresh secret for one run of the server: the HTTP
+// gateway shows it with each client certificate name it forwards.
+func gatewayToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("cannot make the gateway's token: %w", err)
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // clientCreds is how the gateway dials the gRPC listener in-process.

@@ -219,7 +219,18 @@ func TestServeTCP(t *testing.T) {
 			}
 			require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
 			resp.Body.Close()
-			assert.Contains(t, doc.Paths, "/v1/{parent}/households")
+			assert.Contains(t, doc.Paths, "/v1/villages/{village}/households")
+
+			resp, err = http.Get("http://" + srv.addrs.HTTP + "/openapi3.json")
+			require.NoError(t, err)
+			var doc3 struct {
+				OpenAPI string         `json:"openapi"`
+				Paths   map[string]any `json:"paths"`
+			}
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc3))
+			resp.Body.Close()
+			assert.Equal(t, "3.0.3", doc3.OpenAPI)
+			assert.Contains(t, doc3.Paths, "/v1/villages/{village}/households")
 
 			require.NoError(t, srv.stop(), "SIGTERM-style shutdown drains and returns cleanly")
 			logs := srv.logs.String()

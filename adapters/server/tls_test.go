@@ -8,12 +8,15 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +30,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/adapters/rpc"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
 
@@ -148,4 +152,54 @@ func TestMutualTLS(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// Over HTTPS a client certificate identifies its bank as over gRPC:
+	// the gateway forwards the name the HTTP server verified.
+	httpsAs := func(client *tls.Certificate, path string, header map[string]string) (int, string) {
+		t.Helper()
+		tc := &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+		if client != nil {
+			tc.Certificates = []tls.Certificate{*client}
+		}
+		cl := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
+		req, err := http.NewRequest(http.MethodGet, "https://"+srv.addrs.HTTP+path, nil)
+		require.NoError(t, err)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := cl.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		return resp.StatusCode, string(body)
+	}
+	lines := "/v1/banks/tongxiang-rcb/products/sanzhi-xindai/creditLines"
+	households := "/v1/villages/330483102201/households"
+	code, body := httpsAs(clientCert(ca, "bank-mtls"), lines, nil)
+	assert.Equal(t, http.StatusOK, code, "the bank's certificate over HTTPS: %s", body)
+	code, body = httpsAs(clientCert(ca, "bank-mtls"), "/v1/banks/other-rcb/products/x/creditLines", nil)
+	assert.Equal(t, http.StatusForbidden, code, "and only its own bank: %s", body)
+	assert.Contains(t, body, "OUT_OF_SCOPE")
+	code, body = httpsAs(clientCert(ca, "bank-mtls"), households, nil)
+	assert.Equal(t, http.StatusForbidden, code, "authenticated, then refused by role: %s", body)
+	code, body = httpsAs(nil, lines, nil)
+	assert.Equal(t, http.StatusUnauthorized, code, "no certificate, no key: %s", body)
+	code, body = httpsAs(clientCert(ca, "clerk"), households, nil)
+	assert.Equal(t, http.StatusUnauthorized, code, "a certificate identifies bank principals only: %s", body)
+	// A key beside a certificate decides, as over gRPC.
+	code, body = httpsAs(clientCert(ca, "bank-mtls"), households, map[string]string{"Authorization": "Bearer " + clerkKey})
+	assert.Equal(t, http.StatusOK, code, "%s", body)
+	// A caller cannot claim a certificate through gateway metadata headers.
+	spoof := map[string]string{
+		"Grpc-Metadata-" + rpc.GatewayCertName:  base64.StdEncoding.EncodeToString([]byte("bank-mtls")),
+		"Grpc-Metadata-" + rpc.GatewayCertToken: strings.Repeat("0", 64)}
+	code, body = httpsAs(nil, lines, spoof)
+	assert.Equal(t, http.StatusUnauthorized, code, "%s", body)
+	// Nor over gRPC, where the name without the gateway's token is refused.
+	claim := metadata.AppendToOutgoingContext(ctx, rpc.GatewayCertName, "bank-mtls", rpc.GatewayCertToken, strings.Repeat("0", 64))
+	_, err = sanzhiv1.NewCreditServiceClient(dialTLS(nil)).ListCreditLines(claim,
+		&sanzhiv1.ListCreditLinesRequest{Product: "banks/tongxiang-rcb/products/sanzhi-xindai"})
+	assert.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
+	assert.Contains(t, status.Convert(err).Message(), "only from the server's own HTTP gateway")
 }
