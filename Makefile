@@ -207,14 +207,16 @@ lint: tools protodeps ## buf lint, gofmt, go vet, staticcheck
 	@staticcheck ./...
 
 .PHONY: ci
-ci: ## what CI runs, in order: tools proto-check lint breaking version-check test
+ci: ## what CI runs, in order: tools proto-check openapi-lint lint breaking version-check node-example test
 	@$(MAKE) tools
 	@$(MAKE) proto-check
+	@$(MAKE) openapi-lint
 	@$(MAKE) lint
 	@$(MAKE) breaking
 	@# Before the tests: the browser journeys photograph the pages into
 	@# docs/console, and a binary built after them says the tree changed.
 	@$(MAKE) version-check
+	@$(MAKE) node-example
 	@$(MAKE) test
 
 ##@ Housekeeping
