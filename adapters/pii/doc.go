@@ -29,6 +29,12 @@
 //
 // Exactly one index line is required (see above for why the blind-index
 // secret is separate). Every other line is a data key "id:key" in standard,
-// padded base64; the last one is current. To rotate, append a new key line
-// and restart; remove an old line only once nothing sealed with it remains.
+// padded base64; the last one is current.
+//
+// To rotate, append a new key line and restart sanzhid, so that new values
+// are sealed under it; then `sanzhi rekey` (adapters/rekey) re-encrypts the
+// stored values under it, online and resumably, with the same context they
+// were sealed with. Remove an old line only once `sanzhi rekey --status`
+// says nothing uses it: sanzhid refuses to start with a key file that
+// lacks a key id still in use. The runbook is in docs/OPERATIONS.md.
 package pii

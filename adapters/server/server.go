@@ -35,6 +35,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres"
+	"github.com/sanzhi/sanzhi/adapters/rekey"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
@@ -259,6 +260,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 
 	// Health says NOT_SERVING until the schema is current.
 	if err := schemaReady(ctx, db, cfg.NoMigrate); err != nil {
+		stopGRPC()
+		return err
+	}
+	// A key file without a key the data still uses would serve, and fail
+	// every read of what that key sealed.
+	if err := rekey.CheckKeys(ctx, st, keyring); err != nil {
 		stopGRPC()
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/sanzhi/sanzhi/access/signin"
 	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
+	"github.com/sanzhi/sanzhi/adapters/rekey"
 	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
@@ -50,6 +51,8 @@ type Store interface {
 	Photos() photo.Store
 	merklelog.Store
 	simrun.Population
+	// rekey.Store finds and re-encrypts sealed values (data-key rotation).
+	rekey.Store
 	// QueueLength returns how many audit records wait to be sequenced.
 	QueueLength(ctx context.Context) (int64, error)
 	// PopulationCount counts the households q selects.
@@ -153,6 +156,10 @@ func suite() []conformance {
 		{name: "WebhookLease", fn: testWebhookLease},
 		{name: "WebhookDueEndpoints", fn: testWebhookDueEndpoints},
 		{name: "WebhookDeadLetters", fn: testWebhookDeadLetters},
+		{name: "SealedCounts", fn: testSealedCounts},
+		{name: "SealedBatch", fn: testSealedBatch},
+		{name: "Reseal", fn: testReseal},
+		{name: "ResealMany", fn: testResealMany},
 	}
 	// The versioned-document lifecycle, once for each kind of document.
 	tests = append(tests, versionScenarios(catalogues)...)

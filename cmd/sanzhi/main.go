@@ -111,6 +111,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		reassessCmd(&database, open),
 		webhookCmd(),
 		householdCmd(&database, open),
+		rekeyCmd(&database, open),
 	)
 	return root
 }
