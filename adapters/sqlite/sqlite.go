@@ -153,7 +153,7 @@ func provider(db *sql.DB) (*goose.Provider, error) {
 
 // Store returns the storage ports over this database.
 func (db *DB) Store() *sqlstore.Store {
-	return sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUnique})
+	return sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", IsUniqueViolation: isUnique, Param: "?"})
 }
 
 // ReadTx implements sqlstore.Conn.

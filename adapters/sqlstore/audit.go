@@ -79,7 +79,7 @@ func (tx *Tx) insertRecords(ctx context.Context, rs []audit.Record) error {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(" + placeholders(len(args)+1, len(ra)) + ")")
+		sb.WriteString("(" + tx.d.params(len(args)+1, len(ra)) + ")")
 		args = append(args, ra...)
 	}
 	_, err := tx.q.Exec(ctx, `INSERT INTO audit_queue (`+auditQueueColumns+`) VALUES `+sb.String(), args...)
@@ -139,7 +139,7 @@ func (s *Store) Integrate(ctx context.Context, max int) (TreeHead, int, error) {
 		if err := tx.insertNodes(ctx, nodes); err != nil {
 			return err
 		}
-		if _, err := q.Exec(ctx, `DELETE FROM audit_queue WHERE id IN (`+placeholders(1, len(ids))+`)`, ids...); err != nil {
+		if _, err := q.Exec(ctx, `DELETE FROM audit_queue WHERE id IN (`+tx.d.params(1, len(ids))+`)`, ids...); err != nil {
 			return internal(err, "dequeuing audit records")
 		}
 		newRoot, err := app.Root()
@@ -210,7 +210,7 @@ func (tx *Tx) insertLeaves(ctx context.Context, leaves []leafRow) error {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(" + placeholders(i*7+1, 7) + ")")
+			sb.WriteString("(" + tx.d.params(i*7+1, 7) + ")")
 			args = append(args, int64(l.e.Seq), tsArg(l.e.Time), l.e.Actor, l.e.Action, l.e.Subject, l.data, l.hash)
 		}
 		if _, err := tx.q.Exec(ctx, `INSERT INTO audit_leaves (seq, time, actor, action, subject, data, leaf_hash) VALUES `+sb.String(), args...); err != nil {
@@ -229,7 +229,7 @@ func (tx *Tx) insertNodes(ctx context.Context, nodes []nodeRow) error {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(" + placeholders(i*3+1, 3) + ")")
+			sb.WriteString("(" + tx.d.params(i*3+1, 3) + ")")
 			args = append(args, int(n.level), int64(n.index), n.hash)
 		}
 		if _, err := tx.q.Exec(ctx, `INSERT INTO audit_nodes (level, idx, hash) VALUES `+sb.String(), args...); err != nil {

@@ -215,7 +215,7 @@ func (tx *Tx) insertEvidences(ctx context.Context, es []*evidence.Evidence, stor
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(" + placeholders(evidenceWidth*i+1, evidenceWidth) + ")")
+		sb.WriteString("(" + tx.d.params(evidenceWidth*i+1, evidenceWidth) + ")")
 		args = append(args,
 			e.ID, e.Village, e.Household, string(e.Kind), e.ItemCode, e.Quantity, e.CatalogueHash,
 			string(e.Level), e.Stars, optDateArg(e.ValidUntil), e.Period, e.Creditworthy,
@@ -427,7 +427,7 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(" + placeholders(i*ledgerWidth+1, ledgerWidth) + ")")
+			sb.WriteString("(" + tx.d.params(i*ledgerWidth+1, ledgerWidth) + ")")
 			args = append(args, e.ID, e.Household, village, e.EvidenceID, e.ItemCode, string(e.Domain), e.Area,
 				string(e.Kind), e.Quantity, exactDecimal(e.Requested), exactDecimal(e.Points), exactDecimal(e.Capped),
 				string(e.OccurredOn), string(e.EffectiveOn), optDateArg(e.ValidUntil), e.ForCredit,
