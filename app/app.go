@@ -18,6 +18,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/sanzhi/sanzhi/access/signin"
 	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
@@ -46,6 +48,8 @@ type Deps struct {
 	Log *slog.Logger
 	// Webhooks configures delivery; its Now and Log default to the above.
 	Webhooks delivery.Config
+	// Meter records the app's counters (metrics.go); nil records nothing.
+	Meter metric.MeterProvider
 }
 
 // App holds every service, built and joined.
@@ -72,6 +76,8 @@ type App struct {
 	// evidenceStore is the evidence port every evidence service of the
 	// app writes through (it tells boards of each write).
 	evidenceStore evidence.Store
+	// counters count events for /metrics (metrics.go).
+	counters *counters
 }
 
 // New builds every service over d.Store and installs the lending side's
@@ -87,7 +93,11 @@ func New(d Deps) (*App, error) {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	st, now := d.Store, d.Now
-	a := &App{Store: st, Keyring: d.Keyring, now: now, boards: &boards{}}
+	cs, err := newCounters(d.Meter)
+	if err != nil {
+		return nil, fmt.Errorf("app metrics: %w", err)
+	}
+	a := &App{Store: st, Keyring: d.Keyring, now: now, boards: &boards{}, counters: cs}
 	a.evidenceStore = evidenceWrites{Store: st.Evidence(), b: a.boards}
 	a.Households = household.NewService(householdWrites{Store: st.Households(), b: a.boards}, pii.Sealer{Keyring: d.Keyring}, now)
 	a.Catalogues = catalogue.NewService(st.Catalogues(), now)
@@ -96,6 +106,7 @@ func New(d Deps) (*App, error) {
 	a.Lending = NewLending(st, d.Keyring, a.Catalogues, now)
 	a.SignIn = signin.NewService(st.SignIn(), now)
 	st.React(lendingReactions(a.Lending))
+	a.Lending.OnRefusal(cs.refusal)
 	if d.AuditKey != "" {
 		l, err := merklelog.New(st, d.AuditKey, now)
 		if err != nil {

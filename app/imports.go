@@ -122,7 +122,10 @@ func (a *App) CheckEvidenceCSV(ctx context.Context, p *access.Principal, village
 // imported again — here or with the CLI — adds nothing.
 func (a *App) ImportEvidence(ctx context.Context, p *access.Principal, village string, rows []csvrows.Row) (ImportResult, error) {
 	var out ImportResult
+	var results []evidence.RowResult
+	defer func() { a.CountImportRows(ctx, "console", results) }()
 	err := a.submitRows(ctx, p, village, rows, false, func(row csvrows.Row, res evidence.RowResult) error {
+		results = append(results, evidence.RowResult{Duplicate: res.Duplicate, Err: res.Err})
 		switch {
 		case res.Err != nil:
 			out.Failed = append(out.Failed, refusal(row, res.Err))

@@ -61,6 +61,7 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 	mux := runtime.NewServeMux(muxOpts...)
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
 		grpc.WithChainUnaryInterceptor(utf8Unary), grpc.WithChainStreamInterceptor(utf8Stream)}
+	opts = append(opts, o.dial...)
 	for _, register := range []func(context.Context, *runtime.ServeMux, string, []grpc.DialOption) error{
 		sanzhiv1.RegisterHouseholdServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterAuditServiceHandlerFromEndpoint,

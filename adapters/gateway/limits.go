@@ -12,6 +12,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -24,6 +25,14 @@ type Option func(*options)
 type options struct {
 	maxBody   int64
 	certToken string // mtls.go; empty forwards no certificate
+	dial      []grpc.DialOption
+}
+
+// WithDialOptions adds options to the gateway's connection to the gRPC
+// listener (the server adds otelgrpc's client handler, which carries the
+// HTTP request's trace context on to the gRPC server).
+func WithDialOptions(d ...grpc.DialOption) Option {
+	return func(o *options) { o.dial = append(o.dial, d...) }
 }
 
 // DefaultMaxBodyBytes caps a request body when no option says otherwise.

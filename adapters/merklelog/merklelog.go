@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/transparency-dev/merkle/proof"
@@ -38,6 +39,9 @@ type Log struct {
 	// mu keeps one publisher per process; across processes the store's
 	// head row serialises sequencers.
 	mu sync.Mutex
+	// published is when Publish last succeeded (Unix ns; 0 never), for
+	// readiness: a sequencer that fails or stalls makes the service unready.
+	published atomic.Int64
 }
 
 // New returns the log of store, signing with the note signer key skey.
@@ -72,6 +76,25 @@ func (l *Log) Verifier() note.Verifier { return l.verifier }
 func (l *Log) Publish(ctx context.Context) (sqlstore.StoredCheckpoint, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	cp, err := l.publish(ctx)
+	if err == nil {
+		l.published.Store(l.now().UnixNano())
+	}
+	return cp, err
+}
+
+// LastPublished returns when Publish last succeeded in this process: the
+// queue sequenced and the latest checkpoint current, whether or not a new
+// one had to be signed. Zero before the first.
+func (l *Log) LastPublished() time.Time {
+	ns := l.published.Load()
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+func (l *Log) publish(ctx context.Context) (sqlstore.StoredCheckpoint, error) {
 	var head sqlstore.TreeHead
 	for {
 		h, n, err := l.store.Integrate(ctx, BatchSize)

@@ -75,6 +75,16 @@ func (db *DB) Close() error { db.pool.Close(); return nil }
 // fault (health reports NOT_SERVING on it).
 func (db *DB) Ping(ctx context.Context) error { return unavailable(ctx, db.pool.Ping(ctx)) }
 
+// PoolStats reports the pool's connections and acquisitions (the
+// service's sanzhi_db_* gauges).
+func (db *DB) PoolStats() []sqlstore.PoolStats {
+	st := db.pool.Stat()
+	return []sqlstore.PoolStats{{Pool: "postgres",
+		Acquired: int64(st.AcquiredConns()), Idle: int64(st.IdleConns()), Total: int64(st.TotalConns()), Max: int64(st.MaxConns()),
+		Acquires: st.AcquireCount(), AcquireTime: st.AcquireDuration(),
+		Waits: st.EmptyAcquireCount(), WaitTime: st.EmptyAcquireWaitTime()}}
+}
+
 // Pool exposes the pool for tools that need raw access (tests, benchmarks).
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 

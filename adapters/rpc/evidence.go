@@ -23,10 +23,19 @@ import (
 type Evidence struct {
 	sanzhiv1.UnimplementedEvidenceServiceServer
 	svc *evidence.Service
+	// counted is told the rows of every batch written (not a dry run).
+	counted func(ctx context.Context, channel string, res []evidence.RowResult)
 }
 
 // NewEvidence returns the handler over svc.
 func NewEvidence(svc *evidence.Service) *Evidence { return &Evidence{svc: svc} }
+
+// WithImportCounter has the rows of every written batch counted by f
+// (app.CountImportRows, for /metrics).
+func (s *Evidence) WithImportCounter(f func(ctx context.Context, channel string, res []evidence.RowResult)) *Evidence {
+	s.counted = f
+	return s
+}
 
 func (s *Evidence) SubmitEvidence(ctx context.Context, req *sanzhiv1.SubmitEvidenceRequest) (*sanzhiv1.Evidence, error) {
 	e, err := s.svc.Submit(ctx, access.FromContext(ctx), submitIn(req))
@@ -44,6 +53,9 @@ func (s *Evidence) BatchSubmitEvidence(ctx context.Context, req *sanzhiv1.BatchS
 	res, err := s.svc.SubmitBatch(ctx, access.FromContext(ctx), req.GetParent(), rows, req.GetDryRun())
 	if err != nil {
 		return nil, renameFields(err, batchField)
+	}
+	if s.counted != nil && !req.GetDryRun() {
+		s.counted(ctx, "api", res)
 	}
 	today := s.svc.Today()
 	out := &sanzhiv1.BatchSubmitEvidenceResponse{Results: make([]*sanzhiv1.BatchRowResult, len(res))}

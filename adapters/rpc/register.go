@@ -23,7 +23,7 @@ func Register(gs *grpc.Server, a *app.App, o Serving) {
 	sanzhiv1.RegisterHouseholdServiceServer(gs, NewHouseholds(a.Households))
 	sanzhiv1.RegisterAuditServiceServer(gs, NewAudit(a.Audit, a.Store).WithCredit(a.Lending))
 	sanzhiv1.RegisterCatalogueServiceServer(gs, NewCatalogues(a.Catalogues))
-	sanzhiv1.RegisterEvidenceServiceServer(gs, NewEvidence(a.Evidence))
+	sanzhiv1.RegisterEvidenceServiceServer(gs, NewEvidence(a.Evidence).WithImportCounter(a.CountImportRows))
 	sanzhiv1.RegisterPointsServiceServer(gs, NewPoints(a.Evidence))
 	var sim Simulator
 	if a.Simulator != nil {

@@ -161,6 +161,7 @@ func TestPlaintextOffLoopbackRefused(t *testing.T) {
 		{GRPCAddr: "0.0.0.0:0", Database: sqliteURL(t)},
 		{GRPCAddr: "127.0.0.1:0", HTTPAddr: ":0", Database: sqliteURL(t)},
 		{GRPCAddr: "[::]:0", Database: sqliteURL(t)},
+		{GRPCAddr: "127.0.0.1:0", AdminAddr: "0.0.0.0:0", Database: sqliteURL(t)},
 	} {
 		err := Run(context.Background(), cfg, log, func(Addrs) { t.Error("must not become ready") })
 		require.Error(t, err)
@@ -170,8 +171,9 @@ func TestPlaintextOffLoopbackRefused(t *testing.T) {
 	}
 	// Allowed explicitly, it starts (and loopback needs no flag: every
 	// other test here).
-	srv := start(t, Config{GRPCAddr: "0.0.0.0:0", HTTPAddr: "", Database: sqliteURL(t), InsecureAllowPlaintext: true})
+	srv := start(t, Config{GRPCAddr: "0.0.0.0:0", HTTPAddr: "", AdminAddr: "0.0.0.0:0", Database: sqliteURL(t), InsecureAllowPlaintext: true})
 	assert.NotEmpty(t, srv.addrs.GRPC)
+	assert.NotEmpty(t, srv.addrs.Admin)
 }
 
 // TestWatchEndsAtShutdown: open WatchCreditLines streams, over gRPC and

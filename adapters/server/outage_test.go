@@ -34,7 +34,8 @@ import (
 // network between them (dial errors: nothing listens). Each time every
 // call answers UNAVAILABLE with RetryInfo and ErrorInfo
 // STORE_UNAVAILABLE, over gRPC and HTTP, health turns NOT_SERVING, and
-// once the database is back health is SERVING and calls succeed.
+// once the database is back health is SERVING and calls succeed. /readyz
+// follows: 503 naming the database while it is away, 200 once it is back.
 func TestDatabaseOutage(t *testing.T) {
 	t.Run("backends terminated", func(t *testing.T) {
 		dbURL := pgtest.NewURL(t)
@@ -81,7 +82,7 @@ func TestDatabaseOutage(t *testing.T) {
 
 func outageScenario(t *testing.T, dbURL string, outage func(down bool)) {
 	srv := start(t, Config{Database: dbURL, HealthInterval: 100 * time.Millisecond, CheckpointInterval: time.Hour,
-		ReassessInterval: time.Hour, WebhookPoll: time.Hour})
+		ReassessInterval: time.Hour, WebhookPoll: time.Hour, AdminAddr: "127.0.0.1:0"})
 	key := addPrincipal(t, dbURL, "clerk", access.VillageClerk, access.Scope{Villages: []string{matrixVillage}})
 	conn := dial(t, srv.addrs.GRPC)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+key)
@@ -90,6 +91,7 @@ func outageScenario(t *testing.T, dbURL string, outage func(down bool)) {
 		Parent: "villages/" + matrixVillage, RequestId: "o1", Household: validHousehold(t)})
 	require.NoError(t, err)
 	requireHealth(t, conn, healthpb.HealthCheckResponse_SERVING)
+	requireReady(t, srv.addrs.Admin, nil)
 
 	outage(true)
 	// The pool may still hold a connection that has not noticed yet; the
@@ -113,9 +115,13 @@ func outageScenario(t *testing.T, dbURL string, outage func(down bool)) {
 	assert.Equal(t, "1", resp.Header.Get("Retry-After"), "HTTP says when to retry, too")
 
 	requireHealth(t, conn, healthpb.HealthCheckResponse_NOT_SERVING)
+	requireReady(t, srv.addrs.Admin, []string{"database", "migrations"})
+	code, _, _ = get(t, "http://"+srv.addrs.Admin+"/healthz")
+	assert.Equal(t, http.StatusOK, code, "the process is alive all the same")
 
 	outage(false)
 	requireHealth(t, conn, healthpb.HealthCheckResponse_SERVING)
+	requireReady(t, srv.addrs.Admin, nil)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		_, err := households.GetHousehold(ctx, &sanzhiv1.GetHouseholdRequest{Name: hh.Name})
 		assert.NoError(c, err)
@@ -144,6 +150,21 @@ func requireStoreUnavailable(t *testing.T, st *status.Status) {
 	for _, leak := range []string{"SQLSTATE", "dial", "127.0.0.1", "connect", "pgx", "postgres"} {
 		assert.NotContains(t, st.Message(), leak, "the driver's text stays in the log")
 	}
+}
+
+// requireReady waits for /readyz to fail exactly the checks named (503),
+// or to pass (200) when none are.
+func requireReady(t *testing.T, admin string, failing []string) {
+	t.Helper()
+	want := http.StatusOK
+	if len(failing) > 0 {
+		want = http.StatusServiceUnavailable
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		code, rep := readyz(t, admin)
+		assert.Equal(c, want, code)
+		assert.Equal(c, failing, rep.Failing)
+	}, 15*time.Second, 50*time.Millisecond)
 }
 
 func requireHealth(t *testing.T, conn *grpc.ClientConn, want healthpb.HealthCheckResponse_ServingStatus) {

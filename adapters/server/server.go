@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
@@ -39,6 +38,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/adapters/telemetry"
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/audit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -89,6 +89,14 @@ type Config struct {
 	// HealthInterval is how often the database is pinged; health turns
 	// NOT_SERVING while it does not answer (default 2 s).
 	HealthInterval time.Duration
+	// AdminAddr is where /metrics, /healthz and /readyz are served
+	// (admin.go); empty serves none. Off loopback it needs TLS or
+	// InsecureAllowPlaintext, as the other listeners do.
+	AdminAddr string
+	// Telemetry is what the server records through (cmd/sanzhid's from
+	// the OTEL_* variables); nil is telemetry of its own that exports
+	// nothing, its metrics still served on AdminAddr.
+	Telemetry *telemetry.Telemetry
 }
 
 // Addrs are the addresses actually bound (useful with port 0).
@@ -96,6 +104,8 @@ type Addrs struct {
 	GRPC, HTTP string
 	// Console is the web console's address ("" without HTTP).
 	Console string
+	// Admin is the admin listener's address ("" without one).
+	Admin string
 	// Demo holds the demo console's logins in demo mode (for the banner
 	// on the terminal; they are never logged).
 	Demo *demo.Logins
@@ -107,6 +117,8 @@ type Store interface {
 	Migrate(ctx context.Context) error
 	// Pending counts the migrations not yet applied.
 	Pending(ctx context.Context) (int, error)
+	// PoolStats reports the connection pools, for /metrics.
+	PoolStats() []sqlstore.PoolStats
 	Store() *sqlstore.Store
 	Close() error
 }
@@ -152,7 +164,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		cfg.CheckpointInterval = 10 * time.Second
 	}
 	if cfg.Demo {
-		if err := requireLoopback(cfg.GRPCAddr, cfg.HTTPAddr); err != nil {
+		if err := requireLoopback(cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr); err != nil {
 			return err
 		}
 	}
@@ -161,7 +173,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		return err
 	}
 	if serverTLS == nil && !cfg.InsecureAllowPlaintext {
-		if err := requireTLSOffLoopback(cfg.GRPCAddr, cfg.HTTPAddr); err != nil {
+		if err := requireTLSOffLoopback(cfg.GRPCAddr, cfg.HTTPAddr, cfg.AdminAddr); err != nil {
 			return err
 		}
 	}
@@ -186,6 +198,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		}
 		defer httpLis.Close()
 	}
+	// /healthz answers from here on; /readyz once the service serves.
+	obs, err := startOps(cfg, serverTLS, log)
+	if err != nil {
+		return err
+	}
+	defer obs.stop()
 	db, err := OpenStore(ctx, cfg.Database)
 	if err != nil {
 		return err
@@ -198,11 +216,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	// Demo mode delivers to receivers on this machine (the README tour);
 	// otherwise private and loopback targets are refused at dial time.
 	a, err := app.New(app.Deps{Store: st, Keyring: keyring, AuditKey: auditKey, Now: now, Log: log,
-		Webhooks: delivery.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, AllowPrivateTargets: cfg.Demo}})
+		Webhooks: delivery.Config{Poll: cfg.WebhookPoll, Timeout: cfg.WebhookTimeout, AllowPrivateTargets: cfg.Demo},
+		Meter:    obs.tel.Meter})
 	if err != nil {
 		return err
 	}
 	alog, hooks, reassessor := a.Audit, a.Webhooks, a.Reassessor
+	if err := obs.attach(db, alog); err != nil {
+		return err
+	}
+	defer obs.detach() // before the database closes
 	validator, err := rpc.NewValidator()
 	if err != nil {
 		return fmt.Errorf("cannot build request validator: %w", err)
@@ -221,7 +244,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		gwOpts = append(gwOpts, gateway.WithClientCertForwarding(token))
 	}
 	chain := rpc.Chain(log, authn, validator)
-	opts := append(rpc.ServerOptions(chain), grpc.StatsHandler(otelgrpc.NewServerHandler()))
+	opts := append(rpc.ServerOptions(chain), grpc.StatsHandler(obs.tel.GRPCServer()))
 	opts = append(opts, lim.grpcOptions()...)
 	if serverTLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(serverTLS)))
@@ -302,7 +325,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	defer stopGateway()
 	if httpLis != nil {
 		handler, err := gateway.New(gwCtx, grpcLis.Addr().String(), clientCreds(serverTLS),
-			append(gwOpts, gateway.WithMaxBodyBytes(lim.MaxRequestBytes))...)
+			append(gwOpts, gateway.WithMaxBodyBytes(lim.MaxRequestBytes),
+				gateway.WithDialOptions(grpc.WithStatsHandler(obs.tel.GRPCClient())))...)
 		if err != nil {
 			stopGRPC()
 			return fmt.Errorf("cannot start the HTTP gateway: %w", err)
@@ -317,7 +341,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		mux := http.NewServeMux()
 		mux.Handle(console.Prefix, http.MaxBytesHandler(con, lim.MaxRequestBytes))
 		mux.Handle("/", handler)
-		httpSrv = &http.Server{Handler: mux, TLSConfig: serverTLS,
+		httpSrv = &http.Server{Handler: obs.tel.HTTP(mux), TLSConfig: serverTLS,
 			ReadHeaderTimeout: lim.HTTPReadHeaderTimeout, ReadTimeout: lim.HTTPReadTimeout,
 			WriteTimeout: lim.HTTPWriteTimeout, IdleTimeout: lim.HTTPIdleTimeout,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -351,14 +375,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	lendingDone := make(chan struct{})
 	go func() { defer close(lendingDone); reassessor.Run(lendingCtx, cfg.ReassessInterval) }()
 	setServing(healthSrv, healthpb.HealthCheckResponse_SERVING)
+	obs.ready.set(stateServing)
 	healthCtx, stopHealth := context.WithCancel(context.Background())
 	healthDone := make(chan struct{})
 	go func() { defer close(healthDone); watchStore(healthCtx, db, healthSrv, cfg.HealthInterval, log) }()
-	addrs := Addrs{GRPC: grpcLis.Addr().String()}
+	addrs := Addrs{GRPC: grpcLis.Addr().String(), Admin: obs.addr()}
 	if httpLis != nil {
 		addrs.HTTP = httpLis.Addr().String()
 	}
-	log.Info("sanzhid serving", "grpc", addrs.GRPC, "http", addrs.HTTP, "database", redactURL(cfg.Database),
+	log.Info("sanzhid serving", "grpc", addrs.GRPC, "http", addrs.HTTP, "admin", addrs.Admin, "database", redactURL(cfg.Database),
 		"tls", serverTLS != nil, "demo", cfg.Demo)
 	if addrs.HTTP != "" {
 		scheme := "http"
@@ -384,6 +409,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	stopHealth()
 	<-healthDone
 	setServing(healthSrv, healthpb.HealthCheckResponse_NOT_SERVING)
+	obs.ready.set(stateStopping)
 	close(draining)
 	if httpSrv != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)

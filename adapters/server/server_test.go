@@ -66,6 +66,13 @@ type running struct {
 // start runs a real server on loopback TCP ports chosen by the kernel.
 func start(t testing.TB, cfg Config) *running {
 	t.Helper()
+	return startWith(t, cfg, nil)
+}
+
+// startWith is start with the logger newLog makes on the log buffer (a
+// plain JSON logger when newLog is nil).
+func startWith(t testing.TB, cfg Config, newLog func(io.Writer) *slog.Logger) *running {
+	t.Helper()
 	if cfg.GRPCAddr == "" {
 		cfg.GRPCAddr = "127.0.0.1:0"
 	}
@@ -81,6 +88,9 @@ func start(t testing.TB, cfg Config) *running {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
+	if newLog != nil {
+		log = newLog(logs)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan Addrs, 1)
 	done := make(chan error, 1)
@@ -312,6 +322,8 @@ func TestRefusesToStart(t *testing.T) {
 		{"audit key not a key", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: keyFile}, "not a note signer key"},
 		{"unreadable TLS cert", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, TLSCert: unreadable, TLSKey: unreadable}, "cannot read TLS file"},
 		{"demo on a public address", Config{GRPCAddr: "0.0.0.0:0", Database: sqliteURL(t), Demo: true}, "loopback only"},
+		{"demo with a public admin address", Config{GRPCAddr: "127.0.0.1:0", AdminAddr: "0.0.0.0:0", Database: sqliteURL(t), Demo: true}, "loopback only"},
+		{"admin port in use", Config{GRPCAddr: "127.0.0.1:0", AdminAddr: busy.Addr().String(), Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak}, "cannot listen for the admin endpoints"},
 		{"bench floors in a production build", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, BenchFloors: true}, "built without the load-test floors"},
 		{"sqlite directory missing", Config{GRPCAddr: "127.0.0.1:0", Database: "sqlite:///no/such/dir/x.db", DataKeyFile: keyFile, AuditKeyFile: ak}, "does not exist"},
 		{"a pending migration with --no-migrate", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, NoMigrate: true}, "migration(s) behind"},

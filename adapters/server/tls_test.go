@@ -92,7 +92,7 @@ func TestMutualTLS(t *testing.T) {
 	srvCert, srvKey := ca.issue(t, "sanzhid", true)
 	db := sqliteURL(t)
 	cfg := Config{Database: db, TLSCert: writeFile(t, dir, "srv.pem", srvCert), TLSKey: writeFile(t, dir, "srv.key", srvKey),
-		TLSClientCA: writeFile(t, dir, "ca.pem", ca.pem)}
+		TLSClientCA: writeFile(t, dir, "ca.pem", ca.pem), AdminAddr: "127.0.0.1:0"}
 	srv := start(t, cfg)
 	clerkKey := addPrincipal(t, db, "clerk", access.VillageClerk, access.Scope{Villages: []string{"330483102201"}})
 	addPrincipal(t, db, "bank-mtls", access.BankOfficer, access.Scope{Bank: "tongxiang-rcb"})
@@ -202,4 +202,14 @@ func TestMutualTLS(t *testing.T) {
 		&sanzhiv1.ListCreditLinesRequest{Product: "banks/tongxiang-rcb/products/sanzhi-xindai"})
 	assert.Equal(t, codes.Unauthenticated, status.Code(err), "%v", err)
 	assert.Contains(t, status.Convert(err).Message(), "only from the server's own HTTP gateway")
+	// So is the admin listener, with no credentials asked.
+	resp, err = hcl.Get("https://" + srv.addrs.Admin + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	// Go's TLS server answers plaintext HTTP with 400, never the page.
+	resp, err = http.Get("http://" + srv.addrs.Admin + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "no plaintext beside TLS")
 }

@@ -105,6 +105,22 @@ func open(ctx context.Context, path, synchronous string) (*DB, error) {
 // Close closes both pools.
 func (db *DB) Close() error { return errors.Join(db.read.Close(), db.write.Close()) }
 
+// PoolStats reports the reading and the writing pool (the service's
+// sanzhi_db_* gauges). database/sql counts waits, not acquisitions.
+func (db *DB) PoolStats() []sqlstore.PoolStats {
+	out := make([]sqlstore.PoolStats, 0, 2)
+	for _, p := range []struct {
+		name string
+		db   *sql.DB
+	}{{"read", db.read}, {"write", db.write}} {
+		st := p.db.Stats()
+		out = append(out, sqlstore.PoolStats{Pool: p.name,
+			Acquired: int64(st.InUse), Idle: int64(st.Idle), Total: int64(st.OpenConnections), Max: int64(st.MaxOpenConnections),
+			Acquires: -1, AcquireTime: -1, Waits: st.WaitCount, WaitTime: st.WaitDuration})
+	}
+	return out
+}
+
 // Ping checks the database answers.
 func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
 

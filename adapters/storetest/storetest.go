@@ -59,6 +59,8 @@ type Store interface {
 	PopulationCount(ctx context.Context, q sqlstore.PopulationQuery) (int, error)
 	// PolicyProducts lists the products of a bank with a policy version.
 	PolicyProducts(ctx context.Context, bank string) ([]string, error)
+	// Backlog reads the waiting work /metrics reports.
+	Backlog(ctx context.Context) (sqlstore.Backlog, error)
 }
 
 // Opener returns a fresh, migrated, empty store for one test.
@@ -160,6 +162,7 @@ func suite() []conformance {
 		{name: "SealedBatch", fn: testSealedBatch},
 		{name: "Reseal", fn: testReseal},
 		{name: "ResealMany", fn: testResealMany},
+		{name: "Backlog", fn: testBacklog},
 	}
 	// The versioned-document lifecycle, once for each kind of document.
 	tests = append(tests, versionScenarios(catalogues)...)

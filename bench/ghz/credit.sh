@@ -70,7 +70,7 @@ CLERK=$("$work/sanzhi" principal create --name bench-clerk --role village_clerk 
 
 SANZHI_DATABASE="$SANZHI_DATABASE${POOL:+&pool_max_conns=$POOL}" \
 "$work/sanzhid" --data-key-file "$work/data.key" --audit-key-file "$work/audit.key" \
-  --grpc-addr "$ADDR" --http-addr "" --bench-floors --rate-limit 0 --log-level error --checkpoint-interval 1s &
+  --grpc-addr "$ADDR" --http-addr "" --admin-addr "" --bench-floors --rate-limit 0 --log-level error --checkpoint-interval 1s &
 pid=$!
 up=0
 for _ in $(seq 100); do

@@ -43,7 +43,7 @@ CLERK=$(key bench-clerk village_clerk)
 REVIEWER=$(key bench-reviewer village_reviewer)
 
 "$work/sanzhid" --data-key-file "$work/data.key" --audit-key-file "$work/audit.key" \
-  --grpc-addr 127.0.0.1:7170 --http-addr "" --bench-floors --rate-limit 0 --log-level error --checkpoint-interval 1s &
+  --grpc-addr 127.0.0.1:7170 --http-addr "" --admin-addr "" --bench-floors --rate-limit 0 --log-level error --checkpoint-interval 1s &
 pid=$!
 for _ in $(seq 50); do grpcurl_ok=$("$GHZ" --insecure --call grpc.health.v1.Health/Check -n 1 -c 1 127.0.0.1:7170 2>/dev/null | grep -c 'OK' || true); [ "$grpcurl_ok" -gt 0 ] && break; sleep 0.2; done
 

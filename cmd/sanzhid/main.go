@@ -60,15 +60,16 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			shutdown, err := telemetry.Setup(ctx, v)
+			tel, err := telemetry.Setup(ctx, v, log)
 			if err != nil {
 				return fmt.Errorf("cannot set up OpenTelemetry from OTEL_* variables: %w", err)
 			}
 			defer func() {
 				sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
-				_ = shutdown(sctx)
+				_ = tel.Shutdown(sctx)
 			}()
+			cfg.Telemetry = tel
 			return server.Run(ctx, cfg, log, func(a server.Addrs) {
 				if cfg.Demo {
 					printDemoBanner(stdout, a)
@@ -79,6 +80,7 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.GRPCAddr, "grpc-addr", "127.0.0.1:7070", "address the gRPC API listens on")
 	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:7080", "address the HTTP/JSON gateway and /openapi.json listen on; empty disables it")
+	f.StringVar(&cfg.AdminAddr, "admin-addr", server.DefaultAdminAddr, "address /metrics (Prometheus), /healthz and /readyz listen on, without authentication: keep it on loopback; empty disables it")
 	f.StringVar(&cfg.Database, "database", "sqlite://./sanzhi.db", "database URL: sqlite://PATH (embedded) or postgres://USER@HOST:PORT/DB")
 	f.StringVar(&cfg.DataKeyFile, "data-key-file", "", "the key `FILE` that encrypts 身份证号 at rest (make one with: sanzhi keygen); SANZHI_DATA_KEY may hold the contents instead")
 	f.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "the note signer key `FILE` that signs audit checkpoints (make one with: sanzhi audit keygen)")

@@ -15,7 +15,7 @@ func TestHelpNamesEveryVariable(t *testing.T) {
 	cmd.SetOut(&out)
 	cmd.SetArgs([]string{"--help"})
 	require.NoError(t, cmd.Execute())
-	for _, v := range []string{"SANZHI_GRPC_ADDR", "SANZHI_HTTP_ADDR", "SANZHI_DATABASE", "SANZHI_DATA_KEY_FILE",
+	for _, v := range []string{"SANZHI_GRPC_ADDR", "SANZHI_HTTP_ADDR", "SANZHI_ADMIN_ADDR", "SANZHI_DATABASE", "SANZHI_DATA_KEY_FILE",
 		"SANZHI_TLS_CERT", "SANZHI_TLS_KEY", "SANZHI_TLS_CLIENT_CA", "SANZHI_LOG_LEVEL", "SANZHI_DEMO", "SANZHI_DATA_KEY"} {
 		assert.Contains(t, out.String(), v)
 	}

@@ -50,7 +50,8 @@ func DocumentEnv(fs *pflag.FlagSet) {
 // NewLogger returns a JSON logger at level ("debug", "info", "warn",
 // "error"). Every string it writes passes through idnum.RedactText, the
 // project's one 身份证号 detector, a last line of defence behind
-// PersonID's own masking.
+// PersonID's own masking. A record logged with a context that holds a
+// span carries its trace_id and span_id (WithTrace).
 func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -72,5 +73,5 @@ func NewLogger(w io.Writer, level string) (*slog.Logger, error) {
 			return a
 		},
 	})
-	return slog.New(h), nil
+	return slog.New(WithTrace(h)), nil
 }

@@ -2,12 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestBindEnvPrecedence(t *testing.T) {
@@ -42,4 +46,28 @@ func TestLoggerMasksIDNumbers(t *testing.T) {
 	assert.Contains(t, out, "330483********123X")
 	_, err = NewLogger(&buf, "loud")
 	require.Error(t, err)
+}
+
+func TestLoggerCarriesTheTrace(t *testing.T) {
+	var buf bytes.Buffer
+	log, err := NewLogger(&buf, "info")
+	require.NoError(t, err)
+	tid, err := trace.TraceIDFromHex("4bf92f3577b34da6a3ce929d0e0e4736")
+	require.NoError(t, err)
+	sid, err := trace.SpanIDFromHex("00f067aa0ba902b7")
+	require.NoError(t, err)
+	ctx := trace.ContextWithRemoteSpanContext(context.Background(),
+		trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, TraceFlags: trace.FlagsSampled}))
+	log.With("svc", "x").InfoContext(ctx, "with a span")
+	log.InfoContext(context.Background(), "without")
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	require.Len(t, lines, 2)
+	var with, without map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &with))
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &without))
+	assert.Equal(t, "4bf92f3577b34da6a3ce929d0e0e4736", with["trace_id"])
+	assert.Equal(t, "00f067aa0ba902b7", with["span_id"])
+	assert.Equal(t, "x", with["svc"], "attributes given before still there")
+	assert.NotContains(t, without, "trace_id")
+	assert.NotContains(t, without, "span_id")
 }

@@ -81,6 +81,8 @@ type Service struct {
 	mu       sync.Mutex
 	changed  map[string]chan struct{}
 	onCommit []func()
+	// onRefusal is told of every refusal (OnRefusal).
+	onRefusal []func(context.Context, Refusal)
 }
 
 // NewService returns a Service. now is the clock (time.Now in production).
@@ -95,6 +97,35 @@ func (s *Service) OnCommit(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.onCommit = append(s.onCommit, f)
+}
+
+// Refusal is a request a consent said no to: a bank's read or
+// assessment refused for want of a live consent (Reason
+// CONSENT_REQUIRED, Method the query method, Purpose the one stated), or
+// a household refusing a bank's pending consent (Reason CONSENT_REFUSED,
+// Method MethodRefuseConsent).
+type Refusal struct {
+	Reason, Method, Purpose string
+}
+
+// MethodRefuseConsent is the Method of a household's refusal.
+const MethodRefuseConsent = "refuse_consent"
+
+// OnRefusal registers f to be told of every refusal (the service's
+// consent-refusal counter); f must not block.
+func (s *Service) OnRefusal(f func(context.Context, Refusal)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onRefusal = append(s.onRefusal, f)
+}
+
+func (s *Service) refused(ctx context.Context, r Refusal) {
+	s.mu.Lock()
+	fs := slices.Clone(s.onRefusal)
+	s.mu.Unlock()
+	for _, f := range fs {
+		f(ctx, r)
+	}
 }
 
 // Changed returns a channel closed at the next commit of the bank's line
@@ -268,7 +299,11 @@ func (s *Service) Confirm(ctx context.Context, p *access.Principal, name string)
 
 // Refuse is the household refusing a pending consent: refused for good.
 func (s *Service) Refuse(ctx context.Context, p *access.Principal, name string) (*lending.Consent, error) {
-	return s.settle(ctx, p, name, "", lending.ConsentRefused, actionConsentRefuse)
+	c, err := s.settle(ctx, p, name, "", lending.ConsentRefused, actionConsentRefuse)
+	if err == nil {
+		s.refused(ctx, Refusal{Reason: ReasonConsentRefused, Method: MethodRefuseConsent})
+	}
+	return c, err
 }
 
 // Countersign is a clerk or reviewer of the household's village granting
@@ -481,6 +516,7 @@ func queryRecord(p *access.Principal, householdName, bank, product, purpose, met
 // denied records a refused attempt in its own transaction (the attempt's
 // own transaction, if any, rolled back) and returns the refusal.
 func (s *Service) denied(ctx context.Context, p *access.Principal, householdName, bank, product, purpose, method string, refusal error) error {
+	s.refused(ctx, Refusal{Reason: lending.ReasonConsentRequired, Method: method, Purpose: purpose})
 	rec := queryRecord(p, householdName, bank, product, purpose, method, OutcomeDenied, s.clock())
 	if err := s.store.Write(ctx, func(tx Writer) error { return tx.Record(ctx, rec) }); err != nil {
 		return fmt.Errorf("recording a refused query: %w", err)
