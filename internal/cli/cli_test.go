@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -42,4 +43,15 @@ func TestLoggerMasksIDNumbers(t *testing.T) {
 	assert.Contains(t, out, "330483********123X")
 	_, err = NewLogger(&buf, "loud")
 	require.Error(t, err)
+}
+
+func TestExitCode(t *testing.T) {
+	assert.Equal(t, ExitOK, Code(nil))
+	assert.Equal(t, ExitFailure, Code(errors.New("database unreachable")))
+	assert.Equal(t, ExitUsage, Code(Usagef("--x: bad")))
+	wrapped := fmt.Errorf("importing: %w", WithCode(ExitPartial, errors.New("3 rows refused")))
+	assert.Equal(t, ExitPartial, Code(wrapped), "the code survives wrapping")
+	assert.Equal(t, "importing: 3 rows refused", wrapped.Error())
+	assert.NoError(t, WithCode(ExitVerifyFailed, nil))
+	assert.NoError(t, Usage(nil))
 }
