@@ -81,7 +81,14 @@ func SQLiteIntruder(t *testing.T) Intruder {
 // store and a raw connection on it, both closed when t ends.
 func PostgresIntruder(t *testing.T) Intruder {
 	t.Helper()
-	url := pgtest.NewURL(t)
+	return PostgresIntruderAt(t, pgtest.NewURL(t))
+}
+
+// PostgresIntruderAt opens a store and a raw connection on the migrated
+// database url names (pgtest.NewSchemaURL: a schema of its own on any
+// PostgreSQL-compatible engine), both closed when t ends.
+func PostgresIntruderAt(t *testing.T, url string) Intruder {
+	t.Helper()
 	db, err := postgres.Open(context.Background(), url)
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
