@@ -117,6 +117,13 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	    ok=0; wait $$seq || ok=1; wait $$jour || ok=1; cat "$$tpl/seq.out" "$$tpl/journeys.out"; test $$ok = 0; } && \
 	  echo "==> make test took $$(( $$(date +%s) - start )) s"
 
+.PHONY: conformance
+conformance: ## the storage conformance suite on any PostgreSQL-compatible DSN: make conformance DSN=postgres://… [RUN=Lending]
+	@test -n "$(DSN)" || { echo "give the engine: make conformance DSN='postgres://user@host:port/db?sslmode=…' (docs/SCALE.md)"; exit 2; }
+	@# A schema per test, migrated from nothing: no template databases, no
+	@# CREATE DATABASE (pgtest.NewSchemaURL).
+	SANZHI_TEST_PG_COMPAT='$(DSN)' $(GO) test -count=1 -timeout 30m -run '^TestConformanceCompat$$/$(RUN)' ./adapters/postgres/
+
 .PHONY: bench
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -3,7 +3,6 @@ package app
 import (
 	"cmp"
 	"context"
-	"errors"
 	"io"
 	"slices"
 	"strings"
@@ -47,9 +46,9 @@ type ImportRow struct {
 	Already bool
 }
 
-// ImportProblem is why one row cannot be imported: a problem of the file
-// (Problem), or the evidence service's refusal (Err, whose violations
-// name service fields; Column is the spreadsheet column they are in).
+// ImportProblem is why one row cannot be imported: a problem of the file,
+// or the evidence service's refusal (Err, kept for logs; Problem words it,
+// see csvrows.Refusal). Problem.Message is what a clerk reads.
 type ImportProblem struct {
 	Row     int
 	Column  string // canonical column name; "" for the row as a whole
@@ -163,46 +162,12 @@ func (a *App) submitRows(ctx context.Context, p *access.Principal, village strin
 	return nil
 }
 
-// importColumn is the spreadsheet column holding each field the evidence
-// service may refuse.
-var importColumn = map[string]string{
-	"parent": "household", "item_code": "item_code", "occurred_on": "occurred_on", "quantity": "quantity",
-	"note": "note", "witness": "witness", "system_source": "system_source", "attachments": "photo_sha256",
-	"request_id": "request_id",
-}
-
-// refusal is the service's refusal of row as a row problem, at the column
-// of its first violation (the household's when it names none).
+// refusal is the service's refusal of row as a row problem, worded by
+// csvrows (at the column of its first violation) so that no service text
+// reaches the clerk.
 func refusal(row csvrows.Row, err error) ImportProblem {
-	pr := ImportProblem{Row: row.Row, Err: err}
-	var fe *fault.Error
-	field := ""
-	if errors.As(err, &fe) {
-		if len(fe.Violations) > 0 {
-			field = fe.Violations[0].Field
-		}
-		if fe.Reason == "HOUSEHOLD_NOT_FOUND" {
-			field = "parent"
-		}
-	}
-	if strings.HasPrefix(field, "attachments") {
-		field = "attachments"
-	}
-	pr.Column = importColumn[field]
-	in := row.Input
-	switch pr.Column {
-	case "item_code":
-		pr.Value = in.ItemCode
-	case "occurred_on":
-		pr.Value = in.OccurredOn
-	case "witness":
-		pr.Value = in.Witness
-	case "household":
-		if row.Ref != nil {
-			pr.Value = row.Ref.Masked()
-		}
-	}
-	return pr
+	pr := csvrows.Refusal(row, err)
+	return ImportProblem{Row: row.Row, Column: pr.Column, Value: pr.Value, Problem: &pr, Err: err}
 }
 
 // sortProblems orders by row; a row's problems keep the order they were

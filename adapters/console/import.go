@@ -15,7 +15,6 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/app"
-	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/evidence/csvrows"
 )
 
@@ -283,39 +282,15 @@ func (c *Console) importConfirm(q *request) error {
 	return nil
 }
 
-// lines words the row problems in l.
+// lines words the row problems in l: the file's own and the service's
+// refusals alike come worded from csvrows, in both languages.
 func lines(l lang, ps []app.ImportProblem) []importLine {
 	out := make([]importLine, 0, len(ps))
 	for _, p := range ps {
-		ln := importLine{Row: p.Row, Column: csvrows.ColumnLabel(p.Column, string(l)), Value: p.Value}
-		switch {
-		case p.Problem != nil:
-			ln.Reason = p.Problem.Message(string(l))
-		default:
-			ln.Reason = refusalText(l, p)
-		}
-		out = append(out, ln)
+		out = append(out, importLine{Row: p.Row, Column: csvrows.ColumnLabel(p.Column, string(l)), Value: p.Value,
+			Reason: p.Problem.Message(string(l))})
 	}
 	return out
-}
-
-// refusalText words the evidence service's refusal of a row: its
-// descriptions are English and name codes, so each column has its own
-// sentence; anything else is said generically.
-func refusalText(l lang, p app.ImportProblem) string {
-	var fe *fault.Error
-	if errors.As(p.Err, &fe) && fe.Reason == "REQUEST_ID_REUSED" {
-		return text(l, "imp.refused.request_id")
-	}
-	if p.Column != "" {
-		if _, ok := messages["imp.refused."+p.Column]; ok {
-			return text(l, "imp.refused."+p.Column)
-		}
-	}
-	if errors.As(p.Err, &fe) && len(fe.Violations) > 0 {
-		return violationText(l, fe.Violations[0])
-	}
-	return text(l, "clerk.invalid")
 }
 
 func randomID() string {
@@ -326,49 +301,40 @@ func randomID() string {
 
 // importMessages are the import page's texts, merged into messages.
 var importMessages = map[string][2]string{
-	"imp.nav":                   {"批量导入", "Import a sheet"},
-	"imp.title":                 {"从表格导入积分记录", "Import points records from a spreadsheet"},
-	"imp.intro":                 {"把村里记的积分表格（CSV 文件，Excel 另存为「CSV」即可，UTF-8 或 GBK 都行）传上来。先检查每一行，确认后再导入；同一个文件再传一次不会重复记。", "Upload the village's points spreadsheet (a CSV file: in Excel, Save As CSV; UTF-8 or GBK). Every row is checked first and imported only when you confirm; uploading the same file again records nothing twice."},
-	"imp.how":                   {"每行写明是哪一户：填户主身份证号，或户主姓名和组（同组有重名的，再填门牌）。事项代码见「积分事项」页。", "Each row says which household: the head's ID card number, or the head's name and group (and the house number when two heads of a group share a name). Item codes are on the Points items page."},
-	"imp.template":              {"下载空白表格（模板）", "Download a blank sheet (template)"},
-	"imp.file":                  {"选择 CSV 文件（最大 %d MB）", "Choose the CSV file (at most %d MB)"},
-	"imp.check":                 {"上传并检查", "Upload and check"},
-	"imp.no_file":               {"请选择一个 CSV 文件。", "Please choose a CSV file."},
-	"imp.too_big":               {"文件太大，最大 %d MB，请分成几个文件导入。", "The file is too big: at most %d MB; split it into several files."},
-	"imp.not_a_form":            {"没有收到文件，请重新选择文件上传。", "No file arrived; choose the file and upload it again."},
-	"imp.unreadable":            {"这个文件无法导入：", "This file cannot be imported: "},
-	"imp.expired":               {"检查结果已过期（超过15分钟或已导入过），请重新上传文件。", "The check has expired (after 15 minutes, or it was already imported); upload the file again."},
-	"imp.report":                {"检查结果", "What the check found"},
-	"imp.encoding":              {"文件编码", "File encoding"},
-	"imp.summary":               {"可导入 %d 行（其中 %d 行以前已导入，不会重复记），有问题 %d 处。", "%d rows can be imported (%d of them were imported before and will not be recorded twice); %d problems."},
-	"imp.problems":              {"有问题的行（不会导入）", "Rows with problems (not imported)"},
-	"imp.no_problems":           {"没有发现问题。", "No problems found."},
-	"imp.row":                   {"行", "Row"},
-	"imp.column":                {"列", "Column"},
-	"imp.value":                 {"内容", "Value"},
-	"imp.reason":                {"原因", "Reason"},
-	"imp.valid":                 {"将导入的行", "Rows to import"},
-	"imp.household":             {"农户", "Household"},
-	"imp.item":                  {"事项", "Item"},
-	"imp.date":                  {"发生日期", "Date"},
-	"imp.quantity":              {"数量", "Quantity"},
-	"imp.state":                 {"状态", "Status"},
-	"imp.new":                   {"新记录", "New"},
-	"imp.already":               {"已导入过", "Imported before"},
-	"imp.confirm":               {"导入这 %d 行", "Import these %d rows"},
-	"imp.none_valid":            {"没有可以导入的行，请改好表格后重新上传。", "No row can be imported; correct the sheet and upload it again."},
-	"imp.done":                  {"导入完成：新记录 %d 条，以前已导入 %d 条（没有重复记）。需要审核的事项已交村务审核员。", "Imported: %d new records, %d imported before (not recorded twice). Items that need review are waiting for the reviewer."},
-	"imp.failed":                {"导入时被拒绝的行", "Rows refused during the import"},
-	"imp.again":                 {"再导入一个文件", "Import another file"},
-	"imp.refused.item_code":     {"事项代码不在本村的积分目录里，请对照「积分事项」页核对。", "This item code is not in the village's points list; check it against the Points items page."},
-	"imp.refused.occurred_on":   {"发生日期不能是将来，也不能早于补登期限或本户登记日期。", "The date cannot be in the future, nor before the back-dating limit or the household's registration."},
-	"imp.refused.quantity":      {"数量超过了这个事项的上限。", "The quantity is more than the item allows."},
-	"imp.refused.witness":       {"这个事项需要证明人：写明不是本户的人的姓名和身份。", "This item needs a witness: the name and role of someone outside the household."},
-	"imp.refused.photo_sha256":  {"这个事项需要照片或证明文件，表格导入不能附照片，请逐条登记。", "This item needs a photo or document, which a spreadsheet cannot carry; record it on its own."},
-	"imp.refused.system_source": {"这个事项由机器自动记录，需要写明「系统来源」。", "This item is recorded by machines: name the system in system_source."},
-	"imp.refused.household":     {"本村没有这一户。", "This village has no such household."},
-	"imp.refused.note":          {"说明太长，或写了身份证号（说明里不能写身份证号）。", "The note is too long, or holds an ID card number (a note must not)."},
-	"imp.refused.request_id":    {"「编号」已用于内容不同的另一条记录，请换一个编号。", "This request id was already used for a different record; use another."},
+	"imp.nav":         {"批量导入", "Import a sheet"},
+	"imp.title":       {"从表格导入积分记录", "Import points records from a spreadsheet"},
+	"imp.intro":       {"把村里记的积分表格（CSV 文件，Excel 另存为「CSV」即可，UTF-8 或 GBK 都行）传上来。先检查每一行，确认后再导入；同一个文件再传一次不会重复记。", "Upload the village's points spreadsheet (a CSV file: in Excel, Save As CSV; UTF-8 or GBK). Every row is checked first and imported only when you confirm; uploading the same file again records nothing twice."},
+	"imp.how":         {"每行写明是哪一户：填户主身份证号，或户主姓名和组（同组有重名的，再填门牌）。事项代码见「积分事项」页。", "Each row says which household: the head's ID card number, or the head's name and group (and the house number when two heads of a group share a name). Item codes are on the Points items page."},
+	"imp.template":    {"下载空白表格（模板）", "Download a blank sheet (template)"},
+	"imp.file":        {"选择 CSV 文件（最大 %d MB）", "Choose the CSV file (at most %d MB)"},
+	"imp.check":       {"上传并检查", "Upload and check"},
+	"imp.no_file":     {"请选择一个 CSV 文件。", "Please choose a CSV file."},
+	"imp.too_big":     {"文件太大，最大 %d MB，请分成几个文件导入。", "The file is too big: at most %d MB; split it into several files."},
+	"imp.not_a_form":  {"没有收到文件，请重新选择文件上传。", "No file arrived; choose the file and upload it again."},
+	"imp.unreadable":  {"这个文件无法导入：", "This file cannot be imported: "},
+	"imp.expired":     {"检查结果已过期（超过15分钟或已导入过），请重新上传文件。", "The check has expired (after 15 minutes, or it was already imported); upload the file again."},
+	"imp.report":      {"检查结果", "What the check found"},
+	"imp.encoding":    {"文件编码", "File encoding"},
+	"imp.summary":     {"可导入 %d 行（其中 %d 行以前已导入，不会重复记），有问题 %d 处。", "%d rows can be imported (%d of them were imported before and will not be recorded twice); %d problems."},
+	"imp.problems":    {"有问题的行（不会导入）", "Rows with problems (not imported)"},
+	"imp.no_problems": {"没有发现问题。", "No problems found."},
+	"imp.row":         {"行", "Row"},
+	"imp.column":      {"列", "Column"},
+	"imp.value":       {"内容", "Value"},
+	"imp.reason":      {"原因", "Reason"},
+	"imp.valid":       {"将导入的行", "Rows to import"},
+	"imp.household":   {"农户", "Household"},
+	"imp.item":        {"事项", "Item"},
+	"imp.date":        {"发生日期", "Date"},
+	"imp.quantity":    {"数量", "Quantity"},
+	"imp.state":       {"状态", "Status"},
+	"imp.new":         {"新记录", "New"},
+	"imp.already":     {"已导入过", "Imported before"},
+	"imp.confirm":     {"导入这 %d 行", "Import these %d rows"},
+	"imp.none_valid":  {"没有可以导入的行，请改好表格后重新上传。", "No row can be imported; correct the sheet and upload it again."},
+	"imp.done":        {"导入完成：新记录 %d 条，以前已导入 %d 条（没有重复记）。需要审核的事项已交村务审核员。", "Imported: %d new records, %d imported before (not recorded twice). Items that need review are waiting for the reviewer."},
+	"imp.failed":      {"导入时被拒绝的行", "Rows refused during the import"},
+	"imp.again":       {"再导入一个文件", "Import another file"},
 }
 
 func init() { addMessages(importMessages) }

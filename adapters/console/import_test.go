@@ -112,7 +112,7 @@ func newImportFixture(t *testing.T, e *env) importFixture {
 		elsewhere + ",,,,ZZ-MS-01," + today + ",1,," + w + "\n" + // 8 another village's household
 		bad + ",,,,ZZ-MS-01," + today + ",1,," + w + "\n" // 9 a wrong check digit
 	f.badRows = map[int]string{
-		4: "事项代码不在本村的积分目录里", 5: "发生日期不能是将来", 6: "本村没有找到", 7: "本村有 2 户都是「王芳（9组）」",
+		4: "「事项代码」列的值「ZZ-XX-99」不在本村的积分目录里", 5: "「发生日期」列的值「" + tomorrow + "」不能是将来", 6: "本村没有找到", 7: "本村有 2 户都是「王芳（9组）」",
 		8: "本村没有找到", 9: "不是有效的身份证号",
 	}
 	return f

@@ -90,7 +90,9 @@ func PostgresIntruder(t *testing.T) Intruder {
 	return PostgresIntruderAt(t, pgtest.NewURL(t))
 }
 
-// PostgresIntruderAt is PostgresIntruder on the migrated database at url.
+// PostgresIntruderAt opens a store and a raw connection on the migrated
+// database url names (pgtest.NewSchemaURL: a schema of its own on any
+// PostgreSQL-compatible engine), both closed when t ends.
 func PostgresIntruderAt(t *testing.T, url string) Intruder {
 	t.Helper()
 	db, err := postgres.Open(context.Background(), url)

@@ -18,6 +18,8 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/internal/cli"
 )
 
 func auditCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
@@ -33,9 +35,13 @@ func auditCmd(database *string, open func(context.Context) (server.Store, error)
 			k = strings.TrimSpace(string(b))
 		}
 		if k == "" {
-			return nil, errors.New("pass the log's public key with --verifier-key or --verifier-key-file (`sanzhi audit key` prints it)")
+			return nil, cli.Usagef("pass the log's public key with --verifier-key or --verifier-key-file (`sanzhi audit key` prints it)")
 		}
-		return audit.NewVerifier(k)
+		v, err := audit.NewVerifier(k)
+		if err != nil && vkeyFile == "" {
+			return nil, cli.Usage(fmt.Errorf("--verifier-key: %w", err))
+		}
+		return v, err
 	}
 	var historyFile string
 	// keys is the key history to verify with: the --key-history file, or
@@ -49,7 +55,7 @@ func auditCmd(database *string, open func(context.Context) (server.Store, error)
 			return audit.SingleKey(v), nil
 		}
 		if vkey != "" || vkeyFile != "" {
-			return nil, errors.New("give the verifier key or the key history (--key-history), not both: the history holds every key")
+			return nil, cli.Usagef("give the verifier key or the key history (--key-history), not both: the history holds every key")
 		}
 		b, err := os.ReadFile(historyFile)
 		if err != nil {
@@ -127,7 +133,7 @@ func auditCmd(database *string, open func(context.Context) (server.Store, error)
 place, recomputes the Merkle tree and compares it with every signed checkpoint
 and every stored subtree hash. With --since it also proves the log extends a
 checkpoint you kept earlier. On tampering it names the first bad leaf and
-exits non-zero.`,
+exits 3 (1 when it could not read the log to the end).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			h, err := keys()
@@ -153,7 +159,10 @@ exits non-zero.`,
 			})
 			_ = bar.Finish()
 			if err != nil {
-				return fmt.Errorf("AUDIT LOG FAILED VERIFICATION: %w", hint(err))
+				if couldNotCheck(err) {
+					return fmt.Errorf("the audit log could not be verified to the end: %w", err)
+				}
+				return cli.WithCode(cli.ExitVerifyFailed, fmt.Errorf("AUDIT LOG FAILED VERIFICATION: %w", hint(err)))
 			}
 			d := time.Since(start)
 			fmt.Fprintf(cmd.OutOrStdout(), "OK: %d leaves, %d signed checkpoints and %d subtree hashes check out (%s, %.0f leaves/s)\nlatest checkpoint: size %d, root %x\n",
@@ -236,7 +245,7 @@ are the same, and verify-export checks either.`,
 			defer f.Close()
 			rep, err := merklelog.VerifyExportKeys(f, h, cp, nil)
 			if err != nil {
-				return fmt.Errorf("EXPORT FAILED VERIFICATION: %w", hint(err))
+				return cli.WithCode(cli.ExitVerifyFailed, fmt.Errorf("EXPORT FAILED VERIFICATION: %w", hint(err)))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "OK: %d leaves match the signed checkpoint of size %d, root %x\n", rep.Leaves, rep.Checkpoint.Size, rep.Checkpoint.Root)
 			return nil
@@ -260,11 +269,11 @@ are the same, and verify-export checks either.`,
 			}
 			var r audit.Receipt
 			if err := json.Unmarshal(b, &r); err != nil {
-				return fmt.Errorf("not a receipt: %w", err)
+				return cli.WithCode(cli.ExitVerifyFailed, fmt.Errorf("RECEIPT FAILED VERIFICATION: not a receipt: %w", err))
 			}
 			e, cp, err := audit.VerifyReceiptKeys(r, h)
 			if err != nil {
-				return fmt.Errorf("RECEIPT FAILED VERIFICATION: %w", hint(err))
+				return cli.WithCode(cli.ExitVerifyFailed, fmt.Errorf("RECEIPT FAILED VERIFICATION: %w", hint(err)))
 			}
 			var by []string
 			for _, k := range h.Required(cp.Size) {
@@ -281,6 +290,17 @@ are the same, and verify-export checks either.`,
 
 	cmd.AddCommand(keygen, key, verify, export, verifyExport, verifyReceipt, rotateKeyCmd(database, open), replayCmd(open))
 	return cmd
+}
+
+// couldNotCheck tells a verification that could not finish (the database
+// went away, the command was interrupted, a storage failure) from one
+// that found the log wrong: the first exits 1, the second 3.
+func couldNotCheck(err error) bool {
+	var f *fault.Error
+	if errors.As(err, &f) && (f.Kind == fault.Unavailable || f.Reason == "STORAGE") {
+		return true
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // noProgress is --no-progress: no bar even on a terminal.

@@ -17,6 +17,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/internal/cli"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -79,6 +80,16 @@ func TestAuditCommands(t *testing.T) {
 	out, err = run(t, "audit", "verify-export", exportFile, "--verifier-key", vkey)
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "OK: 30 leaves")
+	export, err := os.ReadFile(exportFile)
+	require.NoError(t, err)
+	forged := filepath.Join(dir, "forged.jsonl")
+	require.NoError(t, os.WriteFile(forged, []byte(strings.Replace(string(export), "households/20", "households/21", 1)), 0o644))
+	_, err = run(t, "audit", "verify-export", forged, "--verifier-key", vkey)
+	require.ErrorContains(t, err, "EXPORT FAILED VERIFICATION")
+	assert.Equal(t, cli.ExitVerifyFailed, cli.Code(err))
+	_, err = run(t, "audit", "verify-export", filepath.Join(dir, "missing.jsonl"), "--verifier-key", vkey)
+	require.Error(t, err)
+	assert.Equal(t, cli.ExitFailure, cli.Code(err), "no file to check is not a failed check")
 
 	receiptFile := filepath.Join(dir, "receipt.json")
 	require.NoError(t, os.WriteFile(receiptFile, receipt, 0o644))
@@ -91,9 +102,14 @@ func TestAuditCommands(t *testing.T) {
 	require.NoError(t, os.WriteFile(receiptFile, []byte(strings.Replace(string(receipt), "households/7", "households/8", 1)), 0o644))
 	_, err = run(t, "audit", "verify-receipt", receiptFile, "--verifier-key", vkey)
 	require.ErrorContains(t, err, "RECEIPT FAILED VERIFICATION")
+	assert.Equal(t, cli.ExitVerifyFailed, cli.Code(err))
+	require.NoError(t, os.WriteFile(receiptFile, []byte("{not json"), 0o644))
+	_, err = run(t, "audit", "verify-receipt", receiptFile, "--verifier-key", vkey)
+	assert.Equal(t, cli.ExitVerifyFailed, cli.Code(err), "%v", err)
 
 	_, err = run(t, "audit", "verify", "--database", db)
 	require.ErrorContains(t, err, "verifier-key", "verify needs the public key")
+	assert.Equal(t, cli.ExitUsage, cli.Code(err))
 
 	// Tamper with the database directly: verify names the leaf and fails.
 	// The append-only trigger refuses the delete; an attacker who can write
@@ -111,4 +127,5 @@ func TestAuditCommands(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "AUDIT LOG FAILED VERIFICATION")
 	assert.Contains(t, err.Error(), "leaf 12")
+	assert.Equal(t, cli.ExitVerifyFailed, cli.Code(err))
 }

@@ -18,7 +18,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
-	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/internal/cli"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/evidence/csvrows"
@@ -54,11 +54,20 @@ Importing is idempotent: each row carries a request id (the 编号 column, or on
 row's content), so running the same file again adds nothing and reports the rows as already
 imported. With --dry-run nothing is written; the report says what would happen.
 
-The exit status is 0 when every row was imported (or already was), 1 otherwise.`,
+Every reason in the report is worded in --lang (zh-CN or en), whether the file or the evidence
+service found it. The exit status is 0 when every row was imported (or already was), 4 when some
+rows were refused (the rest imported; with --dry-run: would be), 1 when the file could not be
+read or nothing could be submitted, 2 on a bad command line.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-			en := strings.HasPrefix(strings.ToLower(lang), "en")
+			en, err := parseLang(lang)
+			if err != nil {
+				return cli.Usage(err)
+			}
+			if parallel < 1 || parallel > 16 {
+				return cli.Usagef("--parallel must be 1..16, got %d", parallel)
+			}
 			f, err := os.Open(args[0])
 			if err != nil {
 				return err
@@ -79,7 +88,7 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 			}
 			if len(file.Rows) == 0 {
 				printReport(out, report)
-				return fmt.Errorf("%s: no importable rows", args[0])
+				return cli.WithCode(cli.ExitPartial, fmt.Errorf("%s: no importable rows", args[0]))
 			}
 
 			db, err := open(cmd.Context())
@@ -113,7 +122,7 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 				return err
 			}
 			for _, r := range st.failed {
-				report = append(report, reportLine{row: r.row, text: rowError(r.row, r.err, en)})
+				report = append(report, reportLine{row: r.row.Row, text: csvrows.Refusal(r.row, r.err).Message(lang)})
 			}
 			printReport(out, report)
 			bad := len(file.Problems) + len(st.failed)
@@ -129,14 +138,14 @@ The exit status is 0 when every row was imported (or already was), 1 otherwise.`
 					args[0], file.Encoding, len(file.Rows)+len(file.Problems), verb, st.imported, st.duplicates, bad, file.Skipped)
 			}
 			if bad > 0 {
-				return fmt.Errorf("%d row(s) not imported; fix them and run the same file again", bad)
+				return cli.WithCode(cli.ExitPartial, fmt.Errorf("%d row(s) not imported; fix them and run the same file again", bad))
 			}
 			return nil
 		},
 	}
 	ev.Flags().StringVar(&village, "village", "", "12-digit code of the village the file belongs to (households given as bare ids are of this village)")
 	addKeyFlag(ev, &apiKey, "submitting (a clerk or reviewer of the village)")
-	ev.Flags().StringVar(&lang, "lang", "zh-CN", "language of the report: zh-CN or en")
+	ev.Flags().StringVar(&lang, "lang", "zh-CN", "language of the report: zh-CN or en (not taken from $LANG)")
 	ev.Flags().BoolVar(&dryRun, "dry-run", false, "check every row against the catalogue and the households, write nothing")
 	ev.Flags().IntVar(&parallel, "parallel", 4, "batches submitted at once (1..16)")
 	_ = ev.MarkFlagRequired("village")
@@ -167,39 +176,13 @@ func printReport(w io.Writer, lines []reportLine) {
 	}
 }
 
-// rowError words a service refusal of one row. The service's messages
-// are English, some violations also zh-CN; the zh-CN report frames them
-// with the row number.
-func rowError(row int, err error, en bool) string {
-	var f *fault.Error
-	msg := err.Error()
-	if errors.As(err, &f) {
-		msg = f.Message
-		if len(f.Violations) > 0 {
-			parts := make([]string, len(f.Violations))
-			for i, v := range f.Violations {
-				desc := v.Description
-				if !en && v.ZH != "" {
-					desc = v.ZH // the zh-CN sentence, where the violation has one
-				}
-				parts[i] = v.Field + ": " + desc
-			}
-			msg = strings.Join(parts, "; ")
-		}
-	}
-	if en {
-		return fmt.Sprintf("row %d: %s", row, msg)
-	}
-	return fmt.Sprintf("第 %d 行：%s", row, msg)
-}
-
 type importStats struct {
 	imported, duplicates int
 	failed               []failedRow
 }
 
 type failedRow struct {
-	row int
+	row csvrows.Row
 	err error
 }
 
@@ -208,9 +191,6 @@ type failedRow struct {
 // and the rest of its batch still imports.
 func importRows(ctx context.Context, svc *evidence.Service, p *access.Principal, parent string, rows []csvrows.Row,
 	dryRun bool, parallel int, bar *progressbar.ProgressBar) (importStats, error) {
-	if parallel < 1 || parallel > 16 {
-		return importStats{}, fmt.Errorf("--parallel must be 1..16, got %d", parallel)
-	}
 	var (
 		mu    sync.Mutex
 		st    importStats
@@ -246,7 +226,7 @@ func importRows(ctx context.Context, svc *evidence.Service, p *access.Principal,
 			for i, r := range res {
 				switch {
 				case r.Err != nil:
-					st.failed = append(st.failed, failedRow{row: chunk[i].Row, err: r.Err})
+					st.failed = append(st.failed, failedRow{row: chunk[i], err: r.Err})
 				case r.Duplicate:
 					st.duplicates++
 				default:

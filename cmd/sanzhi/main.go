@@ -27,10 +27,8 @@ import (
 )
 
 func main() {
-	if err := newRoot(os.Stdout).Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "sanzhi:", err)
-		os.Exit(1)
-	}
+	cmd, err := newRoot(os.Stdout).ExecuteC()
+	os.Exit(cli.Report(os.Stderr, cmd, err))
 }
 
 // defaultDatabase is the database of a command given none: sanzhid's own
@@ -55,8 +53,13 @@ var version = "dev"
 
 func newRoot(out io.Writer) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "sanzhi",
-		Short:         "Operate a sanzhi service: migrations, principals, keys, catalogues, demo data",
+		Use:   "sanzhi",
+		Short: "Operate a sanzhi service: migrations, principals, keys, catalogues, demo data",
+		Long: `Operate a sanzhi service: migrations, principals, keys, catalogues, demo data.
+
+Exit status: 0 done; 1 failed; 2 bad command line (nothing done); 3 verification
+failed (audit verify, verify-export, verify-receipt, replay); 4 import with
+refused rows (the rest imported). See docs/OPERATIONS.md, "Exit codes".`,
 		Version:       cli.Version(version),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -76,7 +79,12 @@ func newRoot(out io.Writer) *cobra.Command {
 	cli.DocumentEnv(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := cli.BindEnv(cmd.Flags()); err != nil {
-			return err
+			return cli.Usage(err)
+		}
+		if f := cmd.Flags().Lookup("lang"); f != nil {
+			if _, err := parseLang(f.Value.String()); err != nil {
+				return cli.Usage(err)
+			}
 		}
 		databaseGiven = cmd.Flags().Changed("database")
 		return nil
@@ -113,7 +121,22 @@ func newRoot(out io.Writer) *cobra.Command {
 		householdCmd(&database, open),
 		rekeyCmd(&database, open),
 	)
+	cli.CheckUsage(root)
 	return root
+}
+
+// parseLang reads a --lang flag: the language of what a clerk, farmer or
+// officer reads. Chinese unless asked otherwise; not taken from $LANG,
+// whose value on a server says how the machine was installed, not who
+// reads the report (SANZHI_LANG sets the flag, as for every flag).
+func parseLang(s string) (en bool, err error) {
+	switch l := strings.ToLower(strings.TrimSpace(s)); {
+	case l == "zh" || strings.HasPrefix(l, "zh-"):
+		return false, nil
+	case l == "en" || strings.HasPrefix(l, "en-"):
+		return true, nil
+	}
+	return false, fmt.Errorf("--lang %q: give zh-CN or en", s)
 }
 
 func migrateCmd(database *string, given *bool) *cobra.Command {

@@ -17,6 +17,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/internal/cli"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
@@ -46,7 +47,7 @@ Without one it replays a range: every decision of a bank product (--product), de
 [--from, --to) (RFC 3339 times or YYYY-MM-DD dates, Asia/Shanghai), or both, with a progress
 bar, and prints how many are identical, different and unreplayable (with reasons), and
 each decision that is not identical. Each replay, and each range, is one audit entry.
-Exits non-zero when a decision differs.`,
+Exits 3 when a decision differs.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			en := strings.HasPrefix(strings.ToLower(lang), "en")
@@ -58,23 +59,23 @@ Exits non-zero when a decision differs.`,
 			}
 			ctx := cmd.Context()
 			if len(args) == 1 && (productName != "" || from != "" || to != "") {
-				return errors.New("give a decision, or a range (--product, --from, --to), not both")
+				return cli.Usagef("give a decision, or a range (--product, --from, --to), not both")
 			}
 			if len(args) == 0 && productName == "" && from == "" && to == "" {
-				return errors.New("give a decision name, or a range with --product and/or --from/--to")
+				return cli.Usagef("give a decision name, or a range with --product and/or --from/--to")
 			}
 			var q sqlstore.DecisionScan
 			var err error
 			if productName != "" {
 				if q.Bank, q.Product, err = credit.ParseProduct(productName, "product"); err != nil {
-					return fmt.Errorf("--product: %w", err)
+					return cli.Usage(fmt.Errorf("--product: %w", err))
 				}
 			}
 			if q.Since, err = parseWhen(from); err != nil {
-				return fmt.Errorf("--from: %w", err)
+				return cli.Usage(fmt.Errorf("--from: %w", err))
 			}
 			if q.Until, err = parseWhen(to); err != nil {
-				return fmt.Errorf("--to: %w", err)
+				return cli.Usage(fmt.Errorf("--to: %w", err))
 			}
 			db, err := open(ctx)
 			if err != nil {
@@ -104,7 +105,7 @@ Exits non-zero when a decision differs.`,
 				}
 				printReplay(out, rpc.ReplayOut(r), say)
 				if r.Result == credit.ReplayDifferent {
-					return errors.New(say("决定重放结果不一致", "the decision does not replay identically"))
+					return cli.WithCode(cli.ExitVerifyFailed, errors.New(say("决定重放结果不一致", "the decision does not replay identically")))
 				}
 				return nil
 			}
@@ -167,7 +168,7 @@ Exits non-zero when a decision differs.`,
 				return err
 			}
 			if sum.Different > 0 {
-				return errors.New(say("有决定重放结果不一致", "some decisions do not replay identically"))
+				return cli.WithCode(cli.ExitVerifyFailed, errors.New(say("有决定重放结果不一致", "some decisions do not replay identically")))
 			}
 			return nil
 		},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
+	"github.com/sanzhi/sanzhi/internal/cli"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/lending/credit"
 )
@@ -90,6 +91,7 @@ func TestAuditReplay(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`output hash \(stored\)\s+[0-9a-f]{64}`), out)
 	_, err = replay("sz_demo_operator", name)
 	require.ErrorContains(t, err, "may not", "an operator does not replay")
+	assert.Equal(t, cli.ExitFailure, cli.Code(err), "refused is not a failed verification")
 
 	// Altered in the database: the field is named and the command fails.
 	require.NoError(t, st.Store().Conn().WriteTx(ctx, func(q sqlstore.Querier) error {
@@ -99,10 +101,12 @@ func TestAuditReplay(t *testing.T) {
 	st.Close()
 	out, err = replay("sz_demo_regulator", name)
 	require.Error(t, err)
+	assert.Equal(t, cli.ExitVerifyFailed, cli.Code(err))
 	assert.Contains(t, out, "DIFFERENT "+name)
 	assert.Contains(t, out, "field eligible: stored")
 	out, err = replay("sz_demo_regulator", "--product", prod)
 	require.Error(t, err)
+	assert.Equal(t, cli.ExitVerifyFailed, cli.Code(err))
 	assert.Regexp(t, fmt.Sprintf(`(?m)^%d decisions: %d identical, 1 different, 0 unreplayable`, len(refs), len(refs)-1), out)
 	assert.Contains(t, out, "DIFFERENT "+name)
 }

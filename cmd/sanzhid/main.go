@@ -26,10 +26,8 @@ import (
 var version = "dev"
 
 func main() {
-	if err := newCommand(os.Stdout, os.Stderr).Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "sanzhid:", err)
-		os.Exit(1)
-	}
+	cmd, err := newCommand(os.Stdout, os.Stderr).ExecuteC()
+	os.Exit(cli.Report(os.Stderr, cmd, err))
 }
 
 func newCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -44,19 +42,22 @@ func newCommand(stdout, stderr io.Writer) *cobra.Command {
 
 With no flags it stores everything in ./sanzhi.db (SQLite). Every flag can
 also be set by the SANZHI_* variable named in its help; the data key itself
-is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
+is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).
+
+Exit status: 0 after a clean shutdown; 1 failed (e.g. the database is
+unreachable); 2 bad command line or SANZHI_* value (nothing started).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cli.BindEnv(cmd.Flags()); err != nil {
-				return err
+				return cli.Usage(err)
 			}
 			cfg.DataKey = os.Getenv("SANZHI_DATA_KEY")
 			cfg.Limits.Rate.Off = cfg.Limits.Rate.PerPrincipal == 0
 			log, err := cli.NewLogger(stderr, logLevel)
 			if err != nil {
-				return err
+				return cli.Usage(fmt.Errorf("--log-level: %w", err))
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -107,6 +108,7 @@ is read from SANZHI_DATA_KEY (never a flag, so it stays out of ps).`,
 	f.IntVar(&rate.Burst, "rate-burst", rate.Burst, "size of each principal's token bucket: how many requests it may make at once before --rate-limit paces it")
 	f.Float64Var(&rate.PerPeer, "rate-limit-unauthenticated", rate.PerPeer, "failed authentications per second allowed from one client address (burst 30) before its requests are refused unread")
 	cli.DocumentEnv(f)
+	cli.CheckUsage(cmd)
 	return cmd
 }
 

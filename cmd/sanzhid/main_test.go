@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sanzhi/sanzhi/internal/cli"
 )
 
 func TestHelpNamesEveryVariable(t *testing.T) {
@@ -29,6 +31,30 @@ func TestBadEnvRefusesToStart(t *testing.T) {
 	err := cmd.Execute()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "log level")
+	assert.Equal(t, cli.ExitUsage, cli.Code(err))
+}
+
+// A bad command line exits 2 before anything starts; a failure to start
+// exits 1.
+func TestExitCodes(t *testing.T) {
+	for _, args := range [][]string{{"--bogus"}, {"serve"}, {"--rate-limit", "fast"}, {"--log-level", "loud"}} {
+		var out bytes.Buffer
+		cmd := newCommand(&out, &out)
+		cmd.SetArgs(args)
+		err := cmd.Execute()
+		assert.Equal(t, cli.ExitUsage, cli.Code(err), "%v: %v", args, err)
+	}
+	var out bytes.Buffer
+	cmd := newCommand(&out, &out)
+	cmd.SetArgs([]string{"--database", "mysql://nowhere", "--grpc-addr", "127.0.0.1:0", "--http-addr", ""})
+	err := cmd.Execute()
+	require.Error(t, err)
+	assert.Equal(t, cli.ExitFailure, cli.Code(err), "%v", err)
+	cmd = newCommand(&out, &out)
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	require.NoError(t, cmd.Execute())
+	assert.Contains(t, out.String(), "Exit status: 0 after a clean shutdown")
 }
 
 // A back-quoted word in a flag's usage becomes the name of its value in

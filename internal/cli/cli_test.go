@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -70,4 +71,15 @@ func TestLoggerCarriesTheTrace(t *testing.T) {
 	assert.Equal(t, "x", with["svc"], "attributes given before still there")
 	assert.NotContains(t, without, "trace_id")
 	assert.NotContains(t, without, "span_id")
+}
+
+func TestExitCode(t *testing.T) {
+	assert.Equal(t, ExitOK, Code(nil))
+	assert.Equal(t, ExitFailure, Code(errors.New("database unreachable")))
+	assert.Equal(t, ExitUsage, Code(Usagef("--x: bad")))
+	wrapped := fmt.Errorf("importing: %w", WithCode(ExitPartial, errors.New("3 rows refused")))
+	assert.Equal(t, ExitPartial, Code(wrapped), "the code survives wrapping")
+	assert.Equal(t, "importing: 3 rows refused", wrapped.Error())
+	assert.NoError(t, WithCode(ExitVerifyFailed, nil))
+	assert.NoError(t, Usage(nil))
 }

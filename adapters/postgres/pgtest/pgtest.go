@@ -9,9 +9,11 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -266,4 +268,87 @@ func randomSuffix() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b) + fmt.Sprintf("_%d", time.Now().Unix()%100000)
+}
+
+// CompatEnv names the variable holding the DSN of a PostgreSQL-compatible
+// engine (PostgreSQL itself, YugabyteDB YSQL, CockroachDB) to run the
+// storage conformance suite against: `make conformance DSN=…`. That path
+// clones no template database (CockroachDB has no CREATE DATABASE …
+// TEMPLATE, YugabyteDB clones only with a flag set) and creates no
+// database at all: each test migrates a schema of its own, from nothing,
+// in the database the DSN names.
+const CompatEnv = "SANZHI_TEST_PG_COMPAT"
+
+// CompatURL returns the DSN in SANZHI_TEST_PG_COMPAT, "" when unset.
+func CompatURL() string { return os.Getenv(CompatEnv) }
+
+// NewSchemaURL creates an empty schema in the database of dsn, migrates
+// it and returns dsn with the schema as its search path, so that every
+// connection opened from it (a store, a raw intruder) works in the schema.
+// The schema is dropped when t ends. An engine that cannot be reached
+// fails the test: it was named explicitly.
+func NewSchemaURL(t testing.TB, dsn string) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("%s: cannot connect: %v", CompatEnv, err)
+	}
+	defer admin.Close(ctx)
+	schema := "sanzhi_t_" + randomSuffix()
+	if _, err := admin.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("creating schema %s: %v", schema, err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), dsn)
+		if err != nil {
+			t.Logf("dropping schema %s: %v", schema, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Logf("dropping schema %s: %v", schema, err)
+		}
+	})
+	url, err := withSearchPath(dsn, schema)
+	if err != nil {
+		t.Fatalf("%s: %v", CompatEnv, err)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatalf("opening schema %s: %v", schema, err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("migrating schema %s: %v", schema, err)
+	}
+	return url
+}
+
+// NewSchemaDB is NewSchemaURL, opened.
+func NewSchemaDB(t testing.TB, dsn string) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), NewSchemaURL(t, dsn))
+	if err != nil {
+		t.Fatalf("opening schema: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// withSearchPath adds "-c search_path=schema" to dsn's options parameter,
+// the libpq way of setting a session variable at connection start, which
+// the wire-compatible engines read too; options already there are kept.
+func withSearchPath(dsn, schema string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		return "", errors.New("the DSN must be a URL: postgres://user@host:port/db?sslmode=…")
+	}
+	q := u.Query()
+	opts := strings.TrimSpace(q.Get("options") + " -c search_path=" + schema)
+	q.Set("options", opts)
+	// pgx reads a query's "+" as itself, not as a space: spell spaces %20
+	// (Encode writes a literal "+" as %2B, so none is lost).
+	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
+	return u.String(), nil
 }

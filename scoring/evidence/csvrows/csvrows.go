@@ -6,7 +6,8 @@
 // checks only what can be checked from the file itself (formats, lengths,
 // uniqueness within the file). Whether an item code is in the village's
 // catalogue, whether a household exists, whether a date is in the future are
-// the evidence service's business.
+// the evidence service's business; Refusal words the service's refusal of
+// a row in the same two languages as the file's own problems.
 //
 // # File format
 //
@@ -1115,6 +1116,9 @@ func (p Problem) Message(lang string) string {
 func (p Problem) messageZH() string {
 	col := "「" + zhLabel(p.Column) + "」"
 	at := fmt.Sprintf("第 %d 行%s列", p.Row, col)
+	if m, ok := p.refusalZH(at); ok {
+		return m
+	}
 	switch p.Reason {
 	case WrongColumnCount:
 		return fmt.Sprintf("第 %d 行有 %d 列，但表头有 %d 列", p.Row, p.Got, p.Limit)
@@ -1192,6 +1196,9 @@ func (p Problem) messageZH() string {
 
 func (p Problem) messageEN() string {
 	at := fmt.Sprintf("row %d, column %s", p.Row, p.Column)
+	if m, ok := p.refusalEN(at); ok {
+		return m
+	}
 	switch p.Reason {
 	case WrongColumnCount:
 		return fmt.Sprintf("row %d has %d columns but the header has %d", p.Row, p.Got, p.Limit)
