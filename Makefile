@@ -111,6 +111,10 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	    ok=0; wait $$seq || ok=1; wait $$jour || ok=1; cat "$$tpl/seq.out" "$$tpl/journeys.out"; test $$ok = 0; } && \
 	  echo "==> make test took $$(( $$(date +%s) - start )) s"
 
+.PHONY: backup-check
+backup-check: build ## back up, drop, restore and verify a seeded PostgreSQL database (SANZHI_TEST_POSTGRES; psql, pg_dump)
+	@GO=$(GO) SANZHI_BIN=$(BIN) bash tools/backup-restore-check.sh
+
 .PHONY: bench
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
