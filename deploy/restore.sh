@@ -152,8 +152,12 @@ if [ "$has_history" = yes ]; then
 else
 	keys=(--verifier-key "$("$sanzhi" audit key --audit-key-file "$audit_dest")")
 fi
-if ! report=$("$sanzhi" --no-progress audit verify --database "$audit_database" "${keys[@]}" --since "$work/db/checkpoint.txt"); then
-	die "RESTORED LOG FAILED VERIFICATION (above): the database is restored but must not be served"
+if ! report=$("$sanzhi" --no-progress audit verify --database "$audit_database" "${keys[@]}" --since "$work/db/checkpoint.txt" 2>"$work/verify.err"); then
+	cat "$work/verify.err" >&2
+	if grep -q 'FAILED VERIFICATION' "$work/verify.err"; then
+		die "RESTORED LOG FAILED VERIFICATION (above): the database is restored but must not be served"
+	fi
+	die "the restored database is not yet proven: the verification could not run (above). Fix that and run sanzhi audit verify --since the backup's checkpoint (tar -xOf $archive checkpoint.txt)"
 fi
 echo "$report"
 line=$(grep '^latest checkpoint: ' <<<"$report")
