@@ -123,6 +123,9 @@ conformance: ## the storage conformance suite on any PostgreSQL-compatible DSN: 
 	@# A schema per test, migrated from nothing: no template databases, no
 	@# CREATE DATABASE (pgtest.NewSchemaURL).
 	SANZHI_TEST_PG_COMPAT='$(DSN)' $(GO) test -count=1 -timeout 30m -run '^TestConformanceCompat$$/$(RUN)' ./adapters/postgres/
+.PHONY: backup-check
+backup-check: build ## back up, drop, restore and verify a seeded PostgreSQL database (SANZHI_TEST_POSTGRES; psql, pg_dump)
+	@GO=$(GO) SANZHI_BIN=$(BIN) bash tools/backup-restore-check.sh
 
 .PHONY: bench
 bench: ## run the benchmarks

@@ -4,7 +4,7 @@ import "context"
 
 // MigrateDownTo rolls the schema back to version v, for migration tests.
 func (db *DB) MigrateDownTo(ctx context.Context, v int64) error {
-	p, closeFn, err := db.provider()
+	p, closeFn, err := db.provider(ctx)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/exaring/otelpgx"
@@ -20,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/fault"
@@ -89,9 +91,11 @@ func (db *DB) PoolStats() []sqlstore.PoolStats {
 func (db *DB) Pool() *pgxpool.Pool { return db.pool }
 
 // Migrate applies every pending embedded migration; it is idempotent and
-// safe to run from several processes (goose takes an advisory lock).
+// safe to run from several processes at once: they take turns on a
+// session advisory lock (provider), so two sanzhid starting together, or
+// `sanzhi migrate` beside a starting sanzhid, do not both create a table.
 func (db *DB) Migrate(ctx context.Context) error {
-	p, closeFn, err := db.provider()
+	p, closeFn, err := db.provider(ctx)
 	if err != nil {
 		return err
 	}
@@ -104,7 +108,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // Pending reports how many migrations are not yet applied.
 func (db *DB) Pending(ctx context.Context) (int, error) {
-	p, closeFn, err := db.provider()
+	p, closeFn, err := db.provider(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -122,18 +126,57 @@ func (db *DB) Pending(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-func (db *DB) provider() (*goose.Provider, func(), error) {
+func (db *DB) provider(ctx context.Context) (*goose.Provider, func(), error) {
+	if err := db.checkSchema(ctx); err != nil {
+		return nil, nil, err
+	}
 	sqlDB := stdlib.OpenDBFromPool(db.pool)
 	sub, err := fs.Sub(migrations, "migrations")
 	if err != nil {
 		return nil, nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub)
+	// Without a locker goose takes no lock at all: two processes
+	// migrating one database at once both ran 00001 and one failed on a
+	// duplicate table. Advisory locks belong to one database, so other
+	// databases on the server do not wait. A waiter polls once a second,
+	// for at most 5 minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, sub, goose.WithSessionLocker(locker))
 	if err != nil {
 		sqlDB.Close()
 		return nil, nil, fmt.Errorf("loading migrations: %w", err)
 	}
 	return p, func() { sqlDB.Close() }, nil
+}
+
+// checkSchema refuses to migrate, or to count pending migrations, on a
+// connection whose search_path does not reach the schema the tables are
+// in. goose works in current_schema(): a superuser's URL without the
+// search_path of deploy/postgres/roles.sql would otherwise create a
+// second, empty copy of every table in public, and a service on it would
+// start on an empty database.
+func (db *DB) checkSchema(ctx context.Context) error {
+	var current *string
+	var here bool
+	var elsewhere []string
+	err := db.pool.QueryRow(ctx, `SELECT current_schema(),
+		coalesce(bool_or(schemaname = current_schema()), false),
+		coalesce(array_agg(schemaname::text ORDER BY schemaname) FILTER (WHERE schemaname <> current_schema()), '{}')
+		FROM pg_tables WHERE tablename = 'goose_db_version'`).Scan(&current, &here, &elsewhere)
+	if err != nil {
+		return fmt.Errorf("reading the search_path: %w", unavailable(ctx, err))
+	}
+	switch {
+	case current == nil:
+		return errors.New("no schema on this connection's search_path exists or may be used: set the role's search_path to sanzhi's schema (deploy/postgres/roles.sql does), or name it in the database URL (options=-csearch_path%3Dsanzhi)")
+	case !here && len(elsewhere) > 0:
+		return fmt.Errorf("sanzhi's tables are in schema %s, but this connection works in schema %s: name the schema in the database URL (options=-csearch_path%%3D%s), or connect as a role whose search_path is set (deploy/postgres/roles.sql)",
+			strings.Join(elsewhere, ", "), *current, elsewhere[0])
+	}
+	return nil
 }
 
 // Store returns the storage ports over this database.

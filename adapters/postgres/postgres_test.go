@@ -11,10 +11,19 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/storetest"
 )
 
+// The suite runs as the service runs in production: as the app role of
+// deploy/postgres/roles.sql, without DDL rights and with only INSERT and
+// SELECT on the append-only tables, so a store statement that needs more
+// than the script grants fails here rather than in a county's database.
 func TestConformance(t *testing.T) {
 	storetest.RunAll(t, storetest.Backend{
-		Open:    func(t *testing.T) storetest.Store { return pgtest.NewDB(t).Store() },
-		Intrude: storetest.PostgresIntruder,
+		Open: func(t *testing.T) storetest.Store {
+			db, err := postgres.Open(context.Background(), pgtest.NewRoles(t).App)
+			require.NoError(t, err)
+			t.Cleanup(func() { db.Close() })
+			return db.Store()
+		},
+		Intrude: storetest.PostgresAppIntruder,
 	})
 }
 

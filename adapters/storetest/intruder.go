@@ -106,3 +106,23 @@ func PostgresIntruderAt(t *testing.T, url string) Intruder {
 		return err
 	}}
 }
+
+// PostgresAppIntruder is PostgresIntruder on a database laid out as in
+// production (pgtest.NewRoles): the store connects as the service's role
+// of deploy/postgres/roles.sql, with no DDL and append-only tables, and
+// the raw connection as the superuser an intruder would need to be.
+func PostgresAppIntruder(t *testing.T) Intruder {
+	t.Helper()
+	urls := pgtest.NewRoles(t)
+	db, err := postgres.Open(context.Background(), urls.App)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	// The superuser's search_path does not name the service's schema.
+	raw, err := pgx.Connect(context.Background(), pgtest.InSchema(urls.Admin, pgtest.TestRoles.Schema))
+	require.NoError(t, err)
+	t.Cleanup(func() { raw.Close(context.Background()) })
+	return Intruder{Store: db.Store(), Dialect: "postgres", try: func(q string, args ...any) error {
+		_, err := raw.Exec(context.Background(), q, args...)
+		return err
+	}}
+}

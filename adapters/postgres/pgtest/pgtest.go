@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"os/exec"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -165,17 +167,7 @@ func clone(t testing.TB, admin *pgx.Conn, template string) string {
 	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, template)); err != nil {
 		t.Fatalf("cloning template database: %v", err)
 	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), URL())
-		if err != nil {
-			t.Logf("dropping %s: %v", name, err)
-			return
-		}
-		defer c.Close(context.Background())
-		if _, err := c.Exec(context.Background(), fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
-			t.Logf("dropping %s: %v", name, err)
-		}
-	})
+	dropWhenDone(t, name)
 	return withDatabase(URL(), name)
 }
 
@@ -351,4 +343,281 @@ func withSearchPath(dsn, schema string) (string, error) {
 	// (Encode writes a literal "+" as %2B, so none is lost).
 	u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
 	return u.String(), nil
+}
+
+// NewEmptyURL creates an empty database, neither migrated nor given the
+// roles, dropped when t ends: for tests of what a new database goes
+// through (the first migration, deploy/postgres/roles.sql).
+func NewEmptyURL(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		unavailable(t, err)
+	}
+	defer admin.Close(ctx)
+	name := "sanzhi_test_" + randomSuffix()
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, name)); err != nil {
+		t.Fatalf("creating database: %v", err)
+	}
+	dropWhenDone(t, name)
+	return withDatabase(URL(), name)
+}
+
+func dropWhenDone(t testing.TB, name string) {
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), URL())
+		if err != nil {
+			t.Logf("dropping %s: %v", name, err)
+			return
+		}
+		defer c.Close(context.Background())
+		if _, err := c.Exec(context.Background(), fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name)); err != nil {
+			t.Logf("dropping %s: %v", name, err)
+		}
+	})
+}
+
+// RoleNames are the psql variables of deploy/postgres/roles.sql.
+type RoleNames struct {
+	Schema, Migrator, App, Auditor string
+}
+
+// TestRoles are the roles of the databases NewRoles clones. Roles belong
+// to the whole server: these stay, like the templates, for the next run.
+var TestRoles = RoleNames{Schema: "sanzhi", Migrator: "sanzhi_test_migrator", App: "sanzhi_test_app", Auditor: "sanzhi_test_auditor"}
+
+// testPassword is the test roles' password, so that their URLs work
+// where the server asks for one (on this machine it trusts loopback).
+const testPassword = "sanzhi-test"
+
+// Roles are the URLs of one database as the superuser and as each role
+// of deploy/postgres/roles.sql.
+type Roles struct {
+	Admin, Migrator, App, Auditor string
+}
+
+// As returns the URL of the database at dsn as role (with the test
+// roles' password).
+func As(dsn, role string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	u.User = url.UserPassword(role, testPassword)
+	return u.String()
+}
+
+var (
+	rolesOnce sync.Once
+	rolesName string
+	rolesErr  error
+)
+
+// NewRoles clones a database laid out as in production: TestRoles made
+// by deploy/postgres/roles.sql, the schema migrated by the migrator, the
+// script run again to grant on the new tables. The clone is dropped when
+// t ends. It needs psql (the script uses psql's variables and \gexec):
+// without it the test fails when CI is set and is skipped otherwise.
+func NewRoles(t testing.TB) Roles {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		unavailable(t, err)
+	}
+	defer admin.Close(ctx)
+	requirePsql(t)
+	rolesOnce.Do(func() { rolesName, rolesErr = ensureRolesTemplate(ctx) })
+	if rolesErr != nil {
+		t.Fatalf("preparing the PostgreSQL template with roles: %v", rolesErr)
+	}
+	name := "sanzhi_test_" + randomSuffix()
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s TEMPLATE %s`, name, rolesName)); err != nil {
+		t.Fatalf("cloning template database: %v", err)
+	}
+	dropWhenDone(t, name)
+	u := withDatabase(URL(), name)
+	return Roles{Admin: u, Migrator: As(u, TestRoles.Migrator), App: As(u, TestRoles.App), Auditor: As(u, TestRoles.Auditor)}
+}
+
+func requirePsql(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("psql"); err != nil {
+		msg := "psql is not on PATH: deploy/postgres/roles.sql needs it"
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s (CI is set: these tests must run)", msg)
+		}
+		t.Skipf("\n\n*** SKIPPING: %s; install the PostgreSQL client; CI fails here ***\n\n", msg)
+	}
+}
+
+// ApplyRoles runs deploy/postgres/roles.sql with psql as the superuser on
+// the database at dsn, with names as its variables.
+func ApplyRoles(ctx context.Context, dsn string, names RoleNames) error {
+	script, err := RolesScript()
+	if err != nil {
+		return err
+	}
+	cmd := exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1",
+		"-v", "schema="+names.Schema, "-v", "migrator="+names.Migrator,
+		"-v", "app="+names.App, "-v", "auditor="+names.Auditor,
+		"-f", script, "-d", dsn)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("psql -f %s: %w\n%s", script, err, out)
+	}
+	return nil
+}
+
+// RolesScript finds deploy/postgres/roles.sql from the test's working
+// directory (a package directory of this module).
+func RolesScript() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "deploy", "postgres", "roles.sql"), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("deploy/postgres/roles.sql: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// ensureRolesTemplate builds the template NewRoles clones, once per
+// schema and version of the script, under the same lock as the plain
+// template (the roles are shared by every test process).
+func ensureRolesTemplate(ctx context.Context) (string, error) {
+	h := sha256.New()
+	files, err := postgres.MigrationFiles()
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		h.Write(f)
+	}
+	script, err := RolesScript()
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(script)
+	if err != nil {
+		return "", err
+	}
+	h.Write(b)
+	name := "sanzhi_rtmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
+
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close(ctx)
+	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(727274)`); err != nil {
+		return "", err
+	}
+	defer admin.Exec(ctx, `SELECT pg_advisory_unlock(727274)`) //nolint:errcheck
+	var exists bool
+	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", err
+	}
+	if exists {
+		return name, nil
+	}
+	building := name + "_building"
+	_, _ = admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building))
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
+		return "", err
+	}
+	u := withDatabase(URL(), building)
+	if err := ApplyRoles(ctx, u, TestRoles); err != nil {
+		return "", err
+	}
+	for _, r := range []string{TestRoles.Migrator, TestRoles.App, TestRoles.Auditor} {
+		if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER ROLE %s PASSWORD '%s'`, r, testPassword)); err != nil {
+			return "", err
+		}
+	}
+	db, err := postgres.Open(ctx, As(u, TestRoles.Migrator))
+	if err != nil {
+		return "", err
+	}
+	err = db.Migrate(ctx)
+	db.Close()
+	if err != nil {
+		return "", fmt.Errorf("migrating as %s: %w", TestRoles.Migrator, err)
+	}
+	if err := ApplyRoles(ctx, u, TestRoles); err != nil {
+		return "", err
+	}
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name)); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// InSchema adds schema as the search_path to the URL dsn, as a role
+// without the search_path roles.sql sets (a superuser) must.
+func InSchema(dsn, schema string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	q.Set("options", "-csearch_path="+schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// NewEmptyRoles creates an empty database and roles of its own (named
+// after it), runs deploy/postgres/roles.sql on it, and drops both when t
+// ends: for tests of the whole production setup, from the first
+// migration as the migrator on. Run ApplyRoles again after migrating,
+// as the operator does. Needs psql, as NewRoles does.
+func NewEmptyRoles(t testing.TB) (Roles, RoleNames) {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, URL())
+	if err != nil {
+		unavailable(t, err)
+	}
+	defer admin.Close(ctx)
+	requirePsql(t)
+	suffix := randomSuffix()
+	names := RoleNames{Schema: "sanzhi", Migrator: "sanzhi_t" + suffix + "_migrator",
+		App: "sanzhi_t" + suffix + "_app", Auditor: "sanzhi_t" + suffix + "_auditor"}
+	// Registered first, so it runs after the database is dropped: a role
+	// that still holds privileges in a database cannot be dropped.
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), URL())
+		if err != nil {
+			t.Logf("dropping roles: %v", err)
+			return
+		}
+		defer c.Close(context.Background())
+		for _, r := range []string{names.App, names.Auditor, names.Migrator} {
+			if _, err := c.Exec(context.Background(), fmt.Sprintf(`DROP ROLE IF EXISTS %s`, r)); err != nil {
+				t.Logf("dropping role %s: %v", r, err)
+			}
+		}
+	})
+	name := "sanzhi_test_" + suffix
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, name)); err != nil {
+		t.Fatalf("creating database: %v", err)
+	}
+	dropWhenDone(t, name)
+	u := withDatabase(URL(), name)
+	if err := ApplyRoles(ctx, u, names); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{names.Migrator, names.App, names.Auditor} {
+		if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER ROLE %s PASSWORD '%s'`, r, testPassword)); err != nil {
+			t.Fatalf("setting the password of %s: %v", r, err)
+		}
+	}
+	return Roles{Admin: u, Migrator: As(u, names.Migrator), App: As(u, names.App), Auditor: As(u, names.Auditor)}, names
 }
