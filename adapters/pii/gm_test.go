@@ -372,3 +372,28 @@ func TestGMKeyringRedaction(t *testing.T) {
 		}
 	}
 }
+
+// The cost of 国密: sealing one 身份证号 and indexing it under each
+// algorithm (figures in docs/OPERATIONS.md, "Key custody").
+func BenchmarkSeal(b *testing.B) {
+	aesRing, err := NewKeyring(testMaterial(100, 32), "k1", testMaterial(1, KeySize))
+	require.NoError(b, err)
+	gmRing, err := NewKeyringWithIndex(IndexHMACSM3, testMaterial(100, 32), "sm4-k1", testMaterial(1, SM4KeySize))
+	require.NoError(b, err)
+	for name, k := range map[string]*Keyring{"AES-256-GCM": aesRing, "SM4-GCM": gmRing} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := k.Seal([]byte(idNumber), []byte("household-0190a1b2")); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	for name, k := range map[string]*Keyring{"HMAC-SHA256": aesRing, "HMAC-SM3": gmRing} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				_ = k.BlindIndex(idNumber)
+			}
+		})
+	}
+}
