@@ -33,6 +33,7 @@ require github.com/aymanbagabas/go-udiff v0.4.2
 require (
 	github.com/chromedp/cdproto v0.160.1
 	github.com/chromedp/chromedp v0.23.1
+	github.com/emmansun/gmsm v0.41.0
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/skip2/go-qrcode v0.0.0-20200617195104-da1b6568686e
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.72.0

@@ -18,6 +18,12 @@ func ParseKeyring(text string) (*Keyring, error) {
 	return parseKeyring("keyring", text)
 }
 
+// ParseKeyringFrom parses key file text that came from source, which names
+// it in errors ("<source> line N: ..."), e.g. a key command's output.
+func ParseKeyringFrom(source, text string) (*Keyring, error) {
+	return parseKeyring(source, text)
+}
+
 // LoadKeyringFile reads and parses the key file at path. Errors name the
 // file and line, as in "key file /etc/sanzhi/keys line 3: key must be 32
 // bytes, got 16".
@@ -42,6 +48,7 @@ type dataKeyLine struct {
 func parseKeyring(src, text string) (*Keyring, error) {
 	var (
 		indexSecret []byte
+		indexAlg    IndexAlgorithm
 		indexLine   int
 		keys        []dataKeyLine
 		seen        = map[string]int{}
@@ -62,7 +69,7 @@ func parseKeyring(src, text string) (*Keyring, error) {
 			return nil, fmt.Errorf("%s line %d: %s is not valid base64: %w", src, n, describe(id), err)
 		}
 
-		if id == reservedIndexID {
+		if id == reservedIndexID || id == reservedSM3IndexID {
 			if indexLine != 0 {
 				return nil, fmt.Errorf("%s line %d: second index line (first on line %d)", src, n, indexLine)
 			}
@@ -71,6 +78,9 @@ func parseKeyring(src, text string) (*Keyring, error) {
 					src, n, MinIndexSecretSize, len(material))
 			}
 			indexSecret, indexLine = material, n
+			if id == reservedSM3IndexID {
+				indexAlg = IndexHMACSM3
+			}
 			continue
 		}
 
@@ -80,8 +90,8 @@ func parseKeyring(src, text string) (*Keyring, error) {
 		if first, dup := seen[id]; dup {
 			return nil, fmt.Errorf("%s line %d: duplicate key id %q (first on line %d)", src, n, id, first)
 		}
-		if len(material) != KeySize {
-			return nil, fmt.Errorf("%s line %d: key must be %d bytes, got %d", src, n, KeySize, len(material))
+		if err := checkKeySize(id, len(material)); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", src, n, err)
 		}
 		seen[id] = n
 		keys = append(keys, dataKeyLine{id: id, key: material, line: n})
@@ -96,7 +106,7 @@ func parseKeyring(src, text string) (*Keyring, error) {
 		return nil, fmt.Errorf("%s: no index secret (expected a line index:<base64 of %d random bytes>)", src, MinIndexSecretSize)
 	}
 
-	k, err := NewKeyring(indexSecret, keys[0].id, keys[0].key)
+	k, err := NewKeyringWithIndex(indexAlg, indexSecret, keys[0].id, keys[0].key)
 	if err != nil {
 		return nil, fmt.Errorf("%s line %d: %w", src, keys[0].line, err)
 	}
@@ -109,7 +119,7 @@ func parseKeyring(src, text string) (*Keyring, error) {
 }
 
 func describe(id string) string {
-	if id == reservedIndexID {
+	if id == reservedIndexID || id == reservedSM3IndexID {
 		return "index secret"
 	}
 	return fmt.Sprintf("key %q", id)
@@ -121,19 +131,29 @@ func describe(id string) string {
 // even as a dangling symlink, it fails with an error wrapping fs.ErrExist,
 // because replacing a key file would make everything sealed under it
 // unreadable.
-func GenerateKeyFile(path string) (err error) {
+func GenerateKeyFile(path string) error { return generateKeyFile(path, false) }
+
+// GenerateGMKeyFile is GenerateKeyFile for a 国密-only deployment: an
+// index-sm3 secret and one SM4 data key, sm4-k1.
+func GenerateGMKeyFile(path string) error { return generateKeyFile(path, true) }
+
+func generateKeyFile(path string, gm bool) (err error) {
+	indexID, keyID, size, rotate := reservedIndexID, "k1", KeySize, "id:key"
+	if gm {
+		indexID, keyID, size, rotate = reservedSM3IndexID, SM4Prefix+"k1", SM4KeySize, SM4Prefix+"id:key (16 bytes)"
+	}
 	index := make([]byte, MinIndexSecretSize)
-	key := make([]byte, KeySize)
+	key := make([]byte, size)
 	_, _ = rand.Read(index) // crypto/rand.Read never fails (Go 1.24+)
 	_, _ = rand.Read(key)
 	content := fmt.Sprintf("# sanzhi PII key file, generated %s.\n"+
 		"# Keep secret. Losing it makes every stored ID number unreadable.\n"+
-		"# To rotate, append a new id:key line; the last key line is current.\n"+
-		"index:%s\n"+
-		"k1:%s\n",
-		time.Now().UTC().Format(time.RFC3339),
-		base64.StdEncoding.EncodeToString(index),
-		base64.StdEncoding.EncodeToString(key))
+		"# To rotate, append a new %s line; the last key line is current.\n"+
+		"%s:%s\n"+
+		"%s:%s\n",
+		time.Now().UTC().Format(time.RFC3339), rotate,
+		indexID, base64.StdEncoding.EncodeToString(index),
+		keyID, base64.StdEncoding.EncodeToString(key))
 
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {

@@ -31,6 +31,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/delivery"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/gateway"
+	"github.com/sanzhi/sanzhi/adapters/keys"
 	"github.com/sanzhi/sanzhi/adapters/merklelog"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres"
@@ -52,6 +53,17 @@ type Config struct {
 	Database    string // sqlite://PATH or postgres://…
 	DataKeyFile string // key file for 身份证号 encryption
 	DataKey     string // key file contents (SANZHI_DATA_KEY), instead of a file
+	// KeyProvider is where the data keys come from: "file" (the default:
+	// DataKey or DataKeyFile) or "command" (KeyCommand, under the key
+	// command protocol of adapters/keys, e.g. an HSM unwrapping them).
+	KeyProvider       string
+	KeyCommand        string        // absolute path of the key command
+	KeyCommandArgs    []string      // its arguments
+	KeyCommandTimeout time.Duration // 0: keys.DefaultCommandTimeout
+	// RequireGM refuses any data key but SM4 and any blind index but
+	// HMAC-SM3: a 国密-only deployment.
+	RequireGM bool
+
 	TLSCert     string
 	TLSKey      string
 	TLSClientCA string // CA for client certificates (mTLS); optional
@@ -178,7 +190,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		}
 	}
 	lim := cfg.Limits.withDefaults()
-	keyring, err := LoadKeyring(cfg)
+	keyring, err := LoadKeyringContext(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -584,9 +596,67 @@ func pathErr(err error) error {
 	return err
 }
 
-// LoadKeyring finds the data key: SANZHI_DATA_KEY, else the key file, else
-// (demo mode only) a key generated beside the SQLite database.
+// KeyProvider is the port the data keyring comes through: the key file
+// (today's default) or an operator's command (adapters/keys).
+type KeyProvider interface {
+	Keyring(ctx context.Context) (*pii.Keyring, error)
+}
+
+// keyringFunc adapts the file provider's several sources to KeyProvider.
+type keyringFunc func(ctx context.Context) (*pii.Keyring, error)
+
+func (f keyringFunc) Keyring(ctx context.Context) (*pii.Keyring, error) { return f(ctx) }
+
+// LoadKeyring is LoadKeyringContext without a caller to stop it; a key
+// command is still bounded by its timeout.
 func LoadKeyring(cfg Config) (*pii.Keyring, error) {
+	return LoadKeyringContext(context.Background(), cfg)
+}
+
+// LoadKeyringContext gets the data keyring from cfg's key provider and,
+// with RequireGM, refuses one that is not 国密-only.
+func LoadKeyringContext(ctx context.Context, cfg Config) (*pii.Keyring, error) {
+	p, err := NewKeyProvider(cfg)
+	if err != nil {
+		return nil, err
+	}
+	kr, err := p.Keyring(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.RequireGM {
+		if err := kr.RequireGM(); err != nil {
+			return nil, fmt.Errorf("--require-gm: %w", err)
+		}
+	}
+	return kr, nil
+}
+
+// NewKeyProvider chooses the key provider cfg names. It refuses settings
+// that belong to the other provider rather than ignore them: an operator
+// who set --key-command and forgot --key-provider command would otherwise
+// run on a key file they meant to retire.
+func NewKeyProvider(cfg Config) (KeyProvider, error) {
+	switch cfg.KeyProvider {
+	case "", keys.ProviderFile:
+		if cfg.KeyCommand != "" || len(cfg.KeyCommandArgs) > 0 {
+			return nil, errors.New("--key-command is set but the key provider is file: add --key-provider command, or drop --key-command")
+		}
+		return keyringFunc(func(context.Context) (*pii.Keyring, error) { return loadKeyFile(cfg) }), nil
+	case keys.ProviderCommand:
+		if cfg.DataKeyFile != "" || cfg.DataKey != "" {
+			return nil, errors.New("--key-provider command takes the data keys from --key-command alone: unset --data-key-file and SANZHI_DATA_KEY")
+		}
+		return keys.Command{Path: cfg.KeyCommand, Args: cfg.KeyCommandArgs, Timeout: cfg.KeyCommandTimeout}, nil
+	default:
+		return nil, fmt.Errorf("--key-provider %q is neither %s nor %s", cfg.KeyProvider, keys.ProviderFile, keys.ProviderCommand)
+	}
+}
+
+// loadKeyFile is the file provider: SANZHI_DATA_KEY, else the key file,
+// else (demo mode only) a key generated beside the SQLite database, 国密
+// when RequireGM is set.
+func loadKeyFile(cfg Config) (*pii.Keyring, error) {
 	switch {
 	case cfg.DataKey != "":
 		kr, err := pii.ParseKeyring(cfg.DataKey)
@@ -595,20 +665,24 @@ func LoadKeyring(cfg Config) (*pii.Keyring, error) {
 		}
 		return kr, nil
 	case cfg.DataKeyFile != "":
-		return pii.LoadKeyringFile(cfg.DataKeyFile)
+		return keys.File{Path: cfg.DataKeyFile}.Keyring(context.Background())
 	case cfg.Demo:
 		path, err := DemoKeyPath(cfg.Database)
 		if err != nil {
 			return nil, err
 		}
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			if err := pii.GenerateKeyFile(path); err != nil {
+			generate := pii.GenerateKeyFile
+			if cfg.RequireGM {
+				generate = pii.GenerateGMKeyFile
+			}
+			if err := generate(path); err != nil {
 				return nil, fmt.Errorf("cannot create demo data key %s: %w", path, err)
 			}
 		}
 		return pii.LoadKeyringFile(path)
 	default:
-		return nil, errors.New("no data key: set --data-key-file or SANZHI_DATA_KEY (see `sanzhi keygen`), or use --demo")
+		return nil, errors.New("no data key: set --data-key-file or SANZHI_DATA_KEY (see `sanzhi keygen`), or --key-provider command, or use --demo")
 	}
 }
 

@@ -79,7 +79,7 @@ func startWith(t testing.TB, cfg Config, newLog func(io.Writer) *slog.Logger) *r
 	if cfg.HTTPAddr == "" {
 		cfg.HTTPAddr = "127.0.0.1:0"
 	}
-	if cfg.DataKeyFile == "" && !cfg.Demo {
+	if cfg.DataKeyFile == "" && !cfg.Demo && cfg.KeyProvider == "" {
 		cfg.DataKeyFile = filepath.Join(t.TempDir(), "data.key")
 		require.NoError(t, pii.GenerateKeyFile(cfg.DataKeyFile))
 	}
@@ -251,6 +251,46 @@ func TestServeTCP(t *testing.T) {
 	}
 }
 
+// TestServesWithKeyCommandGM starts a 国密-only service whose keys come
+// from a key command, registers a household, and finds its 身份证号 sealed
+// under the SM4 key, readable with the same keys from the file.
+func TestServesWithKeyCommandGM(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "gm.keys")
+	require.NoError(t, pii.GenerateGMKeyFile(keyFile))
+	keyCommand := filepath.Join(dir, "print-keys")
+	require.NoError(t, os.WriteFile(keyCommand, []byte("#!/bin/sh\nexec cat \"$1\"\n"), 0o700))
+
+	db := sqliteURL(t)
+	srv := start(t, Config{Database: db, KeyProvider: "command", KeyCommand: keyCommand, KeyCommandArgs: []string{keyFile}, RequireGM: true})
+	key := addPrincipal(t, db, "clerk", access.VillageClerk, access.Scope{Villages: []string{"330483102201"}})
+	raw := validID(t)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+key)
+	h, err := sanzhiv1.NewHouseholdServiceClient(dial(t, srv.addrs.GRPC)).CreateHousehold(ctx, &sanzhiv1.CreateHouseholdRequest{
+		Parent: "villages/330483102201", RequestId: "r1",
+		Household: &sanzhiv1.Household{HeadName: "徐阿大", HeadIdNumber: raw, Group: 2, RegisteredDate: "2010-01-01",
+			Facts: &sanzhiv1.HouseholdFacts{Members: 3, Labourers: 2, AnnualIncome: "54000", LandAreaMu: "2.5",
+				CollectiveShares: "0", ExistingBankDebt: "0", Source: "村委会登记", AsOfDate: "2026-01-01"}},
+	})
+	require.NoError(t, err)
+	require.NoError(t, srv.stop())
+
+	kr, err := LoadKeyring(Config{DataKeyFile: keyFile, RequireGM: true})
+	require.NoError(t, err)
+	st, err := OpenStore(context.Background(), db)
+	require.NoError(t, err)
+	defer st.Close()
+	a, err := app.New(app.Deps{Store: st.Store(), Keyring: kr})
+	require.NoError(t, err)
+	stored, err := a.Households.Get(context.Background(), h.Name)
+	require.NoError(t, err)
+	assert.Equal(t, "sm4-k1", stored.HeadID.KeyID)
+	got, err := kr.Open(pii.Sealed{KeyID: stored.HeadID.KeyID, Ciphertext: stored.HeadID.Ciphertext}, []byte(stored.ID))
+	require.NoError(t, err)
+	assert.Equal(t, raw, string(got))
+}
+
 func listServices(t *testing.T, conn *grpc.ClientConn) []string {
 	t.Helper()
 	stream, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
@@ -327,6 +367,11 @@ func TestRefusesToStart(t *testing.T) {
 		{"bench floors in a production build", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, BenchFloors: true}, "built without the load-test floors"},
 		{"sqlite directory missing", Config{GRPCAddr: "127.0.0.1:0", Database: "sqlite:///no/such/dir/x.db", DataKeyFile: keyFile, AuditKeyFile: ak}, "does not exist"},
 		{"a pending migration with --no-migrate", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, NoMigrate: true}, "migration(s) behind"},
+		{"a key command that is not there", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), AuditKeyFile: ak, KeyProvider: "command", KeyCommand: "/no/such/keys"}, "key provider command: cannot run /no/such/keys"},
+		{"a key command and a key file", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), AuditKeyFile: ak, KeyProvider: "command", KeyCommand: "/bin/true", DataKeyFile: keyFile}, "takes the data keys from --key-command alone"},
+		{"a key command without its provider", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), AuditKeyFile: ak, KeyCommand: "/bin/true", DataKeyFile: keyFile}, "--key-command is set but the key provider is file"},
+		{"an unknown key provider", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), AuditKeyFile: ak, KeyProvider: "pkcs11"}, `--key-provider "pkcs11" is neither file nor command`},
+		{"an AES key with --require-gm", Config{GRPCAddr: "127.0.0.1:0", Database: sqliteURL(t), DataKeyFile: keyFile, AuditKeyFile: ak, RequireGM: true}, "--require-gm: the keyring is not 国密-only"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

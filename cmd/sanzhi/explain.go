@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sanzhi/sanzhi/adapters/keys"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/idnum"
@@ -102,19 +103,26 @@ func explainCmd(database *string, open func(context.Context) (server.Store, erro
 	return cmd
 }
 
-// explainKeyring finds the data key without ever creating one.
+// explainKeyring finds the data key without ever creating one: the key
+// provider's (--key-provider command), else --data-key-file, else
+// SANZHI_DATA_KEY, else the demo key beside a SQLite database if there is
+// one.
 func explainKeyring(database, keyFile string) (*pii.Keyring, error) {
-	if keyFile == "" && os.Getenv("SANZHI_DATA_KEY") == "" {
+	cfg := keyConfig(database, keyFile, false)
+	if cfg.KeyProvider == keys.ProviderCommand {
+		return server.LoadKeyring(cfg)
+	}
+	if keyFile == "" && cfg.DataKey == "" {
 		if path, err := server.DemoKeyPath(database); err == nil {
 			if _, err := os.Stat(path); err == nil {
-				keyFile = path
+				cfg.DataKeyFile = path
 			}
 		}
 	}
-	if keyFile == "" && os.Getenv("SANZHI_DATA_KEY") == "" {
-		return nil, errors.New("no data key: set --data-key-file or SANZHI_DATA_KEY")
+	if cfg.DataKeyFile == "" && cfg.DataKey == "" {
+		return nil, errors.New("no data key: set --data-key-file or SANZHI_DATA_KEY, or --key-provider command")
 	}
-	return server.LoadKeyring(server.Config{Database: database, DataKeyFile: keyFile, DataKey: os.Getenv("SANZHI_DATA_KEY")})
+	return server.LoadKeyring(cfg)
 }
 
 func printDecision(w io.Writer, h *household.Household, d rules.Decision, en bool) {

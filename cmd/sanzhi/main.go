@@ -18,6 +18,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/access/principals"
 	"github.com/sanzhi/sanzhi/adapters/demo"
+	"github.com/sanzhi/sanzhi/adapters/keys"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
@@ -76,6 +77,7 @@ refused rows (the rest imported). See docs/OPERATIONS.md, "Exit codes".`,
 	var databaseGiven bool
 	root.PersistentFlags().StringVar(&database, "database", defaultDatabase, "database URL: sqlite://PATH or postgres://USER@HOST:PORT/DB")
 	root.PersistentFlags().BoolVar(&noProgress, "no-progress", false, "no progress bars (they are shown only on a terminal anyway)")
+	addKeySourceFlags(root)
 	cli.DocumentEnv(root.PersistentFlags())
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := cli.BindEnv(cmd.Flags()); err != nil {
@@ -329,18 +331,52 @@ from their village clerk instead.`,
 }
 
 func keygenCmd() *cobra.Command {
-	return &cobra.Command{
+	var gm bool
+	cmd := &cobra.Command{
 		Use:   "keygen FILE",
 		Short: "Write a new data key file (mode 0600) for encrypting 身份证号; refuses to overwrite",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := pii.GenerateKeyFile(args[0]); err != nil {
+			generate, flags := pii.GenerateKeyFile, ""
+			if gm {
+				generate, flags = pii.GenerateGMKeyFile, " --require-gm"
+			}
+			if err := generate(args[0]); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s; start sanzhid with --data-key-file %s and back it up: without it no 身份证号 can be decrypted\n", args[0], args[0])
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s; start sanzhid with --data-key-file %s%s and back it up: without it no 身份证号 can be decrypted\n", args[0], args[0], flags)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&gm, "gm", false, "国密: an SM4 data key (sm4-k1) and an HMAC-SM3 blind index (index-sm3)")
+	return cmd
+}
+
+// keySource is where the commands that need the data key find it besides
+// --data-key-file: the root's key provider flags, as sanzhid takes them.
+var keySource struct {
+	provider  string
+	command   string
+	args      []string
+	timeout   time.Duration
+	requireGM bool
+}
+
+func addKeySourceFlags(root *cobra.Command) {
+	f := root.PersistentFlags()
+	f.StringVar(&keySource.provider, "key-provider", keys.ProviderFile, "where commands that need the data key find it: file (--data-key-file or SANZHI_DATA_KEY) or command (--key-command)")
+	f.StringVar(&keySource.command, "key-command", "", "absolute `PATH` of the command that prints the data keys, with --key-provider command")
+	f.StringArrayVar(&keySource.args, "key-command-arg", nil, "an argument `ARG` for --key-command (repeatable; the variable gives one)")
+	f.DurationVar(&keySource.timeout, "key-command-timeout", keys.DefaultCommandTimeout, "how long --key-command may run before it is killed")
+	f.BoolVar(&keySource.requireGM, "require-gm", false, "国密 only: refuse a data key that is not SM4 or a blind index that is not HMAC-SM3")
+}
+
+// keyConfig is the server configuration that finds the data key as
+// sanzhid would, from keyFile, SANZHI_DATA_KEY and the key provider flags.
+func keyConfig(database, keyFile string, demo bool) server.Config {
+	return server.Config{Database: database, DataKeyFile: keyFile, DataKey: os.Getenv("SANZHI_DATA_KEY"), Demo: demo,
+		KeyProvider: keySource.provider, KeyCommand: keySource.command, KeyCommandArgs: keySource.args,
+		KeyCommandTimeout: keySource.timeout, RequireGM: keySource.requireGM}
 }
 
 func demoCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
@@ -351,8 +387,7 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 		Short: "Seed the deterministic demo county (three villages, demo principals) unless present",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			kr, err := server.LoadKeyring(server.Config{Database: *database, DataKeyFile: keyFile,
-				DataKey: os.Getenv("SANZHI_DATA_KEY"), Demo: true})
+			kr, err := server.LoadKeyringContext(cmd.Context(), keyConfig(*database, keyFile, true))
 			if err != nil {
 				return err
 			}

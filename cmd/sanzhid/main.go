@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sanzhi/sanzhi/adapters/demo"
+	"github.com/sanzhi/sanzhi/adapters/keys"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/adapters/telemetry"
@@ -84,6 +85,11 @@ unreachable); 2 bad command line or SANZHI_* value (nothing started).`,
 	f.StringVar(&cfg.AdminAddr, "admin-addr", server.DefaultAdminAddr, "address /metrics (Prometheus), /healthz and /readyz listen on, without authentication: keep it on loopback; empty disables it")
 	f.StringVar(&cfg.Database, "database", "sqlite://./sanzhi.db", "database URL: sqlite://PATH (embedded) or postgres://USER@HOST:PORT/DB")
 	f.StringVar(&cfg.DataKeyFile, "data-key-file", "", "the key `FILE` that encrypts 身份证号 at rest (make one with: sanzhi keygen); SANZHI_DATA_KEY may hold the contents instead")
+	f.StringVar(&cfg.KeyProvider, "key-provider", keys.ProviderFile, "where the data keys come from: file (--data-key-file or SANZHI_DATA_KEY) or command (--key-command, e.g. an HSM unwrapping them; docs/OPERATIONS.md)")
+	f.StringVar(&cfg.KeyCommand, "key-command", "", "absolute `PATH` of the command that prints the data keys, with --key-provider command")
+	f.StringArrayVar(&cfg.KeyCommandArgs, "key-command-arg", nil, "an argument `ARG` for --key-command (repeatable; the variable gives one)")
+	f.DurationVar(&cfg.KeyCommandTimeout, "key-command-timeout", keys.DefaultCommandTimeout, "how long --key-command may run before it is killed and the start refused")
+	f.BoolVar(&cfg.RequireGM, "require-gm", false, "国密 only: refuse to start unless every data key is SM4 (sm4- ids) and the blind index HMAC-SM3 (index-sm3)")
 	f.StringVar(&cfg.AuditKeyFile, "audit-key-file", "", "the note signer key `FILE` that signs audit checkpoints (make one with: sanzhi audit keygen)")
 	f.DurationVar(&cfg.CheckpointInterval, "checkpoint-interval", 10*time.Second, "how often pending audit records are sequenced and a checkpoint signed")
 	f.DurationVar(&cfg.ReassessInterval, "reassess-interval", 10*time.Second, "how often households whose points or facts changed are re-assessed for their credit lines")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -18,7 +20,8 @@ func TestHelpNamesEveryVariable(t *testing.T) {
 	cmd.SetArgs([]string{"--help"})
 	require.NoError(t, cmd.Execute())
 	for _, v := range []string{"SANZHI_GRPC_ADDR", "SANZHI_HTTP_ADDR", "SANZHI_ADMIN_ADDR", "SANZHI_DATABASE", "SANZHI_DATA_KEY_FILE",
-		"SANZHI_TLS_CERT", "SANZHI_TLS_KEY", "SANZHI_TLS_CLIENT_CA", "SANZHI_LOG_LEVEL", "SANZHI_DEMO", "SANZHI_DATA_KEY"} {
+		"SANZHI_TLS_CERT", "SANZHI_TLS_KEY", "SANZHI_TLS_CLIENT_CA", "SANZHI_LOG_LEVEL", "SANZHI_DEMO", "SANZHI_DATA_KEY",
+		"SANZHI_KEY_PROVIDER", "SANZHI_KEY_COMMAND", "SANZHI_KEY_COMMAND_ARG", "SANZHI_KEY_COMMAND_TIMEOUT", "SANZHI_REQUIRE_GM"} {
 		assert.Contains(t, out.String(), v)
 	}
 }
@@ -75,4 +78,28 @@ func TestHelpNamesValuesPlainly(t *testing.T) {
 	assert.Contains(t, out.String(), "--audit-key-file FILE")
 	assert.Contains(t, out.String(), "--no-migrate ")
 	assert.NotContains(t, out.String(), "--no-migrate sanzhi")
+}
+
+// The key provider is configured like everything else: flags, or their
+// SANZHI_* variables. A key command that fails stops the start, and says
+// why.
+func TestKeyCommandFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	keyCommand := filepath.Join(dir, "keys")
+	require.NoError(t, os.WriteFile(keyCommand, []byte("#!/bin/sh\necho \"token busy; args: $*\" >&2\nexit 3\n"), 0o700))
+	t.Setenv("SANZHI_KEY_PROVIDER", "command")
+	t.Setenv("SANZHI_KEY_COMMAND", keyCommand)
+	t.Setenv("SANZHI_KEY_COMMAND_ARG", "/etc/sanzhi/keys.wrapped")
+	t.Setenv("SANZHI_DATA_KEY", "")
+	var out bytes.Buffer
+	cmd := newCommand(&out, &out)
+	cmd.SetArgs([]string{"--database", "sqlite://" + dir + "/x.db", "--grpc-addr", "127.0.0.1:0", "--http-addr", ""})
+	err := cmd.Execute()
+	require.Error(t, err)
+	assert.Equal(t, "key provider command: "+keyCommand+` exited with status 3 (stderr: "token busy; args: /etc/sanzhi/keys.wrapped")`, err.Error())
+
+	t.Setenv("SANZHI_KEY_PROVIDER", "hsm")
+	cmd = newCommand(&out, &out)
+	cmd.SetArgs([]string{"--database", "sqlite://" + dir + "/x.db", "--grpc-addr", "127.0.0.1:0", "--http-addr", ""})
+	require.ErrorContains(t, cmd.Execute(), `--key-provider "hsm" is neither file nor command`)
 }
