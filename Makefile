@@ -217,7 +217,7 @@ lint: tools protodeps ## buf lint, gofmt, go vet, staticcheck
 	@staticcheck ./...
 
 .PHONY: ci
-ci: ## what CI runs, in order: tools proto-check openapi-lint lint breaking version-check node-example test
+ci: ## what CI runs, in order: tools proto-check openapi-lint lint breaking version-check node-example backup-check test
 	@$(MAKE) tools
 	@$(MAKE) proto-check
 	@$(MAKE) openapi-lint
@@ -227,6 +227,7 @@ ci: ## what CI runs, in order: tools proto-check openapi-lint lint breaking vers
 	@# docs/console, and a binary built after them says the tree changed.
 	@$(MAKE) version-check
 	@$(MAKE) node-example
+	@$(MAKE) backup-check
 	@$(MAKE) test
 
 ##@ Housekeeping
