@@ -110,6 +110,7 @@ func newRoot(out io.Writer) *cobra.Command {
 		policyCmd(&database, open),
 		reassessCmd(&database, open),
 		webhookCmd(),
+		healthCmd(),
 		householdCmd(&database, open),
 	)
 	return root
