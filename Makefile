@@ -144,6 +144,10 @@ package: $(STAMPS)/nfpm@$(NFPM_VERSION) ## .deb and .rpm for amd64, arm64, loong
 	  done; \
 	done
 
+.PHONY: package-check
+package-check: ## as root on Debian: install the amd64 .deb, run its sanzhid as the unit would until SERVING, purge it
+	@bash tools/package-check.sh
+
 ##@ API contract (proto/)
 
 .PHONY: proto
