@@ -30,6 +30,8 @@ GRPC_GATEWAY_VERSION       := v2.33.0
 STATICCHECK_VERSION        := v0.8.2
 # validate.proto for protovalidate; comes from the Go module cache (no BSR access).
 PROTOVALIDATE_VERSION      := v1.2.2
+# nfpm builds the .deb and .rpm (make package) without dpkg or rpm.
+NFPM_VERSION               := v2.48.0
 
 # ---- paths ------------------------------------------------------------------
 BUILD          := .build
@@ -65,6 +67,7 @@ $(eval $(call go-tool,protoc-gen-go-grpc,google.golang.org/grpc/cmd/protoc-gen-g
 $(eval $(call go-tool,protoc-gen-grpc-gateway,github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway,$(GRPC_GATEWAY_VERSION)))
 $(eval $(call go-tool,protoc-gen-openapiv2,github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2,$(GRPC_GATEWAY_VERSION)))
 $(eval $(call go-tool,staticcheck,honnef.co/go/tools/cmd/staticcheck,$(STATICCHECK_VERSION)))
+$(eval $(call go-tool,nfpm,github.com/goreleaser/nfpm/v2/cmd/nfpm,$(NFPM_VERSION)))
 
 ##@ Everyday
 
@@ -130,6 +133,36 @@ backup-check: build ## back up, drop, restore and verify a seeded PostgreSQL dat
 .PHONY: bench
 bench: ## run the benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+##@ Packages (packaging/, docs/OPERATIONS.md)
+
+# The architectures and formats make package builds; the package check
+# narrows them: make package PKG_ARCHES=amd64 PKG_FORMATS=deb.
+PKG_ARCHES  ?= amd64 arm64 loong64
+PKG_FORMATS ?= deb rpm
+PKG_BUILD   := $(BUILD)/pkg
+# A package version starts with a digit: v1.2.3 is 1.2.3; an unreleased
+# build is 0.0.0~dev.<commit time>.<commit>, which sorts before any release
+# and after the builds of earlier commits.
+PKG_VERSION ?= $(if $(filter dev,$(VERSION)),0.0.0-dev.$(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y%m%d%H%M%S).$(shell git rev-parse --short=12 HEAD),$(patsubst v%,%,$(VERSION)))
+
+.PHONY: package
+package: $(STAMPS)/nfpm@$(NFPM_VERSION) ## .deb and .rpm for amd64, arm64, loong64 into dist/ (static binaries, VERSION stamped as by make build)
+	@mkdir -p dist
+	@for arch in $(PKG_ARCHES); do \
+	  echo "==> $$arch: static sanzhid and sanzhi (CGO_ENABLED=0, version $(VERSION))"; \
+	  for cmd in sanzhid sanzhi; do \
+	    CGO_ENABLED=0 GOOS=linux GOARCH=$$arch $(GO) build -trimpath -buildvcs=true \
+	      -ldflags "-s -w -X main.version=$(VERSION)" -o $(PKG_BUILD)/$$arch/$$cmd ./cmd/$$cmd; \
+	  done; \
+	  for fmt in $(PKG_FORMATS); do \
+	    ARCH=$$arch PKG_VERSION='$(PKG_VERSION)' nfpm package --config packaging/nfpm.yaml --packager $$fmt --target dist/; \
+	  done; \
+	done
+
+.PHONY: package-check
+package-check: ## as root on Debian: install the amd64 .deb, run its sanzhid as the unit would until SERVING, purge it
+	@bash tools/package-check.sh
 
 ##@ API contract (proto/)
 
@@ -245,6 +278,7 @@ versions: ## print the pinned tool versions
 	@echo "protoc-gen-openapiv2    $(GRPC_GATEWAY_VERSION)"
 	@echo "staticcheck             $(STATICCHECK_VERSION)"
 	@echo "protovalidate (proto)   $(PROTOVALIDATE_VERSION)"
+	@echo "nfpm                    $(NFPM_VERSION)"
 	@echo "npm (tools/node, examples/node): see their package-lock.json"
 	@sed -n 's/^ *"\(@redocly\/cli\|google-proto-files\|@grpc\/grpc-js\|@grpc\/proto-loader\|protobufjs\)": "\(.*\)".*/  \1 \2/p' \
 	  $(NODE_TOOLS)/package.json examples/node/package.json

@@ -120,6 +120,7 @@ refused rows (the rest imported). See docs/OPERATIONS.md, "Exit codes".`,
 		policyCmd(&database, open),
 		reassessCmd(&database, open),
 		webhookCmd(),
+		healthCmd(),
 		householdCmd(&database, open),
 		rekeyCmd(&database, open),
 	)
