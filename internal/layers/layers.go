@@ -37,7 +37,7 @@ var Floors = []Floor{
 		Forbidden: append(above["domain"], io...)},
 	{Name: "adapters", Packages: []string{"adapters/sqlstore/...", "adapters/sqlite/...", "adapters/postgres/...", "adapters/pii/...",
 		"adapters/merklelog/...", "adapters/simrun/...", "adapters/delivery/...", "adapters/telemetry/...", "adapters/demo/...",
-		"adapters/storetest/..."},
+		"adapters/storetest/...", "adapters/modelreport/..."},
 		Forbidden: above["adapters"]},
 	{Name: "app", Packages: []string{"app/..."}, Forbidden: above["app"]},
 }
