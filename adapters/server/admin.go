@@ -203,8 +203,14 @@ func startAdmin(addr string, serverTLS *tls.Config, h http.Handler, log *slog.Lo
 	if err != nil {
 		return nil, fmt.Errorf("cannot listen for the admin endpoints on %s: %w", addr, unwrapOp(err))
 	}
+	// A clone: ServeTLS writes the HTTP/2 protocols into its config, while
+	// the gRPC credentials are still reading the shared one (a data race).
+	var adminTLS *tls.Config
+	if serverTLS != nil {
+		adminTLS = serverTLS.Clone()
+	}
 	a := &adminServer{addr: lis.Addr().String(), done: make(chan struct{}),
-		srv: &http.Server{Handler: h, TLSConfig: serverTLS,
+		srv: &http.Server{Handler: h, TLSConfig: adminTLS,
 			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
 			IdleTimeout: time.Minute, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go func() {
