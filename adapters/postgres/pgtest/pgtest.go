@@ -187,6 +187,22 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return buildTemplate(ctx, name, func(_ *pgx.Conn, u string) error {
+		db, err := postgres.Open(ctx, u)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		return db.Migrate(ctx)
+	})
+}
+
+// buildTemplate makes the database name with fill, once across every test
+// process: they serialise on an advisory lock, and one that finds name
+// made uses it. fill works on a database of another name, renamed to name
+// only when complete, so a crash never leaves a half-made template that
+// later runs would trust.
+func buildTemplate(ctx context.Context, name string, fill func(admin *pgx.Conn, url string) error) (string, error) {
 	admin, err := pgx.Connect(ctx, URL())
 	if err != nil {
 		return "", err
@@ -208,17 +224,9 @@ func ensureTemplate(ctx context.Context) (string, error) {
 	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
 		return "", err
 	}
-	db, err := postgres.Open(ctx, withDatabase(URL(), building))
-	if err != nil {
+	if err := fill(admin, withDatabase(URL(), building)); err != nil {
 		return "", err
 	}
-	err = db.Migrate(ctx)
-	db.Close()
-	if err != nil {
-		return "", err
-	}
-	// Rename only when complete, so a crash never leaves a half-migrated
-	// template that later runs would trust.
 	if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name)); err != nil {
 		return "", err
 	}
@@ -511,53 +519,26 @@ func ensureRolesTemplate(ctx context.Context) (string, error) {
 	}
 	h.Write(b)
 	name := "sanzhi_rtmpl_" + hex.EncodeToString(h.Sum(nil))[:16]
-
-	admin, err := pgx.Connect(ctx, URL())
-	if err != nil {
-		return "", err
-	}
-	defer admin.Close(ctx)
-	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock(727274)`); err != nil {
-		return "", err
-	}
-	defer admin.Exec(ctx, `SELECT pg_advisory_unlock(727274)`) //nolint:errcheck
-	var exists bool
-	if err := admin.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		return "", err
-	}
-	if exists {
-		return name, nil
-	}
-	building := name + "_building"
-	_, _ = admin.Exec(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, building))
-	if _, err := admin.Exec(ctx, fmt.Sprintf(`CREATE DATABASE %s`, building)); err != nil {
-		return "", err
-	}
-	u := withDatabase(URL(), building)
-	if err := ApplyRoles(ctx, u, TestRoles); err != nil {
-		return "", err
-	}
-	for _, r := range []string{TestRoles.Migrator, TestRoles.App, TestRoles.Auditor} {
-		if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER ROLE %s PASSWORD '%s'`, r, testPassword)); err != nil {
-			return "", err
+	return buildTemplate(ctx, name, func(admin *pgx.Conn, u string) error {
+		if err := ApplyRoles(ctx, u, TestRoles); err != nil {
+			return err
 		}
-	}
-	db, err := postgres.Open(ctx, As(u, TestRoles.Migrator))
-	if err != nil {
-		return "", err
-	}
-	err = db.Migrate(ctx)
-	db.Close()
-	if err != nil {
-		return "", fmt.Errorf("migrating as %s: %w", TestRoles.Migrator, err)
-	}
-	if err := ApplyRoles(ctx, u, TestRoles); err != nil {
-		return "", err
-	}
-	if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s RENAME TO %s`, building, name)); err != nil {
-		return "", err
-	}
-	return name, nil
+		for _, r := range []string{TestRoles.Migrator, TestRoles.App, TestRoles.Auditor} {
+			if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER ROLE %s PASSWORD '%s'`, r, testPassword)); err != nil {
+				return err
+			}
+		}
+		db, err := postgres.Open(ctx, As(u, TestRoles.Migrator))
+		if err != nil {
+			return err
+		}
+		err = db.Migrate(ctx)
+		db.Close()
+		if err != nil {
+			return fmt.Errorf("migrating as %s: %w", TestRoles.Migrator, err)
+		}
+		return ApplyRoles(ctx, u, TestRoles)
+	})
 }
 
 // InSchema adds schema as the search_path to the URL dsn, as a role
