@@ -13,6 +13,7 @@ import (
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/modelrisk"
+	"github.com/sanzhi/sanzhi/scoring/rules"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
 
@@ -144,4 +145,43 @@ func TestMinAdverseImpact(t *testing.T) {
 	_, _, _, ok = simulate.MinAdverseImpact(modelrisk.FairnessReport{})
 	assert.False(t, ok)
 	assert.False(t, strings.Contains(simulate.GroupLabel("female", false), "female"))
+}
+
+func TestGate(t *testing.T) {
+	outs := fairOutcomes(t, 80)
+	newP := parse(t, newYAML)
+	acc := simulate.NewAccumulator(newP, parse(t, baseYAML), day)
+	for _, o := range outs {
+		acc.Add(o)
+	}
+	r := acc.Report(nil)
+	require.Positive(t, r.Lost.Count)
+
+	g := simulate.Gate(r, rules.DefaultGate())
+	assert.False(t, g.Passed, "10 of 80 lose a line: above the default 5%")
+	failed := g.Failed()
+	require.Len(t, failed, 1)
+	assert.Equal(t, "lost_share", failed[0].ID)
+	assert.Contains(t, failed[0].ZH, "失去授信户占比 0.1250")
+	assert.Contains(t, failed[0].EN, "0.1250")
+
+	loose := rules.DefaultGate()
+	loose.MaxLostShare = decimal.RequireFromString("0.2")
+	assert.True(t, simulate.Gate(r, loose).Passed)
+
+	strict := loose
+	strict.MinAdverseImpact = decimal.RequireFromString("0.99")
+	g = simulate.Gate(r, strict)
+	assert.False(t, g.Passed)
+	assert.Equal(t, "adverse_impact", g.Failed()[0].ID)
+
+	// Without an active version: PSI and lost share do not apply.
+	first := simulate.NewAccumulator(newP, nil, day)
+	for _, o := range outs {
+		first.Add(o)
+	}
+	g = simulate.Gate(first.Report(nil), rules.DefaultGate())
+	assert.False(t, g.Checks[0].Applicable)
+	assert.False(t, g.Checks[2].Applicable)
+	assert.True(t, g.Passed)
 }
