@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -270,6 +271,22 @@ type simView struct {
 	Gained, Lost              int
 	Version                   int
 	Product                   string
+	// Fairness is the report's fairness tables, rendered rows (the
+	// report is already cut for the caller's view: small groups pooled).
+	Fairness  []fairTable
+	FairHead  []string
+	FairTitle string
+}
+
+// fairTable is one fairness dimension's rows on the simulation page.
+type fairTable struct {
+	Title string
+	Rows  []fairRow
+}
+
+type fairRow struct {
+	Cells   []string
+	Flagged bool
 }
 
 func (c *Console) policySimulate(q *request) error {
@@ -307,6 +324,16 @@ func (c *Console) policySimulate(q *request) error {
 		{Label: text(q.lang, "pol.sim_eligible"), Base: r.EligibleBase, New: r.EligibleNew},
 		{Label: text(q.lang, "pol.sim_declined"), Base: v.DeclinedBase, New: v.DeclinedNew},
 	}, hasBase)
+	isEn := q.lang == en
+	v.FairHead = simulate.FairnessHead(isEn)
+	v.FairTitle = fmt.Sprintf(text(q.lang, "pol.sim_fairness"), r.Fairness.AdverseImpact, r.Fairness.MinGroup)
+	for _, d := range r.Fairness.Dimensions {
+		ft := fairTable{Title: simulate.DimensionLabel(d.Name, isEn)}
+		for _, g := range d.Groups {
+			ft.Rows = append(ft.Rows, fairRow{Cells: simulate.FairnessCells(g, isEn), Flagged: g.Flagged})
+		}
+		v.Fairness = append(v.Fairness, ft)
+	}
 	c.render(q, http.StatusOK, "bank_policy_sim", v)
 	return nil
 }
@@ -407,6 +434,7 @@ var policyMessages = map[string][2]string{
 	"pol.refused_policy_older_than_active": {"这一版比使用中的版本旧，不能启用。", "This version is older than the active one and cannot be activated."},
 	"pol.refused_simulation_running":       {"本行已有一个模拟正在进行，请稍后再试。", "A simulation for this bank is already running; try again when it has finished."},
 	"pol.refused_population_too_small":     {"农户太少（不足5户），模拟结果会暴露个别农户，不能进行。", "Too few households (fewer than five): the figures would describe single households, so the simulation is refused."},
+	"pol.sim_fairness":                     {"公平性（新版本；不利影响比低于 %.2f 标记，不足 %d 户的组不判定，不足5户的组合并）", "Fairness (new version; adverse-impact ratios under %.2f flagged, groups under %d not judged, groups under five pooled)"},
 	"pol.sim_title":                        {"模拟测算报告", "Simulation report"},
 	"pol.sim_intro":                        {"按全辖农户数据测算（只有汇总数，不含任何一户的信息），不写任何数据；这次测算已记入审计日志。", "Run over the whole population (aggregates only, nothing about any one household); nothing was written, and the run is in the audit log."},
 	"pol.sim_compare":                      {"对照版本", "Compared with"},

@@ -210,10 +210,14 @@ func TestPolicyPages(t *testing.T) {
 		status, _, body = c.post(v2+"/simulate", url.Values{"csrf": {tok}})
 		require.Equal(t, http.StatusOK, status, body)
 		for _, want := range []string{`id="chart-grades"`, `id="chart-limits"`, `id="chart-approvals"`, "<svg", `class="chart-table"`,
-			`<td id="households">6</td>`, "使用中的第 1 版", "AAA"} {
+			`<td id="households">6</td>`, "使用中的第 1 版", "AAA", `id="fairness"`, "按性别", "不利影响比"} {
 			assert.Contains(t, body, want)
 		}
 		assert.NotContains(t, body, e.hhHead, "a bank's simulation names no household")
+		// Six households: every fairness group under five is pooled.
+		fair := body[strings.Index(body, `id="fairness"`):]
+		assert.Regexp(t, `<th scope="row">[^<]*</th><td class="num">6</td>`, fair, "the six households in one row")
+		assert.NotRegexp(t, `<th scope="row">[^<]*</th><td class="num">[1-4]</td>`, fair, "no fairness row describes fewer than five households")
 		assert.NotRegexp(t, rawKey, body, "every text has its message")
 
 		// The second risk manager approves, then activates.

@@ -9,6 +9,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
@@ -112,12 +113,16 @@ func Simulate(ctx context.Context, st Population, rec Recorder, job Job) (*simul
 		}
 		if job.Each != nil {
 			o.HeadName = simulate.MaskName(o.HeadName)
+			o.HeadID = idnum.PersonID{}
 			return job.Each(o)
 		}
 		return nil
 	})
 	if err == nil {
 		err = ctx.Err() // a cancellation between the last page and here
+	}
+	if err == nil && acc.Err() != nil {
+		err = fault.Wrap(acc.Err(), fault.Internal, "INTERNAL", "cannot compute the fairness figures")
 	}
 	if err != nil {
 		return nil, nil, err

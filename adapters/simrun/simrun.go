@@ -115,6 +115,7 @@ func (s *simulation) evaluate(it simItem) (simulate.Outcome, error) {
 		return simulate.Outcome{}, fmt.Errorf("stored 身份证号 of %s: %w", h.Name(), err)
 	}
 	c := simulate.NewCase(it.row, it.base, pid.BirthDate(), s.day)
+	c.HeadID = pid // for the fairness figures (sex, age band); never stored
 	return simulate.Evaluate(s.newP, s.baseP, c, s.day), nil
 }
 

@@ -245,6 +245,10 @@ type Group struct {
 	// AvgLimit (yuan, to the fen) and AvgRate (a fraction, six places) are
 	// over the approved decisions; zero when there are none.
 	AvgLimit, AvgRate decimal.Decimal
+	// LimitFen and RateMicro are the sums AvgLimit and AvgRate come from
+	// (fen, millionths), so that a caller pooling small groups (the
+	// simulation's aggregate view) can average them exactly.
+	LimitFen, RateMicro int64
 	// AdverseImpact is ApprovalRate over the most favoured group's; valid
 	// when HasRatio.
 	AdverseImpact float64
@@ -327,7 +331,8 @@ func dimension(name string, groups []keyed, cfg Config) Dimension {
 			continue
 		}
 		g := Group{Key: k.key, Decisions: k.g.n, Approved: k.g.approved, ApprovalRate: rate(k.g.approved, k.g.n),
-			AvgLimit: decimal.Zero, AvgRate: decimal.Zero, Small: k.g.n < int64(cfg.MinGroup)}
+			AvgLimit: decimal.Zero, AvgRate: decimal.Zero, Small: k.g.n < int64(cfg.MinGroup),
+			LimitFen: k.g.limit, RateMicro: k.g.rate}
 		if k.g.approved > 0 {
 			n := decimal.NewFromInt(k.g.approved)
 			g.AvgLimit = decimal.New(k.g.limit, -2).DivRound(n, 2)

@@ -181,6 +181,29 @@ func decileCuts(r *Reference) []int {
 // scorePSI compares the tally's scores with the reference's over the
 // reference's decile bins.
 func (t *Tally) scorePSI(r *Reference) PSI {
+	var now []ScoreCount
+	for i, n := range t.all {
+		if n > 0 {
+			now = append(now, ScoreCount{Score: t.spec.MinScore + i, N: n})
+		}
+	}
+	return scoreShift(r, now, &t.cfg)
+}
+
+// ScoreShift is the PSI of the scores now against the scores ref, both
+// ascending with positive counts, over ref's decile bins: the activation
+// gate compares a candidate version's scores with the active version's on
+// the same population. The thresholds of cfg set the level. With no
+// reference scores the index is 0 over one bin.
+func ScoreShift(ref, now []ScoreCount, cfg Config) PSI {
+	r := &Reference{Scores: ref}
+	for _, c := range ref {
+		r.Decisions += c.N
+	}
+	return scoreShift(r, now, &cfg)
+}
+
+func scoreShift(r *Reference, now []ScoreCount, cfg *Config) PSI {
 	cuts := decileCuts(r)
 	ref := make([]int64, len(cuts)+1)
 	j := 0
@@ -190,14 +213,13 @@ func (t *Tally) scorePSI(r *Reference) PSI {
 		}
 		ref[j] += c.N
 	}
-	now := make([]int64, len(cuts)+1)
+	cur := make([]int64, len(cuts)+1)
 	j = 0
-	for i, n := range t.all {
-		s := t.spec.MinScore + i
-		for j < len(cuts) && s > cuts[j] {
+	for _, c := range now {
+		for j < len(cuts) && c.Score > cuts[j] {
 			j++
 		}
-		now[j] += n
+		cur[j] += c.N
 	}
 	labels := make([]rules.Label, len(cuts)+1)
 	for i := range labels {
@@ -216,5 +238,5 @@ func (t *Tally) scorePSI(r *Reference) PSI {
 		}
 		labels[i] = rules.Label{ZH: l, EN: l}
 	}
-	return psi(labels, ref, now, &t.cfg)
+	return psi(labels, ref, cur, cfg)
 }

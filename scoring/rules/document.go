@@ -48,6 +48,9 @@ type Policy struct {
 	Grades []Grade
 	Limit  LimitRule
 	Rates  RateTable
+	// Gate is the activation gate's thresholds (gate.go); the defaults
+	// when the document has none.
+	Gate Gate
 
 	hash               string
 	minScore, maxScore int             // lowest and highest possible scorecard sums

@@ -152,7 +152,7 @@ func (r *reader) id(n *yaml.Node, path string, seen map[string]int) (string, boo
 // --- the document -----------------------------------------------------------
 
 var rootFields = []string{"bank", "product", "version", "effective_date", "currency", "name",
-	"decision_valid_days", "inputs", "knockouts", "scorecard", "grades", "limit", "rates"}
+	"decision_valid_days", "inputs", "knockouts", "scorecard", "grades", "limit", "rates", "gate"}
 
 func (r *reader) document(root *yaml.Node) {
 	p := r.p
@@ -182,6 +182,7 @@ func (r *reader) document(root *yaml.Node) {
 	r.grades(m.Require("grades"))
 	r.limit(m.Require("limit"))
 	r.rates(m.Require("rates"))
+	r.gate(m.Get("gate"))
 	for slot, k := range r.declAt {
 		if !r.read[slot] {
 			r.Add(k, "inputs."+k.Value, "declared but never read; remove it (a policy declares exactly the inputs it reads)")

@@ -57,6 +57,13 @@ type htmlPage struct {
 	Scores      htmlChart
 	Exposure    htmlChart
 	KnockOuts   [][]string
+	Fairness    []htmlFair
+	FairTitle   string
+}
+
+type htmlFair struct {
+	Title string
+	Rows  [][]string
 }
 
 type htmlChange struct {
@@ -127,6 +134,11 @@ svg text{font-size:11px;fill:#374151}
 <table>
 {{range $i, $row := .KnockOuts}}<tr>{{range $row}}{{if eq $i 0}}<th>{{.}}</th>{{else}}<td>{{.}}</td>{{end}}{{end}}</tr>
 {{end}}</table>{{end}}
+{{if .Fairness}}<h2>{{.FairTitle}}</h2>
+{{range .Fairness}}<h3>{{.Title}}</h3>
+<table>
+{{range $i, $row := .Rows}}<tr>{{range $row}}{{if eq $i 0}}<th>{{.}}</th>{{else}}<td>{{.}}</td>{{end}}{{end}}</tr>
+{{end}}</table>{{end}}{{end}}
 </body>
 </html>
 {{define "chart"}}<svg xmlns="http://www.w3.org/2000/svg" width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" role="img">
@@ -218,6 +230,16 @@ func (r *Report) WriteHTML(w io.Writer, en bool) error {
 	}
 	p.Scores = scoreChart(r, l)
 	p.Exposure = exposureChart(r, l)
+	p.FairTitle = fmt.Sprintf(l.t("公平性（新政策；不利影响比低于 %.2f 标记，不足 %d 户的组不判定）",
+		"Fairness (new policy; adverse-impact ratios under %.2f flagged, groups under %d not judged)"),
+		r.Fairness.AdverseImpact, r.Fairness.MinGroup)
+	for _, d := range r.Fairness.Dimensions {
+		f := htmlFair{Title: DimensionLabel(d.Name, en), Rows: [][]string{FairnessHead(en)}}
+		for _, g := range d.Groups {
+			f.Rows = append(f.Rows, FairnessCells(g, en))
+		}
+		p.Fairness = append(p.Fairness, f)
+	}
 	if len(r.KnockOuts) > 0 {
 		p.KnockOuts = [][]string{{l.t("规则", "knock-out"), l.t("对照", "base"), l.t("新", "new")}}
 		for _, k := range r.KnockOuts {

@@ -217,6 +217,7 @@ func (r *Report) WriteTable(w io.Writer, en bool) error {
 		}
 		table(w, rows)
 	}
+	r.writeFairnessTable(w, l)
 	return ew.err
 }
 
@@ -323,6 +324,8 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		{"exposure_by_village", []string{"village", "households", "eligible_base", "eligible_new", "exposure_base", "exposure_new", "change"}, villageRows},
 		{"score_distribution", []string{"score_from", "score_to", "base", "new"}, scoreRows},
 		{"knockouts", []string{"knockout", "base", "new"}, knockRows},
+		{"fairness", []string{"dimension", "group", "households", "eligible", "approval_rate", "avg_limit", "avg_rate",
+			"adverse_impact", "small", "flagged"}, r.fairnessCSV()},
 	}...)
 	for i, s := range sections {
 		if i > 0 {

@@ -20,9 +20,11 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/modelrisk"
 	"github.com/sanzhi/sanzhi/scoring/points"
 	"github.com/sanzhi/sanzhi/scoring/rules"
 )
@@ -54,7 +56,12 @@ type Case struct {
 	Name     string // villages/{village}/households/{id}
 	Village  string
 	HeadName string
-	Input    rules.Input
+	// HeadID is the head's 身份证号, opened by the caller for this run
+	// only: the fairness figures read its sex digit and birth date and
+	// keep nothing of it. Zero when unknown (sex and age then count as
+	// unknown).
+	HeadID idnum.PersonID
+	Input  rules.Input
 }
 
 // NewCase builds the case of a row: its snapshot as of day.
@@ -70,11 +77,12 @@ type Result struct {
 	Score     int
 	Grade     string
 	Limit     decimal.Decimal
+	Rate      decimal.Decimal
 	KnockOuts []string
 }
 
 func resultOf(d rules.Decision) Result {
-	r := Result{Eligible: d.Eligible, Score: d.Score, Grade: d.Grade, Limit: d.Limit}
+	r := Result{Eligible: d.Eligible, Score: d.Score, Grade: d.Grade, Limit: d.Limit, Rate: d.Rate}
 	for _, k := range d.KnockOuts {
 		r.KnockOuts = append(r.KnockOuts, k.ID)
 	}
@@ -87,16 +95,19 @@ type Outcome struct {
 	Name     string
 	Village  string
 	HeadName string
-	HasBase  bool
-	Base     Result
-	New      Result
+	// HeadID is the Case's; Add reads it for the fairness figures. A
+	// caller handing outcomes on (the per-household CSV) must clear it.
+	HeadID  idnum.PersonID
+	HasBase bool
+	Base    Result
+	New     Result
 }
 
 // Evaluate evaluates the case under newP and, when base is not nil, under
 // base, on day. It only reads the policies, so several goroutines may call
 // it at once.
 func Evaluate(newP, base *rules.Policy, c Case, day household.Date) Outcome {
-	o := Outcome{Name: c.Name, Village: c.Village, HeadName: c.HeadName}
+	o := Outcome{Name: c.Name, Village: c.Village, HeadName: c.HeadName, HeadID: c.HeadID}
 	o.New = resultOf(rules.Outcome(newP, c.Input, day))
 	if base != nil {
 		o.HasBase = true
@@ -147,17 +158,48 @@ type Accumulator struct {
 	binsBase, binsNew   map[int]int
 	limBase, limNew     []int
 	knockBase, knockNew map[string]int
+	// scoresBase and scoresNew count households by exact score, for the
+	// PSI of the new scores against the base's.
+	scoresBase, scoresNew map[int]int64
+	// fair tallies the new policy's decisions by village, sex and age
+	// band; fairErr is its first refusal (a limit or rate out of range,
+	// which a valid policy cannot give).
+	fair    *modelrisk.Fairness
+	fairErr error
 }
 
 // NewAccumulator starts a simulation of newP against base (nil for none)
 // on day.
 func NewAccumulator(newP, base *rules.Policy, day household.Date) *Accumulator {
-	return &Accumulator{newP: newP, base: base, day: day,
+	a := &Accumulator{newP: newP, base: base, day: day,
 		expBase: decimal.Zero, expNew: decimal.Zero,
 		migration: map[[2]string]int{}, villages: map[string]*VillageRow{},
 		binsBase: map[int]int{}, binsNew: map[int]int{},
 		limBase: make([]int, len(LimitBands)), limNew: make([]int, len(LimitBands)),
-		knockBase: map[string]int{}, knockNew: map[string]int{}}
+		knockBase: map[string]int{}, knockNew: map[string]int{},
+		scoresBase: map[int]int64{}, scoresNew: map[int]int64{}}
+	a.fair, a.fairErr = modelrisk.NewFairness(modelrisk.DefaultConfig(day))
+	return a
+}
+
+// Err reports a decision the fairness figures could not count (nil for
+// any decision of a valid policy).
+func (a *Accumulator) Err() error { return a.fairErr }
+
+func (a *Accumulator) addFair(o Outcome) {
+	if a.fairErr != nil {
+		return
+	}
+	ap := modelrisk.Applicant{Village: o.Village, ID: o.HeadID, Approved: o.New.Eligible}
+	if o.New.Eligible {
+		if ap.Limit, a.fairErr = modelrisk.Fen(o.New.Limit); a.fairErr != nil {
+			return
+		}
+		if ap.Rate, a.fairErr = modelrisk.Micro(o.New.Rate); a.fairErr != nil {
+			return
+		}
+	}
+	a.fairErr = a.fair.Add(&ap)
 }
 
 func bin(score int) int {
@@ -181,6 +223,7 @@ func (a *Accumulator) Add(o Outcome) {
 	if o.HasBase {
 		baseGrade = o.Base.Grade
 		a.binsBase[bin(o.Base.Score)]++
+		a.scoresBase[o.Base.Score]++
 		for _, k := range o.Base.KnockOuts {
 			a.knockBase[k]++
 		}
@@ -200,6 +243,8 @@ func (a *Accumulator) Add(o Outcome) {
 	}
 	a.migration[[2]string{baseGrade, o.New.Grade}]++
 	a.binsNew[bin(o.New.Score)]++
+	a.scoresNew[o.New.Score]++
+	a.addFair(o)
 	for _, k := range o.New.KnockOuts {
 		a.knockNew[k]++
 	}
@@ -315,6 +360,24 @@ type Report struct {
 	// Limits is the eligible households' limits in LimitBands.
 	Limits    []LimitBin
 	KnockOuts []KnockOutRow
+
+	// Fairness is the new policy's approval rate, average limit and rate
+	// by village, sex and age band of the head, with adverse-impact ratios
+	// (scoring/modelrisk). In the Aggregate view groups of fewer than
+	// MinCell households are pooled, as the by-village rows are.
+	Fairness modelrisk.FairnessReport
+	// ScoreShift is the PSI of the new policy's scores against the base
+	// policy's over the same households; nil without a base.
+	ScoreShift *modelrisk.PSI
+}
+
+// LostShare is the share of the population that loses a line (0 without
+// a base or households).
+func (r *Report) LostShare() float64 {
+	if r.Base == nil || r.Households == 0 {
+		return 0
+	}
+	return float64(r.Lost.Count) / float64(r.Households)
 }
 
 // ExposureChange is ExposureNew − ExposureBase.
@@ -434,5 +497,24 @@ func (a *Accumulator) Report(villages []string) *Report {
 	for _, id := range appendNew(ids, seen) {
 		r.KnockOuts = append(r.KnockOuts, KnockOutRow{ID: id, Base: a.knockBase[id], New: a.knockNew[id]})
 	}
+	if a.fair != nil {
+		r.Fairness = a.fair.Report()
+	}
+	if a.base != nil {
+		psi := modelrisk.ScoreShift(scoreCounts(a.scoresBase), scoreCounts(a.scoresNew), modelrisk.DefaultConfig(a.day))
+		r.ScoreShift = &psi
+	}
 	return r
 }
+
+func scoreCounts(m map[int]int64) []ScoreCount {
+	out := make([]ScoreCount, 0, len(m))
+	for s, n := range m {
+		out = append(out, ScoreCount{Score: s, N: n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Score < out[j].Score })
+	return out
+}
+
+// ScoreCount is modelrisk's: how many households had one score.
+type ScoreCount = modelrisk.ScoreCount

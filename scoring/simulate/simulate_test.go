@@ -398,7 +398,7 @@ func TestRenderers(t *testing.T) {
 			names = append(names, rec[1])
 		}
 	}
-	assert.Equal(t, []string{"summary", "grade_migration", "eligibility_changes", "exposure_by_village", "score_distribution", "knockouts"}, names)
+	assert.Equal(t, []string{"summary", "grade_migration", "eligibility_changes", "exposure_by_village", "score_distribution", "knockouts", "fairness"}, names)
 
 	var h bytes.Buffer
 	require.NoError(t, r.WriteHTML(&h, false))

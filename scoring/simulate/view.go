@@ -74,6 +74,7 @@ func (r *Report) For(v View) *Report {
 		out.ByVillage = append([]VillageRow(nil), r.ByVillage...)
 		return &out
 	}
+	out.Fairness = poolFairness(r.Fairness)
 	out.ByVillage = nil
 	pool := VillageRow{Pooled: 0, Base: decimal.Zero, New: decimal.Zero}
 	for _, row := range r.ByVillage {
