@@ -80,8 +80,9 @@ func CheckCode(v *fault.Violations, field, code string) {
 	}
 }
 
-// CheckLabels checks a good's names and unit (trimmed by the caller).
-func CheckLabels(v *fault.Violations, nameZH, nameEN, unit string) {
+// CheckLabels checks a good's names and unit (trimmed by the caller);
+// prefix is put before the field names ("good." in a create request).
+func CheckLabels(v *fault.Violations, prefix, nameZH, nameEN, unit string) {
 	text := func(field, value string, max int, required bool, zhLabel string) {
 		n := utf8.RuneCountInString(value)
 		switch {
@@ -98,9 +99,9 @@ func CheckLabels(v *fault.Violations, nameZH, nameEN, unit string) {
 			}
 		}
 	}
-	text("name_zh", nameZH, MaxName, true, "名称")
-	text("name_en", nameEN, MaxNameEN, false, "英文名称")
-	text("unit", unit, MaxUnit, true, "单位")
+	text(prefix+"name_zh", nameZH, MaxName, true, "名称")
+	text(prefix+"name_en", nameEN, MaxNameEN, false, "英文名称")
+	text(prefix+"unit", unit, MaxUnit, true, "单位")
 }
 
 // ParsePrice reads a price in points and checks it against precision, the

@@ -140,7 +140,7 @@ func TestGoodFields(t *testing.T) {
 	CheckCode(&v, "code", "Rice 5kg")
 	CheckCode(&v, "code", "")
 	CheckCode(&v, "code", strings.Repeat("a", 33))
-	CheckLabels(&v, "", strings.Repeat("x", MaxNameEN+1), "袋子袋子袋子袋子袋")
+	CheckLabels(&v, "", "", strings.Repeat("x", MaxNameEN+1), "袋子袋子袋子袋子袋")
 	CheckNote(&v, "note", "户主 11010519491231002X 领取")
 	fields := []string{}
 	for _, x := range v {
@@ -152,7 +152,7 @@ func TestGoodFields(t *testing.T) {
 
 	v = nil
 	CheckCode(&v, "code", "rice-5kg")
-	CheckLabels(&v, "大米 5kg", "Rice 5 kg", "袋")
+	CheckLabels(&v, "", "大米 5kg", "Rice 5 kg", "袋")
 	assert.Empty(t, v)
 }
 

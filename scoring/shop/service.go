@@ -131,9 +131,9 @@ func (s *Service) CreateGood(ctx context.Context, p *access.Principal, in GoodIn
 	var v fault.Violations
 	village := household.ParseVillageParent(in.Parent, "parent", &v)
 	code := strings.TrimSpace(in.Code)
-	CheckCode(&v, "code", code)
+	CheckCode(&v, "good.code", code)
 	in.NameZH, in.NameEN, in.Unit = strings.TrimSpace(in.NameZH), strings.TrimSpace(in.NameEN), strings.TrimSpace(in.Unit)
-	CheckLabels(&v, in.NameZH, in.NameEN, in.Unit)
+	CheckLabels(&v, "good.", in.NameZH, in.NameEN, in.Unit)
 	if err := v.Err(); err != nil {
 		return nil, false, err
 	}
@@ -141,7 +141,7 @@ func (s *Service) CreateGood(ctx context.Context, p *access.Principal, in GoodIn
 	if err != nil {
 		return nil, false, err
 	}
-	price := ParsePrice(&v, "price", in.Price, cat.Precision)
+	price := ParsePrice(&v, "good.price", in.Price, cat.Precision)
 	if err := v.Err(); err != nil {
 		return nil, false, err
 	}
@@ -240,7 +240,7 @@ func (s *Service) UpdateGood(ctx context.Context, p *access.Principal, in Update
 		if in.Unit != "" {
 			next.Unit = in.Unit
 		}
-		CheckLabels(&v, next.NameZH, next.NameEN, next.Unit)
+		CheckLabels(&v, "", next.NameZH, next.NameEN, next.Unit)
 		if in.Price != "" {
 			next.Price = ParsePrice(&v, "price", in.Price, cat.Precision)
 		}
