@@ -18,7 +18,7 @@ import (
 // English and zh-CN (the clerk reads it at the counter), and the
 // refusals about a redemption name the field the clerk should change.
 //
-//   - A good has a code ([a-z0-9-], at most 32), a name in zh-CN, a unit,
+//   - A good has a code ([a-z0-9.-], at most 32), a name in zh-CN, a unit,
 //     and a price in points: positive, at most MaxPrice, with no more
 //     decimal places than the village catalogue's precision.
 //   - Quantities are whole units: a redemption takes 1..MaxQuantity, an
@@ -54,7 +54,7 @@ const (
 // MaxPrice is the highest price of one unit, in points.
 var MaxPrice = decimal.NewFromInt(100_000)
 
-var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,31}$`)
+var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{0,31}$`)
 
 // bad adds a violation with its zh-CN text.
 func bad(v *fault.Violations, field, reason, en, zh string) {
@@ -75,8 +75,8 @@ func CheckCode(v *fault.Violations, field, code string) {
 		bad(v, field, "REQUIRED", "is required", "必填")
 	case !codeRE.MatchString(code):
 		bad(v, field, "GOOD_CODE",
-			fmt.Sprintf("%q is not a good code: lower-case letters, digits and hyphens, at most 32, starting with a letter or digit", code),
-			fmt.Sprintf("“%s”不是有效的物品编码：只能用小写字母、数字和连字符，至多 32 个字符", code))
+			fmt.Sprintf("%q is not a good code: lower-case letters, digits, dots and hyphens, at most 32, starting with a letter or digit", code),
+			fmt.Sprintf("“%s”不是有效的物品编码：只能用小写字母、数字、点和连字符，以字母或数字开头，至多 32 个字符", code))
 	}
 }
 

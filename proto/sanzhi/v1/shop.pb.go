@@ -28,7 +28,7 @@ type Good struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// villages/{village_code}/goods/{code}
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The code: lower-case letters, digits and hyphens (rice-5kg).
+	// The code: lower-case letters, digits, dots and hyphens (rice-2.5kg).
 	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
 	// The name on the shelf and the receipt (大米 5kg).
 	NameZh string `protobuf:"bytes,3,opt,name=name_zh,json=nameZh,proto3" json:"name_zh,omitempty"`
