@@ -134,14 +134,18 @@ func (s *Service) CreateGood(ctx context.Context, p *access.Principal, in GoodIn
 	CheckCode(&v, "good.code", code)
 	in.NameZH, in.NameEN, in.Unit = strings.TrimSpace(in.NameZH), strings.TrimSpace(in.NameEN), strings.TrimSpace(in.Unit)
 	CheckLabels(&v, "good.", in.NameZH, in.NameEN, in.Unit)
-	if err := v.Err(); err != nil {
-		return nil, false, err
+	// The price's precision is the village catalogue's; without a village
+	// the price is still checked (at the most precision any has), so that
+	// every bad field is named at once.
+	precision := int32(2)
+	if village != "" {
+		cat, err := s.cats.Effective(ctx, village)
+		if err != nil {
+			return nil, false, err
+		}
+		precision = cat.Precision
 	}
-	cat, err := s.cats.Effective(ctx, village)
-	if err != nil {
-		return nil, false, err
-	}
-	price := ParsePrice(&v, "good.price", in.Price, cat.Precision)
+	price := ParsePrice(&v, "good.price", in.Price, precision)
 	if err := v.Err(); err != nil {
 		return nil, false, err
 	}
