@@ -29,6 +29,10 @@ func (c fixedCatalogue) Effective(context.Context, string) (*points.Catalogue, e
 	return &points.Catalogue{Precision: c.precision, BasePoints: decimal.NewFromInt(100)}, nil
 }
 
+func (c fixedCatalogue) EffectiveAt(ctx context.Context, village string, _ time.Time) (*points.Catalogue, error) {
+	return c.Effective(ctx, village)
+}
+
 var shopClerk = &access.Principal{ID: "clerk-a", Name: "clerk-a", Role: access.VillageClerk,
 	Scope: access.Scope{Villages: []string{villageA}}}
 
@@ -423,6 +427,83 @@ func testShopConcurrentLastPoints(t *testing.T, s Store) {
 	}
 	assert.Equal(t, 5, won, "50 points buy five 10-point goods")
 	assertShopAgrees(t, s, initial, []*household.Household{h}, "50")
+}
+
+// testShopConcurrentWithBareRedemptions: goods at the counter and the
+// bare points redemption (PointsService.RedeemPoints, a SERIALIZABLE write
+// with the sheet's version check) spend one household's points at once.
+// The two paths guard the same balance: it never goes below zero, and
+// every point spent has its ledger entry. A bare redemption may give up on
+// contention (UNAVAILABLE, retry later) rather than wait; when none does,
+// exactly what the balance covers succeeds.
+func testShopConcurrentWithBareRedemptions(t *testing.T, s Store) {
+	ctx := context.Background()
+	const n = 8
+	for i := range n {
+		insertGood(t, s, newGood(fmt.Sprintf("good-%d", i), "10", 10))
+	}
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+	earn(t, s, h, "50")
+	ev := evidence.NewService(s.Evidence(), fixedCatalogue{0}, func() time.Time { return base })
+	errs := make([]error, 2*n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range 2 * n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			if i%2 == 0 {
+				_, errs[i] = shopService(s).Redeem(ctx, shopClerk, shop.RedeemInput{Household: h.Name(),
+					Good: fmt.Sprintf("good-%d", i/2), Quantity: 1, RequestID: fmt.Sprintf("goods-%d", i)})
+				return
+			}
+			_, errs[i] = ev.Redeem(ctx, shopClerk, evidence.RedeemInput{Household: h.Name(), Amount: "10", RequestID: fmt.Sprintf("bare-%d", i)})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	won, gaveUp := 0, 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			won++
+		case reasonOf(err) == "CONTENTION" && i%2 == 1:
+			gaveUp++
+		default:
+			require.Equal(t, "INSUFFICIENT_POINTS", reasonOf(err), "redemption %d: %v", i, err)
+		}
+	}
+	b := points.Balances(decimal.NewFromInt(100), readSheet(t, s, h.ID).Entries, "2026-03-01")
+	assert.GreaterOrEqual(t, b.Redeemable.Sign(), 0, "never below zero")
+	assert.Equal(t, decimal.NewFromInt(50-10*int64(won)).String(), b.Redeemable.String(), "every success spent 10")
+	t.Logf("%d redemptions succeeded, %d bare ones gave up on contention", won, gaveUp)
+	if gaveUp == 0 {
+		assert.Equal(t, 5, won, "50 points, 10 a time")
+	}
+	initial := map[string]int64{}
+	for i := range n {
+		initial[fmt.Sprintf("good-%d", i)] = 10
+	}
+	receipts := readShop(t, s, func(tx shop.Reader) ([]*shop.Receipt, error) {
+		return tx.Receipts(ctx, shop.ReceiptQuery{Village: villageA, Limit: 100})
+	})
+	spent := decimal.Zero
+	for _, r := range receipts {
+		spent = spent.Add(r.Points)
+	}
+	assert.True(t, b.Redeemed.GreaterThanOrEqual(spent), "the receipts are among what was redeemed")
+	for code, stock := range initial {
+		g := readShop(t, s, func(tx shop.Reader) (*shop.Good, error) { return tx.Good(ctx, villageA, code) })
+		taken := int64(0)
+		for _, r := range receipts {
+			if r.Code == code {
+				taken += r.Quantity
+			}
+		}
+		assert.Equal(t, stock-taken, g.Stock, code)
+	}
 }
 
 // testShopConcurrentMixed: households and goods at random, a request id

@@ -173,6 +173,7 @@ func suite() []conformance {
 		{name: "ShopConcurrentLastItems", fn: testShopConcurrentLastItems},
 		{name: "ShopConcurrentLastPoints", fn: testShopConcurrentLastPoints},
 		{name: "ShopConcurrentMixed", fn: testShopConcurrentMixed},
+		{name: "ShopConcurrentWithBareRedemptions", fn: testShopConcurrentWithBareRedemptions},
 	}
 	// The versioned-document lifecycle, once for each kind of document.
 	tests = append(tests, versionScenarios(catalogues)...)
