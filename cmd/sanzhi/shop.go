@@ -17,6 +17,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/internal/cli"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/shop"
 )
@@ -139,7 +140,7 @@ func shopCmd(open func(context.Context) (server.Store, error)) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := strconv.ParseInt(args[1], 10, 64)
 			if err != nil {
-				return fmt.Errorf("QUANTITY %q is not a whole number", args[1])
+				return cli.Usagef("QUANTITY %q is not a whole number", args[1])
 			}
 			return as(cmd.Context(), access.ShopArrival, args[:1], func(a *app.App, p *access.Principal) error {
 				arr, g, dup, err := a.Shop.RecordArrival(cmd.Context(), p, shop.ArrivalInput{Good: args[0], Quantity: q, Note: note,
@@ -169,7 +170,7 @@ refused with the reason, and nothing is written. Credit points are never touched
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q, err := strconv.ParseInt(args[2], 10, 64)
 			if err != nil {
-				return fmt.Errorf("QUANTITY %q is not a whole number", args[2])
+				return cli.Usagef("QUANTITY %q is not a whole number", args[2])
 			}
 			en, err := parseLang(lang)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/app"
+	"github.com/sanzhi/sanzhi/internal/cli"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -124,6 +125,9 @@ func TestShopCommands(t *testing.T) {
 	assert.Contains(t, out, "Rice 2.5 kg")
 	_, err = run(t, append([]string{"shop", "report", village, "2026-13"}, clerk...)...)
 	require.Error(t, err)
+
+	_, err = run(t, append([]string{"shop", "redeem", hh, "rice-2.5kg", "two"}, clerk...)...)
+	assert.Equal(t, cli.ExitUsage, cli.Code(err), "a quantity that is not a number is a bad command line")
 
 	out, err = run(t, append([]string{"shop", "set-price", rice, "0"}, clerk...)...)
 	require.Error(t, err)
