@@ -126,6 +126,12 @@ const (
 	PointsRead           Action = "points.read"
 	PointsRedeem         Action = "points.redeem"
 	RankingRead          Action = "ranking.read"
+	ShopGoodRead         Action = "shop.good.read"
+	ShopGoodWrite        Action = "shop.good.write"
+	ShopArrival          Action = "shop.arrival"
+	ShopRedeem           Action = "shop.redeem"
+	ShopReceiptRead      Action = "shop.receipt.read"
+	ShopReportRead       Action = "shop.report.read"
 	PolicyUpload         Action = "policy.upload"
 	PolicyApprove        Action = "policy.approve"
 	PolicyActivate       Action = "policy.activate"
@@ -220,6 +226,17 @@ var policy = map[Action]Rule{
 	RankingRead:     {Grants: with(staffOwn, Grants{Regulator: Anywhere, Household: StoreChecked})},
 	PointsRead:      {Grants: with(staffOwn, Grants{Regulator: Anywhere, Household: OwnHousehold})},
 	PointsRedeem:    {Grants: Grants{VillageClerk: OwnVillages}, Writes: true},
+
+	// The 兑换超市 (scoring/shop) is the village's own business: its
+	// clerks keep the goods and serve the counter, its reviewers and the
+	// regulators read; a household reads its own receipts. Banks see
+	// nothing of it: what a household spends is not a bank's to know.
+	ShopGoodRead:    {Grants: with(staffOwn, Grants{Regulator: Anywhere})},
+	ShopGoodWrite:   {Grants: Grants{VillageClerk: OwnVillages}, Writes: true},
+	ShopArrival:     {Grants: Grants{VillageClerk: OwnVillages}, Writes: true},
+	ShopRedeem:      {Grants: Grants{VillageClerk: OwnVillages}, Writes: true},
+	ShopReceiptRead: {Grants: with(staffOwn, Grants{Regulator: Anywhere, Household: OwnHousehold})},
+	ShopReportRead:  {Grants: with(staffOwn, Grants{Regulator: Anywhere})},
 
 	// A bank's risk managers write its policies: one uploads, another
 	// approves (the service refuses self-approval). Its loan officers and

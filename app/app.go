@@ -30,6 +30,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/shop"
 )
 
 // Deps is what the services are built from.
@@ -61,6 +62,8 @@ type App struct {
 	Evidence   *evidence.Service
 	Policies   *policies.Service
 	Lending    *credit.Service
+	// Shop is the villages' 兑换超市: goods, stock, redemption, receipts.
+	Shop *shop.Service
 	// SignIn signs people in to the web console: staff passwords,
 	// household access codes, sessions.
 	SignIn *signin.Service
@@ -104,6 +107,7 @@ func New(d Deps) (*App, error) {
 	a.Evidence = evidence.NewService(a.evidenceStore, a.Catalogues, now)
 	a.Policies = policies.NewService(st.Policies(), PolicyChecker, now)
 	a.Lending = NewLending(st, d.Keyring, a.Catalogues, now)
+	a.Shop = shop.NewService(st.Shop(), a.Catalogues, now)
 	a.SignIn = signin.NewService(st.SignIn(), now)
 	st.React(lendingReactions(a.Lending))
 	a.Lending.OnRefusal(cs.refusal)

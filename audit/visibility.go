@@ -14,15 +14,16 @@ import (
 //
 //   - a regulator sees every entry;
 //   - village staff see the village side of their villages: households,
-//     evidence, points and catalogues (and their county's base catalogue),
-//     never an entry that involves a bank (consents, credit, queries);
+//     evidence, points, the 兑换超市 and catalogues (and their county's
+//     base catalogue), never an entry that involves a bank (consents,
+//     credit, queries);
 //   - a bank's staff see the entries of their bank: its consents, its
 //     queries and assessments, its lines, reviews, policies, simulations and
 //     webhook — whatever names the bank as subject (banks/{bank}/...) or in
 //     the payload's "bank";
 //   - a household sees the entries about itself: its record, evidence,
-//     points and consents, and every bank's query record, assessment and
-//     line event about it (subject or payload "household");
+//     points, redemptions and consents, and every bank's query record,
+//     assessment and line event about it (subject or payload "household");
 //   - an operator sees operational entries: principals and the county base
 //     catalogues it publishes;
 //   - anyone sees the entries it caused itself (actor).
@@ -32,7 +33,7 @@ import (
 // before it is paged, not after.
 
 // villageSide lists the action families that are a village's own business.
-var villageSide = []string{"household.", "evidence.", "points.", "catalogue."}
+var villageSide = []string{"household.", "evidence.", "points.", "catalogue.", "shop."}
 
 // OperationalActions are the action families an operator sees.
 var operationalActions = []string{"principal."}

@@ -34,7 +34,7 @@ func TestEveryMessageHasBothLanguages(t *testing.T) {
 		require.NoError(t, err)
 		check(name, string(b))
 	}
-	for _, f := range []string{"console.go", "pages.go", "household.go", "clerk.go", "reviewer.go", "photo.go"} {
+	for _, f := range []string{"console.go", "pages.go", "household.go", "clerk.go", "reviewer.go", "photo.go", "shop.go"} {
 		b, err := os.ReadFile(f)
 		require.NoError(t, err)
 		check(f, string(b))

@@ -43,6 +43,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/shop"
 )
 
 // Village is one demo village.
@@ -117,6 +118,7 @@ type DB interface {
 	Catalogues() catalogue.Store
 	Evidence() evidence.Store
 	Policies() policies.Store
+	Shop() shop.Store
 }
 
 // Names of principals Seed relies on.
@@ -205,8 +207,11 @@ func Seed(ctx context.Context, svc *household.Service, db DB, now func() time.Ti
 	if res.Catalogues, err = seedCatalogues(ctx, cats, clk, db.Principals(), t0); err != nil {
 		return res, err
 	}
-	res.History, err = seedHistory(ctx, svc, cats, db.Evidence(), res.Principals, t0)
+	res.History, err = seedHistory(ctx, svc, cats, db.Evidence(), db.Shop(), res.Principals, t0)
 	if err != nil {
+		return res, err
+	}
+	if err := seedShops(ctx, shop.NewService(db.Shop(), cats, clk.now), res.Principals); err != nil {
 		return res, err
 	}
 	res.Policy, err = seedPolicy(ctx, db, res.Principals, now)

@@ -28,6 +28,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
 	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/shop"
 )
 
 // sealer is a test Sealer: index = SHA-256 of the number, ciphertext = the
@@ -736,14 +737,14 @@ func TestRankingThisQuarter(t *testing.T) {
 
 // Every transition of the history left its audit record: one
 // evidence.submit per piece of evidence, one record per review,
-// objection, resolution and revocation, one points.redeem per redemption.
+// objection, resolution and revocation, one shop.redeem per redemption.
 func TestHistoryIsAudited(t *testing.T) {
 	e, res := seededCounty(t)
 	ctx := context.Background()
 	got := map[string]int{}
 	require.NoError(t, e.st.Conn().ReadTx(ctx, func(q sqlstore.Querier) error {
 		rows, err := q.Query(ctx, `SELECT action, COUNT(*) FROM audit_queue
-			WHERE action LIKE 'evidence.%' OR action = 'points.redeem' GROUP BY action`)
+			WHERE action LIKE 'evidence.%' OR action = 'shop.redeem' GROUP BY action`)
 		if err != nil {
 			return err
 		}
@@ -773,10 +774,10 @@ func TestHistoryIsAudited(t *testing.T) {
 			}
 		}
 	}
-	want["points.redeem"] = redemptions
+	want["shop.redeem"] = redemptions
 	assert.Equal(t, want, got)
 	assert.Equal(t, transitions+redemptions, got["evidence.submit"]+got["evidence.review"]+got["evidence.object"]+
-		got["evidence.resolve"]+got["evidence.revoke"]+got["points.redeem"])
+		got["evidence.resolve"]+got["evidence.revoke"]+got["shop.redeem"])
 }
 
 // In a county whose catalogues were activated a month ago (seeded before
@@ -827,4 +828,50 @@ func TestSeedActivatesThePolicy(t *testing.T) {
 	again, err := demo.Seed(context.Background(), e.svc, e.st, clock)
 	require.NoError(t, err)
 	assert.Equal(t, res.Policy, again.Policy, "a second seed keeps the active version")
+}
+
+// Every demo village's 兑换超市 has its goods, and its stock is what was
+// delivered less what the history's households took: one receipt per
+// redemption, each with its ledger entry.
+func TestShops(t *testing.T) {
+	e, res := seededCounty(t)
+	ctx := context.Background()
+	sh := shop.NewService(e.st.Shop(), e.cats, clock)
+	for i, v := range demo.Villages {
+		goods, err := sh.Goods(ctx, "villages/"+v.Code, false)
+		require.NoError(t, err)
+		require.Len(t, goods, 5, v.Name)
+		var receipts []*shop.Receipt
+		token := ""
+		for {
+			page, err := sh.Receipts(ctx, "villages/"+v.Code, "", 1000, token)
+			require.NoError(t, err)
+			receipts = append(receipts, page.Receipts...)
+			if token = page.NextToken; token == "" {
+				break
+			}
+		}
+		assert.Len(t, receipts, res.History[i].Redemptions, v.Name)
+		assert.Positive(t, len(receipts), v.Name)
+		var delivered, taken, stock int64
+		for _, g := range goods {
+			stock += g.Stock
+			assert.Positive(t, g.Price.Sign(), g.Code)
+		}
+		arrivals := 0
+		require.NoError(t, e.st.Shop().Read(ctx, func(tx shop.Reader) error {
+			as, err := tx.Arrivals(ctx, v.Code, "", "2000-01-01", household.Today(fixedNow))
+			for _, a := range as {
+				delivered += a.Quantity
+			}
+			arrivals = len(as)
+			return err
+		}))
+		assert.Equal(t, 8, arrivals, "%s: five first deliveries and three restocks", v.Name)
+		for _, r := range receipts {
+			taken += r.Quantity
+			assert.GreaterOrEqual(t, r.RedeemableAfter.Sign(), 0)
+		}
+		assert.Equal(t, delivered-taken, stock, "%s: stock agrees with deliveries and receipts", v.Name)
+	}
 }

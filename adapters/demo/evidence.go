@@ -23,6 +23,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
+	"github.com/sanzhi/sanzhi/scoring/shop"
 )
 
 // The evidence history.
@@ -34,7 +35,8 @@ import (
 // the clerk submits what households did (machine records such as
 // smart-bin deposits arrive as nightly imports and skip review), the
 // reviewer approves or, now and then, rejects, 公示 runs its course,
-// villagers object, the 兑换超市 pays out. Every write passes the same
+// villagers object, the 兑换超市 gets its goods and households redeem
+// them (shop.go). Every write passes the same
 // rules and leaves the same audit record as real work, and the ledger
 // never holds an entry effective before the (simulated) day it was
 // written. Today's work is clamped to the real now, so nothing is dated
@@ -215,12 +217,13 @@ type act struct {
 	ev          *evidence.Evidence // as last returned by the service
 }
 
+// redemption is a planned visit to the 兑换超市: quantity of demoGoods[good].
 type redemption struct {
-	day    household.Date
-	home   *household.Household
-	amount int64
-	note   string
-	req    string
+	day      household.Date
+	home     *household.Household
+	good     int
+	quantity int64
+	req      string
 }
 
 // villagePlan is the history of one village.
@@ -237,7 +240,7 @@ type villagePlan struct {
 // seedHistory writes the evidence history of every demo village that has
 // no evidence yet, up to t0 (the real now).
 func seedHistory(ctx context.Context, hs *household.Service, cats *catalogue.Service, store evidence.Store,
-	principals []Principal, t0 time.Time) ([]VillageHistory, error) {
+	shops shop.Store, principals []Principal, t0 time.Time) ([]VillageHistory, error) {
 	hc := historyCatalogues{cats: cats, by: map[string]*points.Catalogue{}}
 	ev := evidence.NewService(store, hc, func() time.Time { return t0 })
 	actor := map[string]*access.Principal{}
@@ -276,7 +279,7 @@ func seedHistory(ctx context.Context, hs *household.Service, cats *catalogue.Ser
 	// writer serialises them anyway.)
 	for _, p := range plans {
 		c := &simClock{}
-		if err := replay(ctx, evidence.NewService(store, hc, c.now), c, p, villager, t0); err != nil {
+		if err := replay(ctx, evidence.NewService(store, hc, c.now), shop.NewService(shops, hc, c.now), c, p, villager, t0); err != nil {
 			return nil, err
 		}
 	}
@@ -747,12 +750,12 @@ func (g *planner) amount(h *household.Household, pe persona, first bool) string 
 }
 
 // redemptions plans a few visits to the 兑换超市 by households with points
-// to spend by then; the amount is settled on the day against the balance.
+// to spend by then; what they take is settled on the day against the
+// balance and the shelf.
 func (g *planner) redemptions(order []*household.Household) {
 	if g.days < 30 {
 		return
 	}
-	goods := []string{"兑换大米一袋", "兑换食用油一桶", "兑换洗衣液两瓶", "兑换毛巾、牙膏", "兑换理发服务"}
 	byHome := map[*household.Household][]*act{}
 	for _, a := range g.p.acts {
 		if a.in.Kind == evidence.Points {
@@ -805,12 +808,14 @@ func (g *planner) redemptions(order []*household.Household) {
 		if i == 0 && g.p.v.Code == Villages[0].Code && from[order[0]] != "" {
 			h = order[0]
 		}
+		// Two draws of five, as many as before the goods (a quantity and
+		// a good), so that what is drawn after them stays as it was.
 		g.p.redeems = append(g.p.redeems, &redemption{
-			day:    points.AddDays(from[h], g.r.IntN(days(from[h], g.today)+1)),
-			home:   h,
-			amount: []int64{5, 10, 10, 15, 20}[g.r.IntN(5)],
-			note:   goods[g.r.IntN(len(goods))],
-			req:    fmt.Sprintf("demo-redeem-%s-%03d", g.p.v.Code, i+1),
+			day:      points.AddDays(from[h], g.r.IntN(days(from[h], g.today)+1)),
+			home:     h,
+			quantity: []int64{1, 1, 2, 1, 2}[g.r.IntN(5)],
+			good:     g.r.IntN(len(demoGoods)),
+			req:      fmt.Sprintf("demo-redeem-%s-%03d", g.p.v.Code, i+1),
 		})
 	}
 }
@@ -882,10 +887,11 @@ func (g *planner) outcomes(withDisputes bool) {
 }
 
 // replay runs village plan p day by day through ev, whose clock is clk.
-func replay(ctx context.Context, ev *evidence.Service, clk *simClock, p *villagePlan, villager *access.Principal, t0 time.Time) error {
+func replay(ctx context.Context, ev *evidence.Service, sh *shop.Service, clk *simClock, p *villagePlan, villager *access.Principal, t0 time.Time) error {
 	type dayWork struct {
 		submit, object, resolve, revoke, review []*act
 		redeem                                  []*redemption
+		stock, restock                          bool // the 兑换超市's deliveries
 	}
 	work := map[household.Date]*dayWork{}
 	at := func(d household.Date) *dayWork {
@@ -914,6 +920,10 @@ func replay(ctx context.Context, ev *evidence.Service, clk *simClock, p *village
 	for _, r := range p.redeems {
 		at(r.day).redeem = append(at(r.day).redeem, r)
 	}
+	at(p.from).stock = true
+	if half := points.AddDays(p.from, days(p.from, p.to)/2); half.After(p.from) {
+		at(half).restock = true
+	}
 	fail := func(d household.Date, what, req string, err error) error {
 		return fmt.Errorf("demo history of %s on %s: %s %s: %w", p.v.Name, d, what, req, err)
 	}
@@ -921,6 +931,13 @@ func replay(ctx context.Context, ev *evidence.Service, clk *simClock, p *village
 		w, ok := work[d]
 		if !ok {
 			continue
+		}
+		// Early: the 兑换超市's goods arrive.
+		if w.stock || w.restock {
+			clk.at(d, 8, 30, t0)
+			if err := stockGoods(ctx, sh, p.clerk, p.v.Code, w.restock); err != nil {
+				return fail(d, "stocking", "the 兑换超市", err)
+			}
 		}
 		// Morning: the clerk's entries and the night's machine records,
 		// in small batches (the SQLite store parses a batch's multi-row
@@ -982,18 +999,13 @@ func replay(ctx context.Context, ev *evidence.Service, clk *simClock, p *village
 			if err != nil {
 				return fail(d, "reading the balance for", r.req, err)
 			}
-			amount := decimal.NewFromInt(r.amount)
-			if have := bal.Redeemable.Floor(); have.LessThan(amount) {
-				amount = have
-			}
-			if amount.LessThan(decimal.NewFromInt(5)) {
-				continue // nothing worth a visit yet
-			}
-			if _, err := ev.Redeem(ctx, p.clerk, evidence.RedeemInput{Household: r.home.Name(), Amount: amount.String(),
-				Note: r.note, RequestID: r.req}); err != nil {
+			took, err := visit(ctx, sh, bal, p.clerk, r)
+			if err != nil {
 				return fail(d, "redeeming", r.req, err)
 			}
-			p.redeemed++
+			if took {
+				p.redeemed++
+			}
 		}
 	}
 	return nil

@@ -69,6 +69,7 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		sanzhiv1.RegisterPolicyServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterEvidenceServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterPointsServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterShopServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterConsentServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterCreditServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterWebhookServiceHandlerFromEndpoint,

@@ -73,6 +73,18 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	deadLetter := hooks.deadLetter(t, e)
 	hooks.stop()
 	lend := newLendingFixture(t, e)
+	// The shop: rice in stock to redeem and restock, soap to change and
+	// take off offer.
+	for _, g := range []*sanzhiv1.Good{
+		{Code: "rice", NameZh: "大米", Unit: "袋", Price: "1"},
+		{Code: "soap", NameZh: "肥皂", Unit: "块", Price: "1"},
+	} {
+		_, err = e.shop.CreateGood(ctx, &sanzhiv1.CreateGoodRequest{Parent: "villages/" + villageA, Good: g})
+		require.NoError(t, err)
+	}
+	rice, soap := "villages/"+villageA+"/goods/rice", "villages/"+villageA+"/goods/soap"
+	_, err = e.shop.RecordArrival(ctx, &sanzhiv1.RecordArrivalRequest{Good: rice, Quantity: 5, RequestId: "audit-stock"})
+	require.NoError(t, err)
 	// Each call returns the subject it changed and who acted.
 	calls := map[string]func() (subject, actor string){
 		sanzhiv1.WebhookService_SetWebhook_FullMethodName: func() (string, string) {
@@ -164,6 +176,32 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 			require.NoError(t, err)
 			return product + "/policies/2", "regulator"
 		},
+		sanzhiv1.ShopService_CreateGood_FullMethodName: func() (string, string) {
+			g, err := e.shop.CreateGood(ctx, &sanzhiv1.CreateGoodRequest{Parent: "villages/" + villageA,
+				Good: &sanzhiv1.Good{Code: "oil", NameZh: "菜籽油", Unit: "桶", Price: "2"}})
+			require.NoError(t, err)
+			return g.Name, "clerk-a"
+		},
+		sanzhiv1.ShopService_UpdateGood_FullMethodName: func() (string, string) {
+			g, err := e.shop.UpdateGood(ctx, &sanzhiv1.UpdateGoodRequest{Name: soap, Price: "3"})
+			require.NoError(t, err)
+			return g.Name, "clerk-a"
+		},
+		sanzhiv1.ShopService_ArchiveGood_FullMethodName: func() (string, string) {
+			g, err := e.shop.ArchiveGood(ctx, &sanzhiv1.ArchiveGoodRequest{Name: soap, Archived: true})
+			require.NoError(t, err)
+			return g.Name, "clerk-a"
+		},
+		sanzhiv1.ShopService_RecordArrival_FullMethodName: func() (string, string) {
+			r, err := e.shop.RecordArrival(ctx, &sanzhiv1.RecordArrivalRequest{Good: rice, Quantity: 2, RequestId: "audit-arrival"})
+			require.NoError(t, err)
+			return r.Good.Name, "clerk-a"
+		},
+		sanzhiv1.ShopService_Redeem_FullMethodName: func() (string, string) {
+			r, err := e.shop.Redeem(ctx, &sanzhiv1.RedeemRequest{Household: hh, Good: "rice", Quantity: 1, RequestId: "audit-shop"})
+			require.NoError(t, err)
+			return r.Receipt.Household, "clerk-a"
+		},
 		sanzhiv1.PointsService_RedeemPoints_FullMethodName: func() (string, string) {
 			_, err := e.points.RedeemPoints(ctx, &sanzhiv1.RedeemPointsRequest{Household: hh, Amount: "1", RequestId: "audit-redeem"})
 			require.NoError(t, err)
@@ -200,6 +238,8 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	requireCode(t, err, codes.FailedPrecondition, "", "")
 	_, err = e.evidence.RevokeEvidence(ctx, &sanzhiv1.RevokeEvidenceRequest{Name: toRevoke.Name, Reason: "again"})
 	requireCode(t, err, codes.FailedPrecondition, "", "")
+	_, err = e.shop.Redeem(ctx, &sanzhiv1.RedeemRequest{Household: hh, Good: "rice", Quantity: 1000, RequestId: "audit-shop-stock"})
+	requireCode(t, err, codes.FailedPrecondition, "quantity", "in stock")
 	after, _ := e.log.Publish(context.Background())
 	assert.Equal(t, before.Size, after.Size)
 }

@@ -79,6 +79,17 @@ var methods = map[string]binding{
 	sanzhiv1.PointsService_RedeemPoints_FullMethodName:      on(access.PointsRedeem, "household"),
 	sanzhiv1.PointsService_GetVillageRanking_FullMethodName: on(access.RankingRead, "parent"),
 
+	sanzhiv1.ShopService_ListGoods_FullMethodName:        on(access.ShopGoodRead, "parent"),
+	sanzhiv1.ShopService_GetGood_FullMethodName:          on(access.ShopGoodRead, "name"),
+	sanzhiv1.ShopService_CreateGood_FullMethodName:       on(access.ShopGoodWrite, "parent"),
+	sanzhiv1.ShopService_UpdateGood_FullMethodName:       on(access.ShopGoodWrite, "name"),
+	sanzhiv1.ShopService_ArchiveGood_FullMethodName:      on(access.ShopGoodWrite, "name"),
+	sanzhiv1.ShopService_RecordArrival_FullMethodName:    on(access.ShopArrival, "good"),
+	sanzhiv1.ShopService_Redeem_FullMethodName:           on(access.ShopRedeem, "household"),
+	sanzhiv1.ShopService_GetReceipt_FullMethodName:       on(access.ShopReceiptRead, "name"),
+	sanzhiv1.ShopService_ListRedemptions_FullMethodName:  on(access.ShopReceiptRead, "parent"),
+	sanzhiv1.ShopService_GetMonthlyReport_FullMethodName: on(access.ShopReportRead, "parent"),
+
 	sanzhiv1.PolicyService_UploadPolicy_FullMethodName:   on(access.PolicyUpload, "parent"),
 	sanzhiv1.PolicyService_ApprovePolicy_FullMethodName:  on(access.PolicyApprove, "name"),
 	sanzhiv1.PolicyService_ActivatePolicy_FullMethodName: on(access.PolicyActivate, "name"),

@@ -107,6 +107,20 @@ func TestFreeTextRefusesIDNumbers(t *testing.T) {
 				_, err := e.points.RedeemPoints(clerk, &sanzhiv1.RedeemPointsRequest{Household: hh, Amount: "1", Note: x, RequestId: fmt.Sprintf("r-%d", seq.Add(1))})
 				return err
 			},
+			"note (shop redeem)": func(x string) error {
+				_, err := e.shop.Redeem(clerk, &sanzhiv1.RedeemRequest{Household: hh, Good: "rice", Quantity: 1, Note: x, RequestId: fmt.Sprintf("s-%d", seq.Add(1))})
+				return err
+			},
+			"note (arrival)": func(x string) error {
+				_, err := e.shop.RecordArrival(clerk, &sanzhiv1.RecordArrivalRequest{Good: "villages/" + villageA + "/goods/rice", Quantity: 1,
+					Note: x, RequestId: fmt.Sprintf("a-%d", seq.Add(1))})
+				return err
+			},
+			"good.name_zh": func(x string) error {
+				_, err := e.shop.CreateGood(clerk, &sanzhiv1.CreateGoodRequest{Parent: "villages/" + villageA,
+					Good: &sanzhiv1.Good{Code: "g", NameZh: x, Unit: "个", Price: "1"}})
+				return err
+			},
 			"use": func(x string) error {
 				_, err := e.credit.ReportDrawdown(officer, &sanzhiv1.ReportDrawdownRequest{Line: lend.line.Name,
 					TransactionId: fmt.Sprintf("t-%d", seq.Add(1)), Amount: "1", Use: x})

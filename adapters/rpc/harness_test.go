@@ -55,6 +55,7 @@ type env struct {
 	cats     sanzhiv1.CatalogueServiceClient
 	evidence sanzhiv1.EvidenceServiceClient
 	points   sanzhiv1.PointsServiceClient
+	shop     sanzhiv1.ShopServiceClient
 	policies sanzhiv1.PolicyServiceClient
 	consents sanzhiv1.ConsentServiceClient
 	credit   sanzhiv1.CreditServiceClient
@@ -136,7 +137,7 @@ func newEnv(t testing.TB, st *sqlstore.Store) *env {
 	conn := serveBufconn(t, gs)
 	e := &env{st: st, log: alog, audit: sanzhiv1.NewAuditServiceClient(conn), client: sanzhiv1.NewHouseholdServiceClient(conn),
 		cats: sanzhiv1.NewCatalogueServiceClient(conn), evidence: sanzhiv1.NewEvidenceServiceClient(conn),
-		points: sanzhiv1.NewPointsServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn),
+		points: sanzhiv1.NewPointsServiceClient(conn), shop: sanzhiv1.NewShopServiceClient(conn), policies: sanzhiv1.NewPolicyServiceClient(conn),
 		consents: sanzhiv1.NewConsentServiceClient(conn), credit: sanzhiv1.NewCreditServiceClient(conn), lending: lendingSvc, app: a, keyring: kr, cats2: cats, conn: conn, clock: clk, keys: map[string]string{}, ids: map[string]string{}, second: second}
 	e.addPrincipal(t, "clerk-a", access.VillageClerk, access.Scope{Villages: []string{villageA}}, false)
 	e.addPrincipal(t, "clerk-b", access.VillageClerk, access.Scope{Villages: []string{villageB}}, false)

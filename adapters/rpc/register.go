@@ -25,6 +25,7 @@ func Register(gs *grpc.Server, a *app.App, o Serving) {
 	sanzhiv1.RegisterCatalogueServiceServer(gs, NewCatalogues(a.Catalogues))
 	sanzhiv1.RegisterEvidenceServiceServer(gs, NewEvidence(a.Evidence).WithImportCounter(a.CountImportRows))
 	sanzhiv1.RegisterPointsServiceServer(gs, NewPoints(a.Evidence))
+	sanzhiv1.RegisterShopServiceServer(gs, NewShop(a.Shop))
 	var sim Simulator
 	if a.Simulator != nil {
 		sim = a.Simulator

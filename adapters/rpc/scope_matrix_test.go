@@ -250,6 +250,45 @@ var matrix = []matrixRow{
 			return &sanzhiv1.GetVillageRankingRequest{Parent: w.village(s), Quarter: "2026Q4"}
 		})},
 
+	// The 兑换超市: the village's clerks keep it, its staff and the
+	// regulators read it, a household reads its own receipts, banks nothing.
+	{method: sanzhiv1.ShopService_ListGoods_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListGoodsRequest{Parent: w.village(s)} })},
+	{method: sanzhiv1.ShopService_GetGood_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetGoodRequest{Name: w.village(s) + "/goods/none"}
+		})},
+	{method: sanzhiv1.ShopService_CreateGood_FullMethodName, grants: g("clerk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.CreateGoodRequest{Parent: w.village(s), Good: &sanzhiv1.Good{}}
+		})},
+	{method: sanzhiv1.ShopService_UpdateGood_FullMethodName, grants: g("clerk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.UpdateGoodRequest{Name: w.village(s) + "/goods/none", Price: "1"}
+		})},
+	{method: sanzhiv1.ShopService_ArchiveGood_FullMethodName, grants: g("clerk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ArchiveGoodRequest{Name: w.village(s) + "/goods/none", Archived: true}
+		})},
+	{method: sanzhiv1.ShopService_RecordArrival_FullMethodName, grants: g("clerk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.RecordArrivalRequest{Good: w.village(s) + "/goods/none"}
+		})},
+	{method: sanzhiv1.ShopService_Redeem_FullMethodName, grants: g("clerk:own"),
+		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.RedeemRequest{Household: w.hh[s]} })},
+	{method: sanzhiv1.ShopService_GetReceipt_FullMethodName, grants: g("clerk:own reviewer:own regulator:any household:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetReceiptRequest{Name: w.hh[s] + "/redemptions/" + missing()}
+		})},
+	{method: sanzhiv1.ShopService_ListRedemptions_FullMethodName, grants: g("clerk:own reviewer:own regulator:any household:own"),
+		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListRedemptionsRequest{Parent: w.hh[s]} })},
+	{method: sanzhiv1.ShopService_ListRedemptions_FullMethodName, variant: "village", grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListRedemptionsRequest{Parent: w.village(s)} })},
+	{method: sanzhiv1.ShopService_GetMonthlyReport_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetMonthlyReportRequest{Parent: w.village(s), Month: "2020-01"}
+		})},
+
 	// Credit policies.
 	{method: sanzhiv1.PolicyService_UploadPolicy_FullMethodName, grants: g("risk:own"),
 		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.UploadPolicyRequest{Parent: w.product(s)} })},

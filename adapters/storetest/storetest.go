@@ -33,6 +33,7 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/evidence/photo"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
+	"github.com/sanzhi/sanzhi/scoring/shop"
 )
 
 // Store is what the suite holds every engine to: the ports the services
@@ -49,6 +50,7 @@ type Store interface {
 	SignIn() signin.Store
 	Webhooks() delivery.Store
 	Photos() photo.Store
+	Shop() shop.Store
 	merklelog.Store
 	simrun.Population
 	// rekey.Store finds and re-encrypts sealed values (data-key rotation).
@@ -163,6 +165,15 @@ func suite() []conformance {
 		{name: "Reseal", fn: testReseal},
 		{name: "ResealMany", fn: testResealMany},
 		{name: "Backlog", fn: testBacklog},
+		{name: "ShopGoods", fn: testShopGoods},
+		{name: "ShopStock", fn: testShopStock},
+		{name: "ShopReceipts", fn: testShopReceipts},
+		{name: "ShopAppendOnly", raw: testShopAppendOnly},
+		{name: "ShopRedeem", fn: testShopRedeem},
+		{name: "ShopConcurrentLastItems", fn: testShopConcurrentLastItems},
+		{name: "ShopConcurrentLastPoints", fn: testShopConcurrentLastPoints},
+		{name: "ShopConcurrentMixed", fn: testShopConcurrentMixed},
+		{name: "ShopConcurrentWithBareRedemptions", fn: testShopConcurrentWithBareRedemptions},
 	}
 	// The versioned-document lifecycle, once for each kind of document.
 	tests = append(tests, versionScenarios(catalogues)...)

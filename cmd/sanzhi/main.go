@@ -123,6 +123,7 @@ refused rows (the rest imported). See docs/OPERATIONS.md, "Exit codes".`,
 		healthCmd(),
 		householdCmd(&database, open),
 		rekeyCmd(&database, open),
+		shopCmd(open),
 	)
 	cli.CheckUsage(root)
 	return root
