@@ -27,6 +27,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/dividend"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
@@ -60,7 +61,9 @@ type App struct {
 	Catalogues *catalogue.Service
 	Evidence   *evidence.Service
 	Policies   *policies.Service
-	Lending    *credit.Service
+	// Dividends runs the villages' 股份+积分 dividend rounds.
+	Dividends *dividend.Service
+	Lending   *credit.Service
 	// SignIn signs people in to the web console: staff passwords,
 	// household access codes, sessions.
 	SignIn *signin.Service
@@ -103,6 +106,7 @@ func New(d Deps) (*App, error) {
 	a.Catalogues = catalogue.NewService(st.Catalogues(), now)
 	a.Evidence = evidence.NewService(a.evidenceStore, a.Catalogues, now)
 	a.Policies = policies.NewService(st.Policies(), PolicyChecker, now)
+	a.Dividends = dividend.NewService(st.Dividends(), now)
 	a.Lending = NewLending(st, d.Keyring, a.Catalogues, now)
 	a.SignIn = signin.NewService(st.SignIn(), now)
 	st.React(lendingReactions(a.Lending))

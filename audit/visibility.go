@@ -32,7 +32,7 @@ import (
 // before it is paged, not after.
 
 // villageSide lists the action families that are a village's own business.
-var villageSide = []string{"household.", "evidence.", "points.", "catalogue."}
+var villageSide = []string{"household.", "evidence.", "points.", "catalogue.", "dividend."}
 
 // OperationalActions are the action families an operator sees.
 var operationalActions = []string{"principal."}

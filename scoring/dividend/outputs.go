@@ -96,13 +96,18 @@ func (s *Service) Statement(ctx context.Context, p *access.Principal, roundName,
 		if err != nil {
 			return err
 		}
-		if p != nil && p.Role == access.Household && !published(r.State) {
-			return fault.New(fault.FailedPrecondition, "ROUND_NOT_PUBLISHED",
-				"the round is %s; households see it once it is on public notice", r.State)
-		}
+		household := p != nil && p.Role == access.Household
 		row, err := tx.RoundRow(ctx, id, hh)
+		if fault.Is(err, fault.NotFound) && household {
+			// A household learns nothing of rounds it is not on.
+			return roundNotFound(r)
+		}
 		if err != nil {
 			return err
+		}
+		if household && !published(r.State) {
+			return fault.New(fault.FailedPrecondition, "ROUND_NOT_PUBLISHED",
+				"the round is %s; households see it once it is on public notice", r.State)
 		}
 		rv, err := tx.DividendRule(ctx, village, r.RuleVersion)
 		if err != nil {

@@ -610,6 +610,10 @@ func (s *Service) Object(ctx context.Context, p *access.Principal, roundName, ho
 			return err
 		}
 		if _, err := tx.RoundRow(ctx, r.ID, hh); err != nil {
+			if fault.Is(err, fault.NotFound) && p.Role == access.Household {
+				// A household learns nothing of another village's rounds.
+				return roundNotFound(r)
+			}
 			if fault.Is(err, fault.NotFound) {
 				return fault.New(fault.FailedPrecondition, "NOT_ON_ROLL",
 					"%s was not on the roll of %s at the record date %s", householdName, r.Name(), r.RecordDate)
@@ -639,6 +643,10 @@ func (s *Service) Object(ctx context.Context, p *access.Principal, roundName, ho
 		return tx.Record(ctx, objectionRecord(p.ID, "dividend.round.object", r, o, now))
 	})
 	return out, err
+}
+
+func roundNotFound(r *Round) error {
+	return fault.New(fault.NotFound, "DIVIDEND_ROUND_NOT_FOUND", "%s not found", r.Name())
 }
 
 func objectionRecord(actor, action string, r *Round, o *Objection, at time.Time) audit.Record {
