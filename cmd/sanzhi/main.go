@@ -122,6 +122,7 @@ refused rows (the rest imported). See docs/OPERATIONS.md, "Exit codes".`,
 		webhookCmd(),
 		householdCmd(&database, open),
 		rekeyCmd(&database, open),
+		dividendCmd(open),
 	)
 	cli.CheckUsage(root)
 	return root
