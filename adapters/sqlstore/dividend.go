@@ -167,8 +167,13 @@ func (tx dividendTx) InsertRound(ctx context.Context, r *dividend.Round, lines [
 		return internal(err, "inserting a dividend round")
 	}
 	// Many rows per statement: a county-sized roll is one round trip per
-	// batch, not per household.
-	const width, batch = 12, 1000
+	// batch, not per household. PostgreSQL takes up to 65,535 parameters
+	// a statement, SQLite 32,766.
+	const width = 12
+	batch := 5000
+	if tx.d.Name == "sqlite" {
+		batch = 2500
+	}
 	for len(lines) > 0 {
 		n := min(len(lines), batch)
 		var sb strings.Builder
@@ -358,15 +363,18 @@ func (d dividendStore) rollPage(ctx context.Context, village string, day househo
 		rows, sheets = rows[:0], sheets[:0]
 		// The facts version in force on day: the latest dated on or
 		// before it; a household whose facts were first recorded later
-		// takes its first version.
-		res, err := q.Query(ctx, `SELECT h.id, h.head_name, h.group_no, f.collective_shares, p.entries
-			FROM (SELECT id, head_name, group_no FROM households
-				WHERE village_code = $1 AND registered_on <= $2 AND id > $3 ORDER BY id LIMIT $4) h
-			JOIN household_facts f ON f.household_id = h.id AND f.version = COALESCE(
-				(SELECT MAX(x.version) FROM household_facts x WHERE x.household_id = h.id AND x.as_of <= $2),
-				(SELECT MIN(x.version) FROM household_facts x WHERE x.household_id = h.id))
-			LEFT JOIN household_points p ON p.household_id = h.id
-			ORDER BY h.id`, village, string(day), after, rollPage)
+		// takes its first version. Facts and sheet are scalar subqueries
+		// on their primary keys: as joins, PostgreSQL hashed the whole
+		// facts and points tables for every page (6 s for 100,000
+		// households instead of about 1).
+		res, err := q.Query(ctx, `SELECT h.id, h.head_name, h.group_no,
+			(SELECT f.collective_shares FROM household_facts f WHERE f.household_id = h.id
+				ORDER BY CASE WHEN f.as_of <= $2 THEN 0 ELSE 1 END,
+					CASE WHEN f.as_of <= $2 THEN -f.version ELSE f.version END LIMIT 1),
+			(SELECT p.entries FROM household_points p WHERE p.household_id = h.id)
+			FROM households h
+			WHERE h.village_code = $1 AND h.registered_on <= $2 AND h.id > $3
+			ORDER BY h.id LIMIT $4`, village, string(day), after, rollPage)
 		if err != nil {
 			return internal(err, "reading the roll")
 		}
