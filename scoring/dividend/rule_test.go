@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	dividends "github.com/sanzhi/sanzhi/examples/dividends"
 	"github.com/sanzhi/sanzhi/fault"
 )
 
@@ -137,4 +138,13 @@ func TestParseRuleNotYAML(t *testing.T) {
 		_, err := ParseRule([]byte(doc))
 		assert.True(t, fault.Is(err, fault.Invalid), "%q: %v", doc, err)
 	}
+}
+
+func TestExampleRuleIsValid(t *testing.T) {
+	doc, err := dividends.FS.ReadFile(dividends.NanyangFile)
+	require.NoError(t, err)
+	r, err := ParseRule(doc)
+	require.NoError(t, err)
+	assert.Equal(t, "330483102215", r.Village)
+	assert.Equal(t, LosePoints, r.BlackList)
 }
