@@ -1,11 +1,16 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/paging"
+	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/dividend"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
@@ -127,4 +132,121 @@ func StatementText(st *dividend.Statement, en bool) string {
 	line("说明：各户金额按比例计算，精确到分；余下的分按余数从大到小（余数相同按户编号）各补一分，合计等于分红总额。",
 		"Note: each amount is its exact share rounded down to the fen; the fen left over go one each to the largest remainders (ties by household id), so the amounts add up to the pool.")
 	return b.String()
+}
+
+// DividendRounds is a village's rounds page: its active rule (nil when
+// none) and its rounds, newest first.
+type DividendRounds struct {
+	Village string
+	Rule    *dividend.RuleVersion
+	Rounds  []*dividend.Round
+}
+
+// VillageDividends reads a village's rounds page.
+func (a *App) VillageDividends(ctx context.Context, village string) (*DividendRounds, error) {
+	out := &DividendRounds{Village: village}
+	rv, err := a.Dividends.GetRule(ctx, resource.Village(village)+"/dividendRules/active")
+	switch {
+	case err == nil:
+		out.Rule = rv
+	case !fault.Is(err, fault.NotFound):
+		return nil, err
+	}
+	page, err := a.Dividends.ListRounds(ctx, resource.Village(village), paging.MaxSize, "")
+	if err != nil {
+		return nil, err
+	}
+	out.Rounds = page.Rounds
+	return out, nil
+}
+
+// DividendRound is one round as staff read it: the round, its rule, every
+// line (the 公示 list) and its objections with the objecting household's
+// head.
+type DividendRound struct {
+	Round *dividend.Round
+	Rule  *dividend.Rule
+	Rows  []*dividend.Row
+	// Total is the lines' sum in fen: the pool.
+	Total      int64
+	Objections []DividendObjection
+}
+
+// DividendObjection is an objection with whose household it is.
+type DividendObjection struct {
+	*dividend.Objection
+	HeadName string
+	Group    int32
+}
+
+// DividendRoundView reads a round with its lines and objections.
+func (a *App) DividendRoundView(ctx context.Context, name string) (*DividendRound, error) {
+	r, err := a.Dividends.GetRound(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	rv, err := a.Dividends.GetRule(ctx, r.RuleName())
+	if err != nil {
+		return nil, err
+	}
+	rule, err := dividend.ParseRule([]byte(rv.Document))
+	if err != nil {
+		return nil, err
+	}
+	out := &DividendRound{Round: r, Rule: rule}
+	token := ""
+	for len(out.Rows) < maxViewRows*40 {
+		page, err := a.Dividends.ListRows(ctx, name, paging.MaxSize, token)
+		if err != nil {
+			return nil, err
+		}
+		out.Rows = append(out.Rows, page.Rows...)
+		if token = page.NextToken; token == "" {
+			break
+		}
+	}
+	byID := make(map[string]*dividend.Row, len(out.Rows))
+	for _, row := range out.Rows {
+		out.Total += row.Amount
+		byID[row.Household] = row
+	}
+	objs, err := a.Dividends.ListObjections(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objs {
+		d := DividendObjection{Objection: o}
+		if row := byID[o.Household]; row != nil {
+			d.HeadName, d.Group = row.HeadName, row.Group
+		}
+		out.Objections = append(out.Objections, d)
+	}
+	return out, nil
+}
+
+// HouseholdDividends is the household's statements of its village's
+// rounds it may see (on notice or decided, with a line for it), newest
+// first.
+func (a *App) HouseholdDividends(ctx context.Context, p *access.Principal, householdName string) ([]*dividend.Statement, error) {
+	village, _, err := household.ParseName(householdName, "household")
+	if err != nil {
+		return nil, err
+	}
+	page, err := a.Dividends.ListRounds(ctx, resource.Village(village), paging.MaxSize, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []*dividend.Statement
+	for _, r := range page.Rounds {
+		st, err := a.Dividends.Statement(ctx, p, r.Name(), householdName)
+		switch {
+		case err == nil:
+			out = append(out, st)
+		case fault.Is(err, fault.NotFound) || fault.Is(err, fault.FailedPrecondition):
+			// Not on its roll, or not published yet.
+		default:
+			return nil, err
+		}
+	}
+	return out, nil
 }

@@ -35,6 +35,7 @@ func (c *Console) routes() {
 	c.auditRoutes()
 	c.customerRoutes()
 	c.bankLinesRoutes()
+	c.dividendRoutes()
 }
 
 // home sends each person where their work is.
