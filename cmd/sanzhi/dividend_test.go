@@ -96,7 +96,7 @@ func TestDividendCLI(t *testing.T) {
 	require.NotEmpty(t, round, out)
 	assert.Contains(t, out, ": draft, ")
 
-	out, err = dv("round", "review", round, "--approve", "--key", clerk)
+	_, err = dv("round", "review", round, "--approve", "--key", clerk)
 	require.Error(t, err, "not by its creator (nor by a clerk at all)")
 	out, err = dv("round", "review", round, "--approve", "--key", reviewer)
 	require.NoError(t, err, out)

@@ -1,7 +1,6 @@
 package dividend
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -306,5 +305,3 @@ func countPaid(lines []Line) int {
 	}
 	return n
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
