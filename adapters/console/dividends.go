@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/uuid"
+
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/fault"
@@ -35,7 +37,10 @@ type dividendsView struct {
 	CanCreate bool
 	// The form's values and the errors next to its fields; Error is a
 	// refusal of the whole round.
-	Title, Pool, RecordDate           string
+	Title, Pool, RecordDate string
+	// RequestID is the form's own: a form sent twice is one round, a
+	// new form (after a rejection, say) a new one.
+	RequestID                         string
 	TitleErr, PoolErr, DateErr, Error string
 	Today                             string
 }
@@ -57,6 +62,9 @@ func (c *Console) renderDividends(q *request, status int, v dividendsView) error
 		return err
 	}
 	v.Today = string(c.app.Dividends.Today())
+	if v.RequestID == "" {
+		v.RequestID = uuid.NewString()
+	}
 	c.render(q, status, "dividends", v)
 	return nil
 }
@@ -75,8 +83,9 @@ func (c *Console) dividendCreate(q *request) error {
 	// The form's request id makes a form sent twice one round.
 	req := strings.TrimSpace(q.r.PostFormValue("request_id"))
 	if req == "" {
-		req = "console-" + v.RecordDate + "-" + v.Pool
+		req = uuid.NewString()
 	}
+	v.RequestID = req
 	r, err := c.app.Dividends.CreateRound(q.r.Context(), q.p, dividend.CreateInput{Parent: resource.Village(village),
 		Title: v.Title, Pool: v.Pool, RecordDate: v.RecordDate, RequestID: req})
 	if err == nil {

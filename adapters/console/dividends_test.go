@@ -106,10 +106,21 @@ func TestDividendPages(t *testing.T) {
 		assert.Empty(t, rounds(t, e), "nothing written")
 
 		// The round: its 公示 list adds up to the pool.
-		status, loc, _ := clerk.post(list, form("1000.00", yesterday))
+		good := form("1000.00", yesterday)
+		good.Set("request_id", "form-1")
+		status, loc, _ := clerk.post(list, good)
 		require.Equal(t, http.StatusSeeOther, status)
 		require.Regexp(t, `^/console/villages/330483102215/dividends/[0-9a-f-]{36}$`, loc)
 		round := loc
+		// The same form sent again is the same round; a new form of the
+		// same record date is refused while this one is live.
+		status, again, _ := clerk.post(list, good)
+		require.Equal(t, http.StatusSeeOther, status)
+		assert.Equal(t, round, again)
+		status, _, body = clerk.post(list, form("1000.00", yesterday))
+		assert.Equal(t, http.StatusBadRequest, status)
+		assert.Contains(t, body, "这个登记日已有一轮分红")
+		assert.Len(t, rounds(t, e), 1)
 		status, _, body = clerk.get(round)
 		require.Equal(t, http.StatusOK, status)
 		text := html.UnescapeString(body)

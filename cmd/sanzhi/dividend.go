@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/spf13/cobra"
 
 	"github.com/sanzhi/sanzhi/access"
@@ -119,7 +120,9 @@ exactly, to the fen. The round is stored as a draft for a second person's review
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in.Parent = resource.Village(village)
 			if in.RequestID == "" {
-				in.RequestID = "cli-" + village + "-" + in.RecordDate + "-" + in.Pool
+				// A new round each time: the village's one live round per
+				// record date keeps a repeated command from paying twice.
+				in.RequestID = "cli-" + uuid.NewString()
 			}
 			return as(cmd.Context(), access.DividendRoundCreate, []string{in.Parent}, func(svc *dividend.Service, p *access.Principal) error {
 				r, err := svc.CreateRound(cmd.Context(), p, in)
@@ -138,7 +141,7 @@ exactly, to the fen. The round is stored as a draft for a second person's review
 	create.Flags().StringVar(&in.Pool, "pool", "", "the amount to share, in yuan (whole fen), e.g. 125000.00")
 	create.Flags().StringVar(&in.RecordDate, "record-date", "", "YYYY-MM-DD, not after today: whose roll, shares and points count")
 	create.Flags().IntVar(&in.RuleVersion, "rule-version", 0, "the rule version to use: must be the active one (0: the active one)")
-	create.Flags().StringVar(&in.RequestID, "request-id", "", "makes a repeated call return the same round (default: from village, record date and pool)")
+	create.Flags().StringVar(&in.RequestID, "request-id", "", "makes a repeated call return the same round (default: a new id each time)")
 	for _, f := range []string{"village", "title", "pool", "record-date"} {
 		_ = create.MarkFlagRequired(f)
 	}
