@@ -165,6 +165,20 @@ const (
 	BenchFloorWrite      Action = "bench.floor.write"
 	PrincipalAdminister  Action = "principal.administer"
 	SigninCodeAdminister Action = "signin.code.administer"
+
+	// The village's 股份+积分 dividends (scoring/dividend).
+	DividendRuleUpload   Action = "dividend.rule.upload"
+	DividendRuleActivate Action = "dividend.rule.activate"
+	DividendRuleLint     Action = "dividend.rule.lint"
+	DividendRuleRead     Action = "dividend.rule.read"
+	DividendRoundCreate  Action = "dividend.round.create"
+	DividendRoundRead    Action = "dividend.round.read"
+	DividendRoundReview  Action = "dividend.round.review"
+	DividendRoundApprove Action = "dividend.round.approve"
+	DividendObject       Action = "dividend.object"
+	DividendResolve      Action = "dividend.resolve"
+	DividendStatement    Action = "dividend.statement"
+	DividendPayout       Action = "dividend.payout"
 )
 
 // policy is the table: every action any transport can ask for.
@@ -309,6 +323,28 @@ var policy = map[Action]Rule{
 	// issued and revoked by a clerk of its village, who hands over the
 	// printed slip; the service checks the household is of that village.
 	SigninCodeAdminister: {Grants: Grants{VillageClerk: OwnVillages}, Writes: true},
+
+	// Dividends: a village's clerk or reviewer uploads its rule and a
+	// reviewer other than the uploader activates it (the service refuses
+	// self-activation). The clerk creates a round; a reviewer other than
+	// its creator reviews and approves it (the service refuses the
+	// creator). A household objects to its own line during 公示 and staff
+	// record a villager's objection; a reviewer resolves it. A household
+	// reads its own statement once the round is on notice (the service
+	// checks the state). The payout file goes to the village's staff, its
+	// handing-out audited. Regulators read everything; lint stores nothing.
+	DividendRuleUpload:   {Grants: staffOwn, Writes: true},
+	DividendRuleActivate: {Grants: Grants{VillageReviewer: OwnVillages}, Writes: true},
+	DividendRuleLint:     {Grants: Grants{VillageClerk: Anywhere, VillageReviewer: Anywhere, Regulator: Anywhere}},
+	DividendRuleRead:     {Grants: with(staffOwn, Grants{Regulator: Anywhere})},
+	DividendRoundCreate:  {Grants: Grants{VillageClerk: OwnVillages}, Writes: true},
+	DividendRoundRead:    {Grants: with(staffOwn, Grants{Regulator: Anywhere})},
+	DividendRoundReview:  {Grants: Grants{VillageReviewer: OwnVillages}, Writes: true},
+	DividendRoundApprove: {Grants: Grants{VillageReviewer: OwnVillages}, Writes: true},
+	DividendObject:       {Grants: with(staffOwn, Grants{Household: OwnHousehold}), Writes: true},
+	DividendResolve:      {Grants: Grants{VillageReviewer: OwnVillages}, Writes: true},
+	DividendStatement:    {Grants: with(staffOwn, Grants{Regulator: Anywhere, Household: OwnHousehold})},
+	DividendPayout:       {Grants: staffOwn, Writes: true},
 
 	// The load-test floors (only in the bench binary's server) are open
 	// to any principal, so a benchmark calls them with the same key and

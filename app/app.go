@@ -27,6 +27,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/dividend"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
@@ -61,7 +62,9 @@ type App struct {
 	Catalogues *catalogue.Service
 	Evidence   *evidence.Service
 	Policies   *policies.Service
-	Lending    *credit.Service
+	// Dividends runs the villages' 股份+积分 dividend rounds.
+	Dividends *dividend.Service
+	Lending   *credit.Service
 	// Shop is the villages' 兑换超市: goods, stock, redemption, receipts.
 	Shop *shop.Service
 	// SignIn signs people in to the web console: staff passwords,
@@ -106,6 +109,7 @@ func New(d Deps) (*App, error) {
 	a.Catalogues = catalogue.NewService(st.Catalogues(), now)
 	a.Evidence = evidence.NewService(a.evidenceStore, a.Catalogues, now)
 	a.Policies = policies.NewService(st.Policies(), PolicyChecker, now)
+	a.Dividends = dividend.NewService(st.Dividends(), now)
 	a.Lending = NewLending(st, d.Keyring, a.Catalogues, now)
 	a.Shop = shop.NewService(st.Shop(), a.Catalogues, now)
 	a.SignIn = signin.NewService(st.SignIn(), now)

@@ -33,7 +33,7 @@ import (
 // before it is paged, not after.
 
 // villageSide lists the action families that are a village's own business.
-var villageSide = []string{"household.", "evidence.", "points.", "catalogue.", "shop."}
+var villageSide = []string{"household.", "evidence.", "points.", "catalogue.", "shop.", "dividend."}
 
 // OperationalActions are the action families an operator sees.
 var operationalActions = []string{"principal."}

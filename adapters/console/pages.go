@@ -36,6 +36,7 @@ func (c *Console) routes() {
 	c.customerRoutes()
 	c.bankLinesRoutes()
 	c.shopRoutes()
+	c.dividendRoutes()
 }
 
 // home sends each person where their work is.

@@ -22,6 +22,10 @@
 // points awarded and deducted, star ratings, red and black list listings,
 // the village's credit recommendations and a few redemptions, written
 // through evidence.Service under a simulated clock.
+//
+// 南阳村 has a 股份+积分 dividend rule and two rounds (dividend.go): one
+// approved with its payout file ready, one on public notice with the demo
+// household's objection open.
 package demo
 
 import (
@@ -40,6 +44,7 @@ import (
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/dividend"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
@@ -107,6 +112,9 @@ type Result struct {
 	History []VillageHistory
 	// Policy names the demo bank product's active credit policy.
 	Policy string
+	// Dividends names the dividend rounds this call seeded in
+	// DividendVillage (none when it had a round already).
+	Dividends []string
 }
 
 // DB is the database Seed writes to besides the households;
@@ -119,6 +127,7 @@ type DB interface {
 	Evidence() evidence.Store
 	Policies() policies.Store
 	Shop() shop.Store
+	Dividends() dividend.Store
 }
 
 // Names of principals Seed relies on.
@@ -214,7 +223,10 @@ func Seed(ctx context.Context, svc *household.Service, db DB, now func() time.Ti
 	if err := seedShops(ctx, shop.NewService(db.Shop(), cats, clk.now), res.Principals); err != nil {
 		return res, err
 	}
-	res.Policy, err = seedPolicy(ctx, db, res.Principals, now)
+	if res.Policy, err = seedPolicy(ctx, db, res.Principals, now); err != nil {
+		return res, err
+	}
+	res.Dividends, err = seedDividends(ctx, db, res.Principals, t0)
 	return res, err
 }
 

@@ -210,6 +210,7 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	}
 	maps.Copy(calls, lend.calls(t, e))
 	maps.Copy(calls, exportCalls(t, e))
+	maps.Copy(calls, dividendCalls(t, e, hhPrincipal, hh))
 	writes := rpc.WritingMethods()
 	require.NotEmpty(t, writes)
 	for _, m := range writes {

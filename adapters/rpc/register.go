@@ -31,6 +31,7 @@ func Register(gs *grpc.Server, a *app.App, o Serving) {
 		sim = a.Simulator
 	}
 	sanzhiv1.RegisterPolicyServiceServer(gs, NewPolicies(a.Policies, sim))
+	sanzhiv1.RegisterDividendServiceServer(gs, NewDividends(a.Dividends))
 	sanzhiv1.RegisterWebhookServiceServer(gs, NewWebhooks(a.Webhooks))
 	sanzhiv1.RegisterConsentServiceServer(gs, NewConsents(a.Lending, a.Store))
 	var re Reassessor

@@ -365,6 +365,71 @@ var matrix = []matrixRow{
 	{method: sanzhiv1.ConsentService_ListQueryRecords_FullMethodName, grants: g("household:own regulator:any"),
 		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListQueryRecordsRequest{Parent: w.hh[s]} })},
 
+	// Dividends: the village's staff; a household objects to and reads
+	// its own line.
+	{method: sanzhiv1.DividendService_UploadDividendRule_FullMethodName, grants: g("clerk:own reviewer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.UploadDividendRuleRequest{Parent: w.village(s)}
+		})},
+	{method: sanzhiv1.DividendService_LintDividendRule_FullMethodName, grants: g("clerk:any reviewer:any regulator:any"),
+		req: noCounty(func(*world, side) proto.Message { return &sanzhiv1.LintDividendRuleRequest{} })},
+	{method: sanzhiv1.DividendService_ActivateDividendRule_FullMethodName, grants: g("reviewer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ActivateDividendRuleRequest{Name: w.village(s) + "/dividendRules/999"}
+		})},
+	{method: sanzhiv1.DividendService_GetDividendRule_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetDividendRuleRequest{Name: w.village(s) + "/dividendRules/999"}
+		})},
+	{method: sanzhiv1.DividendService_ListDividendRules_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListDividendRulesRequest{Parent: w.village(s)} })},
+	{method: sanzhiv1.DividendService_CreateRound_FullMethodName, grants: g("clerk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.CreateRoundRequest{Parent: w.village(s), RequestId: "matrix"}
+		})},
+	{method: sanzhiv1.DividendService_GetRound_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetRoundRequest{Name: w.village(s) + "/dividendRounds/" + missing()}
+		})},
+	{method: sanzhiv1.DividendService_ListRounds_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message { return &sanzhiv1.ListRoundsRequest{Parent: w.village(s)} })},
+	{method: sanzhiv1.DividendService_ReviewRound_FullMethodName, grants: g("reviewer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ReviewRoundRequest{Name: w.village(s) + "/dividendRounds/" + missing()}
+		})},
+	{method: sanzhiv1.DividendService_ObjectToAllocation_FullMethodName, grants: g("clerk:own reviewer:own household:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ObjectToAllocationRequest{Round: w.village(s) + "/dividendRounds/" + missing(), Household: w.hh[s], Reason: "不对"}
+		})},
+	{method: sanzhiv1.DividendService_ListObjections_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ListObjectionsRequest{Parent: w.village(s) + "/dividendRounds/" + missing()}
+		})},
+	{method: sanzhiv1.DividendService_ResolveObjection_FullMethodName, grants: g("reviewer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ResolveObjectionRequest{Name: w.village(s) + "/dividendRounds/" + missing() + "/objections/" + missing()}
+		})},
+	{method: sanzhiv1.DividendService_ApproveRound_FullMethodName, grants: g("reviewer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ApproveRoundRequest{Name: w.village(s) + "/dividendRounds/" + missing()}
+		})},
+	{method: sanzhiv1.DividendService_ListAllocations_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ListAllocationsRequest{Parent: w.village(s) + "/dividendRounds/" + missing()}
+		})},
+	{method: sanzhiv1.DividendService_GetStatement_FullMethodName, grants: g("clerk:own reviewer:own regulator:any household:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetStatementRequest{Round: w.village(s) + "/dividendRounds/" + missing(), Household: w.hh[s]}
+		})},
+	{method: sanzhiv1.DividendService_ExportPayout_FullMethodName, grants: g("clerk:own reviewer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ExportPayoutRequest{Name: w.village(s) + "/dividendRounds/" + missing()}
+		})},
+	{method: sanzhiv1.DividendService_VerifyRound_FullMethodName, grants: g("clerk:own reviewer:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.VerifyRoundRequest{Name: w.village(s) + "/dividendRounds/" + missing()}
+		})},
+
 	// Credit.
 	{method: sanzhiv1.CreditService_AssessCredit_FullMethodName, grants: g("officer:own risk:own"),
 		req: noCounty(func(w *world, s side) proto.Message {

@@ -29,6 +29,7 @@ import (
 	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/catalogue"
+	"github.com/sanzhi/sanzhi/scoring/dividend"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/evidence/photo"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -51,6 +52,7 @@ type Store interface {
 	Webhooks() delivery.Store
 	Photos() photo.Store
 	Shop() shop.Store
+	Dividends() dividend.Store
 	merklelog.Store
 	simrun.Population
 	// rekey.Store finds and re-encrypts sealed values (data-key rotation).
@@ -174,9 +176,15 @@ func suite() []conformance {
 		{name: "ShopConcurrentLastPoints", fn: testShopConcurrentLastPoints},
 		{name: "ShopConcurrentMixed", fn: testShopConcurrentMixed},
 		{name: "ShopConcurrentWithBareRedemptions", fn: testShopConcurrentWithBareRedemptions},
+		{name: "DividendRoundRoundTrip", fn: testDividendRoundRoundTrip},
+		{name: "DividendOneLiveRound", fn: testDividendOneLiveRound},
+		{name: "DividendObjections", fn: testDividendObjections},
+		{name: "DividendLinesNeverChange", raw: testDividendLinesNeverChange},
+		{name: "DividendRoll", fn: testDividendRoll},
 	}
 	// The versioned-document lifecycle, once for each kind of document.
 	tests = append(tests, versionScenarios(catalogues)...)
+	tests = append(tests, versionScenarios(dividendRules)...)
 	return append(tests, versionScenarios(policyVersions)...)
 }
 

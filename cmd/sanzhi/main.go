@@ -124,6 +124,7 @@ refused rows (the rest imported). See docs/OPERATIONS.md, "Exit codes".`,
 		householdCmd(&database, open),
 		rekeyCmd(&database, open),
 		shopCmd(open),
+		dividendCmd(open),
 	)
 	cli.CheckUsage(root)
 	return root

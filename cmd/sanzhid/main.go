@@ -132,6 +132,8 @@ Try:
   grpcurl -plaintext %[1]s list
   grpcurl -plaintext -H 'authorization: Bearer %[2]s' -d '{"parent":"villages/%[3]s","page_size":3}' %[1]s sanzhi.v1.HouseholdService/ListHouseholds
   curl -s -H 'Authorization: Bearer %[2]s' 'http://%[4]s/v1/villages/%[3]s/households?page_size=3'
+  # the village's 股份+积分 dividend rounds (docs/DIVIDENDS.md): one approved, one on notice
+  curl -s -H 'Authorization: Bearer %[2]s' 'http://%[4]s/v1/villages/%[3]s/dividendRounds'
 
 `, a.GRPC, clerk, village, a.HTTP)
 	if a.Console != "" && a.Demo != nil {
