@@ -87,7 +87,7 @@ func explainCmd(database *string, open func(context.Context) (server.Store, erro
 			if err != nil {
 				return err
 			}
-			in := assess.Snapshot(assess.Parts{Household: h, HeadBirth: pid.BirthDate(), Points: bal, Standing: standing})
+			in := assess.Snapshot(assess.Parts{Household: h, ApplicantBirth: pid.BirthDate(), Points: bal, Standing: standing})
 			printDecision(cmd.OutOrStdout(), h, rules.Evaluate(p, in, bal.AsOf), en)
 			return nil
 		},

@@ -245,7 +245,7 @@ func (s *Service) reassessOne(ctx context.Context, hid string) (bool, error) {
 			if l.Status == lending.StatusClosed || pol == nil {
 				continue
 			}
-			_, err := s.assessTx(ctx, tx, ActorService, pol, base, l.Bank, l.Product, l.Village, hid, false)
+			_, err := s.assessTx(ctx, tx, ActorService, pol, base, l.Bank, l.Product, l.Village, hid, false, 0)
 			switch {
 			case isConsentRequired(err):
 				continue // no lawful basis: the line stays as it is
