@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -52,9 +53,10 @@ import (
 //     cures everything).
 //
 // Dates (CheckDate): a report is dated on or before today (Asia/Shanghai),
-// not before the line was opened, and not before the line's latest report
-// (reports come in date order; a later report on the same day replaces
-// the earlier one as the line's current status).
+// not before the line was opened, is not past due for longer than the line
+// has existed, and is not dated before the line's latest report (reports
+// come in date order; a later report on the same day replaces the earlier
+// one as the line's current status).
 
 // Class is a loan's 五级分类.
 type Class string
@@ -302,21 +304,31 @@ func CheckTransition(prev *StatusReport, next *StatusReport, drawnSince bool) er
 	return nil
 }
 
-// CheckDate says whether a report may be dated asOf: not after today
+// CheckDate says whether report r may be dated as it is: not after today
 // (Asia/Shanghai) and not before the line was opened (Invalid, field
-// as_of), and not before the line's latest report, latest ("" when none)
-// (FailedPrecondition STATUS_OUT_OF_ORDER).
-func CheckDate(asOf, today, opened, latest household.Date) error {
+// as_of), not past due for longer than the line has existed (Invalid,
+// days_past_due), and not before the line's latest report, latest (""
+// when none) (FailedPrecondition STATUS_OUT_OF_ORDER).
+func CheckDate(r *StatusReport, today, opened, latest household.Date) error {
+	asOf := r.AsOf
 	switch {
 	case asOf > today:
 		return fault.InvalidField("as_of", "must not be in the future: today is %s (Asia/Shanghai), got %s", today, asOf)
 	case asOf < opened:
 		return fault.InvalidField("as_of", "must not be before the line was opened (%s), got %s", opened, asOf)
+	case r.DaysPastDue > daysBetween(opened, asOf):
+		return fault.InvalidField("days_past_due", "the line was opened on %s: as of %s nothing on it is more than %d days past due, got %d",
+			opened, asOf, daysBetween(opened, asOf), r.DaysPastDue)
 	case latest != "" && asOf < latest:
 		return fault.New(fault.FailedPrecondition, ReasonStatusOutOfOrder,
 			"a status as of %s is already reported on this line: report statuses in date order", latest)
 	}
 	return nil
+}
+
+// daysBetween is the number of days from a to b (both valid dates).
+func daysBetween(a, b household.Date) int {
+	return int(b.Time().Sub(a.Time()).Round(time.Hour).Hours() / 24)
 }
 
 // LineStatus is one report as stored with the line it is about, in the

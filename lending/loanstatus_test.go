@@ -135,12 +135,19 @@ func TestTransitions(t *testing.T) {
 }
 
 func TestCheckDate(t *testing.T) {
-	assert.NoError(t, CheckDate("2025-06-10", "2025-06-10", "2025-01-05", "2025-05-31"))
-	assert.NoError(t, CheckDate("2025-01-05", "2025-06-10", "2025-01-05", ""))
-	assert.NoError(t, CheckDate("2025-05-31", "2025-06-10", "2025-01-05", "2025-05-31"), "a second report on a day")
-	requireInvalidField(t, CheckDate("2025-06-11", "2025-06-10", "2025-01-05", ""), "as_of")
-	requireInvalidField(t, CheckDate("2025-01-04", "2025-06-10", "2025-01-05", ""), "as_of")
-	requireFault(t, CheckDate("2025-05-30", "2025-06-10", "2025-01-05", "2025-05-31"), fault.FailedPrecondition, ReasonStatusOutOfOrder)
+	at := func(asOf household.Date) *StatusReport { r := current(asOf); return &r }
+	assert.NoError(t, CheckDate(at("2025-06-10"), "2025-06-10", "2025-01-05", "2025-05-31"))
+	assert.NoError(t, CheckDate(at("2025-01-05"), "2025-06-10", "2025-01-05", ""))
+	assert.NoError(t, CheckDate(at("2025-05-31"), "2025-06-10", "2025-01-05", "2025-05-31"), "a second report on a day")
+	requireInvalidField(t, CheckDate(at("2025-06-11"), "2025-06-10", "2025-01-05", ""), "as_of")
+	requireInvalidField(t, CheckDate(at("2025-01-04"), "2025-06-10", "2025-01-05", ""), "as_of")
+	requireFault(t, CheckDate(at("2025-05-30"), "2025-06-10", "2025-01-05", "2025-05-31"), fault.FailedPrecondition, ReasonStatusOutOfOrder)
+	// 2025-01-05 to 2025-04-05 is 90 days: a loan on the line can be 90
+	// days past due then, not 91.
+	l := late("2025-04-05", 90, ClassSpecialMention, false)
+	assert.NoError(t, CheckDate(&l, "2025-06-10", "2025-01-05", ""))
+	l = late("2025-04-05", 91, ClassSubstandard, false)
+	requireInvalidField(t, CheckDate(&l, "2025-06-10", "2025-01-05", ""), "days_past_due")
 }
 
 func TestRecord(t *testing.T) {

@@ -116,6 +116,8 @@ var methods = map[string]binding{
 	sanzhiv1.CreditService_StartReassessment_FullMethodName:  on(access.ReassessmentStart, "product"),
 	sanzhiv1.CreditService_GetReassessment_FullMethodName:    on(access.ReassessmentRead, "name"),
 	sanzhiv1.CreditService_LookupCustomer_FullMethodName:     on(access.CustomerLookup, "bank"),
+	sanzhiv1.CreditService_ReportLoanStatus_FullMethodName:   on(access.LoanStatusReport, "line"),
+	sanzhiv1.CreditService_ListLoanStatuses_FullMethodName:   on(access.LoanStatusList, "line"),
 
 	sanzhiv1.FloorService_Empty_FullMethodName:     on(access.BenchFloor),
 	sanzhiv1.FloorService_InsertOne_FullMethodName: on(access.BenchFloorWrite),

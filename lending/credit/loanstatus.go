@@ -69,7 +69,8 @@ func LoanStatusName(bank, product, lineID string, seq int) string {
 // another bank; NotFound LINE_NOT_FOUND, as for a line that does not
 // exist, for a name that mixes the bank's own product with another's
 // line); a date in the future or before the line was opened (Invalid
-// as_of); a date before the line's latest report (STATUS_OUT_OF_ORDER),
+// as_of), days past due longer than the line has existed (Invalid
+// days_past_due); a date before the line's latest report (STATUS_OUT_OF_ORDER),
 // a transition the state machine forbids (LOAN_STATUS_FINAL,
 // CLASSIFICATION_TRANSITION, DEFAULT_CURE), all FailedPrecondition; an
 // event id reported before with other content (AlreadyExists
@@ -113,12 +114,9 @@ func (s *Service) ReportLoanStatus(ctx context.Context, p *access.Principal, in 
 		strconv.FormatBool(r.Defaulted), strconv.FormatBool(r.WrittenOff), strconv.FormatBool(r.Settled))
 	var out *StatusResult
 	err = s.store.Locked(ctx, func(tx Writer) error {
-		l, err := tx.LineByID(ctx, lineID)
+		l, err := bankLine(ctx, tx, bank, product, lineID, in.Line)
 		if err != nil {
 			return err
-		}
-		if l.Bank != bank || l.Product != product {
-			return fault.New(fault.NotFound, "LINE_NOT_FOUND", "credit line %s not found", in.Line)
 		}
 		if _, err := tx.LockHouseholdLines(ctx, l.HouseholdID); err != nil {
 			return err
@@ -144,7 +142,7 @@ func (s *Service) ReportLoanStatus(ctx context.Context, p *access.Principal, in 
 		if len(latest) > 0 {
 			prev, prevAsOf = latest[0], latest[0].AsOf
 		}
-		if err := lending.CheckDate(r.AsOf, today, household.Today(l.OpenTime), prevAsOf); err != nil {
+		if err := lending.CheckDate(&r, today, household.Today(l.OpenTime), prevAsOf); err != nil {
 			return err
 		}
 		drawnSince := false
@@ -230,12 +228,8 @@ func (s *Service) ListLoanStatuses(ctx context.Context, p *access.Principal, lin
 	}
 	var out StatusPage
 	err = s.store.Read(ctx, func(tx Reader) error {
-		l, err := tx.LineByID(ctx, lineID)
-		if err != nil {
+		if _, err := bankLine(ctx, tx, bank, product, lineID, line); err != nil {
 			return err
-		}
-		if l.Bank != bank || l.Product != product {
-			return fault.New(fault.NotFound, "LINE_NOT_FOUND", "credit line %s not found", line)
 		}
 		out.Statuses, err = tx.LineStatuses(ctx, lineID, before, size+1)
 		return err
@@ -248,4 +242,19 @@ func (s *Service) ListLoanStatuses(ctx context.Context, p *access.Principal, lin
 		out.NextToken = paging.Token(scope, strconv.Itoa(out.Statuses[size-1].Seq))
 	}
 	return out, nil
+}
+
+// bankLine reads the line of bank and product with id lineID, named name.
+// A line that does not exist and a line of another bank or product are
+// one and the same NotFound, word for word: a bank learns nothing of
+// another's lines.
+func bankLine(ctx context.Context, tx Reader, bank, product, lineID, name string) (*Line, error) {
+	l, err := tx.LineByID(ctx, lineID)
+	if err == nil && l.Bank == bank && l.Product == product {
+		return l, nil
+	}
+	if err != nil && !fault.Is(err, fault.NotFound) {
+		return nil, err
+	}
+	return nil, fault.New(fault.NotFound, "LINE_NOT_FOUND", "credit line %s not found", name)
 }

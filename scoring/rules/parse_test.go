@@ -242,7 +242,10 @@ func TestParseExample(t *testing.T) {
 	}
 	assert.Equal(t, []string{"dishonest_debtor", "bad_credit_record", "black_list", "criminal_record", "gambling_drugs",
 		"usury", "village_compact", "over_borrowing", "age"}, ids)
-	assert.Equal(t, "repayment.overdue_days_max_24m > 90 or repayment.overdue_count_24m >= 6", p.KnockOuts[1].When.String())
+	assert.Equal(t, "repayment.classification in [loss, doubtful, substandard] or repayment.defaulted_24m or "+
+		"repayment.overdue_days_max_24m > 90 or repayment.overdue_count_24m >= 6", p.KnockOuts[1].When.String())
+	require.NotNil(t, p.Line)
+	assert.Equal(t, LineTerms{TermMonths: 12, ReviewMonths: 12}, *p.Line)
 	assert.Equal(t, "300000", p.Limit.Caps.ProductMax.String())
 	assert.Equal(t, "0.0385", p.Rates.ByGrade["AAA"].Rate.String())
 }
