@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
@@ -28,7 +29,73 @@ func TestLoanStatus(t *testing.T) {
 		t.Run("Applicant", func(t *testing.T) { testApplicantMember(t, e) })
 		t.Run("Refusals", func(t *testing.T) { testLoanStatusRefusals(t, e) })
 		t.Run("OverdueKnockOut", func(t *testing.T) { testOverdueKnockOut(t, e) })
+		// Last: it moves the clock a year on.
+		t.Run("YearlyReview", func(t *testing.T) { testYearlyReview(t, e) })
 	})
+}
+
+// testYearlyReview: under the example policy a line stands a year and is
+// reviewed yearly; the re-assessor marks it on its review day and the
+// review renews it, while a line whose household withdrew its consent is
+// left to expire.
+func testYearlyReview(t *testing.T, e *env) {
+	ctx := context.Background()
+	long := func(hh, hhP, hash string) {
+		c, err := e.consents.GrantConsent(e.as("officer"), &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: bankName,
+			Purposes: []string{"assessment", "post_loan"}, Channel: "counter", AuthorisationHash: hash,
+			ExpireTime: timestamppb.New(e.clock.Now().AddDate(2, 0, 0))})
+		require.NoError(t, err)
+		_, err = e.consents.ConfirmConsent(e.as(hhP), &sanzhiv1.ConfirmConsentRequest{Name: c.Name})
+		require.NoError(t, err)
+	}
+	var lines []*sanzhiv1.CreditLine
+	var hhs []string
+	for i, hash := range []string{"a1" + sha[2:], "a2" + sha[2:]} {
+		hh, hhP := newHousehold(t, e, villageA, true)
+		submitAndApprove(t, e, listingReq(e, hh, sanzhiv1.EvidenceKind_EVIDENCE_KIND_STAR_RATING))
+		long(hh, hhP, hash)
+		res, err := e.credit.AssessCredit(e.as("officer"), &sanzhiv1.AssessCreditRequest{Product: product, Household: hh})
+		require.NoError(t, err, "household %d", i)
+		require.Equal(t, res.Line.ValidUntil, res.Line.ReviewOn)
+		lines, hhs = append(lines, res.Line), append(hhs, hh)
+	}
+	// The second household withdraws its consent.
+	cs, err := e.consents.ListConsents(e.as("regulator"), &sanzhiv1.ListConsentsRequest{Parent: hhs[1]})
+	require.NoError(t, err)
+	for _, c := range cs.Consents {
+		_, err := e.consents.RevokeConsent(e.as("officer"), &sanzhiv1.RevokeConsentRequest{Name: c.Name})
+		require.NoError(t, err)
+	}
+	_, err = e.lending.ReassessDue(ctx, 1000)
+	require.NoError(t, err)
+	n, err := e.lending.MarkReviewsDue(ctx, 1000)
+	require.NoError(t, err)
+	assert.Zero(t, n, "no review is due yet")
+
+	review, err := time.ParseInLocation(time.DateOnly, lines[0].ReviewOn, household.Shanghai)
+	require.NoError(t, err)
+	e.clock.Advance(review.Sub(e.clock.Now()) + 12*time.Hour) // noon of the review day
+	n, err = e.lending.MarkReviewsDue(ctx, 1000)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, n, 1)
+	_, err = e.lending.ReassessDue(ctx, 1000)
+	require.NoError(t, err)
+	got := getLine(t, e, hhs[0])
+	assert.Equal(t, "active", got.Status, "reviewed and renewed")
+	assert.Greater(t, got.ReviewOn, lines[0].ReviewOn)
+	assert.NotEqual(t, lines[0].Decision, got.Decision)
+	n, err = e.lending.MarkReviewsDue(ctx, 1000)
+	require.NoError(t, err)
+	assert.Zero(t, n, "reviewed once")
+
+	res, err := e.credit.ListCreditLines(e.as("regulator"), &sanzhiv1.ListCreditLinesRequest{Product: product, PageSize: 1000})
+	require.NoError(t, err)
+	for _, l := range res.Lines {
+		if l.Name == lines[1].Name {
+			assert.Equal(t, "expired", l.Status, "no consent: not reviewed, expired at the end of its term")
+			assert.Equal(t, lines[1].Decision, l.Decision)
+		}
+	}
 }
 
 // dayOffset is the business date n days from the services' today.

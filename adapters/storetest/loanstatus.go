@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -288,4 +289,61 @@ func testLineApplicantAndReview(t *testing.T, s Store) {
 	require.NoError(t, err)
 	assert.Equal(t, int32(1), gd.ApplicantMember)
 	assert.Empty(t, gd.ReviewOn)
+}
+
+// The lines whose review day has come, of households whose line's bank
+// has a live consent: what the re-assessor marks for a yearly review.
+func testReviewsDue(t *testing.T, s Store) {
+	ctx := context.Background()
+	at := base.Add(time.Hour)
+	today := household.Date("2026-03-01")
+	type lineCase struct {
+		review  household.Date
+		status  lending.Status
+		consent string // the bank of the household's live consent, "" none
+		want    bool
+	}
+	cases := []lineCase{
+		{"2026-02-28", lending.StatusActive, bankA, true},
+		{"2026-03-01", lending.StatusFrozen, bankA, true}, // due today; a frozen line is reviewed too
+		{"2026-03-02", lending.StatusActive, bankA, false},
+		{"", lending.StatusActive, bankA, false}, // no review period
+		{"2026-01-01", lending.StatusClosed, bankA, false},
+		{"2026-01-01", lending.StatusActive, bankB, false}, // consent of another bank only
+		{"2026-01-01", lending.StatusActive, "", false},
+	}
+	var want []string
+	for i, c := range cases {
+		h := newHousehold(t, villageA, i+1)
+		insert(t, s, h)
+		d := newDecision(t, h, bankA, productA)
+		d.ReviewOn = c.review
+		l := newLine(t, d)
+		l.Status = c.status
+		require.NoError(t, writeLending(s, func(ctx context.Context, tx credit.Writer) error {
+			if err := tx.InsertDecision(ctx, d); err != nil {
+				return err
+			}
+			return tx.InsertLine(ctx, l)
+		}))
+		if c.consent != "" {
+			insertConsents(t, s, newConsent(t, h, c.consent, base, base.AddDate(1, 0, 0), lending.PurposePostLoan))
+		}
+		if c.want {
+			want = append(want, h.ID)
+		}
+	}
+	slices.Sort(want)
+	got, err := readLending(s, func(tx credit.Reader) ([]string, error) { return tx.ReviewsDue(ctx, today, at, 10) })
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+	got, err = readLending(s, func(tx credit.Reader) ([]string, error) { return tx.ReviewsDue(ctx, today, at, 1) })
+	require.NoError(t, err)
+	assert.Equal(t, want[:1], got)
+	// A year on, the consents have expired: nothing to review.
+	got, err = readLending(s, func(tx credit.Reader) ([]string, error) {
+		return tx.ReviewsDue(ctx, "2027-03-02", base.AddDate(1, 0, 1), 10)
+	})
+	require.NoError(t, err)
+	assert.Empty(t, got)
 }

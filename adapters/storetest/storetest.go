@@ -138,6 +138,7 @@ func suite() []conformance {
 		{name: "LoanStatuses", fn: testLoanStatuses},
 		{name: "LoanStatusInputs", fn: testLoanStatusInputs},
 		{name: "LineApplicantAndReview", fn: testLineApplicantAndReview},
+		{name: "ReviewsDue", fn: testReviewsDue},
 		{name: "LendingReviews", fn: testLendingReviews},
 		{name: "LendingRuns", fn: testLendingRuns},
 		{name: "LendingQueryLine", raw: testQueryLine},

@@ -140,6 +140,11 @@ type Reader interface {
 	// DrawnSince reports whether the bank reported a drawdown on the
 	// line recorded after since.
 	DrawnSince(ctx context.Context, lineID string, since time.Time) (bool, error)
+	// ReviewsDue returns up to limit households, in id order, with a line
+	// that is not closed whose review day is on or before today and whose
+	// bank has a consent of the household live at at (any purpose): the
+	// lines a re-assessment can review.
+	ReviewsDue(ctx context.Context, today household.Date, at time.Time, limit int) ([]string, error)
 }
 
 // Writer reads and writes within one transaction.
