@@ -173,7 +173,7 @@ func TestBankPortfolio(t *testing.T) {
 			shown bool
 		}{{"grade=" + grade, true}, {"grade=" + strings.ToLower(grade), true}, {"grade=ZZZ", false},
 			{"village=" + villageA, true}, {"village=" + villageB, false}, {"status=active", true}, {"status=frozen", false},
-			{"expiring=31", true}, {"expiring=1", false}} {
+			{"expiring=366", true}, {"expiring=300", false}} { // the example policy: a one-year term
 			status, _, body := o.get(w.linesURL() + "?" + c.query)
 			require.Equal(t, http.StatusOK, status, c.query)
 			assert.Equal(t, c.shown, strings.Contains(body, w.e.hhHead), c.query)
