@@ -69,6 +69,10 @@ func TestLoanStatusCommands(t *testing.T) {
 	require.NotNil(t, knockedOut, "a household a bank reported in arrears, knocked out")
 	assert.True(t, slices.ContainsFunc(knockedOut.statuses, func(s *credit.LoanStatus) bool { return s.Defaulted || s.DaysPastDue > 90 }))
 	require.NotNil(t, clean, "a line paid on time")
+	// `policy explain` reads the same repayment record as an assessment.
+	out, err := run(t, "policy", "explain", "--database", db, "--household", knockedOut.line.Household)
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "有不良信用记录")
 
 	name := credit.LineName(clean.line.Bank, clean.line.Product, clean.line.ID)
 	today := string(household.Today(time.Now()))
@@ -81,7 +85,7 @@ func TestLoanStatusCommands(t *testing.T) {
 	n := count()
 	assert.Equal(t, len(clean.statuses), n)
 
-	out, err := run(t, append([]string{"loan", "report-status", name, "--event-id", "cli-1", "--as-of", today,
+	out, err = run(t, append([]string{"loan", "report-status", name, "--event-id", "cli-1", "--as-of", today,
 		"--days-past-due", "3", "--overdue-principal", "-5", "--overdue-interest", "1", "--classification", "normal"}, officer...)...)
 	require.Error(t, err)
 	assert.Contains(t, out, "overdue_principal: must not be negative")
