@@ -172,6 +172,19 @@ const (
 	ReasonStatusOutOfOrder = "STATUS_OUT_OF_ORDER"
 )
 
+// bad appends a violation of field with its words in Chinese (zh) for
+// the officer at a counter and in English (format) for the bank's systems.
+func bad(v *fault.Violations, field, zh, format string, args ...any) {
+	*v = append(*v, fault.Violation{Field: field, Description: fmt.Sprintf(format, args...), ZH: zh})
+}
+
+// invalid is one violation as an Invalid fault.
+func invalid(field, zh, format string, args ...any) error {
+	var v fault.Violations
+	bad(&v, field, zh, format, args...)
+	return v.Err()
+}
+
 // overdueSyntax is an amount ≥ 0 in plain notation (a minus sign is
 // reported as negative).
 var overdueSyntax = regexp.MustCompile(`^-?[0-9]{1,30}(\.[0-9]{1,30})?$`)
@@ -184,19 +197,19 @@ func ParseOverdue(field, s string) (decimal.Decimal, error) {
 		return decimal.Zero, nil
 	}
 	if !overdueSyntax.MatchString(s) {
-		return decimal.Zero, fault.InvalidField(field, "must be an amount in yuan such as 1234.56, got %q", truncate(s))
+		return decimal.Zero, invalid(field, "请填写以元为单位的金额，如 1234.56", "must be an amount in yuan such as 1234.56, got %q", truncate(s))
 	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
-		return decimal.Zero, fault.InvalidField(field, "must be an amount in yuan such as 1234.56, got %q", truncate(s))
+		return decimal.Zero, invalid(field, "请填写以元为单位的金额，如 1234.56", "must be an amount in yuan such as 1234.56, got %q", truncate(s))
 	}
 	switch {
 	case d.IsNegative():
-		return decimal.Zero, fault.InvalidField(field, "must not be negative, got %s", d)
+		return decimal.Zero, invalid(field, "金额不能为负数", "must not be negative, got %s", d)
 	case !d.Equal(d.Truncate(2)):
-		return decimal.Zero, fault.InvalidField(field, "must be in whole fen (at most two decimal places), got %s", d)
+		return decimal.Zero, invalid(field, "金额最多两位小数（到分）", "must be in whole fen (at most two decimal places), got %s", d)
 	case d.GreaterThan(MaxAmount):
-		return decimal.Zero, fault.InvalidField(field, "must be at most %s, got %s", MaxAmount, d)
+		return decimal.Zero, invalid(field, "金额不能超过 "+MaxAmount.String()+" 元", "must be at most %s, got %s", MaxAmount, d)
 	}
 	return d, nil
 }
@@ -208,7 +221,7 @@ func ParseOverdue(field, s string) (decimal.Decimal, error) {
 func (r *StatusReport) Check() error {
 	var v fault.Violations
 	if _, err := household.ParseDate(string(r.AsOf)); err != nil {
-		v.Add("as_of", "must be a date in YYYY-MM-DD form, got %q", truncate(string(r.AsOf)))
+		bad(&v, "as_of", "请填写 YYYY-MM-DD 格式的日期", "must be a date in YYYY-MM-DD form, got %q", truncate(string(r.AsOf)))
 	}
 	for _, a := range []struct {
 		field string
@@ -216,19 +229,20 @@ func (r *StatusReport) Check() error {
 	}{{"overdue_principal", r.OverduePrincipal}, {"overdue_interest", r.OverdueInterest}} {
 		switch {
 		case a.d.IsNegative():
-			v.Add(a.field, "must not be negative, got %s", a.d)
+			bad(&v, a.field, "金额不能为负数", "must not be negative, got %s", a.d)
 		case !a.d.Equal(a.d.Truncate(2)):
-			v.Add(a.field, "must be in whole fen (at most two decimal places), got %s", a.d)
+			bad(&v, a.field, "金额最多两位小数（到分）", "must be in whole fen (at most two decimal places), got %s", a.d)
 		case a.d.GreaterThan(MaxAmount):
-			v.Add(a.field, "must be at most %s, got %s", MaxAmount, a.d)
+			bad(&v, a.field, "金额不能超过 "+MaxAmount.String()+" 元", "must be at most %s, got %s", MaxAmount, a.d)
 		}
 	}
 	dpdOK := r.DaysPastDue >= 0 && r.DaysPastDue <= MaxDaysPastDue
 	if !dpdOK {
-		v.Add("days_past_due", "must be between 0 and %d, got %d", MaxDaysPastDue, r.DaysPastDue)
+		bad(&v, "days_past_due", fmt.Sprintf("逾期天数应在 0 到 %d 之间", MaxDaysPastDue), "must be between 0 and %d, got %d", MaxDaysPastDue, r.DaysPastDue)
 	}
 	if !r.Class.Known() {
-		v.Add("classification", "must be one of normal (正常), special_mention (关注), substandard (次级), doubtful (可疑), loss (损失), got %q", truncate(string(r.Class)))
+		bad(&v, "classification", "五级分类应为正常、关注、次级、可疑或损失",
+			"must be one of normal (正常), special_mention (关注), substandard (次级), doubtful (可疑), loss (损失), got %q", truncate(string(r.Class)))
 	}
 	if err := v.Err(); err != nil {
 		return err // the rest compares these fields
@@ -236,28 +250,30 @@ func (r *StatusReport) Check() error {
 	overdue := r.Overdue().IsPositive()
 	switch {
 	case r.DaysPastDue > 0 && !overdue:
-		v.Add("overdue_principal", "an amount overdue (principal or interest) is required when days_past_due is %d", r.DaysPastDue)
+		bad(&v, "overdue_principal", "有逾期天数时须填写逾期本金或利息", "an amount overdue (principal or interest) is required when days_past_due is %d", r.DaysPastDue)
 	case r.DaysPastDue == 0 && overdue:
-		v.Add("days_past_due", "must be above 0 when %s is overdue", r.Overdue().StringFixed(2))
+		bad(&v, "days_past_due", "有逾期金额时逾期天数须大于 0", "must be above 0 when %s is overdue", r.Overdue().StringFixed(2))
 	}
 	if f := floor(r.DaysPastDue); f.Worse(r.Class) {
-		v.Add("classification", "a loan %d days past due is classified at least %s, not %s", r.DaysPastDue, f.named(), r.Class.named())
+		fz, _ := f.Words()
+		bad(&v, "classification", fmt.Sprintf("逾期 %d 天的贷款至少应分为%s类", r.DaysPastDue, fz),
+			"a loan %d days past due is classified at least %s, not %s", r.DaysPastDue, f.named(), r.Class.named())
 	}
 	if r.Defaulted && !r.Class.NonPerforming() {
-		v.Add("defaulted", "a loan in default is non-performing: classified 次级, 可疑 or 损失, not %s", r.Class.named())
+		bad(&v, "defaulted", "违约贷款须分为次级、可疑或损失类", "a loan in default is non-performing: classified 次级, 可疑 or 损失, not %s", r.Class.named())
 	}
 	if r.Class == ClassLoss && !r.Defaulted {
-		v.Add("classification", "损失 (loss) is reported only for a loan in default: set defaulted")
+		bad(&v, "classification", "损失类须同时报送违约", "损失 (loss) is reported only for a loan in default: set defaulted")
 	}
 	if r.WrittenOff && (!r.Defaulted || r.Class != ClassLoss) {
-		v.Add("written_off", "only a loan in default classified 损失 (loss) is written off")
+		bad(&v, "written_off", "只有违约的损失类贷款才能核销", "only a loan in default classified 损失 (loss) is written off")
 	}
 	if r.Settled {
 		switch {
 		case r.WrittenOff:
-			v.Add("settled", "a loan is either settled or written off, not both")
+			bad(&v, "settled", "结清和核销不能同时报送", "a loan is either settled or written off, not both")
 		case r.Defaulted || r.DaysPastDue > 0 || overdue || r.Class != ClassNormal:
-			v.Add("settled", "a settled loan has nothing overdue, is 正常 (normal) and not in default")
+			bad(&v, "settled", "结清的贷款须无逾期、为正常类且未违约", "a settled loan has nothing overdue, is 正常 (normal) and not in default")
 		}
 	}
 	return v.Err()
@@ -313,11 +329,12 @@ func CheckDate(r *StatusReport, today, opened, latest household.Date) error {
 	asOf := r.AsOf
 	switch {
 	case asOf > today:
-		return fault.InvalidField("as_of", "must not be in the future: today is %s (Asia/Shanghai), got %s", today, asOf)
+		return invalid("as_of", "截至日期不能晚于今天（"+string(today)+"）", "must not be in the future: today is %s (Asia/Shanghai), got %s", today, asOf)
 	case asOf < opened:
-		return fault.InvalidField("as_of", "must not be before the line was opened (%s), got %s", opened, asOf)
+		return invalid("as_of", "截至日期不能早于授信开立日（"+string(opened)+"）", "must not be before the line was opened (%s), got %s", opened, asOf)
 	case r.DaysPastDue > daysBetween(opened, asOf):
-		return fault.InvalidField("days_past_due", "the line was opened on %s: as of %s nothing on it is more than %d days past due, got %d",
+		return invalid("days_past_due", fmt.Sprintf("授信于 %s 开立，截至 %s 逾期不能超过 %d 天", opened, asOf, daysBetween(opened, asOf)),
+			"the line was opened on %s: as of %s nothing on it is more than %d days past due, got %d",
 			opened, asOf, daysBetween(opened, asOf), r.DaysPastDue)
 	case latest != "" && asOf < latest:
 		return fault.New(fault.FailedPrecondition, ReasonStatusOutOfOrder,
