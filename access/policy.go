@@ -153,6 +153,8 @@ const (
 	CreditList           Action = "credit.list"
 	CreditDraw           Action = "credit.draw"
 	CreditUnfreeze       Action = "credit.unfreeze"
+	LoanStatusReport     Action = "loanstatus.report"
+	LoanStatusList       Action = "loanstatus.list"
 	CreditWatch          Action = "credit.watch"
 	DecisionList         Action = "decision.list"
 	ReviewRequest        Action = "review.request"
@@ -298,7 +300,13 @@ var policy = map[Action]Rule{
 	CreditList:     {Grants: with(bankOwn, Grants{Regulator: Anywhere})},
 	CreditDraw:     {Grants: Grants{BankOfficer: OwnBank}, Writes: true},
 	CreditUnfreeze: {Grants: Grants{BankRisk: OwnBank}, Writes: true},
-	CreditWatch:    {Grants: with(bankOwn, Grants{Regulator: Anywhere})},
+	// A bank's loan officers report how the loans on its own lines stand
+	// (days past due, 五级分类, default, write-off, settlement): its own
+	// records under the credit contract. Its staff and the regulators
+	// read them back.
+	LoanStatusReport: {Grants: Grants{BankOfficer: OwnBank}, Writes: true},
+	LoanStatusList:   {Grants: with(bankOwn, Grants{Regulator: Anywhere})},
+	CreditWatch:      {Grants: with(bankOwn, Grants{Regulator: Anywhere})},
 	// Decisions about a household: the household, the regulators, and a
 	// bank for its own (the service requires the bank filter).
 	DecisionList: {Grants: with(bankOwn, Grants{Household: OwnHousehold, Regulator: Anywhere})},

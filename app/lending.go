@@ -158,13 +158,23 @@ func (in LendingInputs) BasePoints(ctx context.Context, village string) (decimal
 
 // HeadBirth implements credit.Inputs.
 func (in LendingInputs) HeadBirth(h *household.Household) (time.Time, error) {
-	raw, err := in.Keyring.Open(pii.Sealed{KeyID: h.HeadID.KeyID, Ciphertext: h.HeadID.Ciphertext}, []byte(h.ID))
+	return in.birth(h, h.HeadID, "the household head")
+}
+
+// MemberBirth implements credit.Inputs: a member's number is sealed like
+// the head's, bound to the household.
+func (in LendingInputs) MemberBirth(h *household.Household, m *household.Member) (time.Time, error) {
+	return in.birth(h, m.ID, "member "+strconv.Itoa(int(m.Number)))
+}
+
+func (in LendingInputs) birth(h *household.Household, id household.SealedID, whose string) (time.Time, error) {
+	raw, err := in.Keyring.Open(pii.Sealed{KeyID: id.KeyID, Ciphertext: id.Ciphertext}, []byte(h.ID))
 	if err != nil {
-		return time.Time{}, fault.Wrap(err, fault.Internal, "PII_KEY", "cannot decrypt the household head's ID number")
+		return time.Time{}, fault.Wrap(err, fault.Internal, "PII_KEY", "cannot decrypt the ID number of %s", whose)
 	}
 	pid, err := idnum.ParsePersonID(string(raw))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("stored 身份证号 of %s: %w", h.Name(), err)
+		return time.Time{}, fmt.Errorf("stored 身份证号 of %s of %s: %w", whose, h.Name(), err)
 	}
 	return pid.BirthDate(), nil
 }

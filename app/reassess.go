@@ -11,8 +11,9 @@ import (
 )
 
 // Reassessor runs re-assessments in the background: households marked due
-// (their points or facts changed), every interval; and batch runs banks
-// start, resumed after a restart from their stored cursor.
+// (their points, facts or loan statuses changed, or a line's review day
+// came), every interval; and batch runs banks start, resumed after a
+// restart from their stored cursor.
 type Reassessor struct {
 	svc     *credit.Service
 	log     *slog.Logger
@@ -75,6 +76,10 @@ func (r *Reassessor) Run(ctx context.Context, interval time.Duration) {
 		case id := <-r.started:
 			r.launch(ctx, &wg, id)
 		case <-t.C:
+			// Lines whose yearly review has come join the changed ones.
+			if _, err := r.svc.MarkReviewsDue(ctx, 1000); err != nil && ctx.Err() == nil {
+				r.log.Error("marking lines due for review", "error", err)
+			}
 			for {
 				n, err := r.svc.ReassessDue(ctx, 200)
 				if err != nil {

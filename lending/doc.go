@@ -26,6 +26,11 @@
 //     opens or updates a line), Drawdown with Rules (forbidden uses),
 //     Repayment, Freeze/Unfreeze, Close and CheckTotalExposure (the
 //     cross-bank cap, 无过度融资).
+//   - loanstatus.go: the loans' performance as banks report it — one
+//     report's consistency (Check: days past due, amounts overdue, the
+//     五级分类 floors, default, write-off, settlement), the state machine
+//     of one report after another (CheckTransition), when a report may be
+//     dated (CheckDate), and the repayment record a policy reads (Record).
 //
 // Every operation that changes a Line returns a copy with Version
 // incremented (for optimistic concurrency in the store); a refused

@@ -42,17 +42,20 @@ const (
 // Line is the credit line of one household at one bank. Money is in yuan;
 // Rate is an annual fraction (0.0435 = 4.35%).
 type Line struct {
-	ID           string
-	Household    string // villages/{village_code}/households/{household_id}
-	Bank         string
-	Limit        decimal.Decimal
-	Drawn        decimal.Decimal
-	Rate         decimal.Decimal
-	Status       Status
-	ValidUntil   household.Date // first day on which the line is expired
-	DecisionID   string         // the decision last applied
-	FreezeReason string         // why the line is frozen; "" unless frozen
-	Version      int            // incremented by every change
+	ID         string
+	Household  string // villages/{village_code}/households/{household_id}
+	Bank       string
+	Limit      decimal.Decimal
+	Drawn      decimal.Decimal
+	Rate       decimal.Decimal
+	Status     Status
+	ValidUntil household.Date // first day on which the line is expired
+	// ReviewOn is the day the decision behind the line is due for review
+	// (the policy's line.review_months); "" when the policy has none.
+	ReviewOn     household.Date
+	DecisionID   string // the decision last applied
+	FreezeReason string // why the line is frozen; "" unless frozen
+	Version      int    // incremented by every change
 }
 
 // Available is Limit − Drawn, or 0 when a reassessment lowered the limit
@@ -102,7 +105,8 @@ func CanApply(l Line, d rules.Decision) error {
 // An eligible decision sets Limit, Rate and ValidUntil from d. An ineligible
 // one sets Limit to 0 (nothing more can be drawn; Available is 0) but keeps
 // Drawn, since money lent stays owed, and keeps the previous Rate, which
-// still describes the outstanding balance; ValidUntil still moves to d's.
+// still describes the outstanding balance; ValidUntil and ReviewOn still
+// move to d's.
 // Either way an expired line becomes active again (it was judged afresh),
 // while a frozen line stays frozen: a freeze is lifted only by Unfreeze,
 // never implicitly by a decision that may predate the event behind it.
@@ -120,6 +124,7 @@ func Apply(l Line, d rules.Decision, decisionID string) Line {
 		l.Limit = decimal.Zero
 	}
 	l.ValidUntil = d.ValidUntil
+	l.ReviewOn = d.ReviewOn
 	l.DecisionID = decisionID
 	if l.Status != StatusFrozen {
 		l.Status = StatusActive

@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/shopspring/decimal"
@@ -12,6 +13,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/lending/credit"
+	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 // blSignOut signs whoever is signed in out (the header's button).
@@ -168,5 +170,69 @@ func TestBankRefusalJourney(t *testing.T) {
 		step("the household signs in", chromedp.SendKeys(chromedp.CSS("#code"), w.e.code),
 			chromedp.Submit(chromedp.CSS("#code")), chromedp.WaitVisible(chromedp.CSS("#credit")))
 		check("a household")
+	})
+}
+
+// TestLoanStatusJourney: in a real browser an officer reports a loan in
+// arrears from the line's activity page; an inconsistent report (95 days
+// past due left "normal") is refused beside the classification and
+// nothing is stored; corrected, it is recorded and listed. The SQLite run
+// photographs both.
+func TestLoanStatusJourney(t *testing.T) {
+	t.Parallel()
+	skipUnderRace(t)
+	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+		ctx := context.Background()
+		w := newBLWorld(t, st)
+		lineName := credit.LineName(blBank, "sanzhi-xindai", w.line.Line.ID)
+		_, err := w.e.app.Lending.Drawdown(ctx, w.b.officer, credit.TxInput{Line: lineName, TransactionID: "T-0001",
+			Amount: "20000", Use: "agriculture"})
+		require.NoError(t, err)
+		// The line was opened a hundred days ago (set behind the store's
+		// back: the console's services run on the real clock), and the
+		// bank reported its first months paid.
+		opened := time.Now().UTC().AddDate(0, 0, -100)
+		require.NoError(t, st.Conn().WriteTx(ctx, func(q sqlstore.Querier) error {
+			_, err := q.Exec(ctx, `UPDATE credit_lines SET open_time = $1 WHERE id = $2`,
+				opened.Format("2006-01-02T15:04:05.000000Z"), w.line.Line.ID)
+			return err
+		}))
+		month := household.Today(time.Now().AddDate(0, 0, -40))
+		_, err = w.e.app.Lending.ReportLoanStatus(ctx, w.b.officer, credit.StatusInput{Line: lineName, EventID: "LS-1",
+			AsOf: string(month), Classification: "normal"})
+		require.NoError(t, err)
+
+		tb := newTab(t)
+		step, text := tb.step, tb.text
+		base := w.e.srv.URL + "/console"
+		step("desktop", chromedp.EmulateViewport(1280, 900))
+		tb.firstSignIn(base, "officer")
+		step("the line's activity", chromedp.Navigate(base+"/banks/"+blBank+"/lines/"+w.line.Line.ID+"/activity"),
+			chromedp.WaitVisible(chromedp.CSS("#report-status")))
+		assert.Contains(t, text("#statuses"), "正常")
+		step("95 days past due, left normal", chromedp.SetValue(chromedp.CSS("#days_past_due"), "95"),
+			chromedp.SetValue(chromedp.CSS("#overdue_principal"), "6000"),
+			chromedp.SetValue(chromedp.CSS("#overdue_interest"), "58.30"),
+			chromedp.Submit(chromedp.CSS("#days_past_due")), chromedp.WaitVisible(chromedp.CSS("#classification-error")))
+		assert.Contains(t, text("#classification-error"), "分类不能优于")
+		page, err := w.e.app.Lending.ListLoanStatuses(ctx, w.regulator, lineName, 10, "")
+		require.NoError(t, err)
+		assert.Len(t, page.Statuses, 1, "nothing stored")
+		if tb.photos {
+			shoot(t, tb.ctx, "bank-loan-status-error")
+		}
+		step("classified substandard, in default", chromedp.SetValue(chromedp.CSS("#classification"), "substandard"),
+			chromedp.Click(chromedp.CSS(`input[name="defaulted"]`)),
+			chromedp.Submit(chromedp.CSS("#days_past_due")), chromedp.WaitVisible(chromedp.CSS("#done")))
+		assert.Contains(t, text("#done"), "还款状态已报送")
+		assert.Contains(t, text("#statuses"), "次级")
+		assert.Contains(t, text("#statuses"), "违约")
+		if tb.photos {
+			shoot(t, tb.ctx, "bank-loan-status")
+		}
+		page, err = w.e.app.Lending.ListLoanStatuses(ctx, w.regulator, lineName, 10, "")
+		require.NoError(t, err)
+		require.Len(t, page.Statuses, 2)
+		assert.Equal(t, 95, page.Statuses[0].DaysPastDue)
 	})
 }

@@ -173,7 +173,7 @@ func TestBankPortfolio(t *testing.T) {
 			shown bool
 		}{{"grade=" + grade, true}, {"grade=" + strings.ToLower(grade), true}, {"grade=ZZZ", false},
 			{"village=" + villageA, true}, {"village=" + villageB, false}, {"status=active", true}, {"status=frozen", false},
-			{"expiring=31", true}, {"expiring=1", false}} {
+			{"expiring=366", true}, {"expiring=300", false}} { // the example policy: a one-year term
 			status, _, body := o.get(w.linesURL() + "?" + c.query)
 			require.Equal(t, http.StatusOK, status, c.query)
 			assert.Equal(t, c.shown, strings.Contains(body, w.e.hhHead), c.query)
@@ -259,6 +259,7 @@ func TestBankLinesAttacker(t *testing.T) {
 			{w.activityURL() + "/unfreeze", url.Values{"justification": {"核实后误报，解除冻结"}}},
 			{w.activityURL() + "/transactions", url.Values{"kind": {"repayment"}, "amount": {"1"}, "transaction_id": {"console-AAAAAAAAAAAAAAAAAAAAAA"}}},
 			{w.activityURL() + "/review", url.Values{"reason": {"复核一下"}}},
+			{w.activityURL() + "/status", url.Values{"as_of": {"2026-01-01"}, "classification": {"normal"}, "event_id": {"console-AAAAAAAAAAAAAAAAAAAAAA"}}},
 			{rvPath + "/resolve", url.Values{"outcome": {"override"}, "limit": {"1000"}, "justification": {"核实收入后应调整额度"}}},
 			{rvPath + "/approve", url.Values{"limit": {"1000"}}},
 		}
@@ -278,6 +279,7 @@ func TestBankLinesAttacker(t *testing.T) {
 		assert.Empty(t, w.entries(t, "credit.override_propose"))
 		assert.Empty(t, w.entries(t, credit.ActionReviewOpen))
 		assert.Empty(t, w.entries(t, "credit.unfreeze"))
+		assert.Empty(t, w.entries(t, credit.ActionLoanStatus))
 	})
 }
 
@@ -462,5 +464,101 @@ func TestBankReviews(t *testing.T) {
 		assert.Contains(t, body, "已经处理完毕")
 		status, _, _ = o.get("/console/banks/" + blBank + "/reviews?state=bogus&page=x")
 		assert.Equal(t, http.StatusBadRequest, status)
+	})
+}
+
+// TestBankLoanStatus: an officer reports how the loan on a line stands
+// from its activity page; each bad report is said beside its field (or,
+// for the state machine, above the form), in Chinese or English, and
+// nothing is stored; a risk manager reads the reports but has no form.
+func TestBankLoanStatus(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+		w := newBLWorld(t, st)
+		ctx := context.Background()
+		line := credit.LineName(blBank, "sanzhi-xindai", w.line.Line.ID)
+		stored := func() int {
+			page, err := w.e.app.Lending.ListLoanStatuses(ctx, w.regulator, line, 100, "")
+			require.NoError(t, err)
+			return len(page.Statuses)
+		}
+		o := w.staff(t, "officer")
+		status, _, page := o.get(w.activityURL())
+		require.Equal(t, http.StatusOK, status, page)
+		assert.Contains(t, page, "报送还款状态")
+		assert.Contains(t, page, "还没有报送过还款状态")
+		ev := regexp.MustCompile(`name="event_id" value="([^"]+)"`).FindStringSubmatch(page)
+		require.NotNil(t, ev)
+		tok := csrfField.FindStringSubmatch(page)
+		today := string(household.Today(w.e.app.Lending.Now()))
+		day := func(n int) string { return string(household.Today(w.e.app.Lending.Now().AddDate(0, 0, n))) }
+		post := func(form url.Values) (int, string, string) {
+			form.Set("csrf", tok[1])
+			if _, ok := form["event_id"]; !ok {
+				form.Set("event_id", ev[1])
+			}
+			return o.post(w.activityURL()+"/status", form)
+		}
+		for _, c := range []struct {
+			form     url.Values
+			id, says string
+		}{
+			{url.Values{"as_of": {day(1)}, "classification": {"normal"}}, "as_of-error", "截至日期不能晚于今天"},
+			{url.Values{"as_of": {day(-1)}, "classification": {"normal"}}, "as_of-error", "不能早于授信开立日"},
+			{url.Values{"as_of": {"2026-02-30"}, "classification": {"normal"}}, "as_of-error", "YYYY-MM-DD"},
+			{url.Values{"as_of": {today}, "days_past_due": {"三天"}, "classification": {"normal"}}, "days_past_due-error", "整数天数"},
+			{url.Values{"as_of": {today}, "days_past_due": {"3"}, "overdue_principal": {"-5"}, "classification": {"normal"}}, "overdue_principal-error", "金额不能为负数"},
+			{url.Values{"as_of": {today}, "days_past_due": {"3"}, "overdue_interest": {"1.234"}, "classification": {"normal"}}, "overdue_interest-error", "最多两位小数"},
+			{url.Values{"as_of": {today}, "overdue_principal": {"100"}, "classification": {"normal"}}, "days_past_due-error", "须填写逾期天数"},
+			{url.Values{"as_of": {today}, "days_past_due": {"95"}, "overdue_principal": {"100"}, "classification": {"normal"}}, "classification-error", "分类不能优于"},
+			{url.Values{"as_of": {today}, "classification": {"loss"}}, "classification-error", "损失类须同时报送违约"},
+			{url.Values{"as_of": {today}, "classification": {"normal"}, "defaulted": {"1"}}, "defaulted-error", "违约贷款须为次级"},
+			{url.Values{"as_of": {today}, "classification": {"AAA"}}, "classification-error", "请选择五级分类"},
+			{url.Values{"as_of": {today}, "days_past_due": {"5"}, "overdue_principal": {"100"}, "classification": {"special_mention"}}, "days_past_due-error", "不能超过授信开立以来的天数"},
+			{url.Values{"as_of": {today}, "classification": {"normal"}, "event_id": {"forged"}}, "status-error", "表单已过期"},
+		} {
+			status, _, body := post(c.form)
+			assert.Equal(t, http.StatusBadRequest, status, c.form)
+			assert.Contains(t, body, `id="`+c.id+`"`, c.form)
+			assert.Contains(t, body, c.says, c.form)
+		}
+		assert.Zero(t, stored(), "nothing stored")
+
+		status, loc, _ := post(url.Values{"as_of": {today}, "classification": {"normal"}})
+		require.Equal(t, http.StatusSeeOther, status)
+		_, _, body := o.get(loc)
+		assert.Contains(t, body, "还款状态已报送")
+		assert.Contains(t, body, "<td>正常</td>")
+		assert.Equal(t, 1, stored())
+		// A written-off loan is final: the refusal is said above the form.
+		tok = csrfField.FindStringSubmatch(body)
+		ev = regexp.MustCompile(`name="event_id" value="([^"]+)"`).FindStringSubmatch(body)
+		status, _, _ = post(url.Values{"as_of": {today}, "classification": {"loss"}, "defaulted": {"1"}, "written_off": {"1"}})
+		require.Equal(t, http.StatusSeeOther, status)
+		_, _, body = o.get(w.activityURL())
+		tok = csrfField.FindStringSubmatch(body)
+		ev = regexp.MustCompile(`name="event_id" value="([^"]+)"`).FindStringSubmatch(body)
+		status, _, body = post(url.Values{"as_of": {today}, "classification": {"normal"}, "settled": {"1"}})
+		assert.Equal(t, http.StatusBadRequest, status)
+		assert.Contains(t, body, `id="status-error"`)
+		assert.Contains(t, body, "已核销")
+		assert.Equal(t, 2, stored())
+		assert.Len(t, w.entries(t, credit.ActionLoanStatus), 2)
+
+		// English.
+		_, _, _ = o.get(w.activityURL() + "?lang=en") // sets the language, then back to the page
+		_, _, body = o.get(w.activityURL())
+		assert.Contains(t, body, "Report a loan status")
+		assert.Contains(t, body, "Written off")
+		// The risk manager reads the reports and has no form.
+		r := w.staff(t, "risk-1")
+		status, _, body = r.get(w.activityURL())
+		require.Equal(t, http.StatusOK, status)
+		assert.Contains(t, body, "<td>损失</td>")
+		assert.NotContains(t, body, `id="report-status"`)
+		status, _, _ = r.post(w.activityURL()+"/status", url.Values{"csrf": {r.csrf(w.activityURL())}, "as_of": {today},
+			"classification": {"normal"}, "event_id": {ev[1]}})
+		assert.Equal(t, http.StatusForbidden, status)
+		assert.Equal(t, 2, stored())
 	})
 }

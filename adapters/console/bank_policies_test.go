@@ -167,13 +167,13 @@ func TestPolicyPages(t *testing.T) {
 		assert.Equal(t, 1, e.versions(t))
 
 		// Version 1 again with other text: versions never change.
-		changed := strings.Replace(string(examplePolicy(t, 1)), "decision_valid_days: 30", "decision_valid_days: 20", 1)
+		changed := strings.Replace(string(examplePolicy(t, 1)), "line: {term_months: 12, review_months: 12}", "line: {term_months: 24, review_months: 12}", 1)
 		status, _, body = c.post(up, url.Values{"csrf": {tok}, "document": {changed}})
 		assert.Equal(t, http.StatusUnprocessableEntity, status)
 		assert.Contains(t, body, "版本号已有内容不同的文件")
 
 		// Without its token: refused, nothing stored.
-		good := strings.Replace(string(examplePolicy(t, 2)), "decision_valid_days: 30", "decision_valid_days: 20", 1)
+		good := strings.Replace(string(examplePolicy(t, 2)), "line: {term_months: 12, review_months: 12}", "line: {term_months: 24, review_months: 12}", 1)
 		status, _, _ = c.postPolicyFile(up, url.Values{}, []byte(good))
 		assert.Equal(t, http.StatusForbidden, status)
 		assert.Equal(t, 1, e.versions(t))
@@ -188,7 +188,7 @@ func TestPolicyPages(t *testing.T) {
 		assert.Contains(t, body, "已上传")
 		assert.Contains(t, body, `<tr class="add">`)
 		assert.Contains(t, body, `<tr class="del">`)
-		assert.Contains(t, body, "decision_valid_days: 20")
+		assert.Contains(t, body, "line: {term_months: 24, review_months: 12}")
 		assert.Contains(t, body, "(新增)", "an added line says so in words, not only in colour")
 		assert.NotRegexp(t, rawKey, body)
 

@@ -46,7 +46,7 @@ func TestPolicyJourney(t *testing.T) {
 		}
 
 		// Version 2 with an error: a grade's cut-off that is not a number.
-		good := strings.Replace(string(examplePolicy(t, 2)), "decision_valid_days: 30", "decision_valid_days: 20", 1)
+		good := strings.Replace(string(examplePolicy(t, 2)), "line: {term_months: 12, review_months: 12}", "line: {term_months: 24, review_months: 12}", 1)
 		bad := strings.Replace(good, "min_score: 480", "min_score: high", 1)
 		line := 1 + strings.Count(bad[:strings.Index(bad, "min_score: high")], "\n")
 		step("paste the document with an error", chromedp.Click(css("#upload")), chromedp.WaitVisible(css("#document")),
@@ -69,7 +69,7 @@ func TestPolicyJourney(t *testing.T) {
 			chromedp.SetUploadFiles(css("#file"), []string{file}), chromedp.Click(css("#submit")),
 			chromedp.WaitVisible(css("#diff")))
 		assert.Contains(t, text("#done"), "已上传")
-		assert.Contains(t, text("#diff"), "decision_valid_days: 20")
+		assert.Contains(t, text("#diff"), "line: {term_months: 24, review_months: 12}")
 		assert.Equal(t, policies.Draft, e.policyState(t, 2))
 		if photos {
 			shoot(t, ctx, "risk-policy-diff")

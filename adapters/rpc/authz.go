@@ -127,6 +127,8 @@ var methods = map[string]binding{
 	sanzhiv1.CreditService_StartReassessment_FullMethodName:  on(access.ReassessmentStart, "product"),
 	sanzhiv1.CreditService_GetReassessment_FullMethodName:    on(access.ReassessmentRead, "name"),
 	sanzhiv1.CreditService_LookupCustomer_FullMethodName:     on(access.CustomerLookup, "bank"),
+	sanzhiv1.CreditService_ReportLoanStatus_FullMethodName:   on(access.LoanStatusReport, "line"),
+	sanzhiv1.CreditService_ListLoanStatuses_FullMethodName:   on(access.LoanStatusList, "line"),
 
 	sanzhiv1.DividendService_UploadDividendRule_FullMethodName:   on(access.DividendRuleUpload, "parent"),
 	sanzhiv1.DividendService_LintDividendRule_FullMethodName:     on(access.DividendRuleLint),

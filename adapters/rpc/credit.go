@@ -209,11 +209,53 @@ func NewCredit(svc *credit.Service, r Reassessor) *Credit {
 }
 
 func (s *Credit) AssessCredit(ctx context.Context, req *sanzhiv1.AssessCreditRequest) (*sanzhiv1.AssessCreditResponse, error) {
-	v, err := s.svc.Assess(ctx, access.FromContext(ctx), req.GetProduct(), req.GetHousehold())
+	v, err := s.svc.AssessApplicant(ctx, access.FromContext(ctx), req.GetProduct(), req.GetHousehold(), req.GetApplicantMember())
 	if err != nil {
 		return nil, err
 	}
 	return &sanzhiv1.AssessCreditResponse{Line: LineOut(v), Decision: DecisionOut(v.Decision)}, nil
+}
+
+func (s *Credit) ReportLoanStatus(ctx context.Context, req *sanzhiv1.ReportLoanStatusRequest) (*sanzhiv1.LoanStatus, error) {
+	r, err := s.svc.ReportLoanStatus(ctx, access.FromContext(ctx), credit.StatusInput{Line: req.GetLine(),
+		EventID: req.GetEventId(), AsOf: req.GetAsOf(), DaysPastDue: int(req.GetDaysPastDue()),
+		OverduePrincipal: req.GetOverduePrincipal(), OverdueInterest: req.GetOverdueInterest(),
+		Classification: req.GetClassification(), Defaulted: req.GetDefaulted(), WrittenOff: req.GetWrittenOff(),
+		Settled: req.GetSettled()})
+	if err != nil {
+		return nil, err
+	}
+	out := LoanStatusOut(r.Status, productOf(req.GetLine()))
+	out.Replayed = r.Replayed
+	return out, nil
+}
+
+func (s *Credit) ListLoanStatuses(ctx context.Context, req *sanzhiv1.ListLoanStatusesRequest) (*sanzhiv1.ListLoanStatusesResponse, error) {
+	page, err := s.svc.ListLoanStatuses(ctx, access.FromContext(ctx), req.GetLine(), req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	out := &sanzhiv1.ListLoanStatusesResponse{NextPageToken: page.NextToken}
+	for _, st := range page.Statuses {
+		out.LoanStatuses = append(out.LoanStatuses, LoanStatusOut(st, productOf(req.GetLine())))
+	}
+	return out, nil
+}
+
+// productOf is the product of a line name the service has accepted.
+func productOf(line string) string {
+	_, product, _, _ := credit.ParseLineName(line, "line")
+	return product
+}
+
+// LoanStatusOut converts a stored report of a line of product.
+func LoanStatusOut(st *credit.LoanStatus, product string) *sanzhiv1.LoanStatus {
+	return &sanzhiv1.LoanStatus{Name: credit.LoanStatusName(st.Bank, product, st.LineID, st.Seq),
+		Line: credit.LineName(st.Bank, product, st.LineID), Household: resource.Household(st.Village, st.HouseholdID),
+		EventId: st.EventID, AsOf: string(st.AsOf), DaysPastDue: int32(st.DaysPastDue),
+		OverduePrincipal: st.OverduePrincipal.StringFixed(2), OverdueInterest: st.OverdueInterest.StringFixed(2),
+		Classification: string(st.Class), Defaulted: st.Defaulted, WrittenOff: st.WrittenOff, Settled: st.Settled,
+		Time: timestamppb.New(st.Time)}
 }
 
 func (s *Credit) GetCreditLine(ctx context.Context, req *sanzhiv1.GetCreditLineRequest) (*sanzhiv1.CreditLine, error) {
@@ -404,7 +446,8 @@ func LineOut(v *credit.View) *sanzhiv1.CreditLine {
 		Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: v.Available().StringFixed(2),
 		Rate: l.Rate.String(), Status: string(v.Status), ValidUntil: string(l.ValidUntil),
 		Decision: credit.DecisionName(l.Bank, l.Product, l.DecisionID), FreezeReason: l.FreezeReason,
-		ExposureCap: l.ExposureCap.StringFixed(2), Version: int32(l.Version), UpdateTime: timestamppb.New(l.UpdateTime)}
+		ExposureCap: l.ExposureCap.StringFixed(2), Version: int32(l.Version), UpdateTime: timestamppb.New(l.UpdateTime),
+		ApplicantMember: max(l.ApplicantMember, 1), ReviewOn: string(l.ReviewOn)}
 	if d != nil {
 		out.Grade, out.Score, out.Eligible = d.Grade, int32(d.Score), d.Eligible
 		out.KnockOuts, out.Declines = textsOut(d.Explanation.KnockOuts), textsOut(d.Explanation.Declines)
@@ -433,7 +476,8 @@ func DecisionOut(d *credit.Decision) *sanzhiv1.Decision {
 		Grade: d.Grade, Limit: d.Limit.StringFixed(2), Rate: d.Rate.String(),
 		KnockOuts: textsOut(d.Explanation.KnockOuts), Declines: textsOut(d.Explanation.Declines),
 		Reasons: textsOut(d.Explanation.Reasons), Counterfactuals: textsOut(d.Explanation.Counterfactuals),
-		Justification: d.Justification, DecidedBy: d.DecidedBy, Time: timestamppb.New(d.Time)}
+		Justification: d.Justification, DecidedBy: d.DecidedBy, Time: timestamppb.New(d.Time),
+		ApplicantMember: max(d.ApplicantMember, 1), ReviewOn: string(d.ReviewOn)}
 	if d.Overrides != "" {
 		out.Overrides = credit.DecisionName(d.Bank, d.Product, d.Overrides)
 	}

@@ -807,6 +807,12 @@ func (f *lendingFixture) calls(t *testing.T, e *env) map[string]func() (string, 
 			require.NoError(t, err)
 			return f.line.Name, "officer"
 		},
+		sanzhiv1.CreditService_ReportLoanStatus_FullMethodName: func() (string, string) {
+			_, err := e.credit.ReportLoanStatus(e.as("officer"), &sanzhiv1.ReportLoanStatusRequest{Line: f.line.Name,
+				EventId: "audit-ls", AsOf: e.today(), Classification: "normal"})
+			require.NoError(t, err)
+			return f.line.Name, "officer"
+		},
 		sanzhiv1.CreditService_UnfreezeCreditLine_FullMethodName: func() (string, string) {
 			_, err := e.credit.UnfreezeCreditLine(e.as("risk-1"), &sanzhiv1.UnfreezeCreditLineRequest{Name: f.frozen.Name,
 				Justification: "黑榜已撤销，经核实解除冻结"})

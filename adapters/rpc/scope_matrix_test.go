@@ -456,6 +456,15 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.ReportRepaymentRequest{Line: w.product(s) + "/creditLines/" + missing()}
 		})},
+	{method: sanzhiv1.CreditService_ReportLoanStatus_FullMethodName, grants: g("officer:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ReportLoanStatusRequest{Line: w.product(s) + "/creditLines/" + missing(), EventId: "EV-1",
+				AsOf: "2026-01-31", Classification: "normal"}
+		})},
+	{method: sanzhiv1.CreditService_ListLoanStatuses_FullMethodName, grants: g("officer:own risk:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.ListLoanStatusesRequest{Line: w.product(s) + "/creditLines/" + missing()}
+		})},
 	{method: sanzhiv1.CreditService_UnfreezeCreditLine_FullMethodName, grants: g("risk:own"),
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.UnfreezeCreditLineRequest{Name: w.product(s) + "/creditLines/" + missing()}

@@ -42,6 +42,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/telemetry"
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/lending/credit"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
 
@@ -313,6 +314,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 		}
 		log.Info("demo county ready", "households", res.Households, "created", res.Created,
 			"catalogues", res.Catalogues)
+		book, err := demo.SeedLending(ctx, a.Households, func(clock func() time.Time) *credit.Service {
+			return app.NewLending(st, keyring, a.Catalogues, clock)
+		}, res, now)
+		if err != nil {
+			stopGRPC()
+			return fmt.Errorf("cannot seed the demo bank's book: %w", err)
+		}
+		if book.Lines > 0 {
+			log.Info("demo bank book seeded", "lines", book.Lines, "statuses", book.Statuses,
+				"in_arrears", book.InArrears, "knocked_out", book.KnockedOut, "through_member", book.ThroughMember)
+		}
 		logins, err := demo.SignIns(ctx, a.SignIn, res)
 		if err != nil {
 			stopGRPC()

@@ -51,6 +51,7 @@ func (r Run) Stream(ctx context.Context, st Population, q sqlstore.PopulationQue
 	defer cancel()
 	s := &simulation{newP: r.New, baseP: r.Base, day: r.Day, kr: r.Keyring, cats: r.Catalogues,
 		catAt: endOfDay(r.Day, r.Now), bases: map[string]decimal.Decimal{}}
+	q.Day = r.Day // each household's repayment record as of the simulated day
 	return s.run(ctx, cancel, st, q, r.Workers, add)
 }
 

@@ -116,6 +116,8 @@ func (o orNull) Scan(src any) error {
 		return assign(d, src)
 	case *int64:
 		return assign(d, src)
+	case *int32:
+		return assign(d, src)
 	case *bool:
 		return assign(d, src)
 	default:
@@ -333,7 +335,7 @@ func (tx *Tx) RevokeConsent(ctx context.Context, id string, at time.Time, by str
 var decisionCols = []string{"id", "bank", "product", "village_code", "household_id", "kind",
 	"policy_version", "policy_hash", "input_hash", "decided_on", "valid_until", "eligible", "score",
 	"grade", "limit_amount", "rate", "exposure_cap", "explanation", "input", "overrides",
-	"justification", "decided_by", "time"}
+	"justification", "decided_by", "time", "applicant_member", "review_on"}
 
 var decisionColumns = columns("", decisionCols)
 
@@ -342,7 +344,7 @@ func decisionDest(d *credit.Decision) []any {
 		&d.PolicyVersion, &d.PolicyHash, &d.InputHash, date[household.Date]{&d.On},
 		date[household.Date]{&d.ValidUntil}, &d.Eligible, &d.Score, &d.Grade, money{&d.Limit},
 		money{&d.Rate}, money{&d.ExposureCap}, jsonText{&d.Explanation}, &d.Input, &d.Overrides,
-		&d.Justification, &d.DecidedBy, ts{&d.Time}}
+		&d.Justification, &d.DecidedBy, ts{&d.Time}, &d.ApplicantMember, optDate[household.Date]{&d.ReviewOn}}
 }
 
 // Decision implements credit.Reader.
@@ -407,7 +409,7 @@ func (tx *Tx) InsertDecision(ctx context.Context, d *credit.Decision) error {
 
 var lineCols = []string{"id", "bank", "product", "village_code", "household_id", "limit_amount",
 	"drawn", "rate", "exposure_cap", "status", "valid_until", "decision_id", "freeze_reason",
-	"version", "open_time", "update_time"}
+	"version", "open_time", "update_time", "applicant_member", "review_on"}
 
 var lineColumns = columns("", lineCols)
 
@@ -415,7 +417,7 @@ func lineDest(l *credit.Line) []any {
 	return []any{&l.ID, &l.Bank, &l.Product, &l.Village, &l.HouseholdID, money{&l.Limit},
 		money{&l.Drawn}, money{&l.Rate}, money{&l.ExposureCap}, text[lending.Status]{&l.Status},
 		date[household.Date]{&l.ValidUntil}, &l.DecisionID, &l.FreezeReason, &l.Version,
-		ts{&l.OpenTime}, ts{&l.UpdateTime}}
+		ts{&l.OpenTime}, ts{&l.UpdateTime}, &l.ApplicantMember, optDate[household.Date]{&l.ReviewOn}}
 }
 
 // fillLine sets what the pure line derives from the stored columns.
@@ -537,10 +539,11 @@ func (tx *Tx) UpdateLine(ctx context.Context, l *credit.Line, prevVersion int) e
 	}
 	n, err := tx.q.Exec(ctx, `UPDATE credit_lines SET limit_amount = $1, drawn = $2, rate = $3,
 		exposure_cap = $4, status = $5, valid_until = $6, decision_id = $7, freeze_reason = $8,
-		update_time = $9, version = $10
+		update_time = $9, version = $10, applicant_member = $13, review_on = $14
 		WHERE id = $11 AND version = $12`,
 		moneyArg(l.Limit), moneyArg(l.Drawn), moneyArg(l.Rate), moneyArg(l.ExposureCap), string(l.Status),
-		string(l.ValidUntil), l.DecisionID, l.FreezeReason, tsArg(l.UpdateTime), l.Version, l.ID, prevVersion)
+		string(l.ValidUntil), l.DecisionID, l.FreezeReason, tsArg(l.UpdateTime), l.Version, l.ID, prevVersion,
+		applicantArg(l.ApplicantMember), optDateArg(l.ReviewOn))
 	if err != nil {
 		return internal(err, "updating a credit line")
 	}
@@ -691,3 +694,6 @@ func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec aud
 	}
 	return line, dec, nil
 }
+
+// applicantArg is the applicant member stored: 0 (not set) is the head, 1.
+func applicantArg(n int32) int32 { return max(n, 1) }

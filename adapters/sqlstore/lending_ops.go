@@ -10,6 +10,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/lending/credit"
+	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 // The lending port's bookkeeping: the banks' transactions, review
@@ -255,6 +256,28 @@ func (tx *Tx) MarkDue(ctx context.Context, householdID string, at time.Time) err
 	_, err := tx.q.Exec(ctx, `INSERT INTO reassess_due (household_id, since) VALUES ($1, $2)
 		ON CONFLICT (household_id) DO NOTHING`, householdID, tsArg(at))
 	return internal(err, "marking a household for re-assessment")
+}
+
+// ReviewsDue implements credit.Reader.
+func (tx *Tx) ReviewsDue(ctx context.Context, today household.Date, at time.Time, limit int) ([]string, error) {
+	const what = "finding lines due for review"
+	rows, err := tx.q.Query(ctx, `SELECT DISTINCT l.household_id FROM credit_lines l
+		WHERE l.review_on <= $1 AND l.status <> 'closed' AND EXISTS (SELECT 1 FROM consents
+			WHERE consents.household_id = l.household_id AND consents.bank = l.bank AND `+liveConsent(2)+`)
+		ORDER BY l.household_id LIMIT $3`, string(today), tsArg(at), limit)
+	if err != nil {
+		return nil, internal(err, what)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, internal(err, what)
+		}
+		out = append(out, id)
+	}
+	return out, internal(rows.Err(), what)
 }
 
 // ClearDue implements credit.Writer.

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"strconv"
 
+	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/simulate"
 )
 
@@ -17,6 +19,10 @@ type PopulationQuery struct {
 	PageSize int
 	// AfterID starts the walk after this household id ("" from the start).
 	AfterID string
+	// Day, when set, is the day each row's repayment record is built as
+	// of, from the loan status reports of the household's lines
+	// (lending.Record); "" leaves it empty.
+	Day household.Date
 }
 
 // DefaultPopulationPage is the page size of Population.
@@ -40,7 +46,7 @@ func (s *Store) Population(ctx context.Context, q PopulationQuery, fn func(*simu
 	size = min(size, 5000)
 	after := q.AfterID
 	for {
-		page, err := s.populationPage(ctx, q.Villages, after, size)
+		page, err := s.populationPage(ctx, q.Villages, after, size, q.Day)
 		if err != nil {
 			return err
 		}
@@ -74,9 +80,10 @@ func (s *Store) PopulationCount(ctx context.Context, q PopulationQuery) (int, er
 }
 
 // populationPage reads the page of up to size households after id after.
-func (s *Store) populationPage(ctx context.Context, villages []string, after string, size int) ([]*simulate.Row, error) {
+func (s *Store) populationPage(ctx context.Context, villages []string, after string, size int, day household.Date) ([]*simulate.Row, error) {
 	var rows []*simulate.Row
 	var sheets []sql.NullString
+	var statuses map[string][]lending.LineStatus
 	err := s.conn.ReadTx(ctx, func(qr Querier) error {
 		rows, sheets = rows[:0], sheets[:0] // a retried transaction starts over
 		args := []any{after}
@@ -145,7 +152,13 @@ func (s *Store) populationPage(ctx context.Context, villages []string, after str
 				r.Listings = append(r.Listings, e)
 			}
 		}
-		return nil
+		if day == "" {
+			return nil
+		}
+		// The page's loan status reports: one range scan.
+		statuses, err = (&Tx{q: qr, d: &s.dialect}).householdStatuses(ctx, `household_id >= $1 AND household_id <= $2`,
+			largs[0], largs[1])
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -161,6 +174,11 @@ func (s *Store) populationPage(ctx context.Context, villages []string, after str
 			return nil, internal(err, "reading a points sheet")
 		}
 		rows[i].Entries = es
+	}
+	for _, r := range rows {
+		if ss := statuses[r.Household.ID]; len(ss) > 0 {
+			r.Repayment = lending.Record(ss, day)
+		}
 	}
 	return rows, nil
 }

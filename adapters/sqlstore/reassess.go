@@ -14,6 +14,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/lending/credit"
+	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 // The bulk statements of a batch re-assessment (lending/credit/run.go): a
@@ -101,6 +102,25 @@ func (tx *Tx) ReassessCandidates(ctx context.Context, bank string, at time.Time,
 	for _, l := range lines {
 		if c := byID[l.HouseholdID]; c != nil {
 			c.Lines = append(c.Lines, l)
+		}
+	}
+	// The members of each household's latest facts (the applicant's age)
+	// and the loan status reports of its lines (its repayment record).
+	hs := make(map[string]*household.Household, len(out))
+	for _, c := range out {
+		hs[c.Household.ID] = c.Household
+	}
+	if err := tx.members(ctx, hs, `m.household_id >= $1 AND m.household_id <= $2 AND EXISTS (SELECT 1 FROM households h
+		WHERE h.id = m.household_id AND h.facts_version = m.version)`, first, last); err != nil {
+		return nil, err
+	}
+	statuses, err := tx.householdStatuses(ctx, `household_id >= $1 AND household_id <= $2`, first, last)
+	if err != nil {
+		return nil, err
+	}
+	for id, ss := range statuses {
+		if c := byID[id]; c != nil {
+			c.Statuses = ss
 		}
 	}
 	for i, sh := range sheets {
@@ -256,7 +276,8 @@ func (tx *Tx) upsertLines(ctx context.Context, plans []*credit.Plan) error {
 			ON CONFLICT (bank, product, household_id) DO UPDATE SET limit_amount = excluded.limit_amount,
 				rate = excluded.rate, exposure_cap = excluded.exposure_cap, status = excluded.status,
 				valid_until = excluded.valid_until, decision_id = excluded.decision_id,
-				freeze_reason = excluded.freeze_reason, version = excluded.version, update_time = excluded.update_time
+				freeze_reason = excluded.freeze_reason, version = excluded.version, update_time = excluded.update_time,
+				applicant_member = excluded.applicant_member, review_on = excluded.review_on
 			WHERE credit_lines.id = excluded.id AND credit_lines.version = excluded.version - 1`, args...)
 		if err != nil {
 			return internal(err, "writing credit lines")
@@ -354,7 +375,7 @@ func decisionArgs(d *credit.Decision) ([]any, error) {
 	return []any{d.ID, d.Bank, d.Product, d.Village, d.HouseholdID, string(d.Kind), d.PolicyVersion, d.PolicyHash,
 		d.InputHash, string(d.On), string(d.ValidUntil), d.Eligible, d.Score, d.Grade, moneyArg(d.Limit),
 		moneyArg(d.Rate), moneyArg(d.ExposureCap), string(explanation), d.Input, d.Overrides,
-		d.Justification, d.DecidedBy, tsArg(d.Time)}, nil
+		d.Justification, d.DecidedBy, tsArg(d.Time), applicantArg(d.ApplicantMember), optDateArg(d.ReviewOn)}, nil
 }
 
 // lineArgs are l's values in lineCols order, amounts checked.
@@ -364,7 +385,8 @@ func lineArgs(l *credit.Line) ([]any, error) {
 	}
 	return []any{l.ID, l.Bank, l.Product, l.Village, l.HouseholdID, moneyArg(l.Limit), moneyArg(l.Drawn),
 		moneyArg(l.Rate), moneyArg(l.ExposureCap), string(l.Status), string(l.ValidUntil), l.DecisionID,
-		l.FreezeReason, l.Version, tsArg(l.OpenTime), tsArg(l.UpdateTime)}, nil
+		l.FreezeReason, l.Version, tsArg(l.OpenTime), tsArg(l.UpdateTime), applicantArg(l.ApplicantMember),
+		optDateArg(l.ReviewOn)}, nil
 }
 
 // ActiveProducts lists, in name order, the products of bank that have an
@@ -424,5 +446,14 @@ func (tx *Tx) AssessInput(ctx context.Context, village, householdID string) (*cr
 	if err != nil {
 		return nil, err
 	}
+	if err := tx.members(ctx, map[string]*household.Household{h.ID: h},
+		`m.household_id = $1 AND m.version = $2`, h.ID, h.Facts.Version); err != nil {
+		return nil, err
+	}
+	statuses, err := tx.householdStatuses(ctx, `household_id = $1`, householdID)
+	if err != nil {
+		return nil, err
+	}
+	c.Statuses = statuses[householdID]
 	return c, nil
 }

@@ -81,7 +81,8 @@ func newDecision(t *testing.T, h *household.Household, bank, product string) *cr
 	return &credit.Decision{
 		ID: newID(t), Bank: bank, Product: product, Village: h.Village, HouseholdID: h.ID,
 		Kind: credit.Automated, PolicyVersion: 3, PolicyHash: hashOf(3), InputHash: hashOf(4),
-		On: "2026-03-01", ValidUntil: "2027-03-01", Eligible: true, Score: 87, Grade: "AA",
+		On: "2026-03-01", ValidUntil: "2027-03-01", ReviewOn: "2026-09-01", ApplicantMember: 2,
+		Eligible: true, Score: 87, Grade: "AA",
 		Limit: decimal.RequireFromString("123456.78"), Rate: decimal.RequireFromString("0.0435"),
 		ExposureCap: decimal.RequireFromString("300000.00"),
 		Explanation: credit.Explanation{
@@ -102,9 +103,9 @@ func newLine(t *testing.T, d *credit.Decision) *credit.Line {
 	return &credit.Line{
 		Line: lending.Line{
 			ID: newID(t), Bank: d.Bank, Limit: d.Limit, Drawn: decimal.Zero, Rate: d.Rate,
-			Status: lending.StatusActive, ValidUntil: d.ValidUntil, DecisionID: d.ID, Version: 1,
+			Status: lending.StatusActive, ValidUntil: d.ValidUntil, ReviewOn: d.ReviewOn, DecisionID: d.ID, Version: 1,
 		},
-		Product: d.Product, Village: d.Village, HouseholdID: d.HouseholdID,
+		Product: d.Product, Village: d.Village, HouseholdID: d.HouseholdID, ApplicantMember: d.ApplicantMember,
 		ExposureCap: d.ExposureCap, OpenTime: base.Add(456), UpdateTime: base.Add(456),
 	}
 }

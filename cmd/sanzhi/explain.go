@@ -14,6 +14,8 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/server"
 	"github.com/sanzhi/sanzhi/idnum"
+	"github.com/sanzhi/sanzhi/lending"
+	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/scoring/assess"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
@@ -87,7 +89,19 @@ func explainCmd(database *string, open func(context.Context) (server.Store, erro
 			if err != nil {
 				return err
 			}
-			in := assess.Snapshot(assess.Parts{Household: h, HeadBirth: pid.BirthDate(), Points: bal, Standing: standing})
+			// The repayment record the banks reported, as an assessment reads it.
+			var statuses []lending.LineStatus
+			if err := st.Lending().Read(ctx, func(tx credit.Reader) error {
+				c, err := tx.AssessInput(ctx, h.Village, h.ID)
+				if err == nil {
+					statuses = c.Statuses
+				}
+				return err
+			}); err != nil {
+				return err
+			}
+			in := assess.Snapshot(assess.Parts{Household: h, ApplicantBirth: pid.BirthDate(), Points: bal, Standing: standing,
+				Repayment: lending.Record(statuses, bal.AsOf)})
 			printDecision(cmd.OutOrStdout(), h, rules.Evaluate(p, in, bal.AsOf), en)
 			return nil
 		},

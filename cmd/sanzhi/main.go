@@ -25,6 +25,7 @@ import (
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/idnum"
 	"github.com/sanzhi/sanzhi/internal/cli"
+	"github.com/sanzhi/sanzhi/lending/credit"
 )
 
 func main() {
@@ -122,6 +123,7 @@ refused rows (the rest imported). See docs/OPERATIONS.md, "Exit codes".`,
 		webhookCmd(),
 		healthCmd(),
 		householdCmd(&database, open),
+		loanCmd(open),
 		rekeyCmd(&database, open),
 		shopCmd(open),
 		dividendCmd(open),
@@ -414,6 +416,16 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 				fmt.Fprintf(cmd.OutOrStdout(), "seeded %d households in %d villages\n", res.Households, len(res.Villages))
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "active catalogues: %s\n", strings.Join(res.Catalogues, ", "))
+			book, err := demo.SeedLending(cmd.Context(), a.Households, func(clock func() time.Time) *credit.Service {
+				return app.NewLending(st, kr, a.Catalogues, clock)
+			}, res, time.Now)
+			if err != nil {
+				return err
+			}
+			if book.Lines > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "demo bank book: %d lines (%d through a working-age member), %d loan statuses, %d in arrears, %d knocked out today\n",
+					book.Lines, book.ThroughMember, book.Statuses, book.InArrears, book.KnockedOut)
+			}
 			for _, p := range res.Principals {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %-24s %-18s %s\n", p.Name, p.Role, p.Key)
 			}

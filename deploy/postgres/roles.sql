@@ -114,7 +114,8 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA :"schema" TO :"app";
 SELECT format('REVOKE UPDATE, DELETE, TRUNCATE ON TABLE %I.%I FROM %I', :'schema', t, :'app')
   FROM unnest(ARRAY['audit_leaves', 'audit_nodes', 'audit_checkpoints', 'ledger_entries',
                     'household_facts', 'credit_decisions', 'line_transactions', 'line_events',
-                    'domain_events', 'evidence_photos', 'shop_arrivals', 'shop_receipts', 'dividend_lines']) AS t
+                    'domain_events', 'evidence_photos', 'shop_arrivals', 'shop_receipts', 'dividend_lines',
+                    'loan_status_reports']) AS t
  WHERE to_regclass(format('%I.%I', :'schema', t)) IS NOT NULL
 \gexec
 -- The sequencer's two changes: it deletes the queue rows it has appended

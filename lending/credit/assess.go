@@ -43,11 +43,25 @@ func view(l *Line, d *Decision, today household.Date) *View {
 	return &View{Line: l, Decision: d, Status: l.StatusOn(today)}
 }
 
-// Assess evaluates the bank's active policy for the product on the
-// household now, stores the decision and opens or updates the line, in
-// one transaction with its audit record and line event. It needs a live
-// consent of the bank for assessment; a refused attempt is audited.
+// Assess is AssessApplicant with no member named: the line's applicant,
+// or the head for a household without a line at the product.
 func (s *Service) Assess(ctx context.Context, p *access.Principal, productName, householdName string) (*View, error) {
+	return s.AssessApplicant(ctx, p, productName, householdName, 0)
+}
+
+// MaxMember bounds a member number in a request.
+const MaxMember = 1000
+
+// AssessApplicant evaluates the bank's active policy for the product on
+// the household now, through member applicant (its number; 0: the
+// applicant of the household's line at the product, or the head when it
+// has none), stores the decision and opens or updates the line, in one
+// transaction with its audit record and line event. The policy's personal
+// rules (applicant.age) read the applicant; the household's points, facts
+// and standing stay the household's. It needs a live consent of the bank
+// for assessment; a refused attempt is audited. A member the household's
+// register does not list is Invalid (applicant_member).
+func (s *Service) AssessApplicant(ctx context.Context, p *access.Principal, productName, householdName string, applicant int32) (*View, error) {
 	bank, product, err := ParseProduct(productName, "product")
 	if err != nil {
 		return nil, err
@@ -56,7 +70,10 @@ func (s *Service) Assess(ctx context.Context, p *access.Principal, productName, 
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.assess(ctx, p.ID, bank, product, village, hid, true)
+	if applicant < 0 || applicant > MaxMember {
+		return nil, fault.InvalidField("applicant_member", "must be a member number between 1 and %d (0: the line's applicant, or the head), got %d", MaxMember, applicant)
+	}
+	v, err := s.assess(ctx, p.ID, bank, product, village, hid, true, applicant)
 	if isConsentRequired(err) {
 		return nil, s.denied(ctx, p, householdName, bank, product, string(lending.PurposeAssessment), MethodAssess, err)
 	}
@@ -70,7 +87,7 @@ func (s *Service) Assess(ctx context.Context, p *access.Principal, productName, 
 // in a transaction of its own. requireAssessment asks for an
 // "assessment" consent (lending.ActAssess); re-assessment of an existing
 // line accepts a live consent for either purpose (lending.ActReassess).
-func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid string, requireAssessment bool) (*View, error) {
+func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid string, requireAssessment bool, applicant int32) (*View, error) {
 	pol, err := s.policies.Active(ctx, bank, product)
 	if err != nil {
 		return nil, err
@@ -82,7 +99,7 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 	var out *View
 	err = s.store.Locked(ctx, func(tx Writer) error {
 		var err error
-		out, err = s.assessTx(ctx, tx, actor, pol, base, bank, product, village, hid, requireAssessment)
+		out, err = s.assessTx(ctx, tx, actor, pol, base, bank, product, village, hid, requireAssessment, applicant)
 		return err
 	})
 	if err != nil {
@@ -99,7 +116,7 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 // of a read before it. Only the village catalogue's base points (base) and
 // the policy are read before, both versioned and immutable once active.
 func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *rules.Policy, base decimal.Decimal,
-	bank, product, village, hid string, requireAssessment bool) (*View, error) {
+	bank, product, village, hid string, requireAssessment bool, applicant int32) (*View, error) {
 	now := s.clock()
 	today := household.Today(now)
 	lines, err := tx.LockHouseholdLines(ctx, hid)
@@ -125,12 +142,14 @@ func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *ru
 		return nil, err
 	}
 	parts := assess.Parts{Household: in.Household, Points: points.Balances(base, in.Entries, today),
-		Standing: evidence.StandingOf(in.Listings, today)}
-	if parts.HeadBirth, err = s.inputs.HeadBirth(in.Household); err != nil {
+		Standing: evidence.StandingOf(in.Listings, today), Repayment: lending.Record(in.Statuses, today)}
+	member, birth, err := s.applicant(in.Household, applicant, lineOf(lines, bank, product))
+	if err != nil {
 		return nil, err
 	}
+	parts.ApplicantBirth = birth
 	plan, err := PlanAssessment(PlanInput{Policy: pol, Bank: bank, Product: product, Parts: parts, Lines: lines,
-		Actor: actor, Now: now})
+		Applicant: member, Actor: actor, Now: now})
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +170,57 @@ func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *ru
 	}
 	return view(l, d, today), tx.Record(ctx, DecisionRecord(d, actor, MethodAssess, ""))
 }
+
+// lineOf is the line of bank and product among lines, or nil.
+func lineOf(lines []*Line, bank, product string) *Line {
+	for _, l := range lines {
+		if l.Bank == bank && l.Product == product {
+			return l
+		}
+	}
+	return nil
+}
+
+// applicant is the member an assessment of h reads, by number, and their
+// date of birth. want names the member (0: the applicant of cur, the
+// household's line at the product, or the head when there is none). A
+// member named in the request must be on the register of h's latest
+// facts (Invalid applicant_member otherwise); a line's applicant who has
+// since left the register gives way to the head.
+func (s *Service) applicant(h *household.Household, want int32, cur *Line) (int32, time.Time, error) {
+	n := want
+	if n == 0 && cur != nil {
+		n = cur.ApplicantMember
+	}
+	if n <= 0 {
+		n = headMember
+	}
+	var m *household.Member
+	for i := range h.Members {
+		if h.Members[i].Number == n {
+			m = &h.Members[i]
+		}
+	}
+	if m == nil && want != 0 {
+		return 0, time.Time{}, fault.InvalidField("applicant_member", "household %s has no member %d on its register", h.Name(), want)
+	}
+	if m == nil || m.Relation == household.Head {
+		// The head, as every assessment read before members existed:
+		// from the household's own sealed number.
+		if m != nil {
+			n = m.Number
+		} else {
+			n = headMember
+		}
+		birth, err := s.inputs.HeadBirth(h)
+		return n, birth, err
+	}
+	birth, err := s.inputs.MemberBirth(h, m)
+	return n, birth, err
+}
+
+// headMember is the head's member number (docs/MEMBERS.md).
+const headMember = 1
 
 // MethodReassessRun is the query-record method of a decision made by a
 // batch re-assessment run.

@@ -193,6 +193,32 @@ func (s *Service) ReassessDue(ctx context.Context, max int) (int, error) {
 	return len(due), nil
 }
 
+// MarkReviewsDue marks for re-assessment every household whose line has
+// reached its review day (the policy's line.review_months) and whose bank
+// still has its consent, up to limit at a time; it returns how many it
+// marked (already marked households count again). The re-assessment that
+// follows renews the line's review day, so a line is marked once per
+// review; a line whose bank has no consent is left as it is, to expire at
+// the end of its term. The re-assessor calls it before ReassessDue.
+func (s *Service) MarkReviewsDue(ctx context.Context, limit int) (int, error) {
+	now := s.clock()
+	var n int
+	err := s.store.Write(ctx, func(tx Writer) error {
+		ids, err := tx.ReviewsDue(ctx, household.Today(now), now, limit)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		for _, id := range ids {
+			if err := tx.MarkDue(ctx, id, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
 // reassessOne re-assesses one marked household in one transaction (see
 // ReassessDue); true when it wrote a decision.
 func (s *Service) reassessOne(ctx context.Context, hid string) (bool, error) {
@@ -245,7 +271,7 @@ func (s *Service) reassessOne(ctx context.Context, hid string) (bool, error) {
 			if l.Status == lending.StatusClosed || pol == nil {
 				continue
 			}
-			_, err := s.assessTx(ctx, tx, ActorService, pol, base, l.Bank, l.Product, l.Village, hid, false)
+			_, err := s.assessTx(ctx, tx, ActorService, pol, base, l.Bank, l.Product, l.Village, hid, false, 0)
 			switch {
 			case isConsentRequired(err):
 				continue // no lawful basis: the line stays as it is

@@ -31,8 +31,11 @@ type PlanInput struct {
 	// Lines are every line of the household at every bank, as the caller
 	// locked them.
 	Lines []*Line
-	Actor string
-	Now   time.Time
+	// Applicant is the member (by number) whose birth date Parts carry:
+	// the decision and the line record it.
+	Applicant int32
+	Actor     string
+	Now       time.Time
 	// Outcome stores the decision with the policy's outcome only (its
 	// knock-outs and declines, not its reasons and counterfactuals),
 	// which Service.explained replays on read: what a batch run does.
@@ -83,6 +86,7 @@ func PlanAssessment(in PlanInput) (*Plan, error) {
 	}
 	canonical := snap.Canonical()
 	d := newDecision(dec, canonical, in.Policy, h.Village, h.ID, in.Actor, in.Now)
+	d.ApplicantMember = max(in.Applicant, headMember)
 	plan := &Plan{Decision: d, Line: applyToLine(cur, dec, d, h.Name(), in.Now), Opened: cur == nil}
 	if cur != nil {
 		plan.PrevVersion = cur.Version
@@ -108,7 +112,8 @@ func newDecision(dec rules.Decision, canonicalInput []byte, pol *rules.Policy, v
 	return &Decision{
 		ID: uuid.Must(uuid.NewV7()).String(), Bank: dec.Bank, Product: dec.Product, Village: village, HouseholdID: hid,
 		Kind: Automated, PolicyVersion: dec.PolicyVersion, PolicyHash: dec.PolicyHash, InputHash: inputHash,
-		On: dec.On, ValidUntil: dec.ValidUntil, Eligible: dec.Eligible, Score: dec.Score, Grade: dec.Grade,
+		On: dec.On, ValidUntil: dec.ValidUntil, ReviewOn: dec.ReviewOn, ApplicantMember: headMember,
+		Eligible: dec.Eligible, Score: dec.Score, Grade: dec.Grade,
 		Limit: dec.Limit, Rate: dec.Rate, ExposureCap: pol.Limit.Caps.TotalExposureMax,
 		Explanation: explain(dec), Input: string(canonicalInput), DecidedBy: actor, Time: now,
 	}
@@ -121,11 +126,12 @@ func applyToLine(cur *Line, dec rules.Decision, d *Decision, householdName strin
 		return &Line{Line: lending.Apply(lending.Line{ID: uuid.Must(uuid.NewV7()).String(), Household: householdName,
 			Drawn: decimal.Zero}, dec, d.ID),
 			Product: d.Product, Village: d.Village, HouseholdID: d.HouseholdID, ExposureCap: d.ExposureCap,
-			OpenTime: now, UpdateTime: now}
+			ApplicantMember: d.ApplicantMember, OpenTime: now, UpdateTime: now}
 	}
 	next := *cur
 	next.Line = lending.Apply(cur.Line, dec, d.ID)
 	next.ExposureCap = d.ExposureCap
+	next.ApplicantMember = d.ApplicantMember
 	next.UpdateTime = now
 	return &next
 }

@@ -34,7 +34,7 @@ func planParts(credit string) assess.Parts {
 	h := &household.Household{ID: "01b00000-0000-7000-8000-000000000042", Village: "330483102215",
 		Facts: household.Facts{Members: 4, Labourers: 2, AnnualIncome: d("150000"), LandAreaMu: d("3"),
 			CollectiveShares: d("10"), ExistingDebt: d("0")}}
-	return assess.Parts{Household: h, HeadBirth: time.Date(1975, 3, 1, 0, 0, 0, 0, household.Shanghai),
+	return assess.Parts{Household: h, ApplicantBirth: time.Date(1975, 3, 1, 0, 0, 0, 0, household.Shanghai),
 		Points: points.Balance{AsOf: "2026-06-15", Credit: d(credit), ByDomain: map[points.Domain]decimal.Decimal{
 			points.Virtue: d("12"), points.SelfGovernance: d("6"), points.RuleOfLaw: d("3")}},
 		Standing: evidence.Standing{AsOf: "2026-06-15", Star: &evidence.Evidence{Level: evidence.LevelVillage, Stars: 3}}}

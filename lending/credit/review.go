@@ -269,7 +269,7 @@ func (s *Service) ApproveOverride(ctx context.Context, p *access.Principal, name
 			return err
 		}
 		l, _, err := applyDecision(ctx, tx, cur, d, rules.Decision{Bank: d.Bank, Product: d.Product,
-			Eligible: d.Eligible, Limit: d.Limit, Rate: d.Rate, ValidUntil: d.ValidUntil}, cur.Household, now)
+			Eligible: d.Eligible, Limit: d.Limit, Rate: d.Rate, ValidUntil: d.ValidUntil, ReviewOn: d.ReviewOn}, cur.Household, now)
 		if err != nil {
 			return err
 		}

@@ -382,6 +382,7 @@ type runPage struct {
 type runItem struct {
 	cand   *Candidate
 	parts  assess.Parts
+	member int32 // the applicant whose birth date parts carry
 	plan   *Plan // nil when the line is closed
 	closed bool
 }
@@ -460,7 +461,7 @@ func (s *Service) baseParts(ctx context.Context, pg *runPage, cands []*Candidate
 			bases[h.Village] = base
 		}
 		pg.items[i] = runItem{cand: c, parts: assess.Parts{Household: h, Points: points.Balances(base, c.Entries, day),
-			Standing: evidence.StandingOf(c.Listings, day)}}
+			Standing: evidence.StandingOf(c.Listings, day), Repayment: lending.Record(c.Statuses, day)}}
 	}
 	return nil
 }
@@ -475,15 +476,15 @@ func (s *Service) planPage(ctx context.Context, r *Run, pol *rules.Policy, pg *r
 			return
 		}
 		it := &pg.items[i]
-		birth, err := s.inputs.HeadBirth(it.parts.Household)
+		member, birth, err := s.applicant(it.parts.Household, 0, lineOf(it.cand.Lines, r.Bank, r.Product))
 		if err != nil {
 			// Not the run's fault (a wrong data key): it stays running.
 			pg.err = fmt.Errorf("household %s: %w", it.parts.Household.Name(), err)
 			return
 		}
-		it.parts.HeadBirth = birth
+		it.parts.ApplicantBirth, it.member = birth, member
 		it.plan, err = PlanAssessment(PlanInput{Policy: pol, Bank: r.Bank, Product: r.Product, Parts: it.parts,
-			Lines: it.cand.Lines, Actor: ActorService, Now: pg.now, Outcome: true})
+			Lines: it.cand.Lines, Applicant: member, Actor: ActorService, Now: pg.now, Outcome: true})
 		switch {
 		case isLineClosed(err):
 			it.closed = true
@@ -585,7 +586,7 @@ func replan(pg *runPage, pol *rules.Policy, r *Run, live []string, lines []*Line
 		if cur := locked[hid]; !sameLines(it.cand.Lines, cur) {
 			var err error
 			plan, err = PlanAssessment(PlanInput{Policy: pol, Bank: r.Bank, Product: r.Product, Parts: it.parts,
-				Lines: cur, Actor: ActorService, Now: pg.now, Outcome: true})
+				Lines: cur, Applicant: it.member, Actor: ActorService, Now: pg.now, Outcome: true})
 			if isLineClosed(err) {
 				continue
 			}

@@ -48,9 +48,9 @@ type Policies interface {
 
 // Inputs gives what an assessment needs about a household besides what
 // it reads in its own transaction (Reader.AssessInput: household, facts,
-// points sheet, listings): the catalogue's base points and the head's
-// date of birth. Other banks' exposure and repayment history are filled
-// in here, not by Inputs.
+// members, points sheet, listings, loan statuses): the catalogue's base
+// points and the applicant's date of birth. Other banks' exposure and the
+// repayment record are filled in here, not by Inputs.
 type Inputs interface {
 	// BasePoints is the base points of the catalogue the village uses
 	// now, which a balance of today starts from; a batch re-assessment
@@ -59,6 +59,9 @@ type Inputs interface {
 	// HeadBirth is the household head's date of birth, read from the
 	// sealed 身份证号. It is safe for concurrent use.
 	HeadBirth(h *household.Household) (time.Time, error)
+	// MemberBirth is member m's date of birth, read from their sealed
+	// 身份证号 (bound to household h). It is safe for concurrent use.
+	MemberBirth(h *household.Household, m *household.Member) (time.Time, error)
 }
 
 // Service is the lending service.

@@ -125,11 +125,26 @@ type Reader interface {
 	// Internal or Unavailable; context errors as they are.
 	ReassessCandidates(ctx context.Context, bank string, at time.Time, afterID string, limit int) ([]*Candidate, error)
 	// AssessInput is ReassessCandidates for one household, whatever its
-	// consents: the household of village with its latest facts, its
-	// points sheet's entries and its posted or revoked non-points
-	// evidence (Lines is left empty: the caller has locked them).
-	// NotFound when there is no such household in village.
+	// consents: the household of village with its latest facts and their
+	// members, its points sheet's entries, its posted or revoked
+	// non-points evidence and the loan status reports of its lines (Lines
+	// is left empty: the caller has locked them). NotFound when there is
+	// no such household in village.
 	AssessInput(ctx context.Context, village, householdID string) (*Candidate, error)
+	// LoanStatus returns the report bank recorded under its event id.
+	LoanStatus(ctx context.Context, bank, eventID string) (*LoanStatus, error)
+	// LineStatuses returns up to limit reports of the line with Seq
+	// below before (any when before is 0), newest (highest Seq) first:
+	// the line's latest status first, then its history a page at a time.
+	LineStatuses(ctx context.Context, lineID string, before, limit int) ([]*LoanStatus, error)
+	// DrawnSince reports whether the bank reported a drawdown on the
+	// line recorded after since.
+	DrawnSince(ctx context.Context, lineID string, since time.Time) (bool, error)
+	// ReviewsDue returns up to limit households, in id order, with a line
+	// that is not closed whose review day is on or before today and whose
+	// bank has a consent of the household live at at (any purpose): the
+	// lines a re-assessment can review.
+	ReviewsDue(ctx context.Context, today household.Date, at time.Time, limit int) ([]string, error)
 }
 
 // Writer reads and writes within one transaction.
@@ -164,6 +179,11 @@ type Writer interface {
 	UpdateLine(ctx context.Context, l *Line, prevVersion int) error
 	// InsertTransaction stores t. AlreadyExists when (bank, id) is taken.
 	InsertTransaction(ctx context.Context, t *Transaction) error
+	// InsertLoanStatus stores a report; reports never change.
+	// AlreadyExists when (bank, event id) or (line, seq) is taken.
+	// InvalidArgument for an amount with more decimal places than its
+	// column.
+	InsertLoanStatus(ctx context.Context, s *LoanStatus) error
 	// InsertReview stores r.
 	InsertReview(ctx context.Context, r *Review) error
 	// UpdateReview stores r's resolution fields.
@@ -216,10 +236,13 @@ type Writer interface {
 // Candidate is one household of a re-assessment page, as
 // ReassessCandidates reads it.
 type Candidate struct {
-	Household *household.Household // with its latest facts
+	Household *household.Household // with its latest facts and their members
 	Entries   []points.Entry
 	Listings  []*evidence.Evidence
 	Lines     []*Line // every line of the household at every bank
+	// Statuses are the loan status reports of the household's lines at
+	// every bank, by line and in the order recorded.
+	Statuses []lending.LineStatus
 }
 
 // Page is what WritePage stores for one page of a run: each plan's
@@ -251,8 +274,11 @@ type Line struct {
 	// ExposureCap is the policy's cap on the household's total exposure
 	// across banks at the last decision (0: none); drawdowns respect it.
 	ExposureCap decimal.Decimal
-	OpenTime    time.Time
-	UpdateTime  time.Time
+	// ApplicantMember is the household member (by number; 1 is the head)
+	// the last decision assessed: re-assessments keep assessing them.
+	ApplicantMember int32
+	OpenTime        time.Time
+	UpdateTime      time.Time
 }
 
 // ListQuery selects a bank's lines. Empty fields do not filter.
@@ -287,18 +313,22 @@ type Decision struct {
 	InputHash     string
 	On            household.Date
 	ValidUntil    household.Date
-	Eligible      bool
-	Score         int
-	Grade         string
-	Limit         decimal.Decimal
-	Rate          decimal.Decimal
-	ExposureCap   decimal.Decimal
-	Explanation   Explanation
-	Input         string // the canonical policy input (JSON)
-	Overrides     string // for an override: the decision it replaces
-	Justification string // for an override: the officer's written reason
-	DecidedBy     string
-	Time          time.Time
+	ReviewOn      household.Date // "" when the policy has no review period
+	// ApplicantMember is the member (by number; 1 is the head) whose
+	// age and personal facts the policy read.
+	ApplicantMember int32
+	Eligible        bool
+	Score           int
+	Grade           string
+	Limit           decimal.Decimal
+	Rate            decimal.Decimal
+	ExposureCap     decimal.Decimal
+	Explanation     Explanation
+	Input           string // the canonical policy input (JSON)
+	Overrides       string // for an override: the decision it replaces
+	Justification   string // for an override: the officer's written reason
+	DecidedBy       string
+	Time            time.Time
 }
 
 // Explanation is what a decision tells the household and the bank, each
@@ -349,6 +379,21 @@ type Transaction struct {
 	Use         lending.Use // drawdowns only
 	RequestHash string
 	DrawnAfter  decimal.Decimal
+	RecordedBy  string
+	Time        time.Time
+}
+
+// LoanStatus is a loan status report as stored: the bank's report with
+// the line it is about and who recorded it when.
+type LoanStatus struct {
+	lending.StatusReport
+	LineID      string
+	Seq         int // 1, 2, … per line, in the order recorded
+	Bank        string
+	EventID     string // the bank's own id: the idempotency key
+	Village     string
+	HouseholdID string
+	RequestHash string
 	RecordedBy  string
 	Time        time.Time
 }

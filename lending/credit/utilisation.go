@@ -80,12 +80,9 @@ func (s *Service) transact(ctx context.Context, p *access.Principal, in TxInput,
 	reqHash := requestHash(in.Line, in.TransactionID, string(kind), amount.StringFixed(2), in.Use)
 	var out *TxResult
 	err = s.store.Locked(ctx, func(tx Writer) error {
-		l, err := tx.LineByID(ctx, lineID)
+		l, err := bankLine(ctx, tx, bank, product, lineID, in.Line)
 		if err != nil {
 			return err
-		}
-		if l.Bank != bank || l.Product != product {
-			return fault.New(fault.NotFound, "LINE_NOT_FOUND", "credit line %s not found", in.Line)
 		}
 		lines, err := tx.LockHouseholdLines(ctx, l.HouseholdID)
 		if err != nil {
@@ -191,12 +188,9 @@ func (s *Service) Unfreeze(ctx context.Context, p *access.Principal, name, justi
 	now := s.clock()
 	var out *View
 	err = s.store.Locked(ctx, func(tx Writer) error {
-		l, err := tx.LineByID(ctx, lineID)
+		l, err := bankLine(ctx, tx, bank, product, lineID, name)
 		if err != nil {
 			return err
-		}
-		if l.Bank != bank || l.Product != product {
-			return fault.New(fault.NotFound, "LINE_NOT_FOUND", "credit line %s not found", name)
 		}
 		lines, err := tx.LockHouseholdLines(ctx, l.HouseholdID)
 		if err != nil {

@@ -2,7 +2,9 @@
 // one input snapshot (rules.Input): governance points and their domains,
 // star rating, 黑榜 status and the village's recommendation from the
 // evidence ledger; income, land, debt and the dishonest-debtor flag from
-// the household register; the applicant's age. The snapshot is what a
+// the household register; the applicant's age (the member applying, the
+// head unless another is named); the repayment record the lending side
+// builds from the banks' loan status reports. The snapshot is what a
 // decision's InputHash pins, so assembling it is pure and deterministic:
 // the caller reads the parts, Snapshot puts them together.
 package assess
@@ -21,11 +23,14 @@ import (
 // Parts are what Snapshot needs, each read as of the same day.
 type Parts struct {
 	Household *household.Household
-	// HeadBirth is the household head's date of birth (from the
-	// 身份证号, which only the caller may decrypt).
-	HeadBirth time.Time
-	Points    points.Balance
-	Standing  evidence.Standing
+	// ApplicantBirth is the applicant's date of birth (from their
+	// 身份证号, which only the caller may decrypt): the member the
+	// assessment names, the head unless another is named. The policy's
+	// personal rules (applicant.age) read it; the household's points,
+	// facts and standing stay the household's.
+	ApplicantBirth time.Time
+	Points         points.Balance
+	Standing       evidence.Standing
 	// Repayment and OtherBanks come from the lending side; zero values
 	// mean no record and no lines elsewhere.
 	Repayment  rules.RepaymentInput
@@ -50,7 +55,7 @@ func Snapshot(p Parts) rules.Input {
 			DishonestDebtor: f.DishonestDebtor,
 		},
 		Repayment:  p.Repayment,
-		Applicant:  rules.ApplicantInput{Age: age(p.HeadBirth, p.Points.AsOf)},
+		Applicant:  rules.ApplicantInput{Age: age(p.ApplicantBirth, p.Points.AsOf)},
 		OtherBanks: p.OtherBanks,
 	}
 	if f.Members > 0 {

@@ -25,7 +25,7 @@ func TestSnapshot(t *testing.T) {
 		BlackList:      []*evidence.Evidence{{}},
 		Recommendation: &evidence.Evidence{Creditworthy: true, ProposedAmount: d("80000")},
 	}
-	in := Snapshot(Parts{Household: h, HeadBirth: time.Date(1970, 6, 16, 0, 0, 0, 0, household.Shanghai), Points: bal, Standing: st})
+	in := Snapshot(Parts{Household: h, ApplicantBirth: time.Date(1970, 6, 16, 0, 0, 0, 0, household.Shanghai), Points: bal, Standing: st})
 
 	assert.Equal(t, "123.5", in.Points.Credit.String())
 	assert.Equal(t, "20", in.Points.Virtue.String())
@@ -46,6 +46,6 @@ func TestSnapshot(t *testing.T) {
 	assert.False(t, bare.Recommendation.Present)
 	assert.Zero(t, bare.Applicant.Age)
 	assert.Nil(t, bare.Items)
-	assert.Equal(t, in.Hash(), Snapshot(Parts{Household: h, HeadBirth: time.Date(1970, 6, 16, 0, 0, 0, 0, household.Shanghai), Points: bal, Standing: st}).Hash(),
+	assert.Equal(t, in.Hash(), Snapshot(Parts{Household: h, ApplicantBirth: time.Date(1970, 6, 16, 0, 0, 0, 0, household.Shanghai), Points: bal, Standing: st}).Hash(),
 		"the same parts give the same snapshot")
 }

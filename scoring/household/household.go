@@ -97,6 +97,20 @@ func (d Date) Time() time.Time {
 // After reports whether d is later than o (both valid).
 func (d Date) After(o Date) bool { return d > o } // YYYY-MM-DD sorts as text
 
+// AddMonths returns the date n calendar months after d (before it when n
+// is negative), on the same day of the month or, where that month is
+// shorter, its last day: 2024-01-31 plus one month is 2024-02-29, never
+// March. A date that does not parse stays as it is.
+func (d Date) AddMonths(n int) Date {
+	t, err := time.Parse(time.DateOnly, string(d))
+	if err != nil {
+		return d
+	}
+	first := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, n, 0)
+	last := first.AddDate(0, 1, -1).Day()
+	return Date(time.Date(first.Year(), first.Month(), min(t.Day(), last), 0, 0, 0, 0, time.UTC).Format(time.DateOnly))
+}
+
 // Today returns now's business date.
 func Today(now time.Time) Date { return Date(now.In(Shanghai).Format(time.DateOnly)) }
 

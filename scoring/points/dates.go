@@ -30,16 +30,7 @@ func AddDays(d household.Date, n int) household.Date {
 // AddMonths returns d plus n calendar months, clamped to the end of the
 // month where the day does not exist: 2024-01-31 + 1 month = 2024-02-29,
 // not 2024-03-02 as time.AddDate would give. d must be a valid date.
-func AddMonths(d household.Date, n int) household.Date {
-	t := civil(d)
-	y, m, day := t.Date()
-	first := time.Date(y, m, 1, 0, 0, 0, 0, time.UTC).AddDate(0, n, 0)
-	last := first.AddDate(0, 1, -1).Day()
-	if day > last {
-		day = last
-	}
-	return fromCivil(time.Date(first.Year(), first.Month(), day, 0, 0, 0, 0, time.UTC))
-}
+func AddMonths(d household.Date, n int) household.Date { return d.AddMonths(n) }
 
 // Year returns the calendar year of d (Asia/Shanghai, as every
 // household.Date is), the year annual caps are counted in. d must be a

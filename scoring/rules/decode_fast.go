@@ -122,6 +122,6 @@ func (s *InputSpec) fastDecode(in *Input, raw []byte) bool {
 		}
 		return err == nil
 	}
-	*s.str(in) = StarLevel(raw)
+	*s.str(in) = string(raw)
 	return true
 }

@@ -35,8 +35,13 @@ type Policy struct {
 	Currency      string // "CNY"
 	Name          Label
 	// DecisionValidDays is how long a decision stands: ValidUntil = the
-	// decision date + this many calendar days.
+	// decision date + this many calendar days. 0 when Line is set.
 	DecisionValidDays int
+	// Line, when set, gives the line's term and review period instead:
+	// ValidUntil = the decision date + TermMonths, and the decision is
+	// due for review (the service re-assesses the line) ReviewMonths
+	// after it. Exactly one of DecisionValidDays and Line is set.
+	Line *LineTerms
 
 	// Inputs are the inputs the policy reads, in document order. A value's
 	// index here is its slot in evaluation.
@@ -56,6 +61,13 @@ type Policy struct {
 	minScore, maxScore int             // lowest and highest possible scorecard sums
 	oddsStep           decimal.Decimal // 2^(1/pdo), see odds
 	slot               map[string]int  // input name → index in Inputs
+}
+
+// LineTerms are a policy's line term (授信期限) and review period (年审),
+// in calendar months; ReviewMonths ≤ TermMonths.
+type LineTerms struct {
+	TermMonths   int
+	ReviewMonths int
 }
 
 // DeclaredInput is one input a policy reads, with the range it covers.
@@ -353,6 +365,12 @@ func (p *Policy) Canonical() []byte {
 		RoundDownTo       string `json:"round_down_to"`
 		MinAmount         string `json:"min_amount"`
 	}
+	// A policy without a line block encodes as it did before the block
+	// existed, so its hash (which decisions pin) is unchanged.
+	type cLine struct {
+		TermMonths   int `json:"term_months"`
+		ReviewMonths int `json:"review_months"`
+	}
 	type cPolicy struct {
 		Format            string   `json:"format"`
 		Bank              string   `json:"bank"`
@@ -362,6 +380,7 @@ func (p *Policy) Canonical() []byte {
 		Currency          string   `json:"currency"`
 		Name              Label    `json:"name"`
 		DecisionValidDays int      `json:"decision_valid_days"`
+		Line              *cLine   `json:"line,omitempty"`
 		Inputs            []cInput `json:"inputs"`
 		KnockOuts         []cKnock `json:"knockouts"`
 		BaseScore         int      `json:"base_score"`
@@ -390,6 +409,9 @@ func (p *Policy) Canonical() []byte {
 		DecisionValidDays: p.DecisionValidDays, Inputs: []cInput{}, KnockOuts: []cKnock{},
 		BaseScore: p.Scaling.BaseScore, BaseOdds: p.Scaling.BaseOdds.String(), PDO: p.Scaling.PDO,
 		Characteristics: []cChar{}, Grades: []cGrade{}, BaseRate: str(p.Rates.BaseRate),
+	}
+	if p.Line != nil {
+		cp.Line = &cLine{TermMonths: p.Line.TermMonths, ReviewMonths: p.Line.ReviewMonths}
 	}
 	for _, in := range p.Inputs {
 		ci := cInput{Name: in.Name, Type: in.Type.String()}

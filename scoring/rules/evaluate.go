@@ -37,7 +37,8 @@ import (
 //     is recorded in Decision.LimitSteps. All arithmetic is decimal and
 //     exact; the only rounding is the declared one.
 //  5. Rate: the grade's rate, for an eligible decision.
-//  6. ValidUntil: the decision date plus decision_valid_days.
+//  6. ValidUntil: the decision date plus decision_valid_days, or plus
+//     line.term_months; ReviewOn: plus line.review_months.
 //  7. Explanation (explain.go): reasons and counterfactuals.
 //
 // Evaluate reads no clock and does no I/O: the same policy, input and
@@ -59,7 +60,11 @@ type Decision struct {
 	PolicyHash    string // Policy.Hash of the policy evaluated
 	InputHash     string // Input.Hash of the snapshot evaluated
 	On            household.Date
-	ValidUntil    household.Date // On + decision_valid_days; "" when On is not a date
+	ValidUntil    household.Date // On + decision_valid_days (or line.term_months); "" when On is not a date
+	// ReviewOn is when the decision is due for review (On +
+	// line.review_months): the service re-assesses the line then. ""
+	// under a policy without a line block.
+	ReviewOn household.Date
 
 	// Eligible is true when the household gets a line: no knock-out, an
 	// eligible grade, valid inputs and a limit of at least min_amount.
@@ -209,8 +214,13 @@ func (p *Policy) evaluate(in *Input, on household.Date, explain bool) Decision {
 
 	// Validity.
 	if day, err := household.ParseDate(string(on)); err == nil {
-		t, _ := time.Parse(time.DateOnly, string(day))
-		d.ValidUntil = household.Date(t.AddDate(0, 0, p.DecisionValidDays).Format(time.DateOnly))
+		if p.Line != nil {
+			d.ValidUntil = day.AddMonths(p.Line.TermMonths)
+			d.ReviewOn = day.AddMonths(p.Line.ReviewMonths)
+		} else {
+			t, _ := time.Parse(time.DateOnly, string(day))
+			d.ValidUntil = household.Date(t.AddDate(0, 0, p.DecisionValidDays).Format(time.DateOnly))
+		}
 	} else {
 		problems = append(problems, Label{"决策日期 " + quote(string(on)) + " 不是 YYYY-MM-DD 格式的日期", "decision date " + quote(string(on)) + " is not a YYYY-MM-DD date"})
 	}
@@ -550,6 +560,7 @@ func (d Decision) Canonical() []byte {
 		InputHash       string          `json:"input_hash"`
 		On              string          `json:"on"`
 		ValidUntil      string          `json:"valid_until"`
+		ReviewOn        string          `json:"review_on,omitempty"`
 		Eligible        bool            `json:"eligible"`
 		KnockOuts       []FiredKnockOut `json:"knockouts"`
 		Declines        []Decline       `json:"declines"`
@@ -567,7 +578,7 @@ func (d Decision) Canonical() []byte {
 	cd := cDecision{
 		Format: decisionFormat, Bank: d.Bank, Product: d.Product, PolicyVersion: d.PolicyVersion,
 		PolicyHash: d.PolicyHash, InputHash: d.InputHash, On: string(d.On), ValidUntil: string(d.ValidUntil),
-		Eligible: d.Eligible, KnockOuts: orEmpty(d.KnockOuts), Declines: orEmpty(d.Declines), Score: d.Score,
+		ReviewOn: string(d.ReviewOn), Eligible: d.Eligible, KnockOuts: orEmpty(d.KnockOuts), Declines: orEmpty(d.Declines), Score: d.Score,
 		Odds: d.Odds.String(), Grade: d.Grade, Characteristics: []cChar{}, Limit: d.Limit.String(),
 		LimitSteps: []cStep{}, Rate: d.Rate.String(), Reasons: orEmpty(d.Reasons), Counterfactuals: []cCF{},
 		Clamped: orEmpty(d.Clamped),

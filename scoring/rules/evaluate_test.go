@@ -41,7 +41,8 @@ func TestEvaluateTypical(t *testing.T) {
 	}, steps(dec))
 	assert.Equal(t, "93000", dec.Limit.String())
 	assert.Equal(t, "0.0475", dec.Rate.String())
-	assert.Equal(t, "2024-03-31", string(dec.ValidUntil))
+	assert.Equal(t, "2025-03-01", string(dec.ValidUntil), "a year's term")
+	assert.Equal(t, "2025-03-01", string(dec.ReviewOn), "reviewed yearly")
 	assert.Equal(t, p.Hash(), dec.PolicyHash)
 	assert.Equal(t, in.Hash(), dec.InputHash)
 	assert.Equal(t, 1, dec.PolicyVersion)
@@ -147,7 +148,7 @@ func TestEvaluateMinimumAndGrade(t *testing.T) {
 	poor := Input{}
 	poor.Points = PointsInput{Credit: d("70"), SelfGovernance: d("-2"), RuleOfLaw: d("-1"), Virtue: d("-5")}
 	poor.Facts = FactsInput{IncomePerCapita: d("10000"), AnnualIncome: d("30000"), ExistingDebt: d("200000"), LandMu: d("1"), Labourers: 1}
-	poor.Repayment.OverdueDaysMax24m = 10
+	poor.Repayment.OverdueDaysMax24m, poor.Repayment.OverdueDaysMax12m = 10, 10
 	poor.Applicant.Age = 60
 	dec = Evaluate(p, poor, on)
 	assert.Equal(t, 85, dec.Score)
@@ -169,6 +170,12 @@ func TestEvaluateKnockOuts(t *testing.T) {
 		{"overdue 91 days", func(in *Input) { in.Repayment.OverdueDaysMax24m = 91 }, []string{"bad_credit_record"}},
 		{"overdue 90 days", func(in *Input) { in.Repayment.OverdueDaysMax24m = 90 }, nil},
 		{"overdue 6 times", func(in *Input) { in.Repayment.OverdueCount24m = 6 }, []string{"bad_credit_record"}},
+		{"overdue 5 months", func(in *Input) { in.Repayment.OverdueCount24m = 5 }, nil},
+		{"a loan now 次级", func(in *Input) { in.Repayment.Classification = "substandard" }, []string{"bad_credit_record"}},
+		{"a loan now 损失", func(in *Input) { in.Repayment.Classification = "loss" }, []string{"bad_credit_record"}},
+		{"a loan now 关注", func(in *Input) { in.Repayment.Classification = "special_mention" }, nil},
+		{"loans all 正常", func(in *Input) { in.Repayment.Classification = "normal" }, nil},
+		{"a default in 24 months", func(in *Input) { in.Repayment.Defaulted24m = true }, []string{"bad_credit_record"}},
 		{"black list", func(in *Input) { in.Blacklisted = true }, []string{"black_list"}},
 		{"sentenced", func(in *Input) { in.Items = map[string]decimal.Decimal{"FZ-PA-08": d("-30")} }, []string{"criminal_record"}},
 		{"gambling", func(in *Input) { in.Items = map[string]decimal.Decimal{"FZ-PA-06": d("-20")} }, []string{"gambling_drugs"}},
@@ -311,8 +318,18 @@ func TestEvaluateClampsToDeclaredRange(t *testing.T) {
 
 func TestValidUntil(t *testing.T) {
 	p := examplePolicy(t)
-	assert.Equal(t, "2024-03-16", string(Evaluate(p, typical(), "2024-02-15").ValidUntil), "2024 is a leap year")
-	assert.Equal(t, "2025-01-30", string(Evaluate(p, typical(), "2024-12-31").ValidUntil))
+	// The example's line: a term of twelve months, reviewed yearly.
+	for on, want := range map[household.Date]household.Date{"2024-02-15": "2025-02-15", "2024-02-29": "2025-02-28",
+		"2024-12-31": "2025-12-31", "2023-03-31": "2024-03-31"} {
+		d := Evaluate(p, typical(), on)
+		assert.Equal(t, want, d.ValidUntil, on)
+		assert.Equal(t, want, d.ReviewOn, on)
+	}
+	// A policy under decision_valid_days counts days and has no review.
+	days, err := Parse([]byte(smallYAML), nil)
+	require.NoError(t, err)
+	assert.Equal(t, "2024-03-16", string(Evaluate(days, typical(), "2024-02-15").ValidUntil), "2024 is a leap year")
+	assert.Empty(t, Evaluate(days, typical(), "2024-02-15").ReviewOn)
 }
 
 func TestOdds(t *testing.T) {

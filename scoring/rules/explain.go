@@ -391,9 +391,9 @@ func rawValue(s *InputSpec, in *Input) string {
 		return strconv.FormatBool(*s.flag(in))
 	}
 	if v := *s.str(in); v != "" {
-		return string(v)
+		return v
 	}
-	return string(StarNone)
+	return enumNone
 }
 
 // rawDecimal is a numeric input's value as a decimal (0 for others).
@@ -458,6 +458,8 @@ func fmtValue(s *InputSpec, d decimal.Decimal) Label {
 		return Label{n + " 人", plural("person", "people")}
 	case UnitStars:
 		return Label{n + " 星", plural("star", "stars")}
+	case UnitMonths:
+		return Label{n + " 个月", plural("month", "months")}
 	}
 	return Label{n, n}
 }

@@ -68,6 +68,7 @@ const (
 	UnitYears       // 岁 / years (of age)
 	UnitPeople      // 人 / people
 	UnitStars       // 星 / stars
+	UnitMonths      // 个月 / months
 )
 
 // StarLevel is the level of a household's 星级文明户 rating.
@@ -131,13 +132,30 @@ type FactsInput struct {
 	DishonestDebtor  bool            // on the court's 失信被执行人 list
 }
 
-// RepaymentInput is the credit record of the last 24 months.
+// RepaymentInput is the household's repayment record as the banks report
+// it (lending.Record builds it from the loan status reports of every line
+// of the household, at every bank, as an aggregate that names no bank).
 type RepaymentInput struct {
-	OverdueDaysMax24m int // longest overdue spell, days
-	OverdueCount24m   int // overdue instalments
+	OverdueDaysMax24m int // longest overdue spell reported in 24 months, days
+	OverdueCount24m   int // calendar months with an amount overdue, in 24 months
+	OverdueDaysMax12m int // as OverdueDaysMax24m, in 12 months
+	OverdueCount12m   int // as OverdueCount24m, in 12 months
+	// Classification is the worst current 五级分类 of the household's
+	// lines: one of Classifications, "" (or "none") when no bank has
+	// reported a status.
+	Classification string
+	// Defaulted24m: a line of the household was reported in default (or
+	// written off) in 24 months.
+	Defaulted24m bool
 }
 
-// ApplicantInput is about the person applying (the household head).
+// Classifications are the words of the 五级分类 (five-category loan
+// classification) as the policy language writes them, worst first, then
+// "none" (no status reported): 损失, 可疑, 次级, 关注, 正常, 无记录.
+var Classifications = []string{"loss", "doubtful", "substandard", "special_mention", "normal", "none"}
+
+// ApplicantInput is about the person applying: the household member the
+// assessment names (the head unless another member is named).
 type ApplicantInput struct {
 	Age int
 }
@@ -182,13 +200,37 @@ type InputSpec struct {
 	// Also names an input that moves with this one by the same amount:
 	// a domain subtotal is part of the credit total.
 	Also string
+	// Sparse inputs are left out of the canonical form at their zero
+	// value (0, false, "none"), and read as zero when absent. Inputs
+	// added to the vocabulary after decisions were stored are sparse, so
+	// every stored snapshot (which never had them, and so had them at
+	// zero) keeps its bytes and its hash, and replays identically.
+	Sparse bool
 
 	// Exactly one accessor is set, by Type (enums use str).
 	dec  func(*Input) *decimal.Decimal
 	num  func(*Input) *int
 	flag func(*Input) *bool
-	str  func(*Input) *StarLevel
+	str  func(*Input) *string
 }
+
+// zero reports whether in holds s's zero value (see Sparse).
+func (s *InputSpec) zero(in *Input) bool {
+	switch {
+	case s.dec != nil:
+		return s.dec(in).IsZero()
+	case s.num != nil:
+		return *s.num(in) == 0
+	case s.flag != nil:
+		return !*s.flag(in)
+	}
+	v := *s.str(in)
+	return v == "" || v == enumNone
+}
+
+// enumNone is the word of an enum's empty value (no star rating, no loan
+// status reported); the empty string reads as it.
+const enumNone = "none"
 
 // ItemPrefix starts the name of a per-item input: "item.DZ-XF-01".
 const ItemPrefix = "item."
@@ -217,7 +259,7 @@ var inputs = []*InputSpec{
 		Label: Label{"德治积分", "virtue points"}, dec: func(in *Input) *decimal.Decimal { return &in.Points.Virtue }},
 	{Name: "star.level", Type: TypeEnum, Values: []string{"none", "village", "town", "county"},
 		ValueLabels: []Label{{"无星级", "no star rating"}, {"村级", "village level"}, {"镇级", "town level"}, {"县级", "county level"}},
-		Label:       Label{"星级文明户级别", "civilised-household star level"}, str: func(in *Input) *StarLevel { return &in.Star.Level }},
+		Label:       Label{"星级文明户级别", "civilised-household star level"}, str: func(in *Input) *string { return (*string)(&in.Star.Level) }},
 	{Name: "star.stars", Type: TypeInt, Min: dec(0), Max: dec(5), Unit: UnitStars, Step: one,
 		Label: Label{"星级文明户星数", "civilised-household stars"}, num: func(in *Input) *int { return &in.Star.Stars }},
 	{Name: "blacklisted", Type: TypeBool,
@@ -240,8 +282,18 @@ var inputs = []*InputSpec{
 		Label: Label{"失信被执行人", "on the court's dishonest-debtor list"}, flag: func(in *Input) *bool { return &in.Facts.DishonestDebtor }},
 	{Name: "repayment.overdue_days_max_24m", Type: TypeInt, Min: dec(0), Max: dec(36_500), Unit: UnitDays, Step: one,
 		Label: Label{"近24个月最长逾期天数", "longest overdue spell in 24 months"}, num: func(in *Input) *int { return &in.Repayment.OverdueDaysMax24m }},
-	{Name: "repayment.overdue_count_24m", Type: TypeInt, Min: dec(0), Max: dec(1_000), Unit: UnitTimes, Step: one,
-		Label: Label{"近24个月逾期次数", "overdue instalments in 24 months"}, num: func(in *Input) *int { return &in.Repayment.OverdueCount24m }},
+	{Name: "repayment.overdue_count_24m", Type: TypeInt, Min: dec(0), Max: dec(1_000), Unit: UnitMonths, Step: one,
+		Label: Label{"近24个月逾期月份数", "months overdue in 24 months"}, num: func(in *Input) *int { return &in.Repayment.OverdueCount24m }},
+	{Name: "repayment.overdue_days_max_12m", Type: TypeInt, Min: dec(0), Max: dec(36_500), Unit: UnitDays, Step: one, Sparse: true,
+		Label: Label{"近12个月最长逾期天数", "longest overdue spell in 12 months"}, num: func(in *Input) *int { return &in.Repayment.OverdueDaysMax12m }},
+	{Name: "repayment.overdue_count_12m", Type: TypeInt, Min: dec(0), Max: dec(1_000), Unit: UnitMonths, Step: one, Sparse: true,
+		Label: Label{"近12个月逾期月份数", "months overdue in 12 months"}, num: func(in *Input) *int { return &in.Repayment.OverdueCount12m }},
+	{Name: "repayment.classification", Type: TypeEnum, Values: Classifications, Sparse: true,
+		ValueLabels: []Label{{"损失", "loss"}, {"可疑", "doubtful"}, {"次级", "substandard"}, {"关注", "special mention"},
+			{"正常", "normal"}, {"无贷款状态记录", "no loan status reported"}},
+		Label: Label{"贷款五级分类（当前最差）", "loan classification (worst current)"}, str: func(in *Input) *string { return &in.Repayment.Classification }},
+	{Name: "repayment.defaulted_24m", Type: TypeBool, Sparse: true,
+		Label: Label{"近24个月有违约记录", "in default in the last 24 months"}, flag: func(in *Input) *bool { return &in.Repayment.Defaulted24m }},
 	{Name: "applicant.age", Type: TypeInt, Min: dec(0), Max: dec(150), Unit: UnitYears, Step: one,
 		Label: Label{"申请人年龄", "applicant's age"}, num: func(in *Input) *int { return &in.Applicant.Age }},
 	{Name: "recommendation.creditworthy", Type: TypeBool,
@@ -299,11 +351,11 @@ func lookupInput(name string) (*InputSpec, bool) {
 	return nil, false
 }
 
-// enumIndex returns the position of v among s.Values (the empty StarLevel
+// enumIndex returns the position of v among s.Values (the empty string
 // is "none"), or -1.
 func (s *InputSpec) enumIndex(v string) int {
 	if v == "" {
-		return 0
+		v = enumNone
 	}
 	return slices.Index(s.Values, v)
 }
@@ -314,9 +366,10 @@ const inputFormat = "sanzhi.policy.input/v1"
 
 // Canonical returns the snapshot's canonical encoding, the bytes Hash is
 // computed over and that a decision record stores for replay: compact JSON
-// {"format": ..., "inputs": {name: value}} with every vocabulary input, keys
-// sorted, decimals as strings in shortest form ("12.5", never "12.50"),
-// ints as numbers, bools as booleans, an empty star level as "none", and
+// {"format": ..., "inputs": {name: value}} with every vocabulary input
+// (a Sparse one only when it is not zero), keys sorted, decimals as
+// strings in shortest form ("12.5", never "12.50"), ints as numbers, bools
+// as booleans, an empty enum (star level, classification) as "none", and
 // item inputs as "item.<CODE>" for every non-zero item (an absent and a
 // zero item mean the same). It is the encoding json.Marshal gives for that
 // object, written by hand because every decision hashes its input.
@@ -333,12 +386,15 @@ func (in Input) Canonical() []byte {
 	b = append(b, `{"format":"`+inputFormat+`","inputs":{`...)
 	i, j := 0, 0
 	for i < len(sortedInputs) || j < len(items) {
-		if i > 0 || j > 0 {
-			b = append(b, ',')
-		}
 		if j == len(items) || i < len(sortedInputs) && sortedInputs[i].Name < ItemPrefix+items[j] {
 			s := sortedInputs[i]
 			i++
+			if s.Sparse && s.zero(&in) {
+				continue
+			}
+			if b[len(b)-1] != '{' {
+				b = append(b, ',')
+			}
 			b = append(b, '"')
 			b = append(b, s.Name...)
 			b = append(b, `":`...)
@@ -354,14 +410,17 @@ func (in Input) Canonical() []byte {
 			default:
 				v := *s.str(&in)
 				if v == "" {
-					v = StarNone
+					v = enumNone
 				}
-				b = appendJSONString(b, string(v))
+				b = appendJSONString(b, v)
 			}
 			continue
 		}
 		code := items[j]
 		j++
+		if b[len(b)-1] != '{' {
+			b = append(b, ',')
+		}
 		b = appendJSONString(b, ItemPrefix+code)
 		b = append(b, ':', '"')
 		b = append(b, in.Items[code].String()...)
@@ -448,7 +507,7 @@ func decodeJSON(b []byte) (Input, error) {
 		}
 	}
 	for _, s := range inputs {
-		if _, ok := doc.Inputs[s.Name]; !ok {
+		if _, ok := doc.Inputs[s.Name]; !ok && !s.Sparse {
 			return Input{}, fmt.Errorf("policy input: %s is missing", s.Name)
 		}
 	}
@@ -491,7 +550,7 @@ func (s *InputSpec) decode(in *Input, raw json.RawMessage) error {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return err
 		}
-		*s.str(in) = StarLevel(v)
+		*s.str(in) = v
 	}
 	return nil
 }

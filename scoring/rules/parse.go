@@ -152,7 +152,7 @@ func (r *reader) id(n *yaml.Node, path string, seen map[string]int) (string, boo
 // --- the document -----------------------------------------------------------
 
 var rootFields = []string{"bank", "product", "version", "effective_date", "currency", "name",
-	"decision_valid_days", "inputs", "knockouts", "scorecard", "grades", "limit", "rates", "gate"}
+	"decision_valid_days", "line", "inputs", "knockouts", "scorecard", "grades", "limit", "rates", "gate"}
 
 func (r *reader) document(root *yaml.Node) {
 	p := r.p
@@ -174,7 +174,7 @@ func (r *reader) document(root *yaml.Node) {
 		p.Currency = s
 	}
 	p.Name, _ = r.label(m.Require("name"), "name")
-	p.DecisionValidDays, _ = r.Integer(m.Require("decision_valid_days"), "decision_valid_days", 1, 366)
+	r.validity(m)
 
 	r.inputs(m.Require("inputs"))
 	r.knockouts(m.Get("knockouts"))
@@ -189,6 +189,40 @@ func (r *reader) document(root *yaml.Node) {
 		}
 	}
 }
+
+// validity reads how long a decision stands: decision_valid_days (a
+// decision expires after so many days), or a line block with the line's
+// term and its review period (issue 16: rural lines run a year or more
+// and are reviewed yearly). Exactly one of the two.
+func (r *reader) validity(m *yamldoc.Map) {
+	days, line := m.Get("decision_valid_days"), m.Get("line")
+	switch {
+	case days != nil && line != nil:
+		r.Add(m.Key("line"), "line", "give either decision_valid_days or line (term_months, review_months), not both")
+		return
+	case days == nil && line == nil:
+		r.Add(m.Node(), "line", "required: line {term_months, review_months} (or decision_valid_days)")
+		return
+	case days != nil:
+		r.p.DecisionValidDays, _ = r.Integer(days, "decision_valid_days", 1, 366)
+		return
+	}
+	lm := r.Fields(line, "line", []string{"term_months", "review_months"})
+	if lm == nil {
+		return
+	}
+	term, ok1 := r.Integer(lm.Require("term_months"), "line.term_months", 1, maxTermMonths)
+	review, ok2 := r.Integer(lm.Require("review_months"), "line.review_months", 1, maxTermMonths)
+	if ok1 && ok2 && review > term {
+		r.Add(lm.Get("review_months"), "line.review_months", "must be at most term_months (%d): a line is reviewed within its term", term)
+		return
+	}
+	r.p.Line = &LineTerms{TermMonths: term, ReviewMonths: review}
+}
+
+// maxTermMonths bounds a line's term: five years, beyond the one to three
+// years rural credit lines run.
+const maxTermMonths = 60
 
 // --- inputs -------------------------------------------------------------------
 

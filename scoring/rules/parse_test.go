@@ -10,6 +10,7 @@ import (
 
 	"github.com/sanzhi/sanzhi/examples/catalogues"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
@@ -210,7 +211,17 @@ func TestParseDocumentLevel(t *testing.T) {
 		{"not utf-8", "bank: \xff\n", "not valid UTF-8"},
 		{"currency", strings.Replace(smallYAML, "currency: CNY", "currency: USD", 1), "must be CNY"},
 		{"date", strings.Replace(smallYAML, "effective_date: 2024-01-01", "effective_date: 2024-02-30", 1), "YYYY-MM-DD"},
-		{"missing section", strings.Replace(smallYAML, "decision_valid_days: 30\n", "", 1), "decision_valid_days: required"},
+		{"missing section", strings.Replace(smallYAML, "decision_valid_days: 30\n", "", 1), "line: required"},
+		{"validity twice", strings.Replace(smallYAML, "decision_valid_days: 30\n", "decision_valid_days: 30\nline: {term_months: 12, review_months: 12}\n", 1),
+			"either decision_valid_days or line"},
+		{"review after term", strings.Replace(smallYAML, "decision_valid_days: 30\n", "line: {term_months: 12, review_months: 13}\n", 1),
+			"line.review_months: must be at most term_months (12)"},
+		{"term too long", strings.Replace(smallYAML, "decision_valid_days: 30\n", "line: {term_months: 61, review_months: 12}\n", 1),
+			"line.term_months"},
+		{"term missing", strings.Replace(smallYAML, "decision_valid_days: 30\n", "line: {review_months: 12}\n", 1),
+			"line.term_months: required"},
+		{"line unknown key", strings.Replace(smallYAML, "decision_valid_days: 30\n", "line: {term_months: 12, review_months: 12, grace_days: 3}\n", 1),
+			"unknown field"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			errs := lintErrors(t, Lint([]byte(tc.doc), nil))
@@ -231,7 +242,10 @@ func TestParseExample(t *testing.T) {
 	}
 	assert.Equal(t, []string{"dishonest_debtor", "bad_credit_record", "black_list", "criminal_record", "gambling_drugs",
 		"usury", "village_compact", "over_borrowing", "age"}, ids)
-	assert.Equal(t, "repayment.overdue_days_max_24m > 90 or repayment.overdue_count_24m >= 6", p.KnockOuts[1].When.String())
+	assert.Equal(t, "repayment.classification in [loss, doubtful, substandard] or repayment.defaulted_24m or "+
+		"repayment.overdue_days_max_24m > 90 or repayment.overdue_count_24m >= 6", p.KnockOuts[1].When.String())
+	require.NotNil(t, p.Line)
+	assert.Equal(t, LineTerms{TermMonths: 12, ReviewMonths: 12}, *p.Line)
 	assert.Equal(t, "300000", p.Limit.Caps.ProductMax.String())
 	assert.Equal(t, "0.0385", p.Rates.ByGrade["AAA"].Rate.String())
 }
@@ -279,4 +293,30 @@ func TestPolicyHash(t *testing.T) {
 	} {
 		assert.NotEqual(t, base.Hash(), mustParse(t, mutate(t, smallYAML, edit...), nil).Hash(), "edit %v", edit)
 	}
+}
+
+// A policy with a line block: the decision stands term_months from its
+// day (a month's end clamped to the shorter month) and is due for review
+// review_months after it; the block enters the policy's hash, and a
+// policy without one hashes as it did before the block existed.
+func TestLineTerms(t *testing.T) {
+	doc := strings.Replace(smallYAML, "decision_valid_days: 30\n", "line: {term_months: 12, review_months: 6}\n", 1)
+	p, err := Parse([]byte(doc), nil)
+	require.NoError(t, err)
+	require.NotNil(t, p.Line)
+	assert.Equal(t, LineTerms{TermMonths: 12, ReviewMonths: 6}, *p.Line)
+	assert.Zero(t, p.DecisionValidDays)
+	d := Evaluate(p, Input{}, "2024-08-31")
+	assert.Equal(t, household.Date("2025-08-31"), d.ValidUntil)
+	assert.Equal(t, household.Date("2025-02-28"), d.ReviewOn)
+	assert.Contains(t, string(d.Canonical()), `"review_on":"2025-02-28"`)
+
+	old, err := Parse([]byte(smallYAML), nil)
+	require.NoError(t, err)
+	assert.NotContains(t, string(old.Canonical()), `"line"`)
+	assert.NotEqual(t, old.Hash(), p.Hash())
+	od := Evaluate(old, Input{}, "2024-08-31")
+	assert.Equal(t, household.Date("2024-09-30"), od.ValidUntil)
+	assert.Empty(t, od.ReviewOn)
+	assert.NotContains(t, string(od.Canonical()), "review_on")
 }

@@ -62,6 +62,10 @@ func (g gen) input() Input {
 	if g.pick(25) {
 		in.Repayment.OverdueDaysMax24m = g.r.IntN(200)
 		in.Repayment.OverdueCount24m = g.r.IntN(9)
+		in.Repayment.OverdueDaysMax12m = g.r.IntN(in.Repayment.OverdueDaysMax24m + 1)
+		in.Repayment.OverdueCount12m = g.r.IntN(in.Repayment.OverdueCount24m + 1)
+		in.Repayment.Classification = Classifications[g.r.IntN(len(Classifications))]
+		in.Repayment.Defaulted24m = g.pick(30)
 	}
 	in.Applicant.Age = 15 + g.r.IntN(60)
 	if g.pick(60) {

@@ -37,6 +37,9 @@ type Row struct {
 	Household *household.Household
 	Entries   []points.Entry
 	Listings  []*evidence.Evidence
+	// Repayment is the household's repayment record as of the simulated
+	// day, from the banks' loan status reports (the store builds it).
+	Repayment rules.RepaymentInput
 }
 
 // Parts assembles the snapshot parts of the row as of the end of day,
@@ -44,10 +47,11 @@ type Row struct {
 // the head's date of birth (zero when unknown).
 func (r *Row) Parts(basePoints decimal.Decimal, headBirth time.Time, day household.Date) assess.Parts {
 	return assess.Parts{
-		Household: r.Household,
-		HeadBirth: headBirth,
-		Points:    points.Balances(basePoints, r.Entries, day),
-		Standing:  evidence.StandingOf(r.Listings, day),
+		Household:      r.Household,
+		ApplicantBirth: headBirth,
+		Points:         points.Balances(basePoints, r.Entries, day),
+		Standing:       evidence.StandingOf(r.Listings, day),
+		Repayment:      r.Repayment,
 	}
 }
 

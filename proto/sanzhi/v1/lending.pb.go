@@ -859,6 +859,400 @@ func (x *ListQueryRecordsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type ReportLoanStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}/creditLines/{line}.
+	Line string `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
+	// The bank's own id of this report (idempotency key).
+	EventId string `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// The day the status is as of, YYYY-MM-DD (Asia/Shanghai): not in the
+	// future, not before the line was opened.
+	AsOf string `protobuf:"bytes,3,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Days the oldest unpaid amount is past due; 0 when nothing is overdue.
+	DaysPastDue int32 `protobuf:"varint,4,opt,name=days_past_due,json=daysPastDue,proto3" json:"days_past_due,omitempty"`
+	// Yuan, not negative, at most two decimals; empty is 0.
+	OverduePrincipal string `protobuf:"bytes,5,opt,name=overdue_principal,json=overduePrincipal,proto3" json:"overdue_principal,omitempty"`
+	OverdueInterest  string `protobuf:"bytes,6,opt,name=overdue_interest,json=overdueInterest,proto3" json:"overdue_interest,omitempty"`
+	// The 五级分类: "normal" (正常), "special_mention" (关注), "substandard"
+	// (次级), "doubtful" (可疑), "loss" (损失).
+	Classification string `protobuf:"bytes,7,opt,name=classification,proto3" json:"classification,omitempty"`
+	// In default (non-performing: 次级, 可疑 or 损失).
+	Defaulted bool `protobuf:"varint,8,opt,name=defaulted,proto3" json:"defaulted,omitempty"`
+	// Written off (核销): in default and 损失. Final.
+	WrittenOff bool `protobuf:"varint,9,opt,name=written_off,json=writtenOff,proto3" json:"written_off,omitempty"`
+	// Settled (结清): nothing overdue, 正常. Final until a new drawdown.
+	Settled       bool `protobuf:"varint,10,opt,name=settled,proto3" json:"settled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReportLoanStatusRequest) Reset() {
+	*x = ReportLoanStatusRequest{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReportLoanStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReportLoanStatusRequest) ProtoMessage() {}
+
+func (x *ReportLoanStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReportLoanStatusRequest.ProtoReflect.Descriptor instead.
+func (*ReportLoanStatusRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ReportLoanStatusRequest) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
+func (x *ReportLoanStatusRequest) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ReportLoanStatusRequest) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *ReportLoanStatusRequest) GetDaysPastDue() int32 {
+	if x != nil {
+		return x.DaysPastDue
+	}
+	return 0
+}
+
+func (x *ReportLoanStatusRequest) GetOverduePrincipal() string {
+	if x != nil {
+		return x.OverduePrincipal
+	}
+	return ""
+}
+
+func (x *ReportLoanStatusRequest) GetOverdueInterest() string {
+	if x != nil {
+		return x.OverdueInterest
+	}
+	return ""
+}
+
+func (x *ReportLoanStatusRequest) GetClassification() string {
+	if x != nil {
+		return x.Classification
+	}
+	return ""
+}
+
+func (x *ReportLoanStatusRequest) GetDefaulted() bool {
+	if x != nil {
+		return x.Defaulted
+	}
+	return false
+}
+
+func (x *ReportLoanStatusRequest) GetWrittenOff() bool {
+	if x != nil {
+		return x.WrittenOff
+	}
+	return false
+}
+
+func (x *ReportLoanStatusRequest) GetSettled() bool {
+	if x != nil {
+		return x.Settled
+	}
+	return false
+}
+
+// A loan status as the bank reported it.
+type LoanStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}/creditLines/{line}/loanStatuses/{n}:
+	// n counts the line's reports in the order they were recorded.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Line string `protobuf:"bytes,2,opt,name=line,proto3" json:"line,omitempty"`
+	// villages/{village}/households/{household}.
+	Household   string `protobuf:"bytes,3,opt,name=household,proto3" json:"household,omitempty"`
+	EventId     string `protobuf:"bytes,4,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	AsOf        string `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	DaysPastDue int32  `protobuf:"varint,6,opt,name=days_past_due,json=daysPastDue,proto3" json:"days_past_due,omitempty"`
+	// Yuan, two decimals.
+	OverduePrincipal string `protobuf:"bytes,7,opt,name=overdue_principal,json=overduePrincipal,proto3" json:"overdue_principal,omitempty"`
+	OverdueInterest  string `protobuf:"bytes,8,opt,name=overdue_interest,json=overdueInterest,proto3" json:"overdue_interest,omitempty"`
+	Classification   string `protobuf:"bytes,9,opt,name=classification,proto3" json:"classification,omitempty"`
+	Defaulted        bool   `protobuf:"varint,10,opt,name=defaulted,proto3" json:"defaulted,omitempty"`
+	WrittenOff       bool   `protobuf:"varint,11,opt,name=written_off,json=writtenOff,proto3" json:"written_off,omitempty"`
+	Settled          bool   `protobuf:"varint,12,opt,name=settled,proto3" json:"settled,omitempty"`
+	// When it was recorded.
+	Time *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=time,proto3" json:"time,omitempty"`
+	// True when this is the stored result of an earlier identical report.
+	Replayed      bool `protobuf:"varint,14,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LoanStatus) Reset() {
+	*x = LoanStatus{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LoanStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LoanStatus) ProtoMessage() {}
+
+func (x *LoanStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LoanStatus.ProtoReflect.Descriptor instead.
+func (*LoanStatus) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *LoanStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *LoanStatus) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
+func (x *LoanStatus) GetHousehold() string {
+	if x != nil {
+		return x.Household
+	}
+	return ""
+}
+
+func (x *LoanStatus) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *LoanStatus) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *LoanStatus) GetDaysPastDue() int32 {
+	if x != nil {
+		return x.DaysPastDue
+	}
+	return 0
+}
+
+func (x *LoanStatus) GetOverduePrincipal() string {
+	if x != nil {
+		return x.OverduePrincipal
+	}
+	return ""
+}
+
+func (x *LoanStatus) GetOverdueInterest() string {
+	if x != nil {
+		return x.OverdueInterest
+	}
+	return ""
+}
+
+func (x *LoanStatus) GetClassification() string {
+	if x != nil {
+		return x.Classification
+	}
+	return ""
+}
+
+func (x *LoanStatus) GetDefaulted() bool {
+	if x != nil {
+		return x.Defaulted
+	}
+	return false
+}
+
+func (x *LoanStatus) GetWrittenOff() bool {
+	if x != nil {
+		return x.WrittenOff
+	}
+	return false
+}
+
+func (x *LoanStatus) GetSettled() bool {
+	if x != nil {
+		return x.Settled
+	}
+	return false
+}
+
+func (x *LoanStatus) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *LoanStatus) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+type ListLoanStatusesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Line          string                 `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLoanStatusesRequest) Reset() {
+	*x = ListLoanStatusesRequest{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLoanStatusesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLoanStatusesRequest) ProtoMessage() {}
+
+func (x *ListLoanStatusesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLoanStatusesRequest.ProtoReflect.Descriptor instead.
+func (*ListLoanStatusesRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListLoanStatusesRequest) GetLine() string {
+	if x != nil {
+		return x.Line
+	}
+	return ""
+}
+
+func (x *ListLoanStatusesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListLoanStatusesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListLoanStatusesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LoanStatuses  []*LoanStatus          `protobuf:"bytes,1,rep,name=loan_statuses,json=loanStatuses,proto3" json:"loan_statuses,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListLoanStatusesResponse) Reset() {
+	*x = ListLoanStatusesResponse{}
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListLoanStatusesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListLoanStatusesResponse) ProtoMessage() {}
+
+func (x *ListLoanStatusesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListLoanStatusesResponse.ProtoReflect.Descriptor instead.
+func (*ListLoanStatusesResponse) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListLoanStatusesResponse) GetLoanStatuses() []*LoanStatus {
+	if x != nil {
+		return x.LoanStatuses
+	}
+	return nil
+}
+
+func (x *ListLoanStatusesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type LookupCustomerRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// banks/{bank}: the officer's own bank.
@@ -873,7 +1267,7 @@ type LookupCustomerRequest struct {
 
 func (x *LookupCustomerRequest) Reset() {
 	*x = LookupCustomerRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1279,7 @@ func (x *LookupCustomerRequest) String() string {
 func (*LookupCustomerRequest) ProtoMessage() {}
 
 func (x *LookupCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[11]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1292,7 @@ func (x *LookupCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupCustomerRequest.ProtoReflect.Descriptor instead.
 func (*LookupCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{11}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LookupCustomerRequest) GetBank() string {
@@ -940,7 +1334,7 @@ type LookupCustomerResponse struct {
 
 func (x *LookupCustomerResponse) Reset() {
 	*x = LookupCustomerResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -952,7 +1346,7 @@ func (x *LookupCustomerResponse) String() string {
 func (*LookupCustomerResponse) ProtoMessage() {}
 
 func (x *LookupCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[12]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -965,7 +1359,7 @@ func (x *LookupCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LookupCustomerResponse.ProtoReflect.Descriptor instead.
 func (*LookupCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{12}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *LookupCustomerResponse) GetHousehold() string {
@@ -1034,7 +1428,7 @@ type LimitStep struct {
 
 func (x *LimitStep) Reset() {
 	*x = LimitStep{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1046,7 +1440,7 @@ func (x *LimitStep) String() string {
 func (*LimitStep) ProtoMessage() {}
 
 func (x *LimitStep) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[13]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1059,7 +1453,7 @@ func (x *LimitStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LimitStep.ProtoReflect.Descriptor instead.
 func (*LimitStep) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{13}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *LimitStep) GetStep() string {
@@ -1130,7 +1524,7 @@ type Explanation struct {
 
 func (x *Explanation) Reset() {
 	*x = Explanation{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1536,7 @@ func (x *Explanation) String() string {
 func (*Explanation) ProtoMessage() {}
 
 func (x *Explanation) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[14]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1549,7 @@ func (x *Explanation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
 func (*Explanation) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{14}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Explanation) GetCode() string {
@@ -1218,14 +1612,19 @@ type CreditLine struct {
 	// (empty when no limit was worked out: a knock-out, an ineligible
 	// grade). Figures resting on the household's lines at other banks are
 	// withheld.
-	LimitSteps    []*LimitStep `protobuf:"bytes,21,rep,name=limit_steps,json=limitSteps,proto3" json:"limit_steps,omitempty"`
+	LimitSteps []*LimitStep `protobuf:"bytes,21,rep,name=limit_steps,json=limitSteps,proto3" json:"limit_steps,omitempty"`
+	// The household member the last decision assessed (1: the head).
+	ApplicantMember int32 `protobuf:"varint,22,opt,name=applicant_member,json=applicantMember,proto3" json:"applicant_member,omitempty"`
+	// When the decision behind the line is due for review (the policy's
+	// line.review_months), YYYY-MM-DD; empty under a policy without one.
+	ReviewOn      string `protobuf:"bytes,23,opt,name=review_on,json=reviewOn,proto3" json:"review_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreditLine) Reset() {
 	*x = CreditLine{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1237,7 +1636,7 @@ func (x *CreditLine) String() string {
 func (*CreditLine) ProtoMessage() {}
 
 func (x *CreditLine) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[15]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1250,7 +1649,7 @@ func (x *CreditLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLine.ProtoReflect.Descriptor instead.
 func (*CreditLine) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{15}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreditLine) GetName() string {
@@ -1400,6 +1799,20 @@ func (x *CreditLine) GetLimitSteps() []*LimitStep {
 	return nil
 }
 
+func (x *CreditLine) GetApplicantMember() int32 {
+	if x != nil {
+		return x.ApplicantMember
+	}
+	return 0
+}
+
+func (x *CreditLine) GetReviewOn() string {
+	if x != nil {
+		return x.ReviewOn
+	}
+	return ""
+}
+
 // A stored decision.
 type Decision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1428,13 +1841,18 @@ type Decision struct {
 	Justification string                 `protobuf:"bytes,19,opt,name=justification,proto3" json:"justification,omitempty"`
 	DecidedBy     string                 `protobuf:"bytes,20,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	Time          *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=time,proto3" json:"time,omitempty"`
+	// The household member whose age and personal facts the policy read
+	// (1: the head).
+	ApplicantMember int32 `protobuf:"varint,22,opt,name=applicant_member,json=applicantMember,proto3" json:"applicant_member,omitempty"`
+	// When the decision is due for review; empty when the policy has none.
+	ReviewOn      string `protobuf:"bytes,23,opt,name=review_on,json=reviewOn,proto3" json:"review_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1446,7 +1864,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[16]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1459,7 +1877,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{16}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Decision) GetName() string {
@@ -1609,19 +2027,40 @@ func (x *Decision) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Decision) GetApplicantMember() int32 {
+	if x != nil {
+		return x.ApplicantMember
+	}
+	return 0
+}
+
+func (x *Decision) GetReviewOn() string {
+	if x != nil {
+		return x.ReviewOn
+	}
+	return ""
+}
+
 type AssessCreditRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// banks/{bank}/products/{product}.
 	Product string `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
 	// villages/{village}/households/{household}.
-	Household     string `protobuf:"bytes,2,opt,name=household,proto3" json:"household,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Household string `protobuf:"bytes,2,opt,name=household,proto3" json:"household,omitempty"`
+	// The member applying, by number on the household's register (see
+	// HouseholdMember.number). The policy's personal rules (the applicant's
+	// age) read this member; the household's points, facts and standing stay
+	// the household's. 0 (unset): the applicant of the household's line at
+	// the product, or the head when it has none. INVALID_ARGUMENT for a
+	// member the register does not list.
+	ApplicantMember int32 `protobuf:"varint,3,opt,name=applicant_member,json=applicantMember,proto3" json:"applicant_member,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *AssessCreditRequest) Reset() {
 	*x = AssessCreditRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +2072,7 @@ func (x *AssessCreditRequest) String() string {
 func (*AssessCreditRequest) ProtoMessage() {}
 
 func (x *AssessCreditRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[17]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +2085,7 @@ func (x *AssessCreditRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssessCreditRequest.ProtoReflect.Descriptor instead.
 func (*AssessCreditRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{17}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AssessCreditRequest) GetProduct() string {
@@ -1663,6 +2102,13 @@ func (x *AssessCreditRequest) GetHousehold() string {
 	return ""
 }
 
+func (x *AssessCreditRequest) GetApplicantMember() int32 {
+	if x != nil {
+		return x.ApplicantMember
+	}
+	return 0
+}
+
 type AssessCreditResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Line          *CreditLine            `protobuf:"bytes,1,opt,name=line,proto3" json:"line,omitempty"`
@@ -1673,7 +2119,7 @@ type AssessCreditResponse struct {
 
 func (x *AssessCreditResponse) Reset() {
 	*x = AssessCreditResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +2131,7 @@ func (x *AssessCreditResponse) String() string {
 func (*AssessCreditResponse) ProtoMessage() {}
 
 func (x *AssessCreditResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[18]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +2144,7 @@ func (x *AssessCreditResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssessCreditResponse.ProtoReflect.Descriptor instead.
 func (*AssessCreditResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{18}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AssessCreditResponse) GetLine() *CreditLine {
@@ -1727,7 +2173,7 @@ type GetCreditLineRequest struct {
 
 func (x *GetCreditLineRequest) Reset() {
 	*x = GetCreditLineRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1739,7 +2185,7 @@ func (x *GetCreditLineRequest) String() string {
 func (*GetCreditLineRequest) ProtoMessage() {}
 
 func (x *GetCreditLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[19]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1752,7 +2198,7 @@ func (x *GetCreditLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCreditLineRequest.ProtoReflect.Descriptor instead.
 func (*GetCreditLineRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{19}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetCreditLineRequest) GetProduct() string {
@@ -1790,7 +2236,7 @@ type ListCreditLinesRequest struct {
 
 func (x *ListCreditLinesRequest) Reset() {
 	*x = ListCreditLinesRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1802,7 +2248,7 @@ func (x *ListCreditLinesRequest) String() string {
 func (*ListCreditLinesRequest) ProtoMessage() {}
 
 func (x *ListCreditLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[20]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1815,7 +2261,7 @@ func (x *ListCreditLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCreditLinesRequest.ProtoReflect.Descriptor instead.
 func (*ListCreditLinesRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{20}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListCreditLinesRequest) GetProduct() string {
@@ -1863,7 +2309,7 @@ type ListCreditLinesResponse struct {
 
 func (x *ListCreditLinesResponse) Reset() {
 	*x = ListCreditLinesResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1875,7 +2321,7 @@ func (x *ListCreditLinesResponse) String() string {
 func (*ListCreditLinesResponse) ProtoMessage() {}
 
 func (x *ListCreditLinesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[21]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1888,7 +2334,7 @@ func (x *ListCreditLinesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCreditLinesResponse.ProtoReflect.Descriptor instead.
 func (*ListCreditLinesResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{21}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListCreditLinesResponse) GetLines() []*CreditLine {
@@ -1923,7 +2369,7 @@ type ReportDrawdownRequest struct {
 
 func (x *ReportDrawdownRequest) Reset() {
 	*x = ReportDrawdownRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1935,7 +2381,7 @@ func (x *ReportDrawdownRequest) String() string {
 func (*ReportDrawdownRequest) ProtoMessage() {}
 
 func (x *ReportDrawdownRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[22]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1948,7 +2394,7 @@ func (x *ReportDrawdownRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportDrawdownRequest.ProtoReflect.Descriptor instead.
 func (*ReportDrawdownRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{22}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ReportDrawdownRequest) GetLine() string {
@@ -1990,7 +2436,7 @@ type ReportRepaymentRequest struct {
 
 func (x *ReportRepaymentRequest) Reset() {
 	*x = ReportRepaymentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2448,7 @@ func (x *ReportRepaymentRequest) String() string {
 func (*ReportRepaymentRequest) ProtoMessage() {}
 
 func (x *ReportRepaymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[23]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2461,7 @@ func (x *ReportRepaymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportRepaymentRequest.ProtoReflect.Descriptor instead.
 func (*ReportRepaymentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{23}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ReportRepaymentRequest) GetLine() string {
@@ -2061,7 +2507,7 @@ type LineTransaction struct {
 
 func (x *LineTransaction) Reset() {
 	*x = LineTransaction{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2073,7 +2519,7 @@ func (x *LineTransaction) String() string {
 func (*LineTransaction) ProtoMessage() {}
 
 func (x *LineTransaction) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[24]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2086,7 +2532,7 @@ func (x *LineTransaction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LineTransaction.ProtoReflect.Descriptor instead.
 func (*LineTransaction) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{24}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *LineTransaction) GetLine() string {
@@ -2163,7 +2609,7 @@ type UnfreezeCreditLineRequest struct {
 
 func (x *UnfreezeCreditLineRequest) Reset() {
 	*x = UnfreezeCreditLineRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2175,7 +2621,7 @@ func (x *UnfreezeCreditLineRequest) String() string {
 func (*UnfreezeCreditLineRequest) ProtoMessage() {}
 
 func (x *UnfreezeCreditLineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[25]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2188,7 +2634,7 @@ func (x *UnfreezeCreditLineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnfreezeCreditLineRequest.ProtoReflect.Descriptor instead.
 func (*UnfreezeCreditLineRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{25}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *UnfreezeCreditLineRequest) GetName() string {
@@ -2217,7 +2663,7 @@ type WatchCreditLinesRequest struct {
 
 func (x *WatchCreditLinesRequest) Reset() {
 	*x = WatchCreditLinesRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2229,7 +2675,7 @@ func (x *WatchCreditLinesRequest) String() string {
 func (*WatchCreditLinesRequest) ProtoMessage() {}
 
 func (x *WatchCreditLinesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[26]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2242,7 +2688,7 @@ func (x *WatchCreditLinesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchCreditLinesRequest.ProtoReflect.Descriptor instead.
 func (*WatchCreditLinesRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{26}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WatchCreditLinesRequest) GetBank() string {
@@ -2286,7 +2732,7 @@ type CreditLineEvent struct {
 
 func (x *CreditLineEvent) Reset() {
 	*x = CreditLineEvent{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2298,7 +2744,7 @@ func (x *CreditLineEvent) String() string {
 func (*CreditLineEvent) ProtoMessage() {}
 
 func (x *CreditLineEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[27]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2311,7 +2757,7 @@ func (x *CreditLineEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreditLineEvent.ProtoReflect.Descriptor instead.
 func (*CreditLineEvent) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{27}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreditLineEvent) GetSeq() int64 {
@@ -2384,7 +2830,7 @@ type ListDecisionsRequest struct {
 
 func (x *ListDecisionsRequest) Reset() {
 	*x = ListDecisionsRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2396,7 +2842,7 @@ func (x *ListDecisionsRequest) String() string {
 func (*ListDecisionsRequest) ProtoMessage() {}
 
 func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[28]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2409,7 +2855,7 @@ func (x *ListDecisionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsRequest.ProtoReflect.Descriptor instead.
 func (*ListDecisionsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{28}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListDecisionsRequest) GetHousehold() string {
@@ -2450,7 +2896,7 @@ type ListDecisionsResponse struct {
 
 func (x *ListDecisionsResponse) Reset() {
 	*x = ListDecisionsResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2462,7 +2908,7 @@ func (x *ListDecisionsResponse) String() string {
 func (*ListDecisionsResponse) ProtoMessage() {}
 
 func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[29]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2475,7 +2921,7 @@ func (x *ListDecisionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDecisionsResponse.ProtoReflect.Descriptor instead.
 func (*ListDecisionsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{29}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListDecisionsResponse) GetDecisions() []*Decision {
@@ -2521,7 +2967,7 @@ type Review struct {
 
 func (x *Review) Reset() {
 	*x = Review{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +2979,7 @@ func (x *Review) String() string {
 func (*Review) ProtoMessage() {}
 
 func (x *Review) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[30]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2546,7 +2992,7 @@ func (x *Review) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Review.ProtoReflect.Descriptor instead.
 func (*Review) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{30}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Review) GetName() string {
@@ -2667,7 +3113,7 @@ type RequestReviewRequest struct {
 
 func (x *RequestReviewRequest) Reset() {
 	*x = RequestReviewRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2679,7 +3125,7 @@ func (x *RequestReviewRequest) String() string {
 func (*RequestReviewRequest) ProtoMessage() {}
 
 func (x *RequestReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[31]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2692,7 +3138,7 @@ func (x *RequestReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestReviewRequest.ProtoReflect.Descriptor instead.
 func (*RequestReviewRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{31}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RequestReviewRequest) GetDecision() string {
@@ -2724,7 +3170,7 @@ type ListReviewsRequest struct {
 
 func (x *ListReviewsRequest) Reset() {
 	*x = ListReviewsRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2736,7 +3182,7 @@ func (x *ListReviewsRequest) String() string {
 func (*ListReviewsRequest) ProtoMessage() {}
 
 func (x *ListReviewsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[32]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2749,7 +3195,7 @@ func (x *ListReviewsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewsRequest.ProtoReflect.Descriptor instead.
 func (*ListReviewsRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{32}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListReviewsRequest) GetParent() string {
@@ -2790,7 +3236,7 @@ type ListReviewsResponse struct {
 
 func (x *ListReviewsResponse) Reset() {
 	*x = ListReviewsResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2802,7 +3248,7 @@ func (x *ListReviewsResponse) String() string {
 func (*ListReviewsResponse) ProtoMessage() {}
 
 func (x *ListReviewsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[33]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2815,7 +3261,7 @@ func (x *ListReviewsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReviewsResponse.ProtoReflect.Descriptor instead.
 func (*ListReviewsResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{33}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListReviewsResponse) GetReviews() []*Review {
@@ -2850,7 +3296,7 @@ type ResolveReviewRequest struct {
 
 func (x *ResolveReviewRequest) Reset() {
 	*x = ResolveReviewRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2862,7 +3308,7 @@ func (x *ResolveReviewRequest) String() string {
 func (*ResolveReviewRequest) ProtoMessage() {}
 
 func (x *ResolveReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[34]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2875,7 +3321,7 @@ func (x *ResolveReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveReviewRequest.ProtoReflect.Descriptor instead.
 func (*ResolveReviewRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{34}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ResolveReviewRequest) GetName() string {
@@ -2917,7 +3363,7 @@ type ApproveOverrideRequest struct {
 
 func (x *ApproveOverrideRequest) Reset() {
 	*x = ApproveOverrideRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2929,7 +3375,7 @@ func (x *ApproveOverrideRequest) String() string {
 func (*ApproveOverrideRequest) ProtoMessage() {}
 
 func (x *ApproveOverrideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[35]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2942,7 +3388,7 @@ func (x *ApproveOverrideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveOverrideRequest.ProtoReflect.Descriptor instead.
 func (*ApproveOverrideRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{35}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ApproveOverrideRequest) GetName() string {
@@ -2971,7 +3417,7 @@ type ResolveReviewResponse struct {
 
 func (x *ResolveReviewResponse) Reset() {
 	*x = ResolveReviewResponse{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2983,7 +3429,7 @@ func (x *ResolveReviewResponse) String() string {
 func (*ResolveReviewResponse) ProtoMessage() {}
 
 func (x *ResolveReviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[36]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2996,7 +3442,7 @@ func (x *ResolveReviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveReviewResponse.ProtoReflect.Descriptor instead.
 func (*ResolveReviewResponse) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{36}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ResolveReviewResponse) GetReview() *Review {
@@ -3039,7 +3485,7 @@ type Reassessment struct {
 
 func (x *Reassessment) Reset() {
 	*x = Reassessment{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[37]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3051,7 +3497,7 @@ func (x *Reassessment) String() string {
 func (*Reassessment) ProtoMessage() {}
 
 func (x *Reassessment) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[37]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3064,7 +3510,7 @@ func (x *Reassessment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Reassessment.ProtoReflect.Descriptor instead.
 func (*Reassessment) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{37}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Reassessment) GetName() string {
@@ -3132,7 +3578,7 @@ type StartReassessmentRequest struct {
 
 func (x *StartReassessmentRequest) Reset() {
 	*x = StartReassessmentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[38]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3144,7 +3590,7 @@ func (x *StartReassessmentRequest) String() string {
 func (*StartReassessmentRequest) ProtoMessage() {}
 
 func (x *StartReassessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[38]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3157,7 +3603,7 @@ func (x *StartReassessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartReassessmentRequest.ProtoReflect.Descriptor instead.
 func (*StartReassessmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{38}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StartReassessmentRequest) GetProduct() string {
@@ -3176,7 +3622,7 @@ type GetReassessmentRequest struct {
 
 func (x *GetReassessmentRequest) Reset() {
 	*x = GetReassessmentRequest{}
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[39]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3188,7 +3634,7 @@ func (x *GetReassessmentRequest) String() string {
 func (*GetReassessmentRequest) ProtoMessage() {}
 
 func (x *GetReassessmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_lending_proto_msgTypes[39]
+	mi := &file_sanzhi_v1_lending_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3201,7 +3647,7 @@ func (x *GetReassessmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReassessmentRequest.ProtoReflect.Descriptor instead.
 func (*GetReassessmentRequest) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{39}
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *GetReassessmentRequest) GetName() string {
@@ -3280,6 +3726,46 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	" \x01(\tR\x03run\"t\n" +
 	"\x18ListQueryRecordsResponse\x120\n" +
 	"\arecords\x18\x01 \x03(\v2\x16.sanzhi.v1.QueryRecordR\arecords\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa0\x04\n" +
+	"\x17ReportLoanStatusRequest\x12I\n" +
+	"\x04line\x18\x01 \x01(\tB5\xbaH2r02.^banks/[^/]+/products/[^/]+/creditLines/[^/]+$R\x04line\x129\n" +
+	"\bevent_id\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x10\x01\x18\x80\x012\x12^[A-Za-z0-9._:-]+$R\aeventId\x128\n" +
+	"\x05as_of\x18\x03 \x01(\tB#\xbaH r\x1e2\x1c^[0-9]{4}-[0-9]{2}-[0-9]{2}$R\x04asOf\x12/\n" +
+	"\rdays_past_due\x18\x04 \x01(\x05B\v\xbaH\b\x1a\x06\x18\x94\x9d\x02(\x00R\vdaysPastDue\x12+\n" +
+	"\x11overdue_principal\x18\x05 \x01(\tR\x10overduePrincipal\x12)\n" +
+	"\x10overdue_interest\x18\x06 \x01(\tR\x0foverdueInterest\x12c\n" +
+	"\x0eclassification\x18\a \x01(\tB;\xbaH8r6R\x06normalR\x0fspecial_mentionR\vsubstandardR\bdoubtfulR\x04lossR\x0eclassification\x12\x1c\n" +
+	"\tdefaulted\x18\b \x01(\bR\tdefaulted\x12\x1f\n" +
+	"\vwritten_off\x18\t \x01(\bR\n" +
+	"writtenOff\x12\x18\n" +
+	"\asettled\x18\n" +
+	" \x01(\bR\asettled\"\xcb\x03\n" +
+	"\n" +
+	"LoanStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
+	"\x04line\x18\x02 \x01(\tR\x04line\x12\x1c\n" +
+	"\thousehold\x18\x03 \x01(\tR\thousehold\x12\x19\n" +
+	"\bevent_id\x18\x04 \x01(\tR\aeventId\x12\x13\n" +
+	"\x05as_of\x18\x05 \x01(\tR\x04asOf\x12\"\n" +
+	"\rdays_past_due\x18\x06 \x01(\x05R\vdaysPastDue\x12+\n" +
+	"\x11overdue_principal\x18\a \x01(\tR\x10overduePrincipal\x12)\n" +
+	"\x10overdue_interest\x18\b \x01(\tR\x0foverdueInterest\x12&\n" +
+	"\x0eclassification\x18\t \x01(\tR\x0eclassification\x12\x1c\n" +
+	"\tdefaulted\x18\n" +
+	" \x01(\bR\tdefaulted\x12\x1f\n" +
+	"\vwritten_off\x18\v \x01(\bR\n" +
+	"writtenOff\x12\x18\n" +
+	"\asettled\x18\f \x01(\bR\asettled\x12.\n" +
+	"\x04time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1a\n" +
+	"\breplayed\x18\x0e \x01(\bR\breplayed\"\xac\x01\n" +
+	"\x17ListLoanStatusesRequest\x12I\n" +
+	"\x04line\x18\x01 \x01(\tB5\xbaH2r02.^banks/[^/]+/products/[^/]+/creditLines/[^/]+$R\x04line\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"~\n" +
+	"\x18ListLoanStatusesResponse\x12:\n" +
+	"\rloan_statuses\x18\x01 \x03(\v2\x15.sanzhi.v1.LoanStatusR\floanStatuses\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb3\x01\n" +
 	"\x15LookupCustomerRequest\x12:\n" +
 	"\x04bank\x18\x01 \x01(\tB&\xbaH#r!2\x1f^banks/[a-z0-9][a-z0-9-]{0,62}$R\x04bank\x12&\n" +
@@ -3304,7 +3790,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\vExplanation\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x13\n" +
 	"\x05zh_cn\x18\x02 \x01(\tR\x04zhCn\x12\x0e\n" +
-	"\x02en\x18\x03 \x01(\tR\x02en\"\xee\x05\n" +
+	"\x02en\x18\x03 \x01(\tR\x02en\"\xb6\x06\n" +
 	"\n" +
 	"CreditLine\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
@@ -3332,7 +3818,9 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\vupdate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x125\n" +
 	"\vlimit_steps\x18\x15 \x03(\v2\x14.sanzhi.v1.LimitStepR\n" +
-	"limitSteps\"\xdb\x05\n" +
+	"limitSteps\x12)\n" +
+	"\x10applicant_member\x18\x16 \x01(\x05R\x0fapplicantMember\x12\x1b\n" +
+	"\treview_on\x18\x17 \x01(\tR\breviewOn\"\xa3\x06\n" +
 	"\bDecision\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
 	"\thousehold\x18\x02 \x01(\tR\thousehold\x12\x12\n" +
@@ -3361,10 +3849,14 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\rjustification\x18\x13 \x01(\tR\rjustification\x12\x1d\n" +
 	"\n" +
 	"decided_by\x18\x14 \x01(\tR\tdecidedBy\x12.\n" +
-	"\x04time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xa0\x01\n" +
+	"\x04time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12)\n" +
+	"\x10applicant_member\x18\x16 \x01(\x05R\x0fapplicantMember\x12\x1b\n" +
+	"\treview_on\x18\x17 \x01(\tR\breviewOn\"\xd7\x01\n" +
 	"\x13AssessCreditRequest\x12=\n" +
 	"\aproduct\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\aproduct\x12J\n" +
-	"\thousehold\x18\x02 \x01(\tB,\xbaH)r'2%^villages/[0-9]{12}/households/[^/]+$R\thousehold\"r\n" +
+	"\thousehold\x18\x02 \x01(\tB,\xbaH)r'2%^villages/[0-9]{12}/households/[^/]+$R\thousehold\x125\n" +
+	"\x10applicant_member\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\x0fapplicantMember\"r\n" +
 	"\x14AssessCreditResponse\x12)\n" +
 	"\x04line\x18\x01 \x01(\v2\x15.sanzhi.v1.CreditLineR\x04line\x12/\n" +
 	"\bdecision\x18\x02 \x01(\v2\x13.sanzhi.v1.DecisionR\bdecision\"\xd9\x01\n" +
@@ -3507,7 +3999,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x10ListQueryRecords\x12\".sanzhi.v1.ListQueryRecordsRequest\x1a#.sanzhi.v1.ListQueryRecordsResponse\x12F\n" +
 	"\x0eConfirmConsent\x12 .sanzhi.v1.ConfirmConsentRequest\x1a\x12.sanzhi.v1.Consent\x12D\n" +
 	"\rRefuseConsent\x12\x1f.sanzhi.v1.RefuseConsentRequest\x1a\x12.sanzhi.v1.Consent\x12N\n" +
-	"\x12CountersignConsent\x12$.sanzhi.v1.CountersignConsentRequest\x1a\x12.sanzhi.v1.Consent2\xda\t\n" +
+	"\x12CountersignConsent\x12$.sanzhi.v1.CountersignConsentRequest\x1a\x12.sanzhi.v1.Consent2\x86\v\n" +
 	"\rCreditService\x12O\n" +
 	"\fAssessCredit\x12\x1e.sanzhi.v1.AssessCreditRequest\x1a\x1f.sanzhi.v1.AssessCreditResponse\x12G\n" +
 	"\rGetCreditLine\x12\x1f.sanzhi.v1.GetCreditLineRequest\x1a\x15.sanzhi.v1.CreditLine\x12X\n" +
@@ -3523,7 +4015,9 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x0fApproveOverride\x12!.sanzhi.v1.ApproveOverrideRequest\x1a .sanzhi.v1.ResolveReviewResponse\x12Q\n" +
 	"\x11StartReassessment\x12#.sanzhi.v1.StartReassessmentRequest\x1a\x17.sanzhi.v1.Reassessment\x12M\n" +
 	"\x0fGetReassessment\x12!.sanzhi.v1.GetReassessmentRequest\x1a\x17.sanzhi.v1.Reassessment\x12U\n" +
-	"\x0eLookupCustomer\x12 .sanzhi.v1.LookupCustomerRequest\x1a!.sanzhi.v1.LookupCustomerResponseB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
+	"\x0eLookupCustomer\x12 .sanzhi.v1.LookupCustomerRequest\x1a!.sanzhi.v1.LookupCustomerResponse\x12M\n" +
+	"\x10ReportLoanStatus\x12\".sanzhi.v1.ReportLoanStatusRequest\x1a\x15.sanzhi.v1.LoanStatus\x12[\n" +
+	"\x10ListLoanStatuses\x12\".sanzhi.v1.ListLoanStatusesRequest\x1a#.sanzhi.v1.ListLoanStatusesResponseB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
 
 var (
 	file_sanzhi_v1_lending_proto_rawDescOnce sync.Once
@@ -3538,7 +4032,7 @@ func file_sanzhi_v1_lending_proto_rawDescGZIP() []byte {
 }
 
 var file_sanzhi_v1_lending_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_sanzhi_v1_lending_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_sanzhi_v1_lending_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_sanzhi_v1_lending_proto_goTypes = []any{
 	(ConsentState)(0),                 // 0: sanzhi.v1.ConsentState
 	(*Consent)(nil),                   // 1: sanzhi.v1.Consent
@@ -3552,125 +4046,135 @@ var file_sanzhi_v1_lending_proto_goTypes = []any{
 	(*ListQueryRecordsRequest)(nil),   // 9: sanzhi.v1.ListQueryRecordsRequest
 	(*QueryRecord)(nil),               // 10: sanzhi.v1.QueryRecord
 	(*ListQueryRecordsResponse)(nil),  // 11: sanzhi.v1.ListQueryRecordsResponse
-	(*LookupCustomerRequest)(nil),     // 12: sanzhi.v1.LookupCustomerRequest
-	(*LookupCustomerResponse)(nil),    // 13: sanzhi.v1.LookupCustomerResponse
-	(*LimitStep)(nil),                 // 14: sanzhi.v1.LimitStep
-	(*Explanation)(nil),               // 15: sanzhi.v1.Explanation
-	(*CreditLine)(nil),                // 16: sanzhi.v1.CreditLine
-	(*Decision)(nil),                  // 17: sanzhi.v1.Decision
-	(*AssessCreditRequest)(nil),       // 18: sanzhi.v1.AssessCreditRequest
-	(*AssessCreditResponse)(nil),      // 19: sanzhi.v1.AssessCreditResponse
-	(*GetCreditLineRequest)(nil),      // 20: sanzhi.v1.GetCreditLineRequest
-	(*ListCreditLinesRequest)(nil),    // 21: sanzhi.v1.ListCreditLinesRequest
-	(*ListCreditLinesResponse)(nil),   // 22: sanzhi.v1.ListCreditLinesResponse
-	(*ReportDrawdownRequest)(nil),     // 23: sanzhi.v1.ReportDrawdownRequest
-	(*ReportRepaymentRequest)(nil),    // 24: sanzhi.v1.ReportRepaymentRequest
-	(*LineTransaction)(nil),           // 25: sanzhi.v1.LineTransaction
-	(*UnfreezeCreditLineRequest)(nil), // 26: sanzhi.v1.UnfreezeCreditLineRequest
-	(*WatchCreditLinesRequest)(nil),   // 27: sanzhi.v1.WatchCreditLinesRequest
-	(*CreditLineEvent)(nil),           // 28: sanzhi.v1.CreditLineEvent
-	(*ListDecisionsRequest)(nil),      // 29: sanzhi.v1.ListDecisionsRequest
-	(*ListDecisionsResponse)(nil),     // 30: sanzhi.v1.ListDecisionsResponse
-	(*Review)(nil),                    // 31: sanzhi.v1.Review
-	(*RequestReviewRequest)(nil),      // 32: sanzhi.v1.RequestReviewRequest
-	(*ListReviewsRequest)(nil),        // 33: sanzhi.v1.ListReviewsRequest
-	(*ListReviewsResponse)(nil),       // 34: sanzhi.v1.ListReviewsResponse
-	(*ResolveReviewRequest)(nil),      // 35: sanzhi.v1.ResolveReviewRequest
-	(*ApproveOverrideRequest)(nil),    // 36: sanzhi.v1.ApproveOverrideRequest
-	(*ResolveReviewResponse)(nil),     // 37: sanzhi.v1.ResolveReviewResponse
-	(*Reassessment)(nil),              // 38: sanzhi.v1.Reassessment
-	(*StartReassessmentRequest)(nil),  // 39: sanzhi.v1.StartReassessmentRequest
-	(*GetReassessmentRequest)(nil),    // 40: sanzhi.v1.GetReassessmentRequest
-	(*timestamppb.Timestamp)(nil),     // 41: google.protobuf.Timestamp
+	(*ReportLoanStatusRequest)(nil),   // 12: sanzhi.v1.ReportLoanStatusRequest
+	(*LoanStatus)(nil),                // 13: sanzhi.v1.LoanStatus
+	(*ListLoanStatusesRequest)(nil),   // 14: sanzhi.v1.ListLoanStatusesRequest
+	(*ListLoanStatusesResponse)(nil),  // 15: sanzhi.v1.ListLoanStatusesResponse
+	(*LookupCustomerRequest)(nil),     // 16: sanzhi.v1.LookupCustomerRequest
+	(*LookupCustomerResponse)(nil),    // 17: sanzhi.v1.LookupCustomerResponse
+	(*LimitStep)(nil),                 // 18: sanzhi.v1.LimitStep
+	(*Explanation)(nil),               // 19: sanzhi.v1.Explanation
+	(*CreditLine)(nil),                // 20: sanzhi.v1.CreditLine
+	(*Decision)(nil),                  // 21: sanzhi.v1.Decision
+	(*AssessCreditRequest)(nil),       // 22: sanzhi.v1.AssessCreditRequest
+	(*AssessCreditResponse)(nil),      // 23: sanzhi.v1.AssessCreditResponse
+	(*GetCreditLineRequest)(nil),      // 24: sanzhi.v1.GetCreditLineRequest
+	(*ListCreditLinesRequest)(nil),    // 25: sanzhi.v1.ListCreditLinesRequest
+	(*ListCreditLinesResponse)(nil),   // 26: sanzhi.v1.ListCreditLinesResponse
+	(*ReportDrawdownRequest)(nil),     // 27: sanzhi.v1.ReportDrawdownRequest
+	(*ReportRepaymentRequest)(nil),    // 28: sanzhi.v1.ReportRepaymentRequest
+	(*LineTransaction)(nil),           // 29: sanzhi.v1.LineTransaction
+	(*UnfreezeCreditLineRequest)(nil), // 30: sanzhi.v1.UnfreezeCreditLineRequest
+	(*WatchCreditLinesRequest)(nil),   // 31: sanzhi.v1.WatchCreditLinesRequest
+	(*CreditLineEvent)(nil),           // 32: sanzhi.v1.CreditLineEvent
+	(*ListDecisionsRequest)(nil),      // 33: sanzhi.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),     // 34: sanzhi.v1.ListDecisionsResponse
+	(*Review)(nil),                    // 35: sanzhi.v1.Review
+	(*RequestReviewRequest)(nil),      // 36: sanzhi.v1.RequestReviewRequest
+	(*ListReviewsRequest)(nil),        // 37: sanzhi.v1.ListReviewsRequest
+	(*ListReviewsResponse)(nil),       // 38: sanzhi.v1.ListReviewsResponse
+	(*ResolveReviewRequest)(nil),      // 39: sanzhi.v1.ResolveReviewRequest
+	(*ApproveOverrideRequest)(nil),    // 40: sanzhi.v1.ApproveOverrideRequest
+	(*ResolveReviewResponse)(nil),     // 41: sanzhi.v1.ResolveReviewResponse
+	(*Reassessment)(nil),              // 42: sanzhi.v1.Reassessment
+	(*StartReassessmentRequest)(nil),  // 43: sanzhi.v1.StartReassessmentRequest
+	(*GetReassessmentRequest)(nil),    // 44: sanzhi.v1.GetReassessmentRequest
+	(*timestamppb.Timestamp)(nil),     // 45: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_lending_proto_depIdxs = []int32{
-	41, // 0: sanzhi.v1.Consent.grant_time:type_name -> google.protobuf.Timestamp
-	41, // 1: sanzhi.v1.Consent.expire_time:type_name -> google.protobuf.Timestamp
-	41, // 2: sanzhi.v1.Consent.revoke_time:type_name -> google.protobuf.Timestamp
+	45, // 0: sanzhi.v1.Consent.grant_time:type_name -> google.protobuf.Timestamp
+	45, // 1: sanzhi.v1.Consent.expire_time:type_name -> google.protobuf.Timestamp
+	45, // 2: sanzhi.v1.Consent.revoke_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: sanzhi.v1.Consent.state:type_name -> sanzhi.v1.ConsentState
-	41, // 4: sanzhi.v1.Consent.confirm_time:type_name -> google.protobuf.Timestamp
-	41, // 5: sanzhi.v1.GrantConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
+	45, // 4: sanzhi.v1.Consent.confirm_time:type_name -> google.protobuf.Timestamp
+	45, // 5: sanzhi.v1.GrantConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: sanzhi.v1.ListConsentsRequest.state:type_name -> sanzhi.v1.ConsentState
 	1,  // 7: sanzhi.v1.ListConsentsResponse.consents:type_name -> sanzhi.v1.Consent
-	41, // 8: sanzhi.v1.QueryRecord.time:type_name -> google.protobuf.Timestamp
+	45, // 8: sanzhi.v1.QueryRecord.time:type_name -> google.protobuf.Timestamp
 	10, // 9: sanzhi.v1.ListQueryRecordsResponse.records:type_name -> sanzhi.v1.QueryRecord
-	16, // 10: sanzhi.v1.LookupCustomerResponse.lines:type_name -> sanzhi.v1.CreditLine
-	15, // 11: sanzhi.v1.CreditLine.knock_outs:type_name -> sanzhi.v1.Explanation
-	15, // 12: sanzhi.v1.CreditLine.declines:type_name -> sanzhi.v1.Explanation
-	15, // 13: sanzhi.v1.CreditLine.reasons:type_name -> sanzhi.v1.Explanation
-	15, // 14: sanzhi.v1.CreditLine.counterfactuals:type_name -> sanzhi.v1.Explanation
-	41, // 15: sanzhi.v1.CreditLine.update_time:type_name -> google.protobuf.Timestamp
-	14, // 16: sanzhi.v1.CreditLine.limit_steps:type_name -> sanzhi.v1.LimitStep
-	15, // 17: sanzhi.v1.Decision.knock_outs:type_name -> sanzhi.v1.Explanation
-	15, // 18: sanzhi.v1.Decision.declines:type_name -> sanzhi.v1.Explanation
-	15, // 19: sanzhi.v1.Decision.reasons:type_name -> sanzhi.v1.Explanation
-	15, // 20: sanzhi.v1.Decision.counterfactuals:type_name -> sanzhi.v1.Explanation
-	41, // 21: sanzhi.v1.Decision.time:type_name -> google.protobuf.Timestamp
-	16, // 22: sanzhi.v1.AssessCreditResponse.line:type_name -> sanzhi.v1.CreditLine
-	17, // 23: sanzhi.v1.AssessCreditResponse.decision:type_name -> sanzhi.v1.Decision
-	16, // 24: sanzhi.v1.ListCreditLinesResponse.lines:type_name -> sanzhi.v1.CreditLine
-	41, // 25: sanzhi.v1.LineTransaction.time:type_name -> google.protobuf.Timestamp
-	16, // 26: sanzhi.v1.LineTransaction.credit_line:type_name -> sanzhi.v1.CreditLine
-	41, // 27: sanzhi.v1.CreditLineEvent.time:type_name -> google.protobuf.Timestamp
-	17, // 28: sanzhi.v1.ListDecisionsResponse.decisions:type_name -> sanzhi.v1.Decision
-	41, // 29: sanzhi.v1.Review.request_time:type_name -> google.protobuf.Timestamp
-	41, // 30: sanzhi.v1.Review.resolve_time:type_name -> google.protobuf.Timestamp
-	41, // 31: sanzhi.v1.Review.propose_time:type_name -> google.protobuf.Timestamp
-	31, // 32: sanzhi.v1.ListReviewsResponse.reviews:type_name -> sanzhi.v1.Review
-	31, // 33: sanzhi.v1.ResolveReviewResponse.review:type_name -> sanzhi.v1.Review
-	17, // 34: sanzhi.v1.ResolveReviewResponse.decision:type_name -> sanzhi.v1.Decision
-	16, // 35: sanzhi.v1.ResolveReviewResponse.line:type_name -> sanzhi.v1.CreditLine
-	41, // 36: sanzhi.v1.Reassessment.start_time:type_name -> google.protobuf.Timestamp
-	41, // 37: sanzhi.v1.Reassessment.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 38: sanzhi.v1.ConsentService.GrantConsent:input_type -> sanzhi.v1.GrantConsentRequest
-	6,  // 39: sanzhi.v1.ConsentService.RevokeConsent:input_type -> sanzhi.v1.RevokeConsentRequest
-	7,  // 40: sanzhi.v1.ConsentService.ListConsents:input_type -> sanzhi.v1.ListConsentsRequest
-	9,  // 41: sanzhi.v1.ConsentService.ListQueryRecords:input_type -> sanzhi.v1.ListQueryRecordsRequest
-	2,  // 42: sanzhi.v1.ConsentService.ConfirmConsent:input_type -> sanzhi.v1.ConfirmConsentRequest
-	3,  // 43: sanzhi.v1.ConsentService.RefuseConsent:input_type -> sanzhi.v1.RefuseConsentRequest
-	4,  // 44: sanzhi.v1.ConsentService.CountersignConsent:input_type -> sanzhi.v1.CountersignConsentRequest
-	18, // 45: sanzhi.v1.CreditService.AssessCredit:input_type -> sanzhi.v1.AssessCreditRequest
-	20, // 46: sanzhi.v1.CreditService.GetCreditLine:input_type -> sanzhi.v1.GetCreditLineRequest
-	21, // 47: sanzhi.v1.CreditService.ListCreditLines:input_type -> sanzhi.v1.ListCreditLinesRequest
-	23, // 48: sanzhi.v1.CreditService.ReportDrawdown:input_type -> sanzhi.v1.ReportDrawdownRequest
-	24, // 49: sanzhi.v1.CreditService.ReportRepayment:input_type -> sanzhi.v1.ReportRepaymentRequest
-	26, // 50: sanzhi.v1.CreditService.UnfreezeCreditLine:input_type -> sanzhi.v1.UnfreezeCreditLineRequest
-	27, // 51: sanzhi.v1.CreditService.WatchCreditLines:input_type -> sanzhi.v1.WatchCreditLinesRequest
-	29, // 52: sanzhi.v1.CreditService.ListDecisions:input_type -> sanzhi.v1.ListDecisionsRequest
-	32, // 53: sanzhi.v1.CreditService.RequestReview:input_type -> sanzhi.v1.RequestReviewRequest
-	33, // 54: sanzhi.v1.CreditService.ListReviews:input_type -> sanzhi.v1.ListReviewsRequest
-	35, // 55: sanzhi.v1.CreditService.ResolveReview:input_type -> sanzhi.v1.ResolveReviewRequest
-	36, // 56: sanzhi.v1.CreditService.ApproveOverride:input_type -> sanzhi.v1.ApproveOverrideRequest
-	39, // 57: sanzhi.v1.CreditService.StartReassessment:input_type -> sanzhi.v1.StartReassessmentRequest
-	40, // 58: sanzhi.v1.CreditService.GetReassessment:input_type -> sanzhi.v1.GetReassessmentRequest
-	12, // 59: sanzhi.v1.CreditService.LookupCustomer:input_type -> sanzhi.v1.LookupCustomerRequest
-	1,  // 60: sanzhi.v1.ConsentService.GrantConsent:output_type -> sanzhi.v1.Consent
-	1,  // 61: sanzhi.v1.ConsentService.RevokeConsent:output_type -> sanzhi.v1.Consent
-	8,  // 62: sanzhi.v1.ConsentService.ListConsents:output_type -> sanzhi.v1.ListConsentsResponse
-	11, // 63: sanzhi.v1.ConsentService.ListQueryRecords:output_type -> sanzhi.v1.ListQueryRecordsResponse
-	1,  // 64: sanzhi.v1.ConsentService.ConfirmConsent:output_type -> sanzhi.v1.Consent
-	1,  // 65: sanzhi.v1.ConsentService.RefuseConsent:output_type -> sanzhi.v1.Consent
-	1,  // 66: sanzhi.v1.ConsentService.CountersignConsent:output_type -> sanzhi.v1.Consent
-	19, // 67: sanzhi.v1.CreditService.AssessCredit:output_type -> sanzhi.v1.AssessCreditResponse
-	16, // 68: sanzhi.v1.CreditService.GetCreditLine:output_type -> sanzhi.v1.CreditLine
-	22, // 69: sanzhi.v1.CreditService.ListCreditLines:output_type -> sanzhi.v1.ListCreditLinesResponse
-	25, // 70: sanzhi.v1.CreditService.ReportDrawdown:output_type -> sanzhi.v1.LineTransaction
-	25, // 71: sanzhi.v1.CreditService.ReportRepayment:output_type -> sanzhi.v1.LineTransaction
-	16, // 72: sanzhi.v1.CreditService.UnfreezeCreditLine:output_type -> sanzhi.v1.CreditLine
-	28, // 73: sanzhi.v1.CreditService.WatchCreditLines:output_type -> sanzhi.v1.CreditLineEvent
-	30, // 74: sanzhi.v1.CreditService.ListDecisions:output_type -> sanzhi.v1.ListDecisionsResponse
-	31, // 75: sanzhi.v1.CreditService.RequestReview:output_type -> sanzhi.v1.Review
-	34, // 76: sanzhi.v1.CreditService.ListReviews:output_type -> sanzhi.v1.ListReviewsResponse
-	37, // 77: sanzhi.v1.CreditService.ResolveReview:output_type -> sanzhi.v1.ResolveReviewResponse
-	37, // 78: sanzhi.v1.CreditService.ApproveOverride:output_type -> sanzhi.v1.ResolveReviewResponse
-	38, // 79: sanzhi.v1.CreditService.StartReassessment:output_type -> sanzhi.v1.Reassessment
-	38, // 80: sanzhi.v1.CreditService.GetReassessment:output_type -> sanzhi.v1.Reassessment
-	13, // 81: sanzhi.v1.CreditService.LookupCustomer:output_type -> sanzhi.v1.LookupCustomerResponse
-	60, // [60:82] is the sub-list for method output_type
-	38, // [38:60] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	45, // 10: sanzhi.v1.LoanStatus.time:type_name -> google.protobuf.Timestamp
+	13, // 11: sanzhi.v1.ListLoanStatusesResponse.loan_statuses:type_name -> sanzhi.v1.LoanStatus
+	20, // 12: sanzhi.v1.LookupCustomerResponse.lines:type_name -> sanzhi.v1.CreditLine
+	19, // 13: sanzhi.v1.CreditLine.knock_outs:type_name -> sanzhi.v1.Explanation
+	19, // 14: sanzhi.v1.CreditLine.declines:type_name -> sanzhi.v1.Explanation
+	19, // 15: sanzhi.v1.CreditLine.reasons:type_name -> sanzhi.v1.Explanation
+	19, // 16: sanzhi.v1.CreditLine.counterfactuals:type_name -> sanzhi.v1.Explanation
+	45, // 17: sanzhi.v1.CreditLine.update_time:type_name -> google.protobuf.Timestamp
+	18, // 18: sanzhi.v1.CreditLine.limit_steps:type_name -> sanzhi.v1.LimitStep
+	19, // 19: sanzhi.v1.Decision.knock_outs:type_name -> sanzhi.v1.Explanation
+	19, // 20: sanzhi.v1.Decision.declines:type_name -> sanzhi.v1.Explanation
+	19, // 21: sanzhi.v1.Decision.reasons:type_name -> sanzhi.v1.Explanation
+	19, // 22: sanzhi.v1.Decision.counterfactuals:type_name -> sanzhi.v1.Explanation
+	45, // 23: sanzhi.v1.Decision.time:type_name -> google.protobuf.Timestamp
+	20, // 24: sanzhi.v1.AssessCreditResponse.line:type_name -> sanzhi.v1.CreditLine
+	21, // 25: sanzhi.v1.AssessCreditResponse.decision:type_name -> sanzhi.v1.Decision
+	20, // 26: sanzhi.v1.ListCreditLinesResponse.lines:type_name -> sanzhi.v1.CreditLine
+	45, // 27: sanzhi.v1.LineTransaction.time:type_name -> google.protobuf.Timestamp
+	20, // 28: sanzhi.v1.LineTransaction.credit_line:type_name -> sanzhi.v1.CreditLine
+	45, // 29: sanzhi.v1.CreditLineEvent.time:type_name -> google.protobuf.Timestamp
+	21, // 30: sanzhi.v1.ListDecisionsResponse.decisions:type_name -> sanzhi.v1.Decision
+	45, // 31: sanzhi.v1.Review.request_time:type_name -> google.protobuf.Timestamp
+	45, // 32: sanzhi.v1.Review.resolve_time:type_name -> google.protobuf.Timestamp
+	45, // 33: sanzhi.v1.Review.propose_time:type_name -> google.protobuf.Timestamp
+	35, // 34: sanzhi.v1.ListReviewsResponse.reviews:type_name -> sanzhi.v1.Review
+	35, // 35: sanzhi.v1.ResolveReviewResponse.review:type_name -> sanzhi.v1.Review
+	21, // 36: sanzhi.v1.ResolveReviewResponse.decision:type_name -> sanzhi.v1.Decision
+	20, // 37: sanzhi.v1.ResolveReviewResponse.line:type_name -> sanzhi.v1.CreditLine
+	45, // 38: sanzhi.v1.Reassessment.start_time:type_name -> google.protobuf.Timestamp
+	45, // 39: sanzhi.v1.Reassessment.update_time:type_name -> google.protobuf.Timestamp
+	5,  // 40: sanzhi.v1.ConsentService.GrantConsent:input_type -> sanzhi.v1.GrantConsentRequest
+	6,  // 41: sanzhi.v1.ConsentService.RevokeConsent:input_type -> sanzhi.v1.RevokeConsentRequest
+	7,  // 42: sanzhi.v1.ConsentService.ListConsents:input_type -> sanzhi.v1.ListConsentsRequest
+	9,  // 43: sanzhi.v1.ConsentService.ListQueryRecords:input_type -> sanzhi.v1.ListQueryRecordsRequest
+	2,  // 44: sanzhi.v1.ConsentService.ConfirmConsent:input_type -> sanzhi.v1.ConfirmConsentRequest
+	3,  // 45: sanzhi.v1.ConsentService.RefuseConsent:input_type -> sanzhi.v1.RefuseConsentRequest
+	4,  // 46: sanzhi.v1.ConsentService.CountersignConsent:input_type -> sanzhi.v1.CountersignConsentRequest
+	22, // 47: sanzhi.v1.CreditService.AssessCredit:input_type -> sanzhi.v1.AssessCreditRequest
+	24, // 48: sanzhi.v1.CreditService.GetCreditLine:input_type -> sanzhi.v1.GetCreditLineRequest
+	25, // 49: sanzhi.v1.CreditService.ListCreditLines:input_type -> sanzhi.v1.ListCreditLinesRequest
+	27, // 50: sanzhi.v1.CreditService.ReportDrawdown:input_type -> sanzhi.v1.ReportDrawdownRequest
+	28, // 51: sanzhi.v1.CreditService.ReportRepayment:input_type -> sanzhi.v1.ReportRepaymentRequest
+	30, // 52: sanzhi.v1.CreditService.UnfreezeCreditLine:input_type -> sanzhi.v1.UnfreezeCreditLineRequest
+	31, // 53: sanzhi.v1.CreditService.WatchCreditLines:input_type -> sanzhi.v1.WatchCreditLinesRequest
+	33, // 54: sanzhi.v1.CreditService.ListDecisions:input_type -> sanzhi.v1.ListDecisionsRequest
+	36, // 55: sanzhi.v1.CreditService.RequestReview:input_type -> sanzhi.v1.RequestReviewRequest
+	37, // 56: sanzhi.v1.CreditService.ListReviews:input_type -> sanzhi.v1.ListReviewsRequest
+	39, // 57: sanzhi.v1.CreditService.ResolveReview:input_type -> sanzhi.v1.ResolveReviewRequest
+	40, // 58: sanzhi.v1.CreditService.ApproveOverride:input_type -> sanzhi.v1.ApproveOverrideRequest
+	43, // 59: sanzhi.v1.CreditService.StartReassessment:input_type -> sanzhi.v1.StartReassessmentRequest
+	44, // 60: sanzhi.v1.CreditService.GetReassessment:input_type -> sanzhi.v1.GetReassessmentRequest
+	16, // 61: sanzhi.v1.CreditService.LookupCustomer:input_type -> sanzhi.v1.LookupCustomerRequest
+	12, // 62: sanzhi.v1.CreditService.ReportLoanStatus:input_type -> sanzhi.v1.ReportLoanStatusRequest
+	14, // 63: sanzhi.v1.CreditService.ListLoanStatuses:input_type -> sanzhi.v1.ListLoanStatusesRequest
+	1,  // 64: sanzhi.v1.ConsentService.GrantConsent:output_type -> sanzhi.v1.Consent
+	1,  // 65: sanzhi.v1.ConsentService.RevokeConsent:output_type -> sanzhi.v1.Consent
+	8,  // 66: sanzhi.v1.ConsentService.ListConsents:output_type -> sanzhi.v1.ListConsentsResponse
+	11, // 67: sanzhi.v1.ConsentService.ListQueryRecords:output_type -> sanzhi.v1.ListQueryRecordsResponse
+	1,  // 68: sanzhi.v1.ConsentService.ConfirmConsent:output_type -> sanzhi.v1.Consent
+	1,  // 69: sanzhi.v1.ConsentService.RefuseConsent:output_type -> sanzhi.v1.Consent
+	1,  // 70: sanzhi.v1.ConsentService.CountersignConsent:output_type -> sanzhi.v1.Consent
+	23, // 71: sanzhi.v1.CreditService.AssessCredit:output_type -> sanzhi.v1.AssessCreditResponse
+	20, // 72: sanzhi.v1.CreditService.GetCreditLine:output_type -> sanzhi.v1.CreditLine
+	26, // 73: sanzhi.v1.CreditService.ListCreditLines:output_type -> sanzhi.v1.ListCreditLinesResponse
+	29, // 74: sanzhi.v1.CreditService.ReportDrawdown:output_type -> sanzhi.v1.LineTransaction
+	29, // 75: sanzhi.v1.CreditService.ReportRepayment:output_type -> sanzhi.v1.LineTransaction
+	20, // 76: sanzhi.v1.CreditService.UnfreezeCreditLine:output_type -> sanzhi.v1.CreditLine
+	32, // 77: sanzhi.v1.CreditService.WatchCreditLines:output_type -> sanzhi.v1.CreditLineEvent
+	34, // 78: sanzhi.v1.CreditService.ListDecisions:output_type -> sanzhi.v1.ListDecisionsResponse
+	35, // 79: sanzhi.v1.CreditService.RequestReview:output_type -> sanzhi.v1.Review
+	38, // 80: sanzhi.v1.CreditService.ListReviews:output_type -> sanzhi.v1.ListReviewsResponse
+	41, // 81: sanzhi.v1.CreditService.ResolveReview:output_type -> sanzhi.v1.ResolveReviewResponse
+	41, // 82: sanzhi.v1.CreditService.ApproveOverride:output_type -> sanzhi.v1.ResolveReviewResponse
+	42, // 83: sanzhi.v1.CreditService.StartReassessment:output_type -> sanzhi.v1.Reassessment
+	42, // 84: sanzhi.v1.CreditService.GetReassessment:output_type -> sanzhi.v1.Reassessment
+	17, // 85: sanzhi.v1.CreditService.LookupCustomer:output_type -> sanzhi.v1.LookupCustomerResponse
+	13, // 86: sanzhi.v1.CreditService.ReportLoanStatus:output_type -> sanzhi.v1.LoanStatus
+	15, // 87: sanzhi.v1.CreditService.ListLoanStatuses:output_type -> sanzhi.v1.ListLoanStatusesResponse
+	64, // [64:88] is the sub-list for method output_type
+	40, // [40:64] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_lending_proto_init() }
@@ -3684,7 +4188,7 @@ func file_sanzhi_v1_lending_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_lending_proto_rawDesc), len(file_sanzhi_v1_lending_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   40,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

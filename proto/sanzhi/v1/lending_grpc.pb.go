@@ -432,6 +432,8 @@ const (
 	CreditService_StartReassessment_FullMethodName  = "/sanzhi.v1.CreditService/StartReassessment"
 	CreditService_GetReassessment_FullMethodName    = "/sanzhi.v1.CreditService/GetReassessment"
 	CreditService_LookupCustomer_FullMethodName     = "/sanzhi.v1.CreditService/LookupCustomer"
+	CreditService_ReportLoanStatus_FullMethodName   = "/sanzhi.v1.CreditService/ReportLoanStatus"
+	CreditService_ListLoanStatuses_FullMethodName   = "/sanzhi.v1.CreditService/ListLoanStatuses"
 )
 
 // CreditServiceClient is the client API for CreditService service.
@@ -515,6 +517,29 @@ type CreditServiceClient interface {
 	// confirms it or its village clerk countersigns it. INVALID_ARGUMENT
 	// naming id_number for a malformed number (length, date, check digit).
 	LookupCustomer(ctx context.Context, in *LookupCustomerRequest, opts ...grpc.CallOption) (*LookupCustomerResponse, error)
+	// Records how the loan on one of the bank's lines stands as of a day:
+	// days past due, principal and interest overdue, the 五级分类, default,
+	// write-off, settlement. Idempotent on event_id: a repeated id with the
+	// same content returns the stored report (replayed), with other content
+	// ALREADY_EXISTS EVENT_ID_REUSED. The report becomes part of the
+	// household's repayment record (an aggregate every bank's policy may
+	// read, naming no bank) and marks the household for re-assessment. It
+	// rests on the credit contract (no consent needed) and answers with the
+	// report only. Refused, with nothing written: INVALID_ARGUMENT for a
+	// malformed or inconsistent report (a negative amount, days past due
+	// without an amount overdue, a classification better than the days past
+	// due allow, 损失 without default, …), an as_of date in the future
+	// (Asia/Shanghai) or before the line was opened; FAILED_PRECONDITION
+	// STATUS_OUT_OF_ORDER for a date before the line's latest report,
+	// LOAN_STATUS_FINAL after a write-off (or a settlement with no drawdown
+	// since), CLASSIFICATION_TRANSITION for an upgrade the rules forbid (out
+	// of 损失; to 正常, or out of 次级/可疑, with days past due above 0),
+	// DEFAULT_CURE for a default cleared while past due; PERMISSION_DENIED
+	// for another bank's line, NOT_FOUND for a line the bank does not have.
+	// The rules: docs/LENDING.md, "Loan statuses".
+	ReportLoanStatus(ctx context.Context, in *ReportLoanStatusRequest, opts ...grpc.CallOption) (*LoanStatus, error)
+	// Lists the statuses the bank reported on its line, newest first.
+	ListLoanStatuses(ctx context.Context, in *ListLoanStatusesRequest, opts ...grpc.CallOption) (*ListLoanStatusesResponse, error)
 }
 
 type creditServiceClient struct {
@@ -684,6 +709,26 @@ func (c *creditServiceClient) LookupCustomer(ctx context.Context, in *LookupCust
 	return out, nil
 }
 
+func (c *creditServiceClient) ReportLoanStatus(ctx context.Context, in *ReportLoanStatusRequest, opts ...grpc.CallOption) (*LoanStatus, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LoanStatus)
+	err := c.cc.Invoke(ctx, CreditService_ReportLoanStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *creditServiceClient) ListLoanStatuses(ctx context.Context, in *ListLoanStatusesRequest, opts ...grpc.CallOption) (*ListLoanStatusesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListLoanStatusesResponse)
+	err := c.cc.Invoke(ctx, CreditService_ListLoanStatuses_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CreditServiceServer is the server API for CreditService service.
 // All implementations must embed UnimplementedCreditServiceServer
 // for forward compatibility.
@@ -765,6 +810,29 @@ type CreditServiceServer interface {
 	// confirms it or its village clerk countersigns it. INVALID_ARGUMENT
 	// naming id_number for a malformed number (length, date, check digit).
 	LookupCustomer(context.Context, *LookupCustomerRequest) (*LookupCustomerResponse, error)
+	// Records how the loan on one of the bank's lines stands as of a day:
+	// days past due, principal and interest overdue, the 五级分类, default,
+	// write-off, settlement. Idempotent on event_id: a repeated id with the
+	// same content returns the stored report (replayed), with other content
+	// ALREADY_EXISTS EVENT_ID_REUSED. The report becomes part of the
+	// household's repayment record (an aggregate every bank's policy may
+	// read, naming no bank) and marks the household for re-assessment. It
+	// rests on the credit contract (no consent needed) and answers with the
+	// report only. Refused, with nothing written: INVALID_ARGUMENT for a
+	// malformed or inconsistent report (a negative amount, days past due
+	// without an amount overdue, a classification better than the days past
+	// due allow, 损失 without default, …), an as_of date in the future
+	// (Asia/Shanghai) or before the line was opened; FAILED_PRECONDITION
+	// STATUS_OUT_OF_ORDER for a date before the line's latest report,
+	// LOAN_STATUS_FINAL after a write-off (or a settlement with no drawdown
+	// since), CLASSIFICATION_TRANSITION for an upgrade the rules forbid (out
+	// of 损失; to 正常, or out of 次级/可疑, with days past due above 0),
+	// DEFAULT_CURE for a default cleared while past due; PERMISSION_DENIED
+	// for another bank's line, NOT_FOUND for a line the bank does not have.
+	// The rules: docs/LENDING.md, "Loan statuses".
+	ReportLoanStatus(context.Context, *ReportLoanStatusRequest) (*LoanStatus, error)
+	// Lists the statuses the bank reported on its line, newest first.
+	ListLoanStatuses(context.Context, *ListLoanStatusesRequest) (*ListLoanStatusesResponse, error)
 	mustEmbedUnimplementedCreditServiceServer()
 }
 
@@ -819,6 +887,12 @@ func (UnimplementedCreditServiceServer) GetReassessment(context.Context, *GetRea
 }
 func (UnimplementedCreditServiceServer) LookupCustomer(context.Context, *LookupCustomerRequest) (*LookupCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method LookupCustomer not implemented")
+}
+func (UnimplementedCreditServiceServer) ReportLoanStatus(context.Context, *ReportLoanStatusRequest) (*LoanStatus, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReportLoanStatus not implemented")
+}
+func (UnimplementedCreditServiceServer) ListLoanStatuses(context.Context, *ListLoanStatusesRequest) (*ListLoanStatusesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListLoanStatuses not implemented")
 }
 func (UnimplementedCreditServiceServer) mustEmbedUnimplementedCreditServiceServer() {}
 func (UnimplementedCreditServiceServer) testEmbeddedByValue()                       {}
@@ -1104,6 +1178,42 @@ func _CreditService_LookupCustomer_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CreditService_ReportLoanStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReportLoanStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CreditServiceServer).ReportLoanStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CreditService_ReportLoanStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CreditServiceServer).ReportLoanStatus(ctx, req.(*ReportLoanStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CreditService_ListLoanStatuses_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListLoanStatusesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CreditServiceServer).ListLoanStatuses(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CreditService_ListLoanStatuses_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CreditServiceServer).ListLoanStatuses(ctx, req.(*ListLoanStatusesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CreditService_ServiceDesc is the grpc.ServiceDesc for CreditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1166,6 +1276,14 @@ var CreditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "LookupCustomer",
 			Handler:    _CreditService_LookupCustomer_Handler,
+		},
+		{
+			MethodName: "ReportLoanStatus",
+			Handler:    _CreditService_ReportLoanStatus_Handler,
+		},
+		{
+			MethodName: "ListLoanStatuses",
+			Handler:    _CreditService_ListLoanStatuses_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
