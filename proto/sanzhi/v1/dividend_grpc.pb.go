@@ -94,6 +94,7 @@ type DividendServiceClient interface {
 	// the pool (NO_HOUSEHOLDS, NO_SHARES, NO_POINTS, CAP_TOO_LOW): all
 	// FAILED_PRECONDITION.
 	CreateRound(ctx context.Context, in *CreateRoundRequest, opts ...grpc.CallOption) (*DividendRound, error)
+	// Returns one round: its state, pool, record date and totals.
 	GetRound(ctx context.Context, in *GetRoundRequest, opts ...grpc.CallOption) (*DividendRound, error)
 	// A village's rounds, newest first.
 	ListRounds(ctx context.Context, in *ListRoundsRequest, opts ...grpc.CallOption) (*ListRoundsResponse, error)
@@ -359,6 +360,7 @@ type DividendServiceServer interface {
 	// the pool (NO_HOUSEHOLDS, NO_SHARES, NO_POINTS, CAP_TOO_LOW): all
 	// FAILED_PRECONDITION.
 	CreateRound(context.Context, *CreateRoundRequest) (*DividendRound, error)
+	// Returns one round: its state, pool, record date and totals.
 	GetRound(context.Context, *GetRoundRequest) (*DividendRound, error)
 	// A village's rounds, newest first.
 	ListRounds(context.Context, *ListRoundsRequest) (*ListRoundsResponse, error)
