@@ -181,7 +181,7 @@ func TestBankTourOverHTTP(t *testing.T) {
 
 	// The bank's event stream over HTTP: newline-delimited JSON, resumable
 	// from a seq; the stream stays open, so the client ends it.
-	wctx, wcancel := context.WithTimeout(context.Background(), 2*time.Second)
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer wcancel()
 	wreq, err := http.NewRequestWithContext(wctx, http.MethodGet, base+"/v1/banks/tongxiang-rcb/creditLineEvents:watch?afterSeq=0", nil)
 	require.NoError(t, err)
