@@ -65,11 +65,11 @@ func TestCountersCountRefusalsAndImportRows(t *testing.T) {
 
 		bank := &access.Principal{ID: uuid.NewString(), Role: access.BankOfficer, Scope: access.Scope{Bank: "b1"}}
 		household := "villages/330483102201/households/" + uuid.NewString()
-		_, err = a.Lending.GetLine(ctx, bank, "banks/b1/products/p1", household, string(lending.PurposeAssessment))
+		_, err = a.Lending.GetLine(ctx, bank, "banks/b1/products/p1", household, string(lending.PurposeAssessment), credit.Full)
 		var f *fault.Error
 		require.ErrorAs(t, err, &f)
 		require.Equal(t, lending.ReasonConsentRequired, f.Reason)
-		_, err = a.Lending.GetLine(ctx, bank, "banks/b1/products/p1", "not a name", string(lending.PurposeAssessment))
+		_, err = a.Lending.GetLine(ctx, bank, "banks/b1/products/p1", "not a name", string(lending.PurposeAssessment), credit.Full)
 		require.Error(t, err, "a bad request is refused before any consent is asked")
 		assert.Equal(t, map[string]int64{"CONSENT_REQUIRED|get_credit_line|assessment|": 1},
 			counts(t, reader, "sanzhi.consent.refusals", "reason", "method", "purpose"))

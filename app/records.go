@@ -28,6 +28,7 @@ type QueryRecord struct {
 	Time                                  time.Time
 	Actor, Bank, Method, Purpose, Outcome string
 	Basis, Decision, Run                  string
+	View                                  string // get_credit_line: credit.Basic or credit.Full
 }
 
 // QueryRecordPage is a page of query records and the token for the next.
@@ -90,7 +91,7 @@ func queryRecords(ctx context.Context, st Entries, hh string, after int64, limit
 			}
 			p := e.Payload
 			out = append(out, QueryRecord{Seq: l.Seq, Time: e.Time, Actor: e.Actor, Bank: p["bank"], Method: p["method"],
-				Purpose: p["purpose"], Outcome: p["outcome"], Basis: p["basis"], Decision: p["decision"], Run: p["run"]})
+				Purpose: p["purpose"], Outcome: p["outcome"], Basis: p["basis"], Decision: p["decision"], Run: p["run"], View: p["view"]})
 			if len(out) == limit {
 				return out, cursor, true, nil
 			}

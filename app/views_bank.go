@@ -173,7 +173,7 @@ func (a *App) BankLine(ctx context.Context, p *access.Principal, bank, id, purpo
 	if l.Bank != bank {
 		return nil, fault.New(fault.NotFound, "LINE_NOT_FOUND", "no line %s at bank %s", id, bank)
 	}
-	v, err := a.Lending.GetLine(ctx, p, credit.ProductName(bank, l.Product), l.Household, purpose)
+	v, err := a.Lending.GetLine(ctx, p, credit.ProductName(bank, l.Product), l.Household, purpose, credit.Full)
 	if err != nil {
 		return nil, err
 	}

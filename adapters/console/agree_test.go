@@ -72,7 +72,7 @@ func TestOfficerPageAgreesWithTheAPI(t *testing.T) {
 
 		apiCtx := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer sz_"+w.bank.officer.Name)
 		api, err := sanzhiv1.NewCreditServiceClient(apiOf(t, e)).GetCreditLine(apiCtx, &sanzhiv1.GetCreditLineRequest{
-			Product: hhProduct, Household: w.hh.Name(), Purpose: "assessment"})
+			Product: hhProduct, Household: w.hh.Name(), Purpose: "assessment", View: sanzhiv1.CreditLineView_CREDIT_LINE_VIEW_FULL})
 		require.NoError(t, err)
 
 		o := e.client(t)

@@ -124,7 +124,7 @@ func (s *Consents) ListQueryRecords(ctx context.Context, req *sanzhiv1.ListQuery
 	for _, r := range page.Records {
 		out.Records = append(out.Records, &sanzhiv1.QueryRecord{AuditSeq: r.Seq, Time: timestamppb.New(r.Time),
 			Actor: r.Actor, Bank: resource.Bank(r.Bank), Method: r.Method, Purpose: r.Purpose, Outcome: r.Outcome,
-			Basis: r.Basis, Decision: r.Decision, Run: r.Run})
+			Basis: r.Basis, Decision: r.Decision, Run: r.Run, View: r.View})
 	}
 	return out, nil
 }
@@ -259,11 +259,16 @@ func LoanStatusOut(st *credit.LoanStatus, product string) *sanzhiv1.LoanStatus {
 }
 
 func (s *Credit) GetCreditLine(ctx context.Context, req *sanzhiv1.GetCreditLineRequest) (*sanzhiv1.CreditLine, error) {
-	v, err := s.svc.GetLine(ctx, access.FromContext(ctx), req.GetProduct(), req.GetHousehold(), req.GetPurpose())
+	full := req.GetView() == sanzhiv1.CreditLineView_CREDIT_LINE_VIEW_FULL
+	detail := credit.Basic
+	if full {
+		detail = credit.Full
+	}
+	v, err := s.svc.GetLine(ctx, access.FromContext(ctx), req.GetProduct(), req.GetHousehold(), req.GetPurpose(), detail)
 	if err != nil {
 		return nil, err
 	}
-	return LineOut(v), nil
+	return lineOut(v, full), nil
 }
 
 func (s *Credit) ListCreditLines(ctx context.Context, req *sanzhiv1.ListCreditLinesRequest) (*sanzhiv1.ListCreditLinesResponse, error) {
@@ -273,8 +278,9 @@ func (s *Credit) ListCreditLines(ctx context.Context, req *sanzhiv1.ListCreditLi
 		return nil, err
 	}
 	out := &sanzhiv1.ListCreditLinesResponse{NextPageToken: page.NextToken}
+	full := req.GetView() == sanzhiv1.CreditLineView_CREDIT_LINE_VIEW_FULL
 	for _, l := range page.Views {
-		out.Lines = append(out.Lines, LineOut(l))
+		out.Lines = append(out.Lines, lineOut(l, full))
 	}
 	return out, nil
 }
@@ -440,7 +446,11 @@ func textsOut(ts []credit.Text) []*sanzhiv1.Explanation {
 }
 
 // LineOut converts a line view; amounts are strings with two decimals.
-func LineOut(v *credit.View) *sanzhiv1.CreditLine {
+func LineOut(v *credit.View) *sanzhiv1.CreditLine { return lineOut(v, true) }
+
+// lineOut converts a line in the basic view (no explanation, no working)
+// or the full one.
+func lineOut(v *credit.View, full bool) *sanzhiv1.CreditLine {
 	l, d := v.Line, v.Decision
 	out := &sanzhiv1.CreditLine{Name: credit.LineName(l.Bank, l.Product, l.ID), Household: l.Household,
 		Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: v.Available().StringFixed(2),
@@ -450,6 +460,11 @@ func LineOut(v *credit.View) *sanzhiv1.CreditLine {
 		ApplicantMember: max(l.ApplicantMember, 1), ReviewOn: string(l.ReviewOn)}
 	if d != nil {
 		out.Grade, out.Score, out.Eligible = d.Grade, int32(d.Score), d.Eligible
+	}
+	if !full {
+		return out
+	}
+	if d != nil {
 		out.KnockOuts, out.Declines = textsOut(d.Explanation.KnockOuts), textsOut(d.Explanation.Declines)
 		out.Reasons, out.Counterfactuals = textsOut(d.Explanation.Reasons), textsOut(d.Explanation.Counterfactuals)
 	}

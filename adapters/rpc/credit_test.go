@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -112,6 +113,41 @@ func testCreditTour(t *testing.T, e *env) {
 	require.NoError(t, err)
 	assert.Equal(t, line.Name, got.Name)
 	assert.Equal(t, line.Limit, got.Limit)
+	// The default view is basic: the outcome without the reasons (issue
+	// 19: a bank's systems poll limits; reasons come on request).
+	assert.Equal(t, line.Grade, got.Grade)
+	assert.Equal(t, line.Eligible, got.Eligible)
+	assert.Empty(t, got.Reasons, "the basic view has no reasons")
+	assert.Empty(t, got.LimitSteps, "nor the limit's working")
+	full, err := e.credit.GetCreditLine(e.as("officer"), &sanzhiv1.GetCreditLineRequest{Product: product, Household: hh,
+		Purpose: "post_loan", View: sanzhiv1.CreditLineView_CREDIT_LINE_VIEW_FULL})
+	require.NoError(t, err)
+	assert.Equal(t, line.Limit, full.Limit)
+	require.Len(t, full.Reasons, len(line.Reasons), "the full view has the reasons the assessment gave")
+	for i := range line.Reasons {
+		assert.Equal(t, line.Reasons[i].ZhCn, full.Reasons[i].ZhCn)
+	}
+	assert.NotEmpty(t, full.LimitSteps)
+	t.Logf("reply sizes: basic %d bytes, full %d bytes", proto.Size(got), proto.Size(full))
+	assert.Less(t, 2*proto.Size(got), proto.Size(full), "the basic view is the small one")
+	_, err = e.credit.GetCreditLine(e.as("officer"), &sanzhiv1.GetCreditLineRequest{Product: product, Household: hh,
+		Purpose: "post_loan", View: sanzhiv1.CreditLineView(7)})
+	requireCode(t, err, codes.InvalidArgument, "view", "")
+	list, err := e.credit.ListCreditLines(e.as("officer"), &sanzhiv1.ListCreditLinesRequest{Product: product})
+	require.NoError(t, err)
+	require.NotEmpty(t, list.Lines)
+	assert.Empty(t, list.Lines[0].Reasons, "a listing is basic by default")
+	list, err = e.credit.ListCreditLines(e.as("officer"), &sanzhiv1.ListCreditLinesRequest{Product: product,
+		View: sanzhiv1.CreditLineView_CREDIT_LINE_VIEW_FULL})
+	require.NoError(t, err)
+	assert.True(t, func() bool {
+		for _, l := range list.Lines {
+			if len(l.Reasons)+len(l.KnockOuts)+len(l.Declines) > 0 {
+				return true
+			}
+		}
+		return false
+	}(), "a full listing explains its lines")
 
 	dd, err := e.credit.ReportDrawdown(e.as("officer"), &sanzhiv1.ReportDrawdownRequest{Line: line.Name,
 		TransactionId: "tour-1", Amount: "1000.5", Use: "agriculture"})
@@ -132,11 +168,15 @@ func testCreditTour(t *testing.T, e *env) {
 	require.NoError(t, err)
 	var methods []string
 	for _, r := range recs.Records {
-		methods = append(methods, r.Method+"/"+r.Outcome)
+		if r.Method == "list_credit_lines" {
+			continue
+		}
+		methods = append(methods, r.Method+"/"+r.Outcome+"/"+r.View)
 		assert.Equal(t, e.ids["officer"], r.Actor)
 		assert.Equal(t, bankName, r.Bank)
 	}
-	assert.Equal(t, []string{"assess_credit/allowed", "get_credit_line/allowed"}, methods)
+	// Each read names the view it disclosed; the refused view wrote nothing.
+	assert.Equal(t, []string{"assess_credit/allowed/", "get_credit_line/allowed/basic", "get_credit_line/allowed/full"}, methods)
 	// One record a page: the token carries the household it was issued for.
 	first, err := e.consents.ListQueryRecords(e.as(hhP), &sanzhiv1.ListQueryRecordsRequest{Parent: hh, PageSize: 1})
 	require.NoError(t, err)

@@ -10,6 +10,8 @@
 #   N=30000 C=50 ROUNDS=3 HOUSEHOLDS=200 bash bench/ghz/credit.sh
 #   NE=200000 NS=100000 NI=50000 bash bench/ghz/credit.sh   # Empty, SelectOne, InsertOne
 #   POOL=16 bash bench/ghz/credit.sh         # sanzhid's pgx pool: pool_max_conns=16
+#   VIEW=full bash bench/ghz/credit.sh       # GetCreditLine's full view (reasons and
+#                                            # working); default basic, the API's default
 #                                            # (default: pgxpool's, 4 on 2 cores)
 #
 # Steps: a fresh database, `sanzhi migrate`, the demo county (`sanzhi demo
@@ -83,7 +85,7 @@ done
 # seed not, upload, approve (a second risk manager) and activate it.
 ids=$(psql "$SANZHI_DATABASE" -Atc "SELECT id FROM households WHERE village_code='$VILLAGE' ORDER BY id LIMIT $HOUSEHOLDS")
 seed() { echo "$ids" | SANZHI_BENCH_OFFICER_KEY=$OFFICER SANZHI_BENCH_RISK_KEY=$RISK SANZHI_BENCH_CLERK_KEY=$CLERK \
-  "$work/seedcredit" -addr "$ADDR" -bank $BANK -village $VILLAGE -purpose post_loan -out "$work/lines.json"; }
+  "$work/seedcredit" -addr "$ADDR" -bank $BANK -village $VILLAGE -purpose post_loan -view "${VIEW:-basic}" -out "$work/lines.json"; }
 rc=0; seed || rc=$?
 if [ "$rc" = 3 ]; then
   "$work/sanzhi" principal create --name bench-risk-2 --role bank_risk --bank $BANK >/dev/null
@@ -140,7 +142,7 @@ sleep 2   # let the sequencer catch up and the statistics be reported before cou
 queries1=$(psql "$SANZHI_DATABASE" -Atc "SELECT (SELECT count(*) FROM audit_queue WHERE action='credit.query') + (SELECT count(*) FROM audit_leaves WHERE action='credit.query')")
 tuples1=$(linetuples)
 
-echo "PostgreSQL $(psql "$SANZHI_DATABASE" -Atc 'SHOW server_version'), $C concurrent clients over $(( C < 4 ? C : 4 )) connections, N=$N per GetCreditLine run (Empty $NE, SelectOne $NS, InsertOne $NI), $nlines lines over $HOUSEHOLDS households, $(nproc) cores, pgx pool ${POOL:-default}"
+echo "PostgreSQL $(psql "$SANZHI_DATABASE" -Atc 'SHOW server_version'), $C concurrent clients over $(( C < 4 ? C : 4 )) connections, N=$N per GetCreditLine run (Empty $NE, SelectOne $NS, InsertOne $NI), $nlines lines over $HOUSEHOLDS households, $(nproc) cores, pgx pool ${POOL:-default}, view ${VIEW:-basic}"
 echo "query records (credit.query) written during the timed runs: $((queries1 - queries0)) (GetCreditLine calls: $((ROUNDS * N)));" \
   "credit_lines index entries read per call: $(python3 -c "print(round(($tuples1 - $tuples0) / ($ROUNDS * $N), 2))")"
 python3 - "$work" "$order" <<'PY'

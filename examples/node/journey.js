@@ -124,7 +124,8 @@ async function main() {
     const assessed = await call(credit, 'AssessCredit', bankKey, { product, household: hh.name });
     const d = assessed.decision;
     step(`assessed: eligible=${d.eligible} grade=${d.grade} limit=${assessed.line.limit} rate=${assessed.line.rate}`);
-    const line = await call(credit, 'GetCreditLine', bankKey, { product, household: hh.name, purpose: 'post_loan' });
+    // The full view: the reasons and the limit's working (the default is basic).
+    const line = await call(credit, 'GetCreditLine', bankKey, { product, household: hh.name, purpose: 'post_loan', view: 'CREDIT_LINE_VIEW_FULL' });
     const binding = line.limit_steps.find((s) => s.binding);
     step(`line ${line.status}: limit ${line.limit}, available ${line.available}, valid until ${line.valid_until}`
       + (binding ? `, bound by ${binding.step} (${binding.en})` : ''));

@@ -314,7 +314,7 @@ func explain(dec rules.Decision) Explanation {
 // GetLine returns the household's line at the bank product, for the
 // stated purpose, under a live consent; the read and a refused attempt
 // are both audited query records.
-func (s *Service) GetLine(ctx context.Context, p *access.Principal, productName, householdName, purpose string) (*View, error) {
+func (s *Service) GetLine(ctx context.Context, p *access.Principal, productName, householdName, purpose string, detail Detail) (*View, error) {
 	bank, product, err := ParseProduct(productName, "product")
 	if err != nil {
 		return nil, err
@@ -327,8 +327,12 @@ func (s *Service) GetLine(ctx context.Context, p *access.Principal, productName,
 	if pu != lending.PurposeAssessment && pu != lending.PurposePostLoan {
 		return nil, fault.InvalidField("purpose", "must be %q or %q", lending.PurposeAssessment, lending.PurposePostLoan)
 	}
+	if detail != Basic && detail != Full {
+		return nil, fault.InvalidField("view", "must be the basic or the full view")
+	}
 	now := s.clock()
 	rec := queryRecord(p, householdName, bank, product, purpose, MethodGetLine, OutcomeAllowed, now)
+	rec.Payload[payloadView] = string(detail)
 	l, d, err := s.store.QueryLine(ctx, LineQuery{Bank: bank, Product: product, Village: village, Household: hid,
 		Purpose: pu, At: now}, rec)
 	if isConsentRequired(err) {
@@ -338,7 +342,37 @@ func (s *Service) GetLine(ctx context.Context, p *access.Principal, productName,
 		return nil, err
 	}
 	v := view(l, d, household.Today(now))
+	if detail == Basic {
+		return v.basic(), nil
+	}
 	return v, s.explainedViews(ctx, []*View{v}, nil)
+}
+
+// Detail is how much of a line a read discloses, recorded in its query
+// record: a bank's systems poll limits far more often than an officer
+// reads the reasons, and the basic view skips replaying them.
+type Detail string
+
+// The details of a read.
+const (
+	// Basic is the line and its decision's outcome (grade, score,
+	// eligibility), without the explanation or the limit's working.
+	Basic Detail = "basic"
+	// Full adds the reasons, counterfactuals and the limit's working.
+	Full Detail = "full"
+)
+
+// basic returns v with its decision's explanation left out. The decision
+// may be shared with the decision cache, so it is copied, not changed.
+func (v *View) basic() *View {
+	if v.Decision == nil {
+		return v
+	}
+	d := *v.Decision
+	d.Explanation = Explanation{}
+	out := *v
+	out.Decision, out.Working = &d, nil
+	return &out
 }
 
 // LinePage is a page of a bank's lines and the token for the next.

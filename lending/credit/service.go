@@ -508,6 +508,7 @@ const (
 	payloadBank     = "bank"
 	payloadProduct  = "product"
 	payloadDecision = "decision"
+	payloadView     = "view"
 )
 
 func queryRecord(p *access.Principal, householdName, bank, product, purpose, method, outcome string, now time.Time) audit.Record {

@@ -50,9 +50,14 @@ func main() {
 	village := flag.String("village", "330483102215", "12-digit village code of the households on stdin")
 	purpose := flag.String("purpose", "post_loan", "purpose of the GetCreditLine requests written to -out")
 	out := flag.String("out", "", "ghz data file to write (JSON array of GetCreditLineRequest)")
+	view := flag.String("view", "basic", "view of the GetCreditLine requests written to -out: basic or full")
 	workers := flag.Int("c", 8, "concurrent seeding calls")
 	flag.Parse()
-	if err := run(*addr, *bank, *product, *village, *purpose, *out, *workers); err != nil {
+	if *view != "basic" && *view != "full" {
+		fmt.Fprintln(os.Stderr, "seedcredit: -view must be basic or full")
+		os.Exit(2)
+	}
+	if err := run(*addr, *bank, *product, *village, *purpose, "CREDIT_LINE_VIEW_"+strings.ToUpper(*view), *out, *workers); err != nil {
 		fmt.Fprintln(os.Stderr, "seedcredit:", err)
 		if status.Code(err) == codes.NotFound && strings.Contains(err.Error(), "policy") {
 			os.Exit(3)
@@ -65,7 +70,7 @@ func withKey(ctx context.Context, key string) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+key)
 }
 
-func run(addr, bank, product, village, purpose, out string, workers int) error {
+func run(addr, bank, product, village, purpose, view, out string, workers int) error {
 	officer := os.Getenv("SANZHI_BENCH_OFFICER_KEY")
 	if officer == "" {
 		return fmt.Errorf("set SANZHI_BENCH_OFFICER_KEY to a bank_officer's API key")
@@ -177,10 +182,11 @@ func run(addr, bank, product, village, purpose, out string, workers int) error {
 		Product   string `json:"product"`
 		Household string `json:"household"`
 		Purpose   string `json:"purpose"`
+		View      string `json:"view"`
 	}
 	reqs := make([]req, len(ids))
 	for i, id := range ids {
-		reqs[i] = req{Product: productName, Household: resource.Household(village, id), Purpose: purpose}
+		reqs[i] = req{Product: productName, Household: resource.Household(village, id), Purpose: purpose, View: view}
 	}
 	b, err := json.Marshal(reqs)
 	if err != nil {

@@ -82,6 +82,63 @@ func (ConsentState) EnumDescriptor() ([]byte, []int) {
 	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{0}
 }
 
+// How much of a credit line a read returns (AIP-157). A bank's systems
+// poll limits far more often than an officer reads the reasons, so the
+// reads default to the basic view and the explanation comes on request.
+type CreditLineView int32
+
+const (
+	// The method's default: BASIC for GetCreditLine and ListCreditLines.
+	CreditLineView_CREDIT_LINE_VIEW_UNSPECIFIED CreditLineView = 0
+	// The line and its decision's outcome (limit, drawn, available, rate,
+	// status, grade, score, eligible), without reasons: knock_outs,
+	// declines, reasons, counterfactuals and limit_steps are empty.
+	CreditLineView_CREDIT_LINE_VIEW_BASIC CreditLineView = 1
+	// Everything, with the reasons in zh-CN and en and the limit's working.
+	CreditLineView_CREDIT_LINE_VIEW_FULL CreditLineView = 2
+)
+
+// Enum value maps for CreditLineView.
+var (
+	CreditLineView_name = map[int32]string{
+		0: "CREDIT_LINE_VIEW_UNSPECIFIED",
+		1: "CREDIT_LINE_VIEW_BASIC",
+		2: "CREDIT_LINE_VIEW_FULL",
+	}
+	CreditLineView_value = map[string]int32{
+		"CREDIT_LINE_VIEW_UNSPECIFIED": 0,
+		"CREDIT_LINE_VIEW_BASIC":       1,
+		"CREDIT_LINE_VIEW_FULL":        2,
+	}
+)
+
+func (x CreditLineView) Enum() *CreditLineView {
+	p := new(CreditLineView)
+	*p = x
+	return p
+}
+
+func (x CreditLineView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CreditLineView) Descriptor() protoreflect.EnumDescriptor {
+	return file_sanzhi_v1_lending_proto_enumTypes[1].Descriptor()
+}
+
+func (CreditLineView) Type() protoreflect.EnumType {
+	return &file_sanzhi_v1_lending_proto_enumTypes[1]
+}
+
+func (x CreditLineView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CreditLineView.Descriptor instead.
+func (CreditLineView) EnumDescriptor() ([]byte, []int) {
+	return file_sanzhi_v1_lending_proto_rawDescGZIP(), []int{1}
+}
+
 // A household's authorisation of one bank.
 type Consent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -702,7 +759,11 @@ type QueryRecord struct {
 	Decision string `protobuf:"bytes,9,opt,name=decision,proto3" json:"decision,omitempty"`
 	// For a decision of a batch re-assessment: the run,
 	// banks/{bank}/products/{product}/reassessments/{id}.
-	Run           string `protobuf:"bytes,10,opt,name=run,proto3" json:"run,omitempty"`
+	Run string `protobuf:"bytes,10,opt,name=run,proto3" json:"run,omitempty"`
+	// For get_credit_line: "basic" (the line and its outcome) or "full"
+	// (with the reasons); empty for records made before views existed, which
+	// were full.
+	View          string `protobuf:"bytes,11,opt,name=view,proto3" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -803,6 +864,13 @@ func (x *QueryRecord) GetDecision() string {
 func (x *QueryRecord) GetRun() string {
 	if x != nil {
 		return x.Run
+	}
+	return ""
+}
+
+func (x *QueryRecord) GetView() string {
+	if x != nil {
+		return x.View
 	}
 	return ""
 }
@@ -2166,7 +2234,9 @@ type GetCreditLineRequest struct {
 	Product   string                 `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
 	Household string                 `protobuf:"bytes,2,opt,name=household,proto3" json:"household,omitempty"`
 	// Why the bank reads: "assessment" or "post_loan".
-	Purpose       string `protobuf:"bytes,3,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	Purpose string `protobuf:"bytes,3,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// BASIC (the default) or FULL, with the reasons.
+	View          CreditLineView `protobuf:"varint,4,opt,name=view,proto3,enum=sanzhi.v1.CreditLineView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2222,14 +2292,23 @@ func (x *GetCreditLineRequest) GetPurpose() string {
 	return ""
 }
 
+func (x *GetCreditLineRequest) GetView() CreditLineView {
+	if x != nil {
+		return x.View
+	}
+	return CreditLineView_CREDIT_LINE_VIEW_UNSPECIFIED
+}
+
 type ListCreditLinesRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Product string                 `protobuf:"bytes,1,opt,name=product,proto3" json:"product,omitempty"`
 	// Filters: a village code, a stored status.
-	Village       string `protobuf:"bytes,2,opt,name=village,proto3" json:"village,omitempty"`
-	Status        string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
-	PageSize      int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Village   string `protobuf:"bytes,2,opt,name=village,proto3" json:"village,omitempty"`
+	Status    string `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	PageSize  int32  `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// BASIC (the default) or FULL, with each line's reasons.
+	View          CreditLineView `protobuf:"varint,6,opt,name=view,proto3,enum=sanzhi.v1.CreditLineView" json:"view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2297,6 +2376,13 @@ func (x *ListCreditLinesRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListCreditLinesRequest) GetView() CreditLineView {
+	if x != nil {
+		return x.View
+	}
+	return CreditLineView_CREDIT_LINE_VIEW_UNSPECIFIED
 }
 
 type ListCreditLinesResponse struct {
@@ -3711,7 +3797,7 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"\x94\x02\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xa8\x02\n" +
 	"\vQueryRecord\x12\x1b\n" +
 	"\taudit_seq\x18\x01 \x01(\x04R\bauditSeq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
@@ -3723,7 +3809,8 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x05basis\x18\b \x01(\tR\x05basis\x12\x1a\n" +
 	"\bdecision\x18\t \x01(\tR\bdecision\x12\x10\n" +
 	"\x03run\x18\n" +
-	" \x01(\tR\x03run\"t\n" +
+	" \x01(\tR\x03run\x12\x12\n" +
+	"\x04view\x18\v \x01(\tR\x04view\"t\n" +
 	"\x18ListQueryRecordsResponse\x120\n" +
 	"\arecords\x18\x01 \x03(\v2\x16.sanzhi.v1.QueryRecordR\arecords\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa0\x04\n" +
@@ -3859,12 +3946,13 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\x0fapplicantMember\"r\n" +
 	"\x14AssessCreditResponse\x12)\n" +
 	"\x04line\x18\x01 \x01(\v2\x15.sanzhi.v1.CreditLineR\x04line\x12/\n" +
-	"\bdecision\x18\x02 \x01(\v2\x13.sanzhi.v1.DecisionR\bdecision\"\xd9\x01\n" +
+	"\bdecision\x18\x02 \x01(\v2\x13.sanzhi.v1.DecisionR\bdecision\"\x92\x02\n" +
 	"\x14GetCreditLineRequest\x12=\n" +
 	"\aproduct\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\aproduct\x12J\n" +
 	"\thousehold\x18\x02 \x01(\tB,\xbaH)r'2%^villages/[0-9]{12}/households/[^/]+$R\thousehold\x126\n" +
 	"\apurpose\x18\x03 \x01(\tB\x1c\xbaH\x19r\x17R\n" +
-	"assessmentR\tpost_loanR\apurpose\"\x92\x02\n" +
+	"assessmentR\tpost_loanR\apurpose\x127\n" +
+	"\x04view\x18\x04 \x01(\x0e2\x19.sanzhi.v1.CreditLineViewB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04view\"\xcb\x02\n" +
 	"\x16ListCreditLinesRequest\x12=\n" +
 	"\aproduct\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\aproduct\x12/\n" +
 	"\avillage\x18\x02 \x01(\tB\x15\xbaH\x12r\x102\x0e^([0-9]{12})?$R\avillage\x12@\n" +
@@ -3872,7 +3960,8 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\tpage_size\x18\x04 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xe8\a(\x00R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"n\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\x127\n" +
+	"\x04view\x18\x06 \x01(\x0e2\x19.sanzhi.v1.CreditLineViewB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04view\"n\n" +
 	"\x17ListCreditLinesResponse\x12+\n" +
 	"\x05lines\x18\x01 \x03(\v2\x15.sanzhi.v1.CreditLineR\x05lines\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdc\x01\n" +
@@ -3991,7 +4080,11 @@ const file_sanzhi_v1_lending_proto_rawDesc = "" +
 	"\x19CONSENT_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15CONSENT_STATE_PENDING\x10\x01\x12\x19\n" +
 	"\x15CONSENT_STATE_GRANTED\x10\x02\x12\x19\n" +
-	"\x15CONSENT_STATE_REFUSED\x10\x032\xa6\x04\n" +
+	"\x15CONSENT_STATE_REFUSED\x10\x03*i\n" +
+	"\x0eCreditLineView\x12 \n" +
+	"\x1cCREDIT_LINE_VIEW_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16CREDIT_LINE_VIEW_BASIC\x10\x01\x12\x19\n" +
+	"\x15CREDIT_LINE_VIEW_FULL\x10\x022\xa6\x04\n" +
 	"\x0eConsentService\x12B\n" +
 	"\fGrantConsent\x12\x1e.sanzhi.v1.GrantConsentRequest\x1a\x12.sanzhi.v1.Consent\x12D\n" +
 	"\rRevokeConsent\x12\x1f.sanzhi.v1.RevokeConsentRequest\x1a\x12.sanzhi.v1.Consent\x12O\n" +
@@ -4031,150 +4124,153 @@ func file_sanzhi_v1_lending_proto_rawDescGZIP() []byte {
 	return file_sanzhi_v1_lending_proto_rawDescData
 }
 
-var file_sanzhi_v1_lending_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sanzhi_v1_lending_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_sanzhi_v1_lending_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_sanzhi_v1_lending_proto_goTypes = []any{
 	(ConsentState)(0),                 // 0: sanzhi.v1.ConsentState
-	(*Consent)(nil),                   // 1: sanzhi.v1.Consent
-	(*ConfirmConsentRequest)(nil),     // 2: sanzhi.v1.ConfirmConsentRequest
-	(*RefuseConsentRequest)(nil),      // 3: sanzhi.v1.RefuseConsentRequest
-	(*CountersignConsentRequest)(nil), // 4: sanzhi.v1.CountersignConsentRequest
-	(*GrantConsentRequest)(nil),       // 5: sanzhi.v1.GrantConsentRequest
-	(*RevokeConsentRequest)(nil),      // 6: sanzhi.v1.RevokeConsentRequest
-	(*ListConsentsRequest)(nil),       // 7: sanzhi.v1.ListConsentsRequest
-	(*ListConsentsResponse)(nil),      // 8: sanzhi.v1.ListConsentsResponse
-	(*ListQueryRecordsRequest)(nil),   // 9: sanzhi.v1.ListQueryRecordsRequest
-	(*QueryRecord)(nil),               // 10: sanzhi.v1.QueryRecord
-	(*ListQueryRecordsResponse)(nil),  // 11: sanzhi.v1.ListQueryRecordsResponse
-	(*ReportLoanStatusRequest)(nil),   // 12: sanzhi.v1.ReportLoanStatusRequest
-	(*LoanStatus)(nil),                // 13: sanzhi.v1.LoanStatus
-	(*ListLoanStatusesRequest)(nil),   // 14: sanzhi.v1.ListLoanStatusesRequest
-	(*ListLoanStatusesResponse)(nil),  // 15: sanzhi.v1.ListLoanStatusesResponse
-	(*LookupCustomerRequest)(nil),     // 16: sanzhi.v1.LookupCustomerRequest
-	(*LookupCustomerResponse)(nil),    // 17: sanzhi.v1.LookupCustomerResponse
-	(*LimitStep)(nil),                 // 18: sanzhi.v1.LimitStep
-	(*Explanation)(nil),               // 19: sanzhi.v1.Explanation
-	(*CreditLine)(nil),                // 20: sanzhi.v1.CreditLine
-	(*Decision)(nil),                  // 21: sanzhi.v1.Decision
-	(*AssessCreditRequest)(nil),       // 22: sanzhi.v1.AssessCreditRequest
-	(*AssessCreditResponse)(nil),      // 23: sanzhi.v1.AssessCreditResponse
-	(*GetCreditLineRequest)(nil),      // 24: sanzhi.v1.GetCreditLineRequest
-	(*ListCreditLinesRequest)(nil),    // 25: sanzhi.v1.ListCreditLinesRequest
-	(*ListCreditLinesResponse)(nil),   // 26: sanzhi.v1.ListCreditLinesResponse
-	(*ReportDrawdownRequest)(nil),     // 27: sanzhi.v1.ReportDrawdownRequest
-	(*ReportRepaymentRequest)(nil),    // 28: sanzhi.v1.ReportRepaymentRequest
-	(*LineTransaction)(nil),           // 29: sanzhi.v1.LineTransaction
-	(*UnfreezeCreditLineRequest)(nil), // 30: sanzhi.v1.UnfreezeCreditLineRequest
-	(*WatchCreditLinesRequest)(nil),   // 31: sanzhi.v1.WatchCreditLinesRequest
-	(*CreditLineEvent)(nil),           // 32: sanzhi.v1.CreditLineEvent
-	(*ListDecisionsRequest)(nil),      // 33: sanzhi.v1.ListDecisionsRequest
-	(*ListDecisionsResponse)(nil),     // 34: sanzhi.v1.ListDecisionsResponse
-	(*Review)(nil),                    // 35: sanzhi.v1.Review
-	(*RequestReviewRequest)(nil),      // 36: sanzhi.v1.RequestReviewRequest
-	(*ListReviewsRequest)(nil),        // 37: sanzhi.v1.ListReviewsRequest
-	(*ListReviewsResponse)(nil),       // 38: sanzhi.v1.ListReviewsResponse
-	(*ResolveReviewRequest)(nil),      // 39: sanzhi.v1.ResolveReviewRequest
-	(*ApproveOverrideRequest)(nil),    // 40: sanzhi.v1.ApproveOverrideRequest
-	(*ResolveReviewResponse)(nil),     // 41: sanzhi.v1.ResolveReviewResponse
-	(*Reassessment)(nil),              // 42: sanzhi.v1.Reassessment
-	(*StartReassessmentRequest)(nil),  // 43: sanzhi.v1.StartReassessmentRequest
-	(*GetReassessmentRequest)(nil),    // 44: sanzhi.v1.GetReassessmentRequest
-	(*timestamppb.Timestamp)(nil),     // 45: google.protobuf.Timestamp
+	(CreditLineView)(0),               // 1: sanzhi.v1.CreditLineView
+	(*Consent)(nil),                   // 2: sanzhi.v1.Consent
+	(*ConfirmConsentRequest)(nil),     // 3: sanzhi.v1.ConfirmConsentRequest
+	(*RefuseConsentRequest)(nil),      // 4: sanzhi.v1.RefuseConsentRequest
+	(*CountersignConsentRequest)(nil), // 5: sanzhi.v1.CountersignConsentRequest
+	(*GrantConsentRequest)(nil),       // 6: sanzhi.v1.GrantConsentRequest
+	(*RevokeConsentRequest)(nil),      // 7: sanzhi.v1.RevokeConsentRequest
+	(*ListConsentsRequest)(nil),       // 8: sanzhi.v1.ListConsentsRequest
+	(*ListConsentsResponse)(nil),      // 9: sanzhi.v1.ListConsentsResponse
+	(*ListQueryRecordsRequest)(nil),   // 10: sanzhi.v1.ListQueryRecordsRequest
+	(*QueryRecord)(nil),               // 11: sanzhi.v1.QueryRecord
+	(*ListQueryRecordsResponse)(nil),  // 12: sanzhi.v1.ListQueryRecordsResponse
+	(*ReportLoanStatusRequest)(nil),   // 13: sanzhi.v1.ReportLoanStatusRequest
+	(*LoanStatus)(nil),                // 14: sanzhi.v1.LoanStatus
+	(*ListLoanStatusesRequest)(nil),   // 15: sanzhi.v1.ListLoanStatusesRequest
+	(*ListLoanStatusesResponse)(nil),  // 16: sanzhi.v1.ListLoanStatusesResponse
+	(*LookupCustomerRequest)(nil),     // 17: sanzhi.v1.LookupCustomerRequest
+	(*LookupCustomerResponse)(nil),    // 18: sanzhi.v1.LookupCustomerResponse
+	(*LimitStep)(nil),                 // 19: sanzhi.v1.LimitStep
+	(*Explanation)(nil),               // 20: sanzhi.v1.Explanation
+	(*CreditLine)(nil),                // 21: sanzhi.v1.CreditLine
+	(*Decision)(nil),                  // 22: sanzhi.v1.Decision
+	(*AssessCreditRequest)(nil),       // 23: sanzhi.v1.AssessCreditRequest
+	(*AssessCreditResponse)(nil),      // 24: sanzhi.v1.AssessCreditResponse
+	(*GetCreditLineRequest)(nil),      // 25: sanzhi.v1.GetCreditLineRequest
+	(*ListCreditLinesRequest)(nil),    // 26: sanzhi.v1.ListCreditLinesRequest
+	(*ListCreditLinesResponse)(nil),   // 27: sanzhi.v1.ListCreditLinesResponse
+	(*ReportDrawdownRequest)(nil),     // 28: sanzhi.v1.ReportDrawdownRequest
+	(*ReportRepaymentRequest)(nil),    // 29: sanzhi.v1.ReportRepaymentRequest
+	(*LineTransaction)(nil),           // 30: sanzhi.v1.LineTransaction
+	(*UnfreezeCreditLineRequest)(nil), // 31: sanzhi.v1.UnfreezeCreditLineRequest
+	(*WatchCreditLinesRequest)(nil),   // 32: sanzhi.v1.WatchCreditLinesRequest
+	(*CreditLineEvent)(nil),           // 33: sanzhi.v1.CreditLineEvent
+	(*ListDecisionsRequest)(nil),      // 34: sanzhi.v1.ListDecisionsRequest
+	(*ListDecisionsResponse)(nil),     // 35: sanzhi.v1.ListDecisionsResponse
+	(*Review)(nil),                    // 36: sanzhi.v1.Review
+	(*RequestReviewRequest)(nil),      // 37: sanzhi.v1.RequestReviewRequest
+	(*ListReviewsRequest)(nil),        // 38: sanzhi.v1.ListReviewsRequest
+	(*ListReviewsResponse)(nil),       // 39: sanzhi.v1.ListReviewsResponse
+	(*ResolveReviewRequest)(nil),      // 40: sanzhi.v1.ResolveReviewRequest
+	(*ApproveOverrideRequest)(nil),    // 41: sanzhi.v1.ApproveOverrideRequest
+	(*ResolveReviewResponse)(nil),     // 42: sanzhi.v1.ResolveReviewResponse
+	(*Reassessment)(nil),              // 43: sanzhi.v1.Reassessment
+	(*StartReassessmentRequest)(nil),  // 44: sanzhi.v1.StartReassessmentRequest
+	(*GetReassessmentRequest)(nil),    // 45: sanzhi.v1.GetReassessmentRequest
+	(*timestamppb.Timestamp)(nil),     // 46: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_lending_proto_depIdxs = []int32{
-	45, // 0: sanzhi.v1.Consent.grant_time:type_name -> google.protobuf.Timestamp
-	45, // 1: sanzhi.v1.Consent.expire_time:type_name -> google.protobuf.Timestamp
-	45, // 2: sanzhi.v1.Consent.revoke_time:type_name -> google.protobuf.Timestamp
+	46, // 0: sanzhi.v1.Consent.grant_time:type_name -> google.protobuf.Timestamp
+	46, // 1: sanzhi.v1.Consent.expire_time:type_name -> google.protobuf.Timestamp
+	46, // 2: sanzhi.v1.Consent.revoke_time:type_name -> google.protobuf.Timestamp
 	0,  // 3: sanzhi.v1.Consent.state:type_name -> sanzhi.v1.ConsentState
-	45, // 4: sanzhi.v1.Consent.confirm_time:type_name -> google.protobuf.Timestamp
-	45, // 5: sanzhi.v1.GrantConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
+	46, // 4: sanzhi.v1.Consent.confirm_time:type_name -> google.protobuf.Timestamp
+	46, // 5: sanzhi.v1.GrantConsentRequest.expire_time:type_name -> google.protobuf.Timestamp
 	0,  // 6: sanzhi.v1.ListConsentsRequest.state:type_name -> sanzhi.v1.ConsentState
-	1,  // 7: sanzhi.v1.ListConsentsResponse.consents:type_name -> sanzhi.v1.Consent
-	45, // 8: sanzhi.v1.QueryRecord.time:type_name -> google.protobuf.Timestamp
-	10, // 9: sanzhi.v1.ListQueryRecordsResponse.records:type_name -> sanzhi.v1.QueryRecord
-	45, // 10: sanzhi.v1.LoanStatus.time:type_name -> google.protobuf.Timestamp
-	13, // 11: sanzhi.v1.ListLoanStatusesResponse.loan_statuses:type_name -> sanzhi.v1.LoanStatus
-	20, // 12: sanzhi.v1.LookupCustomerResponse.lines:type_name -> sanzhi.v1.CreditLine
-	19, // 13: sanzhi.v1.CreditLine.knock_outs:type_name -> sanzhi.v1.Explanation
-	19, // 14: sanzhi.v1.CreditLine.declines:type_name -> sanzhi.v1.Explanation
-	19, // 15: sanzhi.v1.CreditLine.reasons:type_name -> sanzhi.v1.Explanation
-	19, // 16: sanzhi.v1.CreditLine.counterfactuals:type_name -> sanzhi.v1.Explanation
-	45, // 17: sanzhi.v1.CreditLine.update_time:type_name -> google.protobuf.Timestamp
-	18, // 18: sanzhi.v1.CreditLine.limit_steps:type_name -> sanzhi.v1.LimitStep
-	19, // 19: sanzhi.v1.Decision.knock_outs:type_name -> sanzhi.v1.Explanation
-	19, // 20: sanzhi.v1.Decision.declines:type_name -> sanzhi.v1.Explanation
-	19, // 21: sanzhi.v1.Decision.reasons:type_name -> sanzhi.v1.Explanation
-	19, // 22: sanzhi.v1.Decision.counterfactuals:type_name -> sanzhi.v1.Explanation
-	45, // 23: sanzhi.v1.Decision.time:type_name -> google.protobuf.Timestamp
-	20, // 24: sanzhi.v1.AssessCreditResponse.line:type_name -> sanzhi.v1.CreditLine
-	21, // 25: sanzhi.v1.AssessCreditResponse.decision:type_name -> sanzhi.v1.Decision
-	20, // 26: sanzhi.v1.ListCreditLinesResponse.lines:type_name -> sanzhi.v1.CreditLine
-	45, // 27: sanzhi.v1.LineTransaction.time:type_name -> google.protobuf.Timestamp
-	20, // 28: sanzhi.v1.LineTransaction.credit_line:type_name -> sanzhi.v1.CreditLine
-	45, // 29: sanzhi.v1.CreditLineEvent.time:type_name -> google.protobuf.Timestamp
-	21, // 30: sanzhi.v1.ListDecisionsResponse.decisions:type_name -> sanzhi.v1.Decision
-	45, // 31: sanzhi.v1.Review.request_time:type_name -> google.protobuf.Timestamp
-	45, // 32: sanzhi.v1.Review.resolve_time:type_name -> google.protobuf.Timestamp
-	45, // 33: sanzhi.v1.Review.propose_time:type_name -> google.protobuf.Timestamp
-	35, // 34: sanzhi.v1.ListReviewsResponse.reviews:type_name -> sanzhi.v1.Review
-	35, // 35: sanzhi.v1.ResolveReviewResponse.review:type_name -> sanzhi.v1.Review
-	21, // 36: sanzhi.v1.ResolveReviewResponse.decision:type_name -> sanzhi.v1.Decision
-	20, // 37: sanzhi.v1.ResolveReviewResponse.line:type_name -> sanzhi.v1.CreditLine
-	45, // 38: sanzhi.v1.Reassessment.start_time:type_name -> google.protobuf.Timestamp
-	45, // 39: sanzhi.v1.Reassessment.update_time:type_name -> google.protobuf.Timestamp
-	5,  // 40: sanzhi.v1.ConsentService.GrantConsent:input_type -> sanzhi.v1.GrantConsentRequest
-	6,  // 41: sanzhi.v1.ConsentService.RevokeConsent:input_type -> sanzhi.v1.RevokeConsentRequest
-	7,  // 42: sanzhi.v1.ConsentService.ListConsents:input_type -> sanzhi.v1.ListConsentsRequest
-	9,  // 43: sanzhi.v1.ConsentService.ListQueryRecords:input_type -> sanzhi.v1.ListQueryRecordsRequest
-	2,  // 44: sanzhi.v1.ConsentService.ConfirmConsent:input_type -> sanzhi.v1.ConfirmConsentRequest
-	3,  // 45: sanzhi.v1.ConsentService.RefuseConsent:input_type -> sanzhi.v1.RefuseConsentRequest
-	4,  // 46: sanzhi.v1.ConsentService.CountersignConsent:input_type -> sanzhi.v1.CountersignConsentRequest
-	22, // 47: sanzhi.v1.CreditService.AssessCredit:input_type -> sanzhi.v1.AssessCreditRequest
-	24, // 48: sanzhi.v1.CreditService.GetCreditLine:input_type -> sanzhi.v1.GetCreditLineRequest
-	25, // 49: sanzhi.v1.CreditService.ListCreditLines:input_type -> sanzhi.v1.ListCreditLinesRequest
-	27, // 50: sanzhi.v1.CreditService.ReportDrawdown:input_type -> sanzhi.v1.ReportDrawdownRequest
-	28, // 51: sanzhi.v1.CreditService.ReportRepayment:input_type -> sanzhi.v1.ReportRepaymentRequest
-	30, // 52: sanzhi.v1.CreditService.UnfreezeCreditLine:input_type -> sanzhi.v1.UnfreezeCreditLineRequest
-	31, // 53: sanzhi.v1.CreditService.WatchCreditLines:input_type -> sanzhi.v1.WatchCreditLinesRequest
-	33, // 54: sanzhi.v1.CreditService.ListDecisions:input_type -> sanzhi.v1.ListDecisionsRequest
-	36, // 55: sanzhi.v1.CreditService.RequestReview:input_type -> sanzhi.v1.RequestReviewRequest
-	37, // 56: sanzhi.v1.CreditService.ListReviews:input_type -> sanzhi.v1.ListReviewsRequest
-	39, // 57: sanzhi.v1.CreditService.ResolveReview:input_type -> sanzhi.v1.ResolveReviewRequest
-	40, // 58: sanzhi.v1.CreditService.ApproveOverride:input_type -> sanzhi.v1.ApproveOverrideRequest
-	43, // 59: sanzhi.v1.CreditService.StartReassessment:input_type -> sanzhi.v1.StartReassessmentRequest
-	44, // 60: sanzhi.v1.CreditService.GetReassessment:input_type -> sanzhi.v1.GetReassessmentRequest
-	16, // 61: sanzhi.v1.CreditService.LookupCustomer:input_type -> sanzhi.v1.LookupCustomerRequest
-	12, // 62: sanzhi.v1.CreditService.ReportLoanStatus:input_type -> sanzhi.v1.ReportLoanStatusRequest
-	14, // 63: sanzhi.v1.CreditService.ListLoanStatuses:input_type -> sanzhi.v1.ListLoanStatusesRequest
-	1,  // 64: sanzhi.v1.ConsentService.GrantConsent:output_type -> sanzhi.v1.Consent
-	1,  // 65: sanzhi.v1.ConsentService.RevokeConsent:output_type -> sanzhi.v1.Consent
-	8,  // 66: sanzhi.v1.ConsentService.ListConsents:output_type -> sanzhi.v1.ListConsentsResponse
-	11, // 67: sanzhi.v1.ConsentService.ListQueryRecords:output_type -> sanzhi.v1.ListQueryRecordsResponse
-	1,  // 68: sanzhi.v1.ConsentService.ConfirmConsent:output_type -> sanzhi.v1.Consent
-	1,  // 69: sanzhi.v1.ConsentService.RefuseConsent:output_type -> sanzhi.v1.Consent
-	1,  // 70: sanzhi.v1.ConsentService.CountersignConsent:output_type -> sanzhi.v1.Consent
-	23, // 71: sanzhi.v1.CreditService.AssessCredit:output_type -> sanzhi.v1.AssessCreditResponse
-	20, // 72: sanzhi.v1.CreditService.GetCreditLine:output_type -> sanzhi.v1.CreditLine
-	26, // 73: sanzhi.v1.CreditService.ListCreditLines:output_type -> sanzhi.v1.ListCreditLinesResponse
-	29, // 74: sanzhi.v1.CreditService.ReportDrawdown:output_type -> sanzhi.v1.LineTransaction
-	29, // 75: sanzhi.v1.CreditService.ReportRepayment:output_type -> sanzhi.v1.LineTransaction
-	20, // 76: sanzhi.v1.CreditService.UnfreezeCreditLine:output_type -> sanzhi.v1.CreditLine
-	32, // 77: sanzhi.v1.CreditService.WatchCreditLines:output_type -> sanzhi.v1.CreditLineEvent
-	34, // 78: sanzhi.v1.CreditService.ListDecisions:output_type -> sanzhi.v1.ListDecisionsResponse
-	35, // 79: sanzhi.v1.CreditService.RequestReview:output_type -> sanzhi.v1.Review
-	38, // 80: sanzhi.v1.CreditService.ListReviews:output_type -> sanzhi.v1.ListReviewsResponse
-	41, // 81: sanzhi.v1.CreditService.ResolveReview:output_type -> sanzhi.v1.ResolveReviewResponse
-	41, // 82: sanzhi.v1.CreditService.ApproveOverride:output_type -> sanzhi.v1.ResolveReviewResponse
-	42, // 83: sanzhi.v1.CreditService.StartReassessment:output_type -> sanzhi.v1.Reassessment
-	42, // 84: sanzhi.v1.CreditService.GetReassessment:output_type -> sanzhi.v1.Reassessment
-	17, // 85: sanzhi.v1.CreditService.LookupCustomer:output_type -> sanzhi.v1.LookupCustomerResponse
-	13, // 86: sanzhi.v1.CreditService.ReportLoanStatus:output_type -> sanzhi.v1.LoanStatus
-	15, // 87: sanzhi.v1.CreditService.ListLoanStatuses:output_type -> sanzhi.v1.ListLoanStatusesResponse
-	64, // [64:88] is the sub-list for method output_type
-	40, // [40:64] is the sub-list for method input_type
-	40, // [40:40] is the sub-list for extension type_name
-	40, // [40:40] is the sub-list for extension extendee
-	0,  // [0:40] is the sub-list for field type_name
+	2,  // 7: sanzhi.v1.ListConsentsResponse.consents:type_name -> sanzhi.v1.Consent
+	46, // 8: sanzhi.v1.QueryRecord.time:type_name -> google.protobuf.Timestamp
+	11, // 9: sanzhi.v1.ListQueryRecordsResponse.records:type_name -> sanzhi.v1.QueryRecord
+	46, // 10: sanzhi.v1.LoanStatus.time:type_name -> google.protobuf.Timestamp
+	14, // 11: sanzhi.v1.ListLoanStatusesResponse.loan_statuses:type_name -> sanzhi.v1.LoanStatus
+	21, // 12: sanzhi.v1.LookupCustomerResponse.lines:type_name -> sanzhi.v1.CreditLine
+	20, // 13: sanzhi.v1.CreditLine.knock_outs:type_name -> sanzhi.v1.Explanation
+	20, // 14: sanzhi.v1.CreditLine.declines:type_name -> sanzhi.v1.Explanation
+	20, // 15: sanzhi.v1.CreditLine.reasons:type_name -> sanzhi.v1.Explanation
+	20, // 16: sanzhi.v1.CreditLine.counterfactuals:type_name -> sanzhi.v1.Explanation
+	46, // 17: sanzhi.v1.CreditLine.update_time:type_name -> google.protobuf.Timestamp
+	19, // 18: sanzhi.v1.CreditLine.limit_steps:type_name -> sanzhi.v1.LimitStep
+	20, // 19: sanzhi.v1.Decision.knock_outs:type_name -> sanzhi.v1.Explanation
+	20, // 20: sanzhi.v1.Decision.declines:type_name -> sanzhi.v1.Explanation
+	20, // 21: sanzhi.v1.Decision.reasons:type_name -> sanzhi.v1.Explanation
+	20, // 22: sanzhi.v1.Decision.counterfactuals:type_name -> sanzhi.v1.Explanation
+	46, // 23: sanzhi.v1.Decision.time:type_name -> google.protobuf.Timestamp
+	21, // 24: sanzhi.v1.AssessCreditResponse.line:type_name -> sanzhi.v1.CreditLine
+	22, // 25: sanzhi.v1.AssessCreditResponse.decision:type_name -> sanzhi.v1.Decision
+	1,  // 26: sanzhi.v1.GetCreditLineRequest.view:type_name -> sanzhi.v1.CreditLineView
+	1,  // 27: sanzhi.v1.ListCreditLinesRequest.view:type_name -> sanzhi.v1.CreditLineView
+	21, // 28: sanzhi.v1.ListCreditLinesResponse.lines:type_name -> sanzhi.v1.CreditLine
+	46, // 29: sanzhi.v1.LineTransaction.time:type_name -> google.protobuf.Timestamp
+	21, // 30: sanzhi.v1.LineTransaction.credit_line:type_name -> sanzhi.v1.CreditLine
+	46, // 31: sanzhi.v1.CreditLineEvent.time:type_name -> google.protobuf.Timestamp
+	22, // 32: sanzhi.v1.ListDecisionsResponse.decisions:type_name -> sanzhi.v1.Decision
+	46, // 33: sanzhi.v1.Review.request_time:type_name -> google.protobuf.Timestamp
+	46, // 34: sanzhi.v1.Review.resolve_time:type_name -> google.protobuf.Timestamp
+	46, // 35: sanzhi.v1.Review.propose_time:type_name -> google.protobuf.Timestamp
+	36, // 36: sanzhi.v1.ListReviewsResponse.reviews:type_name -> sanzhi.v1.Review
+	36, // 37: sanzhi.v1.ResolveReviewResponse.review:type_name -> sanzhi.v1.Review
+	22, // 38: sanzhi.v1.ResolveReviewResponse.decision:type_name -> sanzhi.v1.Decision
+	21, // 39: sanzhi.v1.ResolveReviewResponse.line:type_name -> sanzhi.v1.CreditLine
+	46, // 40: sanzhi.v1.Reassessment.start_time:type_name -> google.protobuf.Timestamp
+	46, // 41: sanzhi.v1.Reassessment.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 42: sanzhi.v1.ConsentService.GrantConsent:input_type -> sanzhi.v1.GrantConsentRequest
+	7,  // 43: sanzhi.v1.ConsentService.RevokeConsent:input_type -> sanzhi.v1.RevokeConsentRequest
+	8,  // 44: sanzhi.v1.ConsentService.ListConsents:input_type -> sanzhi.v1.ListConsentsRequest
+	10, // 45: sanzhi.v1.ConsentService.ListQueryRecords:input_type -> sanzhi.v1.ListQueryRecordsRequest
+	3,  // 46: sanzhi.v1.ConsentService.ConfirmConsent:input_type -> sanzhi.v1.ConfirmConsentRequest
+	4,  // 47: sanzhi.v1.ConsentService.RefuseConsent:input_type -> sanzhi.v1.RefuseConsentRequest
+	5,  // 48: sanzhi.v1.ConsentService.CountersignConsent:input_type -> sanzhi.v1.CountersignConsentRequest
+	23, // 49: sanzhi.v1.CreditService.AssessCredit:input_type -> sanzhi.v1.AssessCreditRequest
+	25, // 50: sanzhi.v1.CreditService.GetCreditLine:input_type -> sanzhi.v1.GetCreditLineRequest
+	26, // 51: sanzhi.v1.CreditService.ListCreditLines:input_type -> sanzhi.v1.ListCreditLinesRequest
+	28, // 52: sanzhi.v1.CreditService.ReportDrawdown:input_type -> sanzhi.v1.ReportDrawdownRequest
+	29, // 53: sanzhi.v1.CreditService.ReportRepayment:input_type -> sanzhi.v1.ReportRepaymentRequest
+	31, // 54: sanzhi.v1.CreditService.UnfreezeCreditLine:input_type -> sanzhi.v1.UnfreezeCreditLineRequest
+	32, // 55: sanzhi.v1.CreditService.WatchCreditLines:input_type -> sanzhi.v1.WatchCreditLinesRequest
+	34, // 56: sanzhi.v1.CreditService.ListDecisions:input_type -> sanzhi.v1.ListDecisionsRequest
+	37, // 57: sanzhi.v1.CreditService.RequestReview:input_type -> sanzhi.v1.RequestReviewRequest
+	38, // 58: sanzhi.v1.CreditService.ListReviews:input_type -> sanzhi.v1.ListReviewsRequest
+	40, // 59: sanzhi.v1.CreditService.ResolveReview:input_type -> sanzhi.v1.ResolveReviewRequest
+	41, // 60: sanzhi.v1.CreditService.ApproveOverride:input_type -> sanzhi.v1.ApproveOverrideRequest
+	44, // 61: sanzhi.v1.CreditService.StartReassessment:input_type -> sanzhi.v1.StartReassessmentRequest
+	45, // 62: sanzhi.v1.CreditService.GetReassessment:input_type -> sanzhi.v1.GetReassessmentRequest
+	17, // 63: sanzhi.v1.CreditService.LookupCustomer:input_type -> sanzhi.v1.LookupCustomerRequest
+	13, // 64: sanzhi.v1.CreditService.ReportLoanStatus:input_type -> sanzhi.v1.ReportLoanStatusRequest
+	15, // 65: sanzhi.v1.CreditService.ListLoanStatuses:input_type -> sanzhi.v1.ListLoanStatusesRequest
+	2,  // 66: sanzhi.v1.ConsentService.GrantConsent:output_type -> sanzhi.v1.Consent
+	2,  // 67: sanzhi.v1.ConsentService.RevokeConsent:output_type -> sanzhi.v1.Consent
+	9,  // 68: sanzhi.v1.ConsentService.ListConsents:output_type -> sanzhi.v1.ListConsentsResponse
+	12, // 69: sanzhi.v1.ConsentService.ListQueryRecords:output_type -> sanzhi.v1.ListQueryRecordsResponse
+	2,  // 70: sanzhi.v1.ConsentService.ConfirmConsent:output_type -> sanzhi.v1.Consent
+	2,  // 71: sanzhi.v1.ConsentService.RefuseConsent:output_type -> sanzhi.v1.Consent
+	2,  // 72: sanzhi.v1.ConsentService.CountersignConsent:output_type -> sanzhi.v1.Consent
+	24, // 73: sanzhi.v1.CreditService.AssessCredit:output_type -> sanzhi.v1.AssessCreditResponse
+	21, // 74: sanzhi.v1.CreditService.GetCreditLine:output_type -> sanzhi.v1.CreditLine
+	27, // 75: sanzhi.v1.CreditService.ListCreditLines:output_type -> sanzhi.v1.ListCreditLinesResponse
+	30, // 76: sanzhi.v1.CreditService.ReportDrawdown:output_type -> sanzhi.v1.LineTransaction
+	30, // 77: sanzhi.v1.CreditService.ReportRepayment:output_type -> sanzhi.v1.LineTransaction
+	21, // 78: sanzhi.v1.CreditService.UnfreezeCreditLine:output_type -> sanzhi.v1.CreditLine
+	33, // 79: sanzhi.v1.CreditService.WatchCreditLines:output_type -> sanzhi.v1.CreditLineEvent
+	35, // 80: sanzhi.v1.CreditService.ListDecisions:output_type -> sanzhi.v1.ListDecisionsResponse
+	36, // 81: sanzhi.v1.CreditService.RequestReview:output_type -> sanzhi.v1.Review
+	39, // 82: sanzhi.v1.CreditService.ListReviews:output_type -> sanzhi.v1.ListReviewsResponse
+	42, // 83: sanzhi.v1.CreditService.ResolveReview:output_type -> sanzhi.v1.ResolveReviewResponse
+	42, // 84: sanzhi.v1.CreditService.ApproveOverride:output_type -> sanzhi.v1.ResolveReviewResponse
+	43, // 85: sanzhi.v1.CreditService.StartReassessment:output_type -> sanzhi.v1.Reassessment
+	43, // 86: sanzhi.v1.CreditService.GetReassessment:output_type -> sanzhi.v1.Reassessment
+	18, // 87: sanzhi.v1.CreditService.LookupCustomer:output_type -> sanzhi.v1.LookupCustomerResponse
+	14, // 88: sanzhi.v1.CreditService.ReportLoanStatus:output_type -> sanzhi.v1.LoanStatus
+	16, // 89: sanzhi.v1.CreditService.ListLoanStatuses:output_type -> sanzhi.v1.ListLoanStatusesResponse
+	66, // [66:90] is the sub-list for method output_type
+	42, // [42:66] is the sub-list for method input_type
+	42, // [42:42] is the sub-list for extension type_name
+	42, // [42:42] is the sub-list for extension extendee
+	0,  // [0:42] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_lending_proto_init() }
@@ -4187,7 +4283,7 @@ func file_sanzhi_v1_lending_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_lending_proto_rawDesc), len(file_sanzhi_v1_lending_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   2,

@@ -458,8 +458,9 @@ type CreditServiceClient interface {
 	// Needs a live "assessment" consent (PERMISSION_DENIED, reason
 	// CONSENT_REQUIRED, otherwise).
 	AssessCredit(ctx context.Context, in *AssessCreditRequest, opts ...grpc.CallOption) (*AssessCreditResponse, error)
-	// Returns the household's line at the bank with its reasons. Needs a
-	// live consent for the stated purpose; the read is a query record.
+	// Returns the household's line at the bank; its reasons with view FULL
+	// (the default view is BASIC). Needs a live consent for the stated
+	// purpose; the read is a query record naming the view.
 	GetCreditLine(ctx context.Context, in *GetCreditLineRequest, opts ...grpc.CallOption) (*CreditLine, error)
 	// Lists the bank's lines (its portfolio), in line order.
 	ListCreditLines(ctx context.Context, in *ListCreditLinesRequest, opts ...grpc.CallOption) (*ListCreditLinesResponse, error)
@@ -751,8 +752,9 @@ type CreditServiceServer interface {
 	// Needs a live "assessment" consent (PERMISSION_DENIED, reason
 	// CONSENT_REQUIRED, otherwise).
 	AssessCredit(context.Context, *AssessCreditRequest) (*AssessCreditResponse, error)
-	// Returns the household's line at the bank with its reasons. Needs a
-	// live consent for the stated purpose; the read is a query record.
+	// Returns the household's line at the bank; its reasons with view FULL
+	// (the default view is BASIC). Needs a live consent for the stated
+	// purpose; the read is a query record naming the view.
 	GetCreditLine(context.Context, *GetCreditLineRequest) (*CreditLine, error)
 	// Lists the bank's lines (its portfolio), in line order.
 	ListCreditLines(context.Context, *ListCreditLinesRequest) (*ListCreditLinesResponse, error)
