@@ -145,13 +145,24 @@ func SeedLending(ctx context.Context, hs *household.Service, svc NewLending, pol
 			return out, fmt.Errorf("demo book, %s: %w", b.h.Name(), err)
 		}
 	}
-	// Today: the re-assessor decides every reported household again.
+	// Today: the re-assessor decides every reported household again, and
+	// every line whose yearly review has come (as sanzhid's re-assessor
+	// would, on its first tick).
 	for {
-		n, err := real.ReassessDue(ctx, 200)
+		marked, err := real.MarkReviewsDue(ctx, 1000)
 		if err != nil {
 			return out, err
 		}
-		if n == 0 {
+		for {
+			n, err := real.ReassessDue(ctx, 200)
+			if err != nil {
+				return out, err
+			}
+			if n == 0 {
+				break
+			}
+		}
+		if marked == 0 {
 			break
 		}
 	}
