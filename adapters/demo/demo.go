@@ -26,6 +26,13 @@
 // 南阳村 has a 股份+积分 dividend rule and two rounds (dividend.go): one
 // approved with its payout file ready, one on public notice with the demo
 // household's objection open.
+//
+// The demo bank has a book (lending.go, SeedLending): lines opened up to
+// 20 months ago on one household in LendingSample, with drawdowns and
+// loan status reports. Its repayment outcomes are synthetic and seeded:
+// a line goes bad with the bad rate the active policy's scaling implies
+// at the score of the decision that opened it, so the back-test of the
+// demo county shows a real, made-up, signal.
 package demo
 
 import (

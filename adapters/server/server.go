@@ -316,13 +316,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 			"catalogues", res.Catalogues)
 		book, err := demo.SeedLending(ctx, a.Households, func(clock func() time.Time) *credit.Service {
 			return app.NewLending(st, keyring, a.Catalogues, clock)
-		}, res, now)
+		}, app.NewActivePolicies(st.Policies()), res, now)
 		if err != nil {
 			stopGRPC()
 			return fmt.Errorf("cannot seed the demo bank's book: %w", err)
 		}
 		if book.Lines > 0 {
-			log.Info("demo bank book seeded", "lines", book.Lines, "statuses", book.Statuses,
+			log.Info("demo bank book seeded", "lines", book.Lines, "statuses", book.Statuses, "bad", book.Bad,
 				"in_arrears", book.InArrears, "knocked_out", book.KnockedOut, "through_member", book.ThroughMember)
 		}
 		logins, err := demo.SignIns(ctx, a.SignIn, res)

@@ -418,13 +418,13 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 			fmt.Fprintf(cmd.OutOrStdout(), "active catalogues: %s\n", strings.Join(res.Catalogues, ", "))
 			book, err := demo.SeedLending(cmd.Context(), a.Households, func(clock func() time.Time) *credit.Service {
 				return app.NewLending(st, kr, a.Catalogues, clock)
-			}, res, time.Now)
+			}, app.NewActivePolicies(st.Policies()), res, time.Now)
 			if err != nil {
 				return err
 			}
 			if book.Lines > 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "demo bank book: %d lines (%d through a working-age member), %d loan statuses, %d in arrears, %d knocked out today\n",
-					book.Lines, book.ThroughMember, book.Statuses, book.InArrears, book.KnockedOut)
+				fmt.Fprintf(cmd.OutOrStdout(), "demo bank book (synthetic): %d lines (%d through a working-age member), %d loan statuses, %d gone bad, %d in arrears, %d knocked out today\n",
+					book.Lines, book.ThroughMember, book.Statuses, book.Bad, book.InArrears, book.KnockedOut)
 			}
 			for _, p := range res.Principals {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %-24s %-18s %s\n", p.Name, p.Role, p.Key)
