@@ -214,14 +214,17 @@ func (s *Service) GetChallenger(ctx context.Context, parent string) (*Challenger
 
 // endChallengerOnActivate is Activate's part of the rule: when v, being
 // activated in tx, is the current challenger, its designation ends in the
-// same transaction (reason "activated"), audited: it is the champion now,
-// and a challenger equal to the champion would only shadow itself.
-func endChallengerOnActivate(ctx context.Context, tx Writer, actor string, v *Version, now time.Time) error {
+// same transaction (reason "activated"): it is the champion now, and a
+// challenger equal to the champion would only shadow itself. The end is
+// told in the activation's own audit record (ended true: payload
+// challenger_ended), so an activation stays one entry.
+func endChallengerOnActivate(ctx context.Context, tx Writer, actor string, v *Version, now time.Time) (ended bool, err error) {
 	cur, err := currentChallenger(ctx, tx, v.Bank, v.Product)
 	if err != nil || cur == nil || cur.Version != v.Version {
-		return err
+		return false, err
 	}
-	return stopChallenger(ctx, tx, actor, cur, StopActivated, now)
+	cur.StoppedBy, cur.StopTime, cur.StopReason = actor, &now, StopActivated
+	return true, tx.StopChallenger(ctx, cur)
 }
 
 func stopChallenger(ctx context.Context, tx Writer, actor string, c *Challenger, why string, now time.Time) error {

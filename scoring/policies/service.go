@@ -124,8 +124,10 @@ func (s *Service) Activate(ctx context.Context, p *access.Principal, name string
 		}
 		v.State, v.ActivatedBy, v.ActivateTime = Active, p.ID, &now
 		// A challenger activated is the champion now (challenger.go).
-		if err := endChallengerOnActivate(ctx, tx, p.ID, v, now); err != nil {
+		if ended, err := endChallengerOnActivate(ctx, tx, p.ID, v, now); err != nil {
 			return nil, false, err
+		} else if ended {
+			extra["challenger_ended"] = "true"
 		}
 		return extra, true, nil
 	})
