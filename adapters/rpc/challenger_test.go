@@ -18,6 +18,7 @@ import (
 // challengerDoc is the example policy as version n with a minimum line
 // of ¥60,000 instead of ¥10,000.
 func challengerDoc(t testing.TB, n int) string {
+	t.Helper()
 	doc := policyDoc(t, n)
 	out := strings.Replace(doc, "\n  min_amount: 10000\n", "\n  min_amount: 60000\n", 1)
 	require.NotEqual(t, doc, out)
