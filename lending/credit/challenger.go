@@ -124,7 +124,9 @@ func (s *Service) challenger(ctx context.Context, bank, product string) *rules.P
 	}
 	p, err := s.challengers.Challenger(ctx, bank, product)
 	if err != nil {
-		shadowFailures.Add(1)
+		if ctx.Err() == nil { // a caller giving up is no failure of the challenger
+			shadowFailures.Add(1)
+		}
 		return nil
 	}
 	return p
