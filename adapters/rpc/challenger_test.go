@@ -102,6 +102,24 @@ func TestChallenger(t *testing.T) {
 		}
 		assert.Equal(t, 2, pairs)
 
+		// A household whose points changed is re-assessed (ReassessDue,
+		// events.go): its decision has its shadow too.
+		_, err = e.lending.ReassessDue(ctx, 1000)
+		require.NoError(t, err)
+		hh, _, _ := consented(t, e)
+		submitAndApprove(t, e, pointsReq(e, hh, "ZZ-MS-01", 1))
+		n, err := e.lending.ReassessDue(ctx, 1000)
+		require.NoError(t, err)
+		require.Equal(t, 1, n)
+		ds, err := e.credit.ListDecisions(e.as("regulator"), &sanzhiv1.ListDecisionsRequest{Household: hh})
+		require.NoError(t, err)
+		require.Len(t, ds.Decisions, 2)
+		require.Equal(t, credit.ActorService, ds.Decisions[0].DecidedBy)
+		for _, d := range ds.Decisions {
+			_, err = st.ShadowDecision(ctx, decisionID(t, d.Name), 2)
+			require.NoError(t, err, "the assessment's and the re-assessment's shadows")
+		}
+
 		stopped, err := e.policies.StopChallenger(e.as("risk-2"), &sanzhiv1.StopChallengerRequest{Parent: product})
 		require.NoError(t, err)
 		assert.Equal(t, "stopped", stopped.StopReason)
