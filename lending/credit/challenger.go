@@ -88,21 +88,24 @@ func shadowOf(chal *rules.Policy, snap rules.Input, day household.Date, d *Decis
 			sh = nil
 		}
 	}()
-	dec := rules.Evaluate(chal, snap, day)
+	// The outcome and the bins: the explanation (reasons,
+	// counterfactuals) is most of an evaluation's cost and a shadow
+	// keeps none of it.
+	dec := rules.Outcome(chal, snap, day)
 	return &ShadowDecision{DecisionID: d.ID, Bank: d.Bank, Product: d.Product, ChampionVersion: d.PolicyVersion,
 		ChallengerVersion: dec.PolicyVersion, PolicyHash: dec.PolicyHash, Eligible: dec.Eligible,
-		Score: dec.Score, Grade: dec.Grade, Limit: dec.Limit, Rate: dec.Rate, Bins: binsOf(dec),
-		KnockOuts: knockOutIDs(dec), Time: d.Time}
+		Score: dec.Score, Grade: dec.Grade, Limit: dec.Limit, Rate: dec.Rate,
+		Bins: joinBins(rules.ScorecardBins(chal, snap)), KnockOuts: knockOutIDs(dec), Time: d.Time}
 }
 
-// binsOf is the decision's bin per scorecard characteristic, "2,0,3".
-func binsOf(dec rules.Decision) string {
+// joinBins is bins as stored, "2,0,3".
+func joinBins(bins []int) string {
 	var sb strings.Builder
-	for i, c := range dec.Characteristics {
+	for i, b := range bins {
 		if i > 0 {
 			sb.WriteByte(',')
 		}
-		sb.WriteString(strconv.Itoa(c.Bin))
+		sb.WriteString(strconv.Itoa(b))
 	}
 	return sb.String()
 }

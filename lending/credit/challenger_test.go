@@ -64,7 +64,11 @@ func TestShadowChangesNothing(t *testing.T) {
 			assert.Equal(t, []any{1, 2, chal.Hash()}, []any{sh.ChampionVersion, sh.ChallengerVersion, sh.PolicyHash})
 			assert.Equal(t, []any{full.Eligible, full.Score, full.Grade, full.Limit.String(), full.Rate.String()},
 				[]any{sh.Eligible, sh.Score, sh.Grade, sh.Limit.String(), sh.Rate.String()}, credit)
-			assert.Equal(t, binsOf(full), sh.Bins)
+			var bins []int
+			for _, c := range full.Characteristics {
+				bins = append(bins, c.Bin)
+			}
+			assert.Equal(t, joinBins(bins), sh.Bins, "the bins of the full evaluation")
 			assert.Len(t, strings.Split(sh.Bins, ","), len(chal.Characteristics))
 			assert.Equal(t, with.Decision.Score, sh.Score, "only the minimum moved: the same score")
 			assert.True(t, sh.Time.Equal(with.Decision.Time))
@@ -124,4 +128,30 @@ func mustInput(t *testing.T, canonical string) rules.Input {
 	in, err := rules.DecodeInput([]byte(canonical))
 	require.NoError(t, err)
 	return in
+}
+
+// BenchmarkPlanShadow is planning one batch decision (outcome only)
+// without and with a challenger: the shadow's evaluation (its outcome and
+// bins) is the difference.
+func BenchmarkPlanShadow(b *testing.B) {
+	doc, err := examples.FS.ReadFile(examples.TongxiangFile)
+	require.NoError(b, err)
+	pol, err := rules.Parse(doc, nil)
+	require.NoError(b, err)
+	s := strings.Replace(string(doc), "\nversion: 1\n", "\nversion: 2\n", 1)
+	chal, err := rules.Parse([]byte(s), nil)
+	require.NoError(b, err)
+	for _, c := range []*rules.Policy{nil, chal} {
+		name := map[bool]string{true: "champion", false: "challenger"}[c == nil]
+		b.Run(name, func(b *testing.B) {
+			in := PlanInput{Policy: pol, Bank: pol.Bank, Product: pol.Product, Parts: planParts("130"), Actor: "sanzhid",
+				Now: planNow, Outcome: true, Challenger: c}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := PlanAssessment(in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
