@@ -137,7 +137,8 @@ func New(d Deps) (*App, error) {
 }
 
 // NewLending builds a lending service over the store: the active policy
-// read through a parse cache, the inputs from the catalogues and the data
+// (and the challenger, for shadow evaluation) read through a parse cache,
+// the inputs from the catalogues and the data
 // key. It installs no reactions (New does): a second service over the same
 // store, as tests of concurrent writers build, must not replace them.
 func NewLending(st *sqlstore.Store, kr *pii.Keyring, cats *catalogue.Service, now func() time.Time) *credit.Service {
