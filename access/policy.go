@@ -138,6 +138,8 @@ const (
 	PolicyLint           Action = "policy.lint"
 	PolicyRead           Action = "policy.read"
 	PolicySimulate       Action = "policy.simulate"
+	PolicyChallenge      Action = "policy.challenger.write"
+	PolicyChallengerRead Action = "policy.challenger.read"
 	WebhookSet           Action = "webhook.set"
 	WebhookRead          Action = "webhook.read"
 	WebhookReplay        Action = "webhook.replay"
@@ -266,6 +268,12 @@ var policy = map[Action]Rule{
 	// managers get aggregates only, regulators may see masked samples. It
 	// is audited like a write.
 	PolicySimulate: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}, Writes: true},
+	// A challenger is evaluated in shadow beside the champion and changes
+	// no line: a bank's risk manager starts and stops it alone (no second
+	// person). Its risk managers and the regulators read it with its
+	// counts; its loan officers do not (model risk is not their desk).
+	PolicyChallenge:      {Grants: Grants{BankRisk: OwnBank}, Writes: true},
+	PolicyChallengerRead: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}},
 
 	// A bank's risk managers set its webhook and receive its secret; no
 	// one else may redirect a bank's events. Operators may look at the

@@ -137,11 +137,14 @@ func New(d Deps) (*App, error) {
 }
 
 // NewLending builds a lending service over the store: the active policy
-// read through a parse cache, the inputs from the catalogues and the data
+// (and the challenger, for shadow evaluation) read through a parse cache,
+// the inputs from the catalogues and the data
 // key. It installs no reactions (New does): a second service over the same
 // store, as tests of concurrent writers build, must not replace them.
 func NewLending(st *sqlstore.Store, kr *pii.Keyring, cats *catalogue.Service, now func() time.Time) *credit.Service {
-	svc := credit.NewService(st.Lending(), NewActivePolicies(st.Policies()), LendingInputs{Keyring: kr, Catalogues: cats}, now)
+	pols := NewActivePolicies(st.Policies())
+	svc := credit.NewService(st.Lending(), pols, LendingInputs{Keyring: kr, Catalogues: cats}, now)
+	svc.SetChallengers(Challengers{Store: st, Policies: pols})
 	if st.ConcurrentWriters() {
 		svc.SetRunCommitters(2) // a page's inserts overlap the previous page's commit
 	}

@@ -34,6 +34,16 @@ func newCounters(mp metric.MeterProvider) (*counters, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Shadow evaluations that failed (lending/credit, challenger.go): a
+	// process-wide count, read when metrics are collected.
+	if _, err := m.Int64ObservableCounter("sanzhi.shadow.failures", metric.WithUnit("{evaluation}"),
+		metric.WithDescription("Challenger policies that could not be read or evaluated beside a live assessment or re-assessment; the assessment went on without a shadow decision."),
+		metric.WithInt64Callback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(credit.ShadowFailures())
+			return nil
+		})); err != nil {
+		return nil, err
+	}
 	return &counters{importRows: rows, refusals: refusals}, nil
 }
 

@@ -40,6 +40,7 @@ func (c *Console) policiesRoutes() {
 	c.page("GET "+b+"webhook", false, c.webhook)
 	c.page("POST "+b+"webhook", false, c.webhookSet)
 	c.page("POST "+b+"webhook/dead-letters/{seq}/replay", false, c.webhookReplay)
+	c.challengerRoutes()
 }
 
 // riskBank reads the bank and asks for each of actions on it. Every
@@ -63,6 +64,10 @@ func policyName(q *request, bank string) (string, error) {
 type policiesView struct {
 	*app.BankPolicies
 	Done string // the message of what was just done
+	// Challengers are the products' current challengers (bank_challenger.go);
+	// Refused words a refused start or stop.
+	Challengers map[string]*policies.ChallengerView
+	Refused     string
 }
 
 func (c *Console) policies(q *request) error {
@@ -70,11 +75,29 @@ func (c *Console) policies(q *request) error {
 	if err != nil {
 		return err
 	}
-	v, err := c.app.BankPolicies(q.r.Context(), bank)
+	v := policiesView{}
+	switch d := q.r.URL.Query().Get("done"); d {
+	case "challenger_started", "challenger_stopped":
+		v.Done = text(q.lang, "pol.done_"+d)
+	}
+	return c.renderPolicies(q, bank, http.StatusOK, v)
+}
+
+// renderPolicies renders the list page of bank with status.
+func (c *Console) renderPolicies(q *request, bank string, status int, v policiesView) error {
+	bp, err := c.app.BankPolicies(q.r.Context(), bank)
 	if err != nil {
 		return err
 	}
-	c.render(q, http.StatusOK, "bank_policies", policiesView{BankPolicies: v})
+	v.BankPolicies = bp
+	products := make([]string, len(bp.Products))
+	for i, p := range bp.Products {
+		products[i] = p.Product
+	}
+	if v.Challengers, err = c.challengers(q, bank, products); err != nil {
+		return err
+	}
+	c.render(q, status, "bank_policies", v)
 	return nil
 }
 

@@ -156,3 +156,45 @@ func (s *Policies) SimulatePolicy(ctx context.Context, req *sanzhiv1.SimulatePol
 		ExposureBase: r.ExposureBase.String(), ExposureNew: r.ExposureNew.String(),
 	}, nil
 }
+
+// StartChallenger designates a challenger (scoring/policies, challenger.go).
+func (s *Policies) StartChallenger(ctx context.Context, req *sanzhiv1.StartChallengerRequest) (*sanzhiv1.Challenger, error) {
+	c, err := s.svc.StartChallenger(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return ChallengerOut(c, nil), nil
+}
+
+// StopChallenger stops the product's challenger.
+func (s *Policies) StopChallenger(ctx context.Context, req *sanzhiv1.StopChallengerRequest) (*sanzhiv1.Challenger, error) {
+	c, err := s.svc.StopChallenger(ctx, access.FromContext(ctx), req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	return ChallengerOut(c, nil), nil
+}
+
+// GetChallenger returns the product's challenger with its counts.
+func (s *Policies) GetChallenger(ctx context.Context, req *sanzhiv1.GetChallengerRequest) (*sanzhiv1.Challenger, error) {
+	v, err := s.svc.GetChallenger(ctx, req.GetParent())
+	if err != nil {
+		return nil, err
+	}
+	return ChallengerOut(v.Challenger, &v.Counts), nil
+}
+
+// ChallengerOut converts a designation (and, when given, its counts) to
+// its API form.
+func ChallengerOut(c *policies.Challenger, n *policies.ShadowCounts) *sanzhiv1.Challenger {
+	out := &sanzhiv1.Challenger{Parent: c.Parent(), Policy: c.VersionName(), Version: int32(c.Version),
+		StartedBy: c.StartedBy, StartTime: timestamppb.New(c.StartTime), StoppedBy: c.StoppedBy,
+		StopReason: c.StopReason}
+	if c.StopTime != nil {
+		out.StopTime = timestamppb.New(*c.StopTime)
+	}
+	if n != nil {
+		out.ShadowDecisions, out.SwapIn, out.SwapOut = n.Total, n.SwapIn, n.SwapOut
+	}
+	return out
+}

@@ -316,6 +316,20 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.SimulatePolicyRequest{Name: w.product(s) + "/policies/999"}
 		})},
+	// Challengers: the bank's risk managers start and stop; they and the
+	// regulators read; not its loan officers.
+	{method: sanzhiv1.PolicyService_StartChallenger_FullMethodName, grants: g("risk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.StartChallengerRequest{Name: w.product(s) + "/policies/999"}
+		})},
+	{method: sanzhiv1.PolicyService_StopChallenger_FullMethodName, grants: g("risk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.StopChallengerRequest{Parent: w.product(s)}
+		})},
+	{method: sanzhiv1.PolicyService_GetChallenger_FullMethodName, grants: g("risk:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetChallengerRequest{Parent: w.product(s)}
+		})},
 
 	// Webhooks: only the bank's own risk managers set one (and get its
 	// secret); operators may look at delivery and replay dead letters.

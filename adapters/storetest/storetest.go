@@ -65,6 +65,8 @@ type Store interface {
 	PolicyProducts(ctx context.Context, bank string) ([]string, error)
 	// Backlog reads the waiting work /metrics reports.
 	Backlog(ctx context.Context) (sqlstore.Backlog, error)
+	// Challengers reads champion / challenger's designations and shadows.
+	Challengers
 }
 
 // Opener returns a fresh, migrated, empty store for one test.
@@ -118,6 +120,7 @@ func suite() []conformance {
 		{name: "CatalogueRoundTrip", fn: testCatalogueRoundTrip},
 		{name: "PolicyRoundTrip", fn: testPolicyRoundTrip},
 		{name: "PolicyProducts", fn: testPolicyProducts},
+		{name: "Challengers", fn: testChallengers},
 		{name: "EvidenceRoundTrip", fn: testEvidenceRoundTrip},
 		{name: "EvidenceByManyRequests", fn: testEvidenceByManyRequests},
 		{name: "EvidenceNotFound", fn: testEvidenceNotFound},

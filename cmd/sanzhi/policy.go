@@ -170,7 +170,10 @@ is an error.`,
 	for _, c := range []*cobra.Command{upload, approve, activate, diff} {
 		addKeyFlag(c, &apiKey, "acting (a risk manager of the bank; a regulator may diff)")
 	}
-	cmd.AddCommand(lint, upload, approve, activate, diff, explainCmd(database, open), simulateCmd(database, open))
+	chal := challengerCmd(withActor, func(c *cobra.Command) {
+		addKeyFlag(c, &apiKey, "acting (a risk manager of the bank; a regulator may show)")
+	})
+	cmd.AddCommand(lint, upload, approve, activate, diff, chal, explainCmd(database, open), simulateCmd(database, open))
 	return cmd
 }
 

@@ -58,6 +58,33 @@ func TestPolicyCommands(t *testing.T) {
 	out, err = run(t, "policy", "diff", name, "banks/tongxiang-rcb/products/sanzhi-xindai/policies/active", "--database", db, "--key", keys["risk-2"])
 	require.NoError(t, err, out)
 	assert.Empty(t, out, "a version against itself")
+
+	// A challenger: version 2, uploaded and approved, then started,
+	// shown and stopped; another bank's risk manager may do none of it.
+	src2 := strings.Replace(string(src), "\nversion: 1\n", "\nversion: 2\n", 1)
+	file2 := filepath.Join(t.TempDir(), "v2.yaml")
+	require.NoError(t, os.WriteFile(file2, []byte(src2), 0o600))
+	name2 := "banks/tongxiang-rcb/products/sanzhi-xindai/policies/2"
+	parent := "banks/tongxiang-rcb/products/sanzhi-xindai"
+	out, err = run(t, "policy", "upload", file2, "--database", db, "--key", keys["risk-1"])
+	require.NoError(t, err, out)
+	out, err = run(t, "policy", "challenger", "start", name2, "--database", db, "--key", keys["risk-1"])
+	require.Error(t, err, "a draft: %s", out)
+	out, err = run(t, "policy", "approve", name2, "--database", db, "--key", keys["risk-2"])
+	require.NoError(t, err, out)
+	out, err = run(t, "policy", "challenger", "start", name2, "--database", db, "--key", keys["other"])
+	require.Error(t, err, "another bank: %s", out)
+	out, err = run(t, "policy", "challenger", "start", name2, "--database", db, "--key", keys["risk-1"])
+	require.NoError(t, err, out)
+	assert.Contains(t, out, name2+": challenger of "+parent)
+	out, err = run(t, "policy", "challenger", "show", parent, "--database", db, "--key", keys["risk-2"])
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "shadow decisions 0, swap-in 0, swap-out 0")
+	out, err = run(t, "policy", "challenger", "stop", parent, "--database", db, "--key", keys["risk-2"])
+	require.NoError(t, err, out)
+	assert.Contains(t, out, "stopped (stopped)")
+	_, err = run(t, "policy", "challenger", "show", parent, "--database", db, "--key", keys["risk-2"])
+	require.Error(t, err, "none now")
 }
 
 // explain evaluates a policy on a household of the seeded demo county: the

@@ -115,7 +115,7 @@ SELECT format('REVOKE UPDATE, DELETE, TRUNCATE ON TABLE %I.%I FROM %I', :'schema
   FROM unnest(ARRAY['audit_leaves', 'audit_nodes', 'audit_checkpoints', 'ledger_entries',
                     'household_facts', 'credit_decisions', 'line_transactions', 'line_events',
                     'domain_events', 'evidence_photos', 'shop_arrivals', 'shop_receipts', 'dividend_lines',
-                    'loan_status_reports', 'policy_gate_reports']) AS t
+                    'loan_status_reports', 'policy_gate_reports', 'shadow_decisions']) AS t
  WHERE to_regclass(format('%I.%I', :'schema', t)) IS NOT NULL
 \gexec
 -- The sequencer's two changes: it deletes the queue rows it has appended

@@ -92,6 +92,7 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 	if err != nil {
 		return nil, err
 	}
+	chal := s.challenger(ctx, bank, product)
 	base, err := s.inputs.BasePoints(ctx, village)
 	if err != nil {
 		return nil, err
@@ -99,7 +100,7 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 	var out *View
 	err = s.store.Locked(ctx, func(tx Writer) error {
 		var err error
-		out, err = s.assessTx(ctx, tx, actor, pol, base, bank, product, village, hid, requireAssessment, applicant)
+		out, err = s.assessTx(ctx, tx, actor, pol, chal, base, bank, product, village, hid, requireAssessment, applicant)
 		return err
 	})
 	if err != nil {
@@ -114,8 +115,10 @@ func (s *Service) assess(ctx context.Context, actor, bank, product, village, hid
 // inputs themselves (household, facts, points sheet, listings: AssessInput),
 // so that the decision is of the state the transaction commits over, not
 // of a read before it. Only the village catalogue's base points (base) and
-// the policy are read before, both versioned and immutable once active.
-func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *rules.Policy, base decimal.Decimal,
+// the policy are read before, both versioned and immutable once active;
+// chal, when not nil, is the product's challenger, whose shadow of the
+// decision is stored with it.
+func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol, chal *rules.Policy, base decimal.Decimal,
 	bank, product, village, hid string, requireAssessment bool, applicant int32) (*View, error) {
 	now := s.clock()
 	today := household.Today(now)
@@ -149,12 +152,15 @@ func (s *Service) assessTx(ctx context.Context, tx Writer, actor string, pol *ru
 	}
 	parts.ApplicantBirth = birth
 	plan, err := PlanAssessment(PlanInput{Policy: pol, Bank: bank, Product: product, Parts: parts, Lines: lines,
-		Applicant: member, Actor: actor, Now: now})
+		Applicant: member, Actor: actor, Now: now, Challenger: chal})
 	if err != nil {
 		return nil, err
 	}
 	d, l := plan.Decision, plan.Line
 	if err := tx.InsertDecision(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := insertShadow(ctx, tx, plan); err != nil {
 		return nil, err
 	}
 	if plan.Opened {

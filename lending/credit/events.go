@@ -232,7 +232,7 @@ func (s *Service) reassessOne(ctx context.Context, hid string) (bool, error) {
 	}); err != nil {
 		return false, err
 	}
-	pols := map[string]*rules.Policy{}
+	pols, chals := map[string]*rules.Policy{}, map[string]*rules.Policy{}
 	village := ""
 	for _, l := range lines {
 		if l.Status == lending.StatusClosed {
@@ -247,6 +247,7 @@ func (s *Service) reassessOne(ctx context.Context, hid string) (bool, error) {
 			return false, err
 		}
 		pols[l.Bank+"/"+l.Product] = pol
+		chals[l.Bank+"/"+l.Product] = s.challenger(ctx, l.Bank, l.Product)
 	}
 	base := decimal.Zero
 	if len(pols) > 0 {
@@ -271,7 +272,7 @@ func (s *Service) reassessOne(ctx context.Context, hid string) (bool, error) {
 			if l.Status == lending.StatusClosed || pol == nil {
 				continue
 			}
-			_, err := s.assessTx(ctx, tx, ActorService, pol, base, l.Bank, l.Product, l.Village, hid, false, 0)
+			_, err := s.assessTx(ctx, tx, ActorService, pol, chals[l.Bank+"/"+l.Product], base, l.Bank, l.Product, l.Village, hid, false, 0)
 			switch {
 			case isConsentRequired(err):
 				continue // no lawful basis: the line stays as it is

@@ -40,6 +40,9 @@ type PlanInput struct {
 	// knock-outs and declines, not its reasons and counterfactuals),
 	// which Service.explained replays on read: what a batch run does.
 	Outcome bool
+	// Challenger, when set, is the product's challenger policy: the plan
+	// then carries its shadow decision on the same input (challenger.go).
+	Challenger *rules.Policy
 }
 
 // Plan is one assessment, ready to store.
@@ -51,6 +54,9 @@ type Plan struct {
 	Opened      bool
 	PrevVersion int
 	Event       *LineEvent
+	// Shadow is the challenger's decision on the same input, nil when
+	// there is none; it changes nothing above.
+	Shadow *ShadowDecision
 }
 
 // PlanAssessment evaluates in.Policy on the household and plans the
@@ -100,6 +106,7 @@ func PlanAssessment(in PlanInput) (*Plan, error) {
 		return nil, err
 	}
 	plan.Event = ev
+	plan.Shadow = shadowOf(in.Challenger, snap, today, d)
 	return plan, nil
 }
 

@@ -186,7 +186,10 @@ func (s *Service) ContinueRun(ctx context.Context, id string, workers int, progr
 			return s.endRun(ctx, r, fmt.Sprintf("policy version %d was activated after the run started under version %d; start a new run",
 				pol.Version, r.PolicyVersion), progress)
 		}
-		last, fatal, err := s.runPages(ctx, r, pol, max(workers, 1), progress)
+		// The challenger as the run (re)starts: its shadows go with the
+		// decisions of every page from here on.
+		chal := s.challenger(ctx, r.Bank, r.Product)
+		last, fatal, err := s.runPages(ctx, r, pol, chal, max(workers, 1), progress)
 		if fatal != nil {
 			return s.endRun(ctx, last, fatal.Error(), progress)
 		}
@@ -275,12 +278,12 @@ func (t *turn) wait(ctx context.Context) error {
 // one fails, or ctx ends. Up to SetRunCommitters pages write at once, and
 // their results are taken in order, so progress and the returned run
 // (the last committed) only ever move forward.
-func (s *Service) runPages(ctx context.Context, r *Run, pol *rules.Policy, workers int, progress func(*Run)) (last *Run, fatal, err error) {
+func (s *Service) runPages(ctx context.Context, r *Run, pol, chal *rules.Policy, workers int, progress func(*Run)) (last *Run, fatal, err error) {
 	var wg sync.WaitGroup
 	defer wg.Wait() // runs after cancel: no goroutine outlives the call
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := s.planPages(ctx, &wg, r, pol, workers)
+	pages := s.planPages(ctx, &wg, r, pol, chal, workers)
 	committers := max(s.runCommitters, 1)
 	slots := make(chan struct{}, committers)
 	inflight := make(chan *commit, committers)
@@ -376,7 +379,8 @@ type runPage struct {
 	last  bool      // shorter than a full page: the run ends with it
 	ready chan struct{}
 	err   error
-	fatal bool // the policy cannot assess a household: the run ends
+	fatal bool          // the policy cannot assess a household: the run ends
+	chal  *rules.Policy // the product's challenger, nil when none
 }
 
 type runItem struct {
@@ -391,7 +395,7 @@ type runItem struct {
 // them on workers; it returns the pages in order, at most workers+1 ahead
 // of the caller (one queued, the others being planned): enough to keep the
 // writers busy, few enough to keep the heap small.
-func (s *Service) planPages(ctx context.Context, wg *sync.WaitGroup, r *Run, pol *rules.Policy, workers int) <-chan *runPage {
+func (s *Service) planPages(ctx context.Context, wg *sync.WaitGroup, r *Run, pol, chal *rules.Policy, workers int) <-chan *runPage {
 	order := make(chan *runPage, 1)
 	work := make(chan *runPage)
 	for range workers {
@@ -408,7 +412,7 @@ func (s *Service) planPages(ctx context.Context, wg *sync.WaitGroup, r *Run, pol
 		size := s.pageSize()
 		after := r.Cursor
 		for {
-			pg := &runPage{now: s.clock(), ready: make(chan struct{})}
+			pg := &runPage{now: s.clock(), ready: make(chan struct{}), chal: chal}
 			var cands []*Candidate
 			err := s.store.Read(ctx, func(tx Reader) error {
 				var err error
@@ -484,7 +488,7 @@ func (s *Service) planPage(ctx context.Context, r *Run, pol *rules.Policy, pg *r
 		}
 		it.parts.ApplicantBirth, it.member = birth, member
 		it.plan, err = PlanAssessment(PlanInput{Policy: pol, Bank: r.Bank, Product: r.Product, Parts: it.parts,
-			Lines: it.cand.Lines, Applicant: member, Actor: ActorService, Now: pg.now, Outcome: true})
+			Lines: it.cand.Lines, Applicant: member, Actor: ActorService, Now: pg.now, Outcome: true, Challenger: pg.chal})
 		switch {
 		case isLineClosed(err):
 			it.closed = true
@@ -535,6 +539,13 @@ func (s *Service) commitPage(ctx context.Context, prev, next *Run, pol *rules.Po
 				return err
 			}
 			mine.pass()
+			// The challenger's shadows (challenger.go), after the turn:
+			// they order nothing.
+			if shs := shadowsOf(plans); len(shs) > 0 {
+				if err := tx.InsertShadowDecisions(ctx, shs); err != nil {
+					return err
+				}
+			}
 			// One leaf per decision, the record a single assessment
 			// writes, naming the run: each is provable on its own and
 			// binds its outcome. Then the page's own record.
@@ -586,7 +597,7 @@ func replan(pg *runPage, pol *rules.Policy, r *Run, live []string, lines []*Line
 		if cur := locked[hid]; !sameLines(it.cand.Lines, cur) {
 			var err error
 			plan, err = PlanAssessment(PlanInput{Policy: pol, Bank: r.Bank, Product: r.Product, Parts: it.parts,
-				Lines: cur, Applicant: it.member, Actor: ActorService, Now: pg.now, Outcome: true})
+				Lines: cur, Applicant: it.member, Actor: ActorService, Now: pg.now, Outcome: true, Challenger: pg.chal})
 			if isLineClosed(err) {
 				continue
 			}

@@ -76,6 +76,9 @@ type Service struct {
 	runCommitters int
 	// replays caches explanations recomputed on read (replay.go).
 	replays replayCache
+	// challengers gives a product's challenger for shadow evaluation
+	// (challenger.go); nil: none.
+	challengers Challengers
 
 	// changed holds, per bank, a channel closed (and dropped) when line
 	// events of that bank commit, waking that bank's watchers only: a

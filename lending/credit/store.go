@@ -169,6 +169,9 @@ type Writer interface {
 	LockHouseholdLines(ctx context.Context, householdID string) ([]*Line, error)
 	// InsertDecision stores d. Decisions never change.
 	InsertDecision(ctx context.Context, d *Decision) error
+	// InsertShadowDecisions stores challengers' shadows of decisions
+	// stored in this transaction (challenger.go). Shadows never change.
+	InsertShadowDecisions(ctx context.Context, shs []*ShadowDecision) error
 	// InsertLine stores a new line (Version as given). AlreadyExists when
 	// the household already has a line of that bank and product.
 	InsertLine(ctx context.Context, l *Line) error

@@ -148,6 +148,8 @@ type Reader interface {
 	// PolicyVersions returns up to q.Limit versions below q.Before, newest
 	// first, without their Document text.
 	PolicyVersions(ctx context.Context, q ListQuery) ([]*Version, error)
+	// ChallengerReader reads challenger designations (challenger.go).
+	ChallengerReader
 }
 
 // Writer reads and writes policy versions within one transaction.
@@ -162,6 +164,8 @@ type Writer interface {
 	// supersession fields; nothing else ever changes. NotFound when v does
 	// not exist; AlreadyExists when it would make a second active version.
 	UpdatePolicyState(ctx context.Context, v *Version) error
+	// ChallengerWriter writes challenger designations (challenger.go).
+	ChallengerWriter
 }
 
 // auditRecord describes a lifecycle step for the log: identity and content

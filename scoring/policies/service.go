@@ -123,6 +123,12 @@ func (s *Service) Activate(ctx context.Context, p *access.Principal, name string
 			return nil, false, err
 		}
 		v.State, v.ActivatedBy, v.ActivateTime = Active, p.ID, &now
+		// A challenger activated is the champion now (challenger.go).
+		if ended, err := endChallengerOnActivate(ctx, tx, p.ID, v, now); err != nil {
+			return nil, false, err
+		} else if ended {
+			extra["challenger_ended"] = "true"
+		}
 		return extra, true, nil
 	})
 }

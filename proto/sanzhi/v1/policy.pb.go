@@ -1105,6 +1105,274 @@ func (x *SimulatePolicyResponse) GetExposureNew() string {
 	return ""
 }
 
+// A version designated its product's challenger, evaluated in shadow
+// beside the active version (the champion). Every field is output only.
+type Challenger struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}: the product.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// banks/{bank}/products/{product}/policies/{version}: the challenger.
+	Policy    string                 `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	Version   int32                  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	StartedBy string                 `protobuf:"bytes,4,opt,name=started_by,json=startedBy,proto3" json:"started_by,omitempty"`
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	// Set once stopped (StopChallenger's answer).
+	StoppedBy string                 `protobuf:"bytes,6,opt,name=stopped_by,json=stoppedBy,proto3" json:"stopped_by,omitempty"`
+	StopTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=stop_time,json=stopTime,proto3" json:"stop_time,omitempty"`
+	// "stopped" or "activated"; empty while current.
+	StopReason string `protobuf:"bytes,8,opt,name=stop_reason,json=stopReason,proto3" json:"stop_reason,omitempty"`
+	// Shadow decisions stored under this version (GetChallenger only).
+	ShadowDecisions int64 `protobuf:"varint,9,opt,name=shadow_decisions,json=shadowDecisions,proto3" json:"shadow_decisions,omitempty"`
+	// Of those, how many the challenger would approve where the champion
+	// declined (swap-in), and the reverse (swap-out).
+	SwapIn        int64 `protobuf:"varint,10,opt,name=swap_in,json=swapIn,proto3" json:"swap_in,omitempty"`
+	SwapOut       int64 `protobuf:"varint,11,opt,name=swap_out,json=swapOut,proto3" json:"swap_out,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Challenger) Reset() {
+	*x = Challenger{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Challenger) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Challenger) ProtoMessage() {}
+
+func (x *Challenger) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Challenger.ProtoReflect.Descriptor instead.
+func (*Challenger) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *Challenger) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *Challenger) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *Challenger) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Challenger) GetStartedBy() string {
+	if x != nil {
+		return x.StartedBy
+	}
+	return ""
+}
+
+func (x *Challenger) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *Challenger) GetStoppedBy() string {
+	if x != nil {
+		return x.StoppedBy
+	}
+	return ""
+}
+
+func (x *Challenger) GetStopTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StopTime
+	}
+	return nil
+}
+
+func (x *Challenger) GetStopReason() string {
+	if x != nil {
+		return x.StopReason
+	}
+	return ""
+}
+
+func (x *Challenger) GetShadowDecisions() int64 {
+	if x != nil {
+		return x.ShadowDecisions
+	}
+	return 0
+}
+
+func (x *Challenger) GetSwapIn() int64 {
+	if x != nil {
+		return x.SwapIn
+	}
+	return 0
+}
+
+func (x *Challenger) GetSwapOut() int64 {
+	if x != nil {
+		return x.SwapOut
+	}
+	return 0
+}
+
+type StartChallengerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}/policies/{version}.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartChallengerRequest) Reset() {
+	*x = StartChallengerRequest{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartChallengerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartChallengerRequest) ProtoMessage() {}
+
+func (x *StartChallengerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartChallengerRequest.ProtoReflect.Descriptor instead.
+func (*StartChallengerRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *StartChallengerRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type StopChallengerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopChallengerRequest) Reset() {
+	*x = StopChallengerRequest{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopChallengerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopChallengerRequest) ProtoMessage() {}
+
+func (x *StopChallengerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopChallengerRequest.ProtoReflect.Descriptor instead.
+func (*StopChallengerRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *StopChallengerRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+type GetChallengerRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetChallengerRequest) Reset() {
+	*x = GetChallengerRequest{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetChallengerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetChallengerRequest) ProtoMessage() {}
+
+func (x *GetChallengerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetChallengerRequest.ProtoReflect.Descriptor instead.
+func (*GetChallengerRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *GetChallengerRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
 var File_sanzhi_v1_policy_proto protoreflect.FileDescriptor
 
 const file_sanzhi_v1_policy_proto_rawDesc = "" +
@@ -1184,7 +1452,31 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\x06gained\x18\x05 \x01(\x05R\x06gained\x12\x12\n" +
 	"\x04lost\x18\x06 \x01(\x05R\x04lost\x12#\n" +
 	"\rexposure_base\x18\a \x01(\tR\fexposureBase\x12!\n" +
-	"\fexposure_new\x18\b \x01(\tR\vexposureNew*\x94\x01\n" +
+	"\fexposure_new\x18\b \x01(\tR\vexposureNew\"\x88\x03\n" +
+	"\n" +
+	"Challenger\x12\x16\n" +
+	"\x06parent\x18\x01 \x01(\tR\x06parent\x12\x16\n" +
+	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x05R\aversion\x12\x1d\n" +
+	"\n" +
+	"started_by\x18\x04 \x01(\tR\tstartedBy\x129\n" +
+	"\n" +
+	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12\x1d\n" +
+	"\n" +
+	"stopped_by\x18\x06 \x01(\tR\tstoppedBy\x127\n" +
+	"\tstop_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bstopTime\x12\x1f\n" +
+	"\vstop_reason\x18\b \x01(\tR\n" +
+	"stopReason\x12)\n" +
+	"\x10shadow_decisions\x18\t \x01(\x03R\x0fshadowDecisions\x12\x17\n" +
+	"\aswap_in\x18\n" +
+	" \x01(\x03R\x06swapIn\x12\x19\n" +
+	"\bswap_out\x18\v \x01(\x03R\aswapOut\"`\n" +
+	"\x16StartChallengerRequest\x12F\n" +
+	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\"T\n" +
+	"\x15StopChallengerRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\x06parent\"S\n" +
+	"\x14GetChallengerRequest\x12;\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\x06parent*\x94\x01\n" +
 	"\vPolicyState\x12\x1c\n" +
 	"\x18POLICY_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12POLICY_STATE_DRAFT\x10\x01\x12\x19\n" +
@@ -1195,7 +1487,7 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\x1dSIMULATION_FORMAT_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17SIMULATION_FORMAT_TABLE\x10\x01\x12\x19\n" +
 	"\x15SIMULATION_FORMAT_CSV\x10\x02\x12\x1a\n" +
-	"\x16SIMULATION_FORMAT_HTML\x10\x032\xdf\x04\n" +
+	"\x16SIMULATION_FORMAT_HTML\x10\x032\xc0\x06\n" +
 	"\rPolicyService\x12A\n" +
 	"\fUploadPolicy\x12\x1e.sanzhi.v1.UploadPolicyRequest\x1a\x11.sanzhi.v1.Policy\x12I\n" +
 	"\n" +
@@ -1205,7 +1497,10 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\tGetPolicy\x12\x1b.sanzhi.v1.GetPolicyRequest\x1a\x11.sanzhi.v1.Policy\x12O\n" +
 	"\fListPolicies\x12\x1e.sanzhi.v1.ListPoliciesRequest\x1a\x1f.sanzhi.v1.ListPoliciesResponse\x12O\n" +
 	"\fDiffPolicies\x12\x1e.sanzhi.v1.DiffPoliciesRequest\x1a\x1f.sanzhi.v1.DiffPoliciesResponse\x12U\n" +
-	"\x0eSimulatePolicy\x12 .sanzhi.v1.SimulatePolicyRequest\x1a!.sanzhi.v1.SimulatePolicyResponseB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
+	"\x0eSimulatePolicy\x12 .sanzhi.v1.SimulatePolicyRequest\x1a!.sanzhi.v1.SimulatePolicyResponse\x12K\n" +
+	"\x0fStartChallenger\x12!.sanzhi.v1.StartChallengerRequest\x1a\x15.sanzhi.v1.Challenger\x12I\n" +
+	"\x0eStopChallenger\x12 .sanzhi.v1.StopChallengerRequest\x1a\x15.sanzhi.v1.Challenger\x12G\n" +
+	"\rGetChallenger\x12\x1f.sanzhi.v1.GetChallengerRequest\x1a\x15.sanzhi.v1.ChallengerB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
 
 var (
 	file_sanzhi_v1_policy_proto_rawDescOnce sync.Once
@@ -1220,7 +1515,7 @@ func file_sanzhi_v1_policy_proto_rawDescGZIP() []byte {
 }
 
 var file_sanzhi_v1_policy_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sanzhi_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_sanzhi_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_sanzhi_v1_policy_proto_goTypes = []any{
 	(PolicyState)(0),               // 0: sanzhi.v1.PolicyState
 	(SimulationFormat)(0),          // 1: sanzhi.v1.SimulationFormat
@@ -1238,38 +1533,50 @@ var file_sanzhi_v1_policy_proto_goTypes = []any{
 	(*DiffPoliciesResponse)(nil),   // 13: sanzhi.v1.DiffPoliciesResponse
 	(*SimulatePolicyRequest)(nil),  // 14: sanzhi.v1.SimulatePolicyRequest
 	(*SimulatePolicyResponse)(nil), // 15: sanzhi.v1.SimulatePolicyResponse
-	(*timestamppb.Timestamp)(nil),  // 16: google.protobuf.Timestamp
+	(*Challenger)(nil),             // 16: sanzhi.v1.Challenger
+	(*StartChallengerRequest)(nil), // 17: sanzhi.v1.StartChallengerRequest
+	(*StopChallengerRequest)(nil),  // 18: sanzhi.v1.StopChallengerRequest
+	(*GetChallengerRequest)(nil),   // 19: sanzhi.v1.GetChallengerRequest
+	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_policy_proto_depIdxs = []int32{
 	0,  // 0: sanzhi.v1.Policy.state:type_name -> sanzhi.v1.PolicyState
-	16, // 1: sanzhi.v1.Policy.upload_time:type_name -> google.protobuf.Timestamp
-	16, // 2: sanzhi.v1.Policy.approve_time:type_name -> google.protobuf.Timestamp
-	16, // 3: sanzhi.v1.Policy.activate_time:type_name -> google.protobuf.Timestamp
-	16, // 4: sanzhi.v1.Policy.supersede_time:type_name -> google.protobuf.Timestamp
+	20, // 1: sanzhi.v1.Policy.upload_time:type_name -> google.protobuf.Timestamp
+	20, // 2: sanzhi.v1.Policy.approve_time:type_name -> google.protobuf.Timestamp
+	20, // 3: sanzhi.v1.Policy.activate_time:type_name -> google.protobuf.Timestamp
+	20, // 4: sanzhi.v1.Policy.supersede_time:type_name -> google.protobuf.Timestamp
 	5,  // 5: sanzhi.v1.LintPolicyResponse.problems:type_name -> sanzhi.v1.PolicyProblem
 	2,  // 6: sanzhi.v1.ListPoliciesResponse.policies:type_name -> sanzhi.v1.Policy
 	1,  // 7: sanzhi.v1.SimulatePolicyRequest.format:type_name -> sanzhi.v1.SimulationFormat
-	3,  // 8: sanzhi.v1.PolicyService.UploadPolicy:input_type -> sanzhi.v1.UploadPolicyRequest
-	4,  // 9: sanzhi.v1.PolicyService.LintPolicy:input_type -> sanzhi.v1.LintPolicyRequest
-	7,  // 10: sanzhi.v1.PolicyService.ApprovePolicy:input_type -> sanzhi.v1.ApprovePolicyRequest
-	8,  // 11: sanzhi.v1.PolicyService.ActivatePolicy:input_type -> sanzhi.v1.ActivatePolicyRequest
-	9,  // 12: sanzhi.v1.PolicyService.GetPolicy:input_type -> sanzhi.v1.GetPolicyRequest
-	10, // 13: sanzhi.v1.PolicyService.ListPolicies:input_type -> sanzhi.v1.ListPoliciesRequest
-	12, // 14: sanzhi.v1.PolicyService.DiffPolicies:input_type -> sanzhi.v1.DiffPoliciesRequest
-	14, // 15: sanzhi.v1.PolicyService.SimulatePolicy:input_type -> sanzhi.v1.SimulatePolicyRequest
-	2,  // 16: sanzhi.v1.PolicyService.UploadPolicy:output_type -> sanzhi.v1.Policy
-	6,  // 17: sanzhi.v1.PolicyService.LintPolicy:output_type -> sanzhi.v1.LintPolicyResponse
-	2,  // 18: sanzhi.v1.PolicyService.ApprovePolicy:output_type -> sanzhi.v1.Policy
-	2,  // 19: sanzhi.v1.PolicyService.ActivatePolicy:output_type -> sanzhi.v1.Policy
-	2,  // 20: sanzhi.v1.PolicyService.GetPolicy:output_type -> sanzhi.v1.Policy
-	11, // 21: sanzhi.v1.PolicyService.ListPolicies:output_type -> sanzhi.v1.ListPoliciesResponse
-	13, // 22: sanzhi.v1.PolicyService.DiffPolicies:output_type -> sanzhi.v1.DiffPoliciesResponse
-	15, // 23: sanzhi.v1.PolicyService.SimulatePolicy:output_type -> sanzhi.v1.SimulatePolicyResponse
-	16, // [16:24] is the sub-list for method output_type
-	8,  // [8:16] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	20, // 8: sanzhi.v1.Challenger.start_time:type_name -> google.protobuf.Timestamp
+	20, // 9: sanzhi.v1.Challenger.stop_time:type_name -> google.protobuf.Timestamp
+	3,  // 10: sanzhi.v1.PolicyService.UploadPolicy:input_type -> sanzhi.v1.UploadPolicyRequest
+	4,  // 11: sanzhi.v1.PolicyService.LintPolicy:input_type -> sanzhi.v1.LintPolicyRequest
+	7,  // 12: sanzhi.v1.PolicyService.ApprovePolicy:input_type -> sanzhi.v1.ApprovePolicyRequest
+	8,  // 13: sanzhi.v1.PolicyService.ActivatePolicy:input_type -> sanzhi.v1.ActivatePolicyRequest
+	9,  // 14: sanzhi.v1.PolicyService.GetPolicy:input_type -> sanzhi.v1.GetPolicyRequest
+	10, // 15: sanzhi.v1.PolicyService.ListPolicies:input_type -> sanzhi.v1.ListPoliciesRequest
+	12, // 16: sanzhi.v1.PolicyService.DiffPolicies:input_type -> sanzhi.v1.DiffPoliciesRequest
+	14, // 17: sanzhi.v1.PolicyService.SimulatePolicy:input_type -> sanzhi.v1.SimulatePolicyRequest
+	17, // 18: sanzhi.v1.PolicyService.StartChallenger:input_type -> sanzhi.v1.StartChallengerRequest
+	18, // 19: sanzhi.v1.PolicyService.StopChallenger:input_type -> sanzhi.v1.StopChallengerRequest
+	19, // 20: sanzhi.v1.PolicyService.GetChallenger:input_type -> sanzhi.v1.GetChallengerRequest
+	2,  // 21: sanzhi.v1.PolicyService.UploadPolicy:output_type -> sanzhi.v1.Policy
+	6,  // 22: sanzhi.v1.PolicyService.LintPolicy:output_type -> sanzhi.v1.LintPolicyResponse
+	2,  // 23: sanzhi.v1.PolicyService.ApprovePolicy:output_type -> sanzhi.v1.Policy
+	2,  // 24: sanzhi.v1.PolicyService.ActivatePolicy:output_type -> sanzhi.v1.Policy
+	2,  // 25: sanzhi.v1.PolicyService.GetPolicy:output_type -> sanzhi.v1.Policy
+	11, // 26: sanzhi.v1.PolicyService.ListPolicies:output_type -> sanzhi.v1.ListPoliciesResponse
+	13, // 27: sanzhi.v1.PolicyService.DiffPolicies:output_type -> sanzhi.v1.DiffPoliciesResponse
+	15, // 28: sanzhi.v1.PolicyService.SimulatePolicy:output_type -> sanzhi.v1.SimulatePolicyResponse
+	16, // 29: sanzhi.v1.PolicyService.StartChallenger:output_type -> sanzhi.v1.Challenger
+	16, // 30: sanzhi.v1.PolicyService.StopChallenger:output_type -> sanzhi.v1.Challenger
+	16, // 31: sanzhi.v1.PolicyService.GetChallenger:output_type -> sanzhi.v1.Challenger
+	21, // [21:32] is the sub-list for method output_type
+	10, // [10:21] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_policy_proto_init() }
@@ -1283,7 +1590,7 @@ func file_sanzhi_v1_policy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_policy_proto_rawDesc), len(file_sanzhi_v1_policy_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,14 +19,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PolicyService_UploadPolicy_FullMethodName   = "/sanzhi.v1.PolicyService/UploadPolicy"
-	PolicyService_LintPolicy_FullMethodName     = "/sanzhi.v1.PolicyService/LintPolicy"
-	PolicyService_ApprovePolicy_FullMethodName  = "/sanzhi.v1.PolicyService/ApprovePolicy"
-	PolicyService_ActivatePolicy_FullMethodName = "/sanzhi.v1.PolicyService/ActivatePolicy"
-	PolicyService_GetPolicy_FullMethodName      = "/sanzhi.v1.PolicyService/GetPolicy"
-	PolicyService_ListPolicies_FullMethodName   = "/sanzhi.v1.PolicyService/ListPolicies"
-	PolicyService_DiffPolicies_FullMethodName   = "/sanzhi.v1.PolicyService/DiffPolicies"
-	PolicyService_SimulatePolicy_FullMethodName = "/sanzhi.v1.PolicyService/SimulatePolicy"
+	PolicyService_UploadPolicy_FullMethodName    = "/sanzhi.v1.PolicyService/UploadPolicy"
+	PolicyService_LintPolicy_FullMethodName      = "/sanzhi.v1.PolicyService/LintPolicy"
+	PolicyService_ApprovePolicy_FullMethodName   = "/sanzhi.v1.PolicyService/ApprovePolicy"
+	PolicyService_ActivatePolicy_FullMethodName  = "/sanzhi.v1.PolicyService/ActivatePolicy"
+	PolicyService_GetPolicy_FullMethodName       = "/sanzhi.v1.PolicyService/GetPolicy"
+	PolicyService_ListPolicies_FullMethodName    = "/sanzhi.v1.PolicyService/ListPolicies"
+	PolicyService_DiffPolicies_FullMethodName    = "/sanzhi.v1.PolicyService/DiffPolicies"
+	PolicyService_SimulatePolicy_FullMethodName  = "/sanzhi.v1.PolicyService/SimulatePolicy"
+	PolicyService_StartChallenger_FullMethodName = "/sanzhi.v1.PolicyService/StartChallenger"
+	PolicyService_StopChallenger_FullMethodName  = "/sanzhi.v1.PolicyService/StopChallenger"
+	PolicyService_GetChallenger_FullMethodName   = "/sanzhi.v1.PolicyService/GetChallenger"
 )
 
 // PolicyServiceClient is the client API for PolicyService service.
@@ -73,6 +76,24 @@ type PolicyServiceClient interface {
 	// losing a line, exposure in total and by village, score distribution,
 	// knock-outs. Changes nothing, so it is not audited as a write.
 	SimulatePolicy(ctx context.Context, in *SimulatePolicyRequest, opts ...grpc.CallOption) (*SimulatePolicyResponse, error)
+	// Designates an approved version (not a draft, not the active one, not
+	// a superseded one) its product's challenger: every live assessment
+	// and re-assessment of the product then also evaluates it, in shadow,
+	// on the same input, and stores the outcome beside the champion's
+	// decision. A shadow changes no line, reply or webhook, so one risk
+	// manager may start it (no second person). At most one challenger per
+	// product (FAILED_PRECONDITION CHALLENGER_EXISTS); starting the current
+	// one again returns it. Activating the challenger's version ends the
+	// designation in the same transaction. Audited
+	// (policy.challenger.start).
+	StartChallenger(ctx context.Context, in *StartChallengerRequest, opts ...grpc.CallOption) (*Challenger, error)
+	// Stops the product's challenger; its shadow decisions stay. Audited
+	// (policy.challenger.stop). FAILED_PRECONDITION NO_CHALLENGER when the
+	// product has none.
+	StopChallenger(ctx context.Context, in *StopChallengerRequest, opts ...grpc.CallOption) (*Challenger, error)
+	// Returns the product's current challenger with the counts of its
+	// shadow decisions; NOT_FOUND when it has none.
+	GetChallenger(ctx context.Context, in *GetChallengerRequest, opts ...grpc.CallOption) (*Challenger, error)
 }
 
 type policyServiceClient struct {
@@ -163,6 +184,36 @@ func (c *policyServiceClient) SimulatePolicy(ctx context.Context, in *SimulatePo
 	return out, nil
 }
 
+func (c *policyServiceClient) StartChallenger(ctx context.Context, in *StartChallengerRequest, opts ...grpc.CallOption) (*Challenger, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Challenger)
+	err := c.cc.Invoke(ctx, PolicyService_StartChallenger_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *policyServiceClient) StopChallenger(ctx context.Context, in *StopChallengerRequest, opts ...grpc.CallOption) (*Challenger, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Challenger)
+	err := c.cc.Invoke(ctx, PolicyService_StopChallenger_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *policyServiceClient) GetChallenger(ctx context.Context, in *GetChallengerRequest, opts ...grpc.CallOption) (*Challenger, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Challenger)
+	err := c.cc.Invoke(ctx, PolicyService_GetChallenger_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PolicyServiceServer is the server API for PolicyService service.
 // All implementations must embed UnimplementedPolicyServiceServer
 // for forward compatibility.
@@ -207,6 +258,24 @@ type PolicyServiceServer interface {
 	// losing a line, exposure in total and by village, score distribution,
 	// knock-outs. Changes nothing, so it is not audited as a write.
 	SimulatePolicy(context.Context, *SimulatePolicyRequest) (*SimulatePolicyResponse, error)
+	// Designates an approved version (not a draft, not the active one, not
+	// a superseded one) its product's challenger: every live assessment
+	// and re-assessment of the product then also evaluates it, in shadow,
+	// on the same input, and stores the outcome beside the champion's
+	// decision. A shadow changes no line, reply or webhook, so one risk
+	// manager may start it (no second person). At most one challenger per
+	// product (FAILED_PRECONDITION CHALLENGER_EXISTS); starting the current
+	// one again returns it. Activating the challenger's version ends the
+	// designation in the same transaction. Audited
+	// (policy.challenger.start).
+	StartChallenger(context.Context, *StartChallengerRequest) (*Challenger, error)
+	// Stops the product's challenger; its shadow decisions stay. Audited
+	// (policy.challenger.stop). FAILED_PRECONDITION NO_CHALLENGER when the
+	// product has none.
+	StopChallenger(context.Context, *StopChallengerRequest) (*Challenger, error)
+	// Returns the product's current challenger with the counts of its
+	// shadow decisions; NOT_FOUND when it has none.
+	GetChallenger(context.Context, *GetChallengerRequest) (*Challenger, error)
 	mustEmbedUnimplementedPolicyServiceServer()
 }
 
@@ -240,6 +309,15 @@ func (UnimplementedPolicyServiceServer) DiffPolicies(context.Context, *DiffPolic
 }
 func (UnimplementedPolicyServiceServer) SimulatePolicy(context.Context, *SimulatePolicyRequest) (*SimulatePolicyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SimulatePolicy not implemented")
+}
+func (UnimplementedPolicyServiceServer) StartChallenger(context.Context, *StartChallengerRequest) (*Challenger, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartChallenger not implemented")
+}
+func (UnimplementedPolicyServiceServer) StopChallenger(context.Context, *StopChallengerRequest) (*Challenger, error) {
+	return nil, status.Error(codes.Unimplemented, "method StopChallenger not implemented")
+}
+func (UnimplementedPolicyServiceServer) GetChallenger(context.Context, *GetChallengerRequest) (*Challenger, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetChallenger not implemented")
 }
 func (UnimplementedPolicyServiceServer) mustEmbedUnimplementedPolicyServiceServer() {}
 func (UnimplementedPolicyServiceServer) testEmbeddedByValue()                       {}
@@ -406,6 +484,60 @@ func _PolicyService_SimulatePolicy_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PolicyService_StartChallenger_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartChallengerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PolicyServiceServer).StartChallenger(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PolicyService_StartChallenger_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PolicyServiceServer).StartChallenger(ctx, req.(*StartChallengerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PolicyService_StopChallenger_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StopChallengerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PolicyServiceServer).StopChallenger(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PolicyService_StopChallenger_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PolicyServiceServer).StopChallenger(ctx, req.(*StopChallengerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PolicyService_GetChallenger_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetChallengerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PolicyServiceServer).GetChallenger(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PolicyService_GetChallenger_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PolicyServiceServer).GetChallenger(ctx, req.(*GetChallengerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PolicyService_ServiceDesc is the grpc.ServiceDesc for PolicyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -444,6 +576,18 @@ var PolicyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SimulatePolicy",
 			Handler:    _PolicyService_SimulatePolicy_Handler,
+		},
+		{
+			MethodName: "StartChallenger",
+			Handler:    _PolicyService_StartChallenger_Handler,
+		},
+		{
+			MethodName: "StopChallenger",
+			Handler:    _PolicyService_StopChallenger_Handler,
+		},
+		{
+			MethodName: "GetChallenger",
+			Handler:    _PolicyService_GetChallenger_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
