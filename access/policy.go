@@ -138,6 +138,7 @@ const (
 	PolicyLint           Action = "policy.lint"
 	PolicyRead           Action = "policy.read"
 	PolicySimulate       Action = "policy.simulate"
+	PolicyBacktest       Action = "policy.backtest"
 	WebhookSet           Action = "webhook.set"
 	WebhookRead          Action = "webhook.read"
 	WebhookReplay        Action = "webhook.replay"
@@ -266,6 +267,10 @@ var policy = map[Action]Rule{
 	// managers get aggregates only, regulators may see masked samples. It
 	// is audited like a write.
 	PolicySimulate: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}, Writes: true},
+	// A back-test reads a version's decisions and their loans' outcomes
+	// (aggregates: a bank's small fairness groups pooled). Its own risk
+	// managers and the regulators; audited like a simulation.
+	PolicyBacktest: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}, Writes: true},
 
 	// A bank's risk managers set its webhook and receive its secret; no
 	// one else may redirect a bank's events. Operators may look at the
