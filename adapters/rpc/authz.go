@@ -99,6 +99,8 @@ var methods = map[string]binding{
 	sanzhiv1.PolicyService_DiffPolicies_FullMethodName:   on(access.PolicyRead, "name"),
 	sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: on(access.PolicySimulate, "name"),
 
+	sanzhiv1.ModelRiskService_GetBacktestReport_FullMethodName: on(access.PolicyBacktest, "name"),
+
 	sanzhiv1.WebhookService_SetWebhook_FullMethodName:       on(access.WebhookSet, "bank"),
 	sanzhiv1.WebhookService_GetWebhook_FullMethodName:       on(access.WebhookRead, "name"),
 	sanzhiv1.WebhookService_ListDeadLetters_FullMethodName:  on(access.WebhookRead, "parent"),
