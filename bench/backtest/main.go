@@ -76,7 +76,12 @@ func main() {
 		conn, err := db.Pool().Acquire(ctx)
 		check(err)
 		cw := &countingWriter{}
+		// The back-test's transaction sets the same work_mem (sqlstore).
+		_, err = conn.Exec(ctx, "SET work_mem = '64MB'")
+		check(err)
 		_, err = conn.Conn().PgConn().CopyTo(ctx, cw, "COPY ("+inline(sql, args)+") TO STDOUT")
+		check(err)
+		_, err = conn.Exec(ctx, "RESET work_mem")
 		conn.Release()
 		check(err)
 		d := time.Since(t0)
