@@ -56,7 +56,7 @@ func btPID(t *testing.T, birth string, seq int) idnum.PersonID {
 // newBacktestFixture stores the example policy as version 1 and n
 // decisions of it about n households (a tenth of them declined), each
 // approved one drawn and a third of those gone bad a month later.
-func newBacktestFixture(t *testing.T, n int) *btFixture {
+func newBacktestFixture(t *testing.T, n int, edit ...func(i int, d *credit.Decision)) *btFixture {
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, t.TempDir()+"/bt.db")
 	require.NoError(t, err)
@@ -108,6 +108,9 @@ func newBacktestFixture(t *testing.T, n int) *btFixture {
 			DecidedBy: "system", Time: now()}
 		if eligible {
 			d.Limit, d.Rate = decimal.NewFromInt(50000), decimal.RequireFromString("0.0425")
+		}
+		for _, e := range edit {
+			e(i, d)
 		}
 		require.NoError(t, st.Lending().Write(ctx, func(tx credit.Writer) error {
 			if err := tx.InsertDecision(ctx, d); err != nil {
@@ -275,4 +278,38 @@ func TestBacktestAgainstReference(t *testing.T) {
 func jsonOf(v any) (string, error) {
 	b, err := json.Marshal(v)
 	return string(b), err
+}
+
+// A decision stored before decisions kept their bins is scored again from
+// its stored input under the same version on the same day.
+func TestBacktestOlderDecisionsScoredAgain(t *testing.T) {
+	var in rules.Input
+	in.Applicant.Age = 45
+	in.Facts.Members, in.Facts.Labourers = 4, 2
+	f := newBacktestFixture(t, 1, func(_ int, d *credit.Decision) {
+		d.Bins, d.Input = nil, string(in.Canonical())
+	})
+	want := rules.Outcome(f.pol, in, "2025-01-15").Bins
+	require.NotEmpty(t, want)
+	spec := modelrisk.SpecOf(f.pol)
+	tally, err := modelrisk.NewTally(spec, modelrisk.DefaultConfig("2026-06-30"))
+	require.NoError(t, err)
+	require.NoError(t, tally.Add(&modelrisk.Decision{Score: spec.MinScore, Bins: want, Applicant: modelrisk.Applicant{Village: btVillage}}))
+	raw, err := jsonOf(tally.Reference())
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, f.st.Conn().WriteTx(ctx, func(q sqlstore.Querier) error {
+		_, err := q.Exec(ctx, `INSERT INTO policy_gate_reports (bank, product, version, seq, policy_hash, against_version, as_of,
+			households, passed, checks, summary, reference, evaluated_by, time)
+			VALUES ($1, $2, 1, 1, $3, 0, '2026-01-01', 1, 1, '[]', '{}', $4, 'risk-1', '2026-01-01T00:00:00Z')`,
+			btBank, btProduct, f.pol.Hash(), raw)
+		return err
+	}))
+	res, err := f.a.Backtester.Backtest(asPrincipal(btRegulator), app.BacktestRequest{Name: btName, AsOf: "2026-06-30"})
+	require.NoError(t, err)
+	require.Len(t, res.Report.Characteristics, len(want))
+	for c, cp := range res.Report.Characteristics {
+		assert.InDelta(t, 0, cp.Value, 1e-12, "%s: the re-scored bin is the reference's", cp.ID)
+		assert.Equal(t, int64(1), cp.Bins[want[c]].Count, cp.ID)
+	}
 }

@@ -67,3 +67,22 @@ func TestBacktestRefused(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "backtest")
 }
+
+// Every decision carries its bins, Evaluate's and Outcome's alike, and a
+// knocked-out decision too (every characteristic is scored).
+func TestDecisionBins(t *testing.T) {
+	p := examplePolicy(t)
+	in := typical()
+	full := Evaluate(p, in, on)
+	require.Len(t, full.Bins, len(p.Characteristics))
+	for i, c := range full.Characteristics {
+		assert.Equal(t, c.Bin, full.Bins[i], c.ID)
+	}
+	assert.Equal(t, full.Bins, Outcome(p, in, on).Bins)
+
+	in.Facts.DishonestDebtor = true
+	ko := Outcome(p, in, on)
+	require.NotEmpty(t, ko.KnockOuts)
+	assert.Len(t, ko.Bins, len(p.Characteristics), "knocked out, still scored")
+	assert.Equal(t, full.Score, ko.Score)
+}
