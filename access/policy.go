@@ -140,6 +140,7 @@ const (
 	PolicySimulate       Action = "policy.simulate"
 	PolicyChallenge      Action = "policy.challenger.write"
 	PolicyChallengerRead Action = "policy.challenger.read"
+	PolicyBacktest       Action = "policy.backtest"
 	WebhookSet           Action = "webhook.set"
 	WebhookRead          Action = "webhook.read"
 	WebhookReplay        Action = "webhook.replay"
@@ -274,6 +275,10 @@ var policy = map[Action]Rule{
 	// counts; its loan officers do not (model risk is not their desk).
 	PolicyChallenge:      {Grants: Grants{BankRisk: OwnBank}, Writes: true},
 	PolicyChallengerRead: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}},
+	// A back-test reads a version's decisions and their loans' outcomes
+	// (aggregates: a bank's small fairness groups pooled). Its own risk
+	// managers and the regulators; audited like a simulation.
+	PolicyBacktest: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}, Writes: true},
 
 	// A bank's risk managers set its webhook and receive its secret; no
 	// one else may redirect a bank's events. Operators may look at the

@@ -75,6 +75,7 @@ type App struct {
 	Webhooks   *delivery.Dispatcher
 	Reassessor *Reassessor
 	Simulator  *Simulator
+	Backtester *Backtester
 	// now is the clock (Deps.Now).
 	now func() time.Time
 	// boards are the villages' built 公示 boards (NoticeBoard).
@@ -133,6 +134,7 @@ func New(d Deps) (*App, error) {
 	a.Lending.OnCommit(a.Webhooks.Notify)
 	a.Reassessor = NewReassessor(a.Lending, d.Log)
 	a.Simulator = &Simulator{Store: st, Keyring: d.Keyring, Policies: a.Policies, Catalogues: a.Catalogues, Now: now}
+	a.Backtester = &Backtester{Store: st, Keyring: d.Keyring, Policies: a.Policies, Now: now}
 	return a, nil
 }
 

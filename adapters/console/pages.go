@@ -33,6 +33,7 @@ func (c *Console) routes() {
 	c.photoRoutes()
 	c.policiesRoutes()
 	c.auditRoutes()
+	c.backtestRoutes()
 	c.customerRoutes()
 	c.bankLinesRoutes()
 	c.shopRoutes()

@@ -67,6 +67,7 @@ func New(ctx context.Context, grpcAddr string, creds credentials.TransportCreden
 		sanzhiv1.RegisterAuditServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterCatalogueServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterPolicyServiceHandlerFromEndpoint,
+		sanzhiv1.RegisterModelRiskServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterDividendServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterEvidenceServiceHandlerFromEndpoint,
 		sanzhiv1.RegisterPointsServiceHandlerFromEndpoint,

@@ -176,6 +176,12 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 			require.NoError(t, err)
 			return product + "/policies/2", "regulator"
 		},
+		sanzhiv1.ModelRiskService_GetBacktestReport_FullMethodName: func() (string, string) {
+			_, err := sanzhiv1.NewModelRiskServiceClient(e.conn).GetBacktestReport(e.as("risk-1"),
+				&sanzhiv1.GetBacktestReportRequest{Name: product + "/policies/2"})
+			require.NoError(t, err)
+			return product + "/policies/2", "risk-1"
+		},
 		sanzhiv1.ShopService_CreateGood_FullMethodName: func() (string, string) {
 			g, err := e.shop.CreateGood(ctx, &sanzhiv1.CreateGoodRequest{Parent: "villages/" + villageA,
 				Good: &sanzhiv1.Good{Code: "oil", NameZh: "菜籽油", Unit: "桶", Price: "2"}})

@@ -102,6 +102,8 @@ var methods = map[string]binding{
 	sanzhiv1.PolicyService_StopChallenger_FullMethodName:  on(access.PolicyChallenge, "parent"),
 	sanzhiv1.PolicyService_GetChallenger_FullMethodName:   on(access.PolicyChallengerRead, "parent"),
 
+	sanzhiv1.ModelRiskService_GetBacktestReport_FullMethodName: on(access.PolicyBacktest, "name"),
+
 	sanzhiv1.WebhookService_SetWebhook_FullMethodName:       on(access.WebhookSet, "bank"),
 	sanzhiv1.WebhookService_GetWebhook_FullMethodName:       on(access.WebhookRead, "name"),
 	sanzhiv1.WebhookService_ListDeadLetters_FullMethodName:  on(access.WebhookRead, "parent"),

@@ -31,6 +31,11 @@ func Register(gs *grpc.Server, a *app.App, o Serving) {
 		sim = a.Simulator
 	}
 	sanzhiv1.RegisterPolicyServiceServer(gs, NewPolicies(a.Policies, sim))
+	var bt Backtester
+	if a.Backtester != nil {
+		bt = a.Backtester
+	}
+	sanzhiv1.RegisterModelRiskServiceServer(gs, NewModelRisk(bt))
 	sanzhiv1.RegisterDividendServiceServer(gs, NewDividends(a.Dividends))
 	sanzhiv1.RegisterWebhookServiceServer(gs, NewWebhooks(a.Webhooks))
 	sanzhiv1.RegisterConsentServiceServer(gs, NewConsents(a.Lending, a.Store))

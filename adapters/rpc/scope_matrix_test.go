@@ -330,6 +330,10 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.GetChallengerRequest{Parent: w.product(s)}
 		})},
+	{method: sanzhiv1.ModelRiskService_GetBacktestReport_FullMethodName, grants: g("risk:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetBacktestReportRequest{Name: w.product(s) + "/policies/999"}
+		})},
 
 	// Webhooks: only the bank's own risk managers set one (and get its
 	// secret); operators may look at delivery and replay dead letters.

@@ -335,7 +335,7 @@ func (tx *Tx) RevokeConsent(ctx context.Context, id string, at time.Time, by str
 var decisionCols = []string{"id", "bank", "product", "village_code", "household_id", "kind",
 	"policy_version", "policy_hash", "input_hash", "decided_on", "valid_until", "eligible", "score",
 	"grade", "limit_amount", "rate", "exposure_cap", "explanation", "input", "overrides",
-	"justification", "decided_by", "time", "applicant_member", "review_on"}
+	"justification", "decided_by", "time", "applicant_member", "review_on", "bins"}
 
 var decisionColumns = columns("", decisionCols)
 
@@ -344,7 +344,7 @@ func decisionDest(d *credit.Decision) []any {
 		&d.PolicyVersion, &d.PolicyHash, &d.InputHash, date[household.Date]{&d.On},
 		date[household.Date]{&d.ValidUntil}, &d.Eligible, &d.Score, &d.Grade, money{&d.Limit},
 		money{&d.Rate}, money{&d.ExposureCap}, jsonText{&d.Explanation}, &d.Input, &d.Overrides,
-		&d.Justification, &d.DecidedBy, ts{&d.Time}, &d.ApplicantMember, optDate[household.Date]{&d.ReviewOn}}
+		&d.Justification, &d.DecidedBy, ts{&d.Time}, &d.ApplicantMember, optDate[household.Date]{&d.ReviewOn}, binList{&d.Bins}}
 }
 
 // Decision implements credit.Reader.

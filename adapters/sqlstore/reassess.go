@@ -375,7 +375,7 @@ func decisionArgs(d *credit.Decision) ([]any, error) {
 	return []any{d.ID, d.Bank, d.Product, d.Village, d.HouseholdID, string(d.Kind), d.PolicyVersion, d.PolicyHash,
 		d.InputHash, string(d.On), string(d.ValidUntil), d.Eligible, d.Score, d.Grade, moneyArg(d.Limit),
 		moneyArg(d.Rate), moneyArg(d.ExposureCap), string(explanation), d.Input, d.Overrides,
-		d.Justification, d.DecidedBy, tsArg(d.Time), applicantArg(d.ApplicantMember), optDateArg(d.ReviewOn)}, nil
+		d.Justification, d.DecidedBy, tsArg(d.Time), applicantArg(d.ApplicantMember), optDateArg(d.ReviewOn), binsArg(d.Bins)}, nil
 }
 
 // lineArgs are l's values in lineCols order, amounts checked.

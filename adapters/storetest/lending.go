@@ -82,7 +82,7 @@ func newDecision(t *testing.T, h *household.Household, bank, product string) *cr
 		ID: newID(t), Bank: bank, Product: product, Village: h.Village, HouseholdID: h.ID,
 		Kind: credit.Automated, PolicyVersion: 3, PolicyHash: hashOf(3), InputHash: hashOf(4),
 		On: "2026-03-01", ValidUntil: "2027-03-01", ReviewOn: "2026-09-01", ApplicantMember: 2,
-		Eligible: true, Score: 87, Grade: "AA",
+		Eligible: true, Score: 87, Bins: []int{2, 0, 1}, Grade: "AA",
 		Limit: decimal.RequireFromString("123456.78"), Rate: decimal.RequireFromString("0.0435"),
 		ExposureCap: decimal.RequireFromString("300000.00"),
 		Explanation: credit.Explanation{

@@ -67,6 +67,9 @@ type Store interface {
 	Backlog(ctx context.Context) (sqlstore.Backlog, error)
 	// Challengers reads champion / challenger's designations and shadows.
 	Challengers
+	// BacktestDecisions streams a policy version's observation decisions
+	// with their outcomes (back-testing).
+	BacktestDecisions(ctx context.Context, q sqlstore.BacktestQuery, fn func(*sqlstore.BacktestRow) error) error
 }
 
 // Opener returns a fresh, migrated, empty store for one test.
@@ -144,6 +147,9 @@ func suite() []conformance {
 		{name: "LendingTransactions", fn: testLendingTransactions},
 		{name: "LoanStatuses", fn: testLoanStatuses},
 		{name: "LoanStatusInputs", fn: testLoanStatusInputs},
+		{name: "BacktestOutcomes", fn: testBacktestOutcomes},
+		{name: "BacktestObservationDecision", fn: testBacktestObservationDecision},
+		{name: "PolicyGateReference", raw: testPolicyGateReference},
 		{name: "LineApplicantAndReview", fn: testLineApplicantAndReview},
 		{name: "ReviewsDue", fn: testReviewsDue},
 		{name: "LendingReviews", fn: testLendingReviews},

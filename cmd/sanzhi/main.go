@@ -127,6 +127,7 @@ refused rows (the rest imported). See docs/OPERATIONS.md, "Exit codes".`,
 		rekeyCmd(&database, open),
 		shopCmd(open),
 		dividendCmd(open),
+		modelCmd(&database, open),
 	)
 	cli.CheckUsage(root)
 	return root

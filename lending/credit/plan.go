@@ -120,7 +120,7 @@ func newDecision(dec rules.Decision, canonicalInput []byte, pol *rules.Policy, v
 		ID: uuid.Must(uuid.NewV7()).String(), Bank: dec.Bank, Product: dec.Product, Village: village, HouseholdID: hid,
 		Kind: Automated, PolicyVersion: dec.PolicyVersion, PolicyHash: dec.PolicyHash, InputHash: inputHash,
 		On: dec.On, ValidUntil: dec.ValidUntil, ReviewOn: dec.ReviewOn, ApplicantMember: headMember,
-		Eligible: dec.Eligible, Score: dec.Score, Grade: dec.Grade,
+		Eligible: dec.Eligible, Score: dec.Score, Bins: dec.Bins, Grade: dec.Grade,
 		Limit: dec.Limit, Rate: dec.Rate, ExposureCap: pol.Limit.Caps.TotalExposureMax,
 		Explanation: explain(dec), Input: string(canonicalInput), DecidedBy: actor, Time: now,
 	}

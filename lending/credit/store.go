@@ -322,16 +322,23 @@ type Decision struct {
 	ApplicantMember int32
 	Eligible        bool
 	Score           int
-	Grade           string
-	Limit           decimal.Decimal
-	Rate            decimal.Decimal
-	ExposureCap     decimal.Decimal
-	Explanation     Explanation
-	Input           string // the canonical policy input (JSON)
-	Overrides       string // for an override: the decision it replaces
-	Justification   string // for an override: the officer's written reason
-	DecidedBy       string
-	Time            time.Time
+	// Bins are the index of the bin each scorecard characteristic fell
+	// in, in scorecard order (rules.Decision.Bins), kept for
+	// back-testing. An override keeps the bins and score of the decision
+	// it replaces. Nil for a policy without characteristics and for
+	// decisions stored before bins were kept (the back-test re-scores
+	// their stored input).
+	Bins          []int
+	Grade         string
+	Limit         decimal.Decimal
+	Rate          decimal.Decimal
+	ExposureCap   decimal.Decimal
+	Explanation   Explanation
+	Input         string // the canonical policy input (JSON)
+	Overrides     string // for an override: the decision it replaces
+	Justification string // for an override: the officer's written reason
+	DecidedBy     string
+	Time          time.Time
 }
 
 // Explanation is what a decision tells the household and the bank, each

@@ -56,6 +56,9 @@ type Policy struct {
 	// Gate is the activation gate's thresholds (gate.go); the defaults
 	// when the document has none.
 	Gate Gate
+	// Backtest is the bad definition back-testing judges the version by
+	// (backtest.go); the recommended one when the document has none.
+	Backtest Backtest
 
 	hash               string
 	minScore, maxScore int             // lowest and highest possible scorecard sums

@@ -81,6 +81,12 @@ type Decision struct {
 	Grade string
 	// Characteristics are every scorecard line, in document order.
 	Characteristics []ScoredCharacteristic
+	// Bins are the index of the bin each characteristic fell in, in
+	// scorecard order: set by Outcome as well as Evaluate (back-testing
+	// stores them with the decision). Every characteristic is scored,
+	// knocked out or not, so a decision of a policy with a scorecard has
+	// all of them.
+	Bins []int
 
 	// Limit is the credit line in yuan: 0 unless Eligible.
 	Limit      decimal.Decimal
@@ -200,9 +206,13 @@ func (p *Policy) evaluate(in *Input, on household.Date, explain bool) Decision {
 	if explain {
 		d.Characteristics = make([]ScoredCharacteristic, len(p.Characteristics))
 	}
+	if len(p.Characteristics) > 0 {
+		d.Bins = make([]int, len(p.Characteristics))
+	}
 	for i := range p.Characteristics {
 		c := &p.Characteristics[i]
 		b := c.bin(vals[c.slot])
+		d.Bins[i] = b
 		d.Score += c.Bins[b].Points
 		if explain {
 			d.Characteristics[i] = ScoredCharacteristic{ID: c.ID, Input: c.Input, Value: rawValue(p.Inputs[c.slot].spec, in),

@@ -152,7 +152,7 @@ func (r *reader) id(n *yaml.Node, path string, seen map[string]int) (string, boo
 // --- the document -----------------------------------------------------------
 
 var rootFields = []string{"bank", "product", "version", "effective_date", "currency", "name",
-	"decision_valid_days", "line", "inputs", "knockouts", "scorecard", "grades", "limit", "rates", "gate"}
+	"decision_valid_days", "line", "inputs", "knockouts", "scorecard", "grades", "limit", "rates", "gate", "backtest"}
 
 func (r *reader) document(root *yaml.Node) {
 	p := r.p
@@ -183,6 +183,7 @@ func (r *reader) document(root *yaml.Node) {
 	r.limit(m.Require("limit"))
 	r.rates(m.Require("rates"))
 	r.gate(m.Get("gate"))
+	r.backtest(m.Get("backtest"))
 	for slot, k := range r.declAt {
 		if !r.read[slot] {
 			r.Add(k, "inputs."+k.Value, "declared but never read; remove it (a policy declares exactly the inputs it reads)")
