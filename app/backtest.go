@@ -174,6 +174,11 @@ func (b *Backtester) compute(ctx context.Context, pol *rules.Policy, day househo
 		return nil, fault.Wrap(err, fault.Internal, "INTERNAL", "cannot back-test %s/%s v%d", pol.Bank, pol.Product, pol.Version)
 	}
 	sealer := pii.Sealer{Keyring: b.Keyring}
+	chal, shadows, err := b.shadows(ctx, pol)
+	if err != nil {
+		return nil, err
+	}
+	var pairs []modelrisk.ChallengerObservation
 	var d modelrisk.Decision
 	q := sqlstore.BacktestQuery{Bank: pol.Bank, Product: pol.Product, Version: pol.Version, AsOf: day,
 		WindowMonths: pol.Backtest.WindowMonths, Bad: pol.Backtest.Bad}
@@ -188,6 +193,11 @@ func (b *Backtester) compute(ctx context.Context, pol *rules.Policy, day househo
 				return fault.Wrap(err, fault.Internal, "DECISION_REPLAY", "decision %s: its stored input does not decode", r.ID)
 			}
 			d.Bins = rules.Outcome(pol, in, r.On).Bins
+		}
+		if sh, ok := shadows[r.ID]; ok {
+			pairs = append(pairs, modelrisk.ChallengerObservation{ChampionScore: r.Score, ChallengerScore: sh.score,
+				ChampionApproved: r.Eligible, ChallengerApproved: sh.eligible,
+				Observed: r.Outcome != modelrisk.NoOutcome, Bad: r.Outcome == modelrisk.Bad})
 		}
 		d.Applicant = modelrisk.Applicant{Village: r.Village, Approved: r.Eligible}
 		if r.Eligible {
@@ -215,5 +225,51 @@ func (b *Backtester) compute(ctx context.Context, pol *rules.Policy, day househo
 	if err != nil {
 		return nil, err
 	}
-	return t.Report(ref)
+	r, err := t.Report(ref)
+	if err != nil || chal == 0 {
+		return r, err
+	}
+	cmp, err := modelrisk.CompareChallenger(func(yield func(modelrisk.ChallengerObservation, error) bool) {
+		for _, o := range pairs {
+			if !yield(o, nil) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return nil, fault.Wrap(err, fault.Internal, "INTERNAL", "cannot compare challenger v%d with v%d", chal, pol.Version)
+	}
+	r.ChallengerVersion, r.Challenger = chal, cmp
+	return r, nil
+}
+
+// shadow is what the comparison needs of a challenger's shadow decision.
+type shadow struct {
+	score    int
+	eligible bool
+}
+
+// shadows reads the shadow decisions of the product's current challenger
+// (issue 16 §6) on pol's decisions, by decision id, so the back-test
+// compares the two versions on the same observation decisions with the
+// same outcomes. No challenger, or one that shadowed none of pol's
+// decisions: 0 and nothing. The map holds only shadowed decisions, two
+// words each: a challenger shadows a product for weeks, not for a
+// million households' history.
+func (b *Backtester) shadows(ctx context.Context, pol *rules.Policy) (int, map[string]shadow, error) {
+	chal, err := b.Store.ChallengerVersion(ctx, pol.Bank, pol.Product)
+	if err != nil || chal == 0 || chal == pol.Version {
+		return 0, nil, err
+	}
+	out := map[string]shadow{}
+	for p, err := range b.Store.ShadowPairs(ctx, pol.Bank, pol.Product, pol.Version, chal) {
+		if err != nil {
+			return 0, nil, err
+		}
+		out[p.DecisionID] = shadow{score: p.Score, eligible: p.Eligible}
+	}
+	if len(out) == 0 {
+		return 0, nil, nil
+	}
+	return chal, out, nil
 }

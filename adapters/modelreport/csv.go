@@ -97,6 +97,17 @@ func WriteCSV(w io.Writer, r *modelrisk.Report, en bool) error {
 	sections = append(sections, section{"fairness", []string{"dimension", "group", "decisions", "approved", "approval_rate",
 		"avg_limit", "avg_rate", "adverse_impact_ratio", "most_favoured", "small", "flagged"}, fair})
 
+	if c := r.Challenger; c != nil {
+		perf := func(who string, v int, p modelrisk.Performance) []string {
+			return []string{who, strconv.Itoa(v), strconv.FormatBool(p.Measured), full(p.KS), full(p.AUC), full(p.Gini)}
+		}
+		sections = append(sections,
+			section{"challenger", []string{"role", "version", "measured", "ks", "auc", "gini"}, [][]string{
+				perf("champion", r.Version, c.Champion), perf("challenger", r.ChallengerVersion, c.Challenger)}},
+			section{"challenger_swaps", []string{"decisions", "observed", "bads", "swap_in", "swap_out", "swap_in_bad",
+				"swap_out_bad", "swap_share"}, [][]string{{count(c.Decisions), count(c.Observed), count(c.Bads),
+				count(c.SwapIn), count(c.SwapOut), count(c.SwapInBad), count(c.SwapOutBad), full(c.SwapShare)}}})
+	}
 	for i, s := range sections {
 		if i > 0 {
 			_ = cw.Write([]string{})

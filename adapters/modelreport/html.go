@@ -110,6 +110,14 @@ var words = map[string][2]string{
 	"female":         {"女", "female"},
 	"male":           {"男", "male"},
 	"unknown":        {"未知", "unknown"},
+	"challenger":     {"挑战者对比（影子评估，同一批决策与表现结果）", "Champion and challenger (shadow evaluation, the same decisions and outcomes)"},
+	"champion_v":     {"冠军（当前生效）", "Champion (active)"},
+	"challenger_v":   {"挑战者", "Challenger"},
+	"shadowed":       {"有影子决策的决策", "Decisions with a shadow"},
+	"swap_in":        {"挑战者批准、冠军拒绝（换入）", "Approved by the challenger, declined by the champion (swap-in)"},
+	"swap_out":       {"冠军批准、挑战者拒绝（换出）", "Approved by the champion, declined by the challenger (swap-out)"},
+	"swap_out_bad":   {"其中换出且不良", "of which swapped out and bad"},
+	"swap_share":     {"批准结果不同的占比", "Share decided differently"},
 	"no_ratio":       {"无可比较的组", "no group to compare with"},
 }
 
@@ -264,6 +272,37 @@ func HTML(r *modelrisk.Report, en bool) template.HTML {
 			t.row(key, count(gr.Decisions), count(gr.Approved), percent(gr.ApprovalRate), limit, rate, air, flag)
 		}
 		b.WriteString(t.close())
+	}
+	if c := r.Challenger; c != nil {
+		b.WriteString(`<h3>` + escape(l.t("challenger")) + `</h3>`)
+		var t table
+		t.open(l.t("challenger"), l.t("measure"), l.t("champion_v")+" v"+strconv.Itoa(r.Version),
+			l.t("challenger_v")+" v"+strconv.Itoa(r.ChallengerVersion))
+		t.row(l.t("shadowed"), count(c.Decisions), count(c.Decisions))
+		t.row(l.t("outcomes"), count(c.Observed), count(c.Observed))
+		t.row(l.t("bads"), count(c.Bads), count(c.Bads))
+		measure := func(p modelrisk.Performance, f func(modelrisk.Performance) float64) string {
+			if !p.Measured {
+				return "—"
+			}
+			return fixed(f(p), 4)
+		}
+		for _, m := range []struct {
+			name string
+			f    func(modelrisk.Performance) float64
+		}{{"KS", func(p modelrisk.Performance) float64 { return p.KS }},
+			{"AUC", func(p modelrisk.Performance) float64 { return p.AUC }},
+			{"Gini", func(p modelrisk.Performance) float64 { return p.Gini }}} {
+			t.row(m.name, measure(c.Champion, m.f), measure(c.Challenger, m.f))
+		}
+		b.WriteString(t.close())
+		var sw table
+		sw.open(l.t("swap_share"), l.t("item"), l.t("value"))
+		sw.row(l.t("swap_in"), count(c.SwapIn))
+		sw.row(l.t("swap_out"), count(c.SwapOut))
+		sw.row(l.t("swap_out_bad"), count(c.SwapOutBad))
+		sw.row(l.t("swap_share"), percent(c.SwapShare))
+		b.WriteString(sw.close())
 	}
 	b.WriteString(`</section>`)
 	return template.HTML(b.String()) // every text above is escaped

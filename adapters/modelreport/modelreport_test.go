@@ -268,3 +268,35 @@ func keys(m map[string][][]string) []string {
 	}
 	return out
 }
+
+func TestChallengerSection(t *testing.T) {
+	rep := build(t, 300, false)
+	assert.NotContains(t, string(modelreport.HTML(rep, true)), "Champion and challenger", "no challenger, no section")
+	obs := []modelrisk.ChallengerObservation{
+		{ChampionScore: 300, ChallengerScore: 320, ChampionApproved: false, ChallengerApproved: true},
+		{ChampionScore: 400, ChallengerScore: 380, ChampionApproved: true, ChallengerApproved: true, Observed: true},
+		{ChampionScore: 350, ChallengerScore: 330, ChampionApproved: true, ChallengerApproved: false, Observed: true, Bad: true},
+	}
+	cmp, err := modelrisk.CompareChallenger(func(yield func(modelrisk.ChallengerObservation, error) bool) {
+		for _, o := range obs {
+			if !yield(o, nil) {
+				return
+			}
+		}
+	})
+	require.NoError(t, err)
+	rep.ChallengerVersion, rep.Challenger = rep.Version+1, cmp
+	for _, en := range []bool{false, true} {
+		frag := string(modelreport.HTML(rep, en))
+		head := map[bool]string{false: "挑战者对比", true: "Champion and challenger"}[en]
+		assert.Contains(t, frag, head)
+		assert.Contains(t, frag, " v"+strconv.Itoa(rep.Version+1)+"<", "the challenger's version heads its column")
+		assert.Contains(t, frag, "66.67%", "one swap-in and one swap-out in three decisions")
+		assert.NotContains(t, frag, "swap_", "every word is translated")
+	}
+	var buf bytes.Buffer
+	require.NoError(t, modelreport.WriteCSV(&buf, rep, true))
+	assert.Contains(t, buf.String(), "section,challenger\nrole,version,measured,ks,auc,gini\nchampion,")
+	assert.Contains(t, buf.String(), "section,challenger_swaps\n")
+	assert.Contains(t, buf.String(), "\n3,2,1,1,1,0,1,0.6666666666666666\n")
+}

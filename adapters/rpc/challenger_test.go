@@ -120,12 +120,31 @@ func TestChallenger(t *testing.T) {
 			require.NoError(t, err, "the assessment's and the re-assessment's shadows")
 		}
 
+		// The back-test of the champion compares the challenger on the
+		// observation decisions it shadowed: each household's first
+		// decision of version 1 (the run's and the re-assessment's later
+		// decisions are not observations).
+		bt, err := sanzhiv1.NewModelRiskServiceClient(e.conn).GetBacktestReport(e.as("risk-1"),
+			&sanzhiv1.GetBacktestReportRequest{Name: product + "/policies/1", Format: sanzhiv1.BacktestFormat_BACKTEST_FORMAT_CSV})
+		require.NoError(t, err)
+		require.NotNil(t, bt.Challenger, "the report compares the current challenger")
+		assert.Equal(t, product+"/policies/2", bt.Challenger.Challenger)
+		assert.EqualValues(t, 2, bt.Challenger.Decisions, "two households' first decisions have shadows")
+		assert.Zero(t, bt.Challenger.Observed, "no loan has an outcome yet")
+		assert.False(t, bt.Challenger.Measured)
+		assert.Contains(t, string(bt.Rendered), "section,challenger_swaps")
+
 		stopped, err := e.policies.StopChallenger(e.as("risk-2"), &sanzhiv1.StopChallengerRequest{Parent: product})
 		require.NoError(t, err)
 		assert.Equal(t, "stopped", stopped.StopReason)
 		assert.Equal(t, e.ids["risk-2"], stopped.StoppedBy)
 		_, err = e.policies.StopChallenger(e.as("risk-2"), &sanzhiv1.StopChallengerRequest{Parent: product})
 		requireCode(t, err, codes.FailedPrecondition, "", "")
+
+		bt, err = sanzhiv1.NewModelRiskServiceClient(e.conn).GetBacktestReport(e.as("risk-1"),
+			&sanzhiv1.GetBacktestReportRequest{Name: product + "/policies/1"})
+		require.NoError(t, err)
+		assert.Nil(t, bt.Challenger, "a stopped challenger is not compared")
 
 		// Without a challenger, no shadow.
 		_, _, line = consented(t, e)

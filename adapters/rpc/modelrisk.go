@@ -88,6 +88,16 @@ func BacktestOut(r *modelrisk.Report) *sanzhiv1.BacktestReport {
 		}
 		out.Fairness = append(out.Fairness, fd)
 	}
+	if c := r.Challenger; c != nil {
+		out.Challenger = &sanzhiv1.ChallengerComparison{
+			Challenger: policies.ProductName(r.Bank, r.Product) + "/policies/" + strconv.Itoa(r.ChallengerVersion),
+			Decisions:  c.Decisions, Observed: c.Observed, Bads: c.Bads,
+			Measured:   c.Champion.Measured && c.Challenger.Measured,
+			ChampionKs: c.Champion.KS, ChampionAuc: c.Champion.AUC, ChampionGini: c.Champion.Gini,
+			ChallengerKs: c.Challenger.KS, ChallengerAuc: c.Challenger.AUC, ChallengerGini: c.Challenger.Gini,
+			SwapIn: c.SwapIn, SwapOut: c.SwapOut, SwapInBad: c.SwapInBad, SwapOutBad: c.SwapOutBad,
+			SwapShare: c.SwapShare}
+	}
 	return out
 }
 

@@ -177,6 +177,21 @@ func writeBacktestTable(w io.Writer, r *modelrisk.Report, en bool) {
 		}
 		_ = tw.Flush()
 	}
+	if c := r.Challenger; c != nil {
+		fmt.Fprintln(w)
+		fmt.Fprintf(w, t("挑战者 v%d 与本版本 v%d 对比（同一批 %d 个决策，%d 个有结果，%d 个坏）\n",
+			"challenger v%d against this version v%d (the same %d decisions, %d with an outcome, %d bad)\n"),
+			r.ChallengerVersion, r.Version, c.Decisions, c.Observed, c.Bads)
+		perf := func(p modelrisk.Performance) string {
+			if !p.Measured {
+				return t("无法计算", "not measurable")
+			}
+			return fmt.Sprintf("KS %s  AUC %s  Gini %s", f4(p.KS), f4(p.AUC), f4(p.Gini))
+		}
+		fmt.Fprintf(w, "  v%d: %s\n  v%d: %s\n", r.Version, perf(c.Champion), r.ChallengerVersion, perf(c.Challenger))
+		fmt.Fprintf(w, t("  换入 %d，换出 %d（其中坏 %d），批准结果不同 %s\n", "  swap-in %d, swap-out %d (%d of them bad), decided differently %s\n"),
+			c.SwapIn, c.SwapOut, c.SwapOutBad, pc(c.SwapShare))
+	}
 }
 
 func short12(h string) string {

@@ -35,6 +35,12 @@ type Report struct {
 	PSIWatch, PSIShift float64
 
 	Fairness FairnessReport
+
+	// ChallengerVersion is the product's challenger whose shadow
+	// decisions were compared with these decisions (0: none), and
+	// Challenger the comparison (CompareChallenger); the caller sets both.
+	ChallengerVersion int
+	Challenger        *ChallengerComparison
 }
 
 // Report computes the report of the decisions counted, comparing them

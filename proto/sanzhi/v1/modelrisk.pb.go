@@ -253,7 +253,11 @@ type BacktestReport struct {
 	Rendered    []byte `protobuf:"bytes,25,opt,name=rendered,proto3" json:"rendered,omitempty"`
 	ContentType string `protobuf:"bytes,26,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	// The format of rendered, as asked.
-	Format        BacktestFormat `protobuf:"varint,27,opt,name=format,proto3,enum=sanzhi.v1.BacktestFormat" json:"format,omitempty"`
+	Format BacktestFormat `protobuf:"varint,27,opt,name=format,proto3,enum=sanzhi.v1.BacktestFormat" json:"format,omitempty"`
+	// The product's current challenger compared with this version on the
+	// same decisions (its shadow decisions); unset without a challenger or
+	// without shadows of this version's decisions.
+	Challenger    *ChallengerComparison `protobuf:"bytes,28,opt,name=challenger,proto3" json:"challenger,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -477,6 +481,186 @@ func (x *BacktestReport) GetFormat() BacktestFormat {
 	return BacktestFormat_BACKTEST_FORMAT_UNSPECIFIED
 }
 
+func (x *BacktestReport) GetChallenger() *ChallengerComparison {
+	if x != nil {
+		return x.Challenger
+	}
+	return nil
+}
+
+// The champion (the version back-tested) and its challenger judged on the
+// same decisions with the same outcomes (issue 16 §6).
+type ChallengerComparison struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The challenger: banks/{bank}/products/{product}/policies/{n}.
+	Challenger string `protobuf:"bytes,1,opt,name=challenger,proto3" json:"challenger,omitempty"`
+	// Decisions with a shadow; of them, those with an outcome, and bads.
+	Decisions int64 `protobuf:"varint,2,opt,name=decisions,proto3" json:"decisions,omitempty"`
+	Observed  int64 `protobuf:"varint,3,opt,name=observed,proto3" json:"observed,omitempty"`
+	Bads      int64 `protobuf:"varint,4,opt,name=bads,proto3" json:"bads,omitempty"`
+	// KS, AUC and Gini of each version over the observed decisions; not
+	// measured (false) without both goods and bads.
+	Measured       bool    `protobuf:"varint,5,opt,name=measured,proto3" json:"measured,omitempty"`
+	ChampionKs     float64 `protobuf:"fixed64,6,opt,name=champion_ks,json=championKs,proto3" json:"champion_ks,omitempty"`
+	ChampionAuc    float64 `protobuf:"fixed64,7,opt,name=champion_auc,json=championAuc,proto3" json:"champion_auc,omitempty"`
+	ChampionGini   float64 `protobuf:"fixed64,8,opt,name=champion_gini,json=championGini,proto3" json:"champion_gini,omitempty"`
+	ChallengerKs   float64 `protobuf:"fixed64,9,opt,name=challenger_ks,json=challengerKs,proto3" json:"challenger_ks,omitempty"`
+	ChallengerAuc  float64 `protobuf:"fixed64,10,opt,name=challenger_auc,json=challengerAuc,proto3" json:"challenger_auc,omitempty"`
+	ChallengerGini float64 `protobuf:"fixed64,11,opt,name=challenger_gini,json=challengerGini,proto3" json:"challenger_gini,omitempty"`
+	// Swap-in: the challenger approves where the champion declined;
+	// swap-out: the reverse; and of each, those observed bad.
+	SwapIn     int64 `protobuf:"varint,12,opt,name=swap_in,json=swapIn,proto3" json:"swap_in,omitempty"`
+	SwapOut    int64 `protobuf:"varint,13,opt,name=swap_out,json=swapOut,proto3" json:"swap_out,omitempty"`
+	SwapInBad  int64 `protobuf:"varint,14,opt,name=swap_in_bad,json=swapInBad,proto3" json:"swap_in_bad,omitempty"`
+	SwapOutBad int64 `protobuf:"varint,15,opt,name=swap_out_bad,json=swapOutBad,proto3" json:"swap_out_bad,omitempty"`
+	// (swap_in + swap_out) / decisions.
+	SwapShare     float64 `protobuf:"fixed64,16,opt,name=swap_share,json=swapShare,proto3" json:"swap_share,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChallengerComparison) Reset() {
+	*x = ChallengerComparison{}
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChallengerComparison) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChallengerComparison) ProtoMessage() {}
+
+func (x *ChallengerComparison) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChallengerComparison.ProtoReflect.Descriptor instead.
+func (*ChallengerComparison) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ChallengerComparison) GetChallenger() string {
+	if x != nil {
+		return x.Challenger
+	}
+	return ""
+}
+
+func (x *ChallengerComparison) GetDecisions() int64 {
+	if x != nil {
+		return x.Decisions
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetObserved() int64 {
+	if x != nil {
+		return x.Observed
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetBads() int64 {
+	if x != nil {
+		return x.Bads
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetMeasured() bool {
+	if x != nil {
+		return x.Measured
+	}
+	return false
+}
+
+func (x *ChallengerComparison) GetChampionKs() float64 {
+	if x != nil {
+		return x.ChampionKs
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetChampionAuc() float64 {
+	if x != nil {
+		return x.ChampionAuc
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetChampionGini() float64 {
+	if x != nil {
+		return x.ChampionGini
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetChallengerKs() float64 {
+	if x != nil {
+		return x.ChallengerKs
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetChallengerAuc() float64 {
+	if x != nil {
+		return x.ChallengerAuc
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetChallengerGini() float64 {
+	if x != nil {
+		return x.ChallengerGini
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetSwapIn() int64 {
+	if x != nil {
+		return x.SwapIn
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetSwapOut() int64 {
+	if x != nil {
+		return x.SwapOut
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetSwapInBad() int64 {
+	if x != nil {
+		return x.SwapInBad
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetSwapOutBad() int64 {
+	if x != nil {
+		return x.SwapOutBad
+	}
+	return 0
+}
+
+func (x *ChallengerComparison) GetSwapShare() float64 {
+	if x != nil {
+		return x.SwapShare
+	}
+	return 0
+}
+
 // One grade's observed bad rate against the rate the scaling implies.
 type BacktestGrade struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -505,7 +689,7 @@ type BacktestGrade struct {
 
 func (x *BacktestGrade) Reset() {
 	*x = BacktestGrade{}
-	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[2]
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -517,7 +701,7 @@ func (x *BacktestGrade) String() string {
 func (*BacktestGrade) ProtoMessage() {}
 
 func (x *BacktestGrade) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[2]
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -530,7 +714,7 @@ func (x *BacktestGrade) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BacktestGrade.ProtoReflect.Descriptor instead.
 func (*BacktestGrade) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{2}
+	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *BacktestGrade) GetGrade() string {
@@ -637,7 +821,7 @@ type Stability struct {
 
 func (x *Stability) Reset() {
 	*x = Stability{}
-	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[3]
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -649,7 +833,7 @@ func (x *Stability) String() string {
 func (*Stability) ProtoMessage() {}
 
 func (x *Stability) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[3]
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -662,7 +846,7 @@ func (x *Stability) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stability.ProtoReflect.Descriptor instead.
 func (*Stability) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{3}
+	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Stability) GetCharacteristic() string {
@@ -701,7 +885,7 @@ type FairnessDimension struct {
 
 func (x *FairnessDimension) Reset() {
 	*x = FairnessDimension{}
-	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[4]
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +897,7 @@ func (x *FairnessDimension) String() string {
 func (*FairnessDimension) ProtoMessage() {}
 
 func (x *FairnessDimension) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[4]
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +910,7 @@ func (x *FairnessDimension) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FairnessDimension.ProtoReflect.Descriptor instead.
 func (*FairnessDimension) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{4}
+	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *FairnessDimension) GetDimension() string {
@@ -776,7 +960,7 @@ type FairnessGroup struct {
 
 func (x *FairnessGroup) Reset() {
 	*x = FairnessGroup{}
-	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[5]
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -788,7 +972,7 @@ func (x *FairnessGroup) String() string {
 func (*FairnessGroup) ProtoMessage() {}
 
 func (x *FairnessGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[5]
+	mi := &file_sanzhi_v1_modelrisk_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -801,7 +985,7 @@ func (x *FairnessGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FairnessGroup.ProtoReflect.Descriptor instead.
 func (*FairnessGroup) Descriptor() ([]byte, []int) {
-	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{5}
+	return file_sanzhi_v1_modelrisk_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *FairnessGroup) GetKey() string {
@@ -883,7 +1067,7 @@ const file_sanzhi_v1_modelrisk_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\x12;\n" +
 	"\x05as_of\x18\x02 \x01(\tB&\xbaH#r!2\x1f^([0-9]{4}-[0-9]{2}-[0-9]{2})?$R\x04asOf\x121\n" +
 	"\x06format\x18\x03 \x01(\x0e2\x19.sanzhi.v1.BacktestFormatR\x06format\x12#\n" +
-	"\blanguage\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18\x10R\blanguage\"\xe4\a\n" +
+	"\blanguage\x18\x04 \x01(\tB\a\xbaH\x04r\x02\x18\x10R\blanguage\"\xa5\b\n" +
 	"\x0eBacktestReport\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
 	"\vpolicy_hash\x18\x02 \x01(\tR\n" +
@@ -913,7 +1097,33 @@ const file_sanzhi_v1_modelrisk_proto_rawDesc = "" +
 	"\tfull_view\x18\x18 \x01(\bR\bfullView\x12\x1a\n" +
 	"\brendered\x18\x19 \x01(\fR\brendered\x12!\n" +
 	"\fcontent_type\x18\x1a \x01(\tR\vcontentType\x121\n" +
-	"\x06format\x18\x1b \x01(\x0e2\x19.sanzhi.v1.BacktestFormatR\x06format\"\x90\x03\n" +
+	"\x06format\x18\x1b \x01(\x0e2\x19.sanzhi.v1.BacktestFormatR\x06format\x12?\n" +
+	"\n" +
+	"challenger\x18\x1c \x01(\v2\x1f.sanzhi.v1.ChallengerComparisonR\n" +
+	"challenger\"\x93\x04\n" +
+	"\x14ChallengerComparison\x12\x1e\n" +
+	"\n" +
+	"challenger\x18\x01 \x01(\tR\n" +
+	"challenger\x12\x1c\n" +
+	"\tdecisions\x18\x02 \x01(\x03R\tdecisions\x12\x1a\n" +
+	"\bobserved\x18\x03 \x01(\x03R\bobserved\x12\x12\n" +
+	"\x04bads\x18\x04 \x01(\x03R\x04bads\x12\x1a\n" +
+	"\bmeasured\x18\x05 \x01(\bR\bmeasured\x12\x1f\n" +
+	"\vchampion_ks\x18\x06 \x01(\x01R\n" +
+	"championKs\x12!\n" +
+	"\fchampion_auc\x18\a \x01(\x01R\vchampionAuc\x12#\n" +
+	"\rchampion_gini\x18\b \x01(\x01R\fchampionGini\x12#\n" +
+	"\rchallenger_ks\x18\t \x01(\x01R\fchallengerKs\x12%\n" +
+	"\x0echallenger_auc\x18\n" +
+	" \x01(\x01R\rchallengerAuc\x12'\n" +
+	"\x0fchallenger_gini\x18\v \x01(\x01R\x0echallengerGini\x12\x17\n" +
+	"\aswap_in\x18\f \x01(\x03R\x06swapIn\x12\x19\n" +
+	"\bswap_out\x18\r \x01(\x03R\aswapOut\x12\x1e\n" +
+	"\vswap_in_bad\x18\x0e \x01(\x03R\tswapInBad\x12 \n" +
+	"\fswap_out_bad\x18\x0f \x01(\x03R\n" +
+	"swapOutBad\x12\x1d\n" +
+	"\n" +
+	"swap_share\x18\x10 \x01(\x01R\tswapShare\"\x90\x03\n" +
 	"\rBacktestGrade\x12\x14\n" +
 	"\x05grade\x18\x01 \x01(\tR\x05grade\x12\x1a\n" +
 	"\beligible\x18\x02 \x01(\bR\beligible\x12\x1b\n" +
@@ -975,34 +1185,36 @@ func file_sanzhi_v1_modelrisk_proto_rawDescGZIP() []byte {
 }
 
 var file_sanzhi_v1_modelrisk_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sanzhi_v1_modelrisk_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_sanzhi_v1_modelrisk_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_sanzhi_v1_modelrisk_proto_goTypes = []any{
 	(BacktestFormat)(0),              // 0: sanzhi.v1.BacktestFormat
 	(StabilityLevel)(0),              // 1: sanzhi.v1.StabilityLevel
 	(*GetBacktestReportRequest)(nil), // 2: sanzhi.v1.GetBacktestReportRequest
 	(*BacktestReport)(nil),           // 3: sanzhi.v1.BacktestReport
-	(*BacktestGrade)(nil),            // 4: sanzhi.v1.BacktestGrade
-	(*Stability)(nil),                // 5: sanzhi.v1.Stability
-	(*FairnessDimension)(nil),        // 6: sanzhi.v1.FairnessDimension
-	(*FairnessGroup)(nil),            // 7: sanzhi.v1.FairnessGroup
+	(*ChallengerComparison)(nil),     // 4: sanzhi.v1.ChallengerComparison
+	(*BacktestGrade)(nil),            // 5: sanzhi.v1.BacktestGrade
+	(*Stability)(nil),                // 6: sanzhi.v1.Stability
+	(*FairnessDimension)(nil),        // 7: sanzhi.v1.FairnessDimension
+	(*FairnessGroup)(nil),            // 8: sanzhi.v1.FairnessGroup
 }
 var file_sanzhi_v1_modelrisk_proto_depIdxs = []int32{
 	0,  // 0: sanzhi.v1.GetBacktestReportRequest.format:type_name -> sanzhi.v1.BacktestFormat
-	4,  // 1: sanzhi.v1.BacktestReport.grades:type_name -> sanzhi.v1.BacktestGrade
-	4,  // 2: sanzhi.v1.BacktestReport.total:type_name -> sanzhi.v1.BacktestGrade
-	5,  // 3: sanzhi.v1.BacktestReport.score_stability:type_name -> sanzhi.v1.Stability
-	5,  // 4: sanzhi.v1.BacktestReport.characteristic_stability:type_name -> sanzhi.v1.Stability
-	6,  // 5: sanzhi.v1.BacktestReport.fairness:type_name -> sanzhi.v1.FairnessDimension
+	5,  // 1: sanzhi.v1.BacktestReport.grades:type_name -> sanzhi.v1.BacktestGrade
+	5,  // 2: sanzhi.v1.BacktestReport.total:type_name -> sanzhi.v1.BacktestGrade
+	6,  // 3: sanzhi.v1.BacktestReport.score_stability:type_name -> sanzhi.v1.Stability
+	6,  // 4: sanzhi.v1.BacktestReport.characteristic_stability:type_name -> sanzhi.v1.Stability
+	7,  // 5: sanzhi.v1.BacktestReport.fairness:type_name -> sanzhi.v1.FairnessDimension
 	0,  // 6: sanzhi.v1.BacktestReport.format:type_name -> sanzhi.v1.BacktestFormat
-	1,  // 7: sanzhi.v1.Stability.level:type_name -> sanzhi.v1.StabilityLevel
-	7,  // 8: sanzhi.v1.FairnessDimension.groups:type_name -> sanzhi.v1.FairnessGroup
-	2,  // 9: sanzhi.v1.ModelRiskService.GetBacktestReport:input_type -> sanzhi.v1.GetBacktestReportRequest
-	3,  // 10: sanzhi.v1.ModelRiskService.GetBacktestReport:output_type -> sanzhi.v1.BacktestReport
-	10, // [10:11] is the sub-list for method output_type
-	9,  // [9:10] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	4,  // 7: sanzhi.v1.BacktestReport.challenger:type_name -> sanzhi.v1.ChallengerComparison
+	1,  // 8: sanzhi.v1.Stability.level:type_name -> sanzhi.v1.StabilityLevel
+	8,  // 9: sanzhi.v1.FairnessDimension.groups:type_name -> sanzhi.v1.FairnessGroup
+	2,  // 10: sanzhi.v1.ModelRiskService.GetBacktestReport:input_type -> sanzhi.v1.GetBacktestReportRequest
+	3,  // 11: sanzhi.v1.ModelRiskService.GetBacktestReport:output_type -> sanzhi.v1.BacktestReport
+	11, // [11:12] is the sub-list for method output_type
+	10, // [10:11] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_modelrisk_proto_init() }
@@ -1016,7 +1228,7 @@ func file_sanzhi_v1_modelrisk_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_modelrisk_proto_rawDesc), len(file_sanzhi_v1_modelrisk_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
