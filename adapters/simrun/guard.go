@@ -105,9 +105,7 @@ func Simulate(ctx context.Context, st Population, rec Recorder, job Job) (*simul
 		return nil, nil, fault.New(fault.PermissionDenied, ReasonRowsRefused,
 			"per-household rows are for regulators only; a simulation gives a bank aggregates")
 	}
-	acc := simulate.NewAccumulator(job.Run.New, job.Run.Base, job.Run.Day)
-	err := job.Run.Stream(ctx, st, job.Query, func(o simulate.Outcome) error {
-		acc.Add(o)
+	full, err := accumulate(ctx, st, job.Run, job.Query, func(o simulate.Outcome) error {
 		if job.Progress != nil {
 			job.Progress()
 		}
@@ -118,16 +116,10 @@ func Simulate(ctx context.Context, st Population, rec Recorder, job Job) (*simul
 		}
 		return nil
 	})
-	if err == nil {
-		err = ctx.Err() // a cancellation between the last page and here
-	}
-	if err == nil && acc.Err() != nil {
-		err = fault.Wrap(acc.Err(), fault.Internal, "INTERNAL", "cannot compute the fairness figures")
-	}
 	if err != nil {
 		return nil, nil, err
 	}
-	report := acc.Report(job.Query.Villages).For(view)
+	report := full.For(view)
 	if view == simulate.Aggregate && report.Households < simulate.MinCell {
 		return nil, nil, fault.New(fault.FailedPrecondition, ReasonTooSmall,
 			"the selection holds %d households; a simulation needs at least %d so that no household can be told apart",
@@ -156,4 +148,52 @@ func viewName(v simulate.View) string {
 		return "masked"
 	}
 	return "aggregate"
+}
+
+// accumulate streams q's households through run into an accumulator,
+// calling each (when set) with every outcome after it is counted, and
+// returns the uncut report: head names in clear in its samples, so it
+// must pass through Report.For before it leaves the process.
+func accumulate(ctx context.Context, st Population, run Run, q sqlstore.PopulationQuery, each func(simulate.Outcome) error) (*simulate.Report, error) {
+	acc := simulate.NewAccumulator(run.New, run.Base, run.Day)
+	err := run.Stream(ctx, st, q, func(o simulate.Outcome) error {
+		acc.Add(o)
+		if each != nil {
+			return each(o)
+		}
+		return nil
+	})
+	if err == nil {
+		err = ctx.Err() // a cancellation between the last page and here
+	}
+	if err == nil && acc.Err() != nil {
+		err = fault.Wrap(acc.Err(), fault.Internal, "INTERNAL", "cannot compute the fairness figures")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return acc.Report(q.Villages), nil
+}
+
+// GateRun evaluates a version's activation gate: run (the candidate
+// against the active version) over every household on run.Day, with the
+// bank's simulation slot held like any simulation. observe, when set,
+// sees every outcome in household id order on one goroutine, for a tally
+// that keeps no household's data (the reference population). It returns
+// the uncut report for the gate to judge (simulate.Gate reads its
+// unpooled figures); the caller stores aggregates only. It writes
+// nothing: the caller records the gate report and its audit entry.
+func GateRun(ctx context.Context, st Population, run Run, observe func(*simulate.Outcome) error) (*simulate.Report, error) {
+	release, ok := TryAcquire(run.New.Bank)
+	if !ok {
+		return nil, fault.New(fault.FailedPrecondition, ReasonRunning,
+			"a simulation for bank %s is already running; wait for it to finish", run.New.Bank)
+	}
+	defer release()
+	return accumulate(ctx, st, run, sqlstore.PopulationQuery{}, func(o simulate.Outcome) error {
+		if observe != nil {
+			return observe(&o)
+		}
+		return nil
+	})
 }

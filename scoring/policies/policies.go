@@ -148,6 +148,9 @@ type Reader interface {
 	// PolicyVersions returns up to q.Limit versions below q.Before, newest
 	// first, without their Document text.
 	PolicyVersions(ctx context.Context, q ListQuery) ([]*Version, error)
+	// LatestGateReport returns the version's gate report of the highest
+	// seq; NotFound when it has none.
+	LatestGateReport(ctx context.Context, bank, product string, version int) (*GateReport, error)
 }
 
 // Writer reads and writes policy versions within one transaction.
@@ -162,6 +165,9 @@ type Writer interface {
 	// supersession fields; nothing else ever changes. NotFound when v does
 	// not exist; AlreadyExists when it would make a second active version.
 	UpdatePolicyState(ctx context.Context, v *Version) error
+	// InsertGateReport stores r under its version's next seq and sets
+	// r.Seq to it. NotFound when the version does not exist.
+	InsertGateReport(ctx context.Context, r *GateReport) error
 }
 
 // auditRecord describes a lifecycle step for the log: identity and content

@@ -81,6 +81,10 @@ type Decision struct {
 	Grade string
 	// Characteristics are every scorecard line, in document order.
 	Characteristics []ScoredCharacteristic
+	// Bins are the index of the bin each characteristic's value fell in,
+	// in document order: Outcome gives them too (a reference population
+	// counts them), without the rest of the scorecard lines.
+	Bins []int
 
 	// Limit is the credit line in yuan: 0 unless Eligible.
 	Limit      decimal.Decimal
@@ -200,9 +204,11 @@ func (p *Policy) evaluate(in *Input, on household.Date, explain bool) Decision {
 	if explain {
 		d.Characteristics = make([]ScoredCharacteristic, len(p.Characteristics))
 	}
+	d.Bins = make([]int, len(p.Characteristics))
 	for i := range p.Characteristics {
 		c := &p.Characteristics[i]
 		b := c.bin(vals[c.slot])
+		d.Bins[i] = b
 		d.Score += c.Bins[b].Points
 		if explain {
 			d.Characteristics[i] = ScoredCharacteristic{ID: c.ID, Input: c.Input, Value: rawValue(p.Inputs[c.slot].spec, in),
