@@ -118,6 +118,7 @@ func suite() []conformance {
 		{name: "CatalogueRoundTrip", fn: testCatalogueRoundTrip},
 		{name: "PolicyRoundTrip", fn: testPolicyRoundTrip},
 		{name: "PolicyProducts", fn: testPolicyProducts},
+		{name: "PolicyGateReports", fn: testPolicyGateReports},
 		{name: "EvidenceRoundTrip", fn: testEvidenceRoundTrip},
 		{name: "EvidenceByManyRequests", fn: testEvidenceByManyRequests},
 		{name: "EvidenceNotFound", fn: testEvidenceNotFound},
