@@ -53,7 +53,7 @@ func testPolicyGateReports(t *testing.T, s Store) {
 			{ID: "adverse_impact", Value: 0.7123, Threshold: 0.8, Passed: false, Applicable: true, ZH: "最低不利影响比", EN: "lowest"},
 			{ID: "lost_share", Value: 0.01, Threshold: 0.05, Passed: true, Applicable: true, ZH: "丙", EN: "c"},
 		}, Summary: `{"households":1234,"judged_dimensions":["sex","village"]}`,
-		Reference: `{"policy_hash":"h","decisions":1234,"scores":[{"score":500,"n":1234}],"bins":[[1234,0]]}`,
+		Reference:   `{"policy_hash":"h","decisions":1234,"scores":[{"score":500,"n":1234}],"bins":[[1234,0]]}`,
 		EvaluatedBy: "risk-2", Time: base.Add(time.Hour)}
 	require.NoError(t, insert(second))
 	assert.Equal(t, 2, second.Seq)

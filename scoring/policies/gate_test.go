@@ -185,7 +185,7 @@ func TestGateWithoutEvaluator(t *testing.T) {
 	// A stored failing report binds a service without an evaluator too.
 	_, err := f.svc.RecordGate(ctx, checker, &policies.GateReport{Bank: bank, Product: product, Version: 1,
 		PolicyHash: mustHash(t, 1), AsOf: "2026-03-02", Passed: false,
-		Checks: []policies.GateCheck{{ID: "psi", Value: 0.4, Threshold: 0.25, Applicable: true, ZH: "评分稳定性", EN: "score PSI"}},
+		Checks:  []policies.GateCheck{{ID: "psi", Value: 0.4, Threshold: 0.25, Applicable: true, ZH: "评分稳定性", EN: "score PSI"}},
 		Summary: "{}", Reference: "{}"})
 	require.NoError(t, err)
 	f.recorded(t, 1, "a gate report")
