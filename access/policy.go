@@ -138,6 +138,8 @@ const (
 	PolicyLint           Action = "policy.lint"
 	PolicyRead           Action = "policy.read"
 	PolicySimulate       Action = "policy.simulate"
+	PolicyGateEvaluate   Action = "policy.gate.evaluate"
+	PolicyGateRead       Action = "policy.gate.read"
 	WebhookSet           Action = "webhook.set"
 	WebhookRead          Action = "webhook.read"
 	WebhookReplay        Action = "webhook.replay"
@@ -266,6 +268,11 @@ var policy = map[Action]Rule{
 	// managers get aggregates only, regulators may see masked samples. It
 	// is audited like a write.
 	PolicySimulate: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}, Writes: true},
+	// The activation gate (issue 16 §5): a bank's risk managers evaluate
+	// their versions' gates (a simulation, stored and audited); they and
+	// the regulators read the reports.
+	PolicyGateEvaluate: {Grants: Grants{BankRisk: OwnBank}, Writes: true},
+	PolicyGateRead:     {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}},
 
 	// A bank's risk managers set its webhook and receive its secret; no
 	// one else may redirect a bank's events. Operators may look at the
