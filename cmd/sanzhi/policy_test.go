@@ -58,6 +58,30 @@ func TestPolicyCommands(t *testing.T) {
 	out, err = run(t, "policy", "diff", name, "banks/tongxiang-rcb/products/sanzhi-xindai/policies/active", "--database", db, "--key", keys["risk-2"])
 	require.NoError(t, err, out)
 	assert.Empty(t, out, "a version against itself")
+
+	// The activation attached its gate report; --show prints it.
+	out, err = run(t, "policy", "gate", "--show", name, "--database", db, "--key", keys["risk-2"], "--lang", "en")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, name+": activation gate passed (report 1, no active version")
+	assert.Contains(t, out, "[n/a] psi")
+	out, err = run(t, "policy", "gate", name, "--database", db, "--key", keys["risk-2"])
+	require.Error(t, err, out)
+	assert.Contains(t, err.Error(), "draft or approved", "the active version is no candidate")
+	out, err = run(t, "policy", "gate", "--show", name, "--database", db, "--key", keys["other"])
+	require.Error(t, err, "another bank's report: %s", out)
+
+	// Version 2, a draft, evaluated against version 1.
+	v2 := filepath.Join(t.TempDir(), "v2.yaml")
+	require.NoError(t, os.WriteFile(v2, []byte(strings.Replace(string(src), "\nversion: 1\n", "\nversion: 2\n", 1)), 0o600))
+	out, err = run(t, "policy", "upload", v2, "--database", db, "--key", keys["risk-1"])
+	require.NoError(t, err, out)
+	name2 := "banks/tongxiang-rcb/products/sanzhi-xindai/policies/2"
+	out, err = run(t, "policy", "gate", name2, "--database", db, "--key", keys["risk-2"])
+	require.NoError(t, err, out)
+	assert.Contains(t, out, name2+": 启用门槛通过（报告 1，对比第 1 版")
+	out, err = run(t, "policy", "activate", name2, "--database", db, "--key", keys["risk-2"], "--gate-justification", "short")
+	require.Error(t, err, out)
+	assert.Contains(t, err.Error(), "gate_justification")
 }
 
 // explain evaluates a policy on a household of the seeded demo county: the
