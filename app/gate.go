@@ -21,9 +21,9 @@ import (
 // judged by its own document's gate (simulate.Gate), and its scores and
 // characteristic bins over that population are kept as its reference
 // population (modelrisk.Reference). The report and its policy.gate audit
-// entry commit together (policies.Service.RecordGate). The run takes the
-// bank's simulation slot (FAILED_PRECONDITION SIMULATION_RUNNING while
-// another runs).
+// entry commit together (policies.Service.RecordGate). The run waits for
+// the bank's simulation slot (one simulation per bank at a time) until
+// ctx ends.
 func (s *Simulator) EvaluateGate(ctx context.Context, p *access.Principal, name string) (*policies.GateReport, error) {
 	if _, _, _, err := policies.ParseName(name, "name", false); err != nil {
 		return nil, err

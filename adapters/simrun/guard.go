@@ -22,34 +22,57 @@ const ReasonRunning = "SIMULATION_RUNNING"
 // simulate.MinCell households: its totals would describe them one by one.
 const ReasonTooSmall = "POPULATION_TOO_SMALL"
 
-// slots holds the banks whose simulation is running in this process. A
-// simulation reads the whole county and keeps a core busy for seconds to
-// minutes: one per bank at a time keeps a bank from monopolising the
-// server, and from taking it apart by running many at once.
+// slots holds one token per bank: a simulation runs while it holds its
+// bank's. A simulation reads the whole county and keeps a core busy for
+// seconds to minutes: one per bank at a time keeps a bank from
+// monopolising the server, and from taking it apart by running many at
+// once.
 type slots struct {
 	mu   sync.Mutex
-	busy map[string]bool
+	bank map[string]chan struct{} // buffered 1: full while a simulation runs
 }
 
-var running = &slots{busy: map[string]bool{}}
+var running = &slots{bank: map[string]chan struct{}{}}
+
+func (s *slots) of(bank string) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.bank[bank]
+	if !ok {
+		c = make(chan struct{}, 1)
+		s.bank[bank] = c
+	}
+	return c
+}
+
+func releaser(c chan struct{}) func() {
+	var once sync.Once
+	return func() { once.Do(func() { <-c }) }
+}
 
 // TryAcquire takes bank's simulation slot. It returns a release function
 // and true, or false when a simulation of that bank is running.
 func TryAcquire(bank string) (release func(), ok bool) {
-	running.mu.Lock()
-	defer running.mu.Unlock()
-	if running.busy[bank] {
+	c := running.of(bank)
+	select {
+	case c <- struct{}{}:
+		return releaser(c), true
+	default:
 		return nil, false
 	}
-	running.busy[bank] = true
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			running.mu.Lock()
-			delete(running.busy, bank)
-			running.mu.Unlock()
-		})
-	}, true
+}
+
+// Acquire waits for bank's simulation slot until ctx ends (its error
+// then). An activation that evaluates its gate waits its turn rather
+// than fail because a simulation of the bank is running.
+func Acquire(ctx context.Context, bank string) (release func(), err error) {
+	c := running.of(bank)
+	select {
+	case c <- struct{}{}:
+		return releaser(c), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Recorder appends a simulation's audit entry (policies.Service).
@@ -183,11 +206,13 @@ func accumulate(ctx context.Context, st Population, run Run, q sqlstore.Populati
 // the uncut report for the gate to judge (simulate.Gate reads its
 // unpooled figures); the caller stores aggregates only. It writes
 // nothing: the caller records the gate report and its audit entry.
+// Unlike Simulate it waits for the bank's slot (until ctx ends): a gate
+// is evaluated by an activation, which should not fail because a
+// simulation of the bank happens to run.
 func GateRun(ctx context.Context, st Population, run Run, observe func(*simulate.Outcome) error) (*simulate.Report, error) {
-	release, ok := TryAcquire(run.New.Bank)
-	if !ok {
-		return nil, fault.New(fault.FailedPrecondition, ReasonRunning,
-			"a simulation for bank %s is already running; wait for it to finish", run.New.Bank)
+	release, err := Acquire(ctx, run.New.Bank)
+	if err != nil {
+		return nil, err
 	}
 	defer release()
 	return accumulate(ctx, st, run, sqlstore.PopulationQuery{}, func(o simulate.Outcome) error {

@@ -86,8 +86,8 @@ type PolicyServiceClient interface {
 	// against the product's active version and judged by the gate section
 	// of its own document (score PSI, adverse-impact ratio by the judged
 	// fairness dimensions, share of households losing a line). Audited as
-	// policy.gate. FAILED_PRECONDITION SIMULATION_RUNNING while another
-	// simulation of the bank runs.
+	// policy.gate. Waits while another simulation of the bank runs (one per
+	// bank at a time).
 	EvaluatePolicyGate(ctx context.Context, in *EvaluatePolicyGateRequest, opts ...grpc.CallOption) (*PolicyGateReport, error)
 	// Returns the latest stored gate report of a version (which may be
 	// "active"); NOT_FOUND when it has none.
@@ -257,8 +257,8 @@ type PolicyServiceServer interface {
 	// against the product's active version and judged by the gate section
 	// of its own document (score PSI, adverse-impact ratio by the judged
 	// fairness dimensions, share of households losing a line). Audited as
-	// policy.gate. FAILED_PRECONDITION SIMULATION_RUNNING while another
-	// simulation of the bank runs.
+	// policy.gate. Waits while another simulation of the bank runs (one per
+	// bank at a time).
 	EvaluatePolicyGate(context.Context, *EvaluatePolicyGateRequest) (*PolicyGateReport, error)
 	// Returns the latest stored gate report of a version (which may be
 	// "active"); NOT_FOUND when it has none.
