@@ -416,6 +416,12 @@ type lineFor struct {
 func init() {
 	funcs["polLine"] = func(l lang, d app.DocLine) lineFor { return lineFor{Lang: l, Line: d} }
 	funcs["polChart"] = func(l lang, c chart) chartFor { return chartFor{Lang: l, Chart: c} }
+	funcs["gateMsg"] = func(l lang, c policies.GateCheck) string {
+		if l == en {
+			return c.EN
+		}
+		return c.ZH
+	}
 	funcs["polDelta"] = func(base, cur int) string {
 		if d := cur - base; d > 0 {
 			return "+" + strconv.Itoa(d)
