@@ -138,6 +138,8 @@ const (
 	PolicyLint           Action = "policy.lint"
 	PolicyRead           Action = "policy.read"
 	PolicySimulate       Action = "policy.simulate"
+	PolicyGateEvaluate   Action = "policy.gate.evaluate"
+	PolicyGateRead       Action = "policy.gate.read"
 	PolicyChallenge      Action = "policy.challenger.write"
 	PolicyChallengerRead Action = "policy.challenger.read"
 	PolicyBacktest       Action = "policy.backtest"
@@ -266,6 +268,11 @@ var policy = map[Action]Rule{
 	PolicyLint:     {Grants: Grants{BankRisk: Anywhere, BankOfficer: Anywhere, Regulator: Anywhere}},
 	PolicyRead:     {Grants: with(bankOwn, Grants{Regulator: Anywhere})},
 	// A simulation runs a policy over the whole population: a bank's risk
+	// The activation gate (issue 16 §5): a bank's risk managers evaluate
+	// their versions' gates (a simulation, stored and audited); they and
+	// the regulators read the reports.
+	PolicyGateEvaluate: {Grants: Grants{BankRisk: OwnBank}, Writes: true},
+	PolicyGateRead:     {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}},
 	// managers get aggregates only, regulators may see masked samples. It
 	// is audited like a write.
 	PolicySimulate: {Grants: Grants{BankRisk: OwnBank, Regulator: Anywhere}, Writes: true},

@@ -134,6 +134,8 @@ func New(d Deps) (*App, error) {
 	a.Lending.OnCommit(a.Webhooks.Notify)
 	a.Reassessor = NewReassessor(a.Lending, d.Log)
 	a.Simulator = &Simulator{Store: st, Keyring: d.Keyring, Policies: a.Policies, Catalogues: a.Catalogues, Now: now}
+	// An activation without a gate report attaches one (issue 16 §5).
+	a.Policies.SetGate(a.Simulator.EvaluateGate)
 	a.Backtester = &Backtester{Store: st, Keyring: d.Keyring, Policies: a.Policies, Now: now}
 	return a, nil
 }

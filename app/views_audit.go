@@ -190,6 +190,8 @@ func (a *App) HouseholdRecordsByName(ctx context.Context, hh string, pageToken s
 type PolicyVersionView struct {
 	Version     *policies.Version
 	Simulations []ListedEntry
+	// Gate is the version's latest activation gate report; nil for none.
+	Gate *policies.GateReport
 }
 
 // maxSimulations bounds the simulation entries a version page lists.
@@ -203,6 +205,12 @@ func (a *App) PolicyVersion(ctx context.Context, p *access.Principal, name strin
 		return nil, err
 	}
 	out := &PolicyVersionView{Version: v}
+	switch out.Gate, err = a.Policies.LatestGate(ctx, v.Name()); {
+	case fault.Is(err, fault.NotFound):
+		out.Gate = nil
+	case err != nil:
+		return nil, err
+	}
 	token := ""
 	for {
 		page, err := ListEntries(ctx, a.Store, p, EntryFilter{Action: policies.ActionSimulate, Subject: v.Name()}, 0, token)

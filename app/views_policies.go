@@ -221,6 +221,11 @@ type PolicyDetail struct {
 	// when this is the active version or there is none.
 	Diff  []DiffLine
 	Lines []DocLine
+	// Gate is the version's latest activation gate report; nil when it
+	// has none. GateStale: it was judged against another active version
+	// than today's (or other content), so activating evaluates it again.
+	Gate      *policies.GateReport
+	GateStale bool
 }
 
 // PolicyDetail reads the version named by name with its diff against the
@@ -235,14 +240,24 @@ func (a *App) PolicyDetail(ctx context.Context, name string) (*PolicyDetail, err
 		return nil, err
 	}
 	d := &PolicyDetail{PolicyRow: rowOf(v, names), Lines: DocumentLines(v.Document)}
+	switch d.Gate, err = a.Policies.LatestGate(ctx, v.Name()); {
+	case fault.Is(err, fault.NotFound):
+		d.Gate = nil
+	case err != nil:
+		return nil, err
+	}
 	active, err := a.Policies.Get(ctx, v.Parent()+"/policies/active")
 	switch {
 	case fault.Is(err, fault.NotFound):
+		d.GateStale = d.Gate != nil && !d.Gate.Fits(v, 0)
 		return d, nil
 	case err != nil:
 		return nil, err
 	}
 	d.Active = active
+	if v.State == policies.Draft || v.State == policies.Approved {
+		d.GateStale = d.Gate != nil && !d.Gate.Fits(v, active.Version)
+	}
 	if active.Version != v.Version {
 		d.Diff = ParseUnifiedDiff(policies.UnifiedDiff(active.Name(), v.Name(), active.Document, v.Document))
 	}

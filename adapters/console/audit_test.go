@@ -363,6 +363,10 @@ func testAudPolicies(t *testing.T, e *env, c *client) {
 	require.Equal(t, http.StatusOK, status)
 	assert.Contains(t, body, `id="document"`)
 	assert.Contains(t, body, `id="simulations-none"`)
+	// The gate report its activation attached.
+	assert.Contains(t, body, `id="gate-checks"`)
+	assert.Contains(t, body, "启用门槛")
+	assert.Contains(t, body, "评分稳定性 PSI")
 	// A simulation the bank ran is listed with the hash of its output
 	// (it needs five households at least).
 	for i := range 4 {

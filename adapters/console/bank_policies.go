@@ -37,6 +37,7 @@ func (c *Console) policiesRoutes() {
 	c.page("POST "+v+"/approve", false, c.policyStep(access.PolicyApprove))
 	c.page("POST "+v+"/activate", false, c.policyStep(access.PolicyActivate))
 	c.page("POST "+v+"/simulate", false, c.policySimulate)
+	c.page("POST "+v+"/gate", false, c.policyGate)
 	c.page("GET "+b+"webhook", false, c.webhook)
 	c.page("POST "+b+"webhook", false, c.webhookSet)
 	c.page("POST "+b+"webhook/dead-letters/{seq}/replay", false, c.webhookReplay)
@@ -194,8 +195,25 @@ type policyView struct {
 	ApproveErr  string
 	ActivateErr string
 	SimErr      string
+	GateErr     string
 	CanApprove  bool
 	CanActivate bool
+	// Justification is the text the activation form sent back after a
+	// refusal, kept in its box.
+	Justification string
+	// NeedsJustification: the gate failed, so the activation form asks
+	// for the second person's written reason.
+	NeedsJustification bool
+	// GateChecks are the latest gate report's checks in the page's
+	// language.
+	GateChecks []gateCheckRow
+}
+
+// gateCheckRow is one check of the gate report as the page shows it.
+type gateCheckRow struct {
+	ID, Mark, Message string
+	Passed            bool
+	Applicable        bool
 }
 
 func (c *Console) policyPage(q *request, status int, v policyView) error {
@@ -216,6 +234,22 @@ func (c *Console) policyPage(q *request, status int, v policyView) error {
 	// decides when one is pressed (its refusal is shown beside it).
 	v.CanApprove = d.State == policies.Draft
 	v.CanActivate = d.State == policies.Approved
+	if g := d.Gate; g != nil {
+		v.NeedsJustification = !g.Passed && !d.GateStale && v.CanActivate
+		for _, ch := range g.Checks {
+			row := gateCheckRow{ID: ch.ID, Passed: ch.Passed, Applicable: ch.Applicable, Message: ch.ZH, Mark: text(q.lang, "pol.gate_pass")}
+			if q.lang == en {
+				row.Message = ch.EN
+			}
+			switch {
+			case !ch.Applicable:
+				row.Mark = text(q.lang, "pol.gate_na")
+			case !ch.Passed:
+				row.Mark = text(q.lang, "pol.gate_fail")
+			}
+			v.GateChecks = append(v.GateChecks, row)
+		}
+	}
 	c.render(q, status, "bank_policy", v)
 	return nil
 }
@@ -223,7 +257,7 @@ func (c *Console) policyPage(q *request, status int, v policyView) error {
 func (c *Console) policy(q *request) error {
 	v := policyView{}
 	switch q.r.URL.Query().Get("done") {
-	case "uploaded", "approved", "activated":
+	case "uploaded", "approved", "activated", "gate":
 		v.Done = text(q.lang, "pol.done_"+q.r.URL.Query().Get("done"))
 	}
 	return c.policyPage(q, http.StatusOK, v)
@@ -243,10 +277,11 @@ func (c *Console) policyStep(action access.Action) handler {
 		}
 		ctx := q.r.Context()
 		var ver *policies.Version
+		justification := q.r.PostFormValue("gate_justification")
 		if action == access.PolicyApprove {
 			ver, err = c.app.Policies.Approve(ctx, q.p, name)
 		} else {
-			ver, err = c.app.Policies.Activate(ctx, q.p, name)
+			ver, err = c.app.Policies.ActivateWith(ctx, q.p, policies.ActivateRequest{Name: name, GateJustification: justification})
 		}
 		if err == nil {
 			done := map[access.Action]string{access.PolicyApprove: "approved", access.PolicyActivate: "activated"}[action]
@@ -254,10 +289,14 @@ func (c *Console) policyStep(action access.Action) handler {
 			return nil
 		}
 		msg, ok := refusal(q.lang, err)
+		var f *fault.Error
+		if errors.As(err, &f) && f.Kind == fault.Invalid && len(f.Violations) > 0 && f.Violations[0].Field == "gate_justification" {
+			msg = text(q.lang, "pol.gate_justification_bad", policies.MinJustification, policies.MaxJustification)
+		}
 		if !ok {
 			return err
 		}
-		v := policyView{}
+		v := policyView{Justification: justification}
 		if action == access.PolicyApprove {
 			v.ApproveErr = msg
 		} else {
@@ -265,6 +304,30 @@ func (c *Console) policyStep(action access.Action) handler {
 		}
 		return c.policyPage(q, http.StatusConflict, v)
 	}
+}
+
+// policyGate evaluates the version's activation gate and shows the page
+// with the report; a refusal (another simulation running, a version that
+// is no candidate) is shown beside the button.
+func (c *Console) policyGate(q *request) error {
+	bank, err := riskBank(q, access.PolicyGateEvaluate)
+	if err != nil {
+		return err
+	}
+	name, err := policyName(q, bank)
+	if err != nil {
+		return err
+	}
+	if _, err := c.app.Simulator.EvaluateGate(q.r.Context(), q.p, name); err != nil {
+		msg, ok := refusal(q.lang, err)
+		if !ok {
+			return err
+		}
+		return c.policyPage(q, http.StatusConflict, policyView{GateErr: msg})
+	}
+	http.Redirect(q.w, q.r, Prefix+"banks/"+bank+"/policies/"+q.r.PathValue("product")+"/"+q.r.PathValue("version")+"?done=gate#gate",
+		http.StatusSeeOther)
+	return nil
 }
 
 // refusal words a lifecycle or simulation refusal by its reason; ok is
@@ -376,6 +439,12 @@ type lineFor struct {
 func init() {
 	funcs["polLine"] = func(l lang, d app.DocLine) lineFor { return lineFor{Lang: l, Line: d} }
 	funcs["polChart"] = func(l lang, c chart) chartFor { return chartFor{Lang: l, Chart: c} }
+	funcs["gateMsg"] = func(l lang, c policies.GateCheck) string {
+		if l == en {
+			return c.EN
+		}
+		return c.ZH
+	}
 	funcs["polDelta"] = func(base, cur int) string {
 		if d := cur - base; d > 0 {
 			return "+" + strconv.Itoa(d)
@@ -455,6 +524,29 @@ var policyMessages = map[string][2]string{
 	"pol.refused_policy_not_draft":         {"只有待批准的版本才能批准，这一版已启用或已替换。", "Only a version awaiting approval is approved; this one is active or superseded."},
 	"pol.refused_policy_superseded":        {"这一版已被替换，不能再启用。要恢复，请把它的内容作为新版本上传。", "This version was superseded and cannot be activated again; to return to it, upload its content as a new version."},
 	"pol.refused_policy_older_than_active": {"这一版比使用中的版本旧，不能启用。", "This version is older than the active one and cannot be activated."},
+	"pol.refused_gate_failed":              {"这一版没有通过启用门槛（见上方报告）。须由上传人以外的风险经理写明理由后才能启用，理由记入审计日志。", "This version failed its activation gate (see the report above). A risk manager other than the uploader may activate it with a written justification, which goes into the audit log."},
+	"pol.refused_gate_needs_second_person": {"这一版没有通过启用门槛，且是您上传的：须由另一位风险经理写明理由后启用。", "This version failed its activation gate and you uploaded it: another risk manager must activate it with a written justification."},
+	"pol.refused_gate_not_evaluated":       {"评估启用门槛期间使用中的版本变了，请再启用一次。", "The active version changed while the gate was evaluated; activate again."},
+	"pol.refused_policy_not_candidate":     {"只有待批准或待启用的版本才评估启用门槛。", "Only a draft or approved version has its activation gate evaluated."},
+	"pol.gate_justification_bad":           {"理由须为 %d 到 %d 个字。", "The justification must be %d to %d characters long."},
+	"pol.gate":                             {"启用门槛", "Activation gate"},
+	"pol.gate_hint":                        {"启用前，用全辖农户数据把这一版与使用中的版本对比：评分稳定性（PSI）、各组不利影响比、失去授信户占比，门槛值见政策文件的 gate 部分。启用时若还没有报告，会自动评估。", "Before activation the version is run over the whole population against the active one: score stability (PSI), adverse-impact ratios, the share of households losing a line, held to the thresholds in the document's gate section. Activating a version without a report evaluates one first."},
+	"pol.gate_none":                        {"还没有评估过。", "Not evaluated yet."},
+	"pol.gate_evaluate":                    {"评估启用门槛", "Evaluate the activation gate"},
+	"pol.gate_passed":                      {"通过", "Passed"},
+	"pol.gate_failed":                      {"未通过", "Failed"},
+	"pol.gate_pass":                        {"通过", "pass"},
+	"pol.gate_fail":                        {"未通过", "FAIL"},
+	"pol.gate_na":                          {"不适用", "n/a"},
+	"pol.gate_report":                      {"第 %d 次评估，数据日 %s，%d 户", "Report %d, as of %s, %d households"},
+	"pol.gate_against":                     {"对照使用中的第 %d 版", "against the active version %d"},
+	"pol.gate_against_none":                {"当时没有使用中的版本", "no version was active"},
+	"pol.gate_stale":                       {"这份报告不是对照现在使用中的版本评估的；启用时会重新评估。", "This report was not judged against today's active version; activating evaluates the gate again."},
+	"pol.gate_check":                       {"检查项", "Check"},
+	"pol.gate_result":                      {"结果", "Result"},
+	"pol.gate_detail":                      {"说明", "Detail"},
+	"pol.gate_justification":               {"越过门槛启用的理由（由上传人以外的风险经理填写，%d 字以上，记入审计日志）", "Justification for activating over the gate (by a risk manager other than the uploader, at least %d characters; goes into the audit log)"},
+	"pol.done_gate":                        {"已评估启用门槛，报告见下方。", "The activation gate was evaluated; the report is below."},
 	"pol.refused_simulation_running":       {"本行已有一个模拟正在进行，请稍后再试。", "A simulation for this bank is already running; try again when it has finished."},
 	"pol.refused_population_too_small":     {"农户太少（不足5户），模拟结果会暴露个别农户，不能进行。", "Too few households (fewer than five): the figures would describe single households, so the simulation is refused."},
 	"pol.sim_fairness":                     {"公平性（新版本；不利影响比低于 %.2f 标记，不足 %d 户的组不判定，不足5户的组合并）", "Fairness (new version; adverse-impact ratios under %.2f flagged, groups under %d not judged, groups under five pooled)"},

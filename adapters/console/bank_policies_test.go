@@ -342,7 +342,7 @@ func TestPolicyPagesRefused(t *testing.T) {
 				status, _, _ := c.get(p)
 				assert.Equal(t, http.StatusForbidden, status, "%s GET %s", who, p)
 			}
-			for _, p := range []string{polPath + "/sanzhi-xindai/1/approve", polPath + "/sanzhi-xindai/1/activate", polPath + "/sanzhi-xindai/1/simulate"} {
+			for _, p := range []string{polPath + "/sanzhi-xindai/1/approve", polPath + "/sanzhi-xindai/1/activate", polPath + "/sanzhi-xindai/1/simulate", polPath + "/sanzhi-xindai/1/gate"} {
 				status, _, _ := c.post(p, url.Values{"csrf": {tok}})
 				assert.Equal(t, http.StatusForbidden, status, "%s POST %s", who, p)
 			}
@@ -357,5 +357,75 @@ func TestPolicyPagesRefused(t *testing.T) {
 		// Another bank's risk manager has pages of his own bank.
 		status, _, _ := clients["risk-other"].get("/console/banks/" + otherBankID + "/policies")
 		assert.Equal(t, http.StatusOK, status)
+	})
+}
+
+// The activation gate on the version page: a version that knocks every
+// household out fails its gate (households lose their lines); the page
+// shows the report's checks, and the activation form asks for the second
+// person's justification. The uploader is refused, a justification too
+// short is refused, and a second risk manager with one activates.
+func TestPolicyGatePage(t *testing.T) {
+	t.Parallel()
+	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+		e := newEnv(t, st)
+		riskSetup(t, e)
+		ctx := context.Background()
+		doc := strings.Replace(string(examplePolicy(t, 2)), "when: applicant.age < 18 or applicant.age > 65", "when: applicant.age >= 0", 1)
+		require.NotEqual(t, string(examplePolicy(t, 2)), doc)
+		_, err := e.app.Policies.Upload(ctx, e.staff["risk-1"], riskParent, []byte(doc))
+		require.NoError(t, err)
+		_, err = e.app.Policies.Approve(ctx, e.staff["risk-2"], riskParent+"/policies/2")
+		require.NoError(t, err)
+		v2 := polPath + "/sanzhi-xindai/2"
+
+		c := e.client(t)
+		c.signIn("risk-1")
+		status, _, body := c.get(v2)
+		require.Equal(t, http.StatusOK, status)
+		assert.Contains(t, body, `id="gate-none"`)
+		assert.NotContains(t, body, `id="gate-justification"`, "no failed report yet")
+		tok := c.csrf(v2)
+
+		// Evaluate: the report with its failing check, in words.
+		status, loc, _ := c.post(v2+"/gate", url.Values{"csrf": {tok}})
+		require.Equal(t, http.StatusSeeOther, status)
+		assert.Equal(t, v2+"?done=gate#gate", loc)
+		_, _, body = c.get(v2)
+		for _, want := range []string{`id="gate-checks"`, `class="gate-fail"`, "失去授信户占比", "未通过", "对照使用中的第 1 版", `id="gate-justification"`} {
+			assert.Contains(t, body, want)
+		}
+		assert.NotRegexp(t, rawKey, body, "every text has its message")
+		r, err := e.app.Policies.LatestGate(ctx, riskParent+"/policies/2")
+		require.NoError(t, err)
+		require.False(t, r.Passed)
+
+		// Activation without a justification; by the uploader; too short.
+		status, _, body = c.post(v2+"/activate", url.Values{"csrf": {tok}})
+		assert.Equal(t, http.StatusConflict, status)
+		assert.Contains(t, body, "没有通过启用门槛")
+		const why = "风险委员会第3次会议同意：暂停授信两周，用于核对村级数据后恢复。"
+		status, _, body = c.post(v2+"/activate", url.Values{"csrf": {tok}, "gate_justification": {why}})
+		assert.Equal(t, http.StatusConflict, status)
+		assert.Contains(t, body, "是您上传的")
+		assert.Contains(t, body, why, "the text stays in its box")
+		c2 := e.client(t)
+		c2.signIn("risk-2")
+		tok2 := c2.csrf(v2)
+		status, _, body = c2.post(v2+"/activate", url.Values{"csrf": {tok2}, "gate_justification": {"太短"}})
+		assert.Equal(t, http.StatusConflict, status)
+		assert.Contains(t, body, "理由须为 20 到 2000 个字")
+		assert.Equal(t, policies.Approved, e.policyState(t, 2), "nothing activated")
+
+		status, loc, _ = c2.post(v2+"/activate", url.Values{"csrf": {tok2}, "gate_justification": {why}})
+		require.Equal(t, http.StatusSeeOther, status)
+		assert.Equal(t, v2+"?done=activated", loc)
+		assert.Equal(t, policies.Active, e.policyState(t, 2))
+
+		// In English.
+		c2.get(v2 + "?lang=en")
+		_, _, body = c2.get(v2)
+		assert.Contains(t, body, "share of households losing a line")
+		assert.Contains(t, body, "FAIL")
 	})
 }

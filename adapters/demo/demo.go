@@ -137,6 +137,19 @@ type DB interface {
 	Dividends() dividend.Store
 }
 
+// Gated is a DB whose demo policy activation evaluates the activation
+// gate (issue 16 §5) with Gate, as every activation through the app does:
+// sanzhid and `sanzhi demo seed` seed through it. Seeded from a bare DB
+// (the package's tests, whose households are sealed by a stand-in), the
+// activation is recorded with the gate not evaluated.
+type Gated struct {
+	DB
+	Gate policies.GateEvaluator
+}
+
+// PolicyGate returns the evaluator.
+func (g Gated) PolicyGate() policies.GateEvaluator { return g.Gate }
+
 // Names of principals Seed relies on.
 const (
 	regulatorName = "demo-regulator"
@@ -254,6 +267,9 @@ func seedPolicy(ctx context.Context, db DB, ps []Principal, now func() time.Time
 		}
 	}
 	svc := policies.NewService(db.Policies(), policies.Check, now)
+	if g, ok := db.(interface{ PolicyGate() policies.GateEvaluator }); ok && g.PolicyGate() != nil {
+		svc.SetGate(g.PolicyGate())
+	}
 	if v, err := svc.Get(ctx, policies.ProductName(Bank, Product)+"/policies/active"); err == nil {
 		return v.Name(), nil
 	} else if !fault.Is(err, fault.NotFound) {

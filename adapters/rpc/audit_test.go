@@ -171,6 +171,11 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 			require.NoError(t, err)
 			return v.Name, "risk-1"
 		},
+		sanzhiv1.PolicyService_EvaluatePolicyGate_FullMethodName: func() (string, string) {
+			r, err := e.policies.EvaluatePolicyGate(e.as("risk-2"), &sanzhiv1.EvaluatePolicyGateRequest{Name: product + "/policies/2"})
+			require.NoError(t, err)
+			return r.Name, "risk-2"
+		},
 		sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: func() (string, string) {
 			_, err := e.policies.SimulatePolicy(e.as("regulator"), &sanzhiv1.SimulatePolicyRequest{Name: product + "/policies/2"})
 			require.NoError(t, err)
@@ -217,6 +222,10 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 	maps.Copy(calls, lend.calls(t, e))
 	maps.Copy(calls, exportCalls(t, e))
 	maps.Copy(calls, dividendCalls(t, e, hhPrincipal, hh))
+	// Version 3's gate report, attached before its activation, which then
+	// evaluates nothing and leaves its one entry.
+	_, err = e.policies.EvaluatePolicyGate(e.as("risk-1"), &sanzhiv1.EvaluatePolicyGateRequest{Name: product + "/policies/3"})
+	require.NoError(t, err)
 	writes := rpc.WritingMethods()
 	require.NotEmpty(t, writes)
 	for _, m := range writes {

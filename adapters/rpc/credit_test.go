@@ -193,9 +193,12 @@ func testCreditTour(t *testing.T, e *env) {
 	requireCode(t, err, codes.InvalidArgument, "page_token", "")
 }
 
+// getLine reads hh's line as an officer shows it, with the reasons (the
+// full view).
 func getLine(t *testing.T, e *env, hh string) *sanzhiv1.CreditLine {
 	t.Helper()
-	l, err := e.credit.GetCreditLine(e.as("officer"), &sanzhiv1.GetCreditLineRequest{Product: product, Household: hh, Purpose: "post_loan"})
+	l, err := e.credit.GetCreditLine(e.as("officer"), &sanzhiv1.GetCreditLineRequest{Product: product, Household: hh, Purpose: "post_loan",
+		View: sanzhiv1.CreditLineView_CREDIT_LINE_VIEW_FULL})
 	require.NoError(t, err)
 	return l
 }

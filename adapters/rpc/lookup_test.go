@@ -139,7 +139,8 @@ func TestLookupCustomer(t *testing.T) {
 			assert.NotContains(t, string(raw), fig)
 		}
 		assert.NotContains(t, string(raw), idNumber, "the number is never echoed")
-		got, err := e.credit.GetCreditLine(e.as("officer"), &sanzhiv1.GetCreditLineRequest{Product: product, Household: h.Name, Purpose: "assessment"})
+		got, err := e.credit.GetCreditLine(e.as("officer"), &sanzhiv1.GetCreditLineRequest{Product: product, Household: h.Name, Purpose: "assessment",
+			View: sanzhiv1.CreditLineView_CREDIT_LINE_VIEW_FULL})
 		require.NoError(t, err)
 		raw, err = protojson.Marshal(got)
 		require.NoError(t, err)

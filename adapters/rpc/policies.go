@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,9 +25,11 @@ type Policies struct {
 	sim Simulator
 }
 
-// Simulator runs a draft policy over the population (app.Simulator).
+// Simulator runs a draft policy over the population (app.Simulator):
+// a simulation, or a version's activation gate.
 type Simulator interface {
 	Simulate(ctx context.Context, req app.SimulationRequest) (*app.Simulation, error)
+	EvaluateGate(ctx context.Context, p *access.Principal, name string) (*policies.GateReport, error)
 }
 
 // NewPolicies returns the handler; without a simulator SimulatePolicy
@@ -78,7 +81,8 @@ func (s *Policies) ApprovePolicy(ctx context.Context, req *sanzhiv1.ApprovePolic
 }
 
 func (s *Policies) ActivatePolicy(ctx context.Context, req *sanzhiv1.ActivatePolicyRequest) (*sanzhiv1.Policy, error) {
-	v, err := s.svc.Activate(ctx, access.FromContext(ctx), req.GetName())
+	v, err := s.svc.ActivateWith(ctx, access.FromContext(ctx), policies.ActivateRequest{
+		Name: req.GetName(), GateJustification: req.GetGateJustification()})
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +199,40 @@ func ChallengerOut(c *policies.Challenger, n *policies.ShadowCounts) *sanzhiv1.C
 	}
 	if n != nil {
 		out.ShadowDecisions, out.SwapIn, out.SwapOut = n.Total, n.SwapIn, n.SwapOut
+	}
+	return out
+}
+
+func (s *Policies) EvaluatePolicyGate(ctx context.Context, req *sanzhiv1.EvaluatePolicyGateRequest) (*sanzhiv1.PolicyGateReport, error) {
+	if s.sim == nil {
+		return nil, fault.New(fault.Unavailable, "SIMULATION_UNAVAILABLE", "this server has no simulator")
+	}
+	r, err := s.sim.EvaluateGate(ctx, access.FromContext(ctx), req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return GateOut(r), nil
+}
+
+func (s *Policies) GetPolicyGate(ctx context.Context, req *sanzhiv1.GetPolicyGateRequest) (*sanzhiv1.PolicyGateReport, error) {
+	r, err := s.svc.LatestGate(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	return GateOut(r), nil
+}
+
+// GateOut converts a stored gate report to its API form.
+func GateOut(r *policies.GateReport) *sanzhiv1.PolicyGateReport {
+	out := &sanzhiv1.PolicyGateReport{Name: r.Name(), PolicyHash: r.PolicyHash, AsOf: r.AsOf,
+		Households: int32(r.Households), Passed: r.Passed, EvaluatedBy: r.EvaluatedBy,
+		Time: timestamppb.New(r.Time), Seq: int32(r.Seq)}
+	if r.AgainstVersion > 0 {
+		out.Against = policies.ProductName(r.Bank, r.Product) + "/policies/" + strconv.Itoa(r.AgainstVersion)
+	}
+	for _, c := range r.Checks {
+		out.Checks = append(out.Checks, &sanzhiv1.PolicyGateCheck{Id: c.ID, Value: c.Value, Threshold: c.Threshold,
+			Passed: c.Passed, Applicable: c.Applicable, MessageZh: c.ZH, MessageEn: c.EN})
 	}
 	return out
 }

@@ -334,6 +334,14 @@ var matrix = []matrixRow{
 		req: noCounty(func(w *world, s side) proto.Message {
 			return &sanzhiv1.GetBacktestReportRequest{Name: w.product(s) + "/policies/999"}
 		})},
+	{method: sanzhiv1.PolicyService_EvaluatePolicyGate_FullMethodName, grants: g("risk:own"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.EvaluatePolicyGateRequest{Name: w.product(s) + "/policies/999"}
+		})},
+	{method: sanzhiv1.PolicyService_GetPolicyGate_FullMethodName, grants: g("risk:own regulator:any"),
+		req: noCounty(func(w *world, s side) proto.Message {
+			return &sanzhiv1.GetPolicyGateRequest{Name: w.product(s) + "/policies/999"}
+		})},
 
 	// Webhooks: only the bank's own risk managers set one (and get its
 	// secret); operators may look at delivery and replay dead letters.

@@ -307,7 +307,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(Addrs)) e
 	}
 	var demoLogins *demo.Logins
 	if cfg.Demo {
-		res, err := demo.Seed(ctx, a.Households, st, now)
+		res, err := demo.Seed(ctx, a.Households, demo.Gated{DB: st, Gate: a.Simulator.EvaluateGate}, now)
 		if err != nil {
 			stopGRPC()
 			return fmt.Errorf("cannot seed the demo county: %w", err)

@@ -22,34 +22,57 @@ const ReasonRunning = "SIMULATION_RUNNING"
 // simulate.MinCell households: its totals would describe them one by one.
 const ReasonTooSmall = "POPULATION_TOO_SMALL"
 
-// slots holds the banks whose simulation is running in this process. A
-// simulation reads the whole county and keeps a core busy for seconds to
-// minutes: one per bank at a time keeps a bank from monopolising the
-// server, and from taking it apart by running many at once.
+// slots holds one token per bank: a simulation runs while it holds its
+// bank's. A simulation reads the whole county and keeps a core busy for
+// seconds to minutes: one per bank at a time keeps a bank from
+// monopolising the server, and from taking it apart by running many at
+// once.
 type slots struct {
 	mu   sync.Mutex
-	busy map[string]bool
+	bank map[string]chan struct{} // buffered 1: full while a simulation runs
 }
 
-var running = &slots{busy: map[string]bool{}}
+var running = &slots{bank: map[string]chan struct{}{}}
+
+func (s *slots) of(bank string) chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.bank[bank]
+	if !ok {
+		c = make(chan struct{}, 1)
+		s.bank[bank] = c
+	}
+	return c
+}
+
+func releaser(c chan struct{}) func() {
+	var once sync.Once
+	return func() { once.Do(func() { <-c }) }
+}
 
 // TryAcquire takes bank's simulation slot. It returns a release function
 // and true, or false when a simulation of that bank is running.
 func TryAcquire(bank string) (release func(), ok bool) {
-	running.mu.Lock()
-	defer running.mu.Unlock()
-	if running.busy[bank] {
+	c := running.of(bank)
+	select {
+	case c <- struct{}{}:
+		return releaser(c), true
+	default:
 		return nil, false
 	}
-	running.busy[bank] = true
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			running.mu.Lock()
-			delete(running.busy, bank)
-			running.mu.Unlock()
-		})
-	}, true
+}
+
+// Acquire waits for bank's simulation slot until ctx ends (its error
+// then). An activation that evaluates its gate waits its turn rather
+// than fail because a simulation of the bank is running.
+func Acquire(ctx context.Context, bank string) (release func(), err error) {
+	c := running.of(bank)
+	select {
+	case c <- struct{}{}:
+		return releaser(c), nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Recorder appends a simulation's audit entry (policies.Service).
@@ -105,9 +128,7 @@ func Simulate(ctx context.Context, st Population, rec Recorder, job Job) (*simul
 		return nil, nil, fault.New(fault.PermissionDenied, ReasonRowsRefused,
 			"per-household rows are for regulators only; a simulation gives a bank aggregates")
 	}
-	acc := simulate.NewAccumulator(job.Run.New, job.Run.Base, job.Run.Day)
-	err := job.Run.Stream(ctx, st, job.Query, func(o simulate.Outcome) error {
-		acc.Add(o)
+	full, err := accumulate(ctx, st, job.Run, job.Query, func(o simulate.Outcome) error {
 		if job.Progress != nil {
 			job.Progress()
 		}
@@ -118,16 +139,10 @@ func Simulate(ctx context.Context, st Population, rec Recorder, job Job) (*simul
 		}
 		return nil
 	})
-	if err == nil {
-		err = ctx.Err() // a cancellation between the last page and here
-	}
-	if err == nil && acc.Err() != nil {
-		err = fault.Wrap(acc.Err(), fault.Internal, "INTERNAL", "cannot compute the fairness figures")
-	}
 	if err != nil {
 		return nil, nil, err
 	}
-	report := acc.Report(job.Query.Villages).For(view)
+	report := full.For(view)
 	if view == simulate.Aggregate && report.Households < simulate.MinCell {
 		return nil, nil, fault.New(fault.FailedPrecondition, ReasonTooSmall,
 			"the selection holds %d households; a simulation needs at least %d so that no household can be told apart",
@@ -156,4 +171,54 @@ func viewName(v simulate.View) string {
 		return "masked"
 	}
 	return "aggregate"
+}
+
+// accumulate streams q's households through run into an accumulator,
+// calling each (when set) with every outcome after it is counted, and
+// returns the uncut report: head names in clear in its samples, so it
+// must pass through Report.For before it leaves the process.
+func accumulate(ctx context.Context, st Population, run Run, q sqlstore.PopulationQuery, each func(simulate.Outcome) error) (*simulate.Report, error) {
+	acc := simulate.NewAccumulator(run.New, run.Base, run.Day)
+	err := run.Stream(ctx, st, q, func(o simulate.Outcome) error {
+		acc.Add(o)
+		if each != nil {
+			return each(o)
+		}
+		return nil
+	})
+	if err == nil {
+		err = ctx.Err() // a cancellation between the last page and here
+	}
+	if err == nil && acc.Err() != nil {
+		err = fault.Wrap(acc.Err(), fault.Internal, "INTERNAL", "cannot compute the fairness figures")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return acc.Report(q.Villages), nil
+}
+
+// GateRun evaluates a version's activation gate: run (the candidate
+// against the active version) over every household on run.Day, with the
+// bank's simulation slot held like any simulation. observe, when set,
+// sees every outcome in household id order on one goroutine, for a tally
+// that keeps no household's data (the reference population). It returns
+// the uncut report for the gate to judge (simulate.Gate reads its
+// unpooled figures); the caller stores aggregates only. It writes
+// nothing: the caller records the gate report and its audit entry.
+// Unlike Simulate it waits for the bank's slot (until ctx ends): a gate
+// is evaluated by an activation, which should not fail because a
+// simulation of the bank happens to run.
+func GateRun(ctx context.Context, st Population, run Run, observe func(*simulate.Outcome) error) (*simulate.Report, error) {
+	release, err := Acquire(ctx, run.New.Bank)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return accumulate(ctx, st, run, sqlstore.PopulationQuery{}, func(o simulate.Outcome) error {
+		if observe != nil {
+			return observe(&o)
+		}
+		return nil
+	})
 }

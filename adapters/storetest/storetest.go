@@ -118,6 +118,7 @@ func suite() []conformance {
 		{name: "MoneyExact", fn: testMoneyExact},
 		{name: "Principals", fn: testPrincipals},
 		{name: "BankNames", fn: testBankNames},
+		{name: "PolicyGateReports", fn: testPolicyGateReports},
 		{name: "SignIn", fn: testSignIn},
 		{name: "AuditRecordCommitsWithItsWrite", fn: testAuditRecord},
 		{name: "CatalogueRoundTrip", fn: testCatalogueRoundTrip},

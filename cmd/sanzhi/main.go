@@ -407,7 +407,7 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 			if err != nil {
 				return err
 			}
-			res, err := demo.Seed(cmd.Context(), a.Households, st, time.Now)
+			res, err := demo.Seed(cmd.Context(), a.Households, demo.Gated{DB: st, Gate: a.Simulator.EvaluateGate}, time.Now)
 			if err != nil {
 				return err
 			}

@@ -59,24 +59,48 @@ func TestPolicyCommands(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Empty(t, out, "a version against itself")
 
-	// A challenger: version 2, uploaded and approved, then started,
-	// shown and stopped; another bank's risk manager may do none of it.
-	src2 := strings.Replace(string(src), "\nversion: 1\n", "\nversion: 2\n", 1)
-	file2 := filepath.Join(t.TempDir(), "v2.yaml")
-	require.NoError(t, os.WriteFile(file2, []byte(src2), 0o600))
+	// The activation attached its gate report; --show prints it.
+	out, err = run(t, "policy", "gate", "--show", name, "--database", db, "--key", keys["risk-2"], "--lang", "en")
+	require.NoError(t, err, out)
+	assert.Contains(t, out, name+": activation gate passed (report 1, no active version")
+	assert.Contains(t, out, "[n/a] psi")
+	out, err = run(t, "policy", "gate", name, "--database", db, "--key", keys["risk-2"])
+	require.Error(t, err, out)
+	assert.Contains(t, err.Error(), "draft or approved", "the active version is no candidate")
+	out, err = run(t, "policy", "gate", "--show", name, "--database", db, "--key", keys["other"])
+	require.Error(t, err, "another bank's report: %s", out)
+
+	// Version 2, a draft, evaluated against version 1.
+	v2 := filepath.Join(t.TempDir(), "v2.yaml")
+	require.NoError(t, os.WriteFile(v2, []byte(strings.Replace(string(src), "\nversion: 1\n", "\nversion: 2\n", 1)), 0o600))
+	out, err = run(t, "policy", "upload", v2, "--database", db, "--key", keys["risk-1"])
+	require.NoError(t, err, out)
 	name2 := "banks/tongxiang-rcb/products/sanzhi-xindai/policies/2"
+	out, err = run(t, "policy", "gate", name2, "--database", db, "--key", keys["risk-2"])
+	require.NoError(t, err, out)
+	assert.Contains(t, out, name2+": 启用门槛通过（报告 1，对比第 1 版")
+	out, err = run(t, "policy", "activate", name2, "--database", db, "--key", keys["risk-2"], "--gate-justification", "short")
+	require.Error(t, err, out)
+	assert.Contains(t, err.Error(), "gate_justification")
+
+	// A challenger: version 3, uploaded and approved, then started,
+	// shown and stopped; another bank's risk manager may do none of it.
+	src3 := strings.Replace(string(src), "\nversion: 1\n", "\nversion: 3\n", 1)
+	file3 := filepath.Join(t.TempDir(), "v3.yaml")
+	require.NoError(t, os.WriteFile(file3, []byte(src3), 0o600))
+	name3 := "banks/tongxiang-rcb/products/sanzhi-xindai/policies/3"
 	parent := "banks/tongxiang-rcb/products/sanzhi-xindai"
-	out, err = run(t, "policy", "upload", file2, "--database", db, "--key", keys["risk-1"])
+	out, err = run(t, "policy", "upload", file3, "--database", db, "--key", keys["risk-1"])
 	require.NoError(t, err, out)
-	out, err = run(t, "policy", "challenger", "start", name2, "--database", db, "--key", keys["risk-1"])
+	out, err = run(t, "policy", "challenger", "start", name3, "--database", db, "--key", keys["risk-1"])
 	require.Error(t, err, "a draft: %s", out)
-	out, err = run(t, "policy", "approve", name2, "--database", db, "--key", keys["risk-2"])
+	out, err = run(t, "policy", "approve", name3, "--database", db, "--key", keys["risk-2"])
 	require.NoError(t, err, out)
-	out, err = run(t, "policy", "challenger", "start", name2, "--database", db, "--key", keys["other"])
+	out, err = run(t, "policy", "challenger", "start", name3, "--database", db, "--key", keys["other"])
 	require.Error(t, err, "another bank: %s", out)
-	out, err = run(t, "policy", "challenger", "start", name2, "--database", db, "--key", keys["risk-1"])
+	out, err = run(t, "policy", "challenger", "start", name3, "--database", db, "--key", keys["risk-1"])
 	require.NoError(t, err, out)
-	assert.Contains(t, out, name2+": challenger of "+parent)
+	assert.Contains(t, out, name3+": challenger of "+parent)
 	out, err = run(t, "policy", "challenger", "show", parent, "--database", db, "--key", keys["risk-2"])
 	require.NoError(t, err, out)
 	assert.Contains(t, out, "shadow decisions 0, swap-in 0, swap-out 0")

@@ -148,6 +148,9 @@ type Reader interface {
 	// PolicyVersions returns up to q.Limit versions below q.Before, newest
 	// first, without their Document text.
 	PolicyVersions(ctx context.Context, q ListQuery) ([]*Version, error)
+	// LatestGateReport returns the version's gate report of the highest
+	// seq; NotFound when it has none.
+	LatestGateReport(ctx context.Context, bank, product string, version int) (*GateReport, error)
 	// ChallengerReader reads challenger designations (challenger.go).
 	ChallengerReader
 }
@@ -162,6 +165,9 @@ type Writer interface {
 	InsertPolicyVersion(ctx context.Context, v *Version) error
 	// UpdatePolicyState stores v's State and its approval, activation and
 	// supersession fields; nothing else ever changes. NotFound when v does
+	// InsertGateReport stores r under its version's next seq and sets
+	// r.Seq to it. NotFound when the version does not exist.
+	InsertGateReport(ctx context.Context, r *GateReport) error
 	// not exist; AlreadyExists when it would make a second active version.
 	UpdatePolicyState(ctx context.Context, v *Version) error
 	// ChallengerWriter writes challenger designations (challenger.go).

@@ -21,6 +21,7 @@ type Service struct {
 	store Store
 	check Checker
 	now   func() time.Time
+	gate  GateEvaluator // nil: see SetGate
 }
 
 // NewService returns a Service; check validates documents (scoring/policy).
@@ -98,29 +99,109 @@ func (s *Service) Approve(ctx context.Context, p *access.Principal, name string)
 	})
 }
 
-// Activate makes an approved version the active one of its bank product;
-// the active version it replaces becomes superseded. Only an approved
-// version newer than the active one may be activated; activating the
-// active version again returns it.
+// Activate is ActivateWith without a justification.
 func (s *Service) Activate(ctx context.Context, p *access.Principal, name string) (*Version, error) {
-	return s.step(ctx, p, name, "policy.activate", func(tx Writer, v *Version, now time.Time) (map[string]string, bool, error) {
+	return s.ActivateWith(ctx, p, ActivateRequest{Name: name})
+}
+
+// ActivateWith makes an approved version the active one of its bank
+// product; the active version it replaces becomes superseded. Only an
+// approved version newer than the active one may be activated; activating
+// the active version again returns it.
+//
+// The version's latest gate report must fit it (its content, against the
+// current active version); when none does, the gate is evaluated first
+// (SetGate), so an activation always has its report attached. Over a
+// failed gate the activation needs req.GateJustification, written by
+// someone other than the uploader (GateAllows); the justification and the
+// report's seq go into the policy.activate audit entry. A refusal writes
+// nothing.
+func (s *Service) ActivateWith(ctx context.Context, p *access.Principal, req ActivateRequest) (*Version, error) {
+	just, err := Justification(req.GateJustification)
+	if err != nil {
+		return nil, err
+	}
+	bank, product, n, err := ParseName(req.Name, "name", false)
+	if err != nil {
+		return nil, err
+	}
+	// Before the (long) evaluation: refuse what the lifecycle refuses,
+	// and see whether a report that fits is stored.
+	var need, again bool
+	var cur *Version
+	err = s.store.Read(ctx, func(tx Reader) error {
+		v, err := tx.PolicyVersion(ctx, bank, product, n)
+		if err != nil {
+			return err
+		}
+		cur = v
+		change, err := lifecycle.Activate(v.Name(), v.State, v.UploadedBy, p.ID)
+		if !change {
+			again = err == nil
+			return err
+		}
+		active := 0
+		switch a, err := tx.ActivePolicy(ctx, bank, product); {
+		case err == nil:
+			if err := lifecycle.Supersede(v.Name(), v.Version, a.Version); err != nil {
+				return err
+			}
+			active = a.Version
+		case !fault.Is(err, fault.NotFound):
+			return err
+		}
+		r, err := tx.LatestGateReport(ctx, bank, product, n)
+		if err != nil && !fault.Is(err, fault.NotFound) {
+			return err
+		}
+		need = !r.Fits(v, active)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if again {
+		return cur, nil
+	}
+	evaluated := s.gate != nil
+	if need && evaluated {
+		if _, err := s.gate(ctx, p, req.Name); err != nil {
+			return nil, err
+		}
+	}
+	return s.step(ctx, p, req.Name, "policy.activate", func(tx Writer, v *Version, now time.Time) (map[string]string, bool, error) {
 		if change, err := lifecycle.Activate(v.Name(), v.State, v.UploadedBy, p.ID); !change {
 			return nil, false, err
 		}
 		extra := map[string]string{}
+		active := 0
 		cur, err := tx.ActivePolicy(ctx, v.Bank, v.Product)
 		switch {
 		case err == nil:
 			if err := lifecycle.Supersede(v.Name(), v.Version, cur.Version); err != nil {
 				return nil, false, err
 			}
+			active = cur.Version
+		case !fault.Is(err, fault.NotFound):
+			return nil, false, err
+		}
+		r, err := tx.LatestGateReport(ctx, v.Bank, v.Product, v.Version)
+		if err != nil && !fault.Is(err, fault.NotFound) {
+			return nil, false, err
+		}
+		gate, err := GateAllows(v, r, active, p.ID, just, evaluated)
+		if err != nil {
+			return nil, false, err
+		}
+		for k, val := range gate {
+			extra[k] = val
+		}
+		if cur != nil && active > 0 {
 			cur.State, cur.SupersedeTime = Superseded, &now
 			if err := tx.UpdatePolicyState(ctx, cur); err != nil {
 				return nil, false, err
 			}
 			extra["superseded_version"] = strconv.Itoa(cur.Version)
-		case !fault.Is(err, fault.NotFound):
-			return nil, false, err
 		}
 		v.State, v.ActivatedBy, v.ActivateTime = Active, p.ID, &now
 		// A challenger activated is the champion now (challenger.go).

@@ -16,6 +16,21 @@ func TestGateDefaults(t *testing.T) {
 	assert.True(t, p.Gate.MaxPSI.Equal(DefaultGateMaxPSI))
 	assert.True(t, p.Gate.MinAdverseImpact.Equal(DefaultGateMinAdverseImpact))
 	assert.True(t, p.Gate.MaxLostShare.Equal(DefaultGateMaxLostShare))
+	assert.Equal(t, []string{"sex", "village"}, p.Gate.FairnessDimensions, "age bands are not judged by default")
+	assert.False(t, p.Gate.Judges("age"))
+}
+
+func TestGateDimensions(t *testing.T) {
+	p, err := Parse([]byte(smallYAML+"gate:\n  fairness_dimensions: [age, sex, village]\n"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sex", "village", "age"}, p.Gate.FairnessDimensions, "kept in a fixed order")
+	assert.True(t, p.Gate.Judges("age"))
+	p, err = Parse([]byte(smallYAML+"gate:\n  fairness_dimensions: []\n"), nil)
+	require.NoError(t, err)
+	assert.Empty(t, p.Gate.FairnessDimensions)
+	p, err = Parse([]byte(smallYAML+"gate:\n  max_psi: 0.2\n"), nil)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"sex", "village"}, p.Gate.FairnessDimensions, "left out: the default")
 }
 
 func TestGateParsed(t *testing.T) {
@@ -40,6 +55,11 @@ func TestGateRefused(t *testing.T) {
 		{"  max_lost_share: 0.12345\n", "decimal places"},
 		{"  max_lost_share: lots\n", "gate.max_lost_share"},
 		{"  min_psi: 0.1\n", "min_psi"},
+		{"  fairness_dimensions: [sex, income]\n", "gate.fairness_dimensions[1]"},
+		{"  fairness_dimensions: [sex, sex]\n", "listed twice"},
+		{"  fairness_dimensions: sex\n", "must be a list"},
+		{"  fairness_dimensions: [sex, village, age, sex]\n", "at most 3"},
+		{"  fairness_dimensions: [[sex]]\n", "gate.fairness_dimensions[0]"},
 	} {
 		_, err := Parse([]byte(smallYAML+"gate:\n"+c.gate), nil)
 		require.Error(t, err, c.gate)

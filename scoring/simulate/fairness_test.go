@@ -185,3 +185,30 @@ func TestGate(t *testing.T) {
 	assert.False(t, g.Checks[2].Applicable)
 	assert.True(t, g.Passed)
 }
+
+func TestGateJudgesListedDimensions(t *testing.T) {
+	r := &simulate.Report{Fairness: modelrisk.FairnessReport{AdverseImpact: 0.8, MinGroup: 30, Dimensions: []modelrisk.Dimension{
+		{Name: modelrisk.BySex, MostFavoured: "male", Groups: []modelrisk.Group{
+			{Key: "male", Decisions: 100, HasRatio: true, AdverseImpact: 1},
+			{Key: "female", Decisions: 100, HasRatio: true, AdverseImpact: 0.9},
+		}},
+		{Name: modelrisk.ByAge, MostFavoured: "40-49", Groups: []modelrisk.Group{
+			{Key: "40-49", Decisions: 100, HasRatio: true, AdverseImpact: 1},
+			{Key: "70+", Decisions: 100, HasRatio: true, AdverseImpact: 0},
+		}},
+	}}}
+	g := simulate.Gate(r, rules.DefaultGate())
+	assert.True(t, g.Passed, "age bands are reported, not judged, by default")
+	assert.InDelta(t, 0.9, g.Checks[1].Value, 1e-9)
+	withAge := rules.DefaultGate()
+	withAge.FairnessDimensions = []string{"sex", "village", "age"}
+	g = simulate.Gate(r, withAge)
+	assert.False(t, g.Passed)
+	assert.Equal(t, "adverse_impact", g.Failed()[0].ID)
+	assert.Contains(t, g.Failed()[0].EN, "age")
+	none := rules.DefaultGate()
+	none.FairnessDimensions = nil
+	g = simulate.Gate(r, none)
+	assert.True(t, g.Passed)
+	assert.False(t, g.Checks[1].Applicable)
+}

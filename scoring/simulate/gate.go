@@ -37,7 +37,9 @@ func (g GateReport) Failed() []GateCheck {
 // Gate judges report (the candidate against the active version, read
 // from the unpooled figures) against the thresholds of the candidate's
 // document. Without a base, PSI and lost share are not applicable and
-// pass; the fairness check always applies.
+// pass; the fairness check judges the dimensions the gate lists
+// (rules.Gate.FairnessDimensions) and is not applicable when none of
+// their groups is large enough to judge.
 func Gate(r *Report, g rules.Gate) GateReport {
 	maxPSI, minAI, maxLost := g.MaxPSI.InexactFloat64(), g.MinAdverseImpact.InexactFloat64(), g.MaxLostShare.InexactFloat64()
 	var out GateReport
@@ -49,7 +51,14 @@ func Gate(r *Report, g rules.Gate) GateReport {
 	psi.ZH = fmt.Sprintf("评分稳定性 PSI %.4f，上限 %.4f", psi.Value, maxPSI)
 	psi.EN = fmt.Sprintf("score PSI %.4f against a maximum of %.4f", psi.Value, maxPSI)
 	ai := GateCheck{ID: "adverse_impact", Threshold: minAI, Passed: true, Value: 1}
-	if ratio, dim, group, ok := MinAdverseImpact(r.Fairness); ok {
+	judged := r.Fairness
+	judged.Dimensions = nil
+	for _, d := range r.Fairness.Dimensions {
+		if g.Judges(d.Name) {
+			judged.Dimensions = append(judged.Dimensions, d)
+		}
+	}
+	if ratio, dim, group, ok := MinAdverseImpact(judged); ok {
 		ai.Applicable, ai.Value = true, ratio
 		ai.Passed = ratio >= minAI
 		ai.ZH = fmt.Sprintf("最低不利影响比 %.4f（%s：%s），下限 %.4f", ratio, DimensionLabel(dim, false), GroupLabel(group, false), minAI)

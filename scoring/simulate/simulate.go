@@ -83,10 +83,13 @@ type Result struct {
 	Limit     decimal.Decimal
 	Rate      decimal.Decimal
 	KnockOuts []string
+	// Bins are the index of each characteristic's bin, in scorecard
+	// order: what a reference population (modelrisk.Tally) counts.
+	Bins []int
 }
 
 func resultOf(d rules.Decision) Result {
-	r := Result{Eligible: d.Eligible, Score: d.Score, Grade: d.Grade, Limit: d.Limit, Rate: d.Rate}
+	r := Result{Eligible: d.Eligible, Score: d.Score, Grade: d.Grade, Limit: d.Limit, Rate: d.Rate, Bins: d.Bins}
 	for _, k := range d.KnockOuts {
 		r.KnockOuts = append(r.KnockOuts, k.ID)
 	}

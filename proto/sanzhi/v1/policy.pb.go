@@ -607,9 +607,12 @@ func (x *ApprovePolicyRequest) GetName() string {
 type ActivatePolicyRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// banks/{bank}/products/{product}/policies/{version}.
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// To activate over a failed gate: the second person's written reason,
+	// 20 to 2000 characters once trimmed. Ignored over a passing gate.
+	GateJustification string `protobuf:"bytes,2,opt,name=gate_justification,json=gateJustification,proto3" json:"gate_justification,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ActivatePolicyRequest) Reset() {
@@ -645,6 +648,13 @@ func (*ActivatePolicyRequest) Descriptor() ([]byte, []int) {
 func (x *ActivatePolicyRequest) GetName() string {
 	if x != nil {
 		return x.Name
+	}
+	return ""
+}
+
+func (x *ActivatePolicyRequest) GetGateJustification() string {
+	if x != nil {
+		return x.GateJustification
 	}
 	return ""
 }
@@ -1373,6 +1383,319 @@ func (x *GetChallengerRequest) GetParent() string {
 	return ""
 }
 
+type EvaluatePolicyGateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}/policies/{version}.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EvaluatePolicyGateRequest) Reset() {
+	*x = EvaluatePolicyGateRequest{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvaluatePolicyGateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvaluatePolicyGateRequest) ProtoMessage() {}
+
+func (x *EvaluatePolicyGateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvaluatePolicyGateRequest.ProtoReflect.Descriptor instead.
+func (*EvaluatePolicyGateRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *EvaluatePolicyGateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type GetPolicyGateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// banks/{bank}/products/{product}/policies/{version or "active"}.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPolicyGateRequest) Reset() {
+	*x = GetPolicyGateRequest{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPolicyGateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPolicyGateRequest) ProtoMessage() {}
+
+func (x *GetPolicyGateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPolicyGateRequest.ProtoReflect.Descriptor instead.
+func (*GetPolicyGateRequest) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *GetPolicyGateRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// One check of an activation gate.
+type PolicyGateCheck struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// psi, adverse_impact or lost_share.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The figure and the threshold it is held to (a maximum for psi and
+	// lost_share, a minimum for adverse_impact).
+	Value     float64 `protobuf:"fixed64,2,opt,name=value,proto3" json:"value,omitempty"`
+	Threshold float64 `protobuf:"fixed64,3,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	Passed    bool    `protobuf:"varint,4,opt,name=passed,proto3" json:"passed,omitempty"`
+	// False when the check cannot apply: PSI and lost share without an
+	// active version, the adverse-impact ratio without a group large
+	// enough to judge. A check that does not apply passes.
+	Applicable bool `protobuf:"varint,5,opt,name=applicable,proto3" json:"applicable,omitempty"`
+	// What the check found, in zh-CN and in English.
+	MessageZh     string `protobuf:"bytes,6,opt,name=message_zh,json=messageZh,proto3" json:"message_zh,omitempty"`
+	MessageEn     string `protobuf:"bytes,7,opt,name=message_en,json=messageEn,proto3" json:"message_en,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyGateCheck) Reset() {
+	*x = PolicyGateCheck{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyGateCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyGateCheck) ProtoMessage() {}
+
+func (x *PolicyGateCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyGateCheck.ProtoReflect.Descriptor instead.
+func (*PolicyGateCheck) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PolicyGateCheck) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *PolicyGateCheck) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *PolicyGateCheck) GetThreshold() float64 {
+	if x != nil {
+		return x.Threshold
+	}
+	return 0
+}
+
+func (x *PolicyGateCheck) GetPassed() bool {
+	if x != nil {
+		return x.Passed
+	}
+	return false
+}
+
+func (x *PolicyGateCheck) GetApplicable() bool {
+	if x != nil {
+		return x.Applicable
+	}
+	return false
+}
+
+func (x *PolicyGateCheck) GetMessageZh() string {
+	if x != nil {
+		return x.MessageZh
+	}
+	return ""
+}
+
+func (x *PolicyGateCheck) GetMessageEn() string {
+	if x != nil {
+		return x.MessageEn
+	}
+	return ""
+}
+
+// A stored evaluation of a version's activation gate.
+type PolicyGateReport struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version: banks/{bank}/products/{product}/policies/{version}.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The version's content hash the gate judged.
+	PolicyHash string `protobuf:"bytes,2,opt,name=policy_hash,json=policyHash,proto3" json:"policy_hash,omitempty"`
+	// The version that was active, compared with; empty for none.
+	Against string `protobuf:"bytes,3,opt,name=against,proto3" json:"against,omitempty"`
+	// The population's day (YYYY-MM-DD) and its size.
+	AsOf       string             `protobuf:"bytes,4,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	Households int32              `protobuf:"varint,5,opt,name=households,proto3" json:"households,omitempty"`
+	Passed     bool               `protobuf:"varint,6,opt,name=passed,proto3" json:"passed,omitempty"`
+	Checks     []*PolicyGateCheck `protobuf:"bytes,7,rep,name=checks,proto3" json:"checks,omitempty"`
+	// The principal who evaluated it and when.
+	EvaluatedBy string                 `protobuf:"bytes,8,opt,name=evaluated_by,json=evaluatedBy,proto3" json:"evaluated_by,omitempty"`
+	Time        *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=time,proto3" json:"time,omitempty"`
+	// The report's number among the version's reports, from 1.
+	Seq           int32 `protobuf:"varint,10,opt,name=seq,proto3" json:"seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyGateReport) Reset() {
+	*x = PolicyGateReport{}
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyGateReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyGateReport) ProtoMessage() {}
+
+func (x *PolicyGateReport) ProtoReflect() protoreflect.Message {
+	mi := &file_sanzhi_v1_policy_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyGateReport.ProtoReflect.Descriptor instead.
+func (*PolicyGateReport) Descriptor() ([]byte, []int) {
+	return file_sanzhi_v1_policy_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PolicyGateReport) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PolicyGateReport) GetPolicyHash() string {
+	if x != nil {
+		return x.PolicyHash
+	}
+	return ""
+}
+
+func (x *PolicyGateReport) GetAgainst() string {
+	if x != nil {
+		return x.Against
+	}
+	return ""
+}
+
+func (x *PolicyGateReport) GetAsOf() string {
+	if x != nil {
+		return x.AsOf
+	}
+	return ""
+}
+
+func (x *PolicyGateReport) GetHouseholds() int32 {
+	if x != nil {
+		return x.Households
+	}
+	return 0
+}
+
+func (x *PolicyGateReport) GetPassed() bool {
+	if x != nil {
+		return x.Passed
+	}
+	return false
+}
+
+func (x *PolicyGateReport) GetChecks() []*PolicyGateCheck {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
+func (x *PolicyGateReport) GetEvaluatedBy() string {
+	if x != nil {
+		return x.EvaluatedBy
+	}
+	return ""
+}
+
+func (x *PolicyGateReport) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *PolicyGateReport) GetSeq() int32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
 var File_sanzhi_v1_policy_proto protoreflect.FileDescriptor
 
 const file_sanzhi_v1_policy_proto_rawDesc = "" +
@@ -1416,9 +1739,10 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\aversion\x18\x05 \x01(\x05R\aversion\x12!\n" +
 	"\fcontent_hash\x18\x06 \x01(\tR\vcontentHash\"^\n" +
 	"\x14ApprovePolicyRequest\x12F\n" +
-	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\"_\n" +
+	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\"\x98\x01\n" +
 	"\x15ActivatePolicyRequest\x12F\n" +
-	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\"Z\n" +
+	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\x127\n" +
+	"\x12gate_justification\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc0>R\x11gateJustification\"Z\n" +
 	"\x10GetPolicyRequest\x12F\n" +
 	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\"\xa4\x01\n" +
 	"\x13ListPoliciesRequest\x12;\n" +
@@ -1476,7 +1800,38 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\x15StopChallengerRequest\x12;\n" +
 	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\x06parent\"S\n" +
 	"\x14GetChallengerRequest\x12;\n" +
-	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\x06parent*\x94\x01\n" +
+	"\x06parent\x18\x01 \x01(\tB#\xbaH r\x1e2\x1c^banks/[^/]+/products/[^/]+$R\x06parent\"c\n" +
+	"\x19EvaluatePolicyGateRequest\x12F\n" +
+	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\"^\n" +
+	"\x14GetPolicyGateRequest\x12F\n" +
+	"\x04name\x18\x01 \x01(\tB2\xbaH/r-2+^banks/[^/]+/products/[^/]+/policies/[^/]+$R\x04name\"\xcb\x01\n" +
+	"\x0fPolicyGateCheck\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x01R\x05value\x12\x1c\n" +
+	"\tthreshold\x18\x03 \x01(\x01R\tthreshold\x12\x16\n" +
+	"\x06passed\x18\x04 \x01(\bR\x06passed\x12\x1e\n" +
+	"\n" +
+	"applicable\x18\x05 \x01(\bR\n" +
+	"applicable\x12\x1d\n" +
+	"\n" +
+	"message_zh\x18\x06 \x01(\tR\tmessageZh\x12\x1d\n" +
+	"\n" +
+	"message_en\x18\a \x01(\tR\tmessageEn\"\xc7\x02\n" +
+	"\x10PolicyGateReport\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
+	"\vpolicy_hash\x18\x02 \x01(\tR\n" +
+	"policyHash\x12\x18\n" +
+	"\aagainst\x18\x03 \x01(\tR\aagainst\x12\x13\n" +
+	"\x05as_of\x18\x04 \x01(\tR\x04asOf\x12\x1e\n" +
+	"\n" +
+	"households\x18\x05 \x01(\x05R\n" +
+	"households\x12\x16\n" +
+	"\x06passed\x18\x06 \x01(\bR\x06passed\x122\n" +
+	"\x06checks\x18\a \x03(\v2\x1a.sanzhi.v1.PolicyGateCheckR\x06checks\x12!\n" +
+	"\fevaluated_by\x18\b \x01(\tR\vevaluatedBy\x12.\n" +
+	"\x04time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x10\n" +
+	"\x03seq\x18\n" +
+	" \x01(\x05R\x03seq*\x94\x01\n" +
 	"\vPolicyState\x12\x1c\n" +
 	"\x18POLICY_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12POLICY_STATE_DRAFT\x10\x01\x12\x19\n" +
@@ -1487,7 +1842,7 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\x1dSIMULATION_FORMAT_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17SIMULATION_FORMAT_TABLE\x10\x01\x12\x19\n" +
 	"\x15SIMULATION_FORMAT_CSV\x10\x02\x12\x1a\n" +
-	"\x16SIMULATION_FORMAT_HTML\x10\x032\xc0\x06\n" +
+	"\x16SIMULATION_FORMAT_HTML\x10\x032\xe8\a\n" +
 	"\rPolicyService\x12A\n" +
 	"\fUploadPolicy\x12\x1e.sanzhi.v1.UploadPolicyRequest\x1a\x11.sanzhi.v1.Policy\x12I\n" +
 	"\n" +
@@ -1500,7 +1855,9 @@ const file_sanzhi_v1_policy_proto_rawDesc = "" +
 	"\x0eSimulatePolicy\x12 .sanzhi.v1.SimulatePolicyRequest\x1a!.sanzhi.v1.SimulatePolicyResponse\x12K\n" +
 	"\x0fStartChallenger\x12!.sanzhi.v1.StartChallengerRequest\x1a\x15.sanzhi.v1.Challenger\x12I\n" +
 	"\x0eStopChallenger\x12 .sanzhi.v1.StopChallengerRequest\x1a\x15.sanzhi.v1.Challenger\x12G\n" +
-	"\rGetChallenger\x12\x1f.sanzhi.v1.GetChallengerRequest\x1a\x15.sanzhi.v1.ChallengerB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
+	"\rGetChallenger\x12\x1f.sanzhi.v1.GetChallengerRequest\x1a\x15.sanzhi.v1.Challenger\x12W\n" +
+	"\x12EvaluatePolicyGate\x12$.sanzhi.v1.EvaluatePolicyGateRequest\x1a\x1b.sanzhi.v1.PolicyGateReport\x12M\n" +
+	"\rGetPolicyGate\x12\x1f.sanzhi.v1.GetPolicyGateRequest\x1a\x1b.sanzhi.v1.PolicyGateReportB3Z1github.com/sanzhi/sanzhi/proto/sanzhi/v1;sanzhiv1b\x06proto3"
 
 var (
 	file_sanzhi_v1_policy_proto_rawDescOnce sync.Once
@@ -1515,68 +1872,78 @@ func file_sanzhi_v1_policy_proto_rawDescGZIP() []byte {
 }
 
 var file_sanzhi_v1_policy_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_sanzhi_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_sanzhi_v1_policy_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_sanzhi_v1_policy_proto_goTypes = []any{
-	(PolicyState)(0),               // 0: sanzhi.v1.PolicyState
-	(SimulationFormat)(0),          // 1: sanzhi.v1.SimulationFormat
-	(*Policy)(nil),                 // 2: sanzhi.v1.Policy
-	(*UploadPolicyRequest)(nil),    // 3: sanzhi.v1.UploadPolicyRequest
-	(*LintPolicyRequest)(nil),      // 4: sanzhi.v1.LintPolicyRequest
-	(*PolicyProblem)(nil),          // 5: sanzhi.v1.PolicyProblem
-	(*LintPolicyResponse)(nil),     // 6: sanzhi.v1.LintPolicyResponse
-	(*ApprovePolicyRequest)(nil),   // 7: sanzhi.v1.ApprovePolicyRequest
-	(*ActivatePolicyRequest)(nil),  // 8: sanzhi.v1.ActivatePolicyRequest
-	(*GetPolicyRequest)(nil),       // 9: sanzhi.v1.GetPolicyRequest
-	(*ListPoliciesRequest)(nil),    // 10: sanzhi.v1.ListPoliciesRequest
-	(*ListPoliciesResponse)(nil),   // 11: sanzhi.v1.ListPoliciesResponse
-	(*DiffPoliciesRequest)(nil),    // 12: sanzhi.v1.DiffPoliciesRequest
-	(*DiffPoliciesResponse)(nil),   // 13: sanzhi.v1.DiffPoliciesResponse
-	(*SimulatePolicyRequest)(nil),  // 14: sanzhi.v1.SimulatePolicyRequest
-	(*SimulatePolicyResponse)(nil), // 15: sanzhi.v1.SimulatePolicyResponse
-	(*Challenger)(nil),             // 16: sanzhi.v1.Challenger
-	(*StartChallengerRequest)(nil), // 17: sanzhi.v1.StartChallengerRequest
-	(*StopChallengerRequest)(nil),  // 18: sanzhi.v1.StopChallengerRequest
-	(*GetChallengerRequest)(nil),   // 19: sanzhi.v1.GetChallengerRequest
-	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
+	(PolicyState)(0),                  // 0: sanzhi.v1.PolicyState
+	(SimulationFormat)(0),             // 1: sanzhi.v1.SimulationFormat
+	(*Policy)(nil),                    // 2: sanzhi.v1.Policy
+	(*UploadPolicyRequest)(nil),       // 3: sanzhi.v1.UploadPolicyRequest
+	(*LintPolicyRequest)(nil),         // 4: sanzhi.v1.LintPolicyRequest
+	(*PolicyProblem)(nil),             // 5: sanzhi.v1.PolicyProblem
+	(*LintPolicyResponse)(nil),        // 6: sanzhi.v1.LintPolicyResponse
+	(*ApprovePolicyRequest)(nil),      // 7: sanzhi.v1.ApprovePolicyRequest
+	(*ActivatePolicyRequest)(nil),     // 8: sanzhi.v1.ActivatePolicyRequest
+	(*GetPolicyRequest)(nil),          // 9: sanzhi.v1.GetPolicyRequest
+	(*ListPoliciesRequest)(nil),       // 10: sanzhi.v1.ListPoliciesRequest
+	(*ListPoliciesResponse)(nil),      // 11: sanzhi.v1.ListPoliciesResponse
+	(*DiffPoliciesRequest)(nil),       // 12: sanzhi.v1.DiffPoliciesRequest
+	(*DiffPoliciesResponse)(nil),      // 13: sanzhi.v1.DiffPoliciesResponse
+	(*SimulatePolicyRequest)(nil),     // 14: sanzhi.v1.SimulatePolicyRequest
+	(*SimulatePolicyResponse)(nil),    // 15: sanzhi.v1.SimulatePolicyResponse
+	(*Challenger)(nil),                // 16: sanzhi.v1.Challenger
+	(*StartChallengerRequest)(nil),    // 17: sanzhi.v1.StartChallengerRequest
+	(*StopChallengerRequest)(nil),     // 18: sanzhi.v1.StopChallengerRequest
+	(*GetChallengerRequest)(nil),      // 19: sanzhi.v1.GetChallengerRequest
+	(*EvaluatePolicyGateRequest)(nil), // 20: sanzhi.v1.EvaluatePolicyGateRequest
+	(*GetPolicyGateRequest)(nil),      // 21: sanzhi.v1.GetPolicyGateRequest
+	(*PolicyGateCheck)(nil),           // 22: sanzhi.v1.PolicyGateCheck
+	(*PolicyGateReport)(nil),          // 23: sanzhi.v1.PolicyGateReport
+	(*timestamppb.Timestamp)(nil),     // 24: google.protobuf.Timestamp
 }
 var file_sanzhi_v1_policy_proto_depIdxs = []int32{
 	0,  // 0: sanzhi.v1.Policy.state:type_name -> sanzhi.v1.PolicyState
-	20, // 1: sanzhi.v1.Policy.upload_time:type_name -> google.protobuf.Timestamp
-	20, // 2: sanzhi.v1.Policy.approve_time:type_name -> google.protobuf.Timestamp
-	20, // 3: sanzhi.v1.Policy.activate_time:type_name -> google.protobuf.Timestamp
-	20, // 4: sanzhi.v1.Policy.supersede_time:type_name -> google.protobuf.Timestamp
+	24, // 1: sanzhi.v1.Policy.upload_time:type_name -> google.protobuf.Timestamp
+	24, // 2: sanzhi.v1.Policy.approve_time:type_name -> google.protobuf.Timestamp
+	24, // 3: sanzhi.v1.Policy.activate_time:type_name -> google.protobuf.Timestamp
+	24, // 4: sanzhi.v1.Policy.supersede_time:type_name -> google.protobuf.Timestamp
 	5,  // 5: sanzhi.v1.LintPolicyResponse.problems:type_name -> sanzhi.v1.PolicyProblem
 	2,  // 6: sanzhi.v1.ListPoliciesResponse.policies:type_name -> sanzhi.v1.Policy
 	1,  // 7: sanzhi.v1.SimulatePolicyRequest.format:type_name -> sanzhi.v1.SimulationFormat
-	20, // 8: sanzhi.v1.Challenger.start_time:type_name -> google.protobuf.Timestamp
-	20, // 9: sanzhi.v1.Challenger.stop_time:type_name -> google.protobuf.Timestamp
-	3,  // 10: sanzhi.v1.PolicyService.UploadPolicy:input_type -> sanzhi.v1.UploadPolicyRequest
-	4,  // 11: sanzhi.v1.PolicyService.LintPolicy:input_type -> sanzhi.v1.LintPolicyRequest
-	7,  // 12: sanzhi.v1.PolicyService.ApprovePolicy:input_type -> sanzhi.v1.ApprovePolicyRequest
-	8,  // 13: sanzhi.v1.PolicyService.ActivatePolicy:input_type -> sanzhi.v1.ActivatePolicyRequest
-	9,  // 14: sanzhi.v1.PolicyService.GetPolicy:input_type -> sanzhi.v1.GetPolicyRequest
-	10, // 15: sanzhi.v1.PolicyService.ListPolicies:input_type -> sanzhi.v1.ListPoliciesRequest
-	12, // 16: sanzhi.v1.PolicyService.DiffPolicies:input_type -> sanzhi.v1.DiffPoliciesRequest
-	14, // 17: sanzhi.v1.PolicyService.SimulatePolicy:input_type -> sanzhi.v1.SimulatePolicyRequest
-	17, // 18: sanzhi.v1.PolicyService.StartChallenger:input_type -> sanzhi.v1.StartChallengerRequest
-	18, // 19: sanzhi.v1.PolicyService.StopChallenger:input_type -> sanzhi.v1.StopChallengerRequest
-	19, // 20: sanzhi.v1.PolicyService.GetChallenger:input_type -> sanzhi.v1.GetChallengerRequest
-	2,  // 21: sanzhi.v1.PolicyService.UploadPolicy:output_type -> sanzhi.v1.Policy
-	6,  // 22: sanzhi.v1.PolicyService.LintPolicy:output_type -> sanzhi.v1.LintPolicyResponse
-	2,  // 23: sanzhi.v1.PolicyService.ApprovePolicy:output_type -> sanzhi.v1.Policy
-	2,  // 24: sanzhi.v1.PolicyService.ActivatePolicy:output_type -> sanzhi.v1.Policy
-	2,  // 25: sanzhi.v1.PolicyService.GetPolicy:output_type -> sanzhi.v1.Policy
-	11, // 26: sanzhi.v1.PolicyService.ListPolicies:output_type -> sanzhi.v1.ListPoliciesResponse
-	13, // 27: sanzhi.v1.PolicyService.DiffPolicies:output_type -> sanzhi.v1.DiffPoliciesResponse
-	15, // 28: sanzhi.v1.PolicyService.SimulatePolicy:output_type -> sanzhi.v1.SimulatePolicyResponse
-	16, // 29: sanzhi.v1.PolicyService.StartChallenger:output_type -> sanzhi.v1.Challenger
-	16, // 30: sanzhi.v1.PolicyService.StopChallenger:output_type -> sanzhi.v1.Challenger
-	16, // 31: sanzhi.v1.PolicyService.GetChallenger:output_type -> sanzhi.v1.Challenger
-	21, // [21:32] is the sub-list for method output_type
-	10, // [10:21] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	24, // 8: sanzhi.v1.Challenger.start_time:type_name -> google.protobuf.Timestamp
+	24, // 9: sanzhi.v1.Challenger.stop_time:type_name -> google.protobuf.Timestamp
+	22, // 10: sanzhi.v1.PolicyGateReport.checks:type_name -> sanzhi.v1.PolicyGateCheck
+	24, // 11: sanzhi.v1.PolicyGateReport.time:type_name -> google.protobuf.Timestamp
+	3,  // 12: sanzhi.v1.PolicyService.UploadPolicy:input_type -> sanzhi.v1.UploadPolicyRequest
+	4,  // 13: sanzhi.v1.PolicyService.LintPolicy:input_type -> sanzhi.v1.LintPolicyRequest
+	7,  // 14: sanzhi.v1.PolicyService.ApprovePolicy:input_type -> sanzhi.v1.ApprovePolicyRequest
+	8,  // 15: sanzhi.v1.PolicyService.ActivatePolicy:input_type -> sanzhi.v1.ActivatePolicyRequest
+	9,  // 16: sanzhi.v1.PolicyService.GetPolicy:input_type -> sanzhi.v1.GetPolicyRequest
+	10, // 17: sanzhi.v1.PolicyService.ListPolicies:input_type -> sanzhi.v1.ListPoliciesRequest
+	12, // 18: sanzhi.v1.PolicyService.DiffPolicies:input_type -> sanzhi.v1.DiffPoliciesRequest
+	14, // 19: sanzhi.v1.PolicyService.SimulatePolicy:input_type -> sanzhi.v1.SimulatePolicyRequest
+	17, // 20: sanzhi.v1.PolicyService.StartChallenger:input_type -> sanzhi.v1.StartChallengerRequest
+	18, // 21: sanzhi.v1.PolicyService.StopChallenger:input_type -> sanzhi.v1.StopChallengerRequest
+	19, // 22: sanzhi.v1.PolicyService.GetChallenger:input_type -> sanzhi.v1.GetChallengerRequest
+	20, // 23: sanzhi.v1.PolicyService.EvaluatePolicyGate:input_type -> sanzhi.v1.EvaluatePolicyGateRequest
+	21, // 24: sanzhi.v1.PolicyService.GetPolicyGate:input_type -> sanzhi.v1.GetPolicyGateRequest
+	2,  // 25: sanzhi.v1.PolicyService.UploadPolicy:output_type -> sanzhi.v1.Policy
+	6,  // 26: sanzhi.v1.PolicyService.LintPolicy:output_type -> sanzhi.v1.LintPolicyResponse
+	2,  // 27: sanzhi.v1.PolicyService.ApprovePolicy:output_type -> sanzhi.v1.Policy
+	2,  // 28: sanzhi.v1.PolicyService.ActivatePolicy:output_type -> sanzhi.v1.Policy
+	2,  // 29: sanzhi.v1.PolicyService.GetPolicy:output_type -> sanzhi.v1.Policy
+	11, // 30: sanzhi.v1.PolicyService.ListPolicies:output_type -> sanzhi.v1.ListPoliciesResponse
+	13, // 31: sanzhi.v1.PolicyService.DiffPolicies:output_type -> sanzhi.v1.DiffPoliciesResponse
+	15, // 32: sanzhi.v1.PolicyService.SimulatePolicy:output_type -> sanzhi.v1.SimulatePolicyResponse
+	16, // 33: sanzhi.v1.PolicyService.StartChallenger:output_type -> sanzhi.v1.Challenger
+	16, // 34: sanzhi.v1.PolicyService.StopChallenger:output_type -> sanzhi.v1.Challenger
+	16, // 35: sanzhi.v1.PolicyService.GetChallenger:output_type -> sanzhi.v1.Challenger
+	23, // 36: sanzhi.v1.PolicyService.EvaluatePolicyGate:output_type -> sanzhi.v1.PolicyGateReport
+	23, // 37: sanzhi.v1.PolicyService.GetPolicyGate:output_type -> sanzhi.v1.PolicyGateReport
+	25, // [25:38] is the sub-list for method output_type
+	12, // [12:25] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_sanzhi_v1_policy_proto_init() }
@@ -1590,7 +1957,7 @@ func file_sanzhi_v1_policy_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sanzhi_v1_policy_proto_rawDesc), len(file_sanzhi_v1_policy_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,17 +19,19 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	PolicyService_UploadPolicy_FullMethodName    = "/sanzhi.v1.PolicyService/UploadPolicy"
-	PolicyService_LintPolicy_FullMethodName      = "/sanzhi.v1.PolicyService/LintPolicy"
-	PolicyService_ApprovePolicy_FullMethodName   = "/sanzhi.v1.PolicyService/ApprovePolicy"
-	PolicyService_ActivatePolicy_FullMethodName  = "/sanzhi.v1.PolicyService/ActivatePolicy"
-	PolicyService_GetPolicy_FullMethodName       = "/sanzhi.v1.PolicyService/GetPolicy"
-	PolicyService_ListPolicies_FullMethodName    = "/sanzhi.v1.PolicyService/ListPolicies"
-	PolicyService_DiffPolicies_FullMethodName    = "/sanzhi.v1.PolicyService/DiffPolicies"
-	PolicyService_SimulatePolicy_FullMethodName  = "/sanzhi.v1.PolicyService/SimulatePolicy"
-	PolicyService_StartChallenger_FullMethodName = "/sanzhi.v1.PolicyService/StartChallenger"
-	PolicyService_StopChallenger_FullMethodName  = "/sanzhi.v1.PolicyService/StopChallenger"
-	PolicyService_GetChallenger_FullMethodName   = "/sanzhi.v1.PolicyService/GetChallenger"
+	PolicyService_UploadPolicy_FullMethodName       = "/sanzhi.v1.PolicyService/UploadPolicy"
+	PolicyService_LintPolicy_FullMethodName         = "/sanzhi.v1.PolicyService/LintPolicy"
+	PolicyService_ApprovePolicy_FullMethodName      = "/sanzhi.v1.PolicyService/ApprovePolicy"
+	PolicyService_ActivatePolicy_FullMethodName     = "/sanzhi.v1.PolicyService/ActivatePolicy"
+	PolicyService_GetPolicy_FullMethodName          = "/sanzhi.v1.PolicyService/GetPolicy"
+	PolicyService_ListPolicies_FullMethodName       = "/sanzhi.v1.PolicyService/ListPolicies"
+	PolicyService_DiffPolicies_FullMethodName       = "/sanzhi.v1.PolicyService/DiffPolicies"
+	PolicyService_SimulatePolicy_FullMethodName     = "/sanzhi.v1.PolicyService/SimulatePolicy"
+	PolicyService_StartChallenger_FullMethodName    = "/sanzhi.v1.PolicyService/StartChallenger"
+	PolicyService_StopChallenger_FullMethodName     = "/sanzhi.v1.PolicyService/StopChallenger"
+	PolicyService_GetChallenger_FullMethodName      = "/sanzhi.v1.PolicyService/GetChallenger"
+	PolicyService_EvaluatePolicyGate_FullMethodName = "/sanzhi.v1.PolicyService/EvaluatePolicyGate"
+	PolicyService_GetPolicyGate_FullMethodName      = "/sanzhi.v1.PolicyService/GetPolicyGate"
 )
 
 // PolicyServiceClient is the client API for PolicyService service.
@@ -62,7 +64,13 @@ type PolicyServiceClient interface {
 	// (FAILED_PRECONDITION, reason MAKER_CHECKER).
 	ApprovePolicy(ctx context.Context, in *ApprovePolicyRequest, opts ...grpc.CallOption) (*Policy, error)
 	// Makes an approved version the active one; the previous one becomes
-	// superseded.
+	// superseded. The version's activation gate report is attached first:
+	// when none fits it (its content, against the current active version)
+	// the gate is evaluated as by EvaluatePolicyGate. Over a failed gate the
+	// activation is refused (FAILED_PRECONDITION, reason GATE_FAILED, naming
+	// the failing checks) unless gate_justification is given by someone
+	// other than the uploader (else GATE_NEEDS_SECOND_PERSON); the
+	// justification goes into the audit entry.
 	ActivatePolicy(ctx context.Context, in *ActivatePolicyRequest, opts ...grpc.CallOption) (*Policy, error)
 	// Returns one version with its document; the version may be "active".
 	GetPolicy(ctx context.Context, in *GetPolicyRequest, opts ...grpc.CallOption) (*Policy, error)
@@ -94,6 +102,17 @@ type PolicyServiceClient interface {
 	// Returns the product's current challenger with the counts of its
 	// shadow decisions; NOT_FOUND when it has none.
 	GetChallenger(ctx context.Context, in *GetChallengerRequest, opts ...grpc.CallOption) (*Challenger, error)
+	// Evaluates a draft or approved version's activation gate and stores
+	// the report: the version is simulated over every household as of today
+	// against the product's active version and judged by the gate section
+	// of its own document (score PSI, adverse-impact ratio by the judged
+	// fairness dimensions, share of households losing a line). Audited as
+	// policy.gate. Waits while another simulation of the bank runs (one per
+	// bank at a time).
+	EvaluatePolicyGate(ctx context.Context, in *EvaluatePolicyGateRequest, opts ...grpc.CallOption) (*PolicyGateReport, error)
+	// Returns the latest stored gate report of a version (which may be
+	// "active"); NOT_FOUND when it has none.
+	GetPolicyGate(ctx context.Context, in *GetPolicyGateRequest, opts ...grpc.CallOption) (*PolicyGateReport, error)
 }
 
 type policyServiceClient struct {
@@ -214,6 +233,26 @@ func (c *policyServiceClient) GetChallenger(ctx context.Context, in *GetChalleng
 	return out, nil
 }
 
+func (c *policyServiceClient) EvaluatePolicyGate(ctx context.Context, in *EvaluatePolicyGateRequest, opts ...grpc.CallOption) (*PolicyGateReport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PolicyGateReport)
+	err := c.cc.Invoke(ctx, PolicyService_EvaluatePolicyGate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *policyServiceClient) GetPolicyGate(ctx context.Context, in *GetPolicyGateRequest, opts ...grpc.CallOption) (*PolicyGateReport, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PolicyGateReport)
+	err := c.cc.Invoke(ctx, PolicyService_GetPolicyGate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // PolicyServiceServer is the server API for PolicyService service.
 // All implementations must embed UnimplementedPolicyServiceServer
 // for forward compatibility.
@@ -244,7 +283,13 @@ type PolicyServiceServer interface {
 	// (FAILED_PRECONDITION, reason MAKER_CHECKER).
 	ApprovePolicy(context.Context, *ApprovePolicyRequest) (*Policy, error)
 	// Makes an approved version the active one; the previous one becomes
-	// superseded.
+	// superseded. The version's activation gate report is attached first:
+	// when none fits it (its content, against the current active version)
+	// the gate is evaluated as by EvaluatePolicyGate. Over a failed gate the
+	// activation is refused (FAILED_PRECONDITION, reason GATE_FAILED, naming
+	// the failing checks) unless gate_justification is given by someone
+	// other than the uploader (else GATE_NEEDS_SECOND_PERSON); the
+	// justification goes into the audit entry.
 	ActivatePolicy(context.Context, *ActivatePolicyRequest) (*Policy, error)
 	// Returns one version with its document; the version may be "active".
 	GetPolicy(context.Context, *GetPolicyRequest) (*Policy, error)
@@ -276,6 +321,17 @@ type PolicyServiceServer interface {
 	// Returns the product's current challenger with the counts of its
 	// shadow decisions; NOT_FOUND when it has none.
 	GetChallenger(context.Context, *GetChallengerRequest) (*Challenger, error)
+	// Evaluates a draft or approved version's activation gate and stores
+	// the report: the version is simulated over every household as of today
+	// against the product's active version and judged by the gate section
+	// of its own document (score PSI, adverse-impact ratio by the judged
+	// fairness dimensions, share of households losing a line). Audited as
+	// policy.gate. Waits while another simulation of the bank runs (one per
+	// bank at a time).
+	EvaluatePolicyGate(context.Context, *EvaluatePolicyGateRequest) (*PolicyGateReport, error)
+	// Returns the latest stored gate report of a version (which may be
+	// "active"); NOT_FOUND when it has none.
+	GetPolicyGate(context.Context, *GetPolicyGateRequest) (*PolicyGateReport, error)
 	mustEmbedUnimplementedPolicyServiceServer()
 }
 
@@ -318,6 +374,12 @@ func (UnimplementedPolicyServiceServer) StopChallenger(context.Context, *StopCha
 }
 func (UnimplementedPolicyServiceServer) GetChallenger(context.Context, *GetChallengerRequest) (*Challenger, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetChallenger not implemented")
+}
+func (UnimplementedPolicyServiceServer) EvaluatePolicyGate(context.Context, *EvaluatePolicyGateRequest) (*PolicyGateReport, error) {
+	return nil, status.Error(codes.Unimplemented, "method EvaluatePolicyGate not implemented")
+}
+func (UnimplementedPolicyServiceServer) GetPolicyGate(context.Context, *GetPolicyGateRequest) (*PolicyGateReport, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPolicyGate not implemented")
 }
 func (UnimplementedPolicyServiceServer) mustEmbedUnimplementedPolicyServiceServer() {}
 func (UnimplementedPolicyServiceServer) testEmbeddedByValue()                       {}
@@ -538,6 +600,42 @@ func _PolicyService_GetChallenger_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _PolicyService_EvaluatePolicyGate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EvaluatePolicyGateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PolicyServiceServer).EvaluatePolicyGate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PolicyService_EvaluatePolicyGate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PolicyServiceServer).EvaluatePolicyGate(ctx, req.(*EvaluatePolicyGateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _PolicyService_GetPolicyGate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPolicyGateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PolicyServiceServer).GetPolicyGate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: PolicyService_GetPolicyGate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PolicyServiceServer).GetPolicyGate(ctx, req.(*GetPolicyGateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // PolicyService_ServiceDesc is the grpc.ServiceDesc for PolicyService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -588,6 +686,14 @@ var PolicyService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetChallenger",
 			Handler:    _PolicyService_GetChallenger_Handler,
+		},
+		{
+			MethodName: "EvaluatePolicyGate",
+			Handler:    _PolicyService_EvaluatePolicyGate_Handler,
+		},
+		{
+			MethodName: "GetPolicyGate",
+			Handler:    _PolicyService_GetPolicyGate_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
