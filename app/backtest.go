@@ -225,6 +225,11 @@ func (b *Backtester) compute(ctx context.Context, pol *rules.Policy, day househo
 	if err != nil {
 		return nil, err
 	}
+	if ref != nil && ref.Decisions == 0 {
+		// A version activated over an empty county (a new deployment)
+		// has a reference of nobody: nothing to measure stability against.
+		ref = nil
+	}
 	r, err := t.Report(ref)
 	if err != nil || chal == 0 {
 		return r, err

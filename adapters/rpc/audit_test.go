@@ -176,6 +176,18 @@ func testEveryWriteLeavesOneEntry(t *testing.T, e *env) {
 			require.NoError(t, err)
 			return r.Name, "risk-2"
 		},
+		// After ApprovePolicy (methods run in name order): version 2 is
+		// approved, not active, so it may be the challenger.
+		sanzhiv1.PolicyService_StartChallenger_FullMethodName: func() (string, string) {
+			c, err := e.policies.StartChallenger(e.as("risk-2"), &sanzhiv1.StartChallengerRequest{Name: product + "/policies/2"})
+			require.NoError(t, err)
+			return c.Policy, "risk-2"
+		},
+		sanzhiv1.PolicyService_StopChallenger_FullMethodName: func() (string, string) {
+			c, err := e.policies.StopChallenger(e.as("risk-1"), &sanzhiv1.StopChallengerRequest{Parent: product})
+			require.NoError(t, err)
+			return c.Policy, "risk-1"
+		},
 		sanzhiv1.PolicyService_SimulatePolicy_FullMethodName: func() (string, string) {
 			_, err := e.policies.SimulatePolicy(e.as("regulator"), &sanzhiv1.SimulatePolicyRequest{Name: product + "/policies/2"})
 			require.NoError(t, err)

@@ -130,7 +130,7 @@ func TestBankTourOverHTTP(t *testing.T) {
 
 	var l line
 	require.Equal(t, http.StatusOK, httpJSON(t, base, officer, http.MethodGet,
-		"/v1/"+product+"/creditLines:lookup?household="+hh+"&purpose=post_loan", "", &l))
+		"/v1/"+product+"/creditLines:lookup?household="+hh+"&purpose=post_loan&view=CREDIT_LINE_VIEW_FULL", "", &l))
 	assert.Equal(t, "active", l.Status)
 	assert.Equal(t, l.Limit, l.Available)
 	require.NotEmpty(t, l.Reasons)
@@ -175,7 +175,7 @@ func TestBankTourOverHTTP(t *testing.T) {
 	_, err = ev.ReviewEvidence(reviewer, &sanzhiv1.ReviewEvidenceRequest{Name: sub.Name, Decision: sanzhiv1.ReviewDecision_REVIEW_DECISION_APPROVE})
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, httpJSON(t, base, officer, http.MethodGet,
-		"/v1/"+product+"/creditLines:lookup?household="+hh+"&purpose=post_loan", "", &l))
+		"/v1/"+product+"/creditLines:lookup?household="+hh+"&purpose=post_loan&view=CREDIT_LINE_VIEW_FULL", "", &l))
 	assert.Equal(t, "frozen", l.Status)
 	assert.Equal(t, "0.00", l.Available)
 
