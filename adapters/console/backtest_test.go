@@ -52,6 +52,18 @@ func TestBacktestPage(t *testing.T) {
 		assert.Contains(t, body, `id="csv"`)
 		assert.NotContains(t, body, " style=", "the console's CSP forbids style attributes")
 		assert.Equal(t, q0+1, queued())
+		// The report's language link points at the form's POST address:
+		// switching language lands on the version's page, in English,
+		// and runs (and audits) nothing.
+		status, loc, _ := c.get(v1 + "/backtest?lang=en")
+		require.Equal(t, http.StatusSeeOther, status)
+		assert.Equal(t, v1, loc, "to the version's page, not to the POST-only address")
+		status, _, body = c.get(loc)
+		require.Equal(t, http.StatusOK, status, body)
+		assert.Contains(t, body, `action="`+v1+`/backtest"`, "back on the version's page")
+		assert.Contains(t, body, `lang="en"`)
+		assert.Equal(t, q0+1, queued())
+		c.get(v1 + "?lang=zh")
 
 		status, _, body = c.post(v1+"/backtest", url.Values{"csrf": {tok}, "as_of": {"2999-01-01"}})
 		assert.Equal(t, http.StatusBadRequest, status)

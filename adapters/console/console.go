@@ -18,6 +18,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -127,10 +128,28 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		q.Del("lang")
 		u := *r.URL
 		u.RawQuery = q.Encode()
-		http.Redirect(w, r, u.RequestURI(), http.StatusSeeOther)
+		http.Redirect(w, r, c.readable(r, &u), http.StatusSeeOther)
 		return
 	}
 	c.mux.ServeHTTP(w, r)
+}
+
+// readable returns u, or the nearest page above it that a GET serves: the
+// language link of a page that answered a form (a simulation, a
+// back-test, a receipt) points at the form's POST-only address, and
+// switching language there must land on the page the form came from,
+// not on "method not allowed".
+func (c *Console) readable(r *http.Request, u *url.URL) string {
+	for p := u.Path; strings.HasPrefix(p, Prefix); p = p[:strings.LastIndex(p, "/")] {
+		try := url.URL{Path: p}
+		if _, pattern := c.mux.Handler(&http.Request{Method: http.MethodGet, URL: &try, Host: r.Host}); pattern != "" {
+			if p == u.Path {
+				return u.RequestURI()
+			}
+			return p
+		}
+	}
+	return Prefix
 }
 
 func cacheForever(h http.Handler) http.Handler {
