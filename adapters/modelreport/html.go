@@ -78,6 +78,7 @@ var words = map[string][2]string{
 	"no_outcome":     {"无表现结果", "no outcomes"},
 	"all":            {"合计", "All"},
 	"stability":      {"稳定性（PSI）", "Stability (PSI)"},
+	"no_decisions":   {"该版本在统计日期前还没有决策，无法计算稳定性。", "The version has no decisions up to the report's date, so stability cannot be measured."},
 	"no_reference":   {"该版本没有启用时的参照人群，无法计算稳定性。", "This version has no reference population from its activation, so stability cannot be measured."},
 	"reference":      {"参照人群决策数", "Reference decisions"},
 	"psi":            {"群体稳定性指数（PSI）", "Population stability index (PSI)"},
@@ -221,7 +222,11 @@ func HTML(r *modelrisk.Report, en bool) template.HTML {
 
 	b.WriteString(`<h3>` + escape(l.t("stability")) + `</h3>`)
 	if !r.HasReference {
-		b.WriteString(`<p class="mr-note">` + escape(l.t("no_reference")) + `</p>`)
+		note := "no_reference"
+		if r.Decisions == 0 {
+			note = "no_decisions"
+		}
+		b.WriteString(`<p class="mr-note">` + escape(l.t(note)) + `</p>`)
 	} else {
 		var t table
 		t.open(l.t("psi"), l.t("item"), "PSI", l.t("level"))

@@ -145,7 +145,9 @@ func writeBacktestTable(w io.Writer, r *modelrisk.Report, en bool) {
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(w)
-	if !r.HasReference {
+	if !r.HasReference && r.Decisions == 0 {
+		fmt.Fprintln(w, t("统计日期前还没有决策，无法计算 PSI", "no decisions up to the report's date: PSI cannot be measured"))
+	} else if !r.HasReference {
 		fmt.Fprintln(w, t("无参照人群（版本激活时未保存），无法计算 PSI", "no reference population (none stored at activation): PSI cannot be measured"))
 	} else {
 		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -213,6 +213,15 @@ func TestPSIByHand(t *testing.T) {
 		assert.InDelta(t, 0.274653, r.Score.Value, tol)
 		assert.Len(t, r.Score.Bins, 2)
 	})
+	t.Run("no decisions", func(t *testing.T) {
+		// Nothing decided yet: every share is 0, and an index over them
+		// (about 9.2 with ε) would flag a shift of nothing.
+		ref := tally(t, spec, cfg, bins(50, 50)...).Reference()
+		r := report(t, tally(t, spec, cfg), &ref)
+		assert.False(t, r.HasReference)
+		assert.Empty(t, r.Characteristics)
+		assert.Zero(t, r.Score.Value)
+	})
 	t.Run("empty bin", func(t *testing.T) {
 		// Reference all low, now 90/10. The empty reference share is taken
 		// as ε = 0.0001:

@@ -24,8 +24,9 @@ type Report struct {
 	Grades []GradeRow
 	Total  GradeRow
 
-	// HasReference is false when the version has no reference population:
-	// then there is no stability figure.
+	// HasReference is false when the version has no reference population,
+	// or no decision to compare with it: then there is no stability
+	// figure.
 	HasReference bool
 	// ReferenceDecisions is the size of the reference population.
 	ReferenceDecisions int64
@@ -56,7 +57,10 @@ func (t *Tally) Report(ref *Reference) (*Report, error) {
 	r.Outcomes = r.Goods + r.Bads
 	r.Performance = performance(s.MinScore, t.good, t.bad)
 	r.Grades, r.Total = t.grades()
-	if ref != nil {
+	// Stability compares the decisions with the reference: with no
+	// decision (nothing decided by the report's date) every share is 0
+	// and the index would flag a "shift" of nothing.
+	if ref != nil && t.n > 0 {
 		if err := ref.check(s); err != nil {
 			return nil, err
 		}
