@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -180,8 +181,11 @@ func TestBankTourOverHTTP(t *testing.T) {
 	assert.Equal(t, "0.00", l.Available)
 
 	// The bank's event stream over HTTP: newline-delimited JSON, resumable
-	// from a seq; the stream stays open, so the client ends it.
-	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// from a seq; the stream stays open, so the client ends it once it has
+	// read the freeze. From seq 0 it first replays the demo book's whole
+	// history (thousands of events); the deadline is only a bound for a
+	// stream that never brings the freeze, which fails the test.
+	wctx, wcancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer wcancel()
 	wreq, err := http.NewRequestWithContext(wctx, http.MethodGet, base+"/v1/banks/tongxiang-rcb/creditLineEvents:watch?afterSeq=0", nil)
 	require.NoError(t, err)
@@ -189,11 +193,15 @@ func TestBankTourOverHTTP(t *testing.T) {
 	wresp, err := http.DefaultClient.Do(wreq)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, wresp.StatusCode)
-	streamed, _ := io.ReadAll(wresp.Body) // ends when the deadline cuts the stream
-	wresp.Body.Close()
 	var watchedFreeze bool
 	var lastSeq int64
-	for _, ln := range strings.Split(strings.TrimSpace(string(streamed)), "\n") {
+	lines := bufio.NewScanner(wresp.Body)
+	lines.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for !watchedFreeze && lines.Scan() {
+		ln := strings.TrimSpace(lines.Text())
+		if ln == "" {
+			continue
+		}
 		var msg struct {
 			Result struct {
 				Seq  string `json:"seq"`
@@ -206,8 +214,10 @@ func TestBankTourOverHTTP(t *testing.T) {
 		_, _ = fmt.Sscan(msg.Result.Seq, &seq)
 		assert.Equal(t, lastSeq+1, seq, "consecutive seqs")
 		lastSeq = seq
-		watchedFreeze = watchedFreeze || (msg.Result.Type == "credit_line.frozen" && msg.Result.Line == l.Name)
+		watchedFreeze = msg.Result.Type == "credit_line.frozen" && msg.Result.Line == l.Name
 	}
+	wcancel()
+	wresp.Body.Close()
 	assert.True(t, watchedFreeze, "the freeze is in the bank's event stream over HTTP")
 
 	require.Eventually(t, func() bool {
