@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
@@ -15,15 +18,46 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 )
 
-// argon2id parameters: OWASP's recommendation (Password Storage Cheat
-// Sheet) for argon2id, 19 MiB of memory, 2 passes, 1 lane.
+// Lengths of a hash's key and salt, in bytes.
 const (
-	argonMemory  = 19 * 1024 // KiB
-	argonTime    = 2
-	argonThreads = 1
 	argonKeyLen  = 32
 	argonSaltLen = 16
 )
+
+// hashCost is an argon2id work factor.
+type hashCost struct {
+	memory  uint32 // KiB
+	time    uint32
+	threads uint8
+}
+
+var (
+	// owaspCost is OWASP's recommendation (Password Storage Cheat Sheet)
+	// for argon2id: 19 MiB of memory, 2 passes, 1 lane.
+	owaspCost = hashCost{memory: 19 * 1024, time: 2, threads: 1}
+	testCost  = hashCost{memory: 64, time: 1, threads: 1}
+	// newHashCost is the cost new hashes are made at; only
+	// LowerCostForTests changes it.
+	newHashCost atomic.Pointer[hashCost]
+)
+
+func init() { newHashCost.Store(&owaspCost) }
+
+// LowerCostForTests makes new hashes cheap (64 KiB, one pass) until the
+// function it returns restores the cost before it. A test binary whose
+// subject is not the hash calls it from TestMain: under the race detector
+// one OWASP-strength hash costs about half a second of CPU, and the
+// console's and server's tests set and check hundreds of passwords.
+// Verification still honours the parameters stored in each hash. It
+// panics outside a test binary, so no production path can weaken the
+// hashes.
+func LowerCostForTests() (restore func()) {
+	if !testing.Testing() {
+		panic("signin.LowerCostForTests called outside a test binary")
+	}
+	before := newHashCost.Swap(&testCost)
+	return func() { newHashCost.Store(before) }
+}
 
 // Password length bounds, in characters. The upper bound keeps a hash
 // request cheap; 128 characters is more than any passphrase needs.
@@ -41,8 +75,9 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	c := newHashCost.Load()
+	key := argon2.IDKey([]byte(password), salt, c.time, c.memory, c.threads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, c.memory, c.time, c.threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
@@ -76,15 +111,23 @@ func VerifyPassword(hash, password string) (bool, error) {
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
-// dummyHash is verified against when the username is unknown or has no
-// password, so that answer costs the same time as a wrong password.
-var dummyHash = func() string {
+// dummyHashes holds, per cost, the hash verified against when the
+// username is unknown or has no password, so that answer costs the same
+// time as a wrong password at the cost passwords are set at now.
+var dummyHashes sync.Map // hashCost -> string
+
+func dummyHash() string {
+	c := *newHashCost.Load()
+	if h, ok := dummyHashes.Load(c); ok {
+		return h.(string)
+	}
 	h, err := HashPassword("dummy password never matches")
 	if err != nil {
 		panic(err)
 	}
-	return h
-}()
+	h2, _ := dummyHashes.LoadOrStore(c, h)
+	return h2.(string)
+}
 
 // CheckPassword applies the password policy: 10 to 128 characters, not the
 // username (ignoring case), not one character repeated. It returns an

@@ -146,7 +146,7 @@ func (s *Service) SignIn(ctx context.Context, username, password, addr string) (
 	if locked {
 		return nil, throttled()
 	}
-	hash := dummyHash
+	hash := dummyHash()
 	if pw != nil {
 		hash = pw.Hash
 	}

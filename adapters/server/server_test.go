@@ -28,6 +28,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/access/signin"
 	"github.com/sanzhi/sanzhi/adapters/demo"
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
@@ -443,6 +444,9 @@ func demoURL(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	// Demo staff passwords are set on every seed; sign-in is not the
+	// subject here (access/signin tests the production cost).
+	signin.LowerCostForTests()
 	code := m.Run()
 	sqlitetest.RemoveAll()
 	os.Exit(code)
