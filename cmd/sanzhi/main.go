@@ -387,15 +387,29 @@ func keyConfig(database, keyFile string, demo bool) server.Config {
 
 func demoCmd(database *string, open func(context.Context) (server.Store, error)) *cobra.Command {
 	cmd := &cobra.Command{Use: "demo", Short: "Demo county"}
-	var keyFile string
+	var keyFile, auditKeyFile string
 	seed := &cobra.Command{
 		Use:   "seed",
 		Short: "Seed the deterministic demo county (three villages, demo principals) unless present",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			kr, err := server.LoadKeyringContext(cmd.Context(), keyConfig(*database, keyFile, true))
+			cfg := keyConfig(*database, keyFile, true)
+			cfg.AuditKeyFile = auditKeyFile
+			kr, err := server.LoadKeyringContext(cmd.Context(), cfg)
 			if err != nil {
 				return err
+			}
+			// With the key sanzhid --demo signs with on this database (or
+			// the one given), the seeding's audit records are sequenced and
+			// signed here, as the server would at its start: the log a
+			// demo server opens is current, and its start does not
+			// sequence thousands. Without one (PostgreSQL, no key file)
+			// they stay queued for the server.
+			auditKey := ""
+			if _, besideErr := server.DemoKeyPath(*database); auditKeyFile != "" || besideErr == nil {
+				if auditKey, err = server.LoadAuditKey(cfg); err != nil {
+					return err
+				}
 			}
 			db, err := open(cmd.Context())
 			if err != nil {
@@ -403,7 +417,7 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 			}
 			defer db.Close()
 			st := db.Store()
-			a, err := services(st, kr)
+			a, err := app.New(app.Deps{Store: st, Keyring: kr, AuditKey: auditKey})
 			if err != nil {
 				return err
 			}
@@ -427,6 +441,13 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 				fmt.Fprintf(cmd.OutOrStdout(), "demo bank book (synthetic): %d lines (%d through a working-age member), %d loan statuses, %d gone bad, %d in arrears, %d knocked out today\n",
 					book.Lines, book.ThroughMember, book.Statuses, book.Bad, book.InArrears, book.KnockedOut)
 			}
+			if a.Audit != nil {
+				cp, err := a.Audit.Publish(cmd.Context())
+				if err != nil {
+					return fmt.Errorf("cannot sign the demo's audit checkpoint: %w", err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "audit log: %d records, checkpoint signed\n", cp.Size)
+			}
 			for _, p := range res.Principals {
 				fmt.Fprintf(cmd.OutOrStdout(), "  %-24s %-18s %s\n", p.Name, p.Role, p.Key)
 			}
@@ -434,6 +455,7 @@ func demoCmd(database *string, open func(context.Context) (server.Store, error))
 		},
 	}
 	seed.Flags().StringVar(&keyFile, "data-key-file", "", "data key file (default: generated beside the SQLite database)")
+	seed.Flags().StringVar(&auditKeyFile, "audit-key-file", "", "the note signer key file audit checkpoints are signed with (default: generated beside the SQLite database, as sanzhid --demo does)")
 	cmd.AddCommand(seed)
 	return cmd
 }
