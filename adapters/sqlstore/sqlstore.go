@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strconv"
 	"strings"
 
 	"github.com/sanzhi/sanzhi/access"
@@ -83,31 +82,24 @@ type Dialect struct {
 	// ForUpdate is appended to a SELECT that must lock its row ("" where
 	// the engine has a single writer).
 	ForUpdate string
-	// Param prefixes a numbered parameter in the wide statements built by
-	// Dialect.params: "$" (the default) or "?". SQLite reads "$7" as a
-	// name and finds each name by a linear search of those before it, so a
-	// 1,400-parameter INSERT spent most of its time parsing; "?7" is a
-	// number and costs nothing to find.
+	// Param is how Dialect.params writes the parameters of the wide
+	// statements it builds: "" numbers them "$3, $4"; "?" writes bare
+	// "?, ?", which SQLite numbers by position. SQLite
+	// keeps both "$7" and "?7" in a list it searches linearly for every
+	// parameter bound, so a 1,400-parameter INSERT spent most of its time
+	// binding; a bare "?" is in no list.
 	Param string
 }
 
-// params returns n numbered parameters from `from` on: "$3, $4" or
-// "?3, ?4". Only for statements whose every parameter it writes: SQLite
-// numbers a named "$N" by order of appearance, so mixing the two forms in
-// one statement would misnumber.
+// params returns n parameters from number `from` on. Only for statements
+// whose every parameter it writes, in order from 1: SQLite numbers a bare
+// "?" by its position, so a statement mixing forms, or written out of
+// order, would misnumber.
 func (d *Dialect) params(from, n int) string {
 	if d == nil || d.Param == "" {
 		return placeholders(from, n)
 	}
-	var sb strings.Builder
-	for i := range n {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString(d.Param)
-		sb.WriteString(strconv.Itoa(from + i))
-	}
-	return sb.String()
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
 // Store implements every storage port over a Conn.
