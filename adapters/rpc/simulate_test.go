@@ -77,7 +77,6 @@ var simFormats = []sanzhiv1.SimulationFormat{sanzhiv1.SimulationFormat_SIMULATIO
 // aggregates only: no household's name, id, grade or limit, and no
 // by-village cell of fewer than five households.
 func TestSimulationBankSeesAggregatesOnly(t *testing.T) {
-	// Not parallel: simrun runs one simulation per bank per process.
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		sp := newSimPopulation(t, e)
@@ -105,7 +104,6 @@ func TestSimulationBankSeesAggregatesOnly(t *testing.T) {
 // A regulator gets the sample rows, masked: the household's id and the
 // head's masked name, never the name itself.
 func TestSimulationRegulatorSeesMaskedRows(t *testing.T) {
-	// Not parallel: simrun runs one simulation per bank per process.
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		sp := newSimPopulation(t, e)
@@ -128,7 +126,6 @@ func TestSimulationRegulatorSeesMaskedRows(t *testing.T) {
 // Each run appends exactly one audit entry before the output is returned:
 // who, which versions, how many households and the SHA-256 of the output.
 func TestSimulationIsAudited(t *testing.T) {
-	// Not parallel: simrun runs one simulation per bank per process.
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		sp := newSimPopulation(t, e)
@@ -162,11 +159,10 @@ func TestSimulationIsAudited(t *testing.T) {
 // One simulation per bank at a time; a selection too small to aggregate
 // is refused for a bank; neither refusal writes anything.
 func TestSimulationLimits(t *testing.T) {
-	// Not parallel: simrun runs one simulation per bank per process.
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		sp := newSimPopulation(t, e)
-		release, ok := simrun.TryAcquire("tongxiang-rcb")
+		release, ok := simrun.TryAcquire(st, "tongxiang-rcb")
 		require.True(t, ok)
 		before := snapshot(t, e)
 		_, err := e.policies.SimulatePolicy(e.as("risk-1"), sp.req(0))
@@ -189,7 +185,6 @@ func TestSimulationLimits(t *testing.T) {
 // A selection of fewer than five households is refused for a bank (its
 // totals would be those households' limits); a regulator may run it.
 func TestSimulationTooSmall(t *testing.T) {
-	// Not parallel: simrun runs one simulation per bank per process.
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		sp := newSimPopulation(t, e)
@@ -209,7 +204,6 @@ func TestSimulationTooSmall(t *testing.T) {
 // A simulation stops reading the population when its caller goes away,
 // and leaves no audit entry.
 func TestSimulationCancelled(t *testing.T) {
-	// Not parallel: simrun runs one simulation per bank per process.
 	backends(t, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		sp := newSimPopulation(t, e)
@@ -241,7 +235,7 @@ func TestSimulationCancelled(t *testing.T) {
 		assert.Less(t, int(seen.Load()), len(sp.names), "the scan stopped before the end of the population")
 		assert.Equal(t, before, snapshot(t, e), "a cancelled simulation writes nothing")
 		// And the bank's slot is free again.
-		release, ok := simrun.TryAcquire("tongxiang-rcb")
+		release, ok := simrun.TryAcquire(st, "tongxiang-rcb")
 		require.True(t, ok)
 		release()
 	})

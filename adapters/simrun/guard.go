@@ -22,25 +22,34 @@ const ReasonRunning = "SIMULATION_RUNNING"
 // simulate.MinCell households: its totals would describe them one by one.
 const ReasonTooSmall = "POPULATION_TOO_SMALL"
 
-// slots holds one token per bank: a simulation runs while it holds its
-// bank's. A simulation reads the whole county and keeps a core busy for
-// seconds to minutes: one per bank at a time keeps a bank from
+// slots holds one token per bank and store: a simulation runs while it
+// holds its bank's. A simulation reads the whole county and keeps a core
+// busy for seconds to minutes: one per bank at a time keeps a bank from
 // monopolising the server, and from taking it apart by running many at
-// once.
+// once. The store is part of the key because one process may serve
+// several (tests do, each with its own bank of the same name).
 type slots struct {
 	mu   sync.Mutex
-	bank map[string]chan struct{} // buffered 1: full while a simulation runs
+	bank map[slotKey]chan struct{} // buffered 1: full while a simulation runs
 }
 
-var running = &slots{bank: map[string]chan struct{}{}}
+// slotKey names a slot; store is the Population, compared by identity (a
+// pointer: *sqlstore.Store).
+type slotKey struct {
+	store Population
+	bank  string
+}
 
-func (s *slots) of(bank string) chan struct{} {
+var running = &slots{bank: map[slotKey]chan struct{}{}}
+
+func (s *slots) of(st Population, bank string) chan struct{} {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.bank[bank]
+	k := slotKey{store: st, bank: bank}
+	c, ok := s.bank[k]
 	if !ok {
 		c = make(chan struct{}, 1)
-		s.bank[bank] = c
+		s.bank[k] = c
 	}
 	return c
 }
@@ -50,10 +59,10 @@ func releaser(c chan struct{}) func() {
 	return func() { once.Do(func() { <-c }) }
 }
 
-// TryAcquire takes bank's simulation slot. It returns a release function
-// and true, or false when a simulation of that bank is running.
-func TryAcquire(bank string) (release func(), ok bool) {
-	c := running.of(bank)
+// TryAcquire takes bank's simulation slot on st. It returns a release
+// function and true, or false when a simulation of that bank is running.
+func TryAcquire(st Population, bank string) (release func(), ok bool) {
+	c := running.of(st, bank)
 	select {
 	case c <- struct{}{}:
 		return releaser(c), true
@@ -65,8 +74,8 @@ func TryAcquire(bank string) (release func(), ok bool) {
 // Acquire waits for bank's simulation slot until ctx ends (its error
 // then). An activation that evaluates its gate waits its turn rather
 // than fail because a simulation of the bank is running.
-func Acquire(ctx context.Context, bank string) (release func(), err error) {
-	c := running.of(bank)
+func Acquire(ctx context.Context, st Population, bank string) (release func(), err error) {
+	c := running.of(st, bank)
 	select {
 	case c <- struct{}{}:
 		return releaser(c), nil
@@ -116,7 +125,7 @@ const ReasonRowsRefused = "HOUSEHOLD_ROWS_NOT_ALLOWED"
 //   - the output is delivered only after its audit entry (who, versions,
 //     population size, SHA-256 of the output) has committed.
 func Simulate(ctx context.Context, st Population, rec Recorder, job Job) (*simulate.Report, []byte, error) {
-	release, ok := TryAcquire(job.Run.New.Bank)
+	release, ok := TryAcquire(st, job.Run.New.Bank)
 	if !ok {
 		return nil, nil, fault.New(fault.FailedPrecondition, ReasonRunning,
 			"a simulation for bank %s is already running; wait for it to finish", job.Run.New.Bank)
@@ -210,7 +219,7 @@ func accumulate(ctx context.Context, st Population, run Run, q sqlstore.Populati
 // is evaluated by an activation, which should not fail because a
 // simulation of the bank happens to run.
 func GateRun(ctx context.Context, st Population, run Run, observe func(*simulate.Outcome) error) (*simulate.Report, error) {
-	release, err := Acquire(ctx, run.New.Bank)
+	release, err := Acquire(ctx, st, run.New.Bank)
 	if err != nil {
 		return nil, err
 	}

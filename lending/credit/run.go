@@ -193,7 +193,14 @@ func (s *Service) ContinueRun(ctx context.Context, id string, workers int, progr
 		if fatal != nil {
 			return s.endRun(ctx, last, fatal.Error(), progress)
 		}
-		if isReason(err, ReasonRunChanged) && restarts < maxRestarts && ctx.Err() == nil {
+		if isReason(err, ReasonRunChanged) && ctx.Err() != nil {
+			// The caller gave up while the run moved under its page
+			// (most often its own earlier, interrupted call's commit
+			// landing late): the run stays running, resumable from its
+			// cursor, and the answer is that the caller's time ran out.
+			return ctx.Err()
+		}
+		if isReason(err, ReasonRunChanged) && restarts < maxRestarts {
 			// The run moved under a page: the page before it rolled back
 			// after handing over its turn, or a transaction of an earlier,
 			// interrupted call committed after that call had given up on
