@@ -14,7 +14,7 @@ import (
 
 func open(t *testing.T) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	db, err := sqlite.Open(context.Background(), storetest.SQLitePath(t))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	require.NoError(t, db.Migrate(context.Background()))
@@ -33,7 +33,11 @@ func TestConformance(t *testing.T) {
 }
 
 func TestMigrateIsIdempotent(t *testing.T) {
-	db := open(t)
+	// From nothing, not from the run's migrated copy.
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "test.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	require.NoError(t, db.Migrate(context.Background()))
 	require.NoError(t, db.Migrate(context.Background()))
 	n, err := db.Pending(context.Background())
 	require.NoError(t, err)

@@ -9,8 +9,28 @@ import (
 
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/sqlite"
+	"github.com/sanzhi/sanzhi/adapters/sqlite/sqlitetest"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 )
+
+// MigratedKey and MigratedName name the empty, migrated SQLite database
+// `make test` makes once per run under SANZHI_TEST_TEMPLATES.
+const (
+	MigratedKey  = "migrated"
+	MigratedName = "migrated.db"
+)
+
+// SQLitePath returns the path of a new SQLite database for t: a copy of
+// the run's migrated one when `make test` made it (migrating costs half a
+// second under the race detector), else a path in t.TempDir that Migrate
+// will create.
+func SQLitePath(t *testing.T) string {
+	t.Helper()
+	if path, ok := sqlitetest.Shared(t, MigratedKey, MigratedName); ok {
+		return path
+	}
+	return filepath.Join(t.TempDir(), "t.db")
+}
 
 // Backends runs fn once on a fresh, migrated SQLite store and once on a
 // fresh PostgreSQL one (cloned from the migrated template), as subtests
@@ -18,10 +38,10 @@ import (
 // API, delivery) use it so that both engines run every scenario.
 func Backends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+		db, err := sqlite.Open(context.Background(), SQLitePath(t))
 		require.NoError(t, err)
 		t.Cleanup(func() { db.Close() })
-		require.NoError(t, db.Migrate(context.Background()))
+		require.NoError(t, db.Migrate(context.Background()), "migrating (a no-op on the run's migrated copy)")
 		fn(t, db.Store())
 	})
 	t.Run("postgres", func(t *testing.T) {

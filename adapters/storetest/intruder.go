@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -62,7 +61,7 @@ func IntruderBackends(t *testing.T, fn func(t *testing.T, b Intruder)) {
 // connection to the same file, both closed when t ends.
 func SQLiteIntruder(t *testing.T) Intruder {
 	t.Helper()
-	return SQLiteIntruderAt(t, filepath.Join(t.TempDir(), "a.db"))
+	return SQLiteIntruderAt(t, SQLitePath(t))
 }
 
 // SQLiteIntruderAt is SQLiteIntruder on the database at path (migrated

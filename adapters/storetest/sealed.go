@@ -267,10 +267,14 @@ func testResealMany(t *testing.T, s Store) {
 	moved, err := s.SealedBatch(ctx, rekey.Member, "k2", rekey.Ref{}, 5000)
 	require.NoError(t, err)
 	require.Len(t, moved, n)
+	byRef := make(map[rekey.Ref]rekey.Change, len(changes))
+	for _, c := range changes {
+		byRef[c.Ref] = c
+	}
 	for _, v := range moved {
-		i := slices.IndexFunc(changes, func(c rekey.Change) bool { return c.Ref == v.Ref })
-		require.GreaterOrEqual(t, i, 0)
-		assert.Equal(t, changes[i].New.Ciphertext, v.Sealed.Ciphertext, "each row gets its own ciphertext")
+		c, ok := byRef[v.Ref]
+		require.True(t, ok, "%+v was not among the changes", v.Ref)
+		assert.Equal(t, c.New.Ciphertext, v.Sealed.Ciphertext, "each row gets its own ciphertext")
 	}
 	left, err := s.SealedBatch(ctx, rekey.Member, "k1", rekey.Ref{}, 5000)
 	require.NoError(t, err)

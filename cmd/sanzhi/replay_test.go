@@ -42,6 +42,16 @@ func TestAuditReplay(t *testing.T) {
 		}
 		return rows.Err()
 	}))
+	// A consent from one household in six: the run then decides about
+	// five hundred households besides the book, enough to replay in bulk
+	// at a sixth of the cost under the race detector.
+	var some []credit.HouseholdRef
+	for i, r := range refs {
+		if i%6 == 0 {
+			some = append(some, r)
+		}
+	}
+	refs = some
 	now := time.Now().UTC()
 	require.NoError(t, st.Store().Lending().Write(ctx, func(tx credit.Writer) error {
 		for i, r := range refs {

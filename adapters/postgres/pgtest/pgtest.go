@@ -168,6 +168,13 @@ func clone(t testing.TB, admin *pgx.Conn, template string) string {
 		t.Fatalf("cloning template database: %v", err)
 	}
 	dropWhenDone(t, name)
+	// A test's commits need not wait for the WAL to reach the disk: a
+	// crash loses the database anyway. This database's sessions only,
+	// nothing of the server's own settings; transactions stay atomic and
+	// isolated, only durability waits go.
+	if _, err := admin.Exec(ctx, fmt.Sprintf(`ALTER DATABASE %s SET synchronous_commit = off`, name)); err != nil {
+		t.Fatalf("setting up the cloned database: %v", err)
+	}
 	return withDatabase(URL(), name)
 }
 

@@ -80,6 +80,25 @@ func Copy(t testing.TB, key, name string, build func(path string) error) string 
 	return filepath.Join(dst, name)
 }
 
+// Shared returns the path of a private copy of the run's template key
+// (SANZHI_TEST_TEMPLATES/key/name, every file beside it copied too) and
+// true, or "" and false when the run has none, for a test that then builds
+// its database itself: a package without a TestMain to remove a template
+// it built can still share the one `make test` made.
+func Shared(t testing.TB, key, name string) (string, bool) {
+	t.Helper()
+	shared := os.Getenv("SANZHI_TEST_TEMPLATES")
+	if shared == "" {
+		return "", false
+	}
+	if _, err := os.Stat(filepath.Join(shared, key, name)); err != nil {
+		return "", false
+	}
+	return Copy(t, key, name, func(string) error {
+		return errors.New("unreachable: the shared template exists")
+	}), true
+}
+
 func copyFile(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
