@@ -96,6 +96,9 @@ version-check: build ## check that the built binaries name the commit they were 
 	    case "$$out" in *"revision $$rev"*) ;; *) echo "$$b --version does not name $$rev"; exit 1;; esac; done
 
 .PHONY: test
+# RACE is how make test runs the race detector (see test's comments).
+RACE := -race -gcflags='modernc.org/...=-d=checkptr=0'
+
 test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@# Templates, made once per run by the CLI without the race detector
 	@# (seconds, not minutes), which every test binary copies
@@ -132,12 +135,12 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	  $(GO) build -o "$$tpl/sanzhi" ./cmd/sanzhi && \
 	  "$$tpl/sanzhi" demo seed --database "sqlite://$$tpl/demo/demo.db" >/dev/null && \
 	  "$$tpl/sanzhi" migrate --database "sqlite://$$tpl/migrated/migrated.db" >/dev/null && \
-	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -race -gcflags='modernc.org/...=-d=checkptr=0' -count=1 -p 2 -parallel 4 -timeout 30m \
+	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(RACE) -count=1 -p 2 -parallel 4 -timeout 30m \
 	    $$(bash tools/test-packages.sh) && \
 	  echo "==> without -race: adapters/demo, cmd/sanzhi, the console's journeys; cmd/sanzhi's concurrent commands with it" && \
 	  { SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -count=1 -timeout 20m ./adapters/demo/ ./cmd/sanzhi/ >"$$tpl/seq.out" 2>&1 & seq=$$!; \
 	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -count=1 -parallel 2 -timeout 20m -run 'Journey' ./adapters/console/ >"$$tpl/journeys.out" 2>&1 & jour=$$!; \
-	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -race -gcflags='modernc.org/...=-d=checkptr=0' -count=1 -timeout 20m \
+	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(RACE) -count=1 -timeout 20m \
 	      -run '^(TestImportEvidence|TestImportRefusalsLocalised|TestWebhookListenVerifies|TestHealthNotServingThenServing)$$' \
 	      ./cmd/sanzhi/ >"$$tpl/cli-race.out" 2>&1 & cli=$$!; \
 	    ok=0; wait $$seq || ok=1; wait $$jour || ok=1; wait $$cli || ok=1; \

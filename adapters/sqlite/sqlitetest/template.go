@@ -67,13 +67,20 @@ func Copy(t testing.TB, key, name string, build func(path string) error) string 
 	if tpl.err != nil {
 		t.Fatalf("building template %s: %v", key, tpl.err)
 	}
+	return copyDir(t, key, tpl.dir, name)
+}
+
+// copyDir copies every file of dir into a new t.TempDir and returns the
+// path of name there.
+func copyDir(t testing.TB, key, dir, name string) string {
+	t.Helper()
 	dst := t.TempDir()
-	entries, err := os.ReadDir(tpl.dir)
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if err := copyFile(filepath.Join(tpl.dir, e.Name()), filepath.Join(dst, e.Name())); err != nil {
+		if err := copyFile(filepath.Join(dir, e.Name()), filepath.Join(dst, e.Name())); err != nil {
 			t.Fatalf("copying template %s: %v", key, err)
 		}
 	}
@@ -94,9 +101,7 @@ func Shared(t testing.TB, key, name string) (string, bool) {
 	if _, err := os.Stat(filepath.Join(shared, key, name)); err != nil {
 		return "", false
 	}
-	return Copy(t, key, name, func(string) error {
-		return errors.New("unreachable: the shared template exists")
-	}), true
+	return copyDir(t, key, filepath.Join(shared, key), name), true
 }
 
 func copyFile(src, dst string) error {
