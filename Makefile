@@ -118,7 +118,7 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@#    calls; its own goroutines (the import's workers, the webhook
 	@#    receiver, the health poll) are in the tests run again with -race;
 	@#  - the console's browser journeys (the work is Chromium's, which the
-	@#    race detector does not see), two at a time.
+	@#    race detector does not see), two at a time, in one Chromium.
 	@# Packages longest first (tools/test-packages.sh), so that no long
 	@# one runs alone at the end.
 	@# -p 2 -parallel 4: with fsyncs in memory and no checkpoints among the
@@ -146,6 +146,12 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	    ok=0; wait $$seq || ok=1; wait $$jour || ok=1; wait $$cli || ok=1; \
 	    cat "$$tpl/seq.out" "$$tpl/journeys.out" "$$tpl/cli-race.out"; test $$ok = 0; } && \
 	  echo "==> make test took $$(( $$(date +%s) - start )) s"
+
+.PHONY: photos
+photos: ## photograph the console's pages into docs/console: the browser journeys with SANZHI_PHOTOS=1 (chromium, SANZHI_TEST_POSTGRES)
+	@# make test does not: photographs cost a second or more each, and their
+	@# IDs and dates change every run (adapters/console/browser_test.go).
+	SANZHI_PHOTOS=1 $(GO) test -count=1 -parallel 2 -run Journey ./adapters/console/
 
 .PHONY: conformance
 conformance: ## the storage conformance suite on any PostgreSQL-compatible DSN: make conformance DSN=postgres://… [RUN=Lending]
@@ -283,8 +289,6 @@ ci: ## what CI runs, in order: tools proto-check openapi-lint lint breaking vers
 	@$(MAKE) openapi-lint
 	@$(MAKE) lint
 	@$(MAKE) breaking
-	@# Before the tests: the browser journeys photograph the pages into
-	@# docs/console, and a binary built after them says the tree changed.
 	@$(MAKE) version-check
 	@$(MAKE) node-example
 	@$(MAKE) backup-check

@@ -27,13 +27,13 @@ func blSignOut(tb *tab, base string) {
 // an officer finds a line in the portfolio, opens a review of it from its
 // activity and proposes an override; approving it themself is refused in
 // words and the line stays; a second officer approves it, the line
-// changes, and both steps are in the audit log. The SQLite run
+// changes, and both steps are in the audit log. Under make photos it
 // photographs the portfolio, the activity, the reviews and the inbox at
 // desktop width.
 func TestOverrideJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.Postgres, func(t *testing.T, st *sqlstore.Store) {
 		ctx := context.Background()
 		w := newBLWorld(t, st)
 		// History for the pages: a drawdown, a freeze and its lifting.
@@ -142,7 +142,7 @@ func TestOverrideJourney(t *testing.T) {
 func TestBankRefusalJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.Postgres, func(t *testing.T, st *sqlstore.Store) {
 		w := newBLWorld(t, st)
 		tb := newTab(t)
 		step, text := tb.step, tb.text
@@ -176,12 +176,12 @@ func TestBankRefusalJourney(t *testing.T) {
 // TestLoanStatusJourney: in a real browser an officer reports a loan in
 // arrears from the line's activity page; an inconsistent report (95 days
 // past due left "normal") is refused beside the classification and
-// nothing is stored; corrected, it is recorded and listed. The SQLite run
+// nothing is stored; corrected, it is recorded and listed. Under make photos it
 // photographs both.
 func TestLoanStatusJourney(t *testing.T) {
 	t.Parallel()
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.Postgres, func(t *testing.T, st *sqlstore.Store) {
 		ctx := context.Background()
 		w := newBLWorld(t, st)
 		lineName := credit.LineName(blBank, "sanzhi-xindai", w.line.Line.ID)

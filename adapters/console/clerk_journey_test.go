@@ -16,11 +16,11 @@ import (
 
 // TestClerkJourney: a clerk, on a phone, finds a household, registers a
 // new one (after a mistake), prints its access-code slip and records
-// evidence for it. The SQLite run photographs each page into docs/console.
+// evidence for it. Under make photos it photographs each page into docs/console.
 func TestClerkJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		tb := newTab(t)
 		step, text := tb.step, tb.text

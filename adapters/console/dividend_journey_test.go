@@ -21,12 +21,12 @@ import (
 // in fractions of a fen is refused beside its field), a reviewer starts
 // its 公示, the household reads its statement and objects, the reviewer
 // dismisses the objection, and once the notice is over the round is
-// approved with its payout file ready. The SQLite run photographs the
+// approved with its payout file ready. Under make photos it photographs the
 // pages.
 func TestDividendJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := dividendEnv(t, st)
 		tb := newTab(t)
 		step, text, shot := tb.step, tb.text, tb.phonePhoto

@@ -21,12 +21,12 @@ import (
 // clerk registers a household and records evidence with a photo taken on
 // the spot; a reviewer sees its thumbnail and approves; the 公示 board
 // shows it; the household signs in with its code, sees it on notice and
-// objects; the reviewer resolves the objection. The SQLite run
+// objects; the reviewer resolves the objection. Under make photos it
 // photographs the photo form and the queue with its thumbnail.
 func TestEvidenceJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		tb := newTab(t)
 		step, text := tb.step, tb.text

@@ -17,12 +17,12 @@ import (
 
 // TestHouseholdJourney: on a phone, the household signs in with its code,
 // objects to its entry on notice, confirms a bank's pending consent
-// request, then reads My credit and My data. The SQLite run photographs
+// request, then reads My credit and My data. Under make photos it photographs
 // the household's pages into docs/console.
 func TestHouseholdJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		b := newBank(t, e)
 		req := b.request(t, e, b.officer)

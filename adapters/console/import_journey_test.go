@@ -17,12 +17,12 @@ import (
 // TestImportJourney: a clerk, on a phone, uploads the village's sheet as
 // Excel on a Chinese Windows saves it (GBK) with good and bad rows; the
 // report names each bad row; importing lands only the good ones; the same
-// file uploaded and imported again adds nothing. The SQLite run
+// file uploaded and imported again adds nothing. Under make photos it
 // photographs the page and its report into docs/console.
 func TestImportJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		f := newImportFixture(t, e)
 		gbk, err := simplifiedchinese.GBK.NewEncoder().String(f.sheet)

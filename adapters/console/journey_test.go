@@ -11,12 +11,12 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/storetest"
 )
 
-// TestJourneys drives the console in headless Chromium, as people use it,
-// on both stores; the SQLite run photographs each page into docs/console.
+// TestJourneys drives the console in headless Chromium, as people use it;
+// under make photos it photographs each page into docs/console.
 func TestJourneys(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		tb := newTab(t)
 		ctx, photos, step, text := tb.ctx, tb.photos, tb.step, tb.text

@@ -13,5 +13,7 @@ import (
 // this package's time. access/signin tests the production cost.
 func TestMain(m *testing.M) {
 	signin.LowerCostForTests()
-	os.Exit(m.Run())
+	code := m.Run()
+	stopBrowser()
+	os.Exit(code)
 }

@@ -14,11 +14,11 @@ import (
 
 // TestMembersJourney: a clerk, on a phone, opens a household registered
 // with its head alone, enters the spouse (after mistyping her 身份证号)
-// and sees the members listed. The SQLite run photographs the pages.
+// and sees the members listed. Under make photos it photographs the pages.
 func TestMembersJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		h, _ := registered(t, e, "顾永明", 6, "南阳村6组12号")
 		tb := newTab(t)

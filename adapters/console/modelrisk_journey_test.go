@@ -20,11 +20,11 @@ import (
 // the active version's gate report (in zh-CN and in English), runs the
 // active version's back-test and reads the report with its SVG charts,
 // and fetches its CSV through the page's own form; a regulator runs the same back-test from the audit pages. No step
-// lands on the error page. The SQLite run photographs each page.
+// lands on the error page. Under make photos it photographs each page.
 func TestModelRiskJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.Postgres, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		riskSetup(t, e)
 		ctx := context.Background()

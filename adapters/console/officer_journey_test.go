@@ -21,12 +21,12 @@ import (
 // obtain one; records the customer's signed form; the household, signed
 // in with its code, confirms the pending request; the look-up then shows
 // the line and, on the line page, the limit's working with the binding
-// step marked; the household reads the look-up in its records. The
-// SQLite run photographs the refusal, the look-up and the line page.
+// step marked; the household reads the look-up in its records. Under
+// make photos it photographs the refusal, the look-up and the line page.
 func TestOfficerJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.Postgres, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		w := newOfficerWorld(t, e)
 		tb := newTab(t)

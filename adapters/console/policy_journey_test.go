@@ -20,12 +20,12 @@ import (
 // with an error and sees it at its line, uploads the corrected file,
 // reads the diff, simulates it (the report with its charts), is refused
 // approving his own upload; a second risk manager approves and activates
-// it and sets the bank's webhook, whose secret is shown once. The SQLite
-// run photographs each page.
+// it and sets the bank's webhook, whose secret is shown once. Under make
+// photos it photographs each page.
 func TestPolicyJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.Postgres, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		riskSetup(t, e)
 		tb := newTab(t)

@@ -24,12 +24,12 @@ import (
 // TestRefusalJourney is journey 3 of the console: in a real browser, a
 // clerk of another village, a household reaching for another household's
 // entry, a form sent without its CSRF token and a session that expired
-// are each refused, and nothing is written. The SQLite run photographs
+// are each refused, and nothing is written. Under make photos it photographs
 // the refusal page.
 func TestRefusalJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		ctx := context.Background()
 		e := newEnv(t, st)
 		require.NoError(t, st.Principals().PutBank(ctx, &access.Bank{ID: "tongxiang-rcb", Name: "桐乡农商银行"}))

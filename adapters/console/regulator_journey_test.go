@@ -23,13 +23,13 @@ import (
 // the leaf hash, the inclusion path to the root and the checkpoint's
 // Ed25519 signature, computed by the page's script with WebCrypto and
 // compared here with what the server's log hashes; a tampered proof is
-// shown FAILED; the decision's replay is IDENTICAL. The SQLite run
+// shown FAILED; the decision's replay is IDENTICAL. Under make photos it
 // photographs the explorer, the entry (verified and tampered) and the
 // replay.
 func TestRegulatorJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.Postgres, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		f := audSetup(t, e)
 		ctx := context.Background()

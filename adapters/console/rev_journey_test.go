@@ -13,11 +13,11 @@ import (
 
 // TestReviewerJourney: a reviewer signs in on a phone, sends one entry
 // back with a reason and approves another, decides an objection and opens
-// the quarterly ranking; the SQLite run photographs the reviewer's pages.
+// the quarterly ranking; make photos photographs the reviewer's pages.
 func TestReviewerJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		f := revSetup(t, e)
 		tb := newTab(t)

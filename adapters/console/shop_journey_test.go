@@ -19,11 +19,11 @@ import (
 // delivery), serves a household at the counter (asking for more than the
 // stock first, refused next to the quantity), prints its receipt and reads
 // the month's report; then the household reads its receipts on its own
-// phone. The SQLite run photographs the pages into docs/console.
+// phone. Under make photos it photographs the pages into docs/console.
 func TestShopJourney(t *testing.T) {
 	t.Parallel() // make test runs two journeys at a time (-parallel 2)
 	skipUnderRace(t)
-	storetest.Backends(t, func(t *testing.T, st *sqlstore.Store) {
+	storetest.Engine(t, storetest.SQLite, func(t *testing.T, st *sqlstore.Store) {
 		e := newEnv(t, st)
 		ctx := context.Background()
 		village, id, err := household.ParseName(e.hh, "hh")
