@@ -119,6 +119,9 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@#    receiver, the health poll) are in the tests run again with -race;
 	@#  - the console's browser journeys (the work is Chromium's, which the
 	@#    race detector does not see), two at a time, in one Chromium.
+	@# (Started beside the race pass instead, they made the whole take
+	@# 497 s against 476 s after it: on 2 cores the race pass leaves little
+	@# idle, and the contention cost more than that.)
 	@# Packages longest first (tools/test-packages.sh), so that no long
 	@# one runs alone at the end.
 	@# -p 2 -parallel 4: with fsyncs in memory and no checkpoints among the
