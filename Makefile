@@ -98,6 +98,13 @@ version-check: build ## check that the built binaries name the commit they were 
 .PHONY: test
 # RACE is how make test runs the race detector (see test's comments).
 RACE := -race -gcflags='modernc.org/...=-d=checkptr=0'
+# TRIM: without -trimpath the build cache keys this module's packages by
+# the directory they are in, so a second checkout (CI's clean clone, a
+# worktree) compiled and linked every package and test binary again,
+# about two minutes of make test in CI (BENCHMARKS.md). With it a checkout
+# reuses what another one compiled from the same sources. Test binaries
+# then name files by import path in stack traces, which is all they lose.
+TRIM := -trimpath
 
 test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@# Templates, made once per run by the CLI without the race detector
@@ -114,6 +121,9 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@#  - adapters/demo: sequential code (it seeds whole counties) whose
 	@#    concurrency lives in the packages it calls, which the first pass
 	@#    runs under -race; the detector only multiplied its CPU time;
+	@#  - the pure packages tools/test-packages.sh names (audit,
+	@#    scoring/rules): no goroutine, store or network in their code or
+	@#    tests, so nothing in their test binaries can race;
 	@#  - cmd/sanzhi likewise: the CLI translates flags into the app's
 	@#    calls; its own goroutines (the import's workers, the webhook
 	@#    receiver, the health poll) are in the tests run again with -race;
@@ -135,15 +145,15 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	  trap 'rm -rf "$$tpl"' EXIT && \
 	  mkdir "$$tpl/demo" "$$tpl/migrated" "$$tpl/tmp" && export TMPDIR="$$tpl/tmp" && \
 	  echo "==> templates: the demo county, an empty migrated database" && \
-	  $(GO) build -o "$$tpl/sanzhi" ./cmd/sanzhi && \
+	  $(GO) build $(TRIM) -o "$$tpl/sanzhi" ./cmd/sanzhi && \
 	  "$$tpl/sanzhi" demo seed --database "sqlite://$$tpl/demo/demo.db" >/dev/null && \
 	  "$$tpl/sanzhi" migrate --database "sqlite://$$tpl/migrated/migrated.db" >/dev/null && \
-	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(RACE) -count=1 -p 2 -parallel 4 -timeout 30m \
-	    $$(bash tools/test-packages.sh) && \
-	  echo "==> without -race: adapters/demo, cmd/sanzhi, the console's journeys; cmd/sanzhi's concurrent commands with it" && \
-	  { SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -count=1 -timeout 20m ./adapters/demo/ ./cmd/sanzhi/ >"$$tpl/seq.out" 2>&1 & seq=$$!; \
-	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test -count=1 -parallel 2 -timeout 20m -run 'Journey' ./adapters/console/ >"$$tpl/journeys.out" 2>&1 & jour=$$!; \
-	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(RACE) -count=1 -timeout 20m \
+	  race_pkgs=$$(bash tools/test-packages.sh race) && norace_pkgs=$$(bash tools/test-packages.sh norace) && \
+	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) $(RACE) -count=1 -p 2 -parallel 4 -timeout 30m $$race_pkgs && \
+	  echo "==> without -race: adapters/demo, cmd/sanzhi, the pure packages, the console's journeys; cmd/sanzhi's concurrent commands with it" && \
+	  { SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) -count=1 -timeout 20m ./adapters/demo/ ./cmd/sanzhi/ $$norace_pkgs >"$$tpl/seq.out" 2>&1 & seq=$$!; \
+	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) -count=1 -parallel 2 -timeout 20m -run 'Journey' ./adapters/console/ >"$$tpl/journeys.out" 2>&1 & jour=$$!; \
+	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) $(RACE) -count=1 -timeout 20m \
 	      -run '^(TestImportEvidence|TestImportRefusalsLocalised|TestWebhookListenVerifies|TestHealthNotServingThenServing)$$' \
 	      ./cmd/sanzhi/ >"$$tpl/cli-race.out" 2>&1 & cli=$$!; \
 	    ok=0; wait $$seq || ok=1; wait $$jour || ok=1; wait $$cli || ok=1; \
