@@ -128,7 +128,10 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	@#    calls; its own goroutines (the import's workers, the webhook
 	@#    receiver, the health poll) are in the tests run again with -race;
 	@#  - the console's browser journeys (the work is Chromium's, which the
-	@#    race detector does not see), two at a time, in one Chromium.
+	@#    race detector does not see), two at a time, in one Chromium;
+	@#  - the tests above the store on SQLite: the race pass runs them on
+	@#    PostgreSQL only (SANZHI_TEST_ENGINES; storetest.EnginesEnv says
+	@#    why every scenario still runs on both engines, once under -race).
 	@# (Started beside the race pass instead, they made the whole take
 	@# 497 s against 476 s after it: on 2 cores the race pass leaves little
 	@# idle, and the contention cost more than that.)
@@ -149,15 +152,17 @@ test: ## go test -race (needs PostgreSQL at SANZHI_TEST_POSTGRES)
 	  "$$tpl/sanzhi" demo seed --database "sqlite://$$tpl/demo/demo.db" >/dev/null && \
 	  "$$tpl/sanzhi" migrate --database "sqlite://$$tpl/migrated/migrated.db" >/dev/null && \
 	  race_pkgs=$$(bash tools/test-packages.sh race) && norace_pkgs=$$(bash tools/test-packages.sh norace) && \
-	  SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) $(RACE) -count=1 -p 2 -parallel 4 -timeout 30m $$race_pkgs && \
-	  echo "==> without -race: adapters/demo, cmd/sanzhi, the pure packages, the console's journeys; cmd/sanzhi's concurrent commands with it" && \
+	  engine_pkgs=$$(bash tools/test-packages.sh engines) && \
+	  SANZHI_TEST_ENGINES=postgres SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) $(RACE) -count=1 -p 2 -parallel 4 -timeout 30m $$race_pkgs && \
+	  echo "==> without -race: adapters/demo, cmd/sanzhi, the pure packages, the console's journeys, the tests above the store on SQLite; cmd/sanzhi's concurrent commands with it" && \
 	  { SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) -count=1 -timeout 20m ./adapters/demo/ ./cmd/sanzhi/ $$norace_pkgs >"$$tpl/seq.out" 2>&1 & seq=$$!; \
+	    SANZHI_TEST_ENGINES=sqlite SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) -count=1 -timeout 20m -skip 'Journey' $$engine_pkgs >"$$tpl/sqlite.out" 2>&1 & lite=$$!; \
 	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) -count=1 -parallel 2 -timeout 20m -run 'Journey' ./adapters/console/ >"$$tpl/journeys.out" 2>&1 & jour=$$!; \
 	    SANZHI_TEST_TEMPLATES="$$tpl" $(GO) test $(TRIM) $(RACE) -count=1 -timeout 20m \
 	      -run '^(TestImportEvidence|TestImportRefusalsLocalised|TestWebhookListenVerifies|TestHealthNotServingThenServing)$$' \
 	      ./cmd/sanzhi/ >"$$tpl/cli-race.out" 2>&1 & cli=$$!; \
-	    ok=0; wait $$seq || ok=1; wait $$jour || ok=1; wait $$cli || ok=1; \
-	    cat "$$tpl/seq.out" "$$tpl/journeys.out" "$$tpl/cli-race.out"; test $$ok = 0; } && \
+	    ok=0; wait $$seq || ok=1; wait $$lite || ok=1; wait $$jour || ok=1; wait $$cli || ok=1; \
+	    cat "$$tpl/seq.out" "$$tpl/sqlite.out" "$$tpl/journeys.out" "$$tpl/cli-race.out"; test $$ok = 0; } && \
 	  echo "==> make test took $$(( $$(date +%s) - start )) s"
 
 .PHONY: photos

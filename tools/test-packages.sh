@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Prints the packages `make test` runs: `race` (the default) those it runs
-# under -race, longest first; `norace` the pure ones it runs without.
+# under -race, longest first; `norace` the pure ones it runs without;
+# `engines` those whose tests above the store run on each engine
+# (storetest.Backends, Engine, Run), which the race pass runs on
+# PostgreSQL and a pass without -race again on SQLite
+# (storetest.EnginesEnv says why that loses nothing).
 #
 # go test starts test binaries in the order it is given them (-p at a
 # time), so a long package listed late runs alone at the end while the
@@ -36,6 +40,13 @@ case ${1:-race} in
 norace)
   for p in "${pure[@]}"; do echo "$mod/$p"; done
   ;;
+engines)
+  # The packages the race pass runs (so not adapters/demo and cmd/sanzhi,
+  # whose pass without -race runs both engines already).
+  grep -rlE 'storetest\.(Backends|Engine|Run)\(' --include='*_test.go' . |
+    xargs -n1 dirname | sort -u | sed "s|^\.|$mod|" |
+    grep -v -x -F -e "$mod/adapters/demo" -e "$mod/cmd/sanzhi"
+  ;;
 race)
   longest=(adapters/sqlite adapters/server adapters/rpc adapters/console adapters/merklelog
     access/signin adapters/postgres scoring/dividend adapters/delivery)
@@ -47,7 +58,7 @@ race)
     grep -v -x -F -f <(printf "$mod/%s\n" "${pure[@]}")
   ;;
 *)
-  echo "usage: $0 [race|norace]" >&2
+  echo "usage: $0 [race|norace|engines]" >&2
   exit 2
   ;;
 esac

@@ -518,12 +518,17 @@ func testDeadLetters(t *testing.T, st *sqlstore.Store) {
 	// Paging through several dead letters, newest first.
 	refuse.Store(true)
 	for range 3 {
-		more := appendEvents(t, st, 9)
-		poisonMu.Lock()
-		poison = more[0]
-		poisonMu.Unlock()
-		d.Notify()
+		// Counted before the events exist, and the first of them named
+		// poison before the receiver answers for it (it waits on the
+		// lock): the dispatcher may deliver them before this goroutine
+		// runs again.
 		n := len(r.snapshot())
+		func() {
+			poisonMu.Lock()
+			defer poisonMu.Unlock()
+			poison = appendEvents(t, st, 9)[0]
+		}()
+		d.Notify()
 		require.Eventually(t, func() bool { return len(r.snapshot()) >= n+3 && endpoint(t, d).Attempts == 0 }, 10*time.Second, 10*time.Millisecond)
 	}
 	var seqs []int64

@@ -25,6 +25,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 )
 
@@ -56,10 +57,10 @@ func TestBadInputMatrix(t *testing.T) {
 		name string
 		url  func(t *testing.T) string
 	}{
-		{"sqlite", sqliteURL},
-		{"postgres", func(t *testing.T) string { return pgtest.NewURL(t) }},
+		{storetest.SQLite, sqliteURL},
+		{storetest.Postgres, func(t *testing.T) string { return pgtest.NewURL(t) }},
 	} {
-		t.Run(backend.name, func(t *testing.T) {
+		storetest.Run(t, backend.name, func(t *testing.T) {
 			db := backend.url(t)
 			// No background writers while rows are counted.
 			srv := start(t, Config{Database: db, CheckpointInterval: time.Hour, ReassessInterval: time.Hour, WebhookPoll: time.Hour})

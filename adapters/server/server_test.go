@@ -34,6 +34,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/postgres/pgtest"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/sqlite/sqlitetest"
+	"github.com/sanzhi/sanzhi/adapters/storetest"
 	"github.com/sanzhi/sanzhi/app"
 	"github.com/sanzhi/sanzhi/idnum"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
@@ -165,10 +166,10 @@ func TestServeTCP(t *testing.T) {
 		name string
 		url  func(t *testing.T) string
 	}{
-		{"sqlite", sqliteURL},
-		{"postgres", func(t *testing.T) string { return pgtest.NewURL(t) }},
+		{storetest.SQLite, sqliteURL},
+		{storetest.Postgres, func(t *testing.T) string { return pgtest.NewURL(t) }},
 	} {
-		t.Run(backend.name, func(t *testing.T) {
+		storetest.Run(t, backend.name, func(t *testing.T) {
 			db := backend.url(t)
 			srv := start(t, Config{Database: db})
 			key := addPrincipal(t, db, "clerk", access.VillageClerk, access.Scope{Villages: []string{"330483102201"}})

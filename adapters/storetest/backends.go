@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -38,6 +40,58 @@ const (
 	Postgres = "postgres"
 )
 
+// EnginesEnv names the environment variable that narrows the engines the
+// tests above the store run on: "sqlite", "postgres", or both separated
+// by a comma; unset or empty means both. `make test` runs its race pass
+// with "postgres" and those packages again without -race with "sqlite",
+// so every scenario still runs on both engines, once under the race
+// detector. Why that loses nothing: the code above the store is the same
+// Go code whichever engine is below it, and each engine's own Go code
+// (its adapter, pgx, the translated SQLite) runs under -race in the
+// conformance suite (adapters/sqlite, adapters/postgres) and the log's
+// tests, which ignore this variable. PostgreSQL is the engine the race
+// pass keeps: its connections really run at once, and its work happens
+// in the server, outside the instrumented binary, where SQLite's
+// translated C runs inside it (docs/BUILD.md has the figures).
+const EnginesEnv = "SANZHI_TEST_ENGINES"
+
+// Enabled reports whether this run includes engine (EnginesEnv). A value
+// that names no engine fails the test rather than silently running none.
+func Enabled(t testing.TB, engine string) bool {
+	t.Helper()
+	v := strings.TrimSpace(os.Getenv(EnginesEnv))
+	if v == "" {
+		return true
+	}
+	on := false
+	for _, e := range strings.Split(v, ",") {
+		switch e = strings.TrimSpace(e); e {
+		case SQLite, Postgres:
+			on = on || e == engine
+		default:
+			t.Fatalf("%s=%q: %q is not an engine (%q, %q, or both separated by a comma)", EnginesEnv, v, e, SQLite, Postgres)
+		}
+	}
+	return on
+}
+
+// Run runs fn as a subtest named engine, or skips that subtest (saying
+// why) when EnginesEnv leaves the engine out of this run. Tests that make
+// their own database of each engine (a server from a URL) use it; the
+// rest use Backends or Engine.
+func Run(t *testing.T, engine string, fn func(t *testing.T)) {
+	t.Helper()
+	if engine != SQLite && engine != Postgres {
+		t.Fatalf("storetest.Run: no engine %q (%q or %q)", engine, SQLite, Postgres)
+	}
+	t.Run(engine, func(t *testing.T) {
+		if !Enabled(t, engine) {
+			t.Skipf("%s=%s leaves %s out of this run (make test runs it in its other pass)", EnginesEnv, os.Getenv(EnginesEnv), engine)
+		}
+		fn(t)
+	})
+}
+
 // Backends runs fn once on a fresh, migrated SQLite store and once on a
 // fresh PostgreSQL one (cloned from the migrated template), as subtests
 // named "sqlite" and "postgres". Tests above the store (services, the
@@ -53,20 +107,15 @@ func Backends(t *testing.T, fn func(t *testing.T, st *sqlstore.Store)) {
 // journeys); Backends is the default.
 func Engine(t *testing.T, engine string, fn func(t *testing.T, st *sqlstore.Store)) {
 	t.Helper()
-	switch engine {
-	case SQLite:
-		t.Run(SQLite, func(t *testing.T) {
+	Run(t, engine, func(t *testing.T) {
+		if engine == SQLite {
 			db, err := sqlite.Open(context.Background(), SQLitePath(t))
 			require.NoError(t, err)
 			t.Cleanup(func() { db.Close() })
 			require.NoError(t, db.Migrate(context.Background()), "migrating (a no-op on the run's migrated copy)")
 			fn(t, db.Store())
-		})
-	case Postgres:
-		t.Run(Postgres, func(t *testing.T) {
-			fn(t, pgtest.NewDB(t).Store())
-		})
-	default:
-		t.Fatalf("storetest.Engine: no engine %q (%q or %q)", engine, SQLite, Postgres)
-	}
+			return
+		}
+		fn(t, pgtest.NewDB(t).Store())
+	})
 }
