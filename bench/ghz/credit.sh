@@ -88,10 +88,10 @@ seed() { echo "$ids" | SANZHI_BENCH_OFFICER_KEY=$OFFICER SANZHI_BENCH_RISK_KEY=$
   "$work/seedcredit" -addr "$ADDR" -bank $BANK -village $VILLAGE -purpose post_loan -view "${VIEW:-basic}" -out "$work/lines.json"; }
 rc=0; seed || rc=$?
 if [ "$rc" = 3 ]; then
-  "$work/sanzhi" principal create --name bench-risk-2 --role bank_risk --bank $BANK >/dev/null
-  v=$("$work/sanzhi" policy upload examples/policies/tongxiang-rcb-sanzhi.yaml --as bench-risk | grep -o "$PRODUCT/policies/[0-9]*" | head -1)
-  "$work/sanzhi" policy approve "$v" --as bench-risk-2 >/dev/null
-  "$work/sanzhi" policy activate "$v" --as bench-risk >/dev/null
+  RISK2=$("$work/sanzhi" principal create --name bench-risk-2 --role bank_risk --bank $BANK | grep -o 'sz_[A-Za-z0-9_-]*' | head -1)
+  v=$("$work/sanzhi" policy upload examples/policies/tongxiang-rcb-sanzhi.yaml --key "$RISK" | grep -o "$PRODUCT/policies/[0-9]*" | head -1)
+  "$work/sanzhi" policy approve "$v" --key "$RISK2" >/dev/null
+  "$work/sanzhi" policy activate "$v" --key "$RISK" >/dev/null
   rc=0; seed || rc=$?
 fi
 [ "$rc" = 0 ] || exit "$rc"

@@ -92,7 +92,7 @@ with open(out, "w") as f:
         item = ["DZ-ML-01", "ZZ-MS-05", "DZ-XF-06", "ZZ-GY-02"][i % 4]
         f.write(f"{hh},{item},{d},bench,thousand-{i}\n")
 PY
-"$work/sanzhi" import evidence "$work/thousand.csv" --village $VILLAGE --as bench-clerk --lang en >/dev/null 2>&1
+"$work/sanzhi" import evidence "$work/thousand.csv" --village $VILLAGE --key "$CLERK" --lang en >/dev/null
 entries=$(psql "$SANZHI_DATABASE" -Atc "SELECT count(*) FROM ledger_entries WHERE household_id='$hh'")
 ghz --call sanzhi.v1.PointsService/GetPoints -n "$N" -m "$(auth "$CLERK")" -d "{\"household\":\"villages/$VILLAGE/households/$hh\"}" >"$work/points.json"
 C=1 ghz --call sanzhi.v1.PointsService/GetPoints -n 2000 -m "$(auth "$CLERK")" -d "{\"household\":\"villages/$VILLAGE/households/$hh\"}" >"$work/points1.json"
@@ -128,6 +128,6 @@ with open(out, "w", encoding="utf-8") as f:
             f.write(f"{ids[i % len(ids)]},DZ-ML-01,{d},1,垃圾分类 {i},,智能垃圾桶\n")
 PY
 start=$(date +%s.%N)
-"$work/sanzhi" import evidence "$work/big.csv" --village $VILLAGE --as bench-clerk --lang en 2>/dev/null | tail -1
+"$work/sanzhi" import evidence "$work/big.csv" --village $VILLAGE --key "$CLERK" --lang en 2>/dev/null | tail -1
 end=$(date +%s.%N)
 python3 -c "print(f'CSV import of $ROWS rows: {$end - $start:.1f} s')"
