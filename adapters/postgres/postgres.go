@@ -184,18 +184,11 @@ func (db *DB) Store() *sqlstore.Store {
 	return sqlstore.New(db, sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique, ForUpdate: " FOR UPDATE"})
 }
 
-var (
-	readOpts     = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-	writeOpts    = pgx.TxOptions{IsoLevel: pgx.Serializable, AccessMode: pgx.ReadWrite}
-	sequenceOpts = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
-	lockOpts     = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
-)
-
 // LockTx implements sqlstore.Conn: READ COMMITTED, so that drawdowns of
 // one household queue on its row locks instead of aborting each other;
 // deadlocks are still retried.
 func (db *DB) LockTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
-	return withRetry(ctx, func() error { return db.runTx(ctx, lockOpts, fn) })
+	return withRetry(ctx, func() error { return db.runTx(ctx, beginCommitted, fn) })
 }
 
 // WriteOne implements sqlstore.Conn: fn's single statement runs on the
@@ -207,19 +200,19 @@ func (db *DB) WriteOne(ctx context.Context, fn func(sqlstore.Querier) error) err
 
 // SequenceTx implements sqlstore.Conn.
 func (db *DB) SequenceTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
-	return withRetry(ctx, func() error { return db.runTx(ctx, sequenceOpts, fn) })
+	return withRetry(ctx, func() error { return db.runTx(ctx, beginCommitted, fn) })
 }
 
 // ReadTx implements sqlstore.Conn.
 func (db *DB) ReadTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
-	return withRetry(ctx, func() error { return db.runTx(ctx, readOpts, fn) })
+	return withRetry(ctx, func() error { return db.runTx(ctx, beginRead, fn) })
 }
 
 // WriteTx implements sqlstore.Conn. Transactions are SERIALIZABLE: the
 // simplest isolation to reason about for money, and what CockroachDB runs
 // anyway; the price is retries, which withRetry pays.
 func (db *DB) WriteTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
-	return withRetry(ctx, func() error { return db.runTx(ctx, writeOpts, fn) })
+	return withRetry(ctx, func() error { return db.runTx(ctx, beginWrite, fn) })
 }
 
 // ReadOne implements sqlstore.Conn: fn's single statement runs on the
@@ -229,16 +222,25 @@ func (db *DB) ReadOne(ctx context.Context, fn func(sqlstore.Querier) error) erro
 	return withRetry(ctx, func() error { return fn(querier{db.pool}) })
 }
 
-func (db *DB) runTx(ctx context.Context, opts pgx.TxOptions, fn func(sqlstore.Querier) error) error {
-	tx, err := db.pool.BeginTx(ctx, opts)
+// runTx runs fn in a transaction that begin starts, on one connection,
+// through a pipe (pipeline.go): BEGIN travels with the first statement,
+// deferred writes with the next one or with COMMIT.
+func (db *DB) runTx(ctx context.Context, begin string, fn func(sqlstore.Querier) error) error {
+	conn, err := db.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	if err := fn(querier{tx}); err != nil {
-		_ = tx.Rollback(ctx)
+	defer conn.Release()
+	p := &pipe{conn: conn, begin: begin}
+	if err := fn(p); err != nil {
+		p.end(ctx)
 		return err
 	}
-	return tx.Commit(ctx)
+	if err := p.commit(ctx); err != nil {
+		p.end(ctx)
+		return err
+	}
+	return nil
 }
 
 // maxAttempts bounds retries so a pathological hot spot fails loudly

@@ -82,8 +82,8 @@ func (tx *Tx) insertRecords(ctx context.Context, rs []audit.Record) error {
 		sb.WriteString("(" + tx.d.params(len(args)+1, len(ra)) + ")")
 		args = append(args, ra...)
 	}
-	_, err := tx.q.Exec(ctx, `INSERT INTO audit_queue (`+auditQueueColumns+`) VALUES `+sb.String(), args...)
-	return internal(err, "queueing audit records")
+	return tx.send(ctx, false, func(err error) error { return internal(err, "queueing audit records") },
+		`INSERT INTO audit_queue (`+auditQueueColumns+`) VALUES `+sb.String(), args...)
 }
 
 // TreeHead is the state of the log.

@@ -82,7 +82,16 @@ func (tx *Tx) Evidence(ctx context.Context, village, householdID, id string) (*e
 		return nil, fault.New(fault.NotFound, "EVIDENCE_NOT_FOUND",
 			"evidence villages/%s/households/%s/evidence/%s not found", village, householdID, id)
 	}
-	return e, internal(err, "reading evidence")
+	if err != nil {
+		return nil, internal(err, "reading evidence")
+	}
+	if tx.records != nil { // a write transaction
+		if tx.read == nil {
+			tx.read = map[evidenceKey]bool{}
+		}
+		tx.read[evidenceKey{village, householdID, id}] = true
+	}
+	return e, nil
 }
 
 // EvidenceByRequests implements evidence.Reader.
@@ -268,18 +277,36 @@ func (tx *Tx) insertEvidenceErr(err error, es []*evidence.Evidence) error {
 
 // UpdateEvidence implements evidence.Writer.
 func (tx *Tx) UpdateEvidence(ctx context.Context, e *evidence.Evidence) error {
-	n, err := tx.q.Exec(ctx, `UPDATE evidence SET state = $1, catalogue_hash = $2,
+	const update = `UPDATE evidence SET state = $1, catalogue_hash = $2,
 		reviewed_by = $3, review_time = $4, review_reason = $5, notice_start = $6, notice_end = $7,
 		objected_by = $8, object_time = $9, object_reason = $10,
 		resolved_by = $11, resolve_time = $12, resolve_reason = $13, upheld = $14,
 		revoked_by = $15, revoke_time = $16, revoke_reason = $17, version = $18
-		WHERE id = $19 AND village_code = $20 AND household_id = $21 AND version = $22`,
-		string(e.State), e.CatalogueHash,
+		WHERE id = $19 AND village_code = $20 AND household_id = $21 AND version = $22`
+	args := []any{string(e.State), e.CatalogueHash,
 		e.ReviewedBy, optTSArg(e.ReviewTime), e.ReviewReason, optDateArg(e.NoticeStart), optDateArg(e.NoticeEnd),
 		e.ObjectedBy, optTSArg(e.ObjectTime), e.ObjectReason,
 		e.ResolvedBy, optTSArg(e.ResolveTime), e.ResolveReason, e.Upheld,
-		e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, e.Version+1,
-		e.ID, e.Village, e.Household, e.Version)
+		e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, e.Version + 1,
+		e.ID, e.Village, e.Household, e.Version}
+	if tx.read[evidenceKey{e.Village, e.Household, e.ID}] {
+		// Read in this transaction, so it exists (evidence is never
+		// deleted): an update that changes nothing lost to a concurrent
+		// change, and the write can go with the commit.
+		from := e.Version
+		err := tx.send(ctx, true, func(err error) error {
+			if errors.Is(err, ErrNotOne) {
+				return concurrentChange("evidence %s is no longer at version %d", e.Name(), from)
+			}
+			return internal(err, "updating evidence")
+		}, update, args...)
+		if err != nil {
+			return err
+		}
+		e.Version++
+		return nil
+	}
+	n, err := tx.q.Exec(ctx, update, args...)
 	if err != nil {
 		return internal(err, "updating evidence")
 	}
@@ -404,21 +431,30 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 	if err != nil {
 		return internal(err, "encoding a points sheet")
 	}
-	var n int64
+	sheetFail := func(err error) error {
+		if errors.Is(err, ErrNotOne) {
+			return concurrentChange("the points sheet of household %s is no longer at version %d", s.Household, s.Version)
+		}
+		return internal(err, "storing a points sheet")
+	}
 	if s.Version == 0 {
-		n, err = tx.q.Exec(ctx, `INSERT INTO household_points (household_id, village_code, version, entry_count, entries)
+		err = tx.send(ctx, true, sheetFail, `INSERT INTO household_points (household_id, village_code, version, entry_count, entries)
 			VALUES ($1, $2, 1, $3, $4) ON CONFLICT DO NOTHING`, s.Household, village, len(s.Entries), doc)
 	} else {
-		n, err = tx.q.Exec(ctx, `UPDATE household_points SET version = $1, entry_count = $2, entries = $3
+		err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2, entries = $3
 			WHERE household_id = $4 AND version = $5`, s.Version+1, len(s.Entries), doc, s.Household, s.Version)
 	}
 	if err != nil {
-		return internal(err, "storing a points sheet")
-	}
-	if n == 0 {
-		return concurrentChange("the points sheet of household %s is no longer at version %d", s.Household, s.Version)
+		return err
 	}
 
+	ledgerFail := func(err error) error {
+		if tx.d.IsUniqueViolation(err) {
+			return fault.Wrap(err, fault.AlreadyExists, "LEDGER_ENTRY_EXISTS",
+				"a ledger entry of household %s already exists or already reverses the same entry", s.Household)
+		}
+		return internal(err, "appending ledger entries")
+	}
 	for start := 0; start < len(entries); start += batchRows {
 		chunk := entries[start:min(start+batchRows, len(entries))]
 		args := make([]any, 0, len(chunk)*ledgerWidth)
@@ -433,12 +469,8 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 				string(e.OccurredOn), string(e.EffectiveOn), optDateArg(e.ValidUntil), e.ForCredit,
 				e.Reverses, string(e.ReversedKind))
 		}
-		if _, err := tx.q.Exec(ctx, `INSERT INTO ledger_entries (`+ledgerColumns+`) VALUES `+sb.String(), args...); err != nil {
-			if tx.d.IsUniqueViolation(err) {
-				return fault.Wrap(err, fault.AlreadyExists, "LEDGER_ENTRY_EXISTS",
-					"a ledger entry of household %s already exists or already reverses the same entry", s.Household)
-			}
-			return internal(err, "appending ledger entries")
+		if err := tx.send(ctx, false, ledgerFail, `INSERT INTO ledger_entries (`+ledgerColumns+`) VALUES `+sb.String(), args...); err != nil {
+			return err
 		}
 	}
 	s.Village = village

@@ -45,6 +45,24 @@ type Row interface{ Scan(dest ...any) error }
 // ErrNoRows is what Row.Scan returns for an empty result, whatever the driver.
 var ErrNoRows = errors.New("sqlstore: no rows")
 
+// Deferrer is a Querier that can hold a write back and send it with the
+// transaction's next statement or with its COMMIT, saving the write's own
+// round trip (PostgreSQL's pipe). SQLite's Querier is not one: its
+// statements cost no round trip.
+type Deferrer interface {
+	// Defer queues a write whose result nobody reads. With one, the
+	// write (keyed, so it changes at most one row) must change a row, and
+	// the engine itself refuses to go on when it changes none, since
+	// COMMIT may follow in the same round trip; fail then receives
+	// ErrNotOne. fail maps the write's error to
+	// the one the transaction's next statement, or its commit, returns.
+	Defer(one bool, fail func(error) error, sql string, args ...any)
+}
+
+// ErrNotOne is what a write that had to change a row meets when it
+// changed none (Tx.send).
+var ErrNotOne = errors.New("sqlstore: the write changed no row")
+
 // Conn is a database handle that runs transactions. Implementations retry
 // fn on transient conflicts (serialisation failure, deadlock, busy), so fn
 // must only touch the database through the Querier it is given.
@@ -134,6 +152,32 @@ type Tx struct {
 	records *[]audit.Record
 	// react is the store's Reactions, nil outside write transactions.
 	react *Reactions
+	// read holds the evidence this transaction has read (Evidence), so
+	// that UpdateEvidence knows a row that changes nothing was changed
+	// concurrently, not never there, without a statement to ask.
+	read map[evidenceKey]bool
+}
+
+type evidenceKey struct{ village, household, id string }
+
+// send runs a write whose result nothing reads but its error: deferred
+// where the Querier is a Deferrer and this is a write transaction (the
+// audit records it queues are the last statement before COMMIT), else at
+// once. With one the write must change a row, or fail gets ErrNotOne;
+// fail maps every error of the write.
+func (tx *Tx) send(ctx context.Context, one bool, fail func(error) error, sql string, args ...any) error {
+	if d, ok := tx.q.(Deferrer); ok && tx.records != nil {
+		d.Defer(one, fail, sql, args...)
+		return nil
+	}
+	n, err := tx.q.Exec(ctx, sql, args...)
+	if err == nil && one && n == 0 {
+		err = ErrNotOne
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 func (s *Store) read(ctx context.Context, fn func(*Tx) error) error {

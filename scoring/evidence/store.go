@@ -135,13 +135,19 @@ type Writer interface {
 	// e.Version+1 where the stored Version is e.Version. FailedPrecondition
 	// (reason CONCURRENT_CHANGE) when the stored version differs (a
 	// concurrent change won); NotFound when e does not exist. On success e.Version is incremented.
+	// For evidence read in the same transaction the store may send the
+	// write with the transaction's next statement or its commit, as
+	// AppendEntries says; e.Version is then incremented at once.
 	UpdateEvidence(ctx context.Context, e *Evidence) error
 	// AppendEntries appends entries (IDs and Household assigned) to the
 	// ledger and stores s, whose Entries must already include them, as the
 	// household's aggregate, where the stored Version is s.Version (0: none
 	// stored yet). FailedPrecondition (reason CONCURRENT_CHANGE) when the
-	// stored version differs. On success
-	// s.Version is incremented.
+	// stored version differs. s.Version is incremented. The store may send
+	// the writes with the transaction's next statement or its commit, so
+	// their errors (the version check's included) may come from there
+	// instead, failing the whole transaction: the caller must not go on
+	// with s after a failed transaction, only read it again.
 	AppendEntries(ctx context.Context, s *Sheet, entries []points.Entry) error
 	// AppendEvent writes ev to the outbox and sets its Seq. Other contexts
 	// react to it in this transaction (the lending side freezes a
