@@ -247,17 +247,19 @@ func (r Record) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be empty or 64 lowercase hex digits, got %q", h.name, h.v))
 		}
 	}
-	check := func(field, v string) {
+	// The field's name is formatted only for an error: every record of
+	// every write and read passes through here.
+	check := func(v, format string, arg any) {
 		if !utf8.ValidString(v) {
-			errs = append(errs, fmt.Errorf("%s is not valid UTF-8", field))
+			errs = append(errs, fmt.Errorf(format+" is not valid UTF-8", arg))
 		}
 		if containsIDNumber(v) {
-			errs = append(errs, fmt.Errorf("%s contains what looks like a resident ID number; log an internal id or a hash instead", field))
+			errs = append(errs, fmt.Errorf(format+" contains what looks like a resident ID number; log an internal id or a hash instead", arg))
 		}
 	}
-	check(keyActor, r.Actor)
-	check(keyAction, r.Action)
-	check(keySubject, r.Subject)
+	check(r.Actor, "%s", keyActor)
+	check(r.Action, "%s", keyAction)
+	check(r.Subject, "%s", keySubject)
 	keys := make([]string, 0, len(r.Payload))
 	for k := range r.Payload {
 		keys = append(keys, k)
@@ -268,8 +270,8 @@ func (r Record) Validate() error {
 		if containsIDNumber(k) {
 			name = idnum.Mask(k) // never repeat an ID number in an error
 		}
-		check(fmt.Sprintf("payload key %q", name), k)
-		check(fmt.Sprintf("payload value of %q", name), r.Payload[k])
+		check(k, "payload key %q", name)
+		check(r.Payload[k], "payload value of %q", name)
 	}
 	return errors.Join(errs...)
 }

@@ -65,19 +65,31 @@ func isSeparator(r rune) bool {
 // ContainsPersonID reports whether s holds a 身份证号, however it is
 // written (see above).
 func ContainsPersonID(s string) bool {
+	// Most strings the log carries hold a handful of digits, and every
+	// audit record's fields pass through here: the cheap count comes
+	// before reading the clock (time.Now was a third of this function's
+	// cost on the credit read path).
+	if !enoughDigits(s) {
+		return false
+	}
 	return containsPersonIDAt(s, time.Now().In(chinaTime))
 }
 
-func containsPersonIDAt(s string, today time.Time) bool {
-	// Most strings the log carries hold a handful of digits: no number of
-	// 17 digits can hide in them, whatever the normalisation does.
+// enoughDigits reports whether s has the 17 digits an ID number needs at
+// least: no number of 17 digits can hide in fewer, whatever the
+// normalisation does.
+func enoughDigits(s string) bool {
 	digits := 0
 	for _, r := range s {
 		if unicode.IsNumber(r) {
 			digits++
 		}
 	}
-	if digits < personIDLen-1 {
+	return digits >= personIDLen-1
+}
+
+func containsPersonIDAt(s string, today time.Time) bool {
+	if !enoughDigits(s) {
 		return false
 	}
 	t := s

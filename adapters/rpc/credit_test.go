@@ -38,7 +38,7 @@ func activatePolicy(t testing.TB, e *env) {
 }
 
 // lendingEnv is an env with the county base and the policy active.
-func lendingEnv(t *testing.T, st *sqlstore.Store) *env {
+func lendingEnv(t testing.TB, st *sqlstore.Store) *env {
 	e := newEnv(t, st)
 	e.noonTomorrow()
 	activateCounty(t, e)
@@ -49,7 +49,7 @@ func lendingEnv(t *testing.T, st *sqlstore.Store) *env {
 // counterConsent has the officer record a counter authorisation of hh for
 // both purposes and the household confirm it with its own credential (a
 // bank-recorded consent is pending until then).
-func counterConsent(t *testing.T, e *env, hh, hhP, hash string) *sanzhiv1.Consent {
+func counterConsent(t testing.TB, e *env, hh, hhP, hash string) *sanzhiv1.Consent {
 	t.Helper()
 	c, err := e.consents.GrantConsent(e.as("officer"), &sanzhiv1.GrantConsentRequest{Parent: hh, Bank: bankName,
 		Purposes: []string{"assessment", "post_loan"}, Channel: "counter", AuthorisationHash: hash})
@@ -65,7 +65,7 @@ func counterConsent(t *testing.T, e *env, hh, hhP, hash string) *sanzhiv1.Consen
 // bank its consent for both purposes (recorded by the officer from a
 // counter authorisation, confirmed by the household) and assesses it. It
 // returns the household, its principal and the line.
-func consented(t *testing.T, e *env) (hh, principal string, line *sanzhiv1.CreditLine) {
+func consented(t testing.TB, e *env) (hh, principal string, line *sanzhiv1.CreditLine) {
 	t.Helper()
 	hh, principal = newHousehold(t, e, villageA, true)
 	// A few points make the household eligible under the example policy.

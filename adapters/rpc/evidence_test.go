@@ -96,7 +96,7 @@ func listingReq(e *env, hh string, kind sanzhiv1.EvidenceKind) *sanzhiv1.SubmitE
 }
 
 // submitAndApprove submits req as clerk-a and has reviewer-a approve it.
-func submitAndApprove(t *testing.T, e *env, req *sanzhiv1.SubmitEvidenceRequest) *sanzhiv1.Evidence {
+func submitAndApprove(t testing.TB, e *env, req *sanzhiv1.SubmitEvidenceRequest) *sanzhiv1.Evidence {
 	t.Helper()
 	ev, err := e.evidence.SubmitEvidence(e.as("clerk-a"), req)
 	require.NoError(t, err)

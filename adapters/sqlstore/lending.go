@@ -629,9 +629,8 @@ func purposePattern(p lending.Purpose) string { return "%," + likeEscaper.Replac
 // then joins the store's group commit, and QueryLine returns once it is
 // durable.
 func (l lendingStore) QueryLine(ctx context.Context, q credit.LineQuery, rec audit.Record) (*credit.Line, *credit.Decision, error) {
-	if err := checkRecord(rec); err != nil {
-		return nil, nil, err
-	}
+	// rec is checked once, by the recorder, when it is complete: an
+	// invalid one fails the call there, and no line is returned.
 	var (
 		live bool
 		line *credit.Line
