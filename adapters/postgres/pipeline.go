@@ -34,7 +34,7 @@ type pipe struct {
 type deferred struct {
 	sql  string
 	args []any
-	// one: the statement must change exactly one row (see guard).
+	// one: the statement must change a row (see guard).
 	one  bool
 	fail func(error) error
 }
@@ -54,7 +54,7 @@ func (p *pipe) Defer(one bool, fail func(error) error, sql string, args ...any) 
 	p.queued = append(p.queued, deferred{sql: sql, args: args, one: one, fail: fail})
 }
 
-// guard makes a write that must change exactly one row fail on the
+// guard makes a write that must change a row fail on the
 // server when it changes none: nobody reads its row count before COMMIT,
 // which goes out in the same round trip, so the engine must refuse to go
 // on. count(*) of the statement's own RETURNING rows is zero only then,
@@ -90,9 +90,7 @@ func (p *pipe) send(ctx context.Context, sql string, args []any) (pgx.BatchResul
 	for _, d := range queued {
 		b.Queue(d.sql, d.args...)
 	}
-	if sql != "" {
-		b.Queue(sql, args...)
-	}
+	b.Queue(sql, args...)
 	br := p.conn.SendBatch(ctx, b)
 	if began {
 		if _, err := br.Exec(); err != nil {

@@ -55,9 +55,9 @@ const (
 // translated C runs inside it (docs/BUILD.md has the figures).
 const EnginesEnv = "SANZHI_TEST_ENGINES"
 
-// Enabled reports whether this run includes engine (EnginesEnv). A value
+// enabled reports whether this run includes engine (EnginesEnv). A value
 // that names no engine fails the test rather than silently running none.
-func Enabled(t testing.TB, engine string) bool {
+func enabled(t testing.TB, engine string) bool {
 	t.Helper()
 	v := strings.TrimSpace(os.Getenv(EnginesEnv))
 	if v == "" {
@@ -85,7 +85,7 @@ func Run(t *testing.T, engine string, fn func(t *testing.T)) {
 		t.Fatalf("storetest.Run: no engine %q (%q or %q)", engine, SQLite, Postgres)
 	}
 	t.Run(engine, func(t *testing.T) {
-		if !Enabled(t, engine) {
+		if !enabled(t, engine) {
 			t.Skipf("%s=%s leaves %s out of this run (make test runs it in its other pass)", EnginesEnv, os.Getenv(EnginesEnv), engine)
 		}
 		fn(t)
