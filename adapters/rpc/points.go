@@ -98,14 +98,14 @@ func householdName(village, id string) string { return resource.Household(villag
 // API form.
 func PointsOut(village, id string, b points.Balance) *sanzhiv1.Points {
 	out := &sanzhiv1.Points{
-		Household: householdName(village, id), AsOf: string(b.AsOf), Base: b.Base.String(), Credit: b.Credit.String(),
-		Earned: b.Earned.String(), Redeemed: b.Redeemed.String(), Redeemable: b.Redeemable.String(),
-		NotForCredit: b.NotForCredit.String(),
+		Household: householdName(village, id), AsOf: string(b.AsOf), Base: decimalText(b.Base), Credit: decimalText(b.Credit),
+		Earned: decimalText(b.Earned), Redeemed: decimalText(b.Redeemed), Redeemable: decimalText(b.Redeemable),
+		NotForCredit: decimalText(b.NotForCredit),
 	}
 	for _, d := range points.Domains {
 		l := d.Label()
 		out.ByDomain = append(out.ByDomain, &sanzhiv1.DomainSubtotal{
-			Domain: domainOut(d), LabelZh: l.ZH, LabelEn: l.EN, Points: b.ByDomain[d].String(),
+			Domain: domainOut(d), LabelZh: l.ZH, LabelEn: l.EN, Points: decimalText(b.ByDomain[d]),
 		})
 	}
 	areas := make([]string, 0, len(b.ByArea))
@@ -114,25 +114,36 @@ func PointsOut(village, id string, b points.Balance) *sanzhiv1.Points {
 	}
 	sort.Strings(areas)
 	for _, a := range areas {
-		out.ByArea = append(out.ByArea, &sanzhiv1.AreaSubtotal{Area: a, Points: b.ByArea[a].String()})
+		out.ByArea = append(out.ByArea, &sanzhiv1.AreaSubtotal{Area: a, Points: decimalText(b.ByArea[a])})
 	}
-	for _, e := range b.Entries {
-		out.Entries = append(out.Entries, ledgerEntryOut(village, id, e))
+	// One allocation for all the entries rather than one each: a household
+	// can have thousands, and GetPoints returns them all.
+	entries := make([]sanzhiv1.LedgerEntry, len(b.Entries))
+	out.Entries = make([]*sanzhiv1.LedgerEntry, len(b.Entries))
+	evidence := out.Household + "/evidence/"
+	for i, e := range b.Entries {
+		fillLedgerEntry(&entries[i], evidence, e)
+		out.Entries[i] = &entries[i]
 	}
 	return out
 }
 
 func ledgerEntryOut(village, id string, e points.Entry) *sanzhiv1.LedgerEntry {
-	out := &sanzhiv1.LedgerEntry{
-		Id: e.ID, Kind: entryKindOut(e.Kind), ItemCode: e.ItemCode, Domain: domainOut(e.Domain), Area: e.Area,
-		Quantity: e.Quantity, Requested: e.Requested.String(), Points: e.Points.String(), Capped: e.Capped.String(),
-		OccurredOn: string(e.OccurredOn), EffectiveOn: string(e.EffectiveOn), ValidUntil: string(e.ValidUntil),
-		ForCredit: e.ForCredit, Reverses: e.Reverses, ReversedKind: entryKindOut(e.ReversedKind),
-	}
-	if e.EvidenceID != "" {
-		out.Evidence = householdName(village, id) + "/evidence/" + e.EvidenceID
-	}
+	out := &sanzhiv1.LedgerEntry{}
+	fillLedgerEntry(out, householdName(village, id)+"/evidence/", e)
 	return out
+}
+
+// fillLedgerEntry sets out's fields from e; evidence is the prefix of the
+// names of the household's evidence.
+func fillLedgerEntry(out *sanzhiv1.LedgerEntry, evidence string, e points.Entry) {
+	out.Id, out.Kind, out.ItemCode, out.Domain, out.Area = e.ID, entryKindOut(e.Kind), e.ItemCode, domainOut(e.Domain), e.Area
+	out.Quantity, out.Requested, out.Points, out.Capped = e.Quantity, decimalText(e.Requested), decimalText(e.Points), decimalText(e.Capped)
+	out.OccurredOn, out.EffectiveOn, out.ValidUntil = string(e.OccurredOn), string(e.EffectiveOn), string(e.ValidUntil)
+	out.ForCredit, out.Reverses, out.ReversedKind = e.ForCredit, e.Reverses, entryKindOut(e.ReversedKind)
+	if e.EvidenceID != "" {
+		out.Evidence = evidence + e.EvidenceID
+	}
 }
 
 func domainOut(d points.Domain) sanzhiv1.PointsDomain {

@@ -427,25 +427,44 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 	}
 
 	// The version check comes first, so a lost race writes nothing.
-	doc, err := encodeEntries(s.Entries)
-	if err != nil {
-		return internal(err, "encoding a points sheet")
-	}
 	sheetFail := func(err error) error {
 		if errors.Is(err, ErrNotOne) {
 			return concurrentChange("the points sheet of household %s is no longer at version %d", s.Household, s.Version)
 		}
 		return internal(err, "storing a points sheet")
 	}
-	if s.Version == 0 {
-		err = tx.send(ctx, true, sheetFail, `INSERT INTO household_points (household_id, village_code, version, entry_count, entries)
-			VALUES ($1, $2, 1, $3, $4) ON CONFLICT DO NOTHING`, s.Household, village, len(s.Entries), doc)
-	} else {
-		err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2, entries = $3
-			WHERE household_id = $4 AND version = $5`, s.Version+1, len(s.Entries), doc, s.Household, s.Version)
-	}
-	if err != nil {
-		return err
+	switch kept := len(s.Entries) - len(entries); {
+	case s.Version > 0 && kept >= 0 && sameIDs(s.Entries[kept:], entries):
+		// The usual case: the new entries end the sheet as read. Only they
+		// are sent and appended to the stored text, whose lines are
+		// self-contained; at the version read, the stored sheet holds
+		// exactly the first kept entries (checked too, in case a caller
+		// dropped some).
+		lines, err := encodeLines(entries)
+		if err != nil {
+			return internal(err, "encoding a points sheet")
+		}
+		err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2, entries = entries || $3
+			WHERE household_id = $4 AND version = $5 AND entry_count = $6`,
+			s.Version+1, len(s.Entries), lines, s.Household, s.Version, kept)
+		if err != nil {
+			return err
+		}
+	default:
+		doc, err := encodeEntries(s.Entries)
+		if err != nil {
+			return internal(err, "encoding a points sheet")
+		}
+		if s.Version == 0 {
+			err = tx.send(ctx, true, sheetFail, `INSERT INTO household_points (household_id, village_code, version, entry_count, entries)
+				VALUES ($1, $2, 1, $3, $4) ON CONFLICT DO NOTHING`, s.Household, village, len(s.Entries), doc)
+		} else {
+			err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2, entries = $3
+				WHERE household_id = $4 AND version = $5`, s.Version+1, len(s.Entries), doc, s.Household, s.Version)
+		}
+		if err != nil {
+			return err
+		}
 	}
 
 	ledgerFail := func(err error) error {
@@ -476,6 +495,20 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 	s.Village = village
 	s.Version++
 	return nil
+}
+
+// sameIDs reports whether a and b hold entries of the same IDs in the same
+// order.
+func sameIDs(a, b []points.Entry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].ID != b[i].ID {
+			return false
+		}
+	}
+	return true
 }
 
 // Totals implements evidence.Reader. The sum is taken here, not in SQL:

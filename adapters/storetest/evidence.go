@@ -566,6 +566,22 @@ func testSheetRoundTrip(t *testing.T, s Store) {
 	b := points.Balances(decimal.NewFromInt(100), sh.Entries, "2026-03-31")
 	assert.Equal(t, "97.5", b.Credit.String(), "100 + 2.50 − 2.50 − 2.50 (reversal)")
 	assert.Equal(t, "0.75", b.Redeemed.String())
+
+	// New entries that do not end the sheet (a caller that orders the
+	// sheet itself) are stored where the caller put them.
+	ctx := context.Background()
+	early := award("e-0", h.ID, "1", "2026-03-01", true)
+	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+		sh, err := tx.Sheet(ctx, h.ID)
+		if err != nil {
+			return err
+		}
+		sh.Entries = append([]points.Entry{early}, sh.Entries...)
+		return tx.AppendEntries(ctx, sh, []points.Entry{early})
+	}))
+	sh = readSheet(t, s, h.ID)
+	assert.Equal(t, 3, sh.Version)
+	assertSameEntries(t, append([]points.Entry{early}, append(first, second...)...), sh.Entries)
 }
 
 func testSheetVersions(t *testing.T, s Store) {
@@ -602,6 +618,17 @@ func testSheetVersions(t *testing.T, s Store) {
 	sh := readSheet(t, s, h.ID)
 	assert.Equal(t, 2, sh.Version)
 	assertSameEntries(t, []points.Entry{e1, e2}, sh.Entries)
+
+	// A sheet at the stored version that has lost an entry the store holds
+	// is refused too: appending to the stored text would keep it.
+	err = s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+		e3 := award("a3", h.ID, "3", "2026-03-10", true)
+		short := &evidence.Sheet{Household: h.ID, Version: 2, Entries: []points.Entry{e2, e3}}
+		return tx.AppendEntries(ctx, short, []points.Entry{e3})
+	})
+	assert.True(t, fault.Is(err, fault.FailedPrecondition), "got %v", err)
+	assert.Equal(t, "CONCURRENT_CHANGE", reasonOf(err))
+	assertSameEntries(t, []points.Entry{e1, e2}, readSheet(t, s, h.ID).Entries)
 	totals := readTotals(t, s, villageA, "2026-01-01", "2026-12-31")
 	require.Len(t, totals, 1)
 	assert.Equal(t, "3", totals[0].Points.String(), "the losing writers appended nothing to the ledger")

@@ -143,7 +143,9 @@ type Writer interface {
 	// ledger and stores s, whose Entries must already include them, as the
 	// household's aggregate, where the stored Version is s.Version (0: none
 	// stored yet). FailedPrecondition (reason CONCURRENT_CHANGE) when the
-	// stored version differs. s.Version is incremented. The store may send
+	// stored version differs, or when entries end s.Entries and the stored
+	// sheet does not hold exactly the entries before them (the store may
+	// then append only the new ones). s.Version is incremented. The store may send
 	// the writes with the transaction's next statement or its commit, so
 	// their errors (the version check's included) may come from there
 	// instead, failing the whole transaction: the caller must not go on

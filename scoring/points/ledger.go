@@ -390,51 +390,59 @@ type Balance struct {
 // figure a bank policy could read. They are totalled in NotForCredit for the
 // village's own use.
 func Balances(base decimal.Decimal, entries []Entry, asOf household.Date) Balance {
-	b := Balance{
-		AsOf:         asOf,
-		Base:         base,
-		Credit:       base,
-		ByDomain:     map[Domain]decimal.Decimal{},
-		ByArea:       map[string]decimal.Decimal{},
-		Earned:       decimal.Zero,
-		Redeemed:     decimal.Zero,
-		NotForCredit: decimal.Zero,
-		Entries:      make([]Entry, 0, len(entries)),
-	}
-	for _, e := range entries {
+	var credit, earned, redeemed, notForCredit total
+	credit.add(base)
+	byDomain := map[Domain]*total{}
+	byArea := map[string]*total{}
+	counted := make([]int, 0, len(entries))
+	for i := range entries {
+		e := &entries[i]
 		if e.EffectiveOn == "" || asOf == "" || e.EffectiveOn.After(asOf) {
 			continue
 		}
 		switch {
 		case e.Kind == Redemption:
-			b.Redeemed = b.Redeemed.Sub(e.Points)
+			redeemed.sub(e.Points)
 		case e.Kind == Reversal && e.ReversedKind == Redemption:
-			b.Redeemed = b.Redeemed.Sub(e.Points)
+			redeemed.sub(e.Points)
 		case e.Kind == Award || e.Kind == Deduction || e.Kind == Reversal:
 			if !e.ForCredit {
-				b.NotForCredit = b.NotForCredit.Add(e.Points)
+				notForCredit.add(e.Points)
 				continue
 			}
-			b.Earned = b.Earned.Add(e.Points)
+			earned.add(e.Points)
 			if e.ValidUntil == "" || !e.ValidUntil.After(asOf) {
 				continue // expired, or no window: never counts
 			}
-			b.Credit = b.Credit.Add(e.Points)
-			b.ByDomain[e.Domain] = b.ByDomain[e.Domain].Add(e.Points)
-			b.ByArea[e.Area] = b.ByArea[e.Area].Add(e.Points)
-			b.Entries = append(b.Entries, e)
+			credit.add(e.Points)
+			subtotal(byDomain, e.Domain).add(e.Points)
+			subtotal(byArea, e.Area).add(e.Points)
+			counted = append(counted, i)
 		}
 	}
-	b.Redeemable = b.Earned.Sub(b.Redeemed)
-	// Sort positions, then place each entry once: an Entry is large, and
-	// a stable sort that swaps them costs more than the rest of Balances.
-	idx := make([]int, len(b.Entries))
-	for i := range idx {
-		idx[i] = i
+	b := Balance{
+		AsOf:         asOf,
+		Base:         base,
+		Credit:       credit.value(),
+		ByDomain:     make(map[Domain]decimal.Decimal, len(byDomain)),
+		ByArea:       make(map[string]decimal.Decimal, len(byArea)),
+		Earned:       earned.value(),
+		Redeemed:     redeemed.value(),
+		NotForCredit: notForCredit.value(),
 	}
-	// IDs are unique, so the order is total and need not be stable.
-	slices.SortFunc(idx, func(i, j int) int {
-		x, y := &b.Entries[i], &b.Entries[j]
+	for d, t := range byDomain {
+		b.ByDomain[d] = t.value()
+	}
+	for a, t := range byArea {
+		b.ByArea[a] = t.value()
+	}
+	b.Redeemable = b.Earned.Sub(b.Redeemed)
+	// Sort positions, then copy each counted entry once: an Entry is
+	// large, and a sort that swaps them costs more than the rest of
+	// Balances. IDs are unique, so the order is total and need not be
+	// stable.
+	slices.SortFunc(counted, func(i, j int) int {
+		x, y := &entries[i], &entries[j]
 		if c := cmp.Compare(x.EffectiveOn, y.EffectiveOn); c != 0 {
 			return c
 		}
@@ -443,12 +451,20 @@ func Balances(base decimal.Decimal, entries []Entry, asOf household.Date) Balanc
 		}
 		return cmp.Compare(x.ID, y.ID)
 	})
-	sorted := make([]Entry, len(idx))
-	for k, i := range idx {
-		sorted[k] = b.Entries[i]
+	b.Entries = make([]Entry, len(counted))
+	for k, i := range counted {
+		b.Entries[k] = entries[i]
 	}
-	b.Entries = sorted
 	return b
+}
+
+func subtotal[K comparable](m map[K]*total, k K) *total {
+	t := m[k]
+	if t == nil {
+		t = new(total)
+		m[k] = t
+	}
+	return t
 }
 
 // CanRedeem reports whether amount may be redeemed from this balance: nil
