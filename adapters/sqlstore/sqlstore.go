@@ -128,6 +128,8 @@ type Store struct {
 	records *recorder
 	// decisions caches the decisions GetCreditLine returns.
 	decisions *decisionCache
+	// sheets caches the points sheets GetPoints reads.
+	sheets *sheetCache
 	// log receives tamper warnings from audit reads (audit_columns.go).
 	log *slog.Logger
 	// react is what other contexts write with a village-side event (React).
@@ -136,7 +138,7 @@ type Store struct {
 
 // New returns a Store over conn.
 func New(conn Conn, d Dialect) *Store {
-	s := &Store{conn: conn, dialect: d, decisions: &decisionCache{}}
+	s := &Store{conn: conn, dialect: d, decisions: &decisionCache{}, sheets: &sheetCache{}}
 	s.records = &recorder{s: s}
 	return s
 }
@@ -256,7 +258,7 @@ func (e evidenceStore) HouseholdSheet(ctx context.Context, village, id string) (
 	var out *evidence.Sheet
 	err := e.s.conn.ReadOne(ctx, func(q Querier) error {
 		var err error
-		out, err = (&Tx{q: q, d: &e.s.dialect}).householdSheet(ctx, village, id)
+		out, err = (&Tx{q: q, d: &e.s.dialect}).householdSheet(ctx, e.s.sheets, village, id)
 		return err
 	})
 	return out, err

@@ -952,6 +952,29 @@ func testHouseholdSheet(t *testing.T, s Store) {
 	assert.Equal(t, 1, sh.Version)
 	assertSameEntries(t, []points.Entry{a}, sh.Entries)
 
+	// Read again: a store may serve entries it decoded before, and they
+	// must be the same; a caller appending to what it got changes nothing
+	// another reader sees.
+	again, err := s.Evidence().HouseholdSheet(ctx, villageA, h.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, again.Version)
+	assertSameEntries(t, []points.Entry{a}, again.Entries)
+	grown := append(again.Entries, award(newID(t), h.ID, "9", "2026-03-09", true))
+	assert.Len(t, grown, 2)
+	again, err = s.Evidence().HouseholdSheet(ctx, villageA, h.ID)
+	require.NoError(t, err)
+	assertSameEntries(t, []points.Entry{a}, again.Entries)
+
+	// A write is seen by the next read. (The sheet is written by a write
+	// transaction that knows nothing of what reads keep, as another
+	// instance of the service would write it.)
+	b := award(newID(t), h.ID, "-1", "2026-03-10", true)
+	require.NoError(t, appendToSheet(s, h.ID, b))
+	sh, err = s.Evidence().HouseholdSheet(ctx, villageA, h.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, sh.Version)
+	assertSameEntries(t, []points.Entry{a, b}, sh.Entries)
+
 	_, err = s.Evidence().HouseholdSheet(ctx, villageB, h.ID)
 	assert.True(t, fault.Is(err, fault.NotFound), "another village's household: %v", err)
 	_, err = s.Evidence().HouseholdSheet(ctx, villageA, newID(t))

@@ -26,7 +26,9 @@ type Store interface {
 	// HouseholdSheet returns the sheet of household id of village in one
 	// statement outside any transaction (the hot read of GetPoints); an
 	// empty sheet when it has no entries yet, NotFound when the household
-	// does not exist or belongs to another village.
+	// does not exist or belongs to another village. The Entries may be
+	// shared with other readers (a store may keep them for the same
+	// version): read them, never modify them in place.
 	HouseholdSheet(ctx context.Context, village, id string) (*Sheet, error)
 }
 
