@@ -430,6 +430,9 @@ func Balances(base decimal.Decimal, entries []Entry, asOf household.Date) Balanc
 		Redeemed:     redeemed.value(),
 		NotForCredit: notForCredit.value(),
 	}
+	if len(counted) == 0 {
+		b.Credit = base // as it is, exponent included, as before any sum
+	}
 	for d, t := range byDomain {
 		b.ByDomain[d] = t.value()
 	}

@@ -75,3 +75,12 @@ func TestTotalOverflow(t *testing.T) {
 	}
 	require.Equal(t, want.String(), tot.value().String())
 }
+
+// TestBalancesBaseKept: with nothing counted, Credit is the base itself,
+// exponent included, as it was before Balances summed through a total.
+func TestBalancesBaseKept(t *testing.T) {
+	base := decimal.New(1, 2) // 1E+2
+	b := Balances(base, nil, "2026-12-05")
+	require.Equal(t, base.Exponent(), b.Credit.Exponent())
+	require.True(t, base.Equal(b.Credit))
+}
