@@ -3,6 +3,7 @@ package audit
 import (
 	"crypto/sha256"
 	"testing"
+	"time"
 )
 
 // benchLeaf is a typical ~300-byte leaf.
@@ -169,4 +170,24 @@ func BenchmarkTreeBuilderAddBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/leaf")
+}
+
+// BenchmarkRecordValidate checks a record shaped like a household
+// create's: a UUID actor, a subject naming a UUID, two hashes, a small
+// payload. Every write transaction and every credit read runs it.
+func BenchmarkRecordValidate(b *testing.B) {
+	r := Record{
+		Time:        time.Date(2026, 12, 5, 8, 0, 0, 0, time.UTC),
+		Actor:       "0193b2c4-7e1a-7c3d-9f00-00000000002a",
+		Action:      "household.create",
+		Subject:     "villages/330483102201/households/0193b2c4-7e1a-7c3d-9f00-000000001234",
+		RequestHash: HashBytes([]byte("request 1")),
+		ResultHash:  HashBytes([]byte("result 1")),
+		Payload:     map[string]string{"village": "330483102201", "facts_version": "1"},
+	}
+	for b.Loop() {
+		if err := r.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -75,17 +75,36 @@ func ContainsPersonID(s string) bool {
 	return containsPersonIDAt(s, time.Now().In(chinaTime))
 }
 
-// enoughDigits reports whether s has the 17 digits an ID number needs at
-// least: no number of 17 digits can hide in fewer, whatever the
-// normalisation does.
+// enoughDigits reports whether s may hold the 17 digits an ID number needs
+// before its check character, in one run: no number can hide in less.
+// ASCII text (every hash, UUID and resource name an audit record carries)
+// is judged by its longest run of digits and separators, which a letter
+// ends: a UUID or a hash has many digits but never 17 in a run, and is
+// then settled without reading the clock or allocating. Other text is
+// judged by its count of digits, since normalisation can turn its
+// characters into digits and separators.
 func enoughDigits(s string) bool {
-	digits := 0
-	for _, r := range s {
-		if unicode.IsNumber(r) {
-			digits++
+	if !isASCII(s) {
+		digits := 0
+		for _, r := range s {
+			if unicode.IsNumber(r) {
+				digits++
+			}
+		}
+		return digits >= personIDLen-1
+	}
+	run, longest := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case '0' <= c && c <= '9':
+			run++
+		case c == '-' || c == '.' || c == '_' || c == ' ' || ('\t' <= c && c <= '\r'):
+			// isSeparator's ASCII members: the run goes on.
+		default:
+			longest, run = max(longest, run), 0
 		}
 	}
-	return digits >= personIDLen-1
+	return max(longest, run) >= personIDLen-1
 }
 
 // containsPersonIDAt is ContainsPersonID on the business day today; the

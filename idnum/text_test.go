@@ -99,3 +99,47 @@ func TestNoFalsePositivesOnIdentifiers(t *testing.T) {
 		assert.False(t, containsPersonIDAt("villages/330483102201/households/"+u, today), u)
 	}
 }
+
+// TestEnoughDigitsNeverHidesAnID checks the cheap test before the full
+// one: every text the full detector flags passes it, on the cases above
+// and on random ASCII made of digits, separators, X and letters.
+func TestEnoughDigitsNeverHidesAnID(t *testing.T) {
+	today := time.Date(2026, 12, 4, 12, 0, 0, 0, chinaTime)
+	texts := []string{"330483196803150018", "3304 8319 6803 1500 18", "330483-19680315-0018", "330483.19680315.0018",
+		"3304\t8319\n6803\r1500\v18", "3304_8319_6803_1500_18", "11010519491231002X", "ID330483196803150018abc",
+		"1101 0519 4912 3100 2x", "０３３０４８３１９６８０３１５００１８"}
+	r := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "0123456789 -._\t\n\v\f\rXxab/"
+	const seps = " -._\t\n\v\f\r"
+	pick := func(from string, n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = from[r.IntN(len(from))]
+		}
+		return string(b)
+	}
+	for range 50000 {
+		// A real number, cut by random separators, in random text.
+		id := []string{"330483196803150018", "11010519491231002X", "11010519491231002x"}[r.IntN(3)]
+		var b strings.Builder
+		b.WriteString(pick(alphabet, r.IntN(6)))
+		for i := range len(id) {
+			b.WriteByte(id[i])
+			if r.IntN(4) == 0 {
+				b.WriteString(pick(seps, 1+r.IntN(2)))
+			}
+		}
+		b.WriteString(pick(alphabet, r.IntN(6)))
+		texts = append(texts, b.String(), pick(alphabet, 18+r.IntN(12)))
+	}
+	found := 0
+	for _, s := range texts {
+		if containsPersonIDAt(s, today) {
+			found++
+			assert.True(t, enoughDigits(s), "%q holds an ID number", s)
+		}
+	}
+	assert.Greater(t, found, 10, "the random texts must hold some ID numbers for the check to mean anything")
+	assert.False(t, enoughDigits("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), "a UUID is settled by the cheap test")
+	assert.False(t, enoughDigits("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"), "a hash too")
+}
