@@ -15,7 +15,9 @@
 # with its active policy, N households with facts, points sheets and
 # listings; that script also times a simulation), give every household a
 # live consent of tongxiang-rcb, clear the lending tables (unless
-# KEEP_LINES=1; the audit tables are append-only and are never cleared), then time `sanzhi reassess --bank tongxiang-rcb`.
+# KEEP_LINES=1; the audit tables are append-only and are never cleared), then time `sanzhi reassess --bank tongxiang-rcb`,
+# and last a `COPY … TO STDOUT` of the rows the run reads (households,
+# their facts and sheets), the floor the run is compared with (issue 19).
 set -euo pipefail
 N=${1:-1000000}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
@@ -50,7 +52,7 @@ SQL
 
 if [ "${KEEP_LINES:-0}" != 1 ]; then
   echo "clearing lending state..."
-  psql_db -c "TRUNCATE line_events, line_event_heads, line_transactions, review_requests, credit_lines,
+  psql_db -c "TRUNCATE line_events, line_event_heads, line_transactions, review_requests, loan_status_reports, shadow_decisions, credit_lines,
       credit_decisions, reassessment_runs, reassess_due"
 fi
 # The audit tables are append-only (triggers refuse DELETE): earlier runs'
@@ -70,3 +72,23 @@ psql_db -Atc "SELECT 'decisions ' || count(*) FROM credit_decisions" \
         -c "SELECT 'line events ' || count(*) FROM line_events" \
         -c "SELECT 'page records ' || count(*) - $pages0 FROM audit_queue WHERE action = 'credit.reassess_page'" \
         -c "SELECT 'database size ' || pg_size_pretty(pg_database_size(current_database()))"
+
+# The floor: the same rows read by PostgreSQL and written out, nothing else.
+echo "COPY of the same rows..."
+start=$(date +%s.%N)
+psql "$DB" -qAt -c "COPY (SELECT h.*, f.*, p.entries FROM households h
+    JOIN household_facts f ON f.household_id = h.id AND f.version = h.facts_version
+    LEFT JOIN household_points p ON p.household_id = h.id
+    WHERE h.id IN (SELECT household_id FROM consents WHERE bank = 'tongxiang-rcb')
+    ORDER BY h.id) TO STDOUT" > /dev/null
+end=$(date +%s.%N)
+python3 - "$start" "$end" "$WORK/time.txt" <<'PY'
+import re, sys
+start, end, timing = float(sys.argv[1]), float(sys.argv[2]), open(sys.argv[3]).read()
+w = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([0-9:.]+)", timing).group(1)
+secs = 0.0
+for part in w.split(":"):
+    secs = secs * 60 + float(part)
+copy = end - start
+print(f"COPY of the same rows: {copy:.1f} s; the run took {secs:.1f} s, {secs / copy:.1f} x the COPY")
+PY
