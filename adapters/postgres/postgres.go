@@ -198,6 +198,22 @@ func (db *DB) WriteOne(ctx context.Context, fn func(sqlstore.Querier) error) err
 	return withRetry(ctx, func() error { return fn(querier{db.pool}) })
 }
 
+// GuardedTx implements sqlstore.Conn: READ COMMITTED, and a failed
+// version guard is retried like a serialisation failure. In such a
+// transaction every guard checks a version the transaction itself read,
+// so its failing means only that another transaction changed the row
+// since, which is what SERIALIZABLE reports as 40001.
+func (db *DB) GuardedTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return retrying(ctx, guardFailed, func() error { return db.runTx(ctx, beginCommitted, fn) })
+}
+
+// guardFailed reports whether err is a version guard's failure or a
+// conflict Retryable retries.
+func guardFailed(err error) bool {
+	var f *fault.Error
+	return Retryable(err) || (errors.As(err, &f) && f.Reason == "CONCURRENT_CHANGE")
+}
+
 // SequenceTx implements sqlstore.Conn.
 func (db *DB) SequenceTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
 	return withRetry(ctx, func() error { return db.runTx(ctx, beginCommitted, fn) })
@@ -250,10 +266,15 @@ const maxAttempts = 10
 // withRetry retries fn on serialisation failure (40001) and deadlock
 // (40P01) with jittered exponential backoff.
 func withRetry(ctx context.Context, fn func() error) error {
+	return retrying(ctx, Retryable, fn)
+}
+
+// retrying is withRetry for the errors retryable reports.
+func retrying(ctx context.Context, retryable func(error) bool, fn func() error) error {
 	backoff := 2 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		err := fn()
-		if err == nil || !Retryable(err) {
+		if err == nil || !retryable(err) {
 			return unavailable(ctx, err)
 		}
 		if attempt == maxAttempts {

@@ -203,6 +203,12 @@ func (db *DB) WriteOne(ctx context.Context, fn func(sqlstore.Querier) error) err
 	return db.WriteTx(ctx, fn)
 }
 
+// GuardedTx implements sqlstore.Conn; the single writer already
+// serialises every write transaction, so it is an ordinary one.
+func (db *DB) GuardedTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
+	return db.WriteTx(ctx, fn)
+}
+
 // WriteTx implements sqlstore.Conn.
 func (db *DB) WriteTx(ctx context.Context, fn func(sqlstore.Querier) error) error {
 	return withRetry(ctx, func() error { return runTx(ctx, db.write, nil, fn) })

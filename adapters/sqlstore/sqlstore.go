@@ -85,6 +85,14 @@ type Conn interface {
 	// where SERIALIZABLE would abort all but one of them. SQLite has one
 	// writer, so it is an ordinary write transaction.
 	LockTx(ctx context.Context, fn func(Querier) error) error
+	// GuardedTx runs a read-write transaction whose fn guards every read
+	// with a versioned write (evidence.Store.WriteGuarded). On PostgreSQL
+	// it runs at READ COMMITTED, and a guard failing (CONCURRENT_CHANGE)
+	// runs fn again, as a serialisation failure does; SERIALIZABLE's page
+	// locks made concurrent reviews of neighbouring evidence abort each
+	// other although they shared no row (BENCHMARKS.md, issue 19). SQLite
+	// has one writer, so it is an ordinary write transaction.
+	GuardedTx(ctx context.Context, fn func(Querier) error) error
 	// WriteOne runs a hot write with the fewest round trips the engine
 	// allows. On PostgreSQL fn must issue exactly one statement, which
 	// runs without BEGIN and COMMIT and commits on its own. On SQLite fn
@@ -252,6 +260,10 @@ func (e evidenceStore) Read(ctx context.Context, fn func(evidence.Reader) error)
 
 func (e evidenceStore) Write(ctx context.Context, fn func(evidence.Writer) error) error {
 	return e.s.write(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+func (e evidenceStore) WriteGuarded(ctx context.Context, fn func(evidence.Writer) error) error {
+	return e.s.writeWith(ctx, e.s.conn.GuardedTx, func(tx *Tx) error { return fn(tx) })
 }
 
 func (e evidenceStore) HouseholdSheet(ctx context.Context, village, id string) (*evidence.Sheet, error) {

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -712,6 +713,13 @@ func cmpOr(a, b string) string {
 // move it, stores it and appends the audit record.
 func (s *Service) transition(ctx context.Context, p *access.Principal, name, action string,
 	fn func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error)) (*Evidence, error) {
+	return s.transitionIn(ctx, s.store.Write, p, name, action, fn)
+}
+
+// transitionIn is transition in a transaction that write runs.
+func (s *Service) transitionIn(ctx context.Context, write func(context.Context, func(Writer) error) error,
+	p *access.Principal, name, action string,
+	fn func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error)) (*Evidence, error) {
 	village, hh, id, err := ParseName(name, "name")
 	if err != nil {
 		return nil, err
@@ -719,7 +727,7 @@ func (s *Service) transition(ctx context.Context, p *access.Principal, name, act
 	now := s.clock()
 	today := household.Today(now)
 	var out *Evidence
-	err = s.store.Write(ctx, func(tx Writer) error {
+	err = write(ctx, func(tx Writer) error {
 		e, err := tx.Evidence(ctx, village, hh, id)
 		if err != nil {
 			return err
@@ -759,32 +767,63 @@ func (s *Service) Review(ctx context.Context, p *access.Principal, name string, 
 			return nil, err
 		}
 	}
-	return s.transition(ctx, p, name, "evidence.review", func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error) {
-		if err := checkReview(e, p.ID); err != nil {
-			return nil, err
-		}
-		e.ReviewedBy, e.ReviewTime, e.ReviewReason = p.ID, &now, strings.TrimSpace(reason)
-		if !approve {
-			e.State = Rejected
-			return map[string]string{"decision": "reject"}, nil
-		}
-		var item points.Item
-		if e.Kind == Points {
-			it, ok := cat.Item(e.ItemCode)
-			if !ok {
-				return nil, fault.New(fault.FailedPrecondition, "ITEM_WITHDRAWN",
-					"item %s is no longer in the catalogue village %s uses; reject the evidence", e.ItemCode, e.Village)
-			}
-			item = it
-		}
-		if e.Kind == Recommendation {
-			if err := s.checkOneRecommendation(ctx, tx, e, today); err != nil {
+	review := func(guarded bool) func(Writer, *Evidence, time.Time, household.Date) (map[string]string, error) {
+		return func(tx Writer, e *Evidence, now time.Time, today household.Date) (map[string]string, error) {
+			if err := checkReview(e, p.ID); err != nil {
 				return nil, err
 			}
+			if guarded && approve && (e.Kind == Recommendation || e.Kind == BlackList) {
+				return nil, errNotGuarded
+			}
+			e.ReviewedBy, e.ReviewTime, e.ReviewReason = p.ID, &now, strings.TrimSpace(reason)
+			if !approve {
+				e.State = Rejected
+				return map[string]string{"decision": "reject"}, nil
+			}
+			var item points.Item
+			if e.Kind == Points {
+				it, ok := cat.Item(e.ItemCode)
+				if !ok {
+					return nil, fault.New(fault.FailedPrecondition, "ITEM_WITHDRAWN",
+						"item %s is no longer in the catalogue village %s uses; reject the evidence", e.ItemCode, e.Village)
+				}
+				item = it
+			}
+			if e.Kind == Recommendation {
+				if err := s.checkOneRecommendation(ctx, tx, e, today); err != nil {
+					return nil, err
+				}
+			}
+			return map[string]string{"decision": "approve"}, s.post(ctx, tx, e, cat, item, today, nil)
 		}
-		return map[string]string{"decision": "approve"}, s.post(ctx, tx, e, cat, item, today, nil)
-	})
+	}
+	// Most reviews run guarded (Store.WriteGuarded: READ COMMITTED on
+	// PostgreSQL), which is safe because everything a rejection or the
+	// approval of points or a listing acts on is checked by a write:
+	//   - the evidence, read by this transaction, is updated only at the
+	//     version read;
+	//   - points are posted by appending to the household's sheet only at
+	//     the version and entry count read, and the annual cap is counted
+	//     on that sheet, so a posting that raced this one is caught;
+	//   - the ledger rows have unique keys, the audit record is new;
+	//   - the catalogue was read above, before the transaction, as it is
+	//     for a SERIALIZABLE review.
+	// Two approvals are not: a recommendation's reads a predicate (no
+	// other live recommendation of the household), and a black-list
+	// entry's event makes lending freeze lines it reads. They leave the
+	// guarded transaction at once, having written nothing, and run
+	// SERIALIZABLE. Under SERIALIZABLE, 50 concurrent reviews retried
+	// about once each (SSI's page locks on the evidence key; BENCHMARKS.md,
+	// issue 19).
+	e, err := s.transitionIn(ctx, s.store.WriteGuarded, p, name, "evidence.review", review(true))
+	if errors.Is(err, errNotGuarded) {
+		return s.transitionIn(ctx, s.store.Write, p, name, "evidence.review", review(false))
+	}
+	return e, err
 }
+
+// errNotGuarded sends a review out of a guarded transaction (see Review).
+var errNotGuarded = errors.New("this review must run serializable")
 
 // checkOneRecommendation refuses a second recommendation of the same
 // household and period while one is posted or disputed: the earlier one

@@ -236,6 +236,54 @@ func TestConcurrentReviewsPostOnce(t *testing.T) {
 	})
 }
 
+// Reviewers approve eight pieces of one household's evidence at once. On
+// PostgreSQL these run guarded (READ COMMITTED): all but one lose the
+// race on the household's sheet and must be run again by the store, not
+// refused, and the annual cap must hold across them (DZ-XF-07: 2 points,
+// 10 a year, in the county catalogue).
+func TestConcurrentReviewsOfOneHousehold(t *testing.T) {
+	stores(t, func(t *testing.T, st *sqlstore.Store) {
+		f := newFixture(t, st, 1)
+		ctx := context.Background()
+		const n = 8
+		names := make([]string, n)
+		for i := range names {
+			e, err := f.svc.Submit(ctx, f.clerk, evidence.SubmitInput{Parent: f.homes[0], Kind: evidence.Points,
+				ItemCode: "DZ-XF-07", Quantity: 1, OccurredOn: "2026-02-20", Witness: "张三", RequestID: fmt.Sprintf("help-%d", i),
+				Attachments: []evidence.Attachment{{Kind: "photo", SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}})
+			require.NoError(t, err)
+			require.Equal(t, evidence.PendingReview, e.State)
+			names[i] = e.Name()
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, n)
+		start := make(chan struct{}) // all at once, so that they race
+		for i, name := range names {
+			r := []*access.Principal{f.reviewer, f.reviewer2}[i%2]
+			wg.Go(func() {
+				<-start
+				_, errs[i] = f.svc.Review(ctx, r, name, true, "")
+			})
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			require.NoError(t, err, "review %d", i)
+		}
+		f.advance(8 * 24 * time.Hour)
+		bal, err := f.svc.Points(ctx, f.homes[0], "")
+		require.NoError(t, err)
+		require.Len(t, bal.Entries, n, "one entry per approval")
+		var posted, capped decimal.Decimal
+		for _, e := range bal.Entries {
+			posted, capped = posted.Add(e.Points), capped.Add(e.Capped)
+		}
+		assert.Equal(t, "10", posted.String(), "the annual cap holds")
+		assert.Equal(t, "6", capped.String(), "16 asked for, 10 posted")
+		assert.Equal(t, "110", bal.Credit.String())
+	})
+}
+
 // The whole life of one piece of evidence, with the balance checked at
 // every step and for past days after the fact.
 func TestWorkflowAndReplay(t *testing.T) {

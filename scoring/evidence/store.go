@@ -23,6 +23,16 @@ type Store interface {
 	// database asks for a retry, so it must not have effects outside the
 	// transaction.
 	Write(ctx context.Context, fn func(Writer) error) error
+	// WriteGuarded is Write for a function whose every read is guarded by
+	// a versioned write of this transaction: UpdateEvidence of evidence it
+	// read, AppendEntries to a sheet it read. A store may run it at a
+	// weaker isolation than Write (READ COMMITTED on PostgreSQL), where a
+	// concurrent change surfaces as such a write failing with
+	// CONCURRENT_CHANGE; it then runs fn again, as Write does after a
+	// serialisation failure, and returns that error only when the
+	// retries run out. So fn must not act on anything it read that no
+	// such write checks, and may run more than once.
+	WriteGuarded(ctx context.Context, fn func(Writer) error) error
 	// HouseholdSheet returns the sheet of household id of village in one
 	// statement outside any transaction (the hot read of GetPoints); an
 	// empty sheet when it has no entries yet, NotFound when the household
