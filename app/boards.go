@@ -86,6 +86,13 @@ func (s evidenceWrites) Write(ctx context.Context, fn func(evidence.Writer) erro
 	return s.Store.Write(ctx, fn)
 }
 
+// WriteGuarded is a write transaction too (reviews run in it): without
+// this method the embedded store's would run and leave the boards stale.
+func (s evidenceWrites) WriteGuarded(ctx context.Context, fn func(evidence.Writer) error) error {
+	defer s.b.gen.Add(1)
+	return s.Store.WriteGuarded(ctx, fn)
+}
+
 type householdWrites struct {
 	household.Store
 	b *boards

@@ -79,13 +79,23 @@ type photoEvidence struct {
 }
 
 func (s photoEvidence) Write(ctx context.Context, fn func(evidence.Writer) error) error {
-	return s.Store.Write(ctx, func(w evidence.Writer) error {
+	return s.Store.Write(ctx, s.withPhotos(fn))
+}
+
+// WriteGuarded stores the photos too: every write transaction of the
+// port must, or the embedded store's would run without them.
+func (s photoEvidence) WriteGuarded(ctx context.Context, fn func(evidence.Writer) error) error {
+	return s.Store.WriteGuarded(ctx, s.withPhotos(fn))
+}
+
+func (s photoEvidence) withPhotos(fn func(evidence.Writer) error) func(evidence.Writer) error {
+	return func(w evidence.Writer) error {
 		pw, ok := w.(photo.Writer)
 		if !ok {
 			return fault.New(fault.Internal, "NO_PHOTO_WRITER", "the evidence store cannot store photos")
 		}
 		return fn(photoWriter{Writer: w, put: pw, photos: s.photos})
-	})
+	}
 }
 
 type photoWriter struct {
