@@ -75,6 +75,15 @@ func ContainsPersonID(s string) bool {
 	return containsPersonIDAt(s, time.Now().In(chinaTime))
 }
 
+// asciiSeparator is isSeparator over ASCII, as a table: the cheap test
+// below reads it for every byte.
+var asciiSeparator = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = isSeparator(rune(c))
+	}
+	return t
+}()
+
 // enoughDigits reports whether s may hold the 17 digits an ID number needs
 // before its check character, in one run: no number can hide in less.
 // ASCII text (every hash, UUID and resource name an audit record carries)
@@ -98,8 +107,8 @@ func enoughDigits(s string) bool {
 		switch c := s[i]; {
 		case '0' <= c && c <= '9':
 			run++
-		case c == '-' || c == '.' || c == '_' || c == ' ' || ('\t' <= c && c <= '\r'):
-			// isSeparator's ASCII members: the run goes on.
+		case asciiSeparator[c]:
+			// The run goes on.
 		default:
 			longest, run = max(longest, run), 0
 		}

@@ -211,7 +211,7 @@ func (db *DB) GuardedTx(ctx context.Context, fn func(sqlstore.Querier) error) er
 // conflict Retryable retries.
 func guardFailed(err error) bool {
 	var f *fault.Error
-	return Retryable(err) || (errors.As(err, &f) && f.Reason == "CONCURRENT_CHANGE")
+	return Retryable(err) || (errors.As(err, &f) && f.Reason == sqlstore.ReasonConcurrentChange)
 }
 
 // SequenceTx implements sqlstore.Conn.

@@ -61,9 +61,9 @@ func fillLedger(b *testing.B, e *env, hh string, n int) {
 	for chunk := range n / 500 {
 		req := &sanzhiv1.BatchSubmitEvidenceRequest{Parent: "villages/" + villageA}
 		for i := range 500 {
-			n := chunk*500 + i
-			r := pointsReq(e, hh, items[n%4], 1)
-			r.Evidence.OccurredOn = string(points.AddDays(household.Date(e.today()), -(n % 80)))
+			k := chunk*500 + i
+			r := pointsReq(e, hh, items[k%4], 1)
+			r.Evidence.OccurredOn = string(points.AddDays(household.Date(e.today()), -(k % 80)))
 			r.Evidence.SystemSource = "bench"
 			req.Requests = append(req.Requests, r)
 		}

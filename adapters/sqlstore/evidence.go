@@ -326,11 +326,15 @@ func (tx *Tx) UpdateEvidence(ctx context.Context, e *evidence.Evidence) error {
 	return nil
 }
 
+// ReasonConcurrentChange is the reason of concurrentChange's faults:
+// Conn.GuardedTx retries a transaction that fails with it.
+const ReasonConcurrentChange = "CONCURRENT_CHANGE"
+
 // concurrentChange reports a failed optimistic check. The fault package
 // has no Aborted kind, so it is FailedPrecondition with a reason of its
 // own.
 func concurrentChange(format string, args ...any) error {
-	return fault.New(fault.FailedPrecondition, "CONCURRENT_CHANGE", "changed concurrently: "+format, args...)
+	return fault.New(fault.FailedPrecondition, ReasonConcurrentChange, "changed concurrently: "+format, args...)
 }
 
 // exactDecimal writes d keeping its scale: decimal.String drops trailing

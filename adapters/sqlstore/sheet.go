@@ -27,15 +27,18 @@ var sheetFields = []string{"id", "household", "evidence", "item", "domain", "are
 	"requested", "points", "capped", "occurred_on", "effective_on", "valid_until", "for_credit", "reverses", "reversed_kind"}
 
 func encodeEntries(es []points.Entry) (string, error) {
-	lines, err := encodeLines(es)
-	return sheetFormat + "\n" + lines, err
+	return writeLines(sheetFormat+"\n", es)
 }
 
 // encodeLines writes the entry lines of es: appended to a stored sheet,
 // they give the sheet of its entries followed by es.
-func encodeLines(es []points.Entry) (string, error) {
+func encodeLines(es []points.Entry) (string, error) { return writeLines("", es) }
+
+// writeLines writes head, then the entry lines of es.
+func writeLines(head string, es []points.Entry) (string, error) {
 	var b strings.Builder
-	b.Grow(len(es) * 200)
+	b.Grow(len(head) + len(es)*200)
+	b.WriteString(head)
 	for _, e := range es {
 		fields := [...]string{e.ID, e.Household, e.EvidenceID, e.ItemCode, string(e.Domain), e.Area, string(e.Kind),
 			strconv.Itoa(int(e.Quantity)), exactDecimal(e.Requested), exactDecimal(e.Points), exactDecimal(e.Capped),
