@@ -75,9 +75,9 @@ func notOne(err error) bool {
 func (p *pipe) pending() bool { return p.begin != "" || len(p.queued) > 0 }
 
 // send sends BEGIN (if it has not gone out) and the deferred writes,
-// then sql, in one batch, and reads every result but sql's. It returns
-// the batch for the caller to read sql's result and close, or the first
-// error a deferred write met (the batch then closed).
+// then sql (none if ""), in one batch, and reads every result but sql's.
+// It returns the batch for the caller to read sql's result and close, or
+// the first error a deferred write met (the batch then closed).
 func (p *pipe) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
 	began := p.begin != ""
@@ -90,7 +90,9 @@ func (p *pipe) send(ctx context.Context, sql string, args []any) (pgx.BatchResul
 	for _, d := range queued {
 		b.Queue(d.sql, d.args...)
 	}
-	b.Queue(sql, args...)
+	if sql != "" {
+		b.Queue(sql, args...)
+	}
 	br := p.conn.SendBatch(ctx, b)
 	if began {
 		if _, err := br.Exec(); err != nil {
@@ -154,6 +156,22 @@ func (p *pipe) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.R
 		return errRow{err}
 	}
 	return batchRow{row: br.QueryRow(), br: br}
+}
+
+// CopyFrom implements sqlstore.Copier. What is pending goes out first, so
+// the rows land after every statement issued before them.
+func (p *pipe) CopyFrom(ctx context.Context, table string, columns []string, n int, row func(i int) []any) (int64, error) {
+	if p.pending() {
+		br, err := p.send(ctx, "", nil)
+		if err != nil {
+			return 0, err
+		}
+		if err := br.Close(); err != nil {
+			return 0, err
+		}
+	}
+	return p.conn.CopyFrom(ctx, pgx.Identifier{table}, columns,
+		pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
 }
 
 // commit sends what is still queued and COMMIT in one batch. A

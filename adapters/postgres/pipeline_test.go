@@ -130,6 +130,52 @@ func TestPipeline(t *testing.T) {
 		assert.Equal(t, 300, v, "the retry read the concurrent change")
 	})
 
+	copier := func(t *testing.T, q sqlstore.Querier) sqlstore.Copier {
+		c, ok := q.(sqlstore.Copier)
+		require.True(t, ok, "a PostgreSQL transaction's Querier copies rows in")
+		return c
+	}
+	t.Run("CopyAfterDeferred", func(t *testing.T) {
+		// The copy is the transaction's first statement to go out: BEGIN
+		// and the deferred update go first, so the copy's rows land after
+		// the update and inside the transaction.
+		require.NoError(t, db.WriteTx(ctx, func(q sqlstore.Querier) error {
+			deferrer(t, q).Defer(true, failWith, `UPDATE pipe_t SET v = v + 1 WHERE k = $1`, "c")
+			n, err := copier(t, q).CopyFrom(ctx, "pipe_t", []string{"k", "v"}, 2, func(i int) []any {
+				return []any{[]string{"h", "i"}[i], int32(8 + i)}
+			})
+			require.NoError(t, err)
+			assert.EqualValues(t, 2, n)
+			var sum int
+			require.NoError(t, q.QueryRow(ctx, `SELECT sum(v) FROM pipe_t WHERE k IN ('c', 'h', 'i')`).Scan(&sum))
+			assert.Equal(t, 4+8+9, sum)
+			return nil
+		}))
+		assert.Equal(t, 5, count(t))
+	})
+
+	t.Run("CopyFailsTheTransaction", func(t *testing.T) {
+		// A deferred write's failure stops the copy, and a copy's own
+		// failure (a duplicate key) rolls back what went before it.
+		err := db.WriteTx(ctx, func(q sqlstore.Querier) error {
+			deferrer(t, q).Defer(true, failWith, `UPDATE pipe_t SET v = 0 WHERE k = $1`, "no such key")
+			_, err := copier(t, q).CopyFrom(ctx, "pipe_t", []string{"k", "v"}, 1, func(int) []any { return []any{"j", int32(1)} })
+			return err
+		})
+		require.ErrorIs(t, err, sqlstore.ErrNotOne)
+		err = db.WriteTx(ctx, func(q sqlstore.Querier) error {
+			if _, err := q.Exec(ctx, `INSERT INTO pipe_t VALUES ('k', 1)`); err != nil {
+				return err
+			}
+			_, err := copier(t, q).CopyFrom(ctx, "pipe_t", []string{"k", "v"}, 2, func(i int) []any {
+				return []any{[]string{"l", "a"}[i], int32(1)}
+			})
+			return err
+		})
+		require.Error(t, err, "a is taken")
+		assert.Equal(t, 5, count(t), "neither the insert nor the copy stayed")
+	})
+
 	t.Run("ReadTransactionsToo", func(t *testing.T) {
 		var n int
 		require.NoError(t, db.ReadTx(ctx, func(q sqlstore.Querier) error {
@@ -137,12 +183,12 @@ func TestPipeline(t *testing.T) {
 			assert.True(t, ok)
 			return q.QueryRow(ctx, `SELECT count(*) FROM pipe_t`).Scan(&n)
 		}))
-		assert.Equal(t, 3, n)
+		assert.Equal(t, 5, n)
 		err := db.ReadTx(ctx, func(q sqlstore.Querier) error {
 			_, err := q.Exec(ctx, `INSERT INTO pipe_t VALUES ('r', 1)`)
 			return err
 		})
 		require.Error(t, err, "a read transaction is READ ONLY, BEGIN sent with the statement")
-		assert.Equal(t, 3, count(t))
+		assert.Equal(t, 5, count(t))
 	})
 }

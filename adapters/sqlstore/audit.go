@@ -201,7 +201,21 @@ func (tx *Tx) queued(ctx context.Context, max int) ([]queuedRecord, error) {
 // limits, large enough to amortise round trips.
 const batchRows = 200
 
+// insertLeaves stores the new leaves: by COPY where the engine has it.
+// There a leaf's data (hundreds of bytes) is encoded once into a reused
+// buffer; in a 200-row INSERT, the sequencer's largest cost in a profile
+// of sanzhid under load, it was copied again each time the statement's
+// parameter buffers grew (BENCHMARKS.md, issue 19).
 func (tx *Tx) insertLeaves(ctx context.Context, leaves []leafRow) error {
+	if c, ok := tx.q.(Copier); ok {
+		_, err := c.CopyFrom(ctx, "audit_leaves", []string{"seq", "time", "actor", "action", "subject", "data", "leaf_hash"},
+			len(leaves), func(i int) []any {
+				l := &leaves[i]
+				// The instant as tsArg gives it: UTC, to the microsecond.
+				return []any{int64(l.e.Seq), l.e.Time.UTC().Truncate(time.Microsecond), l.e.Actor, l.e.Action, l.e.Subject, l.data, l.hash}
+			})
+		return internal(err, "appending audit leaves")
+	}
 	for start := 0; start < len(leaves); start += batchRows {
 		chunk := leaves[start:min(start+batchRows, len(leaves))]
 		args := make([]any, 0, len(chunk)*7)
@@ -221,6 +235,12 @@ func (tx *Tx) insertLeaves(ctx context.Context, leaves []leafRow) error {
 }
 
 func (tx *Tx) insertNodes(ctx context.Context, nodes []nodeRow) error {
+	if c, ok := tx.q.(Copier); ok {
+		_, err := c.CopyFrom(ctx, "audit_nodes", []string{"level", "idx", "hash"}, len(nodes), func(i int) []any {
+			return []any{int32(nodes[i].level), int64(nodes[i].index), nodes[i].hash}
+		})
+		return internal(err, "storing subtree hashes")
+	}
 	for start := 0; start < len(nodes); start += batchRows {
 		chunk := nodes[start:min(start+batchRows, len(nodes))]
 		args := make([]any, 0, len(chunk)*3)

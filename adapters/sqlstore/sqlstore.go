@@ -59,6 +59,16 @@ type Deferrer interface {
 	Defer(one bool, fail func(error) error, sql string, args ...any)
 }
 
+// Copier is a Querier that loads rows in bulk (PostgreSQL's COPY): no
+// statement text or parameter list grows with the rows, where a multi-row
+// INSERT of large values is built into ever-larger buffers (issue 19).
+// SQLite's Querier is not one.
+type Copier interface {
+	// CopyFrom writes n rows into table's columns, row i as row(i)
+	// returns it, in the transaction, after every statement issued before.
+	CopyFrom(ctx context.Context, table string, columns []string, n int, row func(i int) []any) (int64, error)
+}
+
 // ErrNotOne is what a write that had to change a row meets when it
 // changed none (Tx.send).
 var ErrNotOne = errors.New("sqlstore: the write changed no row")

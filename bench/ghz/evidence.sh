@@ -8,6 +8,8 @@
 #   bash bench/ghz/evidence.sh            # N=20000 requests per run
 #   N=5000 C=50 bash bench/ghz/evidence.sh
 #   READS_ONLY=1 bash bench/ghz/evidence.sh   # floors and GetPoints only
+#   CPU_PROFILE=/tmp/sanzhid.prof bash bench/ghz/evidence.sh   # sanzhid's CPU
+#                                            # profile of the whole run
 #
 # Steps: a fresh database, the demo county seeded through the real
 # service, two principals (a clerk and a reviewer of 南阳村), sanzhid with
@@ -29,7 +31,8 @@ PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 DB=sanzhi_bench
 VILLAGE=330483102215
 work=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null && wait $pid; rm -rf "$work"' EXIT
 
 go build -o "$work/sanzhi" ./cmd/sanzhi
 go build -tags benchfloors -o "$work/sanzhid" ./cmd/sanzhid  # with the load-test floors
@@ -44,11 +47,25 @@ CLERK=$(key bench-clerk village_clerk)
 REVIEWER=$(key bench-reviewer village_reviewer)
 
 "$work/sanzhid" --data-key-file "$work/data.key" --audit-key-file "$work/audit.key" \
-  --grpc-addr 127.0.0.1:7170 --http-addr "" --admin-addr "" --bench-floors --rate-limit 0 --log-level error --checkpoint-interval 1s &
+  --grpc-addr 127.0.0.1:7170 --http-addr "" --admin-addr "" --bench-floors --rate-limit 0 --log-level error --checkpoint-interval 1s ${CPU_PROFILE:+--cpu-profile "$CPU_PROFILE"} &
 pid=$!
 for _ in $(seq 50); do grpcurl_ok=$("$GHZ" --insecure --call grpc.health.v1.Health/Check -n 1 -c 1 127.0.0.1:7170 2>/dev/null | grep -c 'OK' || true); [ "$grpcurl_ok" -gt 0 ] && break; sleep 0.2; done
 
 ghz() { "$GHZ" --insecure --format json -c "$C" --connections "$(( C < 4 ? C : 4 ))" "$@" 127.0.0.1:7170; }
+# CPU ticks (user + system) of processes, from /proc/PID/stat; the
+# PostgreSQL backends of the database (the sequencer's included) and the WAL
+# writer. As bench/ghz/credit.sh: CPU per call is the measure that noise on
+# a shared 2-core machine moves least (issue 19).
+ticks() { for p in "$@"; do [ -r "/proc/$p/stat" ] && sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'; done | awk '{s += $1} END {print s + 0}'; }
+pgpids() { psql "$SANZHI_DATABASE" -Atc "SELECT pid FROM pg_stat_activity WHERE (datname = '$DB' AND pid <> pg_backend_pid()) OR backend_type = 'walwriter'"; }
+# measured OUT ghz-args...: ghz into OUT, and the CPU it cost each side into OUT.cpu
+measured() {
+  local out=$1 pg s0 p0 s1 p1; shift
+  pg=$(pgpids); s0=$(ticks $pid); p0=$(ticks $pg)
+  /usr/bin/time -f '%U %S' -o "$out.time" "$GHZ" --insecure --format json -c "$C" --connections "$(( C < 4 ? C : 4 ))" "$@" 127.0.0.1:7170 >"$out"
+  s1=$(ticks $pid); p1=$(ticks $pg)
+  echo "$(( s1 - s0 )) $(( p1 - p0 )) $(getconf CLK_TCK) $(cat "$out.time")" >"$out.cpu"
+}
 summary() { # name json-file
   python3 - "$1" "$2" <<'PY'
 import json, sys
@@ -56,7 +73,11 @@ name, path = sys.argv[1], sys.argv[2]
 r = json.load(open(path))
 lat = {d["percentage"]: d["latency"] / 1e6 for d in r.get("latencyDistribution") or []}
 errs = sum(v for k, v in (r.get("statusCodeDistribution") or {}).items() if k != "OK")
-print(f"{name:<28} {r['rps']:>9.0f} req/s  p50 {lat.get(50, 0):6.2f} ms  p99 {lat.get(99, 0):6.2f} ms  errors {errs}")
+n = sum((r.get("statusCodeDistribution") or {}).values()) or r["count"]
+st, pt, hz, gu, gs = open(path + ".cpu").read().split()
+us = lambda sec: 1e6 * sec / n
+print(f"{name:<28} {r['rps']:>9.0f} req/s  p50 {lat.get(50, 0):6.2f} ms  p99 {lat.get(99, 0):6.2f} ms  errors {errs}"
+      f"  CPU µs/call: sanzhid {us(int(st) / int(hz)):4.0f}  postgres {us(int(pt) / int(hz)):4.0f}  ghz {us(float(gu) + float(gs)):4.0f}")
 PY
 }
 auth() { echo "{\"authorization\":\"Bearer $1\"}"; }
@@ -72,14 +93,16 @@ json.dump([{"parent": f"villages/{village}/households/{h}",
             "request_id": "{{newUUID}}"} for h in ids], open(out, "w"))
 PY
 
-ghz --call sanzhi.v1.FloorService/Empty -n "$N" -m "$(auth "$CLERK")" -d '{}' >"$work/empty.json"
-ghz --call sanzhi.v1.FloorService/InsertOne -n "$N" -m "$(auth "$CLERK")" -d '{"payload":"{{newUUID}}"}' >"$work/floor.json"
+# Warm-up, unreported: the pool opens its connections before CPU is counted.
+ghz --call sanzhi.v1.FloorService/InsertOne -n 1000 -m "$(auth "$CLERK")" -d '{"payload":"{{newUUID}}"}' >/dev/null
+measured "$work/empty.json" --call sanzhi.v1.FloorService/Empty -n "$N" -m "$(auth "$CLERK")" -d '{}'
+measured "$work/floor.json" --call sanzhi.v1.FloorService/InsertOne -n "$N" -m "$(auth "$CLERK")" -d '{"payload":"{{newUUID}}"}'
 if [ -z "${READS_ONLY:-}" ]; then
-ghz --call sanzhi.v1.EvidenceService/SubmitEvidence -n "$N" -m "$(auth "$CLERK")" --data-file "$work/submit.json" >"$work/submit.out.json"
+measured "$work/submit.out.json" --call sanzhi.v1.EvidenceService/SubmitEvidence -n "$N" -m "$(auth "$CLERK")" --data-file "$work/submit.json"
 psql "$SANZHI_DATABASE" -Atc "SELECT 'villages/'||village_code||'/households/'||household_id||'/evidence/'||id FROM evidence WHERE state='pending_review' AND village_code='$VILLAGE' AND request_id NOT LIKE 'demo-%'" |
   python3 -c 'import json,sys; json.dump([{"name": l.strip(), "decision": "REVIEW_DECISION_APPROVE"} for l in sys.stdin if l.strip()], open(sys.argv[1], "w"))' "$work/review.json"
 nreview=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$work/review.json")
-ghz --call sanzhi.v1.EvidenceService/ReviewEvidence -n "$nreview" -m "$(auth "$REVIEWER")" --data-file "$work/review.json" >"$work/review.out.json"
+measured "$work/review.out.json" --call sanzhi.v1.EvidenceService/ReviewEvidence -n "$nreview" -m "$(auth "$REVIEWER")" --data-file "$work/review.json"
 fi
 
 # A household with 1,000 ledger entries: 1,000 machine-recorded rows.
@@ -97,8 +120,8 @@ with open(out, "w") as f:
 PY
 "$work/sanzhi" import evidence "$work/thousand.csv" --village $VILLAGE --key "$CLERK" --lang en >/dev/null
 entries=$(psql "$SANZHI_DATABASE" -Atc "SELECT count(*) FROM ledger_entries WHERE household_id='$hh'")
-ghz --call sanzhi.v1.PointsService/GetPoints -n "$N" -m "$(auth "$CLERK")" -d "{\"household\":\"villages/$VILLAGE/households/$hh\"}" >"$work/points.json"
-C=1 ghz --call sanzhi.v1.PointsService/GetPoints -n "${N1:-2000}" -m "$(auth "$CLERK")" -d "{\"household\":\"villages/$VILLAGE/households/$hh\"}" >"$work/points1.json"
+measured "$work/points.json" --call sanzhi.v1.PointsService/GetPoints -n "$N" -m "$(auth "$CLERK")" -d "{\"household\":\"villages/$VILLAGE/households/$hh\"}"
+C=1 measured "$work/points1.json" --call sanzhi.v1.PointsService/GetPoints -n "${N1:-2000}" -m "$(auth "$CLERK")" -d "{\"household\":\"villages/$VILLAGE/households/$hh\"}"
 
 echo "PostgreSQL, $C concurrent clients, N=$N (ReviewEvidence: ${nreview:-not run}, one per pending submission)"
 summary "FloorService/Empty" "$work/empty.json"
@@ -112,8 +135,15 @@ python3 - "$work" <<'PY'
 import json, sys
 w = sys.argv[1]
 rps = lambda f: json.load(open(f"{w}/{f}"))["rps"]
+def cpu(f):  # CPU µs per call, all three processes
+    r = json.load(open(f"{w}/{f}"))
+    n = sum((r.get("statusCodeDistribution") or {}).values()) or r["count"]
+    st, pt, hz, gu, gs = open(f"{w}/{f}.cpu").read().split()
+    return 1e6 * ((int(st) + int(pt)) / int(hz) + float(gu) + float(gs)) / n
 floor = rps("floor.json")
 print(f"ratio to the INSERT floor: SubmitEvidence {rps('submit.out.json')/floor:.2f}, ReviewEvidence {rps('review.out.json')/floor:.2f}")
+print(f"CPU per call against the floor's: SubmitEvidence {cpu('submit.out.json')/cpu('floor.json'):.2f}x, "
+      f"ReviewEvidence {cpu('review.out.json')/cpu('floor.json'):.2f}x")
 PY
 
 # 100,000 CSV rows across the village's households, half needing review.

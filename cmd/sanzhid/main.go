@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -34,7 +35,7 @@ func main() {
 func newCommand(stdout, stderr io.Writer) *cobra.Command {
 	v := cli.Version(version)
 	cfg := server.Config{Version: v}
-	var logLevel string
+	var logLevel, cpuProfile string
 	cmd := &cobra.Command{
 		Use:     "sanzhid",
 		Short:   "sanzhi 三治信农贷 credit service",
@@ -62,6 +63,17 @@ unreachable); 2 bad command line or SANZHI_* value (nothing started).`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
 			tel, err := telemetry.Setup(ctx, v, log)
 			if err != nil {
 				return fmt.Errorf("cannot set up OpenTelemetry from OTEL_* variables: %w", err)
@@ -105,6 +117,9 @@ unreachable); 2 bad command line or SANZHI_* value (nothing started).`,
 	f.BoolVar(&cfg.Demo, "demo", false, "seed the demo county on an empty database, accept the printed demo keys from loopback, generate a data key beside the database")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", 15*time.Second, "how long in-flight requests may take to finish after SIGTERM/SIGINT")
 	f.BoolVar(&cfg.InsecureAllowPlaintext, "insecure-allow-plaintext", false, "serve without TLS on a non-loopback address (refused otherwise); only on a network you trust, e.g. behind a TLS-terminating proxy on the same host")
+	// For load tests (bench/ghz): the whole run's profile, written at shutdown.
+	f.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the process to `FILE`, until it stops")
+	_ = f.MarkHidden("cpu-profile")
 	lim := &cfg.Limits
 	f.Int64Var(&lim.MaxRequestBytes, "max-request-bytes", server.DefaultMaxRequestBytes, "largest HTTP request body (413 beyond it, before authentication) and gRPC request message")
 	f.IntVar(&lim.WatchStreamsPerBank, "watch-streams-per-bank", rpc.DefaultWatchStreams, "how many WatchCreditLines streams one bank may hold open at once")
