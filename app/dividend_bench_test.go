@@ -135,7 +135,7 @@ public_notice_days: 7
 			n := 0
 			err := st.Conn().ReadTx(ctx, func(q sqlstore.Querier) error {
 				n = 0
-				rows, err := q.Query(ctx, `SELECT h.id, h.head_name, h.group_no, f.collective_shares, p.entries
+				rows, err := q.Query(ctx, `SELECT h.id, h.head_name, h.group_no, f.collective_shares, p.entries || p.tail
 					FROM households h
 					JOIN household_facts f ON f.household_id = h.id AND f.version = h.facts_version
 					LEFT JOIN household_points p ON p.household_id = h.id

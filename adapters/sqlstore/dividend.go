@@ -371,7 +371,7 @@ func (d dividendStore) rollPage(ctx context.Context, village string, day househo
 			(SELECT f.collective_shares FROM household_facts f WHERE f.household_id = h.id
 				ORDER BY CASE WHEN f.as_of <= $2 THEN 0 ELSE 1 END,
 					CASE WHEN f.as_of <= $2 THEN -f.version ELSE f.version END LIMIT 1),
-			(SELECT p.entries FROM household_points p WHERE p.household_id = h.id)
+			(SELECT `+sheetText("p")+` FROM household_points p WHERE p.household_id = h.id)
 			FROM households h
 			WHERE h.village_code = $1 AND h.registered_on <= $2 AND h.id > $3
 			ORDER BY h.id LIMIT $4`, village, string(day), after, rollPage)

@@ -354,7 +354,7 @@ func (tx *Tx) householdSheet(ctx context.Context, cache *sheetCache, village, id
 	known, cached := cache.get(id)
 	var version sql.NullInt64
 	var entries sql.NullString
-	err := tx.q.QueryRow(ctx, `SELECT p.version, CASE WHEN p.version = $3 THEN NULL ELSE p.entries END
+	err := tx.q.QueryRow(ctx, `SELECT p.version, CASE WHEN p.version = $3 THEN NULL ELSE `+sheetText("p")+` END
 		FROM households h LEFT JOIN household_points p ON p.household_id = h.id
 		WHERE h.id = $1 AND h.village_code = $2`, id, village, known).Scan(&version, &entries)
 	if errors.Is(err, ErrNoRows) {
@@ -383,7 +383,7 @@ func (tx *Tx) householdSheet(ctx context.Context, cache *sheetCache, village, id
 func (tx *Tx) Sheet(ctx context.Context, householdID string) (*evidence.Sheet, error) {
 	s := &evidence.Sheet{Household: householdID}
 	var entries string
-	err := tx.q.QueryRow(ctx, `SELECT village_code, version, entries FROM household_points WHERE household_id = $1`,
+	err := tx.q.QueryRow(ctx, `SELECT p.village_code, p.version, `+sheetText("p")+` FROM household_points p WHERE p.household_id = $1`,
 		householdID).Scan(&s.Village, &s.Version, &entries)
 	if errors.Is(err, ErrNoRows) {
 		return s, nil
@@ -458,9 +458,14 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 		if err != nil {
 			return internal(err, "encoding a points sheet")
 		}
-		err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2, entries = entries || $3
+		// The lines go to tail, or tail and they into entries once tail
+		// would pass tailFold (sheet.go): entries, left alone, is not
+		// written again.
+		err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2,
+			entries = CASE WHEN length(tail) + length($3) > $7 THEN entries || tail || $3 ELSE entries END,
+			tail = CASE WHEN length(tail) + length($3) > $7 THEN '' ELSE tail || $3 END
 			WHERE household_id = $4 AND version = $5 AND entry_count = $6`,
-			s.Version+1, len(s.Entries), lines, s.Household, s.Version, kept)
+			s.Version+1, len(s.Entries), lines, s.Household, s.Version, kept, tailFold)
 		if err != nil {
 			return err
 		}
@@ -473,7 +478,7 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 			err = tx.send(ctx, true, sheetFail, `INSERT INTO household_points (household_id, village_code, version, entry_count, entries)
 				VALUES ($1, $2, 1, $3, $4) ON CONFLICT DO NOTHING`, s.Household, village, len(s.Entries), doc)
 		} else {
-			err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2, entries = $3
+			err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2, entries = $3, tail = ''
 				WHERE household_id = $4 AND version = $5`, s.Version+1, len(s.Entries), doc, s.Household, s.Version)
 		}
 		if err != nil {

@@ -99,7 +99,7 @@ func (s *Store) populationPage(ctx context.Context, villages []string, after str
 		// key: joining the whole tables and limiting afterwards lets
 		// PostgreSQL pick merge joins that scan facts and sheets from the
 		// start on every page.
-		res, err := qr.Query(ctx, `SELECT `+householdColumns+`, p.entries
+		res, err := qr.Query(ctx, `SELECT `+householdColumns+`, `+sheetText("p")+`
 			FROM (SELECT * FROM households WHERE id > $1`+villageWhere+`
 				ORDER BY id LIMIT $`+strconv.Itoa(len(args))+`) h
 			JOIN household_facts f ON f.household_id = h.id AND f.version = h.facts_version

@@ -44,7 +44,7 @@ func (tx *Tx) ReassessCandidates(ctx context.Context, bank string, at time.Time,
 	const what = "reading households to re-assess"
 	// The consenting ids first, then their rows by key: joining first and
 	// limiting afterwards lets PostgreSQL pick plans that scan whole tables.
-	rows, err := tx.q.Query(ctx, `SELECT `+householdColumns+`, p.entries
+	rows, err := tx.q.Query(ctx, `SELECT `+householdColumns+`, `+sheetText("p")+`
 		FROM (SELECT DISTINCT household_id FROM consents
 			WHERE bank = $1 AND household_id > $2 AND `+liveConsent(3)+`
 			ORDER BY household_id LIMIT $4) c
@@ -422,7 +422,7 @@ func (s *Store) ConcurrentWriters() bool { return s.dialect.Name != "sqlite" }
 func (tx *Tx) AssessInput(ctx context.Context, village, householdID string) (*credit.Candidate, error) {
 	const what = "reading a household to assess"
 	var entries sql.NullString
-	h, err := scanHousehold(scanPlus{tx.q.QueryRow(ctx, `SELECT `+householdColumns+`, p.entries
+	h, err := scanHousehold(scanPlus{tx.q.QueryRow(ctx, `SELECT `+householdColumns+`, `+sheetText("p")+`
 		FROM households h
 		JOIN household_facts f ON f.household_id = h.id AND f.version = h.facts_version
 		LEFT JOIN household_points p ON p.household_id = h.id

@@ -22,6 +22,18 @@ import (
 // readable in psql.
 const sheetFormat = "sanzhi.sheet/v1"
 
+// The stored sheet is two columns, entries || tail (migration
+// sheet_tail): a posting appends its lines to tail, and only once tail
+// passes tailFold characters are they folded into entries. On
+// PostgreSQL entries is TOASTed past a few entries, and an update that
+// changes it compresses and writes the whole value again (a posting to a
+// household of 60 entries wrote 2.4 KB of WAL for its sheet); one that
+// leaves it alone keeps the stored value. Readers select sheetText.
+const tailFold = 1500
+
+// sheetText is the whole stored sheet of household_points alias a.
+func sheetText(a string) string { return a + ".entries || " + a + ".tail" }
+
 // sheetFields names the columns of an entry line, in order.
 var sheetFields = []string{"id", "household", "evidence", "item", "domain", "area", "kind", "quantity",
 	"requested", "points", "capped", "occurred_on", "effective_on", "valid_until", "for_credit", "reverses", "reversed_kind"}

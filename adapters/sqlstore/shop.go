@@ -166,7 +166,7 @@ func (tx shopTx) TakeStock(ctx context.Context, village, code string, n int64) (
 func (tx shopTx) LockSheet(ctx context.Context, householdID string) (*evidence.Sheet, error) {
 	s := &evidence.Sheet{Household: householdID}
 	var entries string
-	err := tx.q.QueryRow(ctx, `SELECT village_code, version, entries FROM household_points WHERE household_id = $1`+tx.d.ForUpdate,
+	err := tx.q.QueryRow(ctx, `SELECT p.village_code, p.version, `+sheetText("p")+` FROM household_points p WHERE p.household_id = $1`+tx.d.ForUpdate,
 		householdID).Scan(&s.Village, &s.Version, &entries)
 	if errors.Is(err, ErrNoRows) {
 		return s, nil

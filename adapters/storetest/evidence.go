@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
@@ -582,6 +583,74 @@ func testSheetRoundTrip(t *testing.T, s Store) {
 	sh = readSheet(t, s, h.ID)
 	assert.Equal(t, 3, sh.Version)
 	assertSameEntries(t, append([]points.Entry{early}, append(first, second...)...), sh.Entries)
+}
+
+// testSheetTail posts to one household many times, one entry a posting:
+// the store keeps the newest lines apart from the rest of the sheet and
+// folds them in now and then (sqlstore's tail), and every reader must see
+// every entry in order throughout, across folds and a whole rewrite.
+func testSheetTail(t *testing.T, s Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+	// tail reports how much of the sheet waits in the tail, where the
+	// store keeps one; -1 where it does not.
+	tail := func() int {
+		c, ok := s.(interface{ Conn() sqlstore.Conn })
+		if !ok {
+			return -1
+		}
+		n := -1
+		require.NoError(t, c.Conn().ReadOne(ctx, func(q sqlstore.Querier) error {
+			return q.QueryRow(ctx, `SELECT length(tail) FROM household_points WHERE household_id = $1`, h.ID).Scan(&n)
+		}))
+		return n
+	}
+	var want []points.Entry
+	check := func(step string) {
+		t.Helper()
+		assertSameEntries(t, want, readSheet(t, s, h.ID).Entries)
+		sh, err := s.Evidence().HouseholdSheet(ctx, villageA, h.ID)
+		require.NoError(t, err, step)
+		assertSameEntries(t, want, sh.Entries)
+	}
+	sawTail, sawFold := false, false
+	last := 0
+	for i := range 30 {
+		e := award(fmt.Sprintf("t-%02d", i), h.ID, "1", "2026-03-10", true)
+		require.NoError(t, appendToSheet(s, h.ID, e))
+		want = append(want, e)
+		check(e.ID)
+		n := tail()
+		sawTail = sawTail || n > 0
+		sawFold = sawFold || (n >= 0 && n < last)
+		last = n
+	}
+	if tail() >= 0 {
+		assert.True(t, sawTail, "postings waited in the tail")
+		assert.True(t, sawFold, "the tail was folded into the sheet")
+	}
+	// A posting that does not end the sheet rewrites it whole, the tail's
+	// entries included, and empties the tail.
+	early := award("t-early", h.ID, "1", "2026-03-01", true)
+	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+		sh, err := tx.Sheet(ctx, h.ID)
+		if err != nil {
+			return err
+		}
+		sh.Entries = append([]points.Entry{early}, sh.Entries...)
+		return tx.AppendEntries(ctx, sh, []points.Entry{early})
+	}))
+	want = append([]points.Entry{early}, want...)
+	check("rewrite")
+	if n := tail(); n >= 0 {
+		assert.Zero(t, n, "a rewrite leaves nothing in the tail")
+	}
+	e := award("t-after", h.ID, "1", "2026-03-11", true)
+	require.NoError(t, appendToSheet(s, h.ID, e))
+	want = append(want, e)
+	check("after the rewrite")
+	assert.Equal(t, 32, readSheet(t, s, h.ID).Version)
 }
 
 func testSheetVersions(t *testing.T, s Store) {

@@ -134,6 +134,7 @@ func suite() []conformance {
 		{name: "EvidenceUpdateVersions", fn: testEvidenceUpdate},
 		{name: "EvidenceListFiltersAndPaging", fn: testEvidenceList},
 		{name: "SheetRoundTrip", fn: testSheetRoundTrip},
+		{name: "SheetTail", fn: testSheetTail},
 		{name: "SheetVersions", fn: testSheetVersions},
 		{name: "LedgerAppendOnly", raw: testLedgerAppendOnly},
 		{name: "Totals", fn: testTotals},
