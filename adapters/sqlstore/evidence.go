@@ -76,8 +76,17 @@ func scanEvidence(r interface{ Scan(...any) error }) (*evidence.Evidence, error)
 
 // Evidence implements evidence.Reader.
 func (tx *Tx) Evidence(ctx context.Context, village, householdID, id string) (*evidence.Evidence, error) {
-	e, err := scanEvidence(tx.q.QueryRow(ctx, `SELECT `+evidenceColumns+` FROM evidence
+	var (
+		e   *evidence.Evidence
+		err error
+		pre prefetchedSheet
+	)
+	if tx.records != nil { // a write transaction: the sheet comes along
+		e, err = scanEvidence(scanSheet{tx.q.QueryRow(ctx, evidenceWithSheetSQL, id, village, householdID, prefetchMax), &pre})
+	} else {
+		e, err = scanEvidence(tx.q.QueryRow(ctx, `SELECT `+evidenceColumns+` FROM evidence
 		WHERE id = $1 AND village_code = $2 AND household_id = $3`, id, village, householdID))
+	}
 	if errors.Is(err, ErrNoRows) {
 		return nil, fault.New(fault.NotFound, "EVIDENCE_NOT_FOUND",
 			"evidence villages/%s/households/%s/evidence/%s not found", village, householdID, id)
@@ -90,8 +99,49 @@ func (tx *Tx) Evidence(ctx context.Context, village, householdID, id string) (*e
 			tx.read = map[evidenceKey]bool{}
 		}
 		tx.read[evidenceKey{village, householdID, id}] = true
+		if pre.text.Valid || !pre.version.Valid {
+			if tx.sheets == nil {
+				tx.sheets = map[string]prefetchedSheet{}
+			}
+			tx.sheets[householdID] = pre
+		}
 	}
 	return e, nil
+}
+
+// A write transaction that reads evidence (a review, an objection, a
+// revocation) usually posts to the household's sheet next, and the sheet
+// read was a round trip of its own: Evidence reads the sheet in the same
+// statement, when it is at most prefetchMax bytes (octet_length does not
+// decompress a TOASTed value, so a large sheet costs nothing here and is
+// read by Sheet as before), and Sheet serves it once, unless
+// AppendEntries wrote the sheet in between. Reading the sheet a statement
+// earlier changes nothing a transaction may rely on: its append is checked
+// against the version read either way (issue 19).
+const prefetchMax = 32 << 10
+
+var evidenceWithSheetSQL = `SELECT ` + columns("e.", strings.Split(strings.Join(strings.Fields(evidenceColumns), ""), ",")) + `,
+		p.village_code, p.version, CASE WHEN octet_length(p.entries) + octet_length(p.tail) <= $4 THEN ` + sheetText("p") + ` END
+	FROM evidence e LEFT JOIN household_points p ON p.household_id = e.household_id
+	WHERE e.id = $1 AND e.village_code = $2 AND e.household_id = $3`
+
+// prefetchedSheet is a sheet as Evidence read it: no row (version not
+// valid), or its text when it was small enough to come along.
+type prefetchedSheet struct {
+	village sql.NullString
+	version sql.NullInt64
+	text    sql.NullString
+}
+
+// scanSheet scans a row of evidenceWithSheetSQL: the evidence's columns
+// into dest, then the sheet's.
+type scanSheet struct {
+	r   interface{ Scan(...any) error }
+	pre *prefetchedSheet
+}
+
+func (s scanSheet) Scan(dest ...any) error {
+	return s.r.Scan(append(dest, &s.pre.village, &s.pre.version, &s.pre.text)...)
 }
 
 // EvidenceByRequests implements evidence.Reader.
@@ -382,6 +432,16 @@ func (tx *Tx) householdSheet(ctx context.Context, cache *sheetCache, village, id
 // Sheet implements evidence.Reader.
 func (tx *Tx) Sheet(ctx context.Context, householdID string) (*evidence.Sheet, error) {
 	s := &evidence.Sheet{Household: householdID}
+	if pre, ok := tx.sheets[householdID]; ok {
+		delete(tx.sheets, householdID)
+		if !pre.version.Valid {
+			return s, nil // no sheet yet
+		}
+		s.Village, s.Version = pre.village.String, int(pre.version.Int64)
+		var err error
+		s.Entries, err = decodeEntries(pre.text.String)
+		return s, internal(err, "reading a points sheet")
+	}
 	var entries string
 	err := tx.q.QueryRow(ctx, `SELECT p.village_code, p.version, `+sheetText("p")+` FROM household_points p WHERE p.household_id = $1`,
 		householdID).Scan(&s.Village, &s.Version, &entries)
@@ -440,6 +500,7 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 		return internal(err, "reading a household's village")
 	}
 
+	delete(tx.sheets, s.Household) // read before this write: stale now
 	// The version check comes first, so a lost race writes nothing.
 	sheetFail := func(err error) error {
 		if errors.Is(err, ErrNotOne) {

@@ -176,6 +176,9 @@ type Tx struct {
 	// that UpdateEvidence knows a row that changes nothing was changed
 	// concurrently, not never there, without a statement to ask.
 	read map[evidenceKey]bool
+	// sheets holds the sheets Evidence read along with evidence, for
+	// Sheet to serve once (evidence.go, prefetchMax).
+	sheets map[string]prefetchedSheet
 }
 
 type evidenceKey struct{ village, household, id string }

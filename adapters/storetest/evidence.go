@@ -653,6 +653,75 @@ func testSheetTail(t *testing.T, s Store) {
 	assert.Equal(t, 32, readSheet(t, s, h.ID).Version)
 }
 
+// testSheetAfterEvidence reads a household's sheet in write transactions
+// that read a piece of its evidence first, as a review does (a store may
+// read the sheet along with the evidence): the sheet read is the stored
+// one, before any sheet, small or large, and after an append in the same
+// transaction.
+func testSheetAfterEvidence(t *testing.T, s Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+	e := newEvidence(t, h, 1)
+	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error { return tx.InsertEvidence(ctx, e) }))
+	var want []points.Entry
+	// post reads the evidence, then the sheet, which it checks, then
+	// appends n entries and reads the sheet again.
+	post := func(n int) {
+		t.Helper()
+		var added []points.Entry
+		for range n {
+			added = append(added, award(newID(t), h.ID, "1", "2026-03-10", true))
+		}
+		require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+			if _, err := tx.Evidence(ctx, villageA, h.ID, e.ID); err != nil {
+				return err
+			}
+			sh, err := tx.Sheet(ctx, h.ID)
+			if err != nil {
+				return err
+			}
+			assert.Equal(t, len(want), len(sh.Entries))
+			assertSameEntries(t, want, sh.Entries)
+			sh.Entries = append(sh.Entries, added...)
+			if err := tx.AppendEntries(ctx, sh, added); err != nil {
+				return err
+			}
+			again, err := tx.Sheet(ctx, h.ID)
+			if err != nil {
+				return err
+			}
+			assertSameEntries(t, append(append([]points.Entry(nil), want...), added...), again.Entries)
+			return nil
+		}))
+		want = append(want, added...)
+		assertSameEntries(t, want, readSheet(t, s, h.ID).Entries)
+	}
+	post(1)   // onto no sheet
+	post(2)   // onto a small one
+	// Evidence read, the sheet appended to as read before the
+	// transaction, then read: the append is in it.
+	cur, added := readSheet(t, s, h.ID), award(newID(t), h.ID, "1", "2026-03-10", true)
+	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+		if _, err := tx.Evidence(ctx, villageA, h.ID, e.ID); err != nil {
+			return err
+		}
+		cur.Entries = append(cur.Entries, added)
+		if err := tx.AppendEntries(ctx, cur, []points.Entry{added}); err != nil {
+			return err
+		}
+		sh, err := tx.Sheet(ctx, h.ID)
+		if err != nil {
+			return err
+		}
+		want = append(want, added)
+		assertSameEntries(t, want, sh.Entries)
+		return nil
+	}))
+	post(300) // a sheet of about 60 KB now, beyond what comes along with evidence
+	post(1)
+}
+
 func testSheetVersions(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)

@@ -135,6 +135,7 @@ func suite() []conformance {
 		{name: "EvidenceListFiltersAndPaging", fn: testEvidenceList},
 		{name: "SheetRoundTrip", fn: testSheetRoundTrip},
 		{name: "SheetTail", fn: testSheetTail},
+		{name: "SheetAfterEvidence", fn: testSheetAfterEvidence},
 		{name: "SheetVersions", fn: testSheetVersions},
 		{name: "LedgerAppendOnly", raw: testLedgerAppendOnly},
 		{name: "Totals", fn: testTotals},
