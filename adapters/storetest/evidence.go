@@ -697,8 +697,8 @@ func testSheetAfterEvidence(t *testing.T, s Store) {
 		want = append(want, added...)
 		assertSameEntries(t, want, readSheet(t, s, h.ID).Entries)
 	}
-	post(1)   // onto no sheet
-	post(2)   // onto a small one
+	post(1) // onto no sheet
+	post(2) // onto a small one
 	// Evidence read, the sheet appended to as read before the
 	// transaction, then read: the append is in it.
 	cur, added := readSheet(t, s, h.ID), award(newID(t), h.ID, "1", "2026-03-10", true)
