@@ -16,7 +16,8 @@ import (
 // transaction's first statement, and the writes sqlstore defers (those
 // nobody reads a result of before COMMIT: the audit record, a ledger
 // insert, a version-checked update) go out with its next statement or
-// with COMMIT. An evidence review is then three round trips, not eight.
+// with COMMIT. An evidence review is then two round trips, not eight (sqlstore reads
+// the household's sheet along with the evidence).
 //
 // Nothing changes for what a transaction sees: the statements run in the
 // order they were issued, in one transaction on one connection, and a
