@@ -504,6 +504,21 @@ func appendToSheet(s Store, householdID string, entries ...points.Entry) error {
 	})
 }
 
+// prependToSheet reads the household's sheet and puts entry first, in one
+// transaction: new entries that do not end the sheet, as a caller that
+// orders the sheet itself may write.
+func prependToSheet(s Store, householdID string, entry points.Entry) error {
+	ctx := context.Background()
+	return s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+		sh, err := tx.Sheet(ctx, householdID)
+		if err != nil {
+			return err
+		}
+		sh.Entries = append([]points.Entry{entry}, sh.Entries...)
+		return tx.AppendEntries(ctx, sh, []points.Entry{entry})
+	})
+}
+
 func assertSameEntries(t *testing.T, want, got []points.Entry) {
 	t.Helper()
 	require.Len(t, got, len(want))
@@ -570,16 +585,8 @@ func testSheetRoundTrip(t *testing.T, s Store) {
 
 	// New entries that do not end the sheet (a caller that orders the
 	// sheet itself) are stored where the caller put them.
-	ctx := context.Background()
 	early := award("e-0", h.ID, "1", "2026-03-01", true)
-	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
-		sh, err := tx.Sheet(ctx, h.ID)
-		if err != nil {
-			return err
-		}
-		sh.Entries = append([]points.Entry{early}, sh.Entries...)
-		return tx.AppendEntries(ctx, sh, []points.Entry{early})
-	}))
+	require.NoError(t, prependToSheet(s, h.ID, early))
 	sh = readSheet(t, s, h.ID)
 	assert.Equal(t, 3, sh.Version)
 	assertSameEntries(t, append([]points.Entry{early}, append(first, second...)...), sh.Entries)
@@ -633,14 +640,7 @@ func testSheetTail(t *testing.T, s Store) {
 	// A posting that does not end the sheet rewrites it whole, the tail's
 	// entries included, and empties the tail.
 	early := award("t-early", h.ID, "1", "2026-03-01", true)
-	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
-		sh, err := tx.Sheet(ctx, h.ID)
-		if err != nil {
-			return err
-		}
-		sh.Entries = append([]points.Entry{early}, sh.Entries...)
-		return tx.AppendEntries(ctx, sh, []points.Entry{early})
-	}))
+	require.NoError(t, prependToSheet(s, h.ID, early))
 	want = append([]points.Entry{early}, want...)
 	check("rewrite")
 	if n := tail(); n >= 0 {

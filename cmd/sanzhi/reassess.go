@@ -8,7 +8,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/adapters/rpc"
 	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/internal/cli"
 	"github.com/sanzhi/sanzhi/lending/credit"
 	"github.com/sanzhi/sanzhi/resource"
 )
@@ -136,17 +136,11 @@ the heads' dates of birth from the encrypted 身份证号.`,
 			defer debug.SetGCPercent(debug.SetGCPercent(400))
 			defer debug.SetMemoryLimit(debug.SetMemoryLimit(200 << 20))
 
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+			stopProfile, err := cli.CPUProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stopProfile()
 			start, startDone := time.Now(), run.Done
 			last := run
 			err = svc.ContinueRun(ctx, run.ID, workers, func(r *credit.Run) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -21,6 +20,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/rekey"
 	"github.com/sanzhi/sanzhi/adapters/server"
+	"github.com/sanzhi/sanzhi/internal/cli"
 )
 
 // rekeyCmd rotates the data key through the stored data, online, and
@@ -89,17 +89,11 @@ operator ("local-operator") without one.`,
 			if actor.Role != access.Operator {
 				return fmt.Errorf("rekey is an operator's command; %s is a %s", actor.Name, actor.Role)
 			}
-			if cpuProfile != "" {
-				f, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer pprof.StopCPUProfile()
+			stopProfile, err := cli.CPUProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stopProfile()
 			return runRekey(ctx, cmd.ErrOrStderr(), out, st, kr, rekey.Options{BatchSize: batch, Actor: actor.ID, ActorName: actor.Name})
 		},
 	}
