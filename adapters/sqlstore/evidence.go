@@ -16,14 +16,16 @@ import (
 	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
-// evidenceColumns are the columns of the evidence table; scanEvidence reads
+// evidenceCols are the columns of the evidence table; scanEvidence reads
 // them and InsertEvidence writes them in this order.
-const evidenceColumns = `id, village_code, household_id, kind, item_code, quantity, catalogue_hash,
-	level, stars, valid_until, period, creditworthy, proposed_amount, occurred_on, note,
-	attachments, witness, system_source, state, submitted_by, submit_time, request_id,
-	request_hash, reviewed_by, review_time, review_reason, notice_start, notice_end,
-	objected_by, object_time, object_reason, resolved_by, resolve_time, resolve_reason,
-	upheld, revoked_by, revoke_time, revoke_reason, version`
+var evidenceCols = []string{"id", "village_code", "household_id", "kind", "item_code", "quantity", "catalogue_hash",
+	"level", "stars", "valid_until", "period", "creditworthy", "proposed_amount", "occurred_on", "note",
+	"attachments", "witness", "system_source", "state", "submitted_by", "submit_time", "request_id",
+	"request_hash", "reviewed_by", "review_time", "review_reason", "notice_start", "notice_end",
+	"objected_by", "object_time", "object_reason", "resolved_by", "resolve_time", "resolve_reason",
+	"upheld", "revoked_by", "revoke_time", "revoke_reason", "version"}
+
+var evidenceColumns = columns("", evidenceCols)
 
 // attachmentJSON is the stored form of an evidence.Attachment.
 type attachmentJSON struct {
@@ -120,7 +122,7 @@ func (tx *Tx) Evidence(ctx context.Context, village, householdID, id string) (*e
 // against the version read either way (issue 19).
 const prefetchMax = 32 << 10
 
-var evidenceWithSheetSQL = `SELECT ` + columns("e.", strings.Split(strings.Join(strings.Fields(evidenceColumns), ""), ",")) + `,
+var evidenceWithSheetSQL = `SELECT ` + columns("e.", evidenceCols) + `,
 		p.village_code, p.version, CASE WHEN octet_length(p.entries) + octet_length(p.tail) <= $4 THEN ` + sheetText("p") + ` END
 	FROM evidence e LEFT JOIN household_points p ON p.household_id = e.household_id
 	WHERE e.id = $1 AND e.village_code = $2 AND e.household_id = $3`
