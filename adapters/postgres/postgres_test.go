@@ -2,8 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sanzhi/sanzhi/adapters/postgres"
@@ -52,4 +54,23 @@ func TestMembersMigration(t *testing.T) {
 	db := pgtest.NewDB(t)
 	storetest.MembersMigration(t, db.Store(),
 		func(ctx context.Context) error { return db.MigrateDownTo(ctx, 11) }, db.Migrate)
+}
+
+// NUMERIC results come back as PostgreSQL's text (textNumeric), which
+// sqlstore's money scans without pgx's detour through math/big, and as
+// the exact value at its stored scale.
+func TestNumericResultsAreText(t *testing.T) {
+	ctx := context.Background()
+	db := pgtest.NewDB(t)
+	rows, err := db.Pool().Query(ctx, `SELECT 12.50::numeric(18, 2), -0.0001::numeric, 123456789012345678901234567890.125::numeric, 0::numeric(18, 2)`)
+	require.NoError(t, err)
+	defer rows.Close()
+	require.True(t, rows.Next())
+	for i, f := range rows.FieldDescriptions() {
+		require.Equal(t, int16(pgtype.TextFormatCode), f.Format, "column %d", i+1)
+	}
+	got := make([]sql.NullString, 4)
+	require.NoError(t, rows.Scan(&got[0], &got[1], &got[2], &got[3]))
+	require.Equal(t, []sql.NullString{{String: "12.50", Valid: true}, {String: "-0.0001", Valid: true},
+		{String: "123456789012345678901234567890.125", Valid: true}, {String: "0.00", Valid: true}}, got)
 }

@@ -9,7 +9,8 @@
 # (default sanzhi_reassess), WORK (default /tmp/sanzhi-reassess),
 # SKIP_LOAD=1 to reuse the loaded population, KEEP_LINES=1 to keep the
 # lines of an earlier run (the run then updates a million lines instead
-# of opening them).
+# of opening them), CPU_PROFILE=FILE to write a CPU profile of sanzhi's
+# run there (--cpu-profile).
 #
 # Steps: load the population with bench/simulate/run.sh (the demo county
 # with its active policy, N households with facts, points sheets and
@@ -63,10 +64,22 @@ psql_db -Atc "SELECT 'consenting households ' || count(DISTINCT household_id) FR
         -c "SELECT 'lines before ' || count(*) FROM credit_lines"
 
 echo "re-assessing..."
+# The machine's CPU time (user + system, /proc/stat) over the run, less
+# sanzhi's own: what PostgreSQL spent, give or take the machine's idle noise.
+machine() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
+m0=$(machine)
 /usr/bin/time -v "$SANZHI" reassess --database "$DB" --data-key-file "$KEY" --bank tongxiang-rcb \
-  --no-progress --lang en > "$WORK/reassess.txt" 2> "$WORK/time.txt" || { cat "$WORK/reassess.txt" "$WORK/time.txt"; exit 1; }
+  --no-progress --lang en ${CPU_PROFILE:+--cpu-profile "$CPU_PROFILE"} > "$WORK/reassess.txt" 2> "$WORK/time.txt" || { cat "$WORK/reassess.txt" "$WORK/time.txt"; exit 1; }
+m1=$(machine)
 cat "$WORK/reassess.txt"
 grep -E "Elapsed \(wall|Maximum resident|User time|System time|Percent of CPU" "$WORK/time.txt"
+python3 - "$m0" "$m1" "$(getconf CLK_TCK)" "$WORK/time.txt" <<'PY'
+import re, sys
+m0, m1, hz, t = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), open(sys.argv[4]).read()
+own = sum(float(re.search(p + r" time \(seconds\): ([0-9.]+)", t).group(1)) for p in ("User", "System"))
+total = (m1 - m0) / hz
+print(f"CPU: the machine {total:.1f} s, sanzhi {own:.1f} s, the rest (PostgreSQL) {total - own:.1f} s")
+PY
 psql_db -Atc "SELECT 'decisions ' || count(*) FROM credit_decisions" \
         -c "SELECT 'lines ' || count(*) || ', eligible ' || count(*) FILTER (WHERE limit_amount > 0) FROM credit_lines" \
         -c "SELECT 'line events ' || count(*) FROM line_events" \
