@@ -55,15 +55,9 @@ func checkRecord(r audit.Record) error {
 const auditQueueColumns = `time, actor, action, subject, request_hash, result_hash, payload`
 
 // recordArgs is r as audit_queue stores it, in auditQueueColumns order.
-func recordArgs(r audit.Record) ([]any, error) {
-	payload := []byte("{}")
-	if r.Payload != nil {
-		var err error
-		if payload, err = json.Marshal(r.Payload); err != nil {
-			return nil, internal(err, "encoding an audit payload")
-		}
-	}
-	return []any{tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash, string(payload)}, nil
+func recordArgs(r audit.Record) []any {
+	return []any{tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash,
+		string(audit.PayloadJSON(r.Payload))}
 }
 
 // insertRecords appends rs to the audit queue in one statement; queue ids
@@ -72,10 +66,7 @@ func (tx *Tx) insertRecords(ctx context.Context, rs []audit.Record) error {
 	var sb strings.Builder
 	args := make([]any, 0, 7*len(rs))
 	for i, r := range rs {
-		ra, err := recordArgs(r)
-		if err != nil {
-			return err
-		}
+		ra := recordArgs(r)
 		if i > 0 {
 			sb.WriteString(", ")
 		}
