@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -131,10 +130,7 @@ the heads' dates of birth from the encrypted 身份证号.`,
 					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 				_ = bar.Set64(run.Done)
 			}
-			// Planning allocates a lot of short-lived garbage while the live
-			// heap stays a few pages: collect less often, within a limit.
-			defer debug.SetGCPercent(debug.SetGCPercent(400))
-			defer debug.SetMemoryLimit(debug.SetMemoryLimit(200 << 20))
+			defer cli.BatchGC()()
 
 			stopProfile, err := cli.CPUProfile(cpuProfile)
 			if err != nil {

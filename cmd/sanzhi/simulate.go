@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/simrun"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/idnum"
+	"github.com/sanzhi/sanzhi/internal/cli"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/policies"
 	"github.com/sanzhi/sanzhi/scoring/rules"
@@ -157,11 +157,7 @@ households, the SHA-256 of the output), committed before any output is written.`
 					progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 			}
 
-			// Evaluating allocates a lot of short-lived garbage while the
-			// live heap stays small (a few pages): collect less often, but
-			// never let the heap pass the memory limit.
-			defer debug.SetGCPercent(debug.SetGCPercent(400))
-			defer debug.SetMemoryLimit(debug.SetMemoryLimit(200 << 20))
+			defer cli.BatchGC()()
 
 			start := time.Now()
 			run := simrun.Run{New: newP, Base: baseP, Day: day, Keyring: kr,
