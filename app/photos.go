@@ -111,6 +111,13 @@ func (w photoWriter) InsertEvidence(ctx context.Context, e *evidence.Evidence) e
 	return w.putFor(ctx, e)
 }
 
+func (w photoWriter) SendEvidence(ctx context.Context, e *evidence.Evidence) error {
+	if err := w.Writer.SendEvidence(ctx, e); err != nil {
+		return err
+	}
+	return w.putFor(ctx, e)
+}
+
 func (w photoWriter) InsertEvidences(ctx context.Context, es []*evidence.Evidence) (map[string]bool, error) {
 	stored, err := w.Writer.InsertEvidences(ctx, es)
 	if err != nil {

@@ -1,6 +1,7 @@
 package rpc_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -151,9 +152,18 @@ func testEvidenceWorkflow(t *testing.T, e *env) {
 	assert.Equal(t, e.ids["clerk-a"], award.SubmittedBy)
 	assert.Len(t, award.CatalogueHash, 64)
 	assert.Empty(t, award.NoticeEnd)
+	records := submitRecords(t, e.st)
 	again, err := e.evidence.SubmitEvidence(clerk, req)
 	require.NoError(t, err, "a retried submission is idempotent")
 	assert.Equal(t, award.Name, again.Name)
+	// The retry met the taken request id at its commit (SendEvidence) and
+	// was run again looking it up: it wrote nothing, not even a record.
+	changed := proto.Clone(req).(*sanzhiv1.SubmitEvidenceRequest)
+	changed.Evidence.Note = "另一条说明"
+	_, err = e.evidence.SubmitEvidence(clerk, changed)
+	requireCode(t, err, codes.AlreadyExists, "", "")
+	assert.Equal(t, "REQUEST_ID_REUSED", errorReason(err))
+	assert.Equal(t, records, submitRecords(t, e.st), "neither repeat wrote a record")
 
 	// A reviewer may not approve its own submission.
 	own, err := e.evidence.SubmitEvidence(reviewer, pointsReq(e, h2, "DZ-XF-02", 1))
@@ -505,4 +515,17 @@ func testEvidenceAuthorisation(t *testing.T, e *env) {
 	assert.Equal(t, e.ids["reviewer-a"], obj.ObjectedBy)
 	_, err = e.evidence.GetEvidence(e.as(p2), &sanzhiv1.GetEvidenceRequest{Name: onNotice.Name})
 	require.NoError(t, err, "a household reads its own evidence")
+}
+
+// submitRecords counts the evidence.submit records, queued or already in
+// the log.
+func submitRecords(t *testing.T, st *sqlstore.Store) int {
+	t.Helper()
+	ctx := context.Background()
+	var n int
+	require.NoError(t, st.Conn().ReadOne(ctx, func(q sqlstore.Querier) error {
+		return q.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM audit_queue WHERE action = 'evidence.submit')
+			+ (SELECT COUNT(*) FROM audit_leaves WHERE action = 'evidence.submit')`).Scan(&n)
+	}))
+	return n
 }

@@ -260,39 +260,43 @@ func (tx *Tx) InsertEvidences(ctx context.Context, es []*evidence.Evidence) (map
 	return stored, nil
 }
 
+// SendEvidence implements evidence.Writer: insertEvidences' statement for
+// one row, sent as a keyed write (tx.send with one). A taken request id
+// makes ON CONFLICT insert nothing, which fails the statement, and so the
+// transaction, where the engine defers it (PostgreSQL's pipe refuses to
+// go on to COMMIT), and this call where it does not (SQLite).
+func (tx *Tx) SendEvidence(ctx context.Context, e *evidence.Evidence) error {
+	es := []*evidence.Evidence{e}
+	values, args, err := tx.evidenceRows(es)
+	if err != nil {
+		return err
+	}
+	err = tx.send(ctx, true, func(err error) error {
+		if errors.Is(err, ErrNotOne) {
+			return fault.New(fault.AlreadyExists, evidence.ReasonRequestTaken,
+				"request id %q is already taken in village %s", e.RequestID, e.Village)
+		}
+		return tx.insertEvidenceErr(err, es)
+	}, `INSERT INTO evidence (`+evidenceColumns+`) VALUES `+values+`
+		ON CONFLICT (village_code, request_id) DO NOTHING`, args...)
+	if err != nil {
+		return err
+	}
+	e.Version = 1
+	return nil
+}
+
 func (tx *Tx) insertEvidences(ctx context.Context, es []*evidence.Evidence, stored map[string]bool) error {
-	var sb strings.Builder
-	args := make([]any, 0, evidenceWidth*len(es))
-	for i, e := range es {
-		// NUMERIC(17, 2) would round a third decimal place where
-		// SQLite's text keeps it: refuse it on both.
-		if !e.ProposedAmount.Equal(e.ProposedAmount.Round(2)) {
-			return fault.InvalidField("proposed_amount", "%s has more than 2 decimal places", e.ProposedAmount)
-		}
-		attachments, err := encodeAttachments(e.Attachments)
-		if err != nil {
-			return internal(err, "encoding attachments")
-		}
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		sb.WriteString("(" + tx.d.params(evidenceWidth*i+1, evidenceWidth) + ")")
-		args = append(args,
-			e.ID, e.Village, e.Household, string(e.Kind), e.ItemCode, e.Quantity, e.CatalogueHash,
-			string(e.Level), e.Stars, optDateArg(e.ValidUntil), e.Period, e.Creditworthy,
-			moneyArg(e.ProposedAmount), string(e.OccurredOn), e.Note,
-			attachments, e.Witness, e.SystemSource, string(e.State), e.SubmittedBy, tsArg(e.SubmitTime), e.RequestID,
-			e.RequestHash, e.ReviewedBy, optTSArg(e.ReviewTime), e.ReviewReason,
-			optDateArg(e.NoticeStart), optDateArg(e.NoticeEnd),
-			e.ObjectedBy, optTSArg(e.ObjectTime), e.ObjectReason, e.ResolvedBy, optTSArg(e.ResolveTime), e.ResolveReason,
-			e.Upheld, e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, 1)
+	values, args, err := tx.evidenceRows(es)
+	if err != nil {
+		return err
 	}
 	// ON CONFLICT DO NOTHING on the request id: a taken id skips its row
 	// and leaves the transaction usable, so the caller can read the first
 	// submission. (Under SERIALIZABLE, an id taken by a transaction this
 	// one cannot see is a serialisation failure, which the store retries.)
 	rows, err := tx.q.Query(ctx, `INSERT INTO evidence (`+evidenceColumns+`)
-		VALUES `+sb.String()+`
+		VALUES `+values+`
 		ON CONFLICT (village_code, request_id) DO NOTHING
 		RETURNING id`, args...)
 	if err != nil {
@@ -315,6 +319,38 @@ func (tx *Tx) insertEvidences(ctx context.Context, es []*evidence.Evidence, stor
 		}
 	}
 	return nil
+}
+
+// evidenceRows are es as the VALUES of an INSERT into evidenceColumns,
+// amounts checked.
+func (tx *Tx) evidenceRows(es []*evidence.Evidence) (string, []any, error) {
+	var sb strings.Builder
+	args := make([]any, 0, evidenceWidth*len(es))
+	for i, e := range es {
+		// NUMERIC(17, 2) would round a third decimal place where
+		// SQLite's text keeps it: refuse it on both.
+		if !e.ProposedAmount.Equal(e.ProposedAmount.Round(2)) {
+			return "", nil, fault.InvalidField("proposed_amount", "%s has more than 2 decimal places", e.ProposedAmount)
+		}
+		attachments, err := encodeAttachments(e.Attachments)
+		if err != nil {
+			return "", nil, internal(err, "encoding attachments")
+		}
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(" + tx.d.params(evidenceWidth*i+1, evidenceWidth) + ")")
+		args = append(args,
+			e.ID, e.Village, e.Household, string(e.Kind), e.ItemCode, e.Quantity, e.CatalogueHash,
+			string(e.Level), e.Stars, optDateArg(e.ValidUntil), e.Period, e.Creditworthy,
+			moneyArg(e.ProposedAmount), string(e.OccurredOn), e.Note,
+			attachments, e.Witness, e.SystemSource, string(e.State), e.SubmittedBy, tsArg(e.SubmitTime), e.RequestID,
+			e.RequestHash, e.ReviewedBy, optTSArg(e.ReviewTime), e.ReviewReason,
+			optDateArg(e.NoticeStart), optDateArg(e.NoticeEnd),
+			e.ObjectedBy, optTSArg(e.ObjectTime), e.ObjectReason, e.ResolvedBy, optTSArg(e.ResolveTime), e.ResolveReason,
+			e.Upheld, e.RevokedBy, optTSArg(e.RevokeTime), e.RevokeReason, 1)
+	}
+	return sb.String(), args, nil
 }
 
 func (tx *Tx) insertEvidenceErr(err error, es []*evidence.Evidence) error {

@@ -282,6 +282,56 @@ func testEvidenceRequestUnique(t *testing.T, s Store) {
 	insertEvidence(t, s, newEvidence(t, hb, 1))
 }
 
+// SendEvidence may go out with the commit: a taken request id then fails
+// the whole transaction, with REQUEST_ID_TAKEN, and keeps none of it.
+func testEvidenceSent(t *testing.T, s Store) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+	first := newEvidence(t, h, 1)
+	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+		if err := tx.SendEvidence(ctx, first); err != nil {
+			return err
+		}
+		assert.Equal(t, 1, first.Version, "set at once")
+		return tx.Record(ctx, audit.Record{Time: time.Now(), Actor: "clerk", Action: "evidence.submit", Subject: first.Name()})
+	}))
+	got, err := getEvidence(t, s, villageA, h.ID, first.ID)
+	require.NoError(t, err)
+	assert.Equal(t, first.RequestID, got.RequestID)
+	assert.Equal(t, 1, got.Version)
+
+	// The same request id again, with another row before it in the
+	// transaction: neither is kept.
+	other := newEvidence(t, h, 2)
+	again := newEvidence(t, h, 1) // same request id, new evidence id
+	err = s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+		if err := tx.InsertEvidence(ctx, other); err != nil {
+			return err
+		}
+		if err := tx.SendEvidence(ctx, again); err != nil {
+			return err
+		}
+		return tx.Record(ctx, audit.Record{Time: time.Now(), Actor: "clerk", Action: "evidence.submit", Subject: again.Name()})
+	})
+	require.True(t, fault.Is(err, fault.AlreadyExists), "a taken request id, got %v", err)
+	var f *fault.Error
+	require.ErrorAs(t, err, &f)
+	assert.Equal(t, evidence.ReasonRequestTaken, f.Reason)
+	for _, e := range []*evidence.Evidence{other, again} {
+		_, err = getEvidence(t, s, villageA, h.ID, e.ID)
+		assert.True(t, fault.Is(err, fault.NotFound), "nothing of the transaction is kept, got %v", err)
+	}
+
+	// A taken evidence id is the id's own conflict.
+	sameID := newEvidence(t, h, 3)
+	sameID.ID = first.ID
+	err = s.Evidence().Write(ctx, func(tx evidence.Writer) error { return tx.SendEvidence(ctx, sameID) })
+	require.True(t, fault.Is(err, fault.AlreadyExists), "a taken evidence id, got %v", err)
+	require.ErrorAs(t, err, &f)
+	assert.Equal(t, "EVIDENCE_EXISTS", f.Reason)
+}
+
 func testEvidenceUpdate(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)

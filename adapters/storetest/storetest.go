@@ -129,6 +129,7 @@ func suite() []conformance {
 		{name: "EvidenceByManyRequests", fn: testEvidenceByManyRequests},
 		{name: "EvidenceNotFound", fn: testEvidenceNotFound},
 		{name: "EvidenceRequestIDIsUnique", fn: testEvidenceRequestUnique},
+		{name: "EvidenceSent", fn: testEvidenceSent},
 		{name: "EvidenceInsertMany", fn: testEvidenceInsertMany},
 		{name: "HouseholdSheet", fn: testHouseholdSheet},
 		{name: "EvidenceUpdateVersions", fn: testEvidenceUpdate},

@@ -334,6 +334,11 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 	if err != nil {
 		return nil, err
 	}
+	// One submission sends its evidence with the audit record and COMMIT
+	// (Writer.SendEvidence), one round trip fewer. A repeated request id
+	// then fails the transaction (REQUEST_ID_TAKEN), and the submission
+	// runs again looking the id up first, as a batch does on a conflict.
+	send := single && !dryRun
 	write := func(tx Writer) error {
 		// fn may be retried: start from the field-validation results.
 		out := make([]RowResult, len(results))
@@ -341,9 +346,10 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 		// A dry run looks request ids up first; a real one inserts first
 		// and reads only on a conflict, because under SERIALIZABLE a read
 		// of the request-id index before the insert makes concurrent
-		// submissions abort each other.
+		// submissions abort each other. A submission whose sent evidence
+		// met a taken id looks it up first too: it is taken.
 		prior := map[string]*Evidence{}
-		if dryRun {
+		if dryRun || (single && !send) {
 			var ids []string
 			for i := range rows {
 				if out[i].Err == nil {
@@ -423,9 +429,17 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 		for k, i := range fresh {
 			es[k] = out[i].Evidence
 		}
-		stored, err := tx.InsertEvidences(ctx, es)
-		if err != nil {
-			return err
+		stored := map[string]bool{}
+		if send {
+			if err := tx.SendEvidence(ctx, es[0]); err != nil {
+				return err
+			}
+			stored[es[0].ID] = true
+		} else {
+			var err error
+			if stored, err = tx.InsertEvidences(ctx, es); err != nil {
+				return err
+			}
 		}
 		var taken []string
 		for _, i := range fresh {
@@ -470,7 +484,13 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 		err = s.store.Read(ctx, func(r Reader) error { return write(readOnly{r}) })
 	} else {
 		for range 3 {
-			if err = s.store.Write(ctx, write); err != errRequestRace {
+			err = s.store.Write(ctx, write)
+			var f *fault.Error
+			if send && errors.As(err, &f) && f.Reason == ReasonRequestTaken {
+				send = false
+				continue
+			}
+			if err != errRequestRace {
 				break
 			}
 		}
@@ -492,6 +512,7 @@ func (readOnly) Record(context.Context, audit.Record) error { return errDryRunWr
 func (readOnly) InsertEvidence(context.Context, *Evidence) error {
 	return errDryRunWrite
 }
+func (readOnly) SendEvidence(context.Context, *Evidence) error { return errDryRunWrite }
 func (readOnly) InsertEvidences(context.Context, []*Evidence) (map[string]bool, error) {
 	return nil, errDryRunWrite
 }
@@ -500,6 +521,11 @@ func (readOnly) AppendEntries(context.Context, *Sheet, []points.Entry) error {
 	return errDryRunWrite
 }
 func (readOnly) AppendEvent(context.Context, *Event) error { return errDryRunWrite }
+
+// ReasonRequestTaken is Writer.SendEvidence's refusal of a request id
+// already used in the village. Submit never returns it: it looks the first
+// submission up instead.
+const ReasonRequestTaken = "REQUEST_ID_TAKEN"
 
 var errRequestRace = fault.New(fault.Unavailable, "REQUEST_RACE", "a concurrent request with the same request id is being stored; retry")
 

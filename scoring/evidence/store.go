@@ -137,6 +137,15 @@ type Writer interface {
 	// InsertEvidence stores e (Version 1). AlreadyExists when (village,
 	// request id) is taken; the transaction stays usable.
 	InsertEvidence(ctx context.Context, e *Evidence) error
+	// SendEvidence stores e (Version 1) as InsertEvidence does, except
+	// that the store may send it with the transaction's next statement or
+	// its commit (one round trip fewer for a submission). A taken (village,
+	// request id) is then AlreadyExists with reason REQUEST_ID_TAKEN
+	// (ReasonRequestTaken), from this call or from a later statement or
+	// the commit, and the transaction must end: the caller returns the
+	// error and nothing of the transaction is kept. e.Version is set to 1
+	// at once.
+	SendEvidence(ctx context.Context, e *Evidence) error
 	// InsertEvidences stores each of es whose (village, request id) is not
 	// taken, in as few statements as the engine allows, sets their Version
 	// to 1 and returns the ids of those stored. Taken request ids are not
