@@ -23,19 +23,18 @@ const (
 // GOMEMLIMIT), which the Go runtime has then applied already. restore
 // puts back what was in force before.
 func BatchGC() (restore func()) {
-	percent, limit := -2, int64(-1) // -2: not changed; a limit of -1 only reads it
+	var undo []func()
 	if _, ok := os.LookupEnv("GOGC"); !ok {
-		percent = debug.SetGCPercent(batchGCPercent)
+		was := debug.SetGCPercent(batchGCPercent)
+		undo = append(undo, func() { debug.SetGCPercent(was) })
 	}
 	if _, ok := os.LookupEnv("GOMEMLIMIT"); !ok {
-		limit = debug.SetMemoryLimit(batchMemoryLimit)
+		was := debug.SetMemoryLimit(batchMemoryLimit)
+		undo = append(undo, func() { debug.SetMemoryLimit(was) })
 	}
 	return func() {
-		if percent != -2 {
-			debug.SetGCPercent(percent)
-		}
-		if limit >= 0 {
-			debug.SetMemoryLimit(limit)
+		for _, f := range undo {
+			f()
 		}
 	}
 }
