@@ -275,6 +275,18 @@ func (r Record) Validate() error {
 	check(r.Actor, "%s", keyActor)
 	check(r.Action, "%s", keyAction)
 	check(r.Subject, "%s", keySubject)
+	// The payload is checked in map order first; only a payload with a
+	// problem is walked again in key order, for errors in a stable order.
+	fine := true
+	for k, v := range r.Payload {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) || containsIDNumber(k) || containsIDNumber(v) {
+			fine = false
+			break
+		}
+	}
+	if fine {
+		return errors.Join(errs...)
+	}
 	keys := make([]string, 0, len(r.Payload))
 	for k := range r.Payload {
 		keys = append(keys, k)

@@ -269,7 +269,7 @@ func TestPayloadJSONDecodesAsEncodingJSON(t *testing.T) {
 
 func BenchmarkPayloadJSON(b *testing.B) {
 	p := map[string]string{"basis": "consent", "household": "villages/330483102215/households/01a2485e-b410-75f6",
-		"decision": "banks/tongxiang-rcb/products/sanzhi-xindai/decisions/01a2485e-b410-75f6-a214-04157c1ec7f6",
+		"decision":       "banks/tongxiang-rcb/products/sanzhi-xindai/decisions/01a2485e-b410-75f6-a214-04157c1ec7f6",
 		"outcome_sha256": strings.Repeat("ab", 32), "limit": "50000.00"}
 	b.Run("PayloadJSON", func(b *testing.B) {
 		for b.Loop() {

@@ -84,14 +84,11 @@ var asciiSeparator = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// enoughDigits reports whether s may hold the 17 digits an ID number needs
-// before its check character, in one run: no number can hide in less.
-// ASCII text (every hash, UUID and resource name an audit record carries)
-// is judged by its longest run of digits and separators, which a letter
-// ends: a UUID or a hash has many digits but never 17 in a run, and is
-// then settled without reading the clock or allocating. Other text is
-// judged by its count of digits, since normalisation can turn its
-// characters into digits and separators.
+// enoughDigits reports whether s may hold an ID number: false settles it
+// without reading the clock or allocating. ASCII text (every hash, UUID
+// and resource name an audit record carries) is judged by asciiCandidate.
+// Other text is judged by its count of digits, since normalisation can
+// turn its characters into digits and separators.
 func enoughDigits(s string) bool {
 	if !isASCII(s) {
 		digits := 0
@@ -102,18 +99,59 @@ func enoughDigits(s string) bool {
 		}
 		return digits >= personIDLen-1
 	}
-	run, longest := 0, 0
+	return asciiCandidate(s)
+}
+
+// asciiCandidate reports whether ASCII text s holds what
+// containsPersonIDAt would try as a number: consecutive digit groups of
+// one run (separators split a run into groups; a letter ends it; X is a
+// group of its own that ends it) that make exactly 18 characters. It
+// counts lengths only. A UUIDv7 often holds 17 or more digits in a run
+// across its hyphens (its leading timestamp is mostly decimal digits
+// today), which sent every second record of a re-assessment down the
+// full path; its groups rarely add up to exactly 18.
+func asciiCandidate(s string) bool {
+	// sums[k] is the length of the run's first k groups; a window of
+	// groups i+1..k makes sums[k]-sums[i] characters. A run of more
+	// groups than sums holds is passed on to the full path.
+	var sums [64]int
+	n, cur := 1, 0 // groups of the run so far, plus one; digits of the open group
+	closes := func(length int) bool {
+		if n == len(sums) {
+			return true
+		}
+		sums[n] = sums[n-1] + length
+		for i := n - 1; i >= 0 && sums[n]-sums[i] <= personIDLen; i-- {
+			if sums[n]-sums[i] == personIDLen {
+				return true
+			}
+		}
+		n++
+		return false
+	}
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case '0' <= c && c <= '9':
-			run++
+		c := s[i]
+		if '0' <= c && c <= '9' {
+			cur++
+			continue
+		}
+		if cur > 0 && closes(cur) {
+			return true
+		}
+		cur = 0
+		switch {
+		case c == 'X' || c == 'x':
+			if closes(1) {
+				return true
+			}
+			n = 1
 		case asciiSeparator[c]:
 			// The run goes on.
 		default:
-			longest, run = max(longest, run), 0
+			n = 1
 		}
 	}
-	return max(longest, run) >= personIDLen-1
+	return cur > 0 && closes(cur)
 }
 
 // containsPersonIDAt is ContainsPersonID on the business day today; the

@@ -141,5 +141,21 @@ func TestEnoughDigitsNeverHidesAnID(t *testing.T) {
 	}
 	assert.Greater(t, found, 10, "the random texts must hold some ID numbers for the check to mean anything")
 	assert.False(t, enoughDigits("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"), "a UUID is settled by the cheap test")
+	// A UUIDv7 of tonight: 20 digits in one run across its hyphens, in
+	// groups of 5, 4, 4, 4 and 3, none of whose windows makes 18.
+	assert.False(t, enoughDigits("villages/330483102215/households/01a24894-7077-7642-8881-139faa19dfb7"),
+		"a long run whose groups never make 18 characters")
+	assert.True(t, enoughDigits("01a24894-7077-7642-8881-1faa19dfb7"), "groups of 5, 4, 4, 4 and 1 make 18: the full path decides")
 	assert.False(t, enoughDigits("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"), "a hash too")
+}
+
+// BenchmarkContainsPersonIDUUIDv7 is an audit record's subject whose
+// UUIDv7 holds 20 digits in a run across its hyphens.
+func BenchmarkContainsPersonIDUUIDv7(b *testing.B) {
+	s := "villages/330483102215/households/01a24894-7077-7642-8881-139faa19dfb7"
+	for b.Loop() {
+		if ContainsPersonID(s) {
+			b.Fatal("no ID number here")
+		}
+	}
 }
