@@ -275,18 +275,10 @@ func (r Record) Validate() error {
 	check(r.Actor, "%s", keyActor)
 	check(r.Action, "%s", keyAction)
 	check(r.Subject, "%s", keySubject)
-	// The payload is checked in map order first; only a payload with a
-	// problem is walked again in key order, for errors in a stable order.
-	fine := true
-	for k, v := range r.Payload {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) || containsIDNumber(k) || containsIDNumber(v) {
-			fine = false
-			break
-		}
-	}
-	if fine {
+	if payloadClean(r.Payload) {
 		return errors.Join(errs...)
 	}
+	// Walked again in key order, for errors in a stable order.
 	keys := make([]string, 0, len(r.Payload))
 	for k := range r.Payload {
 		keys = append(keys, k)
@@ -301,6 +293,19 @@ func (r Record) Validate() error {
 		check(r.Payload[k], "payload value of %q", name)
 	}
 	return errors.Join(errs...)
+}
+
+// payloadClean reports whether no key or value of p is invalid UTF-8 or
+// holds an ID number: what Validate's check would find, without sorting
+// the keys or naming them.
+func payloadClean(p map[string]string) bool {
+	clean := func(v string) bool { return utf8.ValidString(v) && !containsIDNumber(v) }
+	for k, v := range p {
+		if !clean(k) || !clean(v) {
+			return false
+		}
+	}
+	return true
 }
 
 func isHexSHA256(s string) bool {

@@ -69,7 +69,7 @@ func ContainsPersonID(s string) bool {
 	// audit record's fields pass through here: the cheap count comes
 	// before reading the clock (time.Now was a third of this function's
 	// cost on the credit read path).
-	if !enoughDigits(s) {
+	if !mayHoldID(s) {
 		return false
 	}
 	return containsPersonIDAt(s, time.Now().In(chinaTime))
@@ -84,12 +84,12 @@ var asciiSeparator = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// enoughDigits reports whether s may hold an ID number: false settles it
+// mayHoldID reports whether s may hold an ID number: false settles it
 // without reading the clock or allocating. ASCII text (every hash, UUID
 // and resource name an audit record carries) is judged by asciiCandidate.
 // Other text is judged by its count of digits, since normalisation can
 // turn its characters into digits and separators.
-func enoughDigits(s string) bool {
+func mayHoldID(s string) bool {
 	if !isASCII(s) {
 		digits := 0
 		for _, r := range s {
@@ -154,9 +154,8 @@ func asciiCandidate(s string) bool {
 	return cur > 0 && closes(cur)
 }
 
-// containsPersonIDAt is ContainsPersonID on the business day today; the
-// caller has counted the digits (enoughDigits), so they are not counted
-// twice on the log's hot path.
+// containsPersonIDAt is ContainsPersonID on the business day today,
+// for text that mayHoldID has let through.
 func containsPersonIDAt(s string, today time.Time) bool {
 	t := s
 	if !isASCII(s) { // NFKC leaves ASCII alone
