@@ -7,6 +7,7 @@ import (
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/evidence/photo"
+	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
 // SubmitWithPhoto records evidence as Evidence.Submit does, with an
@@ -111,8 +112,8 @@ func (w photoWriter) InsertEvidence(ctx context.Context, e *evidence.Evidence) e
 	return w.putFor(ctx, e)
 }
 
-func (w photoWriter) SendEvidence(ctx context.Context, e *evidence.Evidence) error {
-	if err := w.Writer.SendEvidence(ctx, e); err != nil {
+func (w photoWriter) SendEvidence(ctx context.Context, e *evidence.Evidence, registered household.Date) error {
+	if err := w.Writer.SendEvidence(ctx, e, registered); err != nil {
 		return err
 	}
 	return w.putFor(ctx, e)

@@ -131,7 +131,48 @@ func TestEvidence(t *testing.T) {
 		activateCounty(t, e)
 		t.Run("Workflow", func(t *testing.T) { testEvidenceWorkflow(t, e) })
 		t.Run("Authorisation", func(t *testing.T) { testEvidenceAuthorisation(t, e) })
+		t.Run("RegistrationChanged", func(t *testing.T) { testEvidenceRegistrationChanged(t, e) })
 	})
+}
+
+// A single submission checks its household's registration date from
+// memory, not from a read (evidence.registrations), and the insert checks
+// that the date still holds. No RPC changes a registration date, but an
+// operator's correction in the database may: the remembered date must
+// not outlive it.
+func testEvidenceRegistrationChanged(t *testing.T, e *env) {
+	ctx := context.Background()
+	clerk := e.as("clerk-a")
+	register := func(hh string, on household.Date) {
+		t.Helper()
+		_, id, err := household.ParseName(hh, "name")
+		require.NoError(t, err)
+		require.NoError(t, e.st.Conn().WriteTx(ctx, func(q sqlstore.Querier) error {
+			_, err := q.Exec(ctx, `UPDATE households SET registered_on = $1 WHERE id = $2`, string(on), id)
+			return err
+		}))
+	}
+	today := household.Date(e.today())
+	submitOn := func(hh string, on household.Date) error {
+		req := pointsReq(e, hh, "ZZ-MS-01", 1)
+		req.Evidence.OccurredOn = string(on)
+		_, err := e.evidence.SubmitEvidence(clerk, req)
+		return err
+	}
+
+	hh, _ := newHousehold(t, e, villageA, false)
+	require.NoError(t, submitOn(hh, points.AddDays(today, -1))) // remembers 2001-05-01
+	register(hh, today)
+	before := snapshot(t, e, hh)
+	requireCode(t, submitOn(hh, points.AddDays(today, -1)), codes.InvalidArgument, "evidence.occurred_on", "")
+	assert.Equal(t, before, snapshot(t, e, hh), "a refused submission changes nothing")
+
+	// A date moved earlier lets through what the remembered one refused.
+	young := newYoungHousehold(t, e) // registered yesterday
+	require.NoError(t, submitOn(young, today))
+	requireCode(t, submitOn(young, points.AddDays(today, -2)), codes.InvalidArgument, "evidence.occurred_on", "")
+	register(young, "2001-05-01")
+	require.NoError(t, submitOn(young, points.AddDays(today, -2)))
 }
 
 func testEvidenceWorkflow(t *testing.T, e *env) {

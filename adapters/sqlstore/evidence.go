@@ -261,23 +261,30 @@ func (tx *Tx) InsertEvidences(ctx context.Context, es []*evidence.Evidence) (map
 }
 
 // SendEvidence implements evidence.Writer: insertEvidences' statement for
-// one row, sent as a keyed write (tx.send with one). A taken request id
-// makes ON CONFLICT insert nothing, which fails the statement, and so the
+// one row, sent as a keyed write (tx.send with one), its row selected
+// from the household as given, so that the write itself checks what the
+// caller did not read. A taken request id (ON CONFLICT) or a household
+// not as given inserts nothing, which fails the statement, and so the
 // transaction, where the engine defers it (PostgreSQL's pipe refuses to
 // go on to COMMIT), and this call where it does not (SQLite).
-func (tx *Tx) SendEvidence(ctx context.Context, e *evidence.Evidence) error {
+func (tx *Tx) SendEvidence(ctx context.Context, e *evidence.Evidence, registered household.Date) error {
 	es := []*evidence.Evidence{e}
-	values, args, err := tx.evidenceRows(es)
+	_, args, err := tx.evidenceRows(es)
 	if err != nil {
 		return err
 	}
+	n := len(args)
+	args = append(args, e.Household, e.Village, string(registered))
 	err = tx.send(ctx, true, func(err error) error {
 		if errors.Is(err, ErrNotOne) {
-			return fault.New(fault.AlreadyExists, evidence.ReasonRequestTaken,
-				"request id %q is already taken in village %s", e.RequestID, e.Village)
+			return fault.New(fault.FailedPrecondition, evidence.ReasonNotSent,
+				"evidence %s not sent: request id %q is taken in village %s, or household %s is no longer registered on %s there",
+				e.Name(), e.RequestID, e.Village, e.Household, registered)
 		}
 		return tx.insertEvidenceErr(err, es)
-	}, `INSERT INTO evidence (`+evidenceColumns+`) VALUES `+values+`
+	}, `INSERT INTO evidence (`+evidenceColumns+`) SELECT `+tx.d.params(1, n)+`
+		FROM households WHERE id = `+tx.d.params(n+1, 1)+` AND village_code = `+tx.d.params(n+2, 1)+
+		` AND registered_on = `+tx.d.params(n+3, 1)+`
 		ON CONFLICT (village_code, request_id) DO NOTHING`, args...)
 	if err != nil {
 		return err

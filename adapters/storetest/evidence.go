@@ -282,15 +282,16 @@ func testEvidenceRequestUnique(t *testing.T, s Store) {
 	insertEvidence(t, s, newEvidence(t, hb, 1))
 }
 
-// SendEvidence may go out with the commit: a taken request id then fails
-// the whole transaction, with REQUEST_ID_TAKEN, and keeps none of it.
+// SendEvidence may go out with the commit: a taken request id, or a
+// household not as the caller gave it, then fails the whole transaction,
+// with EVIDENCE_NOT_SENT, and keeps none of it.
 func testEvidenceSent(t *testing.T, s Store) {
 	ctx := context.Background()
 	h := newHousehold(t, villageA, 1)
 	insert(t, s, h)
 	first := newEvidence(t, h, 1)
 	require.NoError(t, s.Evidence().Write(ctx, func(tx evidence.Writer) error {
-		if err := tx.SendEvidence(ctx, first); err != nil {
+		if err := tx.SendEvidence(ctx, first, h.Registered); err != nil {
 			return err
 		}
 		assert.Equal(t, 1, first.Version, "set at once")
@@ -301,33 +302,40 @@ func testEvidenceSent(t *testing.T, s Store) {
 	assert.Equal(t, first.RequestID, got.RequestID)
 	assert.Equal(t, 1, got.Version)
 
-	// The same request id again, with another row before it in the
-	// transaction: neither is kept.
-	other := newEvidence(t, h, 2)
-	again := newEvidence(t, h, 1) // same request id, new evidence id
-	err = s.Evidence().Write(ctx, func(tx evidence.Writer) error {
-		if err := tx.InsertEvidence(ctx, other); err != nil {
-			return err
+	// notSent sends e, with another row before it in the transaction,
+	// and expects neither kept.
+	notSent := func(what string, e *evidence.Evidence, village string, registered household.Date) {
+		t.Helper()
+		other := newEvidence(t, h, 2)
+		e.Village = village
+		err := s.Evidence().Write(ctx, func(tx evidence.Writer) error {
+			if err := tx.InsertEvidence(ctx, other); err != nil {
+				return err
+			}
+			if err := tx.SendEvidence(ctx, e, registered); err != nil {
+				return err
+			}
+			return tx.Record(ctx, audit.Record{Time: time.Now(), Actor: "clerk", Action: "evidence.submit", Subject: e.Name()})
+		})
+		require.True(t, fault.Is(err, fault.FailedPrecondition), "%s, got %v", what, err)
+		var f *fault.Error
+		require.ErrorAs(t, err, &f)
+		assert.Equal(t, evidence.ReasonNotSent, f.Reason, what)
+		for _, x := range []*evidence.Evidence{other, e} {
+			_, err = getEvidence(t, s, x.Village, h.ID, x.ID)
+			assert.True(t, fault.Is(err, fault.NotFound), "%s: nothing of the transaction is kept, got %v", what, err)
 		}
-		if err := tx.SendEvidence(ctx, again); err != nil {
-			return err
-		}
-		return tx.Record(ctx, audit.Record{Time: time.Now(), Actor: "clerk", Action: "evidence.submit", Subject: again.Name()})
-	})
-	require.True(t, fault.Is(err, fault.AlreadyExists), "a taken request id, got %v", err)
-	var f *fault.Error
-	require.ErrorAs(t, err, &f)
-	assert.Equal(t, evidence.ReasonRequestTaken, f.Reason)
-	for _, e := range []*evidence.Evidence{other, again} {
-		_, err = getEvidence(t, s, villageA, h.ID, e.ID)
-		assert.True(t, fault.Is(err, fault.NotFound), "nothing of the transaction is kept, got %v", err)
 	}
+	notSent("a taken request id", newEvidence(t, h, 1), villageA, h.Registered)
+	notSent("a household registered on another date", newEvidence(t, h, 3), villageA, "2020-01-03")
+	notSent("a household of another village", newEvidence(t, h, 3), villageB, h.Registered)
 
 	// A taken evidence id is the id's own conflict.
 	sameID := newEvidence(t, h, 3)
 	sameID.ID = first.ID
-	err = s.Evidence().Write(ctx, func(tx evidence.Writer) error { return tx.SendEvidence(ctx, sameID) })
+	err = s.Evidence().Write(ctx, func(tx evidence.Writer) error { return tx.SendEvidence(ctx, sameID, h.Registered) })
 	require.True(t, fault.Is(err, fault.AlreadyExists), "a taken evidence id, got %v", err)
+	var f *fault.Error
 	require.ErrorAs(t, err, &f)
 	assert.Equal(t, "EVIDENCE_EXISTS", f.Reason)
 }

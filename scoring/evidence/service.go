@@ -38,6 +38,9 @@ type Service struct {
 	store Store
 	cats  Catalogues
 	now   func() time.Time
+	// homes lets a single submission skip reading its household
+	// (Writer.SendEvidence checks it instead).
+	homes registrations
 }
 
 // NewService returns a Service. now is the clock (time.Now in production).
@@ -205,8 +208,9 @@ func parseInput(in SubmitInput, today household.Date) (parsed, error) {
 }
 
 // checkAgainst checks a parsed submission against the village's catalogue
-// and the household; it returns the item for points evidence.
-func checkAgainst(p parsed, cat *points.Catalogue, h *household.Household, today household.Date) (points.Item, error) {
+// and the household's registration date; it returns the item for points
+// evidence.
+func checkAgainst(p parsed, cat *points.Catalogue, registered, today household.Date) (points.Item, error) {
 	var v fault.Violations
 	var item points.Item
 	if p.in.Kind == Points {
@@ -240,8 +244,8 @@ func checkAgainst(p parsed, cat *points.Catalogue, h *household.Household, today
 		if err := cat.CheckOccurred(p.occurred, today); err != nil {
 			return item, err
 		}
-		if h.Registered.After(p.occurred) {
-			v.Add("occurred_on", "%s is before the household was registered (%s)", p.occurred, h.Registered)
+		if registered.After(p.occurred) {
+			v.Add("occurred_on", "%s is before the household was registered (%s)", p.occurred, registered)
 		}
 	}
 	return item, v.Err()
@@ -335,9 +339,12 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 		return nil, err
 	}
 	// One submission sends its evidence with the audit record and COMMIT
-	// (Writer.SendEvidence), one round trip fewer. A repeated request id
-	// then fails the transaction (REQUEST_ID_TAKEN), and the submission
-	// runs again looking the id up first, as a batch does on a conflict.
+	// (Writer.SendEvidence), its household's registration date
+	// remembered from an earlier submission rather than read: one round
+	// trip in all. The insert itself checks the id and the date: a
+	// repeated request id or a household changed since fails the
+	// transaction (EVIDENCE_NOT_SENT), and the submission runs again
+	// reading both first, as a batch does on a conflict.
 	send := single && !dryRun
 	write := func(tx Writer) error {
 		// fn may be retried: start from the field-validation results.
@@ -374,9 +381,9 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 			}
 			return true, nil
 		}
-		homes := map[string]*household.Household{}
-		var fresh []int                // rows to insert
-		posts := map[int]points.Item{} // of those, the ones posted at once
+		homes := map[string]household.Date{} // registration dates
+		var fresh []int                      // rows to insert
+		posts := map[int]points.Item{}       // of those, the ones posted at once
 		batch := &ledgerBatch{sheets: map[string]*Sheet{}, pending: map[string][]points.Entry{}}
 		for i, in := range rows {
 			if out[i].Err != nil {
@@ -389,10 +396,14 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 				}
 				continue
 			}
-			h, ok := homes[ps[i].household]
+			registered, ok := homes[ps[i].household]
+			remembered := false
+			if !ok && send {
+				registered, ok = s.homes.get(ps[i].village, ps[i].household)
+				remembered = ok
+			}
 			if !ok {
-				var err error
-				h, err = tx.Household(ctx, ps[i].village, ps[i].household)
+				h, err := tx.Household(ctx, ps[i].village, ps[i].household)
 				if fault.Is(err, fault.NotFound) {
 					out[i].Err = fault.New(fault.NotFound, "HOUSEHOLD_NOT_FOUND", "household %s does not exist", in.Parent)
 					continue
@@ -400,9 +411,16 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 				if err != nil {
 					return err
 				}
-				homes[h.ID] = h
+				registered = h.Registered
+				s.homes.put(h.Village, h.ID, registered)
 			}
-			item, err := checkAgainst(ps[i], cat, h, today)
+			homes[ps[i].household] = registered
+			item, err := checkAgainst(ps[i], cat, registered, today)
+			if err != nil && remembered {
+				// Only the insert checks a remembered date, so a refusal
+				// must rest on a read: run again, reading.
+				return errRemembered
+			}
 			if err != nil {
 				out[i].Err = err
 				continue
@@ -431,7 +449,7 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 		}
 		stored := map[string]bool{}
 		if send {
-			if err := tx.SendEvidence(ctx, es[0]); err != nil {
+			if err := tx.SendEvidence(ctx, es[0], homes[es[0].Household]); err != nil {
 				return err
 			}
 			stored[es[0].ID] = true
@@ -486,7 +504,7 @@ func (s *Service) submit(ctx context.Context, p *access.Principal, village strin
 		for range 3 {
 			err = s.store.Write(ctx, write)
 			var f *fault.Error
-			if send && errors.As(err, &f) && f.Reason == ReasonRequestTaken {
+			if send && (err == errRemembered || (errors.As(err, &f) && f.Reason == ReasonNotSent)) {
 				send = false
 				continue
 			}
@@ -512,7 +530,9 @@ func (readOnly) Record(context.Context, audit.Record) error { return errDryRunWr
 func (readOnly) InsertEvidence(context.Context, *Evidence) error {
 	return errDryRunWrite
 }
-func (readOnly) SendEvidence(context.Context, *Evidence) error { return errDryRunWrite }
+func (readOnly) SendEvidence(context.Context, *Evidence, household.Date) error {
+	return errDryRunWrite
+}
 func (readOnly) InsertEvidences(context.Context, []*Evidence) (map[string]bool, error) {
 	return nil, errDryRunWrite
 }
@@ -522,10 +542,14 @@ func (readOnly) AppendEntries(context.Context, *Sheet, []points.Entry) error {
 }
 func (readOnly) AppendEvent(context.Context, *Event) error { return errDryRunWrite }
 
-// ReasonRequestTaken is Writer.SendEvidence's refusal of a request id
-// already used in the village. Submit never returns it: it looks the first
-// submission up instead.
-const ReasonRequestTaken = "REQUEST_ID_TAKEN"
+// ReasonNotSent is Writer.SendEvidence's refusal of evidence whose request
+// id is already used in the village or whose household is no longer as
+// given. Submit never returns it: it runs again, reading both first.
+const ReasonNotSent = "EVIDENCE_NOT_SENT"
+
+// errRemembered sends a single submission refused on a remembered
+// registration date to be run again reading its household.
+var errRemembered = errors.New("refused on a remembered registration date")
 
 var errRequestRace = fault.New(fault.Unavailable, "REQUEST_RACE", "a concurrent request with the same request id is being stored; retry")
 

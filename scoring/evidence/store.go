@@ -137,15 +137,18 @@ type Writer interface {
 	// InsertEvidence stores e (Version 1). AlreadyExists when (village,
 	// request id) is taken; the transaction stays usable.
 	InsertEvidence(ctx context.Context, e *Evidence) error
-	// SendEvidence stores e (Version 1) as InsertEvidence does, except
-	// that the store may send it with the transaction's next statement or
-	// its commit (one round trip fewer for a submission). A taken (village,
-	// request id) is then AlreadyExists with reason REQUEST_ID_TAKEN
-	// (ReasonRequestTaken), from this call or from a later statement or
-	// the commit, and the transaction must end: the caller returns the
-	// error and nothing of the transaction is kept. e.Version is set to 1
-	// at once.
-	SendEvidence(ctx context.Context, e *Evidence) error
+	// SendEvidence stores e (Version 1) as InsertEvidence does, provided
+	// e's household is still of e.Village and registered on registered
+	// (what a submission checks, from a read that may be an earlier
+	// transaction's), except that the store may send it with the
+	// transaction's next statement or its commit: a submission is then
+	// one round trip. A taken (village, request id) or a household not as
+	// given is FailedPrecondition with reason EVIDENCE_NOT_SENT
+	// (ReasonNotSent), from this call or from a later statement or the
+	// commit, and the transaction must end: the caller returns the error
+	// and nothing of the transaction is kept. e.Version is set to 1 at
+	// once.
+	SendEvidence(ctx context.Context, e *Evidence, registered household.Date) error
 	// InsertEvidences stores each of es whose (village, request id) is not
 	// taken, in as few statements as the engine allows, sets their Version
 	// to 1 and returns the ids of those stored. Taken request ids are not
