@@ -159,8 +159,9 @@ func (p *pipe) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.R
 	return batchRow{row: br.QueryRow(), br: br}
 }
 
-// CopyFrom implements sqlstore.Copier. What is pending goes out first, so
-// the rows land after every statement issued before them.
+// CopyFrom implements sqlstore.Copier, in COPY's text format (copyText).
+// What is pending goes out first, so the rows land after every statement
+// issued before them.
 func (p *pipe) CopyFrom(ctx context.Context, table string, columns []string, n int, row func(i int) []any) (int64, error) {
 	if p.pending() {
 		br, err := p.send(ctx, "", nil)
@@ -171,8 +172,8 @@ func (p *pipe) CopyFrom(ctx context.Context, table string, columns []string, n i
 			return 0, err
 		}
 	}
-	return p.conn.CopyFrom(ctx, pgx.Identifier{table}, columns,
-		pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
+	tag, err := p.conn.Conn().PgConn().CopyFrom(ctx, &copyText{n: n, row: row}, copyStatement(table, columns))
+	return tag.RowsAffected(), err
 }
 
 // commit sends what is still queued and COMMIT in one batch. A

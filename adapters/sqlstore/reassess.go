@@ -222,8 +222,22 @@ func (tx *Tx) WritePage(ctx context.Context, p *credit.Page) error {
 	return nil
 }
 
-// insertDecisions inserts the plans' decisions, bulkRows at a time.
+// insertDecisions inserts the plans' decisions: by COPY where the engine
+// has it (a decision is about 2 KB, and a 300-row INSERT of them was
+// built into ever-larger buffers: a tenth of the run's CPU, issue 19),
+// else bulkRows at a time.
 func (tx *Tx) insertDecisions(ctx context.Context, plans []*credit.Plan) error {
+	if c, ok := tx.q.(Copier); ok {
+		rows := make([][]any, len(plans))
+		for i, p := range plans {
+			var err error
+			if rows[i], err = decisionArgs(p.Decision); err != nil {
+				return err
+			}
+		}
+		_, err := c.CopyFrom(ctx, "credit_decisions", decisionCols, len(rows), func(i int) []any { return rows[i] })
+		return tx.decisionsErr(err)
+	}
 	step := tx.bulkRows(len(decisionCols))
 	args := make([]any, 0, step*len(decisionCols))
 	for start := 0; start < len(plans); start += step {
@@ -238,13 +252,17 @@ func (tx *Tx) insertDecisions(ctx context.Context, plans []*credit.Plan) error {
 		}
 		if _, err := tx.q.Exec(ctx, `INSERT INTO credit_decisions (`+decisionColumns+`) VALUES `+
 			rowsOf(len(chunk), len(decisionCols)), args...); err != nil {
-			if tx.d.IsUniqueViolation(err) {
-				return fault.Wrap(err, fault.AlreadyExists, "DECISION_EXISTS", "a decision of the page already exists")
-			}
-			return internal(err, "inserting decisions")
+			return tx.decisionsErr(err)
 		}
 	}
 	return nil
+}
+
+func (tx *Tx) decisionsErr(err error) error {
+	if err != nil && tx.d.IsUniqueViolation(err) {
+		return fault.Wrap(err, fault.AlreadyExists, "DECISION_EXISTS", "a decision of the page already exists")
+	}
+	return internal(err, "inserting decisions")
 }
 
 // upsertLines writes the plans' lines in one statement per chunk: a new
@@ -310,25 +328,31 @@ func (tx *Tx) appendLineEvents(ctx context.Context, plans []*credit.Plan) error 
 		}
 		next[b] = last - count[b] + 1
 	}
-	const cols = 9
-	step := tx.bulkRows(cols)
-	args := make([]any, 0, step*cols)
-	for start := 0; start < len(plans); start += step {
-		chunk := plans[start:min(start+step, len(plans))]
-		args = args[:0]
-		for _, p := range chunk {
-			ev := p.Event
-			ev.Seq = next[ev.Bank]
-			next[ev.Bank]++
-			args = append(args, ev.Bank, ev.Seq, ev.ID, ev.Type, ev.LineID, ev.Village, ev.HouseholdID,
-				string(ev.Payload), tsArg(ev.Time))
+	rows := make([][]any, len(plans))
+	for i, p := range plans {
+		ev := p.Event
+		ev.Seq = next[ev.Bank]
+		next[ev.Bank]++
+		rows[i] = []any{ev.Bank, ev.Seq, ev.ID, ev.Type, ev.LineID, ev.Village, ev.HouseholdID, string(ev.Payload), tsArg(ev.Time)}
+	}
+	fail := func(err error) error {
+		if err != nil && tx.d.IsUniqueViolation(err) {
+			return fault.Wrap(err, fault.AlreadyExists, "LINE_EVENT_EXISTS", "a line event of the page already exists")
 		}
-		if _, err := tx.q.Exec(ctx, `INSERT INTO line_events (bank, seq, id, type, line_id, village_code, household_id, payload, time)
-			VALUES `+rowsOf(len(chunk), cols), args...); err != nil {
-			if tx.d.IsUniqueViolation(err) {
-				return fault.Wrap(err, fault.AlreadyExists, "LINE_EVENT_EXISTS", "a line event of the page already exists")
-			}
-			return internal(err, "appending line events")
+		return internal(err, "appending line events")
+	}
+	cols := []string{"bank", "seq", "id", "type", "line_id", "village_code", "household_id", "payload", "time"}
+	if c, ok := tx.q.(Copier); ok { // as insertDecisions
+		_, err := c.CopyFrom(ctx, "line_events", cols, len(rows), func(i int) []any { return rows[i] })
+		return fail(err)
+	}
+	step := tx.bulkRows(len(cols))
+	for start := 0; start < len(rows); start += step {
+		chunk := rows[start:min(start+step, len(rows))]
+		args := slices.Concat(chunk...)
+		if _, err := tx.q.Exec(ctx, `INSERT INTO line_events (`+strings.Join(cols, ", ")+`)
+			VALUES `+rowsOf(len(chunk), len(cols)), args...); err != nil {
+			return fail(err)
 		}
 	}
 	return nil
