@@ -105,13 +105,13 @@ func appendCopyValue(buf []byte, v any) ([]byte, error) {
 // only these four: the delimiter (tab), the row end (newline), carriage
 // return and the backslash itself.
 func appendCopyEscaped(buf []byte, s string) []byte {
-	for {
-		i := strings.IndexAny(s, "\\\t\n\r")
-		if i < 0 {
-			return append(buf, s...)
-		}
-		buf = append(buf, s[:i]...)
-		switch s[i] {
+	// Most values have none: four vectorised scans of a 2 KB
+	// explanation cost less than one byte-at-a-time scan for all four.
+	if !strings.Contains(s, `\`) && !strings.Contains(s, "\t") && !strings.Contains(s, "\n") && !strings.Contains(s, "\r") {
+		return append(buf, s...)
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
 		case '\\':
 			buf = append(buf, `\\`...)
 		case '\t':
@@ -120,9 +120,11 @@ func appendCopyEscaped(buf []byte, s string) []byte {
 			buf = append(buf, `\n`...)
 		case '\r':
 			buf = append(buf, `\r`...)
+		default:
+			buf = append(buf, c)
 		}
-		s = s[i+1:]
 	}
+	return buf
 }
 
 // copyStatement is the COPY … FROM STDIN of table's columns, text format.
