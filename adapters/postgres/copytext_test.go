@@ -39,7 +39,7 @@ func TestCopyFromText(t *testing.T) {
 			amount NUMERIC(17, 2), day DATE, at TIMESTAMPTZ, missing TEXT)`); err != nil {
 			return err
 		}
-		n, err := q.(sqlstore.Copier).CopyFrom(ctx, "copied",
+		n, err := q.(sqlstore.Copier).CopyText(ctx, "copied",
 			[]string{"id", "small", "t", "data", "flag", "amount", "day", "at", "missing"}, len(rows), func(i int) []any {
 				r := rows[i]
 				return []any{r.id, int32(i), r.text, r.data, r.flag, "12345.60", "2026-02-28", at, nil}
@@ -81,7 +81,7 @@ func TestCopyFromText(t *testing.T) {
 		if _, err := q.Exec(ctx, `CREATE TEMP TABLE other (f FLOAT8)`); err != nil {
 			return err
 		}
-		_, err := q.(sqlstore.Copier).CopyFrom(ctx, "other", []string{"f"}, 1, func(int) []any { return []any{1.5} })
+		_, err := q.(sqlstore.Copier).CopyText(ctx, "other", []string{"f"}, 1, func(int) []any { return []any{1.5} })
 		return err
 	})
 	require.ErrorContains(t, err, "no COPY text form for a float64")

@@ -159,21 +159,37 @@ func (p *pipe) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.R
 	return batchRow{row: br.QueryRow(), br: br}
 }
 
-// CopyFrom implements sqlstore.Copier, in COPY's text format (copyText).
-// What is pending goes out first, so the rows land after every statement
-// issued before them.
+// CopyFrom implements sqlstore.Copier: pgx's binary COPY. What is pending
+// goes out first, so the rows land after every statement issued before
+// them.
 func (p *pipe) CopyFrom(ctx context.Context, table string, columns []string, n int, row func(i int) []any) (int64, error) {
-	if p.pending() {
-		br, err := p.send(ctx, "", nil)
-		if err != nil {
-			return 0, err
-		}
-		if err := br.Close(); err != nil {
-			return 0, err
-		}
+	if err := p.flush(ctx); err != nil {
+		return 0, err
+	}
+	return p.conn.CopyFrom(ctx, pgx.Identifier{table}, columns,
+		pgx.CopyFromSlice(n, func(i int) ([]any, error) { return row(i), nil }))
+}
+
+// CopyText implements sqlstore.Copier: COPY's text format, written by
+// copyText, after what is pending, as CopyFrom.
+func (p *pipe) CopyText(ctx context.Context, table string, columns []string, n int, row func(i int) []any) (int64, error) {
+	if err := p.flush(ctx); err != nil {
+		return 0, err
 	}
 	tag, err := p.conn.Conn().PgConn().CopyFrom(ctx, &copyText{n: n, row: row}, copyStatement(table, columns))
 	return tag.RowsAffected(), err
+}
+
+// flush sends what is pending (BEGIN, deferred writes) and reads it.
+func (p *pipe) flush(ctx context.Context) error {
+	if !p.pending() {
+		return nil
+	}
+	br, err := p.send(ctx, "", nil)
+	if err != nil {
+		return err
+	}
+	return br.Close()
 }
 
 // commit sends what is still queued and COMMIT in one batch. A

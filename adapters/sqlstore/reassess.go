@@ -235,7 +235,7 @@ func (tx *Tx) insertDecisions(ctx context.Context, plans []*credit.Plan) error {
 				return err
 			}
 		}
-		_, err := c.CopyFrom(ctx, "credit_decisions", decisionCols, len(rows), func(i int) []any { return rows[i] })
+		_, err := c.CopyText(ctx, "credit_decisions", decisionCols, len(rows), func(i int) []any { return rows[i] })
 		return tx.decisionsErr(err)
 	}
 	step := tx.bulkRows(len(decisionCols))
@@ -258,6 +258,7 @@ func (tx *Tx) insertDecisions(ctx context.Context, plans []*credit.Plan) error {
 	return nil
 }
 
+// decisionsErr is insertDecisions' error: DECISION_EXISTS for a taken id.
 func (tx *Tx) decisionsErr(err error) error {
 	if err != nil && tx.d.IsUniqueViolation(err) {
 		return fault.Wrap(err, fault.AlreadyExists, "DECISION_EXISTS", "a decision of the page already exists")
@@ -313,7 +314,7 @@ func (tx *Tx) upsertLines(ctx context.Context, plans []*credit.Plan) error {
 		if _, err := tx.q.Exec(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS line_stage (LIKE credit_lines) ON COMMIT DELETE ROWS`); err != nil {
 			return internal(err, "staging credit lines")
 		}
-		if _, err := c.CopyFrom(ctx, "line_stage", lineCols, len(rows), func(i int) []any { return rows[i] }); err != nil {
+		if _, err := c.CopyText(ctx, "line_stage", lineCols, len(rows), func(i int) []any { return rows[i] }); err != nil {
 			return internal(err, "staging credit lines")
 		}
 		return write(len(rows), `INSERT INTO credit_lines (`+lineColumns+`) SELECT `+lineColumns+` FROM line_stage `+upsert)
@@ -365,7 +366,7 @@ func (tx *Tx) appendLineEvents(ctx context.Context, plans []*credit.Plan) error 
 	}
 	cols := []string{"bank", "seq", "id", "type", "line_id", "village_code", "household_id", "payload", "time"}
 	if c, ok := tx.q.(Copier); ok { // as insertDecisions
-		_, err := c.CopyFrom(ctx, "line_events", cols, len(rows), func(i int) []any { return rows[i] })
+		_, err := c.CopyText(ctx, "line_events", cols, len(rows), func(i int) []any { return rows[i] })
 		return fail(err)
 	}
 	step := tx.bulkRows(len(cols))

@@ -66,7 +66,15 @@ type Deferrer interface {
 type Copier interface {
 	// CopyFrom writes n rows into table's columns, row i as row(i)
 	// returns it, in the transaction, after every statement issued before.
+	// Each value has its column's own Go type (int64, time.Time, []byte,
+	// string for text): PostgreSQL's binary format, which the engine
+	// reads without parsing (the audit sequencer's leaves and nodes).
 	CopyFrom(ctx context.Context, table string, columns []string, n int, row func(i int) []any) (int64, error)
+	// CopyText writes rows as CopyFrom does, in COPY's text format: the
+	// values are what a statement would take (dates, instants and amounts
+	// as strings), which binary COPY cannot encode without first failing
+	// to (issue 19).
+	CopyText(ctx context.Context, table string, columns []string, n int, row func(i int) []any) (int64, error)
 }
 
 // ErrNotOne is what a write that had to change a row meets when it
