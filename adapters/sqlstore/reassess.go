@@ -266,65 +266,48 @@ func (tx *Tx) decisionsErr(err error) error {
 	return internal(err, "inserting decisions")
 }
 
-// upsertLines writes the plans' lines: a new line is inserted; an
-// existing one (same key and id) takes the plan's mutable fields where its
-// stored version is the one the plan was made from. drawn and open_time
-// are never overwritten. A row that does neither (a line that appeared or
-// changed since it was locked) leaves the count short: CONCURRENT_CHANGE,
-// and the caller rolls back.
+// upsertLines writes the plans' lines in one statement per chunk: a new
+// line is inserted; an existing one (same key and id) takes the plan's
+// mutable fields where its stored version is the one the plan was made
+// from. drawn and open_time are never overwritten. A row that does
+// neither (a line that appeared or changed since it was locked) leaves the
+// count short: CONCURRENT_CHANGE, and the caller rolls back.
 //
-// Where the engine has COPY the page's lines are copied into a temporary
-// table and upserted from it in one statement (as insertDecisions, to
-// keep pgx from building 444-row statements); else one multi-row
-// statement per bulkRows lines.
+// Not by COPY into a temporary table and one upsert from it, though that
+// was measured 4-5 s faster over a million lines: the app role of
+// deploy/postgres/roles.sql may not create temporary tables (BENCHMARKS.md,
+// issue 19, 2026-12-06).
 func (tx *Tx) upsertLines(ctx context.Context, plans []*credit.Plan) error {
-	rows := make([][]any, len(plans))
-	for i, p := range plans {
-		l := p.Line
-		if !p.Opened && l.Version != p.PrevVersion+1 {
-			// The version check below relies on it (lending.Apply
-			// counts one change).
-			return fault.New(fault.Internal, "PLAN_VERSION", "line %s planned at version %d from %d", l.ID, l.Version, p.PrevVersion)
+	step := tx.bulkRows(len(lineCols))
+	args := make([]any, 0, step*len(lineCols))
+	for start := 0; start < len(plans); start += step {
+		chunk := plans[start:min(start+step, len(plans))]
+		args = args[:0]
+		for _, p := range chunk {
+			l := p.Line
+			if !p.Opened && l.Version != p.PrevVersion+1 {
+				// The version check below relies on it (lending.Apply
+				// counts one change).
+				return fault.New(fault.Internal, "PLAN_VERSION", "line %s planned at version %d from %d", l.ID, l.Version, p.PrevVersion)
+			}
+			la, err := lineArgs(l)
+			if err != nil {
+				return err
+			}
+			args = append(args, la...)
 		}
-		var err error
-		if rows[i], err = lineArgs(l); err != nil {
-			return err
-		}
-	}
-	const upsert = `ON CONFLICT (bank, product, household_id) DO UPDATE SET limit_amount = excluded.limit_amount,
-			rate = excluded.rate, exposure_cap = excluded.exposure_cap, status = excluded.status,
-			valid_until = excluded.valid_until, decision_id = excluded.decision_id,
-			freeze_reason = excluded.freeze_reason, version = excluded.version, update_time = excluded.update_time,
-			applicant_member = excluded.applicant_member, review_on = excluded.review_on
-		WHERE credit_lines.id = excluded.id AND credit_lines.version = excluded.version - 1`
-	write := func(n int, sql string, args ...any) error {
-		changed, err := tx.q.Exec(ctx, sql, args...)
+		n, err := tx.q.Exec(ctx, `INSERT INTO credit_lines (`+lineColumns+`) VALUES `+rowsOf(len(chunk), len(lineCols))+`
+			ON CONFLICT (bank, product, household_id) DO UPDATE SET limit_amount = excluded.limit_amount,
+				rate = excluded.rate, exposure_cap = excluded.exposure_cap, status = excluded.status,
+				valid_until = excluded.valid_until, decision_id = excluded.decision_id,
+				freeze_reason = excluded.freeze_reason, version = excluded.version, update_time = excluded.update_time,
+				applicant_member = excluded.applicant_member, review_on = excluded.review_on
+			WHERE credit_lines.id = excluded.id AND credit_lines.version = excluded.version - 1`, args...)
 		if err != nil {
 			return internal(err, "writing credit lines")
 		}
-		if changed != int64(n) {
-			return concurrentChange("%d of %d credit lines of the page changed since they were locked", int64(n)-changed, n)
-		}
-		return nil
-	}
-	if c, ok := tx.q.(Copier); ok {
-		// Per session, emptied at each commit (and only a transaction
-		// that used it pays for that); rows in the page's order, which
-		// the upsert reads back as they were written.
-		if _, err := tx.q.Exec(ctx, `CREATE TEMPORARY TABLE IF NOT EXISTS line_stage (LIKE credit_lines) ON COMMIT DELETE ROWS`); err != nil {
-			return internal(err, "staging credit lines")
-		}
-		if _, err := c.CopyText(ctx, "line_stage", lineCols, len(rows), func(i int) []any { return rows[i] }); err != nil {
-			return internal(err, "staging credit lines")
-		}
-		return write(len(rows), `INSERT INTO credit_lines (`+lineColumns+`) SELECT `+lineColumns+` FROM line_stage `+upsert)
-	}
-	step := tx.bulkRows(len(lineCols))
-	for start := 0; start < len(rows); start += step {
-		chunk := rows[start:min(start+step, len(rows))]
-		if err := write(len(chunk), `INSERT INTO credit_lines (`+lineColumns+`) VALUES `+rowsOf(len(chunk), len(lineCols))+`
-		`+upsert, slices.Concat(chunk...)...); err != nil {
-			return err
+		if n != int64(len(chunk)) {
+			return concurrentChange("%d of %d credit lines of the page changed since they were locked", int64(len(chunk))-n, len(chunk))
 		}
 	}
 	return nil
