@@ -5,7 +5,8 @@
 #
 #   1. production roles (deploy/postgres/roles.sql), `sanzhi migrate` as the
 #      migrator, the demo county seeded and a member with a known 身份证号
-#      added as the app role, sanzhid --no-migrate serving as the app role;
+#      added as the app role, a batch re-assessment run as the app role,
+#      sanzhid --no-migrate serving as the app role;
 #   2. the audit-key rotation runbook: rotate-key with the server stopped,
 #      the server on the new key, verify with the key history;
 #   3. deploy/backup.sh with the keys apart, the dump checked to hold no
@@ -98,6 +99,13 @@ household=$(sql --dbname "$(url "$app")" -c "SELECT 'villages/' || village_code 
 printf '编号,姓名,与户主关系,身份证号,劳动力状况\n1,,户主,,非劳动力\n,沈小宝,孙子女,%s,非劳动力\n' "$id_number" >"$tmp/members.csv"
 "${sanzhi[@]}" household set-members "$household" "$tmp/members.csv" --database "$(url "$app")" \
 	--key sz_demo_clerk_nanyang --data-key-file "$keys/data.key" >/dev/null
+
+# The batch re-assessment writes its pages by COPY (decisions, line
+# events): the app role's grants must be enough for it, as for the rest.
+step "a batch re-assessment as the app role"
+reassessed=$("${sanzhi[@]}" reassess --database "$(url "$app")" --data-key-file "$keys/data.key" --bank tongxiang-rcb --lang en) ||
+	fail "the re-assessment failed as the app role: $reassessed"
+grep ': done, [1-9][0-9]* of ' <<<"$reassessed" || fail "the re-assessment assessed no household: $reassessed"
 
 # serve AUDIT_KEY DATA_KEY: sanzhid as the app role until it serves (it
 # sequences the queue and signs a checkpoint first), then SIGTERM (it signs
