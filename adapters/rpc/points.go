@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/sanzhi/sanzhi/access"
+	"github.com/sanzhi/sanzhi/internal/dectext"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
@@ -98,14 +99,14 @@ func householdName(village, id string) string { return resource.Household(villag
 // API form.
 func PointsOut(village, id string, b points.Balance) *sanzhiv1.Points {
 	out := &sanzhiv1.Points{
-		Household: householdName(village, id), AsOf: string(b.AsOf), Base: decimalText(b.Base), Credit: decimalText(b.Credit),
-		Earned: decimalText(b.Earned), Redeemed: decimalText(b.Redeemed), Redeemable: decimalText(b.Redeemable),
-		NotForCredit: decimalText(b.NotForCredit),
+		Household: householdName(village, id), AsOf: string(b.AsOf), Base: dectext.String(b.Base), Credit: dectext.String(b.Credit),
+		Earned: dectext.String(b.Earned), Redeemed: dectext.String(b.Redeemed), Redeemable: dectext.String(b.Redeemable),
+		NotForCredit: dectext.String(b.NotForCredit),
 	}
 	for _, d := range points.Domains {
 		l := d.Label()
 		out.ByDomain = append(out.ByDomain, &sanzhiv1.DomainSubtotal{
-			Domain: domainOut(d), LabelZh: l.ZH, LabelEn: l.EN, Points: decimalText(b.ByDomain[d]),
+			Domain: domainOut(d), LabelZh: l.ZH, LabelEn: l.EN, Points: dectext.String(b.ByDomain[d]),
 		})
 	}
 	areas := make([]string, 0, len(b.ByArea))
@@ -114,7 +115,7 @@ func PointsOut(village, id string, b points.Balance) *sanzhiv1.Points {
 	}
 	sort.Strings(areas)
 	for _, a := range areas {
-		out.ByArea = append(out.ByArea, &sanzhiv1.AreaSubtotal{Area: a, Points: decimalText(b.ByArea[a])})
+		out.ByArea = append(out.ByArea, &sanzhiv1.AreaSubtotal{Area: a, Points: dectext.String(b.ByArea[a])})
 	}
 	// One allocation for all the entries rather than one each: a household
 	// can have thousands, and GetPoints returns them all.
@@ -138,7 +139,7 @@ func ledgerEntryOut(village, id string, e points.Entry) *sanzhiv1.LedgerEntry {
 // names of the household's evidence.
 func fillLedgerEntry(out *sanzhiv1.LedgerEntry, evidence string, e points.Entry) {
 	out.Id, out.Kind, out.ItemCode, out.Domain, out.Area = e.ID, entryKindOut(e.Kind), e.ItemCode, domainOut(e.Domain), e.Area
-	out.Quantity, out.Requested, out.Points, out.Capped = e.Quantity, decimalText(e.Requested), decimalText(e.Points), decimalText(e.Capped)
+	out.Quantity, out.Requested, out.Points, out.Capped = e.Quantity, dectext.String(e.Requested), dectext.String(e.Points), dectext.String(e.Capped)
 	out.OccurredOn, out.EffectiveOn, out.ValidUntil = string(e.OccurredOn), string(e.EffectiveOn), string(e.ValidUntil)
 	out.ForCredit, out.Reverses, out.ReversedKind = e.ForCredit, e.Reverses, entryKindOut(e.ReversedKind)
 	if e.EvidenceID != "" {

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/internal/dectext"
 )
 
 // timeLayout is how instants are written: UTC, fixed-width microseconds, so
@@ -78,7 +80,7 @@ func (s date[T]) Scan(src any) error {
 // never a float).
 type money struct{ d *decimal.Decimal }
 
-func moneyArg(d decimal.Decimal) string { return d.String() }
+func moneyArg(d decimal.Decimal) string { return dectext.String(d) }
 
 func (m money) Scan(src any) error {
 	var s string

@@ -10,6 +10,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/internal/dectext"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/scoring/assess"
@@ -312,7 +313,7 @@ func explain(dec rules.Decision) Explanation {
 		e.Counterfactuals = append(e.Counterfactuals, Text{Code: code, ZH: c.Text.ZH, EN: c.Text.EN})
 	}
 	for _, s := range dec.LimitSteps {
-		e.LimitSteps = append(e.LimitSteps, StoredStep{Step: s.Step, ID: s.ID, Amount: s.Amount.String(), Result: s.Result.String()})
+		e.LimitSteps = append(e.LimitSteps, StoredStep{Step: s.Step, ID: s.ID, Amount: dectext.String(s.Amount), Result: dectext.String(s.Result)})
 	}
 	return e
 }

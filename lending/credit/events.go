@@ -13,6 +13,7 @@ import (
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/internal/dectext"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/rules"
@@ -76,11 +77,11 @@ func newLineEvent(typ string, l *Line, t *Transaction, now time.Time) (*LineEven
 	}
 	b := eventBody{ID: uuid.Must(uuid.NewV7()).String(), Type: typ, Bank: l.Bank, Time: now.Format(time.RFC3339Nano),
 		Line: eventLine{Name: LineName(l.Bank, l.Product, l.ID), Household: l.Household,
-			Limit: l.Limit.StringFixed(2), Drawn: l.Drawn.StringFixed(2), Available: available.StringFixed(2),
-			Rate: l.Rate.String(), Status: string(status), ValidUntil: string(l.ValidUntil),
+			Limit: dectext.Fixed(l.Limit, 2), Drawn: dectext.Fixed(l.Drawn, 2), Available: dectext.Fixed(available, 2),
+			Rate: dectext.String(l.Rate), Status: string(status), ValidUntil: string(l.ValidUntil),
 			Decision: DecisionName(l.Bank, l.Product, l.DecisionID), FreezeReason: l.FreezeReason, Version: l.Version}}
 	if t != nil {
-		b.Transaction = &eventTx{ID: t.ID, Amount: t.Amount.StringFixed(2), Use: string(t.Use)}
+		b.Transaction = &eventTx{ID: t.ID, Amount: dectext.Fixed(t.Amount, 2), Use: string(t.Use)}
 	}
 	payload, err := json.Marshal(b)
 	if err != nil {

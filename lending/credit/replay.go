@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/sanzhi/sanzhi/fault"
+	"github.com/sanzhi/sanzhi/internal/dectext"
 	"github.com/sanzhi/sanzhi/scoring/household"
 	"github.com/sanzhi/sanzhi/scoring/rules"
 )
@@ -163,9 +164,9 @@ func (o outcome) fields() [][2]string {
 		{"eligible", strconv.FormatBool(o.eligible)},
 		{"score", strconv.Itoa(o.score)},
 		{"grade", o.grade},
-		{"limit", o.limit.StringFixed(2)},
-		{"rate", o.rate.StringFixed(6)},
-		{"exposure_cap", o.exposureCap.StringFixed(2)},
+		{"limit", dectext.Fixed(o.limit, 2)},
+		{"rate", dectext.Fixed(o.rate, 6)},
+		{"exposure_cap", dectext.Fixed(o.exposureCap, 2)},
 		{"valid_until", string(o.validUntil)},
 		{"knock_outs", strings.Join(o.knockOuts, ",")},
 		{"declines", strings.Join(o.declines, ",")},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/sanzhi/sanzhi/internal/dectext"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -589,15 +590,15 @@ func (d Decision) Canonical() []byte {
 		Format: decisionFormat, Bank: d.Bank, Product: d.Product, PolicyVersion: d.PolicyVersion,
 		PolicyHash: d.PolicyHash, InputHash: d.InputHash, On: string(d.On), ValidUntil: string(d.ValidUntil),
 		ReviewOn: string(d.ReviewOn), Eligible: d.Eligible, KnockOuts: orEmpty(d.KnockOuts), Declines: orEmpty(d.Declines), Score: d.Score,
-		Odds: d.Odds.String(), Grade: d.Grade, Characteristics: []cChar{}, Limit: d.Limit.String(),
-		LimitSteps: []cStep{}, Rate: d.Rate.String(), Reasons: orEmpty(d.Reasons), Counterfactuals: []cCF{},
+		Odds: dectext.String(d.Odds), Grade: d.Grade, Characteristics: []cChar{}, Limit: dectext.String(d.Limit),
+		LimitSteps: []cStep{}, Rate: dectext.String(d.Rate), Reasons: orEmpty(d.Reasons), Counterfactuals: []cCF{},
 		Clamped: orEmpty(d.Clamped),
 	}
 	for _, c := range d.Characteristics {
 		cd.Characteristics = append(cd.Characteristics, cChar(c))
 	}
 	for _, s := range d.LimitSteps {
-		cd.LimitSteps = append(cd.LimitSteps, cStep{s.Step, s.ID, s.Amount.String(), s.Result.String()})
+		cd.LimitSteps = append(cd.LimitSteps, cStep{s.Step, s.ID, dectext.String(s.Amount), dectext.String(s.Result)})
 	}
 	for _, c := range d.Counterfactuals {
 		cd.Counterfactuals = append(cd.Counterfactuals, cCF{c.Kind, c.KnockOut, c.Input, c.From.String(), c.To.String(),

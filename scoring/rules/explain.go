@@ -9,6 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/sanzhi/sanzhi/internal/dectext"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 
@@ -470,9 +471,9 @@ func yuan(d decimal.Decimal) string {
 	if d.Sign() < 0 {
 		sign, d = "-", d.Neg()
 	}
-	s := d.StringFixed(2)
+	s := dectext.Fixed(d, 2)
 	if d.IsInteger() {
-		s = d.StringFixed(0)
+		s = dectext.Fixed(d, 0)
 	}
 	whole, frac, _ := strings.Cut(s, ".")
 	var b strings.Builder

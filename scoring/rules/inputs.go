@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/sanzhi/sanzhi/internal/dectext"
 )
 
 // This file is the engine's fixed vocabulary of inputs: every fact a policy
@@ -401,7 +403,7 @@ func (in Input) Canonical() []byte {
 			switch {
 			case s.dec != nil:
 				b = append(b, '"')
-				b = append(b, s.dec(&in).String()...)
+				b = dectext.Append(b, *s.dec(&in))
 				b = append(b, '"')
 			case s.num != nil:
 				b = strconv.AppendInt(b, int64(*s.num(&in)), 10)
@@ -423,7 +425,7 @@ func (in Input) Canonical() []byte {
 		}
 		b = appendJSONString(b, ItemPrefix+code)
 		b = append(b, ':', '"')
-		b = append(b, in.Items[code].String()...)
+		b = dectext.Append(b, in.Items[code])
 		b = append(b, '"')
 	}
 	return append(b, "}}"...)
