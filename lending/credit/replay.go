@@ -174,15 +174,20 @@ func (o outcome) fields() [][2]string {
 }
 
 // hash is the output hash: hex SHA-256 of "field=value\n" for each field.
-func (o outcome) hash() string {
-	h := sha256.New()
-	for _, f := range o.fields() {
-		h.Write([]byte(f[0]))
-		h.Write([]byte{'='})
-		h.Write([]byte(f[1]))
-		h.Write([]byte{'\n'})
+func (o outcome) hash() string { return hashFields(o.fields()) }
+
+// hashFields is hash of fields already listed (DecisionRecord lists them
+// once for the record's payload and its hash).
+func hashFields(fields [][2]string) string {
+	b := make([]byte, 0, 256)
+	for _, f := range fields {
+		b = append(b, f[0]...)
+		b = append(b, '=')
+		b = append(b, f[1]...)
+		b = append(b, '\n')
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // OutputHash is the hex SHA-256 of d's stored outcome (eligibility, score,
