@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
 
@@ -73,4 +74,29 @@ func TestNumericResultsAreText(t *testing.T) {
 	require.NoError(t, rows.Scan(&got[0], &got[1], &got[2], &got[3]))
 	require.Equal(t, []sql.NullString{{String: "12.50", Valid: true}, {String: "-0.0001", Valid: true},
 		{String: "123456789012345678901234567890.125", Valid: true}, {String: "0.00", Valid: true}}, got)
+}
+
+// Since 00023 a line's decision is checked by statement triggers, not a
+// foreign key; what the key refused on the decisions' side is refused
+// still, for a role that may delete (the app may not): removing or
+// renumbering a decision a line names. Changing anything else of it is a
+// matter for the grants and the replay, not this check.
+func TestDecisionNamedByLine(t *testing.T) {
+	b := storetest.PostgresAppIntruder(t)
+	lineID, decisionID := storetest.OpenLine(t, b.Store)
+	for _, q := range []string{
+		`DELETE FROM credit_decisions WHERE id = $1`,
+		`UPDATE credit_decisions SET id = id || '-moved' WHERE id = $1`,
+	} {
+		err := b.Try(q, decisionID)
+		var pgErr *pgconn.PgError
+		require.ErrorAs(t, err, &pgErr, q)
+		require.Equal(t, "23503", pgErr.Code, q)
+		require.Equal(t, "credit_lines_decision_id_fkey", pgErr.ConstraintName, q)
+		require.Contains(t, pgErr.Detail, decisionID, q)
+	}
+	require.NoError(t, b.Try(`UPDATE credit_decisions SET score = score WHERE id = $1`, decisionID))
+	// With the line gone, so may the decision be.
+	require.NoError(t, b.Try(`DELETE FROM credit_lines WHERE id = $1`, lineID))
+	require.NoError(t, b.Try(`DELETE FROM credit_decisions WHERE id = $1`, decisionID))
 }

@@ -111,6 +111,16 @@ func newLine(t *testing.T, d *credit.Decision) *credit.Line {
 }
 
 // openLine stores a decision and the line it opens.
+// OpenLine stores a household, a decision and the line it opens, for an
+// engine's own tests, and returns the line's and the decision's ids.
+func OpenLine(t *testing.T, s Store) (lineID, decisionID string) {
+	t.Helper()
+	h := newHousehold(t, villageA, 1)
+	insert(t, s, h)
+	l, d := openLine(t, s, h, bankA, productA)
+	return l.ID, d.ID
+}
+
 func openLine(t *testing.T, s Store, h *household.Household, bank, product string) (*credit.Line, *credit.Decision) {
 	t.Helper()
 	d := newDecision(t, h, bank, product)
@@ -501,6 +511,22 @@ func testLendingLines(t *testing.T, s Store) {
 	negative.Drawn, negative.Version = decimal.NewFromInt(-1), 3
 	err = writeLending(s, func(ctx context.Context, tx credit.Writer) error { return tx.UpdateLine(ctx, &negative, 2) })
 	assert.Error(t, err)
+	got, err = readLending(s, func(tx credit.Reader) (*credit.Line, error) { return tx.LineByID(ctx, l1.ID) })
+	require.NoError(t, err)
+	assertSameLine(t, &upd, got)
+
+	// A line names a stored decision, inserted or updated (PostgreSQL
+	// checks it once per statement since its migration 00023, SQLite by
+	// its foreign key): refused, nothing kept.
+	orphan := newLine(t, newDecision(t, h2, bankB, productB))
+	err = writeLending(s, func(ctx context.Context, tx credit.Writer) error { return tx.InsertLine(ctx, orphan) })
+	assert.Error(t, err, "a line whose decision is not stored")
+	_, err = readLending(s, func(tx credit.Reader) (*credit.Line, error) { return tx.LineByID(ctx, orphan.ID) })
+	assert.True(t, fault.Is(err, fault.NotFound), "got %v", err)
+	renamed := upd
+	renamed.DecisionID, renamed.Version = newID(t), 3
+	err = writeLending(s, func(ctx context.Context, tx credit.Writer) error { return tx.UpdateLine(ctx, &renamed, 2) })
+	assert.Error(t, err, "an update naming a decision that is not stored")
 	got, err = readLending(s, func(tx credit.Reader) (*credit.Line, error) { return tx.LineByID(ctx, l1.ID) })
 	require.NoError(t, err)
 	assertSameLine(t, &upd, got)

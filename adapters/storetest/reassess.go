@@ -284,6 +284,23 @@ func testReassessWritePage(t *testing.T, s Store) {
 		assert.Equal(t, 3, line(hs[0]).Version, name)
 		assert.Equal(t, l2.Version, line(hs[2]).Version, name)
 	}
+	// A line naming a decision that is not stored, opened or updated:
+	// nothing of the page is kept.
+	for name, bad := range map[string]*credit.Plan{
+		"opened": plan(outsider, nil, "100.00"),
+		"updated": func() *credit.Plan {
+			p := plan(hs[2], l2, "0")
+			p.Line.Status = lending.StatusFrozen
+			return p
+		}(),
+	} {
+		bad.Line.DecisionID = newID(t)
+		err := writePage(&credit.Page{Run: &moved, PrevCursor: next.Cursor, Plans: []*credit.Plan{bad}})
+		assert.Error(t, err, name)
+		assert.Equal(t, l2.Version, line(hs[2]).Version, name)
+		_, err = readLending(s, func(tx credit.Reader) (*credit.Line, error) { return tx.Line(ctx, bankA, productA, outsider.ID) })
+		assert.True(t, fault.Is(err, fault.NotFound), "%s: got %v", name, err)
+	}
 	assert.Equal(t, stored, decisions(), "rolled back decisions are gone")
 	gotRun, err = readLending(s, func(tx credit.Reader) (*credit.Run, error) { return tx.Run(ctx, run.ID) })
 	require.NoError(t, err)
