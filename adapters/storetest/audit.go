@@ -163,6 +163,50 @@ func testAuditSequencing(t *testing.T, s Store) {
 	assert.Equal(t, int64(1), n)
 }
 
+// testAuditBatchQueue: a transaction that queues many records (a
+// re-assessment's page; on PostgreSQL they go by COPY from 64 records)
+// stores each as queued, in queue order, COPY's own characters included;
+// one record fewer than the threshold takes the other path.
+func testAuditBatchQueue(t *testing.T, s Store) {
+	ctx := context.Background()
+	awkward := []string{"tab\there", "two\nlines", `back\slash`, `\N`, `\.`, "村民小组长 王伟", `"quoted"`, ""}
+	record := func(i int) audit.Record {
+		r := auditRecord(i)
+		r.Time = r.Time.Add(time.Duration(i) * time.Microsecond)
+		r.Payload[fmt.Sprintf("k\t%d", i%3)] = awkward[i%len(awkward)]
+		return r
+	}
+	var want []audit.Record
+	for _, n := range []int{63, 64, 150} {
+		from := len(want)
+		require.NoError(t, s.Households().Write(ctx, func(tx household.Writer) error {
+			for i := from; i < from+n; i++ {
+				if err := tx.Record(ctx, record(i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}))
+		for i := from; i < from+n; i++ {
+			want = append(want, record(i))
+		}
+	}
+	head, moved, err := s.Integrate(ctx, 1000)
+	require.NoError(t, err)
+	require.Equal(t, len(want), moved)
+	require.Equal(t, uint64(len(want)), head.Size)
+	for i, w := range want {
+		l, err := s.Leaf(ctx, uint64(i))
+		require.NoError(t, err)
+		e, err := audit.ParseEntry(l.Data)
+		require.NoError(t, err)
+		assert.Equal(t, w.Payload, e.Payload, "leaf %d holds record %d", i, i)
+		assert.True(t, w.Time.Equal(e.Time), "leaf %d: time %v, want %v", i, e.Time, w.Time)
+		assert.Equal(t, []string{w.Actor, w.Action, w.Subject, w.RequestHash, w.ResultHash},
+			[]string{e.Actor, e.Action, e.Subject, e.RequestHash, e.ResultHash}, "leaf %d", i)
+	}
+}
+
 // testAuditCheckpoints: checkpoints are stored once per size (the first
 // signature stands), found by size or latest, and scanned in size order.
 func testAuditCheckpoints(t *testing.T, s Store) {

@@ -172,6 +172,7 @@ func suite() []conformance {
 		{name: "ReassessWritePage", fn: testReassessWritePage},
 		{name: "ReassessLockPageBlocks", fn: testReassessLockPageBlocks, serial: true},
 		{name: "AuditSequencing", fn: testAuditSequencing},
+		{name: "AuditBatchQueue", fn: testAuditBatchQueue},
 		{name: "AuditCheckpoints", fn: testAuditCheckpoints},
 		{name: "AuditConcurrentIntegrators", fn: testAuditConcurrentIntegrators},
 		{name: "AuditTablesAreAppendOnly", raw: testAuditTablesAreAppendOnly},
