@@ -31,15 +31,6 @@ func (tx *Tx) Record(ctx context.Context, r audit.Record) error {
 func (tx *Tx) flushRecords(ctx context.Context) error {
 	rs := *tx.records
 	*tx.records = nil
-	if c, ok := tx.q.(Copier); ok && len(rs) >= copyRecordsFrom {
-		// A batch's page (a re-assessment's thousand decisions, an
-		// import): one COPY, a round trip of its own, instead of
-		// statements of 3,500 parameters that pgx builds in grown buffers
-		// and PostgreSQL parses. COPY assigns the queue ids in row order,
-		// as the INSERT does.
-		_, err := c.CopyText(ctx, "audit_queue", auditQueueCols, len(rs), func(i int) []any { return recordArgs(rs[i]) })
-		return internal(err, "queueing audit records")
-	}
 	for len(rs) > 0 {
 		n := min(len(rs), 500) // 7 parameters a row, far below either engine's limit
 		if err := tx.insertRecords(ctx, rs[:n]); err != nil {
@@ -60,16 +51,8 @@ func checkRecord(r audit.Record) error {
 	return nil
 }
 
-// auditQueueCols are the audit_queue columns recordArgs fills, in order.
-var auditQueueCols = []string{"time", "actor", "action", "subject", "request_hash", "result_hash", "payload"}
-
-var auditQueueColumns = columns("", auditQueueCols)
-
-// copyRecordsFrom is how many queued records go by COPY where the engine
-// has it. Below it they ride the transaction's last batch with COMMIT,
-// which a COPY cannot: a single RPC's one or two records keep their one
-// round trip.
-const copyRecordsFrom = 64
+// auditQueueColumns are the audit_queue columns recordArgs fills, in order.
+const auditQueueColumns = `time, actor, action, subject, request_hash, result_hash, payload`
 
 // recordArgs is r as audit_queue stores it, in auditQueueColumns order.
 func recordArgs(r audit.Record) []any {

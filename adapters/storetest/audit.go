@@ -164,9 +164,10 @@ func testAuditSequencing(t *testing.T, s Store) {
 }
 
 // testAuditBatchQueue: a transaction that queues many records (a
-// re-assessment's page; on PostgreSQL they go by COPY from 64 records)
-// stores each as queued, in queue order, COPY's own characters included;
-// one record fewer than the threshold takes the other path.
+// re-assessment's page) stores each as queued, in queue order, with the
+// characters a bulk path such as COPY must escape. (Such a path was
+// measured, and not kept: BENCHMARKS.md, issue 19, 2026-12-06, second
+// session.)
 func testAuditBatchQueue(t *testing.T, s Store) {
 	ctx := context.Background()
 	awkward := []string{"tab\there", "two\nlines", `back\slash`, `\N`, `\.`, "村民小组长 王伟", `"quoted"`, ""}
