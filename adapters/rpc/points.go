@@ -5,7 +5,7 @@ import (
 	"sort"
 
 	"github.com/sanzhi/sanzhi/access"
-	"github.com/sanzhi/sanzhi/internal/dectext"
+	"github.com/sanzhi/sanzhi/dectext"
 	sanzhiv1 "github.com/sanzhi/sanzhi/proto/sanzhi/v1"
 	"github.com/sanzhi/sanzhi/resource"
 	"github.com/sanzhi/sanzhi/scoring/evidence"

@@ -6,7 +6,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/sanzhi/sanzhi/internal/dectext"
+	"github.com/sanzhi/sanzhi/dectext"
 )
 
 // timeLayout is how instants are written: UTC, fixed-width microseconds, so

@@ -31,7 +31,7 @@ var above = map[string][]string{
 // Floors, bottom first. The transports (adapters/rpc, adapters/gateway,
 // adapters/server, cmd) sit on top and may import anything below.
 var Floors = []Floor{
-	{Name: "bottom", Packages: []string{"fault", "paging", "idnum", "resource"},
+	{Name: "bottom", Packages: []string{"fault", "paging", "idnum", "resource", "dectext"},
 		Forbidden: append([]string{"access/...", "audit/...", "scoring/...", "lending/...", "adapters/...", "app/...", "cmd/..."}, io...)},
 	{Name: "domain", Packages: []string{"access/...", "audit/...", "scoring/...", "lending/...", "examples/..."},
 		Forbidden: append(above["domain"], io...)},

@@ -9,8 +9,8 @@ import (
 
 	"github.com/sanzhi/sanzhi/access"
 	"github.com/sanzhi/sanzhi/audit"
+	"github.com/sanzhi/sanzhi/dectext"
 	"github.com/sanzhi/sanzhi/fault"
-	"github.com/sanzhi/sanzhi/internal/dectext"
 	"github.com/sanzhi/sanzhi/lending"
 	"github.com/sanzhi/sanzhi/paging"
 	"github.com/sanzhi/sanzhi/scoring/assess"

@@ -9,7 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/sanzhi/sanzhi/internal/dectext"
+	"github.com/sanzhi/sanzhi/dectext"
 	"github.com/sanzhi/sanzhi/scoring/household"
 )
 

@@ -13,7 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/sanzhi/sanzhi/internal/dectext"
+	"github.com/sanzhi/sanzhi/dectext"
 )
 
 // This file is the engine's fixed vocabulary of inputs: every fact a policy
