@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/sanzhi/sanzhi/dectext"
 	"github.com/sanzhi/sanzhi/fault"
 	"github.com/sanzhi/sanzhi/scoring/evidence"
 	"github.com/sanzhi/sanzhi/scoring/household"
@@ -433,12 +434,13 @@ func concurrentChange(format string, args ...any) error {
 }
 
 // exactDecimal writes d keeping its scale: decimal.String drops trailing
-// zeros.
+// zeros. Through dectext, as moneyArg: every ledger entry's figures pass
+// here.
 func exactDecimal(d decimal.Decimal) string {
 	if d.Exponent() < 0 {
-		return d.StringFixed(-d.Exponent())
+		return dectext.Fixed(d, -d.Exponent())
 	}
-	return d.String()
+	return dectext.String(d)
 }
 
 // householdSheet reads a household's sheet in one statement, NotFound
