@@ -197,7 +197,7 @@ func (db *DB) checkSchema(ctx context.Context) error {
 
 // Store returns the storage ports over this database.
 func (db *DB) Store() *sqlstore.Store {
-	return sqlstore.New(db, sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique, ForUpdate: " FOR UPDATE"})
+	return sqlstore.New(db, sqlstore.Dialect{Name: "postgres", IsUniqueViolation: isUnique, ForUpdate: " FOR UPDATE", Arrays: true})
 }
 
 // LockTx implements sqlstore.Conn: READ COMMITTED, so that drawdowns of

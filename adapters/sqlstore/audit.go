@@ -31,6 +31,9 @@ func (tx *Tx) Record(ctx context.Context, r audit.Record) error {
 func (tx *Tx) flushRecords(ctx context.Context) error {
 	rs := *tx.records
 	*tx.records = nil
+	if tx.d.Arrays && len(rs) > 1 {
+		return tx.insertRecordArrays(ctx, rs)
+	}
 	for len(rs) > 0 {
 		n := min(len(rs), 500) // 7 parameters a row, far below either engine's limit
 		if err := tx.insertRecords(ctx, rs[:n]); err != nil {
@@ -54,9 +57,9 @@ func checkRecord(r audit.Record) error {
 // auditQueueColumns are the audit_queue columns recordArgs fills, in order.
 const auditQueueColumns = `time, actor, action, subject, request_hash, result_hash, payload`
 
-// recordArgs is r as audit_queue stores it, in auditQueueColumns order.
-func recordArgs(r audit.Record) []any {
-	return []any{tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash,
+// recordText is r as audit_queue stores it, in auditQueueColumns order.
+func recordText(r audit.Record) [7]string {
+	return [...]string{tsArg(r.Time), r.Actor, r.Action, r.Subject, r.RequestHash, r.ResultHash,
 		string(audit.PayloadJSON(r.Payload))}
 }
 
@@ -66,15 +69,38 @@ func (tx *Tx) insertRecords(ctx context.Context, rs []audit.Record) error {
 	var sb strings.Builder
 	args := make([]any, 0, 7*len(rs))
 	for i, r := range rs {
-		ra := recordArgs(r)
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(" + tx.d.params(len(args)+1, len(ra)) + ")")
-		args = append(args, ra...)
+		sb.WriteString("(" + tx.d.params(len(args)+1, 7) + ")")
+		for _, v := range recordText(r) {
+			args = append(args, v)
+		}
 	}
 	return tx.send(ctx, false, func(err error) error { return internal(err, "queueing audit records") },
 		`INSERT INTO audit_queue (`+auditQueueColumns+`) VALUES `+sb.String(), args...)
+}
+
+// insertRecordArrays is insertRecords in one statement of one array per
+// column, whatever the count: a re-assessment's page queues a thousand
+// records, which went as two 500-row statements of 3,500 parameters
+// (issue 19). The ordinality keeps queue ids in the order of rs.
+func (tx *Tx) insertRecordArrays(ctx context.Context, rs []audit.Record) error {
+	var cols [7][]string
+	for i := range cols {
+		cols[i] = make([]string, len(rs))
+	}
+	for i, r := range rs {
+		for j, v := range recordText(r) {
+			cols[j][i] = v
+		}
+	}
+	return tx.send(ctx, false, func(err error) error { return internal(err, "queueing audit records") },
+		`INSERT INTO audit_queue (`+auditQueueColumns+`)
+		SELECT time::timestamptz, actor, action, subject, request_hash, result_hash, payload
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+			WITH ORDINALITY AS r(`+auditQueueColumns+`, n)
+		ORDER BY n`, cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], cols[6])
 }
 
 // TreeHead is the state of the log.

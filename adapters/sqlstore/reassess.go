@@ -266,51 +266,108 @@ func (tx *Tx) decisionsErr(err error) error {
 	return internal(err, "inserting decisions")
 }
 
-// upsertLines writes the plans' lines in one statement per chunk: a new
-// line is inserted; an existing one (same key and id) takes the plan's
-// mutable fields where its stored version is the one the plan was made
-// from. drawn and open_time are never overwritten. A row that does
-// neither (a line that appeared or changed since it was locked) leaves the
-// count short: CONCURRENT_CHANGE, and the caller rolls back.
+// upsertLines writes the plans' lines: a new line is inserted; an
+// existing one (same key and id) takes the plan's mutable fields where its
+// stored version is the one the plan was made from. drawn and open_time
+// are never overwritten. A row that does neither (a line that appeared or
+// changed since it was locked) leaves the count short: CONCURRENT_CHANGE,
+// and the caller rolls back.
 //
-// Not by COPY into a temporary table and one upsert from it, though that
-// was measured 4-5 s faster over a million lines: the app role of
-// deploy/postgres/roles.sql may not create temporary tables (BENCHMARKS.md,
-// issue 19, 2026-12-06).
+// Where the engine takes arrays the page is one statement of one array
+// per column (upsertLineArrays); else bulkRows lines a statement.
 func (tx *Tx) upsertLines(ctx context.Context, plans []*credit.Plan) error {
+	for _, p := range plans {
+		if l := p.Line; !p.Opened && l.Version != p.PrevVersion+1 {
+			// The version check of lineUpsert relies on it
+			// (lending.Apply counts one change).
+			return fault.New(fault.Internal, "PLAN_VERSION", "line %s planned at version %d from %d", l.ID, l.Version, p.PrevVersion)
+		}
+	}
+	if tx.d.Arrays {
+		return tx.upsertLineArrays(ctx, plans)
+	}
 	step := tx.bulkRows(len(lineCols))
 	args := make([]any, 0, step*len(lineCols))
 	for start := 0; start < len(plans); start += step {
 		chunk := plans[start:min(start+step, len(plans))]
 		args = args[:0]
 		for _, p := range chunk {
-			l := p.Line
-			if !p.Opened && l.Version != p.PrevVersion+1 {
-				// The version check below relies on it (lending.Apply
-				// counts one change).
-				return fault.New(fault.Internal, "PLAN_VERSION", "line %s planned at version %d from %d", l.ID, l.Version, p.PrevVersion)
-			}
-			la, err := lineArgs(l)
+			la, err := lineArgs(p.Line)
 			if err != nil {
 				return err
 			}
 			args = append(args, la...)
 		}
-		n, err := tx.q.Exec(ctx, `INSERT INTO credit_lines (`+lineColumns+`) VALUES `+rowsOf(len(chunk), len(lineCols))+`
-			ON CONFLICT (bank, product, household_id) DO UPDATE SET limit_amount = excluded.limit_amount,
-				rate = excluded.rate, exposure_cap = excluded.exposure_cap, status = excluded.status,
-				valid_until = excluded.valid_until, decision_id = excluded.decision_id,
-				freeze_reason = excluded.freeze_reason, version = excluded.version, update_time = excluded.update_time,
-				applicant_member = excluded.applicant_member, review_on = excluded.review_on
-			WHERE credit_lines.id = excluded.id AND credit_lines.version = excluded.version - 1`, args...)
-		if err != nil {
-			return internal(err, "writing credit lines")
-		}
-		if n != int64(len(chunk)) {
-			return concurrentChange("%d of %d credit lines of the page changed since they were locked", int64(len(chunk))-n, len(chunk))
+		n, err := tx.q.Exec(ctx, `INSERT INTO credit_lines (`+lineColumns+`) VALUES `+rowsOf(len(chunk), len(lineCols))+lineUpsert, args...)
+		if err := linesWritten(n, len(chunk), err); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// lineUpsert is upsertLines' conflict clause, and its version check.
+const lineUpsert = `
+	ON CONFLICT (bank, product, household_id) DO UPDATE SET limit_amount = excluded.limit_amount,
+		rate = excluded.rate, exposure_cap = excluded.exposure_cap, status = excluded.status,
+		valid_until = excluded.valid_until, decision_id = excluded.decision_id,
+		freeze_reason = excluded.freeze_reason, version = excluded.version, update_time = excluded.update_time,
+		applicant_member = excluded.applicant_member, review_on = excluded.review_on
+	WHERE credit_lines.id = excluded.id AND credit_lines.version = excluded.version - 1`
+
+// linesWritten is the error of an upsert of want lines that wrote n.
+func linesWritten(n int64, want int, err error) error {
+	if err != nil {
+		return internal(err, "writing credit lines")
+	}
+	if n != int64(want) {
+		return concurrentChange("%d of %d credit lines of the page changed since they were locked", int64(want)-n, want)
+	}
+	return nil
+}
+
+// lineArrayUpsert unnests one array per column of lineCols. Amounts,
+// dates and instants travel as text, as lineArgs gives them, and are cast
+// here, as PostgreSQL would cast a text parameter.
+var lineArrayUpsert = `INSERT INTO credit_lines (` + lineColumns + `)
+	SELECT id, bank, product, village_code, household_id, limit_amount::numeric, drawn::numeric,
+		rate::numeric, exposure_cap::numeric, status, valid_until::date, decision_id, freeze_reason,
+		version, open_time::timestamptz, update_time::timestamptz, applicant_member, review_on::date
+	FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::int8[],
+		$15::text[], $16::text[], $17::int4[], $18::text[])
+		AS t(` + lineColumns + `)` + lineUpsert
+
+// upsertLineArrays is upsertLines in one statement of arrays. The
+// multi-row form sent a page as 444-row statements of 8,000 parameters,
+// each bound and executed anew: a third of PostgreSQL's time in a
+// million-household run (BENCHMARKS.md, issue 19).
+func (tx *Tx) upsertLineArrays(ctx context.Context, plans []*credit.Plan) error {
+	n := len(plans)
+	var text [15][]string // lineCols but version, applicant_member and review_on
+	for i := range text {
+		text[i] = make([]string, n)
+	}
+	versions, applicants, reviews := make([]int64, n), make([]int32, n), make([]*string, n)
+	for i, p := range plans {
+		l := p.Line
+		if err := checkLineAmounts(l); err != nil {
+			return err
+		}
+		for j, v := range [...]string{l.ID, l.Bank, l.Product, l.Village, l.HouseholdID, moneyArg(l.Limit),
+			moneyArg(l.Drawn), moneyArg(l.Rate), moneyArg(l.ExposureCap), string(l.Status), string(l.ValidUntil),
+			l.DecisionID, l.FreezeReason, tsArg(l.OpenTime), tsArg(l.UpdateTime)} {
+			text[j][i] = v
+		}
+		versions[i], applicants[i] = int64(l.Version), applicantArg(l.ApplicantMember)
+		if l.ReviewOn != "" {
+			on := string(l.ReviewOn)
+			reviews[i] = &on
+		}
+	}
+	res, err := tx.q.Exec(ctx, lineArrayUpsert, text[0], text[1], text[2], text[3], text[4], text[5], text[6],
+		text[7], text[8], text[9], text[10], text[11], text[12], versions, text[13], text[14], applicants, reviews)
+	return linesWritten(res, n, err)
 }
 
 // appendLineEvents takes consecutive seqs for each bank's events with one

@@ -133,6 +133,10 @@ type Dialect struct {
 	// parameter bound, so a 1,400-parameter INSERT spent most of its time
 	// binding; a bare "?" is in no list.
 	Param string
+	// Arrays is whether the engine takes array parameters and unnest
+	// (PostgreSQL): a bulk statement then sends one array per column, and
+	// its text, prepared statement and plan stay the same for every batch.
+	Arrays bool
 }
 
 // params returns n parameters from number `from` on. Only for statements

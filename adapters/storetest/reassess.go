@@ -203,6 +203,9 @@ func testReassessWritePage(t *testing.T, s Store) {
 	}
 	plans := []*credit.Plan{plan(hs[0], &drawn, "5000.00"), plan(hs[1], nil, "6000.00"), plan(hs[2], &fz, "0")}
 	plans[2].Line.Status = lending.StatusFrozen
+	// A line with no review date (NULL) beside lines with one, and an
+	// applicant other than the head.
+	plans[1].Line.ReviewOn, plans[1].Line.ApplicantMember = "", 3
 	next := *run
 	next.Cursor, next.Done, next.UpdateTime = outsider.ID, 4, base.Add(time.Minute)
 	writePage := func(p *credit.Page) error {
@@ -228,6 +231,9 @@ func testReassessWritePage(t *testing.T, s Store) {
 	assert.Equal(t, "100.00", l0.Drawn.StringFixed(2), "drawn is never written")
 	assert.Equal(t, 3, l0.Version)
 	assert.Equal(t, plans[0].Decision.ID, l0.DecisionID)
+	require.NotEmpty(t, plans[0].Line.ReviewOn)
+	assert.Equal(t, plans[0].Line.ReviewOn, l0.ReviewOn, "review date")
+	assert.Equal(t, plans[0].Line.ApplicantMember, l0.ApplicantMember)
 	sameInstant(t, drawn.OpenTime, l0.OpenTime, "open time kept")
 	sameInstant(t, base.Add(time.Hour), l0.UpdateTime, "update time")
 	assertSameLine(t, plans[1].Line, line(hs[1]))
