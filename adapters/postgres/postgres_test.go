@@ -100,3 +100,33 @@ func TestDecisionNamedByLine(t *testing.T) {
 	require.NoError(t, b.Try(`DELETE FROM credit_lines WHERE id = $1`, lineID))
 	require.NoError(t, b.Try(`DELETE FROM credit_decisions WHERE id = $1`, decisionID))
 }
+
+// TestLineUpdatesStayOnTheirPage: migration 00024 leaves room on each page
+// of credit_lines, so a line's update that changes no indexed column
+// writes its new version on the same page (a heap-only tuple, no index
+// entries). Filled to the brim, 500 lines take several pages, and their
+// updates move to other pages.
+func TestLineUpdatesStayOnTheirPage(t *testing.T) {
+	b := storetest.PostgresAppIntruder(t)
+	_, decisionID := storetest.OpenLine(t, b.Store)
+	require.NoError(t, b.Try(`INSERT INTO credit_lines (id, bank, product, village_code, household_id, limit_amount,
+			drawn, rate, exposure_cap, status, valid_until, decision_id, version, open_time, update_time)
+		SELECT 'fill-' || g, 'fill-bank', 'fill-product', '330483102215', 'fill-household-' || g, 50000, 0,
+			0.0435, 300000, 'active', DATE '2027-03-01', $1, 1, now(), now()
+		FROM generate_series(1, 500) g`, decisionID))
+	// The check runs in the server: Intruder only executes. A re-assessment's
+	// update, as lineUpsert writes it, of every line at once.
+	require.NoError(t, b.Try(`DO $$
+	DECLARE pages int; moved int;
+	BEGIN
+		CREATE TEMP TABLE fill_before AS
+			SELECT id, (ctid::text::point)[0] AS page FROM credit_lines WHERE bank = 'fill-bank';
+		SELECT count(DISTINCT page) INTO pages FROM fill_before;
+		IF pages < 2 THEN RAISE EXCEPTION '500 lines on % page(s): too few to fill one', pages; END IF;
+		UPDATE credit_lines SET limit_amount = 60000, rate = 0.04, version = version + 1, update_time = now()
+			WHERE bank = 'fill-bank';
+		SELECT count(*) INTO moved FROM credit_lines l JOIN fill_before f USING (id)
+			WHERE (l.ctid::text::point)[0] <> f.page;
+		IF moved > 0 THEN RAISE EXCEPTION '% of 500 updated lines moved to another page', moved; END IF;
+	END $$`))
+}
