@@ -54,7 +54,7 @@ func checkRecord(r audit.Record) error {
 	return nil
 }
 
-// auditQueueColumns are the audit_queue columns recordArgs fills, in order.
+// auditQueueColumns are the audit_queue columns recordText fills, in order.
 const auditQueueColumns = `time, actor, action, subject, request_hash, result_hash, payload`
 
 // recordText is r as audit_queue stores it, in auditQueueColumns order.

@@ -327,8 +327,8 @@ func linesWritten(n int64, want int, err error) error {
 }
 
 // lineArrayUpsert unnests one array per column of lineCols. Amounts,
-// dates and instants travel as text, as lineArgs gives them, and are cast
-// here, as PostgreSQL would cast a text parameter.
+// dates and instants travel as text (lineText) and are cast here, as
+// PostgreSQL casts a text parameter of the multi-row form.
 var lineArrayUpsert = `INSERT INTO credit_lines (` + lineColumns + `)
 	SELECT id, bank, product, village_code, household_id, limit_amount::numeric, drawn::numeric,
 		rate::numeric, exposure_cap::numeric, status, valid_until::date, decision_id, freeze_reason,
@@ -340,11 +340,12 @@ var lineArrayUpsert = `INSERT INTO credit_lines (` + lineColumns + `)
 
 // upsertLineArrays is upsertLines in one statement of arrays. The
 // multi-row form sent a page as 444-row statements of 8,000 parameters,
-// each bound and executed anew: a third of PostgreSQL's time in a
-// million-household run (BENCHMARKS.md, issue 19).
+// which pgx built into grown buffers and PostgreSQL bound anew; as arrays
+// a million-household run took 2-5 s less (BENCHMARKS.md, issue 19,
+// 2026-12-06, third session).
 func (tx *Tx) upsertLineArrays(ctx context.Context, plans []*credit.Plan) error {
 	n := len(plans)
-	var text [15][]string // lineCols but version, applicant_member and review_on
+	var text [15][]string // lineText's columns
 	for i := range text {
 		text[i] = make([]string, n)
 	}
@@ -354,9 +355,7 @@ func (tx *Tx) upsertLineArrays(ctx context.Context, plans []*credit.Plan) error 
 		if err := checkLineAmounts(l); err != nil {
 			return err
 		}
-		for j, v := range [...]string{l.ID, l.Bank, l.Product, l.Village, l.HouseholdID, moneyArg(l.Limit),
-			moneyArg(l.Drawn), moneyArg(l.Rate), moneyArg(l.ExposureCap), string(l.Status), string(l.ValidUntil),
-			l.DecisionID, l.FreezeReason, tsArg(l.OpenTime), tsArg(l.UpdateTime)} {
+		for j, v := range lineText(l) {
 			text[j][i] = v
 		}
 		versions[i], applicants[i] = int64(l.Version), applicantArg(l.ApplicantMember)
@@ -470,10 +469,21 @@ func lineArgs(l *credit.Line) ([]any, error) {
 	if err := checkLineAmounts(l); err != nil {
 		return nil, err
 	}
-	return []any{l.ID, l.Bank, l.Product, l.Village, l.HouseholdID, moneyArg(l.Limit), moneyArg(l.Drawn),
+	t := lineText(l)
+	args := make([]any, 0, len(lineCols))
+	for _, v := range t[:13] {
+		args = append(args, v)
+	}
+	return append(args, l.Version, t[13], t[14], applicantArg(l.ApplicantMember), optDateArg(l.ReviewOn)), nil
+}
+
+// lineText is l's values as text, in lineCols order without version,
+// applicant_member and review_on: [13] and [14] are open_time and
+// update_time.
+func lineText(l *credit.Line) [15]string {
+	return [...]string{l.ID, l.Bank, l.Product, l.Village, l.HouseholdID, moneyArg(l.Limit), moneyArg(l.Drawn),
 		moneyArg(l.Rate), moneyArg(l.ExposureCap), string(l.Status), string(l.ValidUntil), l.DecisionID,
-		l.FreezeReason, l.Version, tsArg(l.OpenTime), tsArg(l.UpdateTime), applicantArg(l.ApplicantMember),
-		optDateArg(l.ReviewOn)}, nil
+		l.FreezeReason, tsArg(l.OpenTime), tsArg(l.UpdateTime)}
 }
 
 // ActiveProducts lists, in name order, the products of bank that have an
