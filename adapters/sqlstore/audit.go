@@ -31,6 +31,16 @@ func (tx *Tx) Record(ctx context.Context, r audit.Record) error {
 func (tx *Tx) flushRecords(ctx context.Context) error {
 	rs := *tx.records
 	*tx.records = nil
+	return tx.queueRecords(ctx, rs)
+}
+
+// queueRecords appends rs to the audit queue, in order: where the engine
+// takes arrays, several records go as one statement of arrays whatever
+// their count, so that its text, and the statement prepared on each
+// connection, is the same for every count (a write's page of a thousand
+// records; the recorder's groups of reads, of any size from 2 to
+// maxGroup); else up to 500 records a multi-row statement.
+func (tx *Tx) queueRecords(ctx context.Context, rs []audit.Record) error {
 	if tx.d.Arrays && len(rs) > 1 {
 		return tx.insertRecordArrays(ctx, rs)
 	}
@@ -82,9 +92,9 @@ func (tx *Tx) insertRecords(ctx context.Context, rs []audit.Record) error {
 }
 
 // insertRecordArrays is insertRecords in one statement of one array per
-// column, whatever the count: a re-assessment's page queues a thousand
-// records, which went as two 500-row statements of 3,500 parameters
-// (issue 19). The ordinality keeps queue ids in the order of rs.
+// column (issue 19: a re-assessment's page of a thousand records went as
+// two 500-row statements of 3,500 parameters). The ordinality keeps queue
+// ids in the order of rs.
 func (tx *Tx) insertRecordArrays(ctx context.Context, rs []audit.Record) error {
 	var cols [7][]string
 	for i := range cols {

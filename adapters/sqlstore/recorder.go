@@ -25,7 +25,8 @@ type pendingRecord struct {
 	done chan error
 }
 
-// maxGroup bounds one INSERT (7 parameters a record).
+// maxGroup bounds one group, as queueRecords bounds a multi-row INSERT
+// (7 parameters a record).
 const maxGroup = 500
 
 // Append queues rec and waits until it is committed, or ctx ends (the
@@ -69,7 +70,7 @@ func (r *recorder) flush() {
 			recs[i] = p.rec
 		}
 		err := r.s.conn.WriteOne(context.Background(), func(q Querier) error {
-			return (&Tx{q: q, d: &r.s.dialect}).insertRecords(context.Background(), recs)
+			return (&Tx{q: q, d: &r.s.dialect}).queueRecords(context.Background(), recs)
 		})
 		for _, p := range group {
 			p.done <- err

@@ -173,6 +173,7 @@ func suite() []conformance {
 		{name: "ReassessLockPageBlocks", fn: testReassessLockPageBlocks, serial: true},
 		{name: "AuditSequencing", fn: testAuditSequencing},
 		{name: "AuditBatchQueue", fn: testAuditBatchQueue},
+		{name: "AuditReadsGrouped", fn: testAuditReadsGrouped},
 		{name: "AuditCheckpoints", fn: testAuditCheckpoints},
 		{name: "AuditConcurrentIntegrators", fn: testAuditConcurrentIntegrators},
 		{name: "AuditTablesAreAppendOnly", raw: testAuditTablesAreAppendOnly},
