@@ -114,8 +114,8 @@ func TestLineUpdatesStayOnTheirPage(t *testing.T) {
 		SELECT 'fill-' || g, 'fill-bank', 'fill-product', '330483102215', 'fill-household-' || g, 50000, 0,
 			0.0435, 300000, 'active', DATE '2027-03-01', $1, 1, now(), now()
 		FROM generate_series(1, 500) g`, decisionID))
-	// The check runs in the server: Intruder only executes. A re-assessment's
-	// update, as lineUpsert writes it, of every line at once.
+	// The check runs in the server: Intruder only executes. Every line is
+	// updated at once, in the columns a re-assessment's update sets.
 	require.NoError(t, b.Try(`DO $$
 	DECLARE pages int; moved int;
 	BEGIN

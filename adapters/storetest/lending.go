@@ -110,7 +110,6 @@ func newLine(t *testing.T, d *credit.Decision) *credit.Line {
 	}
 }
 
-// openLine stores a decision and the line it opens.
 // OpenLine stores a household, a decision and the line it opens, for an
 // engine's own tests, and returns the line's and the decision's ids.
 func OpenLine(t *testing.T, s Store) (lineID, decisionID string) {
@@ -121,6 +120,7 @@ func OpenLine(t *testing.T, s Store) (lineID, decisionID string) {
 	return l.ID, d.ID
 }
 
+// openLine stores a decision and the line it opens.
 func openLine(t *testing.T, s Store, h *household.Household, bank, product string) (*credit.Line, *credit.Decision) {
 	t.Helper()
 	d := newDecision(t, h, bank, product)
