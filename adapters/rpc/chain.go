@@ -102,6 +102,9 @@ func logging(log *slog.Logger) Interceptor {
 		if code == codes.Internal || code == codes.Unknown {
 			lvl = slog.LevelError
 		}
+		if !log.Enabled(ctx, lvl) {
+			return // at --log-level error, most calls: build nothing
+		}
 		attrs := []any{"method", method, "code", code.String(), "duration_ms", float64(time.Since(start).Microseconds()) / 1000}
 		if p := principalOf(ctx); p != "" {
 			attrs = append(attrs, "principal", p)

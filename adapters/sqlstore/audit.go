@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -286,16 +287,19 @@ func (tx *Tx) insertNodes(ctx context.Context, nodes []nodeRow) error {
 	return nil
 }
 
-// placeholders returns "$from, $from+1, …" (n of them).
+// placeholders returns "$from, $from+1, …" (n of them). Every write
+// builds its statements' lists with it, so it appends digits rather than
+// formatting: fmt took 5 % of sanzhid's CPU in a submission (issue 19).
 func placeholders(from, n int) string {
-	var sb strings.Builder
+	b := make([]byte, 0, n*6)
 	for i := range n {
 		if i > 0 {
-			sb.WriteString(", ")
+			b = append(b, ", "...)
 		}
-		fmt.Fprintf(&sb, "$%d", from+i)
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(from+i), 10)
 	}
-	return sb.String()
+	return string(b)
 }
 
 func splitHashes(b []byte) [][]byte {
