@@ -3,6 +3,7 @@ package points
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/shopspring/decimal"
 
@@ -444,6 +445,52 @@ func Balances(base decimal.Decimal, entries []Entry, asOf household.Date) Balanc
 	// large, and a sort that swaps them costs more than the rest of
 	// Balances. IDs are unique, so the order is total and need not be
 	// stable.
+	sortCounted(entries, counted)
+	b.Entries = make([]Entry, len(counted))
+	for k, i := range counted {
+		b.Entries[k] = entries[i]
+	}
+	return b
+}
+
+// sortCounted orders positions in entries by effective day, then
+// occurred day, then ID. The days are read once each as YYYYMMDD numbers,
+// which order as the text does: comparing three strings per step was 8 %
+// of GetPoints' CPU for a household of 1,000 entries (issue 19). A day
+// not written YYYY-MM-DD sends the whole list to the text comparison, so
+// the order never depends on which comparison ran.
+func sortCounted(entries []Entry, counted []int) {
+	type place struct {
+		eff, occ int32
+		i        int
+	}
+	places := make([]place, len(counted))
+	for k, i := range counted {
+		eff, ok1 := dayNumber(entries[i].EffectiveOn)
+		occ, ok2 := dayNumber(entries[i].OccurredOn)
+		if !ok1 || !ok2 {
+			sortCountedAsText(entries, counted)
+			return
+		}
+		places[k] = place{eff: eff, occ: occ, i: i}
+	}
+	slices.SortFunc(places, func(x, y place) int {
+		if x.eff != y.eff {
+			return cmp.Compare(x.eff, y.eff)
+		}
+		if x.occ != y.occ {
+			return cmp.Compare(x.occ, y.occ)
+		}
+		return strings.Compare(entries[x.i].ID, entries[y.i].ID)
+	})
+	for k, p := range places {
+		counted[k] = p.i
+	}
+}
+
+// sortCountedAsText is the order compared as text: the fallback, and
+// what Balances did before (BenchmarkSortCounted).
+func sortCountedAsText(entries []Entry, counted []int) {
 	slices.SortFunc(counted, func(i, j int) int {
 		x, y := &entries[i], &entries[j]
 		if c := cmp.Compare(x.EffectiveOn, y.EffectiveOn); c != 0 {
@@ -454,11 +501,23 @@ func Balances(base decimal.Decimal, entries []Entry, asOf household.Date) Balanc
 		}
 		return cmp.Compare(x.ID, y.ID)
 	})
-	b.Entries = make([]Entry, len(counted))
-	for k, i := range counted {
-		b.Entries[k] = entries[i]
+}
+
+// dayNumber reads d as YYYYMMDD, or reports that d is not written
+// YYYY-MM-DD.
+func dayNumber(d household.Date) (int32, bool) {
+	if len(d) != 10 || d[4] != '-' || d[7] != '-' {
+		return 0, false
 	}
-	return b
+	var n int32
+	for _, k := range [8]int{0, 1, 2, 3, 5, 6, 8, 9} {
+		c := d[k]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int32(c-'0')
+	}
+	return n, true
 }
 
 func subtotal[K comparable](m map[K]*total, k K) *total {
