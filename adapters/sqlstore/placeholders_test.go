@@ -14,7 +14,7 @@ func TestPlaceholders(t *testing.T) {
 	assert.Equal(t, "$9, $10, $11", placeholders(9, 3), "across a digit boundary")
 	// Against the plain way of writing it, over the widths sqlstore uses.
 	for _, from := range []int{1, 2, 8, 99, 1001} {
-		for _, n := range []int{1, 7, 30} {
+		for _, n := range []int{1, 7, 30, evidenceWidth} {
 			want := make([]string, n)
 			for i := range want {
 				want[i] = fmt.Sprintf("$%d", from+i)

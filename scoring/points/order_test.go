@@ -14,7 +14,7 @@ import (
 
 // The numeric sort of a balance's entries orders them exactly as the
 // text of their days and IDs does, ties on both days included.
-func TestSortCountedAsText(t *testing.T) {
+func TestSortCountedMatchesText(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 19))
 	day := func() household.Date {
 		return household.Date(fmt.Sprintf("20%02d-%02d-%02d", 24+rng.IntN(3), 1+rng.IntN(12), 1+rng.IntN(3)))
@@ -33,8 +33,8 @@ func TestSortCountedAsText(t *testing.T) {
 }
 
 func TestSortCountedFallsBackToText(t *testing.T) {
-	// "2026-3-01" is not YYYY-MM-DD: read as a number it would come
-	// after "2026-02-28", as text it comes after "2026-12-01".
+	// "2026-3-01" is not written YYYY-MM-DD. As a date it is 1 March,
+	// before 2026-12-01; as text it comes after it, and text decides.
 	entries := []Entry{
 		{ID: "a", EffectiveOn: "2026-3-01", OccurredOn: "2026-01-01"},
 		{ID: "b", EffectiveOn: "2026-12-01", OccurredOn: "2026-01-01"},
