@@ -40,6 +40,23 @@ func Year(d household.Date) int {
 	return y
 }
 
+// dayNumber reads d as YYYYMMDD, or reports that d is not written
+// YYYY-MM-DD.
+func dayNumber(d household.Date) (int32, bool) {
+	if len(d) != 10 || d[4] != '-' || d[7] != '-' {
+		return 0, false
+	}
+	var n int32
+	for _, k := range [8]int{0, 1, 2, 3, 5, 6, 8, 9} {
+		c := d[k]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int32(c-'0')
+	}
+	return n, true
+}
+
 // checkDate reports a missing or malformed date as a field violation.
 func checkDate(v *fault.Violations, field string, d household.Date) bool {
 	if d == "" {

@@ -503,23 +503,6 @@ func sortCountedAsText(entries []Entry, counted []int) {
 	})
 }
 
-// dayNumber reads d as YYYYMMDD, or reports that d is not written
-// YYYY-MM-DD.
-func dayNumber(d household.Date) (int32, bool) {
-	if len(d) != 10 || d[4] != '-' || d[7] != '-' {
-		return 0, false
-	}
-	var n int32
-	for _, k := range [8]int{0, 1, 2, 3, 5, 6, 8, 9} {
-		c := d[k]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int32(c-'0')
-	}
-	return n, true
-}
-
 func subtotal[K comparable](m map[K]*total, k K) *total {
 	t := m[k]
 	if t == nil {
