@@ -10,9 +10,11 @@
 #   N=30000 C=50 ROUNDS=3 HOUSEHOLDS=200 bash bench/ghz/credit.sh
 #   NE=200000 NS=100000 NI=50000 bash bench/ghz/credit.sh   # Empty, SelectOne, InsertOne
 #   POOL=16 bash bench/ghz/credit.sh         # sanzhid's pgx pool: pool_max_conns=16
+#                                            # (default: pgxpool's, 4 on 2 cores)
+#   WAL_STATS=1 bash bench/ghz/credit.sh     # and what the first InsertOne and GetCreditLine
+#                                            # runs wrote to the WAL, by relation (wal.py)
 #   VIEW=full bash bench/ghz/credit.sh       # GetCreditLine's full view (reasons and
 #                                            # working); default basic, the API's default
-#                                            # (default: pgxpool's, 4 on 2 cores)
 #
 # Steps: a fresh database, `sanzhi migrate`, the demo county (`sanzhi demo
 # seed`, which makes the example policy of banks/tongxiang-rcb/products/
@@ -121,6 +123,9 @@ for k in E S I G; do ghz --call "${call[$k]}" -n 2000 --data-file "${data[$k]}" 
 # CPU ticks (user + system) of processes, from /proc/PID/stat.
 ticks() { for p in "$@"; do [ -r "/proc/$p/stat" ] && sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'; done | awk '{s += $1} END {print s + 0}'; }
 pgpids() { psql "$SANZHI_DATABASE" -Atc "SELECT pid FROM pg_stat_activity WHERE (datname = '$DB' AND pid <> pg_backend_pid()) OR backend_type = 'walwriter'"; }
+# WAL written by the whole cluster, in bytes: the durable work of a run,
+# which no other load on the machine changes (as bench/ghz/evidence.sh).
+walpos() { psql "$SANZHI_DATABASE" -Atc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"; }
 
 linetuples() { psql "$SANZHI_DATABASE" -Atc "SELECT sum(idx_tup_read) FROM pg_stat_user_indexes WHERE relname = 'credit_lines'"; }
 tuples0=$(linetuples)
@@ -132,11 +137,12 @@ i=0
 for k in $order; do
   i=$((i + 1))
   pg=$(pgpids)
-  s0=$(ticks $pid); p0=$(ticks $pg)
+  s0=$(ticks $pid); p0=$(ticks $pg); w0=$(walpos)
   /usr/bin/time -f '%U %S' -o "$work/time-$i" "$GHZ" --insecure --format json -c "$C" --connections "$(( C < 4 ? C : 4 ))" \
     -m "{\"authorization\":\"Bearer $OFFICER\"}" --call "${call[$k]}" -n "${count[$k]}" --data-file "${data[$k]}" "$ADDR" >"$work/run-$i-$k.json"
-  s1=$(ticks $pid); p1=$(ticks $pg)
-  echo "$(( s1 - s0 )) $(( p1 - p0 )) $(getconf CLK_TCK) $(cat "$work/time-$i")" >"$work/cpu-$i"
+  s1=$(ticks $pid); p1=$(ticks $pg); w1=$(walpos)
+  echo "$(( s1 - s0 )) $(( p1 - p0 )) $(getconf CLK_TCK) $(cat "$work/time-$i") $(( w1 - w0 ))" >"$work/cpu-$i"
+  echo "$w0 $w1" >"$work/walpos-$i"
 done
 sleep 2   # let the sequencer catch up and the statistics be reported before counting
 queries1=$(psql "$SANZHI_DATABASE" -Atc "SELECT (SELECT count(*) FROM audit_queue WHERE action='credit.query') + (SELECT count(*) FROM audit_leaves WHERE action='credit.query')")
@@ -155,12 +161,12 @@ for i, k in enumerate(order, 1):
     lat = {d["percentage"]: d["latency"] / 1e6 for d in r.get("latencyDistribution") or []}
     errs = sum(v for c, v in (r.get("statusCodeDistribution") or {}).items() if c != "OK")
     n = sum((r.get("statusCodeDistribution") or {}).values()) or r["count"]
-    st, pt, hz, gu, gs = open(os.path.join(w, f"cpu-{i}")).read().split()
+    st, pt, hz, gu, gs, wal = open(os.path.join(w, f"cpu-{i}")).read().split()
     us = lambda sec: 1e6 * sec / n
     runs.append(dict(k=k, secs=r["total"] / 1e9, rps=r["rps"], p50=lat.get(50, 0), p99=lat.get(99, 0), errs=errs,
-                     srv=us(int(st) / int(hz)), pg=us(int(pt) / int(hz)), cli=us(float(gu) + float(gs))))
+                     srv=us(int(st) / int(hz)), pg=us(int(pt) / int(hz)), cli=us(float(gu) + float(gs)), wal=int(wal) / n))
 print(f"{'run':<4} {'RPC':<24} {'s':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}  "
-      f"{'CPU µs/call: sanzhid':>20} {'postgres':>8} {'ghz':>5}  ratio to Empty / SelectOne / InsertOne")
+      f"{'CPU µs/call: sanzhid':>20} {'postgres':>8} {'ghz':>5} {'WAL B/call':>10}  ratio to Empty / SelectOne / InsertOne")
 ratios = {"E": [], "S": [], "I": []}
 for i, r in enumerate(runs):
     extra = ""
@@ -171,17 +177,28 @@ for i, r in enumerate(runs):
             ratios[f].append(r["rps"] / statistics.mean(side))
         extra = f"  {ratios['E'][-1]:.3f} / {ratios['S'][-1]:.3f} / {ratios['I'][-1]:.3f}"
     print(f"{i + 1:<4} {names[r['k']]:<24} {r['secs']:>5.1f} {r['rps']:>8.0f} {r['p50']:>7.2f} {r['p99']:>7.2f} {r['errs']:>6}  "
-          f"{r['srv']:>20.0f} {r['pg']:>8.0f} {r['cli']:>5.0f}{extra}")
+          f"{r['srv']:>20.0f} {r['pg']:>8.0f} {r['cli']:>5.0f} {r['wal']:>10.0f}{extra}")
 print()
-print(f"{'median over runs':<29} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}  {'CPU µs/call: sanzhid':>20} {'postgres':>8} {'ghz':>5}")
+print(f"{'median over runs':<29} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}  {'CPU µs/call: sanzhid':>20} {'postgres':>8} {'ghz':>5} {'WAL B/call':>10}")
 for k in "ESIG":
     rs = [r for r in runs if r["k"] == k]
     med = lambda f: statistics.median(r[f] for r in rs)
     print(f"{names[k]:<29} {med('rps'):>8.0f} {med('p50'):>7.2f} {med('p99'):>7.2f} {sum(r['errs'] for r in rs):>6}  "
-          f"{med('srv'):>20.0f} {med('pg'):>8.0f} {med('cli'):>5.0f}")
+          f"{med('srv'):>20.0f} {med('pg'):>8.0f} {med('cli'):>5.0f} {med('wal'):>10.0f}")
 g = [r for r in runs if r["k"] == "G"]
 rs, p99 = statistics.median(ratios["S"]), max(r["p99"] for r in g)
 print(f"GetCreditLine / Empty: {statistics.median(ratios['E']):.3f}   / SelectOne: {rs:.3f} (goal >= 0.8: {'met' if rs >= 0.8 else 'not met'})"
       f"   / InsertOne: {statistics.median(ratios['I']):.3f}")
 print(f"GetCreditLine worst p99 {p99:.2f} ms, median p99 {statistics.median(r['p99'] for r in g):.2f} ms (goal <= 25 ms: {'met' if p99 <= 25 else 'not met'})")
+cpu = {k: statistics.median(r["srv"] + r["pg"] + r["cli"] for r in runs if r["k"] == k) for k in "SIG"}
+wal = {k: statistics.median(r["wal"] for r in runs if r["k"] == k) for k in "IG"}
+print(f"GetCreditLine CPU per call (all three processes, medians) against SelectOne's: {cpu['G'] / cpu['S']:.2f}x,"
+      f" InsertOne's: {cpu['G'] / cpu['I']:.2f}x; WAL per call against InsertOne's: {wal['G'] / wal['I']:.2f}x")
 PY
+if [ -n "${WAL_STATS:-}" ]; then
+  for k in I G; do
+    i=0; for x in $order; do i=$((i + 1)); [ "$x" = "$k" ] && break; done
+    echo "== WAL of run $i, ${call[$k]}, by relation"
+    python3 bench/ghz/wal.py "$SANZHI_DATABASE" $(cat "$work/walpos-$i") "${count[$k]}"
+  done
+fi

@@ -10,6 +10,8 @@
 #   READS_ONLY=1 bash bench/ghz/evidence.sh   # floors and GetPoints only
 #   CPU_PROFILE=/tmp/sanzhid.prof bash bench/ghz/evidence.sh   # sanzhid's CPU
 #                                            # profile of the whole run
+#   WAL_STATS=1 bash bench/ghz/evidence.sh    # and what the write runs wrote to the
+#                                            # WAL, by relation (bench/ghz/wal.py)
 #
 # Steps: a fresh database, the demo county seeded through the real
 # service, two principals (a clerk and a reviewer of 南阳村), sanzhid with
@@ -58,13 +60,21 @@ ghz() { "$GHZ" --insecure --format json -c "$C" --connections "$(( C < 4 ? C : 4
 # a shared 2-core machine moves least (issue 19).
 ticks() { for p in "$@"; do [ -r "/proc/$p/stat" ] && sed 's/.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'; done | awk '{s += $1} END {print s + 0}'; }
 pgpids() { psql "$SANZHI_DATABASE" -Atc "SELECT pid FROM pg_stat_activity WHERE (datname = '$DB' AND pid <> pg_backend_pid()) OR backend_type = 'walwriter'"; }
-# measured OUT ghz-args...: ghz into OUT, and the CPU it cost each side into OUT.cpu
+# WAL written by the whole cluster, in bytes since its start: the durable
+# work a call does, which no other load on the machine changes (the
+# sequencer's audit leaves included; a checkpoint during a run adds
+# full-page images, so compare runs, not single figures).
+walpos() { psql "$SANZHI_DATABASE" -Atc "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"; }
+# measured OUT ghz-args...: ghz into OUT, and the CPU it cost each side
+# and the WAL it wrote into OUT.cpu (and its WAL positions into OUT.walpos)
 measured() {
-  local out=$1 pg s0 p0 s1 p1; shift
-  pg=$(pgpids); s0=$(ticks $pid); p0=$(ticks $pg)
+  local out=$1 pg s0 p0 s1 p1 w0 w1; shift
+  pg=$(pgpids); s0=$(ticks $pid); p0=$(ticks $pg); w0=$(walpos)
   /usr/bin/time -f '%U %S' -o "$out.time" "$GHZ" --insecure --format json -c "$C" --connections "$(( C < 4 ? C : 4 ))" "$@" 127.0.0.1:7170 >"$out"
-  s1=$(ticks $pid); p1=$(ticks $pg)
-  echo "$(( s1 - s0 )) $(( p1 - p0 )) $(getconf CLK_TCK) $(cat "$out.time")" >"$out.cpu"
+  sleep 2   # the sequencer's last checkpoint of the run's records (--checkpoint-interval 1s)
+  s1=$(ticks $pid); p1=$(ticks $pg); w1=$(walpos)
+  echo "$(( s1 - s0 )) $(( p1 - p0 )) $(getconf CLK_TCK) $(cat "$out.time") $(( w1 - w0 ))" >"$out.cpu"
+  echo "$w0 $w1" >"$out.walpos"
 }
 summary() { # name json-file
   python3 - "$1" "$2" <<'PY'
@@ -74,10 +84,11 @@ r = json.load(open(path))
 lat = {d["percentage"]: d["latency"] / 1e6 for d in r.get("latencyDistribution") or []}
 errs = sum(v for k, v in (r.get("statusCodeDistribution") or {}).items() if k != "OK")
 n = sum((r.get("statusCodeDistribution") or {}).values()) or r["count"]
-st, pt, hz, gu, gs = open(path + ".cpu").read().split()
+st, pt, hz, gu, gs, wal = open(path + ".cpu").read().split()
 us = lambda sec: 1e6 * sec / n
 print(f"{name:<28} {r['rps']:>9.0f} req/s  p50 {lat.get(50, 0):6.2f} ms  p99 {lat.get(99, 0):6.2f} ms  errors {errs}"
-      f"  CPU µs/call: sanzhid {us(int(st) / int(hz)):4.0f}  postgres {us(int(pt) / int(hz)):4.0f}  ghz {us(float(gu) + float(gs)):4.0f}")
+      f"  CPU µs/call: sanzhid {us(int(st) / int(hz)):4.0f}  postgres {us(int(pt) / int(hz)):4.0f}  ghz {us(float(gu) + float(gs)):4.0f}"
+      f"  WAL B/call {int(wal) / n:6.0f}")
 PY
 }
 auth() { echo "{\"authorization\":\"Bearer $1\"}"; }
@@ -135,16 +146,23 @@ python3 - "$work" <<'PY'
 import json, sys
 w = sys.argv[1]
 rps = lambda f: json.load(open(f"{w}/{f}"))["rps"]
-def cpu(f):  # CPU µs per call, all three processes
+def per_call(f):  # CPU µs per call (all three processes) and WAL bytes per call
     r = json.load(open(f"{w}/{f}"))
     n = sum((r.get("statusCodeDistribution") or {}).values()) or r["count"]
-    st, pt, hz, gu, gs = open(f"{w}/{f}.cpu").read().split()
-    return 1e6 * ((int(st) + int(pt)) / int(hz) + float(gu) + float(gs)) / n
+    st, pt, hz, gu, gs, wal = open(f"{w}/{f}.cpu").read().split()
+    return 1e6 * ((int(st) + int(pt)) / int(hz) + float(gu) + float(gs)) / n, int(wal) / n
 floor = rps("floor.json")
 print(f"ratio to the INSERT floor: SubmitEvidence {rps('submit.out.json')/floor:.2f}, ReviewEvidence {rps('review.out.json')/floor:.2f}")
-print(f"CPU per call against the floor's: SubmitEvidence {cpu('submit.out.json')/cpu('floor.json'):.2f}x, "
-      f"ReviewEvidence {cpu('review.out.json')/cpu('floor.json'):.2f}x")
+(fc, fw), (sc, sw), (rc, rw) = per_call("floor.json"), per_call("submit.out.json"), per_call("review.out.json")
+print(f"CPU per call against the floor's: SubmitEvidence {sc/fc:.2f}x, ReviewEvidence {rc/fc:.2f}x")
+print(f"WAL per call against the floor's: SubmitEvidence {sw/fw:.2f}x, ReviewEvidence {rw/fw:.2f}x")
 PY
+if [ -n "${WAL_STATS:-}" ]; then
+  for f in floor submit.out review.out; do
+    echo "== WAL of the $f run, by relation"
+    python3 bench/ghz/wal.py "$SANZHI_DATABASE" $(cat "$work/$f.json.walpos") "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["count"])' "$work/$f.json")"
+  done
+fi
 
 # 100,000 CSV rows across the village's households, half needing review.
 python3 - "$VILLAGE" "$ROWS" "$work/big.csv" <<PY
