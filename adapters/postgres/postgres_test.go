@@ -57,6 +57,14 @@ func TestMembersMigration(t *testing.T) {
 		func(ctx context.Context) error { return db.MigrateDownTo(ctx, 11) }, db.Migrate)
 }
 
+// Sheets read the same, in the same order, across 00025_sheet_newest_first
+// down and up.
+func TestSheetOrderMigration(t *testing.T) {
+	db := pgtest.NewDB(t)
+	storetest.SheetOrderMigration(t, db.Store(),
+		func(ctx context.Context) error { return db.MigrateDownTo(ctx, 24) }, db.Migrate)
+}
+
 // NUMERIC results come back as PostgreSQL's text (textNumeric), which
 // sqlstore's money scans without pgx's detour through math/big, and as
 // the exact value at its stored scale.

@@ -85,3 +85,11 @@ func TestMembersMigration(t *testing.T) {
 	storetest.MembersMigration(t, db.Store(),
 		func(ctx context.Context) error { return db.MigrateDownTo(ctx, 12) }, db.Migrate)
 }
+
+// Sheets read the same, in the same order, across 00024_sheet_newest_first
+// down and up.
+func TestSheetOrderMigration(t *testing.T) {
+	db := open(t)
+	storetest.SheetOrderMigration(t, db.Store(),
+		func(ctx context.Context) error { return db.MigrateDownTo(ctx, 23) }, db.Migrate)
+}

@@ -558,20 +558,20 @@ func (tx *Tx) AppendEntries(ctx context.Context, s *evidence.Sheet, entries []po
 	switch kept := len(s.Entries) - len(entries); {
 	case s.Version > 0 && kept >= 0 && sameIDs(s.Entries[kept:], entries):
 		// The usual case: the new entries end the sheet as read. Only they
-		// are sent and appended to the stored text, whose lines are
+		// are sent and added to the stored text, whose lines are
 		// self-contained; at the version read, the stored sheet holds
 		// exactly the first kept entries (checked too, in case a caller
 		// dropped some).
-		lines, err := encodeLines(entries)
+		lines, err := encodeNewestFirst(entries)
 		if err != nil {
 			return internal(err, "encoding a points sheet")
 		}
-		// The lines go to tail, or tail and they into entries once tail
-		// would pass tailFold (sheet.go): entries, left alone, is not
-		// written again.
+		// The lines go to the front of tail, or they and tail into
+		// entries as a run once tail would pass tailFold (sheet.go):
+		// entries, left alone, is not written again.
 		err = tx.send(ctx, true, sheetFail, `UPDATE household_points SET version = $1, entry_count = $2,
-			entries = CASE WHEN length(tail) + length($3) > $7 THEN entries || tail || $3 ELSE entries END,
-			tail = CASE WHEN length(tail) + length($3) > $7 THEN '' ELSE tail || $3 END
+			entries = CASE WHEN length(tail) + length($3) > $7 THEN entries || '`+runMark+`' || $3 || tail ELSE entries END,
+			tail = CASE WHEN length(tail) + length($3) > $7 THEN '' ELSE $3 || tail END
 			WHERE household_id = $4 AND version = $5 AND entry_count = $6`,
 			s.Version+1, len(s.Entries), lines, s.Household, s.Version, kept, tailFold)
 		if err != nil {

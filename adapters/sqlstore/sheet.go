@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,36 +23,61 @@ import (
 // readable in psql.
 const sheetFormat = "sanzhi.sheet/v1"
 
-// The stored sheet is two columns, entries || tail (migration
-// sheet_tail): a posting appends its lines to tail, and only once tail
-// passes tailFold characters are they folded into entries. On
-// PostgreSQL entries is TOASTed past a few entries, and an update that
-// changes it compresses and writes the whole value again (a posting to a
-// household of 60 entries wrote 2.4 KB of WAL for its sheet); one that
-// leaves it alone keeps the stored value. Readers select sheetText.
+// The stored sheet is two columns, entries and tail (migrations
+// sheet_tail and sheet_newest_first). A posting puts its lines at the
+// front of tail, newest first; once tail would pass tailFold characters,
+// tail and the new lines move into entries instead, behind a line of
+// their own, runMark. So the stored text is the format line, lines
+// oldest first, then runs, each a runMark line and lines newest first.
+// Readers select sheetText, whose last run is tail, and decodeEntries
+// turns every run round.
+//
+// Why (issue 19): on PostgreSQL entries is TOASTed past a few entries,
+// and an update that changes it compresses and writes the whole value
+// again (a posting to a household of 60 entries wrote 2.4 KB of WAL for
+// its sheet); one that leaves it alone keeps the stored value. And an
+// update that stays on its page is logged as the bytes in which the new
+// row differs from the old between their common start and common end: a
+// tail that grows at its front keeps the old tail as the rows' common
+// end, and a posting logs about its own lines, where a tail that grew at
+// its end was logged whole (1.3 KB of WAL a review, more than any other
+// table's share: BENCHMARKS.md).
 const tailFold = 1500
 
-// sheetText is the whole stored sheet of household_points alias a.
-func sheetText(a string) string { return a + ".entries || " + a + ".tail" }
+// runMark starts a run of entry lines stored newest first. It has no tab,
+// so no entry line can be mistaken for it.
+const runMark = "~\n"
+
+// sheetText is the whole stored sheet of household_points alias a: its
+// tail, newest first, is the last run.
+func sheetText(a string) string { return a + ".entries || '" + runMark + "' || " + a + ".tail" }
 
 // sheetFields names the columns of an entry line, in order.
 var sheetFields = []string{"id", "household", "evidence", "item", "domain", "area", "kind", "quantity",
 	"requested", "points", "capped", "occurred_on", "effective_on", "valid_until", "for_credit", "reverses", "reversed_kind"}
 
 func encodeEntries(es []points.Entry) (string, error) {
-	return writeLines(sheetFormat+"\n", es)
+	return writeLines(sheetFormat+"\n", es, false)
 }
 
-// encodeLines writes the entry lines of es: appended to a stored sheet,
-// they give the sheet of its entries followed by es.
-func encodeLines(es []points.Entry) (string, error) { return writeLines("", es) }
+// encodeNewestFirst writes the entry lines of es, last first: put at the
+// front of a stored sheet's tail, they give the sheet of its entries
+// followed by es.
+func encodeNewestFirst(es []points.Entry) (string, error) {
+	return writeLines("", es, true)
+}
 
-// writeLines writes head, then the entry lines of es.
-func writeLines(head string, es []points.Entry) (string, error) {
+// writeLines writes head, then the entry lines of es, last first when
+// newestFirst.
+func writeLines(head string, es []points.Entry, newestFirst bool) (string, error) {
 	var b strings.Builder
 	b.Grow(len(head) + len(es)*200)
 	b.WriteString(head)
-	for _, e := range es {
+	order := slices.All(es)
+	if newestFirst {
+		order = slices.Backward(es)
+	}
+	for _, e := range order {
 		fields := [...]string{e.ID, e.Household, e.EvidenceID, e.ItemCode, string(e.Domain), e.Area, string(e.Kind),
 			strconv.Itoa(int(e.Quantity)), exactDecimal(e.Requested), exactDecimal(e.Points), exactDecimal(e.Capped),
 			string(e.OccurredOn), string(e.EffectiveOn), string(e.ValidUntil), "0", e.Reverses, string(e.ReversedKind)}
@@ -79,7 +105,15 @@ func decodeEntries(s string) ([]points.Entry, error) {
 	}
 	out := make([]points.Entry, 0, strings.Count(body, "\n"))
 	var f [17]string
+	run := -1 // where the run being read starts in out; -1 before the first
 	for line := range strings.Lines(body) {
+		if line == runMark {
+			if run >= 0 {
+				slices.Reverse(out[run:])
+			}
+			run = len(out)
+			continue
+		}
 		line = strings.TrimSuffix(line, "\n")
 		n := 0
 		for part := range strings.SplitSeq(line, "\t") {
@@ -111,6 +145,9 @@ func decodeEntries(s string) ([]points.Entry, error) {
 			*to = v
 		}
 		out = append(out, e)
+	}
+	if run >= 0 {
+		slices.Reverse(out[run:])
 	}
 	return out, nil
 }

@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"crypto/rand"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/sanzhi/sanzhi/adapters/pii"
 	"github.com/sanzhi/sanzhi/adapters/sqlstore"
 	"github.com/sanzhi/sanzhi/scoring/household"
+	"github.com/sanzhi/sanzhi/scoring/points"
 )
 
 // MembersMigration holds an engine's household_members migration to its
@@ -72,4 +75,62 @@ func MembersMigration(t *testing.T, st *sqlstore.Store, down, up func(context.Co
 			{Name: "李秀英", Relation: "spouse", IDNumber: "330483197203040020", Labour: "labourer"}}})
 	require.NoError(t, err)
 	assert.Equal(t, []int32{1, 2}, []int32{got.Members[0].Number, got.Members[1].Number})
+}
+
+// SheetOrderMigration holds an engine's sheet_newest_first migration to
+// its promise. Sheets written since keep their newest lines newest first
+// (sqlstore's runs); stepping the schema back (down) turns them into the
+// one order the code before read, and migrating again (up) moves a tail of
+// that code's order, oldest first, into entries, so that each reads the
+// same entries in the same order throughout.
+func SheetOrderMigration(t *testing.T, st *sqlstore.Store, down, up func(context.Context) error) {
+	ctx := context.Background()
+	h := newHousehold(t, villageA, 1)
+	insert(t, st, h)
+	// Postings of one to three entries, enough for runs in entries and a
+	// tail besides.
+	var want []points.Entry
+	for i := range 24 {
+		batch := make([]points.Entry, 1+i%3)
+		for j := range batch {
+			batch[j] = award(fmt.Sprintf("m-%02d-%d", i, j), h.ID, "1", "2026-03-10", true)
+		}
+		require.NoError(t, appendToSheet(st, h.ID, batch...))
+		want = append(want, batch...)
+	}
+	raw := func() (entries, tail string) {
+		require.NoError(t, st.Conn().ReadOne(ctx, func(q sqlstore.Querier) error {
+			return q.QueryRow(ctx, `SELECT entries, tail FROM household_points WHERE household_id = $1`, h.ID).Scan(&entries, &tail)
+		}))
+		return entries, tail
+	}
+	entries, tail := raw()
+	require.Contains(t, entries, "\n~\n", "a fold left a run in entries")
+	require.NotEmpty(t, tail, "the last postings wait in the tail")
+	assertSameEntries(t, want, readSheet(t, st, h.ID).Entries)
+
+	require.NoError(t, down(ctx))
+	entries, tail = raw()
+	assert.Empty(t, tail, "down moves the tail into entries")
+	lines := strings.Split(strings.TrimSuffix(entries, "\n"), "\n")
+	require.Len(t, lines, 1+len(want), "the format line, then one line per entry and nothing else")
+	for i, e := range want {
+		assert.True(t, strings.HasPrefix(lines[1+i], e.ID+"\t"), "line %d is entry %s, oldest first: %q", i+1, e.ID, lines[1+i])
+	}
+	// The code before kept its newest lines at the end of tail, oldest
+	// first: the last five entries, as it would have left them.
+	cut := len(lines) - 5
+	require.NoError(t, st.Conn().WriteTx(ctx, func(q sqlstore.Querier) error {
+		_, err := q.Exec(ctx, `UPDATE household_points SET entries = $1, tail = $2 WHERE household_id = $3`,
+			strings.Join(lines[:cut], "\n")+"\n", strings.Join(lines[cut:], "\n")+"\n", h.ID)
+		return err
+	}))
+
+	require.NoError(t, up(ctx))
+	_, tail = raw()
+	assert.Empty(t, tail, "up moves a tail of the old order into entries")
+	assertSameEntries(t, want, readSheet(t, st, h.ID).Entries)
+	e := award("m-after", h.ID, "1", "2026-03-11", true)
+	require.NoError(t, appendToSheet(st, h.ID, e))
+	assertSameEntries(t, append(want, e), readSheet(t, st, h.ID).Entries)
 }
