@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/stretchr/testify/require"
@@ -63,6 +64,21 @@ func TestSheetOrderMigration(t *testing.T) {
 	db := pgtest.NewDB(t)
 	storetest.SheetOrderMigration(t, db.Store(),
 		func(ctx context.Context) error { return db.MigrateDownTo(ctx, 24) }, db.Migrate)
+}
+
+// household_points keeps entries before the columns a posting changes, and
+// tail last: PostgreSQL logs an update on its page as the bytes between
+// the old and new rows' common start and common end, so in any other
+// order a posting would log the sheet stored in the row, or the whole
+// tail (00025_sheet_newest_first).
+func TestSheetColumnOrder(t *testing.T) {
+	db := pgtest.NewDB(t)
+	rows, err := db.Pool().Query(context.Background(), `SELECT column_name FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = 'household_points' ORDER BY ordinal_position`)
+	require.NoError(t, err)
+	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.Equal(t, []string{"household_id", "village_code", "entries", "version", "entry_count", "tail"}, cols)
 }
 
 // NUMERIC results come back as PostgreSQL's text (textNumeric), which

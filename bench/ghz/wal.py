@@ -45,6 +45,7 @@ def main():
     block = re.compile(r"blkref #0: rel \d+/\d+/(\d+)")
     image = re.compile(r"FPW")
     count, size, fpi = collections.Counter(), collections.Counter(), 0
+    kinds, kindsize = collections.Counter(), collections.Counter()  # by (relation, kind of record)
     for line in dump.stdout.splitlines():
         m = record.match(line)
         if not m:
@@ -54,6 +55,8 @@ def main():
         where = names.get(b.group(1), "relation " + b.group(1)) if b else f"({rmgr} {kind})"
         count[where] += 1
         size[where] += total
+        kinds[where, rmgr + "/" + kind] += 1
+        kindsize[where, rmgr + "/" + kind] += total
         if image.search(rest):
             fpi += total
     if not count:
@@ -65,6 +68,10 @@ def main():
             print(f"{where:<58} {count[where] / calls:>12.2f} {b / calls:>10.0f}")
     print(f"{'all':<58} {sum(count.values()) / calls:>12.2f} {sum(size.values()) / calls:>10.0f}"
           f"   (records with full-page images: {fpi / calls:.0f} bytes/call)")
+    print(f"\n{'relation, kind of record':<58} {'records/call':>12} {'bytes/call':>10} {'bytes/record':>12}")
+    for (where, kind), b in kindsize.most_common(15):
+        n = kinds[where, kind]
+        print(f"{where + ', ' + kind:<58} {n / calls:>12.2f} {b / calls:>10.0f} {b / n:>12.0f}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 -- +goose Up
--- Same schema as adapters/postgres/migrations/00025_sheet_newest_first.sql.
+-- Same data as adapters/postgres/migrations/00025_sheet_newest_first.sql,
+-- which also puts the columns in another order for PostgreSQL's WAL.
 -- Issue 19: a posting now puts its lines at the front of the sheet's tail,
 -- newest first, and a fold moves the tail into entries as a run of lines
 -- newest first behind a line '~' (adapters/sqlstore/sheet.go). On
