@@ -36,12 +36,14 @@ const sheetFormat = "sanzhi.sheet/v1"
 // and an update that changes it compresses and writes the whole value
 // again (a posting to a household of 60 entries wrote 2.4 KB of WAL for
 // its sheet); one that leaves it alone keeps the stored value. And an
-// update that stays on its page is logged as the bytes in which the new
-// row differs from the old between their common start and common end: a
-// tail that grows at its front keeps the old tail as the rows' common
-// end, and a posting logs about its own lines, where a tail that grew at
-// its end was logged whole (1.3 KB of WAL a review, more than any other
-// table's share: BENCHMARKS.md).
+// update that stays on its page is logged as the new row's bytes between
+// what it shares with the old row at the start and at the end: a tail
+// that grows at its front keeps the old tail as the rows' common end, and
+// PostgreSQL's table puts entries (kept in the row while the sheet is
+// small) before version and entry_count, which every posting changes
+// (migration 00025). A posting then logs about its own lines: 448 bytes
+// a review, where a tail growing at its end and the entries before it
+// were logged whole, 1,117 bytes (BENCHMARKS.md, issue 19).
 const tailFold = 1500
 
 // runMark starts a run of entry lines stored newest first. It has no tab,

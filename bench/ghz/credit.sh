@@ -140,11 +140,12 @@ for k in $order; do
   s0=$(ticks $pid); p0=$(ticks $pg); w0=$(walpos)
   /usr/bin/time -f '%U %S' -o "$work/time-$i" "$GHZ" --insecure --format json -c "$C" --connections "$(( C < 4 ? C : 4 ))" \
     -m "{\"authorization\":\"Bearer $OFFICER\"}" --call "${call[$k]}" -n "${count[$k]}" --data-file "${data[$k]}" "$ADDR" >"$work/run-$i-$k.json"
+  sleep 2   # the sequencer's last checkpoint of the run's records (--checkpoint-interval 1s)
   s1=$(ticks $pid); p1=$(ticks $pg); w1=$(walpos)
   echo "$(( s1 - s0 )) $(( p1 - p0 )) $(getconf CLK_TCK) $(cat "$work/time-$i") $(( w1 - w0 ))" >"$work/cpu-$i"
   echo "$w0 $w1" >"$work/walpos-$i"
 done
-sleep 2   # let the sequencer catch up and the statistics be reported before counting
+sleep 1   # let the statistics be reported before counting
 queries1=$(psql "$SANZHI_DATABASE" -Atc "SELECT (SELECT count(*) FROM audit_queue WHERE action='credit.query') + (SELECT count(*) FROM audit_leaves WHERE action='credit.query')")
 tuples1=$(linetuples)
 
