@@ -95,7 +95,7 @@ psql_db -Atc "SELECT 'decisions ' || count(*) FROM credit_decisions" \
 # The floor: the same rows read by PostgreSQL and written out, nothing else.
 echo "COPY of the same rows..."
 start=$(date +%s.%N)
-psql "$DB" -qAt -c "COPY (SELECT h.*, f.*, p.entries || p.tail FROM households h
+psql "$DB" -qAt -c "COPY (SELECT h.*, f.*, p.entries || E'~\\n' || p.tail FROM households h
     JOIN household_facts f ON f.household_id = h.id AND f.version = h.facts_version
     LEFT JOIN household_points p ON p.household_id = h.id
     WHERE h.id IN (SELECT household_id FROM consents WHERE bank = 'tongxiang-rcb')
