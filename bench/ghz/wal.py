@@ -44,8 +44,8 @@ def main():
     record = re.compile(r"^rmgr: (\S+)\s+len \(rec/tot\):\s*\d+/\s*(\d+),.*?desc: (\S+)(.*)$")
     block = re.compile(r"blkref #0: rel \d+/\d+/(\d+)")
     image = re.compile(r"FPW")
-    count, size, fpi = collections.Counter(), collections.Counter(), 0
-    kinds, kindsize = collections.Counter(), collections.Counter()  # by (relation, kind of record)
+    # Records and bytes by (relation, kind of record); by relation, their sums.
+    kinds, kindsize, fpi = collections.Counter(), collections.Counter(), 0
     for line in dump.stdout.splitlines():
         m = record.match(line)
         if not m:
@@ -53,15 +53,17 @@ def main():
         rmgr, total, kind, rest = m.group(1), int(m.group(2)), m.group(3), m.group(4)
         b = block.search(rest)
         where = names.get(b.group(1), "relation " + b.group(1)) if b else f"({rmgr} {kind})"
-        count[where] += 1
-        size[where] += total
         kinds[where, rmgr + "/" + kind] += 1
         kindsize[where, rmgr + "/" + kind] += total
         if image.search(rest):
             fpi += total
-    if not count:
+    if not kinds:
         print(f"no WAL records read ({dump.stderr.strip()[:200]})")
         return
+    count, size = collections.Counter(), collections.Counter()
+    for (where, kind), n in kinds.items():
+        count[where] += n
+        size[where] += kindsize[where, kind]
     print(f"{'relation':<58} {'records/call':>12} {'bytes/call':>10}")
     for where, b in size.most_common():
         if b / calls >= 1:
